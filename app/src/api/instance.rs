@@ -1,0 +1,60 @@
+//! Facts about the running instance, shown on the public Security page.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+
+/// How connections reach this instance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TransportMode {
+    /// Served by Candor itself with TLS 1.3 only.
+    Tls13,
+    /// Plain HTTP on the loopback interface (local use; browsers treat it as a secure context).
+    LoopbackHttp,
+    /// Plain HTTP behind a TLS-terminating proxy that the operator declared.
+    BehindTlsProxy,
+}
+
+impl TransportMode {
+    pub fn describe(self) -> &'static str {
+        match self {
+            TransportMode::Tls13 => "TLS 1.3 only, terminated by Candor (older versions are refused)",
+            TransportMode::LoopbackHttp => "Plain HTTP on this machine's loopback interface only",
+            TransportMode::BehindTlsProxy => "TLS terminated by a proxy the operator declared in front of Candor",
+        }
+    }
+
+    /// Whether browsers are told to insist on HTTPS (HSTS).
+    pub fn sends_hsts(self) -> bool {
+        !matches!(self, TransportMode::LoopbackHttp)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceFacts {
+    pub version: String,
+    pub transport: TransportMode,
+    pub database_backend: String,
+    pub schema_applied: usize,
+    pub schema_known: usize,
+    pub schema_latest: Option<String>,
+    /// The cipher protecting personal fields at rest, once field encryption is configured.
+    pub field_cipher: Option<String>,
+}
+
+/// Public: the Security page is readable without signing in and shows no tenant data.
+#[server(prefix = "/api", endpoint = "instance/security_facts")]
+pub async fn security_facts() -> Result<InstanceFacts, ApiError> {
+    let state = crate::state::app_state()?;
+    let db = domain::instance::database_facts(&state.db).await?;
+    Ok(InstanceFacts {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        transport: state.transport,
+        database_backend: db.backend.to_owned(),
+        schema_applied: db.schema_applied,
+        schema_known: db.schema_known,
+        schema_latest: db.schema_latest,
+        field_cipher: None,
+    })
+}

@@ -1,0 +1,98 @@
+//! The app shell: skip link, header with navigation (a toggle menu on phones), main, footer.
+
+use leptos::prelude::*;
+use leptos_router::{components::A, hooks::use_location};
+
+const NAV_LINKS: [(&str, &str); 2] = [("/", "Home"), ("/security", "Security")];
+
+#[component]
+pub fn Layout(children: Children) -> impl IntoView {
+    let menu_open = RwSignal::new(false);
+    // Close the phone menu whenever the page changes.
+    let location = use_location();
+    Effect::watch(move || location.pathname.get(), move |_, _, _| menu_open.set(false), false);
+    // Effects run only in the browser, after hydration: mark the document so that styles and
+    // browser tests can tell a live page from the server-rendered HTML.
+    Effect::new(move |_| {
+        if let Some(root) = document().document_element() {
+            let _ = root.set_attribute("data-hydrated", "");
+        }
+    });
+
+    view! {
+        <a
+            href="#main"
+            class="sr-only focus:not-sr-only focus:absolute focus:left-4 focus:top-4 focus:z-50 focus:rounded focus:bg-white focus:px-4 focus:py-2 focus:shadow"
+        >
+            "Skip to content"
+        </a>
+        <header class="border-b border-slate-200 bg-white">
+            <div class="mx-auto flex max-w-5xl flex-wrap items-center justify-between gap-2 px-4 py-3 sm:px-6">
+                <A href="/" attr:class="flex items-center gap-2 text-lg font-semibold text-slate-900">
+                    <Logo />
+                    <span>"Candor"</span>
+                </A>
+                <button
+                    type="button"
+                    class="inline-flex min-h-11 items-center rounded-md border border-slate-300 px-3 text-sm font-medium text-slate-700 hover:bg-slate-100 focus:outline-none focus:ring-2 focus:ring-teal-600 sm:hidden"
+                    aria-controls="site-nav"
+                    aria-expanded=move || menu_open.get().to_string()
+                    on:click=move |_| menu_open.update(|open| *open = !*open)
+                >
+                    "Menu"
+                </button>
+                <nav
+                    id="site-nav"
+                    aria-label="Main"
+                    class=move || {
+                        if menu_open.get() { "w-full sm:block sm:w-auto" } else { "hidden sm:block" }
+                    }
+                >
+                    <ul class="flex flex-col gap-1 py-2 sm:flex-row sm:gap-2 sm:py-0">
+                        {NAV_LINKS
+                            .into_iter()
+                            .map(|(href, label)| {
+                                view! {
+                                    <li>
+                                        <A
+                                            href=href
+                                            exact=true
+                                            attr:class="block rounded-md px-3 py-2 text-sm font-medium text-slate-700 hover:bg-slate-100 aria-[current=page]:bg-teal-50 aria-[current=page]:text-teal-800"
+                                        >
+                                            {label}
+                                        </A>
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                </nav>
+            </div>
+        </header>
+        <main id="main" tabindex="-1" class="mx-auto w-full max-w-5xl flex-1 px-4 py-8 sm:px-6 sm:py-12">
+            {children()}
+        </main>
+        <footer class="border-t border-slate-200 bg-white">
+            <div class="mx-auto flex max-w-5xl flex-col gap-2 px-4 py-6 text-sm text-slate-600 sm:flex-row sm:justify-between sm:px-6">
+                <p>"Candor — employee pulse surveys with verifiable privacy."</p>
+                <p>
+                    <A href="/security" attr:class="underline hover:text-slate-900">
+                        "How Candor protects your data"
+                    </A>
+                </p>
+            </div>
+        </footer>
+    }
+}
+
+#[component]
+fn Logo() -> impl IntoView {
+    view! {
+        <svg aria-hidden="true" viewBox="0 0 32 32" class="h-7 w-7">
+            <rect width="32" height="32" rx="8" class="fill-teal-700" />
+            <path d="M9 21c2.5-6 11.5-6 14 0" class="fill-none stroke-white" stroke-width="2.5" stroke-linecap="round" />
+            <circle cx="12" cy="12" r="2" class="fill-white" />
+            <circle cx="20" cy="12" r="2" class="fill-white" />
+        </svg>
+    }
+}

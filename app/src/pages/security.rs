@@ -1,0 +1,81 @@
+//! The public Security page: facts read from the running instance, not marketing copy.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::instance::{security_facts, InstanceFacts};
+
+#[component]
+pub fn SecurityPage() -> impl IntoView {
+    let facts = Resource::new(|| (), |_| security_facts());
+    view! {
+        <Title text="Security" />
+        <section class="max-w-3xl">
+            <h1 class="text-3xl font-bold tracking-tight text-slate-900">"Security of this instance"</h1>
+            <p class="mt-3 text-slate-700">
+                "Every fact below is read from the running Candor instance when you open this page, so it shows what is actually in force here."
+            </p>
+        </section>
+        <section aria-labelledby="live-facts" class="mt-8 rounded-lg border border-slate-200 bg-white shadow-sm">
+            <div class="flex items-center justify-between gap-4 border-b border-slate-200 px-5 py-4">
+                <h2 id="live-facts" class="text-lg font-semibold text-slate-900">"Live facts"</h2>
+                <button
+                    type="button"
+                    class="min-h-11 rounded-md border border-slate-300 px-4 text-sm font-medium text-slate-700 hover:bg-slate-100 focus:outline-none focus:ring-2 focus:ring-teal-600"
+                    on:click=move |_| facts.refetch()
+                >
+                    "Refresh"
+                </button>
+            </div>
+            <Suspense fallback=|| view! { <p class="px-5 py-4 text-slate-600">"Reading facts…"</p> }>
+                {move || Suspend::new(async move {
+                    match facts.await {
+                        Ok(facts) => view! { <FactList facts /> }.into_any(),
+                        Err(err) => view! {
+                            <p role="alert" class="px-5 py-4 text-red-800">
+                                {err.message} " (" <code>{err.code}</code> ")"
+                            </p>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn FactList(facts: InstanceFacts) -> impl IntoView {
+    let schema = match &facts.schema_latest {
+        Some(latest) => format!("{} of {} migrations applied (latest: {latest})", facts.schema_applied, facts.schema_known),
+        None => "No migrations applied".to_owned(),
+    };
+    let cipher = facts.field_cipher.clone().unwrap_or_else(|| "Not configured on this instance yet".to_owned());
+    let hsts = if facts.transport.sends_hsts() {
+        "Browsers are told to use HTTPS only (HSTS)"
+    } else {
+        "Not sent on loopback HTTP"
+    };
+    let rows = [
+        ("Connection security", facts.transport.describe().to_owned()),
+        ("Strict Transport Security", hsts.to_owned()),
+        ("Database", facts.database_backend.clone()),
+        ("Database schema", schema),
+        ("Encryption of personal fields", cipher),
+        ("Candor version", facts.version.clone()),
+    ];
+    view! {
+        <dl class="divide-y divide-slate-200">
+            {rows
+                .into_iter()
+                .map(|(term, value)| {
+                    view! {
+                        <div class="grid gap-1 px-5 py-4 sm:grid-cols-3 sm:gap-4">
+                            <dt class="text-sm font-medium text-slate-600">{term}</dt>
+                            <dd class="text-sm text-slate-900 sm:col-span-2">{value}</dd>
+                        </div>
+                    }
+                })
+                .collect_view()}
+        </dl>
+    }
+}

@@ -1,0 +1,45 @@
+//! Server-side state shared with every server function and page render through Leptos context.
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+
+use crate::{api::instance::TransportMode, error::ApiError};
+
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub db: domain::Database,
+    pub clock: Arc<dyn domain::Clock>,
+    pub transport: TransportMode,
+}
+
+/// The state, or an internal error if the server was wired without it (a bug, never user input).
+pub fn app_state() -> Result<AppState, ApiError> {
+    use_context::<AppState>()
+        .ok_or_else(|| domain::Error::Internal("AppState missing from context".into()).into())
+}
+
+/// Pages may run only scripts carrying this response's nonce (Leptos adds it to the hydration
+/// scripts), plus the WebAssembly they load. No inline script without the nonce, no `unsafe-inline`.
+pub fn set_page_content_security_policy() {
+    let (Some(nonce), Some(response)) =
+        (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())
+    else {
+        return;
+    };
+    let policy = format!(
+        "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; \
+         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    );
+    if let Ok(value) = http::HeaderValue::from_str(&policy) {
+        response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
+/// Sets the status of the page being rendered (used by the not-found page).
+pub fn set_page_status(status: http::StatusCode) {
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(status);
+    }
+}

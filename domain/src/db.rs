@@ -1,0 +1,294 @@
+//! The database handle: connection pool, backend, migrations and schema introspection.
+//!
+//! The raw connection stays private to the domain: other crates reach data only through domain
+//! functions (and, from the tenancy work on, through the tenant scope).
+
+use std::{collections::BTreeMap, fmt, time::Duration};
+
+use migrations::{Migrator, MigratorTrait};
+use sea_orm::{
+    sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
+    ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend, Statement,
+};
+use serde::Serialize;
+
+use crate::{Error, Result};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn label(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
+
+    /// Which backend a database URL points at, or an error naming the setting.
+    pub fn from_url(url: &str) -> Result<Self> {
+        let scheme = url.split(':').next().unwrap_or_default();
+        match scheme {
+            "sqlite" => Ok(Backend::Sqlite),
+            "postgres" | "postgresql" => Ok(Backend::Postgres),
+            _ => Err(Error::Invalid {
+                field: "database URL",
+                reason: "must start with sqlite:// or postgres://".into(),
+            }),
+        }
+    }
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// Which migrations have been applied.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SchemaVersion {
+    pub applied: usize,
+    pub known: usize,
+    pub latest: Option<String>,
+}
+
+impl SchemaVersion {
+    pub fn is_current(&self) -> bool {
+        self.applied == self.known
+    }
+}
+
+/// A backend-neutral description of the schema: table → column → (type family, nullable).
+/// Used to prove that SQLite and PostgreSQL end up with the same shape.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct SchemaSnapshot {
+    pub tables: BTreeMap<String, BTreeMap<String, ColumnShape>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ColumnShape {
+    pub family: &'static str,
+    pub nullable: bool,
+}
+
+#[derive(Clone)]
+pub struct Database {
+    conn: DatabaseConnection,
+    backend: Backend,
+    target: String,
+}
+
+impl fmt::Debug for Database {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Database")
+            .field("backend", &self.backend)
+            .field("target", &self.target)
+            .finish()
+    }
+}
+
+impl Database {
+    /// Connects to `url` (sqlite://… or postgres://…). Fails fast with an error that names the
+    /// host (never the password) when the database cannot be reached.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let backend = Backend::from_url(url)?;
+        let target = redact_url(url);
+        let mut options = ConnectOptions::new(url.to_owned());
+        options
+            .connect_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(10))
+            .sqlx_logging(false);
+        match backend {
+            Backend::Sqlite => {
+                options.max_connections(8).map_sqlx_sqlite_opts(|o| {
+                    o.create_if_missing(true)
+                        .journal_mode(SqliteJournalMode::Wal)
+                        .synchronous(SqliteSynchronous::Normal)
+                        .foreign_keys(true)
+                        .busy_timeout(Duration::from_secs(5))
+                });
+            }
+            Backend::Postgres => {
+                options.max_connections(20);
+            }
+        }
+        let conn = sea_orm::Database::connect(options)
+            .await
+            .map_err(|err| Error::Unavailable(format!("cannot reach the database at {target}: {err}")))?;
+        Ok(Self { conn, backend, target })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The database location with any password removed, safe for logs and error messages.
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+
+    /// Applies every pending migration; returns how many ran.
+    pub async fn migrate(&self) -> Result<usize> {
+        let pending = Migrator::get_pending_migrations(&self.conn).await?.len();
+        Migrator::up(&self.conn, None).await?;
+        Ok(pending)
+    }
+
+    pub async fn schema_version(&self) -> Result<SchemaVersion> {
+        let applied = Migrator::get_applied_migrations(&self.conn).await?;
+        Ok(SchemaVersion {
+            applied: applied.len(),
+            known: Migrator::migrations().len(),
+            latest: applied.last().map(|m| m.name().to_owned()),
+        })
+    }
+
+    /// Succeeds when the database answers a trivial query.
+    pub async fn ping(&self) -> Result<()> {
+        self.conn
+            .execute_unprepared("SELECT 1")
+            .await
+            .map(|_| ())
+            .map_err(|err| Error::Unavailable(format!("{}: {err}", self.target)))
+    }
+
+    /// The application tables (not the migration bookkeeping) and their columns.
+    pub async fn schema_snapshot(&self) -> Result<SchemaSnapshot> {
+        let mut snapshot = SchemaSnapshot::default();
+        match self.backend {
+            Backend::Postgres => {
+                let rows = self
+                    .query_all(
+                        "SELECT table_name, column_name, data_type, is_nullable \
+                         FROM information_schema.columns \
+                         WHERE table_schema = current_schema() AND table_name <> 'seaql_migrations'",
+                    )
+                    .await?;
+                for row in rows {
+                    let table: String = row.try_get("", "table_name")?;
+                    let column: String = row.try_get("", "column_name")?;
+                    let data_type: String = row.try_get("", "data_type")?;
+                    let nullable: String = row.try_get("", "is_nullable")?;
+                    snapshot.tables.entry(table).or_default().insert(
+                        column,
+                        ColumnShape { family: type_family(&data_type), nullable: nullable == "YES" },
+                    );
+                }
+            }
+            Backend::Sqlite => {
+                let tables = self
+                    .query_all(
+                        "SELECT name FROM sqlite_master WHERE type = 'table' \
+                         AND name NOT LIKE 'sqlite_%' AND name <> 'seaql_migrations'",
+                    )
+                    .await?;
+                for table in tables {
+                    let table: String = table.try_get("", "name")?;
+                    let columns = self
+                        .query_all(&format!("SELECT name, type, \"notnull\", pk FROM pragma_table_info('{table}')"))
+                        .await?;
+                    let entry = snapshot.tables.entry(table).or_default();
+                    for column in columns {
+                        let name: String = column.try_get("", "name")?;
+                        let declared: String = column.try_get("", "type")?;
+                        let not_null: i32 = column.try_get("", "notnull")?;
+                        let primary_key: i32 = column.try_get("", "pk")?;
+                        entry.insert(
+                            name,
+                            ColumnShape {
+                                family: type_family(&declared),
+                                nullable: not_null == 0 && primary_key == 0,
+                            },
+                        );
+                    }
+                }
+            }
+        }
+        Ok(snapshot)
+    }
+
+    async fn query_all(&self, sql: &str) -> Result<Vec<sea_orm::QueryResult>> {
+        let backend: DbBackend = self.conn.get_database_backend();
+        Ok(self.conn.query_all_raw(Statement::from_string(backend, sql.to_owned())).await?)
+    }
+
+    /// Closes every pooled connection.
+    pub async fn close(self) -> Result<()> {
+        Ok(self.conn.close().await?)
+    }
+
+    /// Runs a statement as the administrator of the database; only the test harness needs it.
+    #[cfg(feature = "testing")]
+    pub(crate) async fn execute_admin(&self, sql: &str) -> Result<()> {
+        self.conn.execute_unprepared(sql).await.map(|_| ())?;
+        Ok(())
+    }
+}
+
+/// Maps a declared column type of either backend to a family, so schemas can be compared.
+fn type_family(declared: &str) -> &'static str {
+    let t = declared.to_ascii_lowercase();
+    if t.contains("uuid") {
+        "uuid"
+    } else if t.contains("timestamp") {
+        "timestamp"
+    } else if t.contains("bool") {
+        "boolean"
+    } else if t.contains("int") {
+        "integer"
+    } else if t.contains("char") || t.contains("text") || t.contains("clob") {
+        "text"
+    } else if t.contains("blob") || t.contains("bytea") || t.contains("binary") {
+        "binary"
+    } else if t.contains("json") {
+        "json"
+    } else if t.contains("real") || t.contains("double") || t.contains("float") || t.contains("numeric") {
+        "number"
+    } else {
+        "other"
+    }
+}
+
+/// Removes the password from a database URL.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                let _ = parsed.set_password(Some("***"));
+            }
+            parsed.to_string()
+        }
+        Err(_) => url.split('@').next_back().unwrap_or_default().to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_appear_in_the_target() {
+        let redacted = redact_url("postgres://candor:hunter2@db.internal:5432/candor");
+        assert!(!redacted.contains("hunter2"));
+        assert!(redacted.contains("db.internal:5432"));
+        assert_eq!(redact_url("sqlite://data/candor.db?mode=rwc"), "sqlite://data/candor.db?mode=rwc");
+    }
+
+    #[test]
+    fn backends_are_recognised_by_scheme() {
+        assert_eq!(Backend::from_url("sqlite://x.db").ok(), Some(Backend::Sqlite));
+        assert_eq!(Backend::from_url("postgresql://h/db").ok(), Some(Backend::Postgres));
+        assert!(Backend::from_url("mysql://h/db").is_err());
+    }
+
+    #[test]
+    fn type_families_agree_across_backends() {
+        assert_eq!(type_family("uuid_text"), type_family("uuid"));
+        assert_eq!(type_family("timestamp_with_timezone_text"), type_family("timestamp with time zone"));
+        assert_eq!(type_family("varchar(200)"), type_family("character varying"));
+    }
+}

@@ -1,0 +1,118 @@
+//! The one error type of the domain. Every variant has a stable machine-readable code and an HTTP
+//! status; the text a client may see is [`Error::public_message`], never the internal detail.
+
+/// Result alias used throughout the domain.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The request could not be decoded (wrong shape, wrong encoding).
+    #[error("malformed request: {0}")]
+    Malformed(String),
+    /// A field failed validation; `reason` is safe to show to the user.
+    #[error("invalid {field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+    #[error("not signed in")]
+    Unauthenticated,
+    #[error("not allowed")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    /// The change conflicts with existing data; the message is safe to show.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("rate limited for {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    /// A dependency (the database) cannot be reached right now.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    #[error("database error: {0}")]
+    Database(#[from] sea_orm::DbErr),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// Stable code that clients, tests and logs may rely on. Never renamed once released.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Malformed(_) => "request.malformed",
+            Error::Invalid { .. } => "input.invalid",
+            Error::Unauthenticated => "auth.required",
+            Error::Forbidden => "auth.forbidden",
+            Error::NotFound => "resource.not_found",
+            Error::Conflict(_) => "resource.conflict",
+            Error::RateLimited { .. } => "request.rate_limited",
+            Error::Unavailable(_) => "service.unavailable",
+            Error::Database(_) | Error::Internal(_) => "internal",
+        }
+    }
+
+    /// The HTTP status this error is answered with.
+    pub fn status(&self) -> u16 {
+        match self {
+            Error::Malformed(_) => 400,
+            Error::Invalid { .. } => 422,
+            Error::Unauthenticated => 401,
+            Error::Forbidden => 403,
+            Error::NotFound => 404,
+            Error::Conflict(_) => 409,
+            Error::RateLimited { .. } => 429,
+            Error::Unavailable(_) => 503,
+            Error::Database(_) | Error::Internal(_) => 500,
+        }
+    }
+
+    /// A message that is safe to show to anyone: it never contains internal details.
+    pub fn public_message(&self) -> String {
+        match self {
+            Error::Malformed(_) => "The request could not be read.".into(),
+            Error::Invalid { field, reason } => format!("{field}: {reason}"),
+            Error::Unauthenticated => "Please sign in.".into(),
+            Error::Forbidden => "You are not allowed to do that.".into(),
+            Error::NotFound => "Not found.".into(),
+            Error::Conflict(message) => message.clone(),
+            Error::RateLimited { retry_after_secs } => {
+                format!("Too many attempts. Try again in {retry_after_secs} seconds.")
+            }
+            Error::Unavailable(_) => "The service is temporarily unavailable.".into(),
+            Error::Database(_) | Error::Internal(_) => {
+                "Something went wrong on our side. It has been logged.".into()
+            }
+        }
+    }
+
+    /// Whether the error is the server's fault (logged at error level) rather than the caller's.
+    pub fn is_server_fault(&self) -> bool {
+        self.status() >= 500
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_details_never_reach_the_public_message() {
+        let err = Error::Internal("secret table layout".into());
+        assert_eq!(err.code(), "internal");
+        assert_eq!(err.status(), 500);
+        assert!(!err.public_message().contains("secret"));
+        let err = Error::Unavailable("postgres://user:pw@host".into());
+        assert!(!err.public_message().contains("pw"));
+    }
+
+    #[test]
+    fn caller_mistakes_are_not_server_faults() {
+        for err in [
+            Error::Malformed("x".into()),
+            Error::Invalid { field: "name", reason: "too long".into() },
+            Error::NotFound,
+            Error::Forbidden,
+            Error::RateLimited { retry_after_secs: 3 },
+        ] {
+            assert!(!err.is_server_fault(), "{}", err.code());
+            assert!((400..500).contains(&err.status()));
+        }
+    }
+}

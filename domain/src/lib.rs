@@ -1,0 +1,15 @@
+//! Candor's domain: the business rules and data layer behind every page, CLI command and job.
+//!
+//! Server-only. Nothing here knows about HTTP or the UI; callers get typed results and a
+//! [`Error`] with a stable code.
+
+pub mod clock;
+pub mod db;
+pub mod error;
+pub mod instance;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use clock::{Clock, SystemClock};
+pub use db::{Backend, Database, SchemaSnapshot, SchemaVersion};
+pub use error::{Error, Result};

@@ -1,0 +1,91 @@
+//! Test harness shared by the integration tests of every crate: each test gets its own fresh
+//! database, on SQLite (a temporary file) or PostgreSQL (a new database in the cluster named by
+//! `TEST_DATABASE_URL`). `scripts/test` starts a throwaway cluster and sets
+//! `CANDOR_REQUIRE_POSTGRES=1`, so there a missing PostgreSQL fails the run instead of skipping.
+#![allow(clippy::expect_used, clippy::panic)] // test-only code: failing loudly is the point
+
+use crate::{Backend, Database};
+
+pub struct TestDb {
+    pub db: Database,
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    /// A migrated database, or `None` when PostgreSQL is asked for and not configured.
+    pub async fn migrated(backend: Backend) -> Option<Self> {
+        let test_db = Self::empty(backend).await?;
+        test_db.db.migrate().await.expect("migrations apply to a fresh database");
+        Some(test_db)
+    }
+
+    /// A database with no tables at all.
+    pub async fn empty(backend: Backend) -> Option<Self> {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temporary directory");
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("candor-test.db").display());
+                let db = Database::connect(&url).await.expect("SQLite opens");
+                Some(Self { db, url, _dir: Some(dir) })
+            }
+            Backend::Postgres => {
+                let Some(admin_url) = postgres_admin_url() else {
+                    eprintln!("PostgreSQL test skipped: TEST_DATABASE_URL is not set");
+                    return None;
+                };
+                let admin = Database::connect(&admin_url).await.expect("TEST_DATABASE_URL is reachable");
+                let name = format!("candor_test_{}", uuid::Uuid::new_v4().simple());
+                admin
+                    .execute_admin(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("test database is created");
+                let _ = admin.close().await;
+                let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
+                url.set_path(&format!("/{name}"));
+                let url = url.to_string();
+                let db = Database::connect(&url).await.expect("test database opens");
+                Some(Self { db, url, _dir: None })
+            }
+        }
+    }
+}
+
+fn postgres_admin_url() -> Option<String> {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var("CANDOR_REQUIRE_POSTGRES").as_deref() == Ok("1") => {
+            panic!("CANDOR_REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set")
+        }
+        _ => None,
+    }
+}
+
+/// Declares each listed `async fn name(db: TestDb)` as two tests, `sqlite::name` and
+/// `postgres::name`, so every integration test runs on both backends.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($test:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    let db = $crate::testing::TestDb::migrated($crate::Backend::Sqlite)
+                        .await
+                        .expect("SQLite is always available");
+                    super::$test(db).await;
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    if let Some(db) = $crate::testing::TestDb::migrated($crate::Backend::Postgres).await {
+                        super::$test(db).await;
+                    }
+                }
+            )+
+        }
+    };
+}

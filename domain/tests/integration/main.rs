@@ -1,0 +1,4 @@
+//! Domain integration tests: one binary, every test on SQLite and PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod schema;

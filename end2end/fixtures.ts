@@ -1,0 +1,97 @@
+// Test fixtures: every test gets its own Candor server on a fresh data directory (so a clean
+// SQLite database), on a free loopback port, reached as http://localhost (a secure context, which
+// passkeys need). Pages are checked with axe and for console errors such as CSP violations.
+import { test as base, expect, type Page } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const repoRoot = resolve(__dirname, "..");
+const candorBin = process.env.CANDOR_BIN ?? join(repoRoot, "target", "debug", "candor");
+const siteRoot = process.env.CANDOR_SITE_ROOT ?? join(repoRoot, "target", "site");
+
+export type Candor = { url: string; dataDir: string };
+
+async function startCandor(): Promise<{ candor: Candor; stop: () => Promise<void> }> {
+  const dataDir = mkdtempSync(join(tmpdir(), "candor-e2e-"));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    CANDOR_DATA_DIR: dataDir,
+    CANDOR_LISTEN: "127.0.0.1:0",
+    CANDOR_SITE_ROOT: siteRoot,
+    CANDOR_LOG: "warn",
+  };
+  // The SQLite database in the fresh data directory, whatever the calling shell had set.
+  delete env.CANDOR_DATABASE_URL;
+  delete env.CANDOR_CONFIG;
+  const child = spawn(candorBin, ["serve"], { env, stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (chunk) => (stderr += chunk.toString()));
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`Candor did not start in 30 s:\n${stderr}`)), 30_000);
+    let stdout = "";
+    child.stdout.on("data", (chunk) => {
+      stdout += chunk.toString();
+      const match = stdout.match(/listening on (\S+)/);
+      if (match) {
+        clearTimeout(timer);
+        resolveUrl(match[1]);
+      }
+    });
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`Candor exited with ${code} before listening:\n${stderr}`));
+    });
+  });
+  const stop = async () => {
+    if (child.exitCode === null) {
+      const exited = new Promise((done) => child.once("exit", done));
+      child.kill("SIGTERM");
+      await exited;
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  return { candor: { url, dataDir }, stop };
+}
+
+export const test = base.extend<{ candor: Candor; consoleErrors: string[] }>({
+  candor: async ({}, use) => {
+    const { candor, stop } = await startCandor();
+    await use(candor);
+    await stop();
+  },
+  baseURL: async ({ candor }, use) => {
+    await use(candor.url);
+  },
+  consoleErrors: async ({ page }, use) => {
+    const errors: string[] = [];
+    page.on("console", (message) => {
+      if (message.type() === "error") errors.push(message.text());
+    });
+    page.on("pageerror", (error) => errors.push(error.message));
+    await use(errors);
+  },
+});
+
+export { expect };
+
+/** Waits until the WebAssembly bundle has hydrated the server-rendered page. */
+export async function waitForHydration(page: Page) {
+  await expect(page.locator("html[data-hydrated]")).toHaveCount(1);
+}
+
+/** No serious or critical accessibility violations on the current page. */
+export async function expectAccessible(page: Page) {
+  const results = await new AxeBuilder({ page }).analyze();
+  const serious = results.violations
+    .filter((violation) => violation.impact === "serious" || violation.impact === "critical")
+    .map((violation) => `${violation.id}: ${violation.help} (${violation.nodes.map((n) => n.target.join(" ")).join(", ")})`);
+  expect(serious).toEqual([]);
+}
+
+/** Saves a screenshot for people to look at (end2end/screenshots, not committed). */
+export async function snapshot(page: Page, name: string) {
+  await page.screenshot({ path: join(__dirname, "screenshots", `${name}.png`), fullPage: true });
+}

@@ -1,0 +1,69 @@
+import { test, expect, waitForHydration, expectAccessible, snapshot } from "../fixtures";
+
+test("the landing page is served, hydrates and is accessible", async ({ page, consoleErrors }) => {
+  const response = await page.goto("/");
+  expect(response?.status()).toBe(200);
+  const csp = response?.headers()["content-security-policy"] ?? "";
+  expect(csp).toContain("'nonce-");
+  expect(csp).not.toContain("unsafe-inline");
+  await expect(page).toHaveTitle("Candor");
+  await expect(page.getByRole("heading", { level: 1 })).toContainText("Hear how your teams are doing");
+  await waitForHydration(page);
+  await expectAccessible(page);
+  await snapshot(page, "landing-desktop");
+  // Hydration ran under the page's CSP: no blocked script, no panic.
+  expect(consoleErrors).toEqual([]);
+});
+
+test("on a phone the menu opens and leads to the Security page", async ({ page, consoleErrors }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto("/");
+  await waitForHydration(page);
+  const menu = page.getByRole("button", { name: "Menu" });
+  await expect(menu).toHaveAttribute("aria-expanded", "false");
+  await expect(page.getByRole("navigation", { name: "Main" })).toBeHidden();
+  await snapshot(page, "landing-phone");
+  await menu.click();
+  await expect(menu).toHaveAttribute("aria-expanded", "true");
+  const nav = page.getByRole("navigation", { name: "Main" });
+  await nav.getByRole("link", { name: "Security" }).click();
+  await expect(page).toHaveURL(/\/security$/);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Security of this instance");
+  // Navigating closed the menu again.
+  await expect(menu).toHaveAttribute("aria-expanded", "false");
+  await expect(page.getByRole("definition").first()).toBeVisible();
+  await expectAccessible(page);
+  await snapshot(page, "security-phone");
+  expect(consoleErrors).toEqual([]);
+});
+
+test("the Security page shows facts read from the running instance", async ({ page, consoleErrors }) => {
+  await page.goto("/security");
+  await waitForHydration(page);
+  const fact = (term: string) => page.getByRole("term").filter({ hasText: term }).locator("xpath=following-sibling::dd[1]");
+  await expect(fact("Database")).toHaveText("SQLite");
+  await expect(fact("Connection security")).toContainText("loopback");
+  await expect(fact("Database schema")).toContainText("migrations applied");
+  await page.getByRole("button", { name: "Refresh" }).click();
+  await expect(fact("Database")).toHaveText("SQLite");
+  await expectAccessible(page);
+  await snapshot(page, "security-desktop");
+  expect(consoleErrors).toEqual([]);
+});
+
+test("an unknown address answers 404 with a styled page", async ({ page }) => {
+  const response = await page.goto("/no/such/page");
+  expect(response?.status()).toBe(404);
+  await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
+  await expect(page.getByRole("link", { name: "Back to the start" })).toBeVisible();
+  await expectAccessible(page);
+  await snapshot(page, "not-found-desktop");
+});
+
+test("each test starts from its own clean database", async ({ candor, page }) => {
+  // The fixture gave this test a data directory of its own; the server created and migrated it.
+  expect(candor.dataDir).toContain("candor-e2e-");
+  const ready = await page.request.get("/readyz");
+  expect(ready.status()).toBe(200);
+  expect(await ready.text()).toBe("ready");
+});

@@ -1,0 +1,361 @@
+//! Settings from command-line flags, `CANDOR_*` environment variables and an optional
+//! `candor.toml`, in that order of precedence. Every value is parsed in one place, and a bad
+//! value is reported as one line naming the setting.
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use app::api::instance::TransportMode;
+
+/// Raw settings as given, before validation. Doubles as the clap definition so that
+/// `candor --help` lists every setting with its environment variable.
+#[derive(clap::Args, Debug, Default, Clone)]
+pub struct RawSettings {
+    /// Optional TOML file with the settings below (keys without the CANDOR_ prefix, in lower case).
+    /// Default: ./candor.toml when it exists.
+    #[arg(long, env = "CANDOR_CONFIG", global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Directory for the SQLite database, generated keys and certificates, and the mail outbox.
+    /// Default: ./data
+    #[arg(long, env = "CANDOR_DATA_DIR", global = true, value_name = "DIR")]
+    pub data_dir: Option<String>,
+    /// sqlite://… or postgres://user:password@host:port/db. Default: SQLite file in the data directory.
+    #[arg(long, env = "CANDOR_DATABASE_URL", global = true, value_name = "URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Address and port to listen on. Default: 127.0.0.1:3000 (port 0 picks a free port).
+    #[arg(long, env = "CANDOR_LISTEN", global = true, value_name = "ADDR:PORT")]
+    pub listen: Option<String>,
+    /// TLS mode: off (loopback only, or behind a declared proxy), files (CANDOR_TLS_CERT and
+    /// CANDOR_TLS_KEY) or self-signed (a localhost certificate generated into the data directory).
+    /// Default: off
+    #[arg(long, env = "CANDOR_TLS", global = true, value_name = "off|files|self-signed")]
+    pub tls: Option<String>,
+    /// PEM certificate chain, with CANDOR_TLS=files.
+    #[arg(long, env = "CANDOR_TLS_CERT", global = true, value_name = "FILE")]
+    pub tls_cert: Option<String>,
+    /// PEM private key, with CANDOR_TLS=files.
+    #[arg(long, env = "CANDOR_TLS_KEY", global = true, value_name = "FILE")]
+    pub tls_key: Option<String>,
+    /// Set to true when a TLS-terminating proxy sits in front of Candor; allows plain HTTP on a
+    /// non-loopback address and turns on HSTS. Default: false
+    #[arg(long, env = "CANDOR_BEHIND_TLS_PROXY", global = true, value_name = "true|false")]
+    pub behind_tls_proxy: Option<String>,
+    /// Log filter (tracing syntax). Default: info
+    #[arg(long, env = "CANDOR_LOG", global = true, value_name = "FILTER")]
+    pub log: Option<String>,
+    /// Log format: text (human-readable) or json. Default: text
+    #[arg(long, env = "CANDOR_LOG_FORMAT", global = true, value_name = "text|json")]
+    pub log_format: Option<String>,
+    /// Directory of the built site (/pkg/candor.js, .wasm, .css). Default: $LEPTOS_SITE_ROOT or target/site
+    #[arg(long, env = "CANDOR_SITE_ROOT", global = true, value_name = "DIR")]
+    pub site_root: Option<String>,
+    /// Seconds a request may take before it is answered with 408. Default: 30
+    #[arg(long, env = "CANDOR_REQUEST_TIMEOUT", global = true, value_name = "SECONDS")]
+    pub request_timeout: Option<String>,
+    /// Largest accepted request body in bytes. Default: 1048576 (1 MiB)
+    #[arg(long, env = "CANDOR_BODY_LIMIT", global = true, value_name = "BYTES")]
+    pub body_limit: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsSetting {
+    Off,
+    Files { cert: PathBuf, key: PathBuf },
+    SelfSigned,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub listen: SocketAddr,
+    pub tls: TlsSetting,
+    pub behind_tls_proxy: bool,
+    pub log_filter: String,
+    pub log_format: LogFormat,
+    pub site_root: PathBuf,
+    pub request_timeout: Duration,
+    pub body_limit: usize,
+}
+
+/// A configuration problem: which setting, and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{setting}: {message}")]
+pub struct ConfigError {
+    pub setting: &'static str,
+    pub message: String,
+}
+
+fn invalid(setting: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError { setting, message: message.into() }
+}
+
+/// Keys accepted in candor.toml, mapped onto the raw settings.
+const FILE_KEYS: [&str; 12] = [
+    "data_dir",
+    "database_url",
+    "listen",
+    "tls",
+    "tls_cert",
+    "tls_key",
+    "behind_tls_proxy",
+    "log",
+    "log_format",
+    "site_root",
+    "request_timeout",
+    "body_limit",
+];
+
+impl RawSettings {
+    /// Fills settings not given as flags or environment variables from the TOML file.
+    pub fn merge_file(&mut self) -> Result<(), ConfigError> {
+        let (path, required) = match &self.config {
+            Some(path) => (path.clone(), true),
+            None => (PathBuf::from("candor.toml"), false),
+        };
+        if !required && !path.exists() {
+            return Ok(());
+        }
+        let text = std::fs::read_to_string(&path)
+            .map_err(|err| invalid("CANDOR_CONFIG", format!("cannot read {}: {err}", path.display())))?;
+        let table: toml::Table = text
+            .parse()
+            .map_err(|err: toml::de::Error| {
+                invalid("CANDOR_CONFIG", format!("{} is not valid TOML: {}", path.display(), err.message()))
+            })?;
+        for (key, value) in table {
+            let Some(known) = FILE_KEYS.iter().find(|k| **k == key) else {
+                return Err(invalid("CANDOR_CONFIG", format!("{}: unknown setting `{key}`", path.display())));
+            };
+            let value = match value {
+                toml::Value::String(s) => s,
+                toml::Value::Integer(i) => i.to_string(),
+                toml::Value::Boolean(b) => b.to_string(),
+                other => {
+                    return Err(invalid(
+                        "CANDOR_CONFIG",
+                        format!("{}: `{key}` must be a string, number or boolean, not {}", path.display(), other.type_str()),
+                    ))
+                }
+            };
+            let slot = match *known {
+                "data_dir" => &mut self.data_dir,
+                "database_url" => &mut self.database_url,
+                "listen" => &mut self.listen,
+                "tls" => &mut self.tls,
+                "tls_cert" => &mut self.tls_cert,
+                "tls_key" => &mut self.tls_key,
+                "behind_tls_proxy" => &mut self.behind_tls_proxy,
+                "log" => &mut self.log,
+                "log_format" => &mut self.log_format,
+                "site_root" => &mut self.site_root,
+                "request_timeout" => &mut self.request_timeout,
+                _ => &mut self.body_limit,
+            };
+            if slot.is_none() {
+                *slot = Some(value);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Config {
+    /// Validates raw settings into a configuration. `site_root_hint` is `$LEPTOS_SITE_ROOT`.
+    pub fn from_raw(raw: &RawSettings, site_root_hint: Option<&str>) -> Result<Self, ConfigError> {
+        let data_dir = PathBuf::from(non_empty(raw.data_dir.as_deref(), "CANDOR_DATA_DIR")?.unwrap_or("data"));
+        let database_url = match non_empty(raw.database_url.as_deref(), "CANDOR_DATABASE_URL")? {
+            Some(url) => {
+                domain::Backend::from_url(url).map_err(|_| {
+                    invalid("CANDOR_DATABASE_URL", "must start with sqlite:// or postgres://")
+                })?;
+                url.to_owned()
+            }
+            None => default_sqlite_url(&data_dir),
+        };
+        let listen_text = non_empty(raw.listen.as_deref(), "CANDOR_LISTEN")?.unwrap_or("127.0.0.1:3000");
+        let listen: SocketAddr = listen_text.parse().map_err(|_| {
+            invalid("CANDOR_LISTEN", format!("`{listen_text}` is not an address:port such as 127.0.0.1:3000"))
+        })?;
+        let tls = match non_empty(raw.tls.as_deref(), "CANDOR_TLS")?.unwrap_or("off") {
+            "off" => TlsSetting::Off,
+            "self-signed" => TlsSetting::SelfSigned,
+            "files" => {
+                let cert = non_empty(raw.tls_cert.as_deref(), "CANDOR_TLS_CERT")?
+                    .ok_or_else(|| invalid("CANDOR_TLS_CERT", "is required with CANDOR_TLS=files"))?;
+                let key = non_empty(raw.tls_key.as_deref(), "CANDOR_TLS_KEY")?
+                    .ok_or_else(|| invalid("CANDOR_TLS_KEY", "is required with CANDOR_TLS=files"))?;
+                TlsSetting::Files { cert: cert.into(), key: key.into() }
+            }
+            other => return Err(invalid("CANDOR_TLS", format!("`{other}` is not one of off, files, self-signed"))),
+        };
+        let behind_tls_proxy = parse_bool(raw.behind_tls_proxy.as_deref(), "CANDOR_BEHIND_TLS_PROXY")?;
+        if tls == TlsSetting::Off && !behind_tls_proxy && !listen.ip().is_loopback() {
+            return Err(invalid(
+                "CANDOR_LISTEN",
+                format!(
+                    "{listen} is not a loopback address, and plain HTTP is served only on loopback: \
+                     set CANDOR_TLS=files (or self-signed), or CANDOR_BEHIND_TLS_PROXY=true if a TLS proxy is in front"
+                ),
+            ));
+        }
+        let log_format = match non_empty(raw.log_format.as_deref(), "CANDOR_LOG_FORMAT")?.unwrap_or("text") {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => return Err(invalid("CANDOR_LOG_FORMAT", format!("`{other}` is not one of text, json"))),
+        };
+        let log_filter = non_empty(raw.log.as_deref(), "CANDOR_LOG")?.unwrap_or("info").to_owned();
+        tracing_subscriber::EnvFilter::try_new(&log_filter)
+            .map_err(|err| invalid("CANDOR_LOG", format!("`{log_filter}` is not a valid filter: {err}")))?;
+        let site_root = PathBuf::from(
+            non_empty(raw.site_root.as_deref(), "CANDOR_SITE_ROOT")?
+                .or(site_root_hint.filter(|s| !s.is_empty()))
+                .unwrap_or("target/site"),
+        );
+        let request_timeout = Duration::from_secs(parse_number(
+            raw.request_timeout.as_deref(),
+            "CANDOR_REQUEST_TIMEOUT",
+            30,
+            1..=3600,
+        )?);
+        let body_limit =
+            parse_number(raw.body_limit.as_deref(), "CANDOR_BODY_LIMIT", 1024 * 1024, 1024..=64 * 1024 * 1024)?;
+        Ok(Config {
+            data_dir,
+            database_url,
+            listen,
+            tls,
+            behind_tls_proxy,
+            log_filter,
+            log_format,
+            site_root,
+            request_timeout,
+            body_limit: usize::try_from(body_limit).unwrap_or(usize::MAX),
+        })
+    }
+
+    /// How browsers reach this instance, as shown on the Security page.
+    pub fn transport(&self) -> TransportMode {
+        match (&self.tls, self.behind_tls_proxy) {
+            (TlsSetting::Files { .. } | TlsSetting::SelfSigned, _) => TransportMode::Tls13,
+            (TlsSetting::Off, true) => TransportMode::BehindTlsProxy,
+            (TlsSetting::Off, false) => TransportMode::LoopbackHttp,
+        }
+    }
+}
+
+fn default_sqlite_url(data_dir: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", data_dir.join("candor.db").display())
+}
+
+fn non_empty<'a>(value: Option<&'a str>, setting: &'static str) -> Result<Option<&'a str>, ConfigError> {
+    match value.map(str::trim) {
+        Some("") => Err(invalid(setting, "is set but empty")),
+        other => Ok(other),
+    }
+}
+
+fn parse_bool(value: Option<&str>, setting: &'static str) -> Result<bool, ConfigError> {
+    match non_empty(value, setting)?.map(str::to_ascii_lowercase).as_deref() {
+        None | Some("false" | "0" | "no") => Ok(false),
+        Some("true" | "1" | "yes") => Ok(true),
+        Some(other) => Err(invalid(setting, format!("`{other}` is not true or false"))),
+    }
+}
+
+fn parse_number(
+    value: Option<&str>,
+    setting: &'static str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, ConfigError> {
+    let Some(text) = non_empty(value, setting)? else { return Ok(default) };
+    let number: u64 = text.parse().map_err(|_| invalid(setting, format!("`{text}` is not a whole number")))?;
+    if !range.contains(&number) {
+        return Err(invalid(
+            setting,
+            format!("{number} is outside the allowed range {}–{}", range.start(), range.end()),
+        ));
+    }
+    Ok(number)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw() -> RawSettings {
+        RawSettings::default()
+    }
+
+    #[test]
+    fn defaults_give_a_local_sqlite_instance_on_loopback() {
+        let config = Config::from_raw(&raw(), None).unwrap();
+        assert_eq!(config.listen, "127.0.0.1:3000".parse().unwrap());
+        assert_eq!(config.database_url, "sqlite://data/candor.db?mode=rwc");
+        assert_eq!(config.transport(), TransportMode::LoopbackHttp);
+        assert_eq!(config.site_root, PathBuf::from("target/site"));
+    }
+
+    #[test]
+    fn plain_http_beyond_loopback_is_refused_unless_a_proxy_is_declared() {
+        let mut settings = RawSettings { listen: Some("0.0.0.0:8080".into()), ..raw() };
+        let err = Config::from_raw(&settings, None).unwrap_err();
+        assert_eq!(err.setting, "CANDOR_LISTEN");
+        settings.behind_tls_proxy = Some("true".into());
+        assert_eq!(Config::from_raw(&settings, None).unwrap().transport(), TransportMode::BehindTlsProxy);
+        settings.behind_tls_proxy = None;
+        settings.tls = Some("self-signed".into());
+        assert_eq!(Config::from_raw(&settings, None).unwrap().transport(), TransportMode::Tls13);
+    }
+
+    #[test]
+    fn each_bad_value_names_its_setting() {
+        let cases: [(RawSettings, &str); 8] = [
+            (RawSettings { listen: Some("nowhere".into()), ..raw() }, "CANDOR_LISTEN"),
+            (RawSettings { database_url: Some("mysql://x".into()), ..raw() }, "CANDOR_DATABASE_URL"),
+            (RawSettings { tls: Some("maybe".into()), ..raw() }, "CANDOR_TLS"),
+            (RawSettings { tls: Some("files".into()), ..raw() }, "CANDOR_TLS_CERT"),
+            (RawSettings { log_format: Some("xml".into()), ..raw() }, "CANDOR_LOG_FORMAT"),
+            (RawSettings { request_timeout: Some("0".into()), ..raw() }, "CANDOR_REQUEST_TIMEOUT"),
+            (RawSettings { body_limit: Some("lots".into()), ..raw() }, "CANDOR_BODY_LIMIT"),
+            (RawSettings { data_dir: Some(" ".into()), ..raw() }, "CANDOR_DATA_DIR"),
+        ];
+        for (settings, setting) in cases {
+            assert_eq!(Config::from_raw(&settings, None).unwrap_err().setting, setting);
+        }
+    }
+
+    #[test]
+    fn file_values_fill_only_what_flags_and_environment_left_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("candor.toml");
+        std::fs::write(&path, "listen = \"127.0.0.1:4000\"\nbody_limit = 4096\ndata_dir = \"/srv/x\"\n").unwrap();
+        let mut settings = RawSettings { config: Some(path), data_dir: Some("/env/dir".into()), ..raw() };
+        settings.merge_file().unwrap();
+        let config = Config::from_raw(&settings, None).unwrap();
+        assert_eq!(config.listen.port(), 4000);
+        assert_eq!(config.body_limit, 4096);
+        assert_eq!(config.data_dir, PathBuf::from("/env/dir"));
+    }
+
+    #[test]
+    fn unknown_file_keys_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("candor.toml");
+        std::fs::write(&path, "lisen = \"127.0.0.1:4000\"\n").unwrap();
+        let mut settings = RawSettings { config: Some(path), ..raw() };
+        let err = settings.merge_file().unwrap_err();
+        assert_eq!(err.setting, "CANDOR_CONFIG");
+        assert!(err.message.contains("lisen"));
+    }
+}

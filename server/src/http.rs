@@ -1,0 +1,168 @@
+//! The HTTP surface: routes (pages, server functions, health) and the middleware every response
+//! passes through (request id, access log, panic guard, hardening headers, error status, timeout,
+//! body limit).
+
+use std::time::{Duration, Instant};
+
+use app::{error::ApiError, shell, state::AppState, App};
+use axum::{
+    body::Body,
+    extract::{Request, State},
+    http::{header, HeaderValue, StatusCode},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+    Router,
+};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    timeout::TimeoutLayer,
+};
+use tracing::Instrument;
+
+#[derive(Clone, Copy, Debug)]
+pub struct HttpSettings {
+    pub request_timeout: Duration,
+    pub body_limit: usize,
+    /// Send Strict-Transport-Security (served over TLS or behind a declared TLS proxy).
+    pub hsts: bool,
+}
+
+/// Content-Security-Policy for everything that is not a page (pages set their own, with a nonce).
+const NON_PAGE_CSP: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+const HSTS: &str = "max-age=63072000; includeSubDomains";
+/// The largest server-function error body the status mapper reads; errors are a few hundred bytes.
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+pub fn router(state: AppState, leptos_options: LeptosOptions, settings: HttpSettings) -> Router {
+    let context = {
+        let state = state.clone();
+        move || provide_context(state.clone())
+    };
+    let server_fns = {
+        let context = context.clone();
+        move |req: Request| {
+            let context = context.clone();
+            async move { leptos_axum::handle_server_fns_with_context(context, req).await }
+        }
+    };
+    let db = state.db.clone();
+    let page_shell = {
+        let options = leptos_options.clone();
+        move || shell(options.clone())
+    };
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/readyz",
+            get(move || {
+                let db = db.clone();
+                async move { readiness(&db).await }
+            }),
+        )
+        .route("/api/{*fn_name}", post(server_fns))
+        .leptos_routes_with_context(&leptos_options, generate_route_list(App), context.clone(), page_shell)
+        .fallback(leptos_axum::file_and_error_handler_with_context(context, shell))
+        .with_state(leptos_options)
+        // Innermost first; `Router::layer` boxes each layer so response bodies line up.
+        .layer(RequestBodyLimitLayer::new(settings.body_limit))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, settings.request_timeout))
+        .layer(middleware::from_fn(server_fn_error_status))
+        .layer(middleware::from_fn_with_state(settings, hardening_headers))
+        .layer(CatchPanicLayer::custom(|_| internal_error_response()))
+        .layer(middleware::from_fn(access_log))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+async fn readiness(db: &domain::Database) -> Response {
+    match db.ping().await {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(err) => {
+            tracing::warn!(error = %err, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+        }
+    }
+}
+
+/// One log line per request: method, path without the query string (it may carry tokens),
+/// status, duration and request id.
+async fn access_log(req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("-")
+        .to_owned();
+    let span = tracing::info_span!("request", request_id = %request_id);
+    let response = next.run(req).instrument(span.clone()).await;
+    let status = response.status().as_u16();
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    span.in_scope(|| {
+        if status >= 500 {
+            tracing::warn!(%method, %path, status, elapsed_ms, "request");
+        } else {
+            tracing::info!(%method, %path, status, elapsed_ms, "request");
+        }
+    });
+    response
+}
+
+fn internal_error_response() -> Response {
+    tracing::error!("a request handler panicked");
+    let body = ApiError::new("internal", "Something went wrong on our side. It has been logged.", 500);
+    (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response()
+}
+
+async fn hardening_headers(State(settings): State<HttpSettings>, req: Request, next: Next) -> Response {
+    let is_static_asset = req.uri().path().starts_with("/pkg/") || req.uri().path() == "/favicon.svg";
+    let mut response = next.run(req).await;
+    let headers = response.headers_mut();
+    headers
+        .entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(NON_PAGE_CSP));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+    headers.insert("cross-origin-resource-policy", HeaderValue::from_static("same-origin"));
+    headers.insert(
+        "permissions-policy",
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=(), usb=()"),
+    );
+    if settings.hsts {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
+    }
+    // Pages and API answers may hold personal data: never cache them. Static assets revalidate.
+    let cache = if is_static_asset { "no-cache" } else { "no-store" };
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    response
+}
+
+/// Server functions answer every error with 500; the status that belongs to the error is in
+/// its body ([`ApiError::status`]), and this puts it on the response.
+async fn server_fn_error_status(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    if !response.headers().contains_key(leptos::server_fn::error::SERVER_FN_ERROR_HEADER) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_ERROR_BODY).await else {
+        return internal_error_response();
+    };
+    if let Ok(error) = serde_json::from_slice::<ApiError>(&bytes) {
+        if let Ok(status) = StatusCode::from_u16(error.status) {
+            if status.is_client_error() || status.is_server_error() {
+                parts.status = status;
+            }
+        }
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}

@@ -1,0 +1,8 @@
+//! The `candor` binary: command line, configuration, TLS, HTTP middleware and wiring.
+
+pub mod cli;
+pub mod config;
+pub mod http;
+pub mod serve;
+pub mod telemetry;
+pub mod tls;

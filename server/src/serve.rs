@@ -1,0 +1,150 @@
+//! Starting and stopping Candor: data directory, database, migrations, TLS, listener.
+
+use std::{io, net::SocketAddr, path::Path, sync::Arc, time::Duration};
+
+use app::state::AppState;
+use leptos::prelude::LeptosOptions;
+
+use crate::{
+    config::Config,
+    http::{self, HttpSettings},
+    tls::{self, TlsError},
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("CANDOR_DATA_DIR: cannot create {path}: {source}")]
+    DataDir { path: String, source: io::Error },
+    #[error("CANDOR_DATABASE_URL: {0}")]
+    Database(domain::Error),
+    #[error("database migration failed on {target}: {source}")]
+    Migration { target: String, source: domain::Error },
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    #[error("CANDOR_LISTEN: cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: io::Error },
+    #[error("the server stopped with an error: {0}")]
+    Serve(io::Error),
+}
+
+/// A server that is accepting connections.
+pub struct Running {
+    pub local_addr: SocketAddr,
+    pub tls: bool,
+    handle: axum_server::Handle,
+    task: tokio::task::JoinHandle<io::Result<()>>,
+}
+
+impl Running {
+    /// The address a person should open: `localhost` for loopback (browsers need a host name
+    /// for passkeys), otherwise the bound address.
+    pub fn url(&self) -> String {
+        let scheme = if self.tls { "https" } else { "http" };
+        let host = if self.local_addr.ip().is_loopback() {
+            "localhost".to_owned()
+        } else {
+            self.local_addr.ip().to_string()
+        };
+        format!("{scheme}://{host}:{}/", self.local_addr.port())
+    }
+
+    /// Stops accepting connections and lets requests in flight finish (up to `grace`).
+    pub async fn shutdown(self, grace: Duration) -> Result<(), StartError> {
+        self.handle.graceful_shutdown(Some(grace));
+        self.wait().await
+    }
+
+    pub async fn wait(self) -> Result<(), StartError> {
+        match self.task.await {
+            Ok(result) => result.map_err(StartError::Serve),
+            Err(join) => Err(StartError::Serve(io::Error::other(join.to_string()))),
+        }
+    }
+}
+
+/// Opens the database and applies pending migrations.
+pub async fn open_database(config: &Config) -> Result<domain::Database, StartError> {
+    if config.database_url.starts_with("sqlite:") {
+        create_private_dir(&config.data_dir)?;
+    }
+    let db = domain::Database::connect(&config.database_url)
+        .await
+        .map_err(StartError::Database)?;
+    let applied = db
+        .migrate()
+        .await
+        .map_err(|source| StartError::Migration { target: db.target().to_owned(), source })?;
+    if applied > 0 {
+        tracing::info!(applied, backend = %db.backend(), "applied database migrations");
+    }
+    Ok(db)
+}
+
+/// The HTTP application for `config` on `db`: pages, server functions, health, middleware.
+pub fn app(config: &Config, db: domain::Database) -> axum::Router {
+    let transport = config.transport();
+    let state = AppState { db, clock: Arc::new(domain::SystemClock), transport };
+    let leptos_options = LeptosOptions::builder()
+        .output_name("candor")
+        .site_root(config.site_root.display().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(config.listen)
+        .build();
+    let settings = HttpSettings {
+        request_timeout: config.request_timeout,
+        body_limit: config.body_limit,
+        hsts: transport.sends_hsts(),
+    };
+    http::router(state, leptos_options, settings)
+}
+
+pub async fn start(config: &Config) -> Result<Running, StartError> {
+    create_private_dir(&config.data_dir)?;
+    let db = open_database(config).await?;
+    let tls_config = tls::server_config(&config.tls, &config.data_dir)?;
+    let app = app(config, db);
+
+    let bind_error = |source| StartError::Bind { addr: config.listen, source };
+    let listener = std::net::TcpListener::bind(config.listen).map_err(bind_error)?;
+    listener.set_nonblocking(true).map_err(bind_error)?;
+    let local_addr = listener.local_addr().map_err(bind_error)?;
+    let handle = axum_server::Handle::new();
+    let service = app.into_make_service_with_connect_info::<SocketAddr>();
+    let tls = tls_config.is_some();
+    let task = match tls_config {
+        Some(tls_config) => {
+            let rustls = axum_server::tls_rustls::RustlsConfig::from_config(tls_config);
+            let server = axum_server::tls_rustls::from_tcp_rustls(listener, rustls).handle(handle.clone());
+            tokio::spawn(server.serve(service))
+        }
+        None => {
+            let server = axum_server::from_tcp(listener).handle(handle.clone());
+            tokio::spawn(server.serve(service))
+        }
+    };
+    Ok(Running { local_addr, tls, handle, task })
+}
+
+fn create_private_dir(path: &Path) -> Result<(), StartError> {
+    let failed = |source| StartError::DataDir { path: path.display().to_string(), source };
+    std::fs::create_dir_all(path).map_err(failed)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700)).map_err(failed)?;
+    }
+    Ok(())
+}
+
+/// Writes a file only its owner can read (keys).
+pub fn write_private_file(path: &Path, contents: &[u8]) -> io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(contents)
+}

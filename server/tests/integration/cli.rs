@@ -1,0 +1,107 @@
+use std::{
+    io::{BufRead, BufReader},
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+fn candor(dir: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_candor"));
+    command.env_clear().env("PATH", std::env::var("PATH").unwrap_or_default()).current_dir(dir);
+    command
+}
+
+#[test]
+fn help_lists_every_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = candor(dir.path()).arg("--help").output().unwrap();
+    assert!(output.status.success());
+    let help = String::from_utf8(output.stdout).unwrap();
+    for setting in [
+        "CANDOR_CONFIG",
+        "CANDOR_DATA_DIR",
+        "CANDOR_DATABASE_URL",
+        "CANDOR_LISTEN",
+        "CANDOR_TLS",
+        "CANDOR_TLS_CERT",
+        "CANDOR_TLS_KEY",
+        "CANDOR_BEHIND_TLS_PROXY",
+        "CANDOR_LOG",
+        "CANDOR_LOG_FORMAT",
+        "CANDOR_SITE_ROOT",
+        "CANDOR_REQUEST_TIMEOUT",
+        "CANDOR_BODY_LIMIT",
+    ] {
+        assert!(help.contains(&format!("[env: {setting}")), "--help does not list {setting}");
+    }
+    assert!(help.contains("serve") && help.contains("migrate"));
+}
+
+#[test]
+fn invalid_configuration_is_one_line_and_exit_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("CANDOR_LISTEN", "not-an-address", "CANDOR_LISTEN"),
+        ("CANDOR_LISTEN", "0.0.0.0:3000", "CANDOR_LISTEN"),
+        ("CANDOR_TLS", "sometimes", "CANDOR_TLS"),
+        ("CANDOR_BODY_LIMIT", "-5", "CANDOR_BODY_LIMIT"),
+    ];
+    for (variable, value, named) in cases {
+        let output = candor(dir.path()).arg("serve").env(variable, value).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{variable}={value}");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(named), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[test]
+fn an_unreachable_database_names_the_host_not_the_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = candor(dir.path())
+        .arg("migrate")
+        .env("CANDOR_DATABASE_URL", "postgres://candor:topsecret@127.0.0.1:1/candor")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("127.0.0.1:1"), "{stderr}");
+    assert!(!stderr.contains("topsecret"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn migrate_creates_and_migrates_the_default_sqlite_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = candor(dir.path()).arg("migrate").output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains("Schema of SQLite is current"), "{stdout}");
+    assert!(dir.path().join("data/candor.db").exists());
+}
+
+#[test]
+fn serve_prints_the_address_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = candor(dir.path())
+        .arg("serve")
+        .env("CANDOR_LISTEN", "127.0.0.1:0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    assert!(line.starts_with("Candor is listening on http://localhost:"), "{line}");
+    let status = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+    assert!(status.success());
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "{status}");
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(15), "candor did not stop after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

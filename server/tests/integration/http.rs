@@ -1,0 +1,108 @@
+use app::error::ApiError;
+use axum::body::Body;
+use domain::testing::TestDb;
+use http::{Request, StatusCode};
+use leptos::prelude::*;
+
+use crate::support::{header, TestApp};
+
+/// A server function that exists only in this test binary, to exercise argument decoding.
+#[server(prefix = "/api", endpoint = "test/double")]
+pub async fn double(number: u32) -> Result<u32, ApiError> {
+    Ok(number * 2)
+}
+
+async fn landing_page_is_rendered_with_hardening_headers(db: TestDb) {
+    let app = TestApp::new(db);
+    let (response, body) = app.get("/").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(body.contains("Hear how your teams are doing"));
+    let csp = header(&response, "content-security-policy");
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("page CSP carries a nonce");
+    assert!(body.contains(&format!("nonce=\"{nonce}\"")), "hydration script carries the CSP nonce");
+    assert!(!csp.contains("unsafe-inline"));
+    assert!(csp.contains("frame-ancestors 'none'"));
+    assert_eq!(header(&response, "x-content-type-options"), "nosniff");
+    assert_eq!(header(&response, "referrer-policy"), "no-referrer");
+    assert_eq!(header(&response, "cache-control"), "no-store");
+    assert!(!header(&response, "x-request-id").is_empty());
+    // Plain HTTP on loopback: no HSTS.
+    assert_eq!(header(&response, "strict-transport-security"), "");
+}
+
+async fn unknown_route_is_a_styled_404(db: TestDb) {
+    let app = TestApp::new(db);
+    let (response, body) = app.get("/definitely/not/here").await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert!(body.contains("Page not found"));
+    assert!(body.contains("/pkg/candor.css"), "the 404 page uses the app's stylesheet");
+}
+
+async fn security_facts_come_from_the_instance(db: TestDb) {
+    let backend = db.db.backend().label();
+    let app = TestApp::new(db);
+    let (response, body) = app.post_form("/api/instance/security_facts", "").await;
+    assert_eq!(response.status(), StatusCode::OK, "{body}");
+    let facts: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(facts["database_backend"], backend);
+    assert_eq!(facts["transport"], "LoopbackHttp");
+    assert_eq!(facts["schema_applied"], facts["schema_known"]);
+}
+
+async fn malformed_server_fn_arguments_are_a_400_with_a_code(db: TestDb) {
+    let app = TestApp::new(db);
+    let (response, body) = app.post_form("/api/test/double", "number=21").await;
+    assert_eq!((response.status(), body.as_str()), (StatusCode::OK, "42"));
+    for bad in ["number=twenty", "", "number=%ZZ", "number=99999999999"] {
+        let (response, body) = app.post_form("/api/test/double", bad).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{bad}: {body}");
+        let error: ApiError = serde_json::from_str(&body).unwrap();
+        assert_eq!(error.code, "request.malformed");
+    }
+}
+
+async fn server_fns_answer_only_post(db: TestDb) {
+    let app = TestApp::new(db);
+    let (response, _) = app.get("/api/instance/security_facts").await;
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+}
+
+async fn oversized_bodies_are_refused(db: TestDb) {
+    let app = TestApp::new(db);
+    let huge = "number=1&".repeat(1_200_000 / 9);
+    let (response, _) = app.post_form("/api/test/double", &huge).await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+async fn health_and_readiness(db: TestDb) {
+    let app = TestApp::new(db);
+    let (response, body) = app.get("/healthz").await;
+    assert_eq!((response.status(), body.as_str()), (StatusCode::OK, "ok"));
+    assert_eq!(header(&response, "content-security-policy").contains("default-src 'none'"), true);
+    let (response, body) = app.get("/readyz").await;
+    assert_eq!((response.status(), body.as_str()), (StatusCode::OK, "ready"));
+}
+
+domain::on_both_backends!(
+    landing_page_is_rendered_with_hardening_headers,
+    unknown_route_is_a_styled_404,
+    security_facts_come_from_the_instance,
+    malformed_server_fn_arguments_are_a_400_with_a_code,
+    server_fns_answer_only_post,
+    oversized_bodies_are_refused,
+    health_and_readiness,
+);
+
+#[tokio::test]
+async fn readiness_fails_when_the_database_goes_away() {
+    let test_db = TestDb::migrated(domain::Backend::Sqlite).await.unwrap();
+    let db = test_db.db.clone();
+    let app = TestApp::new(test_db);
+    db.close().await.unwrap();
+    let (response, _) = app.send(Request::get("/readyz").body(Body::empty()).unwrap()).await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+}

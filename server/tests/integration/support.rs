@@ -1,0 +1,53 @@
+use axum::{body::Body, Router};
+use candor_server::config::{Config, RawSettings};
+use http::{Request, Response};
+use tower::ServiceExt;
+
+/// A configuration for tests: loopback, a temporary data directory, the given database.
+pub fn config(data_dir: &std::path::Path, database_url: &str) -> Config {
+    let raw = RawSettings {
+        data_dir: Some(data_dir.display().to_string()),
+        database_url: Some(database_url.to_owned()),
+        listen: Some("127.0.0.1:0".into()),
+        ..RawSettings::default()
+    };
+    Config::from_raw(&raw, None).unwrap()
+}
+
+pub struct TestApp {
+    pub router: Router,
+    _data_dir: tempfile::TempDir,
+    _db: domain::testing::TestDb,
+}
+
+impl TestApp {
+    pub fn new(test_db: domain::testing::TestDb) -> Self {
+        let data_dir = tempfile::tempdir().unwrap();
+        let config = config(data_dir.path(), &test_db.url);
+        let router = candor_server::serve::app(&config, test_db.db.clone());
+        Self { router, _data_dir: data_dir, _db: test_db }
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> (Response<()>, String) {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let (parts, body) = response.into_parts();
+        let bytes = axum::body::to_bytes(body, 16 * 1024 * 1024).await.unwrap();
+        (Response::from_parts(parts, ()), String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    pub async fn get(&self, path: &str) -> (Response<()>, String) {
+        self.send(Request::get(path).body(Body::empty()).unwrap()).await
+    }
+
+    pub async fn post_form(&self, path: &str, body: &str) -> (Response<()>, String) {
+        let request = Request::post(path)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from(body.to_owned()))
+            .unwrap();
+        self.send(request).await
+    }
+}
+
+pub fn header<'a>(response: &'a Response<()>, name: &str) -> &'a str {
+    response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+}
