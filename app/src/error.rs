@@ -17,7 +17,11 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: &str, message: &str, status: u16) -> Self {
-        Self { code: code.to_owned(), message: message.to_owned(), status }
+        Self {
+            code: code.to_owned(),
+            message: message.to_owned(),
+            status,
+        }
     }
 }
 
@@ -36,6 +40,21 @@ impl FromServerFnError for ApiError {
                 "Candor could not be reached. Check your connection and try again.",
                 0,
             ),
+            // On the server this is the request body failing to arrive whole; in the browser,
+            // an answer that could not be decoded.
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Deserialization(detail) if detail.contains("length limit exceeded") => {
+                ApiError::new(
+                    "request.too_large",
+                    "The request is larger than Candor accepts.",
+                    413,
+                )
+            }
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Deserialization(_) => {
+                ApiError::new("request.malformed", "The request could not be read.", 400)
+            }
+            #[cfg(not(feature = "ssr"))]
             ServerFnErrorErr::Deserialization(_) => ApiError::new(
                 "response.unreadable",
                 "The answer from Candor could not be read. Reload the page and try again.",
@@ -46,7 +65,11 @@ impl FromServerFnError for ApiError {
                 tracing::error!(error = %other, "server function failure");
                 #[cfg(not(feature = "ssr"))]
                 let _ = other;
-                ApiError::new("internal", "Something went wrong on our side. It has been logged.", 500)
+                ApiError::new(
+                    "internal",
+                    "Something went wrong on our side. It has been logged.",
+                    500,
+                )
             }
         }
     }
@@ -62,7 +85,11 @@ impl From<domain::Error> for ApiError {
         } else {
             tracing::debug!(code = err.code(), "request refused");
         }
-        ApiError { code: err.code().to_owned(), message: err.public_message(), status: err.status() }
+        ApiError {
+            code: err.code().to_owned(),
+            message: err.public_message(),
+            status: err.status(),
+        }
     }
 }
 

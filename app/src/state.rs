@@ -22,9 +22,10 @@ pub fn app_state() -> Result<AppState, ApiError> {
 /// Pages may run only scripts carrying this response's nonce (Leptos adds it to the hydration
 /// scripts), plus the WebAssembly they load. No inline script without the nonce, no `unsafe-inline`.
 pub fn set_page_content_security_policy() {
-    let (Some(nonce), Some(response)) =
-        (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())
-    else {
+    let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) else {
         return;
     };
     let policy = format!(

@@ -119,7 +119,11 @@ impl Database {
         let conn = sea_orm::Database::connect(options)
             .await
             .map_err(|err| Error::Unavailable(format!("cannot reach the database at {target}: {err}")))?;
-        Ok(Self { conn, backend, target })
+        Ok(Self {
+            conn,
+            backend,
+            target,
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -175,7 +179,10 @@ impl Database {
                     let nullable: String = row.try_get("", "is_nullable")?;
                     snapshot.tables.entry(table).or_default().insert(
                         column,
-                        ColumnShape { family: type_family(&data_type), nullable: nullable == "YES" },
+                        ColumnShape {
+                            family: type_family(&data_type),
+                            nullable: nullable == "YES",
+                        },
                     );
                 }
             }
@@ -189,7 +196,9 @@ impl Database {
                 for table in tables {
                     let table: String = table.try_get("", "name")?;
                     let columns = self
-                        .query_all(&format!("SELECT name, type, \"notnull\", pk FROM pragma_table_info('{table}')"))
+                        .query_all(&format!(
+                            "SELECT name, type, \"notnull\", pk FROM pragma_table_info('{table}')"
+                        ))
                         .await?;
                     let entry = snapshot.tables.entry(table).or_default();
                     for column in columns {
@@ -213,7 +222,10 @@ impl Database {
 
     async fn query_all(&self, sql: &str) -> Result<Vec<sea_orm::QueryResult>> {
         let backend: DbBackend = self.conn.get_database_backend();
-        Ok(self.conn.query_all_raw(Statement::from_string(backend, sql.to_owned())).await?)
+        Ok(self
+            .conn
+            .query_all_raw(Statement::from_string(backend, sql.to_owned()))
+            .await?)
     }
 
     /// Closes every pooled connection.
@@ -275,20 +287,29 @@ mod tests {
         let redacted = redact_url("postgres://candor:hunter2@db.internal:5432/candor");
         assert!(!redacted.contains("hunter2"));
         assert!(redacted.contains("db.internal:5432"));
-        assert_eq!(redact_url("sqlite://data/candor.db?mode=rwc"), "sqlite://data/candor.db?mode=rwc");
+        assert_eq!(
+            redact_url("sqlite://data/candor.db?mode=rwc"),
+            "sqlite://data/candor.db?mode=rwc"
+        );
     }
 
     #[test]
     fn backends_are_recognised_by_scheme() {
         assert_eq!(Backend::from_url("sqlite://x.db").ok(), Some(Backend::Sqlite));
-        assert_eq!(Backend::from_url("postgresql://h/db").ok(), Some(Backend::Postgres));
+        assert_eq!(
+            Backend::from_url("postgresql://h/db").ok(),
+            Some(Backend::Postgres)
+        );
         assert!(Backend::from_url("mysql://h/db").is_err());
     }
 
     #[test]
     fn type_families_agree_across_backends() {
         assert_eq!(type_family("uuid_text"), type_family("uuid"));
-        assert_eq!(type_family("timestamp_with_timezone_text"), type_family("timestamp with time zone"));
+        assert_eq!(
+            type_family("timestamp_with_timezone_text"),
+            type_family("timestamp with time zone")
+        );
         assert_eq!(type_family("varchar(200)"), type_family("character varying"));
     }
 }

@@ -106,7 +106,10 @@ mod tests {
     fn caller_mistakes_are_not_server_faults() {
         for err in [
             Error::Malformed("x".into()),
-            Error::Invalid { field: "name", reason: "too long".into() },
+            Error::Invalid {
+                field: "name",
+                reason: "too long".into(),
+            },
             Error::NotFound,
             Error::Forbidden,
             Error::RateLimited { retry_after_secs: 3 },

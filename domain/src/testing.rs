@@ -16,7 +16,11 @@ impl TestDb {
     /// A migrated database, or `None` when PostgreSQL is asked for and not configured.
     pub async fn migrated(backend: Backend) -> Option<Self> {
         let test_db = Self::empty(backend).await?;
-        test_db.db.migrate().await.expect("migrations apply to a fresh database");
+        test_db
+            .db
+            .migrate()
+            .await
+            .expect("migrations apply to a fresh database");
         Some(test_db)
     }
 
@@ -25,16 +29,25 @@ impl TestDb {
         match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temporary directory");
-                let url = format!("sqlite://{}?mode=rwc", dir.path().join("candor-test.db").display());
+                let url = format!(
+                    "sqlite://{}?mode=rwc",
+                    dir.path().join("candor-test.db").display()
+                );
                 let db = Database::connect(&url).await.expect("SQLite opens");
-                Some(Self { db, url, _dir: Some(dir) })
+                Some(Self {
+                    db,
+                    url,
+                    _dir: Some(dir),
+                })
             }
             Backend::Postgres => {
                 let Some(admin_url) = postgres_admin_url() else {
                     eprintln!("PostgreSQL test skipped: TEST_DATABASE_URL is not set");
                     return None;
                 };
-                let admin = Database::connect(&admin_url).await.expect("TEST_DATABASE_URL is reachable");
+                let admin = Database::connect(&admin_url)
+                    .await
+                    .expect("TEST_DATABASE_URL is reachable");
                 let name = format!("candor_test_{}", uuid::Uuid::new_v4().simple());
                 admin
                     .execute_admin(&format!("CREATE DATABASE {name}"))

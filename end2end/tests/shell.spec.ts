@@ -40,7 +40,7 @@ test("on a phone the menu opens and leads to the Security page", async ({ page, 
 test("the Security page shows facts read from the running instance", async ({ page, consoleErrors }) => {
   await page.goto("/security");
   await waitForHydration(page);
-  const fact = (term: string) => page.getByRole("term").filter({ hasText: term }).locator("xpath=following-sibling::dd[1]");
+  const fact = (term: string) => page.getByRole("term").filter({ hasText: new RegExp(`^${term}$`) }).locator("xpath=following-sibling::dd[1]");
   await expect(fact("Database")).toHaveText("SQLite");
   await expect(fact("Connection security")).toContainText("loopback");
   await expect(fact("Database schema")).toContainText("migrations applied");

@@ -40,7 +40,11 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(err) => {
             let _ = err.print();
-            return if err.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if err.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     let mut settings = cli.settings;
@@ -92,7 +96,10 @@ async fn migrate(config: &Config) -> Result<(), serve::StartError> {
     let version = db
         .schema_version()
         .await
-        .map_err(|source| serve::StartError::Migration { target: db.target().to_owned(), source })?;
+        .map_err(|source| serve::StartError::Migration {
+            target: db.target().to_owned(),
+            source,
+        })?;
     println!(
         "Schema of {} is current: {} of {} migrations applied (latest: {}).",
         db.backend(),

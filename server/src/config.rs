@@ -23,7 +23,13 @@ pub struct RawSettings {
     #[arg(long, env = "CANDOR_DATA_DIR", global = true, value_name = "DIR")]
     pub data_dir: Option<String>,
     /// sqlite://… or postgres://user:password@host:port/db. Default: SQLite file in the data directory.
-    #[arg(long, env = "CANDOR_DATABASE_URL", global = true, value_name = "URL", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "CANDOR_DATABASE_URL",
+        global = true,
+        value_name = "URL",
+        hide_env_values = true
+    )]
     pub database_url: Option<String>,
     /// Address and port to listen on. Default: 127.0.0.1:3000 (port 0 picks a free port).
     #[arg(long, env = "CANDOR_LISTEN", global = true, value_name = "ADDR:PORT")]
@@ -41,7 +47,12 @@ pub struct RawSettings {
     pub tls_key: Option<String>,
     /// Set to true when a TLS-terminating proxy sits in front of Candor; allows plain HTTP on a
     /// non-loopback address and turns on HSTS. Default: false
-    #[arg(long, env = "CANDOR_BEHIND_TLS_PROXY", global = true, value_name = "true|false")]
+    #[arg(
+        long,
+        env = "CANDOR_BEHIND_TLS_PROXY",
+        global = true,
+        value_name = "true|false"
+    )]
     pub behind_tls_proxy: Option<String>,
     /// Log filter (tracing syntax). Default: info
     #[arg(long, env = "CANDOR_LOG", global = true, value_name = "FILTER")]
@@ -96,7 +107,10 @@ pub struct ConfigError {
 }
 
 fn invalid(setting: &'static str, message: impl Into<String>) -> ConfigError {
-    ConfigError { setting, message: message.into() }
+    ConfigError {
+        setting,
+        message: message.into(),
+    }
 }
 
 /// Keys accepted in candor.toml, mapped onto the raw settings.
@@ -127,14 +141,18 @@ impl RawSettings {
         }
         let text = std::fs::read_to_string(&path)
             .map_err(|err| invalid("CANDOR_CONFIG", format!("cannot read {}: {err}", path.display())))?;
-        let table: toml::Table = text
-            .parse()
-            .map_err(|err: toml::de::Error| {
-                invalid("CANDOR_CONFIG", format!("{} is not valid TOML: {}", path.display(), err.message()))
-            })?;
+        let table: toml::Table = text.parse().map_err(|err: toml::de::Error| {
+            invalid(
+                "CANDOR_CONFIG",
+                format!("{} is not valid TOML: {}", path.display(), err.message()),
+            )
+        })?;
         for (key, value) in table {
             let Some(known) = FILE_KEYS.iter().find(|k| **k == key) else {
-                return Err(invalid("CANDOR_CONFIG", format!("{}: unknown setting `{key}`", path.display())));
+                return Err(invalid(
+                    "CANDOR_CONFIG",
+                    format!("{}: unknown setting `{key}`", path.display()),
+                ));
             };
             let value = match value {
                 toml::Value::String(s) => s,
@@ -143,7 +161,11 @@ impl RawSettings {
                 other => {
                     return Err(invalid(
                         "CANDOR_CONFIG",
-                        format!("{}: `{key}` must be a string, number or boolean, not {}", path.display(), other.type_str()),
+                        format!(
+                            "{}: `{key}` must be a string, number or boolean, not {}",
+                            path.display(),
+                            other.type_str()
+                        ),
                     ))
                 }
             };
@@ -172,7 +194,8 @@ impl RawSettings {
 impl Config {
     /// Validates raw settings into a configuration. `site_root_hint` is `$LEPTOS_SITE_ROOT`.
     pub fn from_raw(raw: &RawSettings, site_root_hint: Option<&str>) -> Result<Self, ConfigError> {
-        let data_dir = PathBuf::from(non_empty(raw.data_dir.as_deref(), "CANDOR_DATA_DIR")?.unwrap_or("data"));
+        let data_dir =
+            PathBuf::from(non_empty(raw.data_dir.as_deref(), "CANDOR_DATA_DIR")?.unwrap_or("data"));
         let database_url = match non_empty(raw.database_url.as_deref(), "CANDOR_DATABASE_URL")? {
             Some(url) => {
                 domain::Backend::from_url(url).map_err(|_| {
@@ -184,7 +207,10 @@ impl Config {
         };
         let listen_text = non_empty(raw.listen.as_deref(), "CANDOR_LISTEN")?.unwrap_or("127.0.0.1:3000");
         let listen: SocketAddr = listen_text.parse().map_err(|_| {
-            invalid("CANDOR_LISTEN", format!("`{listen_text}` is not an address:port such as 127.0.0.1:3000"))
+            invalid(
+                "CANDOR_LISTEN",
+                format!("`{listen_text}` is not an address:port such as 127.0.0.1:3000"),
+            )
         })?;
         let tls = match non_empty(raw.tls.as_deref(), "CANDOR_TLS")?.unwrap_or("off") {
             "off" => TlsSetting::Off,
@@ -194,9 +220,17 @@ impl Config {
                     .ok_or_else(|| invalid("CANDOR_TLS_CERT", "is required with CANDOR_TLS=files"))?;
                 let key = non_empty(raw.tls_key.as_deref(), "CANDOR_TLS_KEY")?
                     .ok_or_else(|| invalid("CANDOR_TLS_KEY", "is required with CANDOR_TLS=files"))?;
-                TlsSetting::Files { cert: cert.into(), key: key.into() }
+                TlsSetting::Files {
+                    cert: cert.into(),
+                    key: key.into(),
+                }
             }
-            other => return Err(invalid("CANDOR_TLS", format!("`{other}` is not one of off, files, self-signed"))),
+            other => {
+                return Err(invalid(
+                    "CANDOR_TLS",
+                    format!("`{other}` is not one of off, files, self-signed"),
+                ))
+            }
         };
         let behind_tls_proxy = parse_bool(raw.behind_tls_proxy.as_deref(), "CANDOR_BEHIND_TLS_PROXY")?;
         if tls == TlsSetting::Off && !behind_tls_proxy && !listen.ip().is_loopback() {
@@ -211,11 +245,22 @@ impl Config {
         let log_format = match non_empty(raw.log_format.as_deref(), "CANDOR_LOG_FORMAT")?.unwrap_or("text") {
             "text" => LogFormat::Text,
             "json" => LogFormat::Json,
-            other => return Err(invalid("CANDOR_LOG_FORMAT", format!("`{other}` is not one of text, json"))),
+            other => {
+                return Err(invalid(
+                    "CANDOR_LOG_FORMAT",
+                    format!("`{other}` is not one of text, json"),
+                ))
+            }
         };
-        let log_filter = non_empty(raw.log.as_deref(), "CANDOR_LOG")?.unwrap_or("info").to_owned();
-        tracing_subscriber::EnvFilter::try_new(&log_filter)
-            .map_err(|err| invalid("CANDOR_LOG", format!("`{log_filter}` is not a valid filter: {err}")))?;
+        let log_filter = non_empty(raw.log.as_deref(), "CANDOR_LOG")?
+            .unwrap_or("info")
+            .to_owned();
+        tracing_subscriber::EnvFilter::try_new(&log_filter).map_err(|err| {
+            invalid(
+                "CANDOR_LOG",
+                format!("`{log_filter}` is not a valid filter: {err}"),
+            )
+        })?;
         let site_root = PathBuf::from(
             non_empty(raw.site_root.as_deref(), "CANDOR_SITE_ROOT")?
                 .or(site_root_hint.filter(|s| !s.is_empty()))
@@ -227,8 +272,12 @@ impl Config {
             30,
             1..=3600,
         )?);
-        let body_limit =
-            parse_number(raw.body_limit.as_deref(), "CANDOR_BODY_LIMIT", 1024 * 1024, 1024..=64 * 1024 * 1024)?;
+        let body_limit = parse_number(
+            raw.body_limit.as_deref(),
+            "CANDOR_BODY_LIMIT",
+            1024 * 1024,
+            1024..=64 * 1024 * 1024,
+        )?;
         Ok(Config {
             data_dir,
             database_url,
@@ -278,12 +327,20 @@ fn parse_number(
     default: u64,
     range: std::ops::RangeInclusive<u64>,
 ) -> Result<u64, ConfigError> {
-    let Some(text) = non_empty(value, setting)? else { return Ok(default) };
-    let number: u64 = text.parse().map_err(|_| invalid(setting, format!("`{text}` is not a whole number")))?;
+    let Some(text) = non_empty(value, setting)? else {
+        return Ok(default);
+    };
+    let number: u64 = text
+        .parse()
+        .map_err(|_| invalid(setting, format!("`{text}` is not a whole number")))?;
     if !range.contains(&number) {
         return Err(invalid(
             setting,
-            format!("{number} is outside the allowed range {}–{}", range.start(), range.end()),
+            format!(
+                "{number} is outside the allowed range {}–{}",
+                range.start(),
+                range.end()
+            ),
         ));
     }
     Ok(number)
@@ -308,27 +365,84 @@ mod tests {
 
     #[test]
     fn plain_http_beyond_loopback_is_refused_unless_a_proxy_is_declared() {
-        let mut settings = RawSettings { listen: Some("0.0.0.0:8080".into()), ..raw() };
+        let mut settings = RawSettings {
+            listen: Some("0.0.0.0:8080".into()),
+            ..raw()
+        };
         let err = Config::from_raw(&settings, None).unwrap_err();
         assert_eq!(err.setting, "CANDOR_LISTEN");
         settings.behind_tls_proxy = Some("true".into());
-        assert_eq!(Config::from_raw(&settings, None).unwrap().transport(), TransportMode::BehindTlsProxy);
+        assert_eq!(
+            Config::from_raw(&settings, None).unwrap().transport(),
+            TransportMode::BehindTlsProxy
+        );
         settings.behind_tls_proxy = None;
         settings.tls = Some("self-signed".into());
-        assert_eq!(Config::from_raw(&settings, None).unwrap().transport(), TransportMode::Tls13);
+        assert_eq!(
+            Config::from_raw(&settings, None).unwrap().transport(),
+            TransportMode::Tls13
+        );
     }
 
     #[test]
     fn each_bad_value_names_its_setting() {
         let cases: [(RawSettings, &str); 8] = [
-            (RawSettings { listen: Some("nowhere".into()), ..raw() }, "CANDOR_LISTEN"),
-            (RawSettings { database_url: Some("mysql://x".into()), ..raw() }, "CANDOR_DATABASE_URL"),
-            (RawSettings { tls: Some("maybe".into()), ..raw() }, "CANDOR_TLS"),
-            (RawSettings { tls: Some("files".into()), ..raw() }, "CANDOR_TLS_CERT"),
-            (RawSettings { log_format: Some("xml".into()), ..raw() }, "CANDOR_LOG_FORMAT"),
-            (RawSettings { request_timeout: Some("0".into()), ..raw() }, "CANDOR_REQUEST_TIMEOUT"),
-            (RawSettings { body_limit: Some("lots".into()), ..raw() }, "CANDOR_BODY_LIMIT"),
-            (RawSettings { data_dir: Some(" ".into()), ..raw() }, "CANDOR_DATA_DIR"),
+            (
+                RawSettings {
+                    listen: Some("nowhere".into()),
+                    ..raw()
+                },
+                "CANDOR_LISTEN",
+            ),
+            (
+                RawSettings {
+                    database_url: Some("mysql://x".into()),
+                    ..raw()
+                },
+                "CANDOR_DATABASE_URL",
+            ),
+            (
+                RawSettings {
+                    tls: Some("maybe".into()),
+                    ..raw()
+                },
+                "CANDOR_TLS",
+            ),
+            (
+                RawSettings {
+                    tls: Some("files".into()),
+                    ..raw()
+                },
+                "CANDOR_TLS_CERT",
+            ),
+            (
+                RawSettings {
+                    log_format: Some("xml".into()),
+                    ..raw()
+                },
+                "CANDOR_LOG_FORMAT",
+            ),
+            (
+                RawSettings {
+                    request_timeout: Some("0".into()),
+                    ..raw()
+                },
+                "CANDOR_REQUEST_TIMEOUT",
+            ),
+            (
+                RawSettings {
+                    body_limit: Some("lots".into()),
+                    ..raw()
+                },
+                "CANDOR_BODY_LIMIT",
+            ),
+            (
+                RawSettings {
+                    data_dir: Some(" ".into()),
+                    ..raw()
+                },
+                "CANDOR_DATA_DIR",
+            ),
         ];
         for (settings, setting) in cases {
             assert_eq!(Config::from_raw(&settings, None).unwrap_err().setting, setting);
@@ -339,8 +453,16 @@ mod tests {
     fn file_values_fill_only_what_flags_and_environment_left_open() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("candor.toml");
-        std::fs::write(&path, "listen = \"127.0.0.1:4000\"\nbody_limit = 4096\ndata_dir = \"/srv/x\"\n").unwrap();
-        let mut settings = RawSettings { config: Some(path), data_dir: Some("/env/dir".into()), ..raw() };
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:4000\"\nbody_limit = 4096\ndata_dir = \"/srv/x\"\n",
+        )
+        .unwrap();
+        let mut settings = RawSettings {
+            config: Some(path),
+            data_dir: Some("/env/dir".into()),
+            ..raw()
+        };
         settings.merge_file().unwrap();
         let config = Config::from_raw(&settings, None).unwrap();
         assert_eq!(config.listen.port(), 4000);
@@ -353,7 +475,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("candor.toml");
         std::fs::write(&path, "lisen = \"127.0.0.1:4000\"\n").unwrap();
-        let mut settings = RawSettings { config: Some(path), ..raw() };
+        let mut settings = RawSettings {
+            config: Some(path),
+            ..raw()
+        };
         let err = settings.merge_file().unwrap_err();
         assert_eq!(err.setting, "CANDOR_CONFIG");
         assert!(err.message.contains("lisen"));

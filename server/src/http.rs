@@ -65,12 +65,20 @@ pub fn router(state: AppState, leptos_options: LeptosOptions, settings: HttpSett
             }),
         )
         .route("/api/{*fn_name}", post(server_fns))
-        .leptos_routes_with_context(&leptos_options, generate_route_list(App), context.clone(), page_shell)
+        .leptos_routes_with_context(
+            &leptos_options,
+            generate_route_list(App),
+            context.clone(),
+            page_shell,
+        )
         .fallback(leptos_axum::file_and_error_handler_with_context(context, shell))
         .with_state(leptos_options)
         // Innermost first; `Router::layer` boxes each layer so response bodies line up.
         .layer(RequestBodyLimitLayer::new(settings.body_limit))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, settings.request_timeout))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            settings.request_timeout,
+        ))
         .layer(middleware::from_fn(server_fn_error_status))
         .layer(middleware::from_fn_with_state(settings, hardening_headers))
         .layer(CatchPanicLayer::custom(|_| internal_error_response()))
@@ -117,7 +125,11 @@ async fn access_log(req: Request, next: Next) -> Response {
 
 fn internal_error_response() -> Response {
     tracing::error!("a request handler panicked");
-    let body = ApiError::new("internal", "Something went wrong on our side. It has been logged.", 500);
+    let body = ApiError::new(
+        "internal",
+        "Something went wrong on our side. It has been logged.",
+        500,
+    );
     (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response()
 }
 
@@ -128,11 +140,20 @@ async fn hardening_headers(State(settings): State<HttpSettings>, req: Request, n
     headers
         .entry(header::CONTENT_SECURITY_POLICY)
         .or_insert(HeaderValue::from_static(NON_PAGE_CSP));
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
-    headers.insert("cross-origin-resource-policy", HeaderValue::from_static("same-origin"));
+    headers.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    headers.insert(
+        "cross-origin-resource-policy",
+        HeaderValue::from_static("same-origin"),
+    );
     headers.insert(
         "permissions-policy",
         HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=(), usb=()"),
@@ -150,7 +171,10 @@ async fn hardening_headers(State(settings): State<HttpSettings>, req: Request, n
 /// its body ([`ApiError::status`]), and this puts it on the response.
 async fn server_fn_error_status(req: Request, next: Next) -> Response {
     let response = next.run(req).await;
-    if !response.headers().contains_key(leptos::server_fn::error::SERVER_FN_ERROR_HEADER) {
+    if !response
+        .headers()
+        .contains_key(leptos::server_fn::error::SERVER_FN_ERROR_HEADER)
+    {
         return response;
     }
     let (mut parts, body) = response.into_parts();

@@ -70,10 +70,10 @@ pub async fn open_database(config: &Config) -> Result<domain::Database, StartErr
     let db = domain::Database::connect(&config.database_url)
         .await
         .map_err(StartError::Database)?;
-    let applied = db
-        .migrate()
-        .await
-        .map_err(|source| StartError::Migration { target: db.target().to_owned(), source })?;
+    let applied = db.migrate().await.map_err(|source| StartError::Migration {
+        target: db.target().to_owned(),
+        source,
+    })?;
     if applied > 0 {
         tracing::info!(applied, backend = %db.backend(), "applied database migrations");
     }
@@ -83,7 +83,11 @@ pub async fn open_database(config: &Config) -> Result<domain::Database, StartErr
 /// The HTTP application for `config` on `db`: pages, server functions, health, middleware.
 pub fn app(config: &Config, db: domain::Database) -> axum::Router {
     let transport = config.transport();
-    let state = AppState { db, clock: Arc::new(domain::SystemClock), transport };
+    let state = AppState {
+        db,
+        clock: Arc::new(domain::SystemClock),
+        transport,
+    };
     let leptos_options = LeptosOptions::builder()
         .output_name("candor")
         .site_root(config.site_root.display().to_string())
@@ -104,7 +108,10 @@ pub async fn start(config: &Config) -> Result<Running, StartError> {
     let tls_config = tls::server_config(&config.tls, &config.data_dir)?;
     let app = app(config, db);
 
-    let bind_error = |source| StartError::Bind { addr: config.listen, source };
+    let bind_error = |source| StartError::Bind {
+        addr: config.listen,
+        source,
+    };
     let listener = std::net::TcpListener::bind(config.listen).map_err(bind_error)?;
     listener.set_nonblocking(true).map_err(bind_error)?;
     let local_addr = listener.local_addr().map_err(bind_error)?;
@@ -122,11 +129,19 @@ pub async fn start(config: &Config) -> Result<Running, StartError> {
             tokio::spawn(server.serve(service))
         }
     };
-    Ok(Running { local_addr, tls, handle, task })
+    Ok(Running {
+        local_addr,
+        tls,
+        handle,
+        task,
+    })
 }
 
 fn create_private_dir(path: &Path) -> Result<(), StartError> {
-    let failed = |source| StartError::DataDir { path: path.display().to_string(), source };
+    let failed = |source| StartError::DataDir {
+        path: path.display().to_string(),
+        source,
+    };
     std::fs::create_dir_all(path).map_err(failed)?;
     #[cfg(unix)]
     {

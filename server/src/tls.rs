@@ -39,16 +39,27 @@ pub fn server_config(setting: &TlsSetting, data_dir: &Path) -> Result<Option<Arc
 pub fn load(cert_path: &Path, key_path: &Path) -> Result<ServerConfig, TlsError> {
     let chain = CertificateDer::pem_file_iter(cert_path)
         .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-        .map_err(|err| TlsError::Certificate { path: cert_path.to_owned(), detail: err.to_string() })?;
+        .map_err(|err| TlsError::Certificate {
+            path: cert_path.to_owned(),
+            detail: err.to_string(),
+        })?;
     if chain.is_empty() {
-        return Err(TlsError::Certificate { path: cert_path.to_owned(), detail: "no certificate found".into() });
+        return Err(TlsError::Certificate {
+            path: cert_path.to_owned(),
+            detail: "no certificate found".into(),
+        });
     }
-    let key = PrivateKeyDer::from_pem_file(key_path)
-        .map_err(|err| TlsError::Key { path: key_path.to_owned(), detail: err.to_string() })?;
+    let key = PrivateKeyDer::from_pem_file(key_path).map_err(|err| TlsError::Key {
+        path: key_path.to_owned(),
+        detail: err.to_string(),
+    })?;
     tls13_only(chain, key)
 }
 
-fn tls13_only(chain: Vec<CertificateDer<'static>>, key: PrivateKeyDer<'static>) -> Result<ServerConfig, TlsError> {
+fn tls13_only(
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+) -> Result<ServerConfig, TlsError> {
     let mut config = ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_protocol_versions(&[&rustls::version::TLS13])
         .map_err(|err| TlsError::Config(err.to_string()))?
@@ -67,7 +78,10 @@ pub fn ensure_self_signed(dir: &Path) -> Result<(PathBuf, PathBuf), TlsError> {
     if cert_path.exists() && key_path.exists() {
         return Ok((cert_path, key_path));
     }
-    let failed = |detail: String| TlsError::Generate { path: dir.to_owned(), detail };
+    let failed = |detail: String| TlsError::Generate {
+        path: dir.to_owned(),
+        detail,
+    };
     let names = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()];
     let generated = rcgen::generate_simple_self_signed(names).map_err(|err| failed(err.to_string()))?;
     std::fs::create_dir_all(dir).map_err(|err| failed(err.to_string()))?;

@@ -21,7 +21,9 @@ impl TransportMode {
         match self {
             TransportMode::Tls13 => "TLS 1.3 only, terminated by Candor (older versions are refused)",
             TransportMode::LoopbackHttp => "Plain HTTP on this machine's loopback interface only",
-            TransportMode::BehindTlsProxy => "TLS terminated by a proxy the operator declared in front of Candor",
+            TransportMode::BehindTlsProxy => {
+                "TLS terminated by a proxy the operator declared in front of Candor"
+            }
         }
     }
 

@@ -10,7 +10,11 @@ pub fn Layout(children: Children) -> impl IntoView {
     let menu_open = RwSignal::new(false);
     // Close the phone menu whenever the page changes.
     let location = use_location();
-    Effect::watch(move || location.pathname.get(), move |_, _, _| menu_open.set(false), false);
+    Effect::watch(
+        move || location.pathname.get(),
+        move |_, _, _| menu_open.set(false),
+        false,
+    );
     // Effects run only in the browser, after hydration: mark the document so that styles and
     // browser tests can tell a live page from the server-rendered HTML.
     Effect::new(move |_| {
@@ -90,7 +94,7 @@ fn Logo() -> impl IntoView {
     view! {
         <svg aria-hidden="true" viewBox="0 0 32 32" class="h-7 w-7">
             <rect width="32" height="32" rx="8" class="fill-teal-700" />
-            <path d="M9 21c2.5-6 11.5-6 14 0" class="fill-none stroke-white" stroke-width="2.5" stroke-linecap="round" />
+            <path d="M10 18.5c2.5 4 9.5 4 12 0" class="fill-none stroke-white" stroke-width="2.5" stroke-linecap="round" />
             <circle cx="12" cy="12" r="2" class="fill-white" />
             <circle cx="20" cy="12" r="2" class="fill-white" />
         </svg>

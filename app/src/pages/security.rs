@@ -46,10 +46,16 @@ pub fn SecurityPage() -> impl IntoView {
 #[component]
 fn FactList(facts: InstanceFacts) -> impl IntoView {
     let schema = match &facts.schema_latest {
-        Some(latest) => format!("{} of {} migrations applied (latest: {latest})", facts.schema_applied, facts.schema_known),
+        Some(latest) => format!(
+            "{} of {} migrations applied (latest: {latest})",
+            facts.schema_applied, facts.schema_known
+        ),
         None => "No migrations applied".to_owned(),
     };
-    let cipher = facts.field_cipher.clone().unwrap_or_else(|| "Not configured on this instance yet".to_owned());
+    let cipher = facts
+        .field_cipher
+        .clone()
+        .unwrap_or_else(|| "Not configured on this instance yet".to_owned());
     let hsts = if facts.transport.sends_hsts() {
         "Browsers are told to use HTTPS only (HSTS)"
     } else {

@@ -24,7 +24,9 @@ domain::on_both_backends!(
 /// Both backends, migrated from empty, end with the same tables, columns, types and nullability.
 #[tokio::test]
 async fn sqlite_and_postgres_schemas_match() {
-    let Some(pg) = TestDb::empty(Backend::Postgres).await else { return };
+    let Some(pg) = TestDb::empty(Backend::Postgres).await else {
+        return;
+    };
     let lite = TestDb::empty(Backend::Sqlite).await.unwrap();
     assert!(lite.db.schema_snapshot().await.unwrap().tables.is_empty());
     assert!(lite.db.migrate().await.unwrap() > 0);

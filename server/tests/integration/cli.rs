@@ -6,7 +6,10 @@ use std::{
 
 fn candor(dir: &std::path::Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_candor"));
-    command.env_clear().env("PATH", std::env::var("PATH").unwrap_or_default()).current_dir(dir);
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .current_dir(dir);
     command
 }
 
@@ -15,7 +18,12 @@ fn help_lists_every_setting() {
     let dir = tempfile::tempdir().unwrap();
     let output = candor(dir.path()).arg("--help").output().unwrap();
     assert!(output.status.success());
-    let help = String::from_utf8(output.stdout).unwrap();
+    // clap wraps long lines: fold all white space before looking.
+    let help = String::from_utf8(output.stdout)
+        .unwrap()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     for setting in [
         "CANDOR_CONFIG",
         "CANDOR_DATA_DIR",
@@ -31,7 +39,10 @@ fn help_lists_every_setting() {
         "CANDOR_REQUEST_TIMEOUT",
         "CANDOR_BODY_LIMIT",
     ] {
-        assert!(help.contains(&format!("[env: {setting}")), "--help does not list {setting}");
+        assert!(
+            help.contains(&format!("[env: {setting}")),
+            "--help does not list {setting}"
+        );
     }
     assert!(help.contains("serve") && help.contains("migrate"));
 }
@@ -46,7 +57,11 @@ fn invalid_configuration_is_one_line_and_exit_code_2() {
         ("CANDOR_BODY_LIMIT", "-5", "CANDOR_BODY_LIMIT"),
     ];
     for (variable, value, named) in cases {
-        let output = candor(dir.path()).arg("serve").env(variable, value).output().unwrap();
+        let output = candor(dir.path())
+            .arg("serve")
+            .env(variable, value)
+            .output()
+            .unwrap();
         assert_eq!(output.status.code(), Some(2), "{variable}={value}");
         let stderr = String::from_utf8(output.stderr).unwrap();
         assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
@@ -60,7 +75,10 @@ fn an_unreachable_database_names_the_host_not_the_password() {
     let dir = tempfile::tempdir().unwrap();
     let output = candor(dir.path())
         .arg("migrate")
-        .env("CANDOR_DATABASE_URL", "postgres://candor:topsecret@127.0.0.1:1/candor")
+        .env(
+            "CANDOR_DATABASE_URL",
+            "postgres://candor:topsecret@127.0.0.1:1/candor",
+        )
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
@@ -74,7 +92,11 @@ fn an_unreachable_database_names_the_host_not_the_password() {
 fn migrate_creates_and_migrates_the_default_sqlite_database() {
     let dir = tempfile::tempdir().unwrap();
     let output = candor(dir.path()).arg("migrate").output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert!(stdout.contains("Schema of SQLite is current"), "{stdout}");
     assert!(dir.path().join("data/candor.db").exists());
@@ -91,9 +113,18 @@ fn serve_prints_the_address_and_stops_cleanly_on_sigterm() {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    assert!(line.starts_with("Candor is listening on http://localhost:"), "{line}");
-    let status = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(
+        line.starts_with("Candor is listening on http://localhost:"),
+        "{line}"
+    );
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
     assert!(status.success());
     let started = Instant::now();
     loop {
@@ -101,7 +132,10 @@ fn serve_prints_the_address_and_stops_cleanly_on_sigterm() {
             assert!(status.success(), "{status}");
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(15), "candor did not stop after SIGTERM");
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "candor did not stop after SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }

@@ -23,7 +23,10 @@ async fn landing_page_is_rendered_with_hardening_headers(db: TestDb) {
         .nth(1)
         .and_then(|rest| rest.split('\'').next())
         .expect("page CSP carries a nonce");
-    assert!(body.contains(&format!("nonce=\"{nonce}\"")), "hydration script carries the CSP nonce");
+    assert!(
+        body.contains(&format!("nonce=\"{nonce}\"")),
+        "hydration script carries the CSP nonce"
+    );
     assert!(!csp.contains("unsafe-inline"));
     assert!(csp.contains("frame-ancestors 'none'"));
     assert_eq!(header(&response, "x-content-type-options"), "nosniff");
@@ -39,7 +42,10 @@ async fn unknown_route_is_a_styled_404(db: TestDb) {
     let (response, body) = app.get("/definitely/not/here").await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert!(body.contains("Page not found"));
-    assert!(body.contains("/pkg/candor.css"), "the 404 page uses the app's stylesheet");
+    assert!(
+        body.contains("/pkg/candor.css"),
+        "the 404 page uses the app's stylesheet"
+    );
 }
 
 async fn security_facts_come_from_the_instance(db: TestDb) {
@@ -74,15 +80,26 @@ async fn server_fns_answer_only_post(db: TestDb) {
 async fn oversized_bodies_are_refused(db: TestDb) {
     let app = TestApp::new(db);
     let huge = "number=1&".repeat(1_200_000 / 9);
-    let (response, _) = app.post_form("/api/test/double", &huge).await;
+    // Announced with Content-Length: refused before the body is read.
+    let announced = Request::post("/api/test/double")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("content-length", huge.len())
+        .body(Body::from(huge.clone()))
+        .unwrap();
+    let (response, _) = app.send(announced).await;
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // Streamed without a length: cut off at the limit, answered with a coded error.
+    let (response, body) = app.post_form("/api/test/double", &huge).await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    let error: ApiError = serde_json::from_str(&body).unwrap();
+    assert_eq!(error.code, "request.too_large");
 }
 
 async fn health_and_readiness(db: TestDb) {
     let app = TestApp::new(db);
     let (response, body) = app.get("/healthz").await;
     assert_eq!((response.status(), body.as_str()), (StatusCode::OK, "ok"));
-    assert_eq!(header(&response, "content-security-policy").contains("default-src 'none'"), true);
+    assert!(header(&response, "content-security-policy").contains("default-src 'none'"));
     let (response, body) = app.get("/readyz").await;
     assert_eq!((response.status(), body.as_str()), (StatusCode::OK, "ready"));
 }
@@ -103,6 +120,8 @@ async fn readiness_fails_when_the_database_goes_away() {
     let db = test_db.db.clone();
     let app = TestApp::new(test_db);
     db.close().await.unwrap();
-    let (response, _) = app.send(Request::get("/readyz").body(Body::empty()).unwrap()).await;
+    let (response, _) = app
+        .send(Request::get("/readyz").body(Body::empty()).unwrap())
+        .await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
 }

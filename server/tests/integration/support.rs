@@ -25,14 +25,21 @@ impl TestApp {
         let data_dir = tempfile::tempdir().unwrap();
         let config = config(data_dir.path(), &test_db.url);
         let router = candor_server::serve::app(&config, test_db.db.clone());
-        Self { router, _data_dir: data_dir, _db: test_db }
+        Self {
+            router,
+            _data_dir: data_dir,
+            _db: test_db,
+        }
     }
 
     pub async fn send(&self, request: Request<Body>) -> (Response<()>, String) {
         let response = self.router.clone().oneshot(request).await.unwrap();
         let (parts, body) = response.into_parts();
         let bytes = axum::body::to_bytes(body, 16 * 1024 * 1024).await.unwrap();
-        (Response::from_parts(parts, ()), String::from_utf8_lossy(&bytes).into_owned())
+        (
+            Response::from_parts(parts, ()),
+            String::from_utf8_lossy(&bytes).into_owned(),
+        )
     }
 
     pub async fn get(&self, path: &str) -> (Response<()>, String) {
@@ -49,5 +56,9 @@ impl TestApp {
 }
 
 pub fn header<'a>(response: &'a Response<()>, name: &str) -> &'a str {
-    response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
 }

@@ -5,14 +5,18 @@ use rustls::pki_types::{pem::PemObject, CertificateDer, ServerName};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_rustls::TlsConnector;
 
-fn connector(version: &'static rustls::SupportedProtocolVersion, trusted: CertificateDer<'static>) -> TlsConnector {
+fn connector(
+    version: &'static rustls::SupportedProtocolVersion,
+    trusted: CertificateDer<'static>,
+) -> TlsConnector {
     let mut roots = rustls::RootCertStore::empty();
     roots.add(trusted).unwrap();
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_protocol_versions(&[version])
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+    let config =
+        rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_protocol_versions(&[version])
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
     TlsConnector::from(Arc::new(config))
 }
 
@@ -33,17 +37,32 @@ async fn tls_1_2_is_refused_and_tls_1_3_is_served() {
     let name = ServerName::try_from("localhost").unwrap();
 
     let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let refused = connector(&rustls::version::TLS12, cert.clone()).connect(name.clone(), tcp).await;
+    let refused = connector(&rustls::version::TLS12, cert.clone())
+        .connect(name.clone(), tcp)
+        .await;
     assert!(refused.is_err(), "a TLS 1.2-only client must not get a session");
 
     let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let mut tls = connector(&rustls::version::TLS13, cert).connect(name, tcp).await.unwrap();
-    assert_eq!(tls.get_ref().1.protocol_version(), Some(rustls::ProtocolVersion::TLSv1_3));
-    tls.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").await.unwrap();
+    let mut tls = connector(&rustls::version::TLS13, cert)
+        .connect(name, tcp)
+        .await
+        .unwrap();
+    assert_eq!(
+        tls.get_ref().1.protocol_version(),
+        Some(rustls::ProtocolVersion::TLSv1_3)
+    );
+    tls.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
     let mut answer = String::new();
     tls.read_to_string(&mut answer).await.unwrap();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    assert!(answer.to_ascii_lowercase().contains("strict-transport-security: max-age="), "HSTS over TLS");
+    assert!(
+        answer
+            .to_ascii_lowercase()
+            .contains("strict-transport-security: max-age="),
+        "HSTS over TLS"
+    );
 
     running.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
 }
