@@ -139,3 +139,58 @@ fn serve_prints_the_address_and_stops_cleanly_on_sigterm() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn json_logs_carry_the_request_id_and_never_the_query_string() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = candor(dir.path())
+        .arg("serve")
+        .env("CANDOR_LISTEN", "127.0.0.1:0")
+        .env("CANDOR_LOG_FORMAT", "json")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = line
+        .trim()
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_owned();
+    let mut stream = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+    stream
+        .write_all(
+            b"GET /healthz?token=very-secret-token HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+        )
+        .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let request_id = answer
+        .lines()
+        .find_map(|l| l.strip_prefix("x-request-id: "))
+        .expect("the response carries its request id")
+        .trim()
+        .to_owned();
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let logs = String::from_utf8(output.stderr).unwrap();
+    assert!(!logs.contains("very-secret-token"), "{logs}");
+    let entry = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|entry| entry["path"] == "/healthz")
+        .unwrap_or_else(|| panic!("no JSON access-log line for /healthz in:\n{logs}"));
+    assert_eq!(entry["status"], 200);
+    assert_eq!(entry["span"]["request_id"], request_id.as_str());
+}
