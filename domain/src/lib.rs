@@ -3,6 +3,7 @@
 //! Server-only. Nothing here knows about HTTP or the UI; callers get typed results and a
 //! [`Error`] with a stable code.
 
+pub mod auth;
 pub mod clock;
 pub mod db;
 pub mod error;
