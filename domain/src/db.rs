@@ -126,6 +126,11 @@ impl Database {
         })
     }
 
+    /// The pooled connection, for domain modules only.
+    pub(crate) fn connection(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }

@@ -3,9 +3,11 @@
 //! Server-only. Nothing here knows about HTTP or the UI; callers get typed results and a
 //! [`Error`] with a stable code.
 
+pub mod accounts;
 pub mod auth;
 pub mod clock;
 pub mod db;
+mod entities;
 pub mod error;
 pub mod instance;
 #[cfg(feature = "testing")]

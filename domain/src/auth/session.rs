@@ -8,17 +8,18 @@ use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-/// The secret the browser holds. Never logged: its Debug output is redacted.
+/// A 256-bit secret handed out once (session cookie, emailed link) and stored only hashed.
+/// Never logged: its Debug output is redacted.
 #[derive(Clone, PartialEq, Eq)]
-pub struct SessionToken(String);
+pub struct SecretToken(String);
 
-impl fmt::Debug for SessionToken {
+impl fmt::Debug for SecretToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SessionToken(…)")
+        f.write_str("SecretToken(…)")
     }
 }
 
-impl SessionToken {
+impl SecretToken {
     /// A new random token.
     pub fn generate() -> Self {
         let mut bytes = [0u8; 32];
@@ -101,14 +102,14 @@ mod tests {
 
     #[test]
     fn tokens_are_random_256_bit_and_stored_only_hashed() {
-        let a = SessionToken::generate();
-        let b = SessionToken::generate();
+        let a = SecretToken::generate();
+        let b = SecretToken::generate();
         assert_ne!(a, b);
         assert_eq!(a.expose().len(), 43);
         assert_eq!(a.hash().len(), 64);
         assert_ne!(a.hash(), a.expose());
-        assert_eq!(format!("{a:?}"), "SessionToken(…)");
-        assert_eq!(SessionToken::parse(a.expose()).map(|t| t.hash()), Some(a.hash()));
+        assert_eq!(format!("{a:?}"), "SecretToken(…)");
+        assert_eq!(SecretToken::parse(a.expose()).map(|t| t.hash()), Some(a.hash()));
     }
 
     #[test]
@@ -120,7 +121,7 @@ mod tests {
             &format!("{}=", "a".repeat(42)),
             "ä".repeat(43).as_str(),
         ] {
-            assert!(SessionToken::parse(bad).is_none(), "{bad}");
+            assert!(SecretToken::parse(bad).is_none(), "{bad}");
         }
     }
 

@@ -1,4 +1,5 @@
 //! Domain integration tests: one binary, every test on SQLite and PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod accounts;
 mod schema;

@@ -1,0 +1,521 @@
+//! Accounts: workplace signup, email verification, password sign-in, database-held sessions and
+//! TOTP enrolment with recovery codes. Every function takes the current time as a parameter.
+//!
+//! Answers never reveal whether an email address has an account: signup reports the same outcome
+//! to the caller's client either way, and password sign-in spends the same hashing work when the
+//! address is unknown.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use uuid::Uuid;
+
+use crate::{
+    auth::{
+        password::{PasswordHasher, PasswordPolicy, Verified},
+        recovery,
+        session::{SecretToken, SessionPolicy, SessionState},
+        totp,
+    },
+    entities::{email_tokens, recovery_codes, sessions, totp_factors, users, workplaces},
+    Database, Error, Result,
+};
+
+/// How long an email verification link stays valid.
+pub const VERIFICATION_LINK_LIFETIME: Duration = Duration::hours(24);
+const VERIFY_EMAIL: &str = "verify_email";
+
+#[derive(Clone, Debug)]
+pub struct SignupInput {
+    pub workplace_name: String,
+    pub display_name: String,
+    pub email: String,
+    pub password: String,
+}
+
+/// What happened; the client sees the same answer in both cases ("check your inbox").
+#[derive(Debug)]
+pub enum SignupOutcome {
+    /// A new workplace and owner account; email this verification token.
+    Created {
+        user_id: Uuid,
+        workplace_id: Uuid,
+        verification_token: SecretToken,
+    },
+    /// The address already has an account; tell its owner by email instead.
+    AlreadyRegistered { user_id: Uuid },
+}
+
+/// Trims and lower-cases an email address and checks its shape.
+pub fn normalise_email(email: &str) -> Result<String> {
+    let email = email.trim().to_lowercase();
+    let invalid = |reason: &str| Error::Invalid {
+        field: "email",
+        reason: reason.to_owned(),
+    };
+    if email.chars().count() > 254 {
+        return Err(invalid("is longer than 254 characters"));
+    }
+    let Some((local, domain)) = email.split_once('@') else {
+        return Err(invalid("needs an @, like name@example.com"));
+    };
+    let well_formed = !local.is_empty()
+        && local.len() <= 64
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    if !well_formed {
+        return Err(invalid("is not an email address like name@example.com"));
+    }
+    Ok(email)
+}
+
+fn clean_text(value: &str, field: &'static str, max: usize) -> Result<String> {
+    let value = value.trim();
+    let length = value.chars().count();
+    if length == 0 {
+        return Err(Error::Invalid {
+            field,
+            reason: "is required".into(),
+        });
+    }
+    if length > max {
+        return Err(Error::Invalid {
+            field,
+            reason: format!("is longer than {max} characters"),
+        });
+    }
+    if value.chars().any(char::is_control) {
+        return Err(Error::Invalid {
+            field,
+            reason: "contains control characters".into(),
+        });
+    }
+    Ok(value.to_owned())
+}
+
+/// Creates a workplace and its first account in one transaction.
+pub async fn sign_up(
+    db: &Database,
+    hasher: &PasswordHasher,
+    policy: &PasswordPolicy,
+    input: SignupInput,
+    now: DateTime<Utc>,
+) -> Result<SignupOutcome> {
+    let workplace_name = clean_text(&input.workplace_name, "workplace name", 200)?;
+    let display_name = clean_text(&input.display_name, "your name", 200)?;
+    let email = normalise_email(&input.email)?;
+    policy.check(&input.password, &[&display_name, &email, &workplace_name])?;
+    // Hash before looking the address up, so both outcomes take the same time.
+    let password_hash = hasher.hash(&input.password).await?;
+
+    let conn = db.connection();
+    if let Some(existing) = users::Entity::find()
+        .filter(users::Column::Email.eq(&email))
+        .one(conn)
+        .await?
+    {
+        return Ok(SignupOutcome::AlreadyRegistered { user_id: existing.id });
+    }
+    let workplace_id = Uuid::new_v4();
+    let user_id = Uuid::new_v4();
+    let token = SecretToken::generate();
+    let txn = conn.begin().await?;
+    workplaces::ActiveModel {
+        id: Set(workplace_id),
+        name: Set(workplace_name),
+        status: Set("active".into()),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    let inserted = users::ActiveModel {
+        id: Set(user_id),
+        workplace_id: Set(workplace_id),
+        email: Set(email.clone()),
+        display_name: Set(display_name),
+        password_hash: Set(password_hash),
+        email_verified_at: Set(None),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await;
+    if let Err(err) = inserted {
+        // Another signup with the same address won the race: same answer as above.
+        txn.rollback().await?;
+        return match users::Entity::find()
+            .filter(users::Column::Email.eq(&email))
+            .one(conn)
+            .await?
+        {
+            Some(existing) => Ok(SignupOutcome::AlreadyRegistered { user_id: existing.id }),
+            None => Err(err.into()),
+        };
+    }
+    email_tokens::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        user_id: Set(user_id),
+        purpose: Set(VERIFY_EMAIL.into()),
+        token_hash: Set(token.hash()),
+        expires_at: Set(now + VERIFICATION_LINK_LIFETIME),
+        used_at: Set(None),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(SignupOutcome::Created {
+        user_id,
+        workplace_id,
+        verification_token: token,
+    })
+}
+
+fn link_invalid() -> Error {
+    Error::Invalid {
+        field: "link",
+        reason: "This link is no longer valid. Links work once and expire after 24 hours; sign in to get a new one."
+            .into(),
+    }
+}
+
+/// Marks the address verified through a single-use link. Returns the account.
+pub async fn verify_email(db: &Database, presented: &str, now: DateTime<Utc>) -> Result<Uuid> {
+    let token = SecretToken::parse(presented).ok_or_else(link_invalid)?;
+    let conn = db.connection();
+    let txn = conn.begin().await?;
+    let Some(row) = email_tokens::Entity::find()
+        .filter(email_tokens::Column::TokenHash.eq(token.hash()))
+        .filter(email_tokens::Column::Purpose.eq(VERIFY_EMAIL))
+        .one(&txn)
+        .await?
+    else {
+        return Err(link_invalid());
+    };
+    if row.used_at.is_some() || row.expires_at <= now {
+        return Err(link_invalid());
+    }
+    let user_id = row.user_id;
+    let mut used: email_tokens::ActiveModel = row.into();
+    used.used_at = Set(Some(now));
+    used.update(&txn).await?;
+    let Some(user) = users::Entity::find_by_id(user_id).one(&txn).await? else {
+        return Err(link_invalid());
+    };
+    if user.email_verified_at.is_none() {
+        let mut verified: users::ActiveModel = user.into();
+        verified.email_verified_at = Set(Some(now));
+        verified.update(&txn).await?;
+    }
+    txn.commit().await?;
+    Ok(user_id)
+}
+
+/// The first sign-in step. `None` for any failure (unknown address, wrong password, unverified
+/// address), so callers cannot tell them apart.
+pub async fn check_password(
+    db: &Database,
+    hasher: &PasswordHasher,
+    email: &str,
+    password: &str,
+) -> Result<Option<Uuid>> {
+    let Ok(email) = normalise_email(email) else {
+        return Ok(None);
+    };
+    let conn = db.connection();
+    let Some(user) = users::Entity::find()
+        .filter(users::Column::Email.eq(&email))
+        .one(conn)
+        .await?
+    else {
+        // Spend the same work as a real check.
+        let _ = hasher.hash(password).await?;
+        return Ok(None);
+    };
+    let verdict = hasher.verify(password, &user.password_hash).await?;
+    if verdict == Verified::No || user.email_verified_at.is_none() {
+        return Ok(None);
+    }
+    let user_id = user.id;
+    if verdict == Verified::YesButRehash {
+        let mut upgraded: users::ActiveModel = user.into();
+        upgraded.password_hash = Set(hasher.hash(password).await?);
+        upgraded.update(conn).await?;
+    }
+    Ok(Some(user_id))
+}
+
+/// A signed-in session as the request handlers see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionInfo {
+    pub session_id: Uuid,
+    pub user_id: Uuid,
+    pub workplace_id: Uuid,
+    /// The second factor was given in this session.
+    pub second_factor: bool,
+}
+
+/// Starts a session after the password step (second factor still to come).
+pub async fn start_session(db: &Database, user_id: Uuid, now: DateTime<Utc>) -> Result<SecretToken> {
+    let token = SecretToken::generate();
+    sessions::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        user_id: Set(user_id),
+        token_hash: Set(token.hash()),
+        second_factor_at: Set(None),
+        created_at: Set(now),
+        last_seen_at: Set(now),
+        revoked_at: Set(None),
+    }
+    .insert(db.connection())
+    .await?;
+    Ok(token)
+}
+
+/// Looks a presented cookie value up and touches the session. Expired, revoked or unknown
+/// tokens are `None`.
+pub async fn resolve_session(
+    db: &Database,
+    policy: &SessionPolicy,
+    presented: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<SessionInfo>> {
+    let Some(token) = SecretToken::parse(presented) else {
+        return Ok(None);
+    };
+    let conn = db.connection();
+    let Some(session) = sessions::Entity::find()
+        .filter(sessions::Column::TokenHash.eq(token.hash()))
+        .one(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if session.revoked_at.is_some() {
+        return Ok(None);
+    }
+    if policy.state(session.created_at, session.last_seen_at, now) != SessionState::Active {
+        let mut ended: sessions::ActiveModel = session.into();
+        ended.revoked_at = Set(Some(now));
+        ended.update(conn).await?;
+        return Ok(None);
+    }
+    let Some(user) = users::Entity::find_by_id(session.user_id).one(conn).await? else {
+        return Ok(None);
+    };
+    let info = SessionInfo {
+        session_id: session.id,
+        user_id: user.id,
+        workplace_id: user.workplace_id,
+        second_factor: session.second_factor_at.is_some(),
+    };
+    let mut touched: sessions::ActiveModel = session.into();
+    touched.last_seen_at = Set(now);
+    touched.update(conn).await?;
+    Ok(Some(info))
+}
+
+/// Records the second factor and issues a new token for the now more privileged session; the
+/// old token stops working.
+pub async fn complete_second_factor(
+    db: &Database,
+    session_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<SecretToken> {
+    let conn = db.connection();
+    let session = sessions::Entity::find_by_id(session_id)
+        .one(conn)
+        .await?
+        .ok_or(Error::Unauthenticated)?;
+    let token = SecretToken::generate();
+    let mut upgraded: sessions::ActiveModel = session.into();
+    upgraded.token_hash = Set(token.hash());
+    upgraded.second_factor_at = Set(Some(now));
+    upgraded.last_seen_at = Set(now);
+    upgraded.update(conn).await?;
+    Ok(token)
+}
+
+pub async fn end_session(db: &Database, session_id: Uuid, now: DateTime<Utc>) -> Result<()> {
+    let conn = db.connection();
+    if let Some(session) = sessions::Entity::find_by_id(session_id).one(conn).await? {
+        let mut ended: sessions::ActiveModel = session.into();
+        ended.revoked_at = Set(Some(now));
+        ended.update(conn).await?;
+    }
+    Ok(())
+}
+
+/// Whether the account has a confirmed second factor.
+pub async fn has_second_factor(db: &Database, user_id: Uuid) -> Result<bool> {
+    Ok(totp_factors::Entity::find()
+        .filter(totp_factors::Column::UserId.eq(user_id))
+        .filter(totp_factors::Column::ConfirmedAt.is_not_null())
+        .one(db.connection())
+        .await?
+        .is_some())
+}
+
+/// Starts TOTP enrolment: a new secret, replacing any unconfirmed one.
+pub async fn begin_totp_enrolment(
+    db: &Database,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<totp::Enrolment> {
+    let conn = db.connection();
+    let user = users::Entity::find_by_id(user_id)
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let secret = totp::new_secret()?;
+    let enrolment = totp::enrolment(&secret, &user.email)?;
+    let txn = conn.begin().await?;
+    totp_factors::Entity::delete_many()
+        .filter(totp_factors::Column::UserId.eq(user_id))
+        .filter(totp_factors::Column::ConfirmedAt.is_null())
+        .exec(&txn)
+        .await?;
+    totp_factors::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        user_id: Set(user_id),
+        secret: Set(secret),
+        last_used_step: Set(None),
+        confirmed_at: Set(None),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(enrolment)
+}
+
+fn wrong_code() -> Error {
+    Error::Invalid {
+        field: "code",
+        reason: "That code is not valid. Check your app and try the current code.".into(),
+    }
+}
+
+fn step_i64(step: u64) -> Result<i64> {
+    i64::try_from(step).map_err(|_| Error::Internal("TOTP step out of range".into()))
+}
+
+/// Confirms enrolment with a code from the app; returns ten new recovery codes to show once.
+pub async fn confirm_totp_enrolment(
+    db: &Database,
+    user_id: Uuid,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>> {
+    let conn = db.connection();
+    let txn = conn.begin().await?;
+    let pending = totp_factors::Entity::find()
+        .filter(totp_factors::Column::UserId.eq(user_id))
+        .filter(totp_factors::Column::ConfirmedAt.is_null())
+        .one(&txn)
+        .await?
+        .ok_or_else(|| Error::Conflict("There is no authenticator app set-up in progress.".into()))?;
+    let unix = u64::try_from(now.timestamp()).unwrap_or_default();
+    let step = totp::verify(&pending.secret, code, unix, None)?.ok_or_else(wrong_code)?;
+    let mut confirmed: totp_factors::ActiveModel = pending.into();
+    confirmed.confirmed_at = Set(Some(now));
+    confirmed.last_used_step = Set(Some(step_i64(step)?));
+    confirmed.update(&txn).await?;
+    recovery_codes::Entity::delete_many()
+        .filter(recovery_codes::Column::UserId.eq(user_id))
+        .exec(&txn)
+        .await?;
+    let (codes, hashes) = recovery::generate();
+    for hash in hashes {
+        recovery_codes::ActiveModel {
+            id: Set(Uuid::new_v4()),
+            user_id: Set(user_id),
+            code_hash: Set(hash),
+            used_at: Set(None),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(codes)
+}
+
+/// The second sign-in step with an app code. Refuses wrong codes and replays alike.
+pub async fn check_totp(db: &Database, user_id: Uuid, code: &str, now: DateTime<Utc>) -> Result<bool> {
+    let conn = db.connection();
+    let factors = totp_factors::Entity::find()
+        .filter(totp_factors::Column::UserId.eq(user_id))
+        .filter(totp_factors::Column::ConfirmedAt.is_not_null())
+        .all(conn)
+        .await?;
+    let unix = u64::try_from(now.timestamp()).unwrap_or_default();
+    for factor in factors {
+        let last = factor.last_used_step.and_then(|s| u64::try_from(s).ok());
+        if let Some(step) = totp::verify(&factor.secret, code, unix, last)? {
+            // Only advance the step if nobody else used it meanwhile (two tabs, two servers).
+            let updated = totp_factors::Entity::update_many()
+                .col_expr(
+                    totp_factors::Column::LastUsedStep,
+                    sea_orm::sea_query::Expr::value(step_i64(step)?),
+                )
+                .filter(totp_factors::Column::Id.eq(factor.id))
+                .filter(match factor.last_used_step {
+                    Some(previous) => totp_factors::Column::LastUsedStep.eq(previous),
+                    None => totp_factors::Column::LastUsedStep.is_null(),
+                })
+                .exec(conn)
+                .await?;
+            return Ok(updated.rows_affected == 1);
+        }
+    }
+    Ok(false)
+}
+
+/// The second sign-in step with a recovery code, which is then used up.
+pub async fn use_recovery_code(
+    db: &Database,
+    user_id: Uuid,
+    typed: &str,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let Some(wanted) = recovery::hash(typed) else {
+        return Ok(false);
+    };
+    let updated = recovery_codes::Entity::update_many()
+        .col_expr(
+            recovery_codes::Column::UsedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(recovery_codes::Column::UserId.eq(user_id))
+        .filter(recovery_codes::Column::CodeHash.eq(wanted))
+        .filter(recovery_codes::Column::UsedAt.is_null())
+        .exec(db.connection())
+        .await?;
+    Ok(updated.rows_affected == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(
+            normalise_email("  Ada@Example.COM ").ok().as_deref(),
+            Some("ada@example.com")
+        );
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "ada@.com",
+            "a da@example.com",
+            "ada@example.com.",
+        ] {
+            assert!(normalise_email(bad).is_err(), "{bad}");
+        }
+    }
+}

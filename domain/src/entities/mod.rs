@@ -1,0 +1,8 @@
+//! SeaORM entities, one per table. Private to the domain: other crates see domain types only.
+
+pub mod email_tokens;
+pub mod recovery_codes;
+pub mod sessions;
+pub mod totp_factors;
+pub mod users;
+pub mod workplaces;

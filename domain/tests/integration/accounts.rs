@@ -1,0 +1,380 @@
+use chrono::{DateTime, Duration, Utc};
+use domain::{
+    accounts::{self, SignupInput, SignupOutcome},
+    auth::{
+        password::{HashCost, PasswordHasher, PasswordPolicy},
+        session::SessionPolicy,
+    },
+    testing::TestDb,
+};
+
+const PASSWORD: &str = "quietly orbiting marmalade kettles";
+
+fn now() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_800_000_000, 0).unwrap()
+}
+
+fn hasher() -> PasswordHasher {
+    PasswordHasher::new(
+        HashCost {
+            memory_kib: 64,
+            passes: 1,
+            lanes: 1,
+        },
+        2,
+    )
+    .unwrap()
+}
+
+fn signup(email: &str) -> SignupInput {
+    SignupInput {
+        workplace_name: "Acme Ltd".into(),
+        display_name: "Ada Lovelace".into(),
+        email: email.into(),
+        password: PASSWORD.into(),
+    }
+}
+
+fn app_code(secret_base32: &str, at: DateTime<Utc>) -> String {
+    let secret = totp_rs::Secret::try_from_base32(secret_base32).unwrap();
+    let totp = totp_rs::Builder::new().with_secret(secret).build().unwrap();
+    totp.generate(u64::try_from(at.timestamp()).unwrap()).to_string()
+}
+
+async fn signed_up_and_verified(test_db: &TestDb, email: &str) -> uuid::Uuid {
+    let outcome = accounts::sign_up(
+        &test_db.db,
+        &hasher(),
+        &PasswordPolicy::default(),
+        signup(email),
+        now(),
+    )
+    .await
+    .unwrap();
+    let SignupOutcome::Created {
+        verification_token, ..
+    } = outcome
+    else {
+        panic!("expected a new account")
+    };
+    accounts::verify_email(&test_db.db, verification_token.expose(), now())
+        .await
+        .unwrap()
+}
+
+async fn signup_then_verify_then_password_sign_in(test_db: TestDb) {
+    let db = &test_db.db;
+    let outcome = accounts::sign_up(
+        db,
+        &hasher(),
+        &PasswordPolicy::default(),
+        signup("Ada@Example.com"),
+        now(),
+    )
+    .await
+    .unwrap();
+    let SignupOutcome::Created {
+        user_id,
+        verification_token,
+        ..
+    } = outcome
+    else {
+        panic!("expected Created")
+    };
+    // Unverified addresses cannot sign in.
+    assert_eq!(
+        accounts::check_password(db, &hasher(), "ada@example.com", PASSWORD)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        accounts::verify_email(db, verification_token.expose(), now())
+            .await
+            .unwrap(),
+        user_id
+    );
+    assert_eq!(
+        accounts::check_password(db, &hasher(), " ADA@example.com", PASSWORD)
+            .await
+            .unwrap(),
+        Some(user_id)
+    );
+    assert_eq!(
+        accounts::check_password(db, &hasher(), "ada@example.com", "wrong password")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        accounts::check_password(db, &hasher(), "nobody@example.com", PASSWORD)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        accounts::check_password(db, &hasher(), "not an email", PASSWORD)
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+async fn signing_up_twice_with_one_address_creates_nothing_new(test_db: TestDb) {
+    let db = &test_db.db;
+    let first = accounts::sign_up(
+        db,
+        &hasher(),
+        &PasswordPolicy::default(),
+        signup("ada@example.com"),
+        now(),
+    )
+    .await
+    .unwrap();
+    let SignupOutcome::Created { user_id, .. } = first else {
+        panic!("expected Created")
+    };
+    let second = accounts::sign_up(
+        db,
+        &hasher(),
+        &PasswordPolicy::default(),
+        signup("ADA@example.com "),
+        now(),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(second, SignupOutcome::AlreadyRegistered { user_id: existing } if existing == user_id));
+}
+
+async fn bad_signup_input_is_refused_and_leaves_nothing(test_db: TestDb) {
+    let db = &test_db.db;
+    let cases = [
+        (
+            SignupInput {
+                workplace_name: "  ".into(),
+                ..signup("ada@example.com")
+            },
+            "workplace name",
+        ),
+        (
+            SignupInput {
+                display_name: "x".repeat(201),
+                ..signup("ada@example.com")
+            },
+            "your name",
+        ),
+        (
+            SignupInput {
+                email: "ada@example".into(),
+                ..signup("ada@example.com")
+            },
+            "email",
+        ),
+        (
+            SignupInput {
+                password: "Password123!".into(),
+                ..signup("ada@example.com")
+            },
+            "password",
+        ),
+        (
+            SignupInput {
+                password: "Ada Lovelace rides again".into(),
+                ..signup("ada@example.com")
+            },
+            "password",
+        ),
+        (
+            SignupInput {
+                workplace_name: "Acme\u{0}Ltd".into(),
+                ..signup("ada@example.com")
+            },
+            "workplace name",
+        ),
+    ];
+    for (input, field) in cases {
+        let err = accounts::sign_up(db, &hasher(), &PasswordPolicy::default(), input, now())
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "input.invalid");
+        assert!(
+            err.public_message().starts_with(field),
+            "{field}: {}",
+            err.public_message()
+        );
+    }
+    // Nothing was half-created: the address is still free.
+    let outcome = accounts::sign_up(
+        db,
+        &hasher(),
+        &PasswordPolicy::default(),
+        signup("ada@example.com"),
+        now(),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(outcome, SignupOutcome::Created { .. }));
+}
+
+async fn verification_links_work_once_and_expire(test_db: TestDb) {
+    let db = &test_db.db;
+    let policy = PasswordPolicy::default();
+    let SignupOutcome::Created {
+        verification_token, ..
+    } = accounts::sign_up(db, &hasher(), &policy, signup("ada@example.com"), now())
+        .await
+        .unwrap()
+    else {
+        panic!("expected Created")
+    };
+    accounts::verify_email(db, verification_token.expose(), now())
+        .await
+        .unwrap();
+    let reused = accounts::verify_email(db, verification_token.expose(), now())
+        .await
+        .unwrap_err();
+    assert_eq!(reused.code(), "input.invalid");
+
+    let SignupOutcome::Created {
+        verification_token, ..
+    } = accounts::sign_up(db, &hasher(), &policy, signup("grace@example.com"), now())
+        .await
+        .unwrap()
+    else {
+        panic!("expected Created")
+    };
+    let late = now() + accounts::VERIFICATION_LINK_LIFETIME;
+    assert_eq!(
+        accounts::verify_email(db, verification_token.expose(), late)
+            .await
+            .unwrap_err()
+            .code(),
+        "input.invalid"
+    );
+    for garbage in ["", "short", "../../etc/passwd", &"A".repeat(43)] {
+        assert_eq!(
+            accounts::verify_email(db, garbage, now())
+                .await
+                .unwrap_err()
+                .code(),
+            "input.invalid"
+        );
+    }
+}
+
+async fn sessions_rotate_on_second_factor_and_expire(test_db: TestDb) {
+    let db = &test_db.db;
+    let policy = SessionPolicy::default();
+    let user_id = signed_up_and_verified(&test_db, "ada@example.com").await;
+    let token = accounts::start_session(db, user_id, now()).await.unwrap();
+    let info = accounts::resolve_session(db, &policy, token.expose(), now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((info.user_id, info.second_factor), (user_id, false));
+
+    let upgraded = accounts::complete_second_factor(db, info.session_id, now())
+        .await
+        .unwrap();
+    assert_ne!(upgraded, token);
+    assert_eq!(
+        accounts::resolve_session(db, &policy, token.expose(), now())
+            .await
+            .unwrap(),
+        None,
+        "old token is dead"
+    );
+    let info = accounts::resolve_session(db, &policy, upgraded.expose(), now() + Duration::minutes(20))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(info.second_factor);
+    // Used 20 minutes in, so still alive at 45; idle past 30 minutes after that, it ends.
+    assert!(
+        accounts::resolve_session(db, &policy, upgraded.expose(), now() + Duration::minutes(45))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        accounts::resolve_session(db, &policy, upgraded.expose(), now() + Duration::minutes(80))
+            .await
+            .unwrap(),
+        None
+    );
+
+    let other = accounts::start_session(db, user_id, now()).await.unwrap();
+    let info = accounts::resolve_session(db, &policy, other.expose(), now())
+        .await
+        .unwrap()
+        .unwrap();
+    accounts::end_session(db, info.session_id, now()).await.unwrap();
+    assert_eq!(
+        accounts::resolve_session(db, &policy, other.expose(), now())
+            .await
+            .unwrap(),
+        None,
+        "signed out"
+    );
+}
+
+async fn totp_enrolment_recovery_codes_and_replay_guard(test_db: TestDb) {
+    let db = &test_db.db;
+    let user_id = signed_up_and_verified(&test_db, "ada@example.com").await;
+    assert!(!accounts::has_second_factor(db, user_id).await.unwrap());
+    let enrolment = accounts::begin_totp_enrolment(db, user_id, now()).await.unwrap();
+    assert!(enrolment.otpauth_url.contains("ada%40example.com"));
+    let wrong = accounts::confirm_totp_enrolment(db, user_id, "000000", now()).await;
+    if app_code(&enrolment.secret_base32, now()) != "000000" {
+        assert_eq!(wrong.unwrap_err().code(), "input.invalid");
+    }
+    let code = app_code(&enrolment.secret_base32, now());
+    let recovery_codes = accounts::confirm_totp_enrolment(db, user_id, &code, now())
+        .await
+        .unwrap();
+    assert_eq!(recovery_codes.len(), 10);
+    assert!(accounts::has_second_factor(db, user_id).await.unwrap());
+
+    // The code used to confirm cannot sign in again; the next step's code can, once.
+    assert!(
+        !accounts::check_totp(db, user_id, &code, now() + Duration::seconds(5))
+            .await
+            .unwrap()
+    );
+    let later = now() + Duration::seconds(30);
+    let next = app_code(&enrolment.secret_base32, later);
+    assert!(accounts::check_totp(db, user_id, &next, later).await.unwrap());
+    assert!(
+        !accounts::check_totp(db, user_id, &next, later).await.unwrap(),
+        "replay"
+    );
+
+    assert!(
+        accounts::use_recovery_code(db, user_id, &recovery_codes[0].to_uppercase(), later)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !accounts::use_recovery_code(db, user_id, &recovery_codes[0], later)
+            .await
+            .unwrap(),
+        "single use"
+    );
+    assert!(!accounts::use_recovery_code(db, user_id, "nope", later)
+        .await
+        .unwrap());
+    // Another account cannot use Ada's codes.
+    let grace = signed_up_and_verified(&test_db, "grace@example.com").await;
+    assert!(!accounts::use_recovery_code(db, grace, &recovery_codes[1], later)
+        .await
+        .unwrap());
+}
+
+domain::on_both_backends!(
+    signup_then_verify_then_password_sign_in,
+    signing_up_twice_with_one_address_creates_nothing_new,
+    bad_signup_input_is_refused_and_leaves_nothing,
+    verification_links_work_once_and_expire,
+    sessions_rotate_on_second_factor_and_expire,
+    totp_enrolment_recovery_codes_and_replay_guard,
+);
