@@ -6,6 +6,8 @@ pub mod components;
 pub mod error;
 pub mod pages;
 #[cfg(feature = "ssr")]
+pub mod session;
+#[cfg(feature = "ssr")]
 pub mod state;
 
 use leptos::prelude::*;
@@ -16,7 +18,16 @@ use leptos_router::{
 };
 
 use crate::components::layout::Layout;
-use crate::pages::{landing::LandingPage, not_found::NotFound, security::SecurityPage};
+use crate::pages::{
+    authenticator::AuthenticatorPage,
+    home::HomePage,
+    landing::LandingPage,
+    login::{LoginPage, SecondFactorPage},
+    not_found::NotFound,
+    security::SecurityPage,
+    signup::SignupPage,
+    verify_email::VerifyEmailPage,
+};
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -53,6 +64,12 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <NotFound /> }>
                     <Route path=path!("/") view=LandingPage />
                     <Route path=path!("/security") view=SecurityPage />
+                    <Route path=path!("/signup") view=SignupPage />
+                    <Route path=path!("/verify-email") view=VerifyEmailPage />
+                    <Route path=path!("/login") view=LoginPage />
+                    <Route path=path!("/login/code") view=SecondFactorPage />
+                    <Route path=path!("/setup/authenticator") view=AuthenticatorPage />
+                    <Route path=path!("/home") view=HomePage />
                 </Routes>
             </Layout>
         </Router>

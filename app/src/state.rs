@@ -11,6 +11,12 @@ pub struct AppState {
     pub db: domain::Database,
     pub clock: Arc<dyn domain::Clock>,
     pub transport: TransportMode,
+    pub mailer: domain::mail::Mailer,
+    pub hasher: domain::auth::password::PasswordHasher,
+    pub password_policy: domain::auth::password::PasswordPolicy,
+    pub session_policy: domain::auth::session::SessionPolicy,
+    /// Base of links in emails, without a trailing slash.
+    pub public_url: String,
 }
 
 /// The state, or an internal error if the server was wired without it (a bug, never user input).

@@ -246,6 +246,31 @@ pub async fn check_password(
     Ok(Some(user_id))
 }
 
+/// What a signed-in person sees about their own account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Profile {
+    pub display_name: String,
+    pub email: String,
+    pub workplace_name: String,
+}
+
+pub async fn profile(db: &Database, user_id: Uuid) -> Result<Profile> {
+    let conn = db.connection();
+    let user = users::Entity::find_by_id(user_id)
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let workplace = workplaces::Entity::find_by_id(user.workplace_id)
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    Ok(Profile {
+        display_name: user.display_name,
+        email: user.email,
+        workplace_name: workplace.name,
+    })
+}
+
 /// A signed-in session as the request handlers see it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionInfo {

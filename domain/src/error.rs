@@ -14,6 +14,12 @@ pub enum Error {
     Invalid { field: &'static str, reason: String },
     #[error("not signed in")]
     Unauthenticated,
+    /// Sign-in failed; deliberately silent about which part was wrong.
+    #[error("bad credentials")]
+    BadCredentials,
+    /// Signed in with a password only: a second factor (or its enrolment) comes first.
+    #[error("second factor required")]
+    SecondFactorRequired,
     #[error("not allowed")]
     Forbidden,
     #[error("not found")]
@@ -39,6 +45,8 @@ impl Error {
             Error::Malformed(_) => "request.malformed",
             Error::Invalid { .. } => "input.invalid",
             Error::Unauthenticated => "auth.required",
+            Error::BadCredentials => "auth.invalid_credentials",
+            Error::SecondFactorRequired => "auth.mfa_required",
             Error::Forbidden => "auth.forbidden",
             Error::NotFound => "resource.not_found",
             Error::Conflict(_) => "resource.conflict",
@@ -53,8 +61,8 @@ impl Error {
         match self {
             Error::Malformed(_) => 400,
             Error::Invalid { .. } => 422,
-            Error::Unauthenticated => 401,
-            Error::Forbidden => 403,
+            Error::Unauthenticated | Error::BadCredentials => 401,
+            Error::SecondFactorRequired | Error::Forbidden => 403,
             Error::NotFound => 404,
             Error::Conflict(_) => 409,
             Error::RateLimited { .. } => 429,
@@ -69,6 +77,8 @@ impl Error {
             Error::Malformed(_) => "The request could not be read.".into(),
             Error::Invalid { field, reason } => format!("{field}: {reason}"),
             Error::Unauthenticated => "Please sign in.".into(),
+            Error::BadCredentials => "That email address and password do not match an account.".into(),
+            Error::SecondFactorRequired => "Finish signing in with your second factor first.".into(),
             Error::Forbidden => "You are not allowed to do that.".into(),
             Error::NotFound => "Not found.".into(),
             Error::Conflict(message) => message.clone(),

@@ -10,6 +10,7 @@ pub mod db;
 mod entities;
 pub mod error;
 pub mod instance;
+pub mod mail;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -69,6 +69,23 @@ pub struct RawSettings {
     /// Largest accepted request body in bytes. Default: 1048576 (1 MiB)
     #[arg(long, env = "CANDOR_BODY_LIMIT", global = true, value_name = "BYTES")]
     pub body_limit: Option<String>,
+    /// The address people use to reach Candor, for links in emails (e.g. https://candor.example.com).
+    /// Default: the address Candor listens on.
+    #[arg(long, env = "CANDOR_PUBLIC_URL", global = true, value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Sender of Candor's emails. Default: Candor <no-reply@localhost>
+    #[arg(long, env = "CANDOR_MAIL_FROM", global = true, value_name = "MAILBOX")]
+    pub mail_from: Option<String>,
+    /// SMTP server for outgoing mail (smtps://user:password@host or smtp://host?tls=required).
+    /// Default: none; mail is written as .eml files into the data directory's outbox/.
+    #[arg(
+        long,
+        env = "CANDOR_SMTP_URL",
+        global = true,
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub smtp_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,6 +113,9 @@ pub struct Config {
     pub site_root: PathBuf,
     pub request_timeout: Duration,
     pub body_limit: usize,
+    pub public_url: Option<String>,
+    pub mail_from: String,
+    pub smtp_url: Option<String>,
 }
 
 /// A configuration problem: which setting, and what is wrong with it.
@@ -114,7 +134,7 @@ fn invalid(setting: &'static str, message: impl Into<String>) -> ConfigError {
 }
 
 /// Keys accepted in candor.toml, mapped onto the raw settings.
-const FILE_KEYS: [&str; 12] = [
+const FILE_KEYS: [&str; 15] = [
     "data_dir",
     "database_url",
     "listen",
@@ -127,6 +147,9 @@ const FILE_KEYS: [&str; 12] = [
     "site_root",
     "request_timeout",
     "body_limit",
+    "public_url",
+    "mail_from",
+    "smtp_url",
 ];
 
 impl RawSettings {
@@ -181,6 +204,9 @@ impl RawSettings {
                 "log_format" => &mut self.log_format,
                 "site_root" => &mut self.site_root,
                 "request_timeout" => &mut self.request_timeout,
+                "public_url" => &mut self.public_url,
+                "mail_from" => &mut self.mail_from,
+                "smtp_url" => &mut self.smtp_url,
                 _ => &mut self.body_limit,
             };
             if slot.is_none() {
@@ -278,7 +304,28 @@ impl Config {
             1024 * 1024,
             1024..=64 * 1024 * 1024,
         )?;
+        let public_url = match non_empty(raw.public_url.as_deref(), "CANDOR_PUBLIC_URL")? {
+            None => None,
+            Some(text) => {
+                let url = url::Url::parse(text)
+                    .map_err(|_| invalid("CANDOR_PUBLIC_URL", format!("`{text}` is not a URL")))?;
+                if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+                    return Err(invalid(
+                        "CANDOR_PUBLIC_URL",
+                        "must be an http:// or https:// address",
+                    ));
+                }
+                Some(text.trim_end_matches('/').to_owned())
+            }
+        };
+        let mail_from = non_empty(raw.mail_from.as_deref(), "CANDOR_MAIL_FROM")?
+            .unwrap_or("Candor <no-reply@localhost>")
+            .to_owned();
+        let smtp_url = non_empty(raw.smtp_url.as_deref(), "CANDOR_SMTP_URL")?.map(str::to_owned);
         Ok(Config {
+            public_url,
+            mail_from,
+            smtp_url,
             data_dir,
             database_url,
             listen,

@@ -64,7 +64,10 @@ pub fn router(state: AppState, leptos_options: LeptosOptions, settings: HttpSett
                 async move { readiness(&db).await }
             }),
         )
-        .route("/api/{*fn_name}", post(server_fns))
+        .route(
+            "/api/{*fn_name}",
+            post(server_fns).layer(middleware::from_fn(same_origin_only)),
+        )
         .leptos_routes_with_context(
             &leptos_options,
             generate_route_list(App),
@@ -80,6 +83,7 @@ pub fn router(state: AppState, leptos_options: LeptosOptions, settings: HttpSett
             settings.request_timeout,
         ))
         .layer(middleware::from_fn(server_fn_error_status))
+        .layer(middleware::from_fn(same_origin_only))
         .layer(middleware::from_fn_with_state(settings, hardening_headers))
         .layer(CatchPanicLayer::custom(|_| internal_error_response()))
         .layer(middleware::from_fn(access_log))
@@ -165,6 +169,41 @@ async fn hardening_headers(State(settings): State<HttpSettings>, req: Request, n
     let cache = if is_static_asset { "no-cache" } else { "no-store" };
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     response
+}
+
+/// Server functions change state with the session cookie, so a page on another site must not be
+/// able to call them (CSRF). Browsers say where a request comes from in `Sec-Fetch-Site`, or at
+/// least `Origin`; requests with neither come from non-browser clients, which hold no victim's
+/// cookie.
+async fn same_origin_only(req: Request, next: Next) -> Response {
+    if !req.uri().path().starts_with("/api/") {
+        return next.run(req).await;
+    }
+    let headers = req.headers();
+    let cross_site = match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        Some(site) => !matches!(site, "same-origin" | "none"),
+        None => match (headers.get(header::ORIGIN), headers.get(header::HOST)) {
+            (Some(origin), Some(host)) => {
+                let origin_host = origin
+                    .to_str()
+                    .ok()
+                    .and_then(|o| o.split_once("://"))
+                    .map(|(_, h)| h);
+                origin_host != host.to_str().ok()
+            }
+            (Some(_), None) => true,
+            (None, _) => false,
+        },
+    };
+    if cross_site {
+        let body = ApiError::new(
+            "request.cross_site",
+            "Requests from other sites are not accepted.",
+            403,
+        );
+        return (StatusCode::FORBIDDEN, axum::Json(body)).into_response();
+    }
+    next.run(req).await
 }
 
 /// Server functions answer every error with 500; the status that belongs to the error is in

@@ -3,6 +3,10 @@
 use std::{io, net::SocketAddr, path::Path, sync::Arc, time::Duration};
 
 use app::state::AppState;
+use domain::auth::{
+    password::{HashCost, PasswordHasher, PasswordPolicy},
+    session::SessionPolicy,
+};
 use leptos::prelude::LeptosOptions;
 
 use crate::{
@@ -21,6 +25,8 @@ pub enum StartError {
     Migration { target: String, source: domain::Error },
     #[error(transparent)]
     Tls(#[from] TlsError),
+    #[error("{}", .0.public_message())]
+    Mail(domain::Error),
     #[error("CANDOR_LISTEN: cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: io::Error },
     #[error("the server stopped with an error: {0}")]
@@ -36,16 +42,9 @@ pub struct Running {
 }
 
 impl Running {
-    /// The address a person should open: `localhost` for loopback (browsers need a host name
-    /// for passkeys), otherwise the bound address.
+    /// The address a person should open (see [`listening_url`]).
     pub fn url(&self) -> String {
-        let scheme = if self.tls { "https" } else { "http" };
-        let host = if self.local_addr.ip().is_loopback() {
-            "localhost".to_owned()
-        } else {
-            self.local_addr.ip().to_string()
-        };
-        format!("{scheme}://{host}:{}/", self.local_addr.port())
+        listening_url(self.local_addr, self.tls)
     }
 
     /// Stops accepting connections and lets requests in flight finish (up to `grace`).
@@ -81,12 +80,29 @@ pub async fn open_database(config: &Config) -> Result<domain::Database, StartErr
 }
 
 /// The HTTP application for `config` on `db`: pages, server functions, health, middleware.
-pub fn app(config: &Config, db: domain::Database) -> axum::Router {
+/// `listening_url` is where links in emails point unless CANDOR_PUBLIC_URL says otherwise.
+pub fn app(config: &Config, db: domain::Database, listening_url: &str) -> Result<axum::Router, StartError> {
     let transport = config.transport();
+    let mailer = match &config.smtp_url {
+        Some(url) => domain::mail::Mailer::smtp(url, &config.mail_from),
+        None => domain::mail::Mailer::outbox(config.data_dir.join("outbox"), &config.mail_from),
+    }
+    .map_err(StartError::Mail)?;
+    let cores = std::thread::available_parallelism().map(usize::from).unwrap_or(1);
+    let hasher = PasswordHasher::new(HashCost::default(), cores).map_err(StartError::Mail)?;
+    let public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| listening_url.trim_end_matches('/').to_owned());
     let state = AppState {
         db,
         clock: Arc::new(domain::SystemClock),
         transport,
+        mailer,
+        hasher,
+        password_policy: PasswordPolicy::default(),
+        session_policy: SessionPolicy::default(),
+        public_url,
     };
     let leptos_options = LeptosOptions::builder()
         .output_name("candor")
@@ -99,15 +115,13 @@ pub fn app(config: &Config, db: domain::Database) -> axum::Router {
         body_limit: config.body_limit,
         hsts: transport.sends_hsts(),
     };
-    http::router(state, leptos_options, settings)
+    Ok(http::router(state, leptos_options, settings))
 }
 
 pub async fn start(config: &Config) -> Result<Running, StartError> {
     create_private_dir(&config.data_dir)?;
     let db = open_database(config).await?;
     let tls_config = tls::server_config(&config.tls, &config.data_dir)?;
-    let app = app(config, db);
-
     let bind_error = |source| StartError::Bind {
         addr: config.listen,
         source,
@@ -115,6 +129,7 @@ pub async fn start(config: &Config) -> Result<Running, StartError> {
     let listener = std::net::TcpListener::bind(config.listen).map_err(bind_error)?;
     listener.set_nonblocking(true).map_err(bind_error)?;
     let local_addr = listener.local_addr().map_err(bind_error)?;
+    let app = app(config, db, &listening_url(local_addr, tls_config.is_some()))?;
     let handle = axum_server::Handle::new();
     let service = app.into_make_service_with_connect_info::<SocketAddr>();
     let tls = tls_config.is_some();
@@ -162,4 +177,16 @@ pub fn write_private_file(path: &Path, contents: &[u8]) -> io::Result<()> {
         options.mode(0o600);
     }
     options.open(path)?.write_all(contents)
+}
+
+/// The address a person should open: `localhost` for loopback (browsers need a host name for
+/// passkeys), otherwise the bound address.
+fn listening_url(addr: SocketAddr, tls: bool) -> String {
+    let scheme = if tls { "https" } else { "http" };
+    let host = if addr.ip().is_loopback() {
+        "localhost".to_owned()
+    } else {
+        addr.ip().to_string()
+    };
+    format!("{scheme}://{host}:{}/", addr.port())
 }

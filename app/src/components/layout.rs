@@ -3,7 +3,12 @@
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_location};
 
-const NAV_LINKS: [(&str, &str); 2] = [("/", "Home"), ("/security", "Security")];
+const NAV_LINKS: [(&str, &str); 4] = [
+    ("/", "Home"),
+    ("/security", "Security"),
+    ("/login", "Sign in"),
+    ("/signup", "Create a workplace"),
+];
 
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {

@@ -48,6 +48,23 @@ pub fn enrolment(secret: &[u8], account: &str) -> Result<Enrolment> {
     })
 }
 
+/// The `otpauth://` URL as an inline SVG QR code, labelled for screen readers.
+pub fn qr_svg(otpauth_url: &str) -> Result<String> {
+    let code = qrcode::QrCode::new(otpauth_url.as_bytes())
+        .map_err(|err| Error::Internal(format!("QR code: {err}")))?;
+    let svg = code
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(200, 200)
+        .quiet_zone(true)
+        .build();
+    let start = svg.find("<svg").unwrap_or(0);
+    Ok(svg[start..].replacen(
+        "<svg",
+        "<svg role=\"img\" aria-label=\"QR code to scan with your authenticator app\"",
+        1,
+    ))
+}
+
 /// The time step a Unix time falls in.
 pub fn step_of(unix_seconds: u64) -> u64 {
     unix_seconds / STEP_SECONDS
@@ -148,6 +165,13 @@ mod tests {
         assert!(verify(RFC_SECRET, &spaced, 1_800_000_000, None)
             .unwrap()
             .is_some());
+    }
+
+    #[test]
+    fn the_qr_code_is_inline_svg() {
+        let svg = qr_svg("otpauth://totp/Candor:ada?secret=ABC&issuer=Candor").unwrap();
+        assert!(svg.starts_with("<svg role=\"img\""), "{}", &svg[..60]);
+        assert!(!svg.contains("<?xml"));
     }
 
     #[test]

@@ -38,6 +38,9 @@ fn help_lists_every_setting() {
         "CANDOR_SITE_ROOT",
         "CANDOR_REQUEST_TIMEOUT",
         "CANDOR_BODY_LIMIT",
+        "CANDOR_PUBLIC_URL",
+        "CANDOR_MAIL_FROM",
+        "CANDOR_SMTP_URL",
     ] {
         assert!(
             help.contains(&format!("[env: {setting}")),

@@ -2,6 +2,7 @@
 //! CLI tests use real sockets and the real `candor` binary.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod account;
 mod cli;
 mod http;
 mod support;

@@ -16,7 +16,7 @@ pub fn config(data_dir: &std::path::Path, database_url: &str) -> Config {
 
 pub struct TestApp {
     pub router: Router,
-    _data_dir: tempfile::TempDir,
+    pub data_dir: tempfile::TempDir,
     _db: domain::testing::TestDb,
 }
 
@@ -24,10 +24,11 @@ impl TestApp {
     pub fn new(test_db: domain::testing::TestDb) -> Self {
         let data_dir = tempfile::tempdir().unwrap();
         let config = config(data_dir.path(), &test_db.url);
-        let router = candor_server::serve::app(&config, test_db.db.clone());
+        let router =
+            candor_server::serve::app(&config, test_db.db.clone(), "http://localhost:3000/").unwrap();
         Self {
             router,
-            _data_dir: data_dir,
+            data_dir,
             _db: test_db,
         }
     }

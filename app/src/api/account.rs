@@ -1,0 +1,227 @@
+//! Account server functions: signup, email verification, sign-in with two factors, authenticator
+//! enrolment, sign-out and the signed-in person's own profile.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StrengthFeedback {
+    /// 0 (guessable) to 4 (very hard to guess).
+    pub score: u8,
+    pub acceptable: bool,
+    pub problems: Vec<String>,
+    pub suggestions: Vec<String>,
+}
+
+/// What the person does after the password step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NextStep {
+    EnterCode,
+    SetUpAuthenticator,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthenticatorSetup {
+    pub qr_svg: String,
+    pub secret: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MyAccount {
+    pub display_name: String,
+    pub email: String,
+    pub workplace_name: String,
+}
+
+/// The longest input the strength check reads: bounds the work of an anonymous caller.
+#[cfg(feature = "ssr")]
+const MAX_FEEDBACK_INPUT: usize = 1024;
+
+/// Public: live feedback while a password is typed. The same rules run again on signup.
+#[server(prefix = "/api", endpoint = "account/password_feedback")]
+pub async fn password_feedback(
+    password: String,
+    display_name: String,
+    email: String,
+    workplace_name: String,
+) -> Result<StrengthFeedback, ApiError> {
+    let state = crate::state::app_state()?;
+    if [&password, &display_name, &email, &workplace_name]
+        .iter()
+        .any(|v| v.len() > MAX_FEEDBACK_INPUT)
+    {
+        return Err(domain::Error::Invalid {
+            field: "input",
+            reason: "is too long".into(),
+        }
+        .into());
+    }
+    let report = state
+        .password_policy
+        .evaluate(&password, &[&display_name, &email, &workplace_name]);
+    Ok(StrengthFeedback {
+        score: report.score,
+        acceptable: report.acceptable,
+        problems: report.problems,
+        suggestions: report.suggestions,
+    })
+}
+
+/// Public: creates a workplace and its first account, and emails a verification link. The
+/// answer is the same whether or not the address already has an account.
+#[server(prefix = "/api", endpoint = "account/sign_up")]
+pub async fn sign_up(
+    workplace_name: String,
+    display_name: String,
+    email: String,
+    password: String,
+) -> Result<(), ApiError> {
+    use domain::{accounts, mail::messages};
+    let state = crate::state::app_state()?;
+    let input = accounts::SignupInput {
+        workplace_name,
+        display_name: display_name.clone(),
+        email,
+        password,
+    };
+    let outcome = accounts::sign_up(
+        &state.db,
+        &state.hasher,
+        &state.password_policy,
+        input.clone(),
+        state.clock.now(),
+    )
+    .await?;
+    let to = accounts::normalise_email(&input.email)?;
+    let mail = match outcome {
+        accounts::SignupOutcome::Created {
+            verification_token, ..
+        } => messages::verify_email(
+            &to,
+            display_name.trim(),
+            &format!(
+                "{}/verify-email?token={}",
+                state.public_url,
+                verification_token.expose()
+            ),
+        ),
+        accounts::SignupOutcome::AlreadyRegistered { .. } => {
+            messages::already_registered(&to, &format!("{}/login", state.public_url))
+        }
+    };
+    state.mailer.send(mail).await?;
+    Ok(())
+}
+
+/// Public: confirms an address with the single-use token from the emailed link.
+#[server(prefix = "/api", endpoint = "account/verify_email")]
+pub async fn verify_email(token: String) -> Result<(), ApiError> {
+    let state = crate::state::app_state()?;
+    domain::accounts::verify_email(&state.db, &token, state.clock.now()).await?;
+    Ok(())
+}
+
+/// Public: the password step. Starts a session that can only finish signing in.
+#[server(prefix = "/api", endpoint = "account/log_in")]
+pub async fn log_in(email: String, password: String) -> Result<NextStep, ApiError> {
+    let state = crate::state::app_state()?;
+    let user_id = domain::accounts::check_password(&state.db, &state.hasher, &email, &password)
+        .await?
+        .ok_or(domain::Error::BadCredentials)?;
+    let token = domain::accounts::start_session(&state.db, user_id, state.clock.now()).await?;
+    crate::session::set_session_cookie(&token, state.session_policy.absolute.num_seconds());
+    if domain::accounts::has_second_factor(&state.db, user_id).await? {
+        Ok(NextStep::EnterCode)
+    } else {
+        Ok(NextStep::SetUpAuthenticator)
+    }
+}
+
+/// The second step: a code from the authenticator app, or a recovery code.
+#[server(prefix = "/api", endpoint = "account/second_factor")]
+pub async fn second_factor(code: String) -> Result<(), ApiError> {
+    let state = crate::state::app_state()?;
+    let session = crate::session::require_session(&state).await?;
+    if session.second_factor {
+        return Ok(());
+    }
+    let now = state.clock.now();
+    let accepted = domain::accounts::check_totp(&state.db, session.user_id, &code, now).await?
+        || domain::accounts::use_recovery_code(&state.db, session.user_id, &code, now).await?;
+    if !accepted {
+        return Err(domain::Error::Invalid {
+            field: "code",
+            reason: "That code is not valid. Enter the current code from your app, or a recovery code."
+                .into(),
+        }
+        .into());
+    }
+    let token = domain::accounts::complete_second_factor(&state.db, session.session_id, now).await?;
+    crate::session::set_session_cookie(&token, state.session_policy.absolute.num_seconds());
+    Ok(())
+}
+
+/// Starts authenticator-app enrolment. A person who already has a factor must have used it in
+/// this session first.
+#[server(prefix = "/api", endpoint = "account/begin_authenticator")]
+pub async fn begin_authenticator() -> Result<AuthenticatorSetup, ApiError> {
+    let state = crate::state::app_state()?;
+    let session = enrolling_session(&state).await?;
+    let enrolment =
+        domain::accounts::begin_totp_enrolment(&state.db, session.user_id, state.clock.now()).await?;
+    Ok(AuthenticatorSetup {
+        qr_svg: domain::auth::totp::qr_svg(&enrolment.otpauth_url)?,
+        secret: enrolment.secret_base32,
+    })
+}
+
+/// Confirms enrolment with a code from the app; returns the recovery codes, shown once.
+#[server(prefix = "/api", endpoint = "account/confirm_authenticator")]
+pub async fn confirm_authenticator(code: String) -> Result<Vec<String>, ApiError> {
+    let state = crate::state::app_state()?;
+    let session = enrolling_session(&state).await?;
+    let now = state.clock.now();
+    let codes = domain::accounts::confirm_totp_enrolment(&state.db, session.user_id, &code, now).await?;
+    if !session.second_factor {
+        let token = domain::accounts::complete_second_factor(&state.db, session.session_id, now).await?;
+        crate::session::set_session_cookie(&token, state.session_policy.absolute.num_seconds());
+    }
+    Ok(codes)
+}
+
+#[cfg(feature = "ssr")]
+async fn enrolling_session(
+    state: &crate::state::AppState,
+) -> Result<domain::accounts::SessionInfo, ApiError> {
+    let session = crate::session::require_session(state).await?;
+    if !session.second_factor && domain::accounts::has_second_factor(&state.db, session.user_id).await? {
+        return Err(domain::Error::SecondFactorRequired.into());
+    }
+    Ok(session)
+}
+
+/// Ends the session on the server and clears the cookie.
+#[server(prefix = "/api", endpoint = "account/log_out")]
+pub async fn log_out() -> Result<(), ApiError> {
+    let state = crate::state::app_state()?;
+    if let Some(session) = crate::session::current_session(&state).await? {
+        domain::accounts::end_session(&state.db, session.session_id, state.clock.now()).await?;
+    }
+    crate::session::clear_session_cookie();
+    Ok(())
+}
+
+/// The signed-in person's own account. Requires both factors.
+#[server(prefix = "/api", endpoint = "account/me")]
+pub async fn me() -> Result<MyAccount, ApiError> {
+    let state = crate::state::app_state()?;
+    let session = crate::session::require_full_session(&state).await?;
+    let profile = domain::accounts::profile(&state.db, session.user_id).await?;
+    Ok(MyAccount {
+        display_name: profile.display_name,
+        email: profile.email,
+        workplace_name: profile.workplace_name,
+    })
+}

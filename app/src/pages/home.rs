@@ -1,0 +1,54 @@
+//! The signed-in start page. Reaching it needs both factors; the server enforces that.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{components::A, hooks::use_navigate};
+
+use crate::{
+    api::account::{me, LogOut},
+    components::form::{FormCard, PRIMARY_BUTTON_CLASS},
+};
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let account = Resource::new(|| (), |_| me());
+    let log_out = ServerAction::<LogOut>::new();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if matches!(log_out.value().get(), Some(Ok(()))) {
+            navigate("/", Default::default());
+        }
+    });
+    view! {
+        <Title text="Home" />
+        <Suspense fallback=|| view! { <p class="text-slate-600">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match account.await {
+                    Ok(account) => view! {
+                        <section class="max-w-3xl">
+                            <p class="text-sm font-semibold uppercase tracking-wide text-teal-800">{account.workplace_name}</p>
+                            <h1 class="mt-2 text-3xl font-bold tracking-tight text-slate-900">{format!("Welcome, {}", account.display_name)}</h1>
+                            <p class="mt-3 text-slate-700">{format!("Signed in as {} with two factors.", account.email)}</p>
+                            <ActionForm action=log_out attr:class="mt-6">
+                                <button type="submit" class="min-h-11 rounded-md border border-slate-300 px-4 font-medium text-slate-800 hover:bg-slate-100">"Sign out"</button>
+                            </ActionForm>
+                        </section>
+                    }.into_any(),
+                    Err(err) => {
+                        let (href, label) = if err.code == "auth.mfa_required" {
+                            ("/login/code", "Finish signing in")
+                        } else {
+                            ("/login", "Sign in")
+                        };
+                        view! {
+                            <FormCard title="Sign in to continue">
+                                <p role="alert" class="text-slate-700">{err.message}</p>
+                                <A href=href attr:class=format!("mt-6 {PRIMARY_BUTTON_CLASS}")>{label}</A>
+                            </FormCard>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,75 @@
+//! The session cookie and the identity behind a request. Every server function that is not
+//! public calls one of the `require_*` functions here: the server, not the UI, decides what a
+//! session may reach. A session that has not given a second factor reaches only the sign-in and
+//! enrolment steps.
+
+use domain::{accounts::SessionInfo, auth::session::SecretToken};
+use leptos::prelude::*;
+
+use crate::{error::ApiError, state::AppState};
+
+/// `__Host-` binds the cookie to this origin: Secure, Path=/, no Domain. Browsers accept Secure
+/// cookies on http://localhost, so the same name works locally.
+pub const SESSION_COOKIE: &str = "__Host-candor_session";
+
+fn presented_token() -> Option<String> {
+    let parts = use_context::<http::request::Parts>()?;
+    parts
+        .headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_owned())
+}
+
+/// The request's session, if it carries a live one.
+pub async fn current_session(state: &AppState) -> Result<Option<SessionInfo>, ApiError> {
+    let Some(token) = presented_token() else {
+        return Ok(None);
+    };
+    Ok(
+        domain::accounts::resolve_session(&state.db, &state.session_policy, &token, state.clock.now())
+            .await?,
+    )
+}
+
+/// Signed in with both factors: what everything beyond sign-in requires.
+pub async fn require_full_session(state: &AppState) -> Result<SessionInfo, ApiError> {
+    match current_session(state).await? {
+        None => Err(domain::Error::Unauthenticated.into()),
+        Some(session) if !session.second_factor => Err(domain::Error::SecondFactorRequired.into()),
+        Some(session) => Ok(session),
+    }
+}
+
+/// Signed in, with or without the second factor: the second-factor and enrolment steps.
+pub async fn require_session(state: &AppState) -> Result<SessionInfo, ApiError> {
+    current_session(state)
+        .await?
+        .ok_or_else(|| domain::Error::Unauthenticated.into())
+}
+
+fn set_cookie(value: String) {
+    if let (Some(response), Ok(value)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::HeaderValue::from_str(&value),
+    ) {
+        response.append_header(http::header::SET_COOKIE, value);
+    }
+}
+
+pub fn set_session_cookie(token: &SecretToken, max_age_secs: i64) {
+    set_cookie(format!(
+        "{SESSION_COOKIE}={}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}",
+        token.expose()
+    ));
+}
+
+pub fn clear_session_cookie() {
+    set_cookie(format!(
+        "{SESSION_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0"
+    ));
+}

@@ -1,0 +1,181 @@
+//! Outgoing mail through lettre: SMTP when `CANDOR_SMTP_URL` is set, otherwise one `.eml` file per
+//! message in the data directory's `outbox/`, where an operator (or a test) can open it.
+
+use std::path::PathBuf;
+
+use lettre::{
+    message::{header::ContentType, Mailbox},
+    AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
+};
+
+use crate::{Error, Result};
+
+#[derive(Clone)]
+enum Transport {
+    Outbox(AsyncFileTransport<Tokio1Executor>, PathBuf),
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+}
+
+#[derive(Clone)]
+pub struct Mailer {
+    from: Mailbox,
+    transport: Transport,
+}
+
+impl std::fmt::Debug for Mailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mailer")
+            .field("transport", &self.describe())
+            .finish()
+    }
+}
+
+/// A message ready to send. Bodies are plain text: no tracking, no remote content.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}
+
+fn parse_from(from: &str) -> Result<Mailbox> {
+    from.parse().map_err(|err| Error::Invalid {
+        field: "CANDOR_MAIL_FROM",
+        reason: format!("not a mailbox: {err}"),
+    })
+}
+
+impl Mailer {
+    /// Writes each message as an `.eml` file into `dir` (created if missing).
+    pub fn outbox(dir: PathBuf, from: &str) -> Result<Self> {
+        std::fs::create_dir_all(&dir).map_err(|err| {
+            Error::Internal(format!("cannot create the mail outbox {}: {err}", dir.display()))
+        })?;
+        Ok(Self {
+            from: parse_from(from)?,
+            transport: Transport::Outbox(AsyncFileTransport::new(&dir), dir),
+        })
+    }
+
+    /// Sends through the SMTP server of `url` (`smtps://user:pass@host` or `smtp://host?tls=required`).
+    pub fn smtp(url: &str, from: &str) -> Result<Self> {
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            .map_err(|err| Error::Invalid {
+                field: "CANDOR_SMTP_URL",
+                reason: err.to_string(),
+            })?
+            .build();
+        Ok(Self {
+            from: parse_from(from)?,
+            transport: Transport::Smtp(transport),
+        })
+    }
+
+    /// Where mail goes, for logs and the Security page (never credentials).
+    pub fn describe(&self) -> String {
+        match &self.transport {
+            Transport::Outbox(_, dir) => format!(".eml files in {}", dir.display()),
+            Transport::Smtp(_) => "SMTP".to_owned(),
+        }
+    }
+
+    pub async fn send(&self, mail: Mail) -> Result<()> {
+        let to: Mailbox = mail.to.parse().map_err(|err| Error::Invalid {
+            field: "email",
+            reason: format!("cannot be mailed: {err}"),
+        })?;
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(mail.subject)
+            .header(ContentType::TEXT_PLAIN)
+            .body(mail.body)
+            .map_err(|err| Error::Internal(format!("building mail: {err}")))?;
+        match &self.transport {
+            Transport::Outbox(transport, _) => transport
+                .send(message)
+                .await
+                .map(|_| ())
+                .map_err(|err| Error::Internal(format!("writing mail to the outbox: {err}"))),
+            Transport::Smtp(transport) => transport
+                .send(message)
+                .await
+                .map(|_| ())
+                .map_err(|err| Error::Unavailable(format!("sending mail: {err}"))),
+        }
+    }
+}
+
+/// The messages Candor sends about accounts.
+pub mod messages {
+    use super::Mail;
+
+    pub fn verify_email(to: &str, name: &str, link: &str) -> Mail {
+        Mail {
+            to: to.to_owned(),
+            subject: "Confirm your email address for Candor".to_owned(),
+            body: format!(
+                "Hello {name},\n\nplease confirm your email address to finish creating your Candor workplace:\n\n{link}\n\n\
+                 The link works once and expires in 24 hours. If you did not sign up, ignore this message: \
+                 no account becomes usable without it.\n\n— Candor\n"
+            ),
+        }
+    }
+
+    pub fn already_registered(to: &str, sign_in_link: &str) -> Mail {
+        Mail {
+            to: to.to_owned(),
+            subject: "Someone tried to sign up to Candor with your address".to_owned(),
+            body: format!(
+                "Hello,\n\nsomeone tried to create a Candor workplace with this email address, which already has an \
+                 account. If it was you, sign in instead:\n\n{sign_in_link}\n\nIf it was not you, nothing has \
+                 changed and you need not do anything.\n\n— Candor\n"
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn outbox_messages_are_real_eml_files() {
+        let dir = tempfile_dir();
+        let mailer = Mailer::outbox(dir.clone(), "Candor <no-reply@candor.test>").unwrap();
+        mailer
+            .send(messages::verify_email(
+                "ada@example.com",
+                "Ada",
+                "http://localhost/verify-email?token=abc",
+            ))
+            .await
+            .unwrap();
+        let files: Vec<_> = std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()).collect();
+        assert_eq!(files.len(), 1);
+        // Long lines make lettre choose quoted-printable: undo soft breaks and `=3D` as mail clients do.
+        let text = std::fs::read_to_string(files[0].path())
+            .unwrap()
+            .replace("=\r\n", "")
+            .replace("=3D", "=");
+        assert!(text.contains("To: ada@example.com"), "{text}");
+        assert!(
+            text.contains("Subject: Confirm your email address for Candor"),
+            "{text}"
+        );
+        assert!(text.contains("token=abc"), "{text}");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn bad_settings_name_themselves() {
+        let err = Mailer::outbox(tempfile_dir(), "not a mailbox").unwrap_err();
+        assert!(err.public_message().starts_with("CANDOR_MAIL_FROM"));
+        let err = Mailer::smtp("gopher://x", "a@b.c").unwrap_err();
+        assert!(err.public_message().starts_with("CANDOR_SMTP_URL"));
+    }
+
+    fn tempfile_dir() -> PathBuf {
+        std::env::temp_dir().join(format!("candor-mail-{}", uuid::Uuid::new_v4()))
+    }
+}

@@ -1,0 +1,120 @@
+import { test, expect, waitForHydration, expectAccessible, snapshot, type Candor } from "../fixtures";
+import { totp, outbox, linkIn } from "../support";
+import type { Page } from "@playwright/test";
+
+const PASSWORD = "quietly orbiting marmalade kettles";
+
+async function signUpAndVerify(page: Page, candor: Candor, email: string) {
+  await page.goto("/signup");
+  await waitForHydration(page);
+  await page.getByLabel("Workplace name").fill("Northwind Trading");
+  await page.getByLabel("Your name").fill("Ada Lovelace");
+  await page.getByLabel("Work email").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  await page.getByRole("button", { name: "Create workplace" }).click();
+  await expect(page.getByRole("heading", { name: "Check your inbox" })).toBeVisible();
+
+  const mail = outbox(candor.dataDir).find((m) => m.includes(`To: ${email}`));
+  expect(mail, "a verification email was written to the outbox").toBeTruthy();
+  await page.goto(linkIn(mail!, "/verify-email"));
+  await waitForHydration(page);
+  await page.getByRole("button", { name: "Confirm my email address" }).click();
+  await expect(page.getByRole("heading", { name: "Email address confirmed" })).toBeVisible();
+}
+
+async function signIn(page: Page, email: string) {
+  await page.goto("/login");
+  await waitForHydration(page);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Continue" }).click();
+}
+
+test("signup, email verification, authenticator enrolment, recovery codes, home", async ({ page, candor, consoleErrors }) => {
+  // Live strength feedback while typing.
+  await page.goto("/signup");
+  await waitForHydration(page);
+  await expectAccessible(page);
+  const password = page.getByLabel("Password", { exact: true });
+  await password.fill("password123");
+  await expect(page.getByText("Not strong enough yet")).toBeVisible();
+  await password.fill(PASSWORD);
+  await expect(page.getByText("Strong enough", { exact: true })).toBeVisible();
+  await snapshot(page, "signup-desktop");
+
+  await signUpAndVerify(page, candor, "ada@northwind.test");
+  await page.getByRole("link", { name: "Sign in" }).last().click();
+  await waitForHydration(page);
+  await page.getByLabel("Email").fill("ada@northwind.test");
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Continue" }).click();
+
+  // No second factor yet: enrolment comes first.
+  await expect(page).toHaveURL(/\/setup\/authenticator$/);
+  await expect(page.getByRole("img", { name: /QR code/ })).toBeVisible();
+  await waitForHydration(page);
+  await expectAccessible(page);
+  await snapshot(page, "authenticator-desktop");
+  const secret = (await page.getByTestId("totp-secret").textContent())!.trim();
+  await page.getByLabel("Code from the app").fill("000000" === totp(secret) ? "111111" : "000000");
+  await page.getByRole("button", { name: "Confirm" }).click();
+  await expect(page.getByRole("alert")).toContainText("not valid");
+  await page.getByLabel("Code from the app").fill(totp(secret));
+  await page.getByRole("button", { name: "Confirm" }).click();
+
+  await expect(page.getByRole("heading", { name: "Save your recovery codes" })).toBeVisible();
+  const codes = await page.getByRole("list", { name: "Recovery codes" }).getByRole("listitem").allTextContents();
+  expect(codes).toHaveLength(10);
+  await expectAccessible(page);
+  await snapshot(page, "recovery-codes-desktop");
+  await page.getByRole("link", { name: /I have saved them/ }).click();
+  await expect(page.getByRole("heading", { name: "Welcome, Ada Lovelace" })).toBeVisible();
+  await expect(page.getByText("Northwind Trading")).toBeVisible();
+
+  // Sign out ends the session on the server; signing in again asks for the second factor.
+  await waitForHydration(page);
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/$/);
+  const me = await page.request.post("/api/account/me");
+  expect(me.status()).toBe(401);
+
+  await signIn(page, "ada@northwind.test");
+  await expect(page).toHaveURL(/\/login\/code$/);
+  await waitForHydration(page);
+  await page.getByLabel("Code").fill(codes[0]);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("heading", { name: "Welcome, Ada Lovelace" })).toBeVisible();
+  expect(consoleErrors).toEqual([]);
+});
+
+test("a session without a second factor reaches only enrolment", async ({ page, candor }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await signUpAndVerify(page, candor, "grace@northwind.test");
+  await signIn(page, "grace@northwind.test");
+  await expect(page).toHaveURL(/\/setup\/authenticator$/);
+  await expect(page.getByRole("img", { name: /QR code/ })).toBeVisible();
+  await snapshot(page, "authenticator-phone");
+
+  // The server refuses the account's data to this session, whatever the UI shows.
+  const me = await page.request.post("/api/account/me");
+  expect(me.status()).toBe(403);
+  expect((await me.json()).code).toBe("auth.mfa_required");
+  await page.goto("/home");
+  await expect(page.getByRole("alert")).toContainText("second factor");
+  await expect(page.getByText("Welcome")).toHaveCount(0);
+  await expectAccessible(page);
+});
+
+test("a wrong password gets one message that does not say which part was wrong", async ({ page, candor }) => {
+  await signUpAndVerify(page, candor, "alan@northwind.test");
+  for (const [email, password] of [["alan@northwind.test", "not the password at all"], ["nobody@northwind.test", PASSWORD]]) {
+    await page.goto("/login");
+    await waitForHydration(page);
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill(password);
+    await page.getByRole("button", { name: "Continue" }).click();
+    await expect(page.getByRole("alert")).toHaveText("That email address and password do not match an account.");
+  }
+  await expectAccessible(page);
+  await snapshot(page, "login-error-desktop");
+});

@@ -1,0 +1,141 @@
+use axum::body::Body;
+use domain::testing::TestDb;
+use http::{Request, StatusCode};
+
+use crate::support::{header, TestApp};
+
+const SIGNUP: &str = "workplace_name=Acme&display_name=Ada+Lovelace&email=ada%40example.com&password=quietly+orbiting+marmalade+kettles";
+
+fn post(path: &str, body: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut request = Request::post(path).header("content-type", "application/x-www-form-urlencoded");
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    request.body(Body::from(body.to_owned())).unwrap()
+}
+
+fn verification_token(app: &TestApp) -> String {
+    let outbox = app.data_dir.path().join("outbox");
+    let mail = std::fs::read_dir(outbox)
+        .unwrap()
+        .filter_map(|entry| entry.ok())
+        .map(|entry| {
+            std::fs::read_to_string(entry.path())
+                .unwrap()
+                .replace("=\r\n", "")
+                .replace("=3D", "=")
+        })
+        .find(|mail| mail.contains("verify-email?token="))
+        .expect("a verification mail");
+    let start = mail.find("token=").unwrap() + "token=".len();
+    mail[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
+async fn password_only_sessions_reach_nothing_but_enrolment(db: TestDb) {
+    let app = TestApp::new(db);
+    let (first, first_body) = app.send(post("/api/account/sign_up", SIGNUP, None)).await;
+    assert_eq!(first.status(), StatusCode::OK, "{first_body}");
+    // The same address again: the same answer, no hint that it exists.
+    let (second, second_body) = app.send(post("/api/account/sign_up", SIGNUP, None)).await;
+    assert_eq!((second.status(), second_body), (StatusCode::OK, first_body));
+
+    let (unverified, _) = app
+        .send(post(
+            "/api/account/log_in",
+            "email=ada%40example.com&password=quietly+orbiting+marmalade+kettles",
+            None,
+        ))
+        .await;
+    assert_eq!(unverified.status(), StatusCode::UNAUTHORIZED);
+
+    let token = verification_token(&app);
+    let (verified, body) = app
+        .send(post("/api/account/verify_email", &format!("token={token}"), None))
+        .await;
+    assert_eq!(verified.status(), StatusCode::OK, "{body}");
+
+    let (signed_in, next) = app
+        .send(post(
+            "/api/account/log_in",
+            "email=ada%40example.com&password=quietly+orbiting+marmalade+kettles",
+            None,
+        ))
+        .await;
+    assert_eq!(
+        (signed_in.status(), next.as_str()),
+        (StatusCode::OK, "\"SetUpAuthenticator\"")
+    );
+    let set_cookie = header(&signed_in, "set-cookie").to_owned();
+    assert!(set_cookie.starts_with("__Host-candor_session="), "{set_cookie}");
+    for attribute in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(set_cookie.contains(attribute), "{set_cookie} lacks {attribute}");
+    }
+    let cookie = set_cookie.split(';').next().unwrap().to_owned();
+
+    let (me, body) = app.send(post("/api/account/me", "", Some(&cookie))).await;
+    assert_eq!(me.status(), StatusCode::FORBIDDEN, "{body}");
+    assert!(body.contains("auth.mfa_required"), "{body}");
+    let (setup, body) = app
+        .send(post("/api/account/begin_authenticator", "", Some(&cookie)))
+        .await;
+    assert_eq!(setup.status(), StatusCode::OK, "{body}");
+    assert!(body.contains("<svg"), "{body}");
+    let (anonymous, body) = app.send(post("/api/account/me", "", None)).await;
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED, "{body}");
+    let (forged, _) = app
+        .send(post("/api/account/me", "", Some("__Host-candor_session=forged")))
+        .await;
+    assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
+}
+
+async fn cross_site_calls_are_refused(db: TestDb) {
+    let app = TestApp::new(db);
+    let cross_site = Request::post("/api/account/log_out")
+        .header("sec-fetch-site", "cross-site")
+        .body(Body::empty())
+        .unwrap();
+    let (response, body) = app.send(cross_site).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(body.contains("request.cross_site"));
+    let foreign_origin = Request::post("/api/account/log_out")
+        .header("origin", "https://attacker.example")
+        .header("host", "localhost:3000")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(app.send(foreign_origin).await.0.status(), StatusCode::FORBIDDEN);
+    let same_origin = Request::post("/api/account/log_out")
+        .header("origin", "http://localhost:3000")
+        .header("host", "localhost:3000")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(app.send(same_origin).await.0.status(), StatusCode::OK);
+    let same_site_fetch = Request::post("/api/account/log_out")
+        .header("sec-fetch-site", "same-origin")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(app.send(same_site_fetch).await.0.status(), StatusCode::OK);
+}
+
+async fn weak_passwords_are_refused_by_the_server_too(db: TestDb) {
+    let app = TestApp::new(db);
+    let weak = SIGNUP.replace("quietly+orbiting+marmalade+kettles", "Password123!");
+    let (response, body) = app.send(post("/api/account/sign_up", &weak, None)).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.contains("input.invalid"), "{body}");
+    assert!(!app
+        .data_dir
+        .path()
+        .join("outbox")
+        .read_dir()
+        .map(|mut d| d.next().is_some())
+        .unwrap_or(false));
+}
+
+domain::on_both_backends!(
+    password_only_sessions_reach_nothing_but_enrolment,
+    cross_site_calls_are_refused,
+    weak_passwords_are_refused_by_the_server_too,
+);
