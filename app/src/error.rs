@@ -13,6 +13,9 @@ pub struct ApiError {
     pub code: String,
     pub message: String,
     pub status: u16,
+    /// For `request.rate_limited`: seconds until a retry is allowed (also sent as Retry-After).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_secs: Option<u64>,
 }
 
 impl ApiError {
@@ -21,6 +24,7 @@ impl ApiError {
             code: code.to_owned(),
             message: message.to_owned(),
             status,
+            retry_after_secs: None,
         }
     }
 }
@@ -89,6 +93,7 @@ impl From<domain::Error> for ApiError {
             code: err.code().to_owned(),
             message: err.public_message(),
             status: err.status(),
+            retry_after_secs: err.retry_after_secs(),
         }
     }
 }

@@ -25,6 +25,31 @@ fn presented_token() -> Option<String> {
         .map(|(_, value)| value.to_owned())
 }
 
+/// The address the request came from: the peer, or behind the declared TLS proxy the last hop it
+/// recorded in `X-Forwarded-For`. Unknown (in-process tests) is the unspecified address.
+pub fn client_address(state: &AppState) -> std::net::IpAddr {
+    use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+    let Some(parts) = use_context::<http::request::Parts>() else {
+        return IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+    };
+    if state.transport == crate::api::instance::TransportMode::BehindTlsProxy {
+        let forwarded = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.rsplit(',').next())
+            .and_then(|last| last.trim().parse::<IpAddr>().ok());
+        if let Some(address) = forwarded {
+            return address;
+        }
+    }
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+}
+
 /// The request's session, if it carries a live one.
 pub async fn current_session(state: &AppState) -> Result<Option<SessionInfo>, ApiError> {
     let Some(token) = presented_token() else {

@@ -15,6 +15,7 @@ pub struct AppState {
     pub hasher: domain::auth::password::PasswordHasher,
     pub password_policy: domain::auth::password::PasswordPolicy,
     pub session_policy: domain::auth::session::SessionPolicy,
+    pub sign_in_guard: domain::sign_in_guard::SignInGuard,
     /// Base of links in emails, without a trailing slash.
     pub public_url: String,
 }

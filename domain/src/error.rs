@@ -83,12 +83,25 @@ impl Error {
             Error::NotFound => "Not found.".into(),
             Error::Conflict(message) => message.clone(),
             Error::RateLimited { retry_after_secs } => {
-                format!("Too many attempts. Try again in {retry_after_secs} seconds.")
+                let minutes = retry_after_secs.div_ceil(60);
+                if *retry_after_secs <= 90 {
+                    format!("Too many attempts. Try again in {retry_after_secs} seconds.")
+                } else {
+                    format!("Too many attempts. Try again in {minutes} minutes.")
+                }
             }
             Error::Unavailable(_) => "The service is temporarily unavailable.".into(),
             Error::Database(_) | Error::Internal(_) => {
                 "Something went wrong on our side. It has been logged.".into()
             }
+        }
+    }
+
+    /// Seconds until a refused caller may retry, for the `Retry-After` header.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            Error::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
         }
     }
 

@@ -11,6 +11,7 @@ mod entities;
 pub mod error;
 pub mod instance;
 pub mod mail;
+pub mod sign_in_guard;
 #[cfg(feature = "testing")]
 pub mod testing;
 

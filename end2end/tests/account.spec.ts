@@ -118,3 +118,24 @@ test("a wrong password gets one message that does not say which part was wrong",
   await expectAccessible(page);
   await snapshot(page, "login-error-desktop");
 });
+
+test("repeated failed sign-ins block the address and say when to retry", async ({ page }) => {
+  await page.goto("/login");
+  await waitForHydration(page);
+  for (let i = 0; i < 10; i++) {
+    await page.getByLabel("Email").fill(`guess${i}@northwind.test`);
+    await page.getByLabel("Password").fill("not the right password");
+    await page.getByRole("button", { name: "Continue" }).click();
+    await expect(page.getByRole("alert")).toHaveText("That email address and password do not match an account.");
+  }
+  await page.getByLabel("Email").fill("anyone@northwind.test");
+  await page.getByLabel("Password").fill(PASSWORD);
+  const answer = page.waitForResponse((response) => response.url().endsWith("/api/account/log_in"));
+  await page.getByRole("button", { name: "Continue" }).click();
+  const response = await answer;
+  expect(response.status()).toBe(429);
+  expect(Number(response.headers()["retry-after"])).toBeGreaterThan(800);
+  await expect(page.getByRole("alert")).toHaveText("Too many attempts. Try again in 15 minutes.");
+  await expectAccessible(page);
+  await snapshot(page, "login-blocked-desktop");
+});

@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_workplaces;
 mod m20261122_000002_accounts;
+mod m20261122_000003_throttling;
 
 pub struct Migrator;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_workplaces::Migration),
             Box::new(m20261122_000002_accounts::Migration),
+            Box::new(m20261122_000003_throttling::Migration),
         ]
     }
 }

@@ -226,6 +226,11 @@ async fn server_fn_error_status(req: Request, next: Next) -> Response {
                 parts.status = status;
             }
         }
+        if let Some(seconds) = error.retry_after_secs {
+            parts
+                .headers
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
     }
     Response::from_parts(parts, Body::from(bytes))
 }

@@ -102,6 +102,7 @@ pub fn app(config: &Config, db: domain::Database, listening_url: &str) -> Result
         hasher,
         password_policy: PasswordPolicy::default(),
         session_policy: SessionPolicy::default(),
+        sign_in_guard: domain::sign_in_guard::SignInGuard::default(),
         public_url,
     };
     let leptos_options = LeptosOptions::builder()

@@ -127,10 +127,23 @@ pub async fn verify_email(token: String) -> Result<(), ApiError> {
 #[server(prefix = "/api", endpoint = "account/log_in")]
 pub async fn log_in(email: String, password: String) -> Result<NextStep, ApiError> {
     let state = crate::state::app_state()?;
-    let user_id = domain::accounts::check_password(&state.db, &state.hasher, &email, &password)
-        .await?
-        .ok_or(domain::Error::BadCredentials)?;
-    let token = domain::accounts::start_session(&state.db, user_id, state.clock.now()).await?;
+    let (guard, address, now) = (
+        &state.sign_in_guard,
+        crate::session::client_address(&state),
+        state.clock.now(),
+    );
+    guard
+        .check_password_attempt(&state.db, address, &email, now)
+        .await?;
+    let Some(user_id) = domain::accounts::check_password(&state.db, &state.hasher, &email, &password).await?
+    else {
+        guard
+            .record_password_failure(&state.db, address, &email, now)
+            .await?;
+        return Err(domain::Error::BadCredentials.into());
+    };
+    guard.record_password_success(&state.db, &email).await?;
+    let token = domain::accounts::start_session(&state.db, user_id, now).await?;
     crate::session::set_session_cookie(&token, state.session_policy.absolute.num_seconds());
     if domain::accounts::has_second_factor(&state.db, user_id).await? {
         Ok(NextStep::EnterCode)
@@ -148,9 +161,17 @@ pub async fn second_factor(code: String) -> Result<(), ApiError> {
         return Ok(());
     }
     let now = state.clock.now();
+    state
+        .sign_in_guard
+        .check_code_attempt(&state.db, session.user_id, now)
+        .await?;
     let accepted = domain::accounts::check_totp(&state.db, session.user_id, &code, now).await?
         || domain::accounts::use_recovery_code(&state.db, session.user_id, &code, now).await?;
     if !accepted {
+        state
+            .sign_in_guard
+            .record_code_failure(&state.db, session.user_id, now)
+            .await?;
         return Err(domain::Error::Invalid {
             field: "code",
             reason: "That code is not valid. Enter the current code from your app, or a recovery code."
@@ -183,7 +204,20 @@ pub async fn confirm_authenticator(code: String) -> Result<Vec<String>, ApiError
     let state = crate::state::app_state()?;
     let session = enrolling_session(&state).await?;
     let now = state.clock.now();
-    let codes = domain::accounts::confirm_totp_enrolment(&state.db, session.user_id, &code, now).await?;
+    state
+        .sign_in_guard
+        .check_code_attempt(&state.db, session.user_id, now)
+        .await?;
+    let codes = match domain::accounts::confirm_totp_enrolment(&state.db, session.user_id, &code, now).await {
+        Ok(codes) => codes,
+        Err(err) => {
+            state
+                .sign_in_guard
+                .record_code_failure(&state.db, session.user_id, now)
+                .await?;
+            return Err(err.into());
+        }
+    };
     if !session.second_factor {
         let token = domain::accounts::complete_second_factor(&state.db, session.session_id, now).await?;
         crate::session::set_session_cookie(&token, state.session_policy.absolute.num_seconds());

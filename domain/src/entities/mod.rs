@@ -1,8 +1,10 @@
 //! SeaORM entities, one per table. Private to the domain: other crates see domain types only.
 
+pub mod account_throttles;
 pub mod email_tokens;
 pub mod recovery_codes;
 pub mod sessions;
+pub mod throttle_events;
 pub mod totp_factors;
 pub mod users;
 pub mod workplaces;

@@ -3,3 +3,4 @@
 
 mod accounts;
 mod schema;
+mod sign_in_guard;

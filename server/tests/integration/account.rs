@@ -138,4 +138,28 @@ domain::on_both_backends!(
     password_only_sessions_reach_nothing_but_enrolment,
     cross_site_calls_are_refused,
     weak_passwords_are_refused_by_the_server_too,
+    repeated_failures_are_answered_429_with_retry_after,
 );
+
+async fn repeated_failures_are_answered_429_with_retry_after(db: TestDb) {
+    let app = TestApp::new(db);
+    for i in 0..10 {
+        let body = format!("email=user{i}%40example.com&password=wrong+password+entirely");
+        let (response, _) = app.send(post("/api/account/log_in", &body, None)).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    let (blocked, body) = app
+        .send(post(
+            "/api/account/log_in",
+            "email=x%40example.com&password=anything+at+all",
+            None,
+        ))
+        .await;
+    assert_eq!(blocked.status(), StatusCode::TOO_MANY_REQUESTS, "{body}");
+    let retry_after: u64 = header(&blocked, "retry-after").parse().unwrap();
+    assert!((890..=900).contains(&retry_after), "{retry_after}");
+    assert!(
+        body.contains("request.rate_limited") && body.contains("15 minutes"),
+        "{body}"
+    );
+}

@@ -1,0 +1,202 @@
+//! Applies the throttling rules of [`crate::auth::throttle`] to the failures stored in the
+//! database, so the limits hold across every server process.
+//!
+//! Three limits: per network address (many failures → a temporary block), per account (growing
+//! delays, never a permanent lock-out), and per account for second-factor codes (a tight window).
+//! Accounts are keyed by a hash of the normalised email, so unknown addresses are throttled
+//! exactly like known ones and the throttle reveals nothing.
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use uuid::Uuid;
+
+use crate::{
+    auth::{
+        session::hex_sha256,
+        throttle::{AccountFailures, AccountRule, AddressRule, Decision},
+    },
+    entities::{account_throttles, throttle_events},
+    Database, Error, Result,
+};
+
+const ADDRESS: &str = "address";
+const CODE: &str = "code";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SignInGuard {
+    pub address: AddressRule,
+    pub account: AccountRule,
+    /// Wrong second-factor codes per account.
+    pub codes: AddressRule,
+}
+
+impl Default for SignInGuard {
+    fn default() -> Self {
+        Self {
+            address: AddressRule::default(),
+            account: AccountRule::default(),
+            codes: AddressRule {
+                max_failures: 5,
+                window: Duration::minutes(5),
+                block: Duration::minutes(5),
+            },
+        }
+    }
+}
+
+fn address_subject(address: IpAddr) -> String {
+    hex_sha256(address.to_string().as_bytes())
+}
+
+fn account_subject(email: &str) -> String {
+    hex_sha256(email.trim().to_lowercase().as_bytes())
+}
+
+fn code_subject(user_id: Uuid) -> String {
+    hex_sha256(user_id.as_bytes())
+}
+
+fn refuse(decisions: &[Decision], now: DateTime<Utc>) -> Result<()> {
+    match decisions.iter().filter_map(|d| d.retry_after_secs(now)).max() {
+        Some(retry_after_secs) => Err(Error::RateLimited { retry_after_secs }),
+        None => Ok(()),
+    }
+}
+
+impl SignInGuard {
+    async fn recent(
+        &self,
+        db: &Database,
+        bucket: &str,
+        subject: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<DateTime<Utc>>> {
+        Ok(throttle_events::Entity::find()
+            .filter(throttle_events::Column::Bucket.eq(bucket))
+            .filter(throttle_events::Column::Subject.eq(subject))
+            .filter(throttle_events::Column::OccurredAt.gt(since))
+            .all(db.connection())
+            .await?
+            .into_iter()
+            .map(|event| event.occurred_at)
+            .collect())
+    }
+
+    async fn record_event(
+        &self,
+        db: &Database,
+        bucket: &str,
+        subject: String,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let conn = db.connection();
+        throttle_events::ActiveModel {
+            id: Set(Uuid::new_v4()),
+            bucket: Set(bucket.to_owned()),
+            subject: Set(subject),
+            occurred_at: Set(now),
+        }
+        .insert(conn)
+        .await?;
+        // Forget what can no longer matter.
+        let horizon = now - self.address.lookback().max(self.codes.lookback());
+        throttle_events::Entity::delete_many()
+            .filter(throttle_events::Column::OccurredAt.lt(horizon))
+            .exec(conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Refuses a password attempt from `address` for `email` while either is throttled.
+    pub async fn check_password_attempt(
+        &self,
+        db: &Database,
+        address: IpAddr,
+        email: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let failures = self
+            .recent(
+                db,
+                ADDRESS,
+                &address_subject(address),
+                now - self.address.lookback(),
+            )
+            .await?;
+        let account = account_throttles::Entity::find_by_id(account_subject(email))
+            .one(db.connection())
+            .await?
+            .map(|row| AccountFailures {
+                count: u32::try_from(row.failures).unwrap_or(0),
+                last: row.last_failure_at,
+            });
+        refuse(
+            &[
+                self.address.decide(&failures, now),
+                self.account.decide(account, now),
+            ],
+            now,
+        )
+    }
+
+    pub async fn record_password_failure(
+        &self,
+        db: &Database,
+        address: IpAddr,
+        email: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.record_event(db, ADDRESS, address_subject(address), now)
+            .await?;
+        let subject = account_subject(email);
+        let conn = db.connection();
+        let existing = account_throttles::Entity::find_by_id(subject.clone())
+            .one(conn)
+            .await?;
+        let previous = existing.as_ref().map(|row| AccountFailures {
+            count: u32::try_from(row.failures).unwrap_or(0),
+            last: row.last_failure_at,
+        });
+        let next = self.account.record_failure(previous, now);
+        let failures = i32::try_from(next.count).unwrap_or(i32::MAX);
+        match existing {
+            Some(row) => {
+                let mut row: account_throttles::ActiveModel = row.into();
+                row.failures = Set(failures);
+                row.last_failure_at = Set(next.last);
+                row.update(conn).await?;
+            }
+            None => {
+                account_throttles::ActiveModel {
+                    subject: Set(subject),
+                    failures: Set(failures),
+                    last_failure_at: Set(next.last),
+                }
+                .insert(conn)
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A correct password clears the account's delays (not the address's record).
+    pub async fn record_password_success(&self, db: &Database, email: &str) -> Result<()> {
+        account_throttles::Entity::delete_by_id(account_subject(email))
+            .exec(db.connection())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn check_code_attempt(&self, db: &Database, user_id: Uuid, now: DateTime<Utc>) -> Result<()> {
+        let failures = self
+            .recent(db, CODE, &code_subject(user_id), now - self.codes.lookback())
+            .await?;
+        refuse(&[self.codes.decide(&failures, now)], now)
+    }
+
+    pub async fn record_code_failure(&self, db: &Database, user_id: Uuid, now: DateTime<Utc>) -> Result<()> {
+        self.record_event(db, CODE, code_subject(user_id), now).await
+    }
+}

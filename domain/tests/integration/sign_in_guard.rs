@@ -1,0 +1,124 @@
+use std::net::IpAddr;
+
+use chrono::{DateTime, Duration, Utc};
+use domain::{sign_in_guard::SignInGuard, testing::TestDb};
+
+fn now() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_800_000_000, 0).unwrap()
+}
+
+fn address(text: &str) -> IpAddr {
+    text.parse().unwrap()
+}
+
+async fn an_address_with_ten_failures_is_blocked_for_fifteen_minutes(test_db: TestDb) {
+    let (db, guard) = (&test_db.db, SignInGuard::default());
+    let attacker = address("203.0.113.7");
+    for i in 0..10 {
+        let at = now() + Duration::seconds(i * 10);
+        // A different account each time, so only the address rule can trigger.
+        let email = format!("user{i}@example.com");
+        guard
+            .check_password_attempt(db, attacker, &email, at)
+            .await
+            .unwrap();
+        guard
+            .record_password_failure(db, attacker, &email, at)
+            .await
+            .unwrap();
+    }
+    let last = now() + Duration::seconds(90);
+    let err = guard
+        .check_password_attempt(db, attacker, "someone@example.com", last)
+        .await
+        .unwrap_err();
+    assert_eq!((err.code(), err.status()), ("request.rate_limited", 429));
+    assert_eq!(err.retry_after_secs(), Some(900));
+    assert!(
+        err.public_message().contains("15 minutes"),
+        "{}",
+        err.public_message()
+    );
+    // Other addresses are unaffected; the block ends on time.
+    guard
+        .check_password_attempt(db, address("198.51.100.1"), "someone@example.com", last)
+        .await
+        .unwrap();
+    guard
+        .check_password_attempt(db, attacker, "someone@example.com", last + Duration::minutes(15))
+        .await
+        .unwrap();
+}
+
+async fn an_account_gets_growing_delays_that_a_success_clears(test_db: TestDb) {
+    let (db, guard) = (&test_db.db, SignInGuard::default());
+    let email = "ada@example.com";
+    for i in 0..3 {
+        // From different addresses: only the account rule applies.
+        let from = address(&format!("192.0.2.{}", i + 1));
+        guard
+            .check_password_attempt(db, from, email, now())
+            .await
+            .unwrap();
+        guard
+            .record_password_failure(db, from, email, now())
+            .await
+            .unwrap();
+    }
+    guard
+        .check_password_attempt(db, address("192.0.2.50"), "ADA@example.com ", now())
+        .await
+        .unwrap();
+    guard
+        .record_password_failure(db, address("192.0.2.50"), email, now())
+        .await
+        .unwrap();
+    let err = guard
+        .check_password_attempt(db, address("192.0.2.51"), email, now())
+        .await
+        .unwrap_err();
+    assert_eq!(err.retry_after_secs(), Some(30));
+    guard
+        .check_password_attempt(db, address("192.0.2.51"), email, now() + Duration::seconds(30))
+        .await
+        .unwrap();
+    guard.record_password_success(db, email).await.unwrap();
+    guard
+        .check_password_attempt(db, address("192.0.2.51"), email, now() + Duration::seconds(31))
+        .await
+        .unwrap();
+}
+
+async fn second_factor_codes_have_their_own_tight_limit(test_db: TestDb) {
+    let (db, guard) = (&test_db.db, SignInGuard::default());
+    let user = uuid::Uuid::new_v4();
+    for i in 0..5 {
+        guard
+            .check_code_attempt(db, user, now() + Duration::seconds(i))
+            .await
+            .unwrap();
+        guard
+            .record_code_failure(db, user, now() + Duration::seconds(i))
+            .await
+            .unwrap();
+    }
+    let err = guard
+        .check_code_attempt(db, user, now() + Duration::seconds(5))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "request.rate_limited");
+    guard
+        .check_code_attempt(db, uuid::Uuid::new_v4(), now())
+        .await
+        .unwrap();
+    guard
+        .check_code_attempt(db, user, now() + Duration::minutes(10))
+        .await
+        .unwrap();
+}
+
+domain::on_both_backends!(
+    an_address_with_ten_failures_is_blocked_for_fifteen_minutes,
+    an_account_gets_growing_delays_that_a_success_clears,
+    second_factor_codes_have_their_own_tight_limit,
+);
