@@ -25,6 +25,7 @@ use crate::pages::{
     login::{LoginPage, SecondFactorPage},
     not_found::NotFound,
     security::SecurityPage,
+    sessions::SessionsPage,
     signup::SignupPage,
     verify_email::VerifyEmailPage,
 };
@@ -70,6 +71,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login/code") view=SecondFactorPage />
                     <Route path=path!("/setup/authenticator") view=AuthenticatorPage />
                     <Route path=path!("/home") view=HomePage />
+                    <Route path=path!("/sessions") view=SessionsPage />
                 </Routes>
             </Layout>
         </Router>

@@ -50,6 +50,25 @@ pub fn client_address(state: &AppState) -> std::net::IpAddr {
         .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
 }
 
+/// Where this request comes from, as stored with a new session.
+pub fn sign_in_context(state: &AppState) -> domain::accounts::SignInContext {
+    use domain::auth::context::{device_label, network_prefix};
+    let user_agent = use_context::<http::request::Parts>()
+        .and_then(|parts| {
+            parts
+                .headers
+                .get(http::header::USER_AGENT)?
+                .to_str()
+                .ok()
+                .map(str::to_owned)
+        })
+        .unwrap_or_default();
+    domain::accounts::SignInContext {
+        network_prefix: network_prefix(client_address(state)),
+        device: device_label(&user_agent),
+    }
+}
+
 /// The request's session, if it carries a live one.
 pub async fn current_session(state: &AppState) -> Result<Option<SessionInfo>, ApiError> {
     let Some(token) = presented_token() else {

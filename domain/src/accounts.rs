@@ -281,10 +281,24 @@ pub struct SessionInfo {
     pub second_factor: bool,
 }
 
+/// Where a session starts from (see [`crate::auth::context`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SignInContext {
+    pub network_prefix: String,
+    pub device: String,
+}
+
 /// Starts a session after the password step (second factor still to come).
-pub async fn start_session(db: &Database, user_id: Uuid, now: DateTime<Utc>) -> Result<SecretToken> {
+pub async fn start_session(
+    db: &Database,
+    user_id: Uuid,
+    context: &SignInContext,
+    now: DateTime<Utc>,
+) -> Result<SecretToken> {
     let token = SecretToken::generate();
     sessions::ActiveModel {
+        network_prefix: Set(context.network_prefix.clone()),
+        device: Set(context.device.clone()),
         id: Set(Uuid::new_v4()),
         user_id: Set(user_id),
         token_hash: Set(token.hash()),
@@ -360,6 +374,74 @@ pub async fn complete_second_factor(
     upgraded.last_seen_at = Set(now);
     upgraded.update(conn).await?;
     Ok(token)
+}
+
+/// A live session as its owner sees it on the sessions page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionSummary {
+    pub id: Uuid,
+    pub device: String,
+    pub network_prefix: String,
+    pub started_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+}
+
+/// The account's live sessions, most recently used first.
+pub async fn list_sessions(
+    db: &Database,
+    policy: &SessionPolicy,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<SessionSummary>> {
+    let mut live: Vec<SessionSummary> = sessions::Entity::find()
+        .filter(sessions::Column::UserId.eq(user_id))
+        .filter(sessions::Column::RevokedAt.is_null())
+        .all(db.connection())
+        .await?
+        .into_iter()
+        .filter(|s| policy.state(s.created_at, s.last_seen_at, now) == SessionState::Active)
+        .map(|s| SessionSummary {
+            id: s.id,
+            device: s.device,
+            network_prefix: s.network_prefix,
+            started_at: s.created_at,
+            last_seen_at: s.last_seen_at,
+        })
+        .collect();
+    live.sort_by_key(|s| std::cmp::Reverse(s.last_seen_at));
+    Ok(live)
+}
+
+/// Ends one of the account's own sessions; another account's session id is not found.
+pub async fn end_own_session(
+    db: &Database,
+    user_id: Uuid,
+    session_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let updated = sessions::Entity::update_many()
+        .col_expr(sessions::Column::RevokedAt, sea_orm::sea_query::Expr::value(now))
+        .filter(sessions::Column::Id.eq(session_id))
+        .filter(sessions::Column::UserId.eq(user_id))
+        .filter(sessions::Column::RevokedAt.is_null())
+        .exec(db.connection())
+        .await?;
+    if updated.rows_affected == 0 {
+        return Err(Error::NotFound);
+    }
+    Ok(())
+}
+
+/// Ends every session of the account except `keep`; returns how many ended.
+pub async fn end_other_sessions(db: &Database, user_id: Uuid, keep: Uuid, now: DateTime<Utc>) -> Result<u64> {
+    let updated = sessions::Entity::update_many()
+        .col_expr(sessions::Column::RevokedAt, sea_orm::sea_query::Expr::value(now))
+        .filter(sessions::Column::UserId.eq(user_id))
+        .filter(sessions::Column::Id.ne(keep))
+        .filter(sessions::Column::RevokedAt.is_null())
+        .exec(db.connection())
+        .await?;
+    Ok(updated.rows_affected)
 }
 
 pub async fn end_session(db: &Database, session_id: Uuid, now: DateTime<Utc>) -> Result<()> {

@@ -125,7 +125,9 @@ test("repeated failed sign-ins block the address and say when to retry", async (
   for (let i = 0; i < 10; i++) {
     await page.getByLabel("Email").fill(`guess${i}@northwind.test`);
     await page.getByLabel("Password").fill("not the right password");
+    const refused = page.waitForResponse((response) => response.url().endsWith("/api/account/log_in"));
     await page.getByRole("button", { name: "Continue" }).click();
+    expect((await refused).status(), `attempt ${i + 1}`).toBe(401);
     await expect(page.getByRole("alert")).toHaveText("That email address and password do not match an account.");
   }
   await page.getByLabel("Email").fill("anyone@northwind.test");
@@ -138,4 +140,51 @@ test("repeated failed sign-ins block the address and say when to retry", async (
   await expect(page.getByRole("alert")).toHaveText("Too many attempts. Try again in 15 minutes.");
   await expectAccessible(page);
   await snapshot(page, "login-blocked-desktop");
+});
+
+async function enrol(page: Page, candor: Candor, email: string): Promise<string[]> {
+  await signUpAndVerify(page, candor, email);
+  await signIn(page, email);
+  await expect(page).toHaveURL(/\/setup\/authenticator$/);
+  await waitForHydration(page);
+  const secret = (await page.getByTestId("totp-secret").textContent())!.trim();
+  await page.getByLabel("Code from the app").fill(totp(secret));
+  await page.getByRole("button", { name: "Confirm" }).click();
+  const codes = await page.getByRole("list", { name: "Recovery codes" }).getByRole("listitem").allTextContents();
+  expect(codes).toHaveLength(10);
+  return codes;
+}
+
+test("sessions are listed and one is ended from another browser", async ({ page, candor, browser }) => {
+  const codes = await enrol(page, candor, "mary@northwind.test");
+
+  // A second browser (another device) signs in with a recovery code.
+  const laptop = await browser.newContext({
+    baseURL: candor.url,
+    userAgent: "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0",
+  });
+  const other = await laptop.newPage();
+  await signIn(other, "mary@northwind.test");
+  await expect(other).toHaveURL(/\/login\/code$/);
+  await waitForHydration(other);
+  await other.getByLabel("Code").fill(codes[1]);
+  await other.getByRole("button", { name: "Sign in" }).click();
+  await expect(other.getByRole("heading", { name: "Welcome, Mary" }).or(other.getByRole("heading", { name: /Welcome/ }))).toBeVisible();
+
+  await page.goto("/sessions");
+  await waitForHydration(page);
+  const list = page.getByRole("list", { name: "Sessions" });
+  await expect(list.getByRole("listitem")).toHaveCount(2);
+  await expect(list.getByText("This device")).toHaveCount(1);
+  await expect(list.getByText("Firefox on Linux")).toBeVisible();
+  await expect(list.getByText(/Network 127\.0\.0\.0\/24/).first()).toBeVisible();
+  await expectAccessible(page);
+  await snapshot(page, "sessions-desktop");
+  await page.getByRole("button", { name: "Sign out Firefox on Linux session" }).click();
+  await expect(list.getByRole("listitem")).toHaveCount(1);
+
+  // The other browser is signed out on the server at once.
+  await other.goto("/home");
+  await expect(other.getByRole("alert")).toHaveText("Please sign in.");
+  await laptop.close();
 });

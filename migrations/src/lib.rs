@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_workplaces;
 mod m20261122_000002_accounts;
 mod m20261122_000003_throttling;
+mod m20261122_000004_session_context;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_workplaces::Migration),
             Box::new(m20261122_000002_accounts::Migration),
             Box::new(m20261122_000003_throttling::Migration),
+            Box::new(m20261122_000004_session_context::Migration),
         ]
     }
 }

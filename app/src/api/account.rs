@@ -35,6 +35,17 @@ pub struct MyAccount {
     pub workplace_name: String,
 }
 
+/// A live session, as listed on the sessions page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionView {
+    pub id: String,
+    pub device: String,
+    pub network: String,
+    pub started: String,
+    pub last_active: String,
+    pub current: bool,
+}
+
 /// The longest input the strength check reads: bounds the work of an anonymous caller.
 #[cfg(feature = "ssr")]
 const MAX_FEEDBACK_INPUT: usize = 1024;
@@ -143,7 +154,8 @@ pub async fn log_in(email: String, password: String) -> Result<NextStep, ApiErro
         return Err(domain::Error::BadCredentials.into());
     };
     guard.record_password_success(&state.db, &email).await?;
-    let token = domain::accounts::start_session(&state.db, user_id, now).await?;
+    let context = crate::session::sign_in_context(&state);
+    let token = domain::accounts::start_session(&state.db, user_id, &context, now).await?;
     crate::session::set_session_cookie(&token, state.session_policy.absolute.num_seconds());
     if domain::accounts::has_second_factor(&state.db, user_id).await? {
         Ok(NextStep::EnterCode)
@@ -258,4 +270,61 @@ pub async fn me() -> Result<MyAccount, ApiError> {
         email: profile.email,
         workplace_name: profile.workplace_name,
     })
+}
+
+#[cfg(feature = "ssr")]
+fn utc_minute(time: chrono::DateTime<chrono::Utc>) -> String {
+    time.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// The signed-in person's live sessions, this one marked.
+#[server(prefix = "/api", endpoint = "account/sessions")]
+pub async fn my_sessions() -> Result<Vec<SessionView>, ApiError> {
+    let state = crate::state::app_state()?;
+    let session = crate::session::require_full_session(&state).await?;
+    let sessions = domain::accounts::list_sessions(
+        &state.db,
+        &state.session_policy,
+        session.user_id,
+        state.clock.now(),
+    )
+    .await?;
+    Ok(sessions
+        .into_iter()
+        .map(|s| SessionView {
+            id: s.id.to_string(),
+            device: s.device,
+            network: s.network_prefix,
+            started: utc_minute(s.started_at),
+            last_active: utc_minute(s.last_seen_at),
+            current: s.id == session.session_id,
+        })
+        .collect())
+}
+
+/// Ends one of the person's own sessions (another device, or this one).
+#[server(prefix = "/api", endpoint = "account/end_session")]
+pub async fn end_session(id: String) -> Result<(), ApiError> {
+    let state = crate::state::app_state()?;
+    let session = crate::session::require_full_session(&state).await?;
+    let id = id.parse().map_err(|_| domain::Error::NotFound)?;
+    domain::accounts::end_own_session(&state.db, session.user_id, id, state.clock.now()).await?;
+    if id == session.session_id {
+        crate::session::clear_session_cookie();
+    }
+    Ok(())
+}
+
+/// Ends every session of the person except this one; returns how many ended.
+#[server(prefix = "/api", endpoint = "account/end_other_sessions")]
+pub async fn end_other_sessions() -> Result<u64, ApiError> {
+    let state = crate::state::app_state()?;
+    let session = crate::session::require_full_session(&state).await?;
+    Ok(domain::accounts::end_other_sessions(
+        &state.db,
+        session.user_id,
+        session.session_id,
+        state.clock.now(),
+    )
+    .await?)
 }

@@ -29,6 +29,9 @@ pub fn HomePage() -> impl IntoView {
                             <p class="text-sm font-semibold uppercase tracking-wide text-teal-800">{account.workplace_name}</p>
                             <h1 class="mt-2 text-3xl font-bold tracking-tight text-slate-900">{format!("Welcome, {}", account.display_name)}</h1>
                             <p class="mt-3 text-slate-700">{format!("Signed in as {} with two factors.", account.email)}</p>
+                            <p class="mt-3">
+                                <A href="/sessions" attr:class="font-medium text-teal-800 underline">"Your sessions"</A>
+                            </p>
                             <ActionForm action=log_out attr:class="mt-6">
                                 <button type="submit" class="min-h-11 rounded-md border border-slate-300 px-4 font-medium text-slate-800 hover:bg-slate-100">"Sign out"</button>
                             </ActionForm>

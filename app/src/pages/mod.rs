@@ -4,5 +4,6 @@ pub mod landing;
 pub mod login;
 pub mod not_found;
 pub mod security;
+pub mod sessions;
 pub mod signup;
 pub mod verify_email;

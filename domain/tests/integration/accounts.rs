@@ -266,7 +266,9 @@ async fn sessions_rotate_on_second_factor_and_expire(test_db: TestDb) {
     let db = &test_db.db;
     let policy = SessionPolicy::default();
     let user_id = signed_up_and_verified(&test_db, "ada@example.com").await;
-    let token = accounts::start_session(db, user_id, now()).await.unwrap();
+    let token = accounts::start_session(db, user_id, &Default::default(), now())
+        .await
+        .unwrap();
     let info = accounts::resolve_session(db, &policy, token.expose(), now())
         .await
         .unwrap()
@@ -303,7 +305,9 @@ async fn sessions_rotate_on_second_factor_and_expire(test_db: TestDb) {
         None
     );
 
-    let other = accounts::start_session(db, user_id, now()).await.unwrap();
+    let other = accounts::start_session(db, user_id, &Default::default(), now())
+        .await
+        .unwrap();
     let info = accounts::resolve_session(db, &policy, other.expose(), now())
         .await
         .unwrap()
@@ -370,7 +374,74 @@ async fn totp_enrolment_recovery_codes_and_replay_guard(test_db: TestDb) {
         .unwrap());
 }
 
+async fn people_see_and_end_only_their_own_sessions(test_db: TestDb) {
+    let db = &test_db.db;
+    let policy = SessionPolicy::default();
+    let ada = signed_up_and_verified(&test_db, "ada@example.com").await;
+    let grace = signed_up_and_verified(&test_db, "grace@example.com").await;
+    let laptop = accounts::SignInContext {
+        network_prefix: "203.0.113.0/24".into(),
+        device: "Firefox on Linux".into(),
+    };
+    let phone = accounts::SignInContext {
+        network_prefix: "198.51.100.0/24".into(),
+        device: "Safari on iOS".into(),
+    };
+    let laptop_token = accounts::start_session(db, ada, &laptop, now()).await.unwrap();
+    let phone_token = accounts::start_session(db, ada, &phone, now() + Duration::minutes(1))
+        .await
+        .unwrap();
+    let grace_token = accounts::start_session(db, grace, &laptop, now()).await.unwrap();
+    let sessions = accounts::list_sessions(db, &policy, ada, now() + Duration::minutes(2))
+        .await
+        .unwrap();
+    assert_eq!(
+        sessions.iter().map(|s| s.device.as_str()).collect::<Vec<_>>(),
+        ["Safari on iOS", "Firefox on Linux"]
+    );
+    assert_eq!(sessions[1].network_prefix, "203.0.113.0/24");
+
+    let grace_session = accounts::resolve_session(db, &policy, grace_token.expose(), now())
+        .await
+        .unwrap()
+        .unwrap();
+    let err = accounts::end_own_session(db, ada, grace_session.session_id, now())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "resource.not_found", "Ada cannot end Grace's session");
+    assert!(
+        accounts::resolve_session(db, &policy, grace_token.expose(), now())
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    let laptop_session = accounts::resolve_session(db, &policy, laptop_token.expose(), now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        accounts::end_other_sessions(db, ada, laptop_session.session_id, now())
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(
+        accounts::resolve_session(db, &policy, phone_token.expose(), now())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        accounts::resolve_session(db, &policy, laptop_token.expose(), now())
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
 domain::on_both_backends!(
+    people_see_and_end_only_their_own_sessions,
     signup_then_verify_then_password_sign_in,
     signing_up_twice_with_one_address_creates_nothing_new,
     bad_signup_input_is_refused_and_leaves_nothing,
