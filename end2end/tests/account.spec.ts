@@ -70,6 +70,9 @@ test("signup, email verification, authenticator enrolment, recovery codes, home"
   await page.getByRole("link", { name: /I have saved them/ }).click();
   await expect(page.getByRole("heading", { name: "Welcome, Ada Lovelace" })).toBeVisible();
   await expect(page.getByText("Northwind Trading")).toBeVisible();
+  const nav = page.getByRole("navigation", { name: "Main" });
+  await expect(nav.getByRole("link", { name: "Sessions" })).toBeVisible();
+  await expect(nav.getByRole("link", { name: "Sign in" })).toHaveCount(0);
 
   // Sign out ends the session on the server; signing in again asks for the second factor.
   await waitForHydration(page);

@@ -3,12 +3,38 @@
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_location};
 
-const NAV_LINKS: [(&str, &str); 4] = [
+use crate::api::account::me;
+
+const VISITOR_LINKS: &[(&str, &str)] = &[
     ("/", "Home"),
     ("/security", "Security"),
     ("/login", "Sign in"),
     ("/signup", "Create a workplace"),
 ];
+const MEMBER_LINKS: &[(&str, &str)] = &[
+    ("/home", "Home"),
+    ("/sessions", "Sessions"),
+    ("/security", "Security"),
+];
+
+fn nav_items(links: &'static [(&'static str, &'static str)]) -> impl IntoView {
+    links
+        .iter()
+        .map(|(href, label)| {
+            view! {
+                <li>
+                    <A
+                        href=*href
+                        exact=true
+                        attr:class="block rounded-md px-3 py-2 text-sm font-medium text-slate-700 hover:bg-slate-100 aria-[current=page]:bg-teal-50 aria-[current=page]:text-teal-800"
+                    >
+                        {*label}
+                    </A>
+                </li>
+            }
+        })
+        .collect_view()
+}
 
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
@@ -19,6 +45,11 @@ pub fn Layout(children: Children) -> impl IntoView {
         move || location.pathname.get(),
         move |_, _, _| menu_open.set(false),
         false,
+    );
+    // Whether this session has both factors, checked again on every page change.
+    let signed_in = Resource::new(
+        move || location.pathname.get(),
+        |_| async move { me().await.is_ok() },
     );
     // Effects run only in the browser, after hydration: mark the document so that styles and
     // browser tests can tell a live page from the server-rendered HTML.
@@ -58,22 +89,11 @@ pub fn Layout(children: Children) -> impl IntoView {
                     }
                 >
                     <ul class="flex flex-col gap-1 py-2 sm:flex-row sm:gap-2 sm:py-0">
-                        {NAV_LINKS
-                            .into_iter()
-                            .map(|(href, label)| {
-                                view! {
-                                    <li>
-                                        <A
-                                            href=href
-                                            exact=true
-                                            attr:class="block rounded-md px-3 py-2 text-sm font-medium text-slate-700 hover:bg-slate-100 aria-[current=page]:bg-teal-50 aria-[current=page]:text-teal-800"
-                                        >
-                                            {label}
-                                        </A>
-                                    </li>
-                                }
-                            })
-                            .collect_view()}
+                        <Transition fallback=|| nav_items(VISITOR_LINKS)>
+                            {move || Suspend::new(async move {
+                                if signed_in.await { nav_items(MEMBER_LINKS) } else { nav_items(VISITOR_LINKS) }
+                            })}
+                        </Transition>
                     </ul>
                 </nav>
             </div>
