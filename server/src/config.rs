@@ -86,6 +86,16 @@ pub struct RawSettings {
         hide_env_values = true
     )]
     pub smtp_url: Option<String>,
+    /// Failed sign-ins from one network address that trigger a temporary block; 0 turns the block
+    /// off (for load tests only). Default: 10
+    #[arg(long, env = "CANDOR_SIGNIN_MAX_FAILURES", global = true, value_name = "COUNT")]
+    pub signin_max_failures: Option<String>,
+    /// Seconds within which those failures count. Default: 300
+    #[arg(long, env = "CANDOR_SIGNIN_WINDOW", global = true, value_name = "SECONDS")]
+    pub signin_window: Option<String>,
+    /// Seconds an address stays blocked. Default: 900
+    #[arg(long, env = "CANDOR_SIGNIN_BLOCK", global = true, value_name = "SECONDS")]
+    pub signin_block: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,6 +126,7 @@ pub struct Config {
     pub public_url: Option<String>,
     pub mail_from: String,
     pub smtp_url: Option<String>,
+    pub address_rule: domain::auth::throttle::AddressRule,
 }
 
 /// A configuration problem: which setting, and what is wrong with it.
@@ -134,7 +145,7 @@ fn invalid(setting: &'static str, message: impl Into<String>) -> ConfigError {
 }
 
 /// Keys accepted in candor.toml, mapped onto the raw settings.
-const FILE_KEYS: [&str; 15] = [
+const FILE_KEYS: [&str; 18] = [
     "data_dir",
     "database_url",
     "listen",
@@ -150,6 +161,9 @@ const FILE_KEYS: [&str; 15] = [
     "public_url",
     "mail_from",
     "smtp_url",
+    "signin_max_failures",
+    "signin_window",
+    "signin_block",
 ];
 
 impl RawSettings {
@@ -207,6 +221,9 @@ impl RawSettings {
                 "public_url" => &mut self.public_url,
                 "mail_from" => &mut self.mail_from,
                 "smtp_url" => &mut self.smtp_url,
+                "signin_max_failures" => &mut self.signin_max_failures,
+                "signin_window" => &mut self.signin_window,
+                "signin_block" => &mut self.signin_block,
                 _ => &mut self.body_limit,
             };
             if slot.is_none() {
@@ -322,7 +339,30 @@ impl Config {
             .unwrap_or("Candor <no-reply@localhost>")
             .to_owned();
         let smtp_url = non_empty(raw.smtp_url.as_deref(), "CANDOR_SMTP_URL")?.map(str::to_owned);
+        let seconds = |value: u64| chrono::Duration::seconds(i64::try_from(value).unwrap_or(i64::MAX));
+        let address_rule = domain::auth::throttle::AddressRule {
+            max_failures: usize::try_from(parse_number(
+                raw.signin_max_failures.as_deref(),
+                "CANDOR_SIGNIN_MAX_FAILURES",
+                10,
+                0..=1000,
+            )?)
+            .unwrap_or(10),
+            window: seconds(parse_number(
+                raw.signin_window.as_deref(),
+                "CANDOR_SIGNIN_WINDOW",
+                300,
+                10..=86_400,
+            )?),
+            block: seconds(parse_number(
+                raw.signin_block.as_deref(),
+                "CANDOR_SIGNIN_BLOCK",
+                900,
+                10..=86_400,
+            )?),
+        };
         Ok(Config {
+            address_rule,
             public_url,
             mail_from,
             smtp_url,
@@ -515,6 +555,31 @@ mod tests {
         assert_eq!(config.listen.port(), 4000);
         assert_eq!(config.body_limit, 4096);
         assert_eq!(config.data_dir, PathBuf::from("/env/dir"));
+    }
+
+    #[test]
+    fn sign_in_throttling_is_configurable() {
+        let defaults = Config::from_raw(&raw(), None).unwrap();
+        assert_eq!(
+            defaults.address_rule,
+            domain::auth::throttle::AddressRule::default()
+        );
+        let settings = RawSettings {
+            signin_max_failures: Some("0".into()),
+            signin_block: Some("60".into()),
+            ..raw()
+        };
+        let config = Config::from_raw(&settings, None).unwrap();
+        assert_eq!(config.address_rule.max_failures, 0);
+        assert_eq!(config.address_rule.block, chrono::Duration::seconds(60));
+        let too_short = RawSettings {
+            signin_window: Some("5".into()),
+            ..raw()
+        };
+        assert_eq!(
+            Config::from_raw(&too_short, None).unwrap_err().setting,
+            "CANDOR_SIGNIN_WINDOW"
+        );
     }
 
     #[test]

@@ -102,7 +102,10 @@ pub fn app(config: &Config, db: domain::Database, listening_url: &str) -> Result
         hasher,
         password_policy: PasswordPolicy::default(),
         session_policy: SessionPolicy::default(),
-        sign_in_guard: domain::sign_in_guard::SignInGuard::default(),
+        sign_in_guard: domain::sign_in_guard::SignInGuard {
+            address: config.address_rule,
+            ..Default::default()
+        },
         public_url,
     };
     let leptos_options = LeptosOptions::builder()

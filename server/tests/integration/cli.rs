@@ -41,6 +41,9 @@ fn help_lists_every_setting() {
         "CANDOR_PUBLIC_URL",
         "CANDOR_MAIL_FROM",
         "CANDOR_SMTP_URL",
+        "CANDOR_SIGNIN_MAX_FAILURES",
+        "CANDOR_SIGNIN_WINDOW",
+        "CANDOR_SIGNIN_BLOCK",
     ] {
         assert!(
             help.contains(&format!("[env: {setting}")),

@@ -1,0 +1,7 @@
+-- wrk script: wrong-password sign-ins, each for a random unknown address, so every request pays
+-- the full argon2id hash (Candor hashes for unknown addresses too) and no account delay applies.
+math.randomseed(os.time())
+request = function()
+  local body = "email=load" .. math.random(1, 1000000000) .. "%40example.com&password=not+the+right+password"
+  return wrk.format("POST", "/api/account/log_in", { ["Content-Type"] = "application/x-www-form-urlencoded" }, body)
+end
