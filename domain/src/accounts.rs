@@ -444,6 +444,47 @@ pub async fn end_other_sessions(db: &Database, user_id: Uuid, keep: Uuid, now: D
     Ok(updated.rows_affected)
 }
 
+/// A sign-in the account has not been seen from before, to tell its owner about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewSignIn {
+    pub email: String,
+    pub device: String,
+    pub network_prefix: String,
+}
+
+/// Whether the session's context (device and network prefix) is new for its account: `Some`
+/// when earlier sessions completed sign-in only from other contexts, `None` for a known context
+/// or the account's very first sign-in.
+pub async fn new_sign_in_context(db: &Database, session_id: Uuid) -> Result<Option<NewSignIn>> {
+    let conn = db.connection();
+    let session = sessions::Entity::find_by_id(session_id)
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let earlier = sessions::Entity::find()
+        .filter(sessions::Column::UserId.eq(session.user_id))
+        .filter(sessions::Column::Id.ne(session.id))
+        .filter(sessions::Column::SecondFactorAt.is_not_null())
+        .all(conn)
+        .await?;
+    let known = earlier.is_empty()
+        || earlier
+            .iter()
+            .any(|s| s.device == session.device && s.network_prefix == session.network_prefix);
+    if known {
+        return Ok(None);
+    }
+    let user = users::Entity::find_by_id(session.user_id)
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    Ok(Some(NewSignIn {
+        email: user.email,
+        device: session.device,
+        network_prefix: session.network_prefix,
+    }))
+}
+
 pub async fn end_session(db: &Database, session_id: Uuid, now: DateTime<Utc>) -> Result<()> {
     let conn = db.connection();
     if let Some(session) = sessions::Entity::find_by_id(session_id).one(conn).await? {

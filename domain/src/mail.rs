@@ -122,6 +122,18 @@ pub mod messages {
         }
     }
 
+    pub fn new_sign_in(to: &str, device: &str, network: &str, at: &str, sessions_link: &str) -> Mail {
+        Mail {
+            to: to.to_owned(),
+            subject: "New sign-in to your Candor account".to_owned(),
+            body: format!(
+                "Hello,\n\nyour Candor account was just signed in from a device or network it has not used before:\n\n\
+                 When: {at}\nDevice: {device}\nNetwork: {network}\n\nIf this was you, there is nothing to do. If not, \
+                 sign that session out and change your password:\n\n{sessions_link}\n\n— Candor\n"
+            ),
+        }
+    }
+
     pub fn already_registered(to: &str, sign_in_link: &str) -> Mail {
         Mail {
             to: to.to_owned(),

@@ -172,7 +172,13 @@ test("sessions are listed and one is ended from another browser", async ({ page,
   await waitForHydration(other);
   await other.getByLabel("Code").fill(codes[1]);
   await other.getByRole("button", { name: "Sign in" }).click();
-  await expect(other.getByRole("heading", { name: "Welcome, Mary" }).or(other.getByRole("heading", { name: /Welcome/ }))).toBeVisible();
+  await expect(other.getByRole("heading", { name: "Welcome, Ada Lovelace" })).toBeVisible();
+  // A device the account had not signed in from before: its owner is told by email.
+  const notice = outbox(candor.dataDir).find((m) => m.includes("Subject: New sign-in to your Candor account"));
+  expect(notice, "a new-sign-in email").toBeTruthy();
+  expect(notice).toContain("Device: Firefox on Linux");
+  expect(notice).toContain("Network: 127.0.0.0/24");
+  expect(linkIn(notice!, "/sessions")).toMatch(/\/sessions$/);
 
   await page.goto("/sessions");
   await waitForHydration(page);

@@ -137,14 +137,22 @@ pub async fn start(config: &Config) -> Result<Running, StartError> {
     let handle = axum_server::Handle::new();
     let service = app.into_make_service_with_connect_info::<SocketAddr>();
     let tls = tls_config.is_some();
+    // Pages stream in several chunks: without TCP_NODELAY, Nagle's algorithm and delayed ACKs
+    // hold each later chunk back for about 40 ms.
+    let no_delay = axum_server::accept::NoDelayAcceptor::new();
     let task = match tls_config {
         Some(tls_config) => {
             let rustls = axum_server::tls_rustls::RustlsConfig::from_config(tls_config);
-            let server = axum_server::tls_rustls::from_tcp_rustls(listener, rustls).handle(handle.clone());
+            let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(rustls).acceptor(no_delay);
+            let server = axum_server::from_tcp(listener)
+                .acceptor(acceptor)
+                .handle(handle.clone());
             tokio::spawn(server.serve(service))
         }
         None => {
-            let server = axum_server::from_tcp(listener).handle(handle.clone());
+            let server = axum_server::from_tcp(listener)
+                .acceptor(no_delay)
+                .handle(handle.clone());
             tokio::spawn(server.serve(service))
         }
     };

@@ -193,6 +193,16 @@ pub async fn second_factor(code: String) -> Result<(), ApiError> {
     }
     let token = domain::accounts::complete_second_factor(&state.db, session.session_id, now).await?;
     crate::session::set_session_cookie(&token, state.session_policy.absolute.num_seconds());
+    if let Some(new) = domain::accounts::new_sign_in_context(&state.db, session.session_id).await? {
+        let mail = domain::mail::messages::new_sign_in(
+            &new.email,
+            &new.device,
+            &new.network_prefix,
+            &now.format("%Y-%m-%d %H:%M UTC").to_string(),
+            &format!("{}/sessions", state.public_url),
+        );
+        state.mailer.send(mail).await?;
+    }
     Ok(())
 }
 

@@ -440,7 +440,46 @@ async fn people_see_and_end_only_their_own_sessions(test_db: TestDb) {
     );
 }
 
+async fn sign_ins_from_new_contexts_are_noticed(test_db: TestDb) {
+    let db = &test_db.db;
+    let ada = signed_up_and_verified(&test_db, "ada@example.com").await;
+    let office = accounts::SignInContext {
+        network_prefix: "203.0.113.0/24".into(),
+        device: "Firefox on Linux".into(),
+    };
+    let abroad = accounts::SignInContext {
+        network_prefix: "198.51.100.0/24".into(),
+        device: "Firefox on Linux".into(),
+    };
+    let policy = SessionPolicy::default();
+    let sign_in = |context: accounts::SignInContext| async move {
+        let token = accounts::start_session(db, ada, &context, now()).await.unwrap();
+        let session = accounts::resolve_session(db, &policy, token.expose(), now())
+            .await
+            .unwrap()
+            .unwrap();
+        accounts::complete_second_factor(db, session.session_id, now())
+            .await
+            .unwrap();
+        accounts::new_sign_in_context(db, session.session_id)
+            .await
+            .unwrap()
+    };
+    assert_eq!(
+        sign_in(office.clone()).await,
+        None,
+        "the first sign-in is not news"
+    );
+    assert_eq!(sign_in(office.clone()).await, None, "a known context");
+    let news = sign_in(abroad).await.expect("a new network is noticed");
+    assert_eq!(
+        (news.email.as_str(), news.network_prefix.as_str()),
+        ("ada@example.com", "198.51.100.0/24")
+    );
+}
+
 domain::on_both_backends!(
+    sign_ins_from_new_contexts_are_noticed,
     people_see_and_end_only_their_own_sessions,
     signup_then_verify_then_password_sign_in,
     signing_up_twice_with_one_address_creates_nothing_new,
