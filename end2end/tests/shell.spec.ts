@@ -44,6 +44,8 @@ test("the Security page shows facts read from the running instance", async ({ pa
   await expect(fact("Database")).toHaveText("SQLite");
   await expect(fact("Connection security")).toContainText("loopback");
   await expect(fact("Database schema")).toContainText("migrations applied");
+  await expect(fact("Password storage")).toContainText("argon2id, 19456 KiB memory, 2 passes, 1 lane");
+  await expect(fact("Signing in")).toContainText("10 failures from one address within 5 minutes block it for 15 minutes");
   await page.getByRole("button", { name: "Refresh" }).click();
   await expect(fact("Database")).toHaveText("SQLite");
   await expectAccessible(page);

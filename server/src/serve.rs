@@ -88,8 +88,10 @@ pub fn app(config: &Config, db: domain::Database, listening_url: &str) -> Result
         None => domain::mail::Mailer::outbox(config.data_dir.join("outbox"), &config.mail_from),
     }
     .map_err(StartError::Mail)?;
+    // Password hashing may use every core but one, so a flood of sign-ins cannot starve pages.
     let cores = std::thread::available_parallelism().map(usize::from).unwrap_or(1);
-    let hasher = PasswordHasher::new(HashCost::default(), cores).map_err(StartError::Mail)?;
+    let hasher =
+        PasswordHasher::new(HashCost::default(), cores.saturating_sub(1).max(1)).map_err(StartError::Mail)?;
     let public_url = config
         .public_url
         .clone()

@@ -43,6 +43,9 @@ pub struct InstanceFacts {
     pub schema_latest: Option<String>,
     /// The cipher protecting personal fields at rest, once field encryption is configured.
     pub field_cipher: Option<String>,
+    pub password_hashing: String,
+    pub sign_in: String,
+    pub sessions: String,
 }
 
 /// Public: the Security page is readable without signing in and shows no tenant data.
@@ -58,5 +61,35 @@ pub async fn security_facts() -> Result<InstanceFacts, ApiError> {
         schema_known: db.schema_known,
         schema_latest: db.schema_latest,
         field_cipher: None,
+        password_hashing: {
+            let cost = state.hasher.cost();
+            format!(
+                "argon2id, {} KiB memory, {} passes, {} lane{}; at least {} characters, common and guessable passwords refused",
+                cost.memory_kib,
+                cost.passes,
+                cost.lanes,
+                if cost.lanes == 1 { "" } else { "s" },
+                state.password_policy.min_length()
+            )
+        },
+        sign_in: {
+            let rule = state.sign_in_guard.address;
+            let block = if rule.max_failures == 0 {
+                "address blocking is off".to_owned()
+            } else {
+                format!(
+                    "{} failures from one address within {} minutes block it for {} minutes",
+                    rule.max_failures,
+                    rule.window.num_minutes(),
+                    rule.block.num_minutes()
+                )
+            };
+            format!("Password and a second factor (authenticator app or recovery code) for every account; {block}")
+        },
+        sessions: format!(
+            "End after {} idle minutes or {} hours; the browser holds a random token, the database only its hash",
+            state.session_policy.idle.num_minutes(),
+            state.session_policy.absolute.num_hours()
+        ),
     })
 }

@@ -67,6 +67,9 @@ fn FactList(facts: InstanceFacts) -> impl IntoView {
         ("Database", facts.database_backend.clone()),
         ("Database schema", schema),
         ("Encryption of personal fields", cipher),
+        ("Password storage", facts.password_hashing.clone()),
+        ("Signing in", facts.sign_in.clone()),
+        ("Sessions", facts.sessions.clone()),
         ("Candor version", facts.version.clone()),
     ];
     view! {
