@@ -58,6 +58,13 @@ fn code_subject(user_id: Uuid) -> String {
     hex_sha256(user_id.as_bytes())
 }
 
+fn failures_of(row: &account_throttles::Model) -> AccountFailures {
+    AccountFailures {
+        count: u32::try_from(row.failures).unwrap_or(0),
+        last: row.last_failure_at,
+    }
+}
+
 fn refuse(decisions: &[Decision], now: DateTime<Utc>) -> Result<()> {
     match decisions.iter().filter_map(|d| d.retry_after_secs(now)).max() {
         Some(retry_after_secs) => Err(Error::RateLimited { retry_after_secs }),
@@ -128,10 +135,8 @@ impl SignInGuard {
         let account = account_throttles::Entity::find_by_id(account_subject(email))
             .one(db.connection())
             .await?
-            .map(|row| AccountFailures {
-                count: u32::try_from(row.failures).unwrap_or(0),
-                last: row.last_failure_at,
-            });
+            .as_ref()
+            .map(failures_of);
         refuse(
             &[
                 self.address.decide(&failures, now),
@@ -155,10 +160,7 @@ impl SignInGuard {
         let existing = account_throttles::Entity::find_by_id(subject.clone())
             .one(conn)
             .await?;
-        let previous = existing.as_ref().map(|row| AccountFailures {
-            count: u32::try_from(row.failures).unwrap_or(0),
-            last: row.last_failure_at,
-        });
+        let previous = existing.as_ref().map(failures_of);
         let next = self.account.record_failure(previous, now);
         let failures = i32::try_from(next.count).unwrap_or(i32::MAX);
         match existing {

@@ -3,7 +3,7 @@ use domain::{
     accounts::{self, SignupInput, SignupOutcome},
     auth::{
         password::{HashCost, PasswordHasher, PasswordPolicy},
-        session::SessionPolicy,
+        session::{SecretToken, SessionPolicy},
     },
     testing::TestDb,
 };
@@ -41,22 +41,23 @@ fn app_code(secret_base32: &str, at: DateTime<Utc>) -> String {
     totp.generate(u64::try_from(at.timestamp()).unwrap()).to_string()
 }
 
+/// Signs `email` up and returns the new account and its verification token.
+async fn new_account(db: &domain::Database, email: &str) -> (uuid::Uuid, SecretToken) {
+    match accounts::sign_up(db, &hasher(), &PasswordPolicy::default(), signup(email), now())
+        .await
+        .unwrap()
+    {
+        SignupOutcome::Created {
+            user_id,
+            verification_token,
+            ..
+        } => (user_id, verification_token),
+        other => panic!("expected a new account, got {other:?}"),
+    }
+}
+
 async fn signed_up_and_verified(test_db: &TestDb, email: &str) -> uuid::Uuid {
-    let outcome = accounts::sign_up(
-        &test_db.db,
-        &hasher(),
-        &PasswordPolicy::default(),
-        signup(email),
-        now(),
-    )
-    .await
-    .unwrap();
-    let SignupOutcome::Created {
-        verification_token, ..
-    } = outcome
-    else {
-        panic!("expected a new account")
-    };
+    let (_, verification_token) = new_account(&test_db.db, email).await;
     accounts::verify_email(&test_db.db, verification_token.expose(), now())
         .await
         .unwrap()
@@ -64,23 +65,7 @@ async fn signed_up_and_verified(test_db: &TestDb, email: &str) -> uuid::Uuid {
 
 async fn signup_then_verify_then_password_sign_in(test_db: TestDb) {
     let db = &test_db.db;
-    let outcome = accounts::sign_up(
-        db,
-        &hasher(),
-        &PasswordPolicy::default(),
-        signup("Ada@Example.com"),
-        now(),
-    )
-    .await
-    .unwrap();
-    let SignupOutcome::Created {
-        user_id,
-        verification_token,
-        ..
-    } = outcome
-    else {
-        panic!("expected Created")
-    };
+    let (user_id, verification_token) = new_account(db, "Ada@Example.com").await;
     // Unverified addresses cannot sign in.
     assert_eq!(
         accounts::check_password(db, &hasher(), "ada@example.com", PASSWORD)
@@ -218,15 +203,7 @@ async fn bad_signup_input_is_refused_and_leaves_nothing(test_db: TestDb) {
 
 async fn verification_links_work_once_and_expire(test_db: TestDb) {
     let db = &test_db.db;
-    let policy = PasswordPolicy::default();
-    let SignupOutcome::Created {
-        verification_token, ..
-    } = accounts::sign_up(db, &hasher(), &policy, signup("ada@example.com"), now())
-        .await
-        .unwrap()
-    else {
-        panic!("expected Created")
-    };
+    let (_, verification_token) = new_account(db, "ada@example.com").await;
     accounts::verify_email(db, verification_token.expose(), now())
         .await
         .unwrap();
@@ -235,14 +212,7 @@ async fn verification_links_work_once_and_expire(test_db: TestDb) {
         .unwrap_err();
     assert_eq!(reused.code(), "input.invalid");
 
-    let SignupOutcome::Created {
-        verification_token, ..
-    } = accounts::sign_up(db, &hasher(), &policy, signup("grace@example.com"), now())
-        .await
-        .unwrap()
-    else {
-        panic!("expected Created")
-    };
+    let (_, verification_token) = new_account(db, "grace@example.com").await;
     let late = now() + accounts::VERIFICATION_LINK_LIFETIME;
     assert_eq!(
         accounts::verify_email(db, verification_token.expose(), late)

@@ -4,6 +4,25 @@ use std::{
     time::{Duration, Instant},
 };
 
+/// Starts `candor serve` on a free loopback port; returns the process and the address line it printed.
+fn serve(dir: &std::path::Path, stderr: Stdio, env: &[(&str, &str)]) -> (std::process::Child, String) {
+    let mut command = candor(dir);
+    command
+        .arg("serve")
+        .env("CANDOR_LISTEN", "127.0.0.1:0")
+        .stdout(Stdio::piped())
+        .stderr(stderr);
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut child = command.spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    (child, line)
+}
+
 fn candor(dir: &std::path::Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_candor"));
     command
@@ -111,17 +130,7 @@ fn migrate_creates_and_migrates_the_default_sqlite_database() {
 #[test]
 fn serve_prints_the_address_and_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = candor(dir.path())
-        .arg("serve")
-        .env("CANDOR_LISTEN", "127.0.0.1:0")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let (mut child, line) = serve(dir.path(), Stdio::null(), &[]);
     assert!(
         line.starts_with("Candor is listening on http://localhost:"),
         "{line}"
@@ -150,18 +159,7 @@ fn serve_prints_the_address_and_stops_cleanly_on_sigterm() {
 fn json_logs_carry_the_request_id_and_never_the_query_string() {
     use std::io::{Read, Write};
     let dir = tempfile::tempdir().unwrap();
-    let mut child = candor(dir.path())
-        .arg("serve")
-        .env("CANDOR_LISTEN", "127.0.0.1:0")
-        .env("CANDOR_LOG_FORMAT", "json")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let (child, line) = serve(dir.path(), Stdio::piped(), &[("CANDOR_LOG_FORMAT", "json")]);
     let port = line
         .trim()
         .trim_end_matches('/')
