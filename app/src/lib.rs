@@ -24,6 +24,7 @@ use crate::pages::{
     landing::LandingPage,
     login::{LoginPage, SecondFactorPage},
     not_found::NotFound,
+    reset_password::{ForgotPasswordPage, ResetPasswordPage},
     security::SecurityPage,
     sessions::SessionsPage,
     signup::SignupPage,
@@ -72,6 +73,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/setup/authenticator") view=AuthenticatorPage />
                     <Route path=path!("/home") view=HomePage />
                     <Route path=path!("/sessions") view=SessionsPage />
+                    <Route path=path!("/forgot-password") view=ForgotPasswordPage />
+                    <Route path=path!("/reset-password") view=ResetPasswordPage />
                 </Routes>
             </Layout>
         </Router>

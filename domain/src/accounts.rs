@@ -23,6 +23,9 @@ use crate::{
 /// How long an email verification link stays valid.
 pub const VERIFICATION_LINK_LIFETIME: Duration = Duration::hours(24);
 const VERIFY_EMAIL: &str = "verify_email";
+const RESET_PASSWORD: &str = "reset_password";
+/// How long a password-reset link stays valid.
+pub const RESET_LINK_LIFETIME: Duration = Duration::minutes(30);
 
 #[derive(Clone, Debug)]
 pub struct SignupInput {
@@ -175,8 +178,7 @@ pub async fn sign_up(
 fn link_invalid() -> Error {
     Error::Invalid {
         field: "link",
-        reason: "This link is no longer valid. Links work once and expire after 24 hours; sign in to get a new one."
-            .into(),
+        reason: "This link is no longer valid: links work once and expire. Ask for a new one.".into(),
     }
 }
 
@@ -269,6 +271,97 @@ pub async fn profile(db: &Database, user_id: Uuid) -> Result<Profile> {
         email: user.email,
         workplace_name: workplace.name,
     })
+}
+
+/// Starts a password reset: a single-use token for the account with this address, or `None` when
+/// there is none (callers answer the same either way).
+pub async fn request_password_reset(
+    db: &Database,
+    email: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<(String, SecretToken)>> {
+    let Ok(email) = normalise_email(email) else {
+        return Ok(None);
+    };
+    let conn = db.connection();
+    let Some(user) = users::Entity::find()
+        .filter(users::Column::Email.eq(&email))
+        .one(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let token = SecretToken::generate();
+    email_tokens::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        user_id: Set(user.id),
+        purpose: Set(RESET_PASSWORD.into()),
+        token_hash: Set(token.hash()),
+        expires_at: Set(now + RESET_LINK_LIFETIME),
+        used_at: Set(None),
+        created_at: Set(now),
+    }
+    .insert(conn)
+    .await?;
+    Ok(Some((user.email, token)))
+}
+
+/// Sets a new password through a reset link, ends every session of the account and returns it.
+/// Signing in afterwards still needs the second factor: a reset never bypasses it.
+pub async fn reset_password(
+    db: &Database,
+    hasher: &PasswordHasher,
+    policy: &PasswordPolicy,
+    presented: &str,
+    new_password: &str,
+    now: DateTime<Utc>,
+) -> Result<Uuid> {
+    let token = SecretToken::parse(presented).ok_or_else(link_invalid)?;
+    let conn = db.connection();
+    let row = email_tokens::Entity::find()
+        .filter(email_tokens::Column::TokenHash.eq(token.hash()))
+        .filter(email_tokens::Column::Purpose.eq(RESET_PASSWORD))
+        .one(conn)
+        .await?
+        .filter(|row| row.used_at.is_none() && row.expires_at > now)
+        .ok_or_else(link_invalid)?;
+    let user = users::Entity::find_by_id(row.user_id)
+        .one(conn)
+        .await?
+        .ok_or_else(link_invalid)?;
+    let workplace = workplaces::Entity::find_by_id(user.workplace_id)
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    policy.check(new_password, &[&user.display_name, &user.email, &workplace.name])?;
+    let password_hash = hasher.hash(new_password).await?;
+    let txn = conn.begin().await?;
+    // Use the token only if nobody used it meanwhile.
+    let claimed = email_tokens::Entity::update_many()
+        .col_expr(email_tokens::Column::UsedAt, sea_orm::sea_query::Expr::value(now))
+        .filter(email_tokens::Column::Id.eq(row.id))
+        .filter(email_tokens::Column::UsedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if claimed.rows_affected != 1 {
+        return Err(link_invalid());
+    }
+    let user_id = user.id;
+    let mut updated: users::ActiveModel = user.into();
+    updated.password_hash = Set(password_hash);
+    // Following the emailed link also proves the address.
+    if updated.email_verified_at.as_ref().is_none() {
+        updated.email_verified_at = Set(Some(now));
+    }
+    updated.update(&txn).await?;
+    sessions::Entity::update_many()
+        .col_expr(sessions::Column::RevokedAt, sea_orm::sea_query::Expr::value(now))
+        .filter(sessions::Column::UserId.eq(user_id))
+        .filter(sessions::Column::RevokedAt.is_null())
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(user_id)
 }
 
 /// A signed-in session as the request handlers see it.

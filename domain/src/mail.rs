@@ -134,6 +134,19 @@ pub mod messages {
         }
     }
 
+    pub fn reset_password(to: &str, link: &str) -> Mail {
+        Mail {
+            to: to.to_owned(),
+            subject: "Reset your Candor password".to_owned(),
+            body: format!(
+                "Hello,\n\nsomeone asked to reset the password of the Candor account with this address. To choose a \
+                 new password, open:\n\n{link}\n\nThe link works once and expires in 30 minutes. Signing in \
+                 afterwards still needs your authenticator app or a recovery code. If you did not ask, ignore \
+                 this message: your password stays as it is.\n\n— Candor\n"
+            ),
+        }
+    }
+
     pub fn already_registered(to: &str, sign_in_link: &str) -> Mail {
         Mail {
             to: to.to_owned(),

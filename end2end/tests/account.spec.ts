@@ -197,3 +197,37 @@ test("sessions are listed and one is ended from another browser", async ({ page,
   await expect(other.getByRole("alert")).toHaveText("Please sign in.");
   await laptop.close();
 });
+
+test("a forgotten password is reset by email, and signing in still needs the second factor", async ({ page, candor }) => {
+  const codes = await enrol(page, candor, "joan@northwind.test");
+  await page.goto("/login");
+  await waitForHydration(page);
+  await page.getByRole("link", { name: "Forgot your password?" }).click();
+  await waitForHydration(page);
+  await page.getByLabel("Email").fill("joan@northwind.test");
+  await page.getByRole("button", { name: "Email me a link" }).click();
+  await expect(page.getByRole("heading", { name: "Check your inbox" })).toBeVisible();
+
+  const mail = outbox(candor.dataDir).find((m) => m.includes("Subject: Reset your Candor password"));
+  expect(mail, "a reset email").toBeTruthy();
+  await page.goto(linkIn(mail!, "/reset-password"));
+  await waitForHydration(page);
+  await expectAccessible(page);
+  await page.getByLabel("New password").fill("lantern harbour gravel symphony");
+  await page.getByRole("button", { name: "Save new password" }).click();
+  await expect(page.getByRole("heading", { name: "Password changed" })).toBeVisible();
+
+  // The session from before the reset has ended.
+  await page.goto("/home");
+  await expect(page.getByRole("alert")).toHaveText("Please sign in.");
+  await page.goto("/login");
+  await waitForHydration(page);
+  await page.getByLabel("Email").fill("joan@northwind.test");
+  await page.getByLabel("Password").fill("lantern harbour gravel symphony");
+  await page.getByRole("button", { name: "Continue" }).click();
+  await expect(page).toHaveURL(/\/login\/code$/);
+  await waitForHydration(page);
+  await page.getByLabel("Code").fill(codes[2]);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("heading", { name: "Welcome, Ada Lovelace" })).toBeVisible();
+});

@@ -338,3 +338,40 @@ pub async fn end_other_sessions() -> Result<u64, ApiError> {
     )
     .await?)
 }
+
+/// Public: emails a password-reset link if the address has an account. The answer is the same
+/// either way, and the attempt counts against the address throttle.
+#[server(prefix = "/api", endpoint = "account/request_password_reset")]
+pub async fn request_password_reset(email: String) -> Result<(), ApiError> {
+    let state = crate::state::app_state()?;
+    let (address, now) = (crate::session::client_address(&state), state.clock.now());
+    state
+        .sign_in_guard
+        .check_password_attempt(&state.db, address, &email, now)
+        .await?;
+    if let Some((to, token)) = domain::accounts::request_password_reset(&state.db, &email, now).await? {
+        let link = format!("{}/reset-password?token={}", state.public_url, token.expose());
+        state
+            .mailer
+            .send(domain::mail::messages::reset_password(&to, &link))
+            .await?;
+    }
+    Ok(())
+}
+
+/// Public (the emailed token is the credential): sets a new password and ends every session.
+#[server(prefix = "/api", endpoint = "account/reset_password")]
+pub async fn reset_password(token: String, password: String) -> Result<(), ApiError> {
+    let state = crate::state::app_state()?;
+    domain::accounts::reset_password(
+        &state.db,
+        &state.hasher,
+        &state.password_policy,
+        &token,
+        &password,
+        state.clock.now(),
+    )
+    .await?;
+    crate::session::clear_session_cookie();
+    Ok(())
+}

@@ -37,6 +37,9 @@ pub fn LoginPage() -> impl IntoView {
                 <button type="submit" class=PRIMARY_BUTTON_CLASS disabled=move || action.pending().get()>"Continue"</button>
             </ActionForm>
             <p class="mt-6 text-sm text-slate-600">
+                <A href="/forgot-password" attr:class="font-medium text-teal-800 underline">"Forgot your password?"</A>
+            </p>
+            <p class="mt-2 text-sm text-slate-600">
                 "New to Candor? " <A href="/signup" attr:class="font-medium text-teal-800 underline">"Create a workplace"</A>
             </p>
         </FormCard>

@@ -3,6 +3,7 @@ pub mod home;
 pub mod landing;
 pub mod login;
 pub mod not_found;
+pub mod reset_password;
 pub mod security;
 pub mod sessions;
 pub mod signup;

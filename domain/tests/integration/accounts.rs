@@ -448,7 +448,64 @@ async fn sign_ins_from_new_contexts_are_noticed(test_db: TestDb) {
     );
 }
 
+async fn password_reset_links_replace_the_password_and_end_sessions(test_db: TestDb) {
+    let db = &test_db.db;
+    let policy = PasswordPolicy::default();
+    let ada = signed_up_and_verified(&test_db, "ada@example.com").await;
+    let session = accounts::start_session(db, ada, &Default::default(), now())
+        .await
+        .unwrap();
+    assert_eq!(
+        accounts::request_password_reset(db, "nobody@example.com", now())
+            .await
+            .unwrap()
+            .map(|r| r.0),
+        None
+    );
+    let (email, token) = accounts::request_password_reset(db, " ADA@example.com", now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(email, "ada@example.com");
+
+    let weak = accounts::reset_password(db, &hasher(), &policy, token.expose(), "Password123!", now()).await;
+    assert_eq!(weak.unwrap_err().code(), "input.invalid");
+    let new_password = "lantern harbour gravel symphony";
+    let late = now() + accounts::RESET_LINK_LIFETIME;
+    let expired = accounts::reset_password(db, &hasher(), &policy, token.expose(), new_password, late).await;
+    assert_eq!(expired.unwrap_err().code(), "input.invalid");
+
+    assert_eq!(
+        accounts::reset_password(db, &hasher(), &policy, token.expose(), new_password, now())
+            .await
+            .unwrap(),
+        ada
+    );
+    let reused = accounts::reset_password(db, &hasher(), &policy, token.expose(), new_password, now()).await;
+    assert_eq!(reused.unwrap_err().code(), "input.invalid", "single use");
+    assert_eq!(
+        accounts::check_password(db, &hasher(), "ada@example.com", PASSWORD)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        accounts::check_password(db, &hasher(), "ada@example.com", new_password)
+            .await
+            .unwrap(),
+        Some(ada)
+    );
+    assert!(
+        accounts::resolve_session(db, &SessionPolicy::default(), session.expose(), now())
+            .await
+            .unwrap()
+            .is_none(),
+        "every session ended"
+    );
+}
+
 domain::on_both_backends!(
+    password_reset_links_replace_the_password_and_end_sessions,
     sign_ins_from_new_contexts_are_noticed,
     people_see_and_end_only_their_own_sessions,
     signup_then_verify_then_password_sign_in,
