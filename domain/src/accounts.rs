@@ -74,6 +74,40 @@ pub fn normalise_email(email: &str) -> Result<String> {
     Ok(email)
 }
 
+/// The account with this address (normalised first); `None` for unknown or malformed addresses.
+async fn user_by_email(conn: &impl sea_orm::ConnectionTrait, email: &str) -> Result<Option<users::Model>> {
+    let Ok(email) = normalise_email(email) else {
+        return Ok(None);
+    };
+    Ok(users::Entity::find()
+        .filter(users::Column::Email.eq(email))
+        .one(conn)
+        .await?)
+}
+
+/// Stores a new single-use email token for `purpose` and returns it.
+async fn issue_email_token(
+    conn: &impl sea_orm::ConnectionTrait,
+    user_id: Uuid,
+    purpose: &str,
+    lifetime: Duration,
+    now: DateTime<Utc>,
+) -> Result<SecretToken> {
+    let token = SecretToken::generate();
+    email_tokens::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        user_id: Set(user_id),
+        purpose: Set(purpose.to_owned()),
+        token_hash: Set(token.hash()),
+        expires_at: Set(now + lifetime),
+        used_at: Set(None),
+        created_at: Set(now),
+    }
+    .insert(conn)
+    .await?;
+    Ok(token)
+}
+
 fn clean_text(value: &str, field: &'static str, max: usize) -> Result<String> {
     let value = value.trim();
     let length = value.chars().count();
@@ -123,7 +157,6 @@ pub async fn sign_up(
     }
     let workplace_id = Uuid::new_v4();
     let user_id = Uuid::new_v4();
-    let token = SecretToken::generate();
     let txn = conn.begin().await?;
     workplaces::ActiveModel {
         id: Set(workplace_id),
@@ -156,17 +189,7 @@ pub async fn sign_up(
             None => Err(err.into()),
         };
     }
-    email_tokens::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        user_id: Set(user_id),
-        purpose: Set(VERIFY_EMAIL.into()),
-        token_hash: Set(token.hash()),
-        expires_at: Set(now + VERIFICATION_LINK_LIFETIME),
-        used_at: Set(None),
-        created_at: Set(now),
-    }
-    .insert(&txn)
-    .await?;
+    let token = issue_email_token(&txn, user_id, VERIFY_EMAIL, VERIFICATION_LINK_LIFETIME, now).await?;
     txn.commit().await?;
     Ok(SignupOutcome::Created {
         user_id,
@@ -222,15 +245,8 @@ pub async fn check_password(
     email: &str,
     password: &str,
 ) -> Result<Option<Uuid>> {
-    let Ok(email) = normalise_email(email) else {
-        return Ok(None);
-    };
     let conn = db.connection();
-    let Some(user) = users::Entity::find()
-        .filter(users::Column::Email.eq(&email))
-        .one(conn)
-        .await?
-    else {
+    let Some(user) = user_by_email(conn, email).await? else {
         // Spend the same work as a real check.
         let _ = hasher.hash(password).await?;
         return Ok(None);
@@ -280,29 +296,11 @@ pub async fn request_password_reset(
     email: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<(String, SecretToken)>> {
-    let Ok(email) = normalise_email(email) else {
-        return Ok(None);
-    };
     let conn = db.connection();
-    let Some(user) = users::Entity::find()
-        .filter(users::Column::Email.eq(&email))
-        .one(conn)
-        .await?
-    else {
+    let Some(user) = user_by_email(conn, email).await? else {
         return Ok(None);
     };
-    let token = SecretToken::generate();
-    email_tokens::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        user_id: Set(user.id),
-        purpose: Set(RESET_PASSWORD.into()),
-        token_hash: Set(token.hash()),
-        expires_at: Set(now + RESET_LINK_LIFETIME),
-        used_at: Set(None),
-        created_at: Set(now),
-    }
-    .insert(conn)
-    .await?;
+    let token = issue_email_token(conn, user.id, RESET_PASSWORD, RESET_LINK_LIFETIME, now).await?;
     Ok(Some((user.email, token)))
 }
 
