@@ -23,6 +23,7 @@ use crate::{
 
 const ADDRESS: &str = "address";
 const CODE: &str = "code";
+const MAIL: &str = "mail";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SignInGuard {
@@ -30,6 +31,8 @@ pub struct SignInGuard {
     pub account: AccountRule,
     /// Wrong second-factor codes per account.
     pub codes: AddressRule,
+    /// Requests that send mail (signup, password reset) per network address.
+    pub mail: AddressRule,
 }
 
 impl Default for SignInGuard {
@@ -41,6 +44,11 @@ impl Default for SignInGuard {
                 max_failures: 5,
                 window: Duration::minutes(5),
                 block: Duration::minutes(5),
+            },
+            mail: AddressRule {
+                max_failures: 10,
+                window: Duration::hours(1),
+                block: Duration::hours(1),
             },
         }
     }
@@ -108,7 +116,12 @@ impl SignInGuard {
         .insert(conn)
         .await?;
         // Forget what can no longer matter.
-        let horizon = now - self.address.lookback().max(self.codes.lookback());
+        let horizon = now
+            - self
+                .address
+                .lookback()
+                .max(self.codes.lookback())
+                .max(self.mail.lookback());
         throttle_events::Entity::delete_many()
             .filter(throttle_events::Column::OccurredAt.lt(horizon))
             .exec(conn)
@@ -189,6 +202,17 @@ impl SignInGuard {
             .exec(db.connection())
             .await?;
         Ok(())
+    }
+
+    /// Counts a request that sends mail (signup, password reset) and refuses it once the address
+    /// has sent too many, so Candor cannot be used to flood inboxes.
+    pub async fn admit_mail_request(&self, db: &Database, address: IpAddr, now: DateTime<Utc>) -> Result<()> {
+        let subject = address_subject(address);
+        let earlier = self
+            .recent(db, MAIL, &subject, now - self.mail.lookback())
+            .await?;
+        refuse(&[self.mail.decide(&earlier, now)], now)?;
+        self.record_event(db, MAIL, subject, now).await
     }
 
     pub async fn check_code_attempt(&self, db: &Database, user_id: Uuid, now: DateTime<Utc>) -> Result<()> {

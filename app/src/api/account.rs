@@ -91,6 +91,11 @@ pub async fn sign_up(
 ) -> Result<(), ApiError> {
     use domain::{accounts, mail::messages};
     let state = crate::state::app_state()?;
+    let address = crate::session::client_address(&state);
+    state
+        .sign_in_guard
+        .admit_mail_request(&state.db, address, state.clock.now())
+        .await?;
     let input = accounts::SignupInput {
         workplace_name,
         display_name: display_name.clone(),
@@ -348,6 +353,10 @@ pub async fn request_password_reset(email: String) -> Result<(), ApiError> {
     state
         .sign_in_guard
         .check_password_attempt(&state.db, address, &email, now)
+        .await?;
+    state
+        .sign_in_guard
+        .admit_mail_request(&state.db, address, now)
         .await?;
     if let Some((to, token)) = domain::accounts::request_password_reset(&state.db, &email, now).await? {
         let link = format!("{}/reset-password?token={}", state.public_url, token.expose());

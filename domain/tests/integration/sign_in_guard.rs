@@ -117,7 +117,32 @@ async fn second_factor_codes_have_their_own_tight_limit(test_db: TestDb) {
         .unwrap();
 }
 
+async fn one_address_cannot_make_candor_flood_inboxes(test_db: TestDb) {
+    let (db, guard) = (&test_db.db, SignInGuard::default());
+    let sender = address("203.0.113.9");
+    for i in 0..10 {
+        guard
+            .admit_mail_request(db, sender, now() + Duration::minutes(i))
+            .await
+            .unwrap();
+    }
+    let err = guard
+        .admit_mail_request(db, sender, now() + Duration::minutes(10))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "request.rate_limited");
+    guard
+        .admit_mail_request(db, address("203.0.113.10"), now())
+        .await
+        .unwrap();
+    guard
+        .admit_mail_request(db, sender, now() + Duration::hours(2))
+        .await
+        .unwrap();
+}
+
 domain::on_both_backends!(
+    one_address_cannot_make_candor_flood_inboxes,
     an_address_with_ten_failures_is_blocked_for_fifteen_minutes,
     an_account_gets_growing_delays_that_a_success_clears,
     second_factor_codes_have_their_own_tight_limit,
