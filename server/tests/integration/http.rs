@@ -104,6 +104,28 @@ async fn health_and_readiness(db: TestDb) {
     assert_eq!((response.status(), body.as_str()), (StatusCode::OK, "ready"));
 }
 
+/// A server function that takes longer than the configured request timeout.
+#[server(prefix = "/api", endpoint = "test/slow")]
+pub async fn slow() -> Result<(), ApiError> {
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn requests_beyond_the_timeout_are_answered_408() {
+    let test_db = TestDb::migrated(domain::Backend::Sqlite).await.unwrap();
+    let app = TestApp::with_request_timeout(test_db, Some(1));
+    let started = std::time::Instant::now();
+    let (response, _) = app.post_form("/api/test/slow", "").await;
+    assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "answered when the timeout hit"
+    );
+    let (fast, _) = app.post_form("/api/test/double", "number=2").await;
+    assert_eq!(fast.status(), StatusCode::OK);
+}
+
 domain::on_both_backends!(
     landing_page_is_rendered_with_hardening_headers,
     unknown_route_is_a_styled_404,

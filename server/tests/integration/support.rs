@@ -4,11 +4,12 @@ use http::{Request, Response};
 use tower::ServiceExt;
 
 /// A configuration for tests: loopback, a temporary data directory, the given database.
-pub fn config(data_dir: &std::path::Path, database_url: &str) -> Config {
+pub fn config(data_dir: &std::path::Path, database_url: &str, request_timeout: Option<u64>) -> Config {
     let raw = RawSettings {
         data_dir: Some(data_dir.display().to_string()),
         database_url: Some(database_url.to_owned()),
         listen: Some("127.0.0.1:0".into()),
+        request_timeout: request_timeout.map(|seconds| seconds.to_string()),
         ..RawSettings::default()
     };
     Config::from_raw(&raw, None).unwrap()
@@ -22,8 +23,12 @@ pub struct TestApp {
 
 impl TestApp {
     pub fn new(test_db: domain::testing::TestDb) -> Self {
+        Self::with_request_timeout(test_db, None)
+    }
+
+    pub fn with_request_timeout(test_db: domain::testing::TestDb, seconds: Option<u64>) -> Self {
         let data_dir = tempfile::tempdir().unwrap();
-        let config = config(data_dir.path(), &test_db.url);
+        let config = config(data_dir.path(), &test_db.url, seconds);
         let router =
             candor_server::serve::app(&config, test_db.db.clone(), "http://localhost:3000/").unwrap();
         Self {
