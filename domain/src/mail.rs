@@ -101,7 +101,13 @@ impl Mailer {
                 .send(message)
                 .await
                 .map(|_| ())
-                .map_err(|err| Error::Unavailable(format!("sending mail: {err}"))),
+                // The server's text can quote the recipient's address: keep only the reply code.
+                .map_err(|err| {
+                    let code = err
+                        .status()
+                        .map_or_else(|| "no reply".to_owned(), |code| code.to_string());
+                    Error::Unavailable(format!("sending mail failed (SMTP {code})"))
+                }),
         }
     }
 }
@@ -190,6 +196,18 @@ mod tests {
         );
         assert!(text.contains("token=abc"), "{text}");
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn smtp_failures_never_carry_the_recipient() {
+        // Nothing listens on port 1: the send fails, and the error must not name the recipient.
+        let mailer = Mailer::smtp("smtp://127.0.0.1:1", "a@b.c").unwrap();
+        let err = mailer
+            .send(messages::reset_password("ada@example.com", "http://x"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "service.unavailable");
+        assert!(!err.to_string().contains("ada@example.com"), "{err}");
     }
 
     #[test]
