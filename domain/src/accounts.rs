@@ -12,11 +12,9 @@ use uuid::Uuid;
 use crate::{
     auth::{
         password::{PasswordHasher, PasswordPolicy, Verified},
-        recovery,
         session::{SecretToken, SessionPolicy, SessionState},
-        totp,
     },
-    entities::{email_tokens, recovery_codes, sessions, totp_factors, users, workplaces},
+    entities::{email_tokens, sessions, users, workplaces},
     Database, Error, Result,
 };
 
@@ -362,6 +360,38 @@ pub async fn reset_password(
     Ok(user_id)
 }
 
+/// Changes the password of a signed-in account after checking the current one. The caller has
+/// already required a recent second factor.
+pub async fn change_password(
+    db: &Database,
+    hasher: &PasswordHasher,
+    policy: &PasswordPolicy,
+    user_id: Uuid,
+    current_password: &str,
+    new_password: &str,
+) -> Result<()> {
+    let conn = db.connection();
+    let user = users::Entity::find_by_id(user_id)
+        .one(conn)
+        .await?
+        .ok_or(Error::Unauthenticated)?;
+    if hasher.verify(current_password, &user.password_hash).await? == Verified::No {
+        return Err(Error::Invalid {
+            field: "current password",
+            reason: "is not your current password".into(),
+        });
+    }
+    let workplace = workplaces::Entity::find_by_id(user.workplace_id)
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    policy.check(new_password, &[&user.display_name, &user.email, &workplace.name])?;
+    let mut changed: users::ActiveModel = user.into();
+    changed.password_hash = Set(hasher.hash(new_password).await?);
+    changed.update(conn).await?;
+    Ok(())
+}
+
 /// A signed-in session as the request handlers see it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionInfo {
@@ -370,6 +400,20 @@ pub struct SessionInfo {
     pub workplace_id: Uuid,
     /// The second factor was given in this session.
     pub second_factor: bool,
+    /// When the second factor was last given (sign-in or a later confirmation).
+    pub second_factor_at: Option<DateTime<Utc>>,
+}
+
+/// How recently the second factor must have been given before a credential change.
+pub const REAUTHENTICATION_WINDOW: Duration = Duration::minutes(10);
+
+impl SessionInfo {
+    /// Whether this session may change credentials now without confirming the second factor
+    /// again.
+    pub fn recently_confirmed(&self, now: DateTime<Utc>) -> bool {
+        self.second_factor_at
+            .is_some_and(|at| at <= now && now - at <= REAUTHENTICATION_WINDOW)
+    }
 }
 
 /// Where a session starts from (see [`crate::auth::context`]).
@@ -439,6 +483,7 @@ pub async fn resolve_session(
         user_id: user.id,
         workplace_id: user.workplace_id,
         second_factor: session.second_factor_at.is_some(),
+        second_factor_at: session.second_factor_at,
     };
     let mut touched: sessions::ActiveModel = session.into();
     touched.last_seen_at = Set(now);
@@ -584,154 +629,6 @@ pub async fn end_session(db: &Database, session_id: Uuid, now: DateTime<Utc>) ->
         ended.update(conn).await?;
     }
     Ok(())
-}
-
-/// Whether the account has a confirmed second factor.
-pub async fn has_second_factor(db: &Database, user_id: Uuid) -> Result<bool> {
-    Ok(totp_factors::Entity::find()
-        .filter(totp_factors::Column::UserId.eq(user_id))
-        .filter(totp_factors::Column::ConfirmedAt.is_not_null())
-        .one(db.connection())
-        .await?
-        .is_some())
-}
-
-/// Starts TOTP enrolment: a new secret, replacing any unconfirmed one.
-pub async fn begin_totp_enrolment(
-    db: &Database,
-    user_id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<totp::Enrolment> {
-    let conn = db.connection();
-    let user = users::Entity::find_by_id(user_id)
-        .one(conn)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let secret = totp::new_secret()?;
-    let enrolment = totp::enrolment(&secret, &user.email)?;
-    let txn = conn.begin().await?;
-    totp_factors::Entity::delete_many()
-        .filter(totp_factors::Column::UserId.eq(user_id))
-        .filter(totp_factors::Column::ConfirmedAt.is_null())
-        .exec(&txn)
-        .await?;
-    totp_factors::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        user_id: Set(user_id),
-        secret: Set(secret),
-        last_used_step: Set(None),
-        confirmed_at: Set(None),
-        created_at: Set(now),
-    }
-    .insert(&txn)
-    .await?;
-    txn.commit().await?;
-    Ok(enrolment)
-}
-
-fn wrong_code() -> Error {
-    Error::Invalid {
-        field: "code",
-        reason: "That code is not valid. Check your app and try the current code.".into(),
-    }
-}
-
-fn step_i64(step: u64) -> Result<i64> {
-    i64::try_from(step).map_err(|_| Error::Internal("TOTP step out of range".into()))
-}
-
-/// Confirms enrolment with a code from the app; returns ten new recovery codes to show once.
-pub async fn confirm_totp_enrolment(
-    db: &Database,
-    user_id: Uuid,
-    code: &str,
-    now: DateTime<Utc>,
-) -> Result<Vec<String>> {
-    let conn = db.connection();
-    let txn = conn.begin().await?;
-    let pending = totp_factors::Entity::find()
-        .filter(totp_factors::Column::UserId.eq(user_id))
-        .filter(totp_factors::Column::ConfirmedAt.is_null())
-        .one(&txn)
-        .await?
-        .ok_or_else(|| Error::Conflict("There is no authenticator app set-up in progress.".into()))?;
-    let unix = u64::try_from(now.timestamp()).unwrap_or_default();
-    let step = totp::verify(&pending.secret, code, unix, None)?.ok_or_else(wrong_code)?;
-    let mut confirmed: totp_factors::ActiveModel = pending.into();
-    confirmed.confirmed_at = Set(Some(now));
-    confirmed.last_used_step = Set(Some(step_i64(step)?));
-    confirmed.update(&txn).await?;
-    recovery_codes::Entity::delete_many()
-        .filter(recovery_codes::Column::UserId.eq(user_id))
-        .exec(&txn)
-        .await?;
-    let (codes, hashes) = recovery::generate();
-    for hash in hashes {
-        recovery_codes::ActiveModel {
-            id: Set(Uuid::new_v4()),
-            user_id: Set(user_id),
-            code_hash: Set(hash),
-            used_at: Set(None),
-        }
-        .insert(&txn)
-        .await?;
-    }
-    txn.commit().await?;
-    Ok(codes)
-}
-
-/// The second sign-in step with an app code. Refuses wrong codes and replays alike.
-pub async fn check_totp(db: &Database, user_id: Uuid, code: &str, now: DateTime<Utc>) -> Result<bool> {
-    let conn = db.connection();
-    let factors = totp_factors::Entity::find()
-        .filter(totp_factors::Column::UserId.eq(user_id))
-        .filter(totp_factors::Column::ConfirmedAt.is_not_null())
-        .all(conn)
-        .await?;
-    let unix = u64::try_from(now.timestamp()).unwrap_or_default();
-    for factor in factors {
-        let last = factor.last_used_step.and_then(|s| u64::try_from(s).ok());
-        if let Some(step) = totp::verify(&factor.secret, code, unix, last)? {
-            // Only advance the step if nobody else used it meanwhile (two tabs, two servers).
-            let updated = totp_factors::Entity::update_many()
-                .col_expr(
-                    totp_factors::Column::LastUsedStep,
-                    sea_orm::sea_query::Expr::value(step_i64(step)?),
-                )
-                .filter(totp_factors::Column::Id.eq(factor.id))
-                .filter(match factor.last_used_step {
-                    Some(previous) => totp_factors::Column::LastUsedStep.eq(previous),
-                    None => totp_factors::Column::LastUsedStep.is_null(),
-                })
-                .exec(conn)
-                .await?;
-            return Ok(updated.rows_affected == 1);
-        }
-    }
-    Ok(false)
-}
-
-/// The second sign-in step with a recovery code, which is then used up.
-pub async fn use_recovery_code(
-    db: &Database,
-    user_id: Uuid,
-    typed: &str,
-    now: DateTime<Utc>,
-) -> Result<bool> {
-    let Some(wanted) = recovery::hash(typed) else {
-        return Ok(false);
-    };
-    let updated = recovery_codes::Entity::update_many()
-        .col_expr(
-            recovery_codes::Column::UsedAt,
-            sea_orm::sea_query::Expr::value(now),
-        )
-        .filter(recovery_codes::Column::UserId.eq(user_id))
-        .filter(recovery_codes::Column::CodeHash.eq(wanted))
-        .filter(recovery_codes::Column::UsedAt.is_null())
-        .exec(db.connection())
-        .await?;
-    Ok(updated.rows_affected == 1)
 }
 
 #[cfg(test)]

@@ -20,6 +20,9 @@ pub enum Error {
     /// Signed in with a password only: a second factor (or its enrolment) comes first.
     #[error("second factor required")]
     SecondFactorRequired,
+    /// A credential change needs the second factor given again within the last few minutes.
+    #[error("recent second factor required")]
+    ReauthenticationRequired,
     #[error("not allowed")]
     Forbidden,
     #[error("not found")]
@@ -47,6 +50,7 @@ impl Error {
             Error::Unauthenticated => "auth.required",
             Error::BadCredentials => "auth.invalid_credentials",
             Error::SecondFactorRequired => "auth.mfa_required",
+            Error::ReauthenticationRequired => "auth.reauthentication_required",
             Error::Forbidden => "auth.forbidden",
             Error::NotFound => "resource.not_found",
             Error::Conflict(_) => "resource.conflict",
@@ -62,7 +66,7 @@ impl Error {
             Error::Malformed(_) => 400,
             Error::Invalid { .. } => 422,
             Error::Unauthenticated | Error::BadCredentials => 401,
-            Error::SecondFactorRequired | Error::Forbidden => 403,
+            Error::SecondFactorRequired | Error::ReauthenticationRequired | Error::Forbidden => 403,
             Error::NotFound => 404,
             Error::Conflict(_) => 409,
             Error::RateLimited { .. } => 429,
@@ -79,6 +83,9 @@ impl Error {
             Error::Unauthenticated => "Please sign in.".into(),
             Error::BadCredentials => "That email address and password do not match an account.".into(),
             Error::SecondFactorRequired => "Finish signing in with your second factor first.".into(),
+            Error::ReauthenticationRequired => {
+                "Confirm it is you: use your second factor again to make this change.".into()
+            }
             Error::Forbidden => "You are not allowed to do that.".into(),
             Error::NotFound => "Not found.".into(),
             Error::Conflict(message) => message.clone(),

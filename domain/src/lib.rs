@@ -9,6 +9,7 @@ pub mod clock;
 pub mod db;
 mod entities;
 pub mod error;
+pub mod factors;
 pub mod instance;
 pub mod mail;
 pub mod sign_in_guard;

@@ -6,6 +6,7 @@ mod m20261122_000001_workplaces;
 mod m20261122_000002_accounts;
 mod m20261122_000003_throttling;
 mod m20261122_000004_session_context;
+mod m20261122_000005_passkeys;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_accounts::Migration),
             Box::new(m20261122_000003_throttling::Migration),
             Box::new(m20261122_000004_session_context::Migration),
+            Box::new(m20261122_000005_passkeys::Migration),
         ]
     }
 }

@@ -162,7 +162,7 @@ pub async fn log_in(email: String, password: String) -> Result<NextStep, ApiErro
     let context = crate::session::sign_in_context(&state);
     let token = domain::accounts::start_session(&state.db, user_id, &context, now).await?;
     crate::session::set_session_cookie(&token, state.session_policy.absolute.num_seconds());
-    if domain::accounts::has_second_factor(&state.db, user_id).await? {
+    if domain::factors::has_second_factor(&state.db, user_id).await? {
         Ok(NextStep::EnterCode)
     } else {
         Ok(NextStep::SetUpAuthenticator)
@@ -182,8 +182,8 @@ pub async fn second_factor(code: String) -> Result<(), ApiError> {
         .sign_in_guard
         .check_code_attempt(&state.db, session.user_id, now)
         .await?;
-    let accepted = domain::accounts::check_totp(&state.db, session.user_id, &code, now).await?
-        || domain::accounts::use_recovery_code(&state.db, session.user_id, &code, now).await?;
+    let accepted = domain::factors::check_totp(&state.db, session.user_id, &code, now).await?
+        || domain::factors::use_recovery_code(&state.db, session.user_id, &code, now).await?;
     if !accepted {
         state
             .sign_in_guard
@@ -218,7 +218,7 @@ pub async fn begin_authenticator() -> Result<AuthenticatorSetup, ApiError> {
     let state = crate::state::app_state()?;
     let session = enrolling_session(&state).await?;
     let enrolment =
-        domain::accounts::begin_totp_enrolment(&state.db, session.user_id, state.clock.now()).await?;
+        domain::factors::begin_totp_enrolment(&state.db, session.user_id, state.clock.now()).await?;
     Ok(AuthenticatorSetup {
         qr_svg: domain::auth::totp::qr_svg(&enrolment.otpauth_url)?,
         secret: enrolment.secret_base32,
@@ -235,7 +235,7 @@ pub async fn confirm_authenticator(code: String) -> Result<Vec<String>, ApiError
         .sign_in_guard
         .check_code_attempt(&state.db, session.user_id, now)
         .await?;
-    let codes = match domain::accounts::confirm_totp_enrolment(&state.db, session.user_id, &code, now).await {
+    let codes = match domain::factors::confirm_totp_enrolment(&state.db, session.user_id, &code, now).await {
         Ok(codes) => codes,
         Err(err) => {
             state
@@ -257,7 +257,7 @@ async fn enrolling_session(
     state: &crate::state::AppState,
 ) -> Result<domain::accounts::SessionInfo, ApiError> {
     let session = crate::session::require_session(state).await?;
-    if !session.second_factor && domain::accounts::has_second_factor(&state.db, session.user_id).await? {
+    if !session.second_factor && domain::factors::has_second_factor(&state.db, session.user_id).await? {
         return Err(domain::Error::SecondFactorRequired.into());
     }
     Ok(session)

@@ -2,6 +2,7 @@
 //! passwords, TOTP, recovery codes, session tokens and timeouts, and throttling rules.
 
 pub mod context;
+pub mod passkey;
 pub mod password;
 pub mod recovery;
 pub mod session;

@@ -2,9 +2,11 @@
 
 pub mod account_throttles;
 pub mod email_tokens;
+pub mod passkeys;
 pub mod recovery_codes;
 pub mod sessions;
 pub mod throttle_events;
 pub mod totp_factors;
 pub mod users;
+pub mod webauthn_ceremonies;
 pub mod workplaces;

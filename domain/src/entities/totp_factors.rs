@@ -6,6 +6,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub user_id: Uuid,
+    pub name: String,
     pub secret: Vec<u8>,
     pub last_used_step: Option<i64>,
     pub confirmed_at: Option<DateTimeUtc>,

@@ -2,9 +2,11 @@ use chrono::{DateTime, Duration, Utc};
 use domain::{
     accounts::{self, SignupInput, SignupOutcome},
     auth::{
+        passkey::RelyingParty,
         password::{HashCost, PasswordHasher, PasswordPolicy},
         session::{SecretToken, SessionPolicy},
     },
+    factors::{self, FactorKind},
     testing::TestDb,
 };
 
@@ -295,51 +297,52 @@ async fn sessions_rotate_on_second_factor_and_expire(test_db: TestDb) {
 async fn totp_enrolment_recovery_codes_and_replay_guard(test_db: TestDb) {
     let db = &test_db.db;
     let user_id = signed_up_and_verified(&test_db, "ada@example.com").await;
-    assert!(!accounts::has_second_factor(db, user_id).await.unwrap());
-    let enrolment = accounts::begin_totp_enrolment(db, user_id, now()).await.unwrap();
+    assert!(!factors::has_second_factor(db, user_id).await.unwrap());
+    let enrolment = factors::begin_totp_enrolment(db, user_id, now()).await.unwrap();
     assert!(enrolment.otpauth_url.contains("ada%40example.com"));
-    let wrong = accounts::confirm_totp_enrolment(db, user_id, "000000", now()).await;
+    let wrong = factors::confirm_totp_enrolment(db, user_id, "000000", "", now()).await;
     if app_code(&enrolment.secret_base32, now()) != "000000" {
         assert_eq!(wrong.unwrap_err().code(), "input.invalid");
     }
     let code = app_code(&enrolment.secret_base32, now());
-    let recovery_codes = accounts::confirm_totp_enrolment(db, user_id, &code, now())
+    let recovery_codes = factors::confirm_totp_enrolment(db, user_id, &code, "", now())
         .await
-        .unwrap();
+        .unwrap()
+        .expect("the first factor comes with recovery codes");
     assert_eq!(recovery_codes.len(), 10);
-    assert!(accounts::has_second_factor(db, user_id).await.unwrap());
+    assert!(factors::has_second_factor(db, user_id).await.unwrap());
 
     // The code used to confirm cannot sign in again; the next step's code can, once.
     assert!(
-        !accounts::check_totp(db, user_id, &code, now() + Duration::seconds(5))
+        !factors::check_totp(db, user_id, &code, now() + Duration::seconds(5))
             .await
             .unwrap()
     );
     let later = now() + Duration::seconds(30);
     let next = app_code(&enrolment.secret_base32, later);
-    assert!(accounts::check_totp(db, user_id, &next, later).await.unwrap());
+    assert!(factors::check_totp(db, user_id, &next, later).await.unwrap());
     assert!(
-        !accounts::check_totp(db, user_id, &next, later).await.unwrap(),
+        !factors::check_totp(db, user_id, &next, later).await.unwrap(),
         "replay"
     );
 
     assert!(
-        accounts::use_recovery_code(db, user_id, &recovery_codes[0].to_uppercase(), later)
+        factors::use_recovery_code(db, user_id, &recovery_codes[0].to_uppercase(), later)
             .await
             .unwrap()
     );
     assert!(
-        !accounts::use_recovery_code(db, user_id, &recovery_codes[0], later)
+        !factors::use_recovery_code(db, user_id, &recovery_codes[0], later)
             .await
             .unwrap(),
         "single use"
     );
-    assert!(!accounts::use_recovery_code(db, user_id, "nope", later)
+    assert!(!factors::use_recovery_code(db, user_id, "nope", later)
         .await
         .unwrap());
     // Another account cannot use Ada's codes.
     let grace = signed_up_and_verified(&test_db, "grace@example.com").await;
-    assert!(!accounts::use_recovery_code(db, grace, &recovery_codes[1], later)
+    assert!(!factors::use_recovery_code(db, grace, &recovery_codes[1], later)
         .await
         .unwrap());
 }
@@ -504,7 +507,154 @@ async fn password_reset_links_replace_the_password_and_end_sessions(test_db: Tes
     );
 }
 
+async fn factors_are_added_and_removed_but_never_the_last(test_db: TestDb) {
+    let db = &test_db.db;
+    let ada = signed_up_and_verified(&test_db, "ada@example.com").await;
+    let phone = factors::begin_totp_enrolment(db, ada, now()).await.unwrap();
+    let codes = factors::confirm_totp_enrolment(db, ada, &app_code(&phone.secret_base32, now()), "", now())
+        .await
+        .unwrap();
+    assert_eq!(codes.map(|c| c.len()), Some(10));
+    let only = factors::list_factors(db, ada).await.unwrap();
+    assert_eq!(only.recovery_codes_left, 10);
+    assert_eq!(only.factors.len(), 1);
+    assert_eq!(only.factors[0].kind, FactorKind::AuthenticatorApp);
+    assert_eq!(only.factors[0].name, "Authenticator app");
+    let refused = factors::remove_factor(db, ada, only.factors[0].id)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), "resource.conflict");
+
+    // A second app: named, no new recovery codes (the first set stays valid).
+    let later = now() + Duration::minutes(1);
+    let tablet = factors::begin_totp_enrolment(db, ada, later).await.unwrap();
+    let named = "x".repeat(61);
+    let too_long =
+        factors::confirm_totp_enrolment(db, ada, &app_code(&tablet.secret_base32, later), &named, later)
+            .await
+            .unwrap_err();
+    assert_eq!(too_long.code(), "input.invalid");
+    let codes = factors::confirm_totp_enrolment(
+        db,
+        ada,
+        &app_code(&tablet.secret_base32, later),
+        " Tablet ",
+        later,
+    )
+    .await
+    .unwrap();
+    assert_eq!(codes, None);
+    let both = factors::list_factors(db, ada).await.unwrap();
+    assert_eq!(
+        both.factors.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
+        ["Authenticator app", "Tablet"]
+    );
+
+    // Grace cannot remove Ada's factor; Ada can remove one, then not the other.
+    let grace = signed_up_and_verified(&test_db, "grace@example.com").await;
+    assert_eq!(
+        factors::remove_factor(db, grace, both.factors[0].id)
+            .await
+            .unwrap_err()
+            .code(),
+        "resource.not_found"
+    );
+    factors::remove_factor(db, ada, both.factors[0].id).await.unwrap();
+    let left = factors::list_factors(db, ada).await.unwrap();
+    assert_eq!(left.factors.len(), 1);
+    assert_eq!(
+        factors::remove_factor(db, ada, left.factors[0].id)
+            .await
+            .unwrap_err()
+            .code(),
+        "resource.conflict"
+    );
+    // Codes from the removed app no longer sign in; the remaining one does.
+    let at = later + Duration::minutes(2);
+    assert!(
+        !factors::check_totp(db, ada, &app_code(&phone.secret_base32, at), at)
+            .await
+            .unwrap()
+    );
+    assert!(
+        factors::check_totp(db, ada, &app_code(&tablet.secret_base32, at), at)
+            .await
+            .unwrap()
+    );
+
+    let fresh = factors::regenerate_recovery_codes(db, ada).await.unwrap();
+    assert_eq!(fresh.len(), 10);
+    assert_eq!(
+        factors::list_factors(db, ada).await.unwrap().recovery_codes_left,
+        10
+    );
+}
+
+async fn passkey_ceremonies_are_single_use_bound_and_short_lived(test_db: TestDb) {
+    let db = &test_db.db;
+    let rp = RelyingParty::new(&url::Url::parse("https://candor.example").unwrap());
+    let ada = signed_up_and_verified(&test_db, "ada@example.com").await;
+    let context = accounts::SignInContext::default();
+    accounts::start_session(db, ada, &context, now()).await.unwrap();
+    let session = uuid::Uuid::new_v4();
+    let other_session = uuid::Uuid::new_v4();
+
+    let ceremony = factors::begin_passkey_enrolment(db, &rp, ada, session, now())
+        .await
+        .unwrap();
+    let options: serde_json::Value = serde_json::from_str(&ceremony.options_json).unwrap();
+    assert_eq!(options["rp"]["id"], "candor.example");
+    assert_eq!(options["user"]["name"], "ada@example.com");
+    // Another session cannot finish it.
+    let err = factors::finish_passkey_enrolment(db, &rp, ada, other_session, ceremony.id, "{}", "", now())
+        .await
+        .unwrap_err();
+    assert!(
+        err.public_message().contains("expired or was already used"),
+        "{err:?}"
+    );
+    // A tampered response is refused, and uses the ceremony up.
+    let err = factors::finish_passkey_enrolment(db, &rp, ada, session, ceremony.id, "{}", "", now())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "input.invalid");
+    assert!(err.public_message().contains("could not be verified"), "{err:?}");
+    let again = factors::finish_passkey_enrolment(db, &rp, ada, session, ceremony.id, "{}", "", now())
+        .await
+        .unwrap_err();
+    assert!(again.public_message().contains("expired or was already used"));
+    // Expired after five minutes.
+    let ceremony = factors::begin_passkey_enrolment(db, &rp, ada, session, now())
+        .await
+        .unwrap();
+    let late = now() + factors::CEREMONY_LIFETIME + Duration::seconds(1);
+    let err = factors::finish_passkey_enrolment(db, &rp, ada, session, ceremony.id, "{}", "", late)
+        .await
+        .unwrap_err();
+    assert!(err.public_message().contains("expired"));
+    assert!(!factors::has_second_factor(db, ada).await.unwrap());
+
+    // No passkey yet: a passkey check says so; a discoverable sign-in with junk is refused.
+    let err = factors::begin_passkey_check(db, &rp, ada, session, now())
+        .await
+        .unwrap_err();
+    assert!(err.public_message().contains("no passkey"));
+    let sign_in = factors::begin_passkey_sign_in(db, &rp, now()).await.unwrap();
+    let err = factors::finish_passkey_sign_in(db, &rp, sign_in.id, "not json", now())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "input.invalid");
+    // An IP-address public URL cannot offer passkeys at all, with a clear message.
+    let by_ip = RelyingParty::new(&url::Url::parse("http://127.0.0.1:3000").unwrap());
+    let err = factors::begin_passkey_sign_in(db, &by_ip, now())
+        .await
+        .unwrap_err();
+    assert!(err.public_message().contains("domain name"));
+}
+
 domain::on_both_backends!(
+    factors_are_added_and_removed_but_never_the_last,
+    passkey_ceremonies_are_single_use_bound_and_short_lived,
     password_reset_links_replace_the_password_and_end_sessions,
     sign_ins_from_new_contexts_are_noticed,
     people_see_and_end_only_their_own_sessions,
