@@ -9,6 +9,7 @@ pub mod pages;
 pub mod session;
 #[cfg(feature = "ssr")]
 pub mod state;
+pub mod webauthn;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -27,6 +28,8 @@ use crate::pages::{
     reset_password::{ForgotPasswordPage, ResetPasswordPage},
     security::SecurityPage,
     sessions::SessionsPage,
+    setup::SetupPage,
+    sign_in_methods::SignInMethodsPage,
     signup::SignupPage,
     verify_email::VerifyEmailPage,
 };
@@ -70,7 +73,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/verify-email") view=VerifyEmailPage />
                     <Route path=path!("/login") view=LoginPage />
                     <Route path=path!("/login/code") view=SecondFactorPage />
+                    <Route path=path!("/setup") view=SetupPage />
                     <Route path=path!("/setup/authenticator") view=AuthenticatorPage />
+                    <Route path=path!("/sign-in-methods") view=SignInMethodsPage />
                     <Route path=path!("/home") view=HomePage />
                     <Route path=path!("/sessions") view=SessionsPage />
                     <Route path=path!("/forgot-password") view=ForgotPasswordPage />

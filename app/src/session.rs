@@ -96,6 +96,32 @@ pub async fn require_session(state: &AppState) -> Result<SessionInfo, ApiError> 
         .ok_or_else(|| domain::Error::Unauthenticated.into())
 }
 
+/// Signed in with both factors, the second given within the last few minutes: credential
+/// changes (password, factors, recovery codes).
+pub async fn require_recent_second_factor(state: &AppState) -> Result<SessionInfo, ApiError> {
+    let session = require_full_session(state).await?;
+    if !session.recently_confirmed(state.clock.now()) {
+        return Err(domain::Error::ReauthenticationRequired.into());
+    }
+    Ok(session)
+}
+
+/// Adding a factor: an account without any may enrol its first one straight after the password
+/// step; an account that has one must have given it recently in this session.
+pub async fn require_factor_change(state: &AppState) -> Result<SessionInfo, ApiError> {
+    let session = require_session(state).await?;
+    if !domain::factors::has_second_factor(&state.db, session.user_id).await? {
+        return Ok(session);
+    }
+    if !session.second_factor {
+        return Err(domain::Error::SecondFactorRequired.into());
+    }
+    if !session.recently_confirmed(state.clock.now()) {
+        return Err(domain::Error::ReauthenticationRequired.into());
+    }
+    Ok(session)
+}
+
 fn set_cookie(value: String) {
     if let (Some(response), Ok(value)) = (
         use_context::<leptos_axum::ResponseOptions>(),

@@ -18,6 +18,8 @@ pub struct AppState {
     pub sign_in_guard: domain::sign_in_guard::SignInGuard,
     /// Base of links in emails, without a trailing slash.
     pub public_url: String,
+    /// Candor as a WebAuthn relying party, for passkeys.
+    pub relying_party: Arc<domain::auth::passkey::RelyingParty>,
 }
 
 /// The state, or an internal error if the server was wired without it (a bug, never user input).

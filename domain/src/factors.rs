@@ -440,7 +440,8 @@ pub async fn begin_passkey_sign_in(db: &Database, rp: &RelyingParty, now: DateTi
 }
 
 /// Verifies a discoverable sign-in and returns the account. A passkey with user verification
-/// is both factors at once. Unknown or foreign credentials answer like a bad signature.
+/// is both factors at once. The credential itself is the secret, so saying that it is unknown
+/// reveals nothing about which accounts exist.
 pub async fn finish_passkey_sign_in(
     db: &Database,
     rp: &RelyingParty,
@@ -456,17 +457,23 @@ pub async fn finish_passkey_sign_in(
         .filter(passkeys::Column::UserId.eq(user_handle))
         .one(conn)
         .await?
-        .ok_or(Error::BadCredentials)?;
+        .ok_or_else(|| Error::Invalid {
+            field: "passkey",
+            reason: "This passkey is not registered with Candor (it may have been removed). \
+                     Sign in with your email and password."
+                .into(),
+        })?;
     let key = passkey::parse_stored(&row.credential)?;
-    let updated = rp
-        .finish_discoverable(&ceremony.state, response_json, &key)
-        .map_err(|_| Error::BadCredentials)?;
+    let updated = rp.finish_discoverable(&ceremony.state, response_json, &key)?;
     let verified = users::Entity::find_by_id(row.user_id)
         .one(conn)
         .await?
         .is_some_and(|user| user.email_verified_at.is_some());
     if !verified {
-        return Err(Error::BadCredentials);
+        return Err(Error::Invalid {
+            field: "passkey",
+            reason: "Confirm your email address with the link we sent before signing in.".into(),
+        });
     }
     record_passkey_use(conn, row.user_id, &credential_id, updated, now).await?;
     Ok(row.user_id)

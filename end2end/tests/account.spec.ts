@@ -1,34 +1,7 @@
 import { test, expect, waitForHydration, expectAccessible, snapshot, type Candor } from "../fixtures";
 import { totp, outbox, linkIn } from "../support";
+import { PASSWORD, signUpAndVerify, signIn } from "../flows";
 import type { Page } from "@playwright/test";
-
-const PASSWORD = "quietly orbiting marmalade kettles";
-
-async function signUpAndVerify(page: Page, candor: Candor, email: string) {
-  await page.goto("/signup");
-  await waitForHydration(page);
-  await page.getByLabel("Workplace name").fill("Northwind Trading");
-  await page.getByLabel("Your name").fill("Ada Lovelace");
-  await page.getByLabel("Work email").fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-  await page.getByRole("button", { name: "Create workplace" }).click();
-  await expect(page.getByRole("heading", { name: "Check your inbox" })).toBeVisible();
-
-  const mail = outbox(candor.dataDir).find((m) => m.includes(`To: ${email}`));
-  expect(mail, "a verification email was written to the outbox").toBeTruthy();
-  await page.goto(linkIn(mail!, "/verify-email"));
-  await waitForHydration(page);
-  await page.getByRole("button", { name: "Confirm my email address" }).click();
-  await expect(page.getByRole("heading", { name: "Email address confirmed" })).toBeVisible();
-}
-
-async function signIn(page: Page, email: string) {
-  await page.goto("/login");
-  await waitForHydration(page);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Continue" }).click();
-}
 
 test("signup, email verification, authenticator enrolment, recovery codes, home", async ({ page, candor, consoleErrors }) => {
   // Live strength feedback while typing.
@@ -50,6 +23,9 @@ test("signup, email verification, authenticator enrolment, recovery codes, home"
   await page.getByRole("button", { name: "Continue" }).click();
 
   // No second factor yet: enrolment comes first.
+  await expect(page).toHaveURL(/\/setup$/);
+  await waitForHydration(page);
+  await page.getByRole("link", { name: "Use an authenticator app" }).click();
   await expect(page).toHaveURL(/\/setup\/authenticator$/);
   await expect(page.getByRole("img", { name: /QR code/ })).toBeVisible();
   await waitForHydration(page);
@@ -94,9 +70,20 @@ test("a session without a second factor reaches only enrolment", async ({ page, 
   await page.setViewportSize({ width: 390, height: 844 });
   await signUpAndVerify(page, candor, "grace@northwind.test");
   await signIn(page, "grace@northwind.test");
-  await expect(page).toHaveURL(/\/setup\/authenticator$/);
+  await expect(page).toHaveURL(/\/setup$/);
+  await expect(page.getByRole("button", { name: "Create a passkey" })).toBeVisible();
+  await expectAccessible(page);
+  await snapshot(page, "setup-phone");
+  await page.goto("/setup/authenticator");
   await expect(page.getByRole("img", { name: /QR code/ })).toBeVisible();
   await snapshot(page, "authenticator-phone");
+
+  // Every other server function refuses it too: the sign-in methods, sessions, changes.
+  for (const endpoint of ["factors/list", "account/sessions", "factors/new_recovery_codes", "account/end_other_sessions"]) {
+    const refused = await page.request.post(`/api/${endpoint}`);
+    expect(refused.status(), endpoint).toBe(403);
+    expect((await refused.json()).code, endpoint).toBe("auth.mfa_required");
+  }
 
   // The server refuses the account's data to this session, whatever the UI shows.
   const me = await page.request.post("/api/account/me");
@@ -148,7 +135,8 @@ test("repeated failed sign-ins block the address and say when to retry", async (
 async function enrol(page: Page, candor: Candor, email: string): Promise<string[]> {
   await signUpAndVerify(page, candor, email);
   await signIn(page, email);
-  await expect(page).toHaveURL(/\/setup\/authenticator$/);
+  await expect(page).toHaveURL(/\/setup$/);
+  await page.goto("/setup/authenticator");
   await waitForHydration(page);
   const secret = (await page.getByTestId("totp-secret").textContent())!.trim();
   await page.getByLabel("Code from the app").fill(totp(secret));

@@ -27,6 +27,8 @@ pub enum StartError {
     Tls(#[from] TlsError),
     #[error("{}", .0.public_message())]
     Mail(domain::Error),
+    #[error("CANDOR_PUBLIC_URL: {0}")]
+    PublicUrl(String),
     #[error("CANDOR_LISTEN: cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: io::Error },
     #[error("the server stopped with an error: {0}")]
@@ -82,6 +84,16 @@ pub async fn open_database(config: &Config) -> Result<domain::Database, StartErr
 /// The HTTP application for `config` on `db`: pages, server functions, health, middleware.
 /// `listening_url` is where links in emails point unless CANDOR_PUBLIC_URL says otherwise.
 pub fn app(config: &Config, db: domain::Database, listening_url: &str) -> Result<axum::Router, StartError> {
+    app_with_clock(config, db, listening_url, Arc::new(domain::SystemClock))
+}
+
+/// [`app`] with the time read from `clock` (tests move it instead of waiting).
+pub fn app_with_clock(
+    config: &Config,
+    db: domain::Database,
+    listening_url: &str,
+    clock: Arc<dyn domain::Clock>,
+) -> Result<axum::Router, StartError> {
     let transport = config.transport();
     let mailer = match &config.smtp_url {
         Some(url) => domain::mail::Mailer::smtp(url, &config.mail_from),
@@ -96,9 +108,13 @@ pub fn app(config: &Config, db: domain::Database, listening_url: &str) -> Result
         .public_url
         .clone()
         .unwrap_or_else(|| listening_url.trim_end_matches('/').to_owned());
+    let relying_party = url::Url::parse(&public_url)
+        .map(|url| Arc::new(domain::auth::passkey::RelyingParty::new(&url)))
+        .map_err(|err| StartError::PublicUrl(format!("`{public_url}` is not a URL: {err}")))?;
     let state = AppState {
+        relying_party,
         db,
-        clock: Arc::new(domain::SystemClock),
+        clock,
         transport,
         mailer,
         hasher,

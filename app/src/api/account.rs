@@ -169,14 +169,12 @@ pub async fn log_in(email: String, password: String) -> Result<NextStep, ApiErro
     }
 }
 
-/// The second step: a code from the authenticator app, or a recovery code.
+/// The second factor as a code from the authenticator app, or a recovery code: finishes signing
+/// in, or confirms it is you before a credential change.
 #[server(prefix = "/api", endpoint = "account/second_factor")]
 pub async fn second_factor(code: String) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
     let session = crate::session::require_session(&state).await?;
-    if session.second_factor {
-        return Ok(());
-    }
     let now = state.clock.now();
     state
         .sign_in_guard
@@ -196,8 +194,23 @@ pub async fn second_factor(code: String) -> Result<(), ApiError> {
         }
         .into());
     }
+    second_factor_given(&state, &session).await
+}
+
+/// After a verified second factor: a new token for the more privileged session, and at sign-in
+/// from a context the account has not used before, a "new sign-in" email.
+#[cfg(feature = "ssr")]
+pub(crate) async fn second_factor_given(
+    state: &crate::state::AppState,
+    session: &domain::accounts::SessionInfo,
+) -> Result<(), ApiError> {
+    let now = state.clock.now();
     let token = domain::accounts::complete_second_factor(&state.db, session.session_id, now).await?;
     crate::session::set_session_cookie(&token, state.session_policy.absolute.num_seconds());
+    if session.second_factor {
+        // A confirmation within a session, not a sign-in.
+        return Ok(());
+    }
     if let Some(new) = domain::accounts::new_sign_in_context(&state.db, session.session_id).await? {
         let mail = domain::mail::messages::new_sign_in(
             &new.email,
@@ -211,12 +224,12 @@ pub async fn second_factor(code: String) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Starts authenticator-app enrolment. A person who already has a factor must have used it in
-/// this session first.
+/// Starts authenticator-app enrolment: the first factor, or another one later (which needs the
+/// second factor given recently).
 #[server(prefix = "/api", endpoint = "account/begin_authenticator")]
 pub async fn begin_authenticator() -> Result<AuthenticatorSetup, ApiError> {
     let state = crate::state::app_state()?;
-    let session = enrolling_session(&state).await?;
+    let session = crate::session::require_factor_change(&state).await?;
     let enrolment =
         domain::factors::begin_totp_enrolment(&state.db, session.user_id, state.clock.now()).await?;
     Ok(AuthenticatorSetup {
@@ -225,42 +238,33 @@ pub async fn begin_authenticator() -> Result<AuthenticatorSetup, ApiError> {
     })
 }
 
-/// Confirms enrolment with a code from the app; returns the recovery codes, shown once.
+/// Confirms enrolment with a code from the app. Returns the recovery codes (shown once) when
+/// this is the account's first factor.
 #[server(prefix = "/api", endpoint = "account/confirm_authenticator")]
-pub async fn confirm_authenticator(code: String) -> Result<Vec<String>, ApiError> {
+pub async fn confirm_authenticator(code: String, name: String) -> Result<Option<Vec<String>>, ApiError> {
     let state = crate::state::app_state()?;
-    let session = enrolling_session(&state).await?;
+    let session = crate::session::require_factor_change(&state).await?;
     let now = state.clock.now();
     state
         .sign_in_guard
         .check_code_attempt(&state.db, session.user_id, now)
         .await?;
-    let codes = match domain::factors::confirm_totp_enrolment(&state.db, session.user_id, &code, now).await {
-        Ok(codes) => codes,
-        Err(err) => {
-            state
-                .sign_in_guard
-                .record_code_failure(&state.db, session.user_id, now)
-                .await?;
-            return Err(err.into());
-        }
-    };
+    let codes =
+        match domain::factors::confirm_totp_enrolment(&state.db, session.user_id, &code, &name, now).await {
+            Ok(codes) => codes,
+            Err(err) => {
+                state
+                    .sign_in_guard
+                    .record_code_failure(&state.db, session.user_id, now)
+                    .await?;
+                return Err(err.into());
+            }
+        };
     if !session.second_factor {
         let token = domain::accounts::complete_second_factor(&state.db, session.session_id, now).await?;
         crate::session::set_session_cookie(&token, state.session_policy.absolute.num_seconds());
     }
     Ok(codes)
-}
-
-#[cfg(feature = "ssr")]
-async fn enrolling_session(
-    state: &crate::state::AppState,
-) -> Result<domain::accounts::SessionInfo, ApiError> {
-    let session = crate::session::require_session(state).await?;
-    if !session.second_factor && domain::factors::has_second_factor(&state.db, session.user_id).await? {
-        return Err(domain::Error::SecondFactorRequired.into());
-    }
-    Ok(session)
 }
 
 /// Ends the session on the server and clears the cookie.

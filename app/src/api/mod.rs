@@ -3,4 +3,5 @@
 //! [`crate::error::ApiError`].
 
 pub mod account;
+pub mod factors;
 pub mod instance;

@@ -13,6 +13,7 @@ const VISITOR_LINKS: &[(&str, &str)] = &[
 ];
 const MEMBER_LINKS: &[(&str, &str)] = &[
     ("/home", "Home"),
+    ("/sign-in-methods", "Sign-in methods"),
     ("/sessions", "Sessions"),
     ("/security", "Security"),
 ];

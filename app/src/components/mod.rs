@@ -1,2 +1,3 @@
+pub mod factors;
 pub mod form;
 pub mod layout;

@@ -3,18 +3,28 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
+use leptos_router::{components::A, hooks::use_navigate};
 
 use crate::{
     api::account::{begin_authenticator, ConfirmAuthenticator},
-    components::form::{action_error, ErrorAlert, FormCard, INPUT_CLASS, PRIMARY_BUTTON_CLASS},
+    components::{
+        factors::RecoveryCodeList,
+        form::{action_error, ErrorAlert, FormCard, INPUT_CLASS, PRIMARY_BUTTON_CLASS},
+    },
 };
 
 #[component]
 pub fn AuthenticatorPage() -> impl IntoView {
     let setup = Resource::new(|| (), |_| begin_authenticator());
     let confirm = ServerAction::<ConfirmAuthenticator>::new();
-    let recovery_codes = move || confirm.value().get().and_then(Result::ok);
+    let recovery_codes = move || confirm.value().get().and_then(Result::ok).flatten();
+    // An added app (the account already had a factor) comes without new codes.
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if matches!(confirm.value().get(), Some(Ok(None))) {
+            navigate("/sign-in-methods", Default::default());
+        }
+    });
     view! {
         <Title text="Set up your authenticator app" />
         <Show
@@ -51,6 +61,10 @@ pub fn AuthenticatorPage() -> impl IntoView {
                                 <input id="code" name="code" required autocomplete="one-time-code" inputmode="numeric"
                                     pattern="[0-9 ]*" maxlength="7" class=format!("{INPUT_CLASS} font-mono tracking-widest") />
                             </div>
+                            <div>
+                                <label for="name" class="block text-sm font-medium text-slate-800">"Name "<span class="font-normal text-slate-600">"(optional, e.g. “Work phone”)"</span></label>
+                                <input id="name" name="name" maxlength="60" autocomplete="off" class=INPUT_CLASS />
+                            </div>
                             <button type="submit" class=PRIMARY_BUTTON_CLASS disabled=move || confirm.pending().get()>"Confirm"</button>
                         </ActionForm>
                     </div>
@@ -61,11 +75,7 @@ pub fn AuthenticatorPage() -> impl IntoView {
                 title="Save your recovery codes"
                 intro="Each code signs you in once if you lose your phone. Store them somewhere safe, such as a password manager: they are shown only now."
             >
-                <ol class="grid grid-cols-1 gap-2 font-mono text-base text-slate-900 sm:grid-cols-2" aria-label="Recovery codes">
-                    {move || recovery_codes().unwrap_or_default().into_iter().map(|code| view! {
-                        <li class="rounded bg-slate-100 px-3 py-2 text-center">{code}</li>
-                    }).collect_view()}
-                </ol>
+                <RecoveryCodeList codes=recovery_codes().unwrap_or_default() />
                 <A href="/home" attr:class=format!("mt-6 {PRIMARY_BUTTON_CLASS}")>"I have saved them — continue"</A>
             </FormCard>
         </Show>

@@ -6,5 +6,7 @@ pub mod not_found;
 pub mod reset_password;
 pub mod security;
 pub mod sessions;
+pub mod setup;
+pub mod sign_in_methods;
 pub mod signup;
 pub mod verify_email;

@@ -50,6 +50,14 @@ pub fn credential_id_text(raw: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
 }
 
+impl std::fmt::Debug for RelyingParty {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RelyingParty")
+            .field("available", &self.available())
+            .finish()
+    }
+}
+
 impl RelyingParty {
     pub fn new(public_url: &Url) -> Self {
         let webauthn = public_url.domain().and_then(|host| {

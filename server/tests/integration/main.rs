@@ -4,6 +4,7 @@
 
 mod account;
 mod cli;
+mod factors;
 mod http;
 mod support;
 mod tls;

@@ -27,10 +27,28 @@ impl TestApp {
     }
 
     pub fn with_request_timeout(test_db: domain::testing::TestDb, seconds: Option<u64>) -> Self {
+        Self::build(test_db, seconds, std::sync::Arc::new(domain::SystemClock))
+    }
+
+    /// An app whose time stands still until the test moves `clock`.
+    pub fn with_clock(test_db: domain::testing::TestDb, clock: std::sync::Arc<dyn domain::Clock>) -> Self {
+        Self::build(test_db, None, clock)
+    }
+
+    fn build(
+        test_db: domain::testing::TestDb,
+        seconds: Option<u64>,
+        clock: std::sync::Arc<dyn domain::Clock>,
+    ) -> Self {
         let data_dir = tempfile::tempdir().unwrap();
         let config = config(data_dir.path(), &test_db.url, seconds);
-        let router =
-            candor_server::serve::app(&config, test_db.db.clone(), "http://localhost:3000/").unwrap();
+        let router = candor_server::serve::app_with_clock(
+            &config,
+            test_db.db.clone(),
+            "http://localhost:3000/",
+            clock,
+        )
+        .unwrap();
         Self {
             router,
             data_dir,

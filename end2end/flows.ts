@@ -1,0 +1,33 @@
+// Account flows several specs share: signing up with email verification, and the password step.
+import { expect, waitForHydration, type Candor } from "./fixtures";
+import { outbox, linkIn } from "./support";
+import type { Page } from "@playwright/test";
+
+export const PASSWORD = "quietly orbiting marmalade kettles";
+
+export async function signUpAndVerify(page: Page, candor: Candor, email: string) {
+  await page.goto("/signup");
+  await waitForHydration(page);
+  await page.getByLabel("Workplace name").fill("Northwind Trading");
+  await page.getByLabel("Your name").fill("Ada Lovelace");
+  await page.getByLabel("Work email").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  await page.getByRole("button", { name: "Create workplace" }).click();
+  await expect(page.getByRole("heading", { name: "Check your inbox" })).toBeVisible();
+
+  const mail = outbox(candor.dataDir).find((m) => m.includes(`To: ${email}`));
+  expect(mail, "a verification email was written to the outbox").toBeTruthy();
+  await page.goto(linkIn(mail!, "/verify-email"));
+  await waitForHydration(page);
+  await page.getByRole("button", { name: "Confirm my email address" }).click();
+  await expect(page.getByRole("heading", { name: "Email address confirmed" })).toBeVisible();
+}
+
+export async function signIn(page: Page, email: string) {
+  await page.goto("/login");
+  await waitForHydration(page);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Continue" }).click();
+}
+
