@@ -84,7 +84,12 @@ pub async fn security_facts() -> Result<InstanceFacts, ApiError> {
                     rule.block.num_minutes()
                 )
             };
-            format!("Password and a second factor (authenticator app or recovery code) for every account; {block}")
+            let factors = if state.relying_party.available() {
+                "a passkey (WebAuthn, user verification required), an authenticator app or a recovery code"
+            } else {
+                "an authenticator app or a recovery code; passkeys need a domain name"
+            };
+            format!("Password and a second factor ({factors}) for every account; {block}")
         },
         sessions: format!(
             "End after {} idle minutes or {} hours; the browser holds a random token, the database only its hash",

@@ -1,8 +1,9 @@
 //! Password policy and hashing, after OWASP ASVS 5.0: length is what counts (at least 12 by
 //! default, never below 8, up to 256 allowed), no composition rules, and a password is refused
 //! when `zxcvbn` scores it below 3 or it is on the bundled list of common passwords. Hashes are
-//! argon2id PHC strings; hashing runs on blocking threads behind a semaphore so a flood of
-//! sign-ins cannot starve page rendering.
+//! argon2id PHC strings. Hashing runs on a few dedicated threads at the lowest CPU priority,
+//! behind a semaphore: a flood of sign-ins queues for them instead of taking cores from page
+//! rendering, and the scheduler prefers rendering whenever both want a core.
 
 use std::{
     collections::HashSet,
@@ -176,22 +177,80 @@ pub enum Verified {
     YesButRehash,
 }
 
+type HashJob = Box<dyn FnOnce() + Send>;
+
+/// Threads that run hashing jobs at the lowest priority the OS grants without privileges
+/// (nice 19 on Linux). They end when the last [`PasswordHasher`] clone is dropped.
+#[derive(Debug)]
+struct HashingThreads {
+    jobs: std::sync::Mutex<std::sync::mpsc::Sender<HashJob>>,
+}
+
+impl HashingThreads {
+    fn start(count: usize) -> Result<Self> {
+        let (sender, receiver) = std::sync::mpsc::channel::<HashJob>();
+        let receiver = Arc::new(std::sync::Mutex::new(receiver));
+        for index in 0..count {
+            let receiver = Arc::clone(&receiver);
+            std::thread::Builder::new()
+                .name(format!("candor-hash-{index}"))
+                .spawn(move || {
+                    if let Err(err) =
+                        thread_priority::set_current_thread_priority(thread_priority::ThreadPriority::Min)
+                    {
+                        tracing::warn!(?err, "password hashing runs at normal priority");
+                    }
+                    loop {
+                        let job = match receiver.lock() {
+                            Ok(jobs) => jobs.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            // A panicking job drops its reply (an error for its caller) and
+                            // must not take the thread with it.
+                            Ok(job) => {
+                                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                            }
+                            Err(_) => return,
+                        }
+                    }
+                })
+                .map_err(|err| Error::Internal(format!("cannot start hashing thread: {err}")))?;
+        }
+        Ok(Self {
+            jobs: std::sync::Mutex::new(sender),
+        })
+    }
+
+    fn submit(&self, job: HashJob) -> Result<()> {
+        self.jobs
+            .lock()
+            .map_err(|_| Error::Internal("hashing queue poisoned".into()))?
+            .send(job)
+            .map_err(|_| Error::Internal("hashing threads stopped".into()))
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct PasswordHasher {
     cost: HashCost,
     params: Params,
     permits: Arc<Semaphore>,
+    threads: Arc<HashingThreads>,
 }
 
 impl PasswordHasher {
-    /// A hasher with `cost`, running at most `concurrent` hashes at a time.
+    /// A hasher with `cost`, running at most `concurrent` hashes at a time on as many
+    /// low-priority threads.
     pub fn new(cost: HashCost, concurrent: usize) -> Result<Self> {
         let params = Params::new(cost.memory_kib, cost.passes, cost.lanes, None)
             .map_err(|err| Error::Internal(format!("argon2 parameters: {err}")))?;
+        let concurrent = concurrent.max(1);
         Ok(Self {
             cost,
             params,
-            permits: Arc::new(Semaphore::new(concurrent.max(1))),
+            permits: Arc::new(Semaphore::new(concurrent)),
+            threads: Arc::new(HashingThreads::start(concurrent)?),
         })
     }
 
@@ -256,9 +315,15 @@ impl PasswordHasher {
             .acquire()
             .await
             .map_err(|_| Error::Internal("password hasher closed".into()))?;
-        tokio::task::spawn_blocking(work)
+        // The permit bounds the queue too: a request that gives up while waiting never
+        // reaches the threads.
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.threads.submit(Box::new(move || {
+            let _ = reply.send(work());
+        }))?;
+        answer
             .await
-            .map_err(|err| Error::Internal(format!("hashing task failed: {err}")))?
+            .map_err(|_| Error::Internal("hashing job was dropped".into()))?
     }
 }
 
