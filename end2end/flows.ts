@@ -1,6 +1,6 @@
 // Account flows several specs share: signing up with email verification, and the password step.
 import { expect, waitForHydration, type Candor } from "./fixtures";
-import { outbox, linkIn } from "./support";
+import { outbox, linkIn, totp } from "./support";
 import type { Page } from "@playwright/test";
 
 export const PASSWORD = "quietly orbiting marmalade kettles";
@@ -31,3 +31,17 @@ export async function signIn(page: Page, email: string) {
   await page.getByRole("button", { name: "Continue" }).click();
 }
 
+/** A new workplace whose owner is signed in with both factors (an authenticator app); returns the recovery codes. */
+export async function enrol(page: Page, candor: Candor, email: string): Promise<string[]> {
+  await signUpAndVerify(page, candor, email);
+  await signIn(page, email);
+  await expect(page).toHaveURL(/\/setup$/);
+  await page.goto("/setup/authenticator");
+  await waitForHydration(page);
+  const secret = (await page.getByTestId("totp-secret").textContent())!.trim();
+  await page.getByLabel("Code from the app").fill(totp(secret));
+  await page.getByRole("button", { name: "Confirm" }).click();
+  const codes = await page.getByRole("list", { name: "Recovery codes" }).getByRole("listitem").allTextContents();
+  expect(codes).toHaveLength(10);
+  return codes;
+}

@@ -21,6 +21,7 @@ use leptos_router::{
 use crate::components::layout::Layout;
 use crate::pages::{
     authenticator::AuthenticatorPage,
+    departments::DepartmentsPage,
     home::HomePage,
     landing::LandingPage,
     login::{LoginPage, SecondFactorPage},
@@ -78,6 +79,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/sign-in-methods") view=SignInMethodsPage />
                     <Route path=path!("/home") view=HomePage />
                     <Route path=path!("/sessions") view=SessionsPage />
+                    <Route path=path!("/departments") view=DepartmentsPage />
                     <Route path=path!("/forgot-password") view=ForgotPasswordPage />
                     <Route path=path!("/reset-password") view=ResetPasswordPage />
                 </Routes>

@@ -122,6 +122,17 @@ pub async fn require_factor_change(state: &AppState) -> Result<SessionInfo, ApiE
     Ok(session)
 }
 
+/// Signed in with both factors, as the policy sees them, with the tenant scope of their
+/// workplace. Server functions on workplace data start here, then ask `domain::policy`.
+pub async fn require_identity(
+    state: &AppState,
+) -> Result<(domain::policy::Identity, domain::tenant::TenantDb), ApiError> {
+    let session = require_full_session(state).await?;
+    let identity = domain::identity::load(&state.db, &session).await?;
+    let tenant = domain::tenant::TenantDb::for_identity(&state.db, &identity);
+    Ok((identity, tenant))
+}
+
 fn set_cookie(value: String) {
     if let (Some(response), Ok(value)) = (
         use_context::<leptos_axum::ResponseOptions>(),

@@ -18,6 +18,8 @@ use crate::{
     Database, Error, Result,
 };
 
+/// A person who can sign in. Others are `invited`, `suspended` or `left`.
+pub const ACTIVE: &str = "active";
 /// How long an email verification link stays valid.
 pub const VERIFICATION_LINK_LIFETIME: Duration = Duration::hours(24);
 const VERIFY_EMAIL: &str = "verify_email";
@@ -172,6 +174,11 @@ pub async fn sign_up(
         password_hash: Set(password_hash),
         email_verified_at: Set(None),
         created_at: Set(now),
+        // Whoever creates a workplace owns it (and holds every HR admin permission).
+        role: Set(crate::policy::Role::Owner.key().to_owned()),
+        department_id: Set(None),
+        start_date: Set(None),
+        status: Set(ACTIVE.to_owned()),
     }
     .insert(&txn)
     .await;

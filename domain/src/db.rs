@@ -253,6 +253,9 @@ fn type_family(declared: &str) -> &'static str {
         "uuid"
     } else if t.contains("timestamp") {
         "timestamp"
+    } else if t == "date" || t.starts_with("date_") {
+        // PostgreSQL `date`; SQLite stores it as `date_text`.
+        "date"
     } else if t.contains("bool") {
         "boolean"
     } else if t.contains("int") {

@@ -7,12 +7,17 @@ pub mod accounts;
 pub mod auth;
 pub mod clock;
 pub mod db;
+pub mod departments;
 mod entities;
 pub mod error;
 pub mod factors;
+pub mod identity;
+pub mod ids;
 pub mod instance;
 pub mod mail;
+pub mod policy;
 pub mod sign_in_guard;
+pub mod tenant;
 #[cfg(feature = "testing")]
 pub mod testing;
 

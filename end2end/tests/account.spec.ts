@@ -1,6 +1,6 @@
 import { test, expect, waitForHydration, expectAccessible, snapshot, type Candor } from "../fixtures";
 import { totp, outbox, linkIn } from "../support";
-import { PASSWORD, signUpAndVerify, signIn } from "../flows";
+import { PASSWORD, signUpAndVerify, signIn, enrol } from "../flows";
 import type { Page } from "@playwright/test";
 
 test("signup, email verification, authenticator enrolment, recovery codes, home", async ({ page, candor, consoleErrors }) => {
@@ -131,20 +131,6 @@ test("repeated failed sign-ins block the address and say when to retry", async (
   await expectAccessible(page);
   await snapshot(page, "login-blocked-desktop");
 });
-
-async function enrol(page: Page, candor: Candor, email: string): Promise<string[]> {
-  await signUpAndVerify(page, candor, email);
-  await signIn(page, email);
-  await expect(page).toHaveURL(/\/setup$/);
-  await page.goto("/setup/authenticator");
-  await waitForHydration(page);
-  const secret = (await page.getByTestId("totp-secret").textContent())!.trim();
-  await page.getByLabel("Code from the app").fill(totp(secret));
-  await page.getByRole("button", { name: "Confirm" }).click();
-  const codes = await page.getByRole("list", { name: "Recovery codes" }).getByRole("listitem").allTextContents();
-  expect(codes).toHaveLength(10);
-  return codes;
-}
 
 test("sessions are listed and one is ended from another browser", async ({ page, candor, browser }) => {
   const codes = await enrol(page, candor, "mary@northwind.test");

@@ -7,6 +7,7 @@ mod m20261122_000002_accounts;
 mod m20261122_000003_throttling;
 mod m20261122_000004_session_context;
 mod m20261122_000005_passkeys;
+mod m20261122_000006_organisation;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_throttling::Migration),
             Box::new(m20261122_000004_session_context::Migration),
             Box::new(m20261122_000005_passkeys::Migration),
+            Box::new(m20261122_000006_organisation::Migration),
         ]
     }
 }

@@ -33,6 +33,10 @@ pub struct MyAccount {
     pub display_name: String,
     pub email: String,
     pub workplace_name: String,
+    /// The role's name, e.g. "HR admin".
+    pub role: String,
+    /// Permission keys ("people", "results", …), so the UI offers what the server will allow.
+    pub permissions: Vec<String>,
 }
 
 /// A live session, as listed on the sessions page.
@@ -278,16 +282,23 @@ pub async fn log_out() -> Result<(), ApiError> {
     Ok(())
 }
 
-/// The signed-in person's own account. Requires both factors.
+/// The signed-in person's own account and role. Requires both factors.
 #[server(prefix = "/api", endpoint = "account/me")]
 pub async fn me() -> Result<MyAccount, ApiError> {
     let state = crate::state::app_state()?;
-    let session = crate::session::require_full_session(&state).await?;
-    let profile = domain::accounts::profile(&state.db, session.user_id).await?;
+    let (who, _) = crate::session::require_identity(&state).await?;
+    let profile = domain::accounts::profile(&state.db, who.user_id.uuid()).await?;
     Ok(MyAccount {
         display_name: profile.display_name,
         email: profile.email,
         workplace_name: profile.workplace_name,
+        role: who.role.label().to_owned(),
+        permissions: who
+            .role
+            .permissions()
+            .iter()
+            .map(|p| p.key().to_owned())
+            .collect(),
     })
 }
 

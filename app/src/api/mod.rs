@@ -5,3 +5,4 @@
 pub mod account;
 pub mod factors;
 pub mod instance;
+pub mod organisation;

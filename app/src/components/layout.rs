@@ -11,25 +11,35 @@ const VISITOR_LINKS: &[(&str, &str)] = &[
     ("/login", "Sign in"),
     ("/signup", "Create a workplace"),
 ];
+/// Shown to people who manage the organisation (the `people` permission).
+const ORGANISATION_LINKS: &[(&str, &str)] = &[("/departments", "Departments")];
 const MEMBER_LINKS: &[(&str, &str)] = &[
-    ("/home", "Home"),
     ("/sign-in-methods", "Sign-in methods"),
     ("/sessions", "Sessions"),
     ("/security", "Security"),
 ];
 
-fn nav_items(links: &'static [(&'static str, &'static str)]) -> impl IntoView {
+fn member_links(permissions: &[String]) -> Vec<(&'static str, &'static str)> {
+    let mut links = vec![("/home", "Home")];
+    if permissions.iter().any(|p| p == "people") {
+        links.extend_from_slice(ORGANISATION_LINKS);
+    }
+    links.extend_from_slice(MEMBER_LINKS);
     links
-        .iter()
+}
+
+fn nav_items(links: Vec<(&'static str, &'static str)>) -> impl IntoView {
+    links
+        .into_iter()
         .map(|(href, label)| {
             view! {
                 <li>
                     <A
-                        href=*href
+                        href=href
                         exact=true
                         attr:class="block rounded-md px-3 py-2 text-sm font-medium text-slate-700 hover:bg-slate-100 aria-[current=page]:bg-teal-50 aria-[current=page]:text-teal-800"
                     >
-                        {*label}
+                        {label}
                     </A>
                 </li>
             }
@@ -47,10 +57,11 @@ pub fn Layout(children: Children) -> impl IntoView {
         move |_, _, _| menu_open.set(false),
         false,
     );
-    // Whether this session has both factors, checked again on every page change.
+    // Whether this session has both factors (and what it may do), checked again on every page
+    // change.
     let signed_in = Resource::new(
         move || location.pathname.get(),
-        |_| async move { me().await.is_ok() },
+        |_| async move { me().await.ok().map(|account| account.permissions) },
     );
     // Effects run only in the browser, after hydration: mark the document so that styles and
     // browser tests can tell a live page from the server-rendered HTML.
@@ -90,9 +101,12 @@ pub fn Layout(children: Children) -> impl IntoView {
                     }
                 >
                     <ul class="flex flex-col gap-1 py-2 sm:flex-row sm:gap-2 sm:py-0">
-                        <Transition fallback=|| nav_items(VISITOR_LINKS)>
+                        <Transition fallback=|| nav_items(VISITOR_LINKS.to_vec())>
                             {move || Suspend::new(async move {
-                                if signed_in.await { nav_items(MEMBER_LINKS) } else { nav_items(VISITOR_LINKS) }
+                                match signed_in.await {
+                                    Some(permissions) => nav_items(member_links(&permissions)),
+                                    None => nav_items(VISITOR_LINKS.to_vec()),
+                                }
                             })}
                         </Transition>
                     </ul>

@@ -1,4 +1,5 @@
 pub mod authenticator;
+pub mod departments;
 pub mod home;
 pub mod landing;
 pub mod login;

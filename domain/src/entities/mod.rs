@@ -1,6 +1,8 @@
 //! SeaORM entities, one per table. Private to the domain: other crates see domain types only.
 
 pub mod account_throttles;
+pub mod department_grants;
+pub mod departments;
 pub mod email_tokens;
 pub mod passkeys;
 pub mod recovery_codes;

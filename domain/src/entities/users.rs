@@ -11,9 +11,19 @@ pub struct Model {
     pub password_hash: String,
     pub email_verified_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+    pub role: String,
+    pub department_id: Option<Uuid>,
+    pub start_date: Option<Date>,
+    pub status: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl crate::tenant::TenantScoped for Entity {
+    fn workplace_column() -> Column {
+        Column::WorkplaceId
+    }
+}

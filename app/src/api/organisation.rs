@@ -1,0 +1,112 @@
+//! Organisation server functions: the department tree. Every one loads the caller's identity,
+//! asks the policy, and works through the tenant scope of the caller's workplace.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+
+/// A department as the tree on the departments page shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DepartmentNode {
+    pub id: String,
+    pub parent: Option<String>,
+    pub name: String,
+    pub archived: bool,
+    pub people: u64,
+}
+
+/// The tree, and whether the caller may change it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DepartmentTree {
+    pub departments: Vec<DepartmentNode>,
+    pub can_manage: bool,
+}
+
+/// An empty or missing parent means the top level.
+#[cfg(feature = "ssr")]
+fn parent_id(parent: &str) -> Result<Option<domain::ids::DepartmentId>, ApiError> {
+    let parent = parent.trim();
+    if parent.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(parent.parse()?))
+}
+
+#[server(prefix = "/api", endpoint = "organisation/departments")]
+pub async fn departments() -> Result<DepartmentTree, ApiError> {
+    use domain::policy::{allows, require, Action, Resource};
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    require(&who, Action::ViewDepartments, Resource::Workplace)?;
+    let mut departments: Vec<DepartmentNode> = domain::departments::list(&tenant)
+        .await?
+        .into_iter()
+        .map(|d| DepartmentNode {
+            id: d.id.to_string(),
+            parent: d.parent.map(|p| p.to_string()),
+            name: d.name,
+            archived: d.archived,
+            people: d.people,
+        })
+        .collect();
+    departments.sort_by_key(|d| d.name.to_lowercase());
+    Ok(DepartmentTree {
+        departments,
+        can_manage: allows(&who, Action::ManageDepartments, Resource::Workplace),
+    })
+}
+
+#[server(prefix = "/api", endpoint = "organisation/create_department")]
+pub async fn create_department(name: String, parent: String) -> Result<String, ApiError> {
+    use domain::policy::{require, Action, Resource};
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    require(&who, Action::ManageDepartments, Resource::Workplace)?;
+    let id = domain::departments::create(&tenant, &name, parent_id(&parent)?, state.clock.now()).await?;
+    Ok(id.to_string())
+}
+
+#[server(prefix = "/api", endpoint = "organisation/rename_department")]
+pub async fn rename_department(id: String, name: String) -> Result<(), ApiError> {
+    use domain::policy::{require, Action, Resource};
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    let id = id.parse()?;
+    require(&who, Action::ManageDepartments, Resource::Department(id))?;
+    domain::departments::rename(&tenant, id, &name).await?;
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "organisation/move_department")]
+pub async fn move_department(id: String, parent: String) -> Result<(), ApiError> {
+    use domain::policy::{require, Action, Resource};
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    let id = id.parse()?;
+    require(&who, Action::ManageDepartments, Resource::Department(id))?;
+    domain::departments::move_to(&tenant, id, parent_id(&parent)?).await?;
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "organisation/archive_department")]
+pub async fn archive_department(id: String) -> Result<(), ApiError> {
+    use domain::policy::{require, Action, Resource};
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    let id = id.parse()?;
+    require(&who, Action::ManageDepartments, Resource::Department(id))?;
+    domain::departments::archive(&tenant, id, state.clock.now()).await?;
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "organisation/restore_department")]
+pub async fn restore_department(id: String) -> Result<(), ApiError> {
+    use domain::policy::{require, Action, Resource};
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    let id = id.parse()?;
+    require(&who, Action::ManageDepartments, Resource::Department(id))?;
+    domain::departments::restore(&tenant, id).await?;
+    Ok(())
+}
