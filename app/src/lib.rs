@@ -26,6 +26,7 @@ use crate::pages::{
     landing::LandingPage,
     login::{LoginPage, SecondFactorPage},
     not_found::NotFound,
+    people::{InvitationPage, PeoplePage, PersonPage},
     reset_password::{ForgotPasswordPage, ResetPasswordPage},
     security::SecurityPage,
     sessions::SessionsPage,
@@ -80,6 +81,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/home") view=HomePage />
                     <Route path=path!("/sessions") view=SessionsPage />
                     <Route path=path!("/departments") view=DepartmentsPage />
+                    <Route path=path!("/people") view=PeoplePage />
+                    <Route path=path!("/people/:id") view=PersonPage />
+                    <Route path=path!("/invitation") view=InvitationPage />
                     <Route path=path!("/forgot-password") view=ForgotPasswordPage />
                     <Route path=path!("/reset-password") view=ResetPasswordPage />
                 </Routes>

@@ -251,8 +251,12 @@ pub async fn check_password(
     password: &str,
 ) -> Result<Option<Uuid>> {
     let conn = db.connection();
-    let Some(user) = user_by_email(conn, email).await? else {
-        // Spend the same work as a real check.
+    let Some(user) = user_by_email(conn, email)
+        .await?
+        .filter(|user| user.status == ACTIVE)
+    else {
+        // Unknown, invited (no password yet), suspended or gone: spend the same work as a
+        // real check, and answer the same.
         let _ = hasher.hash(password).await?;
         return Ok(None);
     };
@@ -267,6 +271,86 @@ pub async fn check_password(
         upgraded.update(conn).await?;
     }
     Ok(Some(user_id))
+}
+
+/// Who an invitation link is for, to greet them on the page where they accept it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvitationDetails {
+    pub name: String,
+    pub email: String,
+    pub workplace_name: String,
+}
+
+async fn pending_invitation(
+    conn: &impl sea_orm::ConnectionTrait,
+    presented: &str,
+    now: DateTime<Utc>,
+) -> Result<(email_tokens::Model, users::Model, workplaces::Model)> {
+    let token = SecretToken::parse(presented).ok_or_else(link_invalid)?;
+    let row = email_tokens::Entity::find()
+        .filter(email_tokens::Column::TokenHash.eq(token.hash()))
+        .filter(email_tokens::Column::Purpose.eq(crate::people::INVITATION))
+        .one(conn)
+        .await?
+        .filter(|row| row.used_at.is_none() && row.expires_at > now)
+        .ok_or_else(link_invalid)?;
+    let user = users::Entity::find_by_id(row.user_id)
+        .one(conn)
+        .await?
+        .filter(|user| user.status == "invited")
+        .ok_or_else(link_invalid)?;
+    let workplace = workplaces::Entity::find_by_id(user.workplace_id)
+        .one(conn)
+        .await?
+        .ok_or_else(link_invalid)?;
+    Ok((row, user, workplace))
+}
+
+pub async fn invitation_details(
+    db: &Database,
+    presented: &str,
+    now: DateTime<Utc>,
+) -> Result<InvitationDetails> {
+    let (_, user, workplace) = pending_invitation(db.connection(), presented, now).await?;
+    Ok(InvitationDetails {
+        name: user.display_name,
+        email: user.email,
+        workplace_name: workplace.name,
+    })
+}
+
+/// Accepts an invitation: sets the password, confirms the address (the link proves it) and
+/// activates the account. Returns it; signing in continues with second-factor enrolment.
+pub async fn accept_invitation(
+    db: &Database,
+    hasher: &PasswordHasher,
+    policy: &PasswordPolicy,
+    presented: &str,
+    password: &str,
+    now: DateTime<Utc>,
+) -> Result<Uuid> {
+    let conn = db.connection();
+    let (row, user, workplace) = pending_invitation(conn, presented, now).await?;
+    policy.check(password, &[&user.display_name, &user.email, &workplace.name])?;
+    let password_hash = hasher.hash(password).await?;
+    let txn = conn.begin().await?;
+    let claimed = email_tokens::Entity::update_many()
+        .col_expr(email_tokens::Column::UsedAt, sea_orm::sea_query::Expr::value(now))
+        .filter(email_tokens::Column::Id.eq(row.id))
+        .filter(email_tokens::Column::UsedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if claimed.rows_affected != 1 {
+        return Err(link_invalid());
+    }
+    let user_id = user.id;
+    let mut accepted: users::ActiveModel = user.into();
+    accepted.password_hash = Set(password_hash);
+    accepted.email_verified_at = Set(Some(now));
+    accepted.status = Set(ACTIVE.to_owned());
+    accepted.update(&txn).await?;
+    txn.commit().await?;
+    Ok(user_id)
 }
 
 /// What a signed-in person sees about their own account.

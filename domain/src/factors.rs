@@ -468,11 +468,12 @@ pub async fn finish_passkey_sign_in(
     let verified = users::Entity::find_by_id(row.user_id)
         .one(conn)
         .await?
-        .is_some_and(|user| user.email_verified_at.is_some());
+        .is_some_and(|user| user.email_verified_at.is_some() && user.status == crate::accounts::ACTIVE);
     if !verified {
         return Err(Error::Invalid {
             field: "passkey",
-            reason: "Confirm your email address with the link we sent before signing in.".into(),
+            reason: "This account cannot sign in: its address is not confirmed yet, or it is suspended."
+                .into(),
         });
     }
     record_passkey_use(conn, row.user_id, &credential_id, updated, now).await?;

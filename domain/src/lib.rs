@@ -15,6 +15,7 @@ pub mod identity;
 pub mod ids;
 pub mod instance;
 pub mod mail;
+pub mod people;
 pub mod policy;
 pub mod sign_in_guard;
 pub mod tenant;

@@ -145,6 +145,8 @@ pub enum Action {
     /// See a person's name, department and status.
     ViewPerson,
     ManagePeople,
+    /// Give a person this role.
+    AssignRole(Role),
     ManageRoles,
     ManageSettings,
     ViewResults,
@@ -177,6 +179,11 @@ pub fn allows(identity: &Identity, action: Action, resource: Resource) -> bool {
         }
         (Action::ViewPerson, _) => identity.has(People),
         (Action::ManagePeople, _) => identity.has(People),
+        // HR admins place employees and managers; other roles are the Owner's to give.
+        (Action::AssignRole(Role::Employee | Role::Manager), _) => {
+            identity.has(People) || identity.has(Roles)
+        }
+        (Action::AssignRole(_), _) => identity.has(Roles),
         (Action::ManageRoles, _) => identity.has(Roles),
         (Action::ManageSettings, _) => identity.has(Settings),
         (Action::ViewResults, resource) => {
@@ -193,6 +200,26 @@ pub fn allows(identity: &Identity, action: Action, resource: Resource) -> bool {
             }
         }
         (Action::ViewAudit, _) => identity.has(Audit),
+    }
+}
+
+/// Whose records a person may list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scope {
+    Everyone,
+    /// People whose department is one of these (possibly none).
+    Departments(BTreeSet<DepartmentId>),
+}
+
+/// The people an identity may list: everyone with `people`; a manager, their granted subtrees;
+/// anyone else, nobody (they still see their own record).
+pub fn people_scope(identity: &Identity) -> Scope {
+    if identity.has(Permission::People) {
+        Scope::Everyone
+    } else if identity.has(Permission::Results) {
+        Scope::Departments(identity.granted_departments.clone())
+    } else {
+        Scope::Departments(BTreeSet::new())
     }
 }
 
@@ -262,6 +289,13 @@ mod tests {
             (Auditor, ViewPerson, someone_inside, false),
             (Auditor, ManagePeople, Resource::Workplace, false),
             (Owner, ManageRoles, Resource::Workplace, true),
+            (HrAdmin, AssignRole(Manager), Resource::Workplace, true),
+            (HrAdmin, AssignRole(Employee), Resource::Workplace, true),
+            (HrAdmin, AssignRole(HrAdmin), Resource::Workplace, false),
+            (HrAdmin, AssignRole(Owner), Resource::Workplace, false),
+            (Manager, AssignRole(Employee), Resource::Workplace, false),
+            (Owner, AssignRole(Owner), Resource::Workplace, true),
+            (Owner, AssignRole(Auditor), Resource::Workplace, true),
             (Owner, ViewAudit, Resource::Workplace, true),
             (Owner, ManagePeople, Resource::Workplace, true),
             (Owner, ViewResults, Resource::Department(outside), true),

@@ -6,3 +6,4 @@ pub mod account;
 pub mod factors;
 pub mod instance;
 pub mod organisation;
+pub mod people;

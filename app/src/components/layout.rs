@@ -12,7 +12,7 @@ const VISITOR_LINKS: &[(&str, &str)] = &[
     ("/signup", "Create a workplace"),
 ];
 /// Shown to people who manage the organisation (the `people` permission).
-const ORGANISATION_LINKS: &[(&str, &str)] = &[("/departments", "Departments")];
+const ORGANISATION_LINKS: &[(&str, &str)] = &[("/people", "People"), ("/departments", "Departments")];
 const MEMBER_LINKS: &[(&str, &str)] = &[
     ("/sign-in-methods", "Sign-in methods"),
     ("/sessions", "Sessions"),
@@ -23,6 +23,9 @@ fn member_links(permissions: &[String]) -> Vec<(&'static str, &'static str)> {
     let mut links = vec![("/home", "Home")];
     if permissions.iter().any(|p| p == "people") {
         links.extend_from_slice(ORGANISATION_LINKS);
+    } else if permissions.iter().any(|p| p == "results") {
+        // Managers see the people in their granted departments.
+        links.push(("/people", "People"));
     }
     links.extend_from_slice(MEMBER_LINKS);
     links

@@ -4,6 +4,7 @@ pub mod home;
 pub mod landing;
 pub mod login;
 pub mod not_found;
+pub mod people;
 pub mod reset_password;
 pub mod security;
 pub mod sessions;

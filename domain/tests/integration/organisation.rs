@@ -4,7 +4,8 @@ use domain::{
     auth::password::{HashCost, PasswordHasher, PasswordPolicy},
     departments, identity,
     ids::DepartmentId,
-    policy::{Identity, Role},
+    people,
+    policy::{self, Identity, Role},
     tenant::TenantDb,
     testing::TestDb,
 };
@@ -153,7 +154,258 @@ async fn workplaces_reach_only_their_own_departments(test_db: TestDb) {
     assert!(!contoso_list[0].archived);
 }
 
+fn invitee(name: &str, email: &str, department: Option<DepartmentId>, role: Role) -> people::NewPerson {
+    people::NewPerson {
+        name: name.into(),
+        email: email.into(),
+        department,
+        role,
+        start_date: None,
+    }
+}
+
+async fn invitations_roles_grants_and_suspension(test_db: TestDb) {
+    let db = &test_db.db;
+    let (owner, tenant) = workplace(db, "ada@northwind.test").await;
+    let operations = departments::create(&tenant, "Operations", None, now())
+        .await
+        .unwrap();
+    let warehouse = departments::create(&tenant, "Warehouse", Some(operations), now())
+        .await
+        .unwrap();
+    let night = departments::create(&tenant, "Night shift", Some(warehouse), now())
+        .await
+        .unwrap();
+    let sales = departments::create(&tenant, "Sales", None, now()).await.unwrap();
+
+    let mary = people::invite(
+        &tenant,
+        invitee("Mary", "Mary@Northwind.test", Some(operations), Role::Manager),
+        now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(mary.email, "mary@northwind.test");
+    assert_eq!(mary.workplace_name, "Northwind");
+    let eve = people::invite(
+        &tenant,
+        invitee("Eve", "eve@northwind.test", Some(night), Role::Employee),
+        now(),
+    )
+    .await
+    .unwrap();
+    people::invite(
+        &tenant,
+        invitee("Sam", "sam@northwind.test", Some(sales), Role::Employee),
+        now(),
+    )
+    .await
+    .unwrap();
+    // One address, one account.
+    let again = people::invite(
+        &tenant,
+        invitee("Ada", "ADA@northwind.test", None, Role::Employee),
+        now(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(again.code(), "resource.conflict");
+    let bad = people::invite(
+        &tenant,
+        invitee("", "x@northwind.test", None, Role::Employee),
+        now(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(bad.code(), "input.invalid");
+
+    // An invited person cannot sign in until they accept; the link sets their password.
+    let hasher = PasswordHasher::new(
+        HashCost {
+            memory_kib: 64,
+            passes: 1,
+            lanes: 1,
+        },
+        1,
+    )
+    .unwrap();
+    let policy = PasswordPolicy::default();
+    assert_eq!(
+        accounts::check_password(db, &hasher, "mary@northwind.test", "")
+            .await
+            .unwrap(),
+        None
+    );
+    let details = accounts::invitation_details(db, mary.token.expose(), now())
+        .await
+        .unwrap();
+    assert_eq!(
+        (details.name.as_str(), details.workplace_name.as_str()),
+        ("Mary", "Northwind")
+    );
+    let weak = accounts::accept_invitation(db, &hasher, &policy, mary.token.expose(), "password123", now())
+        .await
+        .unwrap_err();
+    assert_eq!(weak.code(), "input.invalid");
+    let password = "lantern harbour gravel symphony";
+    let mary_id = accounts::accept_invitation(db, &hasher, &policy, mary.token.expose(), password, now())
+        .await
+        .unwrap();
+    assert_eq!(mary_id, mary.person.uuid());
+    let reused = accounts::accept_invitation(db, &hasher, &policy, mary.token.expose(), password, now())
+        .await
+        .unwrap_err();
+    assert_eq!(reused.code(), "input.invalid");
+    assert_eq!(
+        accounts::check_password(db, &hasher, "mary@northwind.test", password)
+            .await
+            .unwrap(),
+        Some(mary_id)
+    );
+    // Eve's link expires after seven days.
+    let late = now() + people::INVITATION_LIFETIME + chrono::Duration::seconds(1);
+    assert!(accounts::invitation_details(db, eve.token.expose(), late)
+        .await
+        .is_err());
+
+    // A manager sees the people of their granted subtree only, from the next load on.
+    let session = |user_id| SessionInfo {
+        session_id: uuid::Uuid::new_v4(),
+        user_id,
+        workplace_id: tenant.workplace_id().uuid(),
+        second_factor: true,
+        second_factor_at: Some(now()),
+    };
+    people::set_grants(&tenant, mary.person, &[warehouse].into_iter().collect(), now())
+        .await
+        .unwrap();
+    let manager = identity::load(db, &session(mary_id)).await.unwrap();
+    assert_eq!(
+        manager.granted_departments,
+        [warehouse, night].into_iter().collect()
+    );
+    let seen = people::list(
+        &tenant,
+        &policy::people_scope(&manager),
+        &people::Filter::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        seen.people.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
+        ["Eve"]
+    );
+    let everyone = people::list(&tenant, &policy::people_scope(&owner), &people::Filter::default())
+        .await
+        .unwrap();
+    assert_eq!(everyone.total, 4);
+    let searched = people::list(
+        &tenant,
+        &policy::people_scope(&owner),
+        &people::Filter {
+            search: "SAM".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(searched.people.len(), 1);
+    let within_operations = people::list(
+        &tenant,
+        &policy::people_scope(&owner),
+        &people::Filter {
+            department: Some(operations),
+            status: Some(people::Status::Invited),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        within_operations
+            .people
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>(),
+        ["Eve"]
+    );
+
+    // Grants must name this workplace's departments.
+    let (_, other) = workplace(db, "grace@contoso.test").await;
+    let foreign = departments::create(&other, "Theirs", None, now()).await.unwrap();
+    let err = people::set_grants(&tenant, mary.person, &[foreign].into_iter().collect(), now())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "resource.not_found");
+
+    // Suspension ends sessions at once and stops identity loading; the last Owner stays.
+    let context = accounts::SignInContext::default();
+    let token = accounts::start_session(db, mary_id, &context, now())
+        .await
+        .unwrap();
+    people::set_status(&tenant, mary.person, people::Status::Suspended, now())
+        .await
+        .unwrap();
+    let policy_sessions = domain::auth::session::SessionPolicy::default();
+    assert_eq!(
+        accounts::resolve_session(db, &policy_sessions, token.expose(), now())
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        identity::load(db, &session(mary_id)).await.unwrap_err().code(),
+        "auth.required"
+    );
+    assert_eq!(
+        accounts::check_password(db, &hasher, "mary@northwind.test", password)
+            .await
+            .unwrap(),
+        None
+    );
+    for err in [
+        people::set_status(&tenant, owner.user_id, people::Status::Suspended, now())
+            .await
+            .unwrap_err(),
+        people::set_role(&tenant, owner.user_id, Role::HrAdmin)
+            .await
+            .unwrap_err(),
+    ] {
+        assert!(
+            err.public_message().contains("at least one active Owner"),
+            "{err:?}"
+        );
+    }
+    people::set_status(&tenant, mary.person, people::Status::Active, now())
+        .await
+        .unwrap();
+    people::set_role(&tenant, mary.person, Role::Owner).await.unwrap();
+    people::set_role(&tenant, owner.user_id, Role::HrAdmin)
+        .await
+        .unwrap();
+
+    // Revoking an invitation removes the record and its link.
+    people::revoke_invitation(&tenant, eve.person).await.unwrap();
+    assert_eq!(
+        people::get(&tenant, eve.person).await.unwrap_err().code(),
+        "resource.not_found"
+    );
+    // Another workplace cannot reach any of it.
+    assert_eq!(
+        people::get(&other, mary.person).await.unwrap_err().code(),
+        "resource.not_found"
+    );
+    assert_eq!(
+        people::set_status(&other, mary.person, people::Status::Suspended, now())
+            .await
+            .unwrap_err()
+            .code(),
+        "resource.not_found"
+    );
+}
+
 domain::on_both_backends!(
+    invitations_roles_grants_and_suspension,
     departments_form_a_tree_without_cycles,
     workplaces_reach_only_their_own_departments,
 );

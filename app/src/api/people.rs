@@ -1,0 +1,441 @@
+//! People server functions: the list (search, filters, pages), a person's record and what they
+//! can see, invitations (send, resend, revoke, accept), status, role, department and grants.
+//! Each loads the caller's identity, asks the policy and works through the tenant scope.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonRow {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub department: Option<String>,
+    pub role: String,
+    pub status: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeopleList {
+    pub people: Vec<PersonRow>,
+    pub total: usize,
+    pub page: usize,
+    pub pages: usize,
+    pub can_manage: bool,
+    /// Active departments, in tree order with indented labels, for filters and forms.
+    pub departments: Vec<Choice>,
+    /// Roles the caller may give.
+    pub roles: Vec<Choice>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonRecord {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub department_id: Option<String>,
+    pub department: Option<String>,
+    pub role_key: String,
+    pub role: String,
+    pub status_key: String,
+    pub status: String,
+    pub start_date: Option<String>,
+    /// Sentences saying what this person can see and do, and why.
+    pub access: Vec<String>,
+    pub grants: Vec<String>,
+    pub can_manage: bool,
+    pub departments: Vec<Choice>,
+    pub roles: Vec<Choice>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationGreeting {
+    pub name: String,
+    pub email: String,
+    pub workplace_name: String,
+}
+
+#[cfg(feature = "ssr")]
+mod support {
+    use std::collections::BTreeMap;
+
+    use domain::{
+        departments::Department,
+        ids::DepartmentId,
+        people::Status,
+        policy::{allows, Action, Identity, Resource, Role},
+    };
+
+    use super::Choice;
+
+    pub fn status_label(status: Status) -> &'static str {
+        match status {
+            Status::Invited => "Invited",
+            Status::Active => "Active",
+            Status::Suspended => "Suspended",
+            Status::Left => "Left",
+        }
+    }
+
+    /// Active departments in tree order, labels indented by depth.
+    pub fn department_choices(all: &[Department]) -> Vec<Choice> {
+        let mut children: BTreeMap<Option<DepartmentId>, Vec<&Department>> = BTreeMap::new();
+        for d in all.iter().filter(|d| !d.archived) {
+            children.entry(d.parent).or_default().push(d);
+        }
+        for list in children.values_mut() {
+            list.sort_by_key(|d| d.name.to_lowercase());
+        }
+        fn walk(
+            parent: Option<DepartmentId>,
+            depth: usize,
+            children: &BTreeMap<Option<DepartmentId>, Vec<&Department>>,
+            out: &mut Vec<Choice>,
+        ) {
+            for d in children.get(&parent).into_iter().flatten() {
+                out.push(Choice {
+                    value: d.id.to_string(),
+                    label: format!("{}{}", "— ".repeat(depth), d.name),
+                });
+                walk(Some(d.id), depth + 1, children, out);
+            }
+        }
+        let mut out = Vec::new();
+        walk(None, 0, &children, &mut out);
+        out
+    }
+
+    pub fn names(all: &[Department]) -> BTreeMap<DepartmentId, String> {
+        all.iter().map(|d| (d.id, d.name.clone())).collect()
+    }
+
+    pub fn assignable_roles(who: &Identity) -> Vec<Choice> {
+        Role::ALL
+            .into_iter()
+            .filter(|role| allows(who, Action::AssignRole(*role), Resource::Workplace))
+            .map(|role| Choice {
+                value: role.key().to_owned(),
+                label: role.label().to_owned(),
+            })
+            .collect()
+    }
+
+    pub fn role(key: &str) -> Result<Role, domain::Error> {
+        Role::from_key(key).ok_or(domain::Error::Invalid {
+            field: "role",
+            reason: "is not a role of this workplace".into(),
+        })
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn optional_department(text: &str) -> Result<Option<domain::ids::DepartmentId>, ApiError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(text.parse()?))
+}
+
+#[server(prefix = "/api", endpoint = "people/list")]
+pub async fn people(
+    search: String,
+    department: String,
+    status: String,
+    page: usize,
+) -> Result<PeopleList, ApiError> {
+    use domain::policy::{allows, people_scope, Action, Resource};
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    if search.chars().count() > 200 {
+        return Err(domain::Error::Invalid {
+            field: "search",
+            reason: "is longer than 200 characters".into(),
+        }
+        .into());
+    }
+    let status = match status.trim() {
+        "" => None,
+        key => Some(
+            domain::people::Status::from_key(key).ok_or(domain::Error::Invalid {
+                field: "status",
+                reason: "is not a status".into(),
+            })?,
+        ),
+    };
+    let filter = domain::people::Filter {
+        search,
+        department: optional_department(&department)?,
+        status,
+        page,
+    };
+    let listed = domain::people::list(&tenant, &people_scope(&who), &filter).await?;
+    let departments = domain::departments::list(&tenant).await?;
+    let names = support::names(&departments);
+    Ok(PeopleList {
+        people: listed
+            .people
+            .into_iter()
+            .map(|p| PersonRow {
+                id: p.id.to_string(),
+                department: p.department.and_then(|d| names.get(&d).cloned()),
+                name: p.name,
+                email: p.email,
+                role: p.role.label().to_owned(),
+                status: support::status_label(p.status).to_owned(),
+            })
+            .collect(),
+        total: listed.total,
+        page: listed.page,
+        pages: listed.pages,
+        can_manage: allows(&who, Action::ManagePeople, Resource::Workplace),
+        departments: support::department_choices(&departments),
+        roles: support::assignable_roles(&who),
+    })
+}
+
+#[server(prefix = "/api", endpoint = "people/get")]
+pub async fn person(id: String) -> Result<PersonRecord, ApiError> {
+    use domain::policy::{allows, require, Action, Resource};
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    let id = id.parse()?;
+    let found = domain::people::get(&tenant, id).await?;
+    require(
+        &who,
+        Action::ViewPerson,
+        Resource::Person {
+            id,
+            department: found.department,
+        },
+    )?;
+    let can_manage = allows(&who, Action::ManagePeople, Resource::Workplace);
+    let departments = domain::departments::list(&tenant).await?;
+    let names = support::names(&departments);
+    let grants = domain::people::grants(&tenant, id).await?;
+    let mut access: Vec<String> = found
+        .role
+        .permissions()
+        .iter()
+        .map(|p| match p {
+            domain::policy::Permission::Settings => "Changes workplace settings.".to_owned(),
+            domain::policy::Permission::Billing => "Manages the plan and invoices.".to_owned(),
+            domain::policy::Permission::People => "Manages departments, people and invitations.".to_owned(),
+            domain::policy::Permission::Surveys => "Creates and runs surveys.".to_owned(),
+            domain::policy::Permission::Results if found.role == domain::policy::Role::Manager => {
+                "Sees results and people only for the departments granted below (and everything inside them)."
+                    .to_owned()
+            }
+            domain::policy::Permission::Results => "Sees results for the whole workplace.".to_owned(),
+            domain::policy::Permission::Audit => "Reviews the access log and security events.".to_owned(),
+            domain::policy::Permission::Roles => "Gives any role, including Owner.".to_owned(),
+        })
+        .collect();
+    if access.is_empty() {
+        access.push(
+            "Answers check-ins and sees only their own record. No access to other people's data.".into(),
+        );
+    }
+    access.insert(0, format!("Role: {}.", found.role.label()));
+    Ok(PersonRecord {
+        id: found.id.to_string(),
+        department_id: found.department.map(|d| d.to_string()),
+        department: found.department.and_then(|d| names.get(&d).cloned()),
+        role_key: found.role.key().to_owned(),
+        role: found.role.label().to_owned(),
+        status_key: found.status.key().to_owned(),
+        status: support::status_label(found.status).to_owned(),
+        start_date: found.start_date.map(|d| d.to_string()),
+        access,
+        grants: grants.iter().map(|d| d.to_string()).collect(),
+        can_manage,
+        departments: support::department_choices(&departments),
+        roles: support::assignable_roles(&who),
+        name: found.name,
+        email: found.email,
+    })
+}
+
+#[server(prefix = "/api", endpoint = "people/invite")]
+pub async fn invite_person(
+    name: String,
+    email: String,
+    department: String,
+    role: String,
+    start_date: String,
+) -> Result<String, ApiError> {
+    use domain::policy::{require, Action, Resource};
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    require(&who, Action::ManagePeople, Resource::Workplace)?;
+    let role = support::role(&role)?;
+    require(&who, Action::AssignRole(role), Resource::Workplace)?;
+    let start_date =
+        match start_date.trim() {
+            "" => None,
+            text => Some(chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+                domain::Error::Invalid {
+                    field: "start date",
+                    reason: "is not a date like 2026-03-01".into(),
+                }
+            })?),
+        };
+    let invitation = domain::people::invite(
+        &tenant,
+        domain::people::NewPerson {
+            name,
+            email,
+            department: optional_department(&department)?,
+            role,
+            start_date,
+        },
+        state.clock.now(),
+    )
+    .await?;
+    send_invitation(&state, &invitation).await?;
+    Ok(invitation.person.to_string())
+}
+
+#[cfg(feature = "ssr")]
+async fn send_invitation(
+    state: &crate::state::AppState,
+    invitation: &domain::people::Invitation,
+) -> Result<(), ApiError> {
+    let link = format!(
+        "{}/invitation?token={}",
+        state.public_url,
+        invitation.token.expose()
+    );
+    state
+        .mailer
+        .send(domain::mail::messages::invitation(
+            &invitation.email,
+            &invitation.name,
+            &invitation.workplace_name,
+            &link,
+        ))
+        .await?;
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "people/resend_invitation")]
+pub async fn resend_invitation(id: String) -> Result<(), ApiError> {
+    use domain::policy::{require, Action, Resource};
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    require(&who, Action::ManagePeople, Resource::Workplace)?;
+    let invitation = domain::people::resend_invitation(&tenant, id.parse()?, state.clock.now()).await?;
+    send_invitation(&state, &invitation).await
+}
+
+#[server(prefix = "/api", endpoint = "people/revoke_invitation")]
+pub async fn revoke_invitation(id: String) -> Result<(), ApiError> {
+    use domain::policy::{require, Action, Resource};
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    require(&who, Action::ManagePeople, Resource::Workplace)?;
+    domain::people::revoke_invitation(&tenant, id.parse()?).await?;
+    Ok(())
+}
+
+/// Managing someone whose role the caller could not give (an Owner, for an HR admin) is refused.
+#[cfg(feature = "ssr")]
+async fn manageable(
+    who: &domain::policy::Identity,
+    tenant: &domain::tenant::TenantDb,
+    id: domain::ids::UserId,
+) -> Result<domain::people::Person, ApiError> {
+    use domain::policy::{require, Action, Resource};
+    require(who, Action::ManagePeople, Resource::Workplace)?;
+    let found = domain::people::get(tenant, id).await?;
+    require(who, Action::AssignRole(found.role), Resource::Workplace)?;
+    Ok(found)
+}
+
+#[server(prefix = "/api", endpoint = "people/set_status")]
+pub async fn set_person_status(id: String, status: String) -> Result<(), ApiError> {
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    let found = manageable(&who, &tenant, id.parse()?).await?;
+    let status = domain::people::Status::from_key(&status).ok_or(domain::Error::Invalid {
+        field: "status",
+        reason: "is not a status".into(),
+    })?;
+    domain::people::set_status(&tenant, found.id, status, state.clock.now()).await?;
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "people/set_role")]
+pub async fn set_person_role(id: String, role: String) -> Result<(), ApiError> {
+    use domain::policy::{require, Action, Resource};
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    let found = manageable(&who, &tenant, id.parse()?).await?;
+    let role = support::role(&role)?;
+    require(&who, Action::AssignRole(role), Resource::Workplace)?;
+    domain::people::set_role(&tenant, found.id, role).await?;
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "people/set_department")]
+pub async fn set_person_department(id: String, department: String) -> Result<(), ApiError> {
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    let found = manageable(&who, &tenant, id.parse()?).await?;
+    domain::people::set_department(&tenant, found.id, optional_department(&department)?).await?;
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "people/set_grants")]
+pub async fn set_person_grants(id: String, departments: Vec<String>) -> Result<(), ApiError> {
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    let found = manageable(&who, &tenant, id.parse()?).await?;
+    let departments = departments
+        .iter()
+        .map(|d| d.parse())
+        .collect::<Result<std::collections::BTreeSet<domain::ids::DepartmentId>, _>>()?;
+    domain::people::set_grants(&tenant, found.id, &departments, state.clock.now()).await?;
+    Ok(())
+}
+
+/// Public (the emailed token is the credential): who the invitation is for.
+#[server(prefix = "/api", endpoint = "people/invitation")]
+pub async fn invitation(token: String) -> Result<InvitationGreeting, ApiError> {
+    let state = crate::state::app_state()?;
+    let details = domain::accounts::invitation_details(&state.db, &token, state.clock.now()).await?;
+    Ok(InvitationGreeting {
+        name: details.name,
+        email: details.email,
+        workplace_name: details.workplace_name,
+    })
+}
+
+/// Public (the emailed token is the credential): sets the password and signs in with the
+/// password step done; second-factor enrolment comes next.
+#[server(prefix = "/api", endpoint = "people/accept_invitation")]
+pub async fn accept_invitation(token: String, password: String) -> Result<(), ApiError> {
+    let state = crate::state::app_state()?;
+    let now = state.clock.now();
+    let user_id = domain::accounts::accept_invitation(
+        &state.db,
+        &state.hasher,
+        &state.password_policy,
+        &token,
+        &password,
+        now,
+    )
+    .await?;
+    let context = crate::session::sign_in_context(&state);
+    let session = domain::accounts::start_session(&state.db, user_id, &context, now).await?;
+    crate::session::set_session_cookie(&session, state.session_policy.absolute.num_seconds());
+    Ok(())
+}

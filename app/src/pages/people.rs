@@ -1,0 +1,449 @@
+//! People: the list (search, department and status filters, pages) with invitations for those
+//! who manage people, a person's record with what they can see and why, and the page where an
+//! invited person accepts.
+
+use std::collections::BTreeSet;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{
+    components::A,
+    hooks::{use_navigate, use_params_map, use_query_map},
+};
+
+use crate::{
+    api::people::{
+        invitation, people, person, AcceptInvitation, Choice, InvitePerson, PersonRecord, ResendInvitation,
+        RevokeInvitation, SetPersonDepartment, SetPersonGrants, SetPersonRole, SetPersonStatus,
+    },
+    components::form::{
+        action_error, ErrorAlert, FormCard, INPUT_CLASS, PRIMARY_BUTTON_CLASS, SECONDARY_BUTTON_CLASS,
+    },
+};
+
+const CARD_CLASS: &str = "mt-6 rounded-lg border border-slate-200 bg-white p-5 shadow-sm sm:p-6";
+const STATUSES: [(&str, &str); 4] = [
+    ("active", "Active"),
+    ("invited", "Invited"),
+    ("suspended", "Suspended"),
+    ("left", "Left"),
+];
+
+fn options(choices: &[Choice], selected: Option<&str>) -> impl IntoView {
+    choices
+        .iter()
+        .map(|c| {
+            let is_selected = selected == Some(c.value.as_str());
+            view! { <option value=c.value.clone() selected=is_selected>{c.label.clone()}</option> }
+        })
+        .collect_view()
+}
+
+fn sign_in_card(message: String) -> AnyView {
+    view! {
+        <FormCard title="Sign in to continue">
+            <p role="alert" class="text-slate-700">{message}</p>
+            <A href="/login" attr:class=format!("mt-6 {PRIMARY_BUTTON_CLASS}")>"Sign in"</A>
+        </FormCard>
+    }
+    .into_any()
+}
+
+#[component]
+pub fn PeoplePage() -> impl IntoView {
+    let search = RwSignal::new(String::new());
+    let department = RwSignal::new(String::new());
+    let status = RwSignal::new(String::new());
+    let page = RwSignal::new(1_usize);
+    let invite = ServerAction::<InvitePerson>::new();
+    let list = Resource::new(
+        move || {
+            (
+                search.get(),
+                department.get(),
+                status.get(),
+                page.get(),
+                invite.version().get(),
+            )
+        },
+        |(search, department, status, page, _)| people(search, department, status, page),
+    );
+    let invite_form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if matches!(invite.value().get(), Some(Ok(_))) {
+            if let Some(form) = invite_form.get() {
+                form.reset();
+            }
+        }
+    });
+    view! {
+        <Title text="People" />
+        <section class="max-w-5xl">
+            <h1 class="text-3xl font-bold tracking-tight text-slate-900">"People"</h1>
+            <p class="mt-3 text-slate-700">"Everyone in your workplace you may see. Managers see the people in the departments granted to them."</p>
+            <div class="mt-6 grid gap-4 sm:grid-cols-3">
+                <div>
+                    <label for="search" class="block text-sm font-medium text-slate-800">"Search"</label>
+                    <input id="search" type="search" placeholder="Name or email" maxlength="200" class=INPUT_CLASS
+                        on:input=move |ev| { search.set(event_target_value(&ev)); page.set(1); } />
+                </div>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let departments = list.await.map(|l| l.departments).unwrap_or_default();
+                        view! {
+                            <div>
+                                <label for="filter-department" class="block text-sm font-medium text-slate-800">"Department"</label>
+                                <select id="filter-department" class=INPUT_CLASS
+                                    on:change=move |ev| { department.set(event_target_value(&ev)); page.set(1); }>
+                                    <option value="" selected=department.get_untracked().is_empty()>"All departments"</option>
+                                    {options(&departments, Some(department.get_untracked().as_str()))}
+                                </select>
+                            </div>
+                        }
+                    })}
+                </Transition>
+                <div>
+                    <label for="filter-status" class="block text-sm font-medium text-slate-800">"Status"</label>
+                    <select id="filter-status" class=INPUT_CLASS
+                        on:change=move |ev| { status.set(event_target_value(&ev)); page.set(1); }>
+                        <option value="">"Any status"</option>
+                        {STATUSES.iter().map(|(value, label)| view! { <option value=*value>{*label}</option> }).collect_view()}
+                    </select>
+                </div>
+            </div>
+            <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match list.await {
+                        Ok(list) => {
+                            let (current, pages, total) = (list.page, list.pages, list.total);
+                            view! {
+                                <p class="mt-6 text-sm text-slate-700" role="status">
+                                    {format!("{total} {} · page {current} of {pages}", if total == 1 { "person" } else { "people" })}
+                                </p>
+                                <div class="mt-2 overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
+                                    <table class="min-w-full text-left text-sm">
+                                        <caption class="sr-only">"People"</caption>
+                                        <thead class="bg-slate-50 text-slate-700">
+                                            <tr>
+                                                <th scope="col" class="px-4 py-3 font-semibold">"Name"</th>
+                                                <th scope="col" class="hidden px-4 py-3 font-semibold md:table-cell">"Email"</th>
+                                                <th scope="col" class="px-4 py-3 font-semibold">"Department"</th>
+                                                <th scope="col" class="hidden px-4 py-3 font-semibold sm:table-cell">"Role"</th>
+                                                <th scope="col" class="px-4 py-3 font-semibold">"Status"</th>
+                                            </tr>
+                                        </thead>
+                                        <tbody class="divide-y divide-slate-200">
+                                            {list.people.into_iter().map(|p| view! {
+                                                <tr>
+                                                    <td class="px-4 py-3">
+                                                        <A href=format!("/people/{}", p.id) attr:class="font-medium text-teal-800 underline">{p.name}</A>
+                                                    </td>
+                                                    <td class="hidden px-4 py-3 text-slate-700 md:table-cell">{p.email}</td>
+                                                    <td class="px-4 py-3 text-slate-700">{p.department.unwrap_or_else(|| "—".into())}</td>
+                                                    <td class="hidden px-4 py-3 text-slate-700 sm:table-cell">{p.role}</td>
+                                                    <td class="px-4 py-3 text-slate-700">{p.status}</td>
+                                                </tr>
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                </div>
+                                <nav aria-label="Pages" class="mt-4 flex gap-3">
+                                    <button type="button" class=SECONDARY_BUTTON_CLASS disabled={current <= 1}
+                                        on:click=move |_| page.update(|p| *p = p.saturating_sub(1).max(1))>"Previous page"</button>
+                                    <button type="button" class=SECONDARY_BUTTON_CLASS disabled={current >= pages}
+                                        on:click=move |_| page.update(|p| *p += 1)>"Next page"</button>
+                                </nav>
+                                {list.can_manage.then(|| view! {
+                                    <ActionForm action=invite node_ref=invite_form attr:class=CARD_CLASS>
+                                        <h2 class="text-lg font-semibold text-slate-900">"Invite someone"</h2>
+                                        <p class="mt-1 text-sm text-slate-700">"They get an email with a link (valid 7 days) to choose a password and set up their second factor."</p>
+                                        <ErrorAlert error=action_error(invite.value()) />
+                                        {move || matches!(invite.value().get(), Some(Ok(_))).then(|| view! {
+                                            <p role="status" class="mt-2 text-sm font-medium text-teal-800">"Invitation sent."</p>
+                                        })}
+                                        <div class="mt-4 grid gap-4 sm:grid-cols-2">
+                                            <div>
+                                                <label for="invite-name" class="block text-sm font-medium text-slate-800">"Full name"</label>
+                                                <input id="invite-name" name="name" required maxlength="200" autocomplete="off" class=INPUT_CLASS />
+                                            </div>
+                                            <div>
+                                                <label for="invite-email" class="block text-sm font-medium text-slate-800">"Work email"</label>
+                                                <input id="invite-email" name="email" type="email" required maxlength="254" autocomplete="off" class=INPUT_CLASS />
+                                            </div>
+                                            <div>
+                                                <label for="invite-department" class="block text-sm font-medium text-slate-800">"Department"</label>
+                                                <select id="invite-department" name="department" class=INPUT_CLASS>
+                                                    <option value="">"No department"</option>
+                                                    {options(&list.departments, None)}
+                                                </select>
+                                            </div>
+                                            <div>
+                                                <label for="invite-role" class="block text-sm font-medium text-slate-800">"Role"</label>
+                                                <select id="invite-role" name="role" class=INPUT_CLASS>{options(&list.roles, Some("employee"))}</select>
+                                            </div>
+                                            <div>
+                                                <label for="invite-start" class="block text-sm font-medium text-slate-800">"Start date "<span class="font-normal text-slate-600">"(optional)"</span></label>
+                                                <input id="invite-start" name="start_date" type="date" class=INPUT_CLASS />
+                                            </div>
+                                        </div>
+                                        <button type="submit" class=format!("mt-5 {PRIMARY_BUTTON_CLASS}") disabled=move || invite.pending().get()>"Send invitation"</button>
+                                    </ActionForm>
+                                })}
+                            }.into_any()
+                        }
+                        Err(err) => sign_in_card(err.message),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+pub fn PersonPage() -> impl IntoView {
+    let id = move || use_params_map().get().get("id").unwrap_or_default();
+    let set_status = ServerAction::<SetPersonStatus>::new();
+    let set_role = ServerAction::<SetPersonRole>::new();
+    let set_department = ServerAction::<SetPersonDepartment>::new();
+    let set_grants = ServerAction::<SetPersonGrants>::new();
+    let resend = ServerAction::<ResendInvitation>::new();
+    let revoke = ServerAction::<RevokeInvitation>::new();
+    let record = Resource::new(
+        move || {
+            (
+                id(),
+                set_status.version().get(),
+                set_role.version().get(),
+                set_department.version().get(),
+                set_grants.version().get(),
+            )
+        },
+        |(id, ..)| person(id),
+    );
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if matches!(revoke.value().get(), Some(Ok(()))) {
+            navigate("/people", Default::default());
+        }
+    });
+    let latest_error = RwSignal::new(None::<crate::error::ApiError>);
+    let track = move |value: Option<Result<(), crate::error::ApiError>>| match value {
+        Some(Err(err)) => latest_error.set(Some(err)),
+        Some(Ok(())) => latest_error.set(None),
+        None => {}
+    };
+    Effect::new(move |_| track(set_status.value().get()));
+    Effect::new(move |_| track(set_role.value().get()));
+    Effect::new(move |_| track(set_department.value().get()));
+    Effect::new(move |_| track(set_grants.value().get()));
+    Effect::new(move |_| track(resend.value().get()));
+    Effect::new(move |_| track(revoke.value().get()));
+    view! {
+        <Title text="Person" />
+        <Transition fallback=|| view! { <p class="text-slate-600">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match record.await {
+                    Ok(p) => {
+                        let granted: RwSignal<BTreeSet<String>> = RwSignal::new(p.grants.iter().cloned().collect());
+                        let manager = p.role_key == "manager";
+                        view! {
+                            <section class="max-w-3xl">
+                                <p class="text-sm"><A href="/people" attr:class="font-medium text-teal-800 underline">"People"</A></p>
+                                <h1 class="mt-2 text-3xl font-bold tracking-tight text-slate-900">{p.name.clone()}</h1>
+                                <p class="mt-2 text-slate-700">{format!("{} · {} · {}", p.email, p.role, p.status)}</p>
+                                <p class="text-slate-700">{format!("Department: {}{}", p.department.clone().unwrap_or_else(|| "none".into()),
+                                    p.start_date.clone().map(|d| format!(" · started {d}")).unwrap_or_default())}</p>
+                                <div class="mt-4"><ErrorAlert error=latest_error.into() /></div>
+                                <div class=CARD_CLASS>
+                                    <h2 class="text-lg font-semibold text-slate-900">"What they can see and do"</h2>
+                                    <ul class="mt-2 list-disc space-y-1 pl-5 text-slate-700" aria-label="Access">
+                                        {p.access.iter().map(|line| view! { <li>{line.clone()}</li> }).collect_view()}
+                                    </ul>
+                                </div>
+                                {p.can_manage.then(|| view! {
+                                    {(p.status_key == "invited").then(|| invitation_card(p.id.clone(), resend, revoke))}
+                                    {role_card(&p, set_role, set_department)}
+                                    {manager.then(|| grants_card(&p, granted, set_grants))}
+                                    {(p.status_key != "invited").then(|| status_card(p.id.clone(), &p.status_key, set_status))}
+                                })}
+                            </section>
+                        }.into_any()
+                    }
+                    Err(err) if err.code == "resource.not_found" => view! {
+                        <FormCard title="Not found">
+                            <p role="alert" class="text-slate-700">"There is no such person, or you may not see them."</p>
+                            <A href="/people" attr:class=format!("mt-6 {PRIMARY_BUTTON_CLASS}")>"People"</A>
+                        </FormCard>
+                    }.into_any(),
+                    Err(err) => sign_in_card(err.message),
+                }
+            })}
+        </Transition>
+    }
+}
+
+fn invitation_card(
+    id: String,
+    resend: ServerAction<ResendInvitation>,
+    revoke: ServerAction<RevokeInvitation>,
+) -> impl IntoView {
+    let (resend_id, revoke_id) = (id.clone(), id);
+    view! {
+        <div class=CARD_CLASS>
+            <h2 class="text-lg font-semibold text-slate-900">"Invitation"</h2>
+            <p class="mt-1 text-sm text-slate-700">"Not accepted yet."</p>
+            {move || matches!(resend.value().get(), Some(Ok(()))).then(|| view! {
+                <p role="status" class="mt-2 text-sm font-medium text-teal-800">"A new link was sent; the old one no longer works."</p>
+            })}
+            <div class="mt-3 flex flex-col gap-3 sm:flex-row">
+                <ActionForm action=resend>
+                    <input type="hidden" name="id" value=resend_id />
+                    <button type="submit" class=SECONDARY_BUTTON_CLASS>"Send a new link"</button>
+                </ActionForm>
+                <ActionForm action=revoke>
+                    <input type="hidden" name="id" value=revoke_id />
+                    <button type="submit" class=SECONDARY_BUTTON_CLASS>"Revoke invitation"</button>
+                </ActionForm>
+            </div>
+        </div>
+    }
+}
+
+fn role_card(
+    p: &PersonRecord,
+    set_role: ServerAction<SetPersonRole>,
+    set_department: ServerAction<SetPersonDepartment>,
+) -> impl IntoView {
+    let (role_id, department_id) = (p.id.clone(), p.id.clone());
+    let role_options = options(&p.roles, Some(p.role_key.as_str()));
+    let no_department = p.department_id.is_none();
+    let department_options = options(&p.departments, p.department_id.as_deref());
+    view! {
+        <div class=CARD_CLASS>
+            <h2 class="text-lg font-semibold text-slate-900">"Role and department"</h2>
+            <div class="mt-3 grid gap-4 sm:grid-cols-2">
+                <ActionForm action=set_role attr:class="space-y-3">
+                    <input type="hidden" name="id" value=role_id />
+                    <label for="role" class="block text-sm font-medium text-slate-800">"Role"</label>
+                    <select id="role" name="role" class=INPUT_CLASS>{role_options}</select>
+                    <button type="submit" class=SECONDARY_BUTTON_CLASS>"Save role"</button>
+                </ActionForm>
+                <ActionForm action=set_department attr:class="space-y-3">
+                    <input type="hidden" name="id" value=department_id />
+                    <label for="department" class="block text-sm font-medium text-slate-800">"Department"</label>
+                    <select id="department" name="department" class=INPUT_CLASS>
+                        <option value="" selected=no_department>"No department"</option>
+                        {department_options}
+                    </select>
+                    <button type="submit" class=SECONDARY_BUTTON_CLASS>"Save department"</button>
+                </ActionForm>
+            </div>
+        </div>
+    }
+}
+
+fn grants_card(
+    p: &PersonRecord,
+    granted: RwSignal<BTreeSet<String>>,
+    set_grants: ServerAction<SetPersonGrants>,
+) -> impl IntoView {
+    let id = p.id.clone();
+    view! {
+        <form class=CARD_CLASS on:submit=move |ev| {
+            ev.prevent_default();
+            set_grants.dispatch(SetPersonGrants {
+                id: id.clone(),
+                departments: granted.get_untracked().into_iter().collect(),
+            });
+        }>
+            <fieldset>
+                <legend class="text-lg font-semibold text-slate-900">"Departments this manager sees"</legend>
+                <p class="mt-1 text-sm text-slate-700">"A grant covers the department and everything inside it."</p>
+                <div class="mt-3 space-y-2">
+                    {p.departments.iter().map(|d| {
+                        let value = d.value.clone();
+                        let checked = granted.get_untracked().contains(&value);
+                        let input_id = format!("grant-{value}");
+                        view! {
+                            <div class="flex min-h-11 items-center gap-3">
+                                <input type="checkbox" id=input_id.clone() class="h-5 w-5 accent-teal-700" checked=checked
+                                    on:change=move |ev| {
+                                        let on = event_target_checked(&ev);
+                                        granted.update(|set| { if on { set.insert(value.clone()); } else { set.remove(&value); } });
+                                    } />
+                                <label for=input_id class="text-slate-800">{d.label.clone()}</label>
+                            </div>
+                        }
+                    }).collect_view()}
+                </div>
+            </fieldset>
+            {move || matches!(set_grants.value().get(), Some(Ok(()))).then(|| view! {
+                <p role="status" class="mt-2 text-sm font-medium text-teal-800">"Grants saved. They apply from the manager's next request."</p>
+            })}
+            <button type="submit" class=format!("mt-4 {PRIMARY_BUTTON_CLASS}")>"Save grants"</button>
+        </form>
+    }
+}
+
+fn status_card(id: String, status: &str, set_status: ServerAction<SetPersonStatus>) -> impl IntoView {
+    let (next, label) = if status == "active" {
+        ("suspended", "Suspend")
+    } else {
+        ("active", "Reactivate")
+    };
+    view! {
+        <div class=CARD_CLASS>
+            <h2 class="text-lg font-semibold text-slate-900">"Access"</h2>
+            <p class="mt-1 text-sm text-slate-700">"Suspending signs them out everywhere at once; they cannot sign in until reactivated."</p>
+            <ActionForm action=set_status attr:class="mt-3">
+                <input type="hidden" name="id" value=id />
+                <input type="hidden" name="status" value=next />
+                <button type="submit" class=SECONDARY_BUTTON_CLASS>{label}</button>
+            </ActionForm>
+        </div>
+    }
+}
+
+#[component]
+pub fn InvitationPage() -> impl IntoView {
+    let token = move || use_query_map().get().get("token").unwrap_or_default();
+    let greeting = Resource::new(token, invitation);
+    let accept = ServerAction::<AcceptInvitation>::new();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if matches!(accept.value().get(), Some(Ok(()))) {
+            navigate("/setup", Default::default());
+        }
+    });
+    view! {
+        <Title text="Join your workplace" />
+        <Suspense fallback=|| view! { <p class="text-slate-600">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match greeting.await {
+                    Ok(g) => view! {
+                        <FormCard title="Join your workplace">
+                            <p class="text-slate-700">{format!("Welcome, {}. {} invited you to Candor. Choose a password for {}; next you set up a second factor.", g.name, g.workplace_name, g.email)}</p>
+                            <div class="mt-6"><ErrorAlert error=action_error(accept.value()) /></div>
+                            <ActionForm action=accept attr:class="space-y-5">
+                                <input type="hidden" name="token" prop:value=token />
+                                <input type="email" name="username" value=g.email.clone() autocomplete="username" hidden />
+                                <div>
+                                    <label for="password" class="block text-sm font-medium text-slate-800">"Choose a password"</label>
+                                    <input id="password" name="password" type="password" required minlength="12" maxlength="256" autocomplete="new-password" class=INPUT_CLASS />
+                                    <p class="mt-1 text-sm text-slate-600">"At least 12 characters. A few unrelated words work well."</p>
+                                </div>
+                                <button type="submit" class=PRIMARY_BUTTON_CLASS disabled=move || accept.pending().get()>"Join"</button>
+                            </ActionForm>
+                        </FormCard>
+                    }.into_any(),
+                    Err(err) => view! {
+                        <FormCard title="This invitation cannot be used">
+                            <p role="alert" class="text-slate-700">{err.message}</p>
+                            <p class="mt-4 text-slate-700">"Ask the person who invited you to send a new link."</p>
+                        </FormCard>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

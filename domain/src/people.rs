@@ -1,0 +1,478 @@
+//! People in a workplace: invitations (a single-use link, 7 days), roles, departments, start
+//! dates and status (invited, active, suspended, left), and managers' department grants.
+//!
+//! Lists are filtered and paginated after loading the workplace's people, because names and
+//! emails become encrypted fields that the database cannot search.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+
+use crate::{
+    accounts::{normalise_email, ACTIVE},
+    auth::session::SecretToken,
+    departments::subtree,
+    entities::{department_grants, departments, email_tokens, sessions, users, workplaces},
+    ids::{DepartmentId, UserId},
+    policy::{Role, Scope},
+    tenant::TenantDb,
+    Error, Result,
+};
+
+pub const INVITATION_LIFETIME: Duration = Duration::days(7);
+pub(crate) const INVITATION: &str = "invitation";
+pub const PAGE_SIZE: usize = 25;
+const INVITED: &str = "invited";
+const SUSPENDED: &str = "suspended";
+const LEFT: &str = "left";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    Invited,
+    Active,
+    Suspended,
+    Left,
+}
+
+impl Status {
+    pub const ALL: [Status; 4] = [Status::Invited, Status::Active, Status::Suspended, Status::Left];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Status::Invited => INVITED,
+            Status::Active => ACTIVE,
+            Status::Suspended => SUSPENDED,
+            Status::Left => LEFT,
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.key() == key)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Person {
+    pub id: UserId,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub department: Option<DepartmentId>,
+    pub start_date: Option<NaiveDate>,
+    pub status: Status,
+}
+
+fn person(row: users::Model) -> Result<Person> {
+    Ok(Person {
+        id: UserId::from_uuid(row.id),
+        role: Role::from_key(&row.role)
+            .ok_or_else(|| Error::Internal(format!("unknown role {:?}", row.role)))?,
+        department: row.department_id.map(DepartmentId::from_uuid),
+        start_date: row.start_date,
+        status: Status::from_key(&row.status)
+            .ok_or_else(|| Error::Internal(format!("unknown status {:?}", row.status)))?,
+        name: row.display_name,
+        email: row.email,
+    })
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// Part of a name or email address, any case.
+    pub search: String,
+    /// This department and everything below it.
+    pub department: Option<DepartmentId>,
+    pub status: Option<Status>,
+    /// From 1.
+    pub page: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Page {
+    pub people: Vec<Person>,
+    pub total: usize,
+    pub page: usize,
+    pub pages: usize,
+}
+
+/// People the caller may see, filtered, sorted by name and paginated.
+pub async fn list(tenant: &TenantDb, scope: &Scope, filter: &Filter) -> Result<Page> {
+    let txn = tenant.begin().await?;
+    let rows = tenant.select::<users::Entity>().all(&txn).await?;
+    let within = match filter.department {
+        Some(root) => {
+            let edges = tenant
+                .select::<departments::Entity>()
+                .all(&txn)
+                .await?
+                .into_iter()
+                .map(|d| {
+                    (
+                        DepartmentId::from_uuid(d.id),
+                        d.parent_id.map(DepartmentId::from_uuid),
+                    )
+                });
+            Some(subtree(edges, [root]))
+        }
+        None => None,
+    };
+    txn.commit().await?;
+    let needle = filter.search.trim().to_lowercase();
+    let mut people = rows
+        .into_iter()
+        .map(person)
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .filter(|p| match scope {
+            Scope::Everyone => true,
+            Scope::Departments(set) => p.department.is_some_and(|d| set.contains(&d)),
+        })
+        .filter(|p| match &within {
+            Some(set) => p.department.is_some_and(|d| set.contains(&d)),
+            None => true,
+        })
+        .filter(|p| filter.status.is_none_or(|s| p.status == s))
+        .filter(|p| needle.is_empty() || p.name.to_lowercase().contains(&needle) || p.email.contains(&needle))
+        .collect::<Vec<_>>();
+    people.sort_by_key(|p| p.name.to_lowercase());
+    let total = people.len();
+    let pages = total.div_ceil(PAGE_SIZE).max(1);
+    let page = filter.page.clamp(1, pages);
+    let people = people
+        .into_iter()
+        .skip((page - 1) * PAGE_SIZE)
+        .take(PAGE_SIZE)
+        .collect();
+    Ok(Page {
+        people,
+        total,
+        page,
+        pages,
+    })
+}
+
+async fn row(tenant: &TenantDb, conn: &impl sea_orm::ConnectionTrait, id: UserId) -> Result<users::Model> {
+    tenant
+        .select::<users::Entity>()
+        .filter(users::Column::Id.eq(id.uuid()))
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound)
+}
+
+pub async fn get(tenant: &TenantDb, id: UserId) -> Result<Person> {
+    let txn = tenant.begin().await?;
+    let found = row(tenant, &txn, id).await?;
+    txn.commit().await?;
+    person(found)
+}
+
+async fn active_department(
+    tenant: &TenantDb,
+    conn: &impl sea_orm::ConnectionTrait,
+    department: Option<DepartmentId>,
+) -> Result<()> {
+    let Some(department) = department else {
+        return Ok(());
+    };
+    let found = tenant
+        .select::<departments::Entity>()
+        .filter(departments::Column::Id.eq(department.uuid()))
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if found.archived_at.is_some() {
+        return Err(Error::Conflict("That department is archived.".into()));
+    }
+    Ok(())
+}
+
+#[derive(Clone, Debug)]
+pub struct NewPerson {
+    pub name: String,
+    pub email: String,
+    pub department: Option<DepartmentId>,
+    pub role: Role,
+    pub start_date: Option<NaiveDate>,
+}
+
+/// What an invitation email needs.
+#[derive(Debug)]
+pub struct Invitation {
+    pub person: UserId,
+    pub email: String,
+    pub name: String,
+    pub workplace_name: String,
+    pub token: SecretToken,
+}
+
+fn clean_name(name: &str) -> Result<String> {
+    let name = name.trim();
+    let invalid = |reason: &str| Error::Invalid {
+        field: "name",
+        reason: reason.to_owned(),
+    };
+    if name.is_empty() {
+        return Err(invalid("is required"));
+    }
+    if name.chars().count() > 200 {
+        return Err(invalid("is longer than 200 characters"));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(invalid("contains control characters"));
+    }
+    Ok(name.to_owned())
+}
+
+async fn workplace_name(tenant: &TenantDb, conn: &impl sea_orm::ConnectionTrait) -> Result<String> {
+    Ok(workplaces::Entity::find_by_id(tenant.workplace_id().uuid())
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound)?
+        .name)
+}
+
+async fn issue_invitation_token(
+    conn: &impl sea_orm::ConnectionTrait,
+    user: UserId,
+    now: DateTime<Utc>,
+) -> Result<SecretToken> {
+    // A new link replaces any earlier one.
+    email_tokens::Entity::delete_many()
+        .filter(email_tokens::Column::UserId.eq(user.uuid()))
+        .filter(email_tokens::Column::Purpose.eq(INVITATION))
+        .exec(conn)
+        .await?;
+    let token = SecretToken::generate();
+    email_tokens::ActiveModel {
+        id: Set(uuid::Uuid::new_v4()),
+        user_id: Set(user.uuid()),
+        purpose: Set(INVITATION.to_owned()),
+        token_hash: Set(token.hash()),
+        expires_at: Set(now + INVITATION_LIFETIME),
+        used_at: Set(None),
+        created_at: Set(now),
+    }
+    .insert(conn)
+    .await?;
+    Ok(token)
+}
+
+/// Invites a person: an `invited` record and a single-use link to email them.
+pub async fn invite(tenant: &TenantDb, new: NewPerson, now: DateTime<Utc>) -> Result<Invitation> {
+    let name = clean_name(&new.name)?;
+    let email = normalise_email(&new.email)?;
+    let txn = tenant.begin().await?;
+    active_department(tenant, &txn, new.department).await?;
+    // Addresses are unique across Candor: one address, one account.
+    if users::Entity::find()
+        .filter(users::Column::Email.eq(&email))
+        .one(&txn)
+        .await?
+        .is_some()
+    {
+        return Err(Error::Conflict(
+            "That email address already belongs to a Candor account.".into(),
+        ));
+    }
+    let id = UserId::new();
+    users::ActiveModel {
+        id: Set(id.uuid()),
+        workplace_id: Set(tenant.workplace_id().uuid()),
+        email: Set(email.clone()),
+        display_name: Set(name.clone()),
+        // No password until the invitation is accepted; an empty hash never verifies.
+        password_hash: Set(String::new()),
+        email_verified_at: Set(None),
+        created_at: Set(now),
+        role: Set(new.role.key().to_owned()),
+        department_id: Set(new.department.map(DepartmentId::uuid)),
+        start_date: Set(new.start_date),
+        status: Set(INVITED.to_owned()),
+    }
+    .insert(&txn)
+    .await?;
+    let token = issue_invitation_token(&txn, id, now).await?;
+    let workplace_name = workplace_name(tenant, &txn).await?;
+    txn.commit().await?;
+    Ok(Invitation {
+        person: id,
+        email,
+        name,
+        workplace_name,
+        token,
+    })
+}
+
+fn not_invited() -> Error {
+    Error::Conflict("This person has already accepted their invitation.".into())
+}
+
+/// A new link for a pending invitation; the old one stops working.
+pub async fn resend_invitation(tenant: &TenantDb, id: UserId, now: DateTime<Utc>) -> Result<Invitation> {
+    let txn = tenant.begin().await?;
+    let found = row(tenant, &txn, id).await?;
+    if found.status != INVITED {
+        return Err(not_invited());
+    }
+    let token = issue_invitation_token(&txn, id, now).await?;
+    let workplace_name = workplace_name(tenant, &txn).await?;
+    txn.commit().await?;
+    Ok(Invitation {
+        person: id,
+        email: found.email,
+        name: found.display_name,
+        workplace_name,
+        token,
+    })
+}
+
+/// Withdraws a pending invitation: the record and its link are removed.
+pub async fn revoke_invitation(tenant: &TenantDb, id: UserId) -> Result<()> {
+    let txn = tenant.begin().await?;
+    let found = row(tenant, &txn, id).await?;
+    if found.status != INVITED {
+        return Err(not_invited());
+    }
+    users::Entity::delete_by_id(found.id).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn active_owners(tenant: &TenantDb, conn: &impl sea_orm::ConnectionTrait) -> Result<usize> {
+    Ok(tenant
+        .select::<users::Entity>()
+        .filter(users::Column::Role.eq(Role::Owner.key()))
+        .filter(users::Column::Status.eq(ACTIVE))
+        .all(conn)
+        .await?
+        .len())
+}
+
+fn last_owner() -> Error {
+    Error::Conflict("A workplace needs at least one active Owner. Make someone else Owner first.".into())
+}
+
+/// Suspends (ending their sessions at once), reactivates, or marks as having left. The last
+/// active Owner stays.
+pub async fn set_status(tenant: &TenantDb, id: UserId, status: Status, now: DateTime<Utc>) -> Result<()> {
+    if status == Status::Invited {
+        return Err(Error::Invalid {
+            field: "status",
+            reason: "cannot be set back to invited".into(),
+        });
+    }
+    let txn = tenant.begin().await?;
+    let found = row(tenant, &txn, id).await?;
+    if found.status == INVITED {
+        return Err(Error::Conflict(
+            "This person has not accepted their invitation yet. Revoke it instead.".into(),
+        ));
+    }
+    if found.role == Role::Owner.key()
+        && found.status == ACTIVE
+        && status != Status::Active
+        && active_owners(tenant, &txn).await? <= 1
+    {
+        return Err(last_owner());
+    }
+    let mut changed: users::ActiveModel = found.into();
+    changed.status = Set(status.key().to_owned());
+    changed.update(&txn).await?;
+    if status != Status::Active {
+        sessions::Entity::update_many()
+            .col_expr(sessions::Column::RevokedAt, sea_orm::sea_query::Expr::value(now))
+            .filter(sessions::Column::UserId.eq(id.uuid()))
+            .filter(sessions::Column::RevokedAt.is_null())
+            .exec(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Changes a person's role; the last active Owner keeps theirs. Grants stay, but count only
+/// for roles whose results are limited to grants.
+pub async fn set_role(tenant: &TenantDb, id: UserId, role: Role) -> Result<()> {
+    let txn = tenant.begin().await?;
+    let found = row(tenant, &txn, id).await?;
+    if found.role == Role::Owner.key()
+        && role != Role::Owner
+        && found.status == ACTIVE
+        && active_owners(tenant, &txn).await? <= 1
+    {
+        return Err(last_owner());
+    }
+    let mut changed: users::ActiveModel = found.into();
+    changed.role = Set(role.key().to_owned());
+    changed.update(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+pub async fn set_department(tenant: &TenantDb, id: UserId, department: Option<DepartmentId>) -> Result<()> {
+    let txn = tenant.begin().await?;
+    let found = row(tenant, &txn, id).await?;
+    active_department(tenant, &txn, department).await?;
+    let mut changed: users::ActiveModel = found.into();
+    changed.department_id = Set(department.map(DepartmentId::uuid));
+    changed.update(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The departments granted to a person (each grant covers its subtree).
+pub async fn grants(tenant: &TenantDb, id: UserId) -> Result<Vec<DepartmentId>> {
+    let txn = tenant.begin().await?;
+    row(tenant, &txn, id).await?;
+    let granted = tenant
+        .select::<department_grants::Entity>()
+        .filter(department_grants::Column::UserId.eq(id.uuid()))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|g| DepartmentId::from_uuid(g.department_id))
+        .collect();
+    txn.commit().await?;
+    Ok(granted)
+}
+
+/// Replaces a person's grants with `departments` (all in this workplace).
+pub async fn set_grants(
+    tenant: &TenantDb,
+    id: UserId,
+    departments: &BTreeSet<DepartmentId>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let txn = tenant.begin().await?;
+    row(tenant, &txn, id).await?;
+    let known: BTreeSet<DepartmentId> = tenant
+        .select::<departments::Entity>()
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|d| DepartmentId::from_uuid(d.id))
+        .collect();
+    if !departments.is_subset(&known) {
+        return Err(Error::NotFound);
+    }
+    department_grants::Entity::delete_many()
+        .filter(department_grants::Column::WorkplaceId.eq(tenant.workplace_id().uuid()))
+        .filter(department_grants::Column::UserId.eq(id.uuid()))
+        .exec(&txn)
+        .await?;
+    for department in departments {
+        department_grants::ActiveModel {
+            id: Set(uuid::Uuid::new_v4()),
+            workplace_id: Set(tenant.workplace_id().uuid()),
+            user_id: Set(id.uuid()),
+            department_id: Set(department.uuid()),
+            created_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}

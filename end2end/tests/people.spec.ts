@@ -1,0 +1,111 @@
+import { test, expect, waitForHydration, expectAccessible, snapshot } from "../fixtures";
+import { enrol } from "../flows";
+import { outbox, linkIn, totp } from "../support";
+import type { Page } from "@playwright/test";
+
+async function addDepartment(page: Page, name: string, inside = "Top level") {
+  await page.getByLabel("Name", { exact: true }).fill(name);
+  await page.getByLabel("Inside").selectOption({ label: inside });
+  await page.getByRole("button", { name: "Add department" }).click();
+  await expect(page.getByRole("list", { name: "Department tree" }).getByText(name, { exact: true })).toBeVisible();
+}
+
+async function invite(page: Page, name: string, email: string, department: string, role: string) {
+  await page.getByLabel("Full name").fill(name);
+  await page.getByLabel("Work email").fill(email);
+  await page.getByLabel("Department", { exact: true }).last().selectOption({ label: department });
+  await page.getByLabel("Role").selectOption({ label: role });
+  await page.getByRole("button", { name: "Send invitation" }).click();
+  await expect(page.getByText("Invitation sent.")).toBeVisible();
+  await expect(page.getByRole("link", { name, exact: true })).toBeVisible();
+}
+
+test("an HR admin invites people, grants a manager one subtree, and the manager sees exactly it", async ({ page, candor, browser }) => {
+  await enrol(page, candor, "ada@northwind.test");
+  await page.goto("/departments");
+  await waitForHydration(page);
+  await addDepartment(page, "Operations");
+  await addDepartment(page, "Warehouse", "Operations");
+  await addDepartment(page, "Night shift", "— Warehouse");
+  await addDepartment(page, "Sales");
+
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "People" }).click();
+  await expect(page.getByRole("heading", { name: "People", level: 1 })).toBeVisible();
+  await waitForHydration(page);
+  await invite(page, "Mary Manager", "mary@northwind.test", "Operations", "Manager");
+  await invite(page, "Eve Night", "eve@northwind.test", "— — Night shift", "Employee");
+  await invite(page, "Sam Seller", "sam@northwind.test", "Sales", "Employee");
+  await expect(page.getByRole("status").first()).toContainText("4 people");
+  // One page: both page buttons are there and disabled.
+  await expect(page.getByRole("button", { name: "Previous page" })).toBeDisabled();
+  await expect(page.getByRole("button", { name: "Next page", exact: true })).toBeDisabled();
+  await expectAccessible(page);
+  await snapshot(page, "people-desktop");
+
+  // Filters: a department covers its subtree; search is by name or email.
+  await page.getByLabel("Department", { exact: true }).first().selectOption({ label: "Operations" });
+  await expect(page.getByRole("row")).toHaveCount(3); // header, Mary, Eve
+  await page.getByLabel("Department", { exact: true }).first().selectOption({ label: "All departments" });
+  await page.getByLabel("Search").fill("seller");
+  await expect(page.getByRole("row")).toHaveCount(2);
+  await page.getByLabel("Search").fill("");
+
+  // Grant Mary the Warehouse subtree.
+  await page.getByRole("link", { name: "Mary Manager" }).click();
+  await expect(page.getByRole("heading", { name: "Mary Manager" })).toBeVisible();
+  await waitForHydration(page);
+  await page.getByLabel("— Warehouse").check();
+  await page.getByRole("button", { name: "Save grants" }).click();
+  await expect(page.getByText("Grants saved.")).toBeVisible();
+  await expect(page.getByRole("list", { name: "Access" })).toContainText("only for the departments granted");
+  await expectAccessible(page);
+  await snapshot(page, "person-desktop");
+
+  // Mary accepts her invitation from the email, in her own browser.
+  const mail = outbox(candor.dataDir).find((m) => m.includes("To: mary@northwind.test") && m.includes("invited"));
+  expect(mail, "an invitation email").toBeTruthy();
+  expect(mail).toContain("Subject: You are invited to Northwind Trading on Candor");
+  const marys = await browser.newContext({ baseURL: candor.url });
+  const mary = await marys.newPage();
+  await mary.goto(linkIn(mail!, "/invitation"));
+  await expect(mary.getByRole("heading", { name: "Join your workplace" })).toBeVisible();
+  await waitForHydration(mary);
+  await expectAccessible(mary);
+  await mary.getByLabel("Choose a password").fill("lantern harbour gravel symphony");
+  await mary.getByRole("button", { name: "Join" }).click();
+  await expect(mary).toHaveURL(/\/setup$/);
+  await mary.goto("/setup/authenticator");
+  await waitForHydration(mary);
+  const secret = (await mary.getByTestId("totp-secret").textContent())!.trim();
+  await mary.getByLabel("Code from the app").fill(totp(secret));
+  await mary.getByRole("button", { name: "Confirm" }).click();
+  await expect(mary.getByRole("heading", { name: "Save your recovery codes" })).toBeVisible();
+
+  // She sees the people of Warehouse and below — Eve — and nobody else.
+  await mary.goto("/people");
+  await waitForHydration(mary);
+  const rows = mary.getByRole("row");
+  await expect(rows).toHaveCount(2);
+  await expect(mary.getByRole("link", { name: "Eve Night" })).toBeVisible();
+  await expect(mary.getByText("Sam Seller")).toHaveCount(0);
+  await expect(mary.getByRole("heading", { name: "Invite someone" })).toHaveCount(0);
+  await expect(mary.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Departments" })).toHaveCount(0);
+
+  // Asking the server directly for Sam's record answers not found; managing is forbidden.
+  await page.goto("/people");
+  await waitForHydration(page);
+  const samHref = await page.getByRole("link", { name: "Sam Seller" }).getAttribute("href");
+  const samId = samHref!.split("/").pop()!;
+  const sam = await mary.request.post("/api/people/get", { form: { id: samId } });
+  expect(sam.status()).toBe(404);
+  const suspend = await mary.request.post("/api/people/set_status", { form: { id: samId, status: "suspended" } });
+  expect(suspend.status()).toBe(403);
+  await mary.goto(`/people/${samId}`);
+  await expect(mary.getByRole("alert")).toContainText("no such person");
+
+  // The link works once.
+  const again = await marys.newPage();
+  await again.goto(linkIn(mail!, "/invitation"));
+  await expect(again.getByRole("heading", { name: "This invitation cannot be used" })).toBeVisible();
+  await marys.close();
+});
