@@ -133,6 +133,17 @@ pub async fn require_identity(
     Ok((identity, tenant))
 }
 
+/// [`require_identity`] with the second factor given in the last few minutes: changes to
+/// other people's credentials.
+pub async fn require_recent_identity(
+    state: &AppState,
+) -> Result<(domain::policy::Identity, domain::tenant::TenantDb), ApiError> {
+    let session = require_recent_second_factor(state).await?;
+    let identity = domain::identity::load(&state.db, &session).await?;
+    let tenant = domain::tenant::TenantDb::for_identity(&state.db, &identity);
+    Ok((identity, tenant))
+}
+
 fn set_cookie(value: String) {
     if let (Some(response), Ok(value)) = (
         use_context::<leptos_axum::ResponseOptions>(),

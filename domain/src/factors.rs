@@ -201,6 +201,46 @@ pub async fn remove_factor(db: &Database, user_id: Uuid, factor_id: Uuid) -> Res
     Ok(())
 }
 
+/// For a person who lost every factor, on their workplace's say-so: removes their factors and
+/// recovery codes and ends their sessions. Their next sign-in (password) leads to enrolment.
+pub async fn reset_for_person(
+    tenant: &crate::tenant::TenantDb,
+    person: crate::ids::UserId,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let txn = tenant.begin().await?;
+    let user = tenant
+        .select::<users::Entity>()
+        .filter(users::Column::Id.eq(person.uuid()))
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    totp_factors::Entity::delete_many()
+        .filter(totp_factors::Column::UserId.eq(user.id))
+        .exec(&txn)
+        .await?;
+    passkeys::Entity::delete_many()
+        .filter(passkeys::Column::UserId.eq(user.id))
+        .exec(&txn)
+        .await?;
+    recovery_codes::Entity::delete_many()
+        .filter(recovery_codes::Column::UserId.eq(user.id))
+        .exec(&txn)
+        .await?;
+    crate::entities::sessions::Entity::update_many()
+        .col_expr(
+            crate::entities::sessions::Column::RevokedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(crate::entities::sessions::Column::UserId.eq(user.id))
+        .filter(crate::entities::sessions::Column::RevokedAt.is_null())
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    tracing::warn!(workplace = %tenant.workplace_id(), person = %person, "second factors reset by an administrator");
+    Ok(())
+}
+
 // ---- WebAuthn ceremonies ----
 
 async fn store_ceremony(

@@ -94,6 +94,7 @@ test("an HR admin invites people, grants a manager one subtree, and the manager 
   // Asking the server directly for Sam's record answers not found; managing is forbidden.
   await page.goto("/people");
   await waitForHydration(page);
+  await expect(page.getByRole("link", { name: "Mary Manager" })).toBeVisible();
   const samHref = await page.getByRole("link", { name: "Sam Seller" }).getAttribute("href");
   const samId = samHref!.split("/").pop()!;
   const sam = await mary.request.post("/api/people/get", { form: { id: samId } });
@@ -102,6 +103,21 @@ test("an HR admin invites people, grants a manager one subtree, and the manager 
   expect(suspend.status()).toBe(403);
   await mary.goto(`/people/${samId}`);
   await expect(mary.getByRole("alert")).toContainText("no such person");
+
+  // Mary lost her phone: Ada resets her second factors; Mary is signed out at once, and her
+  // next sign-in leads to enrolment again.
+  await page.goto(`/people/${(await page.getByRole("link", { name: "Mary Manager" }).getAttribute("href"))!.split("/").pop()}`);
+  await waitForHydration(page);
+  await page.getByRole("button", { name: "Reset second factors" }).click();
+  await expect(page.getByText("Their second factors were reset and their sessions ended.")).toBeVisible();
+  await mary.goto("/home");
+  await expect(mary.getByRole("alert")).toHaveText("Please sign in.");
+  await mary.goto("/login");
+  await waitForHydration(mary);
+  await mary.getByLabel("Email").fill("mary@northwind.test");
+  await mary.getByLabel("Password").fill("lantern harbour gravel symphony");
+  await mary.getByRole("button", { name: "Continue" }).click();
+  await expect(mary).toHaveURL(/\/setup$/);
 
   // The link works once.
   const again = await marys.newPage();

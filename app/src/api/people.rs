@@ -52,6 +52,8 @@ pub struct PersonRecord {
     pub access: Vec<String>,
     pub grants: Vec<String>,
     pub can_manage: bool,
+    /// The record is the caller's own.
+    pub is_self: bool,
     pub departments: Vec<Choice>,
     pub roles: Vec<Choice>,
 }
@@ -257,6 +259,7 @@ pub async fn person(id: String) -> Result<PersonRecord, ApiError> {
         access,
         grants: grants.iter().map(|d| d.to_string()).collect(),
         can_manage,
+        is_self: found.id == who.user_id,
         departments: support::department_choices(&departments),
         roles: support::assignable_roles(&who),
         name: found.name,
@@ -404,6 +407,25 @@ pub async fn set_person_grants(id: String, departments: Vec<String>) -> Result<(
         .map(|d| d.parse())
         .collect::<Result<std::collections::BTreeSet<domain::ids::DepartmentId>, _>>()?;
     domain::people::set_grants(&tenant, found.id, &departments, state.clock.now()).await?;
+    Ok(())
+}
+
+/// For someone who lost every factor: removes their factors and recovery codes and ends their
+/// sessions; they set up a new factor at their next sign-in. Needs the caller's second factor
+/// given in the last few minutes. People reset their own factors on their sign-in methods page.
+#[server(prefix = "/api", endpoint = "people/reset_factors")]
+pub async fn reset_person_factors(id: String) -> Result<(), ApiError> {
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_recent_identity(&state).await?;
+    let found = manageable(&who, &tenant, id.parse()?).await?;
+    if found.id == who.user_id {
+        return Err(domain::Error::Invalid {
+            field: "person",
+            reason: "Change your own factors on your sign-in methods page.".into(),
+        }
+        .into());
+    }
+    domain::factors::reset_for_person(&tenant, found.id, state.clock.now()).await?;
     Ok(())
 }
 

@@ -14,7 +14,8 @@ use leptos_router::{
 use crate::{
     api::people::{
         invitation, people, person, AcceptInvitation, Choice, InvitePerson, PersonRecord, ResendInvitation,
-        RevokeInvitation, SetPersonDepartment, SetPersonGrants, SetPersonRole, SetPersonStatus,
+        ResetPersonFactors, RevokeInvitation, SetPersonDepartment, SetPersonGrants, SetPersonRole,
+        SetPersonStatus,
     },
     components::form::{
         action_error, ErrorAlert, FormCard, INPUT_CLASS, PRIMARY_BUTTON_CLASS, SECONDARY_BUTTON_CLASS,
@@ -208,6 +209,7 @@ pub fn PersonPage() -> impl IntoView {
     let set_grants = ServerAction::<SetPersonGrants>::new();
     let resend = ServerAction::<ResendInvitation>::new();
     let revoke = ServerAction::<RevokeInvitation>::new();
+    let reset = ServerAction::<ResetPersonFactors>::new();
     let record = Resource::new(
         move || {
             (
@@ -264,6 +266,7 @@ pub fn PersonPage() -> impl IntoView {
                                     {(p.status_key == "invited").then(|| invitation_card(p.id.clone(), resend, revoke))}
                                     {role_card(&p, set_role, set_department)}
                                     {manager.then(|| grants_card(&p, granted, set_grants))}
+                                    {(p.status_key != "invited" && !p.is_self).then(|| reset_card(p.id.clone(), reset))}
                                     {(p.status_key != "invited").then(|| status_card(p.id.clone(), &p.status_key, set_status))}
                                 })}
                             </section>
@@ -382,6 +385,55 @@ fn grants_card(
             })}
             <button type="submit" class=format!("mt-4 {PRIMARY_BUTTON_CLASS}")>"Save grants"</button>
         </form>
+    }
+}
+
+fn reset_card(id: String, reset: ServerAction<ResetPersonFactors>) -> impl IntoView {
+    use crate::{api::factors::second_factor_choices, components::factors::SecondFactorForm};
+    let needs_confirmation =
+        move || matches!(reset.value().get(), Some(Err(err)) if err.code == "auth.reauthentication_required");
+    let other_error = Signal::derive(move || {
+        reset
+            .value()
+            .get()
+            .and_then(Result::err)
+            .filter(|err| err.code != "auth.reauthentication_required")
+    });
+    let choices = Resource::new(|| (), |_| second_factor_choices());
+    let (button_id, retry_id) = (id.clone(), id);
+    let on_done = Callback::new(move |()| {
+        reset.dispatch(ResetPersonFactors { id: retry_id.clone() });
+    });
+    view! {
+        <div class=CARD_CLASS>
+            <h2 class="text-lg font-semibold text-slate-900">"Second factors"</h2>
+            <p class="mt-1 text-sm text-slate-700">"If they lost every factor, reset them: their factors and recovery codes are removed, they are signed out, and they set up a new factor when they next sign in with their password."</p>
+            <ErrorAlert error=other_error />
+            {move || matches!(reset.value().get(), Some(Ok(()))).then(|| view! {
+                <p role="status" class="mt-2 text-sm font-medium text-teal-800">"Their second factors were reset and their sessions ended."</p>
+            })}
+            <Show
+                when=needs_confirmation
+                fallback=move || {
+                    let id = button_id.clone();
+                    view! {
+                        <ActionForm action=reset attr:class="mt-3">
+                            <input type="hidden" name="id" value=id />
+                            <button type="submit" class=SECONDARY_BUTTON_CLASS>"Reset second factors"</button>
+                        </ActionForm>
+                    }
+                }
+            >
+                <p class="mb-3 mt-3 text-sm font-medium text-slate-800">"Confirm it is you first, with your own second factor."</p>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        choices.await.ok().map(|choices| view! {
+                            <SecondFactorForm choices submit_label="Confirm and reset" on_done />
+                        })
+                    })}
+                </Suspense>
+            </Show>
+        </div>
     }
 }
 

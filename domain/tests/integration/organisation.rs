@@ -392,6 +392,13 @@ async fn invitations_roles_grants_and_suspension(test_db: TestDb) {
     );
     // Another workplace cannot reach any of it.
     assert_eq!(
+        domain::factors::reset_for_person(&other, mary.person, now())
+            .await
+            .unwrap_err()
+            .code(),
+        "resource.not_found"
+    );
+    assert_eq!(
         people::get(&other, mary.person).await.unwrap_err().code(),
         "resource.not_found"
     );
