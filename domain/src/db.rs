@@ -238,12 +238,44 @@ impl Database {
         Ok(self.conn.close().await?)
     }
 
+    /// Whether PostgreSQL's row-level security binds the role Candor connects as.
+    pub async fn row_level_security(&self) -> Result<RowLevelSecurity> {
+        if self.backend != Backend::Postgres {
+            return Ok(RowLevelSecurity::NotAvailable);
+        }
+        let row = self
+            .conn
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Postgres,
+                "SELECT (rolsuper OR rolbypassrls) AS bypasses FROM pg_roles WHERE rolname = current_user",
+            ))
+            .await?
+            .ok_or_else(|| Error::Internal("current role not found in pg_roles".into()))?;
+        let bypasses: bool = row.try_get("", "bypasses")?;
+        Ok(if bypasses {
+            RowLevelSecurity::BypassedByRole
+        } else {
+            RowLevelSecurity::Enforced
+        })
+    }
+
     /// Runs a statement as the administrator of the database; only the test harness needs it.
     #[cfg(feature = "testing")]
     pub(crate) async fn execute_admin(&self, sql: &str) -> Result<()> {
         self.conn.execute_unprepared(sql).await.map(|_| ())?;
         Ok(())
     }
+}
+
+/// Row-level security as it applies to Candor's own database role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RowLevelSecurity {
+    /// SQLite: the tenant scope's filters are the guard.
+    NotAvailable,
+    /// PostgreSQL policies bind every query of this role.
+    Enforced,
+    /// The role is a superuser or has BYPASSRLS: the policies do not apply to it.
+    BypassedByRole,
 }
 
 /// Maps a declared column type of either backend to a family, so schemas can be compared.

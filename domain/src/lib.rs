@@ -23,5 +23,5 @@ pub mod tenant;
 pub mod testing;
 
 pub use clock::{Clock, SystemClock};
-pub use db::{Backend, Database, SchemaSnapshot, SchemaVersion};
+pub use db::{Backend, Database, RowLevelSecurity, SchemaSnapshot, SchemaVersion};
 pub use error::{Error, Result};

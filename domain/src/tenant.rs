@@ -58,6 +58,43 @@ impl TenantDb {
         Ok(txn)
     }
 
+    /// Counts every row of `table` with no filter of Candor's own, inside a tenant transaction:
+    /// on PostgreSQL, row-level security alone decides what is counted.
+    #[cfg(feature = "testing")]
+    pub async fn count_unfiltered(&self, table: &str) -> Result<i64> {
+        let txn = self.begin().await?;
+        let row = txn
+            .query_one_raw(sea_orm::Statement::from_string(
+                txn.get_database_backend(),
+                format!("SELECT count(*) AS n FROM {table}"),
+            ))
+            .await?
+            .ok_or_else(|| crate::Error::Internal("count returned nothing".into()))?;
+        let n: i64 = row.try_get("", "n")?;
+        txn.commit().await?;
+        Ok(n)
+    }
+
+    /// Inserts a department row for another workplace through this tenant's transaction, as a
+    /// buggy query would; row-level security must refuse it on PostgreSQL.
+    #[cfg(feature = "testing")]
+    pub async fn insert_department_for(&self, other: WorkplaceId) -> Result<()> {
+        use sea_orm::ActiveModelTrait;
+        let txn = self.begin().await?;
+        crate::entities::departments::ActiveModel {
+            id: sea_orm::Set(uuid::Uuid::new_v4()),
+            workplace_id: sea_orm::Set(other.uuid()),
+            parent_id: sea_orm::Set(None),
+            name: sea_orm::Set("Smuggled".into()),
+            archived_at: sea_orm::Set(None),
+            created_at: sea_orm::Set(chrono::Utc::now()),
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
     /// Rows of `E` in this workplace only.
     pub(crate) fn select<E: TenantScoped>(&self) -> Select<E> {
         E::find().filter(E::workplace_column().eq(self.workplace_id.uuid()))

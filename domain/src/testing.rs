@@ -6,6 +6,10 @@
 
 use crate::{Backend, Database};
 
+/// The ordinary (not superuser) role PostgreSQL tests connect as. The throwaway cluster trusts
+/// local connections, so it needs no password.
+pub const APP_ROLE: &str = "candor_app";
+
 pub struct TestDb {
     pub db: Database,
     pub url: String,
@@ -48,14 +52,25 @@ impl TestDb {
                 let admin = Database::connect(&admin_url)
                     .await
                     .expect("TEST_DATABASE_URL is reachable");
+                // Tests run as an ordinary role that owns its database, as Candor should in
+                // production: row-level security binds it (a superuser would bypass it).
+                admin
+                    .execute_admin(&format!(
+                        "DO $$ BEGIN CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS; \
+                         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+                    ))
+                    .await
+                    .expect("the application role exists");
                 let name = format!("candor_test_{}", uuid::Uuid::new_v4().simple());
                 admin
-                    .execute_admin(&format!("CREATE DATABASE {name}"))
+                    .execute_admin(&format!("CREATE DATABASE {name} OWNER {APP_ROLE}"))
                     .await
                     .expect("test database is created");
                 let _ = admin.close().await;
                 let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
                 url.set_path(&format!("/{name}"));
+                url.set_username(APP_ROLE).expect("the URL takes a user name");
+                url.set_password(None).expect("the URL takes no password");
                 let url = url.to_string();
                 let db = Database::connect(&url).await.expect("test database opens");
                 Some(Self { db, url, _dir: None })

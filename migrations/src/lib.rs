@@ -2,12 +2,16 @@
 
 pub use sea_orm_migration::prelude::*;
 
+/// Tables with row-level security on PostgreSQL: every table that belongs to one workplace.
+pub use m20261122_000007_row_level_security::TENANT_TABLES;
+
 mod m20261122_000001_workplaces;
 mod m20261122_000002_accounts;
 mod m20261122_000003_throttling;
 mod m20261122_000004_session_context;
 mod m20261122_000005_passkeys;
 mod m20261122_000006_organisation;
+mod m20261122_000007_row_level_security;
 
 pub struct Migrator;
 
@@ -21,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_session_context::Migration),
             Box::new(m20261122_000005_passkeys::Migration),
             Box::new(m20261122_000006_organisation::Migration),
+            Box::new(m20261122_000007_row_level_security::Migration),
         ]
     }
 }

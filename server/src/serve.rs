@@ -78,6 +78,14 @@ pub async fn open_database(config: &Config) -> Result<domain::Database, StartErr
     if applied > 0 {
         tracing::info!(applied, backend = %db.backend(), "applied database migrations");
     }
+    if db.row_level_security().await.map_err(StartError::Database)?
+        == domain::RowLevelSecurity::BypassedByRole
+    {
+        tracing::warn!(
+            "the database role is a superuser or has BYPASSRLS, so row-level security does not bind it; \
+             connect as an ordinary role that owns Candor's tables"
+        );
+    }
     Ok(db)
 }
 

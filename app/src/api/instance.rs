@@ -46,6 +46,7 @@ pub struct InstanceFacts {
     pub password_hashing: String,
     pub sign_in: String,
     pub sessions: String,
+    pub tenant_separation: String,
 }
 
 /// Public: the Security page is readable without signing in and shows no tenant data.
@@ -53,6 +54,18 @@ pub struct InstanceFacts {
 pub async fn security_facts() -> Result<InstanceFacts, ApiError> {
     let state = crate::state::app_state()?;
     let db = domain::instance::database_facts(&state.db).await?;
+    let tenant_separation = match state.db.row_level_security().await? {
+        domain::RowLevelSecurity::Enforced => {
+            "Every query is scoped to one workplace by Candor, and PostgreSQL row-level security enforces it again for each transaction"
+        }
+        domain::RowLevelSecurity::BypassedByRole => {
+            "Every query is scoped to one workplace by Candor; PostgreSQL row-level security is installed but bypassed by this database role (superuser or BYPASSRLS)"
+        }
+        domain::RowLevelSecurity::NotAvailable => {
+            "Every query is scoped to one workplace by Candor (SQLite has no row-level security; PostgreSQL adds it)"
+        }
+    }
+    .to_owned();
     Ok(InstanceFacts {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         transport: state.transport,
@@ -91,6 +104,7 @@ pub async fn security_facts() -> Result<InstanceFacts, ApiError> {
             };
             format!("Password and a second factor ({factors}) for every account; {block}")
         },
+        tenant_separation,
         sessions: format!(
             "End after {} idle minutes or {} hours; the browser holds a random token, the database only its hash",
             state.session_policy.idle.num_minutes(),

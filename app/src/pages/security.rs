@@ -66,6 +66,7 @@ fn FactList(facts: InstanceFacts) -> impl IntoView {
         ("Strict Transport Security", hsts.to_owned()),
         ("Database", facts.database_backend.clone()),
         ("Database schema", schema),
+        ("Separation of workplaces", facts.tenant_separation.clone()),
         ("Encryption of personal fields", cipher),
         ("Password storage", facts.password_hashing.clone()),
         ("Signing in", facts.sign_in.clone()),

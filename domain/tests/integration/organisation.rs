@@ -416,3 +416,49 @@ domain::on_both_backends!(
     departments_form_a_tree_without_cycles,
     workplaces_reach_only_their_own_departments,
 );
+
+/// PostgreSQL only: the policies, not Candor's filters, keep a forgetful query to one workplace.
+#[tokio::test]
+async fn row_level_security_limits_unfiltered_queries_to_one_workplace() {
+    let Some(test_db) = TestDb::migrated(domain::Backend::Postgres).await else {
+        return;
+    };
+    let db = &test_db.db;
+    assert_eq!(
+        db.row_level_security().await.unwrap(),
+        domain::RowLevelSecurity::Enforced,
+        "tests connect as an ordinary role, which the policies bind"
+    );
+    let (_, northwind) = workplace(db, "ada@northwind.test").await;
+    let (contoso_owner, contoso) = workplace(db, "grace@contoso.test").await;
+    departments::create(&northwind, "Sales", None, now())
+        .await
+        .unwrap();
+    departments::create(&contoso, "Sales", None, now()).await.unwrap();
+    departments::create(&contoso, "Support", None, now())
+        .await
+        .unwrap();
+    people::invite(
+        &northwind,
+        invitee("Mary", "mary@northwind.test", None, Role::Employee),
+        now(),
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(northwind.count_unfiltered("departments").await.unwrap(), 1);
+    assert_eq!(contoso.count_unfiltered("departments").await.unwrap(), 2);
+    assert_eq!(northwind.count_unfiltered("users").await.unwrap(), 2);
+    assert_eq!(contoso.count_unfiltered("users").await.unwrap(), 1);
+    assert_eq!(northwind.count_unfiltered("department_grants").await.unwrap(), 0);
+    // Writing a row for another workplace through a tenant transaction is refused too.
+    let refused = northwind
+        .insert_department_for(contoso_owner.workplace_id)
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{refused:?}").contains("row-level security"),
+        "{refused:?}"
+    );
+    assert_eq!(contoso.count_unfiltered("departments").await.unwrap(), 2);
+}

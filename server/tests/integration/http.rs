@@ -57,6 +57,13 @@ async fn security_facts_come_from_the_instance(db: TestDb) {
     assert_eq!(facts["database_backend"], backend);
     assert_eq!(facts["transport"], "LoopbackHttp");
     assert_eq!(facts["schema_applied"], facts["schema_known"]);
+    // PostgreSQL tests connect as an ordinary role, so row-level security binds them.
+    let separation = facts["tenant_separation"].as_str().unwrap();
+    if backend == "PostgreSQL" {
+        assert!(separation.contains("row-level security enforces it"), "{separation}");
+    } else {
+        assert!(separation.contains("SQLite has no row-level security"), "{separation}");
+    }
 }
 
 async fn malformed_server_fn_arguments_are_a_400_with_a_code(db: TestDb) {
