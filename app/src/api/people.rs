@@ -398,7 +398,11 @@ pub async fn set_person_department(id: String, department: String) -> Result<(),
 }
 
 #[server(prefix = "/api", endpoint = "people/set_grants")]
-pub async fn set_person_grants(id: String, departments: Vec<String>) -> Result<(), ApiError> {
+pub async fn set_person_grants(
+    id: String,
+    // An empty list (no grants) sends no field at all.
+    #[server(default)] departments: Vec<String>,
+) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     let found = manageable(&who, &tenant, id.parse()?).await?;

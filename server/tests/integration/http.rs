@@ -60,9 +60,15 @@ async fn security_facts_come_from_the_instance(db: TestDb) {
     // PostgreSQL tests connect as an ordinary role, so row-level security binds them.
     let separation = facts["tenant_separation"].as_str().unwrap();
     if backend == "PostgreSQL" {
-        assert!(separation.contains("row-level security enforces it"), "{separation}");
+        assert!(
+            separation.contains("row-level security enforces it"),
+            "{separation}"
+        );
     } else {
-        assert!(separation.contains("SQLite has no row-level security"), "{separation}");
+        assert!(
+            separation.contains("SQLite has no row-level security"),
+            "{separation}"
+        );
     }
 }
 

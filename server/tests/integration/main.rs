@@ -6,5 +6,6 @@ mod account;
 mod cli;
 mod factors;
 mod http;
+mod isolation;
 mod support;
 mod tls;

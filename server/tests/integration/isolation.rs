@@ -1,0 +1,552 @@
+//! The isolation suite, Candor's release gate: two workplaces seeded with the same shapes of
+//! data; every server function that takes an id is called by people of workplace A with the ids
+//! of workplace B, and with ids of A outside the caller's role or grants. Each call must fail as
+//! not-found or forbidden and return none of B's data.
+//!
+//! The server functions are collected from the running registry: one added without an
+//! isolation case (or an explicit reason why it takes no id) fails [`every_server_fn_is_covered`].
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use axum::body::Body;
+use chrono::Utc;
+use domain::{
+    accounts::{self, SignInContext, SignupInput, SignupOutcome},
+    auth::password::{HashCost, PasswordHasher, PasswordPolicy},
+    departments, factors,
+    ids::{DepartmentId, UserId},
+    people,
+    policy::Role,
+    tenant::TenantDb,
+    testing::TestDb,
+    Database,
+};
+use http::{Request, StatusCode};
+
+use crate::support::TestApp;
+
+/// Server functions that take no id of a workplace's data: they act on the caller's own account
+/// or session, or are public steps of signing in. Each is still authenticated where it must be.
+const TAKES_NO_WORKPLACE_ID: &[(&str, &str)] = &[
+    ("/api/instance/security_facts", "public facts about the instance"),
+    ("/api/account/password_feedback", "public strength check"),
+    ("/api/account/sign_up", "creates a new workplace"),
+    ("/api/account/verify_email", "the emailed token is the credential"),
+    ("/api/account/log_in", "password step"),
+    ("/api/account/second_factor", "the caller's own session"),
+    ("/api/account/begin_authenticator", "the caller's own account"),
+    ("/api/account/confirm_authenticator", "the caller's own account"),
+    ("/api/account/log_out", "the caller's own session"),
+    ("/api/account/me", "the caller's own account"),
+    ("/api/account/sessions", "the caller's own sessions"),
+    ("/api/account/end_other_sessions", "the caller's own sessions"),
+    (
+        "/api/account/request_password_reset",
+        "public, same answer for every address",
+    ),
+    (
+        "/api/account/reset_password",
+        "the emailed token is the credential",
+    ),
+    ("/api/factors/begin_passkey_enrolment", "the caller's own account"),
+    (
+        "/api/factors/finish_passkey_enrolment",
+        "ceremony bound to the caller's session",
+    ),
+    ("/api/factors/second_factor_choices", "the caller's own account"),
+    ("/api/factors/begin_passkey_check", "the caller's own account"),
+    (
+        "/api/factors/finish_passkey_check",
+        "ceremony bound to the caller's session",
+    ),
+    ("/api/factors/begin_passkey_sign_in", "public sign-in step"),
+    (
+        "/api/factors/finish_passkey_sign_in",
+        "the signed assertion is the credential",
+    ),
+    ("/api/factors/list", "the caller's own factors"),
+    ("/api/factors/new_recovery_codes", "the caller's own account"),
+    ("/api/factors/change_password", "the caller's own account"),
+    (
+        "/api/organisation/departments",
+        "lists the caller's workplace only",
+    ),
+    ("/api/people/invitation", "the emailed token is the credential"),
+    (
+        "/api/people/accept_invitation",
+        "the emailed token is the credential",
+    ),
+    (
+        "/api/people/invite",
+        "creates in the caller's workplace; departments checked below",
+    ),
+    ("/api/test/double", "test-only"),
+    ("/api/test/slow", "test-only"),
+];
+
+/// Server functions that take ids, each exercised by the cases below.
+const TAKES_IDS: &[&str] = &[
+    "/api/account/end_session",
+    "/api/factors/remove",
+    "/api/organisation/create_department",
+    "/api/organisation/rename_department",
+    "/api/organisation/move_department",
+    "/api/organisation/archive_department",
+    "/api/organisation/restore_department",
+    "/api/people/list",
+    "/api/people/get",
+    "/api/people/invite",
+    "/api/people/resend_invitation",
+    "/api/people/revoke_invitation",
+    "/api/people/set_status",
+    "/api/people/set_role",
+    "/api/people/set_department",
+    "/api/people/set_grants",
+    "/api/people/reset_factors",
+];
+
+#[test]
+fn every_server_fn_is_covered() {
+    // Registering happens when the app's router is built; the registry is process-wide.
+    let registered: BTreeSet<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.to_owned())
+        .collect();
+    let covered: BTreeSet<String> = TAKES_NO_WORKPLACE_ID
+        .iter()
+        .map(|(path, _)| path.to_string())
+        .chain(TAKES_IDS.iter().map(|path| path.to_string()))
+        .collect();
+    let missing: Vec<_> = registered.difference(&covered).collect();
+    assert!(
+        missing.is_empty(),
+        "server functions without an isolation case: {missing:?}"
+    );
+}
+
+/// One workplace's seeded data, named so that a leak shows in a response body.
+struct Workplace {
+    owner_cookie: String,
+    manager_cookie: String,
+    employee_cookie: String,
+    /// parent ⊃ child; the manager is granted `child` only.
+    parent: DepartmentId,
+    child: DepartmentId,
+    owner: UserId,
+    manager: UserId,
+    employee: UserId,
+    invited: UserId,
+    owner_factor: uuid::Uuid,
+    owner_session: uuid::Uuid,
+    /// Strings only this workplace's data contains.
+    secrets: Vec<String>,
+}
+
+async fn full_session(db: &Database, user: uuid::Uuid) -> (String, uuid::Uuid) {
+    let now = Utc::now();
+    let token = accounts::start_session(db, user, &SignInContext::default(), now)
+        .await
+        .unwrap();
+    let session = accounts::resolve_session(db, &Default::default(), token.expose(), now)
+        .await
+        .unwrap()
+        .unwrap();
+    let token = accounts::complete_second_factor(db, session.session_id, now)
+        .await
+        .unwrap();
+    (
+        format!("__Host-candor_session={}", token.expose()),
+        session.session_id,
+    )
+}
+
+async fn seed(db: &Database, tag: &str) -> Workplace {
+    let now = Utc::now();
+    let hasher = PasswordHasher::new(
+        HashCost {
+            memory_kib: 64,
+            passes: 1,
+            lanes: 1,
+        },
+        1,
+    )
+    .unwrap();
+    let policy = PasswordPolicy::default();
+    let SignupOutcome::Created {
+        user_id,
+        verification_token,
+        ..
+    } = accounts::sign_up(
+        db,
+        &hasher,
+        &policy,
+        SignupInput {
+            workplace_name: format!("{tag} Workplace"),
+            display_name: format!("{tag} Owner"),
+            email: format!("owner@{tag}.test"),
+            password: "quietly orbiting marmalade kettles".into(),
+        },
+        now,
+    )
+    .await
+    .unwrap()
+    else {
+        panic!("a new workplace");
+    };
+    accounts::verify_email(db, verification_token.expose(), now)
+        .await
+        .unwrap();
+    let (owner_cookie, owner_session) = full_session(db, user_id).await;
+    let owner = UserId::from_uuid(user_id);
+    let identity = domain::identity::load(
+        db,
+        &accounts::SessionInfo {
+            session_id: owner_session,
+            user_id,
+            workplace_id: uuid::Uuid::nil(),
+            second_factor: true,
+            second_factor_at: Some(now),
+        },
+    )
+    .await
+    .unwrap();
+    let tenant = TenantDb::for_identity(db, &identity);
+    let parent = departments::create(&tenant, &format!("{tag} Parent"), None, now)
+        .await
+        .unwrap();
+    let child = departments::create(&tenant, &format!("{tag} Child"), Some(parent), now)
+        .await
+        .unwrap();
+    let member = |name: &'static str, role: Role, department: DepartmentId| {
+        let tenant = tenant.clone();
+        let tag = tag.to_owned();
+        async move {
+            people::invite(
+                &tenant,
+                people::NewPerson {
+                    name: format!("{tag} {name}"),
+                    email: format!("{name}@{tag}.test").to_lowercase(),
+                    department: Some(department),
+                    role,
+                    start_date: None,
+                },
+                now,
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let manager = member("Manager", Role::Manager, parent).await;
+    let employee = member("Employee", Role::Employee, parent).await;
+    let invited = member("Invited", Role::Employee, child).await;
+    for invitation in [&manager, &employee] {
+        accounts::accept_invitation(
+            db,
+            &hasher,
+            &policy,
+            invitation.token.expose(),
+            "lantern harbour gravel symphony",
+            now,
+        )
+        .await
+        .unwrap();
+    }
+    people::set_grants(&tenant, manager.person, &[child].into_iter().collect(), now)
+        .await
+        .unwrap();
+    let (manager_cookie, _) = full_session(db, manager.person.uuid()).await;
+    let (employee_cookie, _) = full_session(db, employee.person.uuid()).await;
+    let enrolment = factors::begin_totp_enrolment(db, user_id, now).await.unwrap();
+    let secret = totp_rs::Secret::try_from_base32(&enrolment.secret_base32).unwrap();
+    let code = totp_rs::Builder::new()
+        .with_secret(secret)
+        .build()
+        .unwrap()
+        .generate(u64::try_from(now.timestamp()).unwrap());
+    factors::confirm_totp_enrolment(db, user_id, &code.to_string(), "", now)
+        .await
+        .unwrap();
+    let owner_factor = factors::list_factors(db, user_id).await.unwrap().factors[0].id;
+    Workplace {
+        owner_cookie,
+        manager_cookie,
+        employee_cookie,
+        parent,
+        child,
+        owner,
+        manager: manager.person,
+        employee: employee.person,
+        invited: invited.person,
+        owner_factor,
+        owner_session,
+        secrets: vec![
+            format!("{tag} Parent"),
+            format!("{tag} Child"),
+            format!("{tag} Manager"),
+            format!("{tag} Employee"),
+            format!("{tag} Invited"),
+            format!("@{tag}.test").to_lowercase(),
+            parent.to_string(),
+            child.to_string(),
+            manager.person.to_string(),
+            employee.person.to_string(),
+            invited.person.to_string(),
+        ],
+    }
+}
+
+async fn call(app: &TestApp, cookie: &str, path: &str, body: &str) -> (StatusCode, String) {
+    let request = Request::post(path)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("cookie", cookie)
+        .body(Body::from(body.to_owned()))
+        .unwrap();
+    let (response, body) = app.send(request).await;
+    (response.status(), body)
+}
+
+/// Every case: (caller cookie, path, form body) → must be 403 or 404 and leak nothing of `b`.
+fn cases(a: &Workplace, b: &Workplace) -> Vec<(&'static str, String, String, String)> {
+    let owner = a.owner_cookie.clone();
+    let mut cases: Vec<(&'static str, String, String, String)> = Vec::new();
+    let mut add = |who: &'static str, cookie: &str, path: &str, body: String| {
+        cases.push((who, cookie.to_owned(), path.to_owned(), body));
+    };
+    // A's owner with B's ids.
+    add(
+        "A owner",
+        &owner,
+        "/api/account/end_session",
+        format!("id={}", b.owner_session),
+    );
+    add(
+        "A owner",
+        &owner,
+        "/api/factors/remove",
+        format!("id={}", b.owner_factor),
+    );
+    add(
+        "A owner",
+        &owner,
+        "/api/organisation/create_department",
+        format!("name=X&parent={}", b.parent),
+    );
+    for path in ["rename_department", "archive_department", "restore_department"] {
+        add(
+            "A owner",
+            &owner,
+            &format!("/api/organisation/{path}"),
+            format!("id={}&name=X", b.child),
+        );
+    }
+    add(
+        "A owner",
+        &owner,
+        "/api/organisation/move_department",
+        format!("id={}&parent=", b.child),
+    );
+    add(
+        "A owner",
+        &owner,
+        "/api/organisation/move_department",
+        format!("id={}&parent={}", a.child, b.parent),
+    );
+    for person in [b.owner, b.manager, b.employee, b.invited] {
+        add("A owner", &owner, "/api/people/get", format!("id={person}"));
+        add(
+            "A owner",
+            &owner,
+            "/api/people/set_status",
+            format!("id={person}&status=suspended"),
+        );
+        add(
+            "A owner",
+            &owner,
+            "/api/people/set_role",
+            format!("id={person}&role=employee"),
+        );
+        add(
+            "A owner",
+            &owner,
+            "/api/people/set_department",
+            format!("id={person}&department="),
+        );
+        add(
+            "A owner",
+            &owner,
+            "/api/people/set_grants",
+            format!("id={person}"),
+        );
+        add(
+            "A owner",
+            &owner,
+            "/api/people/reset_factors",
+            format!("id={person}"),
+        );
+        add(
+            "A owner",
+            &owner,
+            "/api/people/resend_invitation",
+            format!("id={person}"),
+        );
+        add(
+            "A owner",
+            &owner,
+            "/api/people/revoke_invitation",
+            format!("id={person}"),
+        );
+    }
+    add(
+        "A owner",
+        &owner,
+        "/api/people/set_department",
+        format!("id={}&department={}", a.employee, b.parent),
+    );
+    add(
+        "A owner",
+        &owner,
+        "/api/people/set_grants",
+        format!("id={}&departments[0]={}", a.manager, b.child),
+    );
+    add(
+        "A owner",
+        &owner,
+        "/api/people/invite",
+        format!(
+            "name=X&email=x%40a-new.test&department={}&role=employee&start_date=",
+            b.parent
+        ),
+    );
+    // Inside A, outside the caller's role or grants.
+    let (manager, employee) = (a.manager_cookie.clone(), a.employee_cookie.clone());
+    add(
+        "A manager",
+        &manager,
+        "/api/people/get",
+        format!("id={}", a.employee),
+    ); // parent, not granted
+    add(
+        "A manager",
+        &manager,
+        "/api/people/get",
+        format!("id={}", a.owner),
+    );
+    add(
+        "A manager",
+        &manager,
+        "/api/people/set_status",
+        format!("id={}&status=suspended", a.invited),
+    );
+    add(
+        "A manager",
+        &manager,
+        "/api/organisation/rename_department",
+        format!("id={}&name=X", a.child),
+    );
+    add(
+        "A manager",
+        &manager,
+        "/api/people/set_grants",
+        format!("id={}&departments[0]={}", a.manager, a.parent),
+    );
+    add(
+        "A employee",
+        &employee,
+        "/api/people/get",
+        format!("id={}", a.manager),
+    );
+    add(
+        "A employee",
+        &employee,
+        "/api/people/reset_factors",
+        format!("id={}", a.owner),
+    );
+    add(
+        "A employee",
+        &employee,
+        "/api/people/set_role",
+        format!("id={}&role=owner", a.employee),
+    );
+    add(
+        "A employee",
+        &employee,
+        "/api/organisation/create_department",
+        "name=X&parent=".into(),
+    );
+    add(
+        "A employee",
+        &employee,
+        "/api/people/invite",
+        "name=X&email=x%40a-new.test&department=&role=employee&start_date=".into(),
+    );
+    cases
+}
+
+async fn workplace_b_is_unreachable_from_workplace_a(test_db: TestDb) {
+    let db = test_db.db.clone();
+    let a = seed(&db, "alpha").await;
+    let b = seed(&db, "bravo").await;
+    let app = TestApp::new(test_db);
+    let mut exercised: BTreeMap<String, usize> = BTreeMap::new();
+    for (who, cookie, path, body) in cases(&a, &b) {
+        let (status, answer) = call(&app, &cookie, &path, &body).await;
+        assert!(
+            status == StatusCode::NOT_FOUND || status == StatusCode::FORBIDDEN,
+            "{who} {path} {body}: {status} {answer}"
+        );
+        for secret in &b.secrets {
+            assert!(
+                !answer.contains(secret.as_str()),
+                "{who} {path} leaked {secret}: {answer}"
+            );
+        }
+        *exercised.entry(path).or_default() += 1;
+    }
+    // Listing people with B's department as the filter finds nothing of B.
+    let (status, answer) = call(
+        &app,
+        &a.owner_cookie,
+        "/api/people/list",
+        &format!("search=&department={}&status=&page=1", b.parent),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert!(answer.contains("\"total\":0"), "{answer}");
+    for secret in &b.secrets {
+        assert!(!answer.contains(secret.as_str()), "people/list leaked {secret}");
+    }
+    // A manager's list is their granted subtree: the invited person in `child`, nobody else.
+    let (_, answer) = call(
+        &app,
+        &a.manager_cookie,
+        "/api/people/list",
+        "search=&department=&status=&page=1",
+    )
+    .await;
+    assert!(
+        answer.contains("\"total\":1") && answer.contains("alpha Invited"),
+        "{answer}"
+    );
+    exercised.insert("/api/people/list".into(), 2);
+    for path in TAKES_IDS {
+        assert!(
+            exercised.contains_key(*path),
+            "no isolation case exercised {path}"
+        );
+    }
+    // And B is untouched: its owner still sees everything as it was.
+    let (_, answer) = call(
+        &app,
+        &b.owner_cookie,
+        "/api/people/list",
+        "search=&department=&status=&page=1",
+    )
+    .await;
+    assert!(answer.contains("\"total\":4"), "{answer}");
+    let (_, answer) = call(&app, &b.owner_cookie, "/api/organisation/departments", "").await;
+    assert!(
+        answer.contains("bravo Child") && !answer.contains("\"name\":\"X\""),
+        "{answer}"
+    );
+}
+
+domain::on_both_backends!(workplace_b_is_unreachable_from_workplace_a);
