@@ -26,10 +26,11 @@ use crate::pages::{
     landing::LandingPage,
     login::{LoginPage, SecondFactorPage},
     not_found::NotFound,
-    people::{InvitationPage, PeoplePage, PersonPage},
+    people::{InvitationPage, PeoplePage, PersonPage, ProfilePage},
     reset_password::{ForgotPasswordPage, ResetPasswordPage},
     security::SecurityPage,
     sessions::SessionsPage,
+    settings::SettingsPage,
     setup::SetupPage,
     sign_in_methods::SignInMethodsPage,
     signup::SignupPage,
@@ -84,6 +85,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/people") view=PeoplePage />
                     <Route path=path!("/people/:id") view=PersonPage />
                     <Route path=path!("/invitation") view=InvitationPage />
+                    <Route path=path!("/profile") view=ProfilePage />
+                    <Route path=path!("/settings") view=SettingsPage />
                     <Route path=path!("/forgot-password") view=ForgotPasswordPage />
                     <Route path=path!("/reset-password") view=ResetPasswordPage />
                 </Routes>

@@ -11,8 +11,10 @@ use crate::{error::ApiError, state::AppState};
 /// `__Host-` binds the cookie to this origin: Secure, Path=/, no Domain. Browsers accept Secure
 /// cookies on http://localhost, so the same name works locally.
 pub const SESSION_COOKIE: &str = "__Host-candor_session";
+/// A remembered device's token, when the workplace allows remembering devices.
+pub const DEVICE_COOKIE: &str = "__Host-candor_device";
 
-fn presented_token() -> Option<String> {
+fn cookie(wanted: &str) -> Option<String> {
     let parts = use_context::<http::request::Parts>()?;
     parts
         .headers
@@ -21,8 +23,25 @@ fn presented_token() -> Option<String> {
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(name, _)| *name == wanted)
         .map(|(_, value)| value.to_owned())
+}
+
+fn presented_token() -> Option<String> {
+    cookie(SESSION_COOKIE)
+}
+
+/// The remembered-device token this browser presents, if any.
+pub fn presented_device_token() -> Option<String> {
+    cookie(DEVICE_COOKIE)
+}
+
+pub fn set_device_cookie(token: &SecretToken, days: i32) {
+    set_cookie(format!(
+        "{DEVICE_COOKIE}={}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={}",
+        token.expose(),
+        i64::from(days) * 24 * 3600
+    ));
 }
 
 /// The address the request came from: the peer, or behind the declared TLS proxy the last hop it

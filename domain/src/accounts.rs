@@ -163,6 +163,8 @@ pub async fn sign_up(
         name: Set(workplace_name),
         status: Set("active".into()),
         created_at: Set(now),
+        // Both factors at every sign-in until an Owner or HR admin decides otherwise.
+        remember_device_days: Set(0),
     }
     .insert(&txn)
     .await?;
@@ -447,6 +449,7 @@ pub async fn reset_password(
         .filter(sessions::Column::RevokedAt.is_null())
         .exec(&txn)
         .await?;
+    crate::trusted_devices::forget_all(&txn, user_id).await?;
     txn.commit().await?;
     Ok(user_id)
 }
@@ -477,9 +480,11 @@ pub async fn change_password(
         .await?
         .ok_or(Error::NotFound)?;
     policy.check(new_password, &[&user.display_name, &user.email, &workplace.name])?;
+    let user_id = user.id;
     let mut changed: users::ActiveModel = user.into();
     changed.password_hash = Set(hasher.hash(new_password).await?);
     changed.update(conn).await?;
+    crate::trusted_devices::forget_all(conn, user_id).await?;
     Ok(())
 }
 

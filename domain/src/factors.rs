@@ -236,6 +236,7 @@ pub async fn reset_for_person(
         .filter(crate::entities::sessions::Column::RevokedAt.is_null())
         .exec(&txn)
         .await?;
+    crate::trusted_devices::forget_all(&txn, user.id).await?;
     txn.commit().await?;
     tracing::warn!(workplace = %tenant.workplace_id(), person = %person, "second factors reset by an administrator");
     Ok(())

@@ -21,6 +21,7 @@ pub mod sign_in_guard;
 pub mod tenant;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod trusted_devices;
 
 pub use clock::{Clock, SystemClock};
 pub use db::{Backend, Database, RowLevelSecurity, SchemaSnapshot, SchemaVersion};

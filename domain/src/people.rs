@@ -387,6 +387,7 @@ pub async fn set_status(tenant: &TenantDb, id: UserId, status: Status, now: Date
             .filter(sessions::Column::RevokedAt.is_null())
             .exec(&txn)
             .await?;
+        crate::trusted_devices::forget_all(&txn, id.uuid()).await?;
     }
     txn.commit().await?;
     Ok(())

@@ -12,6 +12,7 @@ mod m20261122_000004_session_context;
 mod m20261122_000005_passkeys;
 mod m20261122_000006_organisation;
 mod m20261122_000007_row_level_security;
+mod m20261122_000008_trusted_devices;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_passkeys::Migration),
             Box::new(m20261122_000006_organisation::Migration),
             Box::new(m20261122_000007_row_level_security::Migration),
+            Box::new(m20261122_000008_trusted_devices::Migration),
         ]
     }
 }

@@ -20,6 +20,8 @@ pub struct StrengthFeedback {
 pub enum NextStep {
     EnterCode,
     SetUpAuthenticator,
+    /// A remembered device on its usual network: signed in with the password alone.
+    Done,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -166,17 +168,39 @@ pub async fn log_in(email: String, password: String) -> Result<NextStep, ApiErro
     let context = crate::session::sign_in_context(&state);
     let token = domain::accounts::start_session(&state.db, user_id, &context, now).await?;
     crate::session::set_session_cookie(&token, state.session_policy.absolute.num_seconds());
-    if domain::factors::has_second_factor(&state.db, user_id).await? {
-        Ok(NextStep::EnterCode)
-    } else {
-        Ok(NextStep::SetUpAuthenticator)
+    if !domain::factors::has_second_factor(&state.db, user_id).await? {
+        return Ok(NextStep::SetUpAuthenticator);
     }
+    let remembered = crate::session::presented_device_token();
+    if domain::trusted_devices::may_skip_second_factor(
+        &state.db,
+        user_id,
+        remembered.as_deref(),
+        &context,
+        now,
+    )
+    .await?
+    {
+        let session =
+            domain::accounts::resolve_session(&state.db, &state.session_policy, token.expose(), now)
+                .await?
+                .ok_or(domain::Error::Unauthenticated)?;
+        let token = domain::accounts::complete_second_factor(&state.db, session.session_id, now).await?;
+        crate::session::set_session_cookie(&token, state.session_policy.absolute.num_seconds());
+        return Ok(NextStep::Done);
+    }
+    Ok(NextStep::EnterCode)
 }
 
 /// The second factor as a code from the authenticator app, or a recovery code: finishes signing
 /// in, or confirms it is you before a credential change.
 #[server(prefix = "/api", endpoint = "account/second_factor")]
-pub async fn second_factor(code: String) -> Result<(), ApiError> {
+pub async fn second_factor(
+    code: String,
+    /// Remember this device, when the workplace allows it (an unticked box sends nothing).
+    #[server(default)]
+    remember: bool,
+) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
     let session = crate::session::require_session(&state).await?;
     let now = state.clock.now();
@@ -198,7 +222,7 @@ pub async fn second_factor(code: String) -> Result<(), ApiError> {
         }
         .into());
     }
-    second_factor_given(&state, &session).await
+    second_factor_given(&state, &session, remember).await
 }
 
 /// After a verified second factor: a new token for the more privileged session, and at sign-in
@@ -207,6 +231,7 @@ pub async fn second_factor(code: String) -> Result<(), ApiError> {
 pub(crate) async fn second_factor_given(
     state: &crate::state::AppState,
     session: &domain::accounts::SessionInfo,
+    remember: bool,
 ) -> Result<(), ApiError> {
     let now = state.clock.now();
     let token = domain::accounts::complete_second_factor(&state.db, session.session_id, now).await?;
@@ -214,6 +239,13 @@ pub(crate) async fn second_factor_given(
     if session.second_factor {
         // A confirmation within a session, not a sign-in.
         return Ok(());
+    }
+    let days = domain::trusted_devices::remember_days_for(&state.db, session.user_id).await?;
+    if remember && days > 0 {
+        let context = crate::session::sign_in_context(state);
+        let device =
+            domain::trusted_devices::remember(&state.db, session.user_id, &context, days, now).await?;
+        crate::session::set_device_cookie(&device, days);
     }
     if let Some(new) = domain::accounts::new_sign_in_context(&state.db, session.session_id).await? {
         let mail = domain::mail::messages::new_sign_in(

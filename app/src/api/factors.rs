@@ -47,6 +47,8 @@ pub struct MethodsOverview {
 pub struct FactorChoices {
     pub passkey: bool,
     pub code: bool,
+    /// Days the workplace lets a device be remembered (0: never).
+    pub remember_days: i32,
 }
 
 #[cfg(feature = "ssr")]
@@ -144,6 +146,7 @@ pub async fn second_factor_choices() -> Result<FactorChoices, ApiError> {
     Ok(FactorChoices {
         passkey: has(domain::factors::FactorKind::Passkey) && state.relying_party.available(),
         code: has(domain::factors::FactorKind::AuthenticatorApp) || factors.recovery_codes_left > 0,
+        remember_days: domain::trusted_devices::remember_days_for(&state.db, session.user_id).await?,
     })
 }
 
@@ -165,7 +168,11 @@ pub async fn begin_passkey_check() -> Result<PasskeyRequest, ApiError> {
 
 /// Verifies the passkey: finishes signing in, or confirms it is you.
 #[server(prefix = "/api", endpoint = "factors/finish_passkey_check")]
-pub async fn finish_passkey_check(ceremony: String, credential: String) -> Result<(), ApiError> {
+pub async fn finish_passkey_check(
+    ceremony: String,
+    credential: String,
+    #[server(default)] remember: bool,
+) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
     let session = crate::session::require_session(&state).await?;
     bounded_credential(&credential)?;
@@ -191,7 +198,7 @@ pub async fn finish_passkey_check(ceremony: String, credential: String) -> Resul
             .await?;
         return Err(err.into());
     }
-    crate::api::account::second_factor_given(&state, &session).await
+    crate::api::account::second_factor_given(&state, &session, remember).await
 }
 
 /// Public: starts a sign-in with a passkey alone (the authenticator names the account).
@@ -241,7 +248,7 @@ pub async fn finish_passkey_sign_in(ceremony: String, credential: String) -> Res
     let session = domain::accounts::resolve_session(&state.db, &state.session_policy, pending.expose(), now)
         .await?
         .ok_or(domain::Error::Unauthenticated)?;
-    crate::api::account::second_factor_given(&state, &session).await
+    crate::api::account::second_factor_given(&state, &session, false).await
 }
 
 #[cfg(feature = "ssr")]

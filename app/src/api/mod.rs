@@ -7,3 +7,4 @@ pub mod factors;
 pub mod instance;
 pub mod organisation;
 pub mod people;
+pub mod settings;

@@ -206,23 +206,39 @@ pub async fn people(
 
 #[server(prefix = "/api", endpoint = "people/get")]
 pub async fn person(id: String) -> Result<PersonRecord, ApiError> {
-    use domain::policy::{allows, require, Action, Resource};
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
-    let id = id.parse()?;
-    let found = domain::people::get(&tenant, id).await?;
+    record(&who, &tenant, id.parse()?).await
+}
+
+/// The caller's own record: name, department, role and what that lets them see.
+#[server(prefix = "/api", endpoint = "people/mine")]
+pub async fn my_profile() -> Result<PersonRecord, ApiError> {
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    record(&who, &tenant, who.user_id).await
+}
+
+#[cfg(feature = "ssr")]
+async fn record(
+    who: &domain::policy::Identity,
+    tenant: &domain::tenant::TenantDb,
+    id: domain::ids::UserId,
+) -> Result<PersonRecord, ApiError> {
+    use domain::policy::{allows, require, Action, Resource};
+    let found = domain::people::get(tenant, id).await?;
     require(
-        &who,
+        who,
         Action::ViewPerson,
         Resource::Person {
             id,
             department: found.department,
         },
     )?;
-    let can_manage = allows(&who, Action::ManagePeople, Resource::Workplace);
-    let departments = domain::departments::list(&tenant).await?;
+    let can_manage = allows(who, Action::ManagePeople, Resource::Workplace);
+    let departments = domain::departments::list(tenant).await?;
     let names = support::names(&departments);
-    let grants = domain::people::grants(&tenant, id).await?;
+    let grants = domain::people::grants(tenant, id).await?;
     let mut access: Vec<String> = found
         .role
         .permissions()
@@ -261,7 +277,7 @@ pub async fn person(id: String) -> Result<PersonRecord, ApiError> {
         can_manage,
         is_self: found.id == who.user_id,
         departments: support::department_choices(&departments),
-        roles: support::assignable_roles(&who),
+        roles: support::assignable_roles(who),
         name: found.name,
         email: found.email,
     })

@@ -38,12 +38,13 @@ pub fn SecondFactorForm(
     on_done: Callback<()>,
 ) -> impl IntoView {
     let code = ServerAction::<SecondFactor>::new();
-    let passkey = Action::new_local(|_: &()| async move {
+    let remember = RwSignal::new(false);
+    let passkey = Action::new_local(move |_: &()| async move {
         let request = begin_passkey_check().await?;
         let credential = webauthn::use_passkey(request.options)
             .await
             .map_err(browser_error)?;
-        finish_passkey_check(request.ceremony, credential).await
+        finish_passkey_check(request.ceremony, credential, remember.get_untracked()).await
     });
     Effect::new(move |_| {
         if matches!(code.value().get(), Some(Ok(()))) || matches!(passkey.value().get(), Some(Ok(()))) {
@@ -54,6 +55,15 @@ pub fn SecondFactorForm(
     view! {
         <ErrorAlert error=passkey_error />
         <ErrorAlert error=action_error(code.value()) />
+        {(choices.remember_days > 0).then(|| view! {
+            <div class="mb-5 flex min-h-11 items-center gap-3">
+                <input id="remember" type="checkbox" class="h-5 w-5 accent-teal-700"
+                    on:change=move |ev| remember.set(event_target_checked(&ev)) />
+                <label for="remember" class="text-slate-800">
+                    {format!("Remember this device for {} days", choices.remember_days)}
+                </label>
+            </div>
+        })}
         {choices.passkey.then(|| view! {
             <button type="button" class=PRIMARY_BUTTON_CLASS
                 disabled=move || passkey.pending().get()
@@ -66,6 +76,7 @@ pub fn SecondFactorForm(
         })}
         {choices.code.then(|| view! {
             <ActionForm action=code attr:class="space-y-5">
+                <input type="hidden" name="remember" prop:value=move || remember.get().to_string() />
                 <div>
                     <label for="code" class="block text-sm font-medium text-slate-800">"Code"</label>
                     <input id="code" name="code" required autocomplete="one-time-code" inputmode="text" maxlength="20"

@@ -14,6 +14,7 @@ const VISITOR_LINKS: &[(&str, &str)] = &[
 /// Shown to people who manage the organisation (the `people` permission).
 const ORGANISATION_LINKS: &[(&str, &str)] = &[("/people", "People"), ("/departments", "Departments")];
 const MEMBER_LINKS: &[(&str, &str)] = &[
+    ("/profile", "Profile"),
     ("/sign-in-methods", "Sign-in methods"),
     ("/sessions", "Sessions"),
     ("/security", "Security"),
@@ -26,6 +27,9 @@ fn member_links(permissions: &[String]) -> Vec<(&'static str, &'static str)> {
     } else if permissions.iter().any(|p| p == "results") {
         // Managers see the people in their granted departments.
         links.push(("/people", "People"));
+    }
+    if permissions.iter().any(|p| p == "settings") {
+        links.push(("/settings", "Settings"));
     }
     links.extend_from_slice(MEMBER_LINKS);
     links

@@ -32,7 +32,7 @@ pub fn LoginPage() -> impl IntoView {
     let navigate = use_navigate();
     Effect::new(move |_| {
         let next = match (action.value().get(), passkey.value().get()) {
-            (_, Some(Ok(()))) => "/home",
+            (_, Some(Ok(()))) | (Some(Ok(NextStep::Done)), _) => "/home",
             (Some(Ok(NextStep::EnterCode)), _) => "/login/code",
             (Some(Ok(NextStep::SetUpAuthenticator)), _) => "/setup",
             _ => return,

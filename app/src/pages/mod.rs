@@ -8,6 +8,7 @@ pub mod people;
 pub mod reset_password;
 pub mod security;
 pub mod sessions;
+pub mod settings;
 pub mod setup;
 pub mod sign_in_methods;
 pub mod signup;

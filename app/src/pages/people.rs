@@ -13,9 +13,9 @@ use leptos_router::{
 
 use crate::{
     api::people::{
-        invitation, people, person, AcceptInvitation, Choice, InvitePerson, PersonRecord, ResendInvitation,
-        ResetPersonFactors, RevokeInvitation, SetPersonDepartment, SetPersonGrants, SetPersonRole,
-        SetPersonStatus,
+        invitation, my_profile, people, person, AcceptInvitation, Choice, InvitePerson, PersonRecord,
+        ResendInvitation, ResetPersonFactors, RevokeInvitation, SetPersonDepartment, SetPersonGrants,
+        SetPersonRole, SetPersonStatus,
     },
     components::form::{
         action_error, ErrorAlert, FormCard, INPUT_CLASS, PRIMARY_BUTTON_CLASS, SECONDARY_BUTTON_CLASS,
@@ -389,7 +389,10 @@ fn grants_card(
 }
 
 fn reset_card(id: String, reset: ServerAction<ResetPersonFactors>) -> impl IntoView {
-    use crate::{api::factors::second_factor_choices, components::factors::SecondFactorForm};
+    use crate::{
+        api::factors::{second_factor_choices, FactorChoices},
+        components::factors::SecondFactorForm,
+    };
     let needs_confirmation =
         move || matches!(reset.value().get(), Some(Err(err)) if err.code == "auth.reauthentication_required");
     let other_error = Signal::derive(move || {
@@ -427,8 +430,10 @@ fn reset_card(id: String, reset: ServerAction<ResetPersonFactors>) -> impl IntoV
                 <p class="mb-3 mt-3 text-sm font-medium text-slate-800">"Confirm it is you first, with your own second factor."</p>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
-                        choices.await.ok().map(|choices| view! {
-                            <SecondFactorForm choices submit_label="Confirm and reset" on_done />
+                        choices.await.ok().map(|choices| {
+                            // A confirmation, not a sign-in: nothing to remember.
+                            let choices = FactorChoices { remember_days: 0, ..choices };
+                            view! { <SecondFactorForm choices submit_label="Confirm and reset" on_done /> }
                         })
                     })}
                 </Suspense>
@@ -453,6 +458,46 @@ fn status_card(id: String, status: &str, set_status: ServerAction<SetPersonStatu
                 <button type="submit" class=SECONDARY_BUTTON_CLASS>{label}</button>
             </ActionForm>
         </div>
+    }
+}
+
+/// The signed-in person's own record: what Candor holds about them and what they can see.
+#[component]
+pub fn ProfilePage() -> impl IntoView {
+    let record = Resource::new(|| (), |_| my_profile());
+    view! {
+        <Title text="Your profile" />
+        <Suspense fallback=|| view! { <p class="text-slate-600">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match record.await {
+                    Ok(p) => view! {
+                        <section class="max-w-3xl">
+                            <h1 class="text-3xl font-bold tracking-tight text-slate-900">"Your profile"</h1>
+                            <dl class="mt-6 grid gap-x-6 gap-y-3 rounded-lg border border-slate-200 bg-white p-5 shadow-sm sm:grid-cols-[12rem_1fr] sm:p-6">
+                                <dt class="font-medium text-slate-700">"Name"</dt><dd class="text-slate-900">{p.name}</dd>
+                                <dt class="font-medium text-slate-700">"Email"</dt><dd class="text-slate-900">{p.email}</dd>
+                                <dt class="font-medium text-slate-700">"Department"</dt><dd class="text-slate-900">{p.department.unwrap_or_else(|| "None".into())}</dd>
+                                <dt class="font-medium text-slate-700">"Role"</dt><dd class="text-slate-900">{p.role}</dd>
+                                <dt class="font-medium text-slate-700">"Started"</dt><dd class="text-slate-900">{p.start_date.unwrap_or_else(|| "Not recorded".into())}</dd>
+                            </dl>
+                            <div class=CARD_CLASS>
+                                <h2 class="text-lg font-semibold text-slate-900">"What you can see and do"</h2>
+                                <ul class="mt-2 list-disc space-y-1 pl-5 text-slate-700" aria-label="Access">
+                                    {p.access.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}
+                                </ul>
+                            </div>
+                            <p class="mt-6 text-slate-700">
+                                "Your answers to check-ins are stored without your name and shown only in groups. Manage how you sign in on "
+                                <A href="/sign-in-methods" attr:class="font-medium text-teal-800 underline">"Sign-in methods"</A>
+                                " and where you are signed in on "
+                                <A href="/sessions" attr:class="font-medium text-teal-800 underline">"Sessions"</A> "."
+                            </p>
+                        </section>
+                    }.into_any(),
+                    Err(err) => sign_in_card(err.message),
+                }
+            })}
+        </Suspense>
     }
 }
 

@@ -40,6 +40,8 @@ fn confirm_choices(methods: &MethodsOverview) -> FactorChoices {
             .iter()
             .any(|f| f.kind == FactorType::AuthenticatorApp)
             || methods.recovery_codes_left > 0,
+        // Confirming a change never remembers the device.
+        remember_days: 0,
     }
 }
 

@@ -9,6 +9,7 @@ pub mod recovery_codes;
 pub mod sessions;
 pub mod throttle_events;
 pub mod totp_factors;
+pub mod trusted_devices;
 pub mod users;
 pub mod webauthn_ceremonies;
 pub mod workplaces;

@@ -8,6 +8,7 @@ pub struct Model {
     pub name: String,
     pub status: String,
     pub created_at: DateTimeUtc,
+    pub remember_device_days: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

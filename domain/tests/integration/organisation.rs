@@ -412,10 +412,115 @@ async fn invitations_roles_grants_and_suspension(test_db: TestDb) {
 }
 
 domain::on_both_backends!(
+    remembered_devices_skip_the_second_factor_only_where_they_were_remembered,
     invitations_roles_grants_and_suspension,
     departments_form_a_tree_without_cycles,
     workplaces_reach_only_their_own_departments,
 );
+
+async fn remembered_devices_skip_the_second_factor_only_where_they_were_remembered(test_db: TestDb) {
+    use domain::trusted_devices::{self, SignInSettings};
+    let db = &test_db.db;
+    let (owner, tenant) = workplace(db, "ada@northwind.test").await;
+    let (other_owner, _) = workplace(db, "grace@contoso.test").await;
+    let ada = owner.user_id.uuid();
+    let laptop = accounts::SignInContext {
+        network_prefix: "192.0.2.0/24".into(),
+        device: "Firefox on Linux".into(),
+    };
+    assert_eq!(
+        trusted_devices::settings(&tenant)
+            .await
+            .unwrap()
+            .remember_device_days,
+        0
+    );
+    let token = trusted_devices::remember(db, ada, &laptop, 30, now())
+        .await
+        .unwrap();
+    let later = now() + chrono::Duration::hours(1);
+    let may = |user, context: accounts::SignInContext, at| {
+        let presented = token.expose().to_owned();
+        async move {
+            trusted_devices::may_skip_second_factor(db, user, Some(&presented), &context, at)
+                .await
+                .unwrap()
+        }
+    };
+    // The workplace has not allowed it yet.
+    assert!(!may(ada, laptop.clone(), later).await);
+    for days in [-1, 31] {
+        let err = trusted_devices::save_settings(
+            &tenant,
+            SignInSettings {
+                remember_device_days: days,
+            },
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.code(), "input.invalid");
+    }
+    trusted_devices::save_settings(
+        &tenant,
+        SignInSettings {
+            remember_device_days: 30,
+        },
+    )
+    .await
+    .unwrap();
+    assert!(may(ada, laptop.clone(), later).await);
+    // Only there, only for Ada, only for 30 days.
+    let phone = accounts::SignInContext {
+        device: "Safari on iOS".into(),
+        ..laptop.clone()
+    };
+    let elsewhere = accounts::SignInContext {
+        network_prefix: "198.51.100.0/24".into(),
+        ..laptop.clone()
+    };
+    assert!(!may(ada, phone, later).await);
+    assert!(!may(ada, elsewhere, later).await);
+    assert!(!may(other_owner.user_id.uuid(), laptop.clone(), later).await);
+    assert!(!may(ada, laptop.clone(), now() + chrono::Duration::days(31)).await);
+    assert!(
+        !trusted_devices::may_skip_second_factor(db, ada, None, &laptop, later)
+            .await
+            .unwrap(),
+        "no cookie"
+    );
+    // Signing in more often than usual asks for both factors again.
+    for minutes in [10, 20, 30] {
+        let at = now() + chrono::Duration::minutes(minutes);
+        let pending = accounts::start_session(db, ada, &laptop, at).await.unwrap();
+        let session = accounts::resolve_session(db, &Default::default(), pending.expose(), at)
+            .await
+            .unwrap()
+            .unwrap();
+        accounts::complete_second_factor(db, session.session_id, at)
+            .await
+            .unwrap();
+    }
+    assert!(!may(ada, laptop.clone(), later).await);
+    assert!(may(ada, laptop.clone(), now() + chrono::Duration::days(2)).await);
+    // Switching the setting off forgets remembered devices for good.
+    trusted_devices::save_settings(
+        &tenant,
+        SignInSettings {
+            remember_device_days: 0,
+        },
+    )
+    .await
+    .unwrap();
+    trusted_devices::save_settings(
+        &tenant,
+        SignInSettings {
+            remember_device_days: 30,
+        },
+    )
+    .await
+    .unwrap();
+    assert!(!may(ada, laptop.clone(), now() + chrono::Duration::days(2)).await);
+}
 
 /// PostgreSQL only: the policies, not Candor's filters, keep a forgetful query to one workplace.
 #[tokio::test]

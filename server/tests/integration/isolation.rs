@@ -71,6 +71,9 @@ const TAKES_NO_WORKPLACE_ID: &[(&str, &str)] = &[
         "/api/organisation/departments",
         "lists the caller's workplace only",
     ),
+    ("/api/people/mine", "the caller's own record"),
+    ("/api/settings/sign_in", "the caller's workplace"),
+    ("/api/settings/save_sign_in", "the caller's workplace"),
     ("/api/people/invitation", "the emailed token is the credential"),
     (
         "/api/people/accept_invitation",

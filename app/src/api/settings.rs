@@ -1,0 +1,56 @@
+//! Workplace settings. Reading and changing them needs the `settings` permission.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInSettingsView {
+    /// 0: both factors at every sign-in.
+    pub remember_device_days: i32,
+    pub max_days: i32,
+}
+
+#[server(prefix = "/api", endpoint = "settings/sign_in")]
+pub async fn sign_in_settings() -> Result<SignInSettingsView, ApiError> {
+    use domain::policy::{require, Action, Resource};
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    require(&who, Action::ManageSettings, Resource::Workplace)?;
+    let settings = domain::trusted_devices::settings(&tenant).await?;
+    Ok(SignInSettingsView {
+        remember_device_days: settings.remember_device_days,
+        max_days: domain::trusted_devices::MAX_REMEMBER_DAYS,
+    })
+}
+
+/// `remember` off: both factors at every sign-in (and every remembered device is forgotten).
+#[server(prefix = "/api", endpoint = "settings/save_sign_in")]
+pub async fn save_sign_in_settings(
+    #[server(default)] remember: bool,
+    #[server(default)] days: i32,
+) -> Result<(), ApiError> {
+    use domain::policy::{require, Action, Resource};
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    require(&who, Action::ManageSettings, Resource::Workplace)?;
+    if remember && days < 1 {
+        return Err(domain::Error::Invalid {
+            field: "days",
+            reason: format!(
+                "must be between 1 and {}",
+                domain::trusted_devices::MAX_REMEMBER_DAYS
+            ),
+        }
+        .into());
+    }
+    domain::trusted_devices::save_settings(
+        &tenant,
+        domain::trusted_devices::SignInSettings {
+            remember_device_days: if remember { days } else { 0 },
+        },
+    )
+    .await?;
+    Ok(())
+}

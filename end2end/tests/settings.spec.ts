@@ -1,0 +1,56 @@
+import { test, expect, waitForHydration, expectAccessible, snapshot } from "../fixtures";
+import { enrol, signIn } from "../flows";
+
+test("a workplace may let people remember a device; the password alone then signs in there", async ({ page, candor, browser }) => {
+  const codes = await enrol(page, candor, "ada@northwind.test");
+  await page.getByRole("link", { name: /I have saved them/ }).click();
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Settings" }).click();
+  await expect(page.getByRole("heading", { name: "Workplace settings" })).toBeVisible();
+  await waitForHydration(page);
+  await expect(page.getByLabel("Always ask for both factors")).toBeChecked();
+  await page.getByLabel("Let people remember a device").check();
+  await page.getByLabel("For how many days").fill("30");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByText("Saved.")).toBeVisible();
+  await expectAccessible(page);
+  await snapshot(page, "settings-desktop");
+
+  async function signOut() {
+    await page.goto("/home");
+    await waitForHydration(page);
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await expect(page).toHaveURL(/\/$/);
+  }
+
+  // Remember this device while giving the second factor.
+  await signOut();
+  await signIn(page, "ada@northwind.test");
+  await expect(page).toHaveURL(/\/login\/code$/);
+  await waitForHydration(page);
+  await page.getByLabel("Remember this device for 30 days").check();
+  await page.getByLabel("Code").fill(codes[0]);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("heading", { name: /Welcome/ })).toBeVisible();
+
+  // Next time the password alone signs in on this device.
+  await signOut();
+  await signIn(page, "ada@northwind.test");
+  await expect(page.getByRole("heading", { name: /Welcome/ })).toBeVisible();
+
+  // Another browser has no remembered device: both factors.
+  const laptop = await browser.newContext({ baseURL: candor.url });
+  const other = await laptop.newPage();
+  await signIn(other, "ada@northwind.test");
+  await expect(other).toHaveURL(/\/login\/code$/);
+  await laptop.close();
+
+  // Switching the setting off forgets every remembered device.
+  await page.goto("/settings");
+  await waitForHydration(page);
+  await page.getByLabel("Always ask for both factors").check();
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByText("Saved.")).toBeVisible();
+  await signOut();
+  await signIn(page, "ada@northwind.test");
+  await expect(page).toHaveURL(/\/login\/code$/);
+});
