@@ -16,6 +16,7 @@ pub mod ids;
 pub mod instance;
 pub mod mail;
 pub mod people;
+pub mod people_import;
 pub mod policy;
 pub mod sign_in_guard;
 pub mod tenant;

@@ -261,23 +261,48 @@ async fn issue_invitation_token(
 
 /// Invites a person: an `invited` record and a single-use link to email them.
 pub async fn invite(tenant: &TenantDb, new: NewPerson, now: DateTime<Utc>) -> Result<Invitation> {
+    let mut invited = invite_many(tenant, vec![new], now).await?;
+    invited
+        .pop()
+        .ok_or_else(|| Error::Internal("no invitation made".into()))
+}
+
+/// Invites several people in one transaction: all of them, or (on any error) none.
+pub async fn invite_many(
+    tenant: &TenantDb,
+    new: Vec<NewPerson>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Invitation>> {
+    let txn = tenant.begin().await?;
+    let workplace_name = workplace_name(tenant, &txn).await?;
+    let mut invitations = Vec::with_capacity(new.len());
+    for person in new {
+        invitations.push(invite_in(tenant, &txn, person, &workplace_name, now).await?);
+    }
+    txn.commit().await?;
+    Ok(invitations)
+}
+
+async fn invite_in(
+    tenant: &TenantDb,
+    txn: &sea_orm::DatabaseTransaction,
+    new: NewPerson,
+    workplace_name: &str,
+    now: DateTime<Utc>,
+) -> Result<Invitation> {
     let name = clean_name(&new.name)?;
     let email = normalise_email(&new.email)?;
-    let txn = tenant.begin().await?;
-    active_department(tenant, &txn, new.department).await?;
+    active_department(tenant, txn, new.department).await?;
     // Addresses are unique across Candor: one address, one account.
-    if users::Entity::find()
-        .filter(users::Column::Email.eq(&email))
-        .one(&txn)
+    if !tenant
+        .emails_taken(std::slice::from_ref(&email))
         .await?
-        .is_some()
+        .is_empty()
     {
-        return Err(Error::Conflict(
-            "That email address already belongs to a Candor account.".into(),
-        ));
+        return Err(address_taken());
     }
     let id = UserId::new();
-    users::ActiveModel {
+    let inserted = users::ActiveModel {
         id: Set(id.uuid()),
         workplace_id: Set(tenant.workplace_id().uuid()),
         email: Set(email.clone()),
@@ -291,18 +316,27 @@ pub async fn invite(tenant: &TenantDb, new: NewPerson, now: DateTime<Utc>) -> Re
         start_date: Set(new.start_date),
         status: Set(INVITED.to_owned()),
     }
-    .insert(&txn)
-    .await?;
-    let token = issue_invitation_token(&txn, id, now).await?;
-    let workplace_name = workplace_name(tenant, &txn).await?;
-    txn.commit().await?;
+    .insert(txn)
+    .await;
+    if let Err(err) = inserted {
+        // Someone took the address meanwhile (the unique index decides).
+        return Err(match err.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => address_taken(),
+            _ => err.into(),
+        });
+    }
+    let token = issue_invitation_token(txn, id, now).await?;
     Ok(Invitation {
         person: id,
         email,
         name,
-        workplace_name,
+        workplace_name: workplace_name.to_owned(),
         token,
     })
+}
+
+fn address_taken() -> Error {
+    Error::Conflict("That email address already belongs to a Candor account.".into())
 }
 
 fn not_invited() -> Error {

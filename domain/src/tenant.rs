@@ -95,6 +95,24 @@ impl TenantDb {
         Ok(())
     }
 
+    /// Which of `emails` already belong to an account anywhere in Candor. Addresses are unique
+    /// across workplaces, so this one check looks beyond the workplace (outside its row-level
+    /// security); it reveals only which of the given addresses are taken.
+    pub(crate) async fn emails_taken(&self, emails: &[String]) -> Result<std::collections::BTreeSet<String>> {
+        let mut taken = std::collections::BTreeSet::new();
+        for chunk in emails.chunks(500) {
+            taken.extend(
+                crate::entities::users::Entity::find()
+                    .filter(crate::entities::users::Column::Email.is_in(chunk.iter().cloned()))
+                    .all(self.db.connection())
+                    .await?
+                    .into_iter()
+                    .map(|user| user.email),
+            );
+        }
+        Ok(taken)
+    }
+
     /// Rows of `E` in this workplace only.
     pub(crate) fn select<E: TenantScoped>(&self) -> Select<E> {
         E::find().filter(E::workplace_column().eq(self.workplace_id.uuid()))

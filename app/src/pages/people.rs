@@ -289,7 +289,7 @@ fn invitation_card(
     id: String,
     resend: ServerAction<ResendInvitation>,
     revoke: ServerAction<RevokeInvitation>,
-) -> impl IntoView {
+) -> AnyView {
     let (resend_id, revoke_id) = (id.clone(), id);
     view! {
         <div class=CARD_CLASS>
@@ -310,13 +310,14 @@ fn invitation_card(
             </div>
         </div>
     }
+    .into_any()
 }
 
 fn role_card(
     p: &PersonRecord,
     set_role: ServerAction<SetPersonRole>,
     set_department: ServerAction<SetPersonDepartment>,
-) -> impl IntoView {
+) -> AnyView {
     let (role_id, department_id) = (p.id.clone(), p.id.clone());
     let role_options = options(&p.roles, Some(p.role_key.as_str()));
     let no_department = p.department_id.is_none();
@@ -343,13 +344,14 @@ fn role_card(
             </div>
         </div>
     }
+    .into_any()
 }
 
 fn grants_card(
     p: &PersonRecord,
     granted: RwSignal<BTreeSet<String>>,
     set_grants: ServerAction<SetPersonGrants>,
-) -> impl IntoView {
+) -> AnyView {
     let id = p.id.clone();
     view! {
         <form class=CARD_CLASS on:submit=move |ev| {
@@ -386,9 +388,10 @@ fn grants_card(
             <button type="submit" class=format!("mt-4 {PRIMARY_BUTTON_CLASS}")>"Save grants"</button>
         </form>
     }
+    .into_any()
 }
 
-fn reset_card(id: String, reset: ServerAction<ResetPersonFactors>) -> impl IntoView {
+fn reset_card(id: String, reset: ServerAction<ResetPersonFactors>) -> AnyView {
     use crate::{
         api::factors::{second_factor_choices, FactorChoices},
         components::factors::SecondFactorForm,
@@ -440,9 +443,10 @@ fn reset_card(id: String, reset: ServerAction<ResetPersonFactors>) -> impl IntoV
             </Show>
         </div>
     }
+    .into_any()
 }
 
-fn status_card(id: String, status: &str, set_status: ServerAction<SetPersonStatus>) -> impl IntoView {
+fn status_card(id: String, status: &str, set_status: ServerAction<SetPersonStatus>) -> AnyView {
     let (next, label) = if status == "active" {
         ("suspended", "Suspend")
     } else {
@@ -459,6 +463,7 @@ fn status_card(id: String, status: &str, set_status: ServerAction<SetPersonStatu
             </ActionForm>
         </div>
     }
+    .into_any()
 }
 
 /// The signed-in person's own record: what Candor holds about them and what they can see.

@@ -332,6 +332,15 @@ async fn invitations_roles_grants_and_suspension(test_db: TestDb) {
 
     // Grants must name this workplace's departments.
     let (_, other) = workplace(db, "grace@contoso.test").await;
+    // An address with an account in another workplace is refused as a conflict, not an error.
+    let elsewhere = people::invite(
+        &tenant,
+        invitee("Grace", "grace@contoso.test", None, Role::Employee),
+        now(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(elsewhere.code(), "resource.conflict");
     let foreign = departments::create(&other, "Theirs", None, now()).await.unwrap();
     let err = people::set_grants(&tenant, mary.person, &[foreign].into_iter().collect(), now())
         .await
@@ -412,6 +421,7 @@ async fn invitations_roles_grants_and_suspension(test_db: TestDb) {
 }
 
 domain::on_both_backends!(
+    people_are_imported_from_csv_all_or_nothing,
     remembered_devices_skip_the_second_factor_only_where_they_were_remembered,
     invitations_roles_grants_and_suspension,
     departments_form_a_tree_without_cycles,
@@ -520,6 +530,107 @@ async fn remembered_devices_skip_the_second_factor_only_where_they_were_remember
     .await
     .unwrap();
     assert!(!may(ada, laptop.clone(), now() + chrono::Duration::days(2)).await);
+}
+
+async fn people_are_imported_from_csv_all_or_nothing(test_db: TestDb) {
+    use domain::people_import;
+    let db = &test_db.db;
+    let (owner, tenant) = workplace(db, "ada@northwind.test").await;
+    workplace(db, "grace@contoso.test").await;
+    let operations = departments::create(&tenant, "Operations", None, now())
+        .await
+        .unwrap();
+    departments::create(&tenant, "Support", Some(operations), now())
+        .await
+        .unwrap();
+    let sales = departments::create(&tenant, "Sales", None, now()).await.unwrap();
+    departments::create(&tenant, "Support", Some(sales), now())
+        .await
+        .unwrap();
+    let hr_may_give = |role: Role| matches!(role, Role::Employee | Role::Manager);
+
+    let wrong_columns = people_import::preview(&tenant, "name,mail\nAda,a@x.test\n", hr_may_give)
+        .await
+        .unwrap_err();
+    assert!(
+        wrong_columns.public_message().contains("missing “email”"),
+        "{wrong_columns:?}"
+    );
+    let garbled = people_import::preview(&tenant, "name,email\u{FFFD}", hr_may_give)
+        .await
+        .unwrap_err();
+    assert!(garbled.public_message().contains("not UTF-8"));
+    let empty = people_import::preview(&tenant, "name,email,department,role,start_date\n", hr_may_give)
+        .await
+        .unwrap_err();
+    assert!(empty.public_message().contains("no people"));
+
+    let file = "\u{FEFF}Name,Email,Department,Role,Start date\n\
+        Mary Manager,mary@northwind.test,Operations,Manager,2026-03-01\n\
+        Eve,eve@northwind.test,Support,employee,\n\
+        Sam,sam@northwind.test,Sales / Support,,\n\
+        Grace,grace@contoso.test,,,\n\
+        Mary Again,MARY@northwind.test,,,\n\
+        Nobody,not-an-address,Nowhere,Owner,01/03/2026\n";
+    let preview = people_import::preview(&tenant, file, hr_may_give).await.unwrap();
+    assert!(!preview.is_valid());
+    let errors: Vec<(usize, String)> = preview
+        .rows
+        .iter()
+        .map(|row| (row.line, row.errors.join("; ")))
+        .collect();
+    assert_eq!(errors[0], (2, String::new()));
+    assert!(
+        errors[1]
+            .1
+            .contains("more than one department is called “Support”"),
+        "{errors:?}"
+    );
+    assert_eq!(errors[2], (4, String::new()));
+    assert!(errors[3].1.contains("already has a Candor account"), "{errors:?}");
+    assert!(errors[4].1.contains("appears twice"), "{errors:?}");
+    for expected in [
+        "email",
+        "no active department “Nowhere”",
+        "may not give the role Owner",
+        "not a date",
+    ] {
+        assert!(errors[5].1.contains(expected), "{expected}: {errors:?}");
+    }
+    let refused = people_import::import(&tenant, file, hr_may_give, now())
+        .await
+        .unwrap_err();
+    assert!(refused.public_message().contains("nothing was imported"));
+    let everyone = people::list(&tenant, &policy::people_scope(&owner), &people::Filter::default())
+        .await
+        .unwrap();
+    assert_eq!(everyone.total, 1, "nothing half-imported");
+
+    let good = "name,email,department,role,start_date\n\
+        Mary Manager,mary@northwind.test,Operations,Manager,2026-03-01\n\
+        Eve,eve@northwind.test,Operations / Support,Employee,\n";
+    assert!(people_import::preview(&tenant, good, hr_may_give)
+        .await
+        .unwrap()
+        .is_valid());
+    let invitations = people_import::import(&tenant, good, hr_may_give, now())
+        .await
+        .unwrap();
+    assert_eq!(invitations.len(), 2);
+    let everyone = people::list(&tenant, &policy::people_scope(&owner), &people::Filter::default())
+        .await
+        .unwrap();
+    assert_eq!(everyone.total, 3);
+    let mary = everyone.people.iter().find(|p| p.name == "Mary Manager").unwrap();
+    assert_eq!((mary.role, mary.department), (Role::Manager, Some(operations)));
+    assert_eq!(
+        mary.start_date.map(|d| d.to_string()).as_deref(),
+        Some("2026-03-01")
+    );
+    // Importing the same file again changes nothing: every address is taken now.
+    assert!(people_import::import(&tenant, good, hr_may_give, now())
+        .await
+        .is_err());
 }
 
 /// PostgreSQL only: the policies, not Candor's filters, keep a forgetful query to one workplace.
