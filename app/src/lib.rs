@@ -4,6 +4,7 @@
 pub mod api;
 pub mod components;
 pub mod error;
+pub mod files;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod session;

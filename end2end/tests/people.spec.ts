@@ -125,3 +125,37 @@ test("an HR admin invites people, grants a manager one subtree, and the manager 
   await expect(again.getByRole("heading", { name: "This invitation cannot be used" })).toBeVisible();
   await marys.close();
 });
+
+test("an HR admin imports people from a CSV file, all or nothing", async ({ page, candor }) => {
+  await enrol(page, candor, "ada@northwind.test");
+  await page.goto("/departments");
+  await waitForHydration(page);
+  await addDepartment(page, "Operations");
+  await page.goto("/people");
+  await waitForHydration(page);
+
+  const file = (body: string) => ({ name: "people.csv", mimeType: "text/csv", buffer: Buffer.from(body) });
+  // A file with problems: every row is checked, nothing is imported.
+  await page.getByLabel("CSV file").setInputFiles(
+    file("name,email,department,role,start_date\nMary,mary@northwind.test,Operations,Manager,\nBad,not-an-address,Nowhere,,\n"),
+  );
+  await page.getByRole("button", { name: "Check file" }).click();
+  await expect(page.getByText("1 of 2 rows need fixing")).toBeVisible();
+  await expect(page.getByRole("table", { name: "Rows in the file" })).toContainText("no active department “Nowhere”");
+  await expect(page.getByRole("button", { name: /^Invite \d+ people$/ })).toHaveCount(0);
+  await expectAccessible(page);
+  await snapshot(page, "people-import-desktop");
+
+  // Fixed: both are invited at once and appear in the list.
+  await page.getByLabel("CSV file").setInputFiles(
+    file("name,email,department,role,start_date\nMary Manager,mary@northwind.test,Operations,Manager,2026-03-01\nEve Night,eve@northwind.test,,Employee,\n"),
+  );
+  await page.getByRole("button", { name: "Check file" }).click();
+  await expect(page.getByText("2 people ready to invite.")).toBeVisible();
+  await page.getByRole("button", { name: "Invite 2 people" }).click();
+  await expect(page.getByText("2 invitations sent.")).toBeVisible();
+  await expect(page.getByRole("link", { name: "Mary Manager" })).toBeVisible();
+  await expect(page.getByRole("link", { name: "Eve Night" })).toBeVisible();
+  const mails = outbox(candor.dataDir).filter((m) => m.includes("Subject: You are invited"));
+  expect(mails).toHaveLength(2);
+});

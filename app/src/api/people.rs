@@ -58,6 +58,24 @@ pub struct PersonRecord {
     pub roles: Vec<Choice>,
 }
 
+/// A row of an uploaded CSV file, as read, with what is wrong with it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportRowView {
+    pub line: usize,
+    pub name: String,
+    pub email: String,
+    pub department: String,
+    pub role: String,
+    pub start_date: String,
+    pub errors: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportCheck {
+    pub rows: Vec<ImportRowView>,
+    pub valid: bool,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvitationGreeting {
     pub name: String,
@@ -447,6 +465,55 @@ pub async fn reset_person_factors(id: String) -> Result<(), ApiError> {
     }
     domain::factors::reset_for_person(&tenant, found.id, state.clock.now()).await?;
     Ok(())
+}
+
+/// Checks an uploaded CSV file against the workplace without changing anything.
+#[server(prefix = "/api", endpoint = "people/preview_import")]
+pub async fn preview_import(csv: String) -> Result<ImportCheck, ApiError> {
+    use domain::policy::{allows, require, Action, Resource};
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    require(&who, Action::ManagePeople, Resource::Workplace)?;
+    let preview = domain::people_import::preview(&tenant, &csv, |role| {
+        allows(&who, Action::AssignRole(role), Resource::Workplace)
+    })
+    .await?;
+    Ok(ImportCheck {
+        valid: preview.is_valid(),
+        rows: preview
+            .rows
+            .into_iter()
+            .map(|row| ImportRowView {
+                line: row.line,
+                name: row.name,
+                email: row.email,
+                department: row.department,
+                role: row.role,
+                start_date: row.start_date,
+                errors: row.errors,
+            })
+            .collect(),
+    })
+}
+
+/// Invites everyone in the CSV file, or no one if any row has an error; returns how many.
+#[server(prefix = "/api", endpoint = "people/import")]
+pub async fn import_people(csv: String) -> Result<usize, ApiError> {
+    use domain::policy::{allows, require, Action, Resource};
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    require(&who, Action::ManagePeople, Resource::Workplace)?;
+    let invitations = domain::people_import::import(
+        &tenant,
+        &csv,
+        |role| allows(&who, Action::AssignRole(role), Resource::Workplace),
+        state.clock.now(),
+    )
+    .await?;
+    for invitation in &invitations {
+        send_invitation(&state, invitation).await?;
+    }
+    Ok(invitations.len())
 }
 
 /// Public (the emailed token is the credential): who the invitation is for.

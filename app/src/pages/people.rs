@@ -57,6 +57,7 @@ pub fn PeoplePage() -> impl IntoView {
     let status = RwSignal::new(String::new());
     let page = RwSignal::new(1_usize);
     let invite = ServerAction::<InvitePerson>::new();
+    let imports = RwSignal::new(0_u32);
     let list = Resource::new(
         move || {
             (
@@ -64,7 +65,7 @@ pub fn PeoplePage() -> impl IntoView {
                 department.get(),
                 status.get(),
                 page.get(),
-                invite.version().get(),
+                (invite.version().get(), imports.get()),
             )
         },
         |(search, department, status, page, _)| people(search, department, status, page),
@@ -190,6 +191,7 @@ pub fn PeoplePage() -> impl IntoView {
                                         <button type="submit" class=format!("mt-5 {PRIMARY_BUTTON_CLASS}") disabled=move || invite.pending().get()>"Send invitation"</button>
                                     </ActionForm>
                                 })}
+                                {list.can_manage.then(|| import_card(imports))}
                             }.into_any()
                         }
                         Err(err) => sign_in_card(err.message),
@@ -283,6 +285,97 @@ pub fn PersonPage() -> impl IntoView {
             })}
         </Transition>
     }
+}
+
+/// Inviting many people from a CSV file: check it (every row, with its errors), then import all
+/// of it or nothing.
+fn import_card(imports: RwSignal<u32>) -> AnyView {
+    use crate::{
+        api::people::{import_people, preview_import},
+        components::factors::browser_error,
+        files::read_chosen_file,
+    };
+    let chosen = RwSignal::new(String::new());
+    let check = Action::new_local(move |_: &()| async move {
+        let text = read_chosen_file("import-file").await.map_err(browser_error)?;
+        chosen.set(text.clone());
+        preview_import(text).await
+    });
+    let import = Action::new_local(move |_: &()| async move {
+        let done = import_people(chosen.get_untracked()).await;
+        if done.is_ok() {
+            imports.update(|n| *n += 1);
+        }
+        done
+    });
+    let check_error = Signal::derive(move || check.value().get().and_then(Result::err));
+    let import_error = Signal::derive(move || import.value().get().and_then(Result::err));
+    view! {
+        <div class=CARD_CLASS>
+            <h2 class="text-lg font-semibold text-slate-900">"Invite from a CSV file"</h2>
+            <p class="mt-1 text-sm text-slate-700">
+                "Columns: " <code>"name, email, department, role, start_date"</code>
+                ". Departments by name, or by path (" <code>"Operations / Warehouse"</code>
+                ") when a name repeats. Everyone is invited, or — if any row has a problem — no one."
+            </p>
+            <ErrorAlert error=check_error />
+            <ErrorAlert error=import_error />
+            <div class="mt-4 flex flex-col gap-3 sm:flex-row sm:items-end">
+                <div class="grow">
+                    <label for="import-file" class="block text-sm font-medium text-slate-800">"CSV file"</label>
+                    <input id="import-file" type="file" accept=".csv,text/csv"
+                        class="mt-1 block w-full min-h-11 text-sm text-slate-800 file:mr-3 file:min-h-11 file:rounded-md file:border-0 file:bg-slate-100 file:px-4 file:font-medium" />
+                </div>
+                <button type="button" class=SECONDARY_BUTTON_CLASS disabled=move || check.pending().get()
+                    on:click=move |_| { check.dispatch(()); }>"Check file"</button>
+            </div>
+            {move || check.value().get().and_then(Result::ok).map(|result| {
+                let bad = result.rows.iter().filter(|r| !r.errors.is_empty()).count();
+                let total = result.rows.len();
+                view! {
+                    <p role="status" class="mt-4 text-sm font-medium text-slate-800">
+                        {if result.valid { format!("{total} people ready to invite.") } else { format!("{bad} of {total} rows need fixing; nothing will be imported until they are.") }}
+                    </p>
+                    <div class="mt-2 max-h-96 overflow-auto rounded border border-slate-200">
+                        <table class="min-w-full text-left text-sm">
+                            <caption class="sr-only">"Rows in the file"</caption>
+                            <thead class="bg-slate-50 text-slate-700">
+                                <tr>
+                                    <th scope="col" class="px-3 py-2">"Line"</th>
+                                    <th scope="col" class="px-3 py-2">"Name"</th>
+                                    <th scope="col" class="px-3 py-2">"Email"</th>
+                                    <th scope="col" class="px-3 py-2">"Department"</th>
+                                    <th scope="col" class="px-3 py-2">"Problems"</th>
+                                </tr>
+                            </thead>
+                            <tbody class="divide-y divide-slate-200">
+                                {result.rows.into_iter().map(|row| {
+                                    let ok = row.errors.is_empty();
+                                    view! {
+                                        <tr class=if ok { "" } else { "bg-red-50" }>
+                                            <td class="px-3 py-2 text-slate-700">{row.line}</td>
+                                            <td class="px-3 py-2 text-slate-900">{row.name}</td>
+                                            <td class="px-3 py-2 text-slate-700">{row.email}</td>
+                                            <td class="px-3 py-2 text-slate-700">{row.department}</td>
+                                            <td class="px-3 py-2 text-red-800">{if ok { "—".to_owned() } else { row.errors.join("; ") }}</td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                    {result.valid.then(|| view! {
+                        <button type="button" class=format!("mt-4 {PRIMARY_BUTTON_CLASS}") disabled=move || import.pending().get()
+                            on:click=move |_| { import.dispatch(()); }>{format!("Invite {total} people")}</button>
+                    })}
+                }
+            })}
+            {move || import.value().get().and_then(Result::ok).map(|count| view! {
+                <p role="status" class="mt-3 text-sm font-medium text-teal-800">{format!("{count} invitations sent.")}</p>
+            })}
+        </div>
+    }
+    .into_any()
 }
 
 fn invitation_card(

@@ -72,6 +72,14 @@ const TAKES_NO_WORKPLACE_ID: &[(&str, &str)] = &[
         "lists the caller's workplace only",
     ),
     ("/api/people/mine", "the caller's own record"),
+    (
+        "/api/people/preview_import",
+        "department names resolved within the caller's workplace",
+    ),
+    (
+        "/api/people/import",
+        "department names resolved within the caller's workplace",
+    ),
     ("/api/settings/sign_in", "the caller's workplace"),
     ("/api/settings/save_sign_in", "the caller's workplace"),
     ("/api/people/invitation", "the emailed token is the credential"),
