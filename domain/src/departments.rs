@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, PaginatorTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, PaginatorTrait, QueryFilter, QuerySelect, Set};
 
 use crate::{
     entities::{departments, users},
@@ -85,18 +85,22 @@ fn edges(rows: &[departments::Model]) -> impl Iterator<Item = (DepartmentId, Opt
 pub async fn list(tenant: &TenantDb) -> Result<Vec<Department>> {
     let txn = tenant.begin().await?;
     let rows = all_rows(tenant, &txn).await?;
-    let people = tenant
+    // Counted by the database: a workplace of thousands need not be loaded to count it.
+    let counted: Vec<(Option<uuid::Uuid>, i64)> = tenant
         .select::<users::Entity>()
+        .select_only()
+        .column(users::Column::DepartmentId)
+        .column_as(users::Column::Id.count(), "people")
         .filter(users::Column::DepartmentId.is_not_null())
+        .group_by(users::Column::DepartmentId)
+        .into_tuple()
         .all(&txn)
         .await?;
     txn.commit().await?;
-    let mut counts: BTreeMap<uuid::Uuid, u64> = BTreeMap::new();
-    for person in people {
-        if let Some(department) = person.department_id {
-            *counts.entry(department).or_default() += 1;
-        }
-    }
+    let counts: BTreeMap<uuid::Uuid, u64> = counted
+        .into_iter()
+        .filter_map(|(department, n)| Some((department?, u64::try_from(n).unwrap_or_default())))
+        .collect();
     Ok(rows
         .into_iter()
         .map(|row| Department {

@@ -63,7 +63,34 @@ pub struct Person {
     pub status: Status,
 }
 
-fn person(row: users::Model) -> Result<Person> {
+/// The columns a list shows: a person's record without credentials or bookkeeping.
+#[derive(Clone, Debug, sea_orm::DerivePartialModel)]
+#[sea_orm(entity = "users::Entity")]
+struct ListedPerson {
+    id: uuid::Uuid,
+    display_name: String,
+    email: String,
+    role: String,
+    department_id: Option<uuid::Uuid>,
+    start_date: Option<NaiveDate>,
+    status: String,
+}
+
+impl From<users::Model> for ListedPerson {
+    fn from(row: users::Model) -> Self {
+        ListedPerson {
+            id: row.id,
+            display_name: row.display_name,
+            email: row.email,
+            role: row.role,
+            department_id: row.department_id,
+            start_date: row.start_date,
+            status: row.status,
+        }
+    }
+}
+
+fn person(row: ListedPerson) -> Result<Person> {
     Ok(Person {
         id: UserId::from_uuid(row.id),
         role: Role::from_key(&row.role)
@@ -99,7 +126,12 @@ pub struct Page {
 /// People the caller may see, filtered, sorted by name and paginated.
 pub async fn list(tenant: &TenantDb, scope: &Scope, filter: &Filter) -> Result<Page> {
     let txn = tenant.begin().await?;
-    let rows = tenant.select::<users::Entity>().all(&txn).await?;
+    // Status is filtered by the database; names and emails (soon encrypted) are matched here.
+    let mut query = tenant.select::<users::Entity>();
+    if let Some(status) = filter.status {
+        query = query.filter(users::Column::Status.eq(status.key()));
+    }
+    let rows = query.into_partial_model::<ListedPerson>().all(&txn).await?;
     let within = match filter.department {
         Some(root) => {
             let edges = tenant
@@ -165,7 +197,7 @@ pub async fn get(tenant: &TenantDb, id: UserId) -> Result<Person> {
     let txn = tenant.begin().await?;
     let found = row(tenant, &txn, id).await?;
     txn.commit().await?;
-    person(found)
+    person(found.into())
 }
 
 async fn active_department(
