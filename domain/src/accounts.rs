@@ -108,30 +108,6 @@ async fn issue_email_token(
     Ok(token)
 }
 
-fn clean_text(value: &str, field: &'static str, max: usize) -> Result<String> {
-    let value = value.trim();
-    let length = value.chars().count();
-    if length == 0 {
-        return Err(Error::Invalid {
-            field,
-            reason: "is required".into(),
-        });
-    }
-    if length > max {
-        return Err(Error::Invalid {
-            field,
-            reason: format!("is longer than {max} characters"),
-        });
-    }
-    if value.chars().any(char::is_control) {
-        return Err(Error::Invalid {
-            field,
-            reason: "contains control characters".into(),
-        });
-    }
-    Ok(value.to_owned())
-}
-
 /// Creates a workplace and its first account in one transaction.
 pub async fn sign_up(
     db: &Database,
@@ -140,8 +116,8 @@ pub async fn sign_up(
     input: SignupInput,
     now: DateTime<Utc>,
 ) -> Result<SignupOutcome> {
-    let workplace_name = clean_text(&input.workplace_name, "workplace name", 200)?;
-    let display_name = clean_text(&input.display_name, "your name", 200)?;
+    let workplace_name = crate::text::one_line(&input.workplace_name, "workplace name", 200)?;
+    let display_name = crate::text::one_line(&input.display_name, "your name", 200)?;
     let email = normalise_email(&input.email)?;
     policy.check(&input.password, &[&display_name, &email, &workplace_name])?;
     // Hash before looking the address up, so both outcomes take the same time.

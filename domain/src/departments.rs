@@ -26,24 +26,6 @@ pub struct Department {
     pub people: u64,
 }
 
-fn clean_name(name: &str) -> Result<String> {
-    let name = name.trim();
-    let invalid = |reason: &str| Error::Invalid {
-        field: "name",
-        reason: reason.to_owned(),
-    };
-    if name.is_empty() {
-        return Err(invalid("is required"));
-    }
-    if name.chars().count() > MAX_NAME {
-        return Err(invalid(&format!("is longer than {MAX_NAME} characters")));
-    }
-    if name.chars().any(char::is_control) {
-        return Err(invalid("contains control characters"));
-    }
-    Ok(name.to_owned())
-}
-
 /// `roots` and every department below them, from `(id, parent)` pairs.
 pub fn subtree(
     edges: impl IntoIterator<Item = (DepartmentId, Option<DepartmentId>)>,
@@ -152,7 +134,7 @@ pub async fn create(
     parent: Option<DepartmentId>,
     now: DateTime<Utc>,
 ) -> Result<DepartmentId> {
-    let name = clean_name(name)?;
+    let name = crate::text::one_line(name, "name", MAX_NAME)?;
     let txn = tenant.begin().await?;
     let rows = all_rows(tenant, &txn).await?;
     active_parent(&rows, parent)?;
@@ -177,7 +159,7 @@ fn find(rows: &[departments::Model], id: DepartmentId) -> Result<&departments::M
 }
 
 pub async fn rename(tenant: &TenantDb, id: DepartmentId, name: &str) -> Result<()> {
-    let name = clean_name(name)?;
+    let name = crate::text::one_line(name, "name", MAX_NAME)?;
     let txn = tenant.begin().await?;
     let rows = all_rows(tenant, &txn).await?;
     let row = find(&rows, id)?.clone();

@@ -56,23 +56,10 @@ pub struct Factors {
 }
 
 fn factor_name(name: &str, fallback: &str) -> Result<String> {
-    let name = name.trim();
-    if name.is_empty() {
+    if name.trim().is_empty() {
         return Ok(fallback.to_owned());
     }
-    if name.chars().count() > MAX_FACTOR_NAME {
-        return Err(Error::Invalid {
-            field: "name",
-            reason: format!("is longer than {MAX_FACTOR_NAME} characters"),
-        });
-    }
-    if name.chars().any(char::is_control) {
-        return Err(Error::Invalid {
-            field: "name",
-            reason: "contains control characters".into(),
-        });
-    }
-    Ok(name.to_owned())
+    crate::text::one_line(name, "name", MAX_FACTOR_NAME)
 }
 
 async fn confirmed_factor_count(conn: &impl ConnectionTrait, user_id: Uuid) -> Result<u64> {

@@ -22,6 +22,7 @@ pub mod sign_in_guard;
 pub mod tenant;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod text;
 pub mod trusted_devices;
 
 pub use clock::{Clock, SystemClock};

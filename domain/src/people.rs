@@ -239,24 +239,6 @@ pub struct Invitation {
     pub token: SecretToken,
 }
 
-fn clean_name(name: &str) -> Result<String> {
-    let name = name.trim();
-    let invalid = |reason: &str| Error::Invalid {
-        field: "name",
-        reason: reason.to_owned(),
-    };
-    if name.is_empty() {
-        return Err(invalid("is required"));
-    }
-    if name.chars().count() > 200 {
-        return Err(invalid("is longer than 200 characters"));
-    }
-    if name.chars().any(char::is_control) {
-        return Err(invalid("contains control characters"));
-    }
-    Ok(name.to_owned())
-}
-
 async fn workplace_name(tenant: &TenantDb, conn: &impl sea_orm::ConnectionTrait) -> Result<String> {
     Ok(workplaces::Entity::find_by_id(tenant.workplace_id().uuid())
         .one(conn)
@@ -322,7 +304,7 @@ async fn invite_in(
     workplace_name: &str,
     now: DateTime<Utc>,
 ) -> Result<Invitation> {
-    let name = clean_name(&new.name)?;
+    let name = crate::text::one_line(&new.name, "name", 200)?;
     let email = normalise_email(&new.email)?;
     active_department(tenant, txn, new.department).await?;
     // Addresses are unique across Candor: one address, one account.

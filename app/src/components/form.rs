@@ -25,6 +25,17 @@ pub fn FormCard(
     }
 }
 
+/// What a page shows when the session cannot see it: the reason, and the way to sign in.
+#[component]
+pub fn SignInToContinue(message: String) -> impl IntoView {
+    view! {
+        <FormCard title="Sign in to continue">
+            <p role="alert" class="text-slate-700">{message}</p>
+            <leptos_router::components::A href="/login" attr:class=format!("mt-6 {PRIMARY_BUTTON_CLASS}")>"Sign in"</leptos_router::components::A>
+        </FormCard>
+    }
+}
+
 /// The error of the last attempt, announced to screen readers.
 #[component]
 pub fn ErrorAlert(error: Signal<Option<ApiError>>) -> impl IntoView {

@@ -6,7 +6,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
 
 use crate::{
     api::organisation::{
@@ -14,7 +13,7 @@ use crate::{
         RestoreDepartment,
     },
     components::form::{
-        action_error, ErrorAlert, FormCard, INPUT_CLASS, PRIMARY_BUTTON_CLASS, SECONDARY_BUTTON_CLASS,
+        action_error, ErrorAlert, SignInToContinue, INPUT_CLASS, PRIMARY_BUTTON_CLASS, SECONDARY_BUTTON_CLASS,
     },
 };
 
@@ -191,12 +190,7 @@ pub fn DepartmentsPage() -> impl IntoView {
                                 <EditDialog editing nodes rename move_action />
                             }.into_any()
                         }
-                        Err(err) => view! {
-                            <FormCard title="Sign in to continue">
-                                <p role="alert" class="text-slate-700">{err.message}</p>
-                                <A href="/login" attr:class=format!("mt-6 {PRIMARY_BUTTON_CLASS}")>"Sign in"</A>
-                            </FormCard>
-                        }.into_any(),
+                        Err(err) => view! { <SignInToContinue message=err.message /> }.into_any(),
                     }
                 })}
             </Transition>

@@ -18,7 +18,8 @@ use crate::{
         SetPersonRole, SetPersonStatus,
     },
     components::form::{
-        action_error, ErrorAlert, FormCard, INPUT_CLASS, PRIMARY_BUTTON_CLASS, SECONDARY_BUTTON_CLASS,
+        action_error, ErrorAlert, FormCard, SignInToContinue, INPUT_CLASS, PRIMARY_BUTTON_CLASS,
+        SECONDARY_BUTTON_CLASS,
     },
 };
 
@@ -41,13 +42,7 @@ fn options(choices: &[Choice], selected: Option<&str>) -> impl IntoView {
 }
 
 fn sign_in_card(message: String) -> AnyView {
-    view! {
-        <FormCard title="Sign in to continue">
-            <p role="alert" class="text-slate-700">{message}</p>
-            <A href="/login" attr:class=format!("mt-6 {PRIMARY_BUTTON_CLASS}")>"Sign in"</A>
-        </FormCard>
-    }
-    .into_any()
+    view! { <SignInToContinue message /> }.into_any()
 }
 
 #[component]

@@ -2,11 +2,10 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
 
 use crate::{
     api::account::{my_sessions, EndOtherSessions, EndSession},
-    components::form::{action_error, ErrorAlert, FormCard, PRIMARY_BUTTON_CLASS},
+    components::form::{action_error, ErrorAlert, SignInToContinue, PRIMARY_BUTTON_CLASS},
 };
 
 #[component]
@@ -65,12 +64,7 @@ pub fn SessionsPage() -> impl IntoView {
                                 })}
                             }.into_any()
                         }
-                        Err(err) => view! {
-                            <FormCard title="Sign in to continue">
-                                <p role="alert" class="text-slate-700">{err.message}</p>
-                                <A href="/login" attr:class=format!("mt-6 {PRIMARY_BUTTON_CLASS}")>"Sign in"</A>
-                            </FormCard>
-                        }.into_any(),
+                        Err(err) => view! { <SignInToContinue message=err.message /> }.into_any(),
                     }
                 })}
             </Suspense>

@@ -17,7 +17,8 @@ use crate::{
     components::{
         factors::{browser_error, RecoveryCodeList, SecondFactorForm},
         form::{
-            action_error, ErrorAlert, FormCard, INPUT_CLASS, PRIMARY_BUTTON_CLASS, SECONDARY_BUTTON_CLASS,
+            action_error, ErrorAlert, SignInToContinue, INPUT_CLASS, PRIMARY_BUTTON_CLASS,
+            SECONDARY_BUTTON_CLASS,
         },
     },
     webauthn,
@@ -173,12 +174,7 @@ pub fn SignInMethodsPage() -> impl IntoView {
                                 {confirmed.then(|| view! { <PasswordChange action=password /> })}
                             }.into_any()
                         }
-                        Err(err) => view! {
-                            <FormCard title="Sign in to continue">
-                                <p role="alert" class="text-slate-700">{err.message}</p>
-                                <A href="/login" attr:class=format!("mt-6 {PRIMARY_BUTTON_CLASS}")>"Sign in"</A>
-                            </FormCard>
-                        }.into_any(),
+                        Err(err) => view! { <SignInToContinue message=err.message /> }.into_any(),
                     }
                 })}
             </Suspense>
