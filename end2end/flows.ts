@@ -41,7 +41,8 @@ export async function enrol(page: Page, candor: Candor, email: string): Promise<
   const secret = (await page.getByTestId("totp-secret").textContent())!.trim();
   await page.getByLabel("Code from the app").fill(totp(secret));
   await page.getByRole("button", { name: "Confirm" }).click();
-  const codes = await page.getByRole("list", { name: "Recovery codes" }).getByRole("listitem").allTextContents();
-  expect(codes).toHaveLength(10);
-  return codes;
+  // Wait for the codes to be shown before reading them.
+  const items = page.getByRole("list", { name: "Recovery codes" }).getByRole("listitem");
+  await expect(items).toHaveCount(10);
+  return items.allTextContents();
 }

@@ -39,6 +39,7 @@ test("signup, email verification, authenticator enrolment, recovery codes, home"
   await page.getByRole("button", { name: "Confirm" }).click();
 
   await expect(page.getByRole("heading", { name: "Save your recovery codes" })).toBeVisible();
+  await expect(page.getByRole("list", { name: "Recovery codes" }).getByRole("listitem")).toHaveCount(10);
   const codes = await page.getByRole("list", { name: "Recovery codes" }).getByRole("listitem").allTextContents();
   expect(codes).toHaveLength(10);
   await expectAccessible(page);
