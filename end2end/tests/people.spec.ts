@@ -154,6 +154,7 @@ test("an HR admin imports people from a CSV file, all or nothing", async ({ page
   await expect(page.getByText("2 people ready to invite.")).toBeVisible();
   await page.getByRole("button", { name: "Invite 2 people" }).click();
   await expect(page.getByText("2 invitations sent.")).toBeVisible();
+  await expect(page.getByRole("button", { name: "Invite 2 people" })).toHaveCount(0);
   await expect(page.getByRole("link", { name: "Mary Manager" })).toBeVisible();
   await expect(page.getByRole("link", { name: "Eve Night" })).toBeVisible();
   const mails = outbox(candor.dataDir).filter((m) => m.includes("Subject: You are invited"));

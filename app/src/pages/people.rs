@@ -53,6 +53,7 @@ pub fn PeoplePage() -> impl IntoView {
     let page = RwSignal::new(1_usize);
     let invite = ServerAction::<InvitePerson>::new();
     let imports = RwSignal::new(0_u32);
+    let import_state = ImportState::new(imports);
     let list = Resource::new(
         move || {
             (
@@ -186,7 +187,7 @@ pub fn PeoplePage() -> impl IntoView {
                                         <button type="submit" class=format!("mt-5 {PRIMARY_BUTTON_CLASS}") disabled=move || invite.pending().get()>"Send invitation"</button>
                                     </ActionForm>
                                 })}
-                                {list.can_manage.then(|| import_card(imports))}
+                                {list.can_manage.then(|| import_card(import_state))}
                             }.into_any()
                         }
                         Err(err) => sign_in_card(err.message),
@@ -284,25 +285,42 @@ pub fn PersonPage() -> impl IntoView {
 
 /// Inviting many people from a CSV file: check it (every row, with its errors), then import all
 /// of it or nothing.
-fn import_card(imports: RwSignal<u32>) -> AnyView {
-    use crate::{
-        api::people::{import_people, preview_import},
-        components::factors::browser_error,
-        files::read_chosen_file,
-    };
-    let chosen = RwSignal::new(String::new());
-    let check = Action::new_local(move |_: &()| async move {
-        let text = read_chosen_file("import-file").await.map_err(browser_error)?;
-        chosen.set(text.clone());
-        preview_import(text).await
-    });
-    let import = Action::new_local(move |_: &()| async move {
-        let done = import_people(chosen.get_untracked()).await;
-        if done.is_ok() {
-            imports.update(|n| *n += 1);
-        }
-        done
-    });
+/// The CSV import's state lives with the page, not the card: the card is drawn again whenever
+/// the list reloads (an import reloads it), and its outcome must survive that.
+#[derive(Clone, Copy)]
+struct ImportState {
+    check: Action<(), Result<crate::api::people::ImportCheck, crate::error::ApiError>>,
+    import: Action<(), Result<usize, crate::error::ApiError>>,
+}
+
+impl ImportState {
+    fn new(imports: RwSignal<u32>) -> Self {
+        use crate::{
+            api::people::{import_people, preview_import},
+            components::factors::browser_error,
+            files::read_chosen_file,
+        };
+        let chosen = RwSignal::new(String::new());
+        let check = Action::new_local(move |_: &()| async move {
+            let text = read_chosen_file("import-file").await.map_err(browser_error)?;
+            chosen.set(text.clone());
+            preview_import(text).await
+        });
+        let import = Action::new_local(move |_: &()| async move {
+            let done = import_people(chosen.get_untracked()).await;
+            if done.is_ok() {
+                // The checked file is used up: clear its preview, then reload the list.
+                check.value().set(None);
+                imports.update(|n| *n += 1);
+            }
+            done
+        });
+        Self { check, import }
+    }
+}
+
+fn import_card(state: ImportState) -> AnyView {
+    let ImportState { check, import } = state;
     let check_error = Signal::derive(move || check.value().get().and_then(Result::err));
     let import_error = Signal::derive(move || import.value().get().and_then(Result::err));
     view! {
