@@ -181,6 +181,20 @@ pub async fn sign_up(
     })
 }
 
+/// Uses a single-use email token, unless someone used it meanwhile (two tabs, two servers).
+async fn claim_email_token(conn: &impl sea_orm::ConnectionTrait, id: Uuid, now: DateTime<Utc>) -> Result<()> {
+    let claimed = email_tokens::Entity::update_many()
+        .col_expr(email_tokens::Column::UsedAt, sea_orm::sea_query::Expr::value(now))
+        .filter(email_tokens::Column::Id.eq(id))
+        .filter(email_tokens::Column::UsedAt.is_null())
+        .exec(conn)
+        .await?;
+    if claimed.rows_affected != 1 {
+        return Err(link_invalid());
+    }
+    Ok(())
+}
+
 fn link_invalid() -> Error {
     Error::Invalid {
         field: "link",
@@ -205,9 +219,7 @@ pub async fn verify_email(db: &Database, presented: &str, now: DateTime<Utc>) ->
         return Err(link_invalid());
     }
     let user_id = row.user_id;
-    let mut used: email_tokens::ActiveModel = row.into();
-    used.used_at = Set(Some(now));
-    used.update(&txn).await?;
+    claim_email_token(&txn, row.id, now).await?;
     let Some(user) = users::Entity::find_by_id(user_id).one(&txn).await? else {
         return Err(link_invalid());
     };
@@ -312,15 +324,7 @@ pub async fn accept_invitation(
     policy.check(password, &[&user.display_name, &user.email, &workplace.name])?;
     let password_hash = hasher.hash(password).await?;
     let txn = conn.begin().await?;
-    let claimed = email_tokens::Entity::update_many()
-        .col_expr(email_tokens::Column::UsedAt, sea_orm::sea_query::Expr::value(now))
-        .filter(email_tokens::Column::Id.eq(row.id))
-        .filter(email_tokens::Column::UsedAt.is_null())
-        .exec(&txn)
-        .await?;
-    if claimed.rows_affected != 1 {
-        return Err(link_invalid());
-    }
+    claim_email_token(&txn, row.id, now).await?;
     let user_id = user.id;
     let mut accepted: users::ActiveModel = user.into();
     accepted.password_hash = Set(password_hash);
@@ -401,16 +405,7 @@ pub async fn reset_password(
     policy.check(new_password, &[&user.display_name, &user.email, &workplace.name])?;
     let password_hash = hasher.hash(new_password).await?;
     let txn = conn.begin().await?;
-    // Use the token only if nobody used it meanwhile.
-    let claimed = email_tokens::Entity::update_many()
-        .col_expr(email_tokens::Column::UsedAt, sea_orm::sea_query::Expr::value(now))
-        .filter(email_tokens::Column::Id.eq(row.id))
-        .filter(email_tokens::Column::UsedAt.is_null())
-        .exec(&txn)
-        .await?;
-    if claimed.rows_affected != 1 {
-        return Err(link_invalid());
-    }
+    claim_email_token(&txn, row.id, now).await?;
     let user_id = user.id;
     let mut updated: users::ActiveModel = user.into();
     updated.password_hash = Set(password_hash);
