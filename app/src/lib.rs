@@ -29,6 +29,7 @@ use crate::pages::{
     not_found::NotFound,
     people::{InvitationPage, PeoplePage, PersonPage, ProfilePage},
     reset_password::{ForgotPasswordPage, ResetPasswordPage},
+    roles::RolesPage,
     security::SecurityPage,
     sessions::SessionsPage,
     settings::SettingsPage,
@@ -88,6 +89,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/invitation") view=InvitationPage />
                     <Route path=path!("/profile") view=ProfilePage />
                     <Route path=path!("/settings") view=SettingsPage />
+                    <Route path=path!("/roles") view=RolesPage />
                     <Route path=path!("/forgot-password") view=ForgotPasswordPage />
                     <Route path=path!("/reset-password") view=ResetPasswordPage />
                 </Routes>

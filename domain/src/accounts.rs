@@ -154,6 +154,7 @@ pub async fn sign_up(
         created_at: Set(now),
         // Whoever creates a workplace owns it (and holds every HR admin permission).
         role: Set(crate::policy::Role::Owner.key().to_owned()),
+        custom_role_id: Set(None),
         department_id: Set(None),
         start_date: Set(None),
         status: Set(ACTIVE.to_owned()),

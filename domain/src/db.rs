@@ -259,6 +259,29 @@ impl Database {
         })
     }
 
+    /// Tables that hold a `workplace_id` but have no forced row-level security (PostgreSQL;
+    /// empty elsewhere). A new workplace table that forgot its policy shows up here.
+    pub async fn workplace_tables_without_row_level_security(&self) -> Result<Vec<String>> {
+        if self.backend != Backend::Postgres {
+            return Ok(Vec::new());
+        }
+        let rows = self
+            .query_all(
+                "SELECT c.relname AS name FROM pg_class c \
+                 JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 JOIN information_schema.columns col \
+                   ON col.table_schema = n.nspname AND col.table_name = c.relname \
+                 WHERE n.nspname = current_schema() AND c.relkind = 'r' \
+                   AND col.column_name = 'workplace_id' \
+                   AND NOT (c.relrowsecurity AND c.relforcerowsecurity) \
+                 ORDER BY 1",
+            )
+            .await?;
+        rows.iter()
+            .map(|row| Ok(row.try_get::<String>("", "name")?))
+            .collect()
+    }
+
     /// Runs a statement as the administrator of the database; only the test harness needs it.
     #[cfg(feature = "testing")]
     pub(crate) async fn execute_admin(&self, sql: &str) -> Result<()> {

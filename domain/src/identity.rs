@@ -9,7 +9,8 @@ use crate::{
     departments::subtree,
     entities::{department_grants, departments, users},
     ids::{DepartmentId, UserId, WorkplaceId},
-    policy::{Identity, Role},
+    policy::Identity,
+    roles::WorkplaceRoles,
     Database, Error, Result,
 };
 
@@ -20,8 +21,13 @@ pub async fn load(db: &Database, session: &SessionInfo) -> Result<Identity> {
         .await?
         .filter(|user| user.status == ACTIVE)
         .ok_or(Error::Unauthenticated)?;
-    let role =
-        Role::from_key(&user.role).ok_or_else(|| Error::Internal(format!("unknown role {:?}", user.role)))?;
+    let workplace = WorkplaceId::from_uuid(user.workplace_id);
+    let role = if user.custom_role_id.is_some() {
+        WorkplaceRoles::load(conn, workplace).await?
+    } else {
+        WorkplaceRoles::default()
+    }
+    .resolve(&user.role, user.custom_role_id)?;
     let grants: Vec<DepartmentId> = department_grants::Entity::find()
         .filter(department_grants::Column::UserId.eq(user.id))
         .filter(department_grants::Column::WorkplaceId.eq(user.workplace_id))
@@ -48,7 +54,7 @@ pub async fn load(db: &Database, session: &SessionInfo) -> Result<Identity> {
     };
     Ok(Identity {
         user_id: UserId::from_uuid(user.id),
-        workplace_id: WorkplaceId::from_uuid(user.workplace_id),
+        workplace_id: workplace,
         role,
         granted_departments,
     })

@@ -59,3 +59,7 @@ id_type!(
     /// A department in a workplace's tree.
     DepartmentId
 );
+id_type!(
+    /// A role a workplace defined for itself.
+    RoleId
+);

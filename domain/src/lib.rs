@@ -18,6 +18,7 @@ pub mod mail;
 pub mod people;
 pub mod people_import;
 pub mod policy;
+pub mod roles;
 pub mod sign_in_guard;
 pub mod tenant;
 #[cfg(feature = "testing")]

@@ -15,7 +15,8 @@ use crate::{
     departments::subtree,
     entities::{department_grants, departments, email_tokens, sessions, users, workplaces},
     ids::{DepartmentId, UserId},
-    policy::{Role, Scope},
+    policy::{Role, RoleDefinition, RoleKey, Scope},
+    roles::{self, WorkplaceRoles},
     tenant::TenantDb,
     Error, Result,
 };
@@ -57,7 +58,7 @@ pub struct Person {
     pub id: UserId,
     pub name: String,
     pub email: String,
-    pub role: Role,
+    pub role: RoleDefinition,
     pub department: Option<DepartmentId>,
     pub start_date: Option<NaiveDate>,
     pub status: Status,
@@ -71,6 +72,7 @@ struct ListedPerson {
     display_name: String,
     email: String,
     role: String,
+    custom_role_id: Option<uuid::Uuid>,
     department_id: Option<uuid::Uuid>,
     start_date: Option<NaiveDate>,
     status: String,
@@ -83,6 +85,7 @@ impl From<users::Model> for ListedPerson {
             display_name: row.display_name,
             email: row.email,
             role: row.role,
+            custom_role_id: row.custom_role_id,
             department_id: row.department_id,
             start_date: row.start_date,
             status: row.status,
@@ -90,11 +93,10 @@ impl From<users::Model> for ListedPerson {
     }
 }
 
-fn person(row: ListedPerson) -> Result<Person> {
+fn person(row: ListedPerson, roles: &WorkplaceRoles) -> Result<Person> {
     Ok(Person {
         id: UserId::from_uuid(row.id),
-        role: Role::from_key(&row.role)
-            .ok_or_else(|| Error::Internal(format!("unknown role {:?}", row.role)))?,
+        role: roles.resolve(&row.role, row.custom_role_id)?,
         department: row.department_id.map(DepartmentId::from_uuid),
         start_date: row.start_date,
         status: Status::from_key(&row.status)
@@ -132,6 +134,7 @@ pub async fn list(tenant: &TenantDb, scope: &Scope, filter: &Filter) -> Result<P
         query = query.filter(users::Column::Status.eq(status.key()));
     }
     let rows = query.into_partial_model::<ListedPerson>().all(&txn).await?;
+    let roles = WorkplaceRoles::load(&txn, tenant.workplace_id()).await?;
     let within = match filter.department {
         Some(root) => {
             let edges = tenant
@@ -153,7 +156,7 @@ pub async fn list(tenant: &TenantDb, scope: &Scope, filter: &Filter) -> Result<P
     let needle = filter.search.trim().to_lowercase();
     let mut people = rows
         .into_iter()
-        .map(person)
+        .map(|row| person(row, &roles))
         .collect::<Result<Vec<_>>>()?
         .into_iter()
         .filter(|p| match scope {
@@ -196,8 +199,9 @@ async fn row(tenant: &TenantDb, conn: &impl sea_orm::ConnectionTrait, id: UserId
 pub async fn get(tenant: &TenantDb, id: UserId) -> Result<Person> {
     let txn = tenant.begin().await?;
     let found = row(tenant, &txn, id).await?;
+    let roles = WorkplaceRoles::load(&txn, tenant.workplace_id()).await?;
     txn.commit().await?;
-    person(found.into())
+    person(found.into(), &roles)
 }
 
 async fn active_department(
@@ -225,7 +229,7 @@ pub struct NewPerson {
     pub name: String,
     pub email: String,
     pub department: Option<DepartmentId>,
-    pub role: Role,
+    pub role: RoleKey,
     pub start_date: Option<NaiveDate>,
 }
 
@@ -307,6 +311,8 @@ async fn invite_in(
     let name = crate::text::one_line(&new.name, "name", 200)?;
     let email = normalise_email(&new.email)?;
     active_department(tenant, txn, new.department).await?;
+    roles::find_in(tenant, txn, new.role).await?;
+    let (role, custom_role_id) = roles::stored(new.role);
     // Addresses are unique across Candor: one address, one account.
     if !tenant
         .emails_taken(std::slice::from_ref(&email))
@@ -325,7 +331,8 @@ async fn invite_in(
         password_hash: Set(String::new()),
         email_verified_at: Set(None),
         created_at: Set(now),
-        role: Set(new.role.key().to_owned()),
+        role: Set(role),
+        custom_role_id: Set(custom_role_id),
         department_id: Set(new.department.map(DepartmentId::uuid)),
         start_date: Set(new.start_date),
         status: Set(INVITED.to_owned()),
@@ -443,18 +450,21 @@ pub async fn set_status(tenant: &TenantDb, id: UserId, status: Status, now: Date
 
 /// Changes a person's role; the last active Owner keeps theirs. Grants stay, but count only
 /// for roles whose results are limited to grants.
-pub async fn set_role(tenant: &TenantDb, id: UserId, role: Role) -> Result<()> {
+pub async fn set_role(tenant: &TenantDb, id: UserId, role: RoleKey) -> Result<()> {
     let txn = tenant.begin().await?;
     let found = row(tenant, &txn, id).await?;
+    roles::find_in(tenant, &txn, role).await?;
     if found.role == Role::Owner.key()
-        && role != Role::Owner
+        && role != RoleKey::BuiltIn(Role::Owner)
         && found.status == ACTIVE
         && active_owners(tenant, &txn).await? <= 1
     {
         return Err(last_owner());
     }
+    let (role, custom_role_id) = roles::stored(role);
     let mut changed: users::ActiveModel = found.into();
-    changed.role = Set(role.key().to_owned());
+    changed.role = Set(role);
+    changed.custom_role_id = Set(custom_role_id);
     changed.update(&txn).await?;
     txn.commit().await?;
     Ok(())

@@ -13,7 +13,7 @@ use crate::{
     departments,
     ids::DepartmentId,
     people::{self, Invitation, NewPerson},
-    policy::Role,
+    policy::{Role, RoleDefinition},
     tenant::TenantDb,
     Error, Result,
 };
@@ -89,7 +89,11 @@ fn department_names(all: &[departments::Department]) -> BTreeMap<String, Option<
 
 /// Reads and checks the file against the workplace, without changing anything. `may_give`
 /// says which roles the importer may give.
-pub async fn preview(tenant: &TenantDb, text: &str, may_give: impl Fn(Role) -> bool) -> Result<Preview> {
+pub async fn preview(
+    tenant: &TenantDb,
+    text: &str,
+    may_give: impl Fn(&RoleDefinition) -> bool,
+) -> Result<Preview> {
     let (preview, _) = check(tenant, text, &may_give).await?;
     Ok(preview)
 }
@@ -97,7 +101,7 @@ pub async fn preview(tenant: &TenantDb, text: &str, may_give: impl Fn(Role) -> b
 async fn check(
     tenant: &TenantDb,
     text: &str,
-    may_give: &impl Fn(Role) -> bool,
+    may_give: &impl Fn(&RoleDefinition) -> bool,
 ) -> Result<(Preview, Vec<NewPerson>)> {
     if text.len() > MAX_BYTES {
         return Err(file_error(format!("is larger than {} KiB", MAX_BYTES / 1024)));
@@ -135,6 +139,19 @@ async fn check(
         )));
     }
     let names = department_names(&departments::list(tenant).await?);
+    // A role by its name or built-in key, any case.
+    let roles: BTreeMap<String, RoleDefinition> = crate::roles::list(tenant)
+        .await?
+        .into_iter()
+        .flat_map(|summary| {
+            let definition = summary.definition;
+            let mut names = vec![(definition.name.to_lowercase(), definition.clone())];
+            if let crate::policy::RoleKey::BuiltIn(role) = definition.key {
+                names.push((role.key().to_owned(), definition));
+            }
+            names
+        })
+        .collect();
 
     let mut records = Vec::new();
     for (index, record) in reader.records().enumerate() {
@@ -209,17 +226,14 @@ async fn check(
             },
         };
         let role = match row.role.as_str() {
-            "" => Some(Role::Employee),
+            "" => Some(RoleDefinition::built_in(Role::Employee)),
             named => {
-                let wanted = named.to_lowercase().replace(' ', "_");
-                match Role::ALL
-                    .into_iter()
-                    .find(|r| r.key() == wanted || r.label().to_lowercase() == named.to_lowercase())
-                {
-                    Some(role) if may_give(role) => Some(role),
+                let lower = named.to_lowercase();
+                match roles.get(&lower).or_else(|| roles.get(&lower.replace(' ', "_"))) {
+                    Some(role) if may_give(role) => Some(role.clone()),
                     Some(role) => {
                         row.errors
-                            .push(format!("you may not give the role {}", role.label()));
+                            .push(format!("you may not give the role {}", role.name));
                         None
                     }
                     None => {
@@ -245,7 +259,7 @@ async fn check(
                     name: row.name.clone(),
                     email,
                     department,
-                    role,
+                    role: role.key,
                     start_date,
                 });
             }
@@ -263,7 +277,7 @@ async fn check(
 pub async fn import(
     tenant: &TenantDb,
     text: &str,
-    may_give: impl Fn(Role) -> bool,
+    may_give: impl Fn(&RoleDefinition) -> bool,
     now: DateTime<Utc>,
 ) -> Result<Vec<Invitation>> {
     let (preview, new_people) = check(tenant, text, &may_give).await?;

@@ -3,7 +3,12 @@
 pub use sea_orm_migration::prelude::*;
 
 /// Tables with row-level security on PostgreSQL: every table that belongs to one workplace.
-pub use m20261122_000007_row_level_security::TENANT_TABLES;
+pub const TENANT_TABLES: [&str; 4] = [
+    m20261122_000007_row_level_security::TENANT_TABLES[0],
+    m20261122_000007_row_level_security::TENANT_TABLES[1],
+    m20261122_000007_row_level_security::TENANT_TABLES[2],
+    "workplace_roles",
+];
 
 mod m20261122_000001_workplaces;
 mod m20261122_000002_accounts;
@@ -13,6 +18,8 @@ mod m20261122_000005_passkeys;
 mod m20261122_000006_organisation;
 mod m20261122_000007_row_level_security;
 mod m20261122_000008_trusted_devices;
+mod m20261122_000009_workplace_roles;
+mod row_level_security;
 
 pub struct Migrator;
 
@@ -28,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_organisation::Migration),
             Box::new(m20261122_000007_row_level_security::Migration),
             Box::new(m20261122_000008_trusted_devices::Migration),
+            Box::new(m20261122_000009_workplace_roles::Migration),
         ]
     }
 }

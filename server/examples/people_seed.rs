@@ -12,7 +12,7 @@ use domain::{
     departments, identity,
     ids::DepartmentId,
     people,
-    policy::{self, Action, Resource, Role},
+    policy::{self, Action, Resource, Role, RoleKey},
     tenant::TenantDb,
     Database,
 };
@@ -86,11 +86,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 name: format!("Person {n:05}"),
                 email: format!("person{n}-{}@bench.test", workplace_id.simple()),
                 department: Some(leaves[n % leaves.len()]),
-                role: if n % 50 == 0 {
+                role: RoleKey::BuiltIn(if n % 50 == 0 {
                     Role::Manager
                 } else {
                     Role::Employee
-                },
+                }),
                 start_date: None,
             },
             now,

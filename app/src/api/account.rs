@@ -324,13 +324,8 @@ pub async fn me() -> Result<MyAccount, ApiError> {
         display_name: profile.display_name,
         email: profile.email,
         workplace_name: profile.workplace_name,
-        role: who.role.label().to_owned(),
-        permissions: who
-            .role
-            .permissions()
-            .iter()
-            .map(|p| p.key().to_owned())
-            .collect(),
+        role: who.role.name.clone(),
+        permissions: who.role.permissions.iter().map(|p| p.key().to_owned()).collect(),
     })
 }
 

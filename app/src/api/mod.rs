@@ -7,4 +7,5 @@ pub mod factors;
 pub mod instance;
 pub mod organisation;
 pub mod people;
+pub mod roles;
 pub mod settings;

@@ -51,6 +51,8 @@ pub struct PersonRecord {
     /// Sentences saying what this person can see and do, and why.
     pub access: Vec<String>,
     pub grants: Vec<String>,
+    /// The role's results (and view of people) are limited to granted departments.
+    pub uses_grants: bool,
     pub can_manage: bool,
     /// The record is the caller's own.
     pub is_self: bool,
@@ -84,6 +86,9 @@ pub struct InvitationGreeting {
 }
 
 #[cfg(feature = "ssr")]
+pub(crate) use support::role_access;
+
+#[cfg(feature = "ssr")]
 mod support {
     use std::collections::BTreeMap;
 
@@ -91,7 +96,8 @@ mod support {
         departments::Department,
         ids::DepartmentId,
         people::Status,
-        policy::{allows, Action, Identity, Resource, Role},
+        policy::{allows, Action, Identity, Permission, Resource, RoleDefinition},
+        tenant::TenantDb,
     };
 
     use super::Choice;
@@ -137,22 +143,59 @@ mod support {
         all.iter().map(|d| (d.id, d.name.clone())).collect()
     }
 
-    pub fn assignable_roles(who: &Identity) -> Vec<Choice> {
-        Role::ALL
+    /// The workplace's roles (built-in and its own) the caller may give.
+    pub async fn assignable_roles(who: &Identity, tenant: &TenantDb) -> Result<Vec<Choice>, domain::Error> {
+        Ok(domain::roles::list(tenant)
+            .await?
             .into_iter()
-            .filter(|role| allows(who, Action::AssignRole(*role), Resource::Workplace))
+            .map(|summary| summary.definition)
+            .filter(|role| allows(who, Action::AssignRole(role.reach()), Resource::Workplace))
             .map(|role| Choice {
-                value: role.key().to_owned(),
-                label: role.label().to_owned(),
+                value: role.key.to_string(),
+                label: role.name,
             })
-            .collect()
+            .collect())
     }
 
-    pub fn role(key: &str) -> Result<Role, domain::Error> {
-        Role::from_key(key).ok_or(domain::Error::Invalid {
-            field: "role",
-            reason: "is not a role of this workplace".into(),
-        })
+    /// A role of this workplace by its form value, if the caller may give it; another
+    /// workplace's role is simply not found.
+    pub async fn role_to_give(
+        who: &Identity,
+        tenant: &TenantDb,
+        key: &str,
+    ) -> Result<RoleDefinition, domain::Error> {
+        let role = domain::roles::find(tenant, key.parse()?).await?;
+        domain::policy::require(who, Action::AssignRole(role.reach()), Resource::Workplace)?;
+        Ok(role)
+    }
+
+    /// Sentences saying what a role lets its holder see and do.
+    pub fn role_access(role: &RoleDefinition) -> Vec<String> {
+        let mut access: Vec<String> = role
+            .permissions
+            .iter()
+            .map(|p| {
+                match p {
+                    Permission::Settings => "Changes workplace settings.",
+                    Permission::Billing => "Manages the plan and invoices.",
+                    Permission::People => "Manages departments, people and invitations.",
+                    Permission::Surveys => "Creates and runs surveys.",
+                    Permission::Results if role.results_limited_to_grants => {
+                        "Sees results and people only for the departments granted below (and everything inside them)."
+                    }
+                    Permission::Results => "Sees results for the whole workplace.",
+                    Permission::Audit => "Reviews the access log and security events.",
+                    Permission::Roles => "Defines roles and gives any role, including Owner.",
+                }
+                .to_owned()
+            })
+            .collect();
+        if access.is_empty() {
+            access.push(
+                "Answers check-ins and sees only their own record. No access to other people's data.".into(),
+            );
+        }
+        access
     }
 }
 
@@ -209,7 +252,7 @@ pub async fn people(
                 department: p.department.and_then(|d| names.get(&d).cloned()),
                 name: p.name,
                 email: p.email,
-                role: p.role.label().to_owned(),
+                role: p.role.name,
                 status: support::status_label(p.status).to_owned(),
             })
             .collect(),
@@ -218,7 +261,7 @@ pub async fn people(
         pages: listed.pages,
         can_manage: allows(&who, Action::ManagePeople, Resource::Workplace),
         departments: support::department_choices(&departments),
-        roles: support::assignable_roles(&who),
+        roles: support::assignable_roles(&who, &tenant).await?,
     })
 }
 
@@ -257,45 +300,24 @@ async fn record(
     let departments = domain::departments::list(tenant).await?;
     let names = support::names(&departments);
     let grants = domain::people::grants(tenant, id).await?;
-    let mut access: Vec<String> = found
-        .role
-        .permissions()
-        .iter()
-        .map(|p| match p {
-            domain::policy::Permission::Settings => "Changes workplace settings.".to_owned(),
-            domain::policy::Permission::Billing => "Manages the plan and invoices.".to_owned(),
-            domain::policy::Permission::People => "Manages departments, people and invitations.".to_owned(),
-            domain::policy::Permission::Surveys => "Creates and runs surveys.".to_owned(),
-            domain::policy::Permission::Results if found.role == domain::policy::Role::Manager => {
-                "Sees results and people only for the departments granted below (and everything inside them)."
-                    .to_owned()
-            }
-            domain::policy::Permission::Results => "Sees results for the whole workplace.".to_owned(),
-            domain::policy::Permission::Audit => "Reviews the access log and security events.".to_owned(),
-            domain::policy::Permission::Roles => "Gives any role, including Owner.".to_owned(),
-        })
-        .collect();
-    if access.is_empty() {
-        access.push(
-            "Answers check-ins and sees only their own record. No access to other people's data.".into(),
-        );
-    }
-    access.insert(0, format!("Role: {}.", found.role.label()));
+    let mut access = support::role_access(&found.role);
+    access.insert(0, format!("Role: {}.", found.role.name));
     Ok(PersonRecord {
         id: found.id.to_string(),
         department_id: found.department.map(|d| d.to_string()),
         department: found.department.and_then(|d| names.get(&d).cloned()),
-        role_key: found.role.key().to_owned(),
-        role: found.role.label().to_owned(),
+        role_key: found.role.key.to_string(),
+        role: found.role.name.clone(),
         status_key: found.status.key().to_owned(),
         status: support::status_label(found.status).to_owned(),
         start_date: found.start_date.map(|d| d.to_string()),
         access,
         grants: grants.iter().map(|d| d.to_string()).collect(),
+        uses_grants: found.role.results_limited_to_grants,
         can_manage,
         is_self: found.id == who.user_id,
         departments: support::department_choices(&departments),
-        roles: support::assignable_roles(who),
+        roles: support::assignable_roles(who, tenant).await?,
         name: found.name,
         email: found.email,
     })
@@ -313,8 +335,7 @@ pub async fn invite_person(
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     require(&who, Action::ManagePeople, Resource::Workplace)?;
-    let role = support::role(&role)?;
-    require(&who, Action::AssignRole(role), Resource::Workplace)?;
+    let role = support::role_to_give(&who, &tenant, &role).await?.key;
     let start_date =
         match start_date.trim() {
             "" => None,
@@ -393,7 +414,7 @@ async fn manageable(
     use domain::policy::{require, Action, Resource};
     require(who, Action::ManagePeople, Resource::Workplace)?;
     let found = domain::people::get(tenant, id).await?;
-    require(who, Action::AssignRole(found.role), Resource::Workplace)?;
+    require(who, Action::AssignRole(found.role.reach()), Resource::Workplace)?;
     Ok(found)
 }
 
@@ -412,13 +433,11 @@ pub async fn set_person_status(id: String, status: String) -> Result<(), ApiErro
 
 #[server(prefix = "/api", endpoint = "people/set_role")]
 pub async fn set_person_role(id: String, role: String) -> Result<(), ApiError> {
-    use domain::policy::{require, Action, Resource};
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     let found = manageable(&who, &tenant, id.parse()?).await?;
-    let role = support::role(&role)?;
-    require(&who, Action::AssignRole(role), Resource::Workplace)?;
-    domain::people::set_role(&tenant, found.id, role).await?;
+    let role = support::role_to_give(&who, &tenant, &role).await?;
+    domain::people::set_role(&tenant, found.id, role.key).await?;
     Ok(())
 }
 
@@ -475,7 +494,7 @@ pub async fn preview_import(csv: String) -> Result<ImportCheck, ApiError> {
     let (who, tenant) = crate::session::require_identity(&state).await?;
     require(&who, Action::ManagePeople, Resource::Workplace)?;
     let preview = domain::people_import::preview(&tenant, &csv, |role| {
-        allows(&who, Action::AssignRole(role), Resource::Workplace)
+        allows(&who, Action::AssignRole(role.reach()), Resource::Workplace)
     })
     .await?;
     Ok(ImportCheck {
@@ -506,7 +525,7 @@ pub async fn import_people(csv: String) -> Result<usize, ApiError> {
     let invitations = domain::people_import::import(
         &tenant,
         &csv,
-        |role| allows(&who, Action::AssignRole(role), Resource::Workplace),
+        |role| allows(&who, Action::AssignRole(role.reach()), Resource::Workplace),
         state.clock.now(),
     )
     .await?;

@@ -13,22 +13,26 @@ const VISITOR_LINKS: &[(&str, &str)] = &[
 ];
 /// Shown to people who manage the organisation (the `people` permission).
 const ORGANISATION_LINKS: &[(&str, &str)] = &[("/people", "People"), ("/departments", "Departments")];
+/// The Security page stays one click away in the footer.
 const MEMBER_LINKS: &[(&str, &str)] = &[
     ("/profile", "Profile"),
     ("/sign-in-methods", "Sign-in methods"),
     ("/sessions", "Sessions"),
-    ("/security", "Security"),
 ];
 
 fn member_links(permissions: &[String]) -> Vec<(&'static str, &'static str)> {
+    let has = |wanted: &str| permissions.iter().any(|p| p == wanted);
     let mut links = vec![("/home", "Home")];
-    if permissions.iter().any(|p| p == "people") {
+    if has("people") {
         links.extend_from_slice(ORGANISATION_LINKS);
-    } else if permissions.iter().any(|p| p == "results") {
+    } else if has("results") {
         // Managers see the people in their granted departments.
         links.push(("/people", "People"));
     }
-    if permissions.iter().any(|p| p == "settings") {
+    if has("people") || has("roles") {
+        links.push(("/roles", "Roles"));
+    }
+    if has("settings") {
         links.push(("/settings", "Settings"));
     }
     links.extend_from_slice(MEMBER_LINKS);

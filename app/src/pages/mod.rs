@@ -6,6 +6,7 @@ pub mod login;
 pub mod not_found;
 pub mod people;
 pub mod reset_password;
+pub mod roles;
 pub mod security;
 pub mod sessions;
 pub mod settings;

@@ -245,7 +245,7 @@ pub fn PersonPage() -> impl IntoView {
                 match record.await {
                     Ok(p) => {
                         let granted: RwSignal<BTreeSet<String>> = RwSignal::new(p.grants.iter().cloned().collect());
-                        let manager = p.role_key == "manager";
+                        let manager = p.uses_grants;
                         view! {
                             <section class="max-w-3xl">
                                 <p class="text-sm"><A href="/people" attr:class="font-medium text-teal-800 underline">"People"</A></p>

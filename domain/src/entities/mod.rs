@@ -12,4 +12,5 @@ pub mod totp_factors;
 pub mod trusted_devices;
 pub mod users;
 pub mod webauthn_ceremonies;
+pub mod workplace_roles;
 pub mod workplaces;

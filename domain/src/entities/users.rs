@@ -15,6 +15,7 @@ pub struct Model {
     pub department_id: Option<Uuid>,
     pub start_date: Option<Date>,
     pub status: String,
+    pub custom_role_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -5,7 +5,8 @@ use domain::{
     departments, identity,
     ids::DepartmentId,
     people,
-    policy::{self, Identity, Role},
+    policy::{self, Action, Identity, Permission, Resource, Role, RoleDefinition, RoleKey},
+    roles,
     tenant::TenantDb,
     testing::TestDb,
 };
@@ -66,7 +67,7 @@ fn names(list: &[departments::Department], parent: Option<DepartmentId>) -> Vec<
 async fn departments_form_a_tree_without_cycles(test_db: TestDb) {
     let db = &test_db.db;
     let (who, tenant) = workplace(db, "ada@northwind.test").await;
-    assert_eq!(who.role, Role::Owner);
+    assert!(who.role.is(Role::Owner));
     assert!(who.granted_departments.is_empty());
 
     let sales = departments::create(&tenant, " Sales ", None, now())
@@ -159,7 +160,7 @@ fn invitee(name: &str, email: &str, department: Option<DepartmentId>, role: Role
         name: name.into(),
         email: email.into(),
         department,
-        role,
+        role: RoleKey::BuiltIn(role),
         start_date: None,
     }
 }
@@ -376,7 +377,7 @@ async fn invitations_roles_grants_and_suspension(test_db: TestDb) {
         people::set_status(&tenant, owner.user_id, people::Status::Suspended, now())
             .await
             .unwrap_err(),
-        people::set_role(&tenant, owner.user_id, Role::HrAdmin)
+        people::set_role(&tenant, owner.user_id, RoleKey::BuiltIn(Role::HrAdmin))
             .await
             .unwrap_err(),
     ] {
@@ -388,8 +389,10 @@ async fn invitations_roles_grants_and_suspension(test_db: TestDb) {
     people::set_status(&tenant, mary.person, people::Status::Active, now())
         .await
         .unwrap();
-    people::set_role(&tenant, mary.person, Role::Owner).await.unwrap();
-    people::set_role(&tenant, owner.user_id, Role::HrAdmin)
+    people::set_role(&tenant, mary.person, RoleKey::BuiltIn(Role::Owner))
+        .await
+        .unwrap();
+    people::set_role(&tenant, owner.user_id, RoleKey::BuiltIn(Role::HrAdmin))
         .await
         .unwrap();
 
@@ -420,7 +423,179 @@ async fn invitations_roles_grants_and_suspension(test_db: TestDb) {
     );
 }
 
+fn team_lead() -> roles::RoleDraft {
+    roles::RoleDraft {
+        name: "Team lead".into(),
+        permissions: [Permission::Results].into_iter().collect(),
+        results_limited_to_grants: true,
+    }
+}
+
+async fn workplaces_define_their_own_roles(test_db: TestDb) {
+    let db = &test_db.db;
+    let (owner, tenant) = workplace(db, "ada@northwind.test").await;
+    let (_, other) = workplace(db, "grace@contoso.test").await;
+    let sales = departments::create(&tenant, "Sales", None, now()).await.unwrap();
+    let support = departments::create(&tenant, "Support", None, now())
+        .await
+        .unwrap();
+
+    let lead = roles::create(&tenant, &team_lead(), now()).await.unwrap();
+    let lead_key = RoleKey::Workplace(lead);
+    // Names are unique in the workplace, any case, and never a built-in role's.
+    for (name, code) in [
+        ("team LEAD", "resource.conflict"),
+        ("HR admin", "input.invalid"),
+        ("owner", "input.invalid"),
+        ("", "input.invalid"),
+        ("Line\nbreak", "input.invalid"),
+    ] {
+        let draft = roles::RoleDraft {
+            name: name.into(),
+            ..team_lead()
+        };
+        assert_eq!(
+            roles::create(&tenant, &draft, now()).await.unwrap_err().code(),
+            code,
+            "{name:?}"
+        );
+    }
+    // No role of a workplace may give roles, and an empty role is the Employee role.
+    for permissions in [vec![Permission::Roles, Permission::People], vec![]] {
+        let draft = roles::RoleDraft {
+            name: "Odd".into(),
+            permissions: permissions.into_iter().collect(),
+            results_limited_to_grants: false,
+        };
+        assert_eq!(
+            roles::create(&tenant, &draft, now()).await.unwrap_err().code(),
+            "input.invalid"
+        );
+    }
+    // The same name is fine in another workplace.
+    roles::create(&other, &team_lead(), now()).await.unwrap();
+
+    let mary = people::invite(
+        &tenant,
+        people::NewPerson {
+            role: lead_key,
+            ..invitee("Mary", "mary@northwind.test", Some(support), Role::Employee)
+        },
+        now(),
+    )
+    .await
+    .unwrap();
+    let listed = people::get(&tenant, mary.person).await.unwrap();
+    assert_eq!(listed.role.name, "Team lead");
+    assert!(listed.role.results_limited_to_grants);
+
+    // Another workplace's role cannot be given here, nor this one there.
+    let foreign = roles::list(&other).await.unwrap().pop().unwrap().definition.key;
+    assert_eq!(
+        people::set_role(&tenant, mary.person, foreign)
+            .await
+            .unwrap_err()
+            .code(),
+        "resource.not_found"
+    );
+    assert_eq!(
+        roles::update(&other, lead, &team_lead(), now())
+            .await
+            .unwrap_err()
+            .code(),
+        "resource.not_found"
+    );
+    assert_eq!(
+        roles::delete(&other, lead).await.unwrap_err().code(),
+        "resource.not_found"
+    );
+
+    // The list counts holders; a held role cannot be deleted.
+    let summary = roles::list(&tenant).await.unwrap();
+    let held = |key: RoleKey| summary.iter().find(|s| s.definition.key == key).unwrap().holders;
+    assert_eq!(held(lead_key), 1);
+    assert_eq!(held(RoleKey::BuiltIn(Role::Owner)), 1);
+    assert_eq!(summary.len(), Role::ALL.len() + 1);
+    assert_eq!(
+        roles::delete(&tenant, lead).await.unwrap_err().code(),
+        "resource.conflict"
+    );
+
+    // Mary signs up; her identity carries the role, and edits apply to her next identity.
+    let hasher = PasswordHasher::new(
+        HashCost {
+            memory_kib: 64,
+            passes: 1,
+            lanes: 1,
+        },
+        1,
+    )
+    .unwrap();
+    let mary_id = accounts::accept_invitation(
+        db,
+        &hasher,
+        &PasswordPolicy::default(),
+        mary.token.expose(),
+        "lantern harbour gravel symphony",
+        now(),
+    )
+    .await
+    .unwrap();
+    people::set_grants(&tenant, mary.person, &[sales].into_iter().collect(), now())
+        .await
+        .unwrap();
+    let session = SessionInfo {
+        session_id: uuid::Uuid::new_v4(),
+        user_id: mary_id,
+        workplace_id: owner.workplace_id.uuid(),
+        second_factor: true,
+        second_factor_at: Some(now()),
+    };
+    let before = identity::load(db, &session).await.unwrap();
+    assert!(policy::allows(
+        &before,
+        Action::ViewResults,
+        Resource::Department(sales)
+    ));
+    assert!(!policy::allows(
+        &before,
+        Action::ViewResults,
+        Resource::Department(support)
+    ));
+    assert!(!policy::allows(&before, Action::ViewResults, Resource::Workplace));
+    let widened = roles::RoleDraft {
+        name: "Insights".into(),
+        permissions: [Permission::Results, Permission::Surveys].into_iter().collect(),
+        results_limited_to_grants: false,
+    };
+    roles::update(&tenant, lead, &widened, now()).await.unwrap();
+    let after = identity::load(db, &session).await.unwrap();
+    assert_eq!(after.role.name, "Insights");
+    assert!(policy::allows(&after, Action::ViewResults, Resource::Workplace));
+    assert!(after.has(Permission::Surveys));
+
+    // The last Owner cannot take a workplace role instead.
+    assert_eq!(
+        people::set_role(&tenant, owner.user_id, lead_key)
+            .await
+            .unwrap_err()
+            .code(),
+        "resource.conflict"
+    );
+
+    // Once nobody holds it, it can go.
+    people::set_role(&tenant, mary.person, RoleKey::BuiltIn(Role::Employee))
+        .await
+        .unwrap();
+    roles::delete(&tenant, lead).await.unwrap();
+    assert_eq!(
+        roles::find(&tenant, lead_key).await.unwrap_err().code(),
+        "resource.not_found"
+    );
+}
+
 domain::on_both_backends!(
+    workplaces_define_their_own_roles,
     people_are_imported_from_csv_all_or_nothing,
     remembered_devices_skip_the_second_factor_only_where_they_were_remembered,
     invitations_roles_grants_and_suspension,
@@ -547,7 +722,7 @@ async fn people_are_imported_from_csv_all_or_nothing(test_db: TestDb) {
     departments::create(&tenant, "Support", Some(sales), now())
         .await
         .unwrap();
-    let hr_may_give = |role: Role| matches!(role, Role::Employee | Role::Manager);
+    let hr_may_give = |role: &RoleDefinition| role.is(Role::Employee) || role.is(Role::Manager);
 
     let wrong_columns = people_import::preview(&tenant, "name,mail\nAda,a@x.test\n", hr_may_give)
         .await
@@ -622,7 +797,10 @@ async fn people_are_imported_from_csv_all_or_nothing(test_db: TestDb) {
         .unwrap();
     assert_eq!(everyone.total, 3);
     let mary = everyone.people.iter().find(|p| p.name == "Mary Manager").unwrap();
-    assert_eq!((mary.role, mary.department), (Role::Manager, Some(operations)));
+    assert_eq!(
+        (mary.role.clone(), mary.department),
+        (RoleDefinition::built_in(Role::Manager), Some(operations))
+    );
     assert_eq!(
         mary.start_date.map(|d| d.to_string()).as_deref(),
         Some("2026-03-01")
@@ -644,6 +822,11 @@ async fn row_level_security_limits_unfiltered_queries_to_one_workplace() {
         db.row_level_security().await.unwrap(),
         domain::RowLevelSecurity::Enforced,
         "tests connect as an ordinary role, which the policies bind"
+    );
+    assert_eq!(
+        db.workplace_tables_without_row_level_security().await.unwrap(),
+        Vec::<String>::new(),
+        "every table with a workplace_id has a forced policy"
     );
     let (_, northwind) = workplace(db, "ada@northwind.test").await;
     let (contoso_owner, contoso) = workplace(db, "grace@contoso.test").await;
@@ -667,6 +850,9 @@ async fn row_level_security_limits_unfiltered_queries_to_one_workplace() {
     assert_eq!(northwind.count_unfiltered("users").await.unwrap(), 2);
     assert_eq!(contoso.count_unfiltered("users").await.unwrap(), 1);
     assert_eq!(northwind.count_unfiltered("department_grants").await.unwrap(), 0);
+    roles::create(&contoso, &team_lead(), now()).await.unwrap();
+    assert_eq!(northwind.count_unfiltered("workplace_roles").await.unwrap(), 0);
+    assert_eq!(contoso.count_unfiltered("workplace_roles").await.unwrap(), 1);
     // Writing a row for another workplace through a tenant transaction is refused too.
     let refused = northwind
         .insert_department_for(contoso_owner.workplace_id)

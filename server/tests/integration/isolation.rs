@@ -16,7 +16,8 @@ use domain::{
     departments, factors,
     ids::{DepartmentId, UserId},
     people,
-    policy::Role,
+    policy::{Permission, Role, RoleKey},
+    roles,
     tenant::TenantDb,
     testing::TestDb,
     Database,
@@ -91,6 +92,8 @@ const TAKES_NO_WORKPLACE_ID: &[(&str, &str)] = &[
         "/api/people/invite",
         "creates in the caller's workplace; departments checked below",
     ),
+    ("/api/roles/list", "the caller's workplace only; checked below"),
+    ("/api/roles/create", "creates in the caller's workplace"),
     ("/api/test/double", "test-only"),
     ("/api/test/slow", "test-only"),
 ];
@@ -114,6 +117,8 @@ const TAKES_IDS: &[&str] = &[
     "/api/people/set_department",
     "/api/people/set_grants",
     "/api/people/reset_factors",
+    "/api/roles/update",
+    "/api/roles/delete",
 ];
 
 #[test]
@@ -148,6 +153,8 @@ struct Workplace {
     invited: UserId,
     owner_factor: uuid::Uuid,
     owner_session: uuid::Uuid,
+    /// A role the workplace defined (results on granted departments).
+    own_role: RoleKey,
     /// Strings only this workplace's data contains.
     secrets: Vec<String>,
 }
@@ -237,7 +244,7 @@ async fn seed(db: &Database, tag: &str) -> Workplace {
                     name: format!("{tag} {name}"),
                     email: format!("{name}@{tag}.test").to_lowercase(),
                     department: Some(department),
-                    role,
+                    role: RoleKey::BuiltIn(role),
                     start_date: None,
                 },
                 now,
@@ -277,7 +284,21 @@ async fn seed(db: &Database, tag: &str) -> Workplace {
         .await
         .unwrap();
     let owner_factor = factors::list_factors(db, user_id).await.unwrap().factors[0].id;
+    let own_role = RoleKey::Workplace(
+        roles::create(
+            &tenant,
+            &roles::RoleDraft {
+                name: format!("{tag} Team lead"),
+                permissions: [Permission::Results].into_iter().collect(),
+                results_limited_to_grants: true,
+            },
+            now,
+        )
+        .await
+        .unwrap(),
+    );
     Workplace {
+        own_role,
         owner_cookie,
         manager_cookie,
         employee_cookie,
@@ -301,6 +322,8 @@ async fn seed(db: &Database, tag: &str) -> Workplace {
             manager.person.to_string(),
             employee.person.to_string(),
             invited.person.to_string(),
+            format!("{tag} Team lead"),
+            own_role.to_string(),
         ],
     }
 }
@@ -427,6 +450,37 @@ fn cases(a: &Workplace, b: &Workplace) -> Vec<(&'static str, String, String, Str
             b.parent
         ),
     );
+    // B's own role: not to be changed, deleted or given in A.
+    add(
+        "A owner",
+        &owner,
+        "/api/roles/update",
+        format!(
+            "key={}&name=X&permissions[0]=audit&results_limited_to_grants=false",
+            b.own_role
+        ),
+    );
+    add(
+        "A owner",
+        &owner,
+        "/api/roles/delete",
+        format!("key={}", b.own_role),
+    );
+    add(
+        "A owner",
+        &owner,
+        "/api/people/set_role",
+        format!("id={}&role={}", a.employee, b.own_role),
+    );
+    add(
+        "A owner",
+        &owner,
+        "/api/people/invite",
+        format!(
+            "name=X&email=x%40a-new.test&department=&role={}&start_date=",
+            b.own_role
+        ),
+    );
     // Inside A, outside the caller's role or grants.
     let (manager, employee) = (a.manager_cookie.clone(), a.employee_cookie.clone());
     add(
@@ -459,11 +513,35 @@ fn cases(a: &Workplace, b: &Workplace) -> Vec<(&'static str, String, String, Str
         "/api/people/set_grants",
         format!("id={}&departments[0]={}", a.manager, a.parent),
     );
+    for path in ["/api/roles/list", "/api/roles/delete"] {
+        add("A manager", &manager, path, format!("key={}", a.own_role));
+    }
+    add(
+        "A manager",
+        &manager,
+        "/api/roles/update",
+        format!(
+            "key={}&name=X&permissions[0]=audit&results_limited_to_grants=false",
+            a.own_role
+        ),
+    );
+    add(
+        "A manager",
+        &manager,
+        "/api/roles/create",
+        "name=X&permissions[0]=audit&results_limited_to_grants=false".into(),
+    );
     add(
         "A employee",
         &employee,
         "/api/people/get",
         format!("id={}", a.manager),
+    );
+    add(
+        "A employee",
+        &employee,
+        "/api/people/set_role",
+        format!("id={}&role={}", a.employee, a.own_role),
     );
     add(
         "A employee",
@@ -538,6 +616,13 @@ async fn workplace_b_is_unreachable_from_workplace_a(test_db: TestDb) {
         "{answer}"
     );
     exercised.insert("/api/people/list".into(), 2);
+    // A's roles page shows A's own role and nothing of B's.
+    let (status, answer) = call(&app, &a.owner_cookie, "/api/roles/list", "").await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert!(answer.contains("alpha Team lead"), "{answer}");
+    for secret in &b.secrets {
+        assert!(!answer.contains(secret.as_str()), "roles/list leaked {secret}");
+    }
     for path in TAKES_IDS {
         assert!(
             exercised.contains_key(*path),
@@ -553,6 +638,8 @@ async fn workplace_b_is_unreachable_from_workplace_a(test_db: TestDb) {
     )
     .await;
     assert!(answer.contains("\"total\":4"), "{answer}");
+    let (_, answer) = call(&app, &b.owner_cookie, "/api/roles/list", "").await;
+    assert!(answer.contains("bravo Team lead"), "{answer}");
     let (_, answer) = call(&app, &b.owner_cookie, "/api/organisation/departments", "").await;
     assert!(
         answer.contains("bravo Child") && !answer.contains("\"name\":\"X\""),

@@ -1,0 +1,171 @@
+//! Roles server functions: the workplace's roles with what each allows (HR admins and Owners),
+//! and defining, editing and deleting the workplace's own roles (Owners: the `roles` permission).
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+
+/// One permission set, as the roles page explains it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PermissionInfo {
+    pub key: String,
+    pub label: String,
+    pub description: String,
+    /// Whether a workplace's own role may include it.
+    pub for_workplace_roles: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleView {
+    /// The form value: a built-in key or `custom:` and the role's id.
+    pub key: String,
+    pub name: String,
+    pub built_in: bool,
+    pub permissions: Vec<String>,
+    pub results_limited_to_grants: bool,
+    pub holders: u64,
+    /// What a holder can see and do, in sentences.
+    pub access: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleTable {
+    pub roles: Vec<RoleView>,
+    pub permissions: Vec<PermissionInfo>,
+    pub can_manage: bool,
+}
+
+#[cfg(feature = "ssr")]
+fn description(permission: domain::policy::Permission) -> &'static str {
+    use domain::policy::Permission;
+    match permission {
+        Permission::Settings => "Workplace settings such as sign-in rules and the minimum group size.",
+        Permission::Billing => "The plan and invoices.",
+        Permission::People => "Departments, people, invitations and managers' grants.",
+        Permission::Surveys => "Creating, scheduling and closing surveys.",
+        Permission::Results => {
+            "Anonymous survey results: for the whole workplace, or only granted departments."
+        }
+        Permission::Audit => "The access log and security events.",
+        Permission::Roles => "Defining roles and giving any role, including Owner.",
+    }
+}
+
+#[server(prefix = "/api", endpoint = "roles/list")]
+pub async fn roles() -> Result<RoleTable, ApiError> {
+    use domain::policy::{allows, require, Action, Permission, Resource, RoleKey};
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    require(&who, Action::ViewRoles, Resource::Workplace)?;
+    let roles = domain::roles::list(&tenant)
+        .await?
+        .into_iter()
+        .map(|summary| {
+            let role = summary.definition;
+            RoleView {
+                key: role.key.to_string(),
+                built_in: matches!(role.key, RoleKey::BuiltIn(_)),
+                permissions: role.permissions.iter().map(|p| p.key().to_owned()).collect(),
+                results_limited_to_grants: role.results_limited_to_grants,
+                holders: summary.holders,
+                access: crate::api::people::role_access(&role),
+                name: role.name,
+            }
+        })
+        .collect();
+    Ok(RoleTable {
+        roles,
+        permissions: Permission::ALL
+            .into_iter()
+            .map(|p| PermissionInfo {
+                key: p.key().to_owned(),
+                label: p.label().to_owned(),
+                description: description(p).to_owned(),
+                for_workplace_roles: Permission::FOR_WORKPLACE_ROLES.contains(&p),
+            })
+            .collect(),
+        can_manage: allows(&who, Action::ManageRoles, Resource::Workplace),
+    })
+}
+
+#[cfg(feature = "ssr")]
+fn draft(
+    name: String,
+    permissions: &[String],
+    results_limited_to_grants: bool,
+) -> Result<domain::roles::RoleDraft, ApiError> {
+    use domain::policy::Permission;
+    let permissions = permissions
+        .iter()
+        .map(|key| {
+            Permission::from_key(key).ok_or(domain::Error::Invalid {
+                field: "permissions",
+                reason: "include one Candor does not know".into(),
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(domain::roles::RoleDraft {
+        name,
+        permissions,
+        results_limited_to_grants,
+    })
+}
+
+#[cfg(feature = "ssr")]
+fn workplace_role(key: &str) -> Result<domain::ids::RoleId, ApiError> {
+    match key.parse()? {
+        domain::policy::RoleKey::Workplace(id) => Ok(id),
+        domain::policy::RoleKey::BuiltIn(_) => Err(domain::Error::Conflict(
+            "Built-in roles cannot be changed. Define a role of your own instead.".into(),
+        )
+        .into()),
+    }
+}
+
+/// Defines a role for the workplace; returns its form value.
+#[server(prefix = "/api", endpoint = "roles/create")]
+pub async fn create_role(
+    name: String,
+    // No permission ticked sends no field at all.
+    #[server(default)] permissions: Vec<String>,
+    #[server(default)] results_limited_to_grants: bool,
+) -> Result<String, ApiError> {
+    use domain::policy::{require, Action, Resource};
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    require(&who, Action::ManageRoles, Resource::Workplace)?;
+    let draft = draft(name, &permissions, results_limited_to_grants)?;
+    let id = domain::roles::create(&tenant, &draft, state.clock.now()).await?;
+    Ok(domain::policy::RoleKey::Workplace(id).to_string())
+}
+
+/// Renames a workplace role or changes what it allows; holders get the change on their next
+/// request.
+#[server(prefix = "/api", endpoint = "roles/update")]
+pub async fn update_role(
+    key: String,
+    name: String,
+    #[server(default)] permissions: Vec<String>,
+    #[server(default)] results_limited_to_grants: bool,
+) -> Result<(), ApiError> {
+    use domain::policy::{require, Action, Resource};
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    require(&who, Action::ManageRoles, Resource::Workplace)?;
+    let id = workplace_role(&key)?;
+    let draft = draft(name, &permissions, results_limited_to_grants)?;
+    domain::roles::update(&tenant, id, &draft, state.clock.now()).await?;
+    Ok(())
+}
+
+/// Deletes a workplace role nobody holds.
+#[server(prefix = "/api", endpoint = "roles/delete")]
+pub async fn delete_role(key: String) -> Result<(), ApiError> {
+    use domain::policy::{require, Action, Resource};
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    require(&who, Action::ManageRoles, Resource::Workplace)?;
+    domain::roles::delete(&tenant, workplace_role(&key)?).await?;
+    Ok(())
+}
