@@ -151,7 +151,7 @@ fn matrix(table: &RoleTable, draft: Draft, delete: ServerAction<DeleteRole>) -> 
                         (true, false) => ("✓", "Yes"),
                         (false, _) => ("—", "No"),
                     };
-                    let class = if has { "px-3 py-3 text-center font-semibold text-teal-800" } else { "px-3 py-3 text-center text-slate-400" };
+                    let class = if has { "whitespace-nowrap px-3 py-3 text-center font-semibold text-teal-800" } else { "px-3 py-3 text-center text-slate-400" };
                     view! {
                         <td class=class>
                             <span aria-hidden="true">{mark}</span>
@@ -177,7 +177,7 @@ fn matrix(table: &RoleTable, draft: Draft, delete: ServerAction<DeleteRole>) -> 
             });
             view! {
                 <tr class="border-t border-slate-200">
-                    <th scope="row" class="px-4 py-3 text-left font-medium text-slate-900">
+                    <th scope="row" class="whitespace-nowrap px-4 py-3 text-left font-medium text-slate-900">
                         {role.name.clone()}
                         {role.built_in.then(|| view! { <span class="ml-2 rounded bg-slate-100 px-2 py-0.5 text-xs font-medium text-slate-700">"Built in"</span> })}
                     </th>
@@ -189,7 +189,9 @@ fn matrix(table: &RoleTable, draft: Draft, delete: ServerAction<DeleteRole>) -> 
         })
         .collect_view();
     view! {
-        <div class="mt-6 overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm" role="region" aria-label="Roles and permissions" tabindex="0">
+        <p class="mt-6 text-sm text-slate-600 sm:hidden">"The table scrolls sideways to show every permission."</p>
+        // `relative` keeps the screen-reader-only text inside the scrolling box.
+        <div class="relative mt-2 overflow-x-auto rounded-lg border sm:mt-6 border-slate-200 bg-white shadow-sm" role="region" aria-label="Roles and permissions" tabindex="0">
             <table class="min-w-full text-sm">
                 <caption class="sr-only">"Which permission sets each role has, and how many people hold it"</caption>
                 <thead class="bg-slate-50 text-slate-700">
