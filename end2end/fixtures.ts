@@ -4,6 +4,7 @@
 import { test as base, expect, type Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -22,7 +23,10 @@ async function startCandor(): Promise<{ candor: Candor; stop: () => Promise<void
     CANDOR_LISTEN: "127.0.0.1:0",
     CANDOR_SITE_ROOT: siteRoot,
     CANDOR_LOG: "warn",
+    // Each test's instance has its own master key.
+    CANDOR_MASTER_KEY: randomBytes(32).toString("base64"),
   };
+  delete env.CANDOR_MASTER_KEY_FILE;
   // The SQLite database in the fresh data directory, whatever the calling shell had set.
   delete env.CANDOR_DATABASE_URL;
   delete env.CANDOR_CONFIG;

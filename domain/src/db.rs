@@ -80,6 +80,8 @@ pub struct Database {
     conn: DatabaseConnection,
     backend: Backend,
     target: String,
+    /// Present once [`Database::unlock`] checked the master key.
+    keyring: Option<std::sync::Arc<crate::crypto::Keyring>>,
 }
 
 impl fmt::Debug for Database {
@@ -87,6 +89,7 @@ impl fmt::Debug for Database {
         f.debug_struct("Database")
             .field("backend", &self.backend)
             .field("target", &self.target)
+            .field("keyring", &self.keyring)
             .finish()
     }
 }
@@ -123,7 +126,28 @@ impl Database {
             conn,
             backend,
             target,
+            keyring: None,
         })
+    }
+
+    /// Checks the master key against this (migrated) database and opens the keyring; personal
+    /// fields can be sealed and opened from then on. A wrong key fails here, before anything is
+    /// written under it.
+    pub async fn unlock(
+        mut self,
+        master: crate::crypto::MasterKey,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> std::result::Result<Self, crate::crypto::KeyringError> {
+        let keyring = crate::crypto::Keyring::unlock(&self.conn, master, now).await?;
+        self.keyring = Some(std::sync::Arc::new(keyring));
+        Ok(self)
+    }
+
+    /// The keyring; an error if the database was never unlocked (a wiring mistake).
+    pub fn keyring(&self) -> Result<&crate::crypto::Keyring> {
+        self.keyring
+            .as_deref()
+            .ok_or_else(|| Error::Internal("the keyring is locked: no master key was given".into()))
     }
 
     /// The pooled connection, for domain modules only.

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod clock;
+pub mod crypto;
 pub mod db;
 pub mod departments;
 mod entities;

@@ -113,6 +113,15 @@ impl TenantDb {
         Ok(taken)
     }
 
+    /// This workplace's data keys (its first one is created on first use), for sealing and
+    /// opening its personal fields.
+    pub async fn data_keys(&self) -> Result<std::sync::Arc<crate::crypto::TenantKeys>> {
+        self.db
+            .keyring()?
+            .tenant(self.db.connection(), self.workplace_id, chrono::Utc::now())
+            .await
+    }
+
     /// Rows of `E` in this workplace only.
     pub(crate) fn select<E: TenantScoped>(&self) -> Select<E> {
         E::find().filter(E::workplace_column().eq(self.workplace_id.uuid()))

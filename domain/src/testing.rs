@@ -13,18 +13,29 @@ pub const APP_ROLE: &str = "candor_app";
 pub struct TestDb {
     pub db: Database,
     pub url: String,
+    /// The master key the database was unlocked with (base64), to reopen it as a restart would.
+    pub master_key: String,
     _dir: Option<tempfile::TempDir>,
 }
 
 impl TestDb {
-    /// A migrated database, or `None` when PostgreSQL is asked for and not configured.
+    /// A migrated database unlocked with a fresh master key, or `None` when PostgreSQL is asked
+    /// for and not configured.
     pub async fn migrated(backend: Backend) -> Option<Self> {
-        let test_db = Self::empty(backend).await?;
+        let mut test_db = Self::empty(backend).await?;
         test_db
             .db
             .migrate()
             .await
             .expect("migrations apply to a fresh database");
+        let master = crate::crypto::MasterKey::generate();
+        test_db.master_key = master.to_text().to_string();
+        test_db.db = test_db
+            .db
+            .clone()
+            .unlock(master, chrono::Utc::now())
+            .await
+            .expect("a fresh database accepts its first master key");
         Some(test_db)
     }
 
@@ -41,6 +52,7 @@ impl TestDb {
                 Some(Self {
                     db,
                     url,
+                    master_key: String::new(),
                     _dir: Some(dir),
                 })
             }
@@ -73,7 +85,12 @@ impl TestDb {
                 url.set_password(None).expect("the URL takes no password");
                 let url = url.to_string();
                 let db = Database::connect(&url).await.expect("test database opens");
-                Some(Self { db, url, _dir: None })
+                Some(Self {
+                    db,
+                    url,
+                    master_key: String::new(),
+                    _dir: None,
+                })
             }
         }
     }

@@ -3,11 +3,12 @@
 pub use sea_orm_migration::prelude::*;
 
 /// Tables with row-level security on PostgreSQL: every table that belongs to one workplace.
-pub const TENANT_TABLES: [&str; 4] = [
+pub const TENANT_TABLES: [&str; 5] = [
     m20261122_000007_row_level_security::TENANT_TABLES[0],
     m20261122_000007_row_level_security::TENANT_TABLES[1],
     m20261122_000007_row_level_security::TENANT_TABLES[2],
     "workplace_roles",
+    "data_keys",
 ];
 
 mod m20261122_000001_workplaces;
@@ -19,6 +20,7 @@ mod m20261122_000006_organisation;
 mod m20261122_000007_row_level_security;
 mod m20261122_000008_trusted_devices;
 mod m20261122_000009_workplace_roles;
+mod m20261122_000010_keyring;
 mod row_level_security;
 
 pub struct Migrator;
@@ -36,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000007_row_level_security::Migration),
             Box::new(m20261122_000008_trusted_devices::Migration),
             Box::new(m20261122_000009_workplace_roles::Migration),
+            Box::new(m20261122_000010_keyring::Migration),
         ]
     }
 }

@@ -1,4 +1,4 @@
-//! `candor`: serve, migrate. Configuration errors exit with status 2 and one line naming the
+//! `candor`: serve, migrate, keys. Configuration errors exit with status 2 and one line naming the
 //! setting; runtime failures exit with status 1.
 
 use std::{process::ExitCode, time::Duration};
@@ -24,12 +24,27 @@ pub struct Cli {
     pub command: Command,
 }
 
-#[derive(Subcommand, Debug, Clone, Copy)]
+#[derive(Subcommand, Debug, Clone)]
 pub enum Command {
     /// Serve Candor (applies pending migrations first).
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Encryption keys.
+    Keys {
+        #[command(subcommand)]
+        action: KeysCommand,
+    },
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum KeysCommand {
+    /// Create a new random master key: written to FILE (readable by its owner only; an existing
+    /// file is never overwritten), or printed when no file is given.
+    Generate {
+        #[arg(long, value_name = "FILE")]
+        out: Option<std::path::PathBuf>,
+    },
 }
 
 /// How long requests in flight may take to finish after SIGTERM.
@@ -70,6 +85,9 @@ pub fn main() -> ExitCode {
         match cli.command {
             Command::Serve => run_server(&config).await,
             Command::Migrate => migrate(&config).await,
+            Command::Keys {
+                action: KeysCommand::Generate { out },
+            } => generate_master_key(out.as_deref()),
         }
     });
     match result {
@@ -89,6 +107,22 @@ async fn run_server(config: &Config) -> Result<(), serve::StartError> {
     shutdown_signal().await;
     tracing::info!("shutting down: finishing requests in flight");
     running.shutdown(SHUTDOWN_GRACE).await
+}
+
+fn generate_master_key(out: Option<&std::path::Path>) -> Result<(), serve::StartError> {
+    let key = domain::crypto::MasterKey::generate();
+    let Some(path) = out else {
+        println!("{}", key.to_text().as_str());
+        return Ok(());
+    };
+    serve::create_private_file(path, format!("{}\n", key.to_text().as_str()).as_bytes())?;
+    println!(
+        "Wrote a new master key (id {}) to {}. Keep a copy somewhere safe and apart from backups: \
+         without it, encrypted data cannot be read.",
+        key.id(),
+        path.display()
+    );
+    Ok(())
 }
 
 async fn migrate(config: &Config) -> Result<(), serve::StartError> {

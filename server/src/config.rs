@@ -31,6 +31,20 @@ pub struct RawSettings {
         hide_env_values = true
     )]
     pub database_url: Option<String>,
+    /// The master key (256 bits as base64 or hex) that wraps every workplace's data keys. Keep it
+    /// out of the data directory and its backups in production. Default: CANDOR_MASTER_KEY_FILE.
+    #[arg(
+        long,
+        env = "CANDOR_MASTER_KEY",
+        global = true,
+        value_name = "KEY",
+        hide_env_values = true
+    )]
+    pub master_key: Option<String>,
+    /// A file holding the master key, when CANDOR_MASTER_KEY is not set. Default:
+    /// master.key in the data directory (scripts/run creates one there on first start).
+    #[arg(long, env = "CANDOR_MASTER_KEY_FILE", global = true, value_name = "FILE")]
+    pub master_key_file: Option<String>,
     /// Address and port to listen on. Default: 127.0.0.1:3000 (port 0 picks a free port).
     #[arg(long, env = "CANDOR_LISTEN", global = true, value_name = "ADDR:PORT")]
     pub listen: Option<String>,
@@ -111,8 +125,51 @@ pub enum LogFormat {
     Json,
 }
 
+/// Where the master key comes from. Debug output never shows a key.
+#[derive(Clone, PartialEq, Eq)]
+pub enum MasterKeySource {
+    /// Given in CANDOR_MASTER_KEY (already checked to be well formed).
+    Inline(String),
+    File(PathBuf),
+}
+
+impl std::fmt::Debug for MasterKeySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MasterKeySource::Inline(_) => f.write_str("Inline(<redacted>)"),
+            MasterKeySource::File(path) => f.debug_tuple("File").field(path).finish(),
+        }
+    }
+}
+
+impl MasterKeySource {
+    /// Reads the key; a missing file, a short or malformed key is an error naming the setting.
+    pub fn load(&self) -> Result<domain::crypto::MasterKey, ConfigError> {
+        match self {
+            MasterKeySource::Inline(text) => domain::crypto::MasterKey::from_text(text)
+                .map_err(|err| invalid("CANDOR_MASTER_KEY", err.to_string())),
+            MasterKeySource::File(path) => {
+                let text = std::fs::read_to_string(path).map_err(|err| {
+                    invalid(
+                        "CANDOR_MASTER_KEY_FILE",
+                        format!(
+                            "cannot read {}: {err}. Set CANDOR_MASTER_KEY or CANDOR_MASTER_KEY_FILE, \
+                             or create a key with `candor keys generate --out {}`",
+                            path.display(),
+                            path.display()
+                        ),
+                    )
+                })?;
+                domain::crypto::MasterKey::from_text(&text)
+                    .map_err(|err| invalid("CANDOR_MASTER_KEY_FILE", format!("{}: {err}", path.display())))
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
+    pub master_key: MasterKeySource,
     pub data_dir: PathBuf,
     pub database_url: String,
     pub listen: SocketAddr,
@@ -145,8 +202,9 @@ fn invalid(setting: &'static str, message: impl Into<String>) -> ConfigError {
 }
 
 /// Keys accepted in candor.toml, mapped onto the raw settings.
-const FILE_KEYS: [&str; 18] = [
+const FILE_KEYS: [&str; 19] = [
     "data_dir",
+    "master_key_file",
     "database_url",
     "listen",
     "tls",
@@ -208,6 +266,7 @@ impl RawSettings {
             };
             let slot = match *known {
                 "data_dir" => &mut self.data_dir,
+                "master_key_file" => &mut self.master_key_file,
                 "database_url" => &mut self.database_url,
                 "listen" => &mut self.listen,
                 "tls" => &mut self.tls,
@@ -239,6 +298,24 @@ impl Config {
     pub fn from_raw(raw: &RawSettings, site_root_hint: Option<&str>) -> Result<Self, ConfigError> {
         let data_dir =
             PathBuf::from(non_empty(raw.data_dir.as_deref(), "CANDOR_DATA_DIR")?.unwrap_or("data"));
+        let master_key = match (
+            non_empty(raw.master_key.as_deref(), "CANDOR_MASTER_KEY")?,
+            non_empty(raw.master_key_file.as_deref(), "CANDOR_MASTER_KEY_FILE")?,
+        ) {
+            (Some(_), Some(_)) => {
+                return Err(invalid(
+                    "CANDOR_MASTER_KEY",
+                    "set either CANDOR_MASTER_KEY or CANDOR_MASTER_KEY_FILE, not both",
+                ))
+            }
+            (Some(text), None) => {
+                let source = MasterKeySource::Inline(text.to_owned());
+                source.load()?;
+                source
+            }
+            (None, Some(path)) => MasterKeySource::File(PathBuf::from(path)),
+            (None, None) => MasterKeySource::File(data_dir.join("master.key")),
+        };
         let database_url = match non_empty(raw.database_url.as_deref(), "CANDOR_DATABASE_URL")? {
             Some(url) => {
                 domain::Backend::from_url(url).map_err(|_| {
@@ -362,6 +439,7 @@ impl Config {
             )?),
         };
         Ok(Config {
+            master_key,
             address_rule,
             public_url,
             mail_from,
@@ -472,14 +550,63 @@ mod tests {
     }
 
     #[test]
+    fn the_master_key_comes_from_the_environment_or_a_file() {
+        let config = Config::from_raw(&raw(), None).unwrap();
+        assert_eq!(
+            config.master_key,
+            MasterKeySource::File(PathBuf::from("data/master.key"))
+        );
+        let key = domain::crypto::MasterKey::generate();
+        let inline = Config::from_raw(
+            &RawSettings {
+                master_key: Some(key.to_text().to_string()),
+                ..raw()
+            },
+            None,
+        )
+        .unwrap();
+        assert_eq!(inline.master_key.load().unwrap().id(), key.id());
+        assert!(!format!("{inline:?}").contains(key.to_text().as_str()));
+        let dir = tempfile::tempdir().unwrap();
+        let missing = MasterKeySource::File(dir.path().join("master.key"));
+        assert_eq!(missing.load().unwrap_err().setting, "CANDOR_MASTER_KEY_FILE");
+        let short = dir.path().join("short.key");
+        std::fs::write(&short, "c2hvcnQ=\n").unwrap();
+        let error = MasterKeySource::File(short).load().unwrap_err();
+        assert!(error.message.contains("5 bytes long"), "{error}");
+    }
+
+    #[test]
     fn each_bad_value_names_its_setting() {
-        let cases: [(RawSettings, &str); 8] = [
+        let cases: [(RawSettings, &str); 11] = [
             (
                 RawSettings {
                     listen: Some("nowhere".into()),
                     ..raw()
                 },
                 "CANDOR_LISTEN",
+            ),
+            (
+                RawSettings {
+                    master_key: Some("c2hvcnQ=".into()),
+                    ..raw()
+                },
+                "CANDOR_MASTER_KEY",
+            ),
+            (
+                RawSettings {
+                    master_key: Some("not base64 at all!".into()),
+                    ..raw()
+                },
+                "CANDOR_MASTER_KEY",
+            ),
+            (
+                RawSettings {
+                    master_key: Some(domain::crypto::MasterKey::generate().to_text().to_string()),
+                    master_key_file: Some("/etc/candor.key".into()),
+                    ..raw()
+                },
+                "CANDOR_MASTER_KEY",
             ),
             (
                 RawSettings {

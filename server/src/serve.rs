@@ -17,10 +17,16 @@ use crate::{
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
+    #[error("cannot create the key file {path}: {source}")]
+    KeyFile { path: String, source: io::Error },
     #[error("CANDOR_DATA_DIR: cannot create {path}: {source}")]
     DataDir { path: String, source: io::Error },
     #[error("CANDOR_DATABASE_URL: {0}")]
     Database(domain::Error),
+    #[error("{0}")]
+    MasterKey(#[from] crate::config::ConfigError),
+    #[error("CANDOR_MASTER_KEY: {0}")]
+    Keyring(#[from] domain::crypto::KeyringError),
     #[error("database migration failed on {target}: {source}")]
     Migration { target: String, source: domain::Error },
     #[error(transparent)]
@@ -89,6 +95,17 @@ pub async fn open_database(config: &Config) -> Result<domain::Database, StartErr
     Ok(db)
 }
 
+/// [`open_database`], then the master key checked against it and the keyring unlocked.
+pub async fn open_unlocked_database(config: &Config) -> Result<domain::Database, StartError> {
+    let master = config.master_key.load()?;
+    let db = open_database(config).await?;
+    let db = db.unlock(master, chrono::Utc::now()).await?;
+    if let Ok(keyring) = db.keyring() {
+        tracing::info!(master_key = %keyring.master_key_id(), "keyring unlocked");
+    }
+    Ok(db)
+}
+
 /// The HTTP application for `config` on `db`: pages, server functions, health, middleware.
 /// `listening_url` is where links in emails point unless CANDOR_PUBLIC_URL says otherwise.
 pub fn app(config: &Config, db: domain::Database, listening_url: &str) -> Result<axum::Router, StartError> {
@@ -150,7 +167,7 @@ pub fn app_with_clock(
 
 pub async fn start(config: &Config) -> Result<Running, StartError> {
     create_private_dir(&config.data_dir)?;
-    let db = open_database(config).await?;
+    let db = open_unlocked_database(config).await?;
     let tls_config = tls::server_config(&config.tls, &config.data_dir)?;
     let bind_error = |source| StartError::Bind {
         addr: config.listen,
@@ -202,6 +219,26 @@ fn create_private_dir(path: &Path) -> Result<(), StartError> {
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700)).map_err(failed)?;
     }
     Ok(())
+}
+
+/// Creates a file only its owner can read, refusing to replace an existing one (a master key
+/// overwritten by mistake would make every workplace's data unreadable).
+pub fn create_private_file(path: &Path, contents: &[u8]) -> Result<(), StartError> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options
+        .open(path)
+        .and_then(|mut file| file.write_all(contents))
+        .map_err(|source| StartError::KeyFile {
+            path: path.display().to_string(),
+            source,
+        })
 }
 
 /// Writes a file only its owner can read (keys).

@@ -1,9 +1,12 @@
 //! SeaORM entities, one per table. Private to the domain: other crates see domain types only.
 
 pub mod account_throttles;
+pub mod data_keys;
 pub mod department_grants;
 pub mod departments;
 pub mod email_tokens;
+pub mod instance_keys;
+pub mod master_keys;
 pub mod passkeys;
 pub mod recovery_codes;
 pub mod sessions;

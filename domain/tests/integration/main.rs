@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod accounts;
+mod keyring;
 mod organisation;
 mod schema;
 mod sign_in_guard;

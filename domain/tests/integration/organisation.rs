@@ -16,7 +16,7 @@ fn now() -> DateTime<Utc> {
 }
 
 /// A new workplace; returns its owner as the policy sees them, and the tenant scope.
-async fn workplace(db: &domain::Database, email: &str) -> (Identity, TenantDb) {
+pub(crate) async fn workplace(db: &domain::Database, email: &str) -> (Identity, TenantDb) {
     let hasher = PasswordHasher::new(
         HashCost {
             memory_kib: 64,

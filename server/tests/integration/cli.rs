@@ -10,6 +10,10 @@ fn serve(dir: &std::path::Path, stderr: Stdio, env: &[(&str, &str)]) -> (std::pr
     command
         .arg("serve")
         .env("CANDOR_LISTEN", "127.0.0.1:0")
+        .env(
+            "CANDOR_MASTER_KEY",
+            domain::crypto::MasterKey::generate().to_text().as_str(),
+        )
         .stdout(Stdio::piped())
         .stderr(stderr);
     for (name, value) in env {
@@ -46,6 +50,8 @@ fn help_lists_every_setting() {
     for setting in [
         "CANDOR_CONFIG",
         "CANDOR_DATA_DIR",
+        "CANDOR_MASTER_KEY",
+        "CANDOR_MASTER_KEY_FILE",
         "CANDOR_DATABASE_URL",
         "CANDOR_LISTEN",
         "CANDOR_TLS",
@@ -80,6 +86,7 @@ fn invalid_configuration_is_one_line_and_exit_code_2() {
         ("CANDOR_LISTEN", "0.0.0.0:3000", "CANDOR_LISTEN"),
         ("CANDOR_TLS", "sometimes", "CANDOR_TLS"),
         ("CANDOR_BODY_LIMIT", "-5", "CANDOR_BODY_LIMIT"),
+        ("CANDOR_MASTER_KEY", "dG9vIHNob3J0", "CANDOR_MASTER_KEY"),
     ];
     for (variable, value, named) in cases {
         let output = candor(dir.path())
@@ -111,6 +118,81 @@ fn an_unreachable_database_names_the_host_not_the_password() {
     assert!(stderr.contains("127.0.0.1:1"), "{stderr}");
     assert!(!stderr.contains("topsecret"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// Waits for `candor serve` to exit by itself (a start-up failure) and returns its stderr.
+fn failed_start(mut command: Command) -> String {
+    let output = command
+        .arg("serve")
+        .env("CANDOR_LISTEN", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}
+
+#[test]
+fn the_master_key_file_is_generated_once_and_checked_at_every_start() {
+    let dir = tempfile::tempdir().unwrap();
+    // No key: a clear start-up error that says how to make one.
+    let stderr = failed_start(candor(dir.path()));
+    assert!(
+        stderr.contains("CANDOR_MASTER_KEY_FILE") && stderr.contains("candor keys generate"),
+        "{stderr}"
+    );
+
+    let key_file = dir.path().join("data/master.key");
+    std::fs::create_dir_all(key_file.parent().unwrap()).unwrap();
+    let output = candor(dir.path())
+        .args(["keys", "generate", "--out", "data/master.key"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let written = std::fs::read_to_string(&key_file).unwrap();
+    // Never overwritten.
+    let again = candor(dir.path())
+        .args(["keys", "generate", "--out", "data/master.key"])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(1));
+    assert_eq!(std::fs::read_to_string(&key_file).unwrap(), written);
+
+    // The default key file serves; the database then belongs to that key.
+    let mut command = candor(dir.path());
+    command
+        .arg("serve")
+        .env("CANDOR_LISTEN", "127.0.0.1:0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = command.spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.starts_with("Candor is listening"), "{line}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    // Another key on the same database is refused before anything is written under it.
+    let mut wrong = candor(dir.path());
+    wrong.env(
+        "CANDOR_MASTER_KEY",
+        domain::crypto::MasterKey::generate().to_text().as_str(),
+    );
+    let stderr = failed_start(wrong);
+    assert!(
+        stderr.contains("is not the one this database was written with"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(written.trim()), "{stderr}");
 }
 
 #[test]
