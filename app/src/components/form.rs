@@ -36,6 +36,17 @@ pub fn SignInToContinue(message: String) -> impl IntoView {
     }
 }
 
+/// What a page shows when the signed-in person may not use it: the reason, and the way home.
+#[component]
+pub fn NotAvailable(message: String) -> impl IntoView {
+    view! {
+        <FormCard title="Not available">
+            <p role="alert" class="text-slate-700">{message}</p>
+            <leptos_router::components::A href="/home" attr:class=format!("mt-6 {PRIMARY_BUTTON_CLASS}")>"Home"</leptos_router::components::A>
+        </FormCard>
+    }
+}
+
 /// The error of the last attempt, announced to screen readers.
 #[component]
 pub fn ErrorAlert(error: Signal<Option<ApiError>>) -> impl IntoView {

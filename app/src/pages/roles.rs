@@ -5,11 +5,10 @@ use std::collections::BTreeSet;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
 
 use crate::{
     api::roles::{roles, CreateRole, DeleteRole, PermissionInfo, RoleTable, RoleView, UpdateRole},
-    components::form::{ErrorAlert, FormCard, INPUT_CLASS, PRIMARY_BUTTON_CLASS, SECONDARY_BUTTON_CLASS},
+    components::form::{ErrorAlert, NotAvailable, INPUT_CLASS, PRIMARY_BUTTON_CLASS, SECONDARY_BUTTON_CLASS},
     error::ApiError,
 };
 
@@ -116,10 +115,7 @@ pub fn RolesPage() -> impl IntoView {
                             {descriptions(&table)}
                         }.into_any(),
                         Err(err) => view! {
-                            <FormCard title="Not available">
-                                <p role="alert" class="text-slate-700">{err.message}</p>
-                                <A href="/home" attr:class=format!("mt-6 {PRIMARY_BUTTON_CLASS}")>"Home"</A>
-                            </FormCard>
+                            <NotAvailable message=err.message />
                         }.into_any(),
                     }
                 })}
@@ -158,6 +154,7 @@ fn matrix(table: &RoleTable, draft: Draft, delete: ServerAction<DeleteRole>) -> 
                             <span class="sr-only">{spoken}</span>
                         </td>
                     }
+                    .into_any()
                 })
                 .collect_view();
             let actions = (can_manage && !role.built_in).then(|| {
@@ -174,6 +171,7 @@ fn matrix(table: &RoleTable, draft: Draft, delete: ServerAction<DeleteRole>) -> 
                             on:click=move |_| { delete.dispatch(DeleteRole { key: key.clone() }); }>"Delete"</button>
                     </div>
                 }
+                .into_any()
             });
             view! {
                 <tr class="border-t border-slate-200">
@@ -186,6 +184,8 @@ fn matrix(table: &RoleTable, draft: Draft, delete: ServerAction<DeleteRole>) -> 
                     {can_manage.then(|| view! { <td class="px-3 py-2">{actions}</td> })}
                 </tr>
             }
+            // Boxed: the nested static view types would exceed the release compiler's depth limit.
+            .into_any()
         })
         .collect_view();
     view! {

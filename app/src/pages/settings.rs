@@ -2,11 +2,10 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
 
 use crate::{
     api::settings::{sign_in_settings, SaveSignInSettings},
-    components::form::{action_error, ErrorAlert, FormCard, INPUT_CLASS, PRIMARY_BUTTON_CLASS},
+    components::form::{action_error, ErrorAlert, NotAvailable, INPUT_CLASS, PRIMARY_BUTTON_CLASS},
 };
 
 #[component]
@@ -52,10 +51,7 @@ pub fn SettingsPage() -> impl IntoView {
                             }.into_any()
                         }
                         Err(err) => view! {
-                            <FormCard title="Not available">
-                                <p role="alert" class="text-slate-700">{err.message}</p>
-                                <A href="/home" attr:class=format!("mt-6 {PRIMARY_BUTTON_CLASS}")>"Home"</A>
-                            </FormCard>
+                            <NotAvailable message=err.message />
                         }.into_any(),
                     }
                 })}

@@ -16,8 +16,9 @@ fn now() -> DateTime<Utc> {
 }
 
 /// A new workplace; returns its owner as the policy sees them, and the tenant scope.
-pub(crate) async fn workplace(db: &domain::Database, email: &str) -> (Identity, TenantDb) {
-    let hasher = PasswordHasher::new(
+/// Cheap hashing: these tests are about organisations, not password strength.
+fn fast_hasher() -> PasswordHasher {
+    PasswordHasher::new(
         HashCost {
             memory_kib: 64,
             passes: 1,
@@ -25,7 +26,11 @@ pub(crate) async fn workplace(db: &domain::Database, email: &str) -> (Identity, 
         },
         1,
     )
-    .unwrap();
+    .unwrap()
+}
+
+pub(crate) async fn workplace(db: &domain::Database, email: &str) -> (Identity, TenantDb) {
+    let hasher = fast_hasher();
     let input = SignupInput {
         workplace_name: "Northwind".into(),
         display_name: "Ada".into(),
@@ -221,15 +226,7 @@ async fn invitations_roles_grants_and_suspension(test_db: TestDb) {
     assert_eq!(bad.code(), "input.invalid");
 
     // An invited person cannot sign in until they accept; the link sets their password.
-    let hasher = PasswordHasher::new(
-        HashCost {
-            memory_kib: 64,
-            passes: 1,
-            lanes: 1,
-        },
-        1,
-    )
-    .unwrap();
+    let hasher = fast_hasher();
     let policy = PasswordPolicy::default();
     assert_eq!(
         accounts::check_password(db, &hasher, "mary@northwind.test", "")
@@ -522,15 +519,7 @@ async fn workplaces_define_their_own_roles(test_db: TestDb) {
     );
 
     // Mary signs up; her identity carries the role, and edits apply to her next identity.
-    let hasher = PasswordHasher::new(
-        HashCost {
-            memory_kib: 64,
-            passes: 1,
-            lanes: 1,
-        },
-        1,
-    )
-    .unwrap();
+    let hasher = fast_hasher();
     let mary_id = accounts::accept_invitation(
         db,
         &hasher,
