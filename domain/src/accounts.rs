@@ -75,14 +75,11 @@ pub fn normalise_email(email: &str) -> Result<String> {
 }
 
 /// The account with this address (normalised first); `None` for unknown or malformed addresses.
-async fn user_by_email(conn: &impl sea_orm::ConnectionTrait, email: &str) -> Result<Option<users::Model>> {
+async fn user_by_email(db: &Database, email: &str) -> Result<Option<users::Model>> {
     let Ok(email) = normalise_email(email) else {
         return Ok(None);
     };
-    Ok(users::Entity::find()
-        .filter(users::Column::Email.eq(email))
-        .one(conn)
-        .await?)
+    crate::user_fields::find_by_email(db.keyring()?, db.connection(), &email).await
 }
 
 /// Stores a new single-use email token for `purpose` and returns it.
@@ -124,11 +121,8 @@ pub async fn sign_up(
     let password_hash = hasher.hash(&input.password).await?;
 
     let conn = db.connection();
-    if let Some(existing) = users::Entity::find()
-        .filter(users::Column::Email.eq(&email))
-        .one(conn)
-        .await?
-    {
+    let keyring = db.keyring()?;
+    if let Some(existing) = crate::user_fields::find_by_email(keyring, conn, &email).await? {
         return Ok(SignupOutcome::AlreadyRegistered { user_id: existing.id });
     }
     let workplace_id = Uuid::new_v4();
@@ -144,11 +138,13 @@ pub async fn sign_up(
     }
     .insert(&txn)
     .await?;
-    let inserted = users::ActiveModel {
+    // The workplace's first data key is made here, in the same transaction as the workplace.
+    let keys = keyring
+        .tenant(&txn, crate::ids::WorkplaceId::from_uuid(workplace_id), now)
+        .await?;
+    let mut user = users::ActiveModel {
         id: Set(user_id),
         workplace_id: Set(workplace_id),
-        email: Set(email.clone()),
-        display_name: Set(display_name),
         password_hash: Set(password_hash),
         email_verified_at: Set(None),
         created_at: Set(now),
@@ -158,17 +154,14 @@ pub async fn sign_up(
         department_id: Set(None),
         start_date: Set(None),
         status: Set(ACTIVE.to_owned()),
-    }
-    .insert(&txn)
-    .await;
+        ..Default::default()
+    };
+    crate::user_fields::seal(keyring, &keys, user_id, &display_name, &email)?.apply(&mut user, user_id);
+    let inserted = user.insert(&txn).await;
     if let Err(err) = inserted {
         // Another signup with the same address won the race: same answer as above.
         txn.rollback().await?;
-        return match users::Entity::find()
-            .filter(users::Column::Email.eq(&email))
-            .one(conn)
-            .await?
-        {
+        return match crate::user_fields::find_by_email(keyring, conn, &email).await? {
             Some(existing) => Ok(SignupOutcome::AlreadyRegistered { user_id: existing.id }),
             None => Err(err.into()),
         };
@@ -242,7 +235,7 @@ pub async fn check_password(
     password: &str,
 ) -> Result<Option<Uuid>> {
     let conn = db.connection();
-    let Some(user) = user_by_email(conn, email)
+    let Some(user) = user_by_email(db, email)
         .await?
         .filter(|user| user.status == ACTIVE)
     else {
@@ -303,9 +296,10 @@ pub async fn invitation_details(
     now: DateTime<Utc>,
 ) -> Result<InvitationDetails> {
     let (_, user, workplace) = pending_invitation(db.connection(), presented, now).await?;
+    let opened = crate::user_fields::open(db.keyring()?, db.connection(), &user, now).await?;
     Ok(InvitationDetails {
-        name: user.display_name,
-        email: user.email,
+        name: opened.name.into_exposed(),
+        email: opened.email.into_exposed(),
         workplace_name: workplace.name,
     })
 }
@@ -322,7 +316,11 @@ pub async fn accept_invitation(
 ) -> Result<Uuid> {
     let conn = db.connection();
     let (row, user, workplace) = pending_invitation(conn, presented, now).await?;
-    policy.check(password, &[&user.display_name, &user.email, &workplace.name])?;
+    let opened = crate::user_fields::open(db.keyring()?, conn, &user, now).await?;
+    policy.check(
+        password,
+        &[opened.name.expose(), opened.email.expose(), &workplace.name],
+    )?;
     let password_hash = hasher.hash(password).await?;
     let txn = conn.begin().await?;
     claim_email_token(&txn, row.id, now).await?;
@@ -354,9 +352,10 @@ pub async fn profile(db: &Database, user_id: Uuid) -> Result<Profile> {
         .one(conn)
         .await?
         .ok_or(Error::NotFound)?;
+    let opened = crate::user_fields::open(db.keyring()?, conn, &user, chrono::Utc::now()).await?;
     Ok(Profile {
-        display_name: user.display_name,
-        email: user.email,
+        display_name: opened.name.into_exposed(),
+        email: opened.email.into_exposed(),
         workplace_name: workplace.name,
     })
 }
@@ -369,11 +368,12 @@ pub async fn request_password_reset(
     now: DateTime<Utc>,
 ) -> Result<Option<(String, SecretToken)>> {
     let conn = db.connection();
-    let Some(user) = user_by_email(conn, email).await? else {
+    let Some(user) = user_by_email(db, email).await? else {
         return Ok(None);
     };
+    let opened = crate::user_fields::open(db.keyring()?, conn, &user, now).await?;
     let token = issue_email_token(conn, user.id, RESET_PASSWORD, RESET_LINK_LIFETIME, now).await?;
-    Ok(Some((user.email, token)))
+    Ok(Some((opened.email.into_exposed(), token)))
 }
 
 /// Sets a new password through a reset link, ends every session of the account and returns it.
@@ -403,7 +403,11 @@ pub async fn reset_password(
         .one(conn)
         .await?
         .ok_or(Error::NotFound)?;
-    policy.check(new_password, &[&user.display_name, &user.email, &workplace.name])?;
+    let opened = crate::user_fields::open(db.keyring()?, conn, &user, now).await?;
+    policy.check(
+        new_password,
+        &[opened.name.expose(), opened.email.expose(), &workplace.name],
+    )?;
     let password_hash = hasher.hash(new_password).await?;
     let txn = conn.begin().await?;
     claim_email_token(&txn, row.id, now).await?;
@@ -451,7 +455,11 @@ pub async fn change_password(
         .one(conn)
         .await?
         .ok_or(Error::NotFound)?;
-    policy.check(new_password, &[&user.display_name, &user.email, &workplace.name])?;
+    let opened = crate::user_fields::open(db.keyring()?, conn, &user, chrono::Utc::now()).await?;
+    policy.check(
+        new_password,
+        &[opened.name.expose(), opened.email.expose(), &workplace.name],
+    )?;
     let user_id = user.id;
     let mut changed: users::ActiveModel = user.into();
     changed.password_hash = Set(hasher.hash(new_password).await?);
@@ -682,8 +690,9 @@ pub async fn new_sign_in_context(db: &Database, session_id: Uuid) -> Result<Opti
         .one(conn)
         .await?
         .ok_or(Error::NotFound)?;
+    let opened = crate::user_fields::open(db.keyring()?, conn, &user, chrono::Utc::now()).await?;
     Ok(Some(NewSignIn {
-        email: user.email,
+        email: opened.email.into_exposed(),
         device: session.device,
         network_prefix: session.network_prefix,
     }))

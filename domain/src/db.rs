@@ -139,6 +139,10 @@ impl Database {
         now: chrono::DateTime<chrono::Utc>,
     ) -> std::result::Result<Self, crate::crypto::KeyringError> {
         let keyring = crate::crypto::Keyring::unlock(&self.conn, master, now).await?;
+        let sealed = crate::user_fields::seal_legacy_rows(&keyring, &self.conn, now).await?;
+        if sealed > 0 {
+            tracing::info!(sealed, "sealed people's names and addresses stored before encryption");
+        }
         self.keyring = Some(std::sync::Arc::new(keyring));
         Ok(self)
     }

@@ -316,7 +316,8 @@ pub async fn begin_passkey_enrolment(
         .await?
         .ok_or(Error::Unauthenticated)?;
     let existing = parsed(&stored_passkeys(conn, user_id).await?)?;
-    let challenge = rp.start_registration(user.id, &user.email, &user.display_name, &existing)?;
+    let opened = crate::user_fields::open(db.keyring()?, conn, &user, now).await?;
+    let challenge = rp.start_registration(user.id, opened.email.expose(), opened.name.expose(), &existing)?;
     let id = store_ceremony(
         conn,
         ENROL_PASSKEY,
@@ -522,7 +523,8 @@ pub async fn begin_totp_enrolment(
         .await?
         .ok_or(Error::NotFound)?;
     let secret = totp::new_secret()?;
-    let enrolment = totp::enrolment(&secret, &user.email)?;
+    let opened = crate::user_fields::open(db.keyring()?, conn, &user, now).await?;
+    let enrolment = totp::enrolment(&secret, opened.email.expose())?;
     let txn = conn.begin().await?;
     totp_factors::Entity::delete_many()
         .filter(totp_factors::Column::UserId.eq(user_id))

@@ -26,6 +26,7 @@ pub mod tenant;
 pub mod testing;
 mod text;
 pub mod trusted_devices;
+mod user_fields;
 
 pub use clock::{Clock, SystemClock};
 pub use db::{Backend, Database, RowLevelSecurity, SchemaSnapshot, SchemaVersion};

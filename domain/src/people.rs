@@ -12,12 +12,14 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use crate::{
     accounts::{normalise_email, ACTIVE},
     auth::session::SecretToken,
+    crypto::TenantKeys,
     departments::subtree,
     entities::{department_grants, departments, email_tokens, sessions, users, workplaces},
     ids::{DepartmentId, UserId},
     policy::{Role, RoleDefinition, RoleKey, Scope},
     roles::{self, WorkplaceRoles},
     tenant::TenantDb,
+    user_fields,
     Error, Result,
 };
 
@@ -69,8 +71,8 @@ pub struct Person {
 #[sea_orm(entity = "users::Entity")]
 struct ListedPerson {
     id: uuid::Uuid,
-    display_name: String,
-    email: String,
+    name_sealed: Option<Vec<u8>>,
+    email_sealed: Option<Vec<u8>>,
     role: String,
     custom_role_id: Option<uuid::Uuid>,
     department_id: Option<uuid::Uuid>,
@@ -82,8 +84,8 @@ impl From<users::Model> for ListedPerson {
     fn from(row: users::Model) -> Self {
         ListedPerson {
             id: row.id,
-            display_name: row.display_name,
-            email: row.email,
+            name_sealed: row.name_sealed,
+            email_sealed: row.email_sealed,
             role: row.role,
             custom_role_id: row.custom_role_id,
             department_id: row.department_id,
@@ -93,7 +95,8 @@ impl From<users::Model> for ListedPerson {
     }
 }
 
-fn person(row: ListedPerson, roles: &WorkplaceRoles) -> Result<Person> {
+fn person(row: ListedPerson, roles: &WorkplaceRoles, keys: &TenantKeys) -> Result<Person> {
+    let opened = user_fields::open_columns(keys, row.id, row.name_sealed.as_deref(), row.email_sealed.as_deref())?;
     Ok(Person {
         id: UserId::from_uuid(row.id),
         role: roles.resolve(&row.role, row.custom_role_id)?,
@@ -101,8 +104,8 @@ fn person(row: ListedPerson, roles: &WorkplaceRoles) -> Result<Person> {
         start_date: row.start_date,
         status: Status::from_key(&row.status)
             .ok_or_else(|| Error::Internal(format!("unknown status {:?}", row.status)))?,
-        name: row.display_name,
-        email: row.email,
+        name: opened.name.into_exposed(),
+        email: opened.email.into_exposed(),
     })
 }
 
@@ -135,6 +138,7 @@ pub async fn list(tenant: &TenantDb, scope: &Scope, filter: &Filter) -> Result<P
     }
     let rows = query.into_partial_model::<ListedPerson>().all(&txn).await?;
     let roles = WorkplaceRoles::load(&txn, tenant.workplace_id()).await?;
+    let keys = tenant.data_keys_in(&txn).await?;
     let within = match filter.department {
         Some(root) => {
             let edges = tenant
@@ -156,7 +160,7 @@ pub async fn list(tenant: &TenantDb, scope: &Scope, filter: &Filter) -> Result<P
     let needle = filter.search.trim().to_lowercase();
     let mut people = rows
         .into_iter()
-        .map(|row| person(row, &roles))
+        .map(|row| person(row, &roles, &keys))
         .collect::<Result<Vec<_>>>()?
         .into_iter()
         .filter(|p| match scope {
@@ -200,8 +204,9 @@ pub async fn get(tenant: &TenantDb, id: UserId) -> Result<Person> {
     let txn = tenant.begin().await?;
     let found = row(tenant, &txn, id).await?;
     let roles = WorkplaceRoles::load(&txn, tenant.workplace_id()).await?;
+    let keys = tenant.data_keys_in(&txn).await?;
     txn.commit().await?;
-    person(found.into(), &roles)
+    person(found.into(), &roles, &keys)
 }
 
 async fn active_department(
@@ -322,11 +327,10 @@ async fn invite_in(
         return Err(address_taken());
     }
     let id = UserId::new();
-    let inserted = users::ActiveModel {
+    let keys = tenant.data_keys_in(txn).await?;
+    let mut person = users::ActiveModel {
         id: Set(id.uuid()),
         workplace_id: Set(tenant.workplace_id().uuid()),
-        email: Set(email.clone()),
-        display_name: Set(name.clone()),
         // No password until the invitation is accepted; an empty hash never verifies.
         password_hash: Set(String::new()),
         email_verified_at: Set(None),
@@ -336,9 +340,10 @@ async fn invite_in(
         department_id: Set(new.department.map(DepartmentId::uuid)),
         start_date: Set(new.start_date),
         status: Set(INVITED.to_owned()),
-    }
-    .insert(txn)
-    .await;
+        ..Default::default()
+    };
+    user_fields::seal(tenant.keyring()?, &keys, id.uuid(), &name, &email)?.apply(&mut person, id.uuid());
+    let inserted = person.insert(txn).await;
     if let Err(err) = inserted {
         // Someone took the address meanwhile (the unique index decides).
         return Err(match err.sql_err() {
@@ -373,11 +378,12 @@ pub async fn resend_invitation(tenant: &TenantDb, id: UserId, now: DateTime<Utc>
     }
     let token = issue_invitation_token(&txn, id, now).await?;
     let workplace_name = workplace_name(tenant, &txn).await?;
+    let opened = user_fields::open_with(tenant.data_keys_in(&txn).await?.as_ref(), &found)?;
     txn.commit().await?;
     Ok(Invitation {
         person: id,
-        email: found.email,
-        name: found.display_name,
+        email: opened.email.into_exposed(),
+        name: opened.name.into_exposed(),
         workplace_name,
         token,
     })

@@ -99,15 +99,26 @@ impl TenantDb {
     /// across workplaces, so this one check looks beyond the workplace (outside its row-level
     /// security); it reveals only which of the given addresses are taken.
     pub(crate) async fn emails_taken(&self, emails: &[String]) -> Result<std::collections::BTreeSet<String>> {
+        use sea_orm::QuerySelect;
+        let keyring = self.db.keyring()?;
+        // Compared by blind index: the addresses themselves are sealed.
+        let by_index: std::collections::HashMap<Vec<u8>, &String> =
+            emails.iter().map(|email| (keyring.email_index(email), email)).collect();
         let mut taken = std::collections::BTreeSet::new();
-        for chunk in emails.chunks(500) {
+        let indexes: Vec<Vec<u8>> = by_index.keys().cloned().collect();
+        for chunk in indexes.chunks(500) {
+            let found: Vec<Option<Vec<u8>>> = crate::entities::users::Entity::find()
+                .select_only()
+                .column(crate::entities::users::Column::EmailIndex)
+                .filter(crate::entities::users::Column::EmailIndex.is_in(chunk.iter().cloned()))
+                .into_tuple()
+                .all(self.db.connection())
+                .await?;
             taken.extend(
-                crate::entities::users::Entity::find()
-                    .filter(crate::entities::users::Column::Email.is_in(chunk.iter().cloned()))
-                    .all(self.db.connection())
-                    .await?
+                found
                     .into_iter()
-                    .map(|user| user.email),
+                    .flatten()
+                    .filter_map(|index| by_index.get(&index).map(|email| (*email).clone())),
             );
         }
         Ok(taken)
@@ -116,10 +127,22 @@ impl TenantDb {
     /// This workplace's data keys (its first one is created on first use), for sealing and
     /// opening its personal fields.
     pub async fn data_keys(&self) -> Result<std::sync::Arc<crate::crypto::TenantKeys>> {
+        self.data_keys_in(self.db.connection()).await
+    }
+
+    /// [`TenantDb::data_keys`] through `conn` (a transaction already open).
+    pub(crate) async fn data_keys_in(
+        &self,
+        conn: &impl ConnectionTrait,
+    ) -> Result<std::sync::Arc<crate::crypto::TenantKeys>> {
         self.db
             .keyring()?
-            .tenant(self.db.connection(), self.workplace_id, chrono::Utc::now())
+            .tenant(conn, self.workplace_id, chrono::Utc::now())
             .await
+    }
+
+    pub(crate) fn keyring(&self) -> Result<&crate::crypto::Keyring> {
+        self.db.keyring()
     }
 
     /// Rows of `E` in this workplace only.

@@ -21,6 +21,7 @@ mod m20261122_000007_row_level_security;
 mod m20261122_000008_trusted_devices;
 mod m20261122_000009_workplace_roles;
 mod m20261122_000010_keyring;
+mod m20261122_000011_sealed_user_fields;
 mod row_level_security;
 
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000008_trusted_devices::Migration),
             Box::new(m20261122_000009_workplace_roles::Migration),
             Box::new(m20261122_000010_keyring::Migration),
+            Box::new(m20261122_000011_sealed_user_fields::Migration),
         ]
     }
 }

@@ -24,9 +24,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let url = std::env::args()
         .nth(1)
         .ok_or("usage: people_seed <database-url>")?;
+    // The same master key the benchmarked server is then started with.
+    let master = domain::crypto::MasterKey::from_text(&std::env::var("CANDOR_MASTER_KEY")?)?;
     let db = Database::connect(&url).await?;
     db.migrate().await?;
     let now = Utc::now();
+    let db = db.unlock(master, now).await?;
     let hasher = PasswordHasher::new(HashCost::default(), 1)?;
     let SignupOutcome::Created {
         user_id,

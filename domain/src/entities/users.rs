@@ -6,8 +6,10 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub workplace_id: Uuid,
-    pub email: String,
-    pub display_name: String,
+    /// Emptied once sealed: holds the row id (see migration 11), never an address.
+    pub legacy_email: String,
+    /// Emptied once sealed: always "".
+    pub legacy_display_name: String,
     pub password_hash: String,
     pub email_verified_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
@@ -16,6 +18,10 @@ pub struct Model {
     pub start_date: Option<Date>,
     pub status: String,
     pub custom_role_id: Option<Uuid>,
+    /// HMAC of the normalised address under the instance's index key.
+    pub email_index: Option<Vec<u8>>,
+    pub email_sealed: Option<Vec<u8>>,
+    pub name_sealed: Option<Vec<u8>>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
