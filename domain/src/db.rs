@@ -141,7 +141,22 @@ impl Database {
         let keyring = crate::crypto::Keyring::unlock(&self.conn, master, now).await?;
         let sealed = crate::user_fields::seal_legacy_rows(&keyring, &self.conn, now).await?;
         if sealed > 0 {
-            tracing::info!(sealed, "sealed people's names and addresses stored before encryption");
+            // Rewrite the storage so the replaced plaintext does not linger in free pages or
+            // dead row versions.
+            let compact: &[&str] = match self.backend {
+                Backend::Sqlite => &["VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"],
+                Backend::Postgres => &["VACUUM FULL users"],
+            };
+            for statement in compact {
+                self.conn
+                    .execute_unprepared(statement)
+                    .await
+                    .map_err(crate::Error::from)?;
+            }
+            tracing::info!(
+                sealed,
+                "sealed people's names and addresses stored before encryption"
+            );
         }
         self.keyring = Some(std::sync::Arc::new(keyring));
         Ok(self)
@@ -310,9 +325,17 @@ impl Database {
             .collect()
     }
 
-    /// Runs a statement as the administrator of the database; only the test harness needs it.
+    /// Applies the first `steps` migrations only, to build a database as an older Candor left it.
     #[cfg(feature = "testing")]
-    pub(crate) async fn execute_admin(&self, sql: &str) -> Result<()> {
+    pub async fn migrate_first(&self, steps: u32) -> Result<()> {
+        Migrator::up(&self.conn, Some(steps)).await?;
+        Ok(())
+    }
+
+    /// Runs a raw statement (to create a cluster role, or to put rows in an older shape); only
+    /// the test harness needs it.
+    #[cfg(feature = "testing")]
+    pub async fn execute_admin(&self, sql: &str) -> Result<()> {
         self.conn.execute_unprepared(sql).await.map(|_| ())?;
         Ok(())
     }

@@ -19,8 +19,7 @@ use crate::{
     policy::{Role, RoleDefinition, RoleKey, Scope},
     roles::{self, WorkplaceRoles},
     tenant::TenantDb,
-    user_fields,
-    Error, Result,
+    user_fields, Error, Result,
 };
 
 pub const INVITATION_LIFETIME: Duration = Duration::days(7);
@@ -96,7 +95,12 @@ impl From<users::Model> for ListedPerson {
 }
 
 fn person(row: ListedPerson, roles: &WorkplaceRoles, keys: &TenantKeys) -> Result<Person> {
-    let opened = user_fields::open_columns(keys, row.id, row.name_sealed.as_deref(), row.email_sealed.as_deref())?;
+    let opened = user_fields::open_columns(
+        keys,
+        row.id,
+        row.name_sealed.as_deref(),
+        row.email_sealed.as_deref(),
+    )?;
     Ok(Person {
         id: UserId::from_uuid(row.id),
         role: roles.resolve(&row.role, row.custom_role_id)?,

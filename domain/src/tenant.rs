@@ -102,8 +102,10 @@ impl TenantDb {
         use sea_orm::QuerySelect;
         let keyring = self.db.keyring()?;
         // Compared by blind index: the addresses themselves are sealed.
-        let by_index: std::collections::HashMap<Vec<u8>, &String> =
-            emails.iter().map(|email| (keyring.email_index(email), email)).collect();
+        let by_index: std::collections::HashMap<Vec<u8>, &String> = emails
+            .iter()
+            .map(|email| (keyring.email_index(email), email))
+            .collect();
         let mut taken = std::collections::BTreeSet::new();
         let indexes: Vec<Vec<u8>> = by_index.keys().cloned().collect();
         for chunk in indexes.chunks(500) {

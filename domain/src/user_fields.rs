@@ -41,7 +41,13 @@ impl Sealed {
     }
 }
 
-pub(crate) fn seal(keyring: &Keyring, keys: &TenantKeys, id: uuid::Uuid, name: &str, email: &str) -> Result<Sealed> {
+pub(crate) fn seal(
+    keyring: &Keyring,
+    keys: &TenantKeys,
+    id: uuid::Uuid,
+    name: &str,
+    email: &str,
+) -> Result<Sealed> {
     Ok(Sealed {
         email_index: keyring.email_index(email),
         email: keys.seal(TABLE, EMAIL, id, email.as_bytes())?,
@@ -108,7 +114,11 @@ pub(crate) async fn find_by_email(
 
 /// Seals every row still holding plaintext from before migration 11 and empties its legacy
 /// columns. Runs at start, once the master key is known; returns how many rows it sealed.
-pub(crate) async fn seal_legacy_rows(keyring: &Keyring, conn: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<usize> {
+pub(crate) async fn seal_legacy_rows(
+    keyring: &Keyring,
+    conn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+) -> Result<usize> {
     let rows = users::Entity::find()
         .filter(users::Column::EmailIndex.is_null())
         .all(conn)
@@ -118,7 +128,13 @@ pub(crate) async fn seal_legacy_rows(keyring: &Keyring, conn: &impl ConnectionTr
         let keys = keyring
             .tenant(conn, WorkplaceId::from_uuid(row.workplace_id), now)
             .await?;
-        let sealed = seal(keyring, &keys, row.id, &row.legacy_display_name, &row.legacy_email)?;
+        let sealed = seal(
+            keyring,
+            &keys,
+            row.id,
+            &row.legacy_display_name,
+            &row.legacy_email,
+        )?;
         let id = row.id;
         let mut changed: users::ActiveModel = row.into();
         sealed.apply(&mut changed, id);

@@ -64,12 +64,26 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
-            .drop_index(Index::drop().name("users_email_index_once").table(Users::Table).to_owned())
+            .drop_index(
+                Index::drop()
+                    .name("users_email_index_once")
+                    .table(Users::Table)
+                    .to_owned(),
+            )
             .await?;
         for change in [
-            Table::alter().table(Users::Table).drop_column(Users::NameSealed).to_owned(),
-            Table::alter().table(Users::Table).drop_column(Users::EmailSealed).to_owned(),
-            Table::alter().table(Users::Table).drop_column(Users::EmailIndex).to_owned(),
+            Table::alter()
+                .table(Users::Table)
+                .drop_column(Users::NameSealed)
+                .to_owned(),
+            Table::alter()
+                .table(Users::Table)
+                .drop_column(Users::EmailSealed)
+                .to_owned(),
+            Table::alter()
+                .table(Users::Table)
+                .drop_column(Users::EmailIndex)
+                .to_owned(),
             Table::alter()
                 .table(Users::Table)
                 .rename_column(Users::LegacyDisplayName, Users::DisplayName)

@@ -78,7 +78,131 @@ async fn sealed_values_are_bound_to_their_workplace(test_db: TestDb) {
     assert_ne!(db.keyring().unwrap().email_index("eve@northwind.test"), index);
 }
 
+/// Every byte the database keeps: the SQLite file and its write-ahead log, or a `pg_dump`.
+fn stored_bytes(test_db: &TestDb) -> Vec<u8> {
+    if let Some(path) = test_db.url.strip_prefix("sqlite://") {
+        let path = path.split('?').next().unwrap();
+        let mut bytes = std::fs::read(path).unwrap();
+        if let Ok(wal) = std::fs::read(format!("{path}-wal")) {
+            bytes.extend(wal);
+        }
+        return bytes;
+    }
+    let pg_dump = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|dir| dir.join("pg_dump"))
+        .chain(
+            std::fs::read_dir("/usr/lib/postgresql")
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|entry| entry.path().join("bin/pg_dump")),
+        )
+        .find(|path| path.exists())
+        .expect("pg_dump is installed with PostgreSQL");
+    // As Candor's own role, which row-level security binds; outside a workplace transaction the
+    // policies let every row through.
+    let output = std::process::Command::new(pg_dump)
+        .arg("--enable-row-security")
+        .arg("--dbname")
+        .arg(&test_db.url)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+async fn no_name_or_address_is_stored_in_clear(test_db: TestDb) {
+    let db = &test_db.db;
+    let (_, tenant) = workplace(db, "zebulon.quattlebaum@northwind.test").await;
+    domain::people::invite(
+        &tenant,
+        domain::people::NewPerson {
+            name: "Philippa Ostrander".into(),
+            email: "philippa.ostrander@northwind.test".into(),
+            department: None,
+            role: domain::policy::RoleKey::BuiltIn(domain::policy::Role::Employee),
+            start_date: None,
+        },
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    let listed = domain::people::list(
+        &tenant,
+        &domain::policy::Scope::Everyone,
+        &domain::people::Filter {
+            search: "ostrander".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(listed.people[0].name, "Philippa Ostrander");
+
+    let stored = stored_bytes(&test_db);
+    // The scan sees plaintext where there is some: the workplace's name is not personal.
+    assert!(contains(&stored, "Northwind"));
+    for personal in [
+        "Philippa",
+        "Ostrander",
+        "philippa.ostrander@northwind.test",
+        "zebulon.quattlebaum",
+    ] {
+        assert!(!contains(&stored, personal), "{personal} is stored in clear");
+    }
+}
+
+/// A database written before encryption: its rows are sealed when Candor starts with its key,
+/// and the plaintext is gone from the storage afterwards.
+async fn rows_stored_before_encryption_are_sealed_at_start(test_db: TestDb) {
+    let db = &test_db.db;
+    let (_, tenant) = workplace(db, "ada@northwind.test").await;
+    // Put the owner's row back in the shape an older Candor left it.
+    db.execute_admin(
+        "UPDATE users SET legacy_email = 'bartholomew.old@northwind.test', \
+         legacy_display_name = 'Bartholomew Oldrow', email_index = NULL, email_sealed = NULL, \
+         name_sealed = NULL",
+    )
+    .await
+    .unwrap();
+    assert!(contains(&stored_bytes(&test_db), "Bartholomew Oldrow"));
+
+    let restarted = reopen(&test_db, MasterKey::from_text(&test_db.master_key).unwrap())
+        .await
+        .unwrap();
+    let (address, _) =
+        domain::accounts::request_password_reset(&restarted, "Bartholomew.Old@northwind.test", Utc::now())
+            .await
+            .unwrap()
+            .expect("the account is found by its address");
+    assert_eq!(address, "bartholomew.old@northwind.test");
+    let tenant = domain::tenant::TenantDb::for_system(&restarted, tenant.workplace_id(), "upgrade test");
+    let everyone = domain::people::list(&tenant, &domain::policy::Scope::Everyone, &Default::default())
+        .await
+        .unwrap();
+    assert_eq!(everyone.people[0].name, "Bartholomew Oldrow");
+    let stored = stored_bytes(&test_db);
+    for personal in ["Bartholomew", "bartholomew.old@northwind.test"] {
+        assert!(
+            !contains(&stored, personal),
+            "{personal} is still stored in clear"
+        );
+    }
+}
+
 domain::on_both_backends!(
     the_master_key_is_checked_at_start,
     sealed_values_are_bound_to_their_workplace,
+    no_name_or_address_is_stored_in_clear,
+    rows_stored_before_encryption_are_sealed_at_start,
 );
