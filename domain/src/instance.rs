@@ -1,9 +1,14 @@
 //! Facts about this running instance that the public Security page shows. They are read from the
 //! live database, never hard-coded.
 
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 
-use crate::{Database, Result};
+use crate::{
+    entities::{data_keys, master_keys},
+    Database, Result,
+};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct DatabaseFacts {
@@ -20,5 +25,36 @@ pub async fn database_facts(db: &Database) -> Result<DatabaseFacts> {
         schema_applied: version.applied,
         schema_known: version.known,
         schema_latest: version.latest,
+    })
+}
+
+/// How personal data is encrypted at rest here, read from the keyring's tables.
+#[derive(Clone, Debug, Serialize)]
+pub struct EncryptionFacts {
+    pub cipher: &'static str,
+    /// What is sealed, in words.
+    pub sealed_fields: &'static [&'static str],
+    /// When the master key in use was first used with this database.
+    pub master_key_since: Option<DateTime<Utc>>,
+    /// The newest data key of any workplace (a new workplace or a rotation).
+    pub newest_data_key: Option<DateTime<Utc>>,
+}
+
+pub async fn encryption_facts(db: &Database) -> Result<EncryptionFacts> {
+    let conn = db.connection();
+    let master = master_keys::Entity::find()
+        .filter(master_keys::Column::RetiredAt.is_null())
+        .order_by_desc(master_keys::Column::CreatedAt)
+        .one(conn)
+        .await?;
+    let newest = data_keys::Entity::find()
+        .order_by_desc(data_keys::Column::CreatedAt)
+        .one(conn)
+        .await?;
+    Ok(EncryptionFacts {
+        cipher: crate::crypto::CIPHER,
+        sealed_fields: crate::user_fields::SEALED,
+        master_key_since: master.map(|row| row.created_at),
+        newest_data_key: newest.map(|row| row.created_at),
     })
 }

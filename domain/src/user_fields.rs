@@ -13,6 +13,8 @@ use crate::{
 };
 
 const TABLE: &str = "users";
+/// What this module seals, as the Security page lists it.
+pub(crate) const SEALED: &[&str] = &["people's names", "email addresses"];
 const NAME: &str = "name";
 const EMAIL: &str = "email";
 

@@ -41,7 +41,7 @@ pub struct InstanceFacts {
     pub schema_applied: usize,
     pub schema_known: usize,
     pub schema_latest: Option<String>,
-    /// The cipher protecting personal fields at rest, once field encryption is configured.
+    /// How personal fields are encrypted at rest.
     pub field_cipher: Option<String>,
     pub password_hashing: String,
     pub sign_in: String,
@@ -54,6 +54,21 @@ pub struct InstanceFacts {
 pub async fn security_facts() -> Result<InstanceFacts, ApiError> {
     let state = crate::state::app_state()?;
     let db = domain::instance::database_facts(&state.db).await?;
+    let encryption = domain::instance::encryption_facts(&state.db).await?;
+    let day = |time: chrono::DateTime<chrono::Utc>| time.format("%Y-%m-%d").to_string();
+    let newest = encryption
+        .newest_data_key
+        .map(|t| format!("newest workplace key created {}", day(t)))
+        .unwrap_or_else(|| "no workplace keys yet".to_owned());
+    let since = encryption
+        .master_key_since
+        .map(|t| format!("Master key in use since {}; {newest}", day(t)))
+        .unwrap_or_else(|| newest.clone());
+    let field_cipher = format!(
+        "{} for {}. Each workplace has its own data key, stored only wrapped by a master key that is never in the database, and each value is bound to its workplace, table, column and row. Email lookups use a keyed blind index (HMAC-SHA-256). {since}.",
+        encryption.cipher,
+        encryption.sealed_fields.join(" and "),
+    );
     let tenant_separation = match state.db.row_level_security().await? {
         domain::RowLevelSecurity::Enforced => {
             "Every query is scoped to one workplace by Candor, and PostgreSQL row-level security enforces it again for each transaction"
@@ -73,7 +88,7 @@ pub async fn security_facts() -> Result<InstanceFacts, ApiError> {
         schema_applied: db.schema_applied,
         schema_known: db.schema_known,
         schema_latest: db.schema_latest,
-        field_cipher: None,
+        field_cipher: Some(field_cipher),
         password_hashing: {
             let cost = state.hasher.cost();
             format!(
