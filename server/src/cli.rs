@@ -45,6 +45,15 @@ pub enum KeysCommand {
         #[arg(long, value_name = "FILE")]
         out: Option<std::path::PathBuf>,
     },
+    /// Give a workplace (or `all` of them) a new data key and seal its fields again under it,
+    /// while Candor keeps serving. An interrupted rotation resumes when run again.
+    RotateTenant {
+        /// The workplace's id, or `all`.
+        workplace: String,
+        /// Rows per transaction.
+        #[arg(long, default_value_t = 500)]
+        batch: u64,
+    },
 }
 
 /// How long requests in flight may take to finish after SIGTERM.
@@ -88,6 +97,9 @@ pub fn main() -> ExitCode {
             Command::Keys {
                 action: KeysCommand::Generate { out },
             } => generate_master_key(out.as_deref()),
+            Command::Keys {
+                action: KeysCommand::RotateTenant { workplace, batch },
+            } => rotate_tenant(&config, &workplace, batch).await,
         }
     });
     match result {
@@ -123,6 +135,57 @@ fn generate_master_key(out: Option<&std::path::Path>) -> Result<(), serve::Start
         path.display()
     );
     Ok(())
+}
+
+async fn rotate_tenant(config: &Config, which: &str, batch: u64) -> Result<(), serve::StartError> {
+    use domain::key_rotation::{rotate_workplace, workplace_ids, Options};
+    let db = serve::open_unlocked_database(config).await?;
+    let failed = |err: domain::Error| serve::StartError::Rotation(err.public_message());
+    let workplaces = if which == "all" {
+        workplace_ids(&db).await.map_err(failed)?
+    } else {
+        vec![which.parse().map_err(|_| {
+            serve::StartError::Rotation(format!("`{which}` is not a workplace id (or `all`)"))
+        })?]
+    };
+    for workplace in workplaces {
+        let rotated = rotate_workplace(
+            &db,
+            workplace,
+            Options {
+                batch,
+                max_batches: None,
+            },
+            chrono::Utc::now(),
+            |progress| eprint!("\r{}", progress_bar(workplace, progress)),
+        )
+        .await
+        .map_err(failed)?;
+        eprintln!();
+        println!(
+            "Workplace {workplace}: data key version {}{}, {} people sealed again.",
+            rotated.to_version,
+            if rotated.resumed { " (resumed)" } else { "" },
+            rotated.resealed
+        );
+    }
+    Ok(())
+}
+
+/// One line: `[#########-----------]  4,000 / 10,000 rows  40%  pass 1`.
+fn progress_bar(workplace: domain::ids::WorkplaceId, progress: domain::key_rotation::Progress) -> String {
+    const WIDTH: u64 = 30;
+    let total = progress.total.max(1);
+    let filled = (progress.done.min(total) * WIDTH / total) as usize;
+    format!(
+        "{workplace} [{}{}] {:>7} / {} rows {:>3}%  pass {}",
+        "#".repeat(filled),
+        "-".repeat(WIDTH as usize - filled),
+        progress.done,
+        progress.total,
+        progress.done.min(total) * 100 / total,
+        progress.pass
+    )
 }
 
 async fn migrate(config: &Config) -> Result<(), serve::StartError> {

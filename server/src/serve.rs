@@ -17,6 +17,8 @@ use crate::{
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
+    #[error("key rotation failed: {0}")]
+    Rotation(String),
     #[error("cannot create the key file {path}: {source}")]
     KeyFile { path: String, source: io::Error },
     #[error("CANDOR_DATA_DIR: cannot create {path}: {source}")]

@@ -12,7 +12,9 @@ use std::{
 
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
@@ -210,18 +212,34 @@ impl Keyring {
         mac.finalize().into_bytes().to_vec()
     }
 
-    /// The workplace's data keys, creating its first one if it has none.
+    /// The newest data-key version of a workplace, as stored.
+    async fn newest_version(conn: &impl ConnectionTrait, workplace: WorkplaceId) -> Result<Option<u32>> {
+        let newest: Option<Option<i32>> = data_keys::Entity::find()
+            .select_only()
+            .column_as(data_keys::Column::Version.max(), "newest")
+            .filter(data_keys::Column::WorkplaceId.eq(workplace.uuid()))
+            .into_tuple()
+            .one(conn)
+            .await?;
+        Ok(newest.flatten().and_then(|v| u32::try_from(v).ok()))
+    }
+
+    /// The workplace's data keys, creating its first one if it has none. The cached keys are
+    /// used while no newer version exists (checked with one indexed query), so a rotation run
+    /// by another process is seen by the next read here.
     pub(crate) async fn tenant(
         &self,
         conn: &impl ConnectionTrait,
         workplace: WorkplaceId,
         now: DateTime<Utc>,
     ) -> Result<Arc<TenantKeys>> {
+        let newest = Self::newest_version(conn, workplace).await?;
         if let Some(keys) = self
             .tenants
             .read()
             .map_err(|_| Error::Internal("keyring cache poisoned".into()))?
             .get(&workplace)
+            .filter(|keys| newest.is_some() && keys.current_version() == newest)
         {
             return Ok(keys.clone());
         }
@@ -252,6 +270,33 @@ impl Keyring {
             .map_err(|_| Error::Internal("keyring cache poisoned".into()))?
             .insert(workplace, keys.clone());
         Ok(keys)
+    }
+
+    /// Adds the workplace's next data-key version (new values are sealed with it from now on)
+    /// and returns it.
+    pub(crate) async fn add_version(
+        &self,
+        conn: &impl ConnectionTrait,
+        workplace: WorkplaceId,
+        now: DateTime<Utc>,
+    ) -> Result<u32> {
+        let version = Self::newest_version(conn, workplace).await?.unwrap_or(0) + 1;
+        let fresh = DataKey::generate(version);
+        data_keys::ActiveModel {
+            id: Set(uuid::Uuid::new_v4()),
+            workplace_id: Set(workplace.uuid()),
+            version: Set(
+                i32::try_from(version).map_err(|_| Error::Internal("data-key versions exhausted".into()))?
+            ),
+            wrapped: Set(self
+                .master
+                .wrap(fresh.bytes(), &data_key_context(workplace, version))),
+            master_key_id: Set(self.master.id()),
+            created_at: Set(now),
+        }
+        .insert(conn)
+        .await?;
+        Ok(version)
     }
 
     async fn load(&self, conn: &impl ConnectionTrait, workplace: WorkplaceId) -> Result<TenantKeys> {

@@ -200,7 +200,108 @@ async fn rows_stored_before_encryption_are_sealed_at_start(test_db: TestDb) {
     }
 }
 
+async fn a_data_key_rotates_while_people_are_read_and_written(test_db: TestDb) {
+    use domain::key_rotation::{rotate_workplace, versions_in_use, Options};
+    let db = &test_db.db;
+    let (_, tenant) = workplace(db, "ada@northwind.test").await;
+    let (_, other) = workplace(db, "grace@contoso.test").await;
+    let invitee = |n: usize| domain::people::NewPerson {
+        name: format!("Person {n:02}"),
+        email: format!("person{n}@northwind.test"),
+        department: None,
+        role: domain::policy::RoleKey::BuiltIn(domain::policy::Role::Employee),
+        start_date: None,
+    };
+    domain::people::invite_many(&tenant, (0..40).map(invitee).collect(), Utc::now())
+        .await
+        .unwrap();
+    let everyone = |tenant: domain::tenant::TenantDb| async move {
+        domain::people::list(&tenant, &domain::policy::Scope::Everyone, &Default::default())
+            .await
+            .unwrap()
+    };
+
+    // Interrupted after two batches: the fields are under two versions, and reads and writes
+    // still work.
+    let first = rotate_workplace(
+        db,
+        tenant.workplace_id(),
+        Options {
+            batch: 7,
+            max_batches: Some(2),
+        },
+        Utc::now(),
+        |_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!((first.to_version, first.finished), (2, false));
+    let versions = versions_in_use(&tenant).await.unwrap();
+    assert_eq!(versions.keys().copied().collect::<Vec<_>>(), vec![1, 2]);
+    assert_eq!(everyone(tenant.clone()).await.total, 41);
+    domain::people::invite(&tenant, invitee(40), Utc::now())
+        .await
+        .unwrap();
+
+    // The rest runs while another task keeps reading.
+    let reader = tokio::spawn({
+        let tenant = tenant.clone();
+        async move {
+            for _ in 0..20 {
+                let page = everyone(tenant.clone()).await;
+                assert_eq!(page.total, 42);
+                assert!(page
+                    .people
+                    .iter()
+                    .all(|p| p.name.starts_with("Person") || p.name == "Ada"));
+                tokio::task::yield_now().await;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    let second = rotate_workplace(
+        db,
+        tenant.workplace_id(),
+        Options {
+            batch: 7,
+            max_batches: None,
+        },
+        Utc::now(),
+        |progress| seen.push(progress),
+    )
+    .await
+    .unwrap();
+    reader.await.unwrap();
+    assert!(second.resumed && second.finished, "{second:?}");
+    assert_eq!(
+        versions_in_use(&tenant)
+            .await
+            .unwrap()
+            .into_iter()
+            .collect::<Vec<_>>(),
+        vec![(2, 42)]
+    );
+    let last = seen.last().unwrap();
+    assert_eq!(last.done, last.total);
+
+    // The next rotation starts afresh; the other workplace never moved.
+    let third = rotate_workplace(db, tenant.workplace_id(), Options::default(), Utc::now(), |_| {})
+        .await
+        .unwrap();
+    assert_eq!((third.to_version, third.resumed, third.resealed), (3, false, 42));
+    assert_eq!(
+        versions_in_use(&other)
+            .await
+            .unwrap()
+            .into_iter()
+            .collect::<Vec<_>>(),
+        vec![(1, 1)]
+    );
+    assert_eq!(everyone(tenant.clone()).await.total, 42);
+}
+
 domain::on_both_backends!(
+    a_data_key_rotates_while_people_are_read_and_written,
     the_master_key_is_checked_at_start,
     sealed_values_are_bound_to_their_workplace,
     no_name_or_address_is_stored_in_clear,

@@ -196,6 +196,31 @@ fn the_master_key_file_is_generated_once_and_checked_at_every_start() {
 }
 
 #[test]
+fn rotating_data_keys_names_an_unknown_workplace_and_accepts_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = domain::crypto::MasterKey::generate();
+    let rotate = |which: &str| {
+        candor(dir.path())
+            .env("CANDOR_MASTER_KEY", key.to_text().as_str())
+            .args(["keys", "rotate-tenant", which])
+            .output()
+            .unwrap()
+    };
+    let output = rotate("all");
+    assert!(output.status.success(), "{output:?}");
+    for (which, says) in [
+        ("not-a-workplace", "is not a workplace id"),
+        ("6f1c2a44-0a4e-4c55-9d2b-3a1f5f0c9e10", "Not found"),
+    ] {
+        let output = rotate(which);
+        assert_eq!(output.status.code(), Some(1));
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(stderr.contains(says), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[test]
 fn migrate_creates_and_migrates_the_default_sqlite_database() {
     let dir = tempfile::tempdir().unwrap();
     let output = candor(dir.path()).arg("migrate").output().unwrap();
