@@ -45,6 +45,13 @@ pub enum KeysCommand {
         #[arg(long, value_name = "FILE")]
         out: Option<std::path::PathBuf>,
     },
+    /// Wrap every data key again under a new master key (made with `candor keys generate`).
+    /// Afterwards every Candor process must be restarted with the new key.
+    RotateMaster {
+        /// The file holding the new master key.
+        #[arg(long, value_name = "FILE")]
+        new_key_file: std::path::PathBuf,
+    },
     /// Give a workplace (or `all` of them) a new data key and seal its fields again under it,
     /// while Candor keeps serving. An interrupted rotation resumes when run again.
     RotateTenant {
@@ -100,6 +107,9 @@ pub fn main() -> ExitCode {
             Command::Keys {
                 action: KeysCommand::RotateTenant { workplace, batch },
             } => rotate_tenant(&config, &workplace, batch).await,
+            Command::Keys {
+                action: KeysCommand::RotateMaster { new_key_file },
+            } => rotate_master(&config, new_key_file).await,
         }
     });
     match result {
@@ -133,6 +143,23 @@ fn generate_master_key(out: Option<&std::path::Path>) -> Result<(), serve::Start
          without it, encrypted data cannot be read.",
         key.id(),
         path.display()
+    );
+    Ok(())
+}
+
+async fn rotate_master(config: &Config, new_key_file: std::path::PathBuf) -> Result<(), serve::StartError> {
+    let new = crate::config::MasterKeySource::File(new_key_file).load()?;
+    let db = serve::open_unlocked_database(config).await?;
+    let rotated = db
+        .keyring()
+        .map_err(|err| serve::StartError::Rotation(err.public_message()))?
+        .rotate_master(&db, &new, chrono::Utc::now())
+        .await
+        .map_err(|err| serve::StartError::Rotation(err.public_message()))?;
+    println!(
+        "Wrapped {} data keys under master key {} (master key {} is retired). Restart every Candor \
+         process with the new key now, and keep the old one only as long as backups made under it.",
+        rotated.data_keys, rotated.new, rotated.retired
     );
     Ok(())
 }

@@ -102,6 +102,14 @@ impl TenantKeys {
     }
 }
 
+/// What [`Keyring::rotate_master`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MasterRotation {
+    pub retired: String,
+    pub new: String,
+    pub data_keys: u64,
+}
+
 /// The unlocked keys of a running instance.
 pub struct Keyring {
     master: MasterKey,
@@ -201,6 +209,72 @@ impl Keyring {
 
     pub fn master_key_id(&self) -> String {
         self.master.id()
+    }
+
+    /// Wraps every stored key again under `new`, records `new` and retires the master key in
+    /// use, in one transaction. Every Candor process must then restart with `new`.
+    pub async fn rotate_master(
+        &self,
+        db: &crate::Database,
+        new: &MasterKey,
+        now: DateTime<Utc>,
+    ) -> Result<MasterRotation> {
+        use sea_orm::TransactionTrait;
+        if new.id() == self.master.id() {
+            return Err(Error::Invalid {
+                field: "new master key",
+                reason: "is the master key already in use".into(),
+            });
+        }
+        let txn = db.connection().begin().await?;
+        let mut data_key_count = 0u64;
+        for row in data_keys::Entity::find().all(&txn).await? {
+            let workplace = WorkplaceId::from_uuid(row.workplace_id);
+            let version = u32::try_from(row.version)
+                .map_err(|_| Error::Internal(format!("data key {} has a negative version", row.id)))?;
+            let context = data_key_context(workplace, version);
+            let opened = self.master.unwrap(&row.wrapped, &context).ok_or_else(|| {
+                Error::Internal(format!("data key {} does not open with the master key", row.id))
+            })?;
+            let mut changed: data_keys::ActiveModel = row.into();
+            changed.wrapped = Set(new.wrap(&opened, &context));
+            changed.master_key_id = Set(new.id());
+            changed.update(&txn).await?;
+            data_key_count += 1;
+        }
+        for row in instance_keys::Entity::find().all(&txn).await? {
+            let context = instance_key_context(&row.purpose);
+            let opened = self
+                .master
+                .unwrap(&row.wrapped, &context)
+                .ok_or_else(|| Error::Internal(format!("instance key {} does not open", row.purpose)))?;
+            let mut changed: instance_keys::ActiveModel = row.into();
+            changed.wrapped = Set(new.wrap(&opened, &context));
+            changed.master_key_id = Set(new.id());
+            changed.update(&txn).await?;
+        }
+        master_keys::Entity::update_many()
+            .col_expr(
+                master_keys::Column::RetiredAt,
+                sea_orm::sea_query::Expr::value(Some(now)),
+            )
+            .filter(master_keys::Column::RetiredAt.is_null())
+            .exec(&txn)
+            .await?;
+        master_keys::ActiveModel {
+            id: Set(new.id()),
+            check_value: Set(new.check_value()),
+            created_at: Set(now),
+            retired_at: Set(None),
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        Ok(MasterRotation {
+            retired: self.master.id(),
+            new: new.id(),
+            data_keys: data_key_count,
+        })
     }
 
     /// The blind index of a normalised email address: equal addresses give equal indexes, and

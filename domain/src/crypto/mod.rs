@@ -7,7 +7,7 @@ mod master_key;
 mod personal;
 
 pub use field::{key_version, FieldPlace, OpenError};
-pub use keyring::{Keyring, KeyringError, TenantKeys};
+pub use keyring::{Keyring, KeyringError, MasterRotation, TenantKeys};
 pub use master_key::{MasterKey, MasterKeyError};
 pub use personal::Personal;
 

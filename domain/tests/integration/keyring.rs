@@ -300,7 +300,45 @@ async fn a_data_key_rotates_while_people_are_read_and_written(test_db: TestDb) {
     assert_eq!(everyone(tenant.clone()).await.total, 42);
 }
 
+async fn the_master_key_rotates_and_the_old_one_stops_working(test_db: TestDb) {
+    let db = &test_db.db;
+    let (_, tenant) = workplace(db, "ada@northwind.test").await;
+    let old = MasterKey::from_text(&test_db.master_key).unwrap();
+    let keyring = db.keyring().unwrap();
+    assert_eq!(
+        keyring
+            .rotate_master(db, &old, Utc::now())
+            .await
+            .unwrap_err()
+            .code(),
+        "input.invalid"
+    );
+    let new = MasterKey::generate();
+    let new_text = new.to_text().to_string();
+    let rotated = keyring.rotate_master(db, &new, Utc::now()).await.unwrap();
+    assert_eq!((rotated.new.clone(), rotated.data_keys), (new.id(), 1));
+
+    // The old key is refused at start; the new one opens everything, blind index included.
+    let refused = reopen(&test_db, old).await.unwrap_err();
+    assert!(refused.to_string().contains(&new.id()), "{refused}");
+    let restarted = reopen(&test_db, MasterKey::from_text(&new_text).unwrap())
+        .await
+        .unwrap();
+    let tenant = domain::tenant::TenantDb::for_system(&restarted, tenant.workplace_id(), "test");
+    let everyone = domain::people::list(&tenant, &domain::policy::Scope::Everyone, &Default::default())
+        .await
+        .unwrap();
+    assert_eq!(everyone.people[0].name, "Ada");
+    assert!(
+        domain::accounts::request_password_reset(&restarted, "ada@northwind.test", Utc::now())
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
 domain::on_both_backends!(
+    the_master_key_rotates_and_the_old_one_stops_working,
     a_data_key_rotates_while_people_are_read_and_written,
     the_master_key_is_checked_at_start,
     sealed_values_are_bound_to_their_workplace,
