@@ -2,7 +2,7 @@
 //! dates and status (invited, active, suspended, left), and managers' department grants.
 //!
 //! Lists are filtered and paginated after loading the workplace's people, because names and
-//! emails become encrypted fields that the database cannot search.
+//! emails are sealed fields that the database cannot search.
 
 use std::collections::BTreeSet;
 
@@ -135,7 +135,7 @@ pub struct Page {
 /// People the caller may see, filtered, sorted by name and paginated.
 pub async fn list(tenant: &TenantDb, scope: &Scope, filter: &Filter) -> Result<Page> {
     let txn = tenant.begin().await?;
-    // Status is filtered by the database; names and emails (soon encrypted) are matched here.
+    // Status is filtered by the database; names and emails (sealed) are matched here.
     let mut query = tenant.select::<users::Entity>();
     if let Some(status) = filter.status {
         query = query.filter(users::Column::Status.eq(status.key()));
