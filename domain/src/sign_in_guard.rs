@@ -3,8 +3,10 @@
 //!
 //! Three limits: per network address (many failures → a temporary block), per account (growing
 //! delays, never a permanent lock-out), and per account for second-factor codes (a tight window).
-//! Accounts are keyed by a hash of the normalised email, so unknown addresses are throttled
-//! exactly like known ones and the throttle reveals nothing.
+//! Accounts are keyed by a keyed hash of the normalised email, so unknown addresses are throttled
+//! exactly like known ones and the throttle reveals nothing. Network addresses and emails are
+//! stored only as HMACs under the instance's index key: a plain hash of an IPv4 address or a
+//! known email could be reversed by trying them all.
 
 use std::net::IpAddr;
 
@@ -54,12 +56,16 @@ impl Default for SignInGuard {
     }
 }
 
-fn address_subject(address: IpAddr) -> String {
-    hex_sha256(address.to_string().as_bytes())
+fn address_subject(db: &Database, address: IpAddr) -> Result<String> {
+    Ok(db
+        .keyring()?
+        .pseudonym("throttle/address", address.to_string().as_bytes()))
 }
 
-fn account_subject(email: &str) -> String {
-    hex_sha256(email.trim().to_lowercase().as_bytes())
+fn account_subject(db: &Database, email: &str) -> Result<String> {
+    Ok(db
+        .keyring()?
+        .pseudonym("throttle/account", email.trim().to_lowercase().as_bytes()))
 }
 
 fn code_subject(user_id: Uuid) -> String {
@@ -141,11 +147,11 @@ impl SignInGuard {
             .recent(
                 db,
                 ADDRESS,
-                &address_subject(address),
+                &address_subject(db, address)?,
                 now - self.address.lookback(),
             )
             .await?;
-        let account = account_throttles::Entity::find_by_id(account_subject(email))
+        let account = account_throttles::Entity::find_by_id(account_subject(db, email)?)
             .one(db.connection())
             .await?
             .as_ref()
@@ -166,9 +172,9 @@ impl SignInGuard {
         email: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        self.record_event(db, ADDRESS, address_subject(address), now)
+        self.record_event(db, ADDRESS, address_subject(db, address)?, now)
             .await?;
-        let subject = account_subject(email);
+        let subject = account_subject(db, email)?;
         let conn = db.connection();
         let existing = account_throttles::Entity::find_by_id(subject.clone())
             .one(conn)
@@ -198,7 +204,7 @@ impl SignInGuard {
 
     /// A correct password clears the account's delays (not the address's record).
     pub async fn record_password_success(&self, db: &Database, email: &str) -> Result<()> {
-        account_throttles::Entity::delete_by_id(account_subject(email))
+        account_throttles::Entity::delete_by_id(account_subject(db, email)?)
             .exec(db.connection())
             .await?;
         Ok(())
@@ -207,7 +213,7 @@ impl SignInGuard {
     /// Counts a request that sends mail (signup, password reset) and refuses it once the address
     /// has sent too many, so Candor cannot be used to flood inboxes.
     pub async fn admit_mail_request(&self, db: &Database, address: IpAddr, now: DateTime<Utc>) -> Result<()> {
-        let subject = address_subject(address);
+        let subject = address_subject(db, address)?;
         let earlier = self
             .recent(db, MAIL, &subject, now - self.mail.lookback())
             .await?;

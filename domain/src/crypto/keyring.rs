@@ -298,6 +298,17 @@ impl Keyring {
         Ok(newest.flatten().and_then(|v| u32::try_from(v).ok()))
     }
 
+    /// A stable keyed hash of `value` for `purpose` (hex): equal values give equal pseudonyms,
+    /// and without the instance's index key nothing can be learnt from one.
+    pub fn pseudonym(&self, purpose: &str, value: &[u8]) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.email_index.as_ref())
+            .unwrap_or_else(|_| unreachable!());
+        mac.update(purpose.as_bytes());
+        mac.update(&[0]);
+        mac.update(value);
+        super::master_key::hex(&mac.finalize().into_bytes())
+    }
+
     /// The workplace's data keys, creating its first one if it has none. The cached keys are
     /// used while no newer version exists (checked with one indexed query), so a rotation run
     /// by another process is seen by the next read here.

@@ -162,6 +162,32 @@ async fn no_name_or_address_is_stored_in_clear(test_db: TestDb) {
     }
 }
 
+/// Throttling keeps failed sign-ins per network address and per email, but only as keyed
+/// hashes: a plain SHA-256 of an IPv4 address or a known email could be reversed by trying them.
+async fn throttling_stores_no_reversible_hash(test_db: TestDb) {
+    use sha2::{Digest, Sha256};
+    let guard = domain::sign_in_guard::SignInGuard::default();
+    let address: std::net::IpAddr = "203.0.113.7".parse().unwrap();
+    let email = "zebulon.quattlebaum@northwind.test";
+    guard
+        .record_password_failure(&test_db.db, address, email, Utc::now())
+        .await
+        .unwrap();
+    assert!(guard
+        .check_password_attempt(&test_db.db, address, email, Utc::now())
+        .await
+        .is_ok());
+    let stored = stored_bytes(&test_db);
+    for value in ["203.0.113.7", email] {
+        let plain: String = Sha256::digest(value.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert!(!contains(&stored, value), "{value} stored in clear");
+        assert!(!contains(&stored, &plain), "{value} stored as a plain hash");
+    }
+}
+
 /// A database written before encryption: its rows are sealed when Candor starts with its key,
 /// and the plaintext is gone from the storage afterwards.
 async fn rows_stored_before_encryption_are_sealed_at_start(test_db: TestDb) {
@@ -338,6 +364,7 @@ async fn the_master_key_rotates_and_the_old_one_stops_working(test_db: TestDb) {
 }
 
 domain::on_both_backends!(
+    throttling_stores_no_reversible_hash,
     the_master_key_rotates_and_the_old_one_stops_working,
     a_data_key_rotates_while_people_are_read_and_written,
     the_master_key_is_checked_at_start,
