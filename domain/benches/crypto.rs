@@ -4,9 +4,7 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use domain::{
-    accounts::{self, SessionInfo, SignupInput, SignupOutcome},
-    auth::password::{HashCost, PasswordHasher, PasswordPolicy},
-    identity, people,
+    people,
     policy::{Role, RoleKey, Scope},
     tenant::TenantDb,
     testing::TestDb,
@@ -20,50 +18,14 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 async fn workplace(test_db: &TestDb) -> TenantDb {
-    let hasher = PasswordHasher::new(
-        HashCost {
-            memory_kib: 64,
-            passes: 1,
-            lanes: 1,
-        },
-        1,
-    )
-    .unwrap();
-    let now = chrono::Utc::now();
-    let SignupOutcome::Created {
-        user_id,
-        workplace_id,
-        ..
-    } = accounts::sign_up(
+    domain::testing::workplace(
         &test_db.db,
-        &hasher,
-        &PasswordPolicy::default(),
-        SignupInput {
-            workplace_name: "Benchmark Industries".into(),
-            display_name: "Owner".into(),
-            email: "owner@bench.test".into(),
-            password: "quietly orbiting marmalade kettles".into(),
-        },
-        now,
+        "Benchmark Industries",
+        "owner@bench.test",
+        chrono::Utc::now(),
     )
     .await
-    .unwrap()
-    else {
-        unreachable!("a new workplace")
-    };
-    let who = identity::load(
-        &test_db.db,
-        &SessionInfo {
-            session_id: uuid::Uuid::new_v4(),
-            user_id,
-            workplace_id,
-            second_factor: true,
-            second_factor_at: Some(now),
-        },
-    )
-    .await
-    .unwrap();
-    TenantDb::for_identity(&test_db.db, &who)
+    .1
 }
 
 fn fields(c: &mut Criterion) {

@@ -6,13 +6,9 @@
 use std::time::Instant;
 
 use domain::{
-    accounts::{self, SessionInfo, SignupInput, SignupOutcome},
-    auth::password::{HashCost, PasswordHasher, PasswordPolicy},
-    identity,
     key_rotation::{rotate_workplace, Options},
     people,
     policy::{Role, RoleKey},
-    tenant::TenantDb,
     testing::TestDb,
 };
 
@@ -27,49 +23,7 @@ async fn main() {
     let test_db = TestDb::migrated(backend).await.expect("database");
     let db = &test_db.db;
     let now = chrono::Utc::now();
-    let hasher = PasswordHasher::new(
-        HashCost {
-            memory_kib: 64,
-            passes: 1,
-            lanes: 1,
-        },
-        1,
-    )
-    .unwrap();
-    let SignupOutcome::Created {
-        user_id,
-        workplace_id,
-        ..
-    } = accounts::sign_up(
-        db,
-        &hasher,
-        &PasswordPolicy::default(),
-        SignupInput {
-            workplace_name: "Rotation Industries".into(),
-            display_name: "Owner".into(),
-            email: "owner@rotation.test".into(),
-            password: "quietly orbiting marmalade kettles".into(),
-        },
-        now,
-    )
-    .await
-    .unwrap()
-    else {
-        unreachable!()
-    };
-    let who = identity::load(
-        db,
-        &SessionInfo {
-            session_id: uuid::Uuid::new_v4(),
-            user_id,
-            workplace_id,
-            second_factor: true,
-            second_factor_at: Some(now),
-        },
-    )
-    .await
-    .unwrap();
-    let tenant = TenantDb::for_identity(db, &who);
+    let (_, tenant) = domain::testing::workplace(db, "Rotation Industries", "owner@rotation.test", now).await;
     let seeding = Instant::now();
     for chunk in (0..PEOPLE).collect::<Vec<_>>().chunks(2_000) {
         let batch = chunk

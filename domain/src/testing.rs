@@ -106,6 +106,64 @@ fn postgres_admin_url() -> Option<String> {
     }
 }
 
+/// Cheap password hashing, for tests and benchmarks about anything but password strength.
+pub fn fast_hasher() -> crate::auth::password::PasswordHasher {
+    crate::auth::password::PasswordHasher::new(
+        crate::auth::password::HashCost {
+            memory_kib: 64,
+            passes: 1,
+            lanes: 1,
+        },
+        1,
+    )
+    .expect("valid test parameters")
+}
+
+/// A new workplace called `name` whose Owner, "Ada" at `email`, is signed in with both
+/// factors: the Owner as the policy sees them, and the workplace's tenant scope.
+pub async fn workplace(
+    db: &Database,
+    name: &str,
+    email: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> (crate::policy::Identity, crate::tenant::TenantDb) {
+    use crate::accounts::{self, SessionInfo, SignupInput, SignupOutcome};
+    let input = SignupInput {
+        workplace_name: name.into(),
+        display_name: "Ada".into(),
+        email: email.into(),
+        password: "quietly orbiting marmalade kettles".into(),
+    };
+    let SignupOutcome::Created {
+        user_id,
+        workplace_id,
+        ..
+    } = accounts::sign_up(
+        db,
+        &fast_hasher(),
+        &crate::auth::password::PasswordPolicy::default(),
+        input,
+        now,
+    )
+    .await
+    .expect("sign-up works")
+    else {
+        panic!("the address is new, so the workplace is too");
+    };
+    let session = SessionInfo {
+        session_id: uuid::Uuid::new_v4(),
+        user_id,
+        workplace_id,
+        second_factor: true,
+        second_factor_at: Some(now),
+    };
+    let who = crate::identity::load(db, &session)
+        .await
+        .expect("the new owner's identity loads");
+    let tenant = crate::tenant::TenantDb::for_identity(db, &who);
+    (who, tenant)
+}
+
 /// Declares each listed `async fn name(db: TestDb)` as two tests, `sqlite::name` and
 /// `postgres::name`, so every integration test runs on both backends.
 #[macro_export]

@@ -1,7 +1,7 @@
 use chrono::{DateTime, Utc};
 use domain::{
-    accounts::{self, SessionInfo, SignupInput, SignupOutcome},
-    auth::password::{HashCost, PasswordHasher, PasswordPolicy},
+    accounts::{self, SessionInfo},
+    auth::password::PasswordPolicy,
     departments, identity,
     ids::DepartmentId,
     people,
@@ -15,48 +15,9 @@ fn now() -> DateTime<Utc> {
     DateTime::from_timestamp(1_800_000_000, 0).unwrap()
 }
 
-/// A new workplace; returns its owner as the policy sees them, and the tenant scope.
-/// Cheap hashing: these tests are about organisations, not password strength.
-fn fast_hasher() -> PasswordHasher {
-    PasswordHasher::new(
-        HashCost {
-            memory_kib: 64,
-            passes: 1,
-            lanes: 1,
-        },
-        1,
-    )
-    .unwrap()
-}
-
+/// A new workplace "Northwind"; returns its owner as the policy sees them, and the tenant scope.
 pub(crate) async fn workplace(db: &domain::Database, email: &str) -> (Identity, TenantDb) {
-    let hasher = fast_hasher();
-    let input = SignupInput {
-        workplace_name: "Northwind".into(),
-        display_name: "Ada".into(),
-        email: email.into(),
-        password: "quietly orbiting marmalade kettles".into(),
-    };
-    let SignupOutcome::Created {
-        user_id,
-        workplace_id,
-        ..
-    } = accounts::sign_up(db, &hasher, &PasswordPolicy::default(), input, now())
-        .await
-        .unwrap()
-    else {
-        panic!("a new workplace");
-    };
-    let session = SessionInfo {
-        session_id: uuid::Uuid::new_v4(),
-        user_id,
-        workplace_id,
-        second_factor: true,
-        second_factor_at: Some(now()),
-    };
-    let who = identity::load(db, &session).await.unwrap();
-    let tenant = TenantDb::for_identity(db, &who);
-    (who, tenant)
+    domain::testing::workplace(db, "Northwind", email, now()).await
 }
 
 fn names(list: &[departments::Department], parent: Option<DepartmentId>) -> Vec<String> {
@@ -226,7 +187,7 @@ async fn invitations_roles_grants_and_suspension(test_db: TestDb) {
     assert_eq!(bad.code(), "input.invalid");
 
     // An invited person cannot sign in until they accept; the link sets their password.
-    let hasher = fast_hasher();
+    let hasher = domain::testing::fast_hasher();
     let policy = PasswordPolicy::default();
     assert_eq!(
         accounts::check_password(db, &hasher, "mary@northwind.test", "")
@@ -519,7 +480,7 @@ async fn workplaces_define_their_own_roles(test_db: TestDb) {
     );
 
     // Mary signs up; her identity carries the role, and edits apply to her next identity.
-    let hasher = fast_hasher();
+    let hasher = domain::testing::fast_hasher();
     let mary_id = accounts::accept_invitation(
         db,
         &hasher,
