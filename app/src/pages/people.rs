@@ -468,8 +468,8 @@ fn grants_card(
             });
         }>
             <fieldset>
-                <legend class="text-lg font-semibold text-slate-900">"Departments this manager sees"</legend>
-                <p class="mt-1 text-sm text-slate-700">"A grant covers the department and everything inside it."</p>
+                <legend class="text-lg font-semibold text-slate-900">"Departments this person sees results for"</legend>
+                <p class="mt-1 text-sm text-slate-700">"A grant covers the department and everything inside it. They also see the people there."</p>
                 <div class="mt-3 space-y-2">
                     {p.departments.iter().map(|d| {
                         let value = d.value.clone();
@@ -489,7 +489,7 @@ fn grants_card(
                 </div>
             </fieldset>
             {move || matches!(set_grants.value().get(), Some(Ok(()))).then(|| view! {
-                <p role="status" class="mt-2 text-sm font-medium text-teal-800">"Grants saved. They apply from the manager's next request."</p>
+                <p role="status" class="mt-2 text-sm font-medium text-teal-800">"Grants saved. They apply from this person's next request."</p>
             })}
             <button type="submit" class=format!("mt-4 {PRIMARY_BUTTON_CLASS}")>"Save grants"</button>
         </form>
