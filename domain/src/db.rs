@@ -82,6 +82,7 @@ pub struct Database {
     target: String,
     /// Present once [`Database::unlock`] checked the master key.
     keyring: Option<std::sync::Arc<crate::crypto::Keyring>>,
+    security_events: crate::security_events::SecurityEvents,
 }
 
 impl fmt::Debug for Database {
@@ -112,6 +113,9 @@ impl Database {
                         .journal_mode(SqliteJournalMode::Wal)
                         .synchronous(SqliteSynchronous::Normal)
                         .foreign_keys(true)
+                        // Deleted rows are overwritten, not left in free pages: a deleted
+                        // workplace's wrapped keys must not linger in the file.
+                        .pragma("secure_delete", "ON")
                         .busy_timeout(Duration::from_secs(5))
                 });
             }
@@ -122,11 +126,13 @@ impl Database {
         let conn = sea_orm::Database::connect(options)
             .await
             .map_err(|err| Error::Unavailable(format!("cannot reach the database at {target}: {err}")))?;
+        let security_events = crate::security_events::SecurityEvents::start(conn.clone());
         Ok(Self {
             conn,
             backend,
             target,
             keyring: None,
+            security_events,
         })
     }
 
@@ -138,7 +144,8 @@ impl Database {
         master: crate::crypto::MasterKey,
         now: chrono::DateTime<chrono::Utc>,
     ) -> std::result::Result<Self, crate::crypto::KeyringError> {
-        let keyring = crate::crypto::Keyring::unlock(&self.conn, master, now).await?;
+        let keyring =
+            crate::crypto::Keyring::unlock(&self.conn, master, self.security_events.clone(), now).await?;
         let sealed = crate::user_fields::seal_legacy_rows(&keyring, &self.conn, now).await?;
         if sealed > 0 {
             // Rewrite the storage so the replaced plaintext does not linger in free pages or
@@ -167,6 +174,11 @@ impl Database {
         self.keyring
             .as_deref()
             .ok_or_else(|| Error::Internal("the keyring is locked: no master key was given".into()))
+    }
+
+    /// Where security events go.
+    pub fn security_events(&self) -> &crate::security_events::SecurityEvents {
+        &self.security_events
     }
 
     /// The pooled connection, for domain modules only.

@@ -16,6 +16,7 @@ use crate::{
     crypto::key_version,
     entities::{key_rotations, users, workplaces},
     ids::WorkplaceId,
+    security_events::{EventKind, SecurityEvent},
     tenant::TenantDb,
     user_fields, Database, Error, Result,
 };
@@ -100,6 +101,11 @@ pub async fn rotate_workplace(
                 finished_at: Set(None),
             }
             .insert(&txn)
+            .await?;
+            crate::security_events::store_and_log(
+                &txn,
+                &SecurityEvent::new(EventKind::TenantKeyRotationStarted, now).in_workplace(workplace),
+            )
             .await?;
             (rotation, false)
         }
@@ -192,6 +198,11 @@ pub async fn rotate_workplace(
         .filter(key_rotations::Column::Id.eq(rotation.id))
         .exec(&txn)
         .await?;
+    crate::security_events::store_and_log(
+        &txn,
+        &SecurityEvent::new(EventKind::TenantKeyRotated, now).in_workplace(workplace),
+    )
+    .await?;
     txn.commit().await?;
     Ok(Rotated {
         to_version: target,

@@ -21,6 +21,7 @@ pub mod people;
 pub mod people_import;
 pub mod policy;
 pub mod roles;
+pub mod security_events;
 pub mod sign_in_guard;
 pub mod tenant;
 #[cfg(feature = "testing")]
@@ -28,6 +29,7 @@ pub mod testing;
 mod text;
 pub mod trusted_devices;
 mod user_fields;
+pub mod workplace_deletion;
 
 pub use clock::{Clock, SystemClock};
 pub use db::{Backend, Database, RowLevelSecurity, SchemaSnapshot, SchemaVersion};

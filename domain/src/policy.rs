@@ -315,6 +315,8 @@ pub enum Action {
     ViewRoles,
     ManageRoles,
     ManageSettings,
+    /// Delete the whole workplace and destroy its keys.
+    DeleteWorkplace,
     ViewResults,
     ViewAudit,
 }
@@ -354,6 +356,9 @@ pub fn allows(identity: &Identity, action: Action, resource: Resource) -> bool {
         (Action::ViewRoles, _) => identity.has(People) || identity.has(Roles),
         (Action::ManageRoles, _) => identity.has(Roles),
         (Action::ManageSettings, _) => identity.has(Settings),
+        // Irreversible for everyone in the workplace: the built-in Owner only, never a role a
+        // workplace defined (whatever its permissions).
+        (Action::DeleteWorkplace, _) => identity.role.is(Role::Owner),
         (Action::ViewResults, resource) => {
             if !identity.has(Results) {
                 return false;
@@ -479,6 +484,10 @@ mod tests {
             (Owner, AssignRole(reach(Owner)), Resource::Workplace, true),
             (Owner, AssignRole(reach(Auditor)), Resource::Workplace, true),
             (Owner, ViewAudit, Resource::Workplace, true),
+            (Owner, DeleteWorkplace, Resource::Workplace, true),
+            (HrAdmin, DeleteWorkplace, Resource::Workplace, false),
+            (Auditor, DeleteWorkplace, Resource::Workplace, false),
+            (Manager, DeleteWorkplace, Resource::Workplace, false),
             (Owner, ManagePeople, Resource::Workplace, true),
             (Owner, ViewResults, Resource::Department(outside), true),
         ];

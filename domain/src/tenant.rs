@@ -143,6 +143,10 @@ impl TenantDb {
             .await
     }
 
+    pub(crate) fn database(&self) -> &Database {
+        &self.db
+    }
+
     pub(crate) fn keyring(&self) -> Result<&crate::crypto::Keyring> {
         self.db.keyring()
     }

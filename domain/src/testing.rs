@@ -192,3 +192,79 @@ macro_rules! on_both_backends {
         }
     };
 }
+
+/// The sealed name and address columns of every person in `workplace`, as stored:
+/// `(row, column, bytes)`.
+pub async fn sealed_user_fields(
+    db: &Database,
+    workplace: crate::ids::WorkplaceId,
+) -> Vec<(uuid::Uuid, &'static str, Vec<u8>)> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    crate::entities::users::Entity::find()
+        .filter(crate::entities::users::Column::WorkplaceId.eq(workplace.uuid()))
+        .all(db.connection())
+        .await
+        .expect("people load")
+        .into_iter()
+        .flat_map(|row| {
+            [
+                row.name_sealed.map(|sealed| (row.id, "name", sealed)),
+                row.email_sealed.map(|sealed| (row.id, "email", sealed)),
+            ]
+        })
+        .flatten()
+        .collect()
+}
+
+/// The wrapped data keys of `workplace`, as stored.
+pub async fn wrapped_data_keys(db: &Database, workplace: crate::ids::WorkplaceId) -> Vec<Vec<u8>> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    crate::entities::data_keys::Entity::find()
+        .filter(crate::entities::data_keys::Column::WorkplaceId.eq(workplace.uuid()))
+        .all(db.connection())
+        .await
+        .expect("data keys load")
+        .into_iter()
+        .map(|row| row.wrapped)
+        .collect()
+}
+
+/// Whether any data key stored anywhere in the database (any workplace, any version, unwrapped
+/// with the master key) opens `sealed` as the value of `users.column` in `row` of `workplace`.
+pub async fn opens_with_any_stored_key(
+    db: &Database,
+    workplace: crate::ids::WorkplaceId,
+    column: &str,
+    row: uuid::Uuid,
+    sealed: &[u8],
+) -> bool {
+    let keyring = db.keyring().expect("unlocked");
+    let version = crate::crypto::key_version(sealed).expect("a sealed value");
+    let place = || crate::crypto::FieldPlace {
+        workplace: workplace.uuid(),
+        table: "users",
+        column,
+        row,
+    };
+    keyring
+        .every_stored_data_key(db.connection())
+        .await
+        .expect("keys load")
+        .iter()
+        .filter_map(|bytes| crate::crypto::field::DataKey::from_bytes(version, bytes))
+        .any(|key| key.open(place(), sealed).is_ok())
+}
+
+/// Overwrites the stored sealed name of person `row` with `bytes`, as an attacker with write
+/// access to the database might (moving a ciphertext from another row, truncating one).
+pub async fn overwrite_sealed_name(db: &Database, row: uuid::Uuid, bytes: Vec<u8>) {
+    use sea_orm::{ActiveModelTrait, Set};
+    crate::entities::users::ActiveModel {
+        id: Set(row),
+        name_sealed: Set(Some(bytes)),
+        ..Default::default()
+    }
+    .update(db.connection())
+    .await
+    .expect("the row exists");
+}

@@ -3,13 +3,14 @@
 pub use sea_orm_migration::prelude::*;
 
 /// Tables with row-level security on PostgreSQL: every table that belongs to one workplace.
-pub const TENANT_TABLES: [&str; 6] = [
+pub const TENANT_TABLES: [&str; 7] = [
     m20261122_000007_row_level_security::TENANT_TABLES[0],
     m20261122_000007_row_level_security::TENANT_TABLES[1],
     m20261122_000007_row_level_security::TENANT_TABLES[2],
     "workplace_roles",
     "data_keys",
     "key_rotations",
+    "security_events",
 ];
 
 mod m20261122_000001_workplaces;
@@ -24,6 +25,7 @@ mod m20261122_000009_workplace_roles;
 mod m20261122_000010_keyring;
 mod m20261122_000011_sealed_user_fields;
 mod m20261122_000012_key_rotations;
+mod m20261122_000013_security_events;
 mod row_level_security;
 
 pub struct Migrator;
@@ -44,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000010_keyring::Migration),
             Box::new(m20261122_000011_sealed_user_fields::Migration),
             Box::new(m20261122_000012_key_rotations::Migration),
+            Box::new(m20261122_000013_security_events::Migration),
         ]
     }
 }

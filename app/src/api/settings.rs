@@ -54,3 +54,34 @@ pub async fn save_sign_in_settings(
     .await?;
     Ok(())
 }
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkplaceDeletionView {
+    pub workplace_name: String,
+    /// Only the workplace's Owners may delete it.
+    pub allowed: bool,
+}
+
+#[server(prefix = "/api", endpoint = "settings/deletion")]
+pub async fn workplace_deletion() -> Result<WorkplaceDeletionView, ApiError> {
+    use domain::policy::{require, Action, Resource};
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    require(&who, Action::ManageSettings, Resource::Workplace)?;
+    let target = domain::workplace_deletion::target(&tenant, &who).await?;
+    Ok(WorkplaceDeletionView {
+        workplace_name: target.workplace_name,
+        allowed: target.allowed,
+    })
+}
+
+/// Deletes the whole workplace and destroys its keys; `confirmation` repeats its name. Needs the
+/// second factor given within the last few minutes. Everyone in it is signed out for good.
+#[server(prefix = "/api", endpoint = "settings/delete_workplace")]
+pub async fn delete_workplace(confirmation: String) -> Result<(), ApiError> {
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_recent_identity(&state).await?;
+    domain::workplace_deletion::delete_workplace(&tenant, &who, &confirmation, state.clock.now()).await?;
+    crate::session::clear_session_cookie();
+    Ok(())
+}

@@ -9,6 +9,9 @@ pub const PRIMARY_BUTTON_CLASS: &str = "inline-flex min-h-11 w-full items-center
 
 pub const SECONDARY_BUTTON_CLASS: &str = "inline-flex min-h-11 w-full items-center justify-center gap-2 rounded-md border border-slate-300 bg-white px-5 text-base font-medium text-slate-800 shadow-sm hover:bg-slate-100 focus:outline-none focus:ring-2 focus:ring-teal-600 focus:ring-offset-2 disabled:opacity-60 sm:w-auto";
 
+/// For actions that destroy data for good.
+pub const DANGER_BUTTON_CLASS: &str = "inline-flex min-h-11 w-full items-center justify-center rounded-md bg-red-700 px-5 text-base font-semibold text-white shadow-sm hover:bg-red-800 focus:outline-none focus:ring-2 focus:ring-red-600 focus:ring-offset-2 disabled:opacity-60 sm:w-auto";
+
 /// A card holding one step of a flow, with its heading.
 #[component]
 pub fn FormCard(

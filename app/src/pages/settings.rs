@@ -4,8 +4,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::{
-    api::settings::{sign_in_settings, SaveSignInSettings},
-    components::form::{action_error, ErrorAlert, NotAvailable, INPUT_CLASS, PRIMARY_BUTTON_CLASS},
+    api::settings::{sign_in_settings, workplace_deletion, DeleteWorkplace, SaveSignInSettings},
+    components::form::{
+        action_error, ErrorAlert, NotAvailable, DANGER_BUTTON_CLASS, INPUT_CLASS, PRIMARY_BUTTON_CLASS,
+    },
 };
 
 #[component]
@@ -56,6 +58,96 @@ pub fn SettingsPage() -> impl IntoView {
                     }
                 })}
             </Transition>
+            <DeleteWorkplaceCard />
         </section>
+    }
+}
+
+/// The irreversible end of a workplace, for its Owners: type the name, confirm with the second
+/// factor, and every record and key is gone.
+#[component]
+fn DeleteWorkplaceCard() -> impl IntoView {
+    use crate::{
+        api::factors::{second_factor_choices, FactorChoices},
+        components::factors::SecondFactorForm,
+    };
+    let delete = ServerAction::<DeleteWorkplace>::new();
+    let target = Resource::new(|| (), |_| workplace_deletion());
+    let typed = RwSignal::new(String::new());
+    let needs_confirmation =
+        move || matches!(delete.value().get(), Some(Err(err)) if err.code == "auth.reauthentication_required");
+    let other_error = Signal::derive(move || {
+        delete
+            .value()
+            .get()
+            .and_then(Result::err)
+            .filter(|err| err.code != "auth.reauthentication_required")
+    });
+    let deleted = move || matches!(delete.value().get(), Some(Ok(())));
+    let on_done = Callback::new(move |()| {
+        delete.dispatch(DeleteWorkplace {
+            confirmation: typed.get_untracked(),
+        });
+    });
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let target = target.await.ok()?;
+                if !target.allowed {
+                    return Some(view! {
+                        <div class="mt-8 rounded-lg border border-slate-200 bg-white p-5 text-sm text-slate-700 shadow-sm sm:p-6">
+                            <h2 class="text-lg font-semibold text-slate-900">"Deleting the workplace"</h2>
+                            <p class="mt-1">"Only an Owner of this workplace can delete it."</p>
+                        </div>
+                    }.into_any());
+                }
+                let name = target.workplace_name;
+                let expected = name.clone();
+                Some(view! {
+                    <section aria-labelledby="delete-heading" class="mt-8 rounded-lg border border-red-300 bg-white p-5 shadow-sm sm:p-6">
+                        <h2 id="delete-heading" class="text-lg font-semibold text-red-800">"Delete this workplace"</h2>
+                        <p class="mt-1 text-sm text-slate-700">"Deletes every person, department, role and survey answer of the workplace and destroys its encryption keys. Nothing can be recovered afterwards, not even by Candor's operators: the keys that opened its data no longer exist. Everyone is signed out."</p>
+                        <ErrorAlert error=other_error />
+                        <Show when=deleted fallback=move || {
+                            let name = name.clone();
+                            let expected = expected.clone();
+                            view! {
+                                <Show when=needs_confirmation fallback=move || {
+                                    let name = name.clone();
+                                    let expected = expected.clone();
+                                    view! {
+                                        <ActionForm action=delete attr:class="mt-4">
+                                            <label for="confirm-delete" class="block text-sm font-medium text-slate-800">
+                                                "Type " <strong class="font-semibold">{name}</strong> " to confirm"
+                                            </label>
+                                            <input id="confirm-delete" name="confirmation" type="text" autocomplete="off" class=format!("{INPUT_CLASS} max-w-md")
+                                                prop:value=move || typed.get()
+                                                on:input=move |ev| typed.set(event_target_value(&ev)) />
+                                            <button type="submit" class=format!("mt-4 {DANGER_BUTTON_CLASS}")
+                                                disabled=move || typed.get().trim() != expected || delete.pending().get()>
+                                                "Delete workplace permanently"
+                                            </button>
+                                        </ActionForm>
+                                    }
+                                }>
+                                    <p class="mb-3 mt-4 text-sm font-medium text-slate-800">"Confirm it is you first, with your second factor."</p>
+                                    <Suspense fallback=|| ()>
+                                        {move || Suspend::new(async move {
+                                            second_factor_choices().await.ok().map(|choices| {
+                                                let choices = FactorChoices { remember_days: 0, ..choices };
+                                                view! { <SecondFactorForm choices submit_label="Confirm and delete" on_done /> }
+                                            })
+                                        })}
+                                    </Suspense>
+                                </Show>
+                            }
+                        }>
+                            <p role="status" class="mt-4 font-medium text-slate-900">"The workplace and its keys were deleted. You have been signed out."</p>
+                            <a href="/" rel="external" class="mt-2 inline-block font-medium text-teal-800 underline">"Go to the start page"</a>
+                        </Show>
+                    </section>
+                }.into_any())
+            })}
+        </Suspense>
     }
 }

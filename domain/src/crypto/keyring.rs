@@ -26,6 +26,7 @@ use super::{
 use crate::{
     entities::{data_keys, instance_keys, master_keys},
     ids::WorkplaceId,
+    security_events::{EventKind, SecurityEvent, SecurityEvents},
     Error, Result,
 };
 
@@ -56,6 +57,8 @@ impl From<sea_orm::DbErr> for KeyringError {
 pub struct TenantKeys {
     workplace: WorkplaceId,
     keys: BTreeMap<u32, DataKey>,
+    /// Where a field that does not open is reported.
+    events: SecurityEvents,
 }
 
 impl TenantKeys {
@@ -93,12 +96,20 @@ impl TenantKeys {
         row: uuid::Uuid,
         sealed: &[u8],
     ) -> std::result::Result<Vec<u8>, OpenError> {
-        let version = super::field::key_version(sealed)?;
-        let key = self
-            .keys
-            .get(&version)
-            .ok_or(OpenError::MissingKeyVersion(version))?;
-        key.open(self.place(table, column, row), sealed)
+        let opened = super::field::key_version(sealed).and_then(|version| {
+            self.keys
+                .get(&version)
+                .ok_or(OpenError::MissingKeyVersion(version))?
+                .open(self.place(table, column, row), sealed)
+        });
+        if opened.is_err() {
+            self.events.record(
+                SecurityEvent::new(EventKind::FieldOpenFailed, Utc::now())
+                    .in_workplace(self.workplace)
+                    .about(format!("{table}.{column}"), Some(row)),
+            );
+        }
+        opened
     }
 }
 
@@ -116,6 +127,7 @@ pub struct Keyring {
     email_index: Zeroizing<[u8; KEY_BYTES]>,
     /// Unwrapped data keys by workplace, loaded on first use.
     tenants: RwLock<HashMap<WorkplaceId, Arc<TenantKeys>>>,
+    events: SecurityEvents,
 }
 
 impl std::fmt::Debug for Keyring {
@@ -130,6 +142,14 @@ fn data_key_context(workplace: WorkplaceId, version: u32) -> Vec<u8> {
     format!("candor/data-key/{workplace}/{version}").into_bytes()
 }
 
+/// Stores the refusal of a master key; the start-up error that follows says what to check.
+async fn reject_master_key(conn: &impl ConnectionTrait, now: DateTime<Utc>) {
+    let event = SecurityEvent::new(EventKind::MasterKeyRejected, now);
+    if let Err(err) = crate::security_events::store_and_log(conn, &event).await {
+        tracing::error!(error = %err, "the refused master key could not be recorded");
+    }
+}
+
 fn instance_key_context(purpose: &str) -> Vec<u8> {
     format!("candor/instance-key/{purpose}").into_bytes()
 }
@@ -140,6 +160,7 @@ impl Keyring {
     pub(crate) async fn unlock(
         conn: &impl ConnectionTrait,
         master: MasterKey,
+        events: SecurityEvents,
         now: DateTime<Utc>,
     ) -> std::result::Result<Self, KeyringError> {
         let known = master_keys::Entity::find()
@@ -149,7 +170,10 @@ impl Keyring {
         match known.iter().find(|row| row.id == master.id()) {
             Some(row) if bool::from(row.check_value.as_slice().ct_eq(&master.check_value())) => {}
             // Same id, different check value: the stored record was altered.
-            Some(_) => return Err(KeyringError::Corrupted("master key record")),
+            Some(_) => {
+                reject_master_key(conn, now).await;
+                return Err(KeyringError::Corrupted("master key record"));
+            }
             None if known.is_empty() => {
                 master_keys::ActiveModel {
                     id: Set(master.id()),
@@ -161,6 +185,7 @@ impl Keyring {
                 .await?;
             }
             None => {
+                reject_master_key(conn, now).await;
                 return Err(KeyringError::WrongMasterKey {
                     given: master.id(),
                     expected: known
@@ -204,6 +229,7 @@ impl Keyring {
             master,
             email_index,
             tenants: RwLock::new(HashMap::new()),
+            events,
         })
     }
 
@@ -269,6 +295,8 @@ impl Keyring {
         }
         .insert(&txn)
         .await?;
+        crate::security_events::store_and_log(&txn, &SecurityEvent::new(EventKind::MasterKeyRotated, now))
+            .await?;
         txn.commit().await?;
         Ok(MasterRotation {
             retired: self.master.id(),
@@ -319,6 +347,10 @@ impl Keyring {
         now: DateTime<Utc>,
     ) -> Result<Arc<TenantKeys>> {
         let newest = Self::newest_version(conn, workplace).await?;
+        if newest.is_none() {
+            // Deleted by another process (or never created): drop any copy held here.
+            self.forget(workplace);
+        }
         if let Some(keys) = self
             .tenants
             .read()
@@ -355,6 +387,33 @@ impl Keyring {
             .map_err(|_| Error::Internal("keyring cache poisoned".into()))?
             .insert(workplace, keys.clone());
         Ok(keys)
+    }
+
+    /// Every data key stored in the database, of every workplace and version, unwrapped: what
+    /// someone holding the master key and a copy of the database could use.
+    #[cfg(feature = "testing")]
+    pub(crate) async fn every_stored_data_key(&self, conn: &impl ConnectionTrait) -> Result<Vec<Vec<u8>>> {
+        let mut keys = Vec::new();
+        for row in data_keys::Entity::find().all(conn).await? {
+            let version = u32::try_from(row.version).unwrap_or_default();
+            let context = data_key_context(WorkplaceId::from_uuid(row.workplace_id), version);
+            if let Some(opened) = self.master.unwrap(&row.wrapped, &context) {
+                keys.push(opened.to_vec());
+            }
+        }
+        Ok(keys)
+    }
+
+    /// Drops the workplace's unwrapped keys from memory (after the workplace was deleted).
+    pub(crate) fn forget(&self, workplace: WorkplaceId) {
+        match self.tenants.write() {
+            Ok(mut tenants) => {
+                tenants.remove(&workplace);
+            }
+            Err(poisoned) => {
+                poisoned.into_inner().remove(&workplace);
+            }
+        }
     }
 
     /// Adds the workplace's next data-key version (new values are sealed with it from now on)
@@ -404,6 +463,10 @@ impl Keyring {
                 .ok_or_else(|| Error::Internal(format!("data key {} has the wrong length", row.id)))?;
             keys.insert(version, key);
         }
-        Ok(TenantKeys { workplace, keys })
+        Ok(TenantKeys {
+            workplace,
+            keys,
+            events: self.events.clone(),
+        })
     }
 }

@@ -1,7 +1,7 @@
 //! Encryption of personal data at rest: the master key, each workplace's data keys, sealed
 //! fields and blind indexes. Sealing and opening happen in the data layer, never in pages.
 
-mod field;
+pub(crate) mod field;
 mod keyring;
 mod master_key;
 mod personal;

@@ -10,6 +10,7 @@ pub mod key_rotations;
 pub mod master_keys;
 pub mod passkeys;
 pub mod recovery_codes;
+pub mod security_events;
 pub mod sessions;
 pub mod throttle_events;
 pub mod totp_factors;

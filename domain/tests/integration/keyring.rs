@@ -31,6 +31,14 @@ async fn the_master_key_is_checked_at_start(test_db: TestDb) {
     );
     let message = refused.to_string();
     assert!(message.contains(&id) && message.contains(&wrong_id), "{message}");
+    // The refusal is on record for whoever reviews the instance.
+    let events = domain::security_events::recent_for_instance(&test_db.db, 10)
+        .await
+        .unwrap();
+    assert!(
+        events.iter().any(|e| e.kind == "crypto.master_key_rejected" && e.severity == "critical"),
+        "{events:?}"
+    );
 }
 
 async fn sealed_values_are_bound_to_their_workplace(test_db: TestDb) {
@@ -363,7 +371,135 @@ async fn the_master_key_rotates_and_the_old_one_stops_working(test_db: TestDb) {
     );
 }
 
+async fn invite(tenant: &domain::tenant::TenantDb, name: &str, email: &str) -> domain::ids::UserId {
+    domain::people::invite(
+        tenant,
+        domain::people::NewPerson {
+            name: name.into(),
+            email: email.into(),
+            department: None,
+            role: domain::policy::RoleKey::BuiltIn(domain::policy::Role::Employee),
+            start_date: None,
+        },
+        Utc::now(),
+    )
+    .await
+    .unwrap()
+    .person
+}
+
+/// Crypto-shredding: once a workplace is deleted, nothing sealed for it opens with any key the
+/// database still holds, even for someone with the master key and a copy of the old rows.
+async fn a_deleted_workplace_cannot_be_opened_with_any_key(test_db: TestDb) {
+    use domain::testing::{opens_with_any_stored_key, sealed_user_fields, wrapped_data_keys};
+    let db = &test_db.db;
+    let (owner, northwind) = workplace(db, "zebulon.quattlebaum@northwind.test").await;
+    let (_, contoso) = workplace(db, "grace@contoso.test").await;
+    invite(&northwind, "Philippa Ostrander", "philippa.ostrander@northwind.test").await;
+    invite(&contoso, "Kestrel Abernathy", "kestrel@contoso.test").await;
+    // Two key versions, so shredding covers older versions too.
+    domain::key_rotation::rotate_workplace(
+        db,
+        northwind.workplace_id(),
+        Default::default(),
+        Utc::now(),
+        |_| {},
+    )
+    .await
+    .unwrap();
+    let id = northwind.workplace_id();
+    let sealed = sealed_user_fields(db, id).await;
+    let wrapped = wrapped_data_keys(db, id).await;
+    assert_eq!((sealed.len(), wrapped.len()), (4, 2));
+    for (row, column, bytes) in &sealed {
+        assert!(opens_with_any_stored_key(db, id, column, *row, bytes).await);
+    }
+
+    let refused = domain::workplace_deletion::delete_workplace(&northwind, &owner, "Contoso", Utc::now())
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), "input.invalid");
+    assert_eq!(wrapped_data_keys(db, id).await.len(), 2, "a refused deletion keeps everything");
+
+    let deleted = domain::workplace_deletion::delete_workplace(&northwind, &owner, " Northwind ", Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(deleted.data_keys, 2);
+    assert!(wrapped_data_keys(db, id).await.is_empty());
+    assert!(sealed_user_fields(db, id).await.is_empty());
+    for (row, column, bytes) in &sealed {
+        assert!(
+            !opens_with_any_stored_key(db, id, column, *row, bytes).await,
+            "users.{column} of {row} still opens"
+        );
+    }
+    // Not even the wrapped form of a deleted key remains in the stored bytes.
+    let stored = stored_bytes(&test_db);
+    for key in &wrapped {
+        assert!(
+            !stored.windows(key.len()).any(|window| window == key.as_slice()),
+            "a deleted wrapped key is still in the database's storage"
+        );
+    }
+    // The other workplace is untouched.
+    let theirs = domain::people::list(
+        &contoso,
+        &domain::policy::Scope::Everyone,
+        &domain::people::Filter::default(),
+    )
+    .await
+    .unwrap();
+    assert!(theirs.people.iter().any(|p| p.name == "Kestrel Abernathy"));
+    // The deletion is on record; the record names no one.
+    db.security_events().flush().await;
+    let events = domain::security_events::recent(&domain::tenant::TenantDb::for_system(db, id, "review"), 10)
+        .await
+        .unwrap();
+    let deletion = events.iter().find(|e| e.kind == "workplace.deleted").unwrap();
+    assert_eq!(deletion.actor, Some(owner.user_id));
+}
+
+/// A sealed value moved to another row or truncated is refused, never shown, and recorded.
+async fn a_field_that_does_not_open_is_a_security_event(test_db: TestDb) {
+    let db = &test_db.db;
+    let (_, northwind) = workplace(db, "ada@northwind.test").await;
+    let philippa = invite(&northwind, "Philippa Ostrander", "philippa@northwind.test").await;
+    let kestrel = invite(&northwind, "Kestrel Abernathy", "kestrel@northwind.test").await;
+    let fields = domain::testing::sealed_user_fields(db, northwind.workplace_id()).await;
+    let philippas_name = fields
+        .iter()
+        .find(|(row, column, _)| *row == philippa.uuid() && *column == "name")
+        .map(|(_, _, bytes)| bytes.clone())
+        .unwrap();
+    // Philippa's sealed name copied into Kestrel's row.
+    domain::testing::overwrite_sealed_name(db, kestrel.uuid(), philippas_name.clone()).await;
+    let all = domain::policy::Scope::Everyone;
+    let refused = domain::people::list(&northwind, &all, &Default::default())
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), "internal");
+    assert!(!refused.public_message().contains("Philippa"));
+    // Truncated: also refused.
+    domain::testing::overwrite_sealed_name(db, kestrel.uuid(), philippas_name[..20].to_vec()).await;
+    assert!(domain::people::list(&northwind, &all, &Default::default()).await.is_err());
+
+    db.security_events().flush().await;
+    let events = domain::security_events::recent(&northwind, 10).await.unwrap();
+    let failures: Vec<_> = events
+        .iter()
+        .filter(|e| e.kind == "crypto.field_open_failed")
+        .collect();
+    assert_eq!(failures.len(), 2, "{events:?}");
+    for failure in failures {
+        assert_eq!(failure.severity, "critical");
+        assert_eq!(failure.subject.as_deref(), Some("users.name"));
+        assert_eq!(failure.subject_id, Some(kestrel.uuid()));
+    }
+}
+
 domain::on_both_backends!(
+    a_deleted_workplace_cannot_be_opened_with_any_key,
+    a_field_that_does_not_open_is_a_security_event,
     throttling_stores_no_reversible_hash,
     the_master_key_rotates_and_the_old_one_stops_working,
     a_data_key_rotates_while_people_are_read_and_written,

@@ -83,6 +83,11 @@ const TAKES_NO_WORKPLACE_ID: &[(&str, &str)] = &[
     ),
     ("/api/settings/sign_in", "the caller's workplace"),
     ("/api/settings/save_sign_in", "the caller's workplace"),
+    ("/api/settings/deletion", "the caller's workplace"),
+    (
+        "/api/settings/delete_workplace",
+        "the caller's own workplace; Owners only, checked below",
+    ),
     ("/api/people/invitation", "the emailed token is the credential"),
     (
         "/api/people/accept_invitation",
@@ -567,6 +572,15 @@ fn cases(a: &Workplace, b: &Workplace) -> Vec<(&'static str, String, String, Str
         "/api/people/invite",
         "name=X&email=x%40a-new.test&department=&role=employee&start_date=".into(),
     );
+    // Only an Owner deletes a workplace, even with its name typed correctly.
+    for (who, cookie) in [("A manager", &manager), ("A employee", &employee)] {
+        add(
+            who,
+            cookie,
+            "/api/settings/delete_workplace",
+            "confirmation=alpha+Workplace".into(),
+        );
+    }
     cases
 }
 

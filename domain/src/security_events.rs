@@ -1,0 +1,262 @@
+//! Security events: failures and changes that an auditor or operator must be able to see later.
+//! An event names what happened (a stable kind), how serious it is and what it refers to, by id
+//! only: never a name, an address, a value or a secret.
+//!
+//! Events raised deep inside the data layer (a sealed field that does not open) cannot wait for
+//! a database round trip there, so the sink queues them and one writer task stores them in
+//! order; [`SecurityEvents::flush`] waits until everything queued so far is stored.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{
+    entities::security_events,
+    ids::{UserId, WorkplaceId},
+    tenant::TenantDb,
+    Result,
+};
+
+/// How serious an event is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    Info,
+    Warning,
+    Critical,
+}
+
+impl Severity {
+    pub fn code(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// What happened. Codes are stable: reviews, alerts and exports rely on them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    /// A sealed field did not open: tampered, truncated, moved to another row or workplace, or
+    /// sealed under a key version that no longer exists.
+    FieldOpenFailed,
+    /// Candor was started with a master key the database was not written with.
+    MasterKeyRejected,
+    MasterKeyRotated,
+    TenantKeyRotationStarted,
+    TenantKeyRotated,
+    /// A workplace and its data keys were deleted.
+    WorkplaceDeleted,
+}
+
+impl EventKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            EventKind::FieldOpenFailed => "crypto.field_open_failed",
+            EventKind::MasterKeyRejected => "crypto.master_key_rejected",
+            EventKind::MasterKeyRotated => "crypto.master_key_rotated",
+            EventKind::TenantKeyRotationStarted => "crypto.tenant_key_rotation_started",
+            EventKind::TenantKeyRotated => "crypto.tenant_key_rotated",
+            EventKind::WorkplaceDeleted => "workplace.deleted",
+        }
+    }
+
+    pub fn severity(self) -> Severity {
+        match self {
+            EventKind::FieldOpenFailed | EventKind::MasterKeyRejected => Severity::Critical,
+            EventKind::WorkplaceDeleted => Severity::Warning,
+            EventKind::MasterKeyRotated | EventKind::TenantKeyRotationStarted | EventKind::TenantKeyRotated => {
+                Severity::Info
+            }
+        }
+    }
+}
+
+/// One event, before it is stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecurityEvent {
+    pub kind: EventKind,
+    pub occurred_at: DateTime<Utc>,
+    pub workplace: Option<WorkplaceId>,
+    pub actor: Option<UserId>,
+    /// `table.column` or an entity name, never a value.
+    pub subject: Option<String>,
+    pub subject_id: Option<uuid::Uuid>,
+}
+
+impl SecurityEvent {
+    pub fn new(kind: EventKind, occurred_at: DateTime<Utc>) -> Self {
+        Self {
+            kind,
+            occurred_at,
+            workplace: None,
+            actor: None,
+            subject: None,
+            subject_id: None,
+        }
+    }
+
+    pub fn in_workplace(mut self, workplace: WorkplaceId) -> Self {
+        self.workplace = Some(workplace);
+        self
+    }
+
+    pub fn by(mut self, actor: UserId) -> Self {
+        self.actor = Some(actor);
+        self
+    }
+
+    pub fn about(mut self, subject: impl Into<String>, id: Option<uuid::Uuid>) -> Self {
+        self.subject = Some(subject.into());
+        self.subject_id = id;
+        self
+    }
+}
+
+/// A stored event, as reviews read it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredEvent {
+    pub kind: String,
+    pub severity: String,
+    pub occurred_at: DateTime<Utc>,
+    pub actor: Option<UserId>,
+    pub subject: Option<String>,
+    pub subject_id: Option<uuid::Uuid>,
+}
+
+enum Message {
+    Record(SecurityEvent),
+    Flush(oneshot::Sender<()>),
+}
+
+/// The queue in front of the writer task. Cloning it is cheap; every clone feeds the same task.
+#[derive(Clone, Debug)]
+pub struct SecurityEvents {
+    queue: mpsc::UnboundedSender<Message>,
+}
+
+impl SecurityEvents {
+    /// Starts the writer task on the current runtime.
+    pub(crate) fn start(conn: sea_orm::DatabaseConnection) -> Self {
+        let (queue, mut incoming) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Some(message) = incoming.recv().await {
+                match message {
+                    Message::Record(event) => {
+                        if let Err(err) = store(&conn, &event).await {
+                            // The kind alone: events carry no personal data, but keep the log lean.
+                            tracing::error!(kind = event.kind.code(), error = %err, "a security event could not be stored");
+                        }
+                    }
+                    Message::Flush(done) => {
+                        let _ = done.send(());
+                    }
+                }
+            }
+        });
+        Self { queue }
+    }
+
+    /// Queues `event`; it is also written to the server log at once.
+    pub fn record(&self, event: SecurityEvent) {
+        log(&event);
+        if self.queue.send(Message::Record(event)).is_err() {
+            tracing::error!("the security event writer has stopped; an event was not stored");
+        }
+    }
+
+    /// Waits until every event queued before this call is stored.
+    pub async fn flush(&self) {
+        let (done, stored) = oneshot::channel();
+        if self.queue.send(Message::Flush(done)).is_ok() {
+            let _ = stored.await;
+        }
+    }
+}
+
+fn log(event: &SecurityEvent) {
+    let workplace = event.workplace.map(|id| id.to_string());
+    let subject_id = event.subject_id.map(|id| id.to_string());
+    match event.kind.severity() {
+        Severity::Critical => tracing::error!(
+            kind = event.kind.code(),
+            workplace,
+            subject = event.subject.as_deref(),
+            subject_id,
+            "security event"
+        ),
+        Severity::Warning => tracing::warn!(
+            kind = event.kind.code(),
+            workplace,
+            subject = event.subject.as_deref(),
+            subject_id,
+            "security event"
+        ),
+        Severity::Info => tracing::info!(
+            kind = event.kind.code(),
+            workplace,
+            subject = event.subject.as_deref(),
+            subject_id,
+            "security event"
+        ),
+    }
+}
+
+/// Stores `event` through `conn` at once (inside the caller's transaction, if it is one).
+pub(crate) async fn store(conn: &impl ConnectionTrait, event: &SecurityEvent) -> Result<()> {
+    security_events::ActiveModel {
+        id: Set(uuid::Uuid::new_v4()),
+        workplace_id: Set(event.workplace.map(WorkplaceId::uuid)),
+        occurred_at: Set(event.occurred_at),
+        kind: Set(event.kind.code().to_owned()),
+        severity: Set(event.kind.severity().code().to_owned()),
+        actor_id: Set(event.actor.map(UserId::uuid)),
+        subject: Set(event.subject.clone()),
+        subject_id: Set(event.subject_id),
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+/// Stores `event` now and logs it: for callers that hold a connection and must not lose it.
+pub(crate) async fn store_and_log(conn: &impl ConnectionTrait, event: &SecurityEvent) -> Result<()> {
+    log(event);
+    store(conn, event).await
+}
+
+fn to_stored(row: security_events::Model) -> StoredEvent {
+    StoredEvent {
+        kind: row.kind,
+        severity: row.severity,
+        occurred_at: row.occurred_at,
+        actor: row.actor_id.map(UserId::from_uuid),
+        subject: row.subject,
+        subject_id: row.subject_id,
+    }
+}
+
+/// The newest events of one workplace, newest first.
+pub async fn recent(tenant: &TenantDb, limit: u64) -> Result<Vec<StoredEvent>> {
+    let txn = tenant.begin().await?;
+    let rows = security_events::Entity::find()
+        .filter(security_events::Column::WorkplaceId.eq(tenant.workplace_id().uuid()))
+        .order_by_desc(security_events::Column::OccurredAt)
+        .limit(limit)
+        .all(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(rows.into_iter().map(to_stored).collect())
+}
+
+/// The newest events about the instance as a whole (no workplace), newest first.
+pub async fn recent_for_instance(db: &crate::Database, limit: u64) -> Result<Vec<StoredEvent>> {
+    let rows = security_events::Entity::find()
+        .filter(security_events::Column::WorkplaceId.is_null())
+        .order_by_desc(security_events::Column::OccurredAt)
+        .limit(limit)
+        .all(db.connection())
+        .await?;
+    Ok(rows.into_iter().map(to_stored).collect())
+}
