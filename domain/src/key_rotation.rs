@@ -238,3 +238,41 @@ pub async fn workplace_ids(db: &Database) -> Result<Vec<WorkplaceId>> {
         .map(WorkplaceId::from_uuid)
         .collect())
 }
+
+/// Workplaces due for a scheduled rotation: their newest data key is older than `max_age`, or
+/// a rotation was left unfinished.
+pub async fn due_workplaces(
+    db: &Database,
+    max_age: chrono::Duration,
+    now: DateTime<Utc>,
+) -> Result<Vec<WorkplaceId>> {
+    use crate::entities::data_keys;
+    let conn = db.connection();
+    // A system job across workplaces: outside any workplace transaction.
+    let newest: Vec<(uuid::Uuid, Option<DateTime<Utc>>)> = data_keys::Entity::find()
+        .select_only()
+        .column(data_keys::Column::WorkplaceId)
+        .column_as(data_keys::Column::CreatedAt.max(), "newest")
+        .group_by(data_keys::Column::WorkplaceId)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let unfinished: Vec<uuid::Uuid> = key_rotations::Entity::find()
+        .select_only()
+        .column(key_rotations::Column::WorkplaceId)
+        .filter(key_rotations::Column::FinishedAt.is_null())
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let cutoff = now - max_age;
+    let mut due: Vec<WorkplaceId> = newest
+        .into_iter()
+        .filter(|(_, newest)| newest.is_some_and(|created| created <= cutoff))
+        .map(|(id, _)| id)
+        .chain(unfinished)
+        .map(WorkplaceId::from_uuid)
+        .collect();
+    due.sort();
+    due.dedup();
+    Ok(due)
+}

@@ -15,6 +15,7 @@ pub mod factors;
 pub mod identity;
 pub mod ids;
 pub mod instance;
+pub mod jobs;
 pub mod key_rotation;
 pub mod mail;
 pub mod people;

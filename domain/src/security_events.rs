@@ -7,7 +7,9 @@
 //! order; [`SecurityEvents::flush`] waits until everything queued so far is stored.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::{
@@ -66,9 +68,9 @@ impl EventKind {
         match self {
             EventKind::FieldOpenFailed | EventKind::MasterKeyRejected => Severity::Critical,
             EventKind::WorkplaceDeleted => Severity::Warning,
-            EventKind::MasterKeyRotated | EventKind::TenantKeyRotationStarted | EventKind::TenantKeyRotated => {
-                Severity::Info
-            }
+            EventKind::MasterKeyRotated
+            | EventKind::TenantKeyRotationStarted
+            | EventKind::TenantKeyRotated => Severity::Info,
         }
     }
 }

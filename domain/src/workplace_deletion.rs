@@ -66,7 +66,9 @@ pub async fn delete_workplace(
         .await?
         .rows_affected;
     // Everything else of the workplace follows by cascade.
-    workplaces::Entity::delete_by_id(workplace.uuid()).exec(&txn).await?;
+    workplaces::Entity::delete_by_id(workplace.uuid())
+        .exec(&txn)
+        .await?;
     crate::security_events::store_and_log(
         &txn,
         &SecurityEvent::new(EventKind::WorkplaceDeleted, now)

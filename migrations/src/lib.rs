@@ -26,6 +26,7 @@ mod m20261122_000010_keyring;
 mod m20261122_000011_sealed_user_fields;
 mod m20261122_000012_key_rotations;
 mod m20261122_000013_security_events;
+mod m20261122_000014_job_leases;
 mod row_level_security;
 
 pub struct Migrator;
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000011_sealed_user_fields::Migration),
             Box::new(m20261122_000012_key_rotations::Migration),
             Box::new(m20261122_000013_security_events::Migration),
+            Box::new(m20261122_000014_job_leases::Migration),
         ]
     }
 }

@@ -110,6 +110,15 @@ pub struct RawSettings {
     /// Seconds an address stays blocked. Default: 900
     #[arg(long, env = "CANDOR_SIGNIN_BLOCK", global = true, value_name = "SECONDS")]
     pub signin_block: Option<String>,
+    /// Days after which a workplace's data key is rotated by the scheduler (its fields sealed
+    /// again under a new key, in the background); 0 turns scheduled rotation off. Default: 365
+    #[arg(
+        long,
+        env = "CANDOR_TENANT_KEY_MAX_AGE_DAYS",
+        global = true,
+        value_name = "DAYS"
+    )]
+    pub tenant_key_max_age_days: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -184,6 +193,8 @@ pub struct Config {
     pub mail_from: String,
     pub smtp_url: Option<String>,
     pub address_rule: domain::auth::throttle::AddressRule,
+    /// None: no scheduled rotation.
+    pub tenant_key_max_age: Option<chrono::Duration>,
 }
 
 /// A configuration problem: which setting, and what is wrong with it.
@@ -202,7 +213,7 @@ fn invalid(setting: &'static str, message: impl Into<String>) -> ConfigError {
 }
 
 /// Keys accepted in candor.toml, mapped onto the raw settings.
-const FILE_KEYS: [&str; 19] = [
+const FILE_KEYS: [&str; 20] = [
     "data_dir",
     "master_key_file",
     "database_url",
@@ -222,6 +233,7 @@ const FILE_KEYS: [&str; 19] = [
     "signin_max_failures",
     "signin_window",
     "signin_block",
+    "tenant_key_max_age_days",
 ];
 
 impl RawSettings {
@@ -283,6 +295,7 @@ impl RawSettings {
                 "signin_max_failures" => &mut self.signin_max_failures,
                 "signin_window" => &mut self.signin_window,
                 "signin_block" => &mut self.signin_block,
+                "tenant_key_max_age_days" => &mut self.tenant_key_max_age_days,
                 _ => &mut self.body_limit,
             };
             if slot.is_none() {
@@ -438,9 +451,19 @@ impl Config {
                 10..=86_400,
             )?),
         };
+        let tenant_key_max_age = match parse_number(
+            raw.tenant_key_max_age_days.as_deref(),
+            "CANDOR_TENANT_KEY_MAX_AGE_DAYS",
+            365,
+            0..=3650,
+        )? {
+            0 => None,
+            days => Some(chrono::Duration::days(i64::try_from(days).unwrap_or(365))),
+        };
         Ok(Config {
             master_key,
             address_rule,
+            tenant_key_max_age,
             public_url,
             mail_from,
             smtp_url,

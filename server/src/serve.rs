@@ -170,6 +170,13 @@ pub fn app_with_clock(
 pub async fn start(config: &Config) -> Result<Running, StartError> {
     create_private_dir(&config.data_dir)?;
     let db = open_unlocked_database(config).await?;
+    crate::jobs::spawn(
+        db.clone(),
+        Arc::new(domain::SystemClock),
+        crate::jobs::Schedule {
+            tenant_key_max_age: config.tenant_key_max_age,
+        },
+    );
     let tls_config = tls::server_config(&config.tls, &config.data_dir)?;
     let bind_error = |source| StartError::Bind {
         addr: config.listen,

@@ -74,8 +74,7 @@ fn DeleteWorkplaceCard() -> impl IntoView {
     let delete = ServerAction::<DeleteWorkplace>::new();
     let target = Resource::new(|| (), |_| workplace_deletion());
     let typed = RwSignal::new(String::new());
-    let needs_confirmation =
-        move || matches!(delete.value().get(), Some(Err(err)) if err.code == "auth.reauthentication_required");
+    let needs_confirmation = move || matches!(delete.value().get(), Some(Err(err)) if err.code == "auth.reauthentication_required");
     let other_error = Signal::derive(move || {
         delete
             .value()

@@ -193,7 +193,7 @@ impl Keyring {
                         .map(|row| row.id.clone())
                         .collect::<Vec<_>>()
                         .join(", "),
-                })
+                });
             }
         }
         let email_index = match instance_keys::Entity::find_by_id(EMAIL_INDEX.to_owned())

@@ -6,6 +6,7 @@ pub mod department_grants;
 pub mod departments;
 pub mod email_tokens;
 pub mod instance_keys;
+pub mod job_leases;
 pub mod key_rotations;
 pub mod master_keys;
 pub mod passkeys;

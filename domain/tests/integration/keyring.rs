@@ -36,7 +36,9 @@ async fn the_master_key_is_checked_at_start(test_db: TestDb) {
         .await
         .unwrap();
     assert!(
-        events.iter().any(|e| e.kind == "crypto.master_key_rejected" && e.severity == "critical"),
+        events
+            .iter()
+            .any(|e| e.kind == "crypto.master_key_rejected" && e.severity == "critical"),
         "{events:?}"
     );
 }
@@ -395,7 +397,12 @@ async fn a_deleted_workplace_cannot_be_opened_with_any_key(test_db: TestDb) {
     let db = &test_db.db;
     let (owner, northwind) = workplace(db, "zebulon.quattlebaum@northwind.test").await;
     let (_, contoso) = workplace(db, "grace@contoso.test").await;
-    invite(&northwind, "Philippa Ostrander", "philippa.ostrander@northwind.test").await;
+    invite(
+        &northwind,
+        "Philippa Ostrander",
+        "philippa.ostrander@northwind.test",
+    )
+    .await;
     invite(&contoso, "Kestrel Abernathy", "kestrel@contoso.test").await;
     // Two key versions, so shredding covers older versions too.
     domain::key_rotation::rotate_workplace(
@@ -419,7 +426,11 @@ async fn a_deleted_workplace_cannot_be_opened_with_any_key(test_db: TestDb) {
         .await
         .unwrap_err();
     assert_eq!(refused.code(), "input.invalid");
-    assert_eq!(wrapped_data_keys(db, id).await.len(), 2, "a refused deletion keeps everything");
+    assert_eq!(
+        wrapped_data_keys(db, id).await.len(),
+        2,
+        "a refused deletion keeps everything"
+    );
 
     let deleted = domain::workplace_deletion::delete_workplace(&northwind, &owner, " Northwind ", Utc::now())
         .await
@@ -481,7 +492,9 @@ async fn a_field_that_does_not_open_is_a_security_event(test_db: TestDb) {
     assert!(!refused.public_message().contains("Philippa"));
     // Truncated: also refused.
     domain::testing::overwrite_sealed_name(db, kestrel.uuid(), philippas_name[..20].to_vec()).await;
-    assert!(domain::people::list(&northwind, &all, &Default::default()).await.is_err());
+    assert!(domain::people::list(&northwind, &all, &Default::default())
+        .await
+        .is_err());
 
     db.security_events().flush().await;
     let events = domain::security_events::recent(&northwind, 10).await.unwrap();

@@ -7,5 +7,6 @@ mod cli;
 mod factors;
 mod http;
 mod isolation;
+mod jobs;
 mod support;
 mod tls;

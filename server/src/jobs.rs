@@ -1,0 +1,80 @@
+//! The job scheduler: every process ticks once a minute, and each scheduled job runs in the one
+//! process holding its lease (see `domain::jobs`), so several `candor serve` processes on one
+//! database never run a job twice at the same time.
+
+use std::{sync::Arc, time::Duration};
+
+use domain::{key_rotation, Clock, Database};
+
+/// How often the scheduler looks for work.
+const TICK: Duration = Duration::from_secs(60);
+/// Longer than one run of any job; a process that dies holding a lease frees it after this.
+const LEASE: chrono::Duration = chrono::Duration::minutes(15);
+/// Batches of one workplace's rotation per run: large workplaces continue on the next tick, so
+/// one run stays well inside its lease.
+const ROTATION_BATCHES_PER_RUN: u64 = 100;
+
+pub const TENANT_KEY_ROTATION: &str = "tenant-key-rotation";
+
+/// What the scheduler runs, from configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Schedule {
+    /// Rotate a workplace's data key once it is this old; None: never.
+    pub tenant_key_max_age: Option<chrono::Duration>,
+}
+
+/// What one tick did, for logs and tests.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TickReport {
+    /// Jobs this process ran (others were not due, or held by another process).
+    pub ran: Vec<&'static str>,
+    pub workplaces_rotated: usize,
+}
+
+/// Starts the scheduler on the current runtime; it stops with the runtime.
+pub fn spawn(db: Database, clock: Arc<dyn Clock>, schedule: Schedule) {
+    let holder = uuid::Uuid::new_v4().to_string();
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(TICK);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            match tick(&db, &holder, schedule, clock.now()).await {
+                Ok(report) if !report.ran.is_empty() => tracing::info!(?report, "scheduled jobs ran"),
+                Ok(_) => {}
+                Err(err) => tracing::error!(code = err.code(), error = %err, "a scheduled job failed"),
+            }
+        }
+    });
+}
+
+/// Runs every job that is due and whose lease this process (`holder`) gets.
+pub async fn tick(
+    db: &Database,
+    holder: &str,
+    schedule: Schedule,
+    now: chrono::DateTime<chrono::Utc>,
+) -> domain::Result<TickReport> {
+    let mut report = TickReport::default();
+    if let Some(max_age) = schedule.tenant_key_max_age {
+        if let Some(lease) = domain::jobs::try_lease(db, TENANT_KEY_ROTATION, holder, LEASE, now).await? {
+            let options = key_rotation::Options {
+                max_batches: Some(ROTATION_BATCHES_PER_RUN),
+                ..Default::default()
+            };
+            for workplace in key_rotation::due_workplaces(db, max_age, now).await? {
+                let rotated = key_rotation::rotate_workplace(db, workplace, options, now, |_| {}).await?;
+                tracing::info!(
+                    %workplace,
+                    to_version = rotated.to_version,
+                    finished = rotated.finished,
+                    "scheduled data-key rotation"
+                );
+                report.workplaces_rotated += 1;
+            }
+            domain::jobs::finish(db, lease, now).await?;
+            report.ran.push(TENANT_KEY_ROTATION);
+        }
+    }
+    Ok(report)
+}
