@@ -34,7 +34,7 @@ pub async fn try_lease(
     job_leases::Entity::insert(job_leases::ActiveModel {
         name: Set(job.to_owned()),
         holder: Set(String::new()),
-        leased_until: Set(DateTime::<Utc>::MIN_UTC),
+        leased_until: Set(DateTime::<Utc>::UNIX_EPOCH),
         last_finished_at: Set(None),
     })
     .on_conflict(

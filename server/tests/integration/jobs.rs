@@ -2,12 +2,13 @@
 //! whose data key is older than the configured age gets a new one.
 
 use candor_server::jobs::{tick, Schedule, TENANT_KEY_ROTATION};
-use chrono::{Duration, Utc};
+use chrono::{Duration, SubsecRound, Utc};
 use domain::{tenant::TenantDb, testing::TestDb};
 
 async fn a_lease_is_held_by_one_process_until_it_expires(test_db: TestDb) {
     let db = &test_db.db;
-    let now = Utc::now();
+    // PostgreSQL keeps microseconds.
+    let now = Utc::now().trunc_subsecs(6);
     let length = Duration::minutes(15);
     let lease = domain::jobs::try_lease(db, "nightly", "process-a", length, now)
         .await
