@@ -507,10 +507,14 @@ pub async fn start_session(
     now: DateTime<Utc>,
 ) -> Result<SecretToken> {
     let token = SecretToken::generate();
+    let conn = db.connection();
+    let keyring = db.keyring()?;
+    let keys = crate::context_fields::keys_of_user(keyring, conn, user_id).await?;
+    let id = Uuid::new_v4();
     sessions::ActiveModel {
-        network_prefix: Set(context.network_prefix.clone()),
-        device: Set(context.device.clone()),
-        id: Set(Uuid::new_v4()),
+        context_index: Set(Some(crate::context_fields::index(keyring, context))),
+        context_sealed: Set(Some(crate::context_fields::seal(&keys, id, context)?)),
+        id: Set(id),
         user_id: Set(user_id),
         token_hash: Set(token.hash()),
         second_factor_at: Set(None),
@@ -518,7 +522,7 @@ pub async fn start_session(
         last_seen_at: Set(now),
         revoked_at: Set(None),
     }
-    .insert(db.connection())
+    .insert(conn)
     .await?;
     Ok(token)
 }
@@ -605,21 +609,26 @@ pub async fn list_sessions(
     user_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Vec<SessionSummary>> {
-    let mut live: Vec<SessionSummary> = sessions::Entity::find()
+    let conn = db.connection();
+    let keys = crate::context_fields::keys_of_user(db.keyring()?, conn, user_id).await?;
+    let mut live = Vec::new();
+    for s in sessions::Entity::find()
         .filter(sessions::Column::UserId.eq(user_id))
         .filter(sessions::Column::RevokedAt.is_null())
-        .all(db.connection())
+        .all(conn)
         .await?
         .into_iter()
         .filter(|s| policy.state(s.created_at, s.last_seen_at, now) == SessionState::Active)
-        .map(|s| SessionSummary {
+    {
+        let context = crate::context_fields::open(&keys, s.id, s.context_sealed.as_deref())?;
+        live.push(SessionSummary {
             id: s.id,
-            device: s.device,
-            network_prefix: s.network_prefix,
+            device: context.device,
+            network_prefix: context.network_prefix,
             started_at: s.created_at,
             last_seen_at: s.last_seen_at,
-        })
-        .collect();
+        });
+    }
     live.sort_by_key(|s| std::cmp::Reverse(s.last_seen_at));
     Ok(live)
 }
@@ -682,7 +691,7 @@ pub async fn new_sign_in_context(db: &Database, session_id: Uuid) -> Result<Opti
     let known = earlier.is_empty()
         || earlier
             .iter()
-            .any(|s| s.device == session.device && s.network_prefix == session.network_prefix);
+            .any(|s| s.context_index.is_some() && s.context_index == session.context_index);
     if known {
         return Ok(None);
     }
@@ -690,11 +699,20 @@ pub async fn new_sign_in_context(db: &Database, session_id: Uuid) -> Result<Opti
         .one(conn)
         .await?
         .ok_or(Error::NotFound)?;
-    let opened = crate::user_fields::open(db.keyring()?, conn, &user, chrono::Utc::now()).await?;
+    let keyring = db.keyring()?;
+    let keys = keyring
+        .tenant(
+            conn,
+            crate::ids::WorkplaceId::from_uuid(user.workplace_id),
+            chrono::Utc::now(),
+        )
+        .await?;
+    let opened = crate::user_fields::open_with(&keys, &user)?;
+    let context = crate::context_fields::open(&keys, session.id, session.context_sealed.as_deref())?;
     Ok(Some(NewSignIn {
         email: opened.email.into_exposed(),
-        device: session.device,
-        network_prefix: session.network_prefix,
+        device: context.device,
+        network_prefix: context.network_prefix,
     }))
 }
 

@@ -33,7 +33,7 @@ pub async fn database_facts(db: &Database) -> Result<DatabaseFacts> {
 pub struct EncryptionFacts {
     pub cipher: &'static str,
     /// What is sealed, in words.
-    pub sealed_fields: &'static [&'static str],
+    pub sealed_fields: Vec<&'static str>,
     /// When the master key in use was first used with this database.
     pub master_key_since: Option<DateTime<Utc>>,
     /// The newest data key of any workplace (a new workplace or a rotation).
@@ -53,7 +53,11 @@ pub async fn encryption_facts(db: &Database) -> Result<EncryptionFacts> {
         .await?;
     Ok(EncryptionFacts {
         cipher: crate::crypto::CIPHER,
-        sealed_fields: crate::user_fields::SEALED,
+        sealed_fields: crate::user_fields::SEALED
+            .iter()
+            .chain(crate::context_fields::SEALED)
+            .copied()
+            .collect(),
         master_key_since: master.map(|row| row.created_at),
         newest_data_key: newest.map(|row| row.created_at),
     })

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod clock;
+mod context_fields;
 pub mod crypto;
 pub mod db;
 pub mod departments;

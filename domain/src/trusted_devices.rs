@@ -115,8 +115,7 @@ pub async fn remember(
         id: Set(Uuid::new_v4()),
         user_id: Set(user_id),
         token_hash: Set(token.hash()),
-        device: Set(context.device.clone()),
-        network_prefix: Set(context.network_prefix.clone()),
+        context_index: Set(Some(crate::context_fields::index(db.keyring()?, context))),
         created_at: Set(now),
         expires_at: Set(now + Duration::days(i64::from(days.clamp(0, MAX_REMEMBER_DAYS)))),
     }
@@ -142,14 +141,13 @@ pub async fn may_skip_second_factor(
         return Ok(false);
     }
     let conn = db.connection();
+    let here = crate::context_fields::index(db.keyring()?, context);
     let known = trusted_devices::Entity::find()
         .filter(trusted_devices::Column::TokenHash.eq(token.hash()))
         .filter(trusted_devices::Column::UserId.eq(user_id))
         .one(conn)
         .await?
-        .is_some_and(|d| {
-            d.expires_at > now && d.device == context.device && d.network_prefix == context.network_prefix
-        });
+        .is_some_and(|d| d.expires_at > now && d.context_index.as_deref() == Some(here.as_str()));
     if !known {
         return Ok(false);
     }

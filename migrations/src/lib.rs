@@ -27,6 +27,7 @@ mod m20261122_000011_sealed_user_fields;
 mod m20261122_000012_key_rotations;
 mod m20261122_000013_security_events;
 mod m20261122_000014_job_leases;
+mod m20261122_000015_sealed_sign_in_context;
 mod row_level_security;
 
 pub struct Migrator;
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000012_key_rotations::Migration),
             Box::new(m20261122_000013_security_events::Migration),
             Box::new(m20261122_000014_job_leases::Migration),
+            Box::new(m20261122_000015_sealed_sign_in_context::Migration),
         ]
     }
 }

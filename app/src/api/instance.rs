@@ -67,7 +67,7 @@ pub async fn security_facts() -> Result<InstanceFacts, ApiError> {
     let field_cipher = format!(
         "{} for {}. Each workplace has its own data key, stored only wrapped by a master key that is never in the database, and each value is bound to its workplace, table, column and row. Email lookups use a keyed blind index (HMAC-SHA-256). {since}.",
         encryption.cipher,
-        encryption.sealed_fields.join(" and "),
+        in_words(&encryption.sealed_fields),
     );
     let tenant_separation = match state.db.row_level_security().await? {
         domain::RowLevelSecurity::Enforced => {
@@ -126,4 +126,14 @@ pub async fn security_facts() -> Result<InstanceFacts, ApiError> {
             state.session_policy.absolute.num_hours()
         ),
     })
+}
+
+/// "a", "a and b", "a, b and c".
+#[cfg(feature = "ssr")]
+fn in_words(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [only] => (*only).to_owned(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
 }

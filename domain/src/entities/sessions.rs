@@ -11,8 +11,10 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub last_seen_at: DateTimeUtc,
     pub revoked_at: Option<DateTimeUtc>,
-    pub network_prefix: String,
-    pub device: String,
+    /// Keyed pseudonym of the browser family and network prefix, for comparisons.
+    pub context_index: Option<String>,
+    /// The browser family and network prefix, sealed with the workplace's data key.
+    pub context_sealed: Option<Vec<u8>>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

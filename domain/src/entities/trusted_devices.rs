@@ -7,8 +7,8 @@ pub struct Model {
     pub id: Uuid,
     pub user_id: Uuid,
     pub token_hash: String,
-    pub device: String,
-    pub network_prefix: String,
+    /// Keyed pseudonym of the browser family and network prefix it was remembered on.
+    pub context_index: Option<String>,
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
 }

@@ -133,7 +133,27 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 
 async fn no_name_or_address_is_stored_in_clear(test_db: TestDb) {
     let db = &test_db.db;
-    let (_, tenant) = workplace(db, "zebulon.quattlebaum@northwind.test").await;
+    let (owner, tenant) = workplace(db, "zebulon.quattlebaum@northwind.test").await;
+    // A session from a recognisable place: its browser family and network are personal too.
+    let context = domain::accounts::SignInContext {
+        network_prefix: "198.51.100.0/24".into(),
+        device: "Vivaldi on Haiku".into(),
+    };
+    let token = domain::accounts::start_session(db, owner.user_id.uuid(), &context, Utc::now())
+        .await
+        .unwrap();
+    let session = domain::accounts::resolve_session(db, &Default::default(), token.expose(), Utc::now())
+        .await
+        .unwrap()
+        .unwrap();
+    let shown = domain::accounts::list_sessions(db, &Default::default(), owner.user_id.uuid(), Utc::now())
+        .await
+        .unwrap();
+    let listed = shown.iter().find(|s| s.id == session.session_id).unwrap();
+    assert_eq!(
+        (listed.device.as_str(), listed.network_prefix.as_str()),
+        ("Vivaldi on Haiku", "198.51.100.0/24")
+    );
     domain::people::invite(
         &tenant,
         domain::people::NewPerson {
@@ -167,6 +187,8 @@ async fn no_name_or_address_is_stored_in_clear(test_db: TestDb) {
         "Ostrander",
         "philippa.ostrander@northwind.test",
         "zebulon.quattlebaum",
+        "198.51.100",
+        "Vivaldi",
     ] {
         assert!(!contains(&stored, personal), "{personal} is stored in clear");
     }
