@@ -135,6 +135,8 @@ pub async fn sign_up(
         created_at: Set(now),
         // Both factors at every sign-in until an Owner or HR admin decides otherwise.
         remember_device_days: Set(0),
+        minimum_group_size: Set(crate::surveys::DEFAULT_MINIMUM_GROUP_SIZE),
+        comment_minimum_group_size: Set(crate::surveys::DEFAULT_MINIMUM_GROUP_SIZE),
     }
     .insert(&txn)
     .await?;

@@ -25,6 +25,7 @@ pub mod policy;
 pub mod roles;
 pub mod security_events;
 pub mod sign_in_guard;
+pub mod surveys;
 pub mod tenant;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -317,6 +317,8 @@ pub enum Action {
     ManageSettings,
     /// Delete the whole workplace and destroy its keys.
     DeleteWorkplace,
+    /// Create, pause and close surveys.
+    ManageSurveys,
     ViewResults,
     ViewAudit,
 }
@@ -359,6 +361,7 @@ pub fn allows(identity: &Identity, action: Action, resource: Resource) -> bool {
         // Irreversible for everyone in the workplace: the built-in Owner only, never a role a
         // workplace defined (whatever its permissions).
         (Action::DeleteWorkplace, _) => identity.role.is(Role::Owner),
+        (Action::ManageSurveys, _) => identity.has(Surveys),
         (Action::ViewResults, resource) => {
             if !identity.has(Results) {
                 return false;
@@ -485,6 +488,9 @@ mod tests {
             (Owner, AssignRole(reach(Auditor)), Resource::Workplace, true),
             (Owner, ViewAudit, Resource::Workplace, true),
             (Owner, DeleteWorkplace, Resource::Workplace, true),
+            (HrAdmin, ManageSurveys, Resource::Workplace, true),
+            (Manager, ManageSurveys, Resource::Workplace, false),
+            (Employee, ManageSurveys, Resource::Workplace, false),
             (HrAdmin, DeleteWorkplace, Resource::Workplace, false),
             (Auditor, DeleteWorkplace, Resource::Workplace, false),
             (Manager, DeleteWorkplace, Resource::Workplace, false),

@@ -268,3 +268,36 @@ pub async fn overwrite_sealed_name(db: &Database, row: uuid::Uuid, bytes: Vec<u8
     .await
     .expect("the row exists");
 }
+
+/// A person invited into `tenant`'s workplace who accepted at once: active, signed in with both
+/// factors, as the policy sees them.
+pub async fn active_person(
+    db: &Database,
+    tenant: &crate::tenant::TenantDb,
+    person: crate::people::NewPerson,
+    now: chrono::DateTime<chrono::Utc>,
+) -> crate::policy::Identity {
+    let invitation = crate::people::invite(tenant, person, now)
+        .await
+        .expect("the invitation is valid");
+    let user_id = crate::accounts::accept_invitation(
+        db,
+        &fast_hasher(),
+        &crate::auth::password::PasswordPolicy::default(),
+        invitation.token.expose(),
+        "lantern harbour gravel symphony",
+        now,
+    )
+    .await
+    .expect("the invitation is accepted");
+    let session = crate::accounts::SessionInfo {
+        session_id: uuid::Uuid::new_v4(),
+        user_id,
+        workplace_id: tenant.workplace_id().uuid(),
+        second_factor: true,
+        second_factor_at: Some(now),
+    };
+    crate::identity::load(db, &session)
+        .await
+        .expect("the person's identity loads")
+}

@@ -3,7 +3,7 @@
 pub use sea_orm_migration::prelude::*;
 
 /// Tables with row-level security on PostgreSQL: every table that belongs to one workplace.
-pub const TENANT_TABLES: [&str; 7] = [
+pub const TENANT_TABLES: [&str; 14] = [
     m20261122_000007_row_level_security::TENANT_TABLES[0],
     m20261122_000007_row_level_security::TENANT_TABLES[1],
     m20261122_000007_row_level_security::TENANT_TABLES[2],
@@ -11,6 +11,13 @@ pub const TENANT_TABLES: [&str; 7] = [
     "data_keys",
     "key_rotations",
     "security_events",
+    "surveys",
+    "survey_targets",
+    "survey_questions",
+    "rounds",
+    "round_participants",
+    "answers",
+    "comments",
 ];
 
 mod m20261122_000001_workplaces;
@@ -28,6 +35,7 @@ mod m20261122_000012_key_rotations;
 mod m20261122_000013_security_events;
 mod m20261122_000014_job_leases;
 mod m20261122_000015_sealed_sign_in_context;
+mod m20261122_000016_surveys;
 mod row_level_security;
 
 pub struct Migrator;
@@ -51,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000013_security_events::Migration),
             Box::new(m20261122_000014_job_leases::Migration),
             Box::new(m20261122_000015_sealed_sign_in_context::Migration),
+            Box::new(m20261122_000016_surveys::Migration),
         ]
     }
 }

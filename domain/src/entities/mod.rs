@@ -1,6 +1,8 @@
 //! SeaORM entities, one per table. Private to the domain: other crates see domain types only.
 
 pub mod account_throttles;
+pub mod answers;
+pub mod comments;
 pub mod data_keys;
 pub mod department_grants;
 pub mod departments;
@@ -11,8 +13,13 @@ pub mod key_rotations;
 pub mod master_keys;
 pub mod passkeys;
 pub mod recovery_codes;
+pub mod round_participants;
+pub mod rounds;
 pub mod security_events;
 pub mod sessions;
+pub mod survey_questions;
+pub mod survey_targets;
+pub mod surveys;
 pub mod throttle_events;
 pub mod totp_factors;
 pub mod trusted_devices;

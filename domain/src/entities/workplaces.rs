@@ -9,6 +9,8 @@ pub struct Model {
     pub status: String,
     pub created_at: DateTimeUtc,
     pub remember_device_days: i32,
+    pub minimum_group_size: i32,
+    pub comment_minimum_group_size: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

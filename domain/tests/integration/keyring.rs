@@ -89,7 +89,7 @@ async fn sealed_values_are_bound_to_their_workplace(test_db: TestDb) {
 }
 
 /// Every byte the database keeps: the SQLite file and its write-ahead log, or a `pg_dump`.
-fn stored_bytes(test_db: &TestDb) -> Vec<u8> {
+pub(crate) fn stored_bytes(test_db: &TestDb) -> Vec<u8> {
     if let Some(path) = test_db.url.strip_prefix("sqlite://") {
         let path = path.split('?').next().unwrap();
         let mut bytes = std::fs::read(path).unwrap();
@@ -125,7 +125,7 @@ fn stored_bytes(test_db: &TestDb) -> Vec<u8> {
     output.stdout
 }
 
-fn contains(haystack: &[u8], needle: &str) -> bool {
+pub(crate) fn contains(haystack: &[u8], needle: &str) -> bool {
     haystack
         .windows(needle.len())
         .any(|window| window.eq_ignore_ascii_case(needle.as_bytes()))

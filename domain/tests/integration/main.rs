@@ -6,3 +6,4 @@ mod keyring;
 mod organisation;
 mod schema;
 mod sign_in_guard;
+mod surveys;

@@ -1,0 +1,434 @@
+//! Answering a check-in: the open rounds a person was asked in, and one submission per round,
+//! saved in one transaction. The answers carry the round, question, value, department and
+//! tenure band — never the person; the person's row in `round_participants` only turns to
+//! "answered", which is also what stops a second submission (two tabs included).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+
+use super::{rounds::RoundId, Question, QuestionId, QuestionKind};
+use crate::{
+    entities::{answers, comments, round_participants, rounds, surveys, users},
+    policy::Identity,
+    tenant::TenantDb,
+    Error, Result,
+};
+
+/// The longest comment, in characters.
+pub const MAX_COMMENT: usize = 2000;
+const COMMENTS: &str = "comments";
+const TEXT: &str = "text";
+
+/// How long someone has worked here, in the bands results may be cut by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TenureBand {
+    UnderOneYear,
+    OneToTwoYears,
+    TwoToFiveYears,
+    FiveYearsOrMore,
+    Unknown,
+}
+
+impl TenureBand {
+    pub fn key(self) -> &'static str {
+        match self {
+            TenureBand::UnderOneYear => "under_1y",
+            TenureBand::OneToTwoYears => "1_2y",
+            TenureBand::TwoToFiveYears => "2_5y",
+            TenureBand::FiveYearsOrMore => "5y_plus",
+            TenureBand::Unknown => "unknown",
+        }
+    }
+
+    pub fn of(start: Option<NaiveDate>, today: NaiveDate) -> Self {
+        let Some(start) = start else {
+            return TenureBand::Unknown;
+        };
+        let Some(years) = today.years_since(start) else {
+            return TenureBand::UnderOneYear;
+        };
+        match years {
+            0 => TenureBand::UnderOneYear,
+            1 => TenureBand::OneToTwoYears,
+            2..=4 => TenureBand::TwoToFiveYears,
+            _ => TenureBand::FiveYearsOrMore,
+        }
+    }
+}
+
+/// A check-in waiting for the person.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckIn {
+    pub round: RoundId,
+    pub title: String,
+    pub closes_at: DateTime<Utc>,
+    pub questions: Vec<Question>,
+}
+
+/// The rounds open now that asked this person and that they have not answered.
+pub async fn open_check_ins(
+    tenant: &TenantDb,
+    identity: &Identity,
+    now: DateTime<Utc>,
+) -> Result<Vec<CheckIn>> {
+    let txn = tenant.begin().await?;
+    let waiting: Vec<RoundId> = tenant
+        .select::<round_participants::Entity>()
+        .filter(round_participants::Column::UserId.eq(identity.user_id.uuid()))
+        .filter(round_participants::Column::Answered.eq(false))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|p| p.round_id)
+        .collect();
+    let mut out = Vec::new();
+    for row in tenant
+        .select::<rounds::Entity>()
+        .filter(rounds::Column::Id.is_in(waiting))
+        .filter(rounds::Column::ClosedAt.is_null())
+        .filter(rounds::Column::OpensAt.lte(now))
+        .filter(rounds::Column::ClosesAt.gt(now))
+        .all(&txn)
+        .await?
+    {
+        let survey = tenant
+            .select::<surveys::Entity>()
+            .filter(surveys::Column::Id.eq(row.survey_id))
+            .one(&txn)
+            .await?
+            .ok_or(Error::NotFound)?;
+        out.push(CheckIn {
+            round: row.id,
+            title: survey.title,
+            closes_at: row.closes_at,
+            questions: super::questions_in(tenant, &txn, row.survey_id).await?,
+        });
+    }
+    txn.commit().await?;
+    out.sort_by_key(|c| c.closes_at);
+    Ok(out)
+}
+
+/// One question's answer as submitted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GivenAnswer {
+    pub question: QuestionId,
+    /// Required for every question except free text.
+    pub value: Option<i32>,
+    pub comment: Option<String>,
+}
+
+fn invalid(field: &'static str, reason: impl Into<String>) -> Error {
+    Error::Invalid {
+        field,
+        reason: reason.into(),
+    }
+}
+
+/// What a valid submission stores: values and comments by question.
+struct Checked {
+    values: Vec<(QuestionId, i32)>,
+    comments: Vec<(QuestionId, String)>,
+}
+
+/// Checks a submission against the round's questions; returns the values and comments to store.
+fn validate(questions: &[Question], given: Vec<GivenAnswer>) -> Result<Checked> {
+    let by_id: BTreeMap<QuestionId, &Question> = questions.iter().map(|q| (q.id, q)).collect();
+    let mut seen = BTreeSet::new();
+    let mut values = Vec::new();
+    let mut comments = Vec::new();
+    for answer in given {
+        let question = by_id
+            .get(&answer.question)
+            .ok_or_else(|| invalid("answers", "name a question of another check-in"))?;
+        if !seen.insert(answer.question) {
+            return Err(invalid("answers", "answer each question once"));
+        }
+        match (question.kind.values(), answer.value) {
+            (Some(range), Some(value)) if range.contains(&value) => values.push((question.id, value)),
+            (Some(range), Some(_)) => {
+                return Err(invalid(
+                    "answers",
+                    format!(
+                        "\u{201c}{}\u{201d} takes a value from {} to {}",
+                        question.prompt,
+                        range.start(),
+                        range.end()
+                    ),
+                ))
+            }
+            (Some(_), None) => {
+                return Err(invalid(
+                    "answers",
+                    format!("\u{201c}{}\u{201d} needs an answer", question.prompt),
+                ))
+            }
+            (None, Some(_)) => return Err(invalid("answers", "a free-text question takes words only")),
+            (None, None) => {}
+        }
+        if let Some(comment) = answer
+            .comment
+            .map(|c| c.trim().to_owned())
+            .filter(|c| !c.is_empty())
+        {
+            if comment.chars().count() > MAX_COMMENT {
+                return Err(invalid(
+                    "comment",
+                    format!("is longer than {MAX_COMMENT} characters"),
+                ));
+            }
+            comments.push((question.id, comment));
+        }
+    }
+    if let Some(missing) = questions
+        .iter()
+        .find(|q| !matches!(q.kind, QuestionKind::Text) && !seen.contains(&q.id))
+    {
+        return Err(invalid(
+            "answers",
+            format!("\u{201c}{}\u{201d} needs an answer", missing.prompt),
+        ));
+    }
+    Ok(Checked { values, comments })
+}
+
+/// Saves a person's answers to a round, all or nothing, once.
+pub async fn submit(
+    tenant: &TenantDb,
+    identity: &Identity,
+    round: RoundId,
+    given: Vec<GivenAnswer>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let txn = tenant.begin().await?;
+    let participant = tenant
+        .select::<round_participants::Entity>()
+        .filter(round_participants::Column::RoundId.eq(round))
+        .filter(round_participants::Column::UserId.eq(identity.user_id.uuid()))
+        .one(&txn)
+        .await?
+        // Not asked in this round (or no such round here): nothing to answer.
+        .ok_or(Error::NotFound)?;
+    let round_row = super::rounds::find(tenant, &txn, round).await?;
+    if !super::rounds::Round::from(round_row.clone()).is_open(now) {
+        return Err(Error::Conflict("This check-in is closed.".into()));
+    }
+    let questions = super::questions_in(tenant, &txn, round_row.survey_id).await?;
+    let Checked {
+        values,
+        comments: comment_texts,
+    } = validate(&questions, given)?;
+    let person = tenant
+        .select::<users::Entity>()
+        .filter(users::Column::Id.eq(identity.user_id.uuid()))
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let department = person.department_id;
+    let band = TenureBand::of(person.start_date, now.date_naive()).key();
+    // The one statement that decides: of two tabs submitting at once, only one matches.
+    let marked = round_participants::Entity::update_many()
+        .col_expr(
+            round_participants::Column::Answered,
+            sea_orm::sea_query::Expr::value(true),
+        )
+        .col_expr(
+            round_participants::Column::DepartmentId,
+            sea_orm::sea_query::Expr::value(department),
+        )
+        .filter(round_participants::Column::Id.eq(participant.id))
+        .filter(round_participants::Column::Answered.eq(false))
+        .exec(&txn)
+        .await?;
+    if marked.rows_affected != 1 {
+        return Err(Error::Conflict("You have already answered this check-in.".into()));
+    }
+    let workplace_id = tenant.workplace_id().uuid();
+    for (question, value) in values {
+        answers::ActiveModel {
+            id: Set(uuid::Uuid::new_v4()),
+            workplace_id: Set(workplace_id),
+            round_id: Set(round),
+            question_id: Set(question),
+            department_id: Set(department),
+            tenure_band: Set(band.into()),
+            value: Set(value),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    if !comment_texts.is_empty() {
+        let keys = tenant.data_keys_in(&txn).await?;
+        for (question, text) in comment_texts {
+            let id = uuid::Uuid::new_v4();
+            comments::ActiveModel {
+                id: Set(id),
+                workplace_id: Set(workplace_id),
+                round_id: Set(round),
+                question_id: Set(question),
+                department_id: Set(department),
+                tenure_band: Set(band.into()),
+                text_sealed: Set(keys.seal(COMMENTS, TEXT, id, text.as_bytes())?),
+            }
+            .insert(&txn)
+            .await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Opens a stored comment.
+pub(crate) fn open_comment(
+    keys: &crate::crypto::TenantKeys,
+    row: &comments::Model,
+) -> Result<crate::crypto::Personal> {
+    let bytes = keys
+        .open(COMMENTS, TEXT, row.id, &row.text_sealed)
+        .map_err(|err| Error::Internal(format!("comments.text of {}: {err}", row.id)))?;
+    String::from_utf8(bytes)
+        .map(crate::crypto::Personal::new)
+        .map_err(|_| Error::Internal(format!("comments.text of {} is not text", row.id)))
+}
+
+/// The rounds this person has answered (their participation history, not their answers).
+pub async fn answered_rounds(tenant: &TenantDb, identity: &Identity) -> Result<Vec<RoundId>> {
+    let txn = tenant.begin().await?;
+    let rows = tenant
+        .select::<round_participants::Entity>()
+        .filter(round_participants::Column::UserId.eq(identity.user_id.uuid()))
+        .filter(round_participants::Column::Answered.eq(true))
+        .all(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(rows.into_iter().map(|p| p.round_id).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn question(n: u128, kind: QuestionKind) -> Question {
+        Question {
+            id: uuid::Uuid::from_u128(n),
+            prompt: format!("Question {n}"),
+            kind,
+            library_key: None,
+        }
+    }
+
+    fn answer(n: u128, value: Option<i32>, comment: Option<&str>) -> GivenAnswer {
+        GivenAnswer {
+            question: uuid::Uuid::from_u128(n),
+            value,
+            comment: comment.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn submissions_are_checked_against_the_questions() {
+        let questions = [
+            question(
+                1,
+                QuestionKind::Scale {
+                    low: "Low".into(),
+                    high: "High".into(),
+                },
+            ),
+            question(2, QuestionKind::Enps),
+            question(
+                3,
+                QuestionKind::Choice {
+                    options: vec!["A".into(), "B".into()],
+                },
+            ),
+            question(4, QuestionKind::Text),
+        ];
+        let good = vec![
+            answer(1, Some(5), Some("  fine  ")),
+            answer(2, Some(0), None),
+            answer(3, Some(1), None),
+            answer(4, None, Some("More coffee")),
+        ];
+        let checked = validate(&questions, good).unwrap();
+        assert_eq!(checked.values.len(), 3);
+        assert_eq!(checked.comments[0].1, "fine");
+        let long = "x".repeat(100 * 1024);
+        let bad: Vec<(&str, Vec<GivenAnswer>)> = vec![
+            (
+                "scale out of range",
+                vec![
+                    answer(1, Some(6), None),
+                    answer(2, Some(1), None),
+                    answer(3, Some(0), None),
+                ],
+            ),
+            (
+                "enps out of range",
+                vec![
+                    answer(1, Some(1), None),
+                    answer(2, Some(11), None),
+                    answer(3, Some(0), None),
+                ],
+            ),
+            (
+                "choice out of range",
+                vec![
+                    answer(1, Some(1), None),
+                    answer(2, Some(1), None),
+                    answer(3, Some(2), None),
+                ],
+            ),
+            (
+                "missing a required answer",
+                vec![answer(1, Some(1), None), answer(3, Some(0), None)],
+            ),
+            (
+                "the same question twice",
+                vec![
+                    answer(1, Some(1), None),
+                    answer(1, Some(2), None),
+                    answer(2, Some(1), None),
+                    answer(3, Some(0), None),
+                ],
+            ),
+            (
+                "a value for free text",
+                vec![
+                    answer(1, Some(1), None),
+                    answer(2, Some(1), None),
+                    answer(3, Some(0), None),
+                    answer(4, Some(1), None),
+                ],
+            ),
+            ("another survey's question", vec![answer(9, Some(1), None)]),
+            (
+                "a 100 KB comment",
+                vec![
+                    answer(1, Some(1), Some(&long)),
+                    answer(2, Some(1), None),
+                    answer(3, Some(0), None),
+                ],
+            ),
+        ];
+        for (name, given) in bad {
+            let err = validate(&questions, given).err().unwrap();
+            assert_eq!(err.code(), "input.invalid", "{name}");
+        }
+    }
+
+    #[test]
+    fn tenure_bands_follow_whole_years() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+        let band = |y, m, d| TenureBand::of(NaiveDate::from_ymd_opt(y, m, d), today);
+        assert_eq!(band(2026, 1, 1), TenureBand::UnderOneYear);
+        assert_eq!(band(2025, 11, 23), TenureBand::UnderOneYear);
+        assert_eq!(band(2025, 11, 22), TenureBand::OneToTwoYears);
+        assert_eq!(band(2022, 11, 22), TenureBand::TwoToFiveYears);
+        assert_eq!(band(2021, 11, 22), TenureBand::FiveYearsOrMore);
+        assert_eq!(band(2027, 1, 1), TenureBand::UnderOneYear);
+        assert_eq!(TenureBand::of(None, today), TenureBand::Unknown);
+    }
+}

@@ -1,0 +1,239 @@
+//! Rounds: each run of a survey. The scheduler opens a round when a survey's next round is due
+//! (asking everyone active in its departments at that moment) and closes it when its window
+//! ends. Both steps are idempotent, so a job interrupted midway is simply run again.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+
+use super::{Cadence, SurveyId, SurveyStatus};
+use crate::{
+    entities::{departments, round_participants, rounds, survey_targets, surveys, users},
+    ids::{DepartmentId, WorkplaceId},
+    tenant::TenantDb,
+    Database, Error, Result,
+};
+
+pub type RoundId = uuid::Uuid;
+
+/// A round as lists show it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Round {
+    pub id: RoundId,
+    pub survey: SurveyId,
+    pub number: i32,
+    pub opens_at: DateTime<Utc>,
+    pub closes_at: DateTime<Utc>,
+    pub closed: bool,
+}
+
+impl From<rounds::Model> for Round {
+    fn from(row: rounds::Model) -> Self {
+        Self {
+            id: row.id,
+            survey: row.survey_id,
+            number: row.number,
+            opens_at: row.opens_at,
+            closes_at: row.closes_at,
+            closed: row.closed_at.is_some(),
+        }
+    }
+}
+
+impl Round {
+    pub fn is_open(&self, now: DateTime<Utc>) -> bool {
+        !self.closed && self.opens_at <= now && now < self.closes_at
+    }
+}
+
+/// A round the scheduler opened, with the people it asks (for the invitation emails).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Opened {
+    pub workplace: WorkplaceId,
+    pub round: RoundId,
+    pub participants: Vec<uuid::Uuid>,
+}
+
+/// Opens every round that is due, in every workplace.
+pub async fn open_due(db: &Database, now: DateTime<Utc>) -> Result<Vec<Opened>> {
+    // A system job across workplaces: which surveys are due is read outside any workplace.
+    let due: Vec<(uuid::Uuid, uuid::Uuid)> = surveys::Entity::find()
+        .select_only()
+        .column(surveys::Column::Id)
+        .column(surveys::Column::WorkplaceId)
+        .filter(surveys::Column::Status.eq(SurveyStatus::Active.key()))
+        .filter(surveys::Column::NextRoundAt.lte(now))
+        .into_tuple()
+        .all(db.connection())
+        .await?;
+    let mut opened = Vec::new();
+    for (survey, workplace) in due {
+        let tenant = TenantDb::for_system(db, WorkplaceId::from_uuid(workplace), "open survey rounds");
+        if let Some(round) = open_next(&tenant, survey, now).await? {
+            opened.push(round);
+        }
+    }
+    Ok(opened)
+}
+
+/// Opens the survey's due round, if it is still due (another process may have opened it).
+async fn open_next(tenant: &TenantDb, survey: SurveyId, now: DateTime<Utc>) -> Result<Option<Opened>> {
+    let txn = tenant.begin().await?;
+    let Some(row) = tenant
+        .select::<surveys::Entity>()
+        .filter(surveys::Column::Id.eq(survey))
+        .filter(surveys::Column::Status.eq(SurveyStatus::Active.key()))
+        .filter(surveys::Column::NextRoundAt.lte(now))
+        .one(&txn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let Some(opens_at) = row.next_round_at else {
+        return Ok(None);
+    };
+    let number = tenant
+        .select::<rounds::Entity>()
+        .filter(rounds::Column::SurveyId.eq(survey))
+        .count(&txn)
+        .await?;
+    let cadence = Cadence::from_key(&row.cadence).unwrap_or(Cadence::Once);
+    // A round that was due long ago (the server was down) opens now, for its full window.
+    let opens_at = if now - opens_at > Duration::hours(1) {
+        now
+    } else {
+        opens_at
+    };
+    let round = rounds::ActiveModel {
+        id: Set(uuid::Uuid::new_v4()),
+        workplace_id: Set(tenant.workplace_id().uuid()),
+        survey_id: Set(survey),
+        number: Set(i32::try_from(number + 1).unwrap_or(i32::MAX)),
+        opens_at: Set(opens_at),
+        closes_at: Set(opens_at + Duration::days(i64::from(row.window_days))),
+        closed_at: Set(None),
+        reminded_at: Set(None),
+    }
+    .insert(&txn)
+    .await?;
+    // The next round: the first scheduled time after now.
+    let mut next = cadence.next_after(opens_at);
+    while let Some(at) = next.filter(|at| *at <= now) {
+        next = cadence.next_after(at);
+    }
+    let mut changed: surveys::ActiveModel = row.into();
+    changed.next_round_at = Set(next);
+    if next.is_none() {
+        // A one-off survey is done once its only round is open.
+        changed.status = Set(SurveyStatus::Closed.key().into());
+    }
+    changed.update(&txn).await?;
+
+    let people = targeted_people(tenant, &txn, survey).await?;
+    for (user, department) in &people {
+        round_participants::ActiveModel {
+            id: Set(uuid::Uuid::new_v4()),
+            workplace_id: Set(tenant.workplace_id().uuid()),
+            round_id: Set(round.id),
+            user_id: Set(*user),
+            department_id: Set(department.map(DepartmentId::uuid)),
+            answered: Set(false),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(Some(Opened {
+        workplace: tenant.workplace_id(),
+        round: round.id,
+        participants: people.into_iter().map(|(user, _)| user).collect(),
+    }))
+}
+
+/// Everyone active in the survey's departments (and below), or in the whole workplace.
+async fn targeted_people(
+    tenant: &TenantDb,
+    conn: &impl sea_orm::ConnectionTrait,
+    survey: SurveyId,
+) -> Result<Vec<(uuid::Uuid, Option<DepartmentId>)>> {
+    let targets: Vec<DepartmentId> = tenant
+        .select::<survey_targets::Entity>()
+        .filter(survey_targets::Column::SurveyId.eq(survey))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|t| DepartmentId::from_uuid(t.department_id))
+        .collect();
+    let active: Vec<(uuid::Uuid, Option<uuid::Uuid>)> = tenant
+        .select::<users::Entity>()
+        .select_only()
+        .column(users::Column::Id)
+        .column(users::Column::DepartmentId)
+        .filter(users::Column::Status.eq(crate::people::Status::Active.key()))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let people = active
+        .into_iter()
+        .map(|(user, department)| (user, department.map(DepartmentId::from_uuid)));
+    if targets.is_empty() {
+        return Ok(people.collect());
+    }
+    let edges: Vec<(DepartmentId, Option<DepartmentId>)> = tenant
+        .select::<departments::Entity>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|d| {
+            (
+                DepartmentId::from_uuid(d.id),
+                d.parent_id.map(DepartmentId::from_uuid),
+            )
+        })
+        .collect();
+    let reach = crate::departments::subtree(edges, targets);
+    Ok(people
+        .filter(|(_, department)| department.is_some_and(|d| reach.contains(&d)))
+        .collect())
+}
+
+/// Closes every round whose window has ended; returns how many.
+pub async fn close_due(db: &Database, now: DateTime<Utc>) -> Result<u64> {
+    let closed = rounds::Entity::update_many()
+        .col_expr(
+            rounds::Column::ClosedAt,
+            sea_orm::sea_query::Expr::value(Some(now)),
+        )
+        .filter(rounds::Column::ClosedAt.is_null())
+        .filter(rounds::Column::ClosesAt.lte(now))
+        .exec(db.connection())
+        .await?;
+    Ok(closed.rows_affected)
+}
+
+/// A survey's rounds, newest first.
+pub async fn of_survey(tenant: &TenantDb, survey: SurveyId) -> Result<Vec<Round>> {
+    let txn = tenant.begin().await?;
+    let rows = tenant
+        .select::<rounds::Entity>()
+        .filter(rounds::Column::SurveyId.eq(survey))
+        .order_by_desc(rounds::Column::Number)
+        .all(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(rows.into_iter().map(Round::from).collect())
+}
+
+pub(crate) async fn find(
+    tenant: &TenantDb,
+    conn: &impl sea_orm::ConnectionTrait,
+    round: RoundId,
+) -> Result<rounds::Model> {
+    tenant
+        .select::<rounds::Entity>()
+        .filter(rounds::Column::Id.eq(round))
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound)
+}
