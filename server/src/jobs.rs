@@ -4,7 +4,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use domain::{key_rotation, Clock, Database};
+use domain::{key_rotation, surveys, Clock, Database};
 
 /// How often the scheduler looks for work.
 const TICK: Duration = Duration::from_secs(60);
@@ -15,6 +15,7 @@ const LEASE: chrono::Duration = chrono::Duration::minutes(15);
 const ROTATION_BATCHES_PER_RUN: u64 = 100;
 
 pub const TENANT_KEY_ROTATION: &str = "tenant-key-rotation";
+pub const SURVEY_ROUNDS: &str = "survey-rounds";
 
 /// What the scheduler runs, from configuration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,23 +24,33 @@ pub struct Schedule {
     pub tenant_key_max_age: Option<chrono::Duration>,
 }
 
+/// How the scheduler reaches people: the mailer and the address links point to.
+#[derive(Clone, Debug)]
+pub struct Notifier {
+    pub mailer: domain::mail::Mailer,
+    pub public_url: String,
+}
+
 /// What one tick did, for logs and tests.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TickReport {
     /// Jobs this process ran (others were not due, or held by another process).
     pub ran: Vec<&'static str>,
     pub workplaces_rotated: usize,
+    pub rounds_opened: usize,
+    pub rounds_closed: u64,
+    pub emails_sent: usize,
 }
 
 /// Starts the scheduler on the current runtime; it stops with the runtime.
-pub fn spawn(db: Database, clock: Arc<dyn Clock>, schedule: Schedule) {
+pub fn spawn(db: Database, clock: Arc<dyn Clock>, schedule: Schedule, notifier: Notifier) {
     let holder = uuid::Uuid::new_v4().to_string();
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(TICK);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
-            match tick(&db, &holder, schedule, clock.now()).await {
+            match tick(&db, &holder, schedule, &notifier, clock.now()).await {
                 Ok(report) if !report.ran.is_empty() => tracing::info!(?report, "scheduled jobs ran"),
                 Ok(_) => {}
                 Err(err) => tracing::error!(code = err.code(), error = %err, "a scheduled job failed"),
@@ -53,9 +64,19 @@ pub async fn tick(
     db: &Database,
     holder: &str,
     schedule: Schedule,
+    notifier: &Notifier,
     now: chrono::DateTime<chrono::Utc>,
 ) -> domain::Result<TickReport> {
     let mut report = TickReport::default();
+    if let Some(lease) = domain::jobs::try_lease(db, SURVEY_ROUNDS, holder, LEASE, now).await? {
+        report.rounds_closed = surveys::rounds::close_due(db, now).await?;
+        for opened in surveys::rounds::open_due(db, now).await? {
+            report.rounds_opened += 1;
+            report.emails_sent += invite_to_check_in(db, notifier, &opened).await;
+        }
+        domain::jobs::finish(db, lease, now).await?;
+        report.ran.push(SURVEY_ROUNDS);
+    }
     if let Some(max_age) = schedule.tenant_key_max_age {
         if let Some(lease) = domain::jobs::try_lease(db, TENANT_KEY_ROTATION, holder, LEASE, now).await? {
             let options = key_rotation::Options {
@@ -77,4 +98,37 @@ pub async fn tick(
         }
     }
     Ok(report)
+}
+
+/// Emails everyone an opened round asks, with a link straight to its form; returns how many
+/// were sent. A failed email is logged (without the address) and does not stop the others.
+async fn invite_to_check_in(db: &Database, notifier: &Notifier, opened: &surveys::rounds::Opened) -> usize {
+    let (title, closes_at, recipients) = match surveys::rounds::recipients(db, opened).await {
+        Ok(found) => found,
+        Err(err) => {
+            tracing::error!(code = err.code(), error = %err, round = %opened.round, "check-in emails not sent");
+            return 0;
+        }
+    };
+    let link = format!(
+        "{}/check-ins/{}",
+        notifier.public_url.trim_end_matches('/'),
+        opened.round
+    );
+    let closes = closes_at.format("%A %-d %B, %H:%M UTC").to_string();
+    let mut sent = 0;
+    for recipient in recipients {
+        let mail = domain::mail::messages::check_in(
+            recipient.email.expose(),
+            recipient.name.expose(),
+            &title,
+            &closes,
+            &link,
+        );
+        match notifier.mailer.send(mail).await {
+            Ok(()) => sent += 1,
+            Err(err) => tracing::warn!(code = err.code(), round = %opened.round, "a check-in email failed"),
+        }
+    }
+    sent
 }

@@ -122,11 +122,7 @@ pub fn app_with_clock(
     clock: Arc<dyn domain::Clock>,
 ) -> Result<axum::Router, StartError> {
     let transport = config.transport();
-    let mailer = match &config.smtp_url {
-        Some(url) => domain::mail::Mailer::smtp(url, &config.mail_from),
-        None => domain::mail::Mailer::outbox(config.data_dir.join("outbox"), &config.mail_from),
-    }
-    .map_err(StartError::Mail)?;
+    let mailer = mailer(config)?;
     // Password hashing may use every core but one, so a flood of sign-ins cannot starve pages.
     let cores = std::thread::available_parallelism().map(usize::from).unwrap_or(1);
     let hasher =
@@ -167,16 +163,17 @@ pub fn app_with_clock(
     Ok(http::router(state, leptos_options, settings))
 }
 
+fn mailer(config: &Config) -> Result<domain::mail::Mailer, StartError> {
+    match &config.smtp_url {
+        Some(url) => domain::mail::Mailer::smtp(url, &config.mail_from),
+        None => domain::mail::Mailer::outbox(config.data_dir.join("outbox"), &config.mail_from),
+    }
+    .map_err(StartError::Mail)
+}
+
 pub async fn start(config: &Config) -> Result<Running, StartError> {
     create_private_dir(&config.data_dir)?;
     let db = open_unlocked_database(config).await?;
-    crate::jobs::spawn(
-        db.clone(),
-        Arc::new(domain::SystemClock),
-        crate::jobs::Schedule {
-            tenant_key_max_age: config.tenant_key_max_age,
-        },
-    );
     let tls_config = tls::server_config(&config.tls, &config.data_dir)?;
     let bind_error = |source| StartError::Bind {
         addr: config.listen,
@@ -185,7 +182,19 @@ pub async fn start(config: &Config) -> Result<Running, StartError> {
     let listener = std::net::TcpListener::bind(config.listen).map_err(bind_error)?;
     listener.set_nonblocking(true).map_err(bind_error)?;
     let local_addr = listener.local_addr().map_err(bind_error)?;
-    let app = app(config, db, &listening_url(local_addr, tls_config.is_some()))?;
+    let listening = listening_url(local_addr, tls_config.is_some());
+    crate::jobs::spawn(
+        db.clone(),
+        Arc::new(domain::SystemClock),
+        crate::jobs::Schedule {
+            tenant_key_max_age: config.tenant_key_max_age,
+        },
+        crate::jobs::Notifier {
+            mailer: mailer(config)?,
+            public_url: config.public_url.clone().unwrap_or_else(|| listening.clone()),
+        },
+    );
+    let app = app(config, db, &listening)?;
     let handle = axum_server::Handle::new();
     let service = app.into_make_service_with_connect_info::<SocketAddr>();
     let tls = tls_config.is_some();

@@ -237,3 +237,42 @@ pub(crate) async fn find(
         .await?
         .ok_or(Error::NotFound)
 }
+
+/// Who to email about an opened round: address, name, the survey's title and when it closes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Recipient {
+    pub email: crate::crypto::Personal,
+    pub name: crate::crypto::Personal,
+}
+
+/// The people an opened round asks, with their addresses opened for the invitation email.
+pub async fn recipients(db: &Database, opened: &Opened) -> Result<(String, DateTime<Utc>, Vec<Recipient>)> {
+    let tenant = TenantDb::for_system(db, opened.workplace, "check-in emails");
+    let txn = tenant.begin().await?;
+    let round = find(&tenant, &txn, opened.round).await?;
+    let title = tenant
+        .select::<surveys::Entity>()
+        .filter(surveys::Column::Id.eq(round.survey_id))
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound)?
+        .title;
+    let keys = tenant.data_keys_in(&txn).await?;
+    let mut out = Vec::new();
+    for chunk in opened.participants.chunks(500) {
+        for row in tenant
+            .select::<users::Entity>()
+            .filter(users::Column::Id.is_in(chunk.iter().copied()))
+            .all(&txn)
+            .await?
+        {
+            let opened = crate::user_fields::open_with(&keys, &row)?;
+            out.push(Recipient {
+                email: opened.email,
+                name: opened.name,
+            });
+        }
+    }
+    txn.commit().await?;
+    Ok((title, round.closes_at, out))
+}

@@ -1,7 +1,7 @@
 //! The scheduler: a job runs in one process at a time (leases in the database), and a workplace
 //! whose data key is older than the configured age gets a new one.
 
-use candor_server::jobs::{tick, Schedule, TENANT_KEY_ROTATION};
+use candor_server::jobs::{tick, Notifier, Schedule, SURVEY_ROUNDS, TENANT_KEY_ROTATION};
 use chrono::{Duration, SubsecRound, Utc};
 use domain::{tenant::TenantDb, testing::TestDb};
 
@@ -54,6 +54,7 @@ async fn old_data_keys_are_rotated_by_one_process(test_db: TestDb) {
     let schedule = Schedule {
         tenant_key_max_age: Some(Duration::days(365)),
     };
+    let (notifier, _outbox) = notifier();
     let version = |id| async move {
         TenantDb::for_system(db, id, "test")
             .data_keys()
@@ -66,13 +67,13 @@ async fn old_data_keys_are_rotated_by_one_process(test_db: TestDb) {
         .await
         .unwrap()
         .unwrap();
-    let skipped = tick(db, "process-b", schedule, now).await.unwrap();
-    assert!(skipped.ran.is_empty(), "{skipped:?}");
+    let skipped = tick(db, "process-b", schedule, &notifier, now).await.unwrap();
+    assert!(!skipped.ran.contains(&TENANT_KEY_ROTATION), "{skipped:?}");
     assert_eq!(version(old.workplace_id()).await, Some(1));
     domain::jobs::finish(db, held, now).await.unwrap();
 
-    let ran = tick(db, "process-b", schedule, now).await.unwrap();
-    assert_eq!(ran.ran, [TENANT_KEY_ROTATION]);
+    let ran = tick(db, "process-b", schedule, &notifier, now).await.unwrap();
+    assert!(ran.ran.contains(&TENANT_KEY_ROTATION), "{ran:?}");
     assert_eq!(ran.workplaces_rotated, 1);
     assert_eq!(version(old.workplace_id()).await, Some(2));
     assert_eq!(version(fresh.workplace_id()).await, Some(1));
@@ -81,7 +82,7 @@ async fn old_data_keys_are_rotated_by_one_process(test_db: TestDb) {
     assert_eq!(versions.keys().copied().collect::<Vec<_>>(), vec![2]);
 
     // Nothing is due a minute later; with scheduling off, nothing runs at all.
-    let later = tick(db, "process-a", schedule, now + Duration::minutes(1))
+    let later = tick(db, "process-a", schedule, &notifier, now + Duration::minutes(1))
         .await
         .unwrap();
     assert_eq!(later.workplaces_rotated, 0);
@@ -91,14 +92,105 @@ async fn old_data_keys_are_rotated_by_one_process(test_db: TestDb) {
         Schedule {
             tenant_key_max_age: None,
         },
+        &notifier,
         now + Duration::days(800),
     )
     .await
     .unwrap();
-    assert!(off.ran.is_empty());
+    assert!(!off.ran.contains(&TENANT_KEY_ROTATION));
+}
+
+fn notifier() -> (Notifier, tempfile::TempDir) {
+    let outbox = tempfile::tempdir().unwrap();
+    let mailer =
+        domain::mail::Mailer::outbox(outbox.path().to_owned(), "Candor <no-reply@candor.test>").unwrap();
+    (
+        Notifier {
+            mailer,
+            public_url: "https://candor.test".into(),
+        },
+        outbox,
+    )
+}
+
+/// The survey job opens a due round, emails everyone it asks with a link to the form, and
+/// closes the round when its window ends.
+async fn due_rounds_open_and_people_are_emailed(test_db: TestDb) {
+    use domain::surveys::{library, Cadence, NewQuestion, NewSurvey};
+    let db = &test_db.db;
+    let now = Utc::now().trunc_subsecs(6);
+    let (owner, tenant) = domain::testing::workplace(db, "Northwind", "ada@northwind.test", now).await;
+    let sales = domain::departments::create(&tenant, "Sales", None, now)
+        .await
+        .unwrap();
+    for name in ["Philippa", "Kestrel"] {
+        domain::testing::active_person(
+            db,
+            &tenant,
+            domain::people::NewPerson {
+                name: format!("{name} Sales"),
+                email: format!("{}@northwind.test", name.to_lowercase()),
+                department: Some(sales),
+                role: domain::policy::RoleKey::BuiltIn(domain::policy::Role::Employee),
+                start_date: None,
+            },
+            now,
+        )
+        .await;
+    }
+    let wellbeing = library::find("wellbeing").unwrap();
+    domain::surveys::create(
+        &tenant,
+        &owner,
+        NewSurvey {
+            title: "Sales pulse".into(),
+            questions: vec![NewQuestion {
+                prompt: wellbeing.prompt.into(),
+                kind: wellbeing.kind(),
+                library_key: Some("wellbeing".into()),
+            }],
+            departments: vec![sales],
+            cadence: Cadence::Weekly,
+            first_round_at: now,
+            window_days: 2,
+        },
+        now,
+    )
+    .await
+    .unwrap();
+    let (notifier, outbox) = notifier();
+    let schedule = Schedule {
+        tenant_key_max_age: None,
+    };
+    let report = tick(db, "process-a", schedule, &notifier, now).await.unwrap();
+    assert_eq!(report.ran, [SURVEY_ROUNDS]);
+    assert_eq!((report.rounds_opened, report.emails_sent), (1, 2));
+    let mails: Vec<String> = std::fs::read_dir(outbox.path())
+        .unwrap()
+        .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
+        .collect();
+    assert_eq!(mails.len(), 2);
+    let to_philippa = mails
+        .iter()
+        .find(|m| m.contains("To: philippa@northwind.test"))
+        .unwrap();
+    assert!(
+        to_philippa.contains("Subject: New check-in: Sales pulse"),
+        "{to_philippa}"
+    );
+    assert!(
+        to_philippa.contains("https://candor.test/check-ins/"),
+        "{to_philippa}"
+    );
+
+    let closed = tick(db, "process-a", schedule, &notifier, now + Duration::days(2))
+        .await
+        .unwrap();
+    assert_eq!((closed.rounds_closed, closed.rounds_opened), (1, 0));
 }
 
 domain::on_both_backends!(
+    due_rounds_open_and_people_are_emailed,
     a_lease_is_held_by_one_process_until_it_expires,
     old_data_keys_are_rotated_by_one_process,
 );
