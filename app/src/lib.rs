@@ -22,6 +22,7 @@ use leptos_router::{
 use crate::components::layout::Layout;
 use crate::pages::{
     authenticator::AuthenticatorPage,
+    check_ins::{CheckInPage, CheckInsPage},
     departments::DepartmentsPage,
     home::HomePage,
     landing::LandingPage,
@@ -29,6 +30,7 @@ use crate::pages::{
     not_found::NotFound,
     people::{InvitationPage, PeoplePage, PersonPage, ProfilePage},
     reset_password::{ForgotPasswordPage, ResetPasswordPage},
+    results::{ResultsListPage, RoundResultsPage},
     roles::RolesPage,
     security::SecurityPage,
     sessions::SessionsPage,
@@ -36,6 +38,7 @@ use crate::pages::{
     setup::SetupPage,
     sign_in_methods::SignInMethodsPage,
     signup::SignupPage,
+    surveys::SurveysPage,
     verify_email::VerifyEmailPage,
 };
 
@@ -90,6 +93,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/profile") view=ProfilePage />
                     <Route path=path!("/settings") view=SettingsPage />
                     <Route path=path!("/roles") view=RolesPage />
+                    <Route path=path!("/surveys") view=SurveysPage />
+                    <Route path=path!("/check-ins") view=CheckInsPage />
+                    <Route path=path!("/check-ins/:round") view=CheckInPage />
+                    <Route path=path!("/results") view=ResultsListPage />
+                    <Route path=path!("/results/:round") view=RoundResultsPage />
                     <Route path=path!("/forgot-password") view=ForgotPasswordPage />
                     <Route path=path!("/reset-password") view=ResetPasswordPage />
                 </Routes>

@@ -72,7 +72,8 @@ pub async fn tick(
         report.rounds_closed = surveys::rounds::close_due(db, now).await?;
         for opened in surveys::rounds::open_due(db, now).await? {
             report.rounds_opened += 1;
-            report.emails_sent += invite_to_check_in(db, notifier, &opened).await;
+            report.emails_sent +=
+                surveys::rounds::notify(db, &notifier.mailer, &notifier.public_url, &opened).await;
         }
         domain::jobs::finish(db, lease, now).await?;
         report.ran.push(SURVEY_ROUNDS);
@@ -98,37 +99,4 @@ pub async fn tick(
         }
     }
     Ok(report)
-}
-
-/// Emails everyone an opened round asks, with a link straight to its form; returns how many
-/// were sent. A failed email is logged (without the address) and does not stop the others.
-async fn invite_to_check_in(db: &Database, notifier: &Notifier, opened: &surveys::rounds::Opened) -> usize {
-    let (title, closes_at, recipients) = match surveys::rounds::recipients(db, opened).await {
-        Ok(found) => found,
-        Err(err) => {
-            tracing::error!(code = err.code(), error = %err, round = %opened.round, "check-in emails not sent");
-            return 0;
-        }
-    };
-    let link = format!(
-        "{}/check-ins/{}",
-        notifier.public_url.trim_end_matches('/'),
-        opened.round
-    );
-    let closes = closes_at.format("%A %-d %B, %H:%M UTC").to_string();
-    let mut sent = 0;
-    for recipient in recipients {
-        let mail = domain::mail::messages::check_in(
-            recipient.email.expose(),
-            recipient.name.expose(),
-            &title,
-            &closes,
-            &link,
-        );
-        match notifier.mailer.send(mail).await {
-            Ok(()) => sent += 1,
-            Err(err) => tracing::warn!(code = err.code(), round = %opened.round, "a check-in email failed"),
-        }
-    }
-    sent
 }

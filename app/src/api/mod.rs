@@ -9,3 +9,4 @@ pub mod organisation;
 pub mod people;
 pub mod roles;
 pub mod settings;
+pub mod surveys;

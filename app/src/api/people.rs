@@ -89,7 +89,7 @@ pub struct InvitationGreeting {
 pub(crate) use support::role_access;
 
 #[cfg(feature = "ssr")]
-mod support {
+pub(crate) mod support {
     use std::collections::BTreeMap;
 
     use domain::{

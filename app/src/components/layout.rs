@@ -23,6 +23,10 @@ const MEMBER_LINKS: &[(&str, &str)] = &[
 fn member_links(permissions: &[String]) -> Vec<(&'static str, &'static str)> {
     let has = |wanted: &str| permissions.iter().any(|p| p == wanted);
     let mut links = vec![("/home", "Home")];
+    // Those who run surveys reach their own check-ins from Home; the nav stays short for them.
+    if !has("surveys") {
+        links.push(("/check-ins", "Check-ins"));
+    }
     if has("people") {
         links.extend_from_slice(ORGANISATION_LINKS);
     } else if has("results") {
@@ -31,6 +35,11 @@ fn member_links(permissions: &[String]) -> Vec<(&'static str, &'static str)> {
     }
     if has("people") || has("roles") {
         links.push(("/roles", "Roles"));
+    }
+    if has("surveys") {
+        links.push(("/surveys", "Surveys"));
+    } else if has("results") {
+        links.push(("/results", "Results"));
     }
     if has("settings") {
         links.push(("/settings", "Settings"));

@@ -29,6 +29,7 @@ pub fn HomePage() -> impl IntoView {
                             <p class="text-sm font-semibold uppercase tracking-wide text-teal-800">{account.workplace_name}</p>
                             <h1 class="mt-2 text-3xl font-bold tracking-tight text-slate-900">{format!("Welcome, {}", account.display_name)}</h1>
                             <p class="mt-3 text-slate-700">{format!("Signed in as {} with two factors.", account.email)}</p>
+                            <CheckInsWaiting />
                             <p class="mt-3">
                                 <A href="/sessions" attr:class="font-medium text-teal-800 underline">"Your sessions"</A>
                             </p>
@@ -51,6 +52,29 @@ pub fn HomePage() -> impl IntoView {
                         }.into_any()
                     }
                 }
+            })}
+        </Suspense>
+    }
+}
+
+/// The check-ins waiting for this person, straight from the start page.
+#[component]
+fn CheckInsWaiting() -> impl IntoView {
+    let waiting = Resource::new(|| (), |_| crate::api::surveys::my_check_ins());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let open = waiting.await.map(|o| o.open).unwrap_or_default();
+                (!open.is_empty()).then(|| view! {
+                    <div class="mt-6 rounded-lg border border-teal-200 bg-teal-50 p-5">
+                        <h2 class="text-lg font-semibold text-teal-950">{format!("{} check-in{} waiting for you", open.len(), if open.len() == 1 { "" } else { "s" })}</h2>
+                        <ul class="mt-2 space-y-2">
+                            {open.into_iter().map(|c| view! {
+                                <li><A href=format!("/check-ins/{}", c.round) attr:class="font-medium text-teal-800 underline">{format!("Answer “{}” (open until {})", c.title, c.closes)}</A></li>
+                            }).collect_view()}
+                        </ul>
+                    </div>
+                })
             })}
         </Suspense>
     }

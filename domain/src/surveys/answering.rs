@@ -211,6 +211,9 @@ pub async fn submit(
         .await?
         // Not asked in this round (or no such round here): nothing to answer.
         .ok_or(Error::NotFound)?;
+    if participant.answered {
+        return Err(Error::Conflict("You have already answered this check-in.".into()));
+    }
     let round_row = super::rounds::find(tenant, &txn, round).await?;
     if !super::rounds::Round::from(round_row.clone()).is_open(now) {
         return Err(Error::Conflict("This check-in is closed.".into()));

@@ -484,3 +484,11 @@ pub(crate) async fn minimum_group_sizes(
     let results = clamp(row.minimum_group_size);
     Ok((results, clamp(row.comment_minimum_group_size).max(results)))
 }
+
+/// The workplace's minimum group size for results, as people are told on the form.
+pub async fn minimum_group_size(tenant: &TenantDb) -> Result<u32> {
+    let txn = tenant.begin().await?;
+    let (results, _) = minimum_group_sizes(tenant, &txn).await?;
+    txn.commit().await?;
+    Ok(results)
+}

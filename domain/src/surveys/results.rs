@@ -351,3 +351,75 @@ pub async fn round_comments(
     out.sort_by(|a, b| (a.question.as_str(), a.text.as_str()).cmp(&(b.question.as_str(), b.text.as_str())));
     Ok(out)
 }
+
+/// A round someone may look at the results of, newest first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoundListing {
+    pub round: Round,
+    pub title: String,
+    pub asked: u32,
+    pub answered: u32,
+}
+
+/// Every round of every survey, for people with `results` (what they see inside each round
+/// still depends on their reach).
+pub async fn rounds_with_results(tenant: &TenantDb, identity: &Identity) -> Result<Vec<RoundListing>> {
+    use sea_orm::QueryOrder;
+    if !identity.has(Permission::Results) {
+        return Err(Error::Forbidden);
+    }
+    let txn = tenant.begin().await?;
+    let titles: BTreeMap<uuid::Uuid, String> = tenant
+        .select::<surveys::Entity>()
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.title))
+        .collect();
+    let rows = tenant
+        .select::<crate::entities::rounds::Entity>()
+        .order_by_desc(crate::entities::rounds::Column::OpensAt)
+        .all(&txn)
+        .await?;
+    let participation: Vec<(uuid::Uuid, Option<uuid::Uuid>, bool)> = tenant
+        .select::<round_participants::Entity>()
+        .select_only()
+        .column(round_participants::Column::RoundId)
+        .column(round_participants::Column::DepartmentId)
+        .column(round_participants::Column::Answered)
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    txn.commit().await?;
+    let whole_workplace = allows(identity, Action::ViewResults, Resource::Workplace);
+    let mut counts: BTreeMap<uuid::Uuid, (u32, u32)> = BTreeMap::new();
+    for (round, department, answered) in participation {
+        // Participation too is counted only where the person may see results.
+        let visible = whole_workplace
+            || department.is_some_and(|d| {
+                allows(
+                    identity,
+                    Action::ViewResults,
+                    Resource::Department(DepartmentId::from_uuid(d)),
+                )
+            });
+        if !visible {
+            continue;
+        }
+        let entry = counts.entry(round).or_default();
+        entry.0 += 1;
+        entry.1 += u32::from(answered);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let (asked, answered) = counts.get(&row.id).copied().unwrap_or_default();
+            RoundListing {
+                title: titles.get(&row.survey_id).cloned().unwrap_or_default(),
+                round: Round::from(row),
+                asked,
+                answered,
+            }
+        })
+        .collect())
+}

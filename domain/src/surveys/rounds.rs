@@ -276,3 +276,32 @@ pub async fn recipients(db: &Database, opened: &Opened) -> Result<(String, DateT
     txn.commit().await?;
     Ok((title, round.closes_at, out))
 }
+
+/// Emails everyone an opened round asks, with a link straight to its form; returns how many
+/// were sent. A failed email is logged (without the address) and does not stop the others.
+pub async fn notify(db: &Database, mailer: &crate::mail::Mailer, public_url: &str, opened: &Opened) -> usize {
+    let (title, closes_at, recipients) = match recipients(db, opened).await {
+        Ok(found) => found,
+        Err(err) => {
+            tracing::error!(code = err.code(), error = %err, round = %opened.round, "check-in emails not sent");
+            return 0;
+        }
+    };
+    let link = format!("{}/check-ins/{}", public_url.trim_end_matches('/'), opened.round);
+    let closes = closes_at.format("%A %-d %B, %H:%M UTC").to_string();
+    let mut sent = 0;
+    for recipient in recipients {
+        let mail = crate::mail::messages::check_in(
+            recipient.email.expose(),
+            recipient.name.expose(),
+            &title,
+            &closes,
+            &link,
+        );
+        match mailer.send(mail).await {
+            Ok(()) => sent += 1,
+            Err(err) => tracing::warn!(code = err.code(), round = %opened.round, "a check-in email failed"),
+        }
+    }
+    sent
+}

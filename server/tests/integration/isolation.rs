@@ -98,6 +98,12 @@ const TAKES_NO_WORKPLACE_ID: &[(&str, &str)] = &[
         "creates in the caller's workplace; departments checked below",
     ),
     ("/api/roles/list", "the caller's workplace only; checked below"),
+    ("/api/surveys/list", "the caller's workplace only; checked below"),
+    ("/api/check_ins/mine", "the caller's own check-ins"),
+    (
+        "/api/results/rounds",
+        "the caller's workplace only; checked below",
+    ),
     ("/api/roles/create", "creates in the caller's workplace"),
     ("/api/test/double", "test-only"),
     ("/api/test/slow", "test-only"),
@@ -124,6 +130,10 @@ const TAKES_IDS: &[&str] = &[
     "/api/people/reset_factors",
     "/api/roles/update",
     "/api/roles/delete",
+    "/api/surveys/create",
+    "/api/surveys/set_status",
+    "/api/check_ins/submit",
+    "/api/results/round",
 ];
 
 #[test]
@@ -160,6 +170,9 @@ struct Workplace {
     owner_session: uuid::Uuid,
     /// A role the workplace defined (results on granted departments).
     own_role: RoleKey,
+    survey: uuid::Uuid,
+    /// The survey's open round.
+    round: uuid::Uuid,
     /// Strings only this workplace's data contains.
     secrets: Vec<String>,
 }
@@ -196,6 +209,7 @@ async fn seed(db: &Database, tag: &str) -> Workplace {
     let policy = PasswordPolicy::default();
     let SignupOutcome::Created {
         user_id,
+        workplace_id,
         verification_token,
         ..
     } = accounts::sign_up(
@@ -302,7 +316,48 @@ async fn seed(db: &Database, tag: &str) -> Workplace {
         .await
         .unwrap(),
     );
+    // A weekly pulse for everyone, its first round open.
+    let owner_identity = domain::identity::load(
+        db,
+        &accounts::SessionInfo {
+            session_id: owner_session,
+            user_id,
+            workplace_id,
+            second_factor: true,
+            second_factor_at: Some(now),
+        },
+    )
+    .await
+    .unwrap();
+    let owner_tenant = TenantDb::for_identity(db, &owner_identity);
+    let wellbeing = domain::surveys::library::find("wellbeing").unwrap();
+    let survey = domain::surveys::create(
+        &owner_tenant,
+        &owner_identity,
+        domain::surveys::NewSurvey {
+            title: format!("{tag} Pulse"),
+            questions: vec![domain::surveys::NewQuestion {
+                prompt: wellbeing.prompt.into(),
+                kind: wellbeing.kind(),
+                library_key: Some("wellbeing".into()),
+            }],
+            departments: vec![],
+            cadence: domain::surveys::Cadence::Weekly,
+            first_round_at: now,
+            window_days: 3,
+        },
+        now,
+    )
+    .await
+    .unwrap();
+    domain::surveys::rounds::open_due(db, now).await.unwrap();
+    let round = domain::surveys::rounds::of_survey(&owner_tenant, survey)
+        .await
+        .unwrap()[0]
+        .id;
     Workplace {
+        survey,
+        round,
         own_role,
         owner_cookie,
         manager_cookie,
@@ -329,13 +384,21 @@ async fn seed(db: &Database, tag: &str) -> Workplace {
             invited.person.to_string(),
             format!("{tag} Team lead"),
             own_role.to_string(),
+            format!("{tag} Pulse"),
+            survey.to_string(),
+            round.to_string(),
         ],
     }
 }
 
 async fn call(app: &TestApp, cookie: &str, path: &str, body: &str) -> (StatusCode, String) {
+    let content_type = if body.starts_with('{') {
+        "application/json"
+    } else {
+        "application/x-www-form-urlencoded"
+    };
     let request = Request::post(path)
-        .header("content-type", "application/x-www-form-urlencoded")
+        .header("content-type", content_type)
         .header("cookie", cookie)
         .body(Body::from(body.to_owned()))
         .unwrap();
@@ -572,6 +635,53 @@ fn cases(a: &Workplace, b: &Workplace) -> Vec<(&'static str, String, String, Str
         "/api/people/invite",
         "name=X&email=x%40a-new.test&department=&role=employee&start_date=".into(),
     );
+    // Surveys, check-ins and results of B, from A.
+    add(
+        "A owner",
+        &owner,
+        "/api/surveys/create",
+        format!(
+            "title=X&questions[0]=wellbeing&departments[0]={}&cadence=weekly&start=now&window_days=3",
+            b.parent
+        ),
+    );
+    add(
+        "A owner",
+        &owner,
+        "/api/surveys/set_status",
+        format!("id={}&status=closed", b.survey),
+    );
+    add(
+        "A owner",
+        &owner,
+        "/api/results/round",
+        format!("round={}", b.round),
+    );
+    add(
+        "A employee",
+        &employee,
+        "/api/check_ins/submit",
+        format!(r#"{{"round":"{}","answers":[]}}"#, b.round),
+    );
+    // Within A, beyond the caller's role.
+    add(
+        "A employee",
+        &employee,
+        "/api/results/round",
+        format!("round={}", a.round),
+    );
+    add(
+        "A manager",
+        &manager,
+        "/api/surveys/set_status",
+        format!("id={}&status=closed", a.survey),
+    );
+    add(
+        "A manager",
+        &manager,
+        "/api/surveys/create",
+        "title=X&questions[0]=wellbeing&cadence=weekly&start=now&window_days=3".into(),
+    );
     // Only an Owner deletes a workplace, even with its name typed correctly.
     for (who, cookie) in [("A manager", &manager), ("A employee", &employee)] {
         add(
@@ -630,6 +740,15 @@ async fn workplace_b_is_unreachable_from_workplace_a(test_db: TestDb) {
         "{answer}"
     );
     exercised.insert("/api/people/list".into(), 2);
+    // A's surveys and rounds hold nothing of B's.
+    for path in ["/api/surveys/list", "/api/results/rounds"] {
+        let (status, answer) = call(&app, &a.owner_cookie, path, "").await;
+        assert_eq!(status, StatusCode::OK, "{path}: {answer}");
+        assert!(answer.contains("alpha Pulse"), "{answer}");
+        for secret in &b.secrets {
+            assert!(!answer.contains(secret.as_str()), "{path} leaked {secret}");
+        }
+    }
     // A's roles page shows A's own role and nothing of B's.
     let (status, answer) = call(&app, &a.owner_cookie, "/api/roles/list", "").await;
     assert_eq!(status, StatusCode::OK, "{answer}");

@@ -1,0 +1,225 @@
+//! Check-ins, for everyone: the open ones, and the form for one — large touch targets, full
+//! keyboard use, a progress indicator, an optional comment per question, and a plain statement
+//! of who can see what.
+
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::{
+    api::surveys::{my_check_ins, submit_check_in, AnswerInput, CheckInView, QuestionView},
+    components::form::{ErrorAlert, NotAvailable, PRIMARY_BUTTON_CLASS},
+};
+
+const CARD_CLASS: &str = "mt-6 rounded-lg border border-slate-200 bg-white p-5 shadow-sm sm:p-6";
+
+#[component]
+pub fn CheckInsPage() -> impl IntoView {
+    let overview = Resource::new(|| (), |_| my_check_ins());
+    view! {
+        <Title text="Check-ins" />
+        <section class="max-w-3xl">
+            <h1 class="text-3xl font-bold tracking-tight text-slate-900">"Check-ins"</h1>
+            <Suspense fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match overview.await {
+                        Ok(overview) if overview.open.is_empty() => view! {
+                            <p class="mt-4 text-slate-700">"Nothing to answer right now. You will get an email when the next check-in opens."</p>
+                            <p class="mt-2 text-sm text-slate-600">{format!("You have answered {} check-ins so far.", overview.answered)}</p>
+                        }.into_any(),
+                        Ok(overview) => view! {
+                            <ul class="mt-6 space-y-4" aria-label="Open check-ins">
+                                {overview.open.into_iter().map(|c| view! {
+                                    <li class="rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
+                                        <h2 class="text-lg font-semibold text-slate-900">{c.title.clone()}</h2>
+                                        <p class="mt-1 text-sm text-slate-700">{format!("{} questions · open until {}", c.questions.len(), c.closes)}</p>
+                                        <a href=format!("/check-ins/{}", c.round) class=format!("mt-3 {PRIMARY_BUTTON_CLASS}")>
+                                            {format!("Answer “{}”", c.title)}
+                                        </a>
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                            <p class="mt-4 text-sm text-slate-600">{format!("You have answered {} check-ins so far.", overview.answered)}</p>
+                        }.into_any(),
+                        Err(err) => view! { <NotAvailable message=err.message /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+pub fn CheckInPage() -> impl IntoView {
+    let params = use_params_map();
+    let round = move || params.read().get("round").unwrap_or_default();
+    let overview = Resource::new(|| (), |_| my_check_ins());
+    view! {
+        <Title text="Check-in" />
+        <section class="max-w-3xl">
+            <Suspense fallback=|| view! { <p class="text-slate-600">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match overview.await {
+                        Ok(overview) => match overview.open.into_iter().find(|c| c.round == round()) {
+                            Some(check_in) => check_in_form(check_in, overview.minimum),
+                            None => view! {
+                                <h1 class="text-3xl font-bold tracking-tight text-slate-900">"Check-in"</h1>
+                                <p class="mt-4 text-slate-700">"This check-in is not open for you: it may be closed, already answered, or meant for another team."</p>
+                                <a href="/check-ins" class="mt-4 inline-block font-medium text-teal-800 underline">"See your check-ins"</a>
+                            }.into_any(),
+                        },
+                        Err(err) => view! { <NotAvailable message=err.message /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+fn check_in_form(check_in: CheckInView, minimum: u32) -> AnyView {
+    let values = RwSignal::new(BTreeMap::<String, i32>::new());
+    let comments = RwSignal::new(BTreeMap::<String, String>::new());
+    let required = check_in.questions.iter().filter(|q| q.kind != "text").count();
+    let answered = move || values.with(BTreeMap::len);
+    let round = check_in.round.clone();
+    let submit = Action::new(move |answers: &Vec<AnswerInput>| {
+        let (round, answers) = (round.clone(), answers.clone());
+        async move { submit_check_in(round, answers).await }
+    });
+    let ids: Vec<String> = check_in.questions.iter().map(|q| q.id.clone()).collect();
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let answers = ids
+            .iter()
+            .map(|id| AnswerInput {
+                question: id.clone(),
+                value: values.with(|v| v.get(id).copied()),
+                comment: comments
+                    .with(|c| c.get(id).cloned())
+                    .filter(|c| !c.trim().is_empty()),
+            })
+            .collect();
+        submit.dispatch(answers);
+    };
+    let error = Signal::derive(move || submit.value().get().and_then(Result::err));
+    let done = move || matches!(submit.value().get(), Some(Ok(())));
+    let title = check_in.title.clone();
+    view! {
+        <h1 class="text-3xl font-bold tracking-tight text-slate-900">{check_in.title.clone()}</h1>
+        <p class="mt-1 text-slate-700">{format!("Open until {}", check_in.closes)}</p>
+        <aside class="mt-4 rounded-md border border-teal-200 bg-teal-50 p-4 text-sm text-teal-950" aria-label="Who can see what">
+            <p class="font-semibold">"Who can see what"</p>
+            <ul class="mt-1 list-disc space-y-1 pl-5">
+                <li>"Your answers are stored without your name. Candor records only that you took part, to stop double answers."</li>
+                <li>{format!("Managers and HR see figures for a team only when at least {minimum} people in it answered; smaller groups show “not enough responses”.")}</li>
+                <li>"Comments are shown as you write them, without your name, under the same rule — so leave out details that would identify you."</li>
+            </ul>
+        </aside>
+        <Show when=done fallback=move || {
+            let questions = check_in.questions.clone();
+            view! {
+                <form class="mt-6" on:submit=on_submit.clone() novalidate>
+                    <div class="sticky top-0 z-10 -mx-4 border-b border-slate-200 bg-slate-50/95 px-4 py-3 sm:mx-0 sm:rounded-md sm:border">
+                        <label for="progress" class="text-sm font-medium text-slate-800">
+                            {move || format!("{} of {required} answered", answered())}
+                        </label>
+                        <progress id="progress" class="mt-1 block h-2 w-full accent-teal-700" max=required value=answered></progress>
+                    </div>
+                    <ol class="mt-4 space-y-6">
+                        {questions.into_iter().enumerate().map(|(i, q)| question_card(i, q, values, comments)).collect_view()}
+                    </ol>
+                    <ErrorAlert error=error />
+                    <button type="submit" class=format!("mt-6 {PRIMARY_BUTTON_CLASS}") disabled=move || submit.pending().get()>
+                        "Send my answers"
+                    </button>
+                </form>
+            }
+        }>
+            <div role="status" class=CARD_CLASS>
+                <h2 class="text-xl font-semibold text-slate-900">"Thank you"</h2>
+                <p class="mt-1 text-slate-700">{format!("Your answers to “{title}” are saved. They will appear only in group results.")}</p>
+                <a href="/check-ins" class="mt-3 inline-block font-medium text-teal-800 underline">"Back to your check-ins"</a>
+            </div>
+        </Show>
+    }
+    .into_any()
+}
+
+fn question_card(
+    index: usize,
+    question: QuestionView,
+    values: RwSignal<BTreeMap<String, i32>>,
+    comments: RwSignal<BTreeMap<String, String>>,
+) -> AnyView {
+    let id = question.id.clone();
+    let options: Vec<(i32, String)> = match question.kind.as_str() {
+        "scale" => (1..=5).map(|v| (v, v.to_string())).collect(),
+        "enps" => (0..=10).map(|v| (v, v.to_string())).collect(),
+        "choice" => question
+            .labels
+            .iter()
+            .enumerate()
+            .map(|(i, label)| (i32::try_from(i).unwrap_or(0), label.clone()))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let is_text = question.kind == "text";
+    let ends = (question.kind != "choice" && question.labels.len() == 2)
+        .then(|| (question.labels[0].clone(), question.labels[1].clone()));
+    let comment_id = format!("comment-{index}");
+    let comment_label = if is_text {
+        "Your answer (optional)".to_owned()
+    } else {
+        "Add a comment (optional)".to_owned()
+    };
+    let grid = if question.kind == "choice" {
+        "mt-3 grid gap-2"
+    } else if question.kind == "enps" {
+        "mt-3 grid grid-cols-6 gap-2 sm:grid-cols-11"
+    } else {
+        "mt-3 grid grid-cols-5 gap-2"
+    };
+    let name = format!("q-{index}");
+    let comment_key = id.clone();
+    view! {
+        <li class="rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
+            <fieldset>
+                <legend class="text-base font-semibold text-slate-900">{format!("{}. {}", index + 1, question.prompt)}</legend>
+                {(!options.is_empty()).then(|| view! {
+                    <div class=grid>
+                        {options.into_iter().map(|(value, label)| {
+                            let input_id = format!("{name}-{value}");
+                            let key = id.clone();
+                            let checked_key = id.clone();
+                            view! {
+                                <div>
+                                    <input type="radio" id=input_id.clone() name=name.clone() value=value.to_string() class="peer sr-only"
+                                        prop:checked=move || values.with(|v| v.get(&checked_key) == Some(&value))
+                                        on:change=move |_| values.update(|v| { v.insert(key.clone(), value); }) />
+                                    <label for=input_id class="flex min-h-12 cursor-pointer items-center justify-center rounded-md border border-slate-300 bg-white px-3 text-base font-medium text-slate-800 hover:bg-slate-50 peer-checked:border-teal-700 peer-checked:bg-teal-700 peer-checked:text-white peer-focus-visible:ring-2 peer-focus-visible:ring-teal-600 peer-focus-visible:ring-offset-2">
+                                        {label}
+                                    </label>
+                                </div>
+                            }
+                        }).collect_view()}
+                    </div>
+                })}
+                {ends.map(|(low, high)| view! {
+                    <div class="mt-2 flex justify-between text-sm text-slate-600" aria-hidden="true">
+                        <span>{low}</span><span>{high}</span>
+                    </div>
+                })}
+                <div class="mt-4">
+                    <label for=comment_id.clone() class="block text-sm font-medium text-slate-800">{comment_label}</label>
+                    <textarea id=comment_id rows="3" maxlength="2000"
+                        class="mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-base text-slate-900 shadow-sm focus:border-teal-600 focus:outline-none focus:ring-2 focus:ring-teal-600"
+                        on:input=move |ev| { let text = event_target_value(&ev); comments.update(|c| { c.insert(comment_key.clone(), text); }); }>
+                    </textarea>
+                </div>
+            </fieldset>
+        </li>
+    }
+    .into_any()
+}

@@ -1,0 +1,186 @@
+//! Surveys, for people with the `surveys` permission: every pulse with its schedule, audience
+//! and rounds, pause/resume/close, and a form to start a new one from the question library.
+
+use std::collections::BTreeSet;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::{
+    api::surveys::{surveys_page, CreateSurvey, SetSurveyStatus, SurveySummary, SurveysOverview},
+    components::form::{ErrorAlert, NotAvailable, INPUT_CLASS, PRIMARY_BUTTON_CLASS, SECONDARY_BUTTON_CLASS},
+};
+
+const CARD_CLASS: &str = "mt-6 rounded-lg border border-slate-200 bg-white p-5 shadow-sm sm:p-6";
+
+#[component]
+pub fn SurveysPage() -> impl IntoView {
+    let create = ServerAction::<CreateSurvey>::new();
+    let set_status = ServerAction::<SetSurveyStatus>::new();
+    let overview = Resource::new(
+        move || (create.version().get(), set_status.version().get()),
+        |_| surveys_page(),
+    );
+    view! {
+        <Title text="Surveys" />
+        <section>
+            <h1 class="text-3xl font-bold tracking-tight text-slate-900">"Surveys"</h1>
+            <p class="mt-2 max-w-3xl text-slate-700">"Short, recurring check-ins. Everyone asked gets an email when a round opens; results appear per team once enough people have answered."</p>
+            <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match overview.await {
+                        Ok(overview) => view! {
+                            {survey_list(&overview, set_status)}
+                            {new_survey_form(&overview, create)}
+                        }.into_any(),
+                        Err(err) => view! { <NotAvailable message=err.message /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+fn survey_list(overview: &SurveysOverview, set_status: ServerAction<SetSurveyStatus>) -> AnyView {
+    if overview.surveys.is_empty() {
+        return view! { <p class="mt-6 text-slate-700">"No surveys yet. Start one below."</p> }.into_any();
+    }
+    view! {
+        <ErrorAlert error=Signal::derive(move || set_status.value().get().and_then(Result::err)) />
+        <ul class="mt-6 space-y-4" aria-label="Surveys">
+            {overview.surveys.iter().map(|s| survey_card(s, set_status)).collect_view()}
+        </ul>
+    }
+    .into_any()
+}
+
+fn survey_card(survey: &SurveySummary, set_status: ServerAction<SetSurveyStatus>) -> AnyView {
+    let actions: Vec<(&'static str, &'static str)> = match survey.status.as_str() {
+        "Active" => vec![("paused", "Pause"), ("closed", "Close")],
+        "Paused" => vec![("active", "Resume"), ("closed", "Close")],
+        _ => Vec::new(),
+    };
+    let id = survey.id.clone();
+    view! {
+        <li class="rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
+            <div class="flex flex-wrap items-baseline justify-between gap-2">
+                <h2 class="text-lg font-semibold text-slate-900">{survey.title.clone()}</h2>
+                <span class="rounded-full bg-slate-100 px-2.5 py-0.5 text-sm font-medium text-slate-800">{survey.status.clone()}</span>
+            </div>
+            <p class="mt-1 text-sm text-slate-700">{format!("{} · {} · {} questions", survey.schedule, survey.audience, survey.questions.len())}</p>
+            {survey.next_round.clone().map(|next| view! { <p class="mt-1 text-sm text-slate-700">{format!("Next round: {next}")}</p> })}
+            {(!survey.rounds.is_empty()).then(|| view! {
+                <ul class="mt-3 divide-y divide-slate-100 border-t border-slate-100" aria-label=format!("Rounds of {}", survey.title)>
+                    {survey.rounds.iter().map(|r| view! {
+                        <li class="flex flex-wrap items-center justify-between gap-2 py-2 text-sm">
+                            <span class="text-slate-800">{format!("Round {} · {} · {} of {} answered", r.number, if r.open { "open" } else { "closed" }, r.answered, r.asked)}</span>
+                            <a href=format!("/results/{}", r.id) class="font-medium text-teal-800 underline">{format!("Results of round {}", r.number)}</a>
+                        </li>
+                    }).collect_view()}
+                </ul>
+            })}
+            <div class="mt-3 flex flex-wrap gap-2">
+                {actions.into_iter().map(|(status, label)| {
+                    let id = id.clone();
+                    view! {
+                        <button type="button" class=SECONDARY_BUTTON_CLASS
+                            on:click=move |_| { set_status.dispatch(SetSurveyStatus { id: id.clone(), status: status.to_owned() }); }>
+                            {label}
+                        </button>
+                    }
+                }).collect_view()}
+            </div>
+        </li>
+    }
+    .into_any()
+}
+
+fn new_survey_form(overview: &SurveysOverview, create: ServerAction<CreateSurvey>) -> AnyView {
+    let title = RwSignal::new(String::new());
+    let picked = RwSignal::new(BTreeSet::<String>::new());
+    let audience = RwSignal::new(BTreeSet::<String>::new());
+    let cadence = RwSignal::new("weekly".to_owned());
+    let start = RwSignal::new(String::new());
+    let window = RwSignal::new("3".to_owned());
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        create.dispatch(CreateSurvey {
+            title: title.get_untracked(),
+            questions: picked.get_untracked().into_iter().collect(),
+            departments: audience.get_untracked().into_iter().collect(),
+            cadence: cadence.get_untracked(),
+            start: start.get_untracked(),
+            window_days: window.get_untracked().trim().parse().unwrap_or(0),
+        });
+    };
+    let created = move || matches!(create.value().get(), Some(Ok(_)));
+    let library = overview.library.clone();
+    let departments = overview.departments.clone();
+    view! {
+        <form class=CARD_CLASS on:submit=on_submit novalidate aria-labelledby="new-survey">
+            <h2 id="new-survey" class="text-lg font-semibold text-slate-900">"Start a survey"</h2>
+            <ErrorAlert error=Signal::derive(move || create.value().get().and_then(Result::err)) />
+            {move || created().then(|| view! { <p role="status" class="mt-2 text-sm font-medium text-teal-800">"Survey created. Its first round opens at the start you chose."</p> })}
+            <div class="mt-4">
+                <label for="survey-title" class="block text-sm font-medium text-slate-800">"Title"</label>
+                <input id="survey-title" type="text" maxlength="120" class=INPUT_CLASS
+                    prop:value=move || title.get() on:input=move |ev| title.set(event_target_value(&ev)) />
+            </div>
+            <fieldset class="mt-5">
+                <legend class="text-sm font-medium text-slate-800">"Questions"</legend>
+                <div class="mt-2 grid gap-2 sm:grid-cols-2">
+                    {library.into_iter().map(|q| {
+                        let input_id = format!("question-{}", q.key);
+                        let key = q.key.clone();
+                        view! {
+                            <div class="flex min-h-11 items-start gap-3 rounded-md border border-slate-200 p-3">
+                                <input type="checkbox" id=input_id.clone() class="mt-0.5 h-5 w-5 shrink-0 accent-teal-700"
+                                    on:change=move |ev| { let on = event_target_checked(&ev); let key = key.clone(); picked.update(|set| { if on { set.insert(key); } else { set.remove(&key); } }); } />
+                                <label for=input_id class="text-sm text-slate-800"><span class="font-semibold">{q.topic}</span><br />{q.prompt}</label>
+                            </div>
+                        }
+                    }).collect_view()}
+                </div>
+            </fieldset>
+            <fieldset class="mt-5">
+                <legend class="text-sm font-medium text-slate-800">"Who is asked"</legend>
+                <p class="text-sm text-slate-600">"Pick departments (everyone below them is included), or none for the whole workplace."</p>
+                <div class="mt-2 grid gap-1 sm:grid-cols-2">
+                    {departments.into_iter().map(|d| {
+                        let input_id = format!("audience-{}", d.value);
+                        let value = d.value.clone();
+                        view! {
+                            <div class="flex min-h-11 items-center gap-3">
+                                <input type="checkbox" id=input_id.clone() class="h-5 w-5 accent-teal-700"
+                                    on:change=move |ev| { let on = event_target_checked(&ev); let value = value.clone(); audience.update(|set| { if on { set.insert(value); } else { set.remove(&value); } }); } />
+                                <label for=input_id class="text-slate-800">{d.label}</label>
+                            </div>
+                        }
+                    }).collect_view()}
+                </div>
+            </fieldset>
+            <div class="mt-5 grid gap-4 sm:grid-cols-3">
+                <div>
+                    <label for="cadence" class="block text-sm font-medium text-slate-800">"How often"</label>
+                    <select id="cadence" class=INPUT_CLASS on:change=move |ev| cadence.set(event_target_value(&ev))>
+                        <option value="weekly" selected=true>"Every week"</option>
+                        <option value="fortnightly">"Every two weeks"</option>
+                        <option value="monthly">"Every month"</option>
+                        <option value="once">"Once"</option>
+                    </select>
+                </div>
+                <div>
+                    <label for="start" class="block text-sm font-medium text-slate-800">"First round (empty: now)"</label>
+                    <input id="start" type="date" class=INPUT_CLASS on:input=move |ev| start.set(event_target_value(&ev)) />
+                </div>
+                <div>
+                    <label for="window" class="block text-sm font-medium text-slate-800">"Days each round is open"</label>
+                    <input id="window" type="number" min="1" max="14" class=INPUT_CLASS
+                        prop:value=move || window.get() on:input=move |ev| window.set(event_target_value(&ev)) />
+                </div>
+            </div>
+            <button type="submit" class=format!("mt-6 {PRIMARY_BUTTON_CLASS}") disabled=move || create.pending().get()>"Create survey"</button>
+        </form>
+    }
+    .into_any()
+}

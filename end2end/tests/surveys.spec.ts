@@ -1,0 +1,152 @@
+import { test, expect, waitForHydration, expectAccessible, snapshot } from "../fixtures";
+import { enrol } from "../flows";
+import { outbox, linkIn, totp } from "../support";
+import type { Browser, Page } from "@playwright/test";
+
+const PHONE = { width: 390, height: 844 };
+
+/** Accepts the emailed invitation in a phone-sized browser and enrols an authenticator. */
+async function join(browser: Browser, baseURL: string, dataDir: string, email: string): Promise<Page> {
+  const context = await browser.newContext({ baseURL, viewport: PHONE, hasTouch: true, isMobile: true });
+  const phone = await context.newPage();
+  const mail = outbox(dataDir).find((m) => m.includes(`To: ${email}`) && m.includes("invited"));
+  expect(mail, `an invitation for ${email}`).toBeTruthy();
+  await phone.goto(linkIn(mail!, "/invitation"));
+  await waitForHydration(phone);
+  await phone.getByLabel("Choose a password").fill("lantern harbour gravel symphony");
+  await phone.getByRole("button", { name: "Join" }).click();
+  await expect(phone).toHaveURL(/\/setup$/);
+  await phone.goto("/setup/authenticator");
+  await waitForHydration(phone);
+  const secret = (await phone.getByTestId("totp-secret").textContent())!.trim();
+  await phone.getByLabel("Code from the app").fill(totp(secret));
+  await phone.getByRole("button", { name: "Confirm" }).click();
+  await expect(phone.getByRole("heading", { name: "Save your recovery codes" })).toBeVisible();
+  return phone;
+}
+
+/** Answers the open check-in: workload `workload`, eNPS `enps`, and optionally a comment. */
+async function answer(phone: Page, workload: number, enps: number, comment?: string) {
+  await phone.goto("/check-ins");
+  await waitForHydration(phone);
+  await phone.getByRole("link", { name: "Answer “Engineering pulse”" }).click();
+  await expect(phone.getByRole("heading", { name: "Engineering pulse" })).toBeVisible();
+  await waitForHydration(phone);
+  await phone.getByRole("group", { name: /My workload is manageable/ }).getByText(String(workload), { exact: true }).click();
+  await phone.getByRole("group", { name: /recommend this workplace/ }).getByText(String(enps), { exact: true }).click();
+  await expect(phone.getByText("2 of 2 answered")).toBeVisible();
+  if (comment) {
+    await phone.getByLabel("Your answer (optional)").fill(comment);
+  }
+  await phone.getByRole("button", { name: "Send my answers" }).click();
+  await expect(phone.getByRole("status")).toContainText("Thank you");
+}
+
+test("a weekly pulse: people answer on their phones, the manager sees results, small teams stay hidden", async ({ page, candor, browser }) => {
+  test.setTimeout(240_000);
+  await enrol(page, candor, "ada@northwind.test");
+  await page.goto("/departments");
+  await waitForHydration(page);
+  for (const [name, inside] of [["Engineering", "Top level"], ["Platform", "Engineering"], ["Mobile", "Engineering"]]) {
+    await page.getByLabel("Name", { exact: true }).fill(name);
+    await page.getByLabel("Inside").selectOption({ label: inside });
+    await page.getByRole("button", { name: "Add department" }).click();
+    await expect(page.getByRole("list", { name: "Department tree" }).getByText(name, { exact: true })).toBeVisible();
+  }
+
+  // Eleven people in one CSV: five in Platform, four in Mobile, two (one a manager) in Engineering.
+  const rows = [
+    ...[1, 2, 3, 4, 5].map((n) => `Platform Person ${n},platform${n}@northwind.test,Platform,Employee,`),
+    ...[1, 2, 3, 4].map((n) => `Mobile Person ${n},mobile${n}@northwind.test,Mobile,Employee,`),
+    "Mary Manager,mary@northwind.test,Engineering,Manager,",
+    "Lee Lead,lee@northwind.test,Engineering,Employee,",
+  ];
+  await page.goto("/people");
+  await waitForHydration(page);
+  await page.getByLabel("CSV file").setInputFiles({
+    name: "people.csv",
+    mimeType: "text/csv",
+    buffer: Buffer.from(["name,email,department,role,start_date", ...rows].join("\n")),
+  });
+  await page.getByRole("button", { name: "Check file" }).click();
+  await page.getByRole("button", { name: "Invite 11 people" }).click();
+  await expect(page.getByText("11 invitations sent.")).toBeVisible();
+  // Mary manages Engineering and everything below it.
+  await page.getByRole("link", { name: "Mary Manager" }).click();
+  await waitForHydration(page);
+  await page.getByLabel("Engineering", { exact: true }).check();
+  await page.getByRole("button", { name: "Save grants" }).click();
+  await expect(page.getByText("Grants saved.")).toBeVisible();
+
+  const phones: Record<string, Page> = {};
+  for (const email of ["platform1", "platform2", "platform3", "platform4", "platform5", "mobile1", "mobile2", "mobile3", "mobile4", "mary", "lee"]) {
+    phones[email] = await join(browser, candor.url, candor.dataDir, `${email}@northwind.test`);
+  }
+
+  // The Owner starts a weekly pulse for Engineering from the library.
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Surveys" }).click();
+  await expect(page.getByRole("heading", { name: "Surveys", level: 1 })).toBeVisible();
+  await waitForHydration(page);
+  await page.getByLabel("Title").fill("Engineering pulse");
+  await page.getByLabel(/My workload is manageable/).check();
+  await page.getByLabel(/recommend this workplace/).check();
+  await page.getByLabel(/Is there anything else/).check();
+  await page.getByLabel("Engineering", { exact: true }).check();
+  await page.getByLabel("How often").selectOption({ label: "Every week" });
+  await page.getByLabel("Days each round is open").fill("3");
+  await page.getByRole("button", { name: "Create survey" }).click();
+  await expect(page.getByRole("status")).toContainText("Survey created");
+  const surveys = page.getByRole("list", { name: "Surveys" });
+  await expect(surveys).toContainText("Every week, open 3 days · Engineering · 3 questions");
+  await expect(surveys).toContainText("Round 1 · open · 0 of 11 answered");
+  await expectAccessible(page);
+  await snapshot(page, "surveys-desktop");
+
+  // Each person got an email with a link straight to the form.
+  const invitations = outbox(candor.dataDir).filter((m) => m.includes("Subject: New check-in: Engineering pulse"));
+  expect(invitations).toHaveLength(11);
+  expect(invitations[0]).toContain("/check-ins/");
+
+  // The form on a phone, before answering.
+  await phones.platform1.goto("/home");
+  await waitForHydration(phones.platform1);
+  await phones.platform1.getByRole("link", { name: /Answer “Engineering pulse”/ }).click();
+  await expect(phones.platform1.getByRole("heading", { name: "Engineering pulse" })).toBeVisible();
+  await expect(phones.platform1.getByRole("complementary", { name: "Who can see what" })).toContainText("at least 5 people");
+  await waitForHydration(phones.platform1);
+  await expectAccessible(phones.platform1);
+  await snapshot(phones.platform1, "check-in-phone");
+
+  // Everyone answers on a phone: Platform 4s, Mobile 2s, Engineering 3s.
+  await answer(phones.platform1, 4, 9, "Pairing on Fridays has been great");
+  await expectAccessible(phones.platform1);
+  for (const name of ["platform2", "platform3", "platform4", "platform5"]) await answer(phones[name], 4, 9);
+  for (const name of ["mobile1", "mobile2", "mobile3", "mobile4"]) await answer(phones[name], 2, 4);
+  await answer(phones.mary, 3, 7);
+  await answer(phones.lee, 3, 8);
+
+  await phones.platform1.goto("/check-ins");
+  await expect(phones.platform1.getByText("Nothing to answer right now.")).toBeVisible();
+
+  // A second submission of the same round (another tab) is refused.
+  const roundId = invitations[0].match(/\/check-ins\/([0-9a-f-]{36})/)![1];
+  const again = await phones.lee.request.post("/api/check_ins/submit", { data: { round: roundId, answers: [] } });
+  expect(again.status()).toBe(409);
+
+  // Mary sees Engineering; Platform has enough answers; Mobile's four stay hidden.
+  const mary = phones.mary;
+  await mary.setViewportSize({ width: 1280, height: 900 });
+  await mary.goto("/results");
+  await waitForHydration(mary);
+  await mary.getByRole("link", { name: "Results of Engineering pulse round 1" }).click();
+  const byTeam = mary.getByRole("region", { name: "Results by team" });
+  await expect(byTeam.getByRole("row", { name: /Engineering/ })).toContainText("11 of 11");
+  await expect(byTeam.getByRole("row", { name: /Platform/ })).toContainText("5 of 5");
+  await expect(byTeam.getByRole("row", { name: /Platform/ })).toContainText("4.0");
+  await expect(byTeam.getByRole("row", { name: /Mobile/ })).toContainText("Not enough responses");
+  await expect(mary.getByRole("list", { name: "Comments" })).toContainText("Pairing on Fridays has been great");
+  await expectAccessible(mary);
+  await snapshot(mary, "results-desktop");
+  await mary.setViewportSize(PHONE);
+  await snapshot(mary, "results-phone");
+});
