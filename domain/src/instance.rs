@@ -56,6 +56,7 @@ pub async fn encryption_facts(db: &Database) -> Result<EncryptionFacts> {
         sealed_fields: crate::user_fields::SEALED
             .iter()
             .chain(crate::context_fields::SEALED)
+            .chain(crate::surveys::answering::SEALED)
             .copied()
             .collect(),
         master_key_since: master.map(|row| row.created_at),

@@ -48,7 +48,9 @@ test("the Security page shows facts read from the running instance", async ({ pa
   await expect(fact("Signing in")).toContainText("10 failures from one address within 5 minutes block it for 15 minutes");
   // A fresh instance: the master key was recorded at start, no workplace exists yet.
   const encryption = fact("Encryption of personal fields");
-  await expect(encryption).toContainText("AES-256-GCM-SIV for people's names and email addresses");
+  await expect(encryption).toContainText(
+    "AES-256-GCM-SIV for people's names, email addresses, where sessions signed in from (browser and network) and survey comments",
+  );
   await expect(encryption).toContainText(/Master key in use since \d{4}-\d{2}-\d{2}; no workplace keys yet\./);
   await page.getByRole("button", { name: "Refresh" }).click();
   await expect(fact("Database")).toHaveText("SQLite");

@@ -19,6 +19,8 @@ use crate::{
 /// The longest comment, in characters.
 pub const MAX_COMMENT: usize = 2000;
 const COMMENTS: &str = "comments";
+/// What this module seals, as the Security page lists it.
+pub(crate) const SEALED: &[&str] = &["survey comments"];
 const TEXT: &str = "text";
 
 /// How long someone has worked here, in the bands results may be cut by.
