@@ -301,3 +301,89 @@ pub async fn active_person(
         .await
         .expect("the person's identity loads")
 }
+
+/// Writes `rounds` weekly rounds of `survey` as if they had run: everyone in `people` (user,
+/// department) asked each time, `answer_every` of them answering (every n-th skips), one value
+/// per question from `value(person, round, question)`. For benchmarks: rows go in by the
+/// thousand, not through the answering path.
+pub async fn seed_survey_history(
+    tenant: &crate::tenant::TenantDb,
+    survey: crate::surveys::SurveyId,
+    rounds: usize,
+    people: &[(uuid::Uuid, Option<crate::ids::DepartmentId>)],
+    skip_every: usize,
+    value: impl Fn(usize, usize, usize) -> i32,
+    first: chrono::DateTime<chrono::Utc>,
+) -> Vec<uuid::Uuid> {
+    use sea_orm::{EntityTrait, QueryFilter, ColumnTrait, Set};
+    let workplace = tenant.workplace_id().uuid();
+    let questions: Vec<uuid::Uuid> = crate::entities::survey_questions::Entity::find()
+        .filter(crate::entities::survey_questions::Column::SurveyId.eq(survey))
+        .all(tenant.database().connection())
+        .await
+        .expect("questions load")
+        .into_iter()
+        .map(|q| q.id)
+        .collect();
+    let mut round_ids = Vec::new();
+    for r in 0..rounds {
+        let txn = tenant.begin().await.expect("transaction");
+        let round = uuid::Uuid::new_v4();
+        let opens = first + chrono::Duration::weeks(i64::try_from(r).unwrap_or(0));
+        crate::entities::rounds::Entity::insert(crate::entities::rounds::ActiveModel {
+            id: Set(round),
+            workplace_id: Set(workplace),
+            survey_id: Set(survey),
+            number: Set(i32::try_from(r + 1).unwrap_or(i32::MAX)),
+            opens_at: Set(opens),
+            closes_at: Set(opens + chrono::Duration::days(3)),
+            closed_at: Set(Some(opens + chrono::Duration::days(3))),
+            reminded_at: Set(None),
+        })
+        .exec(&txn)
+        .await
+        .expect("round");
+        for (chunk_index, chunk) in people.chunks(1_000).enumerate() {
+            let mut participants = Vec::with_capacity(chunk.len());
+            let mut answers = Vec::new();
+            for (offset, (user, department)) in chunk.iter().enumerate() {
+                let person = chunk_index * 1_000 + offset;
+                let answered = skip_every == 0 || (person + r) % skip_every != 0;
+                participants.push(crate::entities::round_participants::ActiveModel {
+                    id: Set(uuid::Uuid::new_v4()),
+                    workplace_id: Set(workplace),
+                    round_id: Set(round),
+                    user_id: Set(*user),
+                    department_id: Set(department.map(crate::ids::DepartmentId::uuid)),
+                    answered: Set(answered),
+                });
+                if answered {
+                    for (q, question) in questions.iter().enumerate() {
+                        answers.push(crate::entities::answers::ActiveModel {
+                            id: Set(uuid::Uuid::new_v4()),
+                            workplace_id: Set(workplace),
+                            round_id: Set(round),
+                            question_id: Set(*question),
+                            department_id: Set(department.map(crate::ids::DepartmentId::uuid)),
+                            tenure_band: Set("unknown".into()),
+                            value: Set(value(person, r, q)),
+                        });
+                    }
+                }
+            }
+            crate::entities::round_participants::Entity::insert_many(participants)
+                .exec(&txn)
+                .await
+                .expect("participants");
+            for answers in answers.chunks(1_000) {
+                crate::entities::answers::Entity::insert_many(answers.to_vec())
+                    .exec(&txn)
+                    .await
+                    .expect("answers");
+            }
+        }
+        txn.commit().await.expect("commit");
+        round_ids.push(round);
+    }
+    round_ids
+}

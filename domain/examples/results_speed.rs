@@ -1,0 +1,99 @@
+//! Results speed: a 10,000-person workplace (60 departments) with a year of weekly rounds of a
+//! one-question pulse — about 500,000 answers — then the results of one round (figures and
+//! comments, as the results page asks for them) timed many times; prints p50 and p99.
+//! `cargo run --release -p domain --features testing --example results_speed [sqlite|postgres]`
+//! (PostgreSQL through TEST_DATABASE_URL).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::{Duration, Instant};
+
+use domain::{
+    departments,
+    ids::DepartmentId,
+    surveys::{self, library, results, Cadence, NewQuestion, NewSurvey},
+    testing::TestDb,
+};
+
+const PEOPLE: usize = 10_000;
+const ROUNDS: usize = 52;
+const RUNS: usize = 200;
+
+#[tokio::main]
+async fn main() {
+    let backend = match std::env::args().nth(1).as_deref() {
+        Some("postgres") => domain::Backend::Postgres,
+        _ => domain::Backend::Sqlite,
+    };
+    let test_db = TestDb::migrated(backend).await.expect("database");
+    let db = &test_db.db;
+    let now = chrono::Utc::now();
+    let (owner, tenant) = domain::testing::workplace(db, "Pulse Industries", "owner@pulse.test", now).await;
+    let mut leaves: Vec<DepartmentId> = Vec::new();
+    for d in 0..10 {
+        let top = departments::create(&tenant, &format!("Division {d}"), None, now).await.unwrap();
+        for s in 0..5 {
+            leaves.push(departments::create(&tenant, &format!("Team {d}.{s}"), Some(top), now).await.unwrap());
+        }
+    }
+    let wellbeing = library::find("wellbeing").unwrap();
+    let survey = surveys::create(
+        &tenant,
+        &owner,
+        NewSurvey {
+            title: "Weekly pulse".into(),
+            questions: vec![NewQuestion {
+                prompt: wellbeing.prompt.into(),
+                kind: wellbeing.kind(),
+                library_key: Some("wellbeing".into()),
+            }],
+            departments: vec![],
+            cadence: Cadence::Weekly,
+            first_round_at: now,
+            window_days: 3,
+        },
+        now,
+    )
+    .await
+    .unwrap();
+    // Team sizes vary from a handful to a few hundred, so some groups are hidden.
+    let people: Vec<(uuid::Uuid, Option<DepartmentId>)> = (0..PEOPLE)
+        .map(|n| {
+            let team = (n * n / 7 + n / 3) % leaves.len();
+            (uuid::Uuid::new_v4(), Some(leaves[team]))
+        })
+        .collect();
+    let seeding = Instant::now();
+    let rounds = domain::testing::seed_survey_history(
+        &tenant,
+        survey,
+        ROUNDS,
+        &people,
+        25,
+        |person, round, _| i32::try_from((person * 7 + round * 3) % 5 + 1).unwrap(),
+        now - chrono::Duration::weeks(52),
+    )
+    .await;
+    eprintln!(
+        "seeded {ROUNDS} rounds × {PEOPLE} people in {:.1} s",
+        seeding.elapsed().as_secs_f64()
+    );
+    let latest = *rounds.last().unwrap();
+    let mut timings = Vec::with_capacity(RUNS);
+    for _ in 0..RUNS {
+        let started = Instant::now();
+        let figures = results::round_results(&tenant, &owner, latest).await.unwrap();
+        let comments = results::round_comments(&tenant, &owner, latest).await.unwrap();
+        timings.push(started.elapsed());
+        assert!(figures.groups.len() > 60 && comments.is_empty());
+    }
+    timings.sort();
+    let at = |q: f64| timings[((timings.len() - 1) as f64 * q).round() as usize];
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "{}: results of one round (10,000 asked, {} answers in the database): p50 {:.2} ms, p99 {:.2} ms over {RUNS} runs",
+        backend.label(),
+        ROUNDS * PEOPLE * 24 / 25,
+        ms(at(0.5)),
+        ms(at(0.99))
+    );
+}
