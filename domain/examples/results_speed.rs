@@ -30,9 +30,15 @@ async fn main() {
     let (owner, tenant) = domain::testing::workplace(db, "Pulse Industries", "owner@pulse.test", now).await;
     let mut leaves: Vec<DepartmentId> = Vec::new();
     for d in 0..10 {
-        let top = departments::create(&tenant, &format!("Division {d}"), None, now).await.unwrap();
+        let top = departments::create(&tenant, &format!("Division {d}"), None, now)
+            .await
+            .unwrap();
         for s in 0..5 {
-            leaves.push(departments::create(&tenant, &format!("Team {d}.{s}"), Some(top), now).await.unwrap());
+            leaves.push(
+                departments::create(&tenant, &format!("Team {d}.{s}"), Some(top), now)
+                    .await
+                    .unwrap(),
+            );
         }
     }
     let wellbeing = library::find("wellbeing").unwrap();

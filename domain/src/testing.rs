@@ -315,7 +315,7 @@ pub async fn seed_survey_history(
     value: impl Fn(usize, usize, usize) -> i32,
     first: chrono::DateTime<chrono::Utc>,
 ) -> Vec<uuid::Uuid> {
-    use sea_orm::{EntityTrait, QueryFilter, ColumnTrait, Set};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
     let workplace = tenant.workplace_id().uuid();
     let questions: Vec<uuid::Uuid> = crate::entities::survey_questions::Entity::find()
         .filter(crate::entities::survey_questions::Column::SurveyId.eq(survey))
