@@ -339,10 +339,13 @@ pub async fn seed_survey_history(
             closes_at: Set(opens + chrono::Duration::days(3)),
             closed_at: Set(Some(opens + chrono::Duration::days(3))),
             reminded_at: Set(None),
+            asked: Set(i32::try_from(people.len()).unwrap_or(i32::MAX)),
+            answered: Set(0),
         })
         .exec(&txn)
         .await
         .expect("round");
+        let mut answered_count = 0i32;
         for (chunk_index, chunk) in people.chunks(1_000).enumerate() {
             let mut participants = Vec::with_capacity(chunk.len());
             let mut answers = Vec::new();
@@ -358,6 +361,7 @@ pub async fn seed_survey_history(
                     answered: Set(answered),
                 });
                 if answered {
+                    answered_count += 1;
                     for (q, question) in questions.iter().enumerate() {
                         answers.push(crate::entities::answers::ActiveModel {
                             id: Set(uuid::Uuid::new_v4()),
@@ -382,6 +386,15 @@ pub async fn seed_survey_history(
                     .expect("answers");
             }
         }
+        crate::entities::rounds::Entity::update_many()
+            .col_expr(
+                crate::entities::rounds::Column::Answered,
+                sea_orm::sea_query::Expr::value(answered_count),
+            )
+            .filter(crate::entities::rounds::Column::Id.eq(round))
+            .exec(&txn)
+            .await
+            .expect("round counts");
         txn.commit().await.expect("commit");
         round_ids.push(round);
     }

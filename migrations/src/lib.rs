@@ -36,6 +36,7 @@ mod m20261122_000013_security_events;
 mod m20261122_000014_job_leases;
 mod m20261122_000015_sealed_sign_in_context;
 mod m20261122_000016_surveys;
+mod m20261122_000017_round_counts;
 mod row_level_security;
 
 pub struct Migrator;
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000014_job_leases::Migration),
             Box::new(m20261122_000015_sealed_sign_in_context::Migration),
             Box::new(m20261122_000016_surveys::Migration),
+            Box::new(m20261122_000017_round_counts::Migration),
         ]
     }
 }

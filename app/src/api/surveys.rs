@@ -21,8 +21,8 @@ pub struct RoundSummary {
     pub opens: String,
     pub closes: String,
     pub open: bool,
-    pub asked: u32,
-    pub answered: u32,
+    /// (asked, answered); None for people who see only some departments.
+    pub counts: Option<(u32, u32)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -217,8 +217,7 @@ fn round_summary(
         opens: day(listing.round.opens_at),
         closes: day(listing.round.closes_at),
         open: listing.round.is_open(now),
-        asked: listing.asked,
-        answered: listing.answered,
+        counts: listing.counts,
     }
 }
 

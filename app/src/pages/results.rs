@@ -30,7 +30,7 @@ pub fn ResultsListPage() -> impl IntoView {
                                     <li class="flex flex-wrap items-center justify-between gap-2 p-4">
                                         <div>
                                             <p class="font-semibold text-slate-900">{format!("{} — round {}", r.survey_title, r.number)}</p>
-                                            <p class="text-sm text-slate-700">{format!("{} · {} of {} answered", if r.open { "Open" } else { "Closed" }, r.answered, r.asked)}</p>
+                                            <p class="text-sm text-slate-700">{format!("{}{}", if r.open { "Open" } else { "Closed" }, r.counts.map(|(asked, answered)| format!(" · {answered} of {asked} answered")).unwrap_or_default())}</p>
                                         </div>
                                         <a href=format!("/results/{}", r.id) class="font-medium text-teal-800 underline">{format!("Results of {} round {}", r.survey_title, r.number)}</a>
                                     </li>

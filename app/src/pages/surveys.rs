@@ -73,7 +73,7 @@ fn survey_card(survey: &SurveySummary, set_status: ServerAction<SetSurveyStatus>
                 <ul class="mt-3 divide-y divide-slate-100 border-t border-slate-100" aria-label=format!("Rounds of {}", survey.title)>
                     {survey.rounds.iter().map(|r| view! {
                         <li class="flex flex-wrap items-center justify-between gap-2 py-2 text-sm">
-                            <span class="text-slate-800">{format!("Round {} · {} · {} of {} answered", r.number, if r.open { "open" } else { "closed" }, r.answered, r.asked)}</span>
+                            <span class="text-slate-800">{format!("Round {} · {}{}", r.number, if r.open { "open" } else { "closed" }, r.counts.map(|(asked, answered)| format!(" · {answered} of {asked} answered")).unwrap_or_default())}</span>
                             <a href=format!("/results/{}", r.id) class="font-medium text-teal-800 underline">{format!("Results of round {}", r.number)}</a>
                         </li>
                     }).collect_view()}

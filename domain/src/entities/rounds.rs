@@ -12,6 +12,8 @@ pub struct Model {
     pub closes_at: DateTimeUtc,
     pub closed_at: Option<DateTimeUtc>,
     pub reminded_at: Option<DateTimeUtc>,
+    pub asked: i32,
+    pub answered: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

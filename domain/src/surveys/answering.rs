@@ -250,6 +250,14 @@ pub async fn submit(
     if marked.rows_affected != 1 {
         return Err(Error::Conflict("You have already answered this check-in.".into()));
     }
+    rounds::Entity::update_many()
+        .col_expr(
+            rounds::Column::Answered,
+            sea_orm::sea_query::ExprTrait::add(sea_orm::sea_query::Expr::col(rounds::Column::Answered), 1),
+        )
+        .filter(rounds::Column::Id.eq(round))
+        .exec(&txn)
+        .await?;
     let workplace_id = tenant.workplace_id().uuid();
     for (question, value) in values {
         answers::ActiveModel {

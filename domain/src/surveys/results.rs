@@ -109,22 +109,30 @@ pub async fn round_results(tenant: &TenantDb, identity: &Identity, round: RoundI
     let questions = super::questions_in(tenant, &txn, survey.id).await?;
     let (minimum, _) = super::minimum_group_sizes(tenant, &txn).await?;
     let tree = tenant.select::<departments::Entity>().all(&txn).await?;
-    let participants: Vec<(Option<uuid::Uuid>, bool)> = tenant
+    // Counted by the database: a few hundred grouped rows, not one row per person.
+    let participants: Vec<(Option<uuid::Uuid>, bool, i64)> = tenant
         .select::<round_participants::Entity>()
         .select_only()
         .column(round_participants::Column::DepartmentId)
         .column(round_participants::Column::Answered)
+        .column_as(round_participants::Column::Id.count(), "n")
         .filter(round_participants::Column::RoundId.eq(round))
+        .group_by(round_participants::Column::DepartmentId)
+        .group_by(round_participants::Column::Answered)
         .into_tuple()
         .all(&txn)
         .await?;
-    let answer_rows: Vec<(QuestionId, Option<uuid::Uuid>, i32)> = tenant
+    let answer_rows: Vec<(QuestionId, Option<uuid::Uuid>, i32, i64)> = tenant
         .select::<answers::Entity>()
         .select_only()
         .column(answers::Column::QuestionId)
         .column(answers::Column::DepartmentId)
         .column(answers::Column::Value)
+        .column_as(answers::Column::Id.count(), "n")
         .filter(answers::Column::RoundId.eq(round))
+        .group_by(answers::Column::QuestionId)
+        .group_by(answers::Column::DepartmentId)
+        .group_by(answers::Column::Value)
         .into_tuple()
         .all(&txn)
         .await?;
@@ -133,20 +141,21 @@ pub async fn round_results(tenant: &TenantDb, identity: &Identity, round: RoundI
     // Per department (None: no department): asked, answered, and answers per (question, value).
     let mut asked: BTreeMap<Option<DepartmentId>, u32> = BTreeMap::new();
     let mut answered: BTreeMap<Option<DepartmentId>, u32> = BTreeMap::new();
-    for (department, did_answer) in participants {
+    let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
+    for (department, did_answer, n) in participants {
         let department = department.map(DepartmentId::from_uuid);
-        *asked.entry(department).or_default() += 1;
+        *asked.entry(department).or_default() += count(n);
         if did_answer {
-            *answered.entry(department).or_default() += 1;
+            *answered.entry(department).or_default() += count(n);
         }
     }
     let mut tallies: BTreeMap<Option<DepartmentId>, BTreeMap<(QuestionId, i32), u32>> = BTreeMap::new();
-    for (question, department, value) in answer_rows {
+    for (question, department, value, n) in answer_rows {
         *tallies
             .entry(department.map(DepartmentId::from_uuid))
             .or_default()
             .entry((question, value))
-            .or_default() += 1;
+            .or_default() += count(n);
     }
     let counts: Vec<GroupCount> = tree
         .iter()
@@ -288,12 +297,14 @@ pub async fn round_comments(
     let questions = super::questions_in(tenant, &txn, round_row.survey_id).await?;
     let (_, minimum) = super::minimum_group_sizes(tenant, &txn).await?;
     let tree = tenant.select::<departments::Entity>().all(&txn).await?;
-    let answered: Vec<Option<uuid::Uuid>> = tenant
+    let answered: Vec<(Option<uuid::Uuid>, i64)> = tenant
         .select::<round_participants::Entity>()
         .select_only()
         .column(round_participants::Column::DepartmentId)
+        .column_as(round_participants::Column::Id.count(), "n")
         .filter(round_participants::Column::RoundId.eq(round))
         .filter(round_participants::Column::Answered.eq(true))
+        .group_by(round_participants::Column::DepartmentId)
         .into_tuple()
         .all(&txn)
         .await?;
@@ -305,8 +316,9 @@ pub async fn round_comments(
     let keys = tenant.data_keys_in(&txn).await?;
     txn.commit().await?;
     let mut direct: BTreeMap<Option<DepartmentId>, u32> = BTreeMap::new();
-    for department in answered {
-        *direct.entry(department.map(DepartmentId::from_uuid)).or_default() += 1;
+    for (department, n) in answered {
+        *direct.entry(department.map(DepartmentId::from_uuid)).or_default() +=
+            u32::try_from(n).unwrap_or(u32::MAX);
     }
     let counts: Vec<GroupCount> = tree
         .iter()
@@ -357,8 +369,8 @@ pub async fn round_comments(
 pub struct RoundListing {
     pub round: Round,
     pub title: String,
-    pub asked: u32,
-    pub answered: u32,
+    /// (asked, answered) for the whole workplace; None for people limited to some departments.
+    pub counts: Option<(u32, u32)>,
 }
 
 /// Every round of every survey, for people with `results` (what they see inside each round
@@ -381,44 +393,23 @@ pub async fn rounds_with_results(tenant: &TenantDb, identity: &Identity) -> Resu
         .order_by_desc(crate::entities::rounds::Column::OpensAt)
         .all(&txn)
         .await?;
-    let participation: Vec<(uuid::Uuid, Option<uuid::Uuid>, bool)> = tenant
-        .select::<round_participants::Entity>()
-        .select_only()
-        .column(round_participants::Column::RoundId)
-        .column(round_participants::Column::DepartmentId)
-        .column(round_participants::Column::Answered)
-        .into_tuple()
-        .all(&txn)
-        .await?;
     txn.commit().await?;
+    // Counts kept on the round: whole-workplace figures, shown to those who see the whole
+    // workplace; people limited to some departments see participation inside each round.
     let whole_workplace = allows(identity, Action::ViewResults, Resource::Workplace);
-    let mut counts: BTreeMap<uuid::Uuid, (u32, u32)> = BTreeMap::new();
-    for (round, department, answered) in participation {
-        // Participation too is counted only where the person may see results.
-        let visible = whole_workplace
-            || department.is_some_and(|d| {
-                allows(
-                    identity,
-                    Action::ViewResults,
-                    Resource::Department(DepartmentId::from_uuid(d)),
-                )
-            });
-        if !visible {
-            continue;
-        }
-        let entry = counts.entry(round).or_default();
-        entry.0 += 1;
-        entry.1 += u32::from(answered);
-    }
     Ok(rows
         .into_iter()
         .map(|row| {
-            let (asked, answered) = counts.get(&row.id).copied().unwrap_or_default();
+            let counts = whole_workplace.then(|| {
+                (
+                    u32::try_from(row.asked).unwrap_or(0),
+                    u32::try_from(row.answered).unwrap_or(0),
+                )
+            });
             RoundListing {
                 title: titles.get(&row.survey_id).cloned().unwrap_or_default(),
                 round: Round::from(row),
-                asked,
-                answered,
+                counts,
             }
         })
         .collect())

@@ -114,6 +114,8 @@ async fn open_next(tenant: &TenantDb, survey: SurveyId, now: DateTime<Utc>) -> R
         closes_at: Set(opens_at + Duration::days(i64::from(row.window_days))),
         closed_at: Set(None),
         reminded_at: Set(None),
+        asked: Set(0),
+        answered: Set(0),
     }
     .insert(&txn)
     .await?;
@@ -143,6 +145,14 @@ async fn open_next(tenant: &TenantDb, survey: SurveyId, now: DateTime<Utc>) -> R
         .insert(&txn)
         .await?;
     }
+    rounds::Entity::update_many()
+        .col_expr(
+            rounds::Column::Asked,
+            sea_orm::sea_query::Expr::value(i32::try_from(people.len()).unwrap_or(i32::MAX)),
+        )
+        .filter(rounds::Column::Id.eq(round.id))
+        .exec(&txn)
+        .await?;
     txn.commit().await?;
     Ok(Some(Opened {
         workplace: tenant.workplace_id(),

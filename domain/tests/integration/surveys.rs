@@ -290,6 +290,13 @@ async fn a_weekly_pulse_runs_and_hides_small_groups(test_db: TestDb) {
         ]
     );
     assert_eq!(theirs.groups[0], *engineering);
+    // The list of rounds: whole-workplace participation for the owner, none for the manager.
+    let listed = results::rounds_with_results(tenant, &pulse.owner).await.unwrap();
+    assert_eq!(listed[0].counts, Some((15, 15)));
+    let listed = results::rounds_with_results(tenant, &pulse.manager)
+        .await
+        .unwrap();
+    assert_eq!(listed[0].counts, None);
     // An employee sees no results at all.
     let refused = results::round_results(tenant, first, round).await.unwrap_err();
     assert_eq!(refused.code(), "auth.forbidden");
