@@ -10,7 +10,7 @@ test("a workplace may let people remember a device; the password alone then sign
   await expect(page.getByLabel("Always ask for both factors")).toBeChecked();
   await page.getByLabel("Let people remember a device").check();
   await page.getByLabel("For how many days").fill("30");
-  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByRole("button", { name: "Save", exact: true }).click();
   await expect(page.getByText("Saved.")).toBeVisible();
   await expectAccessible(page);
   await snapshot(page, "settings-desktop");
@@ -48,7 +48,7 @@ test("a workplace may let people remember a device; the password alone then sign
   await page.goto("/settings");
   await waitForHydration(page);
   await page.getByLabel("Always ask for both factors").check();
-  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByRole("button", { name: "Save", exact: true }).click();
   await expect(page.getByText("Saved.")).toBeVisible();
   await signOut();
   await signIn(page, "ada@northwind.test");
@@ -75,4 +75,25 @@ test("an owner deletes the workplace after typing its name; nobody can sign in t
   await expect(page.getByRole("link", { name: "Sign in" }).first()).toBeVisible();
   await signIn(page, "ada@northwind.test");
   await expect(page.getByText("That email address and password do not match an account.")).toBeVisible();
+});
+
+test("an owner sets how many answers a team needs before its results show", async ({ page, candor }) => {
+  await enrol(page, candor, "ada@northwind.test");
+  await page.goto("/settings");
+  await waitForHydration(page);
+  const figures = page.getByLabel("Minimum answers for figures");
+  await expect(figures).toHaveValue("5");
+  // Comments may ask for more than figures, never less.
+  await figures.fill("6");
+  await page.getByRole("button", { name: "Save minimums" }).click();
+  await expect(page.getByRole("alert")).toContainText("not below the minimum for figures");
+  await figures.fill("4");
+  await page.getByLabel("Minimum answers for comments").fill("6");
+  await page.getByRole("button", { name: "Save minimums" }).click();
+  await expect(page.getByText("Saved. Results use it from now on")).toBeVisible();
+  await page.reload();
+  await expect(page.getByLabel("Minimum answers for figures")).toHaveValue("4");
+  await expect(page.getByLabel("Minimum answers for comments")).toHaveValue("6");
+  await expectAccessible(page);
+  await snapshot(page, "settings-anonymity");
 });

@@ -85,3 +85,30 @@ pub async fn delete_workplace(confirmation: String) -> Result<(), ApiError> {
     crate::session::clear_session_cookie();
     Ok(())
 }
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupSizesView {
+    pub results: i32,
+    pub comments: i32,
+}
+
+/// The minimum number of answers before a group's results (and comments) are shown.
+#[server(prefix = "/api", endpoint = "settings/group_sizes")]
+pub async fn group_sizes() -> Result<GroupSizesView, ApiError> {
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    let sizes = domain::surveys::group_sizes(&tenant, &who).await?;
+    Ok(GroupSizesView {
+        results: sizes.results,
+        comments: sizes.comments,
+    })
+}
+
+#[server(prefix = "/api", endpoint = "settings/save_group_sizes")]
+pub async fn save_group_sizes(results: i32, comments: i32) -> Result<(), ApiError> {
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    domain::surveys::set_group_sizes(&tenant, &who, domain::surveys::GroupSizes { results, comments })
+        .await?;
+    Ok(())
+}

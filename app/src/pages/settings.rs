@@ -58,8 +58,46 @@ pub fn SettingsPage() -> impl IntoView {
                     }
                 })}
             </Transition>
+            <GroupSizesCard />
             <DeleteWorkplaceCard />
         </section>
+    }
+}
+
+/// How many answers a group needs before its results are shown: the anonymity threshold.
+#[component]
+fn GroupSizesCard() -> impl IntoView {
+    use crate::api::settings::{group_sizes, SaveGroupSizes};
+    let save = ServerAction::<SaveGroupSizes>::new();
+    let current = Resource::new(move || save.version().get(), |_| group_sizes());
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                current.await.ok().map(|sizes| view! {
+                    <ActionForm action=save attr:class="mt-8 rounded-lg border border-slate-200 bg-white p-5 shadow-sm sm:p-6">
+                        <fieldset>
+                            <legend class="text-lg font-semibold text-slate-900">"Anonymity of results"</legend>
+                            <p class="mt-1 text-sm text-slate-700">"A team's figures appear only when at least this many people answered; smaller teams show “not enough responses”, and Candor hides more where subtracting one figure from another would reveal a small team. Comments may ask for more. Allowed: 3 to 10."</p>
+                            <ErrorAlert error=action_error(save.value()) />
+                            {move || matches!(save.value().get(), Some(Ok(()))).then(|| view! {
+                                <p role="status" class="mt-2 text-sm font-medium text-teal-800">"Saved. Results use it from now on, for past rounds too."</p>
+                            })}
+                            <div class="mt-4 grid gap-4 sm:grid-cols-2">
+                                <div>
+                                    <label for="minimum-results" class="block text-sm font-medium text-slate-800">"Minimum answers for figures"</label>
+                                    <input id="minimum-results" name="results" type="number" min="3" max="10" value=sizes.results class=format!("{INPUT_CLASS} max-w-32") />
+                                </div>
+                                <div>
+                                    <label for="minimum-comments" class="block text-sm font-medium text-slate-800">"Minimum answers for comments"</label>
+                                    <input id="minimum-comments" name="comments" type="number" min="3" max="10" value=sizes.comments class=format!("{INPUT_CLASS} max-w-32") />
+                                </div>
+                            </div>
+                        </fieldset>
+                        <button type="submit" class=format!("mt-5 {PRIMARY_BUTTON_CLASS}") disabled=move || save.pending().get()>"Save minimums"</button>
+                    </ActionForm>
+                })
+            })}
+        </Transition>
     }
 }
 

@@ -492,3 +492,56 @@ pub async fn minimum_group_size(tenant: &TenantDb) -> Result<u32> {
     txn.commit().await?;
     Ok(results)
 }
+
+/// The minimum group sizes a workplace has set: for figures, and for comments (never lower).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GroupSizes {
+    pub results: i32,
+    pub comments: i32,
+}
+
+pub async fn group_sizes(tenant: &TenantDb, identity: &Identity) -> Result<GroupSizes> {
+    require(identity, Action::ManageSettings, Resource::Workplace)?;
+    let txn = tenant.begin().await?;
+    let (results, comments) = minimum_group_sizes(tenant, &txn).await?;
+    txn.commit().await?;
+    Ok(GroupSizes {
+        results: i32::try_from(results).unwrap_or(DEFAULT_MINIMUM_GROUP_SIZE),
+        comments: i32::try_from(comments).unwrap_or(DEFAULT_MINIMUM_GROUP_SIZE),
+    })
+}
+
+/// Sets the minimum group sizes: 3 to 10, comments at least the figures' minimum. A change
+/// applies to every round's results from the next page load, past rounds included.
+pub async fn set_group_sizes(tenant: &TenantDb, identity: &Identity, sizes: GroupSizes) -> Result<()> {
+    use sea_orm::EntityTrait;
+    require(identity, Action::ManageSettings, Resource::Workplace)?;
+    let range = MINIMUM_GROUP_SIZES;
+    if !range.contains(&sizes.results) {
+        return Err(invalid(
+            "minimum group size",
+            format!("must be between {} and {}", range.start(), range.end()),
+        ));
+    }
+    if !range.contains(&sizes.comments) || sizes.comments < sizes.results {
+        return Err(invalid(
+            "minimum group size for comments",
+            format!(
+                "must be between {} and {}, and not below the minimum for figures",
+                range.start(),
+                range.end()
+            ),
+        ));
+    }
+    let txn = tenant.begin().await?;
+    let row = crate::entities::workplaces::Entity::find_by_id(tenant.workplace_id().uuid())
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let mut changed: crate::entities::workplaces::ActiveModel = row.into();
+    changed.minimum_group_size = Set(sizes.results);
+    changed.comment_minimum_group_size = Set(sizes.comments);
+    changed.update(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}

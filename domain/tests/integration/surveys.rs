@@ -290,6 +290,40 @@ async fn a_weekly_pulse_runs_and_hides_small_groups(test_db: TestDb) {
         ]
     );
     assert_eq!(theirs.groups[0], *engineering);
+    // A workplace that lowers its minimum to 4 sees Mobile (and so Platform) from then on.
+    surveys::set_group_sizes(
+        tenant,
+        &pulse.owner,
+        surveys::GroupSizes {
+            results: 4,
+            comments: 5,
+        },
+    )
+    .await
+    .unwrap();
+    let lowered = results::round_results(tenant, &pulse.owner, round).await.unwrap();
+    assert_eq!(
+        group(&lowered, Group::Department(pulse.mobile))
+            .unwrap()
+            .respondents,
+        Some(4)
+    );
+    assert_eq!(
+        group(&lowered, Group::Department(pulse.platform))
+            .unwrap()
+            .respondents,
+        Some(5)
+    );
+    surveys::set_group_sizes(
+        tenant,
+        &pulse.owner,
+        surveys::GroupSizes {
+            results: 5,
+            comments: 5,
+        },
+    )
+    .await
+    .unwrap();
     // The list of rounds: whole-workplace participation for the owner, none for the manager.
     let listed = results::rounds_with_results(tenant, &pulse.owner).await.unwrap();
     assert_eq!(listed[0].counts, Some((15, 15)));
@@ -422,6 +456,49 @@ async fn bad_answers_are_refused_and_nothing_is_saved(test_db: TestDb) {
             .unwrap_err();
         assert_eq!(err.code(), "input.invalid", "{name}");
     }
+    // The minimum group size: 3 to 10, comments never below figures; HR and Owners only.
+    use surveys::GroupSizes;
+    for bad in [(2, 5), (11, 11), (6, 5)] {
+        let err = surveys::set_group_sizes(
+            tenant,
+            &pulse.owner,
+            GroupSizes {
+                results: bad.0,
+                comments: bad.1,
+            },
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.code(), "input.invalid", "{bad:?}");
+    }
+    let err = surveys::set_group_sizes(
+        tenant,
+        person,
+        GroupSizes {
+            results: 3,
+            comments: 3,
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), "auth.forbidden");
+    surveys::set_group_sizes(
+        tenant,
+        &pulse.owner,
+        GroupSizes {
+            results: 3,
+            comments: 4,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        surveys::group_sizes(tenant, &pulse.owner).await.unwrap(),
+        GroupSizes {
+            results: 3,
+            comments: 4
+        }
+    );
     // Employees and managers cannot create surveys.
     let err = surveys::create(tenant, person, base.clone(), now())
         .await

@@ -84,6 +84,11 @@ const TAKES_NO_WORKPLACE_ID: &[(&str, &str)] = &[
     ("/api/settings/sign_in", "the caller's workplace"),
     ("/api/settings/save_sign_in", "the caller's workplace"),
     ("/api/settings/deletion", "the caller's workplace"),
+    ("/api/settings/group_sizes", "the caller's workplace"),
+    (
+        "/api/settings/save_group_sizes",
+        "the caller's workplace; settings permission, checked below",
+    ),
     (
         "/api/settings/delete_workplace",
         "the caller's own workplace; Owners only, checked below",
@@ -682,6 +687,14 @@ fn cases(a: &Workplace, b: &Workplace) -> Vec<(&'static str, String, String, Str
         "/api/surveys/create",
         "title=X&questions[0]=wellbeing&cadence=weekly&start=now&window_days=3".into(),
     );
+    for (who, cookie) in [("A manager", &manager), ("A employee", &employee)] {
+        add(
+            who,
+            cookie,
+            "/api/settings/save_group_sizes",
+            "results=3&comments=3".into(),
+        );
+    }
     // Only an Owner deletes a workplace, even with its name typed correctly.
     for (who, cookie) in [("A manager", &manager), ("A employee", &employee)] {
         add(
