@@ -263,6 +263,10 @@ pub async fn round_results(tenant: &TenantDb, identity: &Identity, round: RoundI
                 .into_iter()
                 .map(Some)
                 .collect();
+        // Teams the round did not ask (outside the survey's audience) have nothing to show.
+        if !members.iter().any(|m| asked.contains_key(m)) {
+            continue;
+        }
         groups.push(group_result(Group::Department(department), &members));
     }
     Ok(RoundResults {

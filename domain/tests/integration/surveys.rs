@@ -249,7 +249,10 @@ async fn a_weekly_pulse_runs_and_hides_small_groups(test_db: TestDb) {
         .unwrap()
         .is_empty());
 
+    // A team outside the survey's audience has no row at all.
+    let legal = departments::create(tenant, "Legal", None, now()).await.unwrap();
     let everything = results::round_results(tenant, &pulse.owner, round).await.unwrap();
+    assert!(group(&everything, Group::Department(legal)).is_none());
     assert_eq!(everything.minimum, 5);
     let workplace = group(&everything, Group::Workplace).unwrap();
     assert_eq!((workplace.asked, workplace.respondents), (Some(15), Some(15)));
