@@ -320,6 +320,8 @@ pub enum Action {
     /// Create, pause and close surveys.
     ManageSurveys,
     ViewResults,
+    /// Open results at all (which groups then depends on [`Action::ViewResults`]).
+    ListResults,
     ViewAudit,
 }
 
@@ -375,6 +377,7 @@ pub fn allows(identity: &Identity, action: Action, resource: Resource) -> bool {
                 Resource::Workplace => false,
             }
         }
+        (Action::ListResults, _) => identity.has(Results),
         (Action::ViewAudit, _) => identity.has(Audit),
     }
 }
@@ -489,6 +492,9 @@ mod tests {
             (Owner, ViewAudit, Resource::Workplace, true),
             (Owner, DeleteWorkplace, Resource::Workplace, true),
             (HrAdmin, ManageSurveys, Resource::Workplace, true),
+            (Manager, ListResults, Resource::Workplace, true),
+            (Employee, ListResults, Resource::Workplace, false),
+            (Auditor, ListResults, Resource::Workplace, false),
             (Manager, ManageSurveys, Resource::Workplace, false),
             (Employee, ManageSurveys, Resource::Workplace, false),
             (HrAdmin, DeleteWorkplace, Resource::Workplace, false),

@@ -59,13 +59,7 @@ pub(crate) fn seal(
 
 fn open_field(keys: &TenantKeys, id: uuid::Uuid, column: &str, sealed: Option<&[u8]>) -> Result<Personal> {
     let sealed = sealed.ok_or_else(|| Error::Internal(format!("{TABLE}.{column} of {id} is not sealed")))?;
-    let bytes = keys.open(TABLE, column, id, sealed).map_err(|err| {
-        tracing::error!(table = TABLE, column, row = %id, error = %err, "a sealed field did not open");
-        Error::Internal(format!("{TABLE}.{column} of {id}: {err}"))
-    })?;
-    String::from_utf8(bytes)
-        .map(Personal::new)
-        .map_err(|_| Error::Internal(format!("{TABLE}.{column} of {id} is not text")))
+    keys.open_text(TABLE, column, id, sealed)
 }
 
 /// Opens a person's name and address with their workplace's keys.

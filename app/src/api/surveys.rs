@@ -145,7 +145,8 @@ pub async fn surveys_page() -> Result<SurveysOverview, ApiError> {
     let (who, tenant) = crate::session::require_identity(&state).await?;
     let list = surveys::list(&tenant, &who).await?;
     let departments = domain::departments::list(&tenant).await?;
-    let listings = if who.has(domain::policy::Permission::Results) {
+    use domain::policy::{allows, Action, Resource};
+    let listings = if allows(&who, Action::ListResults, Resource::Workplace) {
         results::rounds_with_results(&tenant, &who).await?
     } else {
         Vec::new()

@@ -113,6 +113,26 @@ impl TenantKeys {
     }
 }
 
+impl TenantKeys {
+    /// Opens a sealed text value as a [`super::Personal`]; a value that does not open (already
+    /// recorded as a security event by [`TenantKeys::open`]) or is not text is an internal error
+    /// naming the field, never its content.
+    pub(crate) fn open_text(
+        &self,
+        table: &str,
+        column: &str,
+        row: uuid::Uuid,
+        sealed: &[u8],
+    ) -> Result<super::Personal> {
+        let bytes = self
+            .open(table, column, row, sealed)
+            .map_err(|err| Error::Internal(format!("{table}.{column} of {row}: {err}")))?;
+        String::from_utf8(bytes)
+            .map(super::Personal::new)
+            .map_err(|_| Error::Internal(format!("{table}.{column} of {row} is not text")))
+    }
+}
+
 /// What [`Keyring::rotate_master`] did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MasterRotation {

@@ -17,7 +17,7 @@ use super::{
 use crate::{
     entities::{answers, departments, round_participants, surveys},
     ids::DepartmentId,
-    policy::{allows, Action, Identity, Permission, Resource},
+    policy::{allows, require, Action, Identity, Resource},
     tenant::TenantDb,
     Error, Result,
 };
@@ -54,6 +54,29 @@ pub struct RoundResults {
     pub title: String,
     pub minimum: u32,
     pub groups: Vec<GroupResult>,
+}
+
+/// The department tree with respondents per department (None: people without one), and the
+/// groups that may be shown at `minimum`.
+fn shown_for(
+    tree: &[departments::Model],
+    respondents: &BTreeMap<Option<DepartmentId>, u32>,
+    minimum: u32,
+) -> (Vec<GroupCount>, BTreeSet<Group>) {
+    let counts: Vec<GroupCount> = tree
+        .iter()
+        .map(|d| {
+            let department = DepartmentId::from_uuid(d.id);
+            GroupCount {
+                department,
+                parent: d.parent_id.map(DepartmentId::from_uuid),
+                direct: respondents.get(&Some(department)).copied().unwrap_or(0),
+            }
+        })
+        .collect();
+    let unassigned = respondents.get(&None).copied().unwrap_or(0);
+    let shown = shown_groups(&counts, unassigned, minimum);
+    (counts, shown)
 }
 
 /// Aggregates of one group, summed from the answers of its departments.
@@ -95,9 +118,7 @@ fn question_results(
 /// A round's results as `identity` may see them: the whole workplace with workplace-wide
 /// `results`, otherwise the departments granted to them (and below).
 pub async fn round_results(tenant: &TenantDb, identity: &Identity, round: RoundId) -> Result<RoundResults> {
-    if !identity.has(Permission::Results) {
-        return Err(Error::Forbidden);
-    }
+    require(identity, Action::ListResults, Resource::Workplace)?;
     let txn = tenant.begin().await?;
     let round_row = super::rounds::find(tenant, &txn, round).await?;
     let survey = tenant
@@ -157,19 +178,7 @@ pub async fn round_results(tenant: &TenantDb, identity: &Identity, round: RoundI
             .entry((question, value))
             .or_default() += count(n);
     }
-    let counts: Vec<GroupCount> = tree
-        .iter()
-        .map(|d| GroupCount {
-            department: DepartmentId::from_uuid(d.id),
-            parent: d.parent_id.map(DepartmentId::from_uuid),
-            direct: answered
-                .get(&Some(DepartmentId::from_uuid(d.id)))
-                .copied()
-                .unwrap_or(0),
-        })
-        .collect();
-    let unassigned = answered.get(&None).copied().unwrap_or(0);
-    let shown = shown_groups(&counts, unassigned, minimum);
+    let (counts, shown) = shown_for(&tree, &answered, minimum);
 
     let edges: Vec<(DepartmentId, Option<DepartmentId>)> =
         counts.iter().map(|c| (c.department, c.parent)).collect();
@@ -293,9 +302,7 @@ pub async fn round_comments(
     round: RoundId,
 ) -> Result<Vec<CommentView>> {
     use crate::entities::comments;
-    if !identity.has(Permission::Results) {
-        return Err(Error::Forbidden);
-    }
+    require(identity, Action::ListResults, Resource::Workplace)?;
     let txn = tenant.begin().await?;
     let round_row = super::rounds::find(tenant, &txn, round).await?;
     let questions = super::questions_in(tenant, &txn, round_row.survey_id).await?;
@@ -324,18 +331,7 @@ pub async fn round_comments(
         *direct.entry(department.map(DepartmentId::from_uuid)).or_default() +=
             u32::try_from(n).unwrap_or(u32::MAX);
     }
-    let counts: Vec<GroupCount> = tree
-        .iter()
-        .map(|d| GroupCount {
-            department: DepartmentId::from_uuid(d.id),
-            parent: d.parent_id.map(DepartmentId::from_uuid),
-            direct: direct
-                .get(&Some(DepartmentId::from_uuid(d.id)))
-                .copied()
-                .unwrap_or(0),
-        })
-        .collect();
-    let shown = shown_groups(&counts, direct.get(&None).copied().unwrap_or(0), minimum);
+    let (counts, shown) = shown_for(&tree, &direct, minimum);
     let edges: Vec<(DepartmentId, Option<DepartmentId>)> =
         counts.iter().map(|c| (c.department, c.parent)).collect();
     let whole_workplace =
@@ -381,9 +377,7 @@ pub struct RoundListing {
 /// still depends on their reach).
 pub async fn rounds_with_results(tenant: &TenantDb, identity: &Identity) -> Result<Vec<RoundListing>> {
     use sea_orm::QueryOrder;
-    if !identity.has(Permission::Results) {
-        return Err(Error::Forbidden);
-    }
+    require(identity, Action::ListResults, Resource::Workplace)?;
     let txn = tenant.begin().await?;
     let titles: BTreeMap<uuid::Uuid, String> = tenant
         .select::<surveys::Entity>()
