@@ -2,6 +2,7 @@
 //! (`ssr`) and for the browser (`hydrate`).
 
 pub mod api;
+pub mod comment_secrets;
 pub mod components;
 pub mod error;
 pub mod files;

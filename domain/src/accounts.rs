@@ -137,6 +137,8 @@ pub async fn sign_up(
         remember_device_days: Set(0),
         minimum_group_size: Set(crate::surveys::DEFAULT_MINIMUM_GROUP_SIZE),
         comment_minimum_group_size: Set(crate::surveys::DEFAULT_MINIMUM_GROUP_SIZE),
+        // Benchmarks are a choice a workplace makes, never a default.
+        benchmark_opt_in: Set(false),
     }
     .insert(&txn)
     .await?;

@@ -81,3 +81,14 @@ pub async fn finish(db: &Database, lease: Lease, now: DateTime<Utc>) -> Result<(
         .await?;
     Ok(())
 }
+
+/// Gives the lease back without recording a finish (the job found nothing due).
+pub async fn release(db: &Database, lease: Lease, now: DateTime<Utc>) -> Result<()> {
+    job_leases::Entity::update_many()
+        .col_expr(job_leases::Column::LeasedUntil, Expr::value(now))
+        .filter(job_leases::Column::Name.eq(lease.job.as_str()))
+        .filter(job_leases::Column::Holder.eq(lease.holder.as_str()))
+        .exec(db.connection())
+        .await?;
+    Ok(())
+}

@@ -178,6 +178,18 @@ pub mod messages {
         }
     }
 
+    pub fn check_in_reminder(to: &str, name: &str, title: &str, closes: &str, link: &str) -> Mail {
+        Mail {
+            to: to.to_owned(),
+            subject: format!("Reminder: {title} closes soon"),
+            body: format!(
+                "Hello {name},\n\nthe check-in \u{201c}{title}\u{201d} is open until {closes} and is still waiting \
+                 for your answers:\n\n{link}\n\nAnswering is voluntary. Your answers are never shown with your \
+                 name: results appear only for groups large enough that no one can be singled out.\n\n— Candor\n"
+            ),
+        }
+    }
+
     pub fn already_registered(to: &str, sign_in_link: &str) -> Mail {
         Mail {
             to: to.to_owned(),

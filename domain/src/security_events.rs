@@ -50,6 +50,8 @@ pub enum EventKind {
     TenantKeyRotated,
     /// A workplace and its data keys were deleted.
     WorkplaceDeleted,
+    /// Someone downloaded a round's results.
+    ResultsExported,
 }
 
 impl EventKind {
@@ -61,6 +63,7 @@ impl EventKind {
             EventKind::TenantKeyRotationStarted => "crypto.tenant_key_rotation_started",
             EventKind::TenantKeyRotated => "crypto.tenant_key_rotated",
             EventKind::WorkplaceDeleted => "workplace.deleted",
+            EventKind::ResultsExported => "data.results_exported",
         }
     }
 
@@ -70,7 +73,8 @@ impl EventKind {
             EventKind::WorkplaceDeleted => Severity::Warning,
             EventKind::MasterKeyRotated
             | EventKind::TenantKeyRotationStarted
-            | EventKind::TenantKeyRotated => Severity::Info,
+            | EventKind::TenantKeyRotated
+            | EventKind::ResultsExported => Severity::Info,
         }
     }
 }

@@ -400,3 +400,17 @@ pub async fn seed_survey_history(
     }
     round_ids
 }
+
+/// The ids of every comment in the workplace, whatever their group size (for isolation tests
+/// that need a real comment another workplace must not reach).
+pub async fn comment_ids(tenant: &crate::tenant::TenantDb) -> Vec<uuid::Uuid> {
+    use sea_orm::QuerySelect;
+    tenant
+        .select::<crate::entities::comments::Entity>()
+        .select_only()
+        .column(crate::entities::comments::Column::Id)
+        .into_tuple()
+        .all(tenant.database().connection())
+        .await
+        .expect("comments are readable")
+}

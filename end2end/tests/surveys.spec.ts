@@ -2,6 +2,7 @@ import { test, expect, waitForHydration, expectAccessible, snapshot } from "../f
 import { enrol } from "../flows";
 import { outbox, linkIn, totp } from "../support";
 import type { Browser, Page } from "@playwright/test";
+import { readFileSync } from "node:fs";
 
 const PHONE = { width: 390, height: 844 };
 
@@ -119,8 +120,20 @@ test("a weekly pulse: people answer on their phones, the manager sees results, s
 
   // Everyone answers on a phone: Platform 4s, Mobile 2s, Engineering 3s.
   await answer(phones.platform1, 4, 9, "Pairing on Fridays has been great");
+  await expect(phones.platform1.getByRole("status")).toContainText("If someone replies to your comments");
   await expectAccessible(phones.platform1);
   for (const name of ["platform2", "platform3", "platform4", "platform5"]) await answer(phones[name], 4, 9);
+
+  // Halfway, the Owner reminds the six who have not answered; a second reminder must wait.
+  await page.reload();
+  await waitForHydration(page);
+  await page.getByRole("button", { name: "Remind round 1" }).click();
+  await expect(page.getByRole("status")).toContainText("Reminder emailed to 6 people who have not answered yet.");
+  const reminders = outbox(candor.dataDir).filter((m) => m.includes("Subject: Reminder: Engineering pulse closes soon"));
+  expect(reminders).toHaveLength(6);
+  expect(reminders.some((m) => m.includes("To: platform1@northwind.test"))).toBe(false);
+  await page.getByRole("button", { name: "Remind round 1" }).click();
+  await expect(page.getByRole("alert")).toContainText("less than 12 hours ago");
   for (const name of ["mobile1", "mobile2", "mobile3", "mobile4"]) await answer(phones[name], 2, 4);
   await answer(phones.mary, 3, 7);
   await answer(phones.lee, 3, 8);
@@ -144,9 +157,89 @@ test("a weekly pulse: people answer on their phones, the manager sees results, s
   await expect(byTeam.getByRole("row", { name: /Platform/ })).toContainText("5 of 5");
   await expect(byTeam.getByRole("row", { name: /Platform/ })).toContainText("4.0");
   await expect(byTeam.getByRole("row", { name: /Mobile/ })).toContainText("Not enough responses");
-  await expect(mary.getByRole("list", { name: "Comments" })).toContainText("Pairing on Fridays has been great");
+  const comments = mary.getByRole("list", { name: "Comments" });
+  await expect(comments).toContainText("Pairing on Fridays has been great");
+  // The comment stands under Engineering: Platform alone is hidden for comments too.
+  await expect(comments).toContainText("· Engineering");
+  await mary.getByLabel("Comments from").selectOption("Engineering");
+  await expect(mary.getByText("Showing 1 of 1")).toBeVisible();
+  await expect(mary.getByText("The trend appears from the second round on.")).toBeVisible();
   await expectAccessible(mary);
   await snapshot(mary, "results-desktop");
   await mary.setViewportSize(PHONE);
   await snapshot(mary, "results-phone");
+  await mary.setViewportSize({ width: 1280, height: 900 });
+
+  // The CSV holds what the page shows: Mobile only as "not enough responses".
+  const downloading = mary.waitForEvent("download");
+  await mary.getByRole("button", { name: "Download CSV" }).click();
+  const download = await downloading;
+  expect(download.suggestedFilename()).toBe("results-round-1.csv");
+  const csv = readFileSync((await download.path())!, "utf8");
+  expect(csv).toContain("Platform,2,5,5,My workload is manageable.,scale,4.00");
+  expect(csv).toMatch(/Mobile,2,,,,,,,not enough responses/);
+  expect(csv).not.toContain("Pairing on Fridays");
+
+  // Mary replies to the anonymous comment; its author finds the reply and answers back.
+  await mary.getByLabel("Reply to the author (they stay anonymous)").fill("Thanks! Shall we keep the Friday slot?");
+  await mary.getByRole("button", { name: "Send reply" }).click();
+  await expect(comments.getByRole("list", { name: "Conversation" })).toContainText("Shall we keep the Friday slot?");
+  const author = phones.platform1;
+  await author.goto("/check-ins");
+  await waitForHydration(author);
+  const replies = author.getByRole("region", { name: "Replies to your comments" });
+  await expect(replies).toContainText("You wrote: Pairing on Fridays has been great");
+  await expect(replies).toContainText("Shall we keep the Friday slot?");
+  await expectAccessible(author);
+  await snapshot(author, "replies-phone");
+  await author.getByLabel("Answer back (anonymously)").fill("Yes please, it helps a lot.");
+  await author.getByRole("button", { name: "Send answer" }).click();
+  await expect(replies.getByRole("list", { name: "Conversation" })).toContainText("Yes please, it helps a lot.");
+  // Someone else on their own phone has no conversations.
+  await phones.lee.goto("/check-ins");
+  await waitForHydration(phones.lee);
+  await expect(phones.lee.getByText("Nothing to answer right now.")).toBeVisible();
+  await expect(phones.lee.getByRole("region", { name: "Replies to your comments" })).toHaveCount(0);
+  await mary.reload();
+  await waitForHydration(mary);
+  await expect(mary.getByRole("list", { name: "Conversation" })).toContainText("Yes please, it helps a lot.");
+});
+
+test("a pulse with the workplace's own questions, answered by everyone asked", async ({ page, candor }) => {
+  await enrol(page, candor, "ada@northwind.test");
+  await page.goto("/surveys");
+  await waitForHydration(page);
+  await page.getByLabel("Title").fill("Office move");
+  await page.getByLabel(/How have you been feeling at work/).check();
+  // A choice question needs two options: the form says so before sending anything.
+  await page.getByLabel("Question", { exact: true }).fill("Which office day suits you best?");
+  await page.getByLabel("Answered with").selectOption({ label: "One of several options" });
+  await page.getByLabel("Options, one per line").fill("Tuesday");
+  await page.getByRole("button", { name: "Add question" }).click();
+  await expect(page.getByRole("alert")).toContainText("at least two options");
+  await page.getByLabel("Options, one per line").fill("Tuesday\nWednesday\nThursday");
+  await page.getByRole("button", { name: "Add question" }).click();
+  await page.getByLabel("Question", { exact: true }).fill("The new desks are comfortable.");
+  await page.getByRole("button", { name: "Add question" }).click();
+  const own = page.getByRole("list", { name: "Your own questions" });
+  await expect(own).toContainText("One of: Tuesday, Wednesday, Thursday");
+  await expect(own).toContainText("1 (Strongly disagree) to 5 (Strongly agree)");
+  await expectAccessible(page);
+  await snapshot(page, "surveys-own-questions");
+  await page.getByLabel("How often").selectOption({ label: "Once" });
+  await page.getByRole("button", { name: "Create survey" }).click();
+  await expect(page.getByRole("status")).toContainText("Survey created");
+  await expect(page.getByRole("list", { name: "Surveys" })).toContainText("Everyone · 3 questions");
+
+  // The Owner is in the workplace, so is asked too, and answers the own questions.
+  await page.goto("/check-ins");
+  await waitForHydration(page);
+  await page.getByRole("link", { name: "Answer “Office move”" }).click();
+  await waitForHydration(page);
+  await page.getByRole("group", { name: /How have you been feeling/ }).getByText("4", { exact: true }).click();
+  await page.getByRole("group", { name: /Which office day/ }).getByText("Wednesday", { exact: true }).click();
+  await page.getByRole("group", { name: /new desks are comfortable/ }).getByText("5", { exact: true }).click();
+  await expect(page.getByText("3 of 3 answered")).toBeVisible();
+  await page.getByRole("button", { name: "Send my answers" }).click();
+  await expect(page.getByRole("status")).toContainText("Thank you");
 });

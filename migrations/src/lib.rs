@@ -37,6 +37,8 @@ mod m20261122_000014_job_leases;
 mod m20261122_000015_sealed_sign_in_context;
 mod m20261122_000016_surveys;
 mod m20261122_000017_round_counts;
+mod m20261201_000018_comment_replies;
+mod m20261201_000019_benchmarks;
 mod row_level_security;
 
 pub struct Migrator;
@@ -62,6 +64,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000015_sealed_sign_in_context::Migration),
             Box::new(m20261122_000016_surveys::Migration),
             Box::new(m20261122_000017_round_counts::Migration),
+            Box::new(m20261201_000018_comment_replies::Migration),
+            Box::new(m20261201_000019_benchmarks::Migration),
         ]
     }
 }

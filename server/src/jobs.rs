@@ -16,6 +16,9 @@ const ROTATION_BATCHES_PER_RUN: u64 = 100;
 
 pub const TENANT_KEY_ROTATION: &str = "tenant-key-rotation";
 pub const SURVEY_ROUNDS: &str = "survey-rounds";
+pub const BENCHMARKS: &str = "benchmarks";
+/// How often the platform benchmarks are computed again.
+const BENCHMARK_INTERVAL: chrono::Duration = chrono::Duration::hours(24);
 
 /// What the scheduler runs, from configuration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,7 +42,10 @@ pub struct TickReport {
     pub workplaces_rotated: usize,
     pub rounds_opened: usize,
     pub rounds_closed: u64,
+    pub rounds_reminded: usize,
     pub emails_sent: usize,
+    /// Built-in questions with a platform figure after this tick's recomputation.
+    pub benchmarks_published: Option<usize>,
 }
 
 /// Starts the scheduler on the current runtime; it stops with the runtime.
@@ -70,13 +76,37 @@ pub async fn tick(
     let mut report = TickReport::default();
     if let Some(lease) = domain::jobs::try_lease(db, SURVEY_ROUNDS, holder, LEASE, now).await? {
         report.rounds_closed = surveys::rounds::close_due(db, now).await?;
+        use surveys::rounds::{notify, Notice};
         for opened in surveys::rounds::open_due(db, now).await? {
             report.rounds_opened += 1;
+            report.emails_sent += notify(
+                db,
+                &notifier.mailer,
+                &notifier.public_url,
+                &opened,
+                Notice::Invitation,
+            )
+            .await;
+        }
+        for due in surveys::rounds::reminders_due(db, now).await? {
+            report.rounds_reminded += 1;
             report.emails_sent +=
-                surveys::rounds::notify(db, &notifier.mailer, &notifier.public_url, &opened).await;
+                notify(db, &notifier.mailer, &notifier.public_url, &due, Notice::Reminder).await;
         }
         domain::jobs::finish(db, lease, now).await?;
         report.ran.push(SURVEY_ROUNDS);
+    }
+    if let Some(lease) = domain::jobs::try_lease(db, BENCHMARKS, holder, LEASE, now).await? {
+        if lease
+            .last_finished_at
+            .is_none_or(|finished| now - finished >= BENCHMARK_INTERVAL)
+        {
+            report.benchmarks_published = Some(surveys::benchmarks::recompute(db, now).await?);
+            domain::jobs::finish(db, lease, now).await?;
+            report.ran.push(BENCHMARKS);
+        } else {
+            domain::jobs::release(db, lease, now).await?;
+        }
     }
     if let Some(max_age) = schedule.tenant_key_max_age {
         if let Some(lease) = domain::jobs::try_lease(db, TENANT_KEY_ROTATION, holder, LEASE, now).await? {

@@ -112,3 +112,19 @@ pub async fn save_group_sizes(results: i32, comments: i32) -> Result<(), ApiErro
         .await?;
     Ok(())
 }
+
+/// Whether the workplace takes part in benchmarks across workplaces.
+#[server(prefix = "/api", endpoint = "settings/benchmarks")]
+pub async fn benchmark_setting() -> Result<bool, ApiError> {
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    Ok(domain::surveys::benchmarks::opt_in(&tenant, &who).await?)
+}
+
+#[server(prefix = "/api", endpoint = "settings/save_benchmarks")]
+pub async fn save_benchmark_setting(#[server(default)] take_part: bool) -> Result<(), ApiError> {
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    domain::surveys::benchmarks::set_opt_in(&tenant, &who, take_part).await?;
+    Ok(())
+}

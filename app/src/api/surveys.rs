@@ -70,6 +70,26 @@ pub struct CheckInsOverview {
     pub answered: usize,
     /// Results are shown only for groups with at least this many answers.
     pub minimum: u32,
+    /// Where this browser keeps this person's comment secrets (one place per account, so
+    /// someone else signing in on the same browser does not see them).
+    pub storage_key: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageView {
+    pub from_author: bool,
+    pub text: String,
+    pub day: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadView {
+    pub secret: String,
+    pub survey: String,
+    pub round: i32,
+    pub question: String,
+    pub comment: String,
+    pub messages: Vec<MessageView>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -99,20 +119,80 @@ pub struct GroupFigures {
     pub questions: Vec<QuestionFigures>,
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommentItem {
+    pub id: String,
+    pub question: String,
+    /// The team the comment is shown under (never smaller than the comment minimum).
+    pub team: String,
+    pub text: String,
+    pub can_reply: bool,
+    pub replies: Vec<MessageView>,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ResultsView {
+    pub round: String,
     pub title: String,
     pub round_number: i32,
     pub opens: String,
     pub closes: String,
+    pub open: bool,
     pub minimum: u32,
     pub groups: Vec<GroupFigures>,
-    pub comments: Vec<(String, String)>,
+    pub comments: Vec<CommentItem>,
+    /// (question prompt, platform figure, workplaces) for built-in questions, when the
+    /// workplace takes part in benchmarks and enough workplaces contribute.
+    pub benchmarks: Vec<(String, f64, u32)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrendGroup {
+    pub name: String,
+    pub depth: usize,
+    /// Per question, per round: the mean (eNPS: the score); None where too few answered.
+    pub points: Vec<Vec<Option<f64>>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrendView {
+    /// Round numbers, oldest first.
+    pub rounds: Vec<i32>,
+    /// (prompt, kind) of each charted question.
+    pub questions: Vec<(String, String)>,
+    pub groups: Vec<TrendGroup>,
+}
+
+/// A question an HR admin writes: a 1–5 scale with words for its ends, a single choice, or
+/// free text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomQuestion {
+    pub prompt: String,
+    /// `scale`, `choice` or `text`.
+    pub kind: String,
+    #[serde(default)]
+    pub low: String,
+    #[serde(default)]
+    pub high: String,
+    #[serde(default)]
+    pub options: Vec<String>,
 }
 
 #[cfg(feature = "ssr")]
 fn day(time: chrono::DateTime<chrono::Utc>) -> String {
     time.format("%a %-d %b %Y, %H:%M UTC").to_string()
+}
+
+#[cfg(feature = "ssr")]
+fn message_views(messages: Vec<domain::surveys::replies::Message>) -> Vec<MessageView> {
+    messages
+        .into_iter()
+        .map(|m| MessageView {
+            from_author: m.from_author,
+            text: m.text,
+            day: m.written_on.format("%-d %b %Y").to_string(),
+        })
+        .collect()
 }
 
 #[cfg(feature = "ssr")]
@@ -222,17 +302,19 @@ fn round_summary(
     }
 }
 
-/// Creates a pulse from library questions. `start` is `now` or a date (YYYY-MM-DD, 09:00 UTC).
-#[server(prefix = "/api", endpoint = "surveys/create")]
+/// Creates a pulse from library questions and the workplace's own. `start` is `now` or a date
+/// (YYYY-MM-DD, 09:00 UTC).
+#[server(prefix = "/api", endpoint = "surveys/create", input = leptos::server_fn::codec::Json)]
 pub async fn create_survey(
     title: String,
     #[server(default)] questions: Vec<String>,
+    #[server(default)] custom: Vec<CustomQuestion>,
     #[server(default)] departments: Vec<String>,
     cadence: String,
     start: String,
     window_days: i32,
 ) -> Result<String, ApiError> {
-    use domain::surveys::{self, library, Cadence, NewQuestion, NewSurvey};
+    use domain::surveys::{self, library, Cadence, NewQuestion, NewSurvey, QuestionKind};
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     let now = state.clock.now();
@@ -270,6 +352,32 @@ pub async fn create_survey(
             })
         })
         .collect::<Result<Vec<_>, domain::Error>>()?;
+    let mut questions = questions;
+    for question in custom {
+        let kind = match question.kind.as_str() {
+            "scale" => QuestionKind::Scale {
+                low: question.low,
+                high: question.high,
+            },
+            "choice" => QuestionKind::Choice {
+                options: question.options,
+            },
+            "text" => QuestionKind::Text,
+            _ => {
+                return Err(domain::Error::Invalid {
+                    field: "question type",
+                    reason: "choose a scale, a single choice or free text".into(),
+                }
+                .into())
+            }
+        };
+        // Checked (prompt, labels, options) by the domain, like every question.
+        questions.push(NewQuestion {
+            prompt: question.prompt,
+            kind,
+            library_key: None,
+        });
+    }
     let departments = departments
         .iter()
         .filter(|d| !d.is_empty())
@@ -292,7 +400,14 @@ pub async fn create_survey(
     // A pulse starting now opens its first round at once rather than on the next tick.
     if first_round_at <= now {
         for opened in surveys::rounds::open_due(&state.db, now).await? {
-            surveys::rounds::notify(&state.db, &state.mailer, &state.public_url, &opened).await;
+            surveys::rounds::notify(
+                &state.db,
+                &state.mailer,
+                &state.public_url,
+                &opened,
+                surveys::rounds::Notice::Invitation,
+            )
+            .await;
         }
     }
     Ok(id.to_string())
@@ -331,6 +446,7 @@ pub async fn my_check_ins() -> Result<CheckInsOverview, ApiError> {
     let minimum = domain::surveys::minimum_group_size(&tenant).await?;
     Ok(CheckInsOverview {
         minimum,
+        storage_key: format!("candor.comment-secrets.{}", who.user_id),
         open: open
             .into_iter()
             .map(|c| CheckInView {
@@ -344,9 +460,10 @@ pub async fn my_check_ins() -> Result<CheckInsOverview, ApiError> {
     })
 }
 
-/// Saves the signed-in person's answers to one check-in.
+/// Saves the signed-in person's answers to one check-in; returns one secret per comment, for
+/// the browser to keep (it opens the comment's replies).
 #[server(prefix = "/api", endpoint = "check_ins/submit", input = leptos::server_fn::codec::Json)]
-pub async fn submit_check_in(round: String, answers: Vec<AnswerInput>) -> Result<(), ApiError> {
+pub async fn submit_check_in(round: String, answers: Vec<AnswerInput>) -> Result<Vec<String>, ApiError> {
     use domain::surveys::answering::{self, GivenAnswer};
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
@@ -364,7 +481,44 @@ pub async fn submit_check_in(round: String, answers: Vec<AnswerInput>) -> Result
             })
         })
         .collect::<Result<Vec<_>, domain::Error>>()?;
-    answering::submit(&tenant, &who, round, given, state.clock.now()).await?;
+    let secrets = answering::submit(&tenant, &who, round, given, state.clock.now()).await?;
+    Ok(secrets.into_iter().map(|s| s.secret).collect())
+}
+
+/// The replies to the comments whose secrets this browser holds.
+#[server(prefix = "/api", endpoint = "check_ins/inbox", input = leptos::server_fn::codec::Json)]
+pub async fn comment_inbox(secrets: Vec<String>) -> Result<Vec<ThreadView>, ApiError> {
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    let threads = domain::surveys::replies::inbox(&tenant, &who, &secrets).await?;
+    Ok(threads
+        .into_iter()
+        .map(|t| ThreadView {
+            secret: t.secret,
+            survey: t.survey,
+            round: t.round,
+            question: t.question,
+            comment: t.comment,
+            messages: message_views(t.messages),
+        })
+        .collect())
+}
+
+/// The author of a comment answers its replies, presenting the comment's secret.
+#[server(prefix = "/api", endpoint = "check_ins/answer_reply", input = leptos::server_fn::codec::Json)]
+pub async fn answer_reply(secret: String, text: String) -> Result<(), ApiError> {
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    domain::surveys::replies::answer_back(&tenant, &who, &secret, &text, state.clock.now()).await?;
+    Ok(())
+}
+
+/// A reader of a comment (on its results page) replies to its anonymous author.
+#[server(prefix = "/api", endpoint = "results/reply")]
+pub async fn reply_to_comment(comment: String, text: String) -> Result<(), ApiError> {
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    domain::surveys::replies::reply(&tenant, &who, parse_id(&comment)?, &text, state.clock.now()).await?;
     Ok(())
 }
 
@@ -388,13 +542,25 @@ pub async fn round_results(round: String) -> Result<ResultsView, ApiError> {
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     let round = parse_id(&round)?;
-    let figures = results::round_results(&tenant, &who, round).await?;
-    let comments = results::round_comments(&tenant, &who, round).await?;
+    let report = results::round_report(&tenant, &who, round).await?;
+    let figures = report.results;
+    let prompts: std::collections::BTreeMap<uuid::Uuid, String> = figures
+        .groups
+        .iter()
+        .flat_map(|g| g.questions.iter().map(|q| (q.question, q.prompt.clone())))
+        .collect();
+    let benchmarks = report
+        .benchmarks
+        .iter()
+        .filter_map(|(question, b)| Some((prompts.get(question)?.clone(), b.value, b.workplaces)))
+        .collect();
     Ok(ResultsView {
+        round: round.to_string(),
         title: figures.title,
         round_number: figures.round.number,
         opens: day(figures.round.opens_at),
         closes: day(figures.round.closes_at),
+        open: figures.round.is_open(state.clock.now()),
         minimum: figures.minimum,
         groups: figures
             .groups
@@ -430,6 +596,72 @@ pub async fn round_results(round: String) -> Result<ResultsView, ApiError> {
                     .collect(),
             })
             .collect(),
-        comments: comments.into_iter().map(|c| (c.question, c.text)).collect(),
+        comments: report
+            .comments
+            .into_iter()
+            .map(|c| CommentItem {
+                id: c.id.to_string(),
+                question: c.question,
+                team: c.team,
+                text: c.text,
+                can_reply: c.can_reply,
+                replies: message_views(c.replies),
+            })
+            .collect(),
+        benchmarks,
     })
+}
+
+/// The trend of a round's survey up to that round, per team the person may see.
+#[server(prefix = "/api", endpoint = "results/trend")]
+pub async fn round_trend(round: String) -> Result<TrendView, ApiError> {
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    let trend = domain::surveys::results::trend(&tenant, &who, parse_id(&round)?).await?;
+    Ok(TrendView {
+        rounds: trend.rounds,
+        questions: trend
+            .questions
+            .into_iter()
+            .map(|(_, prompt, kind)| (prompt, kind.key().to_owned()))
+            .collect(),
+        groups: trend
+            .groups
+            .into_iter()
+            .map(|g| TrendGroup {
+                name: g.name,
+                depth: g.depth,
+                points: g.points,
+            })
+            .collect(),
+    })
+}
+
+/// A round's figures as CSV, exactly as the person sees them on the page (recorded as an
+/// export).
+#[server(prefix = "/api", endpoint = "results/export")]
+pub async fn export_results(round: String) -> Result<String, ApiError> {
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    let csv =
+        domain::surveys::results::export_csv(&tenant, &who, parse_id(&round)?, state.clock.now()).await?;
+    Ok(csv)
+}
+
+/// Emails a reminder now to everyone an open round asked who has not answered; returns how
+/// many were emailed.
+#[server(prefix = "/api", endpoint = "surveys/remind")]
+pub async fn remind_round(round: String) -> Result<usize, ApiError> {
+    use domain::surveys::rounds;
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    let mailing = rounds::remind_now(&tenant, &who, parse_id(&round)?, state.clock.now()).await?;
+    Ok(rounds::notify(
+        &state.db,
+        &state.mailer,
+        &state.public_url,
+        &mailing,
+        rounds::Notice::Reminder,
+    )
+    .await)
 }

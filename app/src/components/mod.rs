@@ -1,3 +1,4 @@
+pub mod conversation;
 pub mod factors;
 pub mod form;
 pub mod layout;

@@ -1,6 +1,7 @@
-//! Check-ins, for everyone: the open ones, and the form for one — large touch targets, full
-//! keyboard use, a progress indicator, an optional comment per question, and a plain statement
-//! of who can see what.
+//! Check-ins, for everyone: the open ones, the replies to one's own comments (found by the
+//! secrets this browser keeps), and the form for one — large touch targets, full keyboard use,
+//! a progress indicator, an optional comment per question, and a plain statement of who can see
+//! what.
 
 use std::collections::BTreeMap;
 
@@ -9,8 +10,11 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::{
-    api::surveys::{my_check_ins, submit_check_in, AnswerInput, CheckInView, QuestionView},
-    components::form::{ErrorAlert, NotAvailable, PRIMARY_BUTTON_CLASS},
+    api::surveys::{
+        comment_inbox, my_check_ins, submit_check_in, AnswerInput, AnswerReply, CheckInView, QuestionView,
+        ThreadView,
+    },
+    components::form::{ErrorAlert, NotAvailable, PRIMARY_BUTTON_CLASS, SECONDARY_BUTTON_CLASS},
 };
 
 const CARD_CLASS: &str = "mt-6 rounded-lg border border-slate-200 bg-white p-5 shadow-sm sm:p-6";
@@ -28,6 +32,7 @@ pub fn CheckInsPage() -> impl IntoView {
                         Ok(overview) if overview.open.is_empty() => view! {
                             <p class="mt-4 text-slate-700">"Nothing to answer right now. You will get an email when the next check-in opens."</p>
                             <p class="mt-2 text-sm text-slate-600">{format!("You have answered {} check-ins so far.", overview.answered)}</p>
+                            <Inbox storage_key=overview.storage_key />
                         }.into_any(),
                         Ok(overview) => view! {
                             <ul class="mt-6 space-y-4" aria-label="Open check-ins">
@@ -42,6 +47,7 @@ pub fn CheckInsPage() -> impl IntoView {
                                 }).collect_view()}
                             </ul>
                             <p class="mt-4 text-sm text-slate-600">{format!("You have answered {} check-ins so far.", overview.answered)}</p>
+                            <Inbox storage_key=overview.storage_key />
                         }.into_any(),
                         Err(err) => view! { <NotAvailable message=err.message /> }.into_any(),
                     }
@@ -49,6 +55,72 @@ pub fn CheckInsPage() -> impl IntoView {
             </Suspense>
         </section>
     }
+}
+
+/// Replies to the person's comments: the browser presents the secrets it keeps, so the list is
+/// loaded in the browser only.
+#[component]
+fn Inbox(storage_key: String) -> impl IntoView {
+    let answer = ServerAction::<AnswerReply>::new();
+    let threads = LocalResource::new(move || {
+        let secrets = crate::comment_secrets::load(&storage_key);
+        answer.version().track();
+        async move {
+            if secrets.is_empty() {
+                Ok(Vec::new())
+            } else {
+                comment_inbox(secrets).await
+            }
+        }
+    });
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match threads.await {
+                    Ok(threads) if threads.is_empty() => ().into_any(),
+                    Ok(threads) => view! {
+                        <section class=CARD_CLASS aria-labelledby="replies-heading">
+                            <h2 id="replies-heading" class="text-lg font-semibold text-slate-900">"Replies to your comments"</h2>
+                            <p class="mt-1 text-sm text-slate-700">"Whoever replied does not know who you are, and your answers stay anonymous too. Only this browser can open these conversations."</p>
+                            <ErrorAlert error=Signal::derive(move || answer.value().get().and_then(Result::err)) />
+                            <ul class="mt-3 space-y-4" aria-label="Conversations">
+                                {threads.into_iter().map(|t| thread_card(t, answer)).collect_view()}
+                            </ul>
+                        </section>
+                    }.into_any(),
+                    Err(err) => view! { <p role="alert" class="mt-4 text-slate-700">{err.message}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+fn thread_card(thread: ThreadView, answer: ServerAction<AnswerReply>) -> AnyView {
+    let text = RwSignal::new(String::new());
+    let input_id = format!("answer-{}", &thread.secret[..8]);
+    let secret = thread.secret.clone();
+    let send = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        answer.dispatch(AnswerReply {
+            secret: secret.clone(),
+            text: text.get_untracked(),
+        });
+    };
+    view! {
+        <li class="rounded-md border border-slate-200 p-4">
+            <p class="text-xs font-medium uppercase tracking-wide text-slate-600">{format!("{} · round {} · {}", thread.survey, thread.round, thread.question)}</p>
+            <p class="mt-1 text-slate-900"><span class="font-semibold">"You wrote: "</span>{thread.comment}</p>
+            {crate::components::conversation::conversation(thread.messages)}
+            <form class="mt-3" on:submit=send>
+                <label for=input_id.clone() class="block text-sm font-medium text-slate-800">"Answer back (anonymously)"</label>
+                <textarea id=input_id rows="2" maxlength="2000"
+                    class="mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-base text-slate-900 shadow-sm focus:border-teal-600 focus:outline-none focus:ring-2 focus:ring-teal-600"
+                    prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+                <button type="submit" class=format!("mt-2 {SECONDARY_BUTTON_CLASS}") disabled=move || answer.pending().get()>"Send answer"</button>
+            </form>
+        </li>
+    }
+    .into_any()
 }
 
 #[component]
@@ -63,7 +135,7 @@ pub fn CheckInPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match overview.await {
                         Ok(overview) => match overview.open.into_iter().find(|c| c.round == round()) {
-                            Some(check_in) => check_in_form(check_in, overview.minimum),
+                            Some(check_in) => check_in_form(check_in, overview.minimum, overview.storage_key),
                             None => view! {
                                 <h1 class="text-3xl font-bold tracking-tight text-slate-900">"Check-in"</h1>
                                 <p class="mt-4 text-slate-700">"This check-in is not open for you: it may be closed, already answered, or meant for another team."</p>
@@ -78,7 +150,7 @@ pub fn CheckInPage() -> impl IntoView {
     }
 }
 
-fn check_in_form(check_in: CheckInView, minimum: u32) -> AnyView {
+fn check_in_form(check_in: CheckInView, minimum: u32, storage_key: String) -> AnyView {
     let values = RwSignal::new(BTreeMap::<String, i32>::new());
     let comments = RwSignal::new(BTreeMap::<String, String>::new());
     let required = check_in.questions.iter().filter(|q| q.kind != "text").count();
@@ -104,7 +176,18 @@ fn check_in_form(check_in: CheckInView, minimum: u32) -> AnyView {
         submit.dispatch(answers);
     };
     let error = Signal::derive(move || submit.value().get().and_then(Result::err));
-    let done = move || matches!(submit.value().get(), Some(Ok(())));
+    let done = move || matches!(submit.value().get(), Some(Ok(_)));
+    let commented = move || {
+        submit
+            .value()
+            .with(|v| matches!(v, Some(Ok(secrets)) if !secrets.is_empty()))
+    };
+    // The secrets of the comments just sent stay in this browser, for their replies.
+    Effect::new(move |_| {
+        if let Some(Ok(secrets)) = submit.value().get() {
+            crate::comment_secrets::remember(&storage_key, &secrets);
+        }
+    });
     let title = check_in.title.clone();
     view! {
         <h1 class="text-3xl font-bold tracking-tight text-slate-900">{check_in.title.clone()}</h1>
@@ -115,6 +198,7 @@ fn check_in_form(check_in: CheckInView, minimum: u32) -> AnyView {
                 <li>"Your answers are stored without your name. Candor records only that you took part, to stop double answers."</li>
                 <li>{format!("Managers and HR see figures for a team only when at least {minimum} people in it answered; smaller groups show “not enough responses”.")}</li>
                 <li>"Comments are shown as you write them, without your name, under the same rule — so leave out details that would identify you."</li>
+                <li>"Whoever can read a comment may reply to it; the reply reaches you here, in this browser, without them learning who you are."</li>
             </ul>
         </aside>
         <Show when=done fallback=move || {
@@ -140,6 +224,9 @@ fn check_in_form(check_in: CheckInView, minimum: u32) -> AnyView {
             <div role="status" class=CARD_CLASS>
                 <h2 class="text-xl font-semibold text-slate-900">"Thank you"</h2>
                 <p class="mt-1 text-slate-700">{format!("Your answers to “{title}” are saved. They will appear only in group results.")}</p>
+                {move || commented().then(|| view! {
+                    <p class="mt-2 text-slate-700">"If someone replies to your comments, the replies appear on your check-ins page in this browser. Nobody who replies learns who you are."</p>
+                })}
                 <a href="/check-ins" class="mt-3 inline-block font-medium text-teal-800 underline">"Back to your check-ins"</a>
             </div>
         </Show>

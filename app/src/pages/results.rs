@@ -1,14 +1,18 @@
 //! Results, for people with the `results` permission: the rounds they may open, and for one
-//! round a heatmap of groups × questions (means, server-rendered), eNPS, participation, and the
-//! comments — every figure only for groups with enough responses.
+//! round a heatmap of groups × questions (means, server-rendered), eNPS, participation, the
+//! trend over recent rounds, the comments with filters and a CSV download — every figure only
+//! for groups with enough responses.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::{
-    api::surveys::{result_rounds, round_results, GroupFigures, ResultsView},
-    components::form::NotAvailable,
+    api::surveys::{
+        export_results, result_rounds, round_results, round_trend, CommentItem, GroupFigures, MessageView,
+        ReplyToComment, ResultsView, TrendView,
+    },
+    components::form::{ErrorAlert, NotAvailable, INPUT_CLASS, SECONDARY_BUTTON_CLASS},
 };
 
 const CARD_CLASS: &str = "mt-6 rounded-lg border border-slate-200 bg-white p-5 shadow-sm sm:p-6";
@@ -91,9 +95,15 @@ fn results_view(view: ResultsView) -> AnyView {
         })
         .unwrap_or_default();
     let minimum = view.minimum;
+    let round = view.round.clone();
     view! {
-        <h1 class="text-3xl font-bold tracking-tight text-slate-900">{format!("{} — round {}", view.title, view.round_number)}</h1>
-        <p class="mt-1 text-slate-700">{format!("{} to {}", view.opens, view.closes)}</p>
+        <div class="flex flex-wrap items-start justify-between gap-3">
+            <div>
+                <h1 class="text-3xl font-bold tracking-tight text-slate-900">{format!("{} — round {}", view.title, view.round_number)}</h1>
+                <p class="mt-1 text-slate-700">{format!("{} to {}{}", view.opens, view.closes, if view.open { " · still open" } else { "" })}</p>
+            </div>
+            <CsvDownload round=round.clone() file_name=format!("results-round-{}.csv", view.round_number) />
+        </div>
         <p class="mt-2 max-w-3xl text-sm text-slate-700">{format!("Figures appear only for groups where at least {minimum} people answered, and a group is also hidden when its figure would let a smaller one be worked out. Scale questions run from 1 to 5.")}</p>
         <div class=CARD_CLASS>
             <h2 class="text-lg font-semibold text-slate-900">"By team"</h2>
@@ -113,28 +123,289 @@ fn results_view(view: ResultsView) -> AnyView {
                     </thead>
                     <tbody>
                         {view.groups.iter().map(|g| group_row(g, prompts.len())).collect_view()}
+                        {benchmark_row(&view, &prompts)}
                     </tbody>
                 </table>
             </div>
         </div>
         {distribution_charts(&view)}
+        <TrendCard round=round />
+        <Comments comments=view.comments />
+    }
+    .into_any()
+}
+
+/// Downloads the round's figures as CSV (the server records the export).
+#[component]
+fn CsvDownload(round: String, file_name: String) -> impl IntoView {
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let download = move |_| {
+        let round = round.clone();
+        let file_name = file_name.clone();
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let saved = match export_results(round).await {
+                Ok(csv) => crate::files::save_text_file(&file_name, "text/csv;charset=utf-8", &csv),
+                Err(err) => Err(err.message),
+            };
+            error.set(saved.err());
+            busy.set(false);
+        });
+    };
+    view! {
+        <div class="w-full sm:w-auto">
+            <button type="button" class=SECONDARY_BUTTON_CLASS on:click=download disabled=move || busy.get()>"Download CSV"</button>
+            {move || error.get().map(|message| view! { <p role="alert" class="mt-2 text-sm text-red-800">{message}</p> })}
+        </div>
+    }
+}
+
+/// The comments, filtered by question and team in the browser.
+#[component]
+fn Comments(comments: Vec<CommentItem>) -> impl IntoView {
+    let question = RwSignal::new(String::new());
+    let team = RwSignal::new(String::new());
+    let distinct = |pick: fn(&CommentItem) -> &String| {
+        let mut values: Vec<String> = comments.iter().map(|c| pick(c).clone()).collect();
+        values.sort();
+        values.dedup();
+        values
+    };
+    let questions = distinct(|c| &c.question);
+    let teams = distinct(|c| &c.team);
+    let total = comments.len();
+    let comments = StoredValue::new(comments);
+    let shown = move || {
+        let (question, team) = (question.get(), team.get());
+        comments.with_value(|all| {
+            all.iter()
+                .filter(|c| question.is_empty() || c.question == question)
+                .filter(|c| team.is_empty() || c.team == team)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    };
+    view! {
         <div class=CARD_CLASS>
             <h2 class="text-lg font-semibold text-slate-900">"Comments"</h2>
-            {if view.comments.is_empty() {
+            {if total == 0 {
                 view! { <p class="mt-2 text-slate-700">"No comments to show."</p> }.into_any()
             } else {
                 view! {
-                    <ul class="mt-3 space-y-3" aria-label="Comments">
-                        {view.comments.into_iter().map(|(question, text)| view! {
-                            <li class="rounded-md border border-slate-200 p-3">
-                                <p class="text-xs font-medium uppercase tracking-wide text-slate-600">{question}</p>
-                                <p class="mt-1 whitespace-pre-line text-slate-900">{text}</p>
-                            </li>
-                        }).collect_view()}
+                    <div class="mt-3 grid gap-3 sm:grid-cols-2">
+                        <div>
+                            <label for="comment-question" class="block text-sm font-medium text-slate-800">"Comments on"</label>
+                            <select id="comment-question" class=INPUT_CLASS on:change=move |ev| question.set(event_target_value(&ev))>
+                                <option value="">"All questions"</option>
+                                {questions.into_iter().map(|q| view! { <option value=q.clone()>{q.clone()}</option> }).collect_view()}
+                            </select>
+                        </div>
+                        <div>
+                            <label for="comment-team" class="block text-sm font-medium text-slate-800">"Comments from"</label>
+                            <select id="comment-team" class=INPUT_CLASS on:change=move |ev| team.set(event_target_value(&ev))>
+                                <option value="">"All teams"</option>
+                                {teams.into_iter().map(|t| view! { <option value=t.clone()>{t.clone()}</option> }).collect_view()}
+                            </select>
+                        </div>
+                    </div>
+                    <p class="mt-3 text-sm text-slate-700" role="status">{move || format!("Showing {} of {total}", shown().len())}</p>
+                    <ul class="mt-2 space-y-3" aria-label="Comments">
+                        {move || shown().into_iter().map(|c| view! { <CommentCard comment=c /> }).collect_view()}
                     </ul>
                 }.into_any()
             }}
         </div>
+    }
+}
+
+/// One comment with its anonymous conversation and a reply form.
+#[component]
+fn CommentCard(comment: CommentItem) -> impl IntoView {
+    let reply = ServerAction::<ReplyToComment>::new();
+    let replies = RwSignal::new(comment.replies.clone());
+    let text = RwSignal::new(String::new());
+    let input_id = format!("reply-{}", comment.id);
+    let id = comment.id.clone();
+    // A reply the server took joins the conversation at once.
+    Effect::new(move |_| {
+        if let Some(Ok(())) = reply.value().get() {
+            let sent = text.get_untracked();
+            replies.update(|list| {
+                list.push(MessageView {
+                    from_author: false,
+                    text: sent.trim().to_owned(),
+                    day: "Today".into(),
+                })
+            });
+            text.set(String::new());
+        }
+    });
+    let send = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        reply.dispatch(ReplyToComment {
+            comment: id.clone(),
+            text: text.get_untracked(),
+        });
+    };
+    view! {
+        <li class="rounded-md border border-slate-200 p-3">
+            <p class="text-xs font-medium uppercase tracking-wide text-slate-600">{format!("{} · {}", comment.question, comment.team)}</p>
+            <p class="mt-1 whitespace-pre-line text-slate-900">{comment.text.clone()}</p>
+            {move || (!replies.get().is_empty()).then(|| crate::components::conversation::conversation(replies.get()))}
+            {comment.can_reply.then(|| view! {
+                <form class="mt-3" on:submit=send>
+                    <ErrorAlert error=Signal::derive(move || reply.value().get().and_then(Result::err)) />
+                    <label for=input_id.clone() class="block text-sm font-medium text-slate-800">"Reply to the author (they stay anonymous)"</label>
+                    <textarea id=input_id rows="2" maxlength="2000"
+                        class="mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-base text-slate-900 shadow-sm focus:border-teal-600 focus:outline-none focus:ring-2 focus:ring-teal-600"
+                        prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+                    <button type="submit" class=format!("mt-2 {SECONDARY_BUTTON_CLASS}") disabled=move || reply.pending().get()>"Send reply"</button>
+                </form>
+            })}
+        </li>
+    }
+}
+
+/// The trend over the survey's recent rounds for one team at a time, loaded after the figures.
+#[component]
+fn TrendCard(round: String) -> impl IntoView {
+    let trend = Resource::new(move || round.clone(), round_trend);
+    view! {
+        <div class=CARD_CLASS>
+            <h2 class="text-lg font-semibold text-slate-900">"Trend"</h2>
+            <Suspense fallback=|| view! { <p class="mt-2 text-slate-600">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match trend.await {
+                        Ok(trend) if trend.rounds.len() < 2 || trend.questions.is_empty() => view! {
+                            <p class="mt-2 text-slate-700">"The trend appears from the second round on."</p>
+                        }.into_any(),
+                        Ok(trend) => trend_charts(trend),
+                        Err(err) => view! { <p role="alert" class="mt-2 text-slate-700">{err.message}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </div>
+    }
+}
+
+fn trend_charts(trend: TrendView) -> AnyView {
+    let picked = RwSignal::new(0_usize);
+    let names: Vec<String> = trend
+        .groups
+        .iter()
+        .map(|g| format!("{}{}", "\u{a0}\u{a0}".repeat(g.depth.saturating_sub(1)), g.name))
+        .collect();
+    let trend = StoredValue::new(trend);
+    view! {
+        <p class="mt-1 text-sm text-slate-700">"Each round as its own page shows it: a gap where too few answered."</p>
+        <div class="mt-3 max-w-sm">
+            <label for="trend-team" class="block text-sm font-medium text-slate-800">"Team to chart"</label>
+            <select id="trend-team" class=INPUT_CLASS on:change=move |ev| picked.set(event_target_value(&ev).parse().unwrap_or(0))>
+                {names.into_iter().enumerate().map(|(i, name)| view! { <option value=i.to_string()>{name}</option> }).collect_view()}
+            </select>
+        </div>
+        <div class="mt-4 grid gap-6 md:grid-cols-2">
+            {move || trend.with_value(|trend| {
+                let Some(group) = trend.groups.get(picked.get()) else { return ().into_any() };
+                trend.questions.iter().zip(&group.points).map(|((prompt, kind), points)| {
+                    line_chart(prompt, kind == "enps", &trend.rounds, points)
+                }).collect_view().into_any()
+            })}
+        </div>
+    }
+    .into_any()
+}
+
+/// A server-rendered line chart of one question over rounds; each point has a tooltip, and the
+/// figure's label lists every value for screen readers.
+fn line_chart(prompt: &str, enps: bool, rounds: &[i32], points: &[Option<f64>]) -> AnyView {
+    let (low, high) = if enps { (-100.0, 100.0) } else { (1.0, 5.0) };
+    let (left, right, top, bottom) = (34.0, 290.0, 10.0, 110.0);
+    let step = (right - left) / (rounds.len().max(2) - 1) as f64;
+    let x = |i: usize| left + step * i as f64;
+    let y = |v: f64| bottom - (v - low) / (high - low) * (bottom - top);
+    let format_value = |v: f64| {
+        if enps {
+            format!("{v:+.0}")
+        } else {
+            format!("{v:.1}")
+        }
+    };
+    // Lines join consecutive rounds that both have a figure.
+    let mut segments = Vec::new();
+    for i in 1..points.len() {
+        if let (Some(a), Some(b)) = (points[i - 1], points[i]) {
+            segments.push((x(i - 1), y(a), x(i), y(b)));
+        }
+    }
+    let summary = rounds
+        .iter()
+        .zip(points)
+        .map(|(round, point)| {
+            format!(
+                "round {round}: {}",
+                point
+                    .map(format_value)
+                    .unwrap_or_else(|| "not enough responses".into())
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let ticks = if enps {
+        vec![-100.0, 0.0, 100.0]
+    } else {
+        vec![1.0, 3.0, 5.0]
+    };
+    view! {
+        <figure>
+            <figcaption class="text-sm font-medium text-slate-800">{format!("{prompt}{}", if enps { " (eNPS)" } else { "" })}</figcaption>
+            <svg viewBox="0 0 300 135" class="mt-2 w-full" role="img" aria-label=format!("{prompt}: {summary}")>
+                {ticks.into_iter().map(|t| view! {
+                    <g>
+                        <line x1=left.to_string() x2=right.to_string() y1=format!("{:.1}", y(t)) y2=format!("{:.1}", y(t)) class="stroke-slate-200" stroke-width="1" />
+                        <text x="28" y=format!("{:.1}", y(t) + 3.0) text-anchor="end" class="fill-slate-600 text-[9px]">{format_value(t)}</text>
+                    </g>
+                }).collect_view()}
+                {segments.into_iter().map(|(x1, y1, x2, y2)| view! {
+                    <line x1=format!("{x1:.1}") y1=format!("{y1:.1}") x2=format!("{x2:.1}") y2=format!("{y2:.1}") class="stroke-teal-700" stroke-width="2" />
+                }).collect_view()}
+                {rounds.iter().zip(points).enumerate().map(|(i, (round, point))| view! {
+                    <g>
+                        {point.map(|v| view! {
+                            <circle cx=format!("{:.1}", x(i)) cy=format!("{:.1}", y(v)) r="4" class="fill-teal-700">
+                                <title>{format!("Round {round}: {}", format_value(v))}</title>
+                            </circle>
+                        })}
+                        <text x=format!("{:.1}", x(i)) y="128" text-anchor="middle" class="fill-slate-700 text-[9px]">{round.to_string()}</text>
+                    </g>
+                }).collect_view()}
+            </svg>
+        </figure>
+    }
+    .into_any()
+}
+
+/// The platform figure beside the workplace's own, for built-in questions.
+fn benchmark_row(view: &ResultsView, prompts: &[(String, String)]) -> AnyView {
+    if view.benchmarks.is_empty() {
+        return ().into_any();
+    }
+    let most = view.benchmarks.iter().map(|(_, _, n)| *n).max().unwrap_or(0);
+    view! {
+        <tr class="border-t border-slate-200">
+            <th scope="row" class="px-2 py-2 text-left font-medium italic text-slate-800">"Candor benchmark"</th>
+            <td class="px-2 py-2 text-sm text-slate-700">{format!("up to {most} workplaces")}</td>
+            {prompts.iter().map(|(prompt, kind)| {
+                match view.benchmarks.iter().find(|(p, _, _)| p == prompt) {
+                    Some((_, value, n)) => {
+                        let text = if kind == "enps" { format!("{value:+.0}") } else { format!("{value:.1}") };
+                        view! { <td class="rounded border border-dashed border-slate-300 px-2 py-2 text-center font-semibold text-slate-800" title=format!("Average of {n} workplaces")>{text}</td> }.into_any()
+                    }
+                    None => view! { <td class="px-2 py-2 text-center text-slate-600">"—"</td> }.into_any(),
+                }
+            }).collect_view()}
+        </tr>
     }
     .into_any()
 }

@@ -59,6 +59,7 @@ pub fn SettingsPage() -> impl IntoView {
                 })}
             </Transition>
             <GroupSizesCard />
+            <BenchmarksCard />
             <DeleteWorkplaceCard />
         </section>
     }
@@ -94,6 +95,37 @@ fn GroupSizesCard() -> impl IntoView {
                             </div>
                         </fieldset>
                         <button type="submit" class=format!("mt-5 {PRIMARY_BUTTON_CLASS}") disabled=move || save.pending().get()>"Save minimums"</button>
+                    </ActionForm>
+                })
+            })}
+        </Transition>
+    }
+}
+
+/// Taking part in benchmarks across workplaces: give the workplace's figures, see the platform's.
+#[component]
+fn BenchmarksCard() -> impl IntoView {
+    use crate::api::settings::{benchmark_setting, SaveBenchmarkSetting};
+    let save = ServerAction::<SaveBenchmarkSetting>::new();
+    let current = Resource::new(move || save.version().get(), |_| benchmark_setting());
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                current.await.ok().map(|on| view! {
+                    <ActionForm action=save attr:class="mt-8 rounded-lg border border-slate-200 bg-white p-5 shadow-sm sm:p-6">
+                        <fieldset>
+                            <legend class="text-lg font-semibold text-slate-900">"Benchmarks"</legend>
+                            <p class="mt-1 text-sm text-slate-700">"Compare your results on Candor's built-in questions with other workplaces. Taking part shares only your whole-workplace figure per question (never answers, teams or comments), and only where enough people answered; the platform figure is the average of at least five workplaces, refreshed daily."</p>
+                            <ErrorAlert error=action_error(save.value()) />
+                            {move || matches!(save.value().get(), Some(Ok(()))).then(|| view! {
+                                <p role="status" class="mt-2 text-sm font-medium text-teal-800">"Saved. The platform figures are refreshed within a day."</p>
+                            })}
+                            <div class="mt-4 flex min-h-11 items-center gap-3">
+                                <input id="take-part" name="take_part" type="checkbox" value="true" checked=on class="h-5 w-5 accent-teal-700" />
+                                <label for="take-part" class="text-slate-800">"Take part in benchmarks"</label>
+                            </div>
+                        </fieldset>
+                        <button type="submit" class=format!("mt-5 {PRIMARY_BUTTON_CLASS}") disabled=move || save.pending().get()>"Save benchmark choice"</button>
                     </ActionForm>
                 })
             })}

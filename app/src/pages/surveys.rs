@@ -1,5 +1,6 @@
 //! Surveys, for people with the `surveys` permission: every pulse with its schedule, audience
-//! and rounds, pause/resume/close, and a form to start a new one from the question library.
+//! and rounds, pause/resume/close, reminders for open rounds, and a form to start a new one
+//! from the question library and questions of the workplace's own.
 
 use std::collections::BTreeSet;
 
@@ -7,7 +8,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::{
-    api::surveys::{surveys_page, CreateSurvey, SetSurveyStatus, SurveySummary, SurveysOverview},
+    api::surveys::{
+        surveys_page, CreateSurvey, CustomQuestion, RemindRound, SetSurveyStatus, SurveySummary,
+        SurveysOverview,
+    },
     components::form::{ErrorAlert, NotAvailable, INPUT_CLASS, PRIMARY_BUTTON_CLASS, SECONDARY_BUTTON_CLASS},
 };
 
@@ -17,6 +21,7 @@ const CARD_CLASS: &str = "mt-6 rounded-lg border border-slate-200 bg-white p-5 s
 pub fn SurveysPage() -> impl IntoView {
     let create = ServerAction::<CreateSurvey>::new();
     let set_status = ServerAction::<SetSurveyStatus>::new();
+    let remind = ServerAction::<RemindRound>::new();
     let overview = Resource::new(
         move || (create.version().get(), set_status.version().get()),
         |_| surveys_page(),
@@ -30,7 +35,7 @@ pub fn SurveysPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match overview.await {
                         Ok(overview) => view! {
-                            {survey_list(&overview, set_status)}
+                            {survey_list(&overview, set_status, remind)}
                             {new_survey_form(&overview, create)}
                         }.into_any(),
                         Err(err) => view! { <NotAvailable message=err.message /> }.into_any(),
@@ -41,20 +46,34 @@ pub fn SurveysPage() -> impl IntoView {
     }
 }
 
-fn survey_list(overview: &SurveysOverview, set_status: ServerAction<SetSurveyStatus>) -> AnyView {
+fn survey_list(
+    overview: &SurveysOverview,
+    set_status: ServerAction<SetSurveyStatus>,
+    remind: ServerAction<RemindRound>,
+) -> AnyView {
     if overview.surveys.is_empty() {
         return view! { <p class="mt-6 text-slate-700">"No surveys yet. Start one below."</p> }.into_any();
     }
     view! {
         <ErrorAlert error=Signal::derive(move || set_status.value().get().and_then(Result::err)) />
+        <ErrorAlert error=Signal::derive(move || remind.value().get().and_then(Result::err)) />
+        {move || remind.value().get().and_then(Result::ok).map(|sent| view! {
+            <p role="status" class="mt-4 rounded-md border border-teal-200 bg-teal-50 px-4 py-3 text-sm font-medium text-teal-900">
+                {match sent { 0 => "Everyone asked has answered: no reminder needed.".to_owned(), 1 => "Reminder emailed to 1 person who has not answered yet.".to_owned(), n => format!("Reminder emailed to {n} people who have not answered yet.") }}
+            </p>
+        })}
         <ul class="mt-6 space-y-4" aria-label="Surveys">
-            {overview.surveys.iter().map(|s| survey_card(s, set_status)).collect_view()}
+            {overview.surveys.iter().map(|s| survey_card(s, set_status, remind)).collect_view()}
         </ul>
     }
     .into_any()
 }
 
-fn survey_card(survey: &SurveySummary, set_status: ServerAction<SetSurveyStatus>) -> AnyView {
+fn survey_card(
+    survey: &SurveySummary,
+    set_status: ServerAction<SetSurveyStatus>,
+    remind: ServerAction<RemindRound>,
+) -> AnyView {
     let actions: Vec<(&'static str, &'static str)> = match survey.status.as_str() {
         "Active" => vec![("paused", "Pause"), ("closed", "Close")],
         "Paused" => vec![("active", "Resume"), ("closed", "Close")],
@@ -74,7 +93,19 @@ fn survey_card(survey: &SurveySummary, set_status: ServerAction<SetSurveyStatus>
                     {survey.rounds.iter().map(|r| view! {
                         <li class="flex flex-wrap items-center justify-between gap-2 py-2 text-sm">
                             <span class="text-slate-800">{format!("Round {} · {}{}", r.number, if r.open { "open" } else { "closed" }, r.counts.map(|(asked, answered)| format!(" · {answered} of {asked} answered")).unwrap_or_default())}</span>
-                            <a href=format!("/results/{}", r.id) class="font-medium text-teal-800 underline">{format!("Results of round {}", r.number)}</a>
+                            <span class="flex flex-wrap items-center gap-3">
+                                {r.open.then(|| {
+                                    let round = r.id.clone();
+                                    view! {
+                                        <button type="button" class="min-h-11 rounded-md border border-slate-300 px-3 font-medium text-slate-800 hover:bg-slate-100 disabled:opacity-60"
+                                            disabled=move || remind.pending().get()
+                                            on:click=move |_| { remind.dispatch(RemindRound { round: round.clone() }); }>
+                                            {format!("Remind round {}", r.number)}
+                                        </button>
+                                    }
+                                })}
+                                <a href=format!("/results/{}", r.id) class="font-medium text-teal-800 underline">{format!("Results of round {}", r.number)}</a>
+                            </span>
                         </li>
                     }).collect_view()}
                 </ul>
@@ -102,11 +133,13 @@ fn new_survey_form(overview: &SurveysOverview, create: ServerAction<CreateSurvey
     let cadence = RwSignal::new("weekly".to_owned());
     let start = RwSignal::new(String::new());
     let window = RwSignal::new("3".to_owned());
+    let custom = RwSignal::new(Vec::<CustomQuestion>::new());
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         create.dispatch(CreateSurvey {
             title: title.get_untracked(),
             questions: picked.get_untracked().into_iter().collect(),
+            custom: custom.get_untracked(),
             departments: audience.get_untracked().into_iter().collect(),
             cadence: cadence.get_untracked(),
             start: start.get_untracked(),
@@ -142,6 +175,7 @@ fn new_survey_form(overview: &SurveysOverview, create: ServerAction<CreateSurvey
                     }).collect_view()}
                 </div>
             </fieldset>
+            <CustomQuestions custom=custom />
             <fieldset class="mt-5">
                 <legend class="text-sm font-medium text-slate-800">"Who is asked"</legend>
                 <p class="text-sm text-slate-600">"Pick departments (everyone below them is included), or none for the whole workplace."</p>
@@ -183,4 +217,109 @@ fn new_survey_form(overview: &SurveysOverview, create: ServerAction<CreateSurvey
         </form>
     }
     .into_any()
+}
+
+/// Questions the workplace writes itself: a 1–5 scale with words for both ends, a single
+/// choice, or free text. The server checks them like every question.
+#[component]
+fn CustomQuestions(custom: RwSignal<Vec<CustomQuestion>>) -> impl IntoView {
+    let prompt = RwSignal::new(String::new());
+    let kind = RwSignal::new("scale".to_owned());
+    let low = RwSignal::new("Strongly disagree".to_owned());
+    let high = RwSignal::new("Strongly agree".to_owned());
+    let options = RwSignal::new(String::new());
+    let hint = RwSignal::new(None::<&'static str>);
+    let add = move |_| {
+        let text = prompt.get_untracked().trim().to_owned();
+        if text.is_empty() {
+            hint.set(Some("Write the question first."));
+            return;
+        }
+        let choices: Vec<String> = options
+            .get_untracked()
+            .lines()
+            .map(|line| line.trim().to_owned())
+            .filter(|line| !line.is_empty())
+            .collect();
+        if kind.get_untracked() == "choice" && choices.len() < 2 {
+            hint.set(Some("A single choice needs at least two options, one per line."));
+            return;
+        }
+        hint.set(None);
+        custom.update(|list| {
+            list.push(CustomQuestion {
+                prompt: text,
+                kind: kind.get_untracked(),
+                low: low.get_untracked(),
+                high: high.get_untracked(),
+                options: choices,
+            })
+        });
+        prompt.set(String::new());
+        options.set(String::new());
+    };
+    view! {
+        <fieldset class="mt-5">
+            <legend class="text-sm font-medium text-slate-800">"Your own questions"</legend>
+            <p class="text-sm text-slate-600">"Optional. Asked after the library questions, in the order added."</p>
+            <ol class="mt-2 space-y-2" aria-label="Your own questions">
+                {move || custom.get().into_iter().enumerate().map(|(i, q)| {
+                    let detail = match q.kind.as_str() {
+                        "scale" => format!("1 ({}) to 5 ({})", q.low, q.high),
+                        "choice" => format!("One of: {}", q.options.join(", ")),
+                        _ => "Free text".to_owned(),
+                    };
+                    let label = format!("Remove \u{201c}{}\u{201d}", q.prompt);
+                    view! {
+                        <li class="flex flex-wrap items-center justify-between gap-2 rounded-md border border-slate-200 p-3">
+                            <span class="text-sm text-slate-800"><span class="font-semibold">{q.prompt}</span><br />{detail}</span>
+                            <button type="button" class="min-h-11 rounded-md px-3 font-medium text-red-800 underline" aria-label=label
+                                on:click=move |_| custom.update(|list| { if i < list.len() { list.remove(i); } })>"Remove"</button>
+                        </li>
+                    }
+                }).collect_view()}
+            </ol>
+            <div class="mt-3 grid gap-3 rounded-md border border-dashed border-slate-300 p-3 sm:grid-cols-3">
+                <div class="sm:col-span-2">
+                    <label for="custom-prompt" class="block text-sm font-medium text-slate-800">"Question"</label>
+                    <input id="custom-prompt" type="text" maxlength="300" class=INPUT_CLASS
+                        prop:value=move || prompt.get() on:input=move |ev| prompt.set(event_target_value(&ev)) />
+                </div>
+                <div>
+                    <label for="custom-kind" class="block text-sm font-medium text-slate-800">"Answered with"</label>
+                    <select id="custom-kind" class=INPUT_CLASS on:change=move |ev| kind.set(event_target_value(&ev))>
+                        <option value="scale" selected=true>"A scale from 1 to 5"</option>
+                        <option value="choice">"One of several options"</option>
+                        <option value="text">"Free text"</option>
+                    </select>
+                </div>
+                {move || match kind.get().as_str() {
+                    "scale" => view! {
+                        <div>
+                            <label for="custom-low" class="block text-sm font-medium text-slate-800">"Words for 1"</label>
+                            <input id="custom-low" type="text" maxlength="60" class=INPUT_CLASS
+                                prop:value=move || low.get() on:input=move |ev| low.set(event_target_value(&ev)) />
+                        </div>
+                        <div>
+                            <label for="custom-high" class="block text-sm font-medium text-slate-800">"Words for 5"</label>
+                            <input id="custom-high" type="text" maxlength="60" class=INPUT_CLASS
+                                prop:value=move || high.get() on:input=move |ev| high.set(event_target_value(&ev)) />
+                        </div>
+                    }.into_any(),
+                    "choice" => view! {
+                        <div class="sm:col-span-2">
+                            <label for="custom-options" class="block text-sm font-medium text-slate-800">"Options, one per line"</label>
+                            <textarea id="custom-options" rows="4" class="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-base text-slate-900 shadow-sm focus:border-teal-600 focus:outline-none focus:ring-2 focus:ring-teal-600"
+                                prop:value=move || options.get() on:input=move |ev| options.set(event_target_value(&ev))></textarea>
+                        </div>
+                    }.into_any(),
+                    _ => ().into_any(),
+                }}
+                <div class="flex items-end sm:col-span-3">
+                    <button type="button" class=SECONDARY_BUTTON_CLASS on:click=add>"Add question"</button>
+                </div>
+                {move || hint.get().map(|text| view! { <p role="alert" class="text-sm text-red-800 sm:col-span-3">{text}</p> })}
+            </div>
+        </fieldset>
+    }
 }

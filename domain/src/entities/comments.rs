@@ -11,6 +11,7 @@ pub struct Model {
     pub department_id: Option<Uuid>,
     pub tenure_band: String,
     pub text_sealed: Vec<u8>,
+    pub reply_token_hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -2,6 +2,8 @@
 
 pub mod account_throttles;
 pub mod answers;
+pub mod benchmarks;
+pub mod comment_replies;
 pub mod comments;
 pub mod data_keys;
 pub mod department_grants;

@@ -11,6 +11,7 @@ pub struct Model {
     pub remember_device_days: i32,
     pub minimum_group_size: i32,
     pub comment_minimum_group_size: i32,
+    pub benchmark_opt_in: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -20,7 +20,7 @@ use crate::{
 pub const MAX_COMMENT: usize = 2000;
 const COMMENTS: &str = "comments";
 /// What this module seals, as the Security page lists it.
-pub(crate) const SEALED: &[&str] = &["survey comments"];
+pub(crate) const SEALED: &[&str] = &["survey comments", "replies to comments"];
 const TEXT: &str = "text";
 
 /// How long someone has worked here, in the bands results may be cut by.
@@ -196,14 +196,22 @@ fn validate(questions: &[Question], given: Vec<GivenAnswer>) -> Result<Checked> 
     Ok(Checked { values, comments })
 }
 
-/// Saves a person's answers to a round, all or nothing, once.
+/// The secret of one comment, for its author's browser to keep: with it, and only with it, the
+/// author reads replies to the comment and answers back (see [`super::replies`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommentSecret {
+    pub question: QuestionId,
+    pub secret: String,
+}
+
+/// Saves a person's answers to a round, all or nothing, once. Returns a secret per comment.
 pub async fn submit(
     tenant: &TenantDb,
     identity: &Identity,
     round: RoundId,
     given: Vec<GivenAnswer>,
     now: DateTime<Utc>,
-) -> Result<()> {
+) -> Result<Vec<CommentSecret>> {
     let txn = tenant.begin().await?;
     let participant = tenant
         .select::<round_participants::Entity>()
@@ -272,10 +280,16 @@ pub async fn submit(
         .insert(&txn)
         .await?;
     }
+    let mut secrets = Vec::new();
     if !comment_texts.is_empty() {
         let keys = tenant.data_keys_in(&txn).await?;
         for (question, text) in comment_texts {
             let id = uuid::Uuid::new_v4();
+            let (secret, hash) = super::replies::new_secret();
+            secrets.push(CommentSecret {
+                question,
+                secret: secret.expose().to_owned(),
+            });
             comments::ActiveModel {
                 id: Set(id),
                 workplace_id: Set(workplace_id),
@@ -284,13 +298,14 @@ pub async fn submit(
                 department_id: Set(department),
                 tenure_band: Set(band.into()),
                 text_sealed: Set(keys.seal(COMMENTS, TEXT, id, text.as_bytes())?),
+                reply_token_hash: Set(Some(hash)),
             }
             .insert(&txn)
             .await?;
         }
     }
     txn.commit().await?;
-    Ok(())
+    Ok(secrets)
 }
 
 /// Opens a stored comment.

@@ -3,7 +3,9 @@
 //! Rounds, answering and results live in the submodules.
 
 pub mod answering;
+pub mod benchmarks;
 pub mod library;
+pub mod replies;
 pub mod results;
 pub mod rounds;
 pub mod suppression;

@@ -2,25 +2,31 @@
 //! it) the participation, and per question the mean, the distribution and — for eNPS — the
 //! score. Groups below the workplace's minimum, and groups whose figure would let a hidden
 //! group's be worked out, show "not enough responses" (see [`super::suppression`]). Which
-//! groups are hidden is decided once for the whole workplace, never per viewer, so combining
-//! what different people can see reveals nothing more.
+//! groups are hidden is decided once per round for the whole workplace, never per viewer, so
+//! combining what different people can see reveals nothing more. The trend across rounds and
+//! the CSV export are built from the same per-round figures, so they cannot reveal more either.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::{
     rounds::{Round, RoundId},
     suppression::{shown_groups, Group, GroupCount},
-    QuestionId, QuestionKind,
+    Question, QuestionId, QuestionKind,
 };
 use crate::{
-    entities::{answers, departments, round_participants, surveys},
+    entities::{answers, comments, departments, round_participants, rounds, surveys},
     ids::DepartmentId,
     policy::{allows, require, Action, Identity, Resource},
+    security_events::{EventKind, SecurityEvent},
     tenant::TenantDb,
     Error, Result,
 };
+
+/// How many rounds the trend looks back over, the round being viewed included.
+pub const TREND_ROUNDS: usize = 12;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct QuestionResult {
@@ -33,6 +39,13 @@ pub struct QuestionResult {
     pub mean: Option<f64>,
     /// eNPS: % promoters (9–10) minus % detractors (0–6), −100 to 100.
     pub enps: Option<i32>,
+}
+
+impl QuestionResult {
+    /// The one number a trend or a heatmap shows: the eNPS score, else the mean.
+    pub fn headline(&self) -> Option<f64> {
+        self.enps.map(f64::from).or(self.mean)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -56,32 +69,195 @@ pub struct RoundResults {
     pub groups: Vec<GroupResult>,
 }
 
-/// The department tree with respondents per department (None: people without one), and the
-/// groups that may be shown at `minimum`.
-fn shown_for(
-    tree: &[departments::Model],
-    respondents: &BTreeMap<Option<DepartmentId>, u32>,
-    minimum: u32,
-) -> (Vec<GroupCount>, BTreeSet<Group>) {
-    let counts: Vec<GroupCount> = tree
-        .iter()
-        .map(|d| {
-            let department = DepartmentId::from_uuid(d.id);
-            GroupCount {
-                department,
-                parent: d.parent_id.map(DepartmentId::from_uuid),
-                direct: respondents.get(&Some(department)).copied().unwrap_or(0),
-            }
-        })
-        .collect();
-    let unassigned = respondents.get(&None).copied().unwrap_or(0);
-    let shown = shown_groups(&counts, unassigned, minimum);
-    (counts, shown)
+/// A comment as a results page lists it: the question, the team it is shown under (the
+/// smallest group the reader may see that is large enough), and the words — nothing about who.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommentView {
+    pub id: uuid::Uuid,
+    pub question: String,
+    pub team: String,
+    pub text: String,
+    /// Whether the author can receive a reply (comments from before replies existed cannot).
+    pub can_reply: bool,
+    /// The anonymous conversation so far, oldest first.
+    pub replies: Vec<super::replies::Message>,
+}
+
+/// Figures and comments of one round, loaded together.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RoundReport {
+    pub results: RoundResults,
+    pub comments: Vec<CommentView>,
+    /// The platform figure for the round's built-in questions (workplaces that opted in only).
+    pub benchmarks: BTreeMap<QuestionId, super::benchmarks::Benchmark>,
+}
+
+/// The department tree as results walk it: names, parents, tree order.
+struct Tree {
+    names: BTreeMap<DepartmentId, (String, Option<DepartmentId>)>,
+    /// Parents before their children, siblings by name.
+    ordered: Vec<DepartmentId>,
+}
+
+impl Tree {
+    fn new(rows: &[departments::Model]) -> Self {
+        let names: BTreeMap<DepartmentId, (String, Option<DepartmentId>)> = rows
+            .iter()
+            .map(|d| {
+                (
+                    DepartmentId::from_uuid(d.id),
+                    (d.name.clone(), d.parent_id.map(DepartmentId::from_uuid)),
+                )
+            })
+            .collect();
+        let mut ordered = Vec::new();
+        let mut stack: Vec<DepartmentId> = {
+            let mut top: Vec<DepartmentId> = names
+                .iter()
+                .filter(|(_, (_, parent))| parent.is_none_or(|p| !names.contains_key(&p)))
+                .map(|(id, _)| *id)
+                .collect();
+            top.sort_by(|a, b| names[b].0.cmp(&names[a].0));
+            top
+        };
+        while let Some(next) = stack.pop() {
+            ordered.push(next);
+            let mut children: Vec<DepartmentId> = names
+                .iter()
+                .filter(|(_, (_, parent))| *parent == Some(next))
+                .map(|(id, _)| *id)
+                .collect();
+            children.sort_by(|a, b| names[b].0.cmp(&names[a].0));
+            stack.extend(children);
+        }
+        Self { names, ordered }
+    }
+
+    fn edges(&self) -> impl Iterator<Item = (DepartmentId, Option<DepartmentId>)> + '_ {
+        self.names.iter().map(|(id, (_, parent))| (*id, *parent))
+    }
+
+    /// The department and everything below it.
+    fn members(&self, department: DepartmentId) -> BTreeSet<Option<DepartmentId>> {
+        crate::departments::subtree(self.edges(), [department])
+            .into_iter()
+            .map(Some)
+            .collect()
+    }
+
+    fn name(&self, group: Group) -> String {
+        match group {
+            Group::Workplace => "Whole workplace".to_owned(),
+            Group::Department(id) => self
+                .names
+                .get(&id)
+                .map(|(name, _)| name.clone())
+                .unwrap_or_default(),
+        }
+    }
+
+    fn depth(&self, group: Group) -> usize {
+        let Group::Department(mut id) = group else {
+            return 0;
+        };
+        let mut depth = 1;
+        while let Some(parent) = self.names.get(&id).and_then(|(_, parent)| *parent) {
+            depth += 1;
+            id = parent;
+        }
+        depth
+    }
+
+    /// The groups that may be shown when `respondents` answered per department (None: people
+    /// without one) and groups need at least `minimum`.
+    fn shown(&self, respondents: &BTreeMap<Option<DepartmentId>, u32>, minimum: u32) -> BTreeSet<Group> {
+        let counts: Vec<GroupCount> = self
+            .names
+            .iter()
+            .map(|(department, (_, parent))| GroupCount {
+                department: *department,
+                parent: *parent,
+                direct: respondents.get(&Some(*department)).copied().unwrap_or(0),
+            })
+            .collect();
+        shown_groups(&counts, respondents.get(&None).copied().unwrap_or(0), minimum)
+    }
+}
+
+/// One round's counts per department (None: people without one): who was asked, who answered,
+/// and answers per (question, value).
+#[derive(Default)]
+struct Tallies {
+    asked: BTreeMap<Option<DepartmentId>, u32>,
+    answered: BTreeMap<Option<DepartmentId>, u32>,
+    values: BTreeMap<Option<DepartmentId>, BTreeMap<(QuestionId, i32), u32>>,
+}
+
+fn count(n: i64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// Counts for each of `rounds`, grouped by the database: a few hundred rows per round, never
+/// one per person.
+async fn load_tallies(
+    tenant: &TenantDb,
+    conn: &impl sea_orm::ConnectionTrait,
+    rounds: &[RoundId],
+) -> Result<BTreeMap<RoundId, Tallies>> {
+    let participants: Vec<(RoundId, Option<uuid::Uuid>, bool, i64)> = tenant
+        .select::<round_participants::Entity>()
+        .select_only()
+        .column(round_participants::Column::RoundId)
+        .column(round_participants::Column::DepartmentId)
+        .column(round_participants::Column::Answered)
+        .column_as(round_participants::Column::Id.count(), "n")
+        .filter(round_participants::Column::RoundId.is_in(rounds.iter().copied()))
+        .group_by(round_participants::Column::RoundId)
+        .group_by(round_participants::Column::DepartmentId)
+        .group_by(round_participants::Column::Answered)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let answer_rows: Vec<(RoundId, QuestionId, Option<uuid::Uuid>, i32, i64)> = tenant
+        .select::<answers::Entity>()
+        .select_only()
+        .column(answers::Column::RoundId)
+        .column(answers::Column::QuestionId)
+        .column(answers::Column::DepartmentId)
+        .column(answers::Column::Value)
+        .column_as(answers::Column::Id.count(), "n")
+        .filter(answers::Column::RoundId.is_in(rounds.iter().copied()))
+        .group_by(answers::Column::RoundId)
+        .group_by(answers::Column::QuestionId)
+        .group_by(answers::Column::DepartmentId)
+        .group_by(answers::Column::Value)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let mut out: BTreeMap<RoundId, Tallies> = rounds.iter().map(|r| (*r, Tallies::default())).collect();
+    for (round, department, did_answer, n) in participants {
+        let tallies = out.entry(round).or_default();
+        let department = department.map(DepartmentId::from_uuid);
+        *tallies.asked.entry(department).or_default() += count(n);
+        if did_answer {
+            *tallies.answered.entry(department).or_default() += count(n);
+        }
+    }
+    for (round, question, department, value, n) in answer_rows {
+        *out.entry(round)
+            .or_default()
+            .values
+            .entry(department.map(DepartmentId::from_uuid))
+            .or_default()
+            .entry((question, value))
+            .or_default() += count(n);
+    }
+    Ok(out)
 }
 
 /// Aggregates of one group, summed from the answers of its departments.
 fn question_results(
-    questions: &[super::Question],
+    questions: &[Question],
     counts: &BTreeMap<(QuestionId, i32), u32>,
 ) -> Vec<QuestionResult> {
     questions
@@ -115,253 +291,399 @@ fn question_results(
         .collect()
 }
 
-/// A round's results as `identity` may see them: the whole workplace with workplace-wide
-/// `results`, otherwise the departments granted to them (and below).
-pub async fn round_results(tenant: &TenantDb, identity: &Identity, round: RoundId) -> Result<RoundResults> {
-    require(identity, Action::ListResults, Resource::Workplace)?;
-    let txn = tenant.begin().await?;
-    let round_row = super::rounds::find(tenant, &txn, round).await?;
-    let survey = tenant
-        .select::<surveys::Entity>()
-        .filter(surveys::Column::Id.eq(round_row.survey_id))
-        .one(&txn)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let questions = super::questions_in(tenant, &txn, survey.id).await?;
-    let (minimum, _) = super::minimum_group_sizes(tenant, &txn).await?;
-    let tree = tenant.select::<departments::Entity>().all(&txn).await?;
-    // Counted by the database: a few hundred grouped rows, not one row per person.
-    let participants: Vec<(Option<uuid::Uuid>, bool, i64)> = tenant
-        .select::<round_participants::Entity>()
-        .select_only()
-        .column(round_participants::Column::DepartmentId)
-        .column(round_participants::Column::Answered)
-        .column_as(round_participants::Column::Id.count(), "n")
-        .filter(round_participants::Column::RoundId.eq(round))
-        .group_by(round_participants::Column::DepartmentId)
-        .group_by(round_participants::Column::Answered)
-        .into_tuple()
-        .all(&txn)
-        .await?;
-    let answer_rows: Vec<(QuestionId, Option<uuid::Uuid>, i32, i64)> = tenant
-        .select::<answers::Entity>()
-        .select_only()
-        .column(answers::Column::QuestionId)
-        .column(answers::Column::DepartmentId)
-        .column(answers::Column::Value)
-        .column_as(answers::Column::Id.count(), "n")
-        .filter(answers::Column::RoundId.eq(round))
-        .group_by(answers::Column::QuestionId)
-        .group_by(answers::Column::DepartmentId)
-        .group_by(answers::Column::Value)
-        .into_tuple()
-        .all(&txn)
-        .await?;
-    txn.commit().await?;
-
-    // Per department (None: no department): asked, answered, and answers per (question, value).
-    let mut asked: BTreeMap<Option<DepartmentId>, u32> = BTreeMap::new();
-    let mut answered: BTreeMap<Option<DepartmentId>, u32> = BTreeMap::new();
-    let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
-    for (department, did_answer, n) in participants {
-        let department = department.map(DepartmentId::from_uuid);
-        *asked.entry(department).or_default() += count(n);
-        if did_answer {
-            *answered.entry(department).or_default() += count(n);
-        }
-    }
-    let mut tallies: BTreeMap<Option<DepartmentId>, BTreeMap<(QuestionId, i32), u32>> = BTreeMap::new();
-    for (question, department, value, n) in answer_rows {
-        *tallies
-            .entry(department.map(DepartmentId::from_uuid))
-            .or_default()
-            .entry((question, value))
-            .or_default() += count(n);
-    }
-    let (counts, shown) = shown_for(&tree, &answered, minimum);
-
-    let edges: Vec<(DepartmentId, Option<DepartmentId>)> =
-        counts.iter().map(|c| (c.department, c.parent)).collect();
-    let names: BTreeMap<DepartmentId, (String, Option<DepartmentId>)> = tree
-        .iter()
-        .map(|d| {
-            (
-                DepartmentId::from_uuid(d.id),
-                (d.name.clone(), d.parent_id.map(DepartmentId::from_uuid)),
-            )
-        })
-        .collect();
-    let depth = |mut id: DepartmentId| {
-        let mut depth = 1;
-        while let Some(parent) = names.get(&id).and_then(|(_, parent)| *parent) {
-            depth += 1;
-            id = parent;
-        }
-        depth
-    };
+/// The groups of one round that `identity` may see, in tree order, each with its figures or
+/// "not enough responses".
+fn visible_groups(
+    identity: &Identity,
+    tree: &Tree,
+    tallies: &Tallies,
+    questions: &[Question],
+    minimum: u32,
+) -> Vec<GroupResult> {
+    let shown = tree.shown(&tallies.answered, minimum);
     let group_result = |group: Group, members: &BTreeSet<Option<DepartmentId>>| {
         let sum = |map: &BTreeMap<Option<DepartmentId>, u32>| -> u32 {
             members.iter().filter_map(|m| map.get(m)).sum()
         };
-        let (name, depth) = match group {
-            Group::Workplace => ("Whole workplace".to_owned(), 0),
-            Group::Department(id) => (
-                names.get(&id).map(|(name, _)| name.clone()).unwrap_or_default(),
-                depth(id),
-            ),
-        };
-        if !shown.contains(&group) {
-            return GroupResult {
-                group,
-                name,
-                depth,
-                asked: None,
-                respondents: None,
-                questions: Vec::new(),
-            };
-        }
-        let mut merged: BTreeMap<(QuestionId, i32), u32> = BTreeMap::new();
-        for member in members {
-            for (key, n) in tallies.get(member).into_iter().flatten() {
-                *merged.entry(*key).or_default() += n;
-            }
-        }
-        GroupResult {
+        let mut result = GroupResult {
             group,
-            name,
-            depth,
-            asked: Some(sum(&asked)),
-            respondents: Some(sum(&answered)),
-            questions: question_results(&questions, &merged),
+            name: tree.name(group),
+            depth: tree.depth(group),
+            asked: None,
+            respondents: None,
+            questions: Vec::new(),
+        };
+        if shown.contains(&group) {
+            let mut merged: BTreeMap<(QuestionId, i32), u32> = BTreeMap::new();
+            for member in members {
+                for (key, n) in tallies.values.get(member).into_iter().flatten() {
+                    *merged.entry(*key).or_default() += n;
+                }
+            }
+            result.asked = Some(sum(&tallies.asked));
+            result.respondents = Some(sum(&tallies.answered));
+            result.questions = question_results(questions, &merged);
         }
+        result
     };
-
     let mut groups = Vec::new();
     if allows(identity, Action::ViewResults, Resource::Workplace) {
-        let everyone: BTreeSet<Option<DepartmentId>> =
-            asked.keys().copied().chain(tallies.keys().copied()).collect();
+        let everyone: BTreeSet<Option<DepartmentId>> = tallies
+            .asked
+            .keys()
+            .copied()
+            .chain(tallies.values.keys().copied())
+            .collect();
         groups.push(group_result(Group::Workplace, &everyone));
     }
-    // Departments in tree order: parents before their children, siblings by name.
-    let mut ordered = Vec::new();
-    let mut stack: Vec<DepartmentId> = {
-        let mut top: Vec<DepartmentId> = names
-            .iter()
-            .filter(|(_, (_, parent))| parent.is_none_or(|p| !names.contains_key(&p)))
-            .map(|(id, _)| *id)
-            .collect();
-        top.sort_by(|a, b| names[b].0.cmp(&names[a].0));
-        top
-    };
-    while let Some(next) = stack.pop() {
-        ordered.push(next);
-        let mut children: Vec<DepartmentId> = names
-            .iter()
-            .filter(|(_, (_, parent))| *parent == Some(next))
-            .map(|(id, _)| *id)
-            .collect();
-        children.sort_by(|a, b| names[b].0.cmp(&names[a].0));
-        stack.extend(children);
-    }
-    for department in ordered {
-        if !allows(identity, Action::ViewResults, Resource::Department(department)) {
+    for department in &tree.ordered {
+        if !allows(identity, Action::ViewResults, Resource::Department(*department)) {
             continue;
         }
-        let members: BTreeSet<Option<DepartmentId>> =
-            crate::departments::subtree(edges.iter().copied(), [department])
-                .into_iter()
-                .map(Some)
-                .collect();
+        let members = tree.members(*department);
         // Teams the round did not ask (outside the survey's audience) have nothing to show.
-        if !members.iter().any(|m| asked.contains_key(m)) {
+        if !members.iter().any(|m| tallies.asked.contains_key(m)) {
             continue;
         }
-        groups.push(group_result(Group::Department(department), &members));
+        groups.push(group_result(Group::Department(*department), &members));
     }
-    Ok(RoundResults {
-        round: Round::from(round_row),
-        title: survey.title,
-        minimum,
-        groups,
-    })
-}
-
-/// A comment as a results page lists it: the question and the words, nothing about who.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CommentView {
-    pub question: String,
-    pub text: String,
+    groups
 }
 
 /// The comments of a round that `identity` may read: from groups they may see that reach the
-/// comment minimum (with the same complementary suppression as the figures), in a stable
-/// order that says nothing about when each was written.
-pub async fn round_comments(
-    tenant: &TenantDb,
+/// comment minimum (with the same complementary suppression as the figures), each under the
+/// smallest such group, in a stable order that says nothing about when each was written.
+fn readable_comments(
     identity: &Identity,
-    round: RoundId,
+    tree: &Tree,
+    tallies: &Tallies,
+    minimum: u32,
+    questions: &[Question],
+    rows: &[comments::Model],
+    keys: &crate::crypto::TenantKeys,
 ) -> Result<Vec<CommentView>> {
-    use crate::entities::comments;
-    require(identity, Action::ListResults, Resource::Workplace)?;
-    let txn = tenant.begin().await?;
-    let round_row = super::rounds::find(tenant, &txn, round).await?;
-    let questions = super::questions_in(tenant, &txn, round_row.survey_id).await?;
-    let (_, minimum) = super::minimum_group_sizes(tenant, &txn).await?;
-    let tree = tenant.select::<departments::Entity>().all(&txn).await?;
-    let answered: Vec<(Option<uuid::Uuid>, i64)> = tenant
-        .select::<round_participants::Entity>()
-        .select_only()
-        .column(round_participants::Column::DepartmentId)
-        .column_as(round_participants::Column::Id.count(), "n")
-        .filter(round_participants::Column::RoundId.eq(round))
-        .filter(round_participants::Column::Answered.eq(true))
-        .group_by(round_participants::Column::DepartmentId)
-        .into_tuple()
-        .all(&txn)
-        .await?;
-    let rows = tenant
-        .select::<comments::Entity>()
-        .filter(comments::Column::RoundId.eq(round))
-        .all(&txn)
-        .await?;
-    let keys = tenant.data_keys_in(&txn).await?;
-    txn.commit().await?;
-    let mut direct: BTreeMap<Option<DepartmentId>, u32> = BTreeMap::new();
-    for (department, n) in answered {
-        *direct.entry(department.map(DepartmentId::from_uuid)).or_default() +=
-            u32::try_from(n).unwrap_or(u32::MAX);
-    }
-    let (counts, shown) = shown_for(&tree, &direct, minimum);
-    let edges: Vec<(DepartmentId, Option<DepartmentId>)> =
-        counts.iter().map(|c| (c.department, c.parent)).collect();
-    let whole_workplace =
-        shown.contains(&Group::Workplace) && allows(identity, Action::ViewResults, Resource::Workplace);
-    let mut readable: BTreeSet<DepartmentId> = BTreeSet::new();
-    for group in &shown {
-        if let Group::Department(id) = group {
-            if allows(identity, Action::ViewResults, Resource::Department(*id)) {
-                readable.extend(crate::departments::subtree(edges.iter().copied(), [*id]));
+    let shown = tree.shown(&tallies.answered, minimum);
+    // For each department, the nearest shown group at or above it that the reader may see.
+    let mut home: BTreeMap<DepartmentId, Group> = BTreeMap::new();
+    for department in &tree.ordered {
+        let group = Group::Department(*department);
+        if shown.contains(&group) && allows(identity, Action::ViewResults, Resource::Department(*department))
+        {
+            // Tree order visits parents first, so deeper groups overwrite their ancestors.
+            for member in tree.members(*department).into_iter().flatten() {
+                home.insert(member, group);
             }
         }
     }
+    let whole_workplace =
+        shown.contains(&Group::Workplace) && allows(identity, Action::ViewResults, Resource::Workplace);
     let prompts: BTreeMap<QuestionId, &str> = questions.iter().map(|q| (q.id, q.prompt.as_str())).collect();
     let mut out = Vec::new();
     for row in rows {
         let department = row.department_id.map(DepartmentId::from_uuid);
-        if !(whole_workplace || department.is_some_and(|d| readable.contains(&d))) {
-            continue;
-        }
+        let group = match department.and_then(|d| home.get(&d)) {
+            Some(group) => *group,
+            None if whole_workplace => Group::Workplace,
+            None => continue,
+        };
         out.push(CommentView {
+            id: row.id,
             question: prompts
                 .get(&row.question_id)
                 .copied()
                 .unwrap_or_default()
                 .to_owned(),
-            text: super::answering::open_comment(&keys, &row)?.into_exposed(),
+            team: tree.name(group),
+            text: super::answering::open_comment(keys, row)?.into_exposed(),
+            can_reply: row.reply_token_hash.is_some(),
+            replies: Vec::new(),
         });
     }
-    out.sort_by(|a, b| (a.question.as_str(), a.text.as_str()).cmp(&(b.question.as_str(), b.text.as_str())));
+    out.sort_by(|a, b| {
+        (a.question.as_str(), a.text.as_str(), a.team.as_str()).cmp(&(
+            b.question.as_str(),
+            b.text.as_str(),
+            b.team.as_str(),
+        ))
+    });
     Ok(out)
+}
+
+/// A round's figures and comments as `identity` may see them, from one load: the whole
+/// workplace with workplace-wide `results`, otherwise the departments granted to them (and
+/// below).
+pub async fn round_report(tenant: &TenantDb, identity: &Identity, round: RoundId) -> Result<RoundReport> {
+    require(identity, Action::ListResults, Resource::Workplace)?;
+    let txn = tenant.begin().await?;
+    let round_row = super::rounds::find(tenant, &txn, round).await?;
+    let title = survey_title(tenant, &txn, round_row.survey_id).await?;
+    let questions = super::questions_in(tenant, &txn, round_row.survey_id).await?;
+    let (minimum, comment_minimum) = super::minimum_group_sizes(tenant, &txn).await?;
+    let tree = Tree::new(&tenant.select::<departments::Entity>().all(&txn).await?);
+    let mut tallies = load_tallies(tenant, &txn, &[round]).await?;
+    let tallies = tallies.remove(&round).unwrap_or_default();
+    let comment_rows = tenant
+        .select::<comments::Entity>()
+        .filter(comments::Column::RoundId.eq(round))
+        .all(&txn)
+        .await?;
+    let platform = super::benchmarks::for_workplace(tenant, &txn).await?;
+    let benchmarks = questions
+        .iter()
+        .filter_map(|q| Some((q.id, platform.get(q.library_key.as_deref()?)?.clone())))
+        .collect();
+    let (keys, mut conversations) = if comment_rows.is_empty() {
+        (None, BTreeMap::new())
+    } else {
+        let ids: Vec<uuid::Uuid> = comment_rows.iter().map(|c| c.id).collect();
+        (
+            Some(tenant.data_keys_in(&txn).await?),
+            super::replies::conversations(tenant, &txn, &ids).await?,
+        )
+    };
+    txn.commit().await?;
+    let mut comments = match keys {
+        Some(keys) => readable_comments(
+            identity,
+            &tree,
+            &tallies,
+            comment_minimum,
+            &questions,
+            &comment_rows,
+            &keys,
+        )?,
+        None => Vec::new(),
+    };
+    for comment in &mut comments {
+        comment.replies = conversations.remove(&comment.id).unwrap_or_default();
+    }
+    Ok(RoundReport {
+        results: RoundResults {
+            round: Round::from(round_row),
+            title,
+            minimum,
+            groups: visible_groups(identity, &tree, &tallies, &questions, minimum),
+        },
+        comments,
+        benchmarks,
+    })
+}
+
+async fn survey_title(
+    tenant: &TenantDb,
+    conn: &impl sea_orm::ConnectionTrait,
+    survey: super::SurveyId,
+) -> Result<String> {
+    Ok(tenant
+        .select::<surveys::Entity>()
+        .filter(surveys::Column::Id.eq(survey))
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound)?
+        .title)
+}
+
+/// A round's figures as `identity` may see them.
+pub async fn round_results(tenant: &TenantDb, identity: &Identity, round: RoundId) -> Result<RoundResults> {
+    Ok(round_report(tenant, identity, round).await?.results)
+}
+
+/// A round's comments as `identity` may read them.
+pub async fn round_comments(
+    tenant: &TenantDb,
+    identity: &Identity,
+    round: RoundId,
+) -> Result<Vec<CommentView>> {
+    Ok(round_report(tenant, identity, round).await?.comments)
+}
+
+/// One group's headline figure per question across rounds; None where that round showed "not
+/// enough responses" (or the group was not asked).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrendSeries {
+    pub group: Group,
+    pub name: String,
+    pub depth: usize,
+    /// Per question (in [`Trend::questions`] order), per round (in [`Trend::rounds`] order).
+    pub points: Vec<Vec<Option<f64>>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trend {
+    /// Round numbers, oldest first, ending with the round asked about.
+    pub rounds: Vec<i32>,
+    /// The questions with a figure (scale, eNPS), in survey order.
+    pub questions: Vec<(QuestionId, String, QuestionKind)>,
+    pub groups: Vec<TrendSeries>,
+}
+
+/// The survey's last [`TREND_ROUNDS`] rounds up to `round`, per group `identity` may see: each
+/// round's figures exactly as that round's page shows them (its own suppression).
+pub async fn trend(tenant: &TenantDb, identity: &Identity, round: RoundId) -> Result<Trend> {
+    require(identity, Action::ListResults, Resource::Workplace)?;
+    let txn = tenant.begin().await?;
+    let round_row = super::rounds::find(tenant, &txn, round).await?;
+    let mut earlier = tenant
+        .select::<rounds::Entity>()
+        .filter(rounds::Column::SurveyId.eq(round_row.survey_id))
+        .filter(rounds::Column::Number.lte(round_row.number))
+        .order_by_desc(rounds::Column::Number)
+        .limit(TREND_ROUNDS as u64)
+        .all(&txn)
+        .await?;
+    earlier.reverse();
+    let questions = super::questions_in(tenant, &txn, round_row.survey_id).await?;
+    let (minimum, _) = super::minimum_group_sizes(tenant, &txn).await?;
+    let tree = Tree::new(&tenant.select::<departments::Entity>().all(&txn).await?);
+    let ids: Vec<RoundId> = earlier.iter().map(|r| r.id).collect();
+    let tallies = load_tallies(tenant, &txn, &ids).await?;
+    txn.commit().await?;
+
+    let charted: Vec<&Question> = questions
+        .iter()
+        .filter(|q| matches!(q.kind, QuestionKind::Scale { .. } | QuestionKind::Enps))
+        .collect();
+    let per_round: Vec<Vec<GroupResult>> = ids
+        .iter()
+        .map(|id| {
+            tallies
+                .get(id)
+                .map(|t| visible_groups(identity, &tree, t, &questions, minimum))
+                .unwrap_or_default()
+        })
+        .collect();
+    // Every group seen in any of the rounds, in the order of the newest round that has it.
+    let mut order: Vec<(Group, String, usize)> = Vec::new();
+    for groups in per_round.iter().rev() {
+        for g in groups {
+            if !order.iter().any(|(seen, _, _)| *seen == g.group) {
+                order.push((g.group, g.name.clone(), g.depth));
+            }
+        }
+    }
+    let position = |group: Group| {
+        std::iter::once(Group::Workplace)
+            .chain(tree.ordered.iter().map(|d| Group::Department(*d)))
+            .position(|g| g == group)
+    };
+    order.sort_by_key(|(group, _, _)| position(*group));
+    let groups = order
+        .into_iter()
+        .map(|(group, name, depth)| TrendSeries {
+            group,
+            name,
+            depth,
+            points: charted
+                .iter()
+                .map(|question| {
+                    per_round
+                        .iter()
+                        .map(|groups| {
+                            groups
+                                .iter()
+                                .find(|g| g.group == group)
+                                .and_then(|g| g.questions.iter().find(|q| q.question == question.id))
+                                .and_then(QuestionResult::headline)
+                        })
+                        .collect()
+                })
+                .collect(),
+        })
+        .collect();
+    Ok(Trend {
+        rounds: earlier.iter().map(|r| r.number).collect(),
+        questions: charted
+            .iter()
+            .map(|q| (q.id, q.prompt.clone(), q.kind.clone()))
+            .collect(),
+        groups,
+    })
+}
+
+/// A spreadsheet cell that cannot start a formula (team names and questions are typed by people).
+fn safe_cell(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
+}
+
+/// The figures of a round as `identity` sees them on its page, as CSV: one row per team and
+/// question (a team with too few answers gets one row saying so). Comments are not exported.
+/// The export is recorded as a security event.
+pub async fn export_csv(
+    tenant: &TenantDb,
+    identity: &Identity,
+    round: RoundId,
+    now: DateTime<Utc>,
+) -> Result<String> {
+    let results = round_results(tenant, identity, round).await?;
+    let values: Vec<i32> = (0..=10).collect();
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<String> = [
+        "team", "level", "answered", "asked", "question", "type", "mean", "enps", "note",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    header.extend(values.iter().map(|v| format!("answers_{v}")));
+    let csv_error = |err: csv::Error| Error::Internal(format!("results export: {err}"));
+    out.write_record(&header).map_err(csv_error)?;
+    for group in &results.groups {
+        let team = safe_cell(&group.name);
+        let level = group.depth.to_string();
+        let (Some(respondents), Some(asked)) = (group.respondents, group.asked) else {
+            let mut row = vec![
+                team,
+                level,
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+            ];
+            row.extend([String::new(), String::new(), "not enough responses".to_owned()]);
+            row.extend(values.iter().map(|_| String::new()));
+            out.write_record(&row).map_err(csv_error)?;
+            continue;
+        };
+        for question in &group.questions {
+            let mut row = vec![
+                team.clone(),
+                level.clone(),
+                respondents.to_string(),
+                asked.to_string(),
+                safe_cell(&question.prompt),
+                question.kind.key().to_owned(),
+                question.mean.map(|m| format!("{m:.2}")).unwrap_or_default(),
+                question.enps.map(|e| e.to_string()).unwrap_or_default(),
+                String::new(),
+            ];
+            row.extend(values.iter().map(|v| {
+                question
+                    .distribution
+                    .iter()
+                    .find(|(value, _)| value == v)
+                    .map(|(_, n)| n.to_string())
+                    .unwrap_or_default()
+            }));
+            out.write_record(&row).map_err(csv_error)?;
+        }
+    }
+    let bytes = out
+        .into_inner()
+        .map_err(|err| Error::Internal(format!("results export: {err}")))?;
+    let text = String::from_utf8(bytes).map_err(|err| Error::Internal(format!("results export: {err}")))?;
+    let txn = tenant.begin().await?;
+    crate::security_events::store_and_log(
+        &txn,
+        &SecurityEvent::new(EventKind::ResultsExported, now)
+            .in_workplace(tenant.workplace_id())
+            .by(identity.user_id)
+            .about("rounds", Some(round)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(text)
 }
 
 /// A round someone may look at the results of, newest first.
@@ -376,7 +698,6 @@ pub struct RoundListing {
 /// Every round of every survey, for people with `results` (what they see inside each round
 /// still depends on their reach).
 pub async fn rounds_with_results(tenant: &TenantDb, identity: &Identity) -> Result<Vec<RoundListing>> {
-    use sea_orm::QueryOrder;
     require(identity, Action::ListResults, Resource::Workplace)?;
     let txn = tenant.begin().await?;
     let titles: BTreeMap<uuid::Uuid, String> = tenant
@@ -387,8 +708,8 @@ pub async fn rounds_with_results(tenant: &TenantDb, identity: &Identity) -> Resu
         .map(|s| (s.id, s.title))
         .collect();
     let rows = tenant
-        .select::<crate::entities::rounds::Entity>()
-        .order_by_desc(crate::entities::rounds::Column::OpensAt)
+        .select::<rounds::Entity>()
+        .order_by_desc(rounds::Column::OpensAt)
         .all(&txn)
         .await?;
     txn.commit().await?;

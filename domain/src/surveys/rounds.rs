@@ -47,16 +47,17 @@ impl Round {
     }
 }
 
-/// A round the scheduler opened, with the people it asks (for the invitation emails).
+/// A round and the people to email about it: everyone asked when it opens, those who have not
+/// answered when it reminds.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Opened {
+pub struct Mailing {
     pub workplace: WorkplaceId,
     pub round: RoundId,
     pub participants: Vec<uuid::Uuid>,
 }
 
 /// Opens every round that is due, in every workplace.
-pub async fn open_due(db: &Database, now: DateTime<Utc>) -> Result<Vec<Opened>> {
+pub async fn open_due(db: &Database, now: DateTime<Utc>) -> Result<Vec<Mailing>> {
     // A system job across workplaces: which surveys are due is read outside any workplace.
     let due: Vec<(uuid::Uuid, uuid::Uuid)> = surveys::Entity::find()
         .select_only()
@@ -78,7 +79,7 @@ pub async fn open_due(db: &Database, now: DateTime<Utc>) -> Result<Vec<Opened>> 
 }
 
 /// Opens the survey's due round, if it is still due (another process may have opened it).
-async fn open_next(tenant: &TenantDb, survey: SurveyId, now: DateTime<Utc>) -> Result<Option<Opened>> {
+async fn open_next(tenant: &TenantDb, survey: SurveyId, now: DateTime<Utc>) -> Result<Option<Mailing>> {
     let txn = tenant.begin().await?;
     let Some(row) = tenant
         .select::<surveys::Entity>()
@@ -154,7 +155,7 @@ async fn open_next(tenant: &TenantDb, survey: SurveyId, now: DateTime<Utc>) -> R
         .exec(&txn)
         .await?;
     txn.commit().await?;
-    Ok(Some(Opened {
+    Ok(Some(Mailing {
         workplace: tenant.workplace_id(),
         round: round.id,
         participants: people.into_iter().map(|(user, _)| user).collect(),
@@ -256,7 +257,8 @@ pub struct Recipient {
 }
 
 /// The people an opened round asks, with their addresses opened for the invitation email.
-pub async fn recipients(db: &Database, opened: &Opened) -> Result<(String, DateTime<Utc>, Vec<Recipient>)> {
+pub async fn recipients(db: &Database, opened: &Mailing) -> Result<(String, DateTime<Utc>, Vec<Recipient>)> {
+    let active = crate::people::Status::Active.key();
     let tenant = TenantDb::for_system(db, opened.workplace, "check-in emails");
     let txn = tenant.begin().await?;
     let round = find(&tenant, &txn, opened.round).await?;
@@ -276,6 +278,10 @@ pub async fn recipients(db: &Database, opened: &Opened) -> Result<(String, DateT
             .all(&txn)
             .await?
         {
+            // Someone suspended since the round opened is not emailed.
+            if row.status != active {
+                continue;
+            }
             let opened = crate::user_fields::open_with(&keys, &row)?;
             out.push(Recipient {
                 email: opened.email,
@@ -287,31 +293,195 @@ pub async fn recipients(db: &Database, opened: &Opened) -> Result<(String, DateT
     Ok((title, round.closes_at, out))
 }
 
-/// Emails everyone an opened round asks, with a link straight to its form; returns how many
-/// were sent. A failed email is logged (without the address) and does not stop the others.
-pub async fn notify(db: &Database, mailer: &crate::mail::Mailer, public_url: &str, opened: &Opened) -> usize {
-    let (title, closes_at, recipients) = match recipients(db, opened).await {
+/// Which email a mailing sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Notice {
+    /// A round has opened.
+    Invitation,
+    /// A round closes soon and the person has not answered yet.
+    Reminder,
+}
+
+/// Emails everyone in `mailing` a link straight to the round's form; returns how many were
+/// sent. A failed email is logged (without the address) and does not stop the others.
+pub async fn notify(
+    db: &Database,
+    mailer: &crate::mail::Mailer,
+    public_url: &str,
+    mailing: &Mailing,
+    notice: Notice,
+) -> usize {
+    let (title, closes_at, recipients) = match recipients(db, mailing).await {
         Ok(found) => found,
         Err(err) => {
-            tracing::error!(code = err.code(), error = %err, round = %opened.round, "check-in emails not sent");
+            tracing::error!(code = err.code(), error = %err, round = %mailing.round, "check-in emails not sent");
             return 0;
         }
     };
-    let link = format!("{}/check-ins/{}", public_url.trim_end_matches('/'), opened.round);
+    let link = format!("{}/check-ins/{}", public_url.trim_end_matches('/'), mailing.round);
     let closes = closes_at.format("%A %-d %B, %H:%M UTC").to_string();
     let mut sent = 0;
     for recipient in recipients {
-        let mail = crate::mail::messages::check_in(
-            recipient.email.expose(),
-            recipient.name.expose(),
-            &title,
-            &closes,
-            &link,
-        );
+        let (to, name) = (recipient.email.expose(), recipient.name.expose());
+        let mail = match notice {
+            Notice::Invitation => crate::mail::messages::check_in(to, name, &title, &closes, &link),
+            Notice::Reminder => crate::mail::messages::check_in_reminder(to, name, &title, &closes, &link),
+        };
         match mailer.send(mail).await {
             Ok(()) => sent += 1,
-            Err(err) => tracing::warn!(code = err.code(), round = %opened.round, "a check-in email failed"),
+            Err(err) => tracing::warn!(code = err.code(), round = %mailing.round, "a check-in email failed"),
         }
     }
     sent
+}
+
+/// When an open round reminds those who have not answered: a day before it closes, or halfway
+/// through a window of less than two days.
+pub fn reminder_due_at(opens_at: DateTime<Utc>, closes_at: DateTime<Utc>) -> DateTime<Utc> {
+    closes_at - std::cmp::min(Duration::hours(24), (closes_at - opens_at) / 2)
+}
+
+/// How long after one reminder the next may be sent by hand.
+pub const REMINDER_GAP: Duration = Duration::hours(12);
+
+/// Marks the round reminded (if it is open and, by hand, was not reminded within
+/// [`REMINDER_GAP`]) and returns who has not answered. The one conditional update decides, so
+/// two processes (or two clicks) never send the same reminder twice.
+async fn claim_reminder(
+    tenant: &TenantDb,
+    round: RoundId,
+    by_hand: bool,
+    now: DateTime<Utc>,
+) -> Result<Option<Mailing>> {
+    use sea_orm::sea_query::Condition;
+    let txn = tenant.begin().await?;
+    let not_reminded = if by_hand {
+        Condition::any()
+            .add(rounds::Column::RemindedAt.is_null())
+            .add(rounds::Column::RemindedAt.lte(now - REMINDER_GAP))
+    } else {
+        Condition::all().add(rounds::Column::RemindedAt.is_null())
+    };
+    let claimed = rounds::Entity::update_many()
+        .col_expr(
+            rounds::Column::RemindedAt,
+            sea_orm::sea_query::Expr::value(Some(now)),
+        )
+        .filter(rounds::Column::WorkplaceId.eq(tenant.workplace_id().uuid()))
+        .filter(rounds::Column::Id.eq(round))
+        .filter(rounds::Column::ClosedAt.is_null())
+        .filter(rounds::Column::OpensAt.lte(now))
+        .filter(rounds::Column::ClosesAt.gt(now))
+        .filter(not_reminded)
+        .exec(&txn)
+        .await?;
+    if claimed.rows_affected != 1 {
+        return Ok(None);
+    }
+    let waiting: Vec<uuid::Uuid> = tenant
+        .select::<round_participants::Entity>()
+        .select_only()
+        .column(round_participants::Column::UserId)
+        .filter(round_participants::Column::RoundId.eq(round))
+        .filter(round_participants::Column::Answered.eq(false))
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(Some(Mailing {
+        workplace: tenant.workplace_id(),
+        round,
+        participants: waiting,
+    }))
+}
+
+/// Every open round, in every workplace, whose reminder is due and not yet sent.
+pub async fn reminders_due(db: &Database, now: DateTime<Utc>) -> Result<Vec<Mailing>> {
+    // A system job across workplaces: which rounds are open is read outside any workplace.
+    let open = rounds::Entity::find()
+        .filter(rounds::Column::ClosedAt.is_null())
+        .filter(rounds::Column::RemindedAt.is_null())
+        .filter(rounds::Column::OpensAt.lte(now))
+        .filter(rounds::Column::ClosesAt.gt(now))
+        .all(db.connection())
+        .await?;
+    let mut due = Vec::new();
+    for row in open {
+        if reminder_due_at(row.opens_at, row.closes_at) > now {
+            continue;
+        }
+        let tenant = TenantDb::for_system(db, WorkplaceId::from_uuid(row.workplace_id), "check-in reminders");
+        if let Some(mailing) = claim_reminder(&tenant, row.id, false, now).await? {
+            due.push(mailing);
+        }
+    }
+    Ok(due)
+}
+
+/// Reminds, now, everyone an open round asked who has not answered (people with `surveys`).
+/// Refused for a round that is not open, or that was reminded within [`REMINDER_GAP`].
+pub async fn remind_now(
+    tenant: &TenantDb,
+    identity: &crate::policy::Identity,
+    round: RoundId,
+    now: DateTime<Utc>,
+) -> Result<Mailing> {
+    use crate::policy::{require, Action, Resource};
+    require(identity, Action::ManageSurveys, Resource::Workplace)?;
+    let txn = tenant.begin().await?;
+    let row = find(tenant, &txn, round).await?;
+    txn.commit().await?;
+    if !Round::from(row).is_open(now) {
+        return Err(Error::Conflict("This round is not open.".into()));
+    }
+    claim_reminder(tenant, round, true, now).await?.ok_or_else(|| {
+        Error::Conflict(format!(
+            "A reminder for this round went out less than {} hours ago.",
+            REMINDER_GAP.num_hours()
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text)
+            .map(|t| t.to_utc())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn reminders_go_out_a_day_before_closing_or_halfway() {
+        let cases = [
+            (
+                "2026-11-23T09:00:00Z",
+                "2026-11-26T09:00:00Z",
+                "2026-11-25T09:00:00Z",
+            ),
+            (
+                "2026-11-23T09:00:00Z",
+                "2026-11-25T09:00:00Z",
+                "2026-11-24T09:00:00Z",
+            ),
+            (
+                "2026-11-23T09:00:00Z",
+                "2026-11-24T09:00:00Z",
+                "2026-11-23T21:00:00Z",
+            ),
+            (
+                "2026-11-23T09:00:00Z",
+                "2026-12-07T09:00:00Z",
+                "2026-12-06T09:00:00Z",
+            ),
+        ];
+        for (opens, closes, due) in cases {
+            assert_eq!(
+                reminder_due_at(at(opens), at(closes)),
+                at(due),
+                "{opens} → {closes}"
+            );
+        }
+    }
 }

@@ -2,6 +2,8 @@
 //! people answer once, and results respect the minimum group size — including the
 //! complementary suppression that stops a hidden group being worked out by subtraction.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use chrono::{DateTime, Duration, Utc};
 use domain::{
     departments,
@@ -556,7 +558,637 @@ async fn comments_are_sealed_and_another_workplace_sees_nothing(test_db: TestDb)
     assert!(surveys::list(&contoso, &contoso_owner).await.unwrap().is_empty());
 }
 
+/// An identity loaded again (after a change of grants, say).
+async fn reload(db: &domain::Database, tenant: &TenantDb, person: &Identity) -> Identity {
+    domain::identity::load(
+        db,
+        &domain::accounts::SessionInfo {
+            session_id: uuid::Uuid::new_v4(),
+            user_id: person.user_id.uuid(),
+            workplace_id: tenant.workplace_id().uuid(),
+            second_factor: true,
+            second_factor_at: Some(now()),
+        },
+    )
+    .await
+    .unwrap()
+}
+
+async fn answer_all(
+    tenant: &TenantDb,
+    people: &[Identity],
+    round: rounds::RoundId,
+    at: DateTime<Utc>,
+    value: impl Fn(usize) -> i32,
+) {
+    for (i, person) in people.iter().enumerate() {
+        let check_in = answering::open_check_ins(tenant, person, at)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|c| c.round == round)
+            .unwrap();
+        let v = value(i);
+        answering::submit(
+            tenant,
+            person,
+            round,
+            answers(&check_in, v, (v * 2).min(10), Some(&format!("Comment {i}"))),
+            at,
+        )
+        .await
+        .unwrap();
+    }
+}
+
+async fn trend_export_and_comment_teams(test_db: TestDb) {
+    let db = &test_db.db;
+    let pulse = seed(db).await;
+    let tenant = &pulse.tenant;
+    let first = rounds::open_due(db, now()).await.unwrap()[0].round;
+    answer_all(tenant, &pulse.platform_people, first, now(), |_| 4).await;
+    answer_all(tenant, &pulse.mobile_people, first, now(), |_| 2).await;
+    answer_all(tenant, &pulse.sales_people, first, now(), |_| 5).await;
+    rounds::close_due(db, now() + Duration::days(3)).await.unwrap();
+    // Round 2: only Sales answers.
+    let later = now() + Duration::days(7);
+    let second = rounds::open_due(db, later).await.unwrap()[0].round;
+    answer_all(tenant, &pulse.sales_people, second, later, |i| {
+        if i < 3 {
+            3
+        } else {
+            4
+        }
+    })
+    .await;
+
+    // The trend: each round as its own page shows it.
+    let trend = results::trend(tenant, &pulse.owner, second).await.unwrap();
+    assert_eq!(trend.rounds, [1, 2]);
+    assert_eq!(
+        trend.questions.len(),
+        2,
+        "workload and eNPS; free text has no figure"
+    );
+    let series = |group: Group| trend.groups.iter().find(|g| g.group == group).unwrap();
+    let workplace = &series(Group::Workplace).points[0];
+    assert!((workplace[0].unwrap() - 58.0 / 15.0).abs() < 1e-9);
+    assert!((workplace[1].unwrap() - 3.5).abs() < 1e-9);
+    // Engineering answered in round 1 only; Mobile and Platform are hidden in both.
+    assert_eq!(series(Group::Department(pulse.engineering)).points[0][1], None);
+    assert!(series(Group::Department(pulse.engineering)).points[0][0].is_some());
+    assert_eq!(series(Group::Department(pulse.mobile)).points[0], [None, None]);
+    assert_eq!(series(Group::Department(pulse.platform)).points[0], [None, None]);
+    let theirs = results::trend(tenant, &pulse.manager, second).await.unwrap();
+    assert!(theirs
+        .groups
+        .iter()
+        .all(|g| matches!(g.group, Group::Department(d) if [pulse.engineering, pulse.platform, pulse.mobile].contains(&d))));
+    // Looking back from round 1 sees round 1 only.
+    assert_eq!(
+        results::trend(tenant, &pulse.owner, first).await.unwrap().rounds,
+        [1]
+    );
+
+    // Comments are shown under the smallest team large enough: Engineering, not its teams.
+    let comments = results::round_comments(tenant, &pulse.manager, first)
+        .await
+        .unwrap();
+    assert_eq!(comments.len(), 9);
+    assert!(comments.iter().all(|c| c.team == "Engineering"));
+    let everyone = results::round_comments(tenant, &pulse.owner, first)
+        .await
+        .unwrap();
+    assert_eq!(everyone.iter().filter(|c| c.team == "Sales").count(), 6);
+
+    // The export holds what the page shows, and is recorded.
+    let csv = results::export_csv(tenant, &pulse.manager, first, now())
+        .await
+        .unwrap();
+    let rows: Vec<Vec<String>> = csv::Reader::from_reader(csv.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    let engineering: Vec<&Vec<String>> = rows.iter().filter(|r| r[0] == "Engineering").collect();
+    assert_eq!(engineering.len(), 2);
+    assert_eq!(
+        &engineering[0][2..8],
+        [
+            "9",
+            "9",
+            library::find("workload").unwrap().prompt,
+            "scale",
+            "3.11",
+            ""
+        ]
+    );
+    // Workload answers: 4 × 2 and 5 × 4, in the columns for the values 1 to 5.
+    assert_eq!(&engineering[0][10..15], ["0", "4", "0", "5", "0"]);
+    for hidden in ["Mobile", "Platform"] {
+        let row = rows.iter().find(|r| r[0] == hidden).unwrap();
+        assert_eq!(row[8], "not enough responses");
+        assert!(row[2..8].iter().all(String::is_empty));
+    }
+    assert!(!csv.contains("Sales"), "outside the manager's grants");
+    assert!(!csv.contains("Comment"), "comments are not exported");
+    let events = domain::security_events::recent(tenant, 10).await.unwrap();
+    let exported = events.iter().find(|e| e.kind == "data.results_exported").unwrap();
+    assert_eq!(exported.actor, Some(pulse.manager.user_id));
+    assert_eq!(exported.subject_id, Some(first));
+    let refused = results::export_csv(tenant, &pulse.platform_people[0], first, now())
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), "auth.forbidden");
+}
+
+async fn replies_reach_the_author_and_nobody_learns_who(test_db: TestDb) {
+    use domain::surveys::replies;
+    let db = &test_db.db;
+    let pulse = seed(db).await;
+    let tenant = &pulse.tenant;
+    let round = rounds::open_due(db, now()).await.unwrap()[0].round;
+    let author = &pulse.sales_people[0];
+    let check_in = answering::open_check_ins(tenant, author, now())
+        .await
+        .unwrap()
+        .remove(0);
+    let secrets = answering::submit(
+        tenant,
+        author,
+        round,
+        answers(&check_in, 3, 7, Some("The rota is unfair")),
+        now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(secrets.len(), 1);
+    let secret = secrets[0].secret.clone();
+    answer_all(tenant, &pulse.sales_people[1..], round, now(), |i| {
+        1 + (i % 5) as i32
+    })
+    .await;
+
+    // Nothing to read yet, and nothing to answer.
+    assert!(replies::inbox(tenant, author, std::slice::from_ref(&secret))
+        .await
+        .unwrap()
+        .is_empty());
+    let early = replies::answer_back(tenant, author, &secret, "Hello?", now())
+        .await
+        .unwrap_err();
+    assert_eq!(early.code(), "resource.conflict");
+
+    // The owner reads the comment on the results page and replies.
+    let comments = results::round_comments(tenant, &pulse.owner, round)
+        .await
+        .unwrap();
+    let comment = comments.iter().find(|c| c.text == "The rota is unfair").unwrap();
+    assert!(comment.can_reply && comment.replies.is_empty());
+    for bad in ["", "   ", &"x".repeat(2001)] {
+        let err = replies::reply(tenant, &pulse.owner, comment.id, bad, now())
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "input.invalid");
+    }
+    replies::reply(
+        tenant,
+        &pulse.owner,
+        comment.id,
+        "Thanks, can you say which shifts?",
+        now(),
+    )
+    .await
+    .unwrap();
+    // The manager cannot see Sales, so cannot reply there either; an employee has no results.
+    for (who, code) in [
+        (&pulse.manager, "resource.not_found"),
+        (&pulse.sales_people[1], "auth.forbidden"),
+    ] {
+        let err = replies::reply(tenant, who, comment.id, "Hi", now())
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), code);
+    }
+
+    // The author's browser presents the secret and finds the reply; they answer back.
+    let inbox = replies::inbox(tenant, author, &[secret.clone(), "not-a-secret".into()])
+        .await
+        .unwrap();
+    assert_eq!(inbox.len(), 1);
+    assert_eq!(inbox[0].comment, "The rota is unfair");
+    assert_eq!(inbox[0].round, 1);
+    assert_eq!(inbox[0].messages.len(), 1);
+    assert!(!inbox[0].messages[0].from_author);
+    replies::answer_back(
+        tenant,
+        author,
+        &secret,
+        "The weekend ones.",
+        now() + Duration::hours(2),
+    )
+    .await
+    .unwrap();
+    let comments = results::round_comments(tenant, &pulse.owner, round)
+        .await
+        .unwrap();
+    let thread = &comments.iter().find(|c| c.id == comment.id).unwrap().replies;
+    assert_eq!(
+        thread
+            .iter()
+            .map(|m| (m.from_author, m.text.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            (false, "Thanks, can you say which shifts?"),
+            (true, "The weekend ones.")
+        ]
+    );
+    // Days, not times, are kept.
+    assert_eq!(thread[1].written_on, now().date_naive());
+
+    // Without the secret there is nothing: another person, a made-up secret, another workplace.
+    let other = &pulse.sales_people[2];
+    let guessed = domain::auth::session::SecretToken::generate();
+    assert!(replies::inbox(tenant, other, &[guessed.expose().to_owned()])
+        .await
+        .unwrap()
+        .is_empty());
+    let err = replies::answer_back(tenant, other, guessed.expose(), "Me too", now())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "resource.not_found");
+    let (contoso_owner, contoso) =
+        domain::testing::workplace(db, "Contoso", "grace@contoso.test", now()).await;
+    assert!(
+        replies::inbox(&contoso, &contoso_owner, std::slice::from_ref(&secret))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let err = replies::reply(&contoso, &contoso_owner, comment.id, "Hi", now())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "resource.not_found");
+    let too_many = vec![secret.clone(); replies::MAX_SECRETS + 1];
+    assert_eq!(
+        replies::inbox(tenant, author, &too_many)
+            .await
+            .unwrap_err()
+            .code(),
+        "input.invalid"
+    );
+}
+
+/// A workplace whose `n` people answered one closed round of the workload question with `value`.
+async fn workplace_with_answers(
+    db: &domain::Database,
+    tag: &str,
+    n: usize,
+    value: i32,
+) -> (Identity, TenantDb) {
+    let (owner, tenant) =
+        domain::testing::workplace(db, tag, &format!("owner@{}.test", tag.to_lowercase()), now()).await;
+    let team = departments::create(&tenant, "Team", None, now()).await.unwrap();
+    let members = people(db, &tenant, tag, team, n).await;
+    surveys::create(
+        &tenant,
+        &owner,
+        NewSurvey {
+            title: "Pulse".into(),
+            questions: vec![library_question("workload")],
+            departments: vec![team],
+            cadence: Cadence::Once,
+            first_round_at: now(),
+            window_days: 3,
+        },
+        now(),
+    )
+    .await
+    .unwrap();
+    let round = rounds::open_due(db, now())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|m| m.workplace == tenant.workplace_id())
+        .unwrap()
+        .round;
+    answer_all(&tenant, &members, round, now(), |_| value).await;
+    (owner, tenant)
+}
+
+async fn benchmarks_need_five_workplaces_that_opted_in(test_db: TestDb) {
+    use domain::surveys::benchmarks;
+    let db = &test_db.db;
+    let mut workplaces = Vec::new();
+    for (i, value) in [2, 3, 4, 5, 4].into_iter().enumerate() {
+        workplaces.push(workplace_with_answers(db, &format!("Opted{i}"), 5, value).await);
+    }
+    // Too few answers to contribute, and one that never opted in.
+    let small = workplace_with_answers(db, "Small", 4, 1).await;
+    let outside = workplace_with_answers(db, "Outside", 5, 1).await;
+    let later = now() + Duration::days(4);
+    rounds::close_due(db, later).await.unwrap();
+    for (owner, tenant) in workplaces.iter().chain([&small]) {
+        benchmarks::set_opt_in(tenant, owner, true).await.unwrap();
+    }
+    // Only the `settings` permission decides.
+    let (_, first_tenant) = &workplaces[0];
+    let employee = &people(
+        db,
+        first_tenant,
+        "Staff",
+        departments::create(first_tenant, "Staff", None, now())
+            .await
+            .unwrap(),
+        1,
+    )
+    .await[0];
+    assert_eq!(
+        benchmarks::set_opt_in(first_tenant, employee, false)
+            .await
+            .unwrap_err()
+            .code(),
+        "auth.forbidden"
+    );
+
+    assert_eq!(benchmarks::recompute(db, later).await.unwrap(), 1);
+    let round_of = |owner: &Identity, tenant: &TenantDb| {
+        let (owner, tenant) = (owner.clone(), tenant.clone());
+        async move {
+            results::rounds_with_results(&tenant, &owner).await.unwrap()[0]
+                .round
+                .id
+        }
+    };
+    let (owner, tenant) = &workplaces[0];
+    let report = results::round_report(tenant, owner, round_of(owner, tenant).await)
+        .await
+        .unwrap();
+    let platform: Vec<&benchmarks::Benchmark> = report.benchmarks.values().collect();
+    assert_eq!(platform.len(), 1);
+    // The plain average of the five workplaces' means; the small one did not count.
+    assert!((platform[0].value - 3.6).abs() < 1e-9, "{}", platform[0].value);
+    assert_eq!(platform[0].workplaces, 5);
+    // A workplace that does not take part sees no benchmark.
+    let (outside_owner, outside_tenant) = &outside;
+    let theirs = results::round_report(
+        outside_tenant,
+        outside_owner,
+        round_of(outside_owner, outside_tenant).await,
+    )
+    .await
+    .unwrap();
+    assert!(theirs.benchmarks.is_empty());
+    // With one of the five gone, nothing is published any more.
+    benchmarks::set_opt_in(&workplaces[4].1, &workplaces[4].0, false)
+        .await
+        .unwrap();
+    assert_eq!(benchmarks::recompute(db, later).await.unwrap(), 0);
+    let report = results::round_report(tenant, owner, round_of(owner, tenant).await)
+        .await
+        .unwrap();
+    assert!(report.benchmarks.is_empty());
+}
+
+/// Solves whether `target` is a linear combination of `rows` (Gaussian elimination; the vectors
+/// are small 0/1 indicators, so floating point is exact enough).
+fn in_span(rows: &[Vec<f64>], target: &[f64]) -> bool {
+    let rank = |mut m: Vec<Vec<f64>>| {
+        let columns = m.first().map_or(0, Vec::len);
+        let mut rank = 0;
+        for column in 0..columns {
+            let Some(pivot) = (rank..m.len()).find(|r| m[*r][column].abs() > 1e-9) else {
+                continue;
+            };
+            m.swap(rank, pivot);
+            let pivot_row = m[rank].clone();
+            for (r, row) in m.iter_mut().enumerate() {
+                if r != rank {
+                    let factor = row[column] / pivot_row[column];
+                    for (cell, pivot_cell) in row.iter_mut().zip(&pivot_row) {
+                        *cell -= factor * pivot_cell;
+                    }
+                }
+            }
+            rank += 1;
+        }
+        rank
+    };
+    let mut with = rows.to_vec();
+    with.push(target.to_vec());
+    rank(rows.to_vec()) == rank(with)
+}
+
+/// A manager with grants on overlapping subtrees collects everything Candor will show them —
+/// every round's figures, comments, trend and CSV export — and tries every subset of teams to
+/// see whether adding and subtracting what they saw gives a figure about fewer people than the
+/// minimum (one person's answer, at worst). None may.
+async fn no_combination_of_views_pins_a_person(test_db: TestDb) {
+    let db = &test_db.db;
+    let (owner, tenant) = domain::testing::workplace(db, "Northwind", "ada@northwind.test", now()).await;
+    let tenant = &tenant;
+    let create = |name: &'static str, parent: Option<DepartmentId>| async move {
+        departments::create(tenant, name, parent, now()).await.unwrap()
+    };
+    let engineering = create("Engineering", None).await;
+    let platform = create("Platform", Some(engineering)).await;
+    let mobile = create("Mobile", Some(engineering)).await;
+    let ios = create("iOS", Some(mobile)).await;
+    let android = create("Android", Some(mobile)).await;
+    let sales = create("Sales", None).await;
+    // Direct members: Engineering 2, Platform 5, Mobile 1, iOS 3, Android 3, Sales 6.
+    let teams = [
+        (engineering, 2),
+        (platform, 5),
+        (mobile, 1),
+        (ios, 3),
+        (android, 3),
+        (sales, 6),
+    ];
+    let mut members: Vec<(DepartmentId, Vec<Identity>)> = Vec::new();
+    for (i, (department, n)) in teams.iter().enumerate() {
+        members.push((
+            *department,
+            people(db, tenant, &format!("T{i}"), *department, *n).await,
+        ));
+    }
+    let manager = domain::testing::active_person(
+        db,
+        tenant,
+        NewPerson {
+            name: "Grace Manager".into(),
+            email: "grace@northwind.test".into(),
+            department: None,
+            role: RoleKey::BuiltIn(Role::Manager),
+            start_date: None,
+        },
+        now(),
+    )
+    .await;
+    // Overlapping grants: Engineering, and Mobile inside it.
+    domain::people::set_grants(
+        tenant,
+        manager.user_id,
+        &[engineering, mobile].into_iter().collect(),
+        now(),
+    )
+    .await
+    .unwrap();
+    let manager = reload(db, tenant, &manager).await;
+    surveys::create(
+        tenant,
+        &owner,
+        NewSurvey {
+            title: "Weekly pulse".into(),
+            questions: vec![
+                library_question("workload"),
+                library_question("enps"),
+                library_question("open_feedback"),
+            ],
+            departments: Vec::new(),
+            cadence: Cadence::Weekly,
+            first_round_at: now(),
+            window_days: 3,
+        },
+        now(),
+    )
+    .await
+    .unwrap();
+
+    // Three rounds with different people answering: everyone; all but one in iOS; all but
+    // Engineering's own two.
+    let mut rounds_seen = Vec::new();
+    let mut answered_per_round: Vec<BTreeMap<DepartmentId, usize>> = Vec::new();
+    for week in 0..3 {
+        let at = now() + Duration::days(7 * week);
+        rounds::close_due(db, at).await.unwrap();
+        let round = rounds::open_due(db, at).await.unwrap()[0].round;
+        let mut answered = BTreeMap::new();
+        for (department, people) in &members {
+            let skip = match week {
+                1 if *department == ios => 1,
+                2 if *department == engineering => 2,
+                _ => 0,
+            };
+            let answering = &people[skip..];
+            answer_all(tenant, answering, round, at, |i| {
+                1 + ((i + week as usize) % 5) as i32
+            })
+            .await;
+            answered.insert(*department, answering.len());
+        }
+        rounds_seen.push((round, at));
+        answered_per_round.push(answered);
+    }
+
+    let atoms: Vec<DepartmentId> = teams.iter().map(|(d, _)| *d).collect();
+    let edges: Vec<(DepartmentId, Option<DepartmentId>)> = vec![
+        (engineering, None),
+        (platform, Some(engineering)),
+        (mobile, Some(engineering)),
+        (ios, Some(mobile)),
+        (android, Some(mobile)),
+        (sales, None),
+    ];
+    let indicator = |group: Group| -> Vec<f64> {
+        let inside = match group {
+            Group::Workplace => atoms.iter().copied().collect(),
+            Group::Department(d) => departments::subtree(edges.iter().copied(), [d]),
+        };
+        atoms
+            .iter()
+            .map(|a| if inside.contains(a) { 1.0 } else { 0.0 })
+            .collect()
+    };
+    let (minimum, comment_minimum) = (5, 5);
+    for (index, (round, at)) in rounds_seen.iter().enumerate() {
+        let answered = &answered_per_round[index];
+        // Everything the manager is shown about this round, from every page and the export.
+        let report = results::round_report(tenant, &manager, *round).await.unwrap();
+        let shown: Vec<&GroupResult> = report
+            .results
+            .groups
+            .iter()
+            .filter(|g| g.respondents.is_some())
+            .collect();
+        let csv = results::export_csv(tenant, &manager, *round, *at).await.unwrap();
+        let exported_teams: BTreeSet<String> = csv::Reader::from_reader(csv.as_bytes())
+            .records()
+            .map(|r| r.unwrap())
+            .filter(|r| r[2].parse::<u32>().is_ok())
+            .map(|r| r[0].to_owned())
+            .collect();
+        let shown_names: BTreeSet<String> = shown.iter().map(|g| g.name.clone()).collect();
+        assert_eq!(
+            exported_teams, shown_names,
+            "the export shows what the page shows"
+        );
+        let trend = results::trend(tenant, &manager, *round).await.unwrap();
+        let trended: BTreeSet<Group> = trend
+            .groups
+            .iter()
+            .filter(|g| g.points[0].last().copied().flatten().is_some())
+            .map(|g| g.group)
+            .collect();
+        let shown_groups: BTreeSet<Group> = shown.iter().map(|g| g.group).collect();
+        assert_eq!(
+            trended, shown_groups,
+            "the trend's latest point shows what the page shows"
+        );
+
+        // Each shown figure is a sum over its teams; try every subset of teams.
+        let observed: Vec<Vec<f64>> = shown.iter().map(|g| indicator(g.group)).collect();
+        for mask in 1_u32..(1 << atoms.len()) {
+            let target: Vec<f64> = (0..atoms.len()).map(|i| f64::from((mask >> i) & 1)).collect();
+            if !in_span(&observed, &target) {
+                continue;
+            }
+            let people: usize = (0..atoms.len())
+                .filter(|i| (mask >> i) & 1 == 1)
+                .map(|i| answered[&atoms[i]])
+                .sum();
+            assert!(
+                people == 0 || people >= minimum,
+                "round {}: the teams {mask:#b} can be worked out, covering {people} people",
+                index + 1
+            );
+        }
+        // A comment's team says its author is in that team but in none of its shown teams
+        // below: that remainder must be at least the comment minimum.
+        for comment in &report.comments {
+            let home = shown.iter().find(|g| g.name == comment.team).unwrap();
+            let below: Vec<&&GroupResult> = shown
+                .iter()
+                .filter(|g| {
+                    g.group != home.group
+                        && indicator(g.group)
+                            .iter()
+                            .zip(indicator(home.group))
+                            .all(|(a, b)| *a <= b)
+                })
+                .collect();
+            let remainder: usize = atoms
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| {
+                    indicator(home.group)[*i] == 1.0 && below.iter().all(|g| indicator(g.group)[*i] == 0.0)
+                })
+                .map(|(_, a)| answered[a])
+                .sum();
+            assert!(
+                remainder >= comment_minimum,
+                "a comment narrowed to {remainder} people"
+            );
+        }
+        // Something is shown: the test is not passing on an empty page.
+        assert!(!shown.is_empty(), "round {}", index + 1);
+    }
+}
+
 domain::on_both_backends!(
+    benchmarks_need_five_workplaces_that_opted_in,
+    trend_export_and_comment_teams,
+    replies_reach_the_author_and_nobody_learns_who,
+    no_combination_of_views_pins_a_person,
     a_weekly_pulse_runs_and_hides_small_groups,
     bad_answers_are_refused_and_nothing_is_saved,
     comments_are_sealed_and_another_workplace_sees_nothing,

@@ -110,6 +110,11 @@ const TAKES_NO_WORKPLACE_ID: &[(&str, &str)] = &[
         "the caller's workplace only; checked below",
     ),
     ("/api/roles/create", "creates in the caller's workplace"),
+    ("/api/settings/benchmarks", "the caller's workplace only"),
+    (
+        "/api/settings/save_benchmarks",
+        "the caller's workplace only; roles checked below",
+    ),
     ("/api/test/double", "test-only"),
     ("/api/test/slow", "test-only"),
 ];
@@ -139,6 +144,12 @@ const TAKES_IDS: &[&str] = &[
     "/api/surveys/set_status",
     "/api/check_ins/submit",
     "/api/results/round",
+    "/api/results/trend",
+    "/api/results/export",
+    "/api/surveys/remind",
+    "/api/results/reply",
+    "/api/check_ins/inbox",
+    "/api/check_ins/answer_reply",
 ];
 
 #[test]
@@ -178,6 +189,9 @@ struct Workplace {
     survey: uuid::Uuid,
     /// The survey's open round.
     round: uuid::Uuid,
+    /// A comment the employee left in that round, and its author's secret.
+    comment: uuid::Uuid,
+    comment_secret: String,
     /// Strings only this workplace's data contains.
     secrets: Vec<String>,
 }
@@ -360,9 +374,45 @@ async fn seed(db: &Database, tag: &str) -> Workplace {
         .await
         .unwrap()[0]
         .id;
+    let employee_identity = domain::identity::load(
+        db,
+        &accounts::SessionInfo {
+            session_id: uuid::Uuid::new_v4(),
+            user_id: employee.person.uuid(),
+            workplace_id,
+            second_factor: true,
+            second_factor_at: Some(now),
+        },
+    )
+    .await
+    .unwrap();
+    let check_in = domain::surveys::answering::open_check_ins(&owner_tenant, &employee_identity, now)
+        .await
+        .unwrap()
+        .remove(0);
+    let comment_secret = domain::surveys::answering::submit(
+        &owner_tenant,
+        &employee_identity,
+        round,
+        vec![domain::surveys::answering::GivenAnswer {
+            question: check_in.questions[0].id,
+            value: Some(4),
+            comment: Some(format!("{tag} Comment")),
+        }],
+        now,
+    )
+    .await
+    .unwrap()
+    .remove(0)
+    .secret;
+    // One answer is below every minimum, so no results page lists the comment: its id comes
+    // from the database.
+    let comment = domain::testing::comment_ids(&owner_tenant).await[0];
     Workplace {
         survey,
         round,
+        comment,
+        comment_secret,
         own_role,
         owner_cookie,
         manager_cookie,
@@ -392,6 +442,8 @@ async fn seed(db: &Database, tag: &str) -> Workplace {
             format!("{tag} Pulse"),
             survey.to_string(),
             round.to_string(),
+            format!("{tag} Comment"),
+            comment.to_string(),
         ],
     }
 }
@@ -646,7 +698,7 @@ fn cases(a: &Workplace, b: &Workplace) -> Vec<(&'static str, String, String, Str
         &owner,
         "/api/surveys/create",
         format!(
-            "title=X&questions[0]=wellbeing&departments[0]={}&cadence=weekly&start=now&window_days=3",
+            r#"{{"title":"X","questions":["wellbeing"],"departments":["{}"],"cadence":"weekly","start":"now","window_days":3}}"#,
             b.parent
         ),
     );
@@ -656,11 +708,28 @@ fn cases(a: &Workplace, b: &Workplace) -> Vec<(&'static str, String, String, Str
         "/api/surveys/set_status",
         format!("id={}&status=closed", b.survey),
     );
+    for path in [
+        "/api/results/round",
+        "/api/results/trend",
+        "/api/results/export",
+        "/api/surveys/remind",
+    ] {
+        add("A owner", &owner, path, format!("round={}", b.round));
+    }
     add(
         "A owner",
         &owner,
-        "/api/results/round",
-        format!("round={}", b.round),
+        "/api/results/reply",
+        format!("comment={}&text=Hello", b.comment),
+    );
+    // B's comment secret presented in A finds nothing: answering it is not found, and the
+    // inbox (checked for leaks like every case) comes back empty with 200, so it is checked in
+    // the workplace test below instead.
+    add(
+        "A employee",
+        &employee,
+        "/api/check_ins/answer_reply",
+        format!(r#"{{"secret":"{}","text":"Hello"}}"#, b.comment_secret),
     );
     add(
         "A employee",
@@ -669,10 +738,13 @@ fn cases(a: &Workplace, b: &Workplace) -> Vec<(&'static str, String, String, Str
         format!(r#"{{"round":"{}","answers":[]}}"#, b.round),
     );
     // Within A, beyond the caller's role.
+    for path in ["/api/results/round", "/api/results/trend", "/api/results/export"] {
+        add("A employee", &employee, path, format!("round={}", a.round));
+    }
     add(
-        "A employee",
-        &employee,
-        "/api/results/round",
+        "A manager",
+        &manager,
+        "/api/surveys/remind",
         format!("round={}", a.round),
     );
     add(
@@ -685,7 +757,7 @@ fn cases(a: &Workplace, b: &Workplace) -> Vec<(&'static str, String, String, Str
         "A manager",
         &manager,
         "/api/surveys/create",
-        "title=X&questions[0]=wellbeing&cadence=weekly&start=now&window_days=3".into(),
+        r#"{"title":"X","questions":["wellbeing"],"cadence":"weekly","start":"now","window_days":3}"#.into(),
     );
     for (who, cookie) in [("A manager", &manager), ("A employee", &employee)] {
         add(
@@ -694,6 +766,13 @@ fn cases(a: &Workplace, b: &Workplace) -> Vec<(&'static str, String, String, Str
             "/api/settings/save_group_sizes",
             "results=3&comments=3".into(),
         );
+        add(
+            who,
+            cookie,
+            "/api/settings/save_benchmarks",
+            "take_part=true".into(),
+        );
+        add(who, cookie, "/api/settings/benchmarks", String::new());
     }
     // Only an Owner deletes a workplace, even with its name typed correctly.
     for (who, cookie) in [("A manager", &manager), ("A employee", &employee)] {
@@ -769,6 +848,16 @@ async fn workplace_b_is_unreachable_from_workplace_a(test_db: TestDb) {
     for secret in &b.secrets {
         assert!(!answer.contains(secret.as_str()), "roles/list leaked {secret}");
     }
+    // B's comment secret, presented by someone in A, opens nothing.
+    let (status, answer) = call(
+        &app,
+        &a.employee_cookie,
+        "/api/check_ins/inbox",
+        &format!(r#"{{"secrets":["{}"]}}"#, b.comment_secret),
+    )
+    .await;
+    assert_eq!((status, answer.as_str()), (StatusCode::OK, "[]"));
+    exercised.insert("/api/check_ins/inbox".into(), 1);
     for path in TAKES_IDS {
         assert!(
             exercised.contains_key(*path),

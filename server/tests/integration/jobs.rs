@@ -1,7 +1,7 @@
 //! The scheduler: a job runs in one process at a time (leases in the database), and a workplace
 //! whose data key is older than the configured age gets a new one.
 
-use candor_server::jobs::{tick, Notifier, Schedule, SURVEY_ROUNDS, TENANT_KEY_ROTATION};
+use candor_server::jobs::{tick, Notifier, Schedule, BENCHMARKS, SURVEY_ROUNDS, TENANT_KEY_ROTATION};
 use chrono::{Duration, SubsecRound, Utc};
 use domain::{tenant::TenantDb, testing::TestDb};
 
@@ -123,8 +123,9 @@ async fn due_rounds_open_and_people_are_emailed(test_db: TestDb) {
     let sales = domain::departments::create(&tenant, "Sales", None, now)
         .await
         .unwrap();
+    let mut people = Vec::new();
     for name in ["Philippa", "Kestrel"] {
-        domain::testing::active_person(
+        let person = domain::testing::active_person(
             db,
             &tenant,
             domain::people::NewPerson {
@@ -137,6 +138,7 @@ async fn due_rounds_open_and_people_are_emailed(test_db: TestDb) {
             now,
         )
         .await;
+        people.push(person);
     }
     let wellbeing = library::find("wellbeing").unwrap();
     domain::surveys::create(
@@ -163,7 +165,9 @@ async fn due_rounds_open_and_people_are_emailed(test_db: TestDb) {
         tenant_key_max_age: None,
     };
     let report = tick(db, "process-a", schedule, &notifier, now).await.unwrap();
-    assert_eq!(report.ran, [SURVEY_ROUNDS]);
+    // Benchmarks are computed on the first tick, then once a day.
+    assert_eq!(report.ran, [SURVEY_ROUNDS, BENCHMARKS]);
+    assert_eq!(report.benchmarks_published, Some(0), "no workplace opted in");
     assert_eq!((report.rounds_opened, report.emails_sent), (1, 2));
     let mails: Vec<String> = std::fs::read_dir(outbox.path())
         .unwrap()
@@ -182,6 +186,65 @@ async fn due_rounds_open_and_people_are_emailed(test_db: TestDb) {
         to_philippa.contains("https://candor.test/check-ins/"),
         "{to_philippa}"
     );
+
+    // Philippa answers; a day before the round closes, only Kestrel is reminded, once.
+    let check_in = domain::surveys::answering::open_check_ins(&tenant, &people[0], now)
+        .await
+        .unwrap()
+        .remove(0);
+    let given = check_in
+        .questions
+        .iter()
+        .map(|q| domain::surveys::answering::GivenAnswer {
+            question: q.id,
+            value: Some(4),
+            comment: None,
+        })
+        .collect();
+    domain::surveys::answering::submit(&tenant, &people[0], check_in.round, given, now)
+        .await
+        .unwrap();
+    let early = tick(db, "process-a", schedule, &notifier, now + Duration::hours(23))
+        .await
+        .unwrap();
+    assert_eq!((early.rounds_reminded, early.emails_sent), (0, 0));
+    assert!(!early.ran.contains(&BENCHMARKS), "not again within a day");
+    let reminded = tick(db, "process-a", schedule, &notifier, now + Duration::hours(25))
+        .await
+        .unwrap();
+    assert_eq!((reminded.rounds_reminded, reminded.emails_sent), (1, 1));
+    let again = tick(db, "process-a", schedule, &notifier, now + Duration::hours(26))
+        .await
+        .unwrap();
+    assert_eq!(again.rounds_reminded, 0);
+    let reminders: Vec<String> = std::fs::read_dir(outbox.path())
+        .unwrap()
+        .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
+        .filter(|mail| mail.contains("Subject: Reminder: Sales pulse closes soon"))
+        .collect();
+    assert_eq!(reminders.len(), 1);
+    assert!(
+        reminders[0].contains("To: kestrel@northwind.test"),
+        "{}",
+        reminders[0]
+    );
+    assert!(reminders[0].contains(&format!("https://candor.test/check-ins/{}", check_in.round)));
+    // By hand, HR may remind again only after a gap.
+    let by_hand =
+        domain::surveys::rounds::remind_now(&tenant, &owner, check_in.round, now + Duration::hours(27))
+            .await
+            .unwrap_err();
+    assert_eq!(by_hand.code(), "resource.conflict");
+    let by_hand =
+        domain::surveys::rounds::remind_now(&tenant, &owner, check_in.round, now + Duration::hours(38))
+            .await
+            .unwrap();
+    assert_eq!(by_hand.participants, [people[1].user_id.uuid()]);
+    let refused =
+        domain::surveys::rounds::remind_now(&tenant, &people[1], check_in.round, now + Duration::hours(47))
+            .await
+            .unwrap_err();
+    assert_eq!(refused.code(), "auth.forbidden");
 
     let closed = tick(db, "process-a", schedule, &notifier, now + Duration::days(2))
         .await
