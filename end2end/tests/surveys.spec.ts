@@ -159,9 +159,9 @@ test("a weekly pulse: people answer on their phones, the manager sees results, s
   await expect(byTeam.getByRole("row", { name: /Mobile/ })).toContainText("Not enough responses");
   const comments = mary.getByRole("list", { name: "Comments" });
   await expect(comments).toContainText("Pairing on Fridays has been great");
-  // The comment stands under Engineering: Platform alone is hidden for comments too.
-  await expect(comments).toContainText("· Engineering");
-  await mary.getByLabel("Comments from").selectOption("Engineering");
+  // The comment stands under the smallest team large enough: Platform, with its five answers.
+  await expect(comments).toContainText("· Platform");
+  await mary.getByLabel("Comments from").selectOption("Platform");
   await expect(mary.getByText("Showing 1 of 1")).toBeVisible();
   await expect(mary.getByText("The trend appears from the second round on.")).toBeVisible();
   await expectAccessible(mary);
@@ -183,7 +183,7 @@ test("a weekly pulse: people answer on their phones, the manager sees results, s
   // Mary replies to the anonymous comment; its author finds the reply and answers back.
   await mary.getByLabel("Reply to the author (they stay anonymous)").fill("Thanks! Shall we keep the Friday slot?");
   await mary.getByRole("button", { name: "Send reply" }).click();
-  await expect(comments.getByRole("list", { name: "Conversation" })).toContainText("Shall we keep the Friday slot?");
+  await expect(comments.getByRole("list", { name: "Conversation", exact: true })).toContainText("Shall we keep the Friday slot?");
   const author = phones.platform1;
   await author.goto("/check-ins");
   await waitForHydration(author);
@@ -194,7 +194,7 @@ test("a weekly pulse: people answer on their phones, the manager sees results, s
   await snapshot(author, "replies-phone");
   await author.getByLabel("Answer back (anonymously)").fill("Yes please, it helps a lot.");
   await author.getByRole("button", { name: "Send answer" }).click();
-  await expect(replies.getByRole("list", { name: "Conversation" })).toContainText("Yes please, it helps a lot.");
+  await expect(replies.getByRole("list", { name: "Conversation", exact: true })).toContainText("Yes please, it helps a lot.");
   // Someone else on their own phone has no conversations.
   await phones.lee.goto("/check-ins");
   await waitForHydration(phones.lee);
@@ -202,7 +202,7 @@ test("a weekly pulse: people answer on their phones, the manager sees results, s
   await expect(phones.lee.getByRole("region", { name: "Replies to your comments" })).toHaveCount(0);
   await mary.reload();
   await waitForHydration(mary);
-  await expect(mary.getByRole("list", { name: "Conversation" })).toContainText("Yes please, it helps a lot.");
+  await expect(mary.getByRole("list", { name: "Conversation", exact: true })).toContainText("Yes please, it helps a lot.");
 });
 
 test("a pulse with the workplace's own questions, answered by everyone asked", async ({ page, candor }) => {
@@ -220,6 +220,7 @@ test("a pulse with the workplace's own questions, answered by everyone asked", a
   await page.getByLabel("Options, one per line").fill("Tuesday\nWednesday\nThursday");
   await page.getByRole("button", { name: "Add question" }).click();
   await page.getByLabel("Question", { exact: true }).fill("The new desks are comfortable.");
+  await page.getByLabel("Answered with").selectOption({ label: "A scale from 1 to 5" });
   await page.getByRole("button", { name: "Add question" }).click();
   const own = page.getByRole("list", { name: "Your own questions" });
   await expect(own).toContainText("One of: Tuesday, Wednesday, Thursday");
