@@ -6,7 +6,7 @@
 //! address is unknown.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use crate::{
@@ -127,7 +127,7 @@ pub async fn sign_up(
     }
     let workplace_id = Uuid::new_v4();
     let user_id = Uuid::new_v4();
-    let txn = conn.begin().await?;
+    let txn = db.begin_write().await?;
     workplaces::ActiveModel {
         id: Set(workplace_id),
         name: Set(workplace_name),
@@ -203,8 +203,7 @@ fn link_invalid() -> Error {
 /// Marks the address verified through a single-use link. Returns the account.
 pub async fn verify_email(db: &Database, presented: &str, now: DateTime<Utc>) -> Result<Uuid> {
     let token = SecretToken::parse(presented).ok_or_else(link_invalid)?;
-    let conn = db.connection();
-    let txn = conn.begin().await?;
+    let txn = db.begin_write().await?;
     let Some(row) = email_tokens::Entity::find()
         .filter(email_tokens::Column::TokenHash.eq(token.hash()))
         .filter(email_tokens::Column::Purpose.eq(VERIFY_EMAIL))
@@ -326,7 +325,7 @@ pub async fn accept_invitation(
         &[opened.name.expose(), opened.email.expose(), &workplace.name],
     )?;
     let password_hash = hasher.hash(password).await?;
-    let txn = conn.begin().await?;
+    let txn = db.begin_write().await?;
     claim_email_token(&txn, row.id, now).await?;
     let user_id = user.id;
     let mut accepted: users::ActiveModel = user.into();
@@ -413,7 +412,7 @@ pub async fn reset_password(
         &[opened.name.expose(), opened.email.expose(), &workplace.name],
     )?;
     let password_hash = hasher.hash(new_password).await?;
-    let txn = conn.begin().await?;
+    let txn = db.begin_write().await?;
     claim_email_token(&txn, row.id, now).await?;
     let user_id = user.id;
     let mut updated: users::ActiveModel = user.into();

@@ -186,6 +186,25 @@ impl Database {
         &self.conn
     }
 
+    /// A transaction that may write. On SQLite it takes the write lock at `BEGIN` (waiting up
+    /// to the busy timeout for it): a deferred transaction that reads first and writes later
+    /// fails at once with "database is locked" when another writer got in between, instead
+    /// of waiting its turn.
+    pub(crate) async fn begin_write(&self) -> Result<sea_orm::DatabaseTransaction> {
+        use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+        Ok(match self.backend {
+            Backend::Sqlite => {
+                self.conn
+                    .begin_with_options(TransactionOptions {
+                        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                        ..Default::default()
+                    })
+                    .await?
+            }
+            Backend::Postgres => self.conn.begin().await?,
+        })
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }

@@ -64,6 +64,140 @@ fn sealed_under(row: &users::Model, version: u32) -> bool {
         .all(|sealed| sealed.as_deref().map(key_version) == Some(Ok(version)))
 }
 
+/// The workplace tables holding sealed fields, resealed in this order on each pass. Where a
+/// session signed in from is not among them: a session lives at most 12 hours, and every key
+/// version stays available to open it until then.
+#[derive(Clone, Copy, Debug)]
+enum SealedTable {
+    /// Names and email addresses.
+    Users,
+    Comments,
+    CommentReplies,
+}
+
+/// What one batch of a table did.
+struct Step {
+    seen: u64,
+    changed: u64,
+    last: Option<uuid::Uuid>,
+}
+
+/// Reseals one batch of a table whose rows carry one sealed text column, `text_sealed`.
+macro_rules! reseal_text_batch {
+    ($entity:ident, $table:literal, $tenant:expr, $txn:expr, $keys:expr, $target:expr, $after:expr, $batch:expr) => {{
+        use crate::entities::$entity;
+        let mut query = $tenant.select::<$entity::Entity>();
+        if let Some(after) = $after {
+            query = query.filter($entity::Column::Id.gt(after));
+        }
+        let rows = query
+            .order_by_asc($entity::Column::Id)
+            .limit($batch)
+            .all($txn)
+            .await?;
+        let mut step = Step {
+            seen: rows.len() as u64,
+            changed: 0,
+            last: rows.last().map(|row| row.id),
+        };
+        for row in rows {
+            if key_version(&row.text_sealed) == Ok($target) {
+                continue;
+            }
+            let text = $keys.open_text($table, "text", row.id, &row.text_sealed)?;
+            let sealed = $keys.seal($table, "text", row.id, text.expose().as_bytes())?;
+            let mut changed: $entity::ActiveModel = row.into();
+            changed.text_sealed = Set(sealed);
+            changed.update($txn).await?;
+            step.changed += 1;
+        }
+        Ok(step)
+    }};
+}
+
+impl SealedTable {
+    const ALL: [SealedTable; 3] = [
+        SealedTable::Users,
+        SealedTable::Comments,
+        SealedTable::CommentReplies,
+    ];
+
+    async fn count(self, tenant: &TenantDb, conn: &impl sea_orm::ConnectionTrait) -> Result<u64> {
+        use crate::entities::{comment_replies, comments};
+        Ok(match self {
+            SealedTable::Users => tenant.select::<users::Entity>().count(conn).await?,
+            SealedTable::Comments => tenant.select::<comments::Entity>().count(conn).await?,
+            SealedTable::CommentReplies => tenant.select::<comment_replies::Entity>().count(conn).await?,
+        })
+    }
+
+    /// Reseals under `target` the rows after `after` (in id order) not yet sealed under it.
+    #[allow(clippy::too_many_arguments)]
+    async fn reseal_batch(
+        self,
+        tenant: &TenantDb,
+        txn: &sea_orm::DatabaseTransaction,
+        keyring: &crate::crypto::Keyring,
+        keys: &crate::crypto::TenantKeys,
+        target: u32,
+        after: Option<uuid::Uuid>,
+        batch: u64,
+    ) -> Result<Step> {
+        match self {
+            SealedTable::Users => {
+                let mut query = tenant.select::<users::Entity>();
+                if let Some(after) = after {
+                    query = query.filter(users::Column::Id.gt(after));
+                }
+                let rows = query
+                    .order_by_asc(users::Column::Id)
+                    .limit(batch)
+                    .all(txn)
+                    .await?;
+                let mut step = Step {
+                    seen: rows.len() as u64,
+                    changed: 0,
+                    last: rows.last().map(|row| row.id),
+                };
+                for row in rows {
+                    if sealed_under(&row, target) {
+                        continue;
+                    }
+                    let opened = user_fields::open_with(keys, &row)?;
+                    let sealed = user_fields::seal(
+                        keyring,
+                        keys,
+                        row.id,
+                        opened.name.expose(),
+                        opened.email.expose(),
+                    )?;
+                    let id = row.id;
+                    let mut changed: users::ActiveModel = row.into();
+                    sealed.apply(&mut changed, id);
+                    changed.update(txn).await?;
+                    step.changed += 1;
+                }
+                Ok(step)
+            }
+            SealedTable::Comments => {
+                reseal_text_batch!(comments, "comments", tenant, txn, keys, target, after, batch)
+            }
+            SealedTable::CommentReplies => {
+                reseal_text_batch!(
+                    comment_replies,
+                    "comment_replies",
+                    tenant,
+                    txn,
+                    keys,
+                    target,
+                    after,
+                    batch
+                )
+            }
+        }
+    }
+}
+
 /// Rotates (or resumes rotating) the data key of `workplace`; `progress` is told after each
 /// batch.
 pub async fn rotate_workplace(
@@ -119,70 +253,52 @@ pub async fn rotate_workplace(
     let mut pass = 0u32;
     loop {
         pass += 1;
-        let total = tenant.select::<users::Entity>().count(conn).await?;
-        let mut after: Option<uuid::Uuid> = None;
+        let mut total = 0;
+        for table in SealedTable::ALL {
+            total += table.count(&tenant, conn).await?;
+        }
         let mut done = 0u64;
         let mut changed_in_pass = 0u64;
-        loop {
-            if options.max_batches.is_some_and(|max| batches >= max) {
-                return Ok(Rotated {
-                    to_version: target,
-                    resumed,
-                    resealed,
-                    finished: false,
-                });
-            }
-            let txn = tenant.begin().await?;
-            let mut query = tenant.select::<users::Entity>();
-            if let Some(after) = after {
-                query = query.filter(users::Column::Id.gt(after));
-            }
-            let rows = query
-                .order_by_asc(users::Column::Id)
-                .limit(batch)
-                .all(&txn)
-                .await?;
-            if rows.is_empty() {
-                txn.commit().await?;
-                break;
-            }
-            let keys = tenant.data_keys_in(&txn).await?;
-            if keys.current_version() != Some(target) {
-                return Err(Error::Conflict(format!(
-                    "a newer data key than version {target} exists; run the rotation again"
-                )));
-            }
-            done += rows.len() as u64;
-            for row in rows {
-                after = Some(row.id);
-                if sealed_under(&row, target) {
-                    continue;
+        for table in SealedTable::ALL {
+            let mut after: Option<uuid::Uuid> = None;
+            loop {
+                if options.max_batches.is_some_and(|max| batches >= max) {
+                    return Ok(Rotated {
+                        to_version: target,
+                        resumed,
+                        resealed,
+                        finished: false,
+                    });
                 }
-                let opened = user_fields::open_with(&keys, &row)?;
-                let sealed = user_fields::seal(
-                    keyring,
-                    &keys,
-                    row.id,
-                    opened.name.expose(),
-                    opened.email.expose(),
-                )?;
-                let id = row.id;
-                let mut changed: users::ActiveModel = row.into();
-                sealed.apply(&mut changed, id);
-                changed.update(&txn).await?;
-                changed_in_pass += 1;
+                let txn = tenant.begin().await?;
+                let keys = tenant.data_keys_in(&txn).await?;
+                if keys.current_version() != Some(target) {
+                    return Err(Error::Conflict(format!(
+                        "a newer data key than version {target} exists; run the rotation again"
+                    )));
+                }
+                let step = table
+                    .reseal_batch(&tenant, &txn, keyring, &keys, target, after, batch)
+                    .await?;
+                if step.seen == 0 {
+                    txn.commit().await?;
+                    break;
+                }
+                after = step.last;
+                done += step.seen;
+                changed_in_pass += step.changed;
+                key_rotations::Entity::update_many()
+                    .col_expr(
+                        key_rotations::Column::RowsDone,
+                        sea_orm::sea_query::Expr::value(i64::try_from(done).unwrap_or(i64::MAX)),
+                    )
+                    .filter(key_rotations::Column::Id.eq(rotation.id))
+                    .exec(&txn)
+                    .await?;
+                txn.commit().await?;
+                batches += 1;
+                progress(Progress { done, total, pass });
             }
-            key_rotations::Entity::update_many()
-                .col_expr(
-                    key_rotations::Column::RowsDone,
-                    sea_orm::sea_query::Expr::value(i64::try_from(done).unwrap_or(i64::MAX)),
-                )
-                .filter(key_rotations::Column::Id.eq(rotation.id))
-                .exec(&txn)
-                .await?;
-            txn.commit().await?;
-            batches += 1;
-            progress(Progress { done, total, pass });
         }
         resealed += changed_in_pass;
         if changed_in_pass == 0 {

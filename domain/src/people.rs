@@ -134,7 +134,7 @@ pub struct Page {
 
 /// People the caller may see, filtered, sorted by name and paginated.
 pub async fn list(tenant: &TenantDb, scope: &Scope, filter: &Filter) -> Result<Page> {
-    let txn = tenant.begin().await?;
+    let txn = tenant.begin_read().await?;
     // Status is filtered by the database; names and emails (sealed) are matched here.
     let mut query = tenant.select::<users::Entity>();
     if let Some(status) = filter.status {
@@ -205,7 +205,7 @@ async fn row(tenant: &TenantDb, conn: &impl sea_orm::ConnectionTrait, id: UserId
 }
 
 pub async fn get(tenant: &TenantDb, id: UserId) -> Result<Person> {
-    let txn = tenant.begin().await?;
+    let txn = tenant.begin_read().await?;
     let found = row(tenant, &txn, id).await?;
     let roles = WorkplaceRoles::load(&txn, tenant.workplace_id()).await?;
     let keys = tenant.data_keys_in(&txn).await?;

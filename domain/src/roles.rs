@@ -126,7 +126,7 @@ pub async fn find(tenant: &TenantDb, key: RoleKey) -> Result<RoleDefinition> {
 /// Every role of the workplace: the built-in ones first, then its own by name, each with the
 /// number of people holding it (invited and former people included).
 pub async fn list(tenant: &TenantDb) -> Result<Vec<RoleSummary>> {
-    let txn = tenant.begin().await?;
+    let txn = tenant.begin_read().await?;
     let own = WorkplaceRoles::load(&txn, tenant.workplace_id()).await?;
     let counted: Vec<(String, Option<uuid::Uuid>, i64)> = tenant
         .select::<users::Entity>()

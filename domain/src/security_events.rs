@@ -245,7 +245,7 @@ fn to_stored(row: security_events::Model) -> StoredEvent {
 
 /// The newest events of one workplace, newest first.
 pub async fn recent(tenant: &TenantDb, limit: u64) -> Result<Vec<StoredEvent>> {
-    let txn = tenant.begin().await?;
+    let txn = tenant.begin_read().await?;
     let rows = security_events::Entity::find()
         .filter(security_events::Column::WorkplaceId.eq(tenant.workplace_id().uuid()))
         .order_by_desc(security_events::Column::OccurredAt)

@@ -43,9 +43,21 @@ impl TenantDb {
         self.workplace_id
     }
 
-    /// A transaction bound to this workplace.
+    /// A transaction bound to this workplace, for work that may write (see
+    /// [`Database::begin_write`]).
     pub(crate) async fn begin(&self) -> Result<DatabaseTransaction> {
+        let txn = self.db.begin_write().await?;
+        self.bind(txn).await
+    }
+
+    /// A transaction bound to this workplace that only reads: on SQLite it runs beside other
+    /// readers and a writer instead of queueing for the write lock.
+    pub(crate) async fn begin_read(&self) -> Result<DatabaseTransaction> {
         let txn = self.db.connection().begin().await?;
+        self.bind(txn).await
+    }
+
+    async fn bind(&self, txn: DatabaseTransaction) -> Result<DatabaseTransaction> {
         if self.db.backend() == Backend::Postgres {
             // Transaction-local: pooled connections never carry one workplace into another's
             // request.

@@ -414,3 +414,25 @@ pub async fn comment_ids(tenant: &crate::tenant::TenantDb) -> Vec<uuid::Uuid> {
         .await
         .expect("comments are readable")
 }
+
+/// The data-key versions the workplace's comments and replies are sealed under, as stored.
+pub async fn sealed_text_versions(tenant: &crate::tenant::TenantDb) -> Vec<u32> {
+    use crate::entities::{comment_replies, comments};
+    let conn = tenant.database().connection();
+    let comments = tenant
+        .select::<comments::Entity>()
+        .all(conn)
+        .await
+        .expect("comments");
+    let replies = tenant
+        .select::<comment_replies::Entity>()
+        .all(conn)
+        .await
+        .expect("replies");
+    comments
+        .iter()
+        .map(|c| &c.text_sealed)
+        .chain(replies.iter().map(|r| &r.text_sealed))
+        .map(|sealed| crate::crypto::key_version(sealed).expect("a sealed value"))
+        .collect()
+}

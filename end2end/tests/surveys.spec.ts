@@ -140,6 +140,10 @@ test("a weekly pulse: people answer on their phones, the manager sees results, s
 
   await phones.platform1.goto("/check-ins");
   await expect(phones.platform1.getByText("Nothing to answer right now.")).toBeVisible();
+  // Their participation history says that they answered, never what.
+  await phones.platform1.getByText("Your participation").click();
+  await expect(phones.platform1.getByRole("list", { name: "Your participation" })).toContainText("Engineering pulse — round 1");
+  await expect(phones.platform1.getByRole("list", { name: "Your participation" })).toContainText("Answered");
 
   // A second submission of the same round (another tab) is refused.
   const roundId = invitations[0].match(/\/check-ins\/([0-9a-f-]{36})/)![1];

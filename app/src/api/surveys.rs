@@ -68,6 +68,8 @@ pub struct CheckInsOverview {
     pub open: Vec<CheckInView>,
     /// How many check-ins this person has answered so far.
     pub answered: usize,
+    /// Every round they were asked in, newest first: (survey and round, opened, answered).
+    pub history: Vec<(String, String, bool)>,
     /// Results are shown only for groups with at least this many answers.
     pub minimum: u32,
     /// Where this browser keeps this person's comment secrets (one place per account, so
@@ -442,7 +444,8 @@ pub async fn my_check_ins() -> Result<CheckInsOverview, ApiError> {
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     let open = answering::open_check_ins(&tenant, &who, state.clock.now()).await?;
-    let answered = answering::answered_rounds(&tenant, &who).await?.len();
+    let history = answering::participation(&tenant, &who).await?;
+    let answered = history.iter().filter(|p| p.answered).count();
     let minimum = domain::surveys::minimum_group_size(&tenant).await?;
     Ok(CheckInsOverview {
         minimum,
@@ -457,6 +460,16 @@ pub async fn my_check_ins() -> Result<CheckInsOverview, ApiError> {
             })
             .collect(),
         answered,
+        history: history
+            .into_iter()
+            .map(|p| {
+                (
+                    format!("{} — round {}", p.title, p.number),
+                    day(p.opens_at),
+                    p.answered,
+                )
+            })
+            .collect(),
     })
 }
 

@@ -33,6 +33,7 @@ pub fn CheckInsPage() -> impl IntoView {
                             <p class="mt-4 text-slate-700">"Nothing to answer right now. You will get an email when the next check-in opens."</p>
                             <p class="mt-2 text-sm text-slate-600">{format!("You have answered {} check-ins so far.", overview.answered)}</p>
                             <Inbox storage_key=overview.storage_key />
+                            {history_view(overview.history)}
                         }.into_any(),
                         Ok(overview) => view! {
                             <ul class="mt-6 space-y-4" aria-label="Open check-ins">
@@ -48,6 +49,7 @@ pub fn CheckInsPage() -> impl IntoView {
                             </ul>
                             <p class="mt-4 text-sm text-slate-600">{format!("You have answered {} check-ins so far.", overview.answered)}</p>
                             <Inbox storage_key=overview.storage_key />
+                            {history_view(overview.history)}
                         }.into_any(),
                         Err(err) => view! { <NotAvailable message=err.message /> }.into_any(),
                     }
@@ -55,6 +57,29 @@ pub fn CheckInsPage() -> impl IntoView {
             </Suspense>
         </section>
     }
+}
+
+/// The rounds the person was asked in and whether they answered — what Candor keeps about
+/// their taking part (never their answers).
+fn history_view(history: Vec<(String, String, bool)>) -> AnyView {
+    if history.is_empty() {
+        return ().into_any();
+    }
+    view! {
+        <details class=CARD_CLASS>
+            <summary class="min-h-11 cursor-pointer text-lg font-semibold text-slate-900">"Your participation"</summary>
+            <p class="mt-2 text-sm text-slate-700">"Candor keeps only whether you took part in each round, to stop double answers — not which answers were yours."</p>
+            <ul class="mt-3 divide-y divide-slate-100" aria-label="Your participation">
+                {history.into_iter().map(|(round, opened, answered)| view! {
+                    <li class="flex flex-wrap items-baseline justify-between gap-2 py-2 text-sm">
+                        <span class="text-slate-900">{round}<span class="block text-slate-600">{format!("Opened {opened}")}</span></span>
+                        <span class=if answered { "font-medium text-teal-800" } else { "text-slate-600" }>{if answered { "Answered" } else { "Not answered" }}</span>
+                    </li>
+                }).collect_view()}
+            </ul>
+        </details>
+    }
+    .into_any()
 }
 
 /// Replies to the person's comments: the browser presents the secrets it keeps, so the list is

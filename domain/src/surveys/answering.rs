@@ -75,7 +75,7 @@ pub async fn open_check_ins(
     identity: &Identity,
     now: DateTime<Utc>,
 ) -> Result<Vec<CheckIn>> {
-    let txn = tenant.begin().await?;
+    let txn = tenant.begin_read().await?;
     let waiting: Vec<RoundId> = tenant
         .select::<round_participants::Entity>()
         .filter(round_participants::Column::UserId.eq(identity.user_id.uuid()))
@@ -321,17 +321,57 @@ pub(crate) fn open_comment(
         .map_err(|_| Error::Internal(format!("comments.text of {} is not text", row.id)))
 }
 
-/// The rounds this person has answered (their participation history, not their answers).
-pub async fn answered_rounds(tenant: &TenantDb, identity: &Identity) -> Result<Vec<RoundId>> {
-    let txn = tenant.begin().await?;
-    let rows = tenant
+/// One round a person was asked in, as their participation history shows it: whether they
+/// answered, never what.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Participation {
+    pub round: RoundId,
+    pub title: String,
+    pub number: i32,
+    pub opens_at: DateTime<Utc>,
+    pub answered: bool,
+}
+
+/// Every round this person was asked in, newest first: their participation history.
+pub async fn participation(tenant: &TenantDb, identity: &Identity) -> Result<Vec<Participation>> {
+    let txn = tenant.begin_read().await?;
+    let asked: BTreeMap<RoundId, bool> = tenant
         .select::<round_participants::Entity>()
         .filter(round_participants::Column::UserId.eq(identity.user_id.uuid()))
-        .filter(round_participants::Column::Answered.eq(true))
         .all(&txn)
-        .await?;
+        .await?
+        .into_iter()
+        .map(|p| (p.round_id, p.answered))
+        .collect();
+    let mut out = Vec::with_capacity(asked.len());
+    if !asked.is_empty() {
+        let titles: BTreeMap<uuid::Uuid, String> = tenant
+            .select::<surveys::Entity>()
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|s| (s.id, s.title))
+            .collect();
+        for chunk in asked.keys().copied().collect::<Vec<_>>().chunks(500) {
+            for row in tenant
+                .select::<rounds::Entity>()
+                .filter(rounds::Column::Id.is_in(chunk.iter().copied()))
+                .all(&txn)
+                .await?
+            {
+                out.push(Participation {
+                    round: row.id,
+                    title: titles.get(&row.survey_id).cloned().unwrap_or_default(),
+                    number: row.number,
+                    opens_at: row.opens_at,
+                    answered: asked.get(&row.id).copied().unwrap_or(false),
+                });
+            }
+        }
+    }
     txn.commit().await?;
-    Ok(rows.into_iter().map(|p| p.round_id).collect())
+    out.sort_by_key(|p| std::cmp::Reverse(p.opens_at));
+    Ok(out)
 }
 
 #[cfg(test)]

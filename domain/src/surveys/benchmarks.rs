@@ -37,7 +37,7 @@ pub struct Benchmark {
 
 /// What one workplace contributes: its figure per built-in question.
 async fn contribution(tenant: &TenantDb, now: DateTime<Utc>) -> Result<BTreeMap<String, f64>> {
-    let txn = tenant.begin().await?;
+    let txn = tenant.begin_read().await?;
     let recent: Vec<(uuid::Uuid, uuid::Uuid)> = tenant
         .select::<rounds::Entity>()
         .select_only()
@@ -206,7 +206,7 @@ pub(crate) async fn for_workplace(
 /// Whether the workplace takes part in benchmarks (the `settings` permission).
 pub async fn opt_in(tenant: &TenantDb, identity: &Identity) -> Result<bool> {
     require(identity, Action::ManageSettings, Resource::Workplace)?;
-    let txn = tenant.begin().await?;
+    let txn = tenant.begin_read().await?;
     let on = opted_in(tenant, &txn).await?;
     txn.commit().await?;
     Ok(on)

@@ -414,7 +414,7 @@ async fn load(
 /// Every survey of the workplace, newest first.
 pub async fn list(tenant: &TenantDb, identity: &Identity) -> Result<Vec<Survey>> {
     require(identity, Action::ManageSurveys, Resource::Workplace)?;
-    let txn = tenant.begin().await?;
+    let txn = tenant.begin_read().await?;
     let rows = tenant
         .select::<surveys::Entity>()
         .order_by_desc(surveys::Column::CreatedAt)
@@ -489,7 +489,7 @@ pub(crate) async fn minimum_group_sizes(
 
 /// The workplace's minimum group size for results, as people are told on the form.
 pub async fn minimum_group_size(tenant: &TenantDb) -> Result<u32> {
-    let txn = tenant.begin().await?;
+    let txn = tenant.begin_read().await?;
     let (results, _) = minimum_group_sizes(tenant, &txn).await?;
     txn.commit().await?;
     Ok(results)
@@ -504,7 +504,7 @@ pub struct GroupSizes {
 
 pub async fn group_sizes(tenant: &TenantDb, identity: &Identity) -> Result<GroupSizes> {
     require(identity, Action::ManageSettings, Resource::Workplace)?;
-    let txn = tenant.begin().await?;
+    let txn = tenant.begin_read().await?;
     let (results, comments) = minimum_group_sizes(tenant, &txn).await?;
     txn.commit().await?;
     Ok(GroupSizes {

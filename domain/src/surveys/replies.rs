@@ -152,7 +152,7 @@ pub async fn reply(
 ) -> Result<()> {
     require(identity, Action::ListResults, Resource::Workplace)?;
     let text = checked_text(text)?;
-    let txn = tenant.begin().await?;
+    let txn = tenant.begin_read().await?;
     let row = tenant
         .select::<comments::Entity>()
         .filter(comments::Column::Id.eq(comment))
@@ -214,7 +214,7 @@ pub async fn inbox(tenant: &TenantDb, _identity: &Identity, secrets: &[String]) 
     if secrets.is_empty() {
         return Ok(Vec::new());
     }
-    let txn = tenant.begin().await?;
+    let txn = tenant.begin_read().await?;
     let found = by_secret(tenant, &txn, &secrets).await?;
     let ids: Vec<uuid::Uuid> = found.iter().map(|(_, row)| row.id).collect();
     let mut talks = conversations(tenant, &txn, &ids).await?;

@@ -414,7 +414,7 @@ fn readable_comments(
 /// below).
 pub async fn round_report(tenant: &TenantDb, identity: &Identity, round: RoundId) -> Result<RoundReport> {
     require(identity, Action::ListResults, Resource::Workplace)?;
-    let txn = tenant.begin().await?;
+    let txn = tenant.begin_read().await?;
     let round_row = super::rounds::find(tenant, &txn, round).await?;
     let title = survey_title(tenant, &txn, round_row.survey_id).await?;
     let questions = super::questions_in(tenant, &txn, round_row.survey_id).await?;
@@ -521,7 +521,7 @@ pub struct Trend {
 /// round's figures exactly as that round's page shows them (its own suppression).
 pub async fn trend(tenant: &TenantDb, identity: &Identity, round: RoundId) -> Result<Trend> {
     require(identity, Action::ListResults, Resource::Workplace)?;
-    let txn = tenant.begin().await?;
+    let txn = tenant.begin_read().await?;
     let round_row = super::rounds::find(tenant, &txn, round).await?;
     let mut earlier = tenant
         .select::<rounds::Entity>()
@@ -699,7 +699,7 @@ pub struct RoundListing {
 /// still depends on their reach).
 pub async fn rounds_with_results(tenant: &TenantDb, identity: &Identity) -> Result<Vec<RoundListing>> {
     require(identity, Action::ListResults, Resource::Workplace)?;
-    let txn = tenant.begin().await?;
+    let txn = tenant.begin_read().await?;
     let titles: BTreeMap<uuid::Uuid, String> = tenant
         .select::<surveys::Entity>()
         .all(&txn)

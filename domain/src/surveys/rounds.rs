@@ -225,7 +225,7 @@ pub async fn close_due(db: &Database, now: DateTime<Utc>) -> Result<u64> {
 
 /// A survey's rounds, newest first.
 pub async fn of_survey(tenant: &TenantDb, survey: SurveyId) -> Result<Vec<Round>> {
-    let txn = tenant.begin().await?;
+    let txn = tenant.begin_read().await?;
     let rows = tenant
         .select::<rounds::Entity>()
         .filter(rounds::Column::SurveyId.eq(survey))
@@ -260,7 +260,7 @@ pub struct Recipient {
 pub async fn recipients(db: &Database, opened: &Mailing) -> Result<(String, DateTime<Utc>, Vec<Recipient>)> {
     let active = crate::people::Status::Active.key();
     let tenant = TenantDb::for_system(db, opened.workplace, "check-in emails");
-    let txn = tenant.begin().await?;
+    let txn = tenant.begin_read().await?;
     let round = find(&tenant, &txn, opened.round).await?;
     let title = tenant
         .select::<surveys::Entity>()
@@ -428,7 +428,7 @@ pub async fn remind_now(
 ) -> Result<Mailing> {
     use crate::policy::{require, Action, Resource};
     require(identity, Action::ManageSurveys, Resource::Workplace)?;
-    let txn = tenant.begin().await?;
+    let txn = tenant.begin_read().await?;
     let row = find(tenant, &txn, round).await?;
     txn.commit().await?;
     if !Round::from(row).is_open(now) {

@@ -949,6 +949,100 @@ async fn benchmarks_need_five_workplaces_that_opted_in(test_db: TestDb) {
     assert!(report.benchmarks.is_empty());
 }
 
+async fn comments_and_replies_are_sealed_again_when_the_key_rotates(test_db: TestDb) {
+    use domain::key_rotation::{rotate_workplace, Options};
+    let db = &test_db.db;
+    let pulse = seed(db).await;
+    let tenant = &pulse.tenant;
+    let round = rounds::open_due(db, now()).await.unwrap()[0].round;
+    answer_all(tenant, &pulse.sales_people, round, now(), |i| 1 + (i % 5) as i32).await;
+    let comment = results::round_comments(tenant, &pulse.owner, round)
+        .await
+        .unwrap()[0]
+        .id;
+    domain::surveys::replies::reply(tenant, &pulse.owner, comment, "Thank you for saying so", now())
+        .await
+        .unwrap();
+    let before = results::round_comments(tenant, &pulse.owner, round)
+        .await
+        .unwrap();
+    assert!(domain::testing::sealed_text_versions(tenant)
+        .await
+        .iter()
+        .all(|v| *v == 1));
+
+    let rotated = rotate_workplace(
+        db,
+        tenant.workplace_id(),
+        Options {
+            batch: 4,
+            max_batches: None,
+        },
+        now(),
+        |_| {},
+    )
+    .await
+    .unwrap();
+    assert!(rotated.finished);
+    // Six comments and one reply, besides the people.
+    let versions = domain::testing::sealed_text_versions(tenant).await;
+    assert_eq!(versions.len(), 7);
+    assert!(versions.iter().all(|v| *v == 2), "{versions:?}");
+    assert_eq!(
+        results::round_comments(tenant, &pulse.owner, round)
+            .await
+            .unwrap(),
+        before
+    );
+}
+
+/// Everyone submits at the same moment: every submission is saved (none fails because another
+/// was writing), and a second tab of each person is refused.
+async fn simultaneous_submissions_all_count_once(test_db: TestDb) {
+    let db = &test_db.db;
+    let pulse = seed(db).await;
+    let round = rounds::open_due(db, now()).await.unwrap()[0].round;
+    let everyone: Vec<Identity> = [&pulse.platform_people, &pulse.mobile_people, &pulse.sales_people]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
+    let check_in = answering::open_check_ins(&pulse.tenant, &everyone[0], now())
+        .await
+        .unwrap()
+        .remove(0);
+    let mut tasks = Vec::new();
+    for (i, person) in everyone.iter().enumerate() {
+        // Two tabs per person.
+        for _ in 0..2 {
+            let (tenant, person, given) = (
+                pulse.tenant.clone(),
+                person.clone(),
+                answers(&check_in, 1 + (i % 5) as i32, 5, Some("Same moment")),
+            );
+            tasks.push(tokio::spawn(async move {
+                answering::submit(&tenant, &person, round, given, now()).await
+            }));
+        }
+    }
+    let mut saved = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => saved += 1,
+            Err(err) => assert_eq!(err.code(), "resource.conflict", "{err}"),
+        }
+    }
+    assert_eq!(saved, everyone.len());
+    let listed = results::rounds_with_results(&pulse.tenant, &pulse.owner)
+        .await
+        .unwrap();
+    assert_eq!(listed[0].counts, Some((15, 15)));
+    let figures = results::round_results(&pulse.tenant, &pulse.owner, round)
+        .await
+        .unwrap();
+    assert_eq!(group(&figures, Group::Workplace).unwrap().respondents, Some(15));
+}
+
 /// Solves whether `target` is a linear combination of `rows` (Gaussian elimination; the vectors
 /// are small 0/1 indicators, so floating point is exact enough).
 fn in_span(rows: &[Vec<f64>], target: &[f64]) -> bool {
@@ -1185,6 +1279,8 @@ async fn no_combination_of_views_pins_a_person(test_db: TestDb) {
 }
 
 domain::on_both_backends!(
+    simultaneous_submissions_all_count_once,
+    comments_and_replies_are_sealed_again_when_the_key_rotates,
     benchmarks_need_five_workplaces_that_opted_in,
     trend_export_and_comment_teams,
     replies_reach_the_author_and_nobody_learns_who,

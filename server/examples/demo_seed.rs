@@ -1,0 +1,125 @@
+//! Seeds a demo workplace for looking at the results pages: five teams, a weekly pulse with
+//! twelve past rounds, and five more workplaces so that benchmarks are published. Prints a
+//! session cookie of the demo workplace's Owner and the newest round's id.
+//!
+//! Usage: demo_seed <database-url>
+
+use chrono::{Duration, Utc};
+use domain::{
+    accounts::{self, SignInContext},
+    departments,
+    ids::DepartmentId,
+    surveys::{self, benchmarks, library, results, Cadence, NewQuestion, NewSurvey},
+    tenant::TenantDb,
+    Database,
+};
+
+fn question(key: &str) -> Result<NewQuestion, Box<dyn std::error::Error>> {
+    let known = library::find(key).ok_or("library question")?;
+    Ok(NewQuestion {
+        prompt: known.prompt.into(),
+        kind: known.kind(),
+        library_key: Some(key.into()),
+    })
+}
+
+/// A weekly pulse with `rounds` past rounds answered by `people`.
+async fn pulse(
+    tenant: &TenantDb,
+    owner: &domain::policy::Identity,
+    people: &[(uuid::Uuid, Option<DepartmentId>)],
+    rounds: usize,
+    shift: usize,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let now = Utc::now();
+    let survey = surveys::create(
+        tenant,
+        owner,
+        NewSurvey {
+            title: "Weekly pulse".into(),
+            questions: vec![question("wellbeing")?, question("workload")?, question("enps")?],
+            departments: Vec::new(),
+            cadence: Cadence::Weekly,
+            first_round_at: now + Duration::days(1),
+            window_days: 3,
+        },
+        now,
+    )
+    .await?;
+    let weeks = i64::try_from(rounds).unwrap_or(0);
+    domain::testing::seed_survey_history(
+        tenant,
+        survey,
+        rounds,
+        people,
+        9,
+        |person, round, q| {
+            let base = if q == 2 {
+                (person * 3 + round) % 11
+            } else {
+                (person + round / 3 + shift + q) % 5 + 1
+            };
+            i32::try_from(base).unwrap_or(3)
+        },
+        now - Duration::weeks(weeks),
+    )
+    .await;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let url = std::env::args().nth(1).ok_or("usage: demo_seed <database-url>")?;
+    let master = domain::crypto::MasterKey::from_text(&std::env::var("CANDOR_MASTER_KEY")?)?;
+    let db = Database::connect(&url).await?;
+    db.migrate().await?;
+    let now = Utc::now();
+    let db = db.unlock(master, now).await?;
+    let (owner, tenant) = domain::testing::workplace(&db, "Northwind Demo", "owner@demo.test", now).await;
+    let engineering = departments::create(&tenant, "Engineering", None, now).await?;
+    let teams = [
+        (
+            departments::create(&tenant, "Platform", Some(engineering), now).await?,
+            14,
+        ),
+        (
+            departments::create(&tenant, "Mobile", Some(engineering), now).await?,
+            4,
+        ),
+        (
+            departments::create(&tenant, "Data", Some(engineering), now).await?,
+            9,
+        ),
+        (departments::create(&tenant, "Sales", None, now).await?, 12),
+        (departments::create(&tenant, "Support", None, now).await?, 7),
+    ];
+    let people: Vec<(uuid::Uuid, Option<DepartmentId>)> = teams
+        .iter()
+        .flat_map(|(team, n)| (0..*n).map(|_| (uuid::Uuid::new_v4(), Some(*team))))
+        .collect();
+    pulse(&tenant, &owner, &people, 12, 0).await?;
+    benchmarks::set_opt_in(&tenant, &owner, true).await?;
+    for n in 0..5 {
+        let (other_owner, other) =
+            domain::testing::workplace(&db, &format!("Peer {n}"), &format!("owner@peer{n}.test"), now).await;
+        let team = departments::create(&other, "Everyone", None, now).await?;
+        let crowd: Vec<_> = (0..20).map(|_| (uuid::Uuid::new_v4(), Some(team))).collect();
+        pulse(&other, &other_owner, &crowd, 4, n + 1).await?;
+        benchmarks::set_opt_in(&other, &other_owner, true).await?;
+    }
+    eprintln!("benchmarks published: {}", benchmarks::recompute(&db, now).await?);
+    let latest = results::rounds_with_results(&tenant, &owner)
+        .await?
+        .first()
+        .ok_or("no rounds")?
+        .round
+        .id;
+    let pending = accounts::start_session(&db, owner.user_id.uuid(), &SignInContext::default(), now).await?;
+    let session = accounts::resolve_session(&db, &Default::default(), pending.expose(), now)
+        .await?
+        .ok_or("no session")?;
+    let token = accounts::complete_second_factor(&db, session.session_id, now).await?;
+    println!("cookie={}", token.expose());
+    println!("round={latest}");
+    Ok(())
+}
