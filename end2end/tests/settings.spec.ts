@@ -97,3 +97,24 @@ test("an owner sets how many answers a team needs before its results show", asyn
   await expectAccessible(page);
   await snapshot(page, "settings-anonymity");
 });
+
+test("an owner opts the workplace in to benchmarks, and out again", async ({ page, candor }) => {
+  await enrol(page, candor, "ada@northwind.test");
+  await page.goto("/settings");
+  await waitForHydration(page);
+  const takePart = page.getByLabel("Take part in benchmarks");
+  await expect(takePart).not.toBeChecked();
+  await takePart.check();
+  await page.getByRole("button", { name: "Save benchmark choice" }).click();
+  await expect(page.getByText("The platform figures are refreshed within a day.")).toBeVisible();
+  await page.reload();
+  await waitForHydration(page);
+  await expect(page.getByLabel("Take part in benchmarks")).toBeChecked();
+  await expectAccessible(page);
+  await page.getByLabel("Take part in benchmarks").uncheck();
+  await page.getByRole("button", { name: "Save benchmark choice" }).click();
+  await expect(page.getByText("The platform figures are refreshed within a day.")).toBeVisible();
+  await page.reload();
+  await waitForHydration(page);
+  await expect(page.getByLabel("Take part in benchmarks")).not.toBeChecked();
+});

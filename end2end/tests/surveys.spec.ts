@@ -5,11 +5,14 @@ import type { Browser, Page } from "@playwright/test";
 import { readFileSync } from "node:fs";
 
 const PHONE = { width: 390, height: 844 };
+/** Errors raised in the phones' pages (a failed hydration, say), checked at the end of a test. */
+const phoneErrors: string[] = [];
 
 /** Accepts the emailed invitation in a phone-sized browser and enrols an authenticator. */
 async function join(browser: Browser, baseURL: string, dataDir: string, email: string): Promise<Page> {
   const context = await browser.newContext({ baseURL, viewport: PHONE, hasTouch: true, isMobile: true });
   const phone = await context.newPage();
+  phone.on("pageerror", (error) => phoneErrors.push(`${email}: ${error.message}`));
   const mail = outbox(dataDir).find((m) => m.includes(`To: ${email}`) && m.includes("invited"));
   expect(mail, `an invitation for ${email}`).toBeTruthy();
   await phone.goto(linkIn(mail!, "/invitation"));
@@ -43,7 +46,7 @@ async function answer(phone: Page, workload: number, enps: number, comment?: str
   await expect(phone.getByRole("status")).toContainText("Thank you");
 }
 
-test("a weekly pulse: people answer on their phones, the manager sees results, small teams stay hidden", async ({ page, candor, browser }) => {
+test("a weekly pulse: people answer on their phones, the manager sees results, small teams stay hidden", async ({ page, candor, browser, consoleErrors }) => {
   test.setTimeout(240_000);
   await enrol(page, candor, "ada@northwind.test");
   await page.goto("/departments");
@@ -207,9 +210,12 @@ test("a weekly pulse: people answer on their phones, the manager sees results, s
   await mary.reload();
   await waitForHydration(mary);
   await expect(mary.getByRole("list", { name: "Conversation", exact: true })).toContainText("Yes please, it helps a lot.");
+  // The Owner's pages (surveys, reminders) and everyone's phones raised no errors.
+  expect(consoleErrors).toEqual([]);
+  expect(phoneErrors).toEqual([]);
 });
 
-test("a pulse with the workplace's own questions, answered by everyone asked", async ({ page, candor }) => {
+test("a pulse with the workplace's own questions, answered by everyone asked", async ({ page, candor, consoleErrors }) => {
   await enrol(page, candor, "ada@northwind.test");
   await page.goto("/surveys");
   await waitForHydration(page);
@@ -247,4 +253,10 @@ test("a pulse with the workplace's own questions, answered by everyone asked", a
   await expect(page.getByText("3 of 3 answered")).toBeVisible();
   await page.getByRole("button", { name: "Send my answers" }).click();
   await expect(page.getByRole("status")).toContainText("Thank you");
+  // The check-ins page (participation, replies) hydrates without errors, before and after.
+  await page.goto("/check-ins");
+  await waitForHydration(page);
+  await page.getByText("Your participation").click();
+  await expect(page.getByRole("list", { name: "Your participation" })).toContainText("Office move — round 1");
+  expect(consoleErrors).toEqual([]);
 });

@@ -83,9 +83,22 @@ fn history_view(history: Vec<(String, String, bool)>) -> AnyView {
 }
 
 /// Replies to the person's comments: the browser presents the secrets it keeps, so the list is
-/// loaded in the browser only.
+/// loaded in the browser only, once the page has hydrated (the server has nothing to render).
 #[component]
 fn Inbox(storage_key: String) -> impl IntoView {
+    let hydrated = RwSignal::new(false);
+    // Effects run only in the browser, after hydration.
+    Effect::new(move |_| hydrated.set(true));
+    let storage_key = StoredValue::new(storage_key);
+    view! {
+        <div>
+            {move || hydrated.get().then(|| view! { <InboxThreads storage_key=storage_key.get_value() /> })}
+        </div>
+    }
+}
+
+#[component]
+fn InboxThreads(storage_key: String) -> impl IntoView {
     let answer = ServerAction::<AnswerReply>::new();
     let threads = LocalResource::new(move || {
         let secrets = crate::comment_secrets::load(&storage_key);

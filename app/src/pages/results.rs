@@ -325,12 +325,10 @@ fn line_chart(prompt: &str, enps: bool, rounds: &[i32], points: &[Option<f64>]) 
     let step = (right - left) / (rounds.len().max(2) - 1) as f64;
     let x = |i: usize| left + step * i as f64;
     let y = |v: f64| bottom - (v - low) / (high - low) * (bottom - top);
-    let format_value = |v: f64| {
-        if enps {
-            format!("{v:+.0}")
-        } else {
-            format!("{v:.1}")
-        }
+    let format_value = |v: f64| match (enps, v.round() == 0.0) {
+        (true, true) => "0".to_owned(),
+        (true, false) => format!("{v:+.0}"),
+        (false, _) => format!("{v:.1}"),
     };
     // Lines join consecutive rounds that both have a figure.
     let mut segments = Vec::new();
