@@ -91,7 +91,8 @@ async fn main() {
         let started = Instant::now();
         let report = results::round_report(&tenant, &owner, latest).await.unwrap();
         timings.push(started.elapsed());
-        assert!(report.results.groups.len() > 60 && report.comments.is_empty());
+        // Teams nobody in the seed belongs to are not asked, so not listed.
+        assert!(report.results.groups.len() > 50 && report.comments.is_empty());
         let started = Instant::now();
         let trend = results::trend(&tenant, &owner, latest).await.unwrap();
         trends.push(started.elapsed());

@@ -2,7 +2,33 @@
 
 use leptos::prelude::*;
 
-use crate::api::surveys::MessageView;
+use crate::{api::surveys::MessageView, components::form::SECONDARY_BUTTON_CLASS};
+
+/// A form that writes one message of a conversation: a labelled text box and a send button.
+#[component]
+pub fn MessageForm(
+    /// The text box's id, unique on the page.
+    id: String,
+    label: &'static str,
+    button: &'static str,
+    text: RwSignal<String>,
+    pending: Signal<bool>,
+    on_send: Callback<()>,
+) -> impl IntoView {
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        on_send.run(());
+    };
+    view! {
+        <form class="mt-3" on:submit=submit>
+            <label for=id.clone() class="block text-sm font-medium text-slate-800">{label}</label>
+            <textarea id=id rows="2" maxlength="2000"
+                class="mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-base text-slate-900 shadow-sm focus:border-teal-600 focus:outline-none focus:ring-2 focus:ring-teal-600"
+                prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+            <button type="submit" class=format!("mt-2 {SECONDARY_BUTTON_CLASS}") disabled=move || pending.get()>{button}</button>
+        </form>
+    }
+}
 
 /// A conversation's messages, the author's and the readers', oldest first.
 pub fn conversation(messages: Vec<MessageView>) -> AnyView {

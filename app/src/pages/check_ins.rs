@@ -14,7 +14,10 @@ use crate::{
         comment_inbox, my_check_ins, submit_check_in, AnswerInput, AnswerReply, CheckInView, QuestionView,
         ThreadView,
     },
-    components::form::{ErrorAlert, NotAvailable, PRIMARY_BUTTON_CLASS, SECONDARY_BUTTON_CLASS},
+    components::{
+        conversation::MessageForm,
+        form::{ErrorAlert, NotAvailable, PRIMARY_BUTTON_CLASS},
+    },
 };
 
 const CARD_CLASS: &str = "mt-6 rounded-lg border border-slate-200 bg-white p-5 shadow-sm sm:p-6";
@@ -122,7 +125,7 @@ fn InboxThreads(storage_key: String) -> impl IntoView {
                             <p class="mt-1 text-sm text-slate-700">"Whoever replied does not know who you are, and your answers stay anonymous too. Only this browser can open these conversations."</p>
                             <ErrorAlert error=Signal::derive(move || answer.value().get().and_then(Result::err)) />
                             <ul class="mt-3 space-y-4" aria-label="Conversations">
-                                {threads.into_iter().map(|t| thread_card(t, answer)).collect_view()}
+                                {threads.into_iter().enumerate().map(|(i, t)| thread_card(i, t, answer)).collect_view()}
                             </ul>
                         </section>
                     }.into_any(),
@@ -133,29 +136,23 @@ fn InboxThreads(storage_key: String) -> impl IntoView {
     }
 }
 
-fn thread_card(thread: ThreadView, answer: ServerAction<AnswerReply>) -> AnyView {
+fn thread_card(index: usize, thread: ThreadView, answer: ServerAction<AnswerReply>) -> AnyView {
     let text = RwSignal::new(String::new());
-    let input_id = format!("answer-{}", &thread.secret[..8]);
+    let input_id = format!("answer-{index}");
     let secret = thread.secret.clone();
-    let send = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    let send = Callback::new(move |()| {
         answer.dispatch(AnswerReply {
             secret: secret.clone(),
             text: text.get_untracked(),
         });
-    };
+    });
     view! {
         <li class="rounded-md border border-slate-200 p-4">
             <p class="text-xs font-medium uppercase tracking-wide text-slate-600">{format!("{} · round {} · {}", thread.survey, thread.round, thread.question)}</p>
             <p class="mt-1 text-slate-900"><span class="font-semibold">"You wrote: "</span>{thread.comment}</p>
             {crate::components::conversation::conversation(thread.messages)}
-            <form class="mt-3" on:submit=send>
-                <label for=input_id.clone() class="block text-sm font-medium text-slate-800">"Answer back (anonymously)"</label>
-                <textarea id=input_id rows="2" maxlength="2000"
-                    class="mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-base text-slate-900 shadow-sm focus:border-teal-600 focus:outline-none focus:ring-2 focus:ring-teal-600"
-                    prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))></textarea>
-                <button type="submit" class=format!("mt-2 {SECONDARY_BUTTON_CLASS}") disabled=move || answer.pending().get()>"Send answer"</button>
-            </form>
+            <MessageForm id=input_id label="Answer back (anonymously)" button="Send answer" text=text
+                pending=answer.pending().into() on_send=send />
         </li>
     }
     .into_any()

@@ -12,7 +12,10 @@ use crate::{
         export_results, result_rounds, round_results, round_trend, CommentItem, GroupFigures, MessageView,
         ReplyToComment, ResultsView, TrendView,
     },
-    components::form::{ErrorAlert, NotAvailable, INPUT_CLASS, SECONDARY_BUTTON_CLASS},
+    components::{
+        conversation::MessageForm,
+        form::{ErrorAlert, NotAvailable, INPUT_CLASS, SECONDARY_BUTTON_CLASS},
+    },
 };
 
 const CARD_CLASS: &str = "mt-6 rounded-lg border border-slate-200 bg-white p-5 shadow-sm sm:p-6";
@@ -241,27 +244,23 @@ fn CommentCard(comment: CommentItem) -> impl IntoView {
             text.set(String::new());
         }
     });
-    let send = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    let send = Callback::new(move |()| {
         reply.dispatch(ReplyToComment {
             comment: id.clone(),
             text: text.get_untracked(),
         });
-    };
+    });
     view! {
         <li class="rounded-md border border-slate-200 p-3">
             <p class="text-xs font-medium uppercase tracking-wide text-slate-600">{format!("{} · {}", comment.question, comment.team)}</p>
             <p class="mt-1 whitespace-pre-line text-slate-900">{comment.text.clone()}</p>
             {move || (!replies.get().is_empty()).then(|| crate::components::conversation::conversation(replies.get()))}
             {comment.can_reply.then(|| view! {
-                <form class="mt-3" on:submit=send>
+                <div class="mt-3">
                     <ErrorAlert error=Signal::derive(move || reply.value().get().and_then(Result::err)) />
-                    <label for=input_id.clone() class="block text-sm font-medium text-slate-800">"Reply to the author (they stay anonymous)"</label>
-                    <textarea id=input_id rows="2" maxlength="2000"
-                        class="mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-base text-slate-900 shadow-sm focus:border-teal-600 focus:outline-none focus:ring-2 focus:ring-teal-600"
-                        prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))></textarea>
-                    <button type="submit" class=format!("mt-2 {SECONDARY_BUTTON_CLASS}") disabled=move || reply.pending().get()>"Send reply"</button>
-                </form>
+                    <MessageForm id=input_id.clone() label="Reply to the author (they stay anonymous)" button="Send reply" text=text
+                        pending=reply.pending().into() on_send=send />
+                </div>
             })}
         </li>
     }

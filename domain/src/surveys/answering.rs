@@ -345,13 +345,7 @@ pub async fn participation(tenant: &TenantDb, identity: &Identity) -> Result<Vec
         .collect();
     let mut out = Vec::with_capacity(asked.len());
     if !asked.is_empty() {
-        let titles: BTreeMap<uuid::Uuid, String> = tenant
-            .select::<surveys::Entity>()
-            .all(&txn)
-            .await?
-            .into_iter()
-            .map(|s| (s.id, s.title))
-            .collect();
+        let titles = super::titles(tenant, &txn).await?;
         for chunk in asked.keys().copied().collect::<Vec<_>>().chunks(500) {
             for row in tenant
                 .select::<rounds::Entity>()

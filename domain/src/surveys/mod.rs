@@ -470,6 +470,20 @@ pub async fn set_status(
     Ok(())
 }
 
+/// Every survey's title by id.
+pub(crate) async fn titles(
+    tenant: &TenantDb,
+    conn: &impl sea_orm::ConnectionTrait,
+) -> Result<std::collections::BTreeMap<SurveyId, String>> {
+    Ok(tenant
+        .select::<surveys::Entity>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.title))
+        .collect())
+}
+
 /// The workplace's minimum group sizes for results and comments.
 pub(crate) async fn minimum_group_sizes(
     tenant: &TenantDb,

@@ -700,13 +700,7 @@ pub struct RoundListing {
 pub async fn rounds_with_results(tenant: &TenantDb, identity: &Identity) -> Result<Vec<RoundListing>> {
     require(identity, Action::ListResults, Resource::Workplace)?;
     let txn = tenant.begin_read().await?;
-    let titles: BTreeMap<uuid::Uuid, String> = tenant
-        .select::<surveys::Entity>()
-        .all(&txn)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s.title))
-        .collect();
+    let titles = super::titles(tenant, &txn).await?;
     let rows = tenant
         .select::<rounds::Entity>()
         .order_by_desc(rounds::Column::OpensAt)
