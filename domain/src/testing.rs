@@ -395,6 +395,10 @@ pub async fn seed_survey_history(
             .exec(&txn)
             .await
             .expect("round counts");
+        // Closed, as the scheduler leaves a round: with its counts kept.
+        crate::surveys::results::keep_tallies(tenant, &txn, round)
+            .await
+            .expect("round tallies");
         txn.commit().await.expect("commit");
         round_ids.push(round);
     }
@@ -435,4 +439,14 @@ pub async fn sealed_text_versions(tenant: &crate::tenant::TenantDb) -> Vec<u32> 
         .chain(replies.iter().map(|r| &r.text_sealed))
         .map(|sealed| crate::crypto::key_version(sealed).expect("a sealed value"))
         .collect()
+}
+
+/// How many counts the workplace keeps for its closed rounds.
+pub async fn kept_tally_rows(tenant: &crate::tenant::TenantDb) -> usize {
+    tenant
+        .select::<crate::entities::round_tallies::Entity>()
+        .all(tenant.database().connection())
+        .await
+        .expect("round tallies")
+        .len()
 }

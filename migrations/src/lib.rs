@@ -39,6 +39,7 @@ mod m20261122_000016_surveys;
 mod m20261122_000017_round_counts;
 mod m20261201_000018_comment_replies;
 mod m20261201_000019_benchmarks;
+mod m20261201_000020_round_tallies;
 mod row_level_security;
 
 pub struct Migrator;
@@ -66,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000017_round_counts::Migration),
             Box::new(m20261201_000018_comment_replies::Migration),
             Box::new(m20261201_000019_benchmarks::Migration),
+            Box::new(m20261201_000020_round_tallies::Migration),
         ]
     }
 }

@@ -16,6 +16,7 @@ pub mod master_keys;
 pub mod passkeys;
 pub mod recovery_codes;
 pub mod round_participants;
+pub mod round_tallies;
 pub mod rounds;
 pub mod security_events;
 pub mod sessions;

@@ -258,14 +258,20 @@ pub async fn submit(
     if marked.rows_affected != 1 {
         return Err(Error::Conflict("You have already answered this check-in.".into()));
     }
-    rounds::Entity::update_many()
+    // Counted only while the round is still open: a round closed meanwhile (its counts kept at
+    // closing) refuses the submission rather than miss it.
+    let counted = rounds::Entity::update_many()
         .col_expr(
             rounds::Column::Answered,
             sea_orm::sea_query::ExprTrait::add(sea_orm::sea_query::Expr::col(rounds::Column::Answered), 1),
         )
         .filter(rounds::Column::Id.eq(round))
+        .filter(rounds::Column::ClosedAt.is_null())
         .exec(&txn)
         .await?;
+    if counted.rows_affected != 1 {
+        return Err(Error::Conflict("This check-in is closed.".into()));
+    }
     let workplace_id = tenant.workplace_id().uuid();
     for (question, value) in values {
         answers::ActiveModel {

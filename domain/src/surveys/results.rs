@@ -17,7 +17,7 @@ use super::{
     Question, QuestionId, QuestionKind,
 };
 use crate::{
-    entities::{answers, comments, departments, round_participants, rounds, surveys},
+    entities::{answers, comments, departments, round_participants, round_tallies, rounds, surveys},
     ids::DepartmentId,
     policy::{allows, require, Action, Identity, Resource},
     security_events::{EventKind, SecurityEvent},
@@ -197,13 +197,24 @@ fn count(n: i64) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-/// Counts for each of `rounds`, grouped by the database: a few hundred rows per round, never
-/// one per person.
-async fn load_tallies(
+/// One grouped count of a round: participation when `question` is None, else answers of one
+/// value. The same shape whether counted now or kept when the round closed.
+struct TallyRow {
+    round: RoundId,
+    department: Option<uuid::Uuid>,
+    question: Option<QuestionId>,
+    value: Option<i32>,
+    answered: bool,
+    n: i64,
+}
+
+/// Counts `rounds` from their participants and answers, grouped by the database: a few hundred
+/// rows per round, never one per person.
+async fn count_now(
     tenant: &TenantDb,
     conn: &impl sea_orm::ConnectionTrait,
     rounds: &[RoundId],
-) -> Result<BTreeMap<RoundId, Tallies>> {
+) -> Result<Vec<TallyRow>> {
     let participants: Vec<(RoundId, Option<uuid::Uuid>, bool, i64)> = tenant
         .select::<round_participants::Entity>()
         .select_only()
@@ -234,25 +245,110 @@ async fn load_tallies(
         .into_tuple()
         .all(conn)
         .await?;
+    Ok(participants
+        .into_iter()
+        .map(|(round, department, answered, n)| TallyRow {
+            round,
+            department,
+            question: None,
+            value: None,
+            answered,
+            n,
+        })
+        .chain(
+            answer_rows
+                .into_iter()
+                .map(|(round, question, department, value, n)| TallyRow {
+                    round,
+                    department,
+                    question: Some(question),
+                    value: Some(value),
+                    answered: true,
+                    n,
+                }),
+        )
+        .collect())
+}
+
+/// Counts for each of `rounds`: kept ones for rounds that closed, counted now for the others.
+async fn load_tallies(
+    tenant: &TenantDb,
+    conn: &impl sea_orm::ConnectionTrait,
+    rounds: &[RoundId],
+) -> Result<BTreeMap<RoundId, Tallies>> {
+    let mut rows: Vec<TallyRow> = tenant
+        .select::<round_tallies::Entity>()
+        .filter(round_tallies::Column::RoundId.is_in(rounds.iter().copied()))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|row| TallyRow {
+            round: row.round_id,
+            department: row.department_id,
+            question: row.question_id,
+            value: row.value,
+            answered: row.answered,
+            n: row.count,
+        })
+        .collect();
+    let kept: BTreeSet<RoundId> = rows.iter().map(|row| row.round).collect();
+    let missing: Vec<RoundId> = rounds.iter().copied().filter(|r| !kept.contains(r)).collect();
+    if !missing.is_empty() {
+        rows.extend(count_now(tenant, conn, &missing).await?);
+    }
     let mut out: BTreeMap<RoundId, Tallies> = rounds.iter().map(|r| (*r, Tallies::default())).collect();
-    for (round, department, did_answer, n) in participants {
-        let tallies = out.entry(round).or_default();
-        let department = department.map(DepartmentId::from_uuid);
-        *tallies.asked.entry(department).or_default() += count(n);
-        if did_answer {
-            *tallies.answered.entry(department).or_default() += count(n);
+    for row in rows {
+        let tallies = out.entry(row.round).or_default();
+        let department = row.department.map(DepartmentId::from_uuid);
+        match (row.question, row.value) {
+            (Some(question), Some(value)) => {
+                *tallies
+                    .values
+                    .entry(department)
+                    .or_default()
+                    .entry((question, value))
+                    .or_default() += count(row.n);
+            }
+            _ => {
+                *tallies.asked.entry(department).or_default() += count(row.n);
+                if row.answered {
+                    *tallies.answered.entry(department).or_default() += count(row.n);
+                }
+            }
         }
     }
-    for (round, question, department, value, n) in answer_rows {
-        *out.entry(round)
-            .or_default()
-            .values
-            .entry(department.map(DepartmentId::from_uuid))
-            .or_default()
-            .entry((question, value))
-            .or_default() += count(n);
-    }
     Ok(out)
+}
+
+/// Keeps the counts of `round`, which `txn` has just closed, so its results never need its
+/// answers counted again.
+pub(crate) async fn keep_tallies(
+    tenant: &TenantDb,
+    txn: &sea_orm::DatabaseTransaction,
+    round: RoundId,
+) -> Result<()> {
+    use sea_orm::EntityTrait;
+    let workplace = tenant.workplace_id().uuid();
+    let rows: Vec<round_tallies::ActiveModel> = count_now(tenant, txn, &[round])
+        .await?
+        .into_iter()
+        .map(|row| round_tallies::ActiveModel {
+            id: sea_orm::Set(uuid::Uuid::new_v4()),
+            workplace_id: sea_orm::Set(workplace),
+            round_id: sea_orm::Set(row.round),
+            department_id: sea_orm::Set(row.department),
+            question_id: sea_orm::Set(row.question),
+            value: sea_orm::Set(row.value),
+            answered: sea_orm::Set(row.answered),
+            count: sea_orm::Set(row.n),
+        })
+        .collect();
+    for chunk in rows.chunks(500) {
+        round_tallies::Entity::insert_many(chunk.to_vec())
+            .exec(txn)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Aggregates of one group, summed from the answers of its departments.

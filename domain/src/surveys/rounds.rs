@@ -209,18 +209,39 @@ async fn targeted_people(
         .collect())
 }
 
-/// Closes every round whose window has ended; returns how many.
+/// Closes every round whose window has ended, keeping its counts; returns how many.
 pub async fn close_due(db: &Database, now: DateTime<Utc>) -> Result<u64> {
-    let closed = rounds::Entity::update_many()
-        .col_expr(
-            rounds::Column::ClosedAt,
-            sea_orm::sea_query::Expr::value(Some(now)),
-        )
+    // A system job across workplaces: which rounds ended is read outside any workplace.
+    let due: Vec<(RoundId, uuid::Uuid)> = rounds::Entity::find()
+        .select_only()
+        .column(rounds::Column::Id)
+        .column(rounds::Column::WorkplaceId)
         .filter(rounds::Column::ClosedAt.is_null())
         .filter(rounds::Column::ClosesAt.lte(now))
-        .exec(db.connection())
+        .into_tuple()
+        .all(db.connection())
         .await?;
-    Ok(closed.rows_affected)
+    let mut closed = 0;
+    for (round, workplace) in due {
+        let tenant = TenantDb::for_system(db, WorkplaceId::from_uuid(workplace), "close survey rounds");
+        let txn = tenant.begin().await?;
+        // Another process may have closed it meanwhile: only the one that closes it counts it.
+        let claimed = rounds::Entity::update_many()
+            .col_expr(
+                rounds::Column::ClosedAt,
+                sea_orm::sea_query::Expr::value(Some(now)),
+            )
+            .filter(rounds::Column::Id.eq(round))
+            .filter(rounds::Column::ClosedAt.is_null())
+            .exec(&txn)
+            .await?;
+        if claimed.rows_affected == 1 {
+            super::results::keep_tallies(&tenant, &txn, round).await?;
+            closed += 1;
+        }
+        txn.commit().await?;
+    }
+    Ok(closed)
 }
 
 /// A survey's rounds, newest first.

@@ -609,7 +609,15 @@ async fn trend_export_and_comment_teams(test_db: TestDb) {
     answer_all(tenant, &pulse.platform_people, first, now(), |_| 4).await;
     answer_all(tenant, &pulse.mobile_people, first, now(), |_| 2).await;
     answer_all(tenant, &pulse.sales_people, first, now(), |_| 5).await;
-    rounds::close_due(db, now() + Duration::days(3)).await.unwrap();
+    let open_figures = results::round_report(tenant, &pulse.owner, first).await.unwrap();
+    assert_eq!(domain::testing::kept_tally_rows(tenant).await, 0);
+    assert_eq!(rounds::close_due(db, now() + Duration::days(3)).await.unwrap(), 1);
+    // Closing keeps the round's counts; its figures read from them are the same as before.
+    assert!(domain::testing::kept_tally_rows(tenant).await > 0);
+    let closed_figures = results::round_report(tenant, &pulse.owner, first).await.unwrap();
+    assert_eq!(closed_figures.results.groups, open_figures.results.groups);
+    assert_eq!(closed_figures.comments, open_figures.comments);
+    assert_eq!(rounds::close_due(db, now() + Duration::days(3)).await.unwrap(), 0);
     // Round 2: only Sales answers.
     let later = now() + Duration::days(7);
     let second = rounds::open_due(db, later).await.unwrap()[0].round;
