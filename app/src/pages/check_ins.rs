@@ -34,7 +34,7 @@ pub fn CheckInsPage() -> impl IntoView {
                     match overview.await {
                         Ok(overview) if overview.open.is_empty() => view! {
                             <p class="mt-4 text-slate-700">"Nothing to answer right now. You will get an email when the next check-in opens."</p>
-                            <p class="mt-2 text-sm text-slate-600">{format!("You have answered {} check-ins so far.", overview.answered)}</p>
+                            <p class="mt-2 text-sm text-slate-600">{answered_so_far(overview.answered)}</p>
                             <Inbox storage_key=overview.storage_key />
                             {history_view(overview.history)}
                         }.into_any(),
@@ -50,7 +50,7 @@ pub fn CheckInsPage() -> impl IntoView {
                                     </li>
                                 }).collect_view()}
                             </ul>
-                            <p class="mt-4 text-sm text-slate-600">{format!("You have answered {} check-ins so far.", overview.answered)}</p>
+                            <p class="mt-4 text-sm text-slate-600">{answered_so_far(overview.answered)}</p>
                             <Inbox storage_key=overview.storage_key />
                             {history_view(overview.history)}
                         }.into_any(),
@@ -59,6 +59,14 @@ pub fn CheckInsPage() -> impl IntoView {
                 })}
             </Suspense>
         </section>
+    }
+}
+
+fn answered_so_far(answered: usize) -> String {
+    match answered {
+        0 => "You have not answered a check-in yet.".to_owned(),
+        1 => "You have answered 1 check-in so far.".to_owned(),
+        n => format!("You have answered {n} check-ins so far."),
     }
 }
 
