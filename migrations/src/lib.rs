@@ -20,6 +20,7 @@ pub const TENANT_TABLES: [&str; 14] = [
     "comments",
 ];
 
+mod foreign_keys;
 mod m20261122_000001_workplaces;
 mod m20261122_000002_accounts;
 mod m20261122_000003_throttling;

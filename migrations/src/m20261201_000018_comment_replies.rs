@@ -6,21 +6,14 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::row_level_security;
+use crate::{foreign_keys::cascading, row_level_security};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
 #[derive(DeriveIden)]
-enum Workplaces {
-    Table,
-    Id,
-}
-
-#[derive(DeriveIden)]
 enum Comments {
     Table,
-    Id,
     ReplyTokenHash,
 }
 
@@ -68,18 +61,16 @@ impl MigrationTrait for Migration {
                     .col(boolean(CommentReplies::FromAuthor))
                     .col(blob(CommentReplies::TextSealed))
                     .col(date(CommentReplies::WrittenOn))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(CommentReplies::Table, CommentReplies::WorkplaceId)
-                            .to(Workplaces::Table, Workplaces::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(CommentReplies::Table, CommentReplies::CommentId)
-                            .to(Comments::Table, Comments::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
+                    .foreign_key(&mut cascading(
+                        CommentReplies::Table,
+                        CommentReplies::WorkplaceId,
+                        "workplaces",
+                    ))
+                    .foreign_key(&mut cascading(
+                        CommentReplies::Table,
+                        CommentReplies::CommentId,
+                        "comments",
+                    ))
                     .to_owned(),
             )
             .await?;

@@ -5,22 +5,10 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::row_level_security;
+use crate::{foreign_keys::cascading, row_level_security};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-#[derive(DeriveIden)]
-enum Workplaces {
-    Table,
-    Id,
-}
-
-#[derive(DeriveIden)]
-enum Rounds {
-    Table,
-    Id,
-}
 
 #[derive(DeriveIden)]
 enum RoundTallies {
@@ -51,18 +39,16 @@ impl MigrationTrait for Migration {
                     .col(integer_null(RoundTallies::Value))
                     .col(boolean(RoundTallies::Answered))
                     .col(big_integer(RoundTallies::Count))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(RoundTallies::Table, RoundTallies::WorkplaceId)
-                            .to(Workplaces::Table, Workplaces::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(RoundTallies::Table, RoundTallies::RoundId)
-                            .to(Rounds::Table, Rounds::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
+                    .foreign_key(&mut cascading(
+                        RoundTallies::Table,
+                        RoundTallies::WorkplaceId,
+                        "workplaces",
+                    ))
+                    .foreign_key(&mut cascading(
+                        RoundTallies::Table,
+                        RoundTallies::RoundId,
+                        "rounds",
+                    ))
                     .to_owned(),
             )
             .await?;
