@@ -88,15 +88,39 @@ pub fn sign_in_context(state: &AppState) -> domain::accounts::SignInContext {
     }
 }
 
-/// The request's session, if it carries a live one.
+/// The audit trail the HTTP layer opened for this server-function call (none while rendering a
+/// page: pages load their data through server functions).
+pub fn trail() -> Option<domain::audit::Trail> {
+    use_context::<http::request::Parts>()?
+        .extensions
+        .get::<domain::audit::Trail>()
+        .cloned()
+}
+
+/// The request's session, if it carries a live one. The audit trail learns who is asking.
 pub async fn current_session(state: &AppState) -> Result<Option<SessionInfo>, ApiError> {
     let Some(token) = presented_token() else {
         return Ok(None);
     };
-    Ok(
+    let session =
         domain::accounts::resolve_session(&state.db, &state.session_policy, &token, state.clock.now())
-            .await?,
-    )
+            .await?;
+    if let (Some(session), Some(trail)) = (&session, trail()) {
+        trail.identify(
+            domain::ids::UserId::from_uuid(session.user_id),
+            domain::ids::WorkplaceId::from_uuid(session.workplace_id),
+        );
+    }
+    Ok(session)
+}
+
+/// The tenant scope of `identity`, recording into this request's audit trail.
+fn scope_of(state: &AppState, identity: &domain::policy::Identity) -> domain::tenant::TenantDb {
+    let tenant = domain::tenant::TenantDb::for_identity(&state.db, identity);
+    match trail() {
+        Some(trail) => tenant.with_trail(trail),
+        None => tenant,
+    }
 }
 
 /// Signed in with both factors: what everything beyond sign-in requires.
@@ -148,7 +172,7 @@ pub async fn require_identity(
 ) -> Result<(domain::policy::Identity, domain::tenant::TenantDb), ApiError> {
     let session = require_full_session(state).await?;
     let identity = domain::identity::load(&state.db, &session).await?;
-    let tenant = domain::tenant::TenantDb::for_identity(&state.db, &identity);
+    let tenant = scope_of(state, &identity);
     Ok((identity, tenant))
 }
 
@@ -159,7 +183,7 @@ pub async fn require_recent_identity(
 ) -> Result<(domain::policy::Identity, domain::tenant::TenantDb), ApiError> {
     let session = require_recent_second_factor(state).await?;
     let identity = domain::identity::load(&state.db, &session).await?;
-    let tenant = domain::tenant::TenantDb::for_identity(&state.db, &identity);
+    let tenant = scope_of(state, &identity);
     Ok((identity, tenant))
 }
 

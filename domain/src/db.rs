@@ -191,18 +191,7 @@ impl Database {
     /// fails at once with "database is locked" when another writer got in between, instead
     /// of waiting its turn.
     pub(crate) async fn begin_write(&self) -> Result<sea_orm::DatabaseTransaction> {
-        use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
-        Ok(match self.backend {
-            Backend::Sqlite => {
-                self.conn
-                    .begin_with_options(TransactionOptions {
-                        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-                        ..Default::default()
-                    })
-                    .await?
-            }
-            Backend::Postgres => self.conn.begin().await?,
-        })
+        begin_write_on(&self.conn).await
     }
 
     pub fn backend(&self) -> Backend {
@@ -218,6 +207,10 @@ impl Database {
     pub async fn migrate(&self) -> Result<usize> {
         let pending = Migrator::get_pending_migrations(&self.conn).await?.len();
         Migrator::up(&self.conn, None).await?;
+        let adopted = crate::security_events::adopt_stored_events(&self.conn).await?;
+        if adopted > 0 {
+            tracing::info!(adopted, "security events moved into the audit log");
+        }
         Ok(pending)
     }
 
@@ -370,6 +363,21 @@ impl Database {
         self.conn.execute_unprepared(sql).await.map(|_| ())?;
         Ok(())
     }
+}
+
+/// [`Database::begin_write`] on a bare connection (the security-event writer task holds one).
+pub(crate) async fn begin_write_on(conn: &DatabaseConnection) -> Result<sea_orm::DatabaseTransaction> {
+    use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+    Ok(match conn.get_database_backend() {
+        sea_orm::DbBackend::Sqlite => {
+            conn.begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await?
+        }
+        _ => conn.begin().await?,
+    })
 }
 
 /// Row-level security as it applies to Candor's own database role.

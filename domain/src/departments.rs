@@ -159,6 +159,7 @@ fn find(rows: &[departments::Model], id: DepartmentId) -> Result<&departments::M
 }
 
 pub async fn rename(tenant: &TenantDb, id: DepartmentId, name: &str) -> Result<()> {
+    tenant.touch(crate::audit::EntityType::Department, [id.uuid()]);
     let name = crate::text::one_line(name, "name", MAX_NAME)?;
     let txn = tenant.begin().await?;
     let rows = all_rows(tenant, &txn).await?;
@@ -173,6 +174,7 @@ pub async fn rename(tenant: &TenantDb, id: DepartmentId, name: &str) -> Result<(
 
 /// Moves a department (with everything below it) under `new_parent`, or to the top level.
 pub async fn move_to(tenant: &TenantDb, id: DepartmentId, new_parent: Option<DepartmentId>) -> Result<()> {
+    tenant.touch(crate::audit::EntityType::Department, [id.uuid()]);
     let txn = tenant.begin().await?;
     let rows = all_rows(tenant, &txn).await?;
     let row = find(&rows, id)?.clone();
@@ -195,6 +197,7 @@ pub async fn move_to(tenant: &TenantDb, id: DepartmentId, new_parent: Option<Dep
 
 /// Archives a department that has no active sub-departments and no people left in it.
 pub async fn archive(tenant: &TenantDb, id: DepartmentId, now: DateTime<Utc>) -> Result<()> {
+    tenant.touch(crate::audit::EntityType::Department, [id.uuid()]);
     let txn = tenant.begin().await?;
     let rows = all_rows(tenant, &txn).await?;
     let row = find(&rows, id)?.clone();
@@ -228,6 +231,7 @@ pub async fn archive(tenant: &TenantDb, id: DepartmentId, now: DateTime<Utc>) ->
 
 /// Brings an archived department back, under an active parent.
 pub async fn restore(tenant: &TenantDb, id: DepartmentId) -> Result<()> {
+    tenant.touch(crate::audit::EntityType::Department, [id.uuid()]);
     let txn = tenant.begin().await?;
     let rows = all_rows(tenant, &txn).await?;
     let row = find(&rows, id)?.clone();

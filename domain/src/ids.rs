@@ -36,6 +36,12 @@ macro_rules! id_type {
             }
         }
 
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(&self.0)
+            }
+        }
+
         /// Unparseable ids are simply not found: the caller learns nothing more.
         impl FromStr for $name {
             type Err = crate::Error;

@@ -4,6 +4,7 @@
 //! [`Error`] with a stable code.
 
 pub mod accounts;
+pub mod audit;
 pub mod auth;
 pub mod clock;
 mod context_fields;

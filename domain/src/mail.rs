@@ -165,6 +165,31 @@ pub mod messages {
         }
     }
 
+    /// A monitoring rule raised an alert in the person's workplace. Says which rule, never who.
+    pub fn audit_alert(to: &str, name: &str, rule: &str, link: &str) -> Mail {
+        Mail {
+            to: to.to_owned(),
+            subject: format!("Candor security alert: {rule}"),
+            body: format!(
+                "Hello {name},\n\nCandor's monitoring raised an alert in your workplace: {rule}.\n\n\
+                 Review it, and the log entries behind it, here:\n\n{link}\n\n\
+                 You receive this because you are an Owner or Auditor of the workplace.\n\n— Candor\n"
+            ),
+        }
+    }
+
+    /// The workplace's access log is due for its regular review.
+    pub fn audit_review_due(to: &str, name: &str, due: &str, link: &str) -> Mail {
+        Mail {
+            to: to.to_owned(),
+            subject: "Candor: the access log is due for review".to_owned(),
+            body: format!(
+                "Hello {name},\n\nyour workplace reviews its access log regularly; the next review was due on \
+                 {due}.\n\nOpen the log and mark what you reviewed:\n\n{link}\n\n— Candor\n"
+            ),
+        }
+    }
+
     /// A round of a pulse survey is open for this person.
     pub fn check_in(to: &str, name: &str, title: &str, closes: &str, link: &str) -> Mail {
         Mail {

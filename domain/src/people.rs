@@ -182,11 +182,12 @@ pub async fn list(tenant: &TenantDb, scope: &Scope, filter: &Filter) -> Result<P
     let total = people.len();
     let pages = total.div_ceil(PAGE_SIZE).max(1);
     let page = filter.page.clamp(1, pages);
-    let people = people
+    let people: Vec<Person> = people
         .into_iter()
         .skip((page - 1) * PAGE_SIZE)
         .take(PAGE_SIZE)
         .collect();
+    tenant.touch(crate::audit::EntityType::Person, people.iter().map(|p| p.id.uuid()));
     Ok(Page {
         people,
         total,
@@ -205,6 +206,7 @@ async fn row(tenant: &TenantDb, conn: &impl sea_orm::ConnectionTrait, id: UserId
 }
 
 pub async fn get(tenant: &TenantDb, id: UserId) -> Result<Person> {
+    tenant.touch(crate::audit::EntityType::Person, [id.uuid()]);
     let txn = tenant.begin_read().await?;
     let found = row(tenant, &txn, id).await?;
     let roles = WorkplaceRoles::load(&txn, tenant.workplace_id()).await?;
@@ -375,6 +377,7 @@ fn not_invited() -> Error {
 
 /// A new link for a pending invitation; the old one stops working.
 pub async fn resend_invitation(tenant: &TenantDb, id: UserId, now: DateTime<Utc>) -> Result<Invitation> {
+    tenant.touch(crate::audit::EntityType::Person, [id.uuid()]);
     let txn = tenant.begin().await?;
     let found = row(tenant, &txn, id).await?;
     if found.status != INVITED {
@@ -395,6 +398,7 @@ pub async fn resend_invitation(tenant: &TenantDb, id: UserId, now: DateTime<Utc>
 
 /// Withdraws a pending invitation: the record and its link are removed.
 pub async fn revoke_invitation(tenant: &TenantDb, id: UserId) -> Result<()> {
+    tenant.touch(crate::audit::EntityType::Person, [id.uuid()]);
     let txn = tenant.begin().await?;
     let found = row(tenant, &txn, id).await?;
     if found.status != INVITED {
@@ -422,6 +426,7 @@ fn last_owner() -> Error {
 /// Suspends (ending their sessions at once), reactivates, or marks as having left. The last
 /// active Owner stays.
 pub async fn set_status(tenant: &TenantDb, id: UserId, status: Status, now: DateTime<Utc>) -> Result<()> {
+    tenant.touch(crate::audit::EntityType::Person, [id.uuid()]);
     if status == Status::Invited {
         return Err(Error::Invalid {
             field: "status",
@@ -461,6 +466,7 @@ pub async fn set_status(tenant: &TenantDb, id: UserId, status: Status, now: Date
 /// Changes a person's role; the last active Owner keeps theirs. Grants stay, but count only
 /// for roles whose results are limited to grants.
 pub async fn set_role(tenant: &TenantDb, id: UserId, role: RoleKey) -> Result<()> {
+    tenant.touch(crate::audit::EntityType::Person, [id.uuid()]);
     let txn = tenant.begin().await?;
     let found = row(tenant, &txn, id).await?;
     roles::find_in(tenant, &txn, role).await?;
@@ -481,6 +487,7 @@ pub async fn set_role(tenant: &TenantDb, id: UserId, role: RoleKey) -> Result<()
 }
 
 pub async fn set_department(tenant: &TenantDb, id: UserId, department: Option<DepartmentId>) -> Result<()> {
+    tenant.touch(crate::audit::EntityType::Person, [id.uuid()]);
     let txn = tenant.begin().await?;
     let found = row(tenant, &txn, id).await?;
     active_department(tenant, &txn, department).await?;
@@ -493,6 +500,7 @@ pub async fn set_department(tenant: &TenantDb, id: UserId, department: Option<De
 
 /// The departments granted to a person (each grant covers its subtree).
 pub async fn grants(tenant: &TenantDb, id: UserId) -> Result<Vec<DepartmentId>> {
+    tenant.touch(crate::audit::EntityType::Person, [id.uuid()]);
     let txn = tenant.begin().await?;
     row(tenant, &txn, id).await?;
     let granted = tenant
@@ -514,6 +522,7 @@ pub async fn set_grants(
     departments: &BTreeSet<DepartmentId>,
     now: DateTime<Utc>,
 ) -> Result<()> {
+    tenant.touch(crate::audit::EntityType::Person, [id.uuid()]);
     let txn = tenant.begin().await?;
     row(tenant, &txn, id).await?;
     let known: BTreeSet<DepartmentId> = tenant

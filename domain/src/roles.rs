@@ -251,6 +251,7 @@ async fn own_row(
 /// Renames a workplace role or changes its permissions; holders get the new permissions on
 /// their next request.
 pub async fn update(tenant: &TenantDb, id: RoleId, draft: &RoleDraft, now: DateTime<Utc>) -> Result<()> {
+    tenant.touch(crate::audit::EntityType::Role, [id.uuid()]);
     let (name, name_key, permissions, limited) = validate(draft)?;
     let txn = tenant.begin().await?;
     let found = own_row(tenant, &txn, id).await?;
@@ -276,6 +277,7 @@ pub async fn update(tenant: &TenantDb, id: RoleId, draft: &RoleDraft, now: DateT
 
 /// Deletes a workplace role nobody holds.
 pub async fn delete(tenant: &TenantDb, id: RoleId) -> Result<()> {
+    tenant.touch(crate::audit::EntityType::Role, [id.uuid()]);
     let txn = tenant.begin().await?;
     let found = own_row(tenant, &txn, id).await?;
     let holders = tenant

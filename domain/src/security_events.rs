@@ -7,13 +7,11 @@
 //! order; [`SecurityEvents::flush`] waits until everything queued so far is stored.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::{
-    entities::security_events,
+    entities::{audit_log, security_events},
     ids::{UserId, WorkplaceId},
     tenant::TenantDb,
     Result,
@@ -52,6 +50,12 @@ pub enum EventKind {
     WorkplaceDeleted,
     /// Someone downloaded a round's results.
     ResultsExported,
+    /// An auditor downloaded (part of) the audit log.
+    AuditLogExported,
+    /// Entries past the retention period were deleted.
+    AuditLogPurged,
+    /// A monitoring rule raised an alert.
+    AlertRaised,
 }
 
 impl EventKind {
@@ -64,17 +68,22 @@ impl EventKind {
             EventKind::TenantKeyRotated => "crypto.tenant_key_rotated",
             EventKind::WorkplaceDeleted => "workplace.deleted",
             EventKind::ResultsExported => "data.results_exported",
+            EventKind::AuditLogExported => "audit.exported",
+            EventKind::AuditLogPurged => "audit.purged",
+            EventKind::AlertRaised => "audit.alert_raised",
         }
     }
 
     pub fn severity(self) -> Severity {
         match self {
             EventKind::FieldOpenFailed | EventKind::MasterKeyRejected => Severity::Critical,
-            EventKind::WorkplaceDeleted => Severity::Warning,
+            EventKind::WorkplaceDeleted | EventKind::AlertRaised => Severity::Warning,
             EventKind::MasterKeyRotated
             | EventKind::TenantKeyRotationStarted
             | EventKind::TenantKeyRotated
-            | EventKind::ResultsExported => Severity::Info,
+            | EventKind::ResultsExported
+            | EventKind::AuditLogExported
+            | EventKind::AuditLogPurged => Severity::Info,
         }
     }
 }
@@ -150,7 +159,7 @@ impl SecurityEvents {
             while let Some(message) = incoming.recv().await {
                 match message {
                     Message::Record(event) => {
-                        if let Err(err) = store(&conn, &event).await {
+                        if let Err(err) = store_alone(&conn, &event).await {
                             // The kind alone: events carry no personal data, but keep the log lean.
                             tracing::error!(kind = event.kind.code(), error = %err, "a security event could not be stored");
                         }
@@ -209,20 +218,28 @@ fn log(event: &SecurityEvent) {
     }
 }
 
-/// Stores `event` through `conn` at once (inside the caller's transaction, if it is one).
+/// Stores `event` through `conn` at once (inside the caller's transaction, if it is one), as an
+/// entry of its workplace's audit chain.
 pub(crate) async fn store(conn: &impl ConnectionTrait, event: &SecurityEvent) -> Result<()> {
-    security_events::ActiveModel {
-        id: Set(uuid::Uuid::new_v4()),
-        workplace_id: Set(event.workplace.map(WorkplaceId::uuid)),
-        occurred_at: Set(event.occurred_at),
-        kind: Set(event.kind.code().to_owned()),
-        severity: Set(event.kind.severity().code().to_owned()),
-        actor_id: Set(event.actor.map(UserId::uuid)),
-        subject: Set(event.subject.clone()),
-        subject_id: Set(event.subject_id),
-    }
-    .insert(conn)
-    .await?;
+    crate::audit::append(conn, &[to_entry(event)]).await
+}
+
+fn to_entry(event: &SecurityEvent) -> crate::audit::Entry {
+    let mut entry = crate::audit::Entry::new(event.kind.code(), crate::audit::Category::Security, event.occurred_at);
+    entry.workplace = event.workplace;
+    entry.severity = event.kind.severity();
+    entry.actor = event.actor;
+    entry.entity_type = event.subject.clone();
+    entry.entity_ids = event.subject_id.into_iter().collect();
+    entry.entity_count = entry.entity_ids.len();
+    entry
+}
+
+/// Stores `event` in a transaction of its own.
+async fn store_alone(conn: &sea_orm::DatabaseConnection, event: &SecurityEvent) -> Result<()> {
+    let txn = crate::db::begin_write_on(conn).await?;
+    store(&txn, event).await?;
+    txn.commit().await?;
     Ok(())
 }
 
@@ -232,23 +249,62 @@ pub(crate) async fn store_and_log(conn: &impl ConnectionTrait, event: &SecurityE
     store(conn, event).await
 }
 
-fn to_stored(row: security_events::Model) -> StoredEvent {
+/// Moves events stored before the audit log existed into their chains, oldest first.
+pub(crate) async fn adopt_stored_events(conn: &sea_orm::DatabaseConnection) -> Result<u64> {
+    let rows = security_events::Entity::find()
+        .order_by_asc(security_events::Column::OccurredAt)
+        .all(conn)
+        .await?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let txn = crate::db::begin_write_on(conn).await?;
+    let entries: Vec<crate::audit::Entry> = rows
+        .iter()
+        .map(|row| {
+            let mut entry =
+                crate::audit::Entry::new(&row.kind, crate::audit::Category::Security, row.occurred_at);
+            entry.workplace = row.workplace_id.map(WorkplaceId::from_uuid);
+            entry.severity = match row.severity.as_str() {
+                "critical" => Severity::Critical,
+                "warning" => Severity::Warning,
+                _ => Severity::Info,
+            };
+            entry.actor = row.actor_id.map(UserId::from_uuid);
+            entry.entity_type = row.subject.clone();
+            entry.entity_ids = row.subject_id.into_iter().collect();
+            entry.entity_count = entry.entity_ids.len();
+            entry
+        })
+        .collect();
+    crate::audit::append(&txn, &entries).await?;
+    security_events::Entity::delete_many().exec(&txn).await?;
+    txn.commit().await?;
+    Ok(rows.len() as u64)
+}
+
+fn to_stored(row: audit_log::Model) -> StoredEvent {
     StoredEvent {
-        kind: row.kind,
+        kind: row.action,
         severity: row.severity,
         occurred_at: row.occurred_at,
         actor: row.actor_id.map(UserId::from_uuid),
-        subject: row.subject,
-        subject_id: row.subject_id,
+        subject: row.entity_type,
+        subject_id: row
+            .entity_ids
+            .as_deref()
+            .and_then(|ids| ids.split(' ').next())
+            .and_then(|id| id.parse().ok()),
     }
 }
 
 /// The newest events of one workplace, newest first.
 pub async fn recent(tenant: &TenantDb, limit: u64) -> Result<Vec<StoredEvent>> {
     let txn = tenant.begin_read().await?;
-    let rows = security_events::Entity::find()
-        .filter(security_events::Column::WorkplaceId.eq(tenant.workplace_id().uuid()))
-        .order_by_desc(security_events::Column::OccurredAt)
+    let rows = audit_log::Entity::find()
+        .filter(audit_log::Column::ChainId.eq(tenant.workplace_id().uuid()))
+        .filter(audit_log::Column::Category.eq(crate::audit::Category::Security.code()))
+        .order_by_desc(audit_log::Column::Seq)
         .limit(limit)
         .all(&txn)
         .await?;
@@ -258,9 +314,10 @@ pub async fn recent(tenant: &TenantDb, limit: u64) -> Result<Vec<StoredEvent>> {
 
 /// The newest events about the instance as a whole (no workplace), newest first.
 pub async fn recent_for_instance(db: &crate::Database, limit: u64) -> Result<Vec<StoredEvent>> {
-    let rows = security_events::Entity::find()
-        .filter(security_events::Column::WorkplaceId.is_null())
-        .order_by_desc(security_events::Column::OccurredAt)
+    let rows = audit_log::Entity::find()
+        .filter(audit_log::Column::ChainId.eq(uuid::Uuid::nil()))
+        .filter(audit_log::Column::Category.eq(crate::audit::Category::Security.code()))
+        .order_by_desc(audit_log::Column::Seq)
         .limit(limit)
         .all(db.connection())
         .await?;

@@ -7,13 +7,74 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, Select, TransactionTrait,
 };
 
-use crate::{ids::WorkplaceId, policy::Identity, Backend, Database, Result};
+use crate::{audit::Trail, ids::WorkplaceId, policy::Identity, Backend, Database, Result};
 
 /// The database as one workplace sees it.
 #[derive(Clone, Debug)]
 pub struct TenantDb {
     db: Database,
     workplace_id: WorkplaceId,
+    /// Where reads and changes are recorded for the audit log.
+    trail: Option<Trail>,
+}
+
+/// A transaction of one workplace. Committing it first writes what its trail collected into
+/// the audit log, inside the same transaction: a change is never stored without its entry, and
+/// an entry that cannot be written undoes the change.
+pub(crate) struct TenantTxn {
+    txn: DatabaseTransaction,
+    trail: Option<Trail>,
+    workplace_id: WorkplaceId,
+}
+
+impl std::ops::Deref for TenantTxn {
+    type Target = DatabaseTransaction;
+
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+}
+
+impl TenantTxn {
+    pub(crate) async fn commit(self) -> Result<()> {
+        if let Some(trail) = &self.trail {
+            let entries = trail.take_for_commit(self.workplace_id);
+            if !entries.is_empty() {
+                crate::audit::append(&self.txn, &entries).await?;
+            }
+        }
+        self.txn.commit().await?;
+        Ok(())
+    }
+}
+
+#[sea_orm::prelude::async_trait::async_trait]
+impl ConnectionTrait for TenantTxn {
+    fn get_database_backend(&self) -> sea_orm::DbBackend {
+        self.txn.get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: sea_orm::Statement) -> std::result::Result<sea_orm::ExecResult, sea_orm::DbErr> {
+        self.txn.execute_raw(stmt).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> std::result::Result<sea_orm::ExecResult, sea_orm::DbErr> {
+        self.txn.execute_unprepared(sql).await
+    }
+
+    async fn query_one_raw(
+        &self,
+        stmt: sea_orm::Statement,
+    ) -> std::result::Result<Option<sea_orm::QueryResult>, sea_orm::DbErr> {
+        self.txn.query_one_raw(stmt).await
+    }
+
+    async fn query_all_raw(
+        &self,
+        stmt: sea_orm::Statement,
+    ) -> std::result::Result<Vec<sea_orm::QueryResult>, sea_orm::DbErr> {
+        self.txn.query_all_raw(stmt).await
+    }
 }
 
 /// An entity that belongs to one workplace.
@@ -27,6 +88,27 @@ impl TenantDb {
         Self {
             db: db.clone(),
             workplace_id: identity.workplace_id,
+            trail: None,
+        }
+    }
+
+    /// Records this scope's reads and changes in `trail` (the request's).
+    pub fn with_trail(mut self, trail: Trail) -> Self {
+        self.trail = Some(trail);
+        self
+    }
+
+    /// Keeps this request's entries at the day, without request id (see [`Trail::coarsen`]).
+    pub(crate) fn coarsen_trail(&self) {
+        if let Some(trail) = &self.trail {
+            trail.coarsen();
+        }
+    }
+
+    /// Notes that `ids` of `entity` were read or changed, for the audit log.
+    pub(crate) fn touch(&self, entity: crate::audit::EntityType, ids: impl IntoIterator<Item = uuid::Uuid>) {
+        if let Some(trail) = &self.trail {
+            trail.touch(entity, ids);
         }
     }
 
@@ -36,6 +118,7 @@ impl TenantDb {
         Self {
             db: db.clone(),
             workplace_id,
+            trail: Some(Trail::for_system(std::sync::Arc::new(crate::SystemClock), purpose)),
         }
     }
 
@@ -45,7 +128,17 @@ impl TenantDb {
 
     /// A transaction bound to this workplace, for work that may write (see
     /// [`Database::begin_write`]).
-    pub(crate) async fn begin(&self) -> Result<DatabaseTransaction> {
+    pub(crate) async fn begin(&self) -> Result<TenantTxn> {
+        let txn = self.db.begin_write().await?;
+        Ok(TenantTxn {
+            txn: self.bind(txn).await?,
+            trail: self.trail.clone(),
+            workplace_id: self.workplace_id,
+        })
+    }
+
+    /// A write transaction whose commit records nothing: for the audit log's own writes.
+    pub(crate) async fn begin_unlogged(&self) -> Result<DatabaseTransaction> {
         let txn = self.db.begin_write().await?;
         self.bind(txn).await
     }

@@ -450,3 +450,91 @@ pub async fn kept_tally_rows(tenant: &crate::tenant::TenantDb) -> usize {
         .expect("round tallies")
         .len()
 }
+
+/// One stored audit entry, as tests inspect it.
+#[derive(Clone, Debug)]
+pub struct AuditRow {
+    pub id: uuid::Uuid,
+    pub seq: i64,
+    pub occurred_at: chrono::DateTime<chrono::Utc>,
+    pub request_id: Option<String>,
+    pub category: String,
+    pub action: String,
+    pub severity: String,
+    pub outcome: String,
+    pub actor: Option<uuid::Uuid>,
+    pub entity_type: Option<String>,
+    pub entity_ids: Option<String>,
+    pub network_tag: Option<String>,
+    pub account_tag: Option<String>,
+}
+
+/// Every audit entry of `workplace`'s chain (None: the instance's), oldest first.
+pub async fn audit_rows(db: &Database, workplace: Option<crate::ids::WorkplaceId>) -> Vec<AuditRow> {
+    use crate::entities::audit_log;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    let chain = workplace.map_or(uuid::Uuid::nil(), crate::ids::WorkplaceId::uuid);
+    audit_log::Entity::find()
+        .filter(audit_log::Column::ChainId.eq(chain))
+        .order_by_asc(audit_log::Column::Seq)
+        .all(db.connection())
+        .await
+        .expect("the audit log reads")
+        .into_iter()
+        .map(|row| AuditRow {
+            id: row.id,
+            seq: row.seq,
+            occurred_at: row.occurred_at,
+            request_id: row.request_id,
+            category: row.category,
+            action: row.action,
+            severity: row.severity,
+            outcome: row.outcome,
+            actor: row.actor_id,
+            entity_type: row.entity_type,
+            entity_ids: row.entity_ids,
+            network_tag: row.network_tag,
+            account_tag: row.account_tag,
+        })
+        .collect()
+}
+
+/// Every text and id the whole audit log stores, in one string: to search for personal data.
+pub async fn audit_log_text(db: &Database) -> String {
+    use crate::entities::audit_log;
+    use sea_orm::EntityTrait;
+    audit_log::Entity::find()
+        .all(db.connection())
+        .await
+        .expect("the audit log reads")
+        .into_iter()
+        .map(|row| format!("{row:?}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Changes one stored entry's action behind Candor's back, as someone with database access could.
+pub async fn tamper_audit_entry(db: &Database, entry: uuid::Uuid, action: &str) {
+    use crate::entities::audit_log;
+    use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+    let row = audit_log::Entity::find_by_id(entry)
+        .one(db.connection())
+        .await
+        .expect("the entry reads")
+        .expect("the entry exists");
+    let mut row: audit_log::ActiveModel = row.into();
+    row.action = Set(action.to_owned());
+    row.update(db.connection()).await.expect("the entry is changed");
+}
+
+/// Deletes the entries of `workplace`'s chain after `seq`, as someone cutting the tail would.
+pub async fn cut_audit_tail(db: &Database, workplace: crate::ids::WorkplaceId, seq: i64) {
+    use crate::entities::audit_log;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    audit_log::Entity::delete_many()
+        .filter(audit_log::Column::ChainId.eq(workplace.uuid()))
+        .filter(audit_log::Column::Seq.gt(seq))
+        .exec(db.connection())
+        .await
+        .expect("the tail is deleted");
+}

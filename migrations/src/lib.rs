@@ -41,6 +41,7 @@ mod m20261122_000017_round_counts;
 mod m20261201_000018_comment_replies;
 mod m20261201_000019_benchmarks;
 mod m20261201_000020_round_tallies;
+mod m20261201_000021_audit_log;
 mod row_level_security;
 
 pub struct Migrator;
@@ -69,6 +70,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000018_comment_replies::Migration),
             Box::new(m20261201_000019_benchmarks::Migration),
             Box::new(m20261201_000020_round_tallies::Migration),
+            Box::new(m20261201_000021_audit_log::Migration),
         ]
     }
 }

@@ -35,6 +35,26 @@ pub enum Command {
         #[command(subcommand)]
         action: KeysCommand,
     },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        action: AuditCommand,
+    },
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum AuditCommand {
+    /// Recompute every audit chain (or one workplace's) and name the first broken link. Exits
+    /// with status 1 when any chain is broken.
+    Verify {
+        /// Only this workplace's chain.
+        #[arg(long, value_name = "ID")]
+        workplace: Option<String>,
+        /// A chain position from an `audit anchor` line of the server log
+        /// (`<workplace id or instance>:<number>:<hash>`); the chain must still run through it.
+        #[arg(long, value_name = "ANCHOR")]
+        anchor: Vec<String>,
+    },
 }
 
 #[derive(Subcommand, Debug, Clone)]
@@ -110,6 +130,9 @@ pub fn main() -> ExitCode {
             Command::Keys {
                 action: KeysCommand::RotateMaster { new_key_file },
             } => rotate_master(&config, new_key_file).await,
+            Command::Audit {
+                action: AuditCommand::Verify { workplace, anchor },
+            } => verify_audit(&config, workplace.as_deref(), &anchor).await,
         }
     });
     match result {
@@ -213,6 +236,52 @@ fn progress_bar(workplace: domain::ids::WorkplaceId, progress: domain::key_rotat
         progress.done.min(total) * 100 / total,
         progress.pass
     )
+}
+
+async fn verify_audit(config: &Config, workplace: Option<&str>, anchors: &[String]) -> Result<(), serve::StartError> {
+    let invalid = |err: domain::Error| serve::StartError::Audit(err.public_message());
+    let only = workplace
+        .map(|id| {
+            id.parse::<domain::ids::WorkplaceId>()
+                .map_err(|_| serve::StartError::Audit(format!("`{id}` is not a workplace id")))
+        })
+        .transpose()?;
+    let anchors = anchors
+        .iter()
+        .map(|text| text.parse::<domain::audit::Anchor>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(invalid)?;
+    let db = serve::open_database(config).await?;
+    let reports = domain::audit::verify(&db, only, &anchors).await.map_err(invalid)?;
+    let mut broken = 0;
+    for report in &reports {
+        let chain = report
+            .workplace
+            .map_or_else(|| "instance".to_owned(), |id| id.to_string());
+        match &report.broken {
+            None => println!(
+                "{chain}: intact, {} entries ({}..{}), head {}",
+                report.entries, report.first_seq, report.last_seq, report.head_hash
+            ),
+            Some(link) => {
+                broken += 1;
+                let row = link
+                    .entry_id
+                    .map_or_else(String::new, |id| format!(" (row {id})"));
+                println!("{chain}: BROKEN at entry {}{row}: {}", link.seq, link.reason);
+            }
+        }
+    }
+    if reports.is_empty() {
+        println!("No audit entries yet.");
+    }
+    if broken > 0 {
+        return Err(serve::StartError::Audit(format!(
+            "{broken} of {} chains are broken",
+            reports.len()
+        )));
+    }
+    Ok(())
 }
 
 async fn migrate(config: &Config) -> Result<(), serve::StartError> {

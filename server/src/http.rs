@@ -51,6 +51,7 @@ pub fn router(state: AppState, leptos_options: LeptosOptions, settings: HttpSett
         }
     };
     let db = state.db.clone();
+    let audit_state = state.clone();
     let page_shell = {
         let options = leptos_options.clone();
         move || shell(options.clone())
@@ -66,7 +67,9 @@ pub fn router(state: AppState, leptos_options: LeptosOptions, settings: HttpSett
         )
         .route(
             "/api/{*fn_name}",
-            post(server_fns).layer(middleware::from_fn(same_origin_only)),
+            post(server_fns)
+                .layer(middleware::from_fn(same_origin_only))
+                .layer(middleware::from_fn_with_state(audit_state, audit_trail)),
         )
         .leptos_routes_with_context(
             &leptos_options,
@@ -125,6 +128,49 @@ async fn access_log(req: Request, next: Next) -> Response {
         }
     });
     response
+}
+
+/// The audit seam for server functions: opens the call's [`domain::audit::Trail`] (the tenant
+/// scope writes changes into the log with their transaction), then writes the rest with how the
+/// call ended. If that write fails, the answer is withheld: no access goes unlogged.
+async fn audit_trail(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let action = req.uri().path().trim_start_matches("/api/").to_owned();
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    let trail = domain::audit::Trail::for_request(state.clock.clone(), request_id.as_deref(), &action);
+    req.extensions_mut().insert(trail.clone());
+    let response = next.run(req).await;
+    let (response, status) = effective_status(response).await;
+    match trail.finish(&state.db, status).await {
+        Ok(()) => response,
+        Err(err) => {
+            tracing::error!(code = err.code(), error = %err, "the audit log could not be written; the answer is withheld");
+            internal_error_response()
+        }
+    }
+}
+
+/// The status a server function's answer stands for: errors travel as 500 with their real
+/// status in the body until [`server_fn_error_status`] puts it on the response.
+async fn effective_status(response: Response) -> (Response, u16) {
+    if !response
+        .headers()
+        .contains_key(leptos::server_fn::error::SERVER_FN_ERROR_HEADER)
+    {
+        let status = response.status().as_u16();
+        return (response, status);
+    }
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_ERROR_BODY).await else {
+        return (internal_error_response(), 500);
+    };
+    let status = serde_json::from_slice::<ApiError>(&bytes)
+        .map(|error| error.status)
+        .unwrap_or(500);
+    (Response::from_parts(parts, Body::from(bytes)), status)
 }
 
 fn internal_error_response() -> Response {

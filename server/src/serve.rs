@@ -19,6 +19,8 @@ use crate::{
 pub enum StartError {
     #[error("key rotation failed: {0}")]
     Rotation(String),
+    #[error("audit log: {0}")]
+    Audit(String),
     #[error("cannot create the key file {path}: {source}")]
     KeyFile { path: String, source: io::Error },
     #[error("CANDOR_DATA_DIR: cannot create {path}: {source}")]

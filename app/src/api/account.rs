@@ -154,6 +154,11 @@ pub async fn log_in(email: String, password: String) -> Result<NextStep, ApiErro
         crate::session::client_address(&state),
         state.clock.now(),
     );
+    let trail = crate::session::trail();
+    let named = match &trail {
+        Some(trail) => domain::audit::note_sign_in(&state.db, trail, address, &email).await?,
+        None => None,
+    };
     guard
         .check_password_attempt(&state.db, address, &email, now)
         .await?;
@@ -165,6 +170,11 @@ pub async fn log_in(email: String, password: String) -> Result<NextStep, ApiErro
         return Err(domain::Error::BadCredentials.into());
     };
     guard.record_password_success(&state.db, &email).await?;
+    if let (Some(trail), Some((account, workplace))) = (&trail, named) {
+        if account.uuid() == user_id {
+            trail.identify(account, workplace);
+        }
+    }
     let context = crate::session::sign_in_context(&state);
     let token = domain::accounts::start_session(&state.db, user_id, &context, now).await?;
     crate::session::set_session_cookie(&token, state.session_policy.absolute.num_seconds());

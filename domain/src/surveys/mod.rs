@@ -437,6 +437,7 @@ pub async fn set_status(
     status: SurveyStatus,
     now: DateTime<Utc>,
 ) -> Result<()> {
+    tenant.touch(crate::audit::EntityType::Survey, [survey]);
     require(identity, Action::ManageSurveys, Resource::Workplace)?;
     let txn = tenant.begin().await?;
     let row = tenant

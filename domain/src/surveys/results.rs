@@ -509,6 +509,7 @@ fn readable_comments(
 /// workplace with workplace-wide `results`, otherwise the departments granted to them (and
 /// below).
 pub async fn round_report(tenant: &TenantDb, identity: &Identity, round: RoundId) -> Result<RoundReport> {
+    tenant.touch(crate::audit::EntityType::Round, [round]);
     require(identity, Action::ListResults, Resource::Workplace)?;
     let txn = tenant.begin_read().await?;
     let round_row = super::rounds::find(tenant, &txn, round).await?;
@@ -590,6 +591,7 @@ pub async fn round_comments(
     identity: &Identity,
     round: RoundId,
 ) -> Result<Vec<CommentView>> {
+    tenant.touch(crate::audit::EntityType::Round, [round]);
     Ok(round_report(tenant, identity, round).await?.comments)
 }
 
@@ -616,6 +618,7 @@ pub struct Trend {
 /// The survey's last [`TREND_ROUNDS`] rounds up to `round`, per group `identity` may see: each
 /// round's figures exactly as that round's page shows them (its own suppression).
 pub async fn trend(tenant: &TenantDb, identity: &Identity, round: RoundId) -> Result<Trend> {
+    tenant.touch(crate::audit::EntityType::Round, [round]);
     require(identity, Action::ListResults, Resource::Workplace)?;
     let txn = tenant.begin_read().await?;
     let round_row = super::rounds::find(tenant, &txn, round).await?;
@@ -714,6 +717,7 @@ pub async fn export_csv(
     round: RoundId,
     now: DateTime<Utc>,
 ) -> Result<String> {
+    tenant.touch(crate::audit::EntityType::Round, [round]);
     let results = round_results(tenant, identity, round).await?;
     let values: Vec<i32> = (0..=10).collect();
     let mut out = csv::Writer::from_writer(Vec::new());

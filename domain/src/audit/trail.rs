@@ -1,0 +1,333 @@
+//! The trail of one request (or one job's work on a workplace): who, which action, and the
+//! entities touched so far. The tenant scope writes it into the log with each change it
+//! commits; [`Trail::finish`] writes the rest before the answer leaves.
+
+use std::{
+    collections::BTreeMap,
+    sync::{Arc, Mutex},
+};
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{append, Category, EntityType, Entry, Outcome, Severity};
+use crate::{
+    ids::{UserId, WorkplaceId},
+    Clock, Database, Result,
+};
+
+/// Server functions whose every call is a security event: signing in and out, credentials,
+/// rights, invitations, settings and exports.
+const SECURITY_ACTIONS: &[&str] = &[
+    "account/sign_up",
+    "account/verify_email",
+    "account/log_in",
+    "account/second_factor",
+    "account/confirm_authenticator",
+    "account/log_out",
+    "account/end_session",
+    "account/end_other_sessions",
+    "account/request_password_reset",
+    "account/reset_password",
+    "factors/finish_passkey_enrolment",
+    "factors/finish_passkey_check",
+    "factors/finish_passkey_sign_in",
+    "factors/remove",
+    "factors/new_recovery_codes",
+    "factors/change_password",
+    "people/invite",
+    "people/resend_invitation",
+    "people/revoke_invitation",
+    "people/set_status",
+    "people/set_role",
+    "people/set_grants",
+    "people/reset_factors",
+    "people/import",
+    "people/accept_invitation",
+    "roles/create",
+    "roles/update",
+    "roles/delete",
+    "settings/save_sign_in",
+    "settings/delete_workplace",
+    "settings/save_group_sizes",
+    "settings/save_benchmarks",
+    "results/export",
+    "audit/export",
+    "audit/save_settings",
+    "audit/review",
+    "audit/acknowledge",
+];
+
+/// Changes an auditor must see first: who may sign in how, what is suppressed, what is watched.
+const AUDIT_RELEVANT_ACTIONS: &[&str] = &[
+    "settings/save_sign_in",
+    "settings/save_group_sizes",
+    "settings/delete_workplace",
+    "audit/save_settings",
+    "people/reset_factors",
+    "roles/update",
+    "roles/delete",
+];
+
+pub(crate) fn is_audit_relevant(action: &str) -> bool {
+    AUDIT_RELEVANT_ACTIONS.contains(&action)
+}
+
+#[derive(Debug)]
+struct State {
+    request_id: Option<String>,
+    action: String,
+    /// A background job's trail writes only what it touched; a request's always leaves one entry.
+    system: bool,
+    actor: Option<UserId>,
+    workplace: Option<WorkplaceId>,
+    touched: BTreeMap<EntityType, Vec<Uuid>>,
+    network_tag: Option<String>,
+    account_tag: Option<String>,
+    written: usize,
+    coarse: bool,
+}
+
+/// Cheap to clone; every clone is the same trail.
+#[derive(Clone, Debug)]
+pub struct Trail {
+    state: Arc<Mutex<State>>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Trail {
+    /// The trail of one server-function call.
+    pub fn for_request(clock: Arc<dyn Clock>, request_id: Option<&str>, action: &str) -> Self {
+        Self::new(clock, request_id.map(str::to_owned), action, false)
+    }
+
+    /// The trail of a job or CLI command working on one workplace.
+    pub fn for_system(clock: Arc<dyn Clock>, purpose: &str) -> Self {
+        Self::new(clock, None, &format!("job:{purpose}"), true)
+    }
+
+    fn new(clock: Arc<dyn Clock>, request_id: Option<String>, action: &str, system: bool) -> Self {
+        Self {
+            state: Arc::new(Mutex::new(State {
+                request_id,
+                action: super::clean_code(action, 64),
+                system,
+                actor: None,
+                workplace: None,
+                touched: BTreeMap::new(),
+                network_tag: None,
+                account_tag: None,
+                written: 0,
+                coarse: false,
+            })),
+            clock,
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic elsewhere while holding the lock leaves plain data behind: keep using it.
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The signed-in person the request acts as.
+    pub fn identify(&self, actor: UserId, workplace: WorkplaceId) {
+        let mut state = self.state();
+        state.actor = Some(actor);
+        state.workplace = Some(workplace);
+    }
+
+    /// The workplace an anonymous request concerns (a failed sign-in to one of its accounts).
+    pub fn concerns(&self, workplace: WorkplaceId) {
+        self.state().workplace = Some(workplace);
+    }
+
+    /// Where a sign-in came from and which account name it typed, as keyed-hash tags.
+    pub fn tag(&self, network_tag: String, account_tag: Option<String>) {
+        let mut state = self.state();
+        state.network_tag = Some(network_tag);
+        state.account_tag = account_tag;
+    }
+
+    /// Records this request at the day only and without its request id: for answering a
+    /// check-in, where the moment of the answer must not point at the person who gave it.
+    pub fn coarsen(&self) {
+        self.state().coarse = true;
+    }
+
+    pub fn action(&self) -> String {
+        self.state().action.clone()
+    }
+
+    pub fn actor(&self) -> Option<UserId> {
+        self.state().actor
+    }
+
+    /// Records that the request read or changed `ids` of `entity`.
+    pub fn touch(&self, entity: EntityType, ids: impl IntoIterator<Item = Uuid>) {
+        let mut state = self.state();
+        let list = state.touched.entry(entity).or_default();
+        list.extend(ids);
+    }
+
+    /// The entries for what was touched since the last call (for a request that has written
+    /// nothing yet and touched nothing, one entry naming the action), for `workplace`'s chain.
+    fn take(&self, outcome: Outcome, bare_if_nothing: bool) -> Vec<Entry> {
+        let now = self.clock.now();
+        let mut state = self.state();
+        let touched = std::mem::take(&mut state.touched);
+        let base = entry_for(&state, outcome, now);
+        let mut entries: Vec<Entry> = touched
+            .into_iter()
+            .map(|(entity, mut ids)| {
+                ids.sort();
+                ids.dedup();
+                let mut entry = base.clone();
+                entry.entity_type = Some(entity.code().to_owned());
+                entry.entity_count = ids.len();
+                entry.entity_ids = ids;
+                entry
+            })
+            .collect();
+        if entries.is_empty() && bare_if_nothing && state.written == 0 && !state.system {
+            entries.push(base);
+        }
+        state.written += entries.len();
+        entries
+    }
+
+    /// What a transaction of `workplace` commits with: the entries so far, never from another
+    /// workplace (a trail identified elsewhere writes at [`Trail::finish`] instead).
+    pub(crate) fn take_for_commit(&self, workplace: WorkplaceId) -> Vec<Entry> {
+        {
+            let mut state = self.state();
+            if state.workplace.is_none() && state.system {
+                state.workplace = Some(workplace);
+            }
+            if state.workplace != Some(workplace) {
+                return Vec::new();
+            }
+        }
+        self.take(Outcome::Ok, true)
+    }
+
+    /// Writes what is left, with how the request ended; a request that left nothing yet gets
+    /// one entry. Fails (and the request with it) when the log cannot be written.
+    pub async fn finish(&self, db: &Database, status: u16) -> Result<()> {
+        let outcome = Outcome::from_status(status);
+        let mut entries = self.take(outcome, true);
+        // A change committed with its entry, then failed later: say how it ended.
+        if entries.is_empty() && outcome != Outcome::Ok {
+            let now = self.clock.now();
+            entries.push(entry_for(&self.state(), outcome, now));
+        }
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let workplace = entries[0].workplace;
+        match workplace {
+            Some(workplace) => {
+                let tenant = crate::tenant::TenantDb::for_system(db, workplace, "audit-log");
+                let txn = tenant.begin_unlogged().await?;
+                append(&txn, &entries).await?;
+                txn.commit().await?;
+            }
+            None => {
+                let txn = db.begin_write().await?;
+                append(&txn, &entries).await?;
+                txn.commit().await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn entry_for(state: &State, outcome: Outcome, now: DateTime<Utc>) -> Entry {
+    let security = SECURITY_ACTIONS.contains(&state.action.as_str()) || outcome != Outcome::Ok;
+    let mut entry = Entry::new(
+        &state.action,
+        if security { Category::Security } else { Category::Access },
+        now,
+    );
+    entry.workplace = state.workplace;
+    entry.request_id = state.request_id.clone();
+    if state.coarse {
+        entry.request_id = None;
+        entry.occurred_at = now
+            .date_naive()
+            .and_hms_opt(0, 0, 0)
+            .map_or(now, |midnight| midnight.and_utc());
+    }
+    entry.actor = state.actor;
+    entry.outcome = outcome;
+    entry.network_tag = state.network_tag.clone();
+    entry.account_tag = state.account_tag.clone();
+    entry.severity = match outcome {
+        Outcome::Error => Severity::Critical,
+        Outcome::Denied | Outcome::Throttled => Severity::Warning,
+        Outcome::Unauthenticated if SECURITY_ACTIONS.contains(&state.action.as_str()) => Severity::Warning,
+        _ if is_audit_relevant(&state.action) => Severity::Warning,
+        _ => Severity::Info,
+    };
+    entry
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::FixedClock;
+
+    fn trail(action: &str) -> Trail {
+        Trail::for_request(Arc::new(FixedClock::at(Utc::now())), Some("req-1"), action)
+    }
+
+    #[test]
+    fn one_entry_per_entity_type_touched() {
+        let trail = trail("people/list");
+        let workplace = WorkplaceId::from_uuid(Uuid::new_v4());
+        trail.identify(UserId::from_uuid(Uuid::new_v4()), workplace);
+        let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+        trail.touch(EntityType::Person, [a, b, a]);
+        trail.touch(EntityType::Department, [b]);
+        let entries = trail.take_for_commit(workplace);
+        assert_eq!(entries.len(), 2);
+        let people = entries.iter().find(|e| e.entity_type.as_deref() == Some("person"));
+        assert_eq!(people.map(|e| e.entity_count), Some(2));
+        // Written once: nothing left for the end of the request.
+        assert!(trail.take(Outcome::Ok, true).is_empty());
+    }
+
+    #[test]
+    fn a_request_that_touched_nothing_still_leaves_one_entry() {
+        let entries = trail("account/me").take(Outcome::Ok, true);
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].category, Category::Access);
+    }
+
+    #[test]
+    fn failures_and_credentials_are_security_events() {
+        let denied = trail("people/list").take(Outcome::Denied, true);
+        assert_eq!((denied[0].category, denied[0].severity), (Category::Security, Severity::Warning));
+        let failed = trail("account/log_in").take(Outcome::Unauthenticated, true);
+        assert_eq!(failed[0].severity, Severity::Warning);
+        let saved = trail("settings/save_sign_in").take(Outcome::Ok, true);
+        assert_eq!((saved[0].category, saved[0].severity), (Category::Security, Severity::Warning));
+    }
+
+    #[test]
+    fn another_workplace_never_gets_the_entries() {
+        let trail = trail("people/get");
+        trail.identify(UserId::from_uuid(Uuid::new_v4()), WorkplaceId::from_uuid(Uuid::new_v4()));
+        trail.touch(EntityType::Person, [Uuid::new_v4()]);
+        assert!(trail.take_for_commit(WorkplaceId::from_uuid(Uuid::new_v4())).is_empty());
+    }
+
+    #[test]
+    fn a_job_writes_only_what_it_touched() {
+        let job = Trail::for_system(Arc::new(FixedClock::at(Utc::now())), "survey-rounds");
+        let workplace = WorkplaceId::from_uuid(Uuid::new_v4());
+        assert!(job.take_for_commit(workplace).is_empty());
+        job.touch(EntityType::Round, [Uuid::new_v4()]);
+        let entries = job.take_for_commit(workplace);
+        assert_eq!(entries[0].action, "job:survey-rounds");
+    }
+}
