@@ -93,6 +93,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/invitation") view=InvitationPage />
                     <Route path=path!("/profile") view=ProfilePage />
                     <Route path=path!("/settings") view=SettingsPage />
+                    <Route path=path!("/audit") view=pages::audit::AuditPage />
                     <Route path=path!("/roles") view=RolesPage />
                     <Route path=path!("/surveys") view=SurveysPage />
                     <Route path=path!("/check-ins") view=CheckInsPage />

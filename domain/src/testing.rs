@@ -538,3 +538,56 @@ pub async fn cut_audit_tail(db: &Database, workplace: crate::ids::WorkplaceId, s
         .await
         .expect("the tail is deleted");
 }
+
+/// How many audit entries all chains hold together.
+pub async fn audit_entry_count(db: &Database) -> u64 {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    crate::entities::audit_log::Entity::find()
+        .count(db.connection())
+        .await
+        .expect("the audit log counts")
+}
+
+/// What the audit log takes: the bytes of its stored values (every column, as written), and on
+/// PostgreSQL the table's size on disk with its indexes.
+pub async fn audit_log_storage(db: &Database) -> (u64, Option<i64>) {
+    use crate::entities::audit_log;
+    use sea_orm::{ConnectionTrait, EntityTrait};
+    let rows = audit_log::Entity::find()
+        .all(db.connection())
+        .await
+        .expect("the audit log reads");
+    let text = |value: &Option<String>| value.as_ref().map_or(0, String::len) as u64;
+    let payload = rows
+        .iter()
+        .map(|row| {
+            // id, chain, workplace, actor: 16 bytes each; seq 8, time 8, count 4.
+            16 * 3
+                + row.actor_id.map_or(0, |_| 16)
+                + 8
+                + 8
+                + 4
+                + text(&row.request_id)
+                + (row.category.len() + row.action.len() + row.severity.len() + row.outcome.len()) as u64
+                + text(&row.entity_type)
+                + text(&row.entity_ids)
+                + text(&row.network_tag)
+                + text(&row.account_tag)
+                + (row.prev_hash.len() + row.hash.len()) as u64
+        })
+        .sum();
+    let on_disk = if db.backend() == crate::Backend::Postgres {
+        db.connection()
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Postgres,
+                "SELECT pg_total_relation_size('audit_log') AS n",
+            ))
+            .await
+            .ok()
+            .flatten()
+            .and_then(|row| row.try_get::<i64>("", "n").ok())
+    } else {
+        None
+    };
+    (payload, on_disk)
+}

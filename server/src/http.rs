@@ -67,9 +67,7 @@ pub fn router(state: AppState, leptos_options: LeptosOptions, settings: HttpSett
         )
         .route(
             "/api/{*fn_name}",
-            post(server_fns)
-                .layer(middleware::from_fn(same_origin_only))
-                .layer(middleware::from_fn_with_state(audit_state, audit_trail)),
+            post(server_fns).layer(middleware::from_fn(same_origin_only)),
         )
         .leptos_routes_with_context(
             &leptos_options,
@@ -85,6 +83,9 @@ pub fn router(state: AppState, leptos_options: LeptosOptions, settings: HttpSett
             StatusCode::REQUEST_TIMEOUT,
             settings.request_timeout,
         ))
+        // Server functions are also routed by `leptos_routes_with_context` (by exact path), so
+        // the audit seam sits on the whole router and picks out `/api/` itself.
+        .layer(middleware::from_fn_with_state(audit_state, audit_trail))
         .layer(middleware::from_fn(server_fn_error_status))
         .layer(middleware::from_fn(same_origin_only))
         .layer(middleware::from_fn_with_state(settings, hardening_headers))
@@ -134,6 +135,9 @@ async fn access_log(req: Request, next: Next) -> Response {
 /// scope writes changes into the log with their transaction), then writes the rest with how the
 /// call ended. If that write fails, the answer is withheld: no access goes unlogged.
 async fn audit_trail(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    if !req.uri().path().starts_with("/api/") {
+        return next.run(req).await;
+    }
     let action = req.uri().path().trim_start_matches("/api/").to_owned();
     let request_id = req
         .headers()

@@ -17,6 +17,12 @@ const ROTATION_BATCHES_PER_RUN: u64 = 100;
 pub const TENANT_KEY_ROTATION: &str = "tenant-key-rotation";
 pub const SURVEY_ROUNDS: &str = "survey-rounds";
 pub const BENCHMARKS: &str = "benchmarks";
+pub const AUDIT_MONITOR: &str = "audit-monitor";
+pub const AUDIT_RETENTION: &str = "audit-retention";
+pub const AUDIT_ANCHOR: &str = "audit-anchor";
+/// How often the audit log's retention is applied, and its chains' heads written to the log.
+const AUDIT_RETENTION_INTERVAL: chrono::Duration = chrono::Duration::hours(24);
+const AUDIT_ANCHOR_INTERVAL: chrono::Duration = chrono::Duration::hours(1);
 /// How often the platform benchmarks are computed again.
 const BENCHMARK_INTERVAL: chrono::Duration = chrono::Duration::hours(24);
 
@@ -46,6 +52,8 @@ pub struct TickReport {
     pub emails_sent: usize,
     /// Built-in questions with a platform figure after this tick's recomputation.
     pub benchmarks_published: Option<usize>,
+    pub alerts_raised: usize,
+    pub audit_entries_purged: u64,
 }
 
 /// Starts the scheduler on the current runtime; it stops with the runtime.
@@ -106,6 +114,31 @@ pub async fn tick(
             report.ran.push(BENCHMARKS);
         } else {
             domain::jobs::release(db, lease, now).await?;
+        }
+    }
+    if let Some(lease) = domain::jobs::try_lease(db, AUDIT_MONITOR, holder, LEASE, now).await? {
+        let run = domain::audit::monitor::run(db, &notifier.mailer, &notifier.public_url, now).await?;
+        report.alerts_raised = run.alerts.len();
+        domain::jobs::finish(db, lease, now).await?;
+        report.ran.push(AUDIT_MONITOR);
+    }
+    for (job, interval) in [
+        (AUDIT_RETENTION, AUDIT_RETENTION_INTERVAL),
+        (AUDIT_ANCHOR, AUDIT_ANCHOR_INTERVAL),
+    ] {
+        if let Some(lease) = domain::jobs::try_lease(db, job, holder, LEASE, now).await? {
+            if lease.last_finished_at.is_none_or(|finished| now - finished >= interval) {
+                if job == AUDIT_RETENTION {
+                    let purged = domain::audit::monitor::purge_expired(db, now).await?;
+                    report.audit_entries_purged = purged.iter().map(|(_, n)| n).sum();
+                } else {
+                    domain::audit::monitor::anchor(db).await?;
+                }
+                domain::jobs::finish(db, lease, now).await?;
+                report.ran.push(job);
+            } else {
+                domain::jobs::release(db, lease, now).await?;
+            }
         }
     }
     if let Some(max_age) = schedule.tenant_key_max_age {

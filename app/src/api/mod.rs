@@ -3,6 +3,7 @@
 //! [`crate::error::ApiError`].
 
 pub mod account;
+pub mod audit;
 pub mod factors;
 pub mod instance;
 pub mod organisation;

@@ -44,6 +44,9 @@ fn member_links(permissions: &[String]) -> Vec<(&'static str, &'static str)> {
     if has("settings") {
         links.push(("/settings", "Settings"));
     }
+    if has("audit") {
+        links.push(("/audit", "Access log"));
+    }
     links.extend_from_slice(MEMBER_LINKS);
     links
 }

@@ -1,3 +1,4 @@
+pub mod audit;
 pub mod authenticator;
 pub mod check_ins;
 pub mod departments;

@@ -73,6 +73,9 @@ const TAKES_NO_WORKPLACE_ID: &[(&str, &str)] = &[
         "lists the caller's workplace only",
     ),
     ("/api/people/mine", "the caller's own record"),
+    ("/api/audit/overview", "the caller's workplace's log only"),
+    ("/api/audit/export", "the caller's workplace's log only"),
+    ("/api/audit/save_settings", "the caller's workplace's settings only"),
     (
         "/api/people/preview_import",
         "department names resolved within the caller's workplace",
@@ -150,6 +153,8 @@ const TAKES_IDS: &[&str] = &[
     "/api/results/reply",
     "/api/check_ins/inbox",
     "/api/check_ins/answer_reply",
+    "/api/audit/review",
+    "/api/audit/acknowledge",
 ];
 
 #[test]
@@ -192,8 +197,13 @@ struct Workplace {
     /// A comment the employee left in that round, and its author's secret.
     comment: uuid::Uuid,
     comment_secret: String,
+    workplace: domain::ids::WorkplaceId,
+    /// The first entry of its audit log (filled in once both are seeded).
+    first_entry: uuid::Uuid,
     /// Strings only this workplace's data contains.
     secrets: Vec<String>,
+    /// Names and addresses of its people: none may ever appear in the audit log.
+    personal: Vec<String>,
 }
 
 async fn full_session(db: &Database, user: uuid::Uuid) -> (String, uuid::Uuid) {
@@ -409,6 +419,13 @@ async fn seed(db: &Database, tag: &str) -> Workplace {
     // from the database.
     let comment = domain::testing::comment_ids(&owner_tenant).await[0];
     Workplace {
+        workplace: domain::ids::WorkplaceId::from_uuid(workplace_id),
+        first_entry: uuid::Uuid::nil(),
+        personal: ["Owner", "Manager", "Employee", "Invited", "Comment"]
+            .iter()
+            .map(|who| format!("{tag} {who}"))
+            .chain([format!("@{tag}.test"), format!("{tag} Workplace")])
+            .collect(),
         survey,
         round,
         comment,
@@ -774,6 +791,15 @@ fn cases(a: &Workplace, b: &Workplace) -> Vec<(&'static str, String, String, Str
         );
         add(who, cookie, "/api/settings/benchmarks", String::new());
     }
+    // B's log entries and alerts, from A's auditor (the Owner).
+    add("A owner", &owner, "/api/audit/review", format!("entry={}&note=seen", b.first_entry));
+    add("A owner", &owner, "/api/audit/acknowledge", format!("alert={}", b.first_entry));
+    add("A employee", &employee, "/api/audit/review", format!("entry={}&note=seen", a.first_entry));
+    add("A manager", &manager, "/api/audit/acknowledge", format!("alert={}", a.first_entry));
+    for (who, cookie) in [("A manager", &manager), ("A employee", &employee)] {
+        add(who, cookie, "/api/audit/overview", "query[actor]=&query[action]=&query[entity]=&query[entity_id]=&query[from]=&query[until]=&query[security_only]=false&query[unreviewed_only]=false".into());
+        add(who, cookie, "/api/audit/save_settings", "retention_days=30&review_interval_days=1&failed_sign_in_limit=3&denial_limit=3&export_limit=1".into());
+    }
     // Only an Owner deletes a workplace, even with its name typed correctly.
     for (who, cookie) in [("A manager", &manager), ("A employee", &employee)] {
         add(
@@ -788,8 +814,14 @@ fn cases(a: &Workplace, b: &Workplace) -> Vec<(&'static str, String, String, Str
 
 async fn workplace_b_is_unreachable_from_workplace_a(test_db: TestDb) {
     let db = test_db.db.clone();
-    let a = seed(&db, "alpha").await;
-    let b = seed(&db, "bravo").await;
+    let mut a = seed(&db, "alpha").await;
+    let mut b = seed(&db, "bravo").await;
+    for w in [&mut a, &mut b] {
+        let trail = domain::audit::Trail::for_request(std::sync::Arc::new(domain::SystemClock), None, "people/list");
+        trail.identify(w.owner, w.workplace);
+        trail.finish(&db, 200).await.unwrap();
+        w.first_entry = domain::testing::audit_rows(&db, Some(w.workplace)).await[0].id;
+    }
     let app = TestApp::new(test_db);
     let mut exercised: BTreeMap<String, usize> = BTreeMap::new();
     for (who, cookie, path, body) in cases(&a, &b) {
@@ -880,6 +912,41 @@ async fn workplace_b_is_unreachable_from_workplace_a(test_db: TestDb) {
         answer.contains("bravo Child") && !answer.contains("\"name\":\"X\""),
         "{answer}"
     );
+    // Every one of those calls was logged, and the log holds no name or address of anyone.
+    let log = domain::testing::audit_log_text(&db).await;
+    for personal in a.personal.iter().chain(&b.personal) {
+        assert!(!log.contains(personal.as_str()), "the audit log holds {personal}");
+    }
 }
 
-domain::on_both_backends!(workplace_b_is_unreachable_from_workplace_a);
+/// Every registered server function, called once by a signed-in Owner (most with arguments
+/// missing or wrong), leaves at least one audit entry; none holds a seeded personal string.
+async fn every_server_fn_call_leaves_an_audit_entry(test_db: TestDb) {
+    let db = test_db.db.clone();
+    let a = seed(&db, "alpha").await;
+    let app = TestApp::new(test_db);
+    let mut paths: Vec<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.to_string())
+        .collect();
+    paths.sort();
+    // Signing out and deleting the workplace end the session: call them last.
+    paths.sort_by_key(|p| p.ends_with("log_out") || p.ends_with("delete_workplace"));
+    for path in &paths {
+        let before = domain::testing::audit_entry_count(&db).await;
+        let (status, _) = call(&app, &a.owner_cookie, path, "").await;
+        let after = domain::testing::audit_entry_count(&db).await;
+        assert!(after > before, "{path} ({status}) left no audit entry");
+    }
+    let log = domain::testing::audit_log_text(&db).await;
+    for personal in &a.personal {
+        assert!(!log.contains(personal.as_str()), "the audit log holds {personal}");
+    }
+    // And the chains it built verify.
+    let reports = domain::audit::verify(&db, None, &[]).await.unwrap();
+    assert!(reports.iter().all(|r| r.broken.is_none()), "{reports:?}");
+}
+
+domain::on_both_backends!(
+    workplace_b_is_unreachable_from_workplace_a,
+    every_server_fn_call_leaves_an_audit_entry,
+);

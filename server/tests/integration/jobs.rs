@@ -166,7 +166,15 @@ async fn due_rounds_open_and_people_are_emailed(test_db: TestDb) {
     };
     let report = tick(db, "process-a", schedule, &notifier, now).await.unwrap();
     // Benchmarks are computed on the first tick, then once a day.
-    assert_eq!(report.ran, [SURVEY_ROUNDS, BENCHMARKS]);
+    assert_eq!(report.ran[..2], [SURVEY_ROUNDS, BENCHMARKS]);
+    // The audit jobs run on the first tick too: monitoring every tick, retention daily, anchors hourly.
+    for job in [
+        candor_server::jobs::AUDIT_MONITOR,
+        candor_server::jobs::AUDIT_RETENTION,
+        candor_server::jobs::AUDIT_ANCHOR,
+    ] {
+        assert!(report.ran.contains(&job), "{job}: {:?}", report.ran);
+    }
     assert_eq!(report.benchmarks_published, Some(0), "no workplace opted in");
     assert_eq!((report.rounds_opened, report.emails_sent), (1, 2));
     let mails: Vec<String> = std::fs::read_dir(outbox.path())

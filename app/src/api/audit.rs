@@ -1,0 +1,265 @@
+//! The access log for Auditors (and Owners): search, review, export, alerts and how the log is
+//! kept. Actor ids become names here, in the viewer; the stored log holds none.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogQuery {
+    pub actor: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub from: String,
+    pub until: String,
+    pub security_only: bool,
+    pub unreviewed_only: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogRow {
+    pub id: String,
+    pub seq: i64,
+    pub at: String,
+    pub category: String,
+    pub action: String,
+    pub severity: String,
+    pub outcome: String,
+    /// The actor's name, resolved for this view only (or "—", or "former account").
+    pub actor: String,
+    pub entity: String,
+    pub entity_ids: Vec<String>,
+    pub entity_count: i32,
+    pub network_tag: Option<String>,
+    pub request_id: Option<String>,
+    /// "Reviewed by … on …: note".
+    pub review: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertRow {
+    pub id: String,
+    pub raised: String,
+    pub label: String,
+    pub severity: String,
+    pub detail: String,
+    pub acknowledged: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditSettingsView {
+    pub retention_days: i32,
+    pub review_interval_days: i32,
+    pub failed_sign_in_limit: i32,
+    pub denial_limit: i32,
+    pub export_limit: i32,
+    /// Whether this person may change them.
+    pub can_change: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditOverview {
+    pub rows: Vec<LogRow>,
+    /// People who appear in the log: (id, name), for the actor filter.
+    pub actors: Vec<(String, String)>,
+    pub entities: Vec<String>,
+    pub alerts: Vec<AlertRow>,
+    pub open_alerts: u64,
+    pub review_due: String,
+    pub review_overdue: bool,
+    pub last_review: Option<String>,
+    pub settings: AuditSettingsView,
+}
+
+#[cfg(feature = "ssr")]
+fn filter_of(query: &LogQuery) -> Result<domain::audit::review::Filter, ApiError> {
+    Ok(domain::audit::review::Filter::from_form(
+        &query.actor,
+        &query.action,
+        &query.entity,
+        &query.entity_id,
+        &query.from,
+        &query.until,
+        query.security_only,
+        query.unreviewed_only,
+    )?)
+}
+
+#[cfg(feature = "ssr")]
+fn when(time: chrono::DateTime<chrono::Utc>) -> String {
+    time.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+/// The log page: entries matching `query` (newest first), alerts, review status and settings.
+#[server(prefix = "/api", endpoint = "audit/overview")]
+pub async fn overview(query: LogQuery) -> Result<AuditOverview, ApiError> {
+    use domain::{
+        audit::{monitor, review},
+        ids::UserId,
+        policy::{allows, Action, Resource},
+    };
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    let filter = filter_of(&query)?;
+    let entries = review::search(&tenant, &who, &filter).await?;
+    let alerts = monitor::alerts(&tenant, &who, 20).await?;
+    let mut ids: Vec<UserId> = entries
+        .iter()
+        .flat_map(|e| e.actor.into_iter().chain(e.review.as_ref().map(|r| r.reviewer)))
+        .chain(alerts.iter().filter_map(|a| a.actor))
+        .chain(alerts.iter().filter_map(|a| a.acknowledged.map(|(by, _)| by)))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    let names = review::names(&tenant, &who, &ids).await?;
+    let name_of = |id: Option<UserId>| match id {
+        None => "—".to_owned(),
+        Some(id) => names.get(&id).cloned().unwrap_or_else(|| "former account".to_owned()),
+    };
+    let rows = entries
+        .into_iter()
+        .map(|e| LogRow {
+            id: e.id.to_string(),
+            seq: e.seq,
+            at: when(e.occurred_at),
+            category: e.category,
+            action: e.action,
+            severity: e.severity,
+            outcome: e.outcome,
+            actor: name_of(e.actor),
+            entity: e.entity_type.unwrap_or_default(),
+            entity_count: e.entity_count,
+            entity_ids: e.entity_ids.iter().map(ToString::to_string).collect(),
+            network_tag: e.network_tag,
+            request_id: e.request_id,
+            review: e.review.map(|r| {
+                let note = r
+                    .note
+                    .map(|n| format!(": {}", n.expose()))
+                    .unwrap_or_default();
+                format!("Reviewed by {} on {}{note}", name_of(Some(r.reviewer)), when(r.reviewed_at))
+            }),
+        })
+        .collect();
+    let alerts = alerts
+        .into_iter()
+        .map(|a| AlertRow {
+            id: a.id.to_string(),
+            raised: when(a.raised_at),
+            label: a.label,
+            severity: a.severity,
+            detail: {
+                let mut parts = vec![format!("{} events", a.count)];
+                if a.window_minutes > 0 {
+                    parts.push(format!("within {} minutes", a.window_minutes));
+                }
+                if let Some(actor) = a.actor {
+                    parts.push(format!("by {}", name_of(Some(actor))));
+                }
+                if let Some(tag) = a.network_tag {
+                    parts.push(format!("network {tag}"));
+                }
+                parts.push(format!("entry #{}", a.entry_seq));
+                parts.join(" · ")
+            },
+            acknowledged: a
+                .acknowledged
+                .map(|(by, at)| format!("Acknowledged by {} on {}", name_of(Some(by)), when(at))),
+        })
+        .collect();
+    let open_alerts = monitor::open_alert_count(&tenant, &who).await?;
+    let status = review::review_status(&tenant, &who, state.clock.now()).await?;
+    let settings = review::settings(&tenant, &who).await?;
+    let actors = review::actors(&tenant, &who)
+        .await?
+        .into_iter()
+        .map(|(id, name)| (id.to_string(), name))
+        .collect();
+    Ok(AuditOverview {
+        rows,
+        actors,
+        entities: domain::audit::EntityType::ALL
+            .iter()
+            .map(|t| t.code().to_owned())
+            .collect(),
+        alerts,
+        open_alerts,
+        review_due: status.due_at.format("%-d %B %Y").to_string(),
+        review_overdue: status.overdue,
+        last_review: status.last_review.map(when),
+        settings: AuditSettingsView {
+            retention_days: settings.retention_days,
+            review_interval_days: settings.review_interval_days,
+            failed_sign_in_limit: settings.failed_sign_in_limit,
+            denial_limit: settings.denial_limit,
+            export_limit: settings.export_limit,
+            can_change: allows(&who, Action::ManageSettings, Resource::Workplace),
+        },
+    })
+}
+
+#[server(prefix = "/api", endpoint = "audit/review")]
+pub async fn mark_reviewed(entry: String, #[server(default)] note: String) -> Result<(), ApiError> {
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    let entry = entry.parse::<uuid::Uuid>().map_err(|_| domain::Error::NotFound)?;
+    domain::audit::review::mark_reviewed(&tenant, &who, entry, &note, state.clock.now()).await?;
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "audit/acknowledge")]
+pub async fn acknowledge(alert: String) -> Result<(), ApiError> {
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    let alert = alert.parse::<uuid::Uuid>().map_err(|_| domain::Error::NotFound)?;
+    domain::audit::monitor::acknowledge(&tenant, &who, alert, state.clock.now()).await?;
+    Ok(())
+}
+
+/// The filtered log as a file: `csv` or `json`. Recorded before it is returned.
+#[server(prefix = "/api", endpoint = "audit/export")]
+pub async fn export(query: LogQuery, format: String) -> Result<String, ApiError> {
+    use domain::audit::review::{self, ExportFormat};
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    let format = match format.as_str() {
+        "csv" => ExportFormat::Csv,
+        "json" => ExportFormat::Json,
+        _ => {
+            return Err(domain::Error::Invalid {
+                field: "format",
+                reason: "choose CSV or JSON".into(),
+            }
+            .into())
+        }
+    };
+    let filter = filter_of(&query)?;
+    Ok(review::export(&tenant, &who, &filter, format, state.clock.now()).await?)
+}
+
+#[server(prefix = "/api", endpoint = "audit/save_settings")]
+pub async fn save_settings(
+    retention_days: i32,
+    review_interval_days: i32,
+    failed_sign_in_limit: i32,
+    denial_limit: i32,
+    export_limit: i32,
+) -> Result<(), ApiError> {
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    domain::audit::review::save_settings(
+        &tenant,
+        &who,
+        domain::audit::review::Settings {
+            retention_days,
+            review_interval_days,
+            failed_sign_in_limit,
+            denial_limit,
+            export_limit,
+        },
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,106 @@
+import { test, expect, waitForHydration, expectAccessible, snapshot } from "../fixtures";
+import { enrol } from "../flows";
+import { outbox, linkIn, totp } from "../support";
+import type { Browser, Page } from "@playwright/test";
+import { readFileSync } from "node:fs";
+
+/** Accepts the emailed invitation in a new browser and enrols an authenticator. */
+async function join(browser: Browser, baseURL: string, dataDir: string, email: string): Promise<Page> {
+  const context = await browser.newContext({ baseURL, viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const mail = outbox(dataDir).find((m) => m.includes(`To: ${email}`) && m.includes("invited"));
+  expect(mail, `an invitation for ${email}`).toBeTruthy();
+  await page.goto(linkIn(mail!, "/invitation"));
+  await waitForHydration(page);
+  await page.getByLabel("Choose a password").fill("lantern harbour gravel symphony");
+  await page.getByRole("button", { name: "Join" }).click();
+  await expect(page).toHaveURL(/\/setup$/);
+  await page.goto("/setup/authenticator");
+  await waitForHydration(page);
+  const secret = (await page.getByTestId("totp-secret").textContent())!.trim();
+  await page.getByLabel("Code from the app").fill(totp(secret));
+  await page.getByRole("button", { name: "Confirm" }).click();
+  await expect(page.getByRole("heading", { name: "Save your recovery codes" })).toBeVisible();
+  return page;
+}
+
+test("an Auditor finds the HR admin's export of results in the access log and reviews it", async ({ page, candor, browser, consoleErrors }) => {
+  test.setTimeout(180_000);
+  await enrol(page, candor, "ada@northwind.test");
+  await page.goto("/people");
+  await waitForHydration(page);
+  await page.getByLabel("CSV file").setInputFiles({
+    name: "people.csv",
+    mimeType: "text/csv",
+    buffer: Buffer.from(
+      ["name,email,department,role,start_date", "Hana Admin,hana@northwind.test,,HR admin,", "Otto Auditor,otto@northwind.test,,Auditor,"].join("\n"),
+    ),
+  });
+  await page.getByRole("button", { name: "Check file" }).click();
+  await page.getByRole("button", { name: "Invite 2 people" }).click();
+  await expect(page.getByText("2 invitations sent.")).toBeVisible();
+  const hana = await join(browser, candor.url, candor.dataDir, "hana@northwind.test");
+  const otto = await join(browser, candor.url, candor.dataDir, "otto@northwind.test");
+
+  // Hana (HR admin) starts a pulse and downloads its first round's results.
+  await hana.goto("/surveys");
+  await waitForHydration(hana);
+  await hana.getByLabel("Title").fill("Quarterly pulse");
+  await hana.getByLabel(/My workload is manageable/).check();
+  await hana.getByRole("button", { name: "Create survey" }).click();
+  await expect(hana.getByRole("status")).toContainText("Survey created");
+  await hana.goto("/results");
+  await waitForHydration(hana);
+  await hana.getByRole("link", { name: "Results of Quarterly pulse round 1" }).click();
+  await waitForHydration(hana);
+  const downloading = hana.waitForEvent("download");
+  await hana.getByRole("button", { name: "Download CSV" }).click();
+  await downloading;
+
+  // Otto (Auditor) opens the access log and narrows it to exports.
+  await otto.goto("/home");
+  await waitForHydration(otto);
+  await otto.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Access log" }).click();
+  await expect(otto.getByRole("heading", { name: "Access log", level: 1 })).toBeVisible();
+  await waitForHydration(otto);
+  await otto.getByLabel("Person").selectOption({ label: "Hana Admin" });
+  await otto.getByLabel("Action starts with").fill("results/export");
+  await otto.getByRole("button", { name: "Apply filter" }).click();
+  const entries = otto.getByRole("region", { name: "Entries" });
+  await expect(entries.getByRole("row").filter({ hasText: "results/export" }).first()).toContainText("Hana Admin");
+  await expect(entries.getByRole("row").filter({ hasText: "people/" })).toHaveCount(0);
+  await expectAccessible(otto);
+  await snapshot(otto, "audit-desktop");
+
+  // He marks it reviewed with a note, and downloads what he filtered as JSON.
+  await entries.getByLabel(/Note for entry/).first().fill("Board pack, agreed with HR.");
+  await entries.getByRole("button", { name: "Mark reviewed" }).first().click();
+  await expect(entries).toContainText("Reviewed by Otto Auditor");
+  await expect(entries).toContainText("Board pack, agreed with HR.");
+  const json = otto.waitForEvent("download");
+  await otto.getByRole("button", { name: "Download JSON" }).click();
+  const file = await json;
+  const exported = JSON.parse(readFileSync((await file.path())!, "utf8"));
+  expect(exported.length).toBeGreaterThan(0);
+  expect(exported.every((e: { action: string }) => e.action.startsWith("results/export"))).toBe(true);
+  // The stored entries name people by id only.
+  expect(JSON.stringify(exported)).not.toContain("Hana");
+  expect(JSON.stringify(exported)).not.toContain("hana@northwind.test");
+
+  // The export of the log is itself in the log.
+  await otto.getByLabel("Person").selectOption({ label: "Otto Auditor" });
+  await otto.getByLabel("Action starts with").fill("audit/export");
+  await otto.getByRole("button", { name: "Apply filter" }).click();
+  await expect(entries.getByRole("row").filter({ hasText: "audit/export" }).first()).toBeVisible();
+
+  // On a phone the page still reads, the table scrolls sideways.
+  await otto.setViewportSize({ width: 390, height: 844 });
+  await expectAccessible(otto);
+  await snapshot(otto, "audit-phone");
+
+  // Employees and HR admins have no access log.
+  await hana.goto("/audit");
+  await waitForHydration(hana);
+  await expect(hana.getByRole("heading", { name: "Not available" })).toBeVisible();
+  expect(consoleErrors).toEqual([]);
+});
