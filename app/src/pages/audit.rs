@@ -66,7 +66,11 @@ fn ReviewStatus(page: crate::api::audit::AuditOverview) -> impl IntoView {
     view! {
         <div role="status" class=box_class>
             <p class="font-medium">{text}</p>
-            <p class="mt-1 text-sm">{format!("{} open alerts.", page.open_alerts)}</p>
+            <p class="mt-1 text-sm">{match page.open_alerts {
+                0 => "No open alerts.".to_owned(),
+                1 => "1 open alert.".to_owned(),
+                n => format!("{n} open alerts."),
+            }}</p>
         </div>
     }
 }
@@ -74,6 +78,7 @@ fn ReviewStatus(page: crate::api::audit::AuditOverview) -> impl IntoView {
 #[component]
 fn Alerts(alerts: Vec<AlertRow>, refresh: RwSignal<u32>) -> impl IntoView {
     let error = RwSignal::new(None::<String>);
+    let none = alerts.is_empty();
     let items = alerts
         .into_iter()
         .map(|alert| {
@@ -113,6 +118,7 @@ fn Alerts(alerts: Vec<AlertRow>, refresh: RwSignal<u32>) -> impl IntoView {
         <section class=CARD aria-labelledby="alerts-heading">
             <h2 id="alerts-heading" class="text-lg font-semibold text-slate-900">"Alerts"</h2>
             {move || error.get().map(|message| view! { <p role="alert" class="mt-2 text-sm text-red-800">{message}</p> })}
+            {none.then(|| view! { <p class="mt-2 text-slate-700">"No alerts."</p> })}
             <ul class="mt-2">{items}</ul>
             <p class="mt-2 text-sm text-slate-600">"Raised by the monitoring rules below and emailed to the workplace's Owners and Auditors."</p>
         </section>
@@ -277,8 +283,12 @@ fn Entries(rows: Vec<LogRow>, review: ServerAction<MarkReviewed>) -> impl IntoVi
         <section class=CARD aria-labelledby="entries-heading">
             <h2 id="entries-heading" class="text-lg font-semibold text-slate-900">"Entries"</h2>
             <ErrorAlert error=action_error(review.value()) />
-            <p class="mt-1 text-sm text-slate-600">{format!("{count} newest matching entries.")}</p>
-            <div class="mt-3 overflow-x-auto">
+            <p class="mt-1 text-sm text-slate-600">{match count {
+                0 => "No entries match.".to_owned(),
+                1 => "1 matching entry.".to_owned(),
+                n => format!("The {n} newest matching entries."),
+            }}</p>
+            <div class="relative mt-3 overflow-x-auto">
                 <table class="min-w-full text-left text-sm">
                     <thead class="text-slate-600">
                         <tr>
