@@ -46,7 +46,11 @@ async fn main() {
     let (owner, tenant) = domain::testing::workplace(db, "Pulse Industries", "owner@pulse.test", now).await;
     let mut teams: Vec<DepartmentId> = Vec::new();
     for d in 0..20 {
-        teams.push(departments::create(&tenant, &format!("Team {d}"), None, now).await.unwrap());
+        teams.push(
+            departments::create(&tenant, &format!("Team {d}"), None, now)
+                .await
+                .unwrap(),
+        );
     }
     let wellbeing = library::find("wellbeing").unwrap();
     let question = || NewQuestion {
@@ -69,8 +73,9 @@ async fn main() {
     )
     .await
     .unwrap();
-    let people: Vec<(uuid::Uuid, Option<DepartmentId>)> =
-        (0..PEOPLE).map(|n| (uuid::Uuid::new_v4(), Some(teams[n % teams.len()]))).collect();
+    let people: Vec<(uuid::Uuid, Option<DepartmentId>)> = (0..PEOPLE)
+        .map(|n| (uuid::Uuid::new_v4(), Some(teams[n % teams.len()])))
+        .collect();
     let rounds = domain::testing::seed_survey_history(
         &tenant,
         history,
@@ -138,7 +143,10 @@ async fn main() {
     .unwrap();
     surveys::rounds::open_due(db, now).await.unwrap();
     let round = surveys::rounds::of_survey(&tenant, pulse).await.unwrap()[0].id;
-    let check_in = answering::open_check_ins(&tenant, &submitters[0], now).await.unwrap().remove(0);
+    let check_in = answering::open_check_ins(&tenant, &submitters[0], now)
+        .await
+        .unwrap()
+        .remove(0);
     let (mut off, mut on) = (Vec::new(), Vec::new());
     for (n, person) in submitters.iter().enumerate() {
         let given = vec![answering::GivenAnswer {
@@ -148,14 +156,22 @@ async fn main() {
         }];
         let started = Instant::now();
         if n % 2 == 0 {
-            answering::submit(&tenant, person, round, given, now).await.unwrap();
+            answering::submit(&tenant, person, round, given, now)
+                .await
+                .unwrap();
             off.push(started.elapsed());
         } else {
             let trail = Trail::for_request(clock.clone(), Some("bench"), "check_ins/submit");
             trail.identify(person.user_id, person.workplace_id);
-            answering::submit(&tenant.clone().with_trail(trail.clone()), person, round, given, now)
-                .await
-                .unwrap();
+            answering::submit(
+                &tenant.clone().with_trail(trail.clone()),
+                person,
+                round,
+                given,
+                now,
+            )
+            .await
+            .unwrap();
             trail.finish(db, 200).await.unwrap();
             on.push(started.elapsed());
         }
@@ -173,7 +189,11 @@ async fn main() {
     let before = domain::testing::audit_log_storage(db).await;
     let entries_before = domain::testing::audit_entry_count(db).await;
     for _ in 0..1_000 {
-        let trail = Trail::for_request(clock.clone(), Some("5d6f1c2a-8e3b-4b7a-9c1d-2e3f4a5b6c7d"), "people/list");
+        let trail = Trail::for_request(
+            clock.clone(),
+            Some("5d6f1c2a-8e3b-4b7a-9c1d-2e3f4a5b6c7d"),
+            "people/list",
+        );
         trail.identify(owner.user_id, owner.workplace_id);
         domain::people::list(
             &tenant.clone().with_trail(trail.clone()),
@@ -197,7 +217,11 @@ async fn main() {
     );
     let small_before = domain::testing::audit_log_storage(db).await.0;
     for _ in 0..1_000 {
-        let trail = Trail::for_request(clock.clone(), Some("5d6f1c2a-8e3b-4b7a-9c1d-2e3f4a5b6c7d"), "results/round");
+        let trail = Trail::for_request(
+            clock.clone(),
+            Some("5d6f1c2a-8e3b-4b7a-9c1d-2e3f4a5b6c7d"),
+            "results/round",
+        );
         trail.identify(owner.user_id, owner.workplace_id);
         trail.touch(domain::audit::EntityType::Round, [latest]);
         trail.finish(db, 200).await.unwrap();

@@ -187,7 +187,10 @@ pub async fn list(tenant: &TenantDb, scope: &Scope, filter: &Filter) -> Result<P
         .skip((page - 1) * PAGE_SIZE)
         .take(PAGE_SIZE)
         .collect();
-    tenant.touch(crate::audit::EntityType::Person, people.iter().map(|p| p.id.uuid()));
+    tenant.touch(
+        crate::audit::EntityType::Person,
+        people.iter().map(|p| p.id.uuid()),
+    );
     Ok(Page {
         people,
         total,

@@ -225,7 +225,11 @@ pub(crate) async fn store(conn: &impl ConnectionTrait, event: &SecurityEvent) ->
 }
 
 fn to_entry(event: &SecurityEvent) -> crate::audit::Entry {
-    let mut entry = crate::audit::Entry::new(event.kind.code(), crate::audit::Category::Security, event.occurred_at);
+    let mut entry = crate::audit::Entry::new(
+        event.kind.code(),
+        crate::audit::Category::Security,
+        event.occurred_at,
+    );
     entry.workplace = event.workplace;
     entry.severity = event.kind.severity();
     entry.actor = event.actor;

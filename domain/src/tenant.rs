@@ -54,11 +54,17 @@ impl ConnectionTrait for TenantTxn {
         self.txn.get_database_backend()
     }
 
-    async fn execute_raw(&self, stmt: sea_orm::Statement) -> std::result::Result<sea_orm::ExecResult, sea_orm::DbErr> {
+    async fn execute_raw(
+        &self,
+        stmt: sea_orm::Statement,
+    ) -> std::result::Result<sea_orm::ExecResult, sea_orm::DbErr> {
         self.txn.execute_raw(stmt).await
     }
 
-    async fn execute_unprepared(&self, sql: &str) -> std::result::Result<sea_orm::ExecResult, sea_orm::DbErr> {
+    async fn execute_unprepared(
+        &self,
+        sql: &str,
+    ) -> std::result::Result<sea_orm::ExecResult, sea_orm::DbErr> {
         self.txn.execute_unprepared(sql).await
     }
 
@@ -118,7 +124,10 @@ impl TenantDb {
         Self {
             db: db.clone(),
             workplace_id,
-            trail: Some(Trail::for_system(std::sync::Arc::new(crate::SystemClock), purpose)),
+            trail: Some(Trail::for_system(
+                std::sync::Arc::new(crate::SystemClock),
+                purpose,
+            )),
         }
     }
 

@@ -248,14 +248,26 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        for table in ["audit_log", "audit_chains", "audit_reviews", "audit_alerts", "audit_settings"] {
+        for table in [
+            "audit_log",
+            "audit_chains",
+            "audit_reviews",
+            "audit_alerts",
+            "audit_settings",
+        ] {
             row_level_security::enable(manager, table).await?;
         }
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in ["audit_settings", "audit_alerts", "audit_reviews", "audit_chains", "audit_log"] {
+        for table in [
+            "audit_settings",
+            "audit_alerts",
+            "audit_reviews",
+            "audit_chains",
+            "audit_log",
+        ] {
             row_level_security::disable(manager, table).await?;
             manager
                 .drop_table(Table::drop().table(Alias::new(table)).to_owned())

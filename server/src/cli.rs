@@ -238,7 +238,11 @@ fn progress_bar(workplace: domain::ids::WorkplaceId, progress: domain::key_rotat
     )
 }
 
-async fn verify_audit(config: &Config, workplace: Option<&str>, anchors: &[String]) -> Result<(), serve::StartError> {
+async fn verify_audit(
+    config: &Config,
+    workplace: Option<&str>,
+    anchors: &[String],
+) -> Result<(), serve::StartError> {
     let invalid = |err: domain::Error| serve::StartError::Audit(err.public_message());
     let only = workplace
         .map(|id| {
@@ -252,7 +256,9 @@ async fn verify_audit(config: &Config, workplace: Option<&str>, anchors: &[Strin
         .collect::<Result<Vec<_>, _>>()
         .map_err(invalid)?;
     let db = serve::open_database(config).await?;
-    let reports = domain::audit::verify(&db, only, &anchors).await.map_err(invalid)?;
+    let reports = domain::audit::verify(&db, only, &anchors)
+        .await
+        .map_err(invalid)?;
     let mut broken = 0;
     for report in &reports {
         let chain = report

@@ -127,7 +127,10 @@ pub async fn tick(
         (AUDIT_ANCHOR, AUDIT_ANCHOR_INTERVAL),
     ] {
         if let Some(lease) = domain::jobs::try_lease(db, job, holder, LEASE, now).await? {
-            if lease.last_finished_at.is_none_or(|finished| now - finished >= interval) {
+            if lease
+                .last_finished_at
+                .is_none_or(|finished| now - finished >= interval)
+            {
                 if job == AUDIT_RETENTION {
                     let purged = domain::audit::monitor::purge_expired(db, now).await?;
                     report.audit_entries_purged = purged.iter().map(|(_, n)| n).sum();

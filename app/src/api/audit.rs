@@ -116,7 +116,10 @@ pub async fn overview(query: LogQuery) -> Result<AuditOverview, ApiError> {
     let names = review::names(&tenant, &who, &ids).await?;
     let name_of = |id: Option<UserId>| match id {
         None => "—".to_owned(),
-        Some(id) => names.get(&id).cloned().unwrap_or_else(|| "former account".to_owned()),
+        Some(id) => names
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| "former account".to_owned()),
     };
     let rows = entries
         .into_iter()
@@ -135,11 +138,12 @@ pub async fn overview(query: LogQuery) -> Result<AuditOverview, ApiError> {
             network_tag: e.network_tag,
             request_id: e.request_id,
             review: e.review.map(|r| {
-                let note = r
-                    .note
-                    .map(|n| format!(": {}", n.expose()))
-                    .unwrap_or_default();
-                format!("Reviewed by {} on {}{note}", name_of(Some(r.reviewer)), when(r.reviewed_at))
+                let note = r.note.map(|n| format!(": {}", n.expose())).unwrap_or_default();
+                format!(
+                    "Reviewed by {} on {}{note}",
+                    name_of(Some(r.reviewer)),
+                    when(r.reviewed_at)
+                )
             }),
         })
         .collect();

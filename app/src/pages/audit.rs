@@ -6,9 +6,12 @@ use leptos_meta::Title;
 
 use crate::{
     api::audit::{
-        acknowledge, export, overview, AlertRow, AuditSettingsView, LogQuery, LogRow, MarkReviewed, SaveSettings,
+        acknowledge, export, overview, AlertRow, AuditSettingsView, LogQuery, LogRow, MarkReviewed,
+        SaveSettings,
     },
-    components::form::{action_error, ErrorAlert, NotAvailable, INPUT_CLASS, PRIMARY_BUTTON_CLASS, SECONDARY_BUTTON_CLASS},
+    components::form::{
+        action_error, ErrorAlert, NotAvailable, INPUT_CLASS, PRIMARY_BUTTON_CLASS, SECONDARY_BUTTON_CLASS,
+    },
 };
 
 const CARD: &str = "mt-6 rounded-lg border border-slate-200 bg-white p-5 shadow-sm sm:p-6";
@@ -20,7 +23,14 @@ pub fn AuditPage() -> impl IntoView {
     let review = ServerAction::<MarkReviewed>::new();
     let save = ServerAction::<SaveSettings>::new();
     let data = Resource::new(
-        move || (query.get(), refresh.get(), review.version().get(), save.version().get()),
+        move || {
+            (
+                query.get(),
+                refresh.get(),
+                review.version().get(),
+                save.version().get(),
+            )
+        },
         |(query, _, _, _)| overview(query),
     );
     view! {
@@ -48,10 +58,10 @@ pub fn AuditPage() -> impl IntoView {
 
 #[component]
 fn ReviewStatus(page: crate::api::audit::AuditOverview) -> impl IntoView {
-    let last = page
-        .last_review
-        .clone()
-        .map_or_else(|| "No entry has been reviewed yet.".to_owned(), |at| format!("Last review: {at}."));
+    let last = page.last_review.clone().map_or_else(
+        || "No entry has been reviewed yet.".to_owned(),
+        |at| format!("Last review: {at}."),
+    );
     let (box_class, text) = if page.review_overdue {
         (
             "mt-6 rounded-lg border border-amber-300 bg-amber-50 p-4 text-amber-900",
@@ -134,8 +144,14 @@ fn FilterForm(page: crate::api::audit::AuditOverview, query: RwSignal<LogQuery>)
         RwSignal::new(current.entity.clone()),
         RwSignal::new(current.entity_id.clone()),
     );
-    let (from, until) = (RwSignal::new(current.from.clone()), RwSignal::new(current.until.clone()));
-    let (security_only, unreviewed_only) = (RwSignal::new(current.security_only), RwSignal::new(current.unreviewed_only));
+    let (from, until) = (
+        RwSignal::new(current.from.clone()),
+        RwSignal::new(current.until.clone()),
+    );
+    let (security_only, unreviewed_only) = (
+        RwSignal::new(current.security_only),
+        RwSignal::new(current.unreviewed_only),
+    );
     let wanted = move || LogQuery {
         actor: actor.get_untracked(),
         action: action.get_untracked(),

@@ -40,7 +40,12 @@ fn hash_row(row: &audit_log::Model) -> Vec<u8> {
     };
     field(row.id.as_bytes());
     field(row.chain_id.as_bytes());
-    field(row.workplace_id.map(|id| *id.as_bytes()).as_ref().map_or(&[][..], |b| &b[..]));
+    field(
+        row.workplace_id
+            .map(|id| *id.as_bytes())
+            .as_ref()
+            .map_or(&[][..], |b| &b[..]),
+    );
     field(&row.seq.to_be_bytes());
     field(&row.occurred_at.timestamp_micros().to_be_bytes());
     field(row.request_id.as_deref().unwrap_or("").as_bytes());
@@ -48,7 +53,12 @@ fn hash_row(row: &audit_log::Model) -> Vec<u8> {
     field(row.action.as_bytes());
     field(row.severity.as_bytes());
     field(row.outcome.as_bytes());
-    field(row.actor_id.map(|id| *id.as_bytes()).as_ref().map_or(&[][..], |b| &b[..]));
+    field(
+        row.actor_id
+            .map(|id| *id.as_bytes())
+            .as_ref()
+            .map_or(&[][..], |b| &b[..]),
+    );
     field(row.entity_type.as_deref().unwrap_or("").as_bytes());
     field(row.entity_ids.as_deref().unwrap_or("").as_bytes());
     field(&row.entity_count.to_be_bytes());
@@ -90,7 +100,11 @@ fn to_row(entry: &Entry, chain_id: Uuid, seq: i64, prev_hash: Vec<u8>) -> audit_
 
 /// The head of `workplace`'s chain (None: the instance's), locked until the transaction ends on
 /// PostgreSQL (SQLite's write transactions already run one at a time). Created on first use.
-async fn lock_head(conn: &impl ConnectionTrait, chain_id: Uuid, workplace: Option<Uuid>) -> Result<audit_chains::Model> {
+async fn lock_head(
+    conn: &impl ConnectionTrait,
+    chain_id: Uuid,
+    workplace: Option<Uuid>,
+) -> Result<audit_chains::Model> {
     if let Some(head) = audit_chains::Entity::find_by_id(chain_id)
         .lock_exclusive()
         .one(conn)
@@ -220,7 +234,11 @@ pub struct ChainReport {
 
 /// Recomputes every chain (or only `only`'s) from its first kept entry to its head, and checks
 /// `anchors` on the way.
-pub async fn verify(db: &Database, only: Option<WorkplaceId>, anchors: &[Anchor]) -> Result<Vec<ChainReport>> {
+pub async fn verify(
+    db: &Database,
+    only: Option<WorkplaceId>,
+    anchors: &[Anchor],
+) -> Result<Vec<ChainReport>> {
     let conn = db.connection();
     let mut heads = audit_chains::Entity::find().order_by_asc(audit_chains::Column::ChainId);
     if let Some(workplace) = only {
@@ -385,7 +403,8 @@ mod tests {
     fn every_field_is_covered_by_the_hash() {
         let row = to_row(&entry(), Uuid::new_v4(), 1, GENESIS.to_vec());
         assert_eq!(hash_row(&row), row.hash);
-        let changes: Vec<Box<dyn Fn(&mut audit_log::Model)>> = vec![
+        type Change = Box<dyn Fn(&mut audit_log::Model)>;
+        let changes: Vec<Change> = vec![
             Box::new(|r| r.action = "people/view".into()),
             Box::new(|r| r.seq = 2),
             Box::new(|r| r.outcome = "denied".into()),
@@ -408,13 +427,18 @@ mod tests {
         many.entity_ids = (0..150).map(|_| Uuid::new_v4()).collect();
         let row = to_row(&many, Uuid::nil(), 1, GENESIS.to_vec());
         assert_eq!(row.entity_count, 150);
-        assert_eq!(row.entity_ids.unwrap_or_default().split(' ').count(), MAX_LISTED_IDS);
+        assert_eq!(
+            row.entity_ids.unwrap_or_default().split(' ').count(),
+            MAX_LISTED_IDS
+        );
     }
 
     #[test]
     fn anchors_parse_from_the_log_line_form() {
         let hash = "ab".repeat(32);
-        let anchor: Anchor = format!("instance:12:{hash}").parse().unwrap_or_else(|_| unreachable!());
+        let anchor: Anchor = format!("instance:12:{hash}")
+            .parse()
+            .unwrap_or_else(|_| unreachable!());
         assert_eq!((anchor.workplace, anchor.seq), (None, 12));
         assert!("instance:x:00".parse::<Anchor>().is_err());
         assert!(format!("not-a-uuid:1:{hash}").parse::<Anchor>().is_err());

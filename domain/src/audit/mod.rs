@@ -17,8 +17,8 @@ pub mod monitor;
 pub mod review;
 mod trail;
 
-pub use chain::{verify, Anchor, BrokenLink, ChainReport};
 pub(crate) use chain::append;
+pub use chain::{verify, Anchor, BrokenLink, ChainReport};
 pub use trail::Trail;
 
 use chrono::{DateTime, Utc};
@@ -217,7 +217,8 @@ pub fn sign_in_tags(
     email: Option<&str>,
 ) -> (String, Option<String>) {
     let network = keyring.pseudonym("audit/network", network_prefix.as_bytes());
-    let account = email.map(|email| keyring.pseudonym("audit/account", email.trim().to_lowercase().as_bytes()));
+    let account =
+        email.map(|email| keyring.pseudonym("audit/account", email.trim().to_lowercase().as_bytes()));
     (
         network.chars().take(16).collect(),
         account.map(|tag| tag.chars().take(16).collect()),
@@ -235,7 +236,11 @@ pub async fn note_sign_in(
 ) -> crate::Result<Option<(UserId, WorkplaceId)>> {
     let keyring = db.keyring()?;
     let normalised = email.trim().to_lowercase();
-    let (network, account) = sign_in_tags(keyring, &crate::auth::context::network_prefix(address), Some(&normalised));
+    let (network, account) = sign_in_tags(
+        keyring,
+        &crate::auth::context::network_prefix(address),
+        Some(&normalised),
+    );
     trail.tag(network, account);
     let Some(user) = crate::user_fields::find_by_email(keyring, db.connection(), &normalised).await? else {
         return Ok(None);
@@ -252,7 +257,10 @@ mod tests {
 
     #[test]
     fn codes_cannot_carry_new_lines_or_markup() {
-        assert_eq!(clean_code("people/list\nFAKE entry", 64), "people/list_fake_entry");
+        assert_eq!(
+            clean_code("people/list\nFAKE entry", 64),
+            "people/list_fake_entry"
+        );
         assert_eq!(clean_code("<script>", 64), "_script_");
         assert_eq!(clean_code(&"a".repeat(500), 64).len(), 64);
     }

@@ -21,7 +21,11 @@ use crate::{
 
 /// New entries one run looks at per workplace; the rest wait for the next run.
 const BATCH: u64 = 5_000;
-const SIGN_IN_ACTIONS: &[&str] = &["account/log_in", "account/second_factor", "factors/finish_passkey_sign_in"];
+const SIGN_IN_ACTIONS: &[&str] = &[
+    "account/log_in",
+    "account/second_factor",
+    "factors/finish_passkey_sign_in",
+];
 const EXPORT_ACTIONS: &[&str] = &["results/export", "audit/export"];
 
 /// What a monitoring rule watches for. Codes are stable.
@@ -157,7 +161,12 @@ pub async fn open_alert_count(tenant: &TenantDb, identity: &Identity) -> Result<
     Ok(count)
 }
 
-pub async fn acknowledge(tenant: &TenantDb, identity: &Identity, alert: Uuid, now: DateTime<Utc>) -> Result<()> {
+pub async fn acknowledge(
+    tenant: &TenantDb,
+    identity: &Identity,
+    alert: Uuid,
+    now: DateTime<Utc>,
+) -> Result<()> {
     policy::require(identity, Action::ViewAudit, Resource::Workplace)?;
     let txn = tenant.begin().await?;
     let row = tenant
@@ -179,12 +188,17 @@ pub async fn acknowledge(tenant: &TenantDb, identity: &Identity, alert: Uuid, no
 /// The key a rule counts by, for one entry.
 fn key_of(rule: Rule, entry: &audit_log::Model) -> Option<String> {
     match rule {
-        Rule::AccountSignInFailures => entry
-            .account_tag
-            .clone()
-            .or_else(|| entry.entity_ids.as_deref().and_then(|ids| ids.split(' ').next()).map(str::to_owned)),
+        Rule::AccountSignInFailures => entry.account_tag.clone().or_else(|| {
+            entry
+                .entity_ids
+                .as_deref()
+                .and_then(|ids| ids.split(' ').next())
+                .map(str::to_owned)
+        }),
         Rule::NetworkSignInFailures => entry.network_tag.clone(),
-        Rule::DenialBurst | Rule::MassExport | Rule::AdminNewNetwork => entry.actor_id.map(|id| id.to_string()),
+        Rule::DenialBurst | Rule::MassExport | Rule::AdminNewNetwork => {
+            entry.actor_id.map(|id| id.to_string())
+        }
         Rule::AuditRelevantChange => Some(entry.id.to_string()),
     }
 }
@@ -257,7 +271,9 @@ async fn evaluate(
                             let admin = users::Entity::find_by_id(actor)
                                 .one(conn)
                                 .await?
-                                .is_some_and(|u| u.role != Role::Employee.key() || u.custom_role_id.is_some());
+                                .is_some_and(|u| {
+                                    u.role != Role::Employee.key() || u.custom_role_id.is_some()
+                                });
                             admin_cache.insert(actor, admin);
                             admin
                         }
@@ -274,7 +290,8 @@ async fn evaluate(
                         .all(conn)
                         .await?;
                     // The very first sign-in is not news; a network never seen before is.
-                    if earlier.is_empty() || earlier.iter().any(|e| e.network_tag.as_deref() == Some(network)) {
+                    if earlier.is_empty() || earlier.iter().any(|e| e.network_tag.as_deref() == Some(network))
+                    {
                         continue;
                     }
                     1
@@ -415,7 +432,10 @@ async fn monitor_workplace(
         let raised = evaluate(&txn, workplace, &settings, &fresh, &recent, &already).await?;
         for found in &raised {
             let alert_id = Uuid::new_v4();
-            let by_actor = matches!(found.rule, Rule::DenialBurst | Rule::MassExport | Rule::AdminNewNetwork);
+            let by_actor = matches!(
+                found.rule,
+                Rule::DenialBurst | Rule::MassExport | Rule::AdminNewNetwork
+            );
             audit_alerts::ActiveModel {
                 id: Set(alert_id),
                 workplace_id: Set(workplace.uuid()),
@@ -424,9 +444,16 @@ async fn monitor_workplace(
                 severity: Set(found.rule.severity().code().to_owned()),
                 count: Set(i32::try_from(found.count).unwrap_or(i32::MAX)),
                 window_minutes: Set(i32::try_from(found.rule.window().num_minutes()).unwrap_or(0)),
-                actor_id: Set(found.entry.actor_id.filter(|_| by_actor || found.rule == Rule::AuditRelevantChange)),
+                actor_id: Set(found
+                    .entry
+                    .actor_id
+                    .filter(|_| by_actor || found.rule == Rule::AuditRelevantChange)),
                 network_tag: Set(found.entry.network_tag.clone()),
-                account_tag: Set(found.entry.account_tag.clone().filter(|_| found.rule == Rule::AccountSignInFailures)),
+                account_tag: Set(found
+                    .entry
+                    .account_tag
+                    .clone()
+                    .filter(|_| found.rule == Rule::AccountSignInFailures)),
                 entry_seq: Set(found.entry.seq),
                 acknowledged_by: Set(None),
                 acknowledged_at: Set(None),
@@ -444,7 +471,9 @@ async fn monitor_workplace(
         }
     }
     let last_seen = fresh.last().map_or(monitored, |e| e.seq);
-    let status = super::review::review_status_in(&txn, workplace, settings.review_interval_days, created_at, now).await?;
+    let status =
+        super::review::review_status_in(&txn, workplace, settings.review_interval_days, created_at, now)
+            .await?;
     let reminded_at = row.as_ref().and_then(|row| row.review_reminded_at);
     let remind = status.overdue && reminded_at.is_none_or(|at| at < status.due_at);
     match row {
@@ -509,7 +538,13 @@ pub async fn purge_expired(db: &Database, now: DateTime<Utc>) -> Result<Vec<(Opt
         let workplace = WorkplaceId::from_uuid(id);
         let tenant = TenantDb::for_system(db, workplace, "audit-retention");
         let txn = tenant.begin_unlogged().await?;
-        let settings = settings_from(tenant.select::<audit_settings::Entity>().one(&txn).await?.as_ref());
+        let settings = settings_from(
+            tenant
+                .select::<audit_settings::Entity>()
+                .one(&txn)
+                .await?
+                .as_ref(),
+        );
         let cutoff = now - Duration::days(i64::from(settings.retention_days));
         let deleted = super::chain::purge_before(&txn, Some(workplace), cutoff).await?;
         if deleted > 0 {
@@ -544,7 +579,9 @@ fn purge_entry(workplace: Option<WorkplaceId>, deleted: u64, now: DateTime<Utc>)
 /// Writes every chain's head to the server log. Kept outside the database, these lines let
 /// `candor audit verify --anchor` prove that no entry up to them was removed or rewritten.
 pub async fn anchor(db: &Database) -> Result<usize> {
-    let heads = crate::entities::audit_chains::Entity::find().all(db.connection()).await?;
+    let heads = crate::entities::audit_chains::Entity::find()
+        .all(db.connection())
+        .await?;
     for head in &heads {
         let chain = head
             .workplace_id

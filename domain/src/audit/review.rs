@@ -50,7 +50,10 @@ pub struct Review {
     pub note: Option<Personal>,
 }
 
-fn expose<S: serde::Serializer>(note: &Option<Personal>, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+fn expose<S: serde::Serializer>(
+    note: &Option<Personal>,
+    serializer: S,
+) -> std::result::Result<S::Ok, S::Error> {
     serializer.serialize_some(&note.as_ref().map(Personal::expose))
 }
 
@@ -148,8 +151,16 @@ impl Filter {
                 reason: "a record id looks like 8-4-4-4-12 hexadecimal digits".into(),
             })?)
         };
-        let from = if blank(from) { None } else { Some(parse_time("from", from, false)?) };
-        let until = if blank(until) { None } else { Some(parse_time("until", until, true)?) };
+        let from = if blank(from) {
+            None
+        } else {
+            Some(parse_time("from", from, false)?)
+        };
+        let until = if blank(until) {
+            None
+        } else {
+            Some(parse_time("until", until, true)?)
+        };
         if let (Some(from), Some(until)) = (from, until) {
             if from > until {
                 return Err(Error::Invalid {
@@ -174,7 +185,8 @@ impl Filter {
 
 async fn query(tenant: &TenantDb, filter: &Filter, limit: u64) -> Result<Vec<LogEntry>> {
     let txn = tenant.begin_read().await?;
-    let mut select = audit_log::Entity::find().filter(audit_log::Column::ChainId.eq(tenant.workplace_id().uuid()));
+    let mut select =
+        audit_log::Entity::find().filter(audit_log::Column::ChainId.eq(tenant.workplace_id().uuid()));
     if let Some(actor) = filter.actor {
         select = select.filter(audit_log::Column::ActorId.eq(actor.uuid()));
     }
@@ -286,7 +298,11 @@ pub async fn search(tenant: &TenantDb, identity: &Identity, filter: &Filter) -> 
 }
 
 /// The names of the accounts `ids` of this workplace, for the viewer only.
-pub async fn names(tenant: &TenantDb, identity: &Identity, ids: &[UserId]) -> Result<BTreeMap<UserId, String>> {
+pub async fn names(
+    tenant: &TenantDb,
+    identity: &Identity,
+    ids: &[UserId],
+) -> Result<BTreeMap<UserId, String>> {
     policy::require(identity, Action::ViewAudit, Resource::Workplace)?;
     let txn = tenant.begin_read().await?;
     let keys = tenant.data_keys_in(&txn).await?;
@@ -324,7 +340,7 @@ pub async fn actors(tenant: &TenantDb, identity: &Identity) -> Result<Vec<(UserI
     txn.commit().await?;
     let ids: Vec<UserId> = ids.into_iter().flatten().map(UserId::from_uuid).collect();
     let mut named: Vec<(UserId, String)> = names(tenant, identity, &ids).await?.into_iter().collect();
-    named.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
+    named.sort_by_key(|(_, name)| name.to_lowercase());
     Ok(named)
 }
 
@@ -362,7 +378,12 @@ pub async fn mark_reviewed(
     let sealed = if note.is_empty() {
         None
     } else {
-        Some(tenant.data_keys_in(&txn).await?.seal(REVIEWS_TABLE, "note", id, note.as_bytes())?)
+        Some(
+            tenant
+                .data_keys_in(&txn)
+                .await?
+                .seal(REVIEWS_TABLE, "note", id, note.as_bytes())?,
+        )
     };
     audit_reviews::ActiveModel {
         id: Set(id),
@@ -407,12 +428,27 @@ pub async fn export(
     tenant.touch(EntityType::AuditLog, []);
     txn.commit().await?;
     match format {
-        ExportFormat::Json => serde_json::to_string_pretty(&entries).map_err(|err| Error::Internal(err.to_string())),
+        ExportFormat::Json => {
+            serde_json::to_string_pretty(&entries).map_err(|err| Error::Internal(err.to_string()))
+        }
         ExportFormat::Csv => {
             let mut writer = csv::Writer::from_writer(Vec::new());
             let header = [
-                "seq", "occurred_at", "request_id", "category", "action", "severity", "outcome", "actor_id",
-                "entity_type", "entity_ids", "entity_count", "network_tag", "account_tag", "hash", "reviewed_at",
+                "seq",
+                "occurred_at",
+                "request_id",
+                "category",
+                "action",
+                "severity",
+                "outcome",
+                "actor_id",
+                "entity_type",
+                "entity_ids",
+                "entity_count",
+                "network_tag",
+                "account_tag",
+                "hash",
+                "reviewed_at",
             ];
             let io = |err: csv::Error| Error::Internal(err.to_string());
             writer.write_record(header).map_err(io)?;
@@ -434,11 +470,17 @@ pub async fn export(
                         entry.network_tag.clone().unwrap_or_default(),
                         entry.account_tag.clone().unwrap_or_default(),
                         entry.hash.clone(),
-                        entry.review.as_ref().map(|r| r.reviewed_at.to_rfc3339()).unwrap_or_default(),
+                        entry
+                            .review
+                            .as_ref()
+                            .map(|r| r.reviewed_at.to_rfc3339())
+                            .unwrap_or_default(),
                     ])
                     .map_err(io)?;
             }
-            let bytes = writer.into_inner().map_err(|err| Error::Internal(err.to_string()))?;
+            let bytes = writer
+                .into_inner()
+                .map_err(|err| Error::Internal(err.to_string()))?;
             String::from_utf8(bytes).map_err(|err| Error::Internal(err.to_string()))
         }
     }
@@ -575,16 +617,33 @@ pub(crate) async fn review_status_in(
     })
 }
 
-pub async fn review_status(tenant: &TenantDb, identity: &Identity, now: DateTime<Utc>) -> Result<ReviewStatus> {
+pub async fn review_status(
+    tenant: &TenantDb,
+    identity: &Identity,
+    now: DateTime<Utc>,
+) -> Result<ReviewStatus> {
     policy::require(identity, Action::ViewAudit, Resource::Workplace)?;
     let txn = tenant.begin_read().await?;
-    let settings = settings_from(tenant.select::<audit_settings::Entity>().one(&txn).await?.as_ref());
+    let settings = settings_from(
+        tenant
+            .select::<audit_settings::Entity>()
+            .one(&txn)
+            .await?
+            .as_ref(),
+    );
     let created = crate::entities::workplaces::Entity::find_by_id(tenant.workplace_id().uuid())
         .one(&txn)
         .await?
         .map(|w| w.created_at)
         .unwrap_or(now);
-    let status = review_status_in(&txn, tenant.workplace_id(), settings.review_interval_days, created, now).await?;
+    let status = review_status_in(
+        &txn,
+        tenant.workplace_id(),
+        settings.review_interval_days,
+        created,
+        now,
+    )
+    .await?;
     txn.commit().await?;
     Ok(status)
 }

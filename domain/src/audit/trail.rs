@@ -245,7 +245,11 @@ fn entry_for(state: &State, outcome: Outcome, now: DateTime<Utc>) -> Entry {
     let security = SECURITY_ACTIONS.contains(&state.action.as_str()) || outcome != Outcome::Ok;
     let mut entry = Entry::new(
         &state.action,
-        if security { Category::Security } else { Category::Access },
+        if security {
+            Category::Security
+        } else {
+            Category::Access
+        },
         now,
     );
     entry.workplace = state.workplace;
@@ -290,7 +294,9 @@ mod tests {
         trail.touch(EntityType::Department, [b]);
         let entries = trail.take_for_commit(workplace);
         assert_eq!(entries.len(), 2);
-        let people = entries.iter().find(|e| e.entity_type.as_deref() == Some("person"));
+        let people = entries
+            .iter()
+            .find(|e| e.entity_type.as_deref() == Some("person"));
         assert_eq!(people.map(|e| e.entity_count), Some(2));
         // Written once: nothing left for the end of the request.
         assert!(trail.take(Outcome::Ok, true).is_empty());
@@ -306,19 +312,30 @@ mod tests {
     #[test]
     fn failures_and_credentials_are_security_events() {
         let denied = trail("people/list").take(Outcome::Denied, true);
-        assert_eq!((denied[0].category, denied[0].severity), (Category::Security, Severity::Warning));
+        assert_eq!(
+            (denied[0].category, denied[0].severity),
+            (Category::Security, Severity::Warning)
+        );
         let failed = trail("account/log_in").take(Outcome::Unauthenticated, true);
         assert_eq!(failed[0].severity, Severity::Warning);
         let saved = trail("settings/save_sign_in").take(Outcome::Ok, true);
-        assert_eq!((saved[0].category, saved[0].severity), (Category::Security, Severity::Warning));
+        assert_eq!(
+            (saved[0].category, saved[0].severity),
+            (Category::Security, Severity::Warning)
+        );
     }
 
     #[test]
     fn another_workplace_never_gets_the_entries() {
         let trail = trail("people/get");
-        trail.identify(UserId::from_uuid(Uuid::new_v4()), WorkplaceId::from_uuid(Uuid::new_v4()));
+        trail.identify(
+            UserId::from_uuid(Uuid::new_v4()),
+            WorkplaceId::from_uuid(Uuid::new_v4()),
+        );
         trail.touch(EntityType::Person, [Uuid::new_v4()]);
-        assert!(trail.take_for_commit(WorkplaceId::from_uuid(Uuid::new_v4())).is_empty());
+        assert!(trail
+            .take_for_commit(WorkplaceId::from_uuid(Uuid::new_v4()))
+            .is_empty());
     }
 
     #[test]

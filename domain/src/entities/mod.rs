@@ -1,12 +1,12 @@
 //! SeaORM entities, one per table. Private to the domain: other crates see domain types only.
 
 pub mod account_throttles;
+pub mod answers;
 pub mod audit_alerts;
 pub mod audit_chains;
 pub mod audit_log;
 pub mod audit_reviews;
 pub mod audit_settings;
-pub mod answers;
 pub mod benchmarks;
 pub mod comment_replies;
 pub mod comments;

@@ -44,7 +44,10 @@ async fn changes_are_logged_with_their_transaction(test_db: TestDb) {
         .unwrap();
     trail.finish(db, 200).await.unwrap();
     let rows = testing::audit_rows(db, Some(owner.workplace_id)).await;
-    let entry = rows.iter().find(|r| r.action == "people/invite").expect("the invitation is logged");
+    let entry = rows
+        .iter()
+        .find(|r| r.action == "people/invite")
+        .expect("the invitation is logged");
     assert_eq!(entry.actor, Some(owner.user_id.uuid()));
     assert_eq!(entry.category, "security");
     assert_eq!(entry.request_id.as_deref(), Some("7f0c8a2e-request"));
@@ -53,14 +56,26 @@ async fn changes_are_logged_with_their_transaction(test_db: TestDb) {
     // Reading a person names them by id only.
     let trail = request(&clock, "people/get");
     trail.identify(owner.user_id, owner.workplace_id);
-    people::get(&tenant.clone().with_trail(trail.clone()), invited.person).await.unwrap();
+    people::get(&tenant.clone().with_trail(trail.clone()), invited.person)
+        .await
+        .unwrap();
     trail.finish(db, 200).await.unwrap();
     let rows = testing::audit_rows(db, Some(owner.workplace_id)).await;
     let read = rows.iter().find(|r| r.action == "people/get").unwrap();
     assert_eq!(read.entity_type.as_deref(), Some("person"));
-    assert_eq!(read.entity_ids.as_deref(), Some(invited.person.to_string().as_str()));
+    assert_eq!(
+        read.entity_ids.as_deref(),
+        Some(invited.person.to_string().as_str())
+    );
     let text = testing::audit_log_text(db).await;
-    for personal in ["Grace", "Hopper", "grace@northwind.test", "Ada", "ada@northwind.test", "Northwind"] {
+    for personal in [
+        "Grace",
+        "Hopper",
+        "grace@northwind.test",
+        "Ada",
+        "ada@northwind.test",
+        "Northwind",
+    ] {
         assert!(!text.contains(personal), "the log holds {personal}");
     }
     let reports = audit::verify(db, None, &[]).await.unwrap();
@@ -74,7 +89,9 @@ async fn a_change_whose_entry_cannot_be_written_is_undone(test_db: TestDb) {
     let invited = people::invite(&tenant, newcomer("Grace Hopper", "grace@northwind.test"), at())
         .await
         .unwrap();
-    db.execute_admin("ALTER TABLE audit_log RENAME TO audit_log_elsewhere").await.unwrap();
+    db.execute_admin("ALTER TABLE audit_log RENAME TO audit_log_elsewhere")
+        .await
+        .unwrap();
     let trail = request(&clock, "people/set_role");
     trail.identify(owner.user_id, owner.workplace_id);
     let refused = people::set_role(
@@ -84,7 +101,9 @@ async fn a_change_whose_entry_cannot_be_written_is_undone(test_db: TestDb) {
     )
     .await;
     assert!(refused.is_err(), "a change went through without its log entry");
-    db.execute_admin("ALTER TABLE audit_log_elsewhere RENAME TO audit_log").await.unwrap();
+    db.execute_admin("ALTER TABLE audit_log_elsewhere RENAME TO audit_log")
+        .await
+        .unwrap();
     let person = people::get(&tenant, invited.person).await.unwrap();
     assert_eq!(person.role.key, RoleKey::BuiltIn(Role::Employee));
 }
@@ -115,7 +134,13 @@ async fn tampering_is_found_and_named(test_db: TestDb) {
     let anchor: audit::Anchor = format!("{}:{}:{}", owner.workplace_id, head.seq, intact[0].head_hash)
         .parse()
         .unwrap();
-    assert_eq!(audit::verify(db, Some(owner.workplace_id), std::slice::from_ref(&anchor)).await.unwrap()[0].broken, None);
+    assert_eq!(
+        audit::verify(db, Some(owner.workplace_id), std::slice::from_ref(&anchor))
+            .await
+            .unwrap()[0]
+            .broken,
+        None
+    );
 
     let victim = &rows[2];
     testing::tamper_audit_entry(db, victim.id, "people/harmless").await;
@@ -123,7 +148,10 @@ async fn tampering_is_found_and_named(test_db: TestDb) {
     let broken = found[0].broken.clone().expect("the change is found");
     assert_eq!((broken.seq, broken.entry_id), (victim.seq, Some(victim.id)));
     testing::tamper_audit_entry(db, victim.id, &victim.action).await;
-    assert_eq!(audit::verify(db, Some(owner.workplace_id), &[]).await.unwrap()[0].broken, None);
+    assert_eq!(
+        audit::verify(db, Some(owner.workplace_id), &[]).await.unwrap()[0].broken,
+        None
+    );
 
     // Cutting the tail: the head still counts the missing entries.
     testing::cut_audit_tail(db, owner.workplace_id, head.seq - 2).await;
@@ -132,7 +160,9 @@ async fn tampering_is_found_and_named(test_db: TestDb) {
     assert_eq!(broken.seq, head.seq - 1);
     assert!(broken.reason.contains("cut short"), "{}", broken.reason);
     // And an anchor from the server log still points past the cut.
-    let with_anchor = audit::verify(db, Some(owner.workplace_id), &[anchor]).await.unwrap();
+    let with_anchor = audit::verify(db, Some(owner.workplace_id), &[anchor])
+        .await
+        .unwrap();
     assert!(with_anchor[0].broken.is_some());
 }
 
@@ -156,9 +186,13 @@ async fn retention_deletes_old_entries_and_keeps_the_chain_verifiable(test_db: T
     for _ in 0..3 {
         let trail = request(&clock, "people/list");
         trail.identify(owner.user_id, owner.workplace_id);
-        people::list(&tenant.clone().with_trail(trail.clone()), &domain::policy::Scope::Everyone, &people::Filter::default())
-            .await
-            .unwrap();
+        people::list(
+            &tenant.clone().with_trail(trail.clone()),
+            &domain::policy::Scope::Everyone,
+            &people::Filter::default(),
+        )
+        .await
+        .unwrap();
         trail.finish(db, 200).await.unwrap();
     }
     clock.advance(Duration::days(390));
@@ -167,7 +201,10 @@ async fn retention_deletes_old_entries_and_keeps_the_chain_verifiable(test_db: T
     trail.finish(db, 200).await.unwrap();
     let before = testing::audit_rows(db, Some(owner.workplace_id)).await.len();
     let purged = monitor::purge_expired(db, at()).await.unwrap();
-    let ours = purged.iter().find(|(w, _)| *w == Some(owner.workplace_id)).map(|(_, n)| *n);
+    let ours = purged
+        .iter()
+        .find(|(w, _)| *w == Some(owner.workplace_id))
+        .map(|(_, n)| *n);
     assert!(ours.unwrap_or(0) >= 3, "{purged:?}");
     let after = testing::audit_rows(db, Some(owner.workplace_id)).await;
     assert_eq!(after.len() as u64, before as u64 - ours.unwrap() + 1);
@@ -175,7 +212,11 @@ async fn retention_deletes_old_entries_and_keeps_the_chain_verifiable(test_db: T
     let reports = audit::verify(db, Some(owner.workplace_id), &[]).await.unwrap();
     assert_eq!(reports[0].broken, None, "{reports:?}");
     // Nothing left to purge: nothing happens, nothing is logged.
-    assert!(monitor::purge_expired(db, at()).await.unwrap().iter().all(|(w, _)| *w != Some(owner.workplace_id)));
+    assert!(monitor::purge_expired(db, at())
+        .await
+        .unwrap()
+        .iter()
+        .all(|(w, _)| *w != Some(owner.workplace_id)));
 }
 
 async fn monitoring_raises_alerts_once_and_emails_watchers(test_db: TestDb) {
@@ -187,40 +228,70 @@ async fn monitoring_raises_alerts_once_and_emails_watchers(test_db: TestDb) {
     // Ten wrong passwords for the Owner's account from one network.
     for _ in 0..10 {
         let trail = request(&clock, "account/log_in");
-        audit::note_sign_in(db, &trail, "203.0.113.7".parse().unwrap(), "ada@northwind.test").await.unwrap();
+        audit::note_sign_in(db, &trail, "203.0.113.7".parse().unwrap(), "ada@northwind.test")
+            .await
+            .unwrap();
         trail.finish(db, 401).await.unwrap();
         clock.advance(Duration::seconds(20));
     }
     // An employee probing 20 things they may not see.
-    let employee = testing::active_person(db, &tenant, newcomer("Grace Hopper", "grace@northwind.test"), at()).await;
+    let employee = testing::active_person(
+        db,
+        &tenant,
+        newcomer("Grace Hopper", "grace@northwind.test"),
+        at(),
+    )
+    .await;
     for _ in 0..20 {
         let trail = request(&clock, "people/get");
         trail.identify(employee.user_id, employee.workplace_id);
         trail.finish(db, 404).await.unwrap();
     }
-    let run = monitor::run(db, &mailer, "https://candor.example", clock.now()).await.unwrap();
+    let run = monitor::run(db, &mailer, "https://candor.example", clock.now())
+        .await
+        .unwrap();
     let rules: Vec<_> = run.alerts.iter().map(|(_, rule)| rule.code()).collect();
-    for wanted in ["sign_in.failures_for_account", "sign_in.failures_from_network", "access.denial_burst"] {
+    for wanted in [
+        "sign_in.failures_for_account",
+        "sign_in.failures_from_network",
+        "access.denial_burst",
+    ] {
         assert!(rules.contains(&wanted), "{rules:?}");
     }
     let alerts = monitor::alerts(&tenant, &owner, 50).await.unwrap();
     let burst = alerts.iter().find(|a| a.rule == "access.denial_burst").unwrap();
     assert_eq!(burst.actor, Some(employee.user_id));
     assert!(burst.count >= 20);
-    assert_eq!(monitor::open_alert_count(&tenant, &owner).await.unwrap(), alerts.len() as u64);
+    assert_eq!(
+        monitor::open_alert_count(&tenant, &owner).await.unwrap(),
+        alerts.len() as u64
+    );
     let mails = std::fs::read_dir(outbox.path()).unwrap().count();
     assert!(mails >= 3, "alerts are emailed to the Owner ({mails} mails)");
     // Nothing new: no new alert.
-    let again = monitor::run(db, &mailer, "https://candor.example", clock.now()).await.unwrap();
+    let again = monitor::run(db, &mailer, "https://candor.example", clock.now())
+        .await
+        .unwrap();
     assert!(again.alerts.is_empty(), "{:?}", again.alerts);
     // One more failure within the window does not raise the same alert twice.
     let trail = request(&clock, "account/log_in");
-    audit::note_sign_in(db, &trail, "203.0.113.7".parse().unwrap(), "ada@northwind.test").await.unwrap();
+    audit::note_sign_in(db, &trail, "203.0.113.7".parse().unwrap(), "ada@northwind.test")
+        .await
+        .unwrap();
     trail.finish(db, 401).await.unwrap();
-    assert!(monitor::run(db, &mailer, "https://candor.example", clock.now()).await.unwrap().alerts.is_empty());
+    assert!(monitor::run(db, &mailer, "https://candor.example", clock.now())
+        .await
+        .unwrap()
+        .alerts
+        .is_empty());
     // Acknowledged alerts leave the banner count.
-    monitor::acknowledge(&tenant, &owner, burst.id, clock.now()).await.unwrap();
-    assert_eq!(monitor::open_alert_count(&tenant, &owner).await.unwrap(), alerts.len() as u64 - 1);
+    monitor::acknowledge(&tenant, &owner, burst.id, clock.now())
+        .await
+        .unwrap();
+    assert_eq!(
+        monitor::open_alert_count(&tenant, &owner).await.unwrap(),
+        alerts.len() as u64 - 1
+    );
     // Employees see no alerts.
     assert!(monitor::alerts(&tenant, &employee, 10).await.is_err());
     // The stored alerts and log carry no address.
@@ -256,48 +327,115 @@ async fn auditors_review_filter_and_export(test_db: TestDb) {
     assert_eq!(found[0].actor, Some(owner.user_id));
     let names = review::names(&tenant, &auditor, &[owner.user_id]).await.unwrap();
     assert_eq!(names.get(&owner.user_id).map(String::as_str), Some("Ada"));
-    review::mark_reviewed(&tenant, &auditor, found[0].id, "Quarterly board pack, agreed.", clock.now())
-        .await
-        .unwrap();
+    review::mark_reviewed(
+        &tenant,
+        &auditor,
+        found[0].id,
+        "Quarterly board pack, agreed.",
+        clock.now(),
+    )
+    .await
+    .unwrap();
     let again = review::mark_reviewed(&tenant, &auditor, found[0].id, "", clock.now()).await;
     assert!(matches!(again, Err(domain::Error::Conflict(_))));
-    let too_long = review::mark_reviewed(&tenant, &auditor, found[1.min(found.len() - 1)].id, &"x".repeat(1001), clock.now()).await;
+    let too_long = review::mark_reviewed(
+        &tenant,
+        &auditor,
+        found[1.min(found.len() - 1)].id,
+        &"x".repeat(1001),
+        clock.now(),
+    )
+    .await;
     assert!(matches!(too_long, Err(domain::Error::Invalid { .. })));
     let reviewed = review::search(&tenant, &auditor, &exports).await.unwrap();
     assert_eq!(
-        reviewed[0].review.as_ref().and_then(|r| r.note.as_ref()).map(|n| n.expose().to_owned()),
+        reviewed[0]
+            .review
+            .as_ref()
+            .and_then(|r| r.note.as_ref())
+            .map(|n| n.expose().to_owned()),
         Some("Quarterly board pack, agreed.".to_owned())
     );
-    let unreviewed = review::search(&tenant, &auditor, &review::Filter { unreviewed_only: true, ..exports.clone() }).await.unwrap();
+    let unreviewed = review::search(
+        &tenant,
+        &auditor,
+        &review::Filter {
+            unreviewed_only: true,
+            ..exports.clone()
+        },
+    )
+    .await
+    .unwrap();
     assert!(unreviewed.is_empty());
     // The note is sealed: it is nowhere in the log, nor readable in the stored row.
     assert!(!testing::audit_log_text(db).await.contains("board pack"));
-    let csv = review::export(&tenant, &auditor, &review::Filter::default(), review::ExportFormat::Csv, clock.now())
-        .await
-        .unwrap();
+    let csv = review::export(
+        &tenant,
+        &auditor,
+        &review::Filter::default(),
+        review::ExportFormat::Csv,
+        clock.now(),
+    )
+    .await
+    .unwrap();
     assert!(csv.starts_with("seq,occurred_at"));
     assert!(csv.contains("results/export"));
-    let json = review::export(&tenant, &auditor, &exports, review::ExportFormat::Json, clock.now()).await.unwrap();
+    let json = review::export(
+        &tenant,
+        &auditor,
+        &exports,
+        review::ExportFormat::Json,
+        clock.now(),
+    )
+    .await
+    .unwrap();
     let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(parsed.as_array().map(Vec::len), Some(1));
     let rows = testing::audit_rows(db, Some(owner.workplace_id)).await;
-    assert_eq!(rows.iter().filter(|r| r.action == "audit.exported").count(), 2, "each export is itself logged");
+    assert_eq!(
+        rows.iter().filter(|r| r.action == "audit.exported").count(),
+        2,
+        "each export is itself logged"
+    );
     // Managers and employees may not read the log; bad filters are clear errors.
-    let employee = testing::active_person(db, &tenant, newcomer("Grace Hopper", "grace@northwind.test"), at()).await;
-    assert!(matches!(review::search(&tenant, &employee, &exports).await, Err(domain::Error::Forbidden)));
+    let employee = testing::active_person(
+        db,
+        &tenant,
+        newcomer("Grace Hopper", "grace@northwind.test"),
+        at(),
+    )
+    .await;
+    assert!(matches!(
+        review::search(&tenant, &employee, &exports).await,
+        Err(domain::Error::Forbidden)
+    ));
     let bad = review::Filter::from_form("", "", "", "not-an-id", "", "", false, false);
-    assert!(matches!(bad, Err(domain::Error::Invalid { field: "entity_id", .. })));
+    assert!(matches!(
+        bad,
+        Err(domain::Error::Invalid {
+            field: "entity_id",
+            ..
+        })
+    ));
     let backwards = review::Filter::from_form("", "", "", "", "2026-11-03", "2026-11-01", false, false);
-    assert!(matches!(backwards, Err(domain::Error::Invalid { field: "until", .. })));
+    assert!(matches!(
+        backwards,
+        Err(domain::Error::Invalid { field: "until", .. })
+    ));
     // Settings: Owners change them, within bounds; the review falls due after the interval.
     let mut settings = review::settings(&tenant, &auditor).await.unwrap();
     assert_eq!(settings.retention_days, 365);
     settings.review_interval_days = 0;
     assert!(review::save_settings(&tenant, &owner, settings).await.is_err());
     settings.review_interval_days = 7;
-    assert!(matches!(review::save_settings(&tenant, &auditor, settings).await, Err(domain::Error::Forbidden)));
+    assert!(matches!(
+        review::save_settings(&tenant, &auditor, settings).await,
+        Err(domain::Error::Forbidden)
+    ));
     review::save_settings(&tenant, &owner, settings).await.unwrap();
-    let status = review::review_status(&tenant, &auditor, clock.now() + Duration::days(8)).await.unwrap();
+    let status = review::review_status(&tenant, &auditor, clock.now() + Duration::days(8))
+        .await
+        .unwrap();
     assert!(status.overdue);
     let _ = UserId::from_uuid(uuid::Uuid::nil());
 }

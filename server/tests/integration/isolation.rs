@@ -75,7 +75,10 @@ const TAKES_NO_WORKPLACE_ID: &[(&str, &str)] = &[
     ("/api/people/mine", "the caller's own record"),
     ("/api/audit/overview", "the caller's workplace's log only"),
     ("/api/audit/export", "the caller's workplace's log only"),
-    ("/api/audit/save_settings", "the caller's workplace's settings only"),
+    (
+        "/api/audit/save_settings",
+        "the caller's workplace's settings only",
+    ),
     (
         "/api/people/preview_import",
         "department names resolved within the caller's workplace",
@@ -792,13 +795,39 @@ fn cases(a: &Workplace, b: &Workplace) -> Vec<(&'static str, String, String, Str
         add(who, cookie, "/api/settings/benchmarks", String::new());
     }
     // B's log entries and alerts, from A's auditor (the Owner).
-    add("A owner", &owner, "/api/audit/review", format!("entry={}&note=seen", b.first_entry));
-    add("A owner", &owner, "/api/audit/acknowledge", format!("alert={}", b.first_entry));
-    add("A employee", &employee, "/api/audit/review", format!("entry={}&note=seen", a.first_entry));
-    add("A manager", &manager, "/api/audit/acknowledge", format!("alert={}", a.first_entry));
+    add(
+        "A owner",
+        &owner,
+        "/api/audit/review",
+        format!("entry={}&note=seen", b.first_entry),
+    );
+    add(
+        "A owner",
+        &owner,
+        "/api/audit/acknowledge",
+        format!("alert={}", b.first_entry),
+    );
+    add(
+        "A employee",
+        &employee,
+        "/api/audit/review",
+        format!("entry={}&note=seen", a.first_entry),
+    );
+    add(
+        "A manager",
+        &manager,
+        "/api/audit/acknowledge",
+        format!("alert={}", a.first_entry),
+    );
     for (who, cookie) in [("A manager", &manager), ("A employee", &employee)] {
         add(who, cookie, "/api/audit/overview", "query[actor]=&query[action]=&query[entity]=&query[entity_id]=&query[from]=&query[until]=&query[security_only]=false&query[unreviewed_only]=false".into());
-        add(who, cookie, "/api/audit/save_settings", "retention_days=30&review_interval_days=1&failed_sign_in_limit=3&denial_limit=3&export_limit=1".into());
+        add(
+            who,
+            cookie,
+            "/api/audit/save_settings",
+            "retention_days=30&review_interval_days=1&failed_sign_in_limit=3&denial_limit=3&export_limit=1"
+                .into(),
+        );
     }
     // Only an Owner deletes a workplace, even with its name typed correctly.
     for (who, cookie) in [("A manager", &manager), ("A employee", &employee)] {
@@ -817,7 +846,8 @@ async fn workplace_b_is_unreachable_from_workplace_a(test_db: TestDb) {
     let mut a = seed(&db, "alpha").await;
     let mut b = seed(&db, "bravo").await;
     for w in [&mut a, &mut b] {
-        let trail = domain::audit::Trail::for_request(std::sync::Arc::new(domain::SystemClock), None, "people/list");
+        let trail =
+            domain::audit::Trail::for_request(std::sync::Arc::new(domain::SystemClock), None, "people/list");
         trail.identify(w.owner, w.workplace);
         trail.finish(&db, 200).await.unwrap();
         w.first_entry = domain::testing::audit_rows(&db, Some(w.workplace)).await[0].id;
