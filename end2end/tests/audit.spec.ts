@@ -25,7 +25,7 @@ async function join(browser: Browser, baseURL: string, dataDir: string, email: s
 }
 
 test("an Auditor finds the HR admin's export of results in the access log and reviews it", async ({ page, candor, browser, consoleErrors }) => {
-  test.setTimeout(180_000);
+  test.setTimeout(240_000);
   await enrol(page, candor, "ada@northwind.test");
   await page.goto("/people");
   await waitForHydration(page);
@@ -92,6 +92,29 @@ test("an Auditor finds the HR admin's export of results in the access log and re
   await otto.getByLabel("Action starts with").fill("audit/export");
   await otto.getByRole("button", { name: "Apply filter" }).click();
   await expect(entries.getByRole("row").filter({ hasText: "audit/export" }).first()).toBeVisible();
+
+  // Ada (Owner) tightens a monitoring threshold: an audit-relevant change, which raises an alert
+  // once the scheduler's monitor has run (every minute).
+  await page.goto("/audit");
+  await waitForHydration(page);
+  await page.getByLabel("Alert after exports by one person (1 h)").fill("3");
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await expect(page.getByText("Saved.")).toBeVisible();
+  const alerts = otto.getByRole("region", { name: "Alerts" });
+  await expect(async () => {
+    await otto.reload();
+    await expect(alerts).toContainText("a change to audit-relevant settings or rights", { timeout: 2_000 });
+  }).toPass({ timeout: 100_000, intervals: [5_000] });
+  await expect(alerts).toContainText("by Ada Lovelace");
+  await snapshot(otto, "audit-alert-desktop");
+  expect(outbox(candor.dataDir).some((m) => m.includes("To: otto@northwind.test") && m.includes("Subject: Candor security alert"))).toBe(true);
+  await page.goto("/home");
+  await expect(page.getByRole("alert")).toContainText("1 open security alert");
+  await otto.getByRole("button", { name: "Acknowledge" }).click();
+  await expect(alerts).toContainText("Acknowledged by Otto Auditor");
+  await page.reload();
+  await waitForHydration(page);
+  await expect(page.getByText("open security alert")).toHaveCount(0);
 
   // On a phone the page still reads, the table scrolls sideways.
   await otto.setViewportSize({ width: 390, height: 844 });

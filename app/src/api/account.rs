@@ -39,6 +39,9 @@ pub struct MyAccount {
     pub role: String,
     /// Permission keys ("people", "results", …), so the UI offers what the server will allow.
     pub permissions: Vec<String>,
+    /// For those who review the access log: alerts nobody has acknowledged yet.
+    #[serde(default)]
+    pub open_alerts: u64,
 }
 
 /// A live session, as listed on the sessions page.
@@ -328,9 +331,11 @@ pub async fn log_out() -> Result<(), ApiError> {
 #[server(prefix = "/api", endpoint = "account/me")]
 pub async fn me() -> Result<MyAccount, ApiError> {
     let state = crate::state::app_state()?;
-    let (who, _) = crate::session::require_identity(&state).await?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
     let profile = domain::accounts::profile(&state.db, who.user_id.uuid()).await?;
+    let open_alerts = domain::audit::monitor::open_alert_count(&tenant, &who).await?;
     Ok(MyAccount {
+        open_alerts,
         display_name: profile.display_name,
         email: profile.email,
         workplace_name: profile.workplace_name,

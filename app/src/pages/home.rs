@@ -29,6 +29,16 @@ pub fn HomePage() -> impl IntoView {
                             <p class="text-sm font-semibold uppercase tracking-wide text-teal-800">{account.workplace_name}</p>
                             <h1 class="mt-2 text-3xl font-bold tracking-tight text-slate-900">{format!("Welcome, {}", account.display_name)}</h1>
                             <p class="mt-3 text-slate-700">{format!("Signed in as {} with two factors.", account.email)}</p>
+                            {(account.open_alerts > 0).then(|| view! {
+                                <div role="alert" class="mt-6 rounded-lg border border-red-200 bg-red-50 p-5">
+                                    <h2 class="text-lg font-semibold text-red-900">{match account.open_alerts {
+                                        1 => "1 open security alert".to_owned(),
+                                        n => format!("{n} open security alerts"),
+                                    }}</h2>
+                                    <p class="mt-1 text-red-900">"Candor's monitoring noticed something an Owner or Auditor should look at."</p>
+                                    <A href="/audit" attr:class="mt-2 inline-block font-medium text-red-900 underline">"Review alerts in the access log"</A>
+                                </div>
+                            })}
                             <CheckInsWaiting />
                             <p class="mt-3">
                                 <A href="/sessions" attr:class="font-medium text-teal-800 underline">"Your sessions"</A>

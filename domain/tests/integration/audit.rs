@@ -298,6 +298,47 @@ async fn monitoring_raises_alerts_once_and_emails_watchers(test_db: TestDb) {
     assert!(!testing::audit_log_text(db).await.contains("ada@northwind.test"));
 }
 
+async fn an_admin_signing_in_from_a_new_network_raises_an_alert(test_db: TestDb) {
+    let db = &test_db.db;
+    let clock = Arc::new(FixedClock::at(at()));
+    let (owner, tenant) = testing::workplace(db, "Northwind", "ada@northwind.test", at()).await;
+    let outbox = tempfile::tempdir().unwrap();
+    let mailer = domain::mail::Mailer::outbox(outbox.path().to_path_buf(), "candor@example.test").unwrap();
+    let sign_in = |network: &'static str| {
+        let clock = clock.clone();
+        async move {
+            let trail = request(&clock, "account/log_in");
+            let (account, workplace) =
+                audit::note_sign_in(db, &trail, network.parse().unwrap(), "Ada@Northwind.test")
+                    .await
+                    .unwrap()
+                    .unwrap();
+            trail.identify(account, workplace);
+            trail.finish(db, 200).await.unwrap();
+        }
+    };
+    // The first sign-in and a second from the same network are not news.
+    sign_in("198.51.100.20").await;
+    sign_in("198.51.100.99").await;
+    let quiet = monitor::run(db, &mailer, "https://candor.example", clock.now())
+        .await
+        .unwrap();
+    assert!(quiet.alerts.is_empty(), "{:?}", quiet.alerts);
+    sign_in("203.0.113.5").await;
+    let run = monitor::run(db, &mailer, "https://candor.example", clock.now())
+        .await
+        .unwrap();
+    assert_eq!(
+        run.alerts.iter().map(|(_, r)| r.code()).collect::<Vec<_>>(),
+        ["sign_in.admin_new_network"]
+    );
+    let alerts = monitor::alerts(&tenant, &owner, 10).await.unwrap();
+    assert_eq!(alerts[0].actor, Some(owner.user_id));
+    // The network is kept as a keyed hash, never the address.
+    let text = testing::audit_log_text(db).await;
+    assert!(!text.contains("203.0.113") && !text.contains("198.51.100"));
+}
+
 async fn auditors_review_filter_and_export(test_db: TestDb) {
     let db = &test_db.db;
     let clock = Arc::new(FixedClock::at(at()));
@@ -447,5 +488,6 @@ domain::on_both_backends!(
     log_fields_cannot_be_injected,
     retention_deletes_old_entries_and_keeps_the_chain_verifiable,
     monitoring_raises_alerts_once_and_emails_watchers,
+    an_admin_signing_in_from_a_new_network_raises_an_alert,
     auditors_review_filter_and_export,
 );
