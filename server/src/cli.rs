@@ -145,11 +145,14 @@ pub fn main() -> ExitCode {
 }
 
 async fn run_server(config: &Config) -> Result<(), serve::StartError> {
+    // Listen for SIGTERM before saying we are up: a signal sent right after the line is printed
+    // must stop Candor cleanly, not kill it.
+    let stop = shutdown_signal();
     let running = serve::start(config).await?;
     let url = running.url();
     tracing::info!(%url, transport = ?config.transport(), "Candor is serving");
     println!("Candor is listening on {url}");
-    shutdown_signal().await;
+    stop.await;
     tracing::info!("shutting down: finishing requests in flight");
     running.shutdown(SHUTDOWN_GRACE).await
 }
@@ -309,23 +312,29 @@ async fn migrate(config: &Config) -> Result<(), serve::StartError> {
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on Ctrl-C or SIGTERM. The SIGTERM handler is installed when this is called, not when
+/// it is first awaited.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        let ctrl_c = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        #[cfg(unix)]
+        let terminate = async move {
+            match terminate {
+                Some(mut signal) => {
+                    signal.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            () = ctrl_c => {},
+            () = terminate => {},
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
     }
 }

@@ -486,19 +486,9 @@ async fn monitor_workplace(
             row.update(&txn).await?;
         }
         None => {
-            let defaults = super::review::Settings::default();
-            audit_settings::ActiveModel {
-                workplace_id: Set(workplace.uuid()),
-                retention_days: Set(defaults.retention_days),
-                review_interval_days: Set(defaults.review_interval_days),
-                failed_sign_in_limit: Set(defaults.failed_sign_in_limit),
-                denial_limit: Set(defaults.denial_limit),
-                export_limit: Set(defaults.export_limit),
-                monitored_seq: Set(last_seen),
-                review_reminded_at: Set(remind.then_some(now)),
-            }
-            .insert(&txn)
-            .await?;
+            super::review::new_settings_row(workplace, Default::default(), last_seen, remind.then_some(now))
+                .insert(&txn)
+                .await?;
         }
     }
     txn.commit().await?;
@@ -538,13 +528,7 @@ pub async fn purge_expired(db: &Database, now: DateTime<Utc>) -> Result<Vec<(Opt
         let workplace = WorkplaceId::from_uuid(id);
         let tenant = TenantDb::for_system(db, workplace, "audit-retention");
         let txn = tenant.begin_unlogged().await?;
-        let settings = settings_from(
-            tenant
-                .select::<audit_settings::Entity>()
-                .one(&txn)
-                .await?
-                .as_ref(),
-        );
+        let settings = super::review::settings_in(&tenant, &txn).await?;
         let cutoff = now - Duration::days(i64::from(settings.retention_days));
         let deleted = super::chain::purge_before(&txn, Some(workplace), cutoff).await?;
         if deleted > 0 {

@@ -208,9 +208,6 @@ async fn query(tenant: &TenantDb, filter: &Filter, limit: u64) -> Result<Vec<Log
     if filter.security_only {
         select = select.filter(audit_log::Column::Category.eq(super::Category::Security.code()));
     }
-    if let Some(before) = filter.before_seq {
-        select = select.filter(audit_log::Column::Seq.lt(before));
-    }
     let keys = tenant.data_keys_in(&txn).await?;
     let mut out = Vec::new();
     let mut before = filter.before_seq;
@@ -222,7 +219,7 @@ async fn query(tenant: &TenantDb, filter: &Filter, limit: u64) -> Result<Vec<Log
         }
         let rows = page
             .order_by_desc(audit_log::Column::Seq)
-            .limit(limit.min(PAGE.max(limit)))
+            .limit(limit)
             .all(&txn)
             .await?;
         let exhausted = (rows.len() as u64) < limit;
@@ -531,6 +528,36 @@ impl Settings {
     }
 }
 
+/// A new settings row for `workplace`: `settings`, the monitor at `monitored_seq`.
+pub(crate) fn new_settings_row(
+    workplace: WorkplaceId,
+    settings: Settings,
+    monitored_seq: i64,
+    review_reminded_at: Option<DateTime<Utc>>,
+) -> audit_settings::ActiveModel {
+    audit_settings::ActiveModel {
+        workplace_id: Set(workplace.uuid()),
+        retention_days: Set(settings.retention_days),
+        review_interval_days: Set(settings.review_interval_days),
+        failed_sign_in_limit: Set(settings.failed_sign_in_limit),
+        denial_limit: Set(settings.denial_limit),
+        export_limit: Set(settings.export_limit),
+        monitored_seq: Set(monitored_seq),
+        review_reminded_at: Set(review_reminded_at),
+    }
+}
+
+/// The workplace's settings as stored (the defaults if it never saved any).
+pub(crate) async fn settings_in(tenant: &TenantDb, conn: &impl sea_orm::ConnectionTrait) -> Result<Settings> {
+    Ok(settings_from(
+        tenant
+            .select::<audit_settings::Entity>()
+            .one(conn)
+            .await?
+            .as_ref(),
+    ))
+}
+
 pub(crate) fn settings_from(row: Option<&audit_settings::Model>) -> Settings {
     row.map(|row| Settings {
         retention_days: row.retention_days,
@@ -545,9 +572,9 @@ pub(crate) fn settings_from(row: Option<&audit_settings::Model>) -> Settings {
 pub async fn settings(tenant: &TenantDb, identity: &Identity) -> Result<Settings> {
     policy::require(identity, Action::ViewAudit, Resource::Workplace)?;
     let txn = tenant.begin_read().await?;
-    let row = tenant.select::<audit_settings::Entity>().one(&txn).await?;
+    let settings = settings_in(tenant, &txn).await?;
     txn.commit().await?;
-    Ok(settings_from(row.as_ref()))
+    Ok(settings)
 }
 
 /// Saves the settings: Owners (and roles with `settings`) only, since they decide what is
@@ -568,18 +595,9 @@ pub async fn save_settings(tenant: &TenantDb, identity: &Identity, new: Settings
             row.update(&txn).await?;
         }
         None => {
-            audit_settings::ActiveModel {
-                workplace_id: Set(tenant.workplace_id().uuid()),
-                retention_days: Set(new.retention_days),
-                review_interval_days: Set(new.review_interval_days),
-                failed_sign_in_limit: Set(new.failed_sign_in_limit),
-                denial_limit: Set(new.denial_limit),
-                export_limit: Set(new.export_limit),
-                monitored_seq: Set(0),
-                review_reminded_at: Set(None),
-            }
-            .insert(&txn)
-            .await?;
+            new_settings_row(tenant.workplace_id(), new, 0, None)
+                .insert(&txn)
+                .await?;
         }
     }
     tenant.touch(EntityType::Settings, [tenant.workplace_id().uuid()]);
@@ -624,13 +642,7 @@ pub async fn review_status(
 ) -> Result<ReviewStatus> {
     policy::require(identity, Action::ViewAudit, Resource::Workplace)?;
     let txn = tenant.begin_read().await?;
-    let settings = settings_from(
-        tenant
-            .select::<audit_settings::Entity>()
-            .one(&txn)
-            .await?
-            .as_ref(),
-    );
+    let settings = settings_in(tenant, &txn).await?;
     let created = crate::entities::workplaces::Entity::find_by_id(tenant.workplace_id().uuid())
         .one(&txn)
         .await?

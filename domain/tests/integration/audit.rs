@@ -22,6 +22,25 @@ fn request(clock: &Arc<FixedClock>, action: &str) -> Trail {
     Trail::for_request(clock.clone() as Arc<dyn Clock>, Some("7f0c8a2e-request"), action)
 }
 
+/// One `people/list` request by `who`, through the audit trail as the HTTP layer runs it.
+async fn list_people(
+    db: &domain::Database,
+    clock: &Arc<FixedClock>,
+    who: &domain::policy::Identity,
+    tenant: &domain::tenant::TenantDb,
+) {
+    let trail = request(clock, "people/list");
+    trail.identify(who.user_id, who.workplace_id);
+    people::list(
+        &tenant.clone().with_trail(trail.clone()),
+        &domain::policy::Scope::Everyone,
+        &people::Filter::default(),
+    )
+    .await
+    .unwrap();
+    trail.finish(db, 200).await.unwrap();
+}
+
 fn newcomer(name: &str, email: &str) -> NewPerson {
     NewPerson {
         name: name.into(),
@@ -113,16 +132,7 @@ async fn tampering_is_found_and_named(test_db: TestDb) {
     let clock = Arc::new(FixedClock::at(at()));
     let (owner, tenant) = testing::workplace(db, "Northwind", "ada@northwind.test", at()).await;
     for n in 0..6 {
-        let trail = request(&clock, "people/list");
-        trail.identify(owner.user_id, owner.workplace_id);
-        people::list(
-            &tenant.clone().with_trail(trail.clone()),
-            &domain::policy::Scope::Everyone,
-            &people::Filter::default(),
-        )
-        .await
-        .unwrap();
-        trail.finish(db, 200).await.unwrap();
+        list_people(db, &clock, &owner, &tenant).await;
         clock.advance(Duration::seconds(n + 1));
     }
     let rows = testing::audit_rows(db, Some(owner.workplace_id)).await;
@@ -184,16 +194,7 @@ async fn retention_deletes_old_entries_and_keeps_the_chain_verifiable(test_db: T
     let clock = Arc::new(FixedClock::at(long_ago));
     let (owner, tenant) = testing::workplace(db, "Northwind", "ada@northwind.test", long_ago).await;
     for _ in 0..3 {
-        let trail = request(&clock, "people/list");
-        trail.identify(owner.user_id, owner.workplace_id);
-        people::list(
-            &tenant.clone().with_trail(trail.clone()),
-            &domain::policy::Scope::Everyone,
-            &people::Filter::default(),
-        )
-        .await
-        .unwrap();
-        trail.finish(db, 200).await.unwrap();
+        list_people(db, &clock, &owner, &tenant).await;
     }
     clock.advance(Duration::days(390));
     let trail = request(&clock, "people/list");

@@ -305,3 +305,38 @@ fn json_logs_carry_the_request_id_and_never_the_query_string() {
     assert_eq!(entry["status"], 200);
     assert_eq!(entry["span"]["request_id"], request_id.as_str());
 }
+
+#[test]
+fn audit_verify_names_the_tampered_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let migrated = candor(dir.path()).arg("migrate").output().unwrap();
+    assert!(
+        migrated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrated.stderr)
+    );
+    let url = format!("sqlite://{}", dir.path().join("data/candor.db").display());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let db = runtime.block_on(domain::Database::connect(&url)).unwrap();
+    let clock: std::sync::Arc<dyn domain::Clock> = std::sync::Arc::new(domain::SystemClock);
+    for _ in 0..3 {
+        let trail = domain::audit::Trail::for_request(clock.clone(), Some("req"), "people/list");
+        runtime.block_on(trail.finish(&db, 404)).unwrap();
+    }
+    let verify = || candor(dir.path()).args(["audit", "verify"]).output().unwrap();
+    let intact = verify();
+    let stdout = String::from_utf8(intact.stdout).unwrap();
+    assert!(intact.status.success(), "{stdout}");
+    assert!(stdout.contains("instance: intact, 3 entries"), "{stdout}");
+
+    let second = runtime.block_on(domain::testing::audit_rows(&db, None))[1].id;
+    runtime.block_on(domain::testing::tamper_audit_entry(&db, second, "people/nothing"));
+    let broken = verify();
+    let stdout = String::from_utf8(broken.stdout).unwrap();
+    assert_eq!(broken.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(&format!("BROKEN at entry 2 (row {second})")),
+        "{stdout}"
+    );
+    assert!(String::from_utf8_lossy(&broken.stderr).contains("1 of 1 chains are broken"));
+}
