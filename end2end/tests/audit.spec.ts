@@ -73,8 +73,10 @@ test("an Auditor finds the HR admin's export of results in the access log and re
   await snapshot(otto, "audit-desktop");
 
   // He marks it reviewed with a note, and downloads what he filtered as JSON.
-  await entries.getByLabel(/Note for entry/).first().fill("Board pack, agreed with HR.");
-  await entries.getByRole("button", { name: "Mark reviewed" }).first().click();
+  const row = entries.getByRole("row").filter({ hasText: "results/export" }).first();
+  await row.getByText("Mark reviewed").click();
+  await row.getByLabel(/Note for entry/).fill("Board pack, agreed with HR.");
+  await row.getByRole("button", { name: "Save review" }).click();
   await expect(entries).toContainText("Reviewed by Otto Auditor");
   await expect(entries).toContainText("Board pack, agreed with HR.");
   const json = otto.waitForEvent("download");

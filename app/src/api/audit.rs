@@ -126,7 +126,7 @@ pub async fn overview(query: LogQuery) -> Result<AuditOverview, ApiError> {
         .map(|e| LogRow {
             id: e.id.to_string(),
             seq: e.seq,
-            at: when(e.occurred_at),
+            at: e.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string(),
             category: e.category,
             action: e.action,
             severity: e.severity,

@@ -278,16 +278,19 @@ fn Entries(rows: Vec<LogRow>, review: ServerAction<MarkReviewed>) -> impl IntoVi
                     <td class="px-3 py-2 text-slate-700" title=row.entity_ids.join(" ")>{record}</td>
                     <td class="px-3 py-2">
                         {match row.review.clone() {
-                            Some(text) => view! { <p class="text-sm text-slate-700">{text}</p> }.into_any(),
+                            Some(text) => view! { <p class="w-48 text-sm text-slate-700">{text}</p> }.into_any(),
                             None => view! {
-                                <ActionForm action=review attr:class="flex flex-col gap-2 sm:flex-row sm:items-end">
-                                    <input type="hidden" name="entry" value=entry />
-                                    <div class="min-w-40">
-                                        <label for=note_id.clone() class="sr-only">{label}</label>
-                                        <input id=note_id name="note" class=INPUT_CLASS placeholder="Note (optional)" maxlength="1000" />
-                                    </div>
-                                    <button type="submit" class=SECONDARY_BUTTON_CLASS>"Mark reviewed"</button>
-                                </ActionForm>
+                                <details class="w-48">
+                                    <summary class="flex min-h-11 cursor-pointer items-center text-sm font-medium text-teal-800 underline">"Mark reviewed"</summary>
+                                    <ActionForm action=review attr:class="mt-1 flex flex-col gap-2">
+                                        <input type="hidden" name="entry" value=entry />
+                                        <div>
+                                            <label for=note_id.clone() class="sr-only">{label}</label>
+                                            <input id=note_id name="note" class=INPUT_CLASS placeholder="Note (optional)" maxlength="1000" />
+                                        </div>
+                                        <button type="submit" class=SECONDARY_BUTTON_CLASS>"Save review"</button>
+                                    </ActionForm>
+                                </details>
                             }.into_any(),
                         }}
                     </td>
@@ -308,7 +311,7 @@ fn Entries(rows: Vec<LogRow>, review: ServerAction<MarkReviewed>) -> impl IntoVi
                 <table class="min-w-full text-left text-sm">
                     <thead class="text-slate-600">
                         <tr>
-                            <th scope="col" class="px-3 py-2 font-medium">"When"</th>
+                            <th scope="col" class="px-3 py-2 font-medium">"When (UTC)"</th>
                             <th scope="col" class="px-3 py-2 font-medium">"Who"</th>
                             <th scope="col" class="px-3 py-2 font-medium">"Action"</th>
                             <th scope="col" class="px-3 py-2 font-medium">"Outcome"</th>

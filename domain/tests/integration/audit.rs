@@ -479,6 +479,18 @@ async fn auditors_review_filter_and_export(test_db: TestDb) {
         .await
         .unwrap();
     assert!(status.overdue);
+    // The monitor emails the Owner and the Auditor once that the review is due, not again.
+    let outbox = tempfile::tempdir().unwrap();
+    let mailer = domain::mail::Mailer::outbox(outbox.path().to_path_buf(), "candor@example.test").unwrap();
+    let later = clock.now() + Duration::days(8);
+    let first = monitor::run(db, &mailer, "https://candor.example", later)
+        .await
+        .unwrap();
+    assert_eq!(first.reminders, 2);
+    let second = monitor::run(db, &mailer, "https://candor.example", later + Duration::hours(1))
+        .await
+        .unwrap();
+    assert_eq!(second.reminders, 0);
     let _ = UserId::from_uuid(uuid::Uuid::nil());
 }
 
