@@ -26,6 +26,7 @@ pub mod policy;
 pub mod roles;
 pub mod security_events;
 pub mod sign_in_guard;
+pub mod support;
 pub mod surveys;
 pub mod tenant;
 #[cfg(feature = "testing")]

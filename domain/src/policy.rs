@@ -317,6 +317,8 @@ pub enum Action {
     ManageSettings,
     /// Delete the whole workplace and destroy its keys.
     DeleteWorkplace,
+    /// Let Candor's operators look at the workplace's setup for a limited time.
+    GrantSupportAccess,
     /// Create, pause and close surveys.
     ManageSurveys,
     ViewResults,
@@ -363,6 +365,8 @@ pub fn allows(identity: &Identity, action: Action, resource: Resource) -> bool {
         // Irreversible for everyone in the workplace: the built-in Owner only, never a role a
         // workplace defined (whatever its permissions).
         (Action::DeleteWorkplace, _) => identity.role.is(Role::Owner),
+        // Who may look inside from outside is the Owner's decision alone.
+        (Action::GrantSupportAccess, _) => identity.role.is(Role::Owner),
         (Action::ManageSurveys, _) => identity.has(Surveys),
         (Action::ViewResults, resource) => {
             if !identity.has(Results) {
@@ -491,6 +495,9 @@ mod tests {
             (Owner, AssignRole(reach(Auditor)), Resource::Workplace, true),
             (Owner, ViewAudit, Resource::Workplace, true),
             (Owner, DeleteWorkplace, Resource::Workplace, true),
+            (Owner, GrantSupportAccess, Resource::Workplace, true),
+            (HrAdmin, GrantSupportAccess, Resource::Workplace, false),
+            (Auditor, GrantSupportAccess, Resource::Workplace, false),
             (HrAdmin, ManageSurveys, Resource::Workplace, true),
             (Manager, ListResults, Resource::Workplace, true),
             (Employee, ListResults, Resource::Workplace, false),

@@ -56,6 +56,11 @@ pub enum EventKind {
     AuditLogPurged,
     /// A monitoring rule raised an alert.
     AlertRaised,
+    /// An Owner let Candor's operators look at the workplace's setup for a while.
+    SupportAccessGranted,
+    SupportAccessRevoked,
+    /// An operator looked, under a live grant.
+    SupportAccessUsed,
 }
 
 impl EventKind {
@@ -71,19 +76,26 @@ impl EventKind {
             EventKind::AuditLogExported => "audit.exported",
             EventKind::AuditLogPurged => "audit.purged",
             EventKind::AlertRaised => "audit.alert_raised",
+            EventKind::SupportAccessGranted => "support.access_granted",
+            EventKind::SupportAccessRevoked => "support.access_revoked",
+            EventKind::SupportAccessUsed => "support.access_used",
         }
     }
 
     pub fn severity(self) -> Severity {
         match self {
             EventKind::FieldOpenFailed | EventKind::MasterKeyRejected => Severity::Critical,
-            EventKind::WorkplaceDeleted | EventKind::AlertRaised => Severity::Warning,
+            EventKind::WorkplaceDeleted
+            | EventKind::AlertRaised
+            | EventKind::SupportAccessGranted
+            | EventKind::SupportAccessUsed => Severity::Warning,
             EventKind::MasterKeyRotated
             | EventKind::TenantKeyRotationStarted
             | EventKind::TenantKeyRotated
             | EventKind::ResultsExported
             | EventKind::AuditLogExported
-            | EventKind::AuditLogPurged => Severity::Info,
+            | EventKind::AuditLogPurged
+            | EventKind::SupportAccessRevoked => Severity::Info,
         }
     }
 }

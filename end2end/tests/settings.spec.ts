@@ -118,3 +118,25 @@ test("an owner opts the workplace in to benchmarks, and out again", async ({ pag
   await waitForHydration(page);
   await expect(page.getByLabel("Take part in benchmarks")).not.toBeChecked();
 });
+
+test("an owner grants Candor support access for a few hours, and revokes it; both are in the access log", async ({ page, candor }) => {
+  await enrol(page, candor, "ada@northwind.test");
+  await page.goto("/settings");
+  await waitForHydration(page);
+  const support = page.getByRole("region", { name: "Support access" });
+  await support.getByLabel(/For how many hours/).fill("4");
+  await support.getByRole("button", { name: "Grant support access" }).click();
+  await expect(support.getByRole("status")).toContainText("Live until");
+  await expectAccessible(page);
+  await snapshot(page, "support-access");
+  await support.getByRole("button", { name: "Revoke support access" }).click();
+  await expect(support.getByRole("list", { name: "Support access history" })).toContainText("Revoked");
+  await expect(support.getByRole("button", { name: "Grant support access" })).toBeVisible();
+  await page.goto("/audit");
+  await waitForHydration(page);
+  await page.getByLabel("Action starts with").fill("support.");
+  await page.getByRole("button", { name: "Apply filter" }).click();
+  const entries = page.getByRole("region", { name: "Entries" });
+  await expect(entries).toContainText("support.access_granted");
+  await expect(entries).toContainText("support.access_revoked");
+});

@@ -42,6 +42,7 @@ mod m20261201_000018_comment_replies;
 mod m20261201_000019_benchmarks;
 mod m20261201_000020_round_tallies;
 mod m20261201_000021_audit_log;
+mod m20261201_000022_support_grants;
 mod row_level_security;
 
 pub struct Migrator;
@@ -71,6 +72,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000019_benchmarks::Migration),
             Box::new(m20261201_000020_round_tallies::Migration),
             Box::new(m20261201_000021_audit_log::Migration),
+            Box::new(m20261201_000022_support_grants::Migration),
         ]
     }
 }

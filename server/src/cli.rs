@@ -40,6 +40,22 @@ pub enum Command {
         #[command(subcommand)]
         action: AuditCommand,
     },
+    /// Support for a workplace, only while its Owner has granted support access.
+    Support {
+        #[command(subcommand)]
+        action: SupportCommand,
+    },
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum SupportCommand {
+    /// Show a workplace's setup (counts and settings, no person's data). Refused unless the
+    /// workplace's Owner has granted support access that is still live; recorded in the
+    /// workplace's access log and the instance's.
+    Inspect {
+        /// The workplace's id.
+        workplace: String,
+    },
 }
 
 #[derive(Subcommand, Debug, Clone)]
@@ -133,6 +149,9 @@ pub fn main() -> ExitCode {
             Command::Audit {
                 action: AuditCommand::Verify { workplace, anchor },
             } => verify_audit(&config, workplace.as_deref(), &anchor).await,
+            Command::Support {
+                action: SupportCommand::Inspect { workplace },
+            } => inspect_workplace(&config, &workplace).await,
         }
     });
     match result {
@@ -290,6 +309,37 @@ async fn verify_audit(
             reports.len()
         )));
     }
+    Ok(())
+}
+
+async fn inspect_workplace(config: &Config, workplace: &str) -> Result<(), serve::StartError> {
+    let workplace = workplace
+        .parse::<domain::ids::WorkplaceId>()
+        .map_err(|_| serve::StartError::Support(format!("`{workplace}` is not a workplace id")))?;
+    let db = serve::open_unlocked_database(config).await?;
+    let seen = domain::support::inspect(&db, workplace, chrono::Utc::now())
+        .await
+        .map_err(|err| match err {
+            domain::Error::Forbidden => serve::StartError::Support(format!(
+                "workplace {workplace} has not granted support access (or the grant has ended); ask its Owner"
+            )),
+            other => serve::StartError::Support(other.public_message()),
+        })?;
+    let list = |pairs: &[(String, u64)]| {
+        pairs
+            .iter()
+            .map(|(what, n)| format!("{n} {what}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    println!(
+        "Workplace {workplace} (support access until {})",
+        seen.expires_at.format("%Y-%m-%d %H:%M UTC")
+    );
+    println!("  people: {}", list(&seen.people));
+    println!("  departments: {}", seen.departments);
+    println!("  surveys: {}", list(&seen.surveys));
+    println!("  open rounds: {}", seen.open_rounds);
     Ok(())
 }
 

@@ -21,6 +21,8 @@ pub enum StartError {
     Rotation(String),
     #[error("audit log: {0}")]
     Audit(String),
+    #[error("support: {0}")]
+    Support(String),
     #[error("cannot create the key file {path}: {source}")]
     KeyFile { path: String, source: io::Error },
     #[error("CANDOR_DATA_DIR: cannot create {path}: {source}")]

@@ -128,3 +128,69 @@ pub async fn save_benchmark_setting(#[server(default)] take_part: bool) -> Resul
     domain::surveys::benchmarks::set_opt_in(&tenant, &who, take_part).await?;
     Ok(())
 }
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SupportGrantView {
+    pub id: String,
+    pub granted_by: String,
+    pub granted_at: String,
+    pub until: String,
+    pub live: bool,
+    /// "Revoked …", "Ended …" or "Live until …".
+    pub state: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SupportAccessView {
+    pub grants: Vec<SupportGrantView>,
+    /// Only the Owner grants or revokes.
+    pub can_grant: bool,
+    pub max_hours: i64,
+}
+
+/// Support access: the grants so far and whether this person may give one.
+#[server(prefix = "/api", endpoint = "settings/support_access")]
+pub async fn support_access() -> Result<SupportAccessView, ApiError> {
+    use domain::policy::{allows, Action, Resource};
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    let now = state.clock.now();
+    let grants = domain::support::grants(&tenant, &who).await?;
+    let at = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
+    Ok(SupportAccessView {
+        grants: grants
+            .into_iter()
+            .map(|(g, granted_by)| SupportGrantView {
+                id: g.id.to_string(),
+                granted_by,
+                granted_at: at(g.granted_at),
+                until: at(g.expires_at),
+                live: g.live(now),
+                state: match g.revoked_at {
+                    Some(revoked) => format!("Revoked {}", at(revoked)),
+                    None if g.expires_at <= now => format!("Ended {}", at(g.expires_at)),
+                    None => format!("Live until {}", at(g.expires_at)),
+                },
+            })
+            .collect(),
+        can_grant: allows(&who, Action::GrantSupportAccess, Resource::Workplace),
+        max_hours: domain::support::MAX_HOURS,
+    })
+}
+
+#[server(prefix = "/api", endpoint = "settings/grant_support")]
+pub async fn grant_support(hours: i64) -> Result<(), ApiError> {
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_recent_identity(&state).await?;
+    domain::support::grant(&tenant, &who, hours, state.clock.now()).await?;
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "settings/revoke_support")]
+pub async fn revoke_support(id: String) -> Result<(), ApiError> {
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    let id = id.parse::<uuid::Uuid>().map_err(|_| domain::Error::NotFound)?;
+    domain::support::revoke(&tenant, &who, id, state.clock.now()).await?;
+    Ok(())
+}

@@ -60,6 +60,7 @@ pub fn SettingsPage() -> impl IntoView {
             </Transition>
             <GroupSizesCard />
             <BenchmarksCard />
+            <SupportAccessCard />
             <DeleteWorkplaceCard />
         </section>
     }
@@ -218,5 +219,57 @@ fn DeleteWorkplaceCard() -> impl IntoView {
                 }.into_any())
             })}
         </Suspense>
+    }
+}
+
+/// Support access: the Owner lets Candor's operators look at the workplace's setup for a while.
+#[component]
+fn SupportAccessCard() -> impl IntoView {
+    use crate::api::settings::{support_access, GrantSupport, RevokeSupport};
+    let grant = ServerAction::<GrantSupport>::new();
+    let revoke = ServerAction::<RevokeSupport>::new();
+    let current = Resource::new(
+        move || (grant.version().get(), revoke.version().get()),
+        |_| support_access(),
+    );
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                current.await.ok().map(|support| {
+                    let live = support.grants.iter().find(|g| g.live).cloned();
+                    let history = support.grants.iter().map(|g| view! {
+                        <li class="text-sm text-slate-700">{format!("Granted by {} on {} — {}", g.granted_by, g.granted_at, g.state)}</li>
+                    }).collect_view();
+                    view! {
+                        <section class="mt-8 rounded-lg border border-slate-200 bg-white p-5 shadow-sm sm:p-6" aria-labelledby="support-heading">
+                            <h2 id="support-heading" class="text-lg font-semibold text-slate-900">"Support access"</h2>
+                            <p class="mt-1 text-sm text-slate-700">"Candor's operators cannot see your workplace. If you ask for help, the Owner can let them see its setup — how many people, departments, surveys and open rounds there are — for a few hours. Never names, addresses, answers or comments. Every grant and every look is recorded in your access log."</p>
+                            <ErrorAlert error=action_error(grant.value()) />
+                            <ErrorAlert error=action_error(revoke.value()) />
+                            {match (live, support.can_grant) {
+                                (Some(live), true) => view! {
+                                    <ActionForm action=revoke attr:class="mt-4">
+                                        <p role="status" class="text-sm font-medium text-teal-800">{live.state.clone()}</p>
+                                        <input type="hidden" name="id" value=live.id.clone() />
+                                        <button type="submit" class=format!("mt-3 {PRIMARY_BUTTON_CLASS}")>"Revoke support access"</button>
+                                    </ActionForm>
+                                }.into_any(),
+                                (None, true) => view! {
+                                    <ActionForm action=grant attr:class="mt-4">
+                                        <label for="support-hours" class="block text-sm font-medium text-slate-800">{format!("For how many hours (1 to {})", support.max_hours)}</label>
+                                        <input id="support-hours" name="hours" type="number" min="1" max=support.max_hours value="4" class=format!("{INPUT_CLASS} max-w-32") />
+                                        <button type="submit" class=format!("mt-4 {PRIMARY_BUTTON_CLASS}") disabled=move || grant.pending().get()>"Grant support access"</button>
+                                    </ActionForm>
+                                }.into_any(),
+                                (live, false) => view! {
+                                    <p class="mt-4 text-sm text-slate-700">{live.map_or_else(|| "No support access is granted. Only the Owner can grant it.".to_owned(), |g| g.state)}</p>
+                                }.into_any(),
+                            }}
+                            <ul class="mt-4 space-y-1" aria-label="Support access history">{history}</ul>
+                        </section>
+                    }
+                })
+            })}
+        </Transition>
     }
 }

@@ -494,7 +494,94 @@ async fn auditors_review_filter_and_export(test_db: TestDb) {
     let _ = UserId::from_uuid(uuid::Uuid::nil());
 }
 
+async fn support_access_is_granted_by_the_owner_for_a_while_and_logged_on_both_sides(test_db: TestDb) {
+    use domain::support;
+    let db = &test_db.db;
+    let (owner, tenant) = testing::workplace(db, "Northwind", "ada@northwind.test", at()).await;
+    let hr = testing::active_person(
+        db,
+        &tenant,
+        NewPerson {
+            role: RoleKey::BuiltIn(Role::HrAdmin),
+            ..newcomer("Hana Admin", "hana@northwind.test")
+        },
+        at(),
+    )
+    .await;
+    assert!(matches!(
+        support::inspect(db, owner.workplace_id, at()).await,
+        Err(domain::Error::Forbidden)
+    ));
+    assert!(matches!(
+        support::grant(&tenant, &hr, 4, at()).await,
+        Err(domain::Error::Forbidden)
+    ));
+    for hours in [0, 73] {
+        assert!(matches!(
+            support::grant(&tenant, &owner, hours, at()).await,
+            Err(domain::Error::Invalid { .. })
+        ));
+    }
+    let grant = support::grant(&tenant, &owner, 4, at()).await.unwrap();
+    assert!(matches!(
+        support::grant(&tenant, &owner, 4, at()).await,
+        Err(domain::Error::Conflict(_))
+    ));
+    let seen = support::inspect(db, owner.workplace_id, at() + Duration::hours(1))
+        .await
+        .unwrap();
+    assert_eq!(seen.people, [("active".to_owned(), 2)]);
+    assert_eq!(seen.expires_at, grant.expires_at);
+    // HR admins see the grant and who gave it.
+    let listed = support::grants(&tenant, &hr).await.unwrap();
+    assert_eq!((listed[0].0.id, listed[0].1.as_str()), (grant.id, "Ada"));
+    // Past its end the grant opens nothing.
+    assert!(
+        support::inspect(db, owner.workplace_id, at() + Duration::hours(5))
+            .await
+            .is_err()
+    );
+    // A new grant, revoked early, opens nothing either.
+    let later = at() + Duration::hours(6);
+    let second = support::grant(&tenant, &owner, 2, later).await.unwrap();
+    support::revoke(&tenant, &owner, second.id, later).await.unwrap();
+    assert!(matches!(
+        support::revoke(&tenant, &owner, second.id, later).await,
+        Err(domain::Error::Conflict(_))
+    ));
+    assert!(support::inspect(db, owner.workplace_id, later).await.is_err());
+    // Both sides keep the record: the workplace's chain and the instance's, naming the workplace.
+    let ours: Vec<String> = testing::audit_rows(db, Some(owner.workplace_id))
+        .await
+        .into_iter()
+        .map(|r| r.action)
+        .collect();
+    let instance = testing::audit_rows(db, None).await;
+    for kind in [
+        "support.access_granted",
+        "support.access_used",
+        "support.access_revoked",
+    ] {
+        assert!(ours.iter().any(|a| a == kind), "{kind} in {ours:?}");
+        assert!(
+            instance.iter().any(|r| r.action == kind
+                && r.entity_ids.as_deref() == Some(owner.workplace_id.to_string().as_str())),
+            "{kind} on the instance's side"
+        );
+    }
+    assert_eq!(
+        audit::verify(db, None, &[])
+            .await
+            .unwrap()
+            .iter()
+            .filter(|r| r.broken.is_some())
+            .count(),
+        0
+    );
+}
+
 domain::on_both_backends!(
+    support_access_is_granted_by_the_owner_for_a_while_and_logged_on_both_sides,
     changes_are_logged_with_their_transaction,
     a_change_whose_entry_cannot_be_written_is_undone,
     tampering_is_found_and_named,

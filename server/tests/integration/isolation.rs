@@ -74,6 +74,14 @@ const TAKES_NO_WORKPLACE_ID: &[(&str, &str)] = &[
     ),
     ("/api/people/mine", "the caller's own record"),
     ("/api/audit/overview", "the caller's workplace's log only"),
+    (
+        "/api/settings/support_access",
+        "the caller's workplace's grants only",
+    ),
+    (
+        "/api/settings/grant_support",
+        "grants for the caller's workplace only",
+    ),
     ("/api/audit/export", "the caller's workplace's log only"),
     (
         "/api/audit/save_settings",
@@ -158,6 +166,7 @@ const TAKES_IDS: &[&str] = &[
     "/api/check_ins/answer_reply",
     "/api/audit/review",
     "/api/audit/acknowledge",
+    "/api/settings/revoke_support",
 ];
 
 #[test]
@@ -203,6 +212,8 @@ struct Workplace {
     workplace: domain::ids::WorkplaceId,
     /// The first entry of its audit log (filled in once both are seeded).
     first_entry: uuid::Uuid,
+    /// A live support grant its Owner gave.
+    support_grant: uuid::Uuid,
     /// Strings only this workplace's data contains.
     secrets: Vec<String>,
     /// Names and addresses of its people: none may ever appear in the audit log.
@@ -424,6 +435,10 @@ async fn seed(db: &Database, tag: &str) -> Workplace {
     Workplace {
         workplace: domain::ids::WorkplaceId::from_uuid(workplace_id),
         first_entry: uuid::Uuid::nil(),
+        support_grant: domain::support::grant(&owner_tenant, &owner_identity, 4, now)
+            .await
+            .unwrap()
+            .id,
         personal: ["Owner", "Manager", "Employee", "Invited", "Comment"]
             .iter()
             .map(|who| format!("{tag} {who}"))
@@ -828,6 +843,23 @@ fn cases(a: &Workplace, b: &Workplace) -> Vec<(&'static str, String, String, Str
             "retention_days=30&review_interval_days=1&failed_sign_in_limit=3&denial_limit=3&export_limit=1"
                 .into(),
         );
+    }
+    // Support access: B's grant cannot be revoked from A; only an Owner grants.
+    add(
+        "A owner",
+        &owner,
+        "/api/settings/revoke_support",
+        format!("id={}", b.support_grant),
+    );
+    for (who, cookie) in [("A manager", &manager), ("A employee", &employee)] {
+        add(who, cookie, "/api/settings/grant_support", "hours=4".into());
+        add(
+            who,
+            cookie,
+            "/api/settings/revoke_support",
+            format!("id={}", a.support_grant),
+        );
+        add(who, cookie, "/api/settings/support_access", String::new());
     }
     // Only an Owner deletes a workplace, even with its name typed correctly.
     for (who, cookie) in [("A manager", &manager), ("A employee", &employee)] {
