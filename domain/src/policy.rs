@@ -386,6 +386,17 @@ pub fn allows(identity: &Identity, action: Action, resource: Resource) -> bool {
     }
 }
 
+/// Whether a role gives any right beyond answering check-ins (a sign-in by such a person from
+/// a new network is worth an alert).
+pub fn has_admin_rights(role: &RoleDefinition) -> bool {
+    !role.permissions.is_empty()
+}
+
+/// Whether a role reads the access log and so receives its alerts and review reminders.
+pub fn watches_audit_log(role: &RoleDefinition) -> bool {
+    role.permissions.contains(Permission::Audit)
+}
+
 /// Whose records a person may list.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Scope {

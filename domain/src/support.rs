@@ -57,19 +57,8 @@ pub async fn grants(tenant: &TenantDb, identity: &Identity) -> Result<Vec<(Grant
         .limit(20)
         .all(&txn)
         .await?;
-    let keys = tenant.data_keys_in(&txn).await?;
-    let givers = tenant
-        .select::<users::Entity>()
-        .filter(users::Column::Id.is_in(rows.iter().map(|row| row.granted_by)))
-        .all(&txn)
-        .await?;
-    let mut names = std::collections::HashMap::new();
-    for giver in givers {
-        names.insert(
-            giver.id,
-            crate::user_fields::open_with(&keys, &giver)?.name.into_exposed(),
-        );
-    }
+    let givers: Vec<Uuid> = rows.iter().map(|row| row.granted_by).collect();
+    let names = crate::user_fields::names_of(tenant, &txn, &givers).await?;
     txn.commit().await?;
     Ok(rows
         .into_iter()

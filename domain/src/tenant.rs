@@ -131,6 +131,16 @@ impl TenantDb {
         }
     }
 
+    /// The scope the audit log writes a request's remaining entries through: no trail of its own
+    /// (its writes are the log), no log line per request.
+    pub(crate) fn for_audit_log(db: &Database, workplace_id: WorkplaceId) -> Self {
+        Self {
+            db: db.clone(),
+            workplace_id,
+            trail: None,
+        }
+    }
+
     pub fn workplace_id(&self) -> WorkplaceId {
         self.workplace_id
     }

@@ -96,6 +96,28 @@ pub(crate) async fn open(
     open_with(&keys, row)
 }
 
+/// The names of the people `ids` of `tenant`'s workplace (people of other workplaces, or gone,
+/// are simply absent), read through `conn`.
+pub(crate) async fn names_of(
+    tenant: &crate::tenant::TenantDb,
+    conn: &impl ConnectionTrait,
+    ids: &[uuid::Uuid],
+) -> Result<std::collections::HashMap<uuid::Uuid, String>> {
+    let keys = tenant.data_keys_in(conn).await?;
+    let mut names = std::collections::HashMap::new();
+    for chunk in ids.chunks(500) {
+        for row in tenant
+            .select::<users::Entity>()
+            .filter(users::Column::Id.is_in(chunk.iter().copied()))
+            .all(conn)
+            .await?
+        {
+            names.insert(row.id, open_with(&keys, &row)?.name.into_exposed());
+        }
+    }
+    Ok(names)
+}
+
 /// The account holding a normalised address, anywhere in Candor.
 pub(crate) async fn find_by_email(
     keyring: &Keyring,

@@ -169,9 +169,7 @@ pub(crate) async fn append(conn: &impl ConnectionTrait, entries: &[Entry]) -> Re
     Ok(())
 }
 
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub(crate) use crate::crypto::hex;
 
 /// A chain position someone wrote down earlier (from the server log), to check that the chain
 /// still runs through it.

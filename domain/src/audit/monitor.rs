@@ -13,7 +13,7 @@ use super::{review::settings_from, trail::is_audit_relevant, Category, EntityTyp
 use crate::{
     entities::{audit_alerts, audit_log, audit_settings, users, workplaces},
     ids::{UserId, WorkplaceId},
-    policy::{self, Action, Identity, Resource, Role},
+    policy::{self, Action, Identity, Resource},
     security_events::{EventKind, SecurityEvent, Severity},
     tenant::TenantDb,
     Database, Error, Result,
@@ -224,8 +224,9 @@ struct Raised {
 
 /// Applies every rule to `fresh` entries, counting within `recent` (which includes them).
 async fn evaluate(
+    tenant: &TenantDb,
     conn: &impl sea_orm::ConnectionTrait,
-    workplace: WorkplaceId,
+    roles: &crate::roles::WorkplaceRoles,
     settings: &super::review::Settings,
     fresh: &[audit_log::Model],
     recent: &[audit_log::Model],
@@ -268,12 +269,17 @@ async fn evaluate(
                     let is_admin = match admin_cache.get(&actor) {
                         Some(known) => *known,
                         None => {
-                            let admin = users::Entity::find_by_id(actor)
+                            let person = tenant
+                                .select::<users::Entity>()
+                                .filter(users::Column::Id.eq(actor))
                                 .one(conn)
-                                .await?
-                                .is_some_and(|u| {
-                                    u.role != Role::Employee.key() || u.custom_role_id.is_some()
-                                });
+                                .await?;
+                            let admin = match person {
+                                Some(person) => policy::has_admin_rights(
+                                    &roles.resolve(&person.role, person.custom_role_id)?,
+                                ),
+                                None => false,
+                            };
                             admin_cache.insert(actor, admin);
                             admin
                         }
@@ -281,8 +287,8 @@ async fn evaluate(
                     if !is_admin {
                         continue;
                     }
-                    let earlier = audit_log::Entity::find()
-                        .filter(audit_log::Column::ChainId.eq(workplace.uuid()))
+                    let earlier = tenant
+                        .select::<audit_log::Entity>()
                         .filter(audit_log::Column::Seq.lt(entry.seq))
                         .filter(audit_log::Column::ActorId.eq(actor))
                         .filter(audit_log::Column::Action.eq("account/log_in"))
@@ -392,8 +398,8 @@ async fn monitor_workplace(
     let row = tenant.select::<audit_settings::Entity>().one(&txn).await?;
     let settings = settings_from(row.as_ref());
     let monitored = row.as_ref().map_or(0, |row| row.monitored_seq);
-    let fresh = audit_log::Entity::find()
-        .filter(audit_log::Column::ChainId.eq(workplace.uuid()))
+    let fresh = tenant
+        .select::<audit_log::Entity>()
         .filter(audit_log::Column::Seq.gt(monitored))
         .order_by_asc(audit_log::Column::Seq)
         .limit(BATCH)
@@ -402,8 +408,8 @@ async fn monitor_workplace(
     let mut raised_rules = Vec::new();
     if let Some(first) = fresh.first() {
         let since = first.occurred_at - Duration::hours(1);
-        let recent = audit_log::Entity::find()
-            .filter(audit_log::Column::ChainId.eq(workplace.uuid()))
+        let recent = tenant
+            .select::<audit_log::Entity>()
             .filter(audit_log::Column::OccurredAt.gte(since))
             .filter(audit_log::Column::Category.eq(Category::Security.code()))
             .filter(audit_log::Column::Seq.lte(fresh.last().map_or(0, |e| e.seq)))
@@ -429,7 +435,8 @@ async fn monitor_workplace(
                 }
             }
         }
-        let raised = evaluate(&txn, workplace, &settings, &fresh, &recent, &already).await?;
+        let roles = crate::roles::WorkplaceRoles::load(&txn, workplace).await?;
+        let raised = evaluate(tenant, &txn, &roles, &settings, &fresh, &recent, &already).await?;
         for found in &raised {
             let alert_id = Uuid::new_v4();
             let by_actor = matches!(
@@ -495,18 +502,22 @@ async fn monitor_workplace(
     Ok((raised_rules, remind.then_some(status.due_at)))
 }
 
-/// The workplace's active Owners and Auditors: (address, name).
+/// Everyone active whose role reads the access log (Owners, Auditors, and any role the
+/// workplace gave `audit`): (address, name).
 async fn watchers(tenant: &TenantDb) -> Result<Vec<(String, String)>> {
     let txn = tenant.begin_read().await?;
     let keys = tenant.data_keys_in(&txn).await?;
+    let roles = crate::roles::WorkplaceRoles::load(&txn, tenant.workplace_id()).await?;
     let rows = tenant
         .select::<users::Entity>()
-        .filter(users::Column::Role.is_in([Role::Owner.key(), Role::Auditor.key()]))
         .filter(users::Column::Status.eq(crate::accounts::ACTIVE))
         .all(&txn)
         .await?;
     let mut out = Vec::new();
     for row in rows {
+        if !policy::watches_audit_log(&roles.resolve(&row.role, row.custom_role_id)?) {
+            continue;
+        }
         let opened = crate::user_fields::open_with(&keys, &row)?;
         out.push((opened.email.into_exposed(), opened.name.into_exposed()));
     }

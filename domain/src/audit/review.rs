@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::EntityType;
 use crate::{
     crypto::Personal,
-    entities::{audit_log, audit_reviews, audit_settings, users},
+    entities::{audit_log, audit_reviews, audit_settings},
     ids::{UserId, WorkplaceId},
     policy::{self, Action, Identity, Resource},
     security_events::{EventKind, SecurityEvent},
@@ -185,8 +185,7 @@ impl Filter {
 
 async fn query(tenant: &TenantDb, filter: &Filter, limit: u64) -> Result<Vec<LogEntry>> {
     let txn = tenant.begin_read().await?;
-    let mut select =
-        audit_log::Entity::find().filter(audit_log::Column::ChainId.eq(tenant.workplace_id().uuid()));
+    let mut select = tenant.select::<audit_log::Entity>();
     if let Some(actor) = filter.actor {
         select = select.filter(audit_log::Column::ActorId.eq(actor.uuid()));
     }
@@ -301,35 +300,26 @@ pub async fn names(
     ids: &[UserId],
 ) -> Result<BTreeMap<UserId, String>> {
     policy::require(identity, Action::ViewAudit, Resource::Workplace)?;
-    let txn = tenant.begin_read().await?;
-    let keys = tenant.data_keys_in(&txn).await?;
-    let mut names = BTreeMap::new();
     let wanted: Vec<Uuid> = ids.iter().map(|id| id.uuid()).collect();
-    for chunk in wanted.chunks(500) {
-        for row in tenant
-            .select::<users::Entity>()
-            .filter(users::Column::Id.is_in(chunk.iter().copied()))
-            .all(&txn)
-            .await?
-        {
-            let opened = crate::user_fields::open_with(&keys, &row)?;
-            names.insert(UserId::from_uuid(row.id), opened.name.into_exposed());
-        }
-    }
+    let txn = tenant.begin_read().await?;
+    let names = crate::user_fields::names_of(tenant, &txn, &wanted).await?;
     txn.commit().await?;
     tenant.touch(EntityType::Person, wanted);
-    Ok(names)
+    Ok(names
+        .into_iter()
+        .map(|(id, name)| (UserId::from_uuid(id), name))
+        .collect())
 }
 
 /// Everyone of this workplace who appears in its log, for the actor filter: (id, name).
 pub async fn actors(tenant: &TenantDb, identity: &Identity) -> Result<Vec<(UserId, String)>> {
     policy::require(identity, Action::ViewAudit, Resource::Workplace)?;
     let txn = tenant.begin_read().await?;
-    let ids: Vec<Option<Uuid>> = audit_log::Entity::find()
+    let ids: Vec<Option<Uuid>> = tenant
+        .select::<audit_log::Entity>()
         .select_only()
         .column(audit_log::Column::ActorId)
         .distinct()
-        .filter(audit_log::Column::ChainId.eq(tenant.workplace_id().uuid()))
         .filter(audit_log::Column::ActorId.is_not_null())
         .into_tuple()
         .all(&txn)
@@ -358,8 +348,9 @@ pub async fn mark_reviewed(
         });
     }
     let txn = tenant.begin().await?;
-    audit_log::Entity::find_by_id(entry)
-        .filter(audit_log::Column::ChainId.eq(tenant.workplace_id().uuid()))
+    tenant
+        .select::<audit_log::Entity>()
+        .filter(audit_log::Column::Id.eq(entry))
         .one(&txn)
         .await?
         .ok_or(Error::NotFound)?;

@@ -229,7 +229,7 @@ impl Trail {
         let workplace = entries[0].workplace;
         match workplace {
             Some(workplace) => {
-                let tenant = crate::tenant::TenantDb::for_system(db, workplace, "audit-log");
+                let tenant = crate::tenant::TenantDb::for_audit_log(db, workplace);
                 let txn = tenant.begin_unlogged().await?;
                 append(&txn, &entries).await?;
                 txn.commit().await?;

@@ -29,3 +29,11 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// A workplace's chain: its rows carry the workplace id (the instance's chain has none and is
+/// read outside any workplace).
+impl crate::tenant::TenantScoped for Entity {
+    fn workplace_column() -> Column {
+        Column::WorkplaceId
+    }
+}
