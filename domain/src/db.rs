@@ -83,6 +83,8 @@ pub struct Database {
     /// Present once [`Database::unlock`] checked the master key.
     keyring: Option<std::sync::Arc<crate::crypto::Keyring>>,
     security_events: crate::security_events::SecurityEvents,
+    /// Where backups go, when configured: deleting a workplace shreds its backup key there.
+    backup_store: Option<std::sync::Arc<crate::backup::BackupStore>>,
 }
 
 impl fmt::Debug for Database {
@@ -133,6 +135,7 @@ impl Database {
             target,
             keyring: None,
             security_events,
+            backup_store: None,
         })
     }
 
@@ -167,6 +170,16 @@ impl Database {
         }
         self.keyring = Some(std::sync::Arc::new(keyring));
         Ok(self)
+    }
+
+    /// Attaches the backup store, so a deleted workplace's backup key is shredded at once.
+    pub fn with_backup_store(mut self, store: crate::backup::BackupStore) -> Self {
+        self.backup_store = Some(std::sync::Arc::new(store));
+        self
+    }
+
+    pub fn backup_store(&self) -> Option<&crate::backup::BackupStore> {
+        self.backup_store.as_deref()
     }
 
     /// The keyring; an error if the database was never unlocked (a wiring mistake).
@@ -212,6 +225,25 @@ impl Database {
             tracing::info!(adopted, "security events moved into the audit log");
         }
         Ok(pending)
+    }
+
+    /// The name of the newest migration this build of Candor knows.
+    pub fn latest_known_migration() -> Option<String> {
+        Migrator::migrations().last().map(|m| m.name().to_owned())
+    }
+
+    /// The first transaction of a consistent snapshot: every read in it sees the database as it
+    /// was when it began (PostgreSQL: REPEATABLE READ, read only; SQLite: a WAL read snapshot).
+    pub(crate) async fn begin_snapshot(&self) -> Result<sea_orm::DatabaseTransaction> {
+        use sea_orm::{AccessMode, IsolationLevel, TransactionTrait};
+        Ok(match self.backend {
+            Backend::Postgres => {
+                self.conn
+                    .begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly))
+                    .await?
+            }
+            Backend::Sqlite => self.conn.begin().await?,
+        })
     }
 
     pub async fn schema_version(&self) -> Result<SchemaVersion> {

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod clock;
 mod context_fields;
 pub mod crypto;

@@ -178,6 +178,19 @@ pub mod messages {
         }
     }
 
+    /// Something the operator of this Candor instance must look at (a backup or restore drill
+    /// failed). Names what failed and why in operational terms, never any workplace's data.
+    pub fn operator_alert(to: &str, what: &str, detail: &str) -> Mail {
+        Mail {
+            to: to.to_owned(),
+            subject: format!("Candor operations alert: {what}"),
+            body: format!(
+                "Candor needs attention: {what}.\n\n{detail}\n\nThe last good backup is untouched. Run \
+                 `candor backup list` and `candor backup verify` on the server to see where things stand.\n\n— Candor\n"
+            ),
+        }
+    }
+
     /// The workplace's access log is due for its regular review.
     pub fn audit_review_due(to: &str, name: &str, due: &str, link: &str) -> Mail {
         Mail {

@@ -61,6 +61,19 @@ pub enum EventKind {
     SupportAccessRevoked,
     /// An operator looked, under a live grant.
     SupportAccessUsed,
+    /// An encrypted backup was written and its manifest sealed it.
+    BackupCreated,
+    /// A backup could not be written; the last good one is untouched.
+    BackupFailed,
+    /// A backup past the retention period was deleted from the store.
+    BackupDeleted,
+    /// A deleted workplace's backup key left the backup store: its part of every backup is gone.
+    BackupKeyShredded,
+    /// A backup was restored into a scratch database and matched its checksums.
+    RestoreDrillPassed,
+    RestoreDrillFailed,
+    /// A database was restored from a backup.
+    BackupRestored,
 }
 
 impl EventKind {
@@ -79,13 +92,25 @@ impl EventKind {
             EventKind::SupportAccessGranted => "support.access_granted",
             EventKind::SupportAccessRevoked => "support.access_revoked",
             EventKind::SupportAccessUsed => "support.access_used",
+            EventKind::BackupCreated => "backup.created",
+            EventKind::BackupFailed => "backup.failed",
+            EventKind::BackupDeleted => "backup.deleted",
+            EventKind::BackupKeyShredded => "backup.key_shredded",
+            EventKind::RestoreDrillPassed => "backup.drill_passed",
+            EventKind::RestoreDrillFailed => "backup.drill_failed",
+            EventKind::BackupRestored => "backup.restored",
         }
     }
 
     pub fn severity(self) -> Severity {
         match self {
-            EventKind::FieldOpenFailed | EventKind::MasterKeyRejected => Severity::Critical,
+            EventKind::FieldOpenFailed
+            | EventKind::MasterKeyRejected
+            | EventKind::BackupFailed
+            | EventKind::RestoreDrillFailed => Severity::Critical,
             EventKind::WorkplaceDeleted
+            | EventKind::BackupKeyShredded
+            | EventKind::BackupRestored
             | EventKind::AlertRaised
             | EventKind::SupportAccessGranted
             | EventKind::SupportAccessUsed => Severity::Warning,
@@ -95,7 +120,10 @@ impl EventKind {
             | EventKind::ResultsExported
             | EventKind::AuditLogExported
             | EventKind::AuditLogPurged
-            | EventKind::SupportAccessRevoked => Severity::Info,
+            | EventKind::SupportAccessRevoked
+            | EventKind::BackupCreated
+            | EventKind::BackupDeleted
+            | EventKind::RestoreDrillPassed => Severity::Info,
         }
     }
 }

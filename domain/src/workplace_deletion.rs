@@ -69,6 +69,8 @@ pub async fn delete_workplace(
     workplaces::Entity::delete_by_id(workplace.uuid())
         .exec(&txn)
         .await?;
+    // Its backup key leaves the backup store too, so older backups lose this workplace's part.
+    crate::backup::request_shred(&txn, workplace.uuid(), now).await?;
     crate::security_events::store_and_log(
         &txn,
         &SecurityEvent::new(EventKind::WorkplaceDeleted, now)
@@ -79,6 +81,13 @@ pub async fn delete_workplace(
     txn.commit().await?;
     tenant.keyring()?.forget(workplace);
     purge_deleted_key_storage(tenant.database()).await;
+    if let Some(store) = tenant.database().backup_store() {
+        // Should the store be out of reach now, the request waits and the next backup run
+        // shreds first.
+        if let Err(err) = crate::backup::shred_pending(tenant.database(), store, now).await {
+            tracing::warn!(code = err.code(), error = %err, "the deleted workplace's backup key is not shredded yet");
+        }
+    }
     Ok(Deleted { data_keys: destroyed })
 }
 

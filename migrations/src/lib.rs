@@ -43,6 +43,7 @@ mod m20261201_000019_benchmarks;
 mod m20261201_000020_round_tallies;
 mod m20261201_000021_audit_log;
 mod m20261201_000022_support_grants;
+mod m20261202_000023_backups;
 mod row_level_security;
 
 pub struct Migrator;
@@ -73,6 +74,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000020_round_tallies::Migration),
             Box::new(m20261201_000021_audit_log::Migration),
             Box::new(m20261201_000022_support_grants::Migration),
+            Box::new(m20261202_000023_backups::Migration),
         ]
     }
 }

@@ -70,14 +70,14 @@ impl DataKey {
     }
 
     pub(crate) fn bytes(&self) -> &[u8] {
-        self.key.as_ref()
+        &*self.key
     }
 
     /// Seals `plaintext` for `place`.
     pub fn seal(&self, place: FieldPlace<'_>, plaintext: &[u8]) -> Vec<u8> {
         let mut nonce = [0u8; NONCE_BYTES];
         rand::rng().fill_bytes(&mut nonce);
-        let sealed = Aes256GcmSiv::new(self.key.as_ref().into())
+        let sealed = Aes256GcmSiv::new((&*self.key).into())
             .encrypt(
                 &Nonce::from(nonce),
                 Payload {
@@ -103,7 +103,7 @@ impl DataKey {
         }
         let mut nonce = [0u8; NONCE_BYTES];
         nonce.copy_from_slice(&sealed[5..HEADER_BYTES]);
-        Aes256GcmSiv::new(self.key.as_ref().into())
+        Aes256GcmSiv::new((&*self.key).into())
             .decrypt(
                 &Nonce::from(nonce),
                 Payload {

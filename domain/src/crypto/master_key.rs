@@ -86,23 +86,23 @@ impl MasterKey {
 
     /// The key as base64, for writing a key file.
     pub fn to_text(&self) -> Zeroizing<String> {
-        Zeroizing::new(STANDARD.encode(self.key.as_ref()))
+        Zeroizing::new(STANDARD.encode(self.key.as_slice()))
     }
 
     /// A short public name for the key (16 hex digits), derived from it.
     pub fn id(&self) -> String {
-        hex(&keyed_hash(self.key.as_ref(), b"candor/master-key/id")[..8])
+        hex(&keyed_hash(&*self.key, b"candor/master-key/id")[..8])
     }
 
     /// A value that shows whether a presented key is the one recorded, revealing nothing of it.
     pub(crate) fn check_value(&self) -> Vec<u8> {
-        keyed_hash(self.key.as_ref(), b"candor/master-key/check").to_vec()
+        keyed_hash(&*self.key, b"candor/master-key/check").to_vec()
     }
 
     /// Seals `secret` (a data key or index key) under this key; `context` names what it is and
     /// must be given again to unwrap it.
     pub(crate) fn wrap(&self, secret: &[u8], context: &[u8]) -> Vec<u8> {
-        let cipher = Aes256GcmSiv::new(self.key.as_ref().into());
+        let cipher = Aes256GcmSiv::new((&*self.key).into());
         let mut nonce = [0u8; NONCE_BYTES];
         rand::rng().fill_bytes(&mut nonce);
         let sealed = cipher
@@ -129,7 +129,7 @@ impl MasterKey {
         let (nonce_bytes, sealed) = wrapped.split_at(NONCE_BYTES);
         let mut nonce = [0u8; NONCE_BYTES];
         nonce.copy_from_slice(nonce_bytes);
-        Aes256GcmSiv::new(self.key.as_ref().into())
+        Aes256GcmSiv::new((&*self.key).into())
             .decrypt(
                 &Nonce::from(nonce),
                 Payload {

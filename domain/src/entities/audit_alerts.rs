@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
 /// An alert a monitoring rule raised.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "audit_alerts")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

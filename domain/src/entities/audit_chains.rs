@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
 /// The head of one audit chain: appends lock it, so entries of a chain are numbered in order.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "audit_chains")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

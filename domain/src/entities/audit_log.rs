@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
 /// One audit entry (see migration 21). Ids, codes and keyed hashes only.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "audit_log")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
 /// An auditor's mark on one entry, with an optional sealed note.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "audit_reviews")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A workplace's audit settings; a workplace without a row uses the defaults.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "audit_settings")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

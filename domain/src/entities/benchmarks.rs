@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
 /// Platform figures per built-in question; instance-wide, holding nothing of any one workplace.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "benchmarks")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

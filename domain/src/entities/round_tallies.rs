@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
 /// Counts of a closed round (see migration 20): participation rows have no question.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "round_tallies")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A time-limited support grant (see migration 22).
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "support_grants")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod audit;
+mod backups;
 mod keyring;
 mod organisation;
 mod schema;

@@ -847,7 +847,7 @@ async fn replies_reach_the_author_and_nobody_learns_who(test_db: TestDb) {
 }
 
 /// A workplace whose `n` people answered one closed round of the workload question with `value`.
-async fn workplace_with_answers(
+pub(crate) async fn workplace_with_answers(
     db: &domain::Database,
     tag: &str,
     n: usize,
