@@ -40,11 +40,51 @@ pub enum Command {
         #[command(subcommand)]
         action: AuditCommand,
     },
+    /// Encrypted backups: take one now (no subcommand), or manage them.
+    Backup {
+        #[command(subcommand)]
+        action: Option<BackupCommand>,
+    },
+    /// Restore a backup into the configured database, which must be empty (or --replace). Every
+    /// file is checked first; the rows go in within one transaction and are compared with the
+    /// backup before it commits, so a failed restore leaves the database as it was.
+    Restore {
+        /// A backup's name (see `candor backup list`), `latest`, or the path of its directory.
+        backup: String,
+        /// The operator's private backup key file (from `candor backup keygen`).
+        #[arg(long, value_name = "FILE")]
+        identity: std::path::PathBuf,
+        /// Replace whatever the database holds.
+        #[arg(long)]
+        replace: bool,
+    },
     /// Support for a workplace, only while its Owner has granted support access.
     Support {
         #[command(subcommand)]
         action: SupportCommand,
     },
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum BackupCommand {
+    /// Create the operator's backup key pair: the private key is written to FILE (readable by
+    /// its owner only; never overwritten), the public key printed for CANDOR_BACKUP_RECIPIENT.
+    /// Keep the private key off the server.
+    Keygen {
+        #[arg(long, value_name = "FILE")]
+        out: std::path::PathBuf,
+    },
+    /// List the backups in the store, oldest first.
+    List,
+    /// Restore drill: restore the newest backup into a scratch database, check every row
+    /// against it, and record the result (a failure raises an alert).
+    Verify {
+        /// The private backup key file. Default: CANDOR_BACKUP_IDENTITY_FILE.
+        #[arg(long, value_name = "FILE")]
+        identity: Option<std::path::PathBuf>,
+    },
+    /// Delete backups past the retention period now (the scheduler does this after each backup).
+    Prune,
 }
 
 #[derive(Subcommand, Debug, Clone)]
@@ -152,6 +192,12 @@ pub fn main() -> ExitCode {
             Command::Support {
                 action: SupportCommand::Inspect { workplace },
             } => inspect_workplace(&config, &workplace).await,
+            Command::Backup { action } => crate::backup_cli::run(&config, action).await,
+            Command::Restore {
+                backup,
+                identity,
+                replace,
+            } => crate::backup_cli::restore(&config, &backup, &identity, replace).await,
         }
     });
     match result {
@@ -244,19 +290,25 @@ async fn rotate_tenant(config: &Config, which: &str, batch: u64) -> Result<(), s
     Ok(())
 }
 
-/// One line: `[#########-----------]  4,000 / 10,000 rows  40%  pass 1`.
+/// One line: `<what> [#########-----------]    4000 / 10000 rows  40%  pass 1`.
 fn progress_bar(workplace: domain::ids::WorkplaceId, progress: domain::key_rotation::Progress) -> String {
-    const WIDTH: u64 = 30;
-    let total = progress.total.max(1);
-    let filled = (progress.done.min(total) * WIDTH / total) as usize;
     format!(
-        "{workplace} [{}{}] {:>7} / {} rows {:>3}%  pass {}",
+        "{workplace} {}  pass {}",
+        bar(progress.done, progress.total),
+        progress.pass
+    )
+}
+
+/// `[#########-----------]    4000 / 10000 rows  40%`
+pub(crate) fn bar(done: u64, total: u64) -> String {
+    const WIDTH: u64 = 30;
+    let whole = total.max(1);
+    let filled = (done.min(whole) * WIDTH / whole) as usize;
+    format!(
+        "[{}{}] {done:>7} / {total} rows {:>3}%",
         "#".repeat(filled),
         "-".repeat(WIDTH as usize - filled),
-        progress.done,
-        progress.total,
-        progress.done.min(total) * 100 / total,
-        progress.pass
+        done.min(whole) * 100 / whole,
     )
 }
 

@@ -119,6 +119,57 @@ pub struct RawSettings {
         value_name = "DAYS"
     )]
     pub tenant_key_max_age_days: Option<String>,
+    /// Where encrypted backups are stored: a directory on other storage than the database (a
+    /// mounted volume of another server). Backups are off until this and CANDOR_BACKUP_RECIPIENT
+    /// are set.
+    #[arg(long, env = "CANDOR_BACKUP_DIR", global = true, value_name = "DIR")]
+    pub backup_dir: Option<String>,
+    /// The operator's public backup key (age1…, from `candor backup keygen`). Backups are
+    /// encrypted to it; its private half is needed only to restore, and belongs elsewhere.
+    #[arg(
+        long,
+        env = "CANDOR_BACKUP_RECIPIENT",
+        global = true,
+        value_name = "AGE_PUBLIC_KEY"
+    )]
+    pub backup_recipient: Option<String>,
+    /// Hours between scheduled backups, 1–168. Default: 24
+    #[arg(
+        long,
+        env = "CANDOR_BACKUP_INTERVAL_HOURS",
+        global = true,
+        value_name = "HOURS"
+    )]
+    pub backup_interval_hours: Option<String>,
+    /// Days a backup is kept before it is deleted (the newest is always kept). Default: 30
+    #[arg(
+        long,
+        env = "CANDOR_BACKUP_RETENTION_DAYS",
+        global = true,
+        value_name = "DAYS"
+    )]
+    pub backup_retention_days: Option<String>,
+    /// Days between restore drills (the newest backup restored into a scratch database and
+    /// checked row by row). Default: 7
+    #[arg(long, env = "CANDOR_BACKUP_DRILL_DAYS", global = true, value_name = "DAYS")]
+    pub backup_drill_days: Option<String>,
+    /// The private backup key file, on the host that runs restore drills. Without it this
+    /// process does not drill, and warns when no drill has passed in time.
+    #[arg(long, env = "CANDOR_BACKUP_IDENTITY_FILE", global = true, value_name = "FILE")]
+    pub backup_identity_file: Option<String>,
+    /// A database for restore drills (replaced each time). Default: a temporary SQLite file.
+    #[arg(
+        long,
+        env = "CANDOR_BACKUP_SCRATCH_URL",
+        global = true,
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub backup_scratch_url: Option<String>,
+    /// The operator's address for operations alerts (failed backups and drills). Default: none,
+    /// alerts go to the log and the instance's audit chain only.
+    #[arg(long, env = "CANDOR_OPERATOR_EMAIL", global = true, value_name = "ADDRESS")]
+    pub operator_email: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -195,6 +246,20 @@ pub struct Config {
     pub address_rule: domain::auth::throttle::AddressRule,
     /// None: no scheduled rotation.
     pub tenant_key_max_age: Option<chrono::Duration>,
+    /// None: backups are not configured.
+    pub backups: Option<BackupSettings>,
+    pub operator_email: Option<String>,
+}
+
+/// Backups, as configured.
+#[derive(Debug, Clone)]
+pub struct BackupSettings {
+    pub target: domain::backup::BackupTarget,
+    pub interval: chrono::Duration,
+    pub retention: chrono::Duration,
+    pub drill_every: chrono::Duration,
+    pub identity_file: Option<PathBuf>,
+    pub scratch_url: Option<String>,
 }
 
 /// A configuration problem: which setting, and what is wrong with it.
@@ -213,7 +278,7 @@ fn invalid(setting: &'static str, message: impl Into<String>) -> ConfigError {
 }
 
 /// Keys accepted in candor.toml, mapped onto the raw settings.
-const FILE_KEYS: [&str; 20] = [
+const FILE_KEYS: [&str; 28] = [
     "data_dir",
     "master_key_file",
     "database_url",
@@ -234,6 +299,14 @@ const FILE_KEYS: [&str; 20] = [
     "signin_window",
     "signin_block",
     "tenant_key_max_age_days",
+    "backup_dir",
+    "backup_recipient",
+    "backup_interval_hours",
+    "backup_retention_days",
+    "backup_drill_days",
+    "backup_identity_file",
+    "backup_scratch_url",
+    "operator_email",
 ];
 
 impl RawSettings {
@@ -296,6 +369,14 @@ impl RawSettings {
                 "signin_window" => &mut self.signin_window,
                 "signin_block" => &mut self.signin_block,
                 "tenant_key_max_age_days" => &mut self.tenant_key_max_age_days,
+                "backup_dir" => &mut self.backup_dir,
+                "backup_recipient" => &mut self.backup_recipient,
+                "backup_interval_hours" => &mut self.backup_interval_hours,
+                "backup_retention_days" => &mut self.backup_retention_days,
+                "backup_drill_days" => &mut self.backup_drill_days,
+                "backup_identity_file" => &mut self.backup_identity_file,
+                "backup_scratch_url" => &mut self.backup_scratch_url,
+                "operator_email" => &mut self.operator_email,
                 _ => &mut self.body_limit,
             };
             if slot.is_none() {
@@ -460,8 +541,23 @@ impl Config {
             0 => None,
             days => Some(chrono::Duration::days(i64::try_from(days).unwrap_or(365))),
         };
+        let backups = backup_settings(raw)?;
+        let operator_email = match non_empty(raw.operator_email.as_deref(), "CANDOR_OPERATOR_EMAIL")? {
+            None => None,
+            Some(text) => {
+                text.parse::<lettre::Address>().map_err(|_| {
+                    invalid(
+                        "CANDOR_OPERATOR_EMAIL",
+                        format!("`{text}` is not an email address"),
+                    )
+                })?;
+                Some(text.to_owned())
+            }
+        };
         Ok(Config {
             master_key,
+            backups,
+            operator_email,
             address_rule,
             tenant_key_max_age,
             public_url,
@@ -488,6 +584,58 @@ impl Config {
             (TlsSetting::Off, false) => TransportMode::LoopbackHttp,
         }
     }
+}
+
+fn backup_settings(raw: &RawSettings) -> Result<Option<BackupSettings>, ConfigError> {
+    let dir = non_empty(raw.backup_dir.as_deref(), "CANDOR_BACKUP_DIR")?;
+    let recipient = non_empty(raw.backup_recipient.as_deref(), "CANDOR_BACKUP_RECIPIENT")?;
+    let (dir, recipient) = match (dir, recipient) {
+        (None, None) => return Ok(None),
+        (Some(_), None) => return Err(invalid(
+            "CANDOR_BACKUP_RECIPIENT",
+            "is required with CANDOR_BACKUP_DIR: create a key pair with `candor backup keygen --out FILE` \
+                 and give its public key (age1…)",
+        )),
+        (None, Some(_)) => {
+            return Err(invalid(
+                "CANDOR_BACKUP_DIR",
+                "is required with CANDOR_BACKUP_RECIPIENT: a directory on other storage than the database",
+            ))
+        }
+        (Some(dir), Some(recipient)) => (dir, recipient),
+    };
+    let recipient = domain::backup::parse_recipient(recipient)
+        .map_err(|err| invalid("CANDOR_BACKUP_RECIPIENT", err.to_string()))?;
+    let hours = |value: u64| chrono::Duration::hours(i64::try_from(value).unwrap_or(24));
+    let days = |value: u64| chrono::Duration::days(i64::try_from(value).unwrap_or(30));
+    Ok(Some(BackupSettings {
+        target: domain::backup::BackupTarget {
+            store: domain::backup::BackupStore::new(dir),
+            recipient,
+        },
+        interval: hours(parse_number(
+            raw.backup_interval_hours.as_deref(),
+            "CANDOR_BACKUP_INTERVAL_HOURS",
+            24,
+            1..=168,
+        )?),
+        retention: days(parse_number(
+            raw.backup_retention_days.as_deref(),
+            "CANDOR_BACKUP_RETENTION_DAYS",
+            30,
+            1..=3650,
+        )?),
+        drill_every: days(parse_number(
+            raw.backup_drill_days.as_deref(),
+            "CANDOR_BACKUP_DRILL_DAYS",
+            7,
+            1..=90,
+        )?),
+        identity_file: non_empty(raw.backup_identity_file.as_deref(), "CANDOR_BACKUP_IDENTITY_FILE")?
+            .map(PathBuf::from),
+        scratch_url: non_empty(raw.backup_scratch_url.as_deref(), "CANDOR_BACKUP_SCRATCH_URL")?
+            .map(str::to_owned),
+    }))
 }
 
 fn default_sqlite_url(data_dir: &Path) -> String {

@@ -20,6 +20,11 @@ pub const BENCHMARKS: &str = "benchmarks";
 pub const AUDIT_MONITOR: &str = "audit-monitor";
 pub const AUDIT_RETENTION: &str = "audit-retention";
 pub const AUDIT_ANCHOR: &str = "audit-anchor";
+pub const BACKUP: &str = "backup";
+pub const BACKUP_DRILL: &str = "backup-drill";
+/// A failed backup is tried again after this long (not at once: a full disk stays full for a
+/// while, and every failure alerts the operator).
+const BACKUP_RETRY: chrono::Duration = chrono::Duration::hours(1);
 /// How often the audit log's retention is applied, and its chains' heads written to the log.
 const AUDIT_RETENTION_INTERVAL: chrono::Duration = chrono::Duration::hours(24);
 const AUDIT_ANCHOR_INTERVAL: chrono::Duration = chrono::Duration::hours(1);
@@ -27,17 +32,47 @@ const AUDIT_ANCHOR_INTERVAL: chrono::Duration = chrono::Duration::hours(1);
 const BENCHMARK_INTERVAL: chrono::Duration = chrono::Duration::hours(24);
 
 /// What the scheduler runs, from configuration.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub struct Schedule {
     /// Rotate a workplace's data key once it is this old; None: never.
     pub tenant_key_max_age: Option<chrono::Duration>,
+    /// None: backups are not configured.
+    pub backups: Option<crate::config::BackupSettings>,
 }
 
-/// How the scheduler reaches people: the mailer and the address links point to.
+/// How the scheduler reaches people: the mailer, the address links point to, and the
+/// operator's address for operations alerts.
 #[derive(Clone, Debug)]
 pub struct Notifier {
     pub mailer: domain::mail::Mailer,
     pub public_url: String,
+    pub operator_email: Option<String>,
+}
+
+/// Tells the operator that `what` failed: in the log always, by email when an address is set.
+pub async fn notify_operator(notifier: &Notifier, what: &str, err: &domain::backup::BackupError) {
+    tracing::error!(code = err.code(), error = %err, "{what}");
+    if let Some(to) = &notifier.operator_email {
+        let mail = domain::mail::messages::operator_alert(to, what, &format!("{err} ({})", err.code()));
+        if let Err(send) = notifier.mailer.send(mail).await {
+            tracing::error!(error = %send, "the operations alert could not be emailed");
+        }
+    }
+}
+
+/// [`notify_operator`] for the command line, with the mailer from `config`.
+pub async fn alert_operator(config: &crate::config::Config, what: &str, err: &domain::backup::BackupError) {
+    match crate::serve::mailer(config) {
+        Ok(mailer) => {
+            let notifier = Notifier {
+                mailer,
+                public_url: config.public_url.clone().unwrap_or_default(),
+                operator_email: config.operator_email.clone(),
+            };
+            notify_operator(&notifier, what, err).await;
+        }
+        Err(mail) => tracing::error!(code = err.code(), error = %err, mail = %mail, "{what}"),
+    }
 }
 
 /// What one tick did, for logs and tests.
@@ -54,6 +89,11 @@ pub struct TickReport {
     pub benchmarks_published: Option<usize>,
     pub alerts_raised: usize,
     pub audit_entries_purged: u64,
+    pub backups_taken: usize,
+    pub backups_failed: usize,
+    pub backups_pruned: usize,
+    /// Some(true): a drill passed; Some(false): it failed, or none passed in time.
+    pub drill_passed: Option<bool>,
 }
 
 /// Starts the scheduler on the current runtime; it stops with the runtime.
@@ -64,7 +104,7 @@ pub fn spawn(db: Database, clock: Arc<dyn Clock>, schedule: Schedule, notifier: 
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
-            match tick(&db, &holder, schedule, &notifier, clock.now()).await {
+            match tick(&db, &holder, &schedule, &notifier, clock.now()).await {
                 Ok(report) if !report.ran.is_empty() => tracing::info!(?report, "scheduled jobs ran"),
                 Ok(_) => {}
                 Err(err) => tracing::error!(code = err.code(), error = %err, "a scheduled job failed"),
@@ -77,7 +117,7 @@ pub fn spawn(db: Database, clock: Arc<dyn Clock>, schedule: Schedule, notifier: 
 pub async fn tick(
     db: &Database,
     holder: &str,
-    schedule: Schedule,
+    schedule: &Schedule,
     notifier: &Notifier,
     now: chrono::DateTime<chrono::Utc>,
 ) -> domain::Result<TickReport> {
@@ -144,6 +184,9 @@ pub async fn tick(
             }
         }
     }
+    if let Some(backups) = &schedule.backups {
+        run_backups(db, holder, backups, notifier, now, &mut report).await?;
+    }
     if let Some(max_age) = schedule.tenant_key_max_age {
         if let Some(lease) = domain::jobs::try_lease(db, TENANT_KEY_ROTATION, holder, LEASE, now).await? {
             let options = key_rotation::Options {
@@ -165,4 +208,116 @@ pub async fn tick(
         }
     }
     Ok(report)
+}
+
+/// The backup job (backup, then retention) and the restore-drill job, each when due.
+async fn run_backups(
+    db: &Database,
+    holder: &str,
+    settings: &crate::config::BackupSettings,
+    notifier: &Notifier,
+    now: chrono::DateTime<chrono::Utc>,
+    report: &mut TickReport,
+) -> domain::Result<()> {
+    use domain::backup;
+    if let Some(lease) = domain::jobs::try_lease(db, BACKUP, holder, LEASE, now).await? {
+        if lease
+            .last_finished_at
+            .is_none_or(|finished| now - finished >= settings.interval)
+        {
+            match backup::run_backup(db, &settings.target, now, &mut |_| {}).await {
+                Ok(manifest) => {
+                    tracing::info!(backup = %manifest.name, rows = manifest.rows, bytes = manifest.bytes, "backup written");
+                    report.backups_taken += 1;
+                    match backup::prune(db, &settings.target.store, settings.retention, now).await {
+                        Ok(pruned) => report.backups_pruned += pruned.len(),
+                        Err(err) => notify_operator(notifier, "old backups could not be deleted", &err).await,
+                    }
+                    domain::jobs::finish(db, lease, now).await?;
+                }
+                Err(err) => {
+                    report.backups_failed += 1;
+                    notify_operator(notifier, "a backup failed", &err).await;
+                    // Recorded as if the last run were long enough ago that the next try comes
+                    // after BACKUP_RETRY, not after a whole interval.
+                    domain::jobs::finish(db, lease, now - settings.interval + BACKUP_RETRY).await?;
+                }
+            }
+            report.ran.push(BACKUP);
+        } else {
+            domain::jobs::release(db, lease, now).await?;
+        }
+    }
+    if let Some(lease) = domain::jobs::try_lease(db, BACKUP_DRILL, holder, LEASE, now).await? {
+        if lease
+            .last_finished_at
+            .is_none_or(|finished| now - finished >= settings.drill_every)
+        {
+            report.drill_passed = Some(drill_or_check(db, settings, notifier, now).await);
+            domain::jobs::finish(db, lease, now).await?;
+            report.ran.push(BACKUP_DRILL);
+        } else {
+            domain::jobs::release(db, lease, now).await?;
+        }
+    }
+    Ok(())
+}
+
+/// With the private key at hand, drills; without it, checks that a drill run elsewhere
+/// (`candor backup verify`) passed recently enough, and alerts when none did.
+async fn drill_or_check(
+    db: &Database,
+    settings: &crate::config::BackupSettings,
+    notifier: &Notifier,
+    now: chrono::DateTime<chrono::Utc>,
+) -> bool {
+    use domain::backup::{self, BackupError};
+    let Some(identity_file) = &settings.identity_file else {
+        let facts = match backup::facts(db).await {
+            Ok(facts) => facts,
+            Err(err) => {
+                notify_operator(notifier, "the restore drills could not be checked", &err).await;
+                return false;
+            }
+        };
+        let overdue = facts
+            .last_drill_passed_at
+            .is_none_or(|passed| now - passed > settings.drill_every)
+            && facts
+                .last_backup_at
+                .is_some_and(|first| now - first > chrono::Duration::days(1));
+        if overdue {
+            let err = BackupError::Config(format!(
+                "no restore drill has passed in the last {} days: run `candor backup verify` where the private \
+                 backup key is kept",
+                settings.drill_every.num_days()
+            ));
+            notify_operator(notifier, "restore drills are overdue", &err).await;
+        }
+        return !overdue;
+    };
+    let result = match backup::read_identity(identity_file) {
+        Ok(identity) => {
+            backup::run_drill(
+                db,
+                &settings.target.store,
+                &identity,
+                settings.scratch_url.as_deref(),
+                now,
+                &mut |_| {},
+            )
+            .await
+        }
+        Err(err) => Err(err),
+    };
+    match result {
+        Ok(report) => {
+            tracing::info!(backup = %report.restore.backup, rows = report.restore.rows, seconds = report.seconds, "restore drill passed");
+            true
+        }
+        Err(err) => {
+            notify_operator(notifier, "a restore drill failed", &err).await;
+            false
+        }
+    }
 }

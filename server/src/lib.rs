@@ -1,5 +1,6 @@
 //! The `candor` binary: command line, configuration, TLS, HTTP middleware and wiring.
 
+pub mod backup_cli;
 pub mod cli;
 pub mod config;
 pub mod http;

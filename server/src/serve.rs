@@ -23,6 +23,8 @@ pub enum StartError {
     Audit(String),
     #[error("support: {0}")]
     Support(String),
+    #[error("backup: {0}")]
+    Backup(#[from] domain::backup::BackupError),
     #[error("cannot create the key file {path}: {source}")]
     KeyFile { path: String, source: io::Error },
     #[error("CANDOR_DATA_DIR: cannot create {path}: {source}")]
@@ -105,7 +107,10 @@ pub async fn open_database(config: &Config) -> Result<domain::Database, StartErr
 pub async fn open_unlocked_database(config: &Config) -> Result<domain::Database, StartError> {
     let master = config.master_key.load()?;
     let db = open_database(config).await?;
-    let db = db.unlock(master, chrono::Utc::now()).await?;
+    let mut db = db.unlock(master, chrono::Utc::now()).await?;
+    if let Some(backups) = &config.backups {
+        db = db.with_backup_store(backups.target.store.clone());
+    }
     if let Ok(keyring) = db.keyring() {
         tracing::info!(master_key = %keyring.master_key_id(), "keyring unlocked");
     }
@@ -167,7 +172,7 @@ pub fn app_with_clock(
     Ok(http::router(state, leptos_options, settings))
 }
 
-fn mailer(config: &Config) -> Result<domain::mail::Mailer, StartError> {
+pub(crate) fn mailer(config: &Config) -> Result<domain::mail::Mailer, StartError> {
     match &config.smtp_url {
         Some(url) => domain::mail::Mailer::smtp(url, &config.mail_from),
         None => domain::mail::Mailer::outbox(config.data_dir.join("outbox"), &config.mail_from),
@@ -192,10 +197,12 @@ pub async fn start(config: &Config) -> Result<Running, StartError> {
         Arc::new(domain::SystemClock),
         crate::jobs::Schedule {
             tenant_key_max_age: config.tenant_key_max_age,
+            backups: config.backups.clone(),
         },
         crate::jobs::Notifier {
             mailer: mailer(config)?,
             public_url: config.public_url.clone().unwrap_or_else(|| listening.clone()),
+            operator_email: config.operator_email.clone(),
         },
     );
     let app = app(config, db, &listening)?;

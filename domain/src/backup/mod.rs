@@ -511,7 +511,7 @@ pub async fn create(
     db: &Database,
     target: &BackupTarget,
     now: DateTime<Utc>,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<Manifest> {
     let master_key_id = db.keyring()?.master_key_id();
     shred_pending(db, &target.store, now).await?;
@@ -547,7 +547,7 @@ pub async fn run_backup(
     db: &Database,
     target: &BackupTarget,
     now: DateTime<Utc>,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<Manifest> {
     let started = std::time::Instant::now();
     let result = create(db, target, now, progress).await;
@@ -577,7 +577,7 @@ pub async fn run_drill(
     identity: &age::x25519::Identity,
     scratch_url: Option<&str>,
     now: DateTime<Utc>,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<DrillReport> {
     let master_key_id = live.keyring()?.master_key_id();
     let result = drill(store, identity, &master_key_id, scratch_url, progress).await;
@@ -609,7 +609,7 @@ async fn write_parts(
     name: &str,
     master_key_id: &str,
     now: DateTime<Utc>,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<Manifest> {
     let id = uuid::Uuid::new_v4();
     let mut keys = workplace_recipients(db, target, &workplace_ids(db.connection()).await?, now).await?;
@@ -758,7 +758,7 @@ struct Readable<'a> {
 pub async fn restore(
     target: &Database,
     request: RestoreRequest<'_>,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<RestoreReport> {
     let manifest = &request.backup.manifest;
     let store = BackupStore::of_backup(request.backup)
@@ -895,7 +895,7 @@ fn check_parts<'a>(
     backup: &'a BackupInfo,
     store: &BackupStore,
     operator: &age::x25519::Identity,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<(Vec<Readable<'a>>, Vec<uuid::Uuid>)> {
     let manifest = &backup.manifest;
     if manifest.parts.first().is_none_or(|part| part.workplace.is_some()) {
@@ -1064,7 +1064,7 @@ pub async fn drill(
     identity: &age::x25519::Identity,
     master_key_id: &str,
     scratch_url: Option<&str>,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<DrillReport> {
     let started = std::time::Instant::now();
     let backup = store.find("latest")?;

@@ -102,7 +102,7 @@ macro_rules! tables {
             filter: Condition,
             rows: u64,
             out: &mut SegmentWriter,
-            tick: &mut dyn FnMut(u64),
+            tick: &mut (dyn FnMut(u64) + Send),
         ) -> Result<u64, BackupError> {
             match table {
                 $( stringify!($table) => dump_rows::<entities::$table::Entity>(txn, table, filter, rows, out, tick).await, )*
@@ -185,7 +185,7 @@ async fn dump_rows<E>(
     filter: Condition,
     rows: u64,
     out: &mut SegmentWriter,
-    tick: &mut dyn FnMut(u64),
+    tick: &mut (dyn FnMut(u64) + Send),
 ) -> Result<u64, BackupError>
 where
     E: EntityTrait,

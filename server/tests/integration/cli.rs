@@ -69,6 +69,14 @@ fn help_lists_every_setting() {
         "CANDOR_SIGNIN_MAX_FAILURES",
         "CANDOR_SIGNIN_WINDOW",
         "CANDOR_SIGNIN_BLOCK",
+        "CANDOR_BACKUP_DIR",
+        "CANDOR_BACKUP_RECIPIENT",
+        "CANDOR_BACKUP_INTERVAL_HOURS",
+        "CANDOR_BACKUP_RETENTION_DAYS",
+        "CANDOR_BACKUP_DRILL_DAYS",
+        "CANDOR_BACKUP_IDENTITY_FILE",
+        "CANDOR_BACKUP_SCRATCH_URL",
+        "CANDOR_OPERATOR_EMAIL",
     ] {
         assert!(
             help.contains(&format!("[env: {setting}")),
@@ -339,4 +347,100 @@ fn audit_verify_names_the_tampered_row() {
         "{stdout}"
     );
     assert!(String::from_utf8_lossy(&broken.stderr).contains("1 of 1 chains are broken"));
+}
+
+#[test]
+fn backup_list_verify_and_restore_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let master = domain::crypto::MasterKey::generate().to_text().to_string();
+    let keygen = candor(dir.path())
+        .args(["backup", "keygen", "--out", "backup.key"])
+        .output()
+        .unwrap();
+    let printed = String::from_utf8(keygen.stdout).unwrap();
+    assert!(keygen.status.success(), "{printed}");
+    let public = printed
+        .lines()
+        .find(|l| l.starts_with("age1"))
+        .unwrap()
+        .to_owned();
+    let private = std::fs::read_to_string(dir.path().join("backup.key")).unwrap();
+    assert!(
+        !printed.contains("AGE-SECRET-KEY"),
+        "the private key is never printed"
+    );
+    assert!(private.contains("AGE-SECRET-KEY-1"));
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(dir.path().join("backup.key"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o077, 0, "the key file is private");
+
+    let run = |args: &[&str], database: &str| {
+        let mut command = candor(dir.path());
+        command
+            .args(args)
+            .env("CANDOR_MASTER_KEY", &master)
+            .env("CANDOR_BACKUP_DIR", dir.path().join("store"))
+            .env("CANDOR_BACKUP_RECIPIENT", &public)
+            .env(
+                "CANDOR_DATABASE_URL",
+                format!("sqlite://{}?mode=rwc", dir.path().join(database).display()),
+            );
+        let output = command.output().unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (code, _, err) = run(&["migrate"], "live.db");
+    assert_eq!(code, Some(0), "{err}");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let url = format!("sqlite://{}", dir.path().join("live.db").display());
+        let db = domain::Database::connect(&url)
+            .await
+            .unwrap()
+            .unlock(
+                domain::crypto::MasterKey::from_text(&master).unwrap(),
+                chrono::Utc::now(),
+            )
+            .await
+            .unwrap();
+        domain::testing::workplace(&db, "Northwind", "ada@northwind.test", chrono::Utc::now()).await;
+    });
+
+    let (code, out, err) = run(&["backup"], "live.db");
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("Backup ") && out.contains("1 workplaces"), "{out}");
+    assert!(
+        err.contains("writing [") && err.contains("100%"),
+        "a progress line: {err}"
+    );
+    let (_, listed, _) = run(&["backup", "list"], "live.db");
+    assert_eq!(listed.lines().count(), 1, "{listed}");
+
+    // Restore refuses the live database, accepts an empty one, and drills.
+    let (code, _, err) = run(&["restore", "latest", "--identity", "backup.key"], "live.db");
+    assert_eq!(code, Some(1));
+    assert!(err.contains("not empty") && err.contains("--replace"), "{err}");
+    let (code, out, err) = run(&["restore", "latest", "--identity", "backup.key"], "restored.db");
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(
+        out.contains("Restored backup") && out.contains("1 workplaces"),
+        "{out}"
+    );
+    let (code, out, err) = run(&["backup", "verify", "--identity", "backup.key"], "live.db");
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("Restore drill passed"), "{out}");
+
+    // The wrong private key: a clear refusal.
+    let other = dir.path().join("other.key");
+    let (code, _, _) = run(&["backup", "keygen", "--out", other.to_str().unwrap()], "live.db");
+    assert_eq!(code, Some(0));
+    let (code, _, err) = run(&["restore", "latest", "--identity", "other.key"], "third.db");
+    assert_eq!(code, Some(1));
+    assert!(err.contains("does not open"), "{err}");
 }

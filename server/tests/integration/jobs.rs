@@ -53,6 +53,7 @@ async fn old_data_keys_are_rotated_by_one_process(test_db: TestDb) {
     let (_, fresh) = domain::testing::workplace(db, "Fresh Start", "grace@fresh.test", now).await;
     let schedule = Schedule {
         tenant_key_max_age: Some(Duration::days(365)),
+        ..Default::default()
     };
     let (notifier, _outbox) = notifier();
     let version = |id| async move {
@@ -67,12 +68,12 @@ async fn old_data_keys_are_rotated_by_one_process(test_db: TestDb) {
         .await
         .unwrap()
         .unwrap();
-    let skipped = tick(db, "process-b", schedule, &notifier, now).await.unwrap();
+    let skipped = tick(db, "process-b", &schedule, &notifier, now).await.unwrap();
     assert!(!skipped.ran.contains(&TENANT_KEY_ROTATION), "{skipped:?}");
     assert_eq!(version(old.workplace_id()).await, Some(1));
     domain::jobs::finish(db, held, now).await.unwrap();
 
-    let ran = tick(db, "process-b", schedule, &notifier, now).await.unwrap();
+    let ran = tick(db, "process-b", &schedule, &notifier, now).await.unwrap();
     assert!(ran.ran.contains(&TENANT_KEY_ROTATION), "{ran:?}");
     assert_eq!(ran.workplaces_rotated, 1);
     assert_eq!(version(old.workplace_id()).await, Some(2));
@@ -82,15 +83,16 @@ async fn old_data_keys_are_rotated_by_one_process(test_db: TestDb) {
     assert_eq!(versions.keys().copied().collect::<Vec<_>>(), vec![2]);
 
     // Nothing is due a minute later; with scheduling off, nothing runs at all.
-    let later = tick(db, "process-a", schedule, &notifier, now + Duration::minutes(1))
+    let later = tick(db, "process-a", &schedule, &notifier, now + Duration::minutes(1))
         .await
         .unwrap();
     assert_eq!(later.workplaces_rotated, 0);
     let off = tick(
         db,
         "process-a",
-        Schedule {
+        &Schedule {
             tenant_key_max_age: None,
+            ..Default::default()
         },
         &notifier,
         now + Duration::days(800),
@@ -108,6 +110,7 @@ fn notifier() -> (Notifier, tempfile::TempDir) {
         Notifier {
             mailer,
             public_url: "https://candor.test".into(),
+            operator_email: Some("ops@candor.test".into()),
         },
         outbox,
     )
@@ -163,8 +166,9 @@ async fn due_rounds_open_and_people_are_emailed(test_db: TestDb) {
     let (notifier, outbox) = notifier();
     let schedule = Schedule {
         tenant_key_max_age: None,
+        ..Default::default()
     };
-    let report = tick(db, "process-a", schedule, &notifier, now).await.unwrap();
+    let report = tick(db, "process-a", &schedule, &notifier, now).await.unwrap();
     // Benchmarks are computed on the first tick, then once a day.
     assert_eq!(report.ran[..2], [SURVEY_ROUNDS, BENCHMARKS]);
     // The audit jobs run on the first tick too: monitoring every tick, retention daily, anchors hourly.
@@ -212,16 +216,16 @@ async fn due_rounds_open_and_people_are_emailed(test_db: TestDb) {
     domain::surveys::answering::submit(&tenant, &people[0], check_in.round, given, now)
         .await
         .unwrap();
-    let early = tick(db, "process-a", schedule, &notifier, now + Duration::hours(23))
+    let early = tick(db, "process-a", &schedule, &notifier, now + Duration::hours(23))
         .await
         .unwrap();
     assert_eq!((early.rounds_reminded, early.emails_sent), (0, 0));
     assert!(!early.ran.contains(&BENCHMARKS), "not again within a day");
-    let reminded = tick(db, "process-a", schedule, &notifier, now + Duration::hours(25))
+    let reminded = tick(db, "process-a", &schedule, &notifier, now + Duration::hours(25))
         .await
         .unwrap();
     assert_eq!((reminded.rounds_reminded, reminded.emails_sent), (1, 1));
-    let again = tick(db, "process-a", schedule, &notifier, now + Duration::hours(26))
+    let again = tick(db, "process-a", &schedule, &notifier, now + Duration::hours(26))
         .await
         .unwrap();
     assert_eq!(again.rounds_reminded, 0);
@@ -254,13 +258,111 @@ async fn due_rounds_open_and_people_are_emailed(test_db: TestDb) {
             .unwrap_err();
     assert_eq!(refused.code(), "auth.forbidden");
 
-    let closed = tick(db, "process-a", schedule, &notifier, now + Duration::days(2))
+    let closed = tick(db, "process-a", &schedule, &notifier, now + Duration::days(2))
         .await
         .unwrap();
     assert_eq!((closed.rounds_closed, closed.rounds_opened), (1, 0));
 }
 
+/// Backups run on their interval with retention, the drill restores the newest one on its own
+/// interval, and a drill that fails emails the operator.
+async fn backups_and_restore_drills_run_on_schedule(test_db: TestDb) {
+    use candor_server::{
+        config::BackupSettings,
+        jobs::{BACKUP, BACKUP_DRILL},
+    };
+    let db = &test_db.db;
+    let now = Utc::now().trunc_subsecs(0);
+    domain::testing::workplace(db, "Northwind", "ada@northwind.test", now).await;
+    let keys = tempfile::tempdir().unwrap();
+    let (identity, public) = domain::backup::generate_identity(now);
+    let identity_file = keys.path().join("backup.key");
+    std::fs::write(&identity_file, identity).unwrap();
+    let store = domain::backup::BackupStore::new(keys.path().join("store"));
+    let schedule = Schedule {
+        backups: Some(BackupSettings {
+            target: domain::backup::BackupTarget {
+                store: store.clone(),
+                recipient: domain::backup::parse_recipient(&public).unwrap(),
+            },
+            interval: Duration::days(7),
+            retention: Duration::days(30),
+            drill_every: Duration::days(1),
+            identity_file: Some(identity_file),
+            scratch_url: None,
+        }),
+        ..Default::default()
+    };
+    let (notifier, outbox) = notifier();
+    let first = tick(db, "process-a", &schedule, &notifier, now).await.unwrap();
+    assert!(
+        first.ran.contains(&BACKUP) && first.ran.contains(&BACKUP_DRILL),
+        "{first:?}"
+    );
+    assert_eq!((first.backups_taken, first.drill_passed), (1, Some(true)));
+    let quiet = tick(db, "process-a", &schedule, &notifier, now + Duration::hours(1))
+        .await
+        .unwrap();
+    assert!(
+        !quiet.ran.contains(&BACKUP) && !quiet.ran.contains(&BACKUP_DRILL),
+        "{quiet:?}"
+    );
+
+    // Damage the only backup: the next day's drill fails and the operator is told.
+    let latest = store.find("latest").unwrap();
+    let part = latest.dir.join(&latest.manifest.parts[1].file);
+    let mut bytes = std::fs::read(&part).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 1;
+    std::fs::write(&part, bytes).unwrap();
+    let failed = tick(
+        db,
+        "process-a",
+        &schedule,
+        &notifier,
+        now + Duration::days(1) + Duration::minutes(1),
+    )
+    .await
+    .unwrap();
+    assert_eq!(failed.drill_passed, Some(false), "{failed:?}");
+    let mails = mails_in(outbox.path());
+    assert!(
+        mails.iter().any(|m| m.contains("To: ops@candor.test")
+            && m.contains("a restore drill failed")
+            && m.contains("damaged")),
+        "{mails:?}"
+    );
+    let facts = domain::backup::facts(db).await.unwrap();
+    assert!(facts.last_drill_failed_at.is_some() && facts.last_drill_passed_at.is_some());
+
+    // A week on, a new backup is taken and the drill passes again.
+    let week = tick(
+        db,
+        "process-a",
+        &schedule,
+        &notifier,
+        now + Duration::days(7) + Duration::minutes(2),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (week.backups_taken, week.drill_passed),
+        (1, Some(true)),
+        "{week:?}"
+    );
+    assert_eq!(store.list().unwrap().len(), 2);
+}
+
+fn mails_in(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|entry| std::fs::read_to_string(entry.path()).unwrap())
+        .collect()
+}
+
 domain::on_both_backends!(
+    backups_and_restore_drills_run_on_schedule,
     due_rounds_open_and_people_are_emailed,
     a_lease_is_held_by_one_process_until_it_expires,
     old_data_keys_are_rotated_by_one_process,
