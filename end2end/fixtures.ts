@@ -3,7 +3,7 @@
 // passkeys need). Pages are checked with axe and for console errors such as CSP violations.
 import { test as base, expect, type Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,6 +17,11 @@ export type Candor = { url: string; dataDir: string };
 
 async function startCandor(): Promise<{ candor: Candor; stop: () => Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), "candor-e2e-"));
+  // Backups on, as an operator would run Candor: the first scheduler tick takes one and drills it.
+  const keyFile = join(dataDir, "backup.key");
+  const keygen = spawnSync(candorBin, ["backup", "keygen", "--out", keyFile], { encoding: "utf8" });
+  const recipient = keygen.stdout.split("\n").find((line) => line.startsWith("age1"));
+  if (!recipient) throw new Error(`candor backup keygen failed:\n${keygen.stderr}`);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     CANDOR_DATA_DIR: dataDir,
@@ -25,6 +30,9 @@ async function startCandor(): Promise<{ candor: Candor; stop: () => Promise<void
     CANDOR_LOG: "warn",
     // Each test's instance has its own master key.
     CANDOR_MASTER_KEY: randomBytes(32).toString("base64"),
+    CANDOR_BACKUP_DIR: join(dataDir, "backups"),
+    CANDOR_BACKUP_RECIPIENT: recipient,
+    CANDOR_BACKUP_IDENTITY_FILE: keyFile,
   };
   delete env.CANDOR_MASTER_KEY_FILE;
   // The SQLite database in the fresh data directory, whatever the calling shell had set.

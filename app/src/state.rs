@@ -20,6 +20,19 @@ pub struct AppState {
     pub public_url: String,
     /// Candor as a WebAuthn relying party, for passkeys.
     pub relying_party: Arc<domain::auth::passkey::RelyingParty>,
+    /// The backup schedule, when backups are configured (for the Security page).
+    pub backups: Option<BackupPolicy>,
+}
+
+/// How often backups and restore drills run and how long backups are kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BackupPolicy {
+    pub interval_hours: i64,
+    pub retention_days: i64,
+    pub drill_days: i64,
+    /// Whether this process drills itself (holds the private key) or expects `candor backup
+    /// verify` to run where the key is kept.
+    pub drills_here: bool,
 }
 
 /// The state, or an internal error if the server was wired without it (a bug, never user input).

@@ -52,7 +52,15 @@ test("the Security page shows facts read from the running instance", async ({ pa
     "AES-256-GCM-SIV for people's names, email addresses, where sessions signed in from (browser and network), survey comments and replies to comments",
   );
   await expect(encryption).toContainText(/Master key in use since \d{4}-\d{2}-\d{2}; no workplace keys yet\./);
-  await page.getByRole("button", { name: "Refresh" }).click();
+  // Backups as configured, and the scheduler's first backup and restore drill as recorded.
+  await expect(fact("Backups")).toContainText("Daily, encrypted (age: X25519 and ChaCha20-Poly1305)");
+  await expect(fact("Backups")).toContainText("kept 30 days");
+  await expect(fact("Restore drills")).toContainText("Every 7 days the newest backup is restored into a scratch database");
+  await expect(async () => {
+    await page.getByRole("button", { name: "Refresh" }).click();
+    await expect(fact("Backups")).toContainText(/last backup \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC \(\d+\.\d kB\)/, { timeout: 1_000 });
+    await expect(fact("Restore drills")).toContainText(/last passed \d{4}-\d{2}-\d{2}/, { timeout: 1_000 });
+  }).toPass({ timeout: 20_000 });
   await expect(fact("Database")).toHaveText("SQLite");
   await expectAccessible(page);
   await snapshot(page, "security-desktop");

@@ -157,6 +157,12 @@ pub fn app_with_clock(
             ..Default::default()
         },
         public_url,
+        backups: config.backups.as_ref().map(|b| app::state::BackupPolicy {
+            interval_hours: b.interval.num_hours(),
+            retention_days: b.retention.num_days(),
+            drill_days: b.drill_every.num_days(),
+            drills_here: b.identity_file.is_some(),
+        }),
     };
     let leptos_options = LeptosOptions::builder()
         .output_name("candor")

@@ -47,6 +47,8 @@ pub struct InstanceFacts {
     pub sign_in: String,
     pub sessions: String,
     pub tenant_separation: String,
+    pub backups: String,
+    pub restore_drills: String,
 }
 
 /// Public: the Security page is readable without signing in and shows no tenant data.
@@ -81,7 +83,10 @@ pub async fn security_facts() -> Result<InstanceFacts, ApiError> {
         }
     }
     .to_owned();
+    let (backups, restore_drills) = backup_facts(&state).await?;
     Ok(InstanceFacts {
+        backups,
+        restore_drills,
         version: env!("CARGO_PKG_VERSION").to_owned(),
         transport: state.transport,
         database_backend: db.backend.to_owned(),
@@ -126,6 +131,70 @@ pub async fn security_facts() -> Result<InstanceFacts, ApiError> {
             state.session_policy.absolute.num_hours()
         ),
     })
+}
+
+/// The backup schedule as configured and the latest runs as recorded.
+#[cfg(feature = "ssr")]
+async fn backup_facts(state: &crate::state::AppState) -> Result<(String, String), ApiError> {
+    let Some(policy) = state.backups else {
+        let none = "Not configured on this instance (the operator sets CANDOR_BACKUP_DIR and CANDOR_BACKUP_RECIPIENT)";
+        return Ok((none.to_owned(), "None: no backups to restore".to_owned()));
+    };
+    let facts = domain::backup::facts(&state.db)
+        .await
+        .map_err(|err| domain::Error::Internal(err.to_string()))?;
+    let when = |time: chrono::DateTime<chrono::Utc>| time.format("%Y-%m-%d %H:%M UTC").to_string();
+    let every = if policy.interval_hours % 24 == 0 {
+        match policy.interval_hours / 24 {
+            1 => "Daily".to_owned(),
+            days => format!("Every {days} days"),
+        }
+    } else if policy.interval_hours == 1 {
+        "Hourly".to_owned()
+    } else {
+        format!("Every {} hours", policy.interval_hours)
+    };
+    let last = match (facts.last_backup_at, facts.last_backup_bytes) {
+        (Some(at), Some(bytes)) => format!("last backup {} ({})", when(at), size(bytes)),
+        _ => "no backup taken yet".to_owned(),
+    };
+    let failed = match (facts.last_backup_failed_at, facts.last_backup_at) {
+        (Some(failed), Some(ok)) if failed > ok => format!("; the latest attempt failed at {}", when(failed)),
+        (Some(failed), None) => format!("; the latest attempt failed at {}", when(failed)),
+        _ => String::new(),
+    };
+    let key = if policy.drills_here {
+        "to the operator's backup key (this server holds its private half to run the restore drills)"
+    } else {
+        "to the operator's backup key, whose private half is not on this server"
+    };
+    let backups = format!(
+        "{every}, encrypted (age: X25519 and ChaCha20-Poly1305) {key}, to storage apart from the database; each workplace's part under its own key, destroyed when the workplace is deleted; kept {} days, then deleted; {last}{failed}",
+        policy.retention_days
+    );
+    let passed = facts
+        .last_drill_passed_at
+        .map(|at| format!("last passed {}", when(at)))
+        .unwrap_or_else(|| "none has passed yet".to_owned());
+    let drill_failed = match (facts.last_drill_failed_at, facts.last_drill_passed_at) {
+        (Some(failed), Some(ok)) if failed > ok => format!("; the latest drill failed at {}", when(failed)),
+        (Some(failed), None) => format!("; the latest drill failed at {}", when(failed)),
+        _ => String::new(),
+    };
+    let restore_drills = format!(
+        "Every {} days the newest backup is restored into a scratch database and compared with the backup row by row; {passed}{drill_failed}",
+        policy.drill_days
+    );
+    Ok((backups, restore_drills))
+}
+
+#[cfg(feature = "ssr")]
+fn size(bytes: u64) -> String {
+    match bytes {
+        0..1_000_000 => format!("{:.1} kB", bytes as f64 / 1_000.0),
+        1_000_000..1_000_000_000 => format!("{:.1} MB", bytes as f64 / 1_000_000.0),
+        _ => format!("{:.2} GB", bytes as f64 / 1_000_000_000.0),
+    }
 }
 
 /// "a", "a and b", "a, b and c".

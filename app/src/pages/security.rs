@@ -71,6 +71,8 @@ fn FactList(facts: InstanceFacts) -> impl IntoView {
         ("Password storage", facts.password_hashing.clone()),
         ("Signing in", facts.sign_in.clone()),
         ("Sessions", facts.sessions.clone()),
+        ("Backups", facts.backups.clone()),
+        ("Restore drills", facts.restore_drills.clone()),
         ("Candor version", facts.version.clone()),
     ];
     view! {
