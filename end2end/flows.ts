@@ -1,7 +1,7 @@
 // Account flows several specs share: signing up with email verification, and the password step.
 import { expect, waitForHydration, type Candor } from "./fixtures";
 import { outbox, linkIn, totp } from "./support";
-import type { Page } from "@playwright/test";
+import type { Browser, Page } from "@playwright/test";
 
 export const PASSWORD = "quietly orbiting marmalade kettles";
 
@@ -45,4 +45,24 @@ export async function enrol(page: Page, candor: Candor, email: string): Promise<
   const items = page.getByRole("list", { name: "Recovery codes" }).getByRole("listitem");
   await expect(items).toHaveCount(10);
   return items.allTextContents();
+}
+
+/** Accepts the emailed invitation in a new browser and enrols an authenticator. */
+export async function join(browser: Browser, baseURL: string, dataDir: string, email: string): Promise<Page> {
+  const context = await browser.newContext({ baseURL, viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const mail = outbox(dataDir).find((m) => m.includes(`To: ${email}`) && m.includes("invited"));
+  expect(mail, `an invitation for ${email}`).toBeTruthy();
+  await page.goto(linkIn(mail!, "/invitation"));
+  await waitForHydration(page);
+  await page.getByLabel("Choose a password").fill("lantern harbour gravel symphony");
+  await page.getByRole("button", { name: "Join" }).click();
+  await expect(page).toHaveURL(/\/setup$/);
+  await page.goto("/setup/authenticator");
+  await waitForHydration(page);
+  const secret = (await page.getByTestId("totp-secret").textContent())!.trim();
+  await page.getByLabel("Code from the app").fill(totp(secret));
+  await page.getByRole("button", { name: "Confirm" }).click();
+  await expect(page.getByRole("heading", { name: "Save your recovery codes" })).toBeVisible();
+  return page;
 }

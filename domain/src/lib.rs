@@ -24,6 +24,7 @@ pub mod mail;
 pub mod people;
 pub mod people_import;
 pub mod policy;
+pub mod privacy;
 pub mod roles;
 pub mod security_events;
 pub mod sign_in_guard;

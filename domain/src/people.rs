@@ -63,6 +63,8 @@ pub struct Person {
     pub department: Option<DepartmentId>,
     pub start_date: Option<NaiveDate>,
     pub status: Status,
+    /// Processing restricted on their request (see `privacy`).
+    pub restricted: bool,
 }
 
 /// The columns a list shows: a person's record without credentials or bookkeeping.
@@ -77,6 +79,7 @@ struct ListedPerson {
     department_id: Option<uuid::Uuid>,
     start_date: Option<NaiveDate>,
     status: String,
+    restricted_at: Option<DateTime<Utc>>,
 }
 
 impl From<users::Model> for ListedPerson {
@@ -90,6 +93,7 @@ impl From<users::Model> for ListedPerson {
             department_id: row.department_id,
             start_date: row.start_date,
             status: row.status,
+            restricted_at: row.restricted_at,
         }
     }
 }
@@ -110,6 +114,7 @@ fn person(row: ListedPerson, roles: &WorkplaceRoles, keys: &TenantKeys) -> Resul
             .ok_or_else(|| Error::Internal(format!("unknown status {:?}", row.status)))?,
         name: opened.name.into_exposed(),
         email: opened.email.into_exposed(),
+        restricted: row.restricted_at.is_some(),
     })
 }
 

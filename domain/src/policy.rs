@@ -325,6 +325,8 @@ pub enum Action {
     /// Open results at all (which groups then depends on [`Action::ViewResults`]).
     ListResults,
     ViewAudit,
+    /// Carry out a person's data-protection request: export, restrict, erase.
+    HandleDataRequests,
 }
 
 /// What the action is about.
@@ -353,6 +355,7 @@ pub fn allows(identity: &Identity, action: Action, resource: Resource) -> bool {
         }
         (Action::ViewPerson, _) => identity.has(People),
         (Action::ManagePeople, _) => identity.has(People),
+        (Action::HandleDataRequests, _) => identity.has(People),
         // HR admins place employees and managers (and roles no stronger); anything more is the
         // Owner's to give.
         (Action::AssignRole(reach), _) if reach.at_most_a_manager() => {

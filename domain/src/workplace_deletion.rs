@@ -80,7 +80,7 @@ pub async fn delete_workplace(
     .await?;
     txn.commit().await?;
     tenant.keyring()?.forget(workplace);
-    purge_deleted_key_storage(tenant.database()).await;
+    purge_deleted_storage(tenant.database(), "data_keys").await;
     if let Some(store) = tenant.database().backup_store() {
         // Should the store be out of reach now, the request waits and the next backup run
         // shreds first.
@@ -91,16 +91,16 @@ pub async fn delete_workplace(
     Ok(Deleted { data_keys: destroyed })
 }
 
-/// Makes the storage let go of the deleted wrapped keys: SQLite overwrites deleted content
+/// Makes the storage let go of deleted rows (wrapped keys, an erased person): SQLite overwrites deleted content
 /// (`secure_delete`) and the checkpoint empties the write-ahead log; PostgreSQL rewrites the
 /// small key table so no dead row versions remain in it. A failure is logged, not returned:
 /// the deletion itself has happened, and the keys are already unreachable through Candor.
-async fn purge_deleted_key_storage(db: &crate::Database) {
+pub(crate) async fn purge_deleted_storage(db: &crate::Database, table: &'static str) {
     let statement = match db.backend() {
-        Backend::Sqlite => "PRAGMA wal_checkpoint(TRUNCATE)",
-        Backend::Postgres => "VACUUM FULL data_keys",
+        Backend::Sqlite => "PRAGMA wal_checkpoint(TRUNCATE)".to_owned(),
+        Backend::Postgres => format!("VACUUM FULL {table}"),
     };
-    if let Err(err) = db.connection().execute_unprepared(statement).await {
-        tracing::warn!(error = %err, "could not compact the key storage after deleting a workplace");
+    if let Err(err) = db.connection().execute_unprepared(&statement).await {
+        tracing::warn!(table, error = %err, "could not compact the storage after a deletion");
     }
 }

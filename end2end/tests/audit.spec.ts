@@ -1,28 +1,7 @@
 import { test, expect, waitForHydration, expectAccessible, snapshot } from "../fixtures";
-import { enrol } from "../flows";
-import { outbox, linkIn, totp } from "../support";
-import type { Browser, Page } from "@playwright/test";
+import { enrol, join } from "../flows";
+import { outbox } from "../support";
 import { readFileSync } from "node:fs";
-
-/** Accepts the emailed invitation in a new browser and enrols an authenticator. */
-async function join(browser: Browser, baseURL: string, dataDir: string, email: string): Promise<Page> {
-  const context = await browser.newContext({ baseURL, viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  const mail = outbox(dataDir).find((m) => m.includes(`To: ${email}`) && m.includes("invited"));
-  expect(mail, `an invitation for ${email}`).toBeTruthy();
-  await page.goto(linkIn(mail!, "/invitation"));
-  await waitForHydration(page);
-  await page.getByLabel("Choose a password").fill("lantern harbour gravel symphony");
-  await page.getByRole("button", { name: "Join" }).click();
-  await expect(page).toHaveURL(/\/setup$/);
-  await page.goto("/setup/authenticator");
-  await waitForHydration(page);
-  const secret = (await page.getByTestId("totp-secret").textContent())!.trim();
-  await page.getByLabel("Code from the app").fill(totp(secret));
-  await page.getByRole("button", { name: "Confirm" }).click();
-  await expect(page.getByRole("heading", { name: "Save your recovery codes" })).toBeVisible();
-  return page;
-}
 
 test("an Auditor finds the HR admin's export of results in the access log and reviews it", async ({ page, candor, browser, consoleErrors }) => {
   test.setTimeout(240_000);

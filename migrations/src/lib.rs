@@ -44,6 +44,7 @@ mod m20261201_000020_round_tallies;
 mod m20261201_000021_audit_log;
 mod m20261201_000022_support_grants;
 mod m20261202_000023_backups;
+mod m20261202_000024_subject_requests;
 mod row_level_security;
 
 pub struct Migrator;
@@ -75,6 +76,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000021_audit_log::Migration),
             Box::new(m20261201_000022_support_grants::Migration),
             Box::new(m20261202_000023_backups::Migration),
+            Box::new(m20261202_000024_subject_requests::Migration),
         ]
     }
 }

@@ -8,6 +8,7 @@ pub mod factors;
 pub mod instance;
 pub mod organisation;
 pub mod people;
+pub mod privacy;
 pub mod roles;
 pub mod settings;
 pub mod surveys;

@@ -56,6 +56,10 @@ pub struct PersonRecord {
     pub can_manage: bool,
     /// The record is the caller's own.
     pub is_self: bool,
+    /// Processing restricted on their request.
+    pub restricted: bool,
+    /// The caller may carry out data-protection requests about them.
+    pub can_handle_requests: bool,
     pub departments: Vec<Choice>,
     pub roles: Vec<Choice>,
 }
@@ -303,6 +307,8 @@ async fn record(
     let mut access = support::role_access(&found.role);
     access.insert(0, format!("Role: {}.", found.role.name));
     Ok(PersonRecord {
+        restricted: found.restricted,
+        can_handle_requests: allows(who, Action::HandleDataRequests, Resource::Workplace),
         id: found.id.to_string(),
         department_id: found.department.map(|d| d.to_string()),
         department: found.department.and_then(|d| names.get(&d).cloned()),

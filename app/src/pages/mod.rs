@@ -7,6 +7,7 @@ pub mod landing;
 pub mod login;
 pub mod not_found;
 pub mod people;
+pub mod privacy;
 pub mod reset_password;
 pub mod results;
 pub mod roles;

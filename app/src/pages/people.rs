@@ -79,6 +79,13 @@ pub fn PeoplePage() -> impl IntoView {
         <section class="max-w-5xl">
             <h1 class="text-3xl font-bold tracking-tight text-slate-900">"People"</h1>
             <p class="mt-3 text-slate-700">"Everyone in your workplace you may see. Managers see the people in the departments granted to them."</p>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    list.await.ok().filter(|l| l.can_manage).map(|_| view! {
+                        <p class="mt-2 text-sm"><A href="/data-requests" attr:class="font-medium text-teal-800 underline">"Data requests: copies, restrictions and erasures, with their deadlines"</A></p>
+                    })
+                })}
+            </Transition>
             <div class="mt-6 grid gap-4 sm:grid-cols-3">
                 <div>
                     <label for="search" class="block text-sm font-medium text-slate-800">"Search"</label>
@@ -208,10 +215,12 @@ pub fn PersonPage() -> impl IntoView {
     let resend = ServerAction::<ResendInvitation>::new();
     let revoke = ServerAction::<RevokeInvitation>::new();
     let reset = ServerAction::<ResetPersonFactors>::new();
+    let restrict = ServerAction::<crate::api::privacy::RestrictProcessing>::new();
     let record = Resource::new(
         move || {
             (
                 id(),
+                restrict.version().get(),
                 set_status.version().get(),
                 set_role.version().get(),
                 set_department.version().get(),
@@ -267,6 +276,15 @@ pub fn PersonPage() -> impl IntoView {
                                     {(p.status_key != "invited" && !p.is_self).then(|| reset_card(p.id.clone(), reset))}
                                     {(p.status_key != "invited").then(|| status_card(p.id.clone(), &p.status_key, set_status))}
                                 })}
+                                {p.can_handle_requests.then(|| crate::pages::privacy::data_protection_card(
+                                    crate::pages::privacy::Subject {
+                                        id: p.id.clone(),
+                                        name: p.name.clone(),
+                                        restricted: p.restricted,
+                                        is_self: p.is_self,
+                                    },
+                                    restrict,
+                                ))}
                             </section>
                         }.into_any()
                     }

@@ -177,6 +177,7 @@ tables! {
     audit_alerts: Owner::Workplace { orphans: false },
     audit_settings: Owner::Workplace { orphans: false },
     support_grants: Owner::Workplace { orphans: false },
+    subject_requests: Owner::Workplace { orphans: false },
 }
 
 async fn dump_rows<E>(

@@ -28,6 +28,7 @@ pub mod round_tallies;
 pub mod rounds;
 pub mod security_events;
 pub mod sessions;
+pub mod subject_requests;
 pub mod support_grants;
 pub mod survey_questions;
 pub mod survey_targets;

@@ -22,6 +22,8 @@ pub struct Model {
     pub email_index: Option<Vec<u8>>,
     pub email_sealed: Option<Vec<u8>>,
     pub name_sealed: Option<Vec<u8>>,
+    /// Processing restricted on the person's request: kept, but asked in no new round.
+    pub restricted_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -182,6 +182,8 @@ async fn targeted_people(
         .column(users::Column::Id)
         .column(users::Column::DepartmentId)
         .filter(users::Column::Status.eq(crate::people::Status::Active.key()))
+        // Restricted on their request: kept, but not asked.
+        .filter(users::Column::RestrictedAt.is_null())
         .into_tuple()
         .all(conn)
         .await?;

@@ -6,6 +6,7 @@ mod audit;
 mod backups;
 mod keyring;
 mod organisation;
+mod privacy;
 mod schema;
 mod sign_in_guard;
 mod surveys;

@@ -30,6 +30,7 @@ use crate::support::TestApp;
 /// or session, or are public steps of signing in. Each is still authenticated where it must be.
 const TAKES_NO_WORKPLACE_ID: &[(&str, &str)] = &[
     ("/api/instance/security_facts", "public facts about the instance"),
+    ("/api/privacy/requests", "the caller's own workplace's register"),
     ("/api/account/password_feedback", "public strength check"),
     ("/api/account/sign_up", "creates a new workplace"),
     ("/api/account/verify_email", "the emailed token is the credential"),
@@ -167,6 +168,10 @@ const TAKES_IDS: &[&str] = &[
     "/api/audit/review",
     "/api/audit/acknowledge",
     "/api/settings/revoke_support",
+    "/api/privacy/export",
+    "/api/privacy/restrict",
+    "/api/privacy/erase",
+    "/api/privacy/record",
 ];
 
 #[test]
@@ -587,6 +592,42 @@ fn cases(a: &Workplace, b: &Workplace) -> Vec<(&'static str, String, String, Str
             &owner,
             "/api/people/revoke_invitation",
             format!("id={person}"),
+        );
+        add("A owner", &owner, "/api/privacy/export", format!("id={person}"));
+        add(
+            "A owner",
+            &owner,
+            "/api/privacy/restrict",
+            format!("id={person}&restricted=true"),
+        );
+        add(
+            "A owner",
+            &owner,
+            "/api/privacy/erase",
+            format!("id={person}&confirmation=X"),
+        );
+        add(
+            "A owner",
+            &owner,
+            "/api/privacy/record",
+            format!(
+                "id={person}&kind=erasure&received={}",
+                chrono::Utc::now().format("%Y-%m-%d")
+            ),
+        );
+    }
+    for path in ["/api/privacy/export", "/api/privacy/restrict"] {
+        add(
+            "A manager",
+            &a.manager_cookie,
+            path,
+            format!("id={}&restricted=true", a.employee),
+        );
+        add(
+            "A employee",
+            &a.employee_cookie,
+            path,
+            format!("id={}&restricted=true", a.manager),
         );
     }
     add(

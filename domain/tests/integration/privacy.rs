@@ -1,0 +1,318 @@
+//! Data-subject requests: a copy holds every personal field of the person and nothing of anyone
+//! else; restriction keeps them out of new rounds; erasure is refused while a round asks them,
+//! then leaves no personal trace (not even the sealed bytes) while the anonymous answers stay.
+
+use chrono::{DateTime, Duration, Utc};
+use domain::{
+    departments,
+    ids::UserId,
+    people::NewPerson,
+    policy::{Role, RoleKey},
+    privacy::{self, RequestKind},
+    surveys::{self, library, rounds, Cadence, NewQuestion, NewSurvey},
+    testing::TestDb,
+};
+
+use crate::keyring::stored_bytes;
+
+fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-23T09:00:00Z")
+        .unwrap()
+        .to_utc()
+}
+
+fn person(name: &str, email: &str, department: Option<domain::ids::DepartmentId>) -> NewPerson {
+    NewPerson {
+        name: name.into(),
+        email: email.into(),
+        department,
+        role: RoleKey::BuiltIn(Role::Employee),
+        start_date: chrono::NaiveDate::from_ymd_opt(2024, 3, 1),
+    }
+}
+
+async fn pulse(tenant: &domain::tenant::TenantDb, owner: &domain::policy::Identity, at: DateTime<Utc>) {
+    let known = library::find("workload").unwrap();
+    surveys::create(
+        tenant,
+        owner,
+        NewSurvey {
+            title: format!("Pulse {}", at.format("%d")),
+            questions: vec![NewQuestion {
+                prompt: known.prompt.into(),
+                kind: known.kind(),
+                library_key: Some("workload".into()),
+            }],
+            departments: vec![],
+            cadence: Cadence::Once,
+            first_round_at: at,
+            window_days: 3,
+        },
+        at,
+    )
+    .await
+    .unwrap();
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+async fn a_copy_holds_their_data_and_nobody_elses(test_db: TestDb) {
+    let db = &test_db.db;
+    let (owner, tenant) = domain::testing::workplace(db, "Northwind", "ada@northwind.test", now()).await;
+    let harbour = departments::create(&tenant, "Harbour", None, now())
+        .await
+        .unwrap();
+    let philippa = domain::testing::active_person(
+        db,
+        &tenant,
+        person("Philippa Ostrander", "philippa@northwind.test", Some(harbour)),
+        now(),
+    )
+    .await;
+    domain::testing::active_person(
+        db,
+        &tenant,
+        person("Kestrel Abernathy", "kestrel@northwind.test", None),
+        now(),
+    )
+    .await;
+    pulse(&tenant, &owner, now()).await;
+    rounds::open_due(db, now()).await.unwrap();
+    let received = now() - Duration::days(3);
+    privacy::record(
+        &tenant,
+        &owner,
+        philippa.user_id,
+        RequestKind::Access,
+        received,
+        now(),
+    )
+    .await
+    .unwrap();
+
+    let copy = privacy::export(&tenant, &owner, philippa.user_id, now())
+        .await
+        .unwrap();
+    let json = privacy::to_json(&copy).unwrap();
+    for field in [
+        "Philippa Ostrander",
+        "philippa@northwind.test",
+        "Harbour",
+        "2024-03-01",
+        "Northwind",
+        "Pulse 23",
+        "Employee",
+    ] {
+        assert!(json.contains(field), "{field} is missing from the copy:\n{json}");
+    }
+    assert_eq!(copy.participation.len(), 1);
+    assert!(!copy.participation[0].answered);
+    for other in ["Kestrel", "kestrel@", "Ada", "ada@northwind.test"] {
+        assert!(!json.contains(other), "{other} is in Philippa's copy");
+    }
+    // The access request is carried out, within its month.
+    let register = privacy::requests(&tenant, &owner).await.unwrap();
+    assert_eq!(register.len(), 1);
+    assert_eq!(register[0].kind, RequestKind::Access);
+    assert_eq!(register[0].done_at, Some(now()));
+    assert_eq!(register[0].due_at, privacy::due_for(received));
+    assert!(!register[0].overdue(now() + Duration::days(60)));
+
+    // Only those who manage people handle requests.
+    let refused = privacy::export(&tenant, &philippa, philippa.user_id, now())
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), "auth.forbidden");
+    let future = privacy::record(
+        &tenant,
+        &owner,
+        philippa.user_id,
+        RequestKind::Erasure,
+        now() + Duration::days(1),
+        now(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(future.code(), "input.invalid");
+    // An open request past its month is overdue.
+    privacy::record(
+        &tenant,
+        &owner,
+        philippa.user_id,
+        RequestKind::Erasure,
+        now(),
+        now(),
+    )
+    .await
+    .unwrap();
+    let open = privacy::requests(&tenant, &owner).await.unwrap();
+    let erasure = open.iter().find(|r| r.kind == RequestKind::Erasure).unwrap();
+    assert!(erasure.done_at.is_none() && erasure.overdue(now() + Duration::days(32)));
+}
+
+async fn restricted_people_are_asked_in_no_new_round(test_db: TestDb) {
+    let db = &test_db.db;
+    let (owner, tenant) = domain::testing::workplace(db, "Northwind", "ada@northwind.test", now()).await;
+    let philippa = domain::testing::active_person(
+        db,
+        &tenant,
+        person("Philippa Ostrander", "philippa@northwind.test", None),
+        now(),
+    )
+    .await;
+    privacy::set_restricted(&tenant, &owner, philippa.user_id, true, now())
+        .await
+        .unwrap();
+    let again = privacy::set_restricted(&tenant, &owner, philippa.user_id, true, now())
+        .await
+        .unwrap_err();
+    assert_eq!(again.code(), "resource.conflict");
+    pulse(&tenant, &owner, now()).await;
+    let opened = rounds::open_due(db, now()).await.unwrap();
+    assert!(
+        !opened[0].participants.contains(&philippa.user_id.uuid()),
+        "{opened:?}"
+    );
+    assert!(opened[0].participants.contains(&owner.user_id.uuid()));
+    let copy = privacy::export(&tenant, &owner, philippa.user_id, now())
+        .await
+        .unwrap();
+    assert_eq!(copy.person.processing_restricted_since, Some(now()));
+
+    let later = now() + Duration::days(5);
+    privacy::set_restricted(&tenant, &owner, philippa.user_id, false, later)
+        .await
+        .unwrap();
+    pulse(&tenant, &owner, later).await;
+    let opened = rounds::open_due(db, later).await.unwrap();
+    assert!(opened
+        .iter()
+        .any(|m| m.participants.contains(&philippa.user_id.uuid())));
+    let kinds: Vec<RequestKind> = privacy::requests(&tenant, &owner)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.kind)
+        .collect();
+    assert!(kinds.contains(&RequestKind::Restriction) && kinds.contains(&RequestKind::LiftRestriction));
+}
+
+async fn erasure_waits_for_open_rounds_then_leaves_no_trace(test_db: TestDb) {
+    let db = &test_db.db;
+    let (owner, tenant) = domain::testing::workplace(db, "Northwind", "ada@northwind.test", now()).await;
+    let philippa = domain::testing::active_person(
+        db,
+        &tenant,
+        person("Philippa Ostrander", "philippa@northwind.test", None),
+        now(),
+    )
+    .await;
+    let token = domain::accounts::start_session(
+        db,
+        philippa.user_id.uuid(),
+        &domain::accounts::SignInContext {
+            network_prefix: "198.51.100.0/24".into(),
+            device: "Vivaldi on Haiku".into(),
+        },
+        now(),
+    )
+    .await
+    .unwrap();
+    drop(token);
+    pulse(&tenant, &owner, now()).await;
+    let round = rounds::open_due(db, now()).await.unwrap().remove(0).round;
+    let check_in = surveys::answering::open_check_ins(&tenant, &philippa, now())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.round == round)
+        .unwrap();
+    surveys::answering::submit(
+        &tenant,
+        &philippa,
+        round,
+        vec![surveys::answering::GivenAnswer {
+            question: check_in.questions[0].id,
+            value: Some(4),
+            comment: None,
+        }],
+        now(),
+    )
+    .await
+    .unwrap();
+
+    let sealed: Vec<Vec<u8>> = domain::testing::sealed_user_fields(db, tenant.workplace_id())
+        .await
+        .into_iter()
+        .filter(|(row, _, _)| *row == philippa.user_id.uuid())
+        .map(|(_, _, bytes)| bytes)
+        .collect();
+    assert_eq!(sealed.len(), 2);
+
+    // While the round is open: refused, with the reason and what to do instead.
+    let refused = privacy::erase(&tenant, &owner, philippa.user_id, now())
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), "resource.conflict");
+    assert!(
+        refused.public_message().contains("restrict processing"),
+        "{}",
+        refused.public_message()
+    );
+    let wrong = privacy::erase_confirmed(&tenant, &owner, philippa.user_id, "Philippa", now())
+        .await
+        .unwrap_err();
+    assert_eq!(wrong.code(), "input.invalid");
+    let own = privacy::erase(&tenant, &owner, owner.user_id, now())
+        .await
+        .unwrap_err();
+    assert_eq!(own.code(), "resource.conflict");
+
+    let after = now() + Duration::days(4);
+    rounds::close_due(db, after).await.unwrap();
+    let answers_before = domain::backup::fingerprint(db).await.unwrap()["answers"].0;
+    let erased = privacy::erase_confirmed(&tenant, &owner, philippa.user_id, "Philippa Ostrander", after)
+        .await
+        .unwrap();
+    assert_eq!(erased.participations, 1);
+
+    let rows = domain::backup::fingerprint(db).await.unwrap();
+    assert_eq!(rows["answers"].0, answers_before, "anonymous answers stay");
+    assert_eq!(rows["users"].0, 1);
+    assert_eq!(rows["sessions"].0, 0);
+    let gone = domain::people::get(&tenant, philippa.user_id).await.unwrap_err();
+    assert_eq!(gone.code(), "resource.not_found");
+    let register = privacy::requests(&tenant, &owner).await.unwrap();
+    assert_eq!(register[0].kind, RequestKind::Erasure);
+    assert_eq!(register[0].subject_name, None);
+    assert_eq!(register[0].subject, UserId::from_uuid(philippa.user_id.uuid()));
+
+    // Not her name, address or place in clear, nor even the sealed bytes of them.
+    let stored = stored_bytes(&test_db);
+    let text = String::from_utf8_lossy(&stored).to_lowercase();
+    for bytes in &sealed {
+        assert!(
+            !contains(&stored, bytes),
+            "a sealed field of the erased person remains"
+        );
+        assert!(
+            !text.contains(&hex(bytes)),
+            "a sealed field of the erased person remains (hex)"
+        );
+    }
+    for clear in ["philippa", "ostrander", "vivaldi", "198.51.100"] {
+        assert!(!text.contains(clear), "{clear} remains");
+    }
+}
+
+domain::on_both_backends!(
+    a_copy_holds_their_data_and_nobody_elses,
+    restricted_people_are_asked_in_no_new_round,
+    erasure_waits_for_open_rounds_then_leaves_no_trace,
+);
