@@ -13,7 +13,12 @@ const repoRoot = resolve(__dirname, "..");
 const candorBin = process.env.CANDOR_BIN ?? join(repoRoot, "target", "debug", "candor");
 const siteRoot = process.env.CANDOR_SITE_ROOT ?? join(repoRoot, "target", "site");
 
-export type Candor = { url: string; dataDir: string };
+export type Candor = {
+  url: string;
+  dataDir: string;
+  /** Runs a `candor` command against this test's server's database, as its operator would. */
+  cli: (args: string[]) => { status: number | null; stdout: string; stderr: string };
+};
 
 async function startCandor(): Promise<{ candor: Candor; stop: () => Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), "candor-e2e-"));
@@ -65,7 +70,11 @@ async function startCandor(): Promise<{ candor: Candor; stop: () => Promise<void
     }
     rmSync(dataDir, { recursive: true, force: true });
   };
-  return { candor: { url, dataDir }, stop };
+  const cli = (args: string[]) => {
+    const run = spawnSync(candorBin, args, { env, encoding: "utf8" });
+    return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+  };
+  return { candor: { url, dataDir, cli }, stop };
 }
 
 export const test = base.extend<{ candor: Candor; consoleErrors: string[] }>({

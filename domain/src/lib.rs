@@ -17,6 +17,7 @@ pub mod error;
 pub mod factors;
 pub mod identity;
 pub mod ids;
+pub mod incidents;
 pub mod instance;
 pub mod jobs;
 pub mod key_rotation;

@@ -191,6 +191,29 @@ pub mod messages {
         }
     }
 
+    /// A personal-data breach affects the person's workplace: what happened, its likely impact,
+    /// what was done about it, and whom to ask.
+    pub fn breach_notice(
+        to: &str,
+        name: &str,
+        title: &str,
+        nature: &str,
+        notice: &crate::incidents::Notice,
+        link: &str,
+    ) -> Mail {
+        Mail {
+            to: to.to_owned(),
+            subject: format!("Candor personal-data breach notice: {title}"),
+            body: format!(
+                "Hello {name},\n\nCandor's operators have verified a personal-data breach that affects your \
+                 workplace. As its Owner you are told within 24 hours.\n\nWhat happened:\n{nature}\n\n\
+                 Likely impact:\n{}\n\nWhat we did and will do:\n{}\n\nContact:\n{}\n\n\
+                 The notice is also shown when you sign in:\n\n{link}\n\n— Candor\n",
+                notice.likely_impact, notice.mitigation, notice.contact
+            ),
+        }
+    }
+
     /// The workplace's access log is due for its regular review.
     pub fn audit_review_due(to: &str, name: &str, due: &str, link: &str) -> Mail {
         Mail {

@@ -74,6 +74,14 @@ pub enum EventKind {
     RestoreDrillFailed,
     /// A database was restored from a backup.
     BackupRestored,
+    /// The operators recorded an incident.
+    IncidentOpened,
+    /// An incident was verified to be a personal-data breach: the 24-hour clock starts.
+    BreachVerified,
+    /// The breach notice went to the affected workplaces.
+    BreachNotified,
+    IncidentAnalysed,
+    IncidentClosed,
 }
 
 impl EventKind {
@@ -99,6 +107,11 @@ impl EventKind {
             EventKind::RestoreDrillPassed => "backup.drill_passed",
             EventKind::RestoreDrillFailed => "backup.drill_failed",
             EventKind::BackupRestored => "backup.restored",
+            EventKind::IncidentOpened => "incident.opened",
+            EventKind::BreachVerified => "incident.breach_verified",
+            EventKind::BreachNotified => "incident.breach_notified",
+            EventKind::IncidentAnalysed => "incident.analysed",
+            EventKind::IncidentClosed => "incident.closed",
         }
     }
 
@@ -111,6 +124,9 @@ impl EventKind {
             EventKind::WorkplaceDeleted
             | EventKind::BackupKeyShredded
             | EventKind::BackupRestored
+            | EventKind::IncidentOpened
+            | EventKind::BreachVerified
+            | EventKind::BreachNotified
             | EventKind::AlertRaised
             | EventKind::SupportAccessGranted
             | EventKind::SupportAccessUsed => Severity::Warning,
@@ -123,7 +139,9 @@ impl EventKind {
             | EventKind::SupportAccessRevoked
             | EventKind::BackupCreated
             | EventKind::BackupDeleted
-            | EventKind::RestoreDrillPassed => Severity::Info,
+            | EventKind::RestoreDrillPassed
+            | EventKind::IncidentAnalysed
+            | EventKind::IncidentClosed => Severity::Info,
         }
     }
 }

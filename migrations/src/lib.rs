@@ -45,6 +45,7 @@ mod m20261201_000021_audit_log;
 mod m20261201_000022_support_grants;
 mod m20261202_000023_backups;
 mod m20261202_000024_subject_requests;
+mod m20261202_000025_incidents;
 mod row_level_security;
 
 pub struct Migrator;
@@ -77,6 +78,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000022_support_grants::Migration),
             Box::new(m20261202_000023_backups::Migration),
             Box::new(m20261202_000024_subject_requests::Migration),
+            Box::new(m20261202_000025_incidents::Migration),
         ]
     }
 }

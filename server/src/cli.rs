@@ -58,11 +58,63 @@ pub enum Command {
         #[arg(long)]
         replace: bool,
     },
+    /// Incidents and personal-data breach notices (the operator's side).
+    Incident {
+        #[command(subcommand)]
+        action: IncidentCommand,
+    },
     /// Support for a workplace, only while its Owner has granted support access.
     Support {
         #[command(subcommand)]
         action: SupportCommand,
     },
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum IncidentCommand {
+    /// Record a new incident.
+    Open {
+        #[arg(long)]
+        title: String,
+        /// What happened, in words the affected Owners will read.
+        #[arg(long)]
+        nature: String,
+    },
+    /// Mark it a personal-data breach, verified at TIME (RFC 3339; default now): the affected
+    /// workplaces must be notified within 24 hours of it.
+    Breach {
+        id: String,
+        #[arg(long, value_name = "TIME")]
+        verified_at: Option<String>,
+    },
+    /// Name the workplaces it affects (their ids), or --all of them.
+    Affect {
+        id: String,
+        #[arg(required_unless_present = "all")]
+        workplaces: Vec<String>,
+        #[arg(long, conflicts_with = "workplaces")]
+        all: bool,
+    },
+    /// Send the breach notice to the affected workplaces' Owners (email and a banner in Candor).
+    Notify {
+        id: String,
+        #[arg(long)]
+        impact: String,
+        #[arg(long)]
+        mitigation: String,
+        #[arg(long)]
+        contact: String,
+    },
+    /// Add a post-incident analysis note.
+    Note {
+        id: String,
+        #[arg(long)]
+        text: String,
+    },
+    /// Close it; its banner goes away.
+    Close { id: String },
+    /// Every incident, with its 24-hour clock.
+    List,
 }
 
 #[derive(Subcommand, Debug, Clone)]
@@ -193,6 +245,7 @@ pub fn main() -> ExitCode {
                 action: SupportCommand::Inspect { workplace },
             } => inspect_workplace(&config, &workplace).await,
             Command::Backup { action } => crate::backup_cli::run(&config, action).await,
+            Command::Incident { action } => crate::incident_cli::run(&config, action).await,
             Command::Restore {
                 backup,
                 identity,

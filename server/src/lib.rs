@@ -4,6 +4,7 @@ pub mod backup_cli;
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod incident_cli;
 pub mod jobs;
 pub mod serve;
 pub mod telemetry;

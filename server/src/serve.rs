@@ -23,6 +23,8 @@ pub enum StartError {
     Audit(String),
     #[error("support: {0}")]
     Support(String),
+    #[error("incident: {0}")]
+    Incident(String),
     #[error("backup: {0}")]
     Backup(#[from] domain::backup::BackupError),
     #[error("cannot create the key file {path}: {source}")]

@@ -42,6 +42,19 @@ pub struct MyAccount {
     /// For those who review the access log: alerts nobody has acknowledged yet.
     #[serde(default)]
     pub open_alerts: u64,
+    /// For Owners: personal-data breach notices from Candor's operators about this workplace.
+    #[serde(default)]
+    pub breach_notices: Vec<BreachNoticeView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BreachNoticeView {
+    pub title: String,
+    pub nature: String,
+    pub likely_impact: String,
+    pub mitigation: String,
+    pub contact: String,
+    pub notified: String,
 }
 
 /// A live session, as listed on the sessions page.
@@ -334,8 +347,21 @@ pub async fn me() -> Result<MyAccount, ApiError> {
     let (who, tenant) = crate::session::require_identity(&state).await?;
     let profile = domain::accounts::profile(&state.db, who.user_id.uuid()).await?;
     let open_alerts = domain::audit::monitor::open_alert_count(&tenant, &who).await?;
+    let breach_notices = domain::incidents::notices_for(&tenant, &who, state.clock.now())
+        .await?
+        .into_iter()
+        .map(|n| BreachNoticeView {
+            title: n.title,
+            nature: n.nature,
+            likely_impact: n.likely_impact,
+            mitigation: n.mitigation,
+            contact: n.contact,
+            notified: n.notified_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        })
+        .collect();
     Ok(MyAccount {
         open_alerts,
+        breach_notices,
         display_name: profile.display_name,
         email: profile.email,
         workplace_name: profile.workplace_name,

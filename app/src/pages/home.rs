@@ -39,6 +39,23 @@ pub fn HomePage() -> impl IntoView {
                                     <A href="/audit" attr:class="mt-2 inline-block font-medium text-red-900 underline">"Review alerts in the access log"</A>
                                 </div>
                             })}
+                            {account.breach_notices.into_iter().map(|notice| view! {
+                                <div role="alert" aria-label="Personal-data breach notice" class="mt-6 rounded-lg border-2 border-red-300 bg-white p-5 shadow-sm">
+                                    <p class="text-sm font-semibold uppercase tracking-wide text-red-800">"Personal-data breach notice"</p>
+                                    <h2 class="mt-1 text-lg font-semibold text-slate-900">{notice.title}</h2>
+                                    <p class="mt-1 text-sm text-slate-600">{format!("Sent by Candor's operators on {}", notice.notified)}</p>
+                                    <dl class="mt-3 grid gap-x-6 gap-y-2 text-sm sm:grid-cols-[10rem_1fr]">
+                                        <dt class="font-medium text-slate-700">"What happened"</dt>
+                                        <dd class="whitespace-pre-line text-slate-900">{notice.nature}</dd>
+                                        <dt class="font-medium text-slate-700">"Likely impact"</dt>
+                                        <dd class="whitespace-pre-line text-slate-900">{notice.likely_impact}</dd>
+                                        <dt class="font-medium text-slate-700">"What was done"</dt>
+                                        <dd class="whitespace-pre-line text-slate-900">{notice.mitigation}</dd>
+                                        <dt class="font-medium text-slate-700">"Contact"</dt>
+                                        <dd class="break-words text-slate-900">{notice.contact}</dd>
+                                    </dl>
+                                </div>
+                            }).collect_view()}
                             <CheckInsWaiting />
                             <p class="mt-3">
                                 <A href="/sessions" attr:class="font-medium text-teal-800 underline">"Your sessions"</A>

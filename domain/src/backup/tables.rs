@@ -145,6 +145,7 @@ tables! {
     account_throttles: Owner::Instance,
     backup_runs: Owner::Instance,
     backup_shreds: Owner::Instance,
+    incidents: Owner::Instance,
     // A workplace and everything it owns.
     workplaces: Owner::WorkplaceRow,
     data_keys: Owner::Workplace { orphans: false },
@@ -178,6 +179,7 @@ tables! {
     audit_settings: Owner::Workplace { orphans: false },
     support_grants: Owner::Workplace { orphans: false },
     subject_requests: Owner::Workplace { orphans: false },
+    incident_workplaces: Owner::Workplace { orphans: false },
 }
 
 async fn dump_rows<E>(

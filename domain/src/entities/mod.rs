@@ -17,6 +17,8 @@ pub mod data_keys;
 pub mod department_grants;
 pub mod departments;
 pub mod email_tokens;
+pub mod incident_workplaces;
+pub mod incidents;
 pub mod instance_keys;
 pub mod job_leases;
 pub mod key_rotations;

@@ -4,6 +4,7 @@
 mod accounts;
 mod audit;
 mod backups;
+mod incidents;
 mod keyring;
 mod organisation;
 mod privacy;
