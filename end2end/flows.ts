@@ -66,3 +66,17 @@ export async function join(browser: Browser, baseURL: string, dataDir: string, e
   await expect(page.getByRole("heading", { name: "Save your recovery codes" })).toBeVisible();
   return page;
 }
+
+/** On /people, invites everyone in `rows` ("name,email,department,role,start_date") from a CSV file. */
+export async function inviteFromCsv(page: Page, rows: string[]) {
+  await page.goto("/people");
+  await waitForHydration(page);
+  await page.getByLabel("CSV file").setInputFiles({
+    name: "people.csv",
+    mimeType: "text/csv",
+    buffer: Buffer.from(["name,email,department,role,start_date", ...rows].join("\n")),
+  });
+  await page.getByRole("button", { name: "Check file" }).click();
+  await page.getByRole("button", { name: `Invite ${rows.length} people` }).click();
+  await expect(page.getByText(`${rows.length} invitations sent.`)).toBeVisible();
+}

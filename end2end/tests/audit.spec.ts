@@ -1,23 +1,12 @@
 import { test, expect, waitForHydration, expectAccessible, snapshot } from "../fixtures";
-import { enrol, join } from "../flows";
+import { enrol, inviteFromCsv, join } from "../flows";
 import { outbox } from "../support";
 import { readFileSync } from "node:fs";
 
 test("an Auditor finds the HR admin's export of results in the access log and reviews it", async ({ page, candor, browser, consoleErrors }) => {
   test.setTimeout(240_000);
   await enrol(page, candor, "ada@northwind.test");
-  await page.goto("/people");
-  await waitForHydration(page);
-  await page.getByLabel("CSV file").setInputFiles({
-    name: "people.csv",
-    mimeType: "text/csv",
-    buffer: Buffer.from(
-      ["name,email,department,role,start_date", "Hana Admin,hana@northwind.test,,HR admin,", "Otto Auditor,otto@northwind.test,,Auditor,"].join("\n"),
-    ),
-  });
-  await page.getByRole("button", { name: "Check file" }).click();
-  await page.getByRole("button", { name: "Invite 2 people" }).click();
-  await expect(page.getByText("2 invitations sent.")).toBeVisible();
+  await inviteFromCsv(page, ["Hana Admin,hana@northwind.test,,HR admin,", "Otto Auditor,otto@northwind.test,,Auditor,"]);
   const hana = await join(browser, candor.url, candor.dataDir, "hana@northwind.test");
   const otto = await join(browser, candor.url, candor.dataDir, "otto@northwind.test");
 

@@ -1,22 +1,11 @@
 import { test, expect, waitForHydration, expectAccessible, snapshot } from "../fixtures";
-import { enrol, join } from "../flows";
+import { enrol, inviteFromCsv, join } from "../flows";
 import { readFileSync } from "node:fs";
 
 test("an HR admin gives a person a copy of their data, then erases them", async ({ page, candor, browser, consoleErrors }) => {
   test.setTimeout(180_000);
   await enrol(page, candor, "ada@northwind.test");
-  await page.goto("/people");
-  await waitForHydration(page);
-  await page.getByLabel("CSV file").setInputFiles({
-    name: "people.csv",
-    mimeType: "text/csv",
-    buffer: Buffer.from(
-      ["name,email,department,role,start_date", "Hana Admin,hana@northwind.test,,HR admin,", "Philippa Ostrander,philippa@northwind.test,,Employee,2024-03-01"].join("\n"),
-    ),
-  });
-  await page.getByRole("button", { name: "Check file" }).click();
-  await page.getByRole("button", { name: "Invite 2 people" }).click();
-  await expect(page.getByText("2 invitations sent.")).toBeVisible();
+  await inviteFromCsv(page, ["Hana Admin,hana@northwind.test,,HR admin,", "Philippa Ostrander,philippa@northwind.test,,Employee,2024-03-01"]);
   const hana = await join(browser, candor.url, candor.dataDir, "hana@northwind.test");
 
   // Hana finds Philippa and records her request for erasure, received today.

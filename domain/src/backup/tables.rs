@@ -182,6 +182,26 @@ tables! {
     incident_workplaces: Owner::Workplace { orphans: false },
 }
 
+/// Calls `each` with the encoded bytes of every row of `table` matching `filter`, streamed.
+async fn each_row<E>(
+    txn: &DatabaseTransaction,
+    table: &str,
+    filter: Condition,
+    mut each: impl FnMut(&[u8]) -> Result<(), BackupError> + Send,
+) -> Result<(), BackupError>
+where
+    E: EntityTrait,
+    E::Model: Serialize + Send + Sync,
+{
+    let mut stream = E::find().filter(filter).stream(txn).await.map_err(db_error)?;
+    while let Some(model) = stream.next().await {
+        let bytes = postcard::to_allocvec(&model.map_err(db_error)?)
+            .map_err(|err| BackupError::Internal(format!("cannot encode a {table} row: {err}")))?;
+        each(&bytes)?;
+    }
+    Ok(())
+}
+
 async fn dump_rows<E>(
     txn: &DatabaseTransaction,
     table: &str,
@@ -196,17 +216,15 @@ where
 {
     out.start_table(table, rows).map_err(BackupError::segment_write)?;
     let mut written = 0u64;
-    let mut stream = E::find().filter(filter).stream(txn).await.map_err(db_error)?;
-    while let Some(model) = stream.next().await {
-        let model = model.map_err(db_error)?;
-        let bytes = postcard::to_allocvec(&model)
-            .map_err(|err| BackupError::Internal(format!("cannot encode a {table} row: {err}")))?;
-        out.row(&bytes).map_err(BackupError::segment_write)?;
+    each_row::<E>(txn, table, filter, |bytes| {
+        out.row(bytes).map_err(BackupError::segment_write)?;
         written += 1;
         if written.is_multiple_of(1000) {
             tick(1000);
         }
-    }
+        Ok(())
+    })
+    .await?;
     tick(written % 1000);
     Ok(written)
 }
@@ -221,12 +239,11 @@ where
     E::Model: Serialize + Send + Sync,
 {
     let mut digest = TableDigest::default();
-    let mut stream = E::find().filter(filter).stream(txn).await.map_err(db_error)?;
-    while let Some(model) = stream.next().await {
-        let bytes = postcard::to_allocvec(&model.map_err(db_error)?)
-            .map_err(|err| BackupError::Internal(format!("cannot encode a {table} row: {err}")))?;
-        digest.add(&bytes);
-    }
+    each_row::<E>(txn, table, filter, |bytes| {
+        digest.add(bytes);
+        Ok(())
+    })
+    .await?;
     Ok(digest.finish(table))
 }
 
