@@ -38,6 +38,7 @@ async function startCandor(): Promise<{ candor: Candor; stop: () => Promise<void
     CANDOR_BACKUP_DIR: join(dataDir, "backups"),
     CANDOR_BACKUP_RECIPIENT: recipient,
     CANDOR_BACKUP_IDENTITY_FILE: keyFile,
+    CANDOR_OPERATOR_EMAIL: "ops@candor.test",
   };
   delete env.CANDOR_MASTER_KEY_FILE;
   // The SQLite database in the fresh data directory, whatever the calling shell had set.

@@ -92,6 +92,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/people/:id") view=PersonPage />
                     <Route path=path!("/people/:id/data") view=pages::privacy::PersonDataPage />
                     <Route path=path!("/data-requests") view=pages::privacy::DataRequestsPage />
+                    <Route path=path!("/help") view=pages::help::HelpPage />
                     <Route path=path!("/invitation") view=InvitationPage />
                     <Route path=path!("/profile") view=ProfilePage />
                     <Route path=path!("/settings") view=SettingsPage />

@@ -20,6 +20,8 @@ pub struct AppState {
     pub public_url: String,
     /// Candor as a WebAuthn relying party, for passkeys.
     pub relying_party: Arc<domain::auth::passkey::RelyingParty>,
+    /// Where the help form sends questions (the operator's address), when configured.
+    pub support_inbox: Option<String>,
     /// The backup schedule, when backups are configured (for the Security page).
     pub backups: Option<BackupPolicy>,
 }

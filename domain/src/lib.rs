@@ -15,6 +15,7 @@ pub mod departments;
 mod entities;
 pub mod error;
 pub mod factors;
+pub mod help;
 pub mod identity;
 pub mod ids;
 pub mod incidents;

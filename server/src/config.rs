@@ -166,8 +166,9 @@ pub struct RawSettings {
         hide_env_values = true
     )]
     pub backup_scratch_url: Option<String>,
-    /// The operator's address for operations alerts (failed backups and drills). Default: none,
-    /// alerts go to the log and the instance's audit chain only.
+    /// The operator's address: operations alerts (failed backups and drills) and the in-app help
+    /// form go there. Default: none (alerts go to the log and the instance's audit chain only,
+    /// and the help form says help is not set up).
     #[arg(long, env = "CANDOR_OPERATOR_EMAIL", global = true, value_name = "ADDRESS")]
     pub operator_email: Option<String>,
 }

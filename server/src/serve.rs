@@ -159,6 +159,7 @@ pub fn app_with_clock(
             ..Default::default()
         },
         public_url,
+        support_inbox: config.operator_email.clone(),
         backups: config.backups.as_ref().map(|b| app::state::BackupPolicy {
             interval_hours: b.interval.num_hours(),
             retention_days: b.retention.num_days(),

@@ -5,6 +5,7 @@
 pub mod account;
 pub mod audit;
 pub mod factors;
+pub mod help;
 pub mod instance;
 pub mod organisation;
 pub mod people;

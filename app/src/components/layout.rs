@@ -142,7 +142,8 @@ pub fn Layout(children: Children) -> impl IntoView {
         <footer class="border-t border-slate-200 bg-white">
             <div class="mx-auto flex max-w-5xl flex-col gap-2 px-4 py-6 text-sm text-slate-600 sm:flex-row sm:justify-between sm:px-6">
                 <p>"Candor — employee pulse surveys with verifiable privacy."</p>
-                <p>
+                <p class="flex flex-wrap gap-x-6 gap-y-2">
+                    <A href="/help" attr:class="underline hover:text-slate-900">"Help"</A>
                     <A href="/security" attr:class="underline hover:text-slate-900">
                         "How Candor protects your data"
                     </A>

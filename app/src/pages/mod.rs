@@ -2,6 +2,7 @@ pub mod audit;
 pub mod authenticator;
 pub mod check_ins;
 pub mod departments;
+pub mod help;
 pub mod home;
 pub mod landing;
 pub mod login;

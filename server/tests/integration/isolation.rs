@@ -31,6 +31,8 @@ use crate::support::TestApp;
 const TAKES_NO_WORKPLACE_ID: &[(&str, &str)] = &[
     ("/api/instance/security_facts", "public facts about the instance"),
     ("/api/privacy/requests", "the caller's own workplace's register"),
+    ("/api/help/topics", "a fixed list"),
+    ("/api/help/ask", "a question about the caller's own account"),
     ("/api/account/password_feedback", "public strength check"),
     ("/api/account/sign_up", "creates a new workplace"),
     ("/api/account/verify_email", "the emailed token is the credential"),

@@ -1,0 +1,43 @@
+//! The help form: a question to Candor's operators, by email to their support inbox.
+
+use leptos::prelude::*;
+
+use crate::error::ApiError;
+
+/// The topics to choose from: (key, label); empty when this instance has no support inbox.
+#[server(prefix = "/api", endpoint = "help/topics")]
+pub async fn help_topics() -> Result<Vec<(String, String)>, ApiError> {
+    let state = crate::state::app_state()?;
+    crate::session::require_identity(&state).await?;
+    if state.support_inbox.is_none() {
+        return Ok(Vec::new());
+    }
+    Ok(domain::help::TOPICS
+        .iter()
+        .map(|(key, label)| ((*key).to_owned(), (*label).to_owned()))
+        .collect())
+}
+
+/// Sends the question, with who asks, to the support inbox.
+#[server(prefix = "/api", endpoint = "help/ask")]
+pub async fn ask_for_help(topic: String, message: String) -> Result<(), ApiError> {
+    let state = crate::state::app_state()?;
+    let (who, _) = crate::session::require_identity(&state).await?;
+    let question = domain::help::question(&topic, &message)?;
+    let inbox = state
+        .support_inbox
+        .clone()
+        .ok_or_else(|| domain::Error::Unavailable("no support inbox is configured".into()))?;
+    let profile = domain::accounts::profile(&state.db, who.user_id.uuid()).await?;
+    let mail = domain::help::to_support(
+        &inbox,
+        &who,
+        &profile.display_name,
+        &profile.email,
+        &profile.workplace_name,
+        &question,
+        state.clock.now(),
+    );
+    state.mailer.send(mail).await?;
+    Ok(())
+}
