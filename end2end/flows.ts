@@ -1,7 +1,7 @@
 // Account flows several specs share: signing up with email verification, and the password step.
 import { expect, waitForHydration, type Candor } from "./fixtures";
 import { outbox, linkIn, totp } from "./support";
-import type { Browser, Page } from "@playwright/test";
+import type { Browser, BrowserContextOptions, Page } from "@playwright/test";
 
 export const PASSWORD = "quietly orbiting marmalade kettles";
 
@@ -47,10 +47,17 @@ export async function enrol(page: Page, candor: Candor, email: string): Promise<
   return items.allTextContents();
 }
 
-/** Accepts the emailed invitation in a new browser and enrols an authenticator. */
-export async function join(browser: Browser, baseURL: string, dataDir: string, email: string): Promise<Page> {
-  const context = await browser.newContext({ baseURL, viewport: { width: 1280, height: 900 } });
+/** Accepts the emailed invitation in a new browser (desktop unless `device` says otherwise) and enrols an authenticator. */
+export async function join(
+  browser: Browser,
+  baseURL: string,
+  dataDir: string,
+  email: string,
+  device: { options?: BrowserContextOptions; watch?: (page: Page) => void } = {},
+): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...device.options, baseURL });
   const page = await context.newPage();
+  device.watch?.(page);
   const mail = outbox(dataDir).find((m) => m.includes(`To: ${email}`) && m.includes("invited"));
   expect(mail, `an invitation for ${email}`).toBeTruthy();
   await page.goto(linkIn(mail!, "/invitation"));

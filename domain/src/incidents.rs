@@ -173,6 +173,8 @@ pub async fn notify(
         mitigation: text("mitigation", &notice.mitigation, 4000)?,
         contact: text("contact", &notice.contact, 400)?,
     };
+    // The operator's view across workplaces: which ones this incident names. Each workplace's
+    // own rows are then read and written through its tenant scope.
     let affected = incident_workplaces::Entity::find()
         .filter(incident_workplaces::Column::IncidentId.eq(id))
         .filter(incident_workplaces::Column::NotifiedAt.is_null())
@@ -233,23 +235,25 @@ pub async fn notify(
     })
 }
 
-/// Active Owners of the workplace: (address, name).
+/// Everyone active who answers for the workplace (its Owner): (address, name).
 async fn owners(tenant: &TenantDb) -> Result<Vec<(String, String)>> {
     let txn = tenant.begin_read().await?;
     let keys = tenant.data_keys_in(&txn).await?;
+    let roles = crate::roles::WorkplaceRoles::load(&txn, tenant.workplace_id()).await?;
     let rows = tenant
         .select::<users::Entity>()
         .filter(users::Column::Status.eq(crate::accounts::ACTIVE))
-        .filter(users::Column::Role.eq(crate::policy::Role::Owner.key()))
         .all(&txn)
         .await?;
     txn.commit().await?;
-    rows.iter()
-        .map(|row| {
+    let mut out = Vec::new();
+    for row in &rows {
+        if crate::policy::answers_for_workplace(&roles.resolve(&row.role, row.custom_role_id)?) {
             let opened = crate::user_fields::open_with(&keys, row)?;
-            Ok((opened.email.into_exposed(), opened.name.into_exposed()))
-        })
-        .collect()
+            out.push((opened.email.into_exposed(), opened.name.into_exposed()));
+        }
+    }
+    Ok(out)
 }
 
 /// Adds post-incident analysis (appended, dated).
@@ -347,7 +351,7 @@ pub async fn notices_for(
     identity: &crate::policy::Identity,
     now: DateTime<Utc>,
 ) -> Result<Vec<BreachNotice>> {
-    if !identity.role.is(crate::policy::Role::Owner) {
+    if !crate::policy::answers_for_workplace(&identity.role) {
         return Ok(Vec::new());
     }
     let txn = tenant.begin_read().await?;

@@ -395,6 +395,12 @@ pub fn has_admin_rights(role: &RoleDefinition) -> bool {
     !role.permissions.is_empty()
 }
 
+/// Whether a role answers for the workplace towards Candor: the built-in Owner, who is told of
+/// personal-data breaches and whom HR cannot erase.
+pub fn answers_for_workplace(role: &RoleDefinition) -> bool {
+    role.is(Role::Owner)
+}
+
 /// Whether a role reads the access log and so receives its alerts and review reminders.
 pub fn watches_audit_log(role: &RoleDefinition) -> bool {
     role.permissions.contains(Permission::Audit)

@@ -13,8 +13,8 @@ use serde::Serialize;
 
 use crate::{
     entities::{
-        department_grants, passkeys, round_participants, rounds, sessions, subject_requests, surveys,
-        totp_factors, trusted_devices, users,
+        department_grants, passkeys, round_participants, rounds, sessions, subject_requests, totp_factors,
+        trusted_devices, users,
     },
     ids::UserId,
     policy::{require, Action, Identity, Resource},
@@ -356,7 +356,16 @@ pub async fn export(
         .into_iter()
         .filter_map(|g| department_name(Some(crate::ids::DepartmentId::from_uuid(g.department_id))))
         .collect();
-    let participation = participation(tenant, &*txn, person).await?;
+    let participation = crate::surveys::answering::participation_of(tenant, person)
+        .await?
+        .into_iter()
+        .map(|p| ParticipationRecord {
+            survey: p.title,
+            round: p.number,
+            opened_at: p.opens_at,
+            answered: p.answered,
+        })
+        .collect();
     let requests = tenant
         .select::<subject_requests::Entity>()
         .filter(subject_requests::Column::SubjectId.eq(person.uuid()))
@@ -395,45 +404,6 @@ pub async fn export(
         requests,
         not_included: NOT_INCLUDED.to_vec(),
     })
-}
-
-async fn participation(
-    tenant: &TenantDb,
-    conn: &impl sea_orm::ConnectionTrait,
-    person: UserId,
-) -> Result<Vec<ParticipationRecord>> {
-    let asked = tenant
-        .select::<round_participants::Entity>()
-        .filter(round_participants::Column::UserId.eq(person.uuid()))
-        .all(conn)
-        .await?;
-    let titles: std::collections::HashMap<uuid::Uuid, String> = tenant
-        .select::<surveys::Entity>()
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s.title))
-        .collect();
-    let mut out = Vec::with_capacity(asked.len());
-    for chunk in asked.chunks(500) {
-        let answered: std::collections::HashMap<uuid::Uuid, bool> =
-            chunk.iter().map(|p| (p.round_id, p.answered)).collect();
-        for round in tenant
-            .select::<rounds::Entity>()
-            .filter(rounds::Column::Id.is_in(answered.keys().copied()))
-            .all(conn)
-            .await?
-        {
-            out.push(ParticipationRecord {
-                survey: titles.get(&round.survey_id).cloned().unwrap_or_default(),
-                round: round.number,
-                opened_at: round.opens_at,
-                answered: answered.get(&round.id).copied().unwrap_or(false),
-            });
-        }
-    }
-    out.sort_by_key(|p| std::cmp::Reverse(p.opened_at));
-    Ok(out)
 }
 
 /// Restricts (or, with `restricted` false, lifts the restriction of) processing: the person is
@@ -501,7 +471,8 @@ pub async fn erase(
     tenant.touch(crate::audit::EntityType::Person, [person.uuid()]);
     let txn = tenant.begin().await?;
     let row = subject_row(tenant, &*txn, person).await?;
-    if row.role == crate::policy::Role::Owner.key() {
+    let roles = crate::roles::WorkplaceRoles::load(&*txn, tenant.workplace_id()).await?;
+    if crate::policy::answers_for_workplace(&roles.resolve(&row.role, row.custom_role_id)?) {
         return Err(Error::Conflict(
             "The workplace's Owner cannot be erased; to end the whole workplace, delete it in Settings."
                 .into(),

@@ -1,6 +1,6 @@
 import { test, expect, waitForHydration, expectAccessible, snapshot } from "../fixtures";
-import { enrol } from "../flows";
-import { outbox, linkIn, totp } from "../support";
+import { enrol, join as joinByInvitation } from "../flows";
+import { outbox } from "../support";
 import type { Browser, Page } from "@playwright/test";
 import { readFileSync } from "node:fs";
 
@@ -9,24 +9,11 @@ const PHONE = { width: 390, height: 844 };
 const phoneErrors: string[] = [];
 
 /** Accepts the emailed invitation in a phone-sized browser and enrols an authenticator. */
-async function join(browser: Browser, baseURL: string, dataDir: string, email: string): Promise<Page> {
-  const context = await browser.newContext({ baseURL, viewport: PHONE, hasTouch: true, isMobile: true });
-  const phone = await context.newPage();
-  phone.on("pageerror", (error) => phoneErrors.push(`${email}: ${error.message}`));
-  const mail = outbox(dataDir).find((m) => m.includes(`To: ${email}`) && m.includes("invited"));
-  expect(mail, `an invitation for ${email}`).toBeTruthy();
-  await phone.goto(linkIn(mail!, "/invitation"));
-  await waitForHydration(phone);
-  await phone.getByLabel("Choose a password").fill("lantern harbour gravel symphony");
-  await phone.getByRole("button", { name: "Join" }).click();
-  await expect(phone).toHaveURL(/\/setup$/);
-  await phone.goto("/setup/authenticator");
-  await waitForHydration(phone);
-  const secret = (await phone.getByTestId("totp-secret").textContent())!.trim();
-  await phone.getByLabel("Code from the app").fill(totp(secret));
-  await phone.getByRole("button", { name: "Confirm" }).click();
-  await expect(phone.getByRole("heading", { name: "Save your recovery codes" })).toBeVisible();
-  return phone;
+function join(browser: Browser, baseURL: string, dataDir: string, email: string): Promise<Page> {
+  return joinByInvitation(browser, baseURL, dataDir, email, {
+    options: { viewport: PHONE, hasTouch: true, isMobile: true },
+    watch: (phone) => phone.on("pageerror", (error) => phoneErrors.push(`${email}: ${error.message}`)),
+  });
 }
 
 /** Answers the open check-in: workload `workload`, eNPS `enps`, and optionally a comment. */

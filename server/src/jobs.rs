@@ -287,7 +287,7 @@ async fn drill_or_check(
                 .last_backup_at
                 .is_some_and(|first| now - first > chrono::Duration::days(1));
         if overdue {
-            let err = BackupError::Config(format!(
+            let err = BackupError::DrillOverdue(format!(
                 "no restore drill has passed in the last {} days: run `candor backup verify` where the private \
                  backup key is kept",
                 settings.drill_every.num_days()

@@ -8,6 +8,10 @@
 //! store, itself encrypted to the operator's key: deleting that one file when a workplace is
 //! deleted makes its part of every older backup unreadable, even with the operator's key.
 //!
+//! A backup reads and a restore writes the whole database, every workplace at once, like
+//! `pg_dump`: it works below the tenant scope on purpose, outside any workplace transaction (where
+//! PostgreSQL's row-level policies let every row through), and never opens a sealed field.
+//!
 //! Store layout:
 //! ```text
 //! <store>/backups/<name>/manifest.json     what the backup holds, with a checksum per file
@@ -87,6 +91,8 @@ pub enum BackupError {
     NotEmpty { rows: u64, tables: usize },
     #[error("no backup found in {0}")]
     NoBackup(String),
+    #[error("{0}")]
+    DrillOverdue(String),
     #[error("the restored data does not match the backup: {0}; nothing was restored")]
     Mismatch(String),
     #[error("database: {}", .0.public_message())]
@@ -109,6 +115,7 @@ impl BackupError {
             BackupError::SchemaMismatch { .. } => "backup.schema_mismatch",
             BackupError::NotEmpty { .. } => "backup.target_not_empty",
             BackupError::NoBackup(_) => "backup.none",
+            BackupError::DrillOverdue(_) => "backup.drill_overdue",
             BackupError::Mismatch(_) => "backup.mismatch",
             BackupError::Database(_) => "backup.database",
             BackupError::Internal(_) => "backup.internal",

@@ -344,10 +344,18 @@ pub struct Participation {
 
 /// Every round this person was asked in, newest first: their participation history.
 pub async fn participation(tenant: &TenantDb, identity: &Identity) -> Result<Vec<Participation>> {
+    participation_of(tenant, identity.user_id).await
+}
+
+/// [`participation`] of any person of the workplace (for a copy of their data).
+pub(crate) async fn participation_of(
+    tenant: &TenantDb,
+    person: crate::ids::UserId,
+) -> Result<Vec<Participation>> {
     let txn = tenant.begin_read().await?;
     let asked: BTreeMap<RoundId, bool> = tenant
         .select::<round_participants::Entity>()
-        .filter(round_participants::Column::UserId.eq(identity.user_id.uuid()))
+        .filter(round_participants::Column::UserId.eq(person.uuid()))
         .all(&txn)
         .await?
         .into_iter()
