@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use crate::{
-    entities::{incident_workplaces, incidents, users, workplaces},
+    entities::{incident_workplaces, incidents, workplaces},
     ids::WorkplaceId,
     security_events::{EventKind, SecurityEvent},
     tenant::TenantDb,
@@ -197,7 +197,7 @@ pub async fn notify(
     for row in &affected {
         let workplace = WorkplaceId::from_uuid(row.workplace_id);
         let tenant = TenantDb::for_system(db, workplace, "breach notice");
-        for (email, name) in owners(&tenant).await? {
+        for (email, name) in crate::people::owner_contacts(&tenant).await? {
             let mail = crate::mail::messages::breach_notice(
                 &email,
                 &name,
@@ -233,27 +233,6 @@ pub async fn notify(
         deadline,
         late_by: (now > deadline).then(|| now - deadline),
     })
-}
-
-/// Everyone active who answers for the workplace (its Owner): (address, name).
-async fn owners(tenant: &TenantDb) -> Result<Vec<(String, String)>> {
-    let txn = tenant.begin_read().await?;
-    let keys = tenant.data_keys_in(&txn).await?;
-    let roles = crate::roles::WorkplaceRoles::load(&txn, tenant.workplace_id()).await?;
-    let rows = tenant
-        .select::<users::Entity>()
-        .filter(users::Column::Status.eq(crate::accounts::ACTIVE))
-        .all(&txn)
-        .await?;
-    txn.commit().await?;
-    let mut out = Vec::new();
-    for row in &rows {
-        if crate::policy::answers_for_workplace(&roles.resolve(&row.role, row.custom_role_id)?) {
-            let opened = crate::user_fields::open_with(&keys, row)?;
-            out.push((opened.email.into_exposed(), opened.name.into_exposed()));
-        }
-    }
-    Ok(out)
 }
 
 /// Adds post-incident analysis (appended, dated).

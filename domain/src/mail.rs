@@ -214,6 +214,95 @@ pub mod messages {
         }
     }
 
+    /// An Owner asked for the whole workplace to be deleted: every Owner hears of it at once, so
+    /// a mistaken or hostile request can be cancelled in time.
+    pub fn termination_requested(
+        to: &str,
+        name: &str,
+        workplace: &str,
+        by: &str,
+        delete_at: &str,
+        link: &str,
+    ) -> Mail {
+        Mail {
+            to: to.to_owned(),
+            subject: format!("Candor: {workplace} is to be deleted on {delete_at}"),
+            body: format!(
+                "Hello {name},\n\n{by} asked for the workplace {workplace} to be deleted. On {delete_at} every \
+                 person, department, survey, answer, comment and log entry of it will be deleted and its keys \
+                 destroyed; this cannot be undone.\n\nUntil then, any Owner can cancel the deletion in \
+                 Settings:\n\n{link}\n\nIf you did not expect this, cancel it and check who holds the Owner \
+                 role.\n\n— Candor\n"
+            ),
+        }
+    }
+
+    /// A pending deletion was cancelled.
+    pub fn termination_cancelled(to: &str, name: &str, workplace: &str, by: &str, link: &str) -> Mail {
+        Mail {
+            to: to.to_owned(),
+            subject: format!("Candor: deletion of {workplace} cancelled"),
+            body: format!(
+                "Hello {name},\n\n{by} cancelled the deletion of the workplace {workplace}. Nothing will be \
+                 deleted.\n\n{link}\n\n— Candor\n"
+            ),
+        }
+    }
+
+    /// The operator changed the list of subprocessors.
+    pub fn subprocessor_change(to: &str, name: &str, summary: &str, effective_on: &str, link: &str) -> Mail {
+        Mail {
+            to: to.to_owned(),
+            subject: "Candor: a change to our subprocessors".to_owned(),
+            body: format!(
+                "Hello {name},\n\nas the Owner of a Candor workplace you are told of every change to the \
+                 subprocessors that process its data, before it takes effect.\n\nChange: {summary}\nTakes \
+                 effect on: {effective_on}\n\nThe full list:\n\n{link}\n\nTo object, write to us from \
+                 Help in Candor before that day.\n\n— Candor\n"
+            ),
+        }
+    }
+
+    /// What a deletion removed, when, and when the last backup holding it goes.
+    pub fn deletion_certificate(
+        to: &str,
+        name: &str,
+        certificate: &crate::workplace_deletion::Certificate,
+    ) -> Mail {
+        let at = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
+        let mut deleted = String::new();
+        for (what, count) in &certificate.deleted {
+            deleted.push_str(&format!("  - {what}: {count}\n"));
+        }
+        let backups = match certificate.backups_expire_by {
+            Some(by) => format!(
+                "Backups: the workplace's backup key was destroyed with it, so its part of every backup \
+                 taken before the deletion can no longer be decrypted. Those backups are themselves deleted \
+                 by {} at the latest (backup retention).",
+                at(by)
+            ),
+            None => "Backups: this installation keeps no backups.".to_owned(),
+        };
+        Mail {
+            to: to.to_owned(),
+            subject: format!("Candor deletion certificate: {}", certificate.workplace_name),
+            body: format!(
+                "Hello {name},\n\nthis certifies that the workplace {} (id {}) was deleted from Candor.\n\n\
+                 Certificate number: {}\nDeletion requested: {}{}\nDeleted: {}\n\nWhat was deleted:\n{deleted}\
+                 \nEncryption keys destroyed: {} data key(s). Whatever was sealed under them cannot be opened \
+                 again by anyone.\n\n{backups}\n\nYour own account was part of the workplace and is deleted \
+                 too; this email is the last Candor sends you. Keep it as your record.\n\n— Candor\n",
+                certificate.workplace_name,
+                certificate.workplace,
+                certificate.id,
+                at(certificate.requested_at),
+                certificate.requested_by.as_ref().map(|by| format!(" by {by}")).unwrap_or_default(),
+                at(certificate.deleted_at),
+                certificate.data_keys_destroyed,
+            ),
+        }
+    }
+
     /// The workplace's access log is due for its regular review.
     pub fn audit_review_due(to: &str, name: &str, due: &str, link: &str) -> Mail {
         Mail {

@@ -455,8 +455,15 @@ pub async fn set_status(tenant: &TenantDb, id: UserId, status: Status, now: Date
     {
         return Err(last_owner());
     }
+    let left_before = found.status == LEFT;
     let mut changed: users::ActiveModel = found.into();
     changed.status = Set(status.key().to_owned());
+    // The retention policy counts from the day someone left; coming back stops that clock.
+    if status == Status::Left && !left_before {
+        changed.left_at = Set(Some(now));
+    } else if status != Status::Left {
+        changed.left_at = Set(None);
+    }
     changed.update(&txn).await?;
     if status != Status::Active {
         sessions::Entity::update_many()
@@ -561,4 +568,25 @@ pub async fn set_grants(
     }
     txn.commit().await?;
     Ok(())
+}
+
+/// Everyone active who answers for the workplace (its Owner): (address, name).
+pub(crate) async fn owner_contacts(tenant: &TenantDb) -> Result<Vec<(String, String)>> {
+    let txn = tenant.begin_read().await?;
+    let keys = tenant.data_keys_in(&txn).await?;
+    let roles = crate::roles::WorkplaceRoles::load(&txn, tenant.workplace_id()).await?;
+    let rows = tenant
+        .select::<users::Entity>()
+        .filter(users::Column::Status.eq(crate::accounts::ACTIVE))
+        .all(&txn)
+        .await?;
+    txn.commit().await?;
+    let mut out = Vec::new();
+    for row in &rows {
+        if crate::policy::answers_for_workplace(&roles.resolve(&row.role, row.custom_role_id)?) {
+            let opened = crate::user_fields::open_with(&keys, row)?;
+            out.push((opened.email.into_exposed(), opened.name.into_exposed()));
+        }
+    }
+    Ok(out)
 }

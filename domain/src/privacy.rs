@@ -478,10 +478,26 @@ pub async fn erase(
                 .into(),
         ));
     }
+    let participations = remove_account(tenant, &*txn, person).await?;
+    carried_out(tenant, &*txn, identity, person, RequestKind::Erasure, now).await?;
+    txn.commit().await?;
+    crate::workplace_deletion::purge_deleted_storage(tenant.database(), "users").await;
+    Ok(Erased { participations })
+}
+
+/// Deletes a person's account and their participation rows, unless a round asking them is still
+/// open (its figures would shift under the people answering): then a conflict, and nothing
+/// changes. Returns how many participation rows went. Sessions, factors, tokens, devices and
+/// grants go with the account (foreign keys cascade).
+pub(crate) async fn remove_account(
+    tenant: &TenantDb,
+    conn: &impl sea_orm::ConnectionTrait,
+    person: UserId,
+) -> Result<u64> {
     let asked: Vec<uuid::Uuid> = tenant
         .select::<round_participants::Entity>()
         .filter(round_participants::Column::UserId.eq(person.uuid()))
-        .all(&*txn)
+        .all(conn)
         .await?
         .into_iter()
         .map(|p| p.round_id)
@@ -491,7 +507,7 @@ pub async fn erase(
             .select::<rounds::Entity>()
             .filter(rounds::Column::Id.is_in(chunk.iter().copied()))
             .filter(rounds::Column::ClosedAt.is_null())
-            .one(&*txn)
+            .one(conn)
             .await?
         {
             return Err(Error::Conflict(format!(
@@ -506,19 +522,15 @@ pub async fn erase(
     let participations = round_participants::Entity::delete_many()
         .filter(round_participants::Column::WorkplaceId.eq(workplace))
         .filter(round_participants::Column::UserId.eq(person.uuid()))
-        .exec(&*txn)
+        .exec(conn)
         .await?
         .rows_affected;
-    // Sessions, factors, tokens, devices and grants go with the account (foreign keys cascade).
     users::Entity::delete_many()
         .filter(users::Column::WorkplaceId.eq(workplace))
-        .filter(users::Column::Id.eq(row.id))
-        .exec(&*txn)
+        .filter(users::Column::Id.eq(person.uuid()))
+        .exec(conn)
         .await?;
-    carried_out(tenant, &*txn, identity, person, RequestKind::Erasure, now).await?;
-    txn.commit().await?;
-    crate::workplace_deletion::purge_deleted_storage(tenant.database(), "users").await;
-    Ok(Erased { participations })
+    Ok(participations)
 }
 
 /// [`erase`], once `confirmation` repeats the person's name exactly.

@@ -48,6 +48,11 @@ pub enum EventKind {
     TenantKeyRotated,
     /// A workplace and its data keys were deleted.
     WorkplaceDeleted,
+    /// An Owner asked for the workplace to be deleted after a grace period.
+    WorkplaceTerminationRequested,
+    WorkplaceTerminationCancelled,
+    /// The operator changed the subprocessor list and told every Owner.
+    SubprocessorsChanged,
     /// Someone downloaded a round's results.
     ResultsExported,
     /// An auditor downloaded (part of) the audit log.
@@ -93,6 +98,9 @@ impl EventKind {
             EventKind::TenantKeyRotationStarted => "crypto.tenant_key_rotation_started",
             EventKind::TenantKeyRotated => "crypto.tenant_key_rotated",
             EventKind::WorkplaceDeleted => "workplace.deleted",
+            EventKind::WorkplaceTerminationRequested => "workplace.termination_requested",
+            EventKind::WorkplaceTerminationCancelled => "workplace.termination_cancelled",
+            EventKind::SubprocessorsChanged => "instance.subprocessors_changed",
             EventKind::ResultsExported => "data.results_exported",
             EventKind::AuditLogExported => "audit.exported",
             EventKind::AuditLogPurged => "audit.purged",
@@ -122,6 +130,8 @@ impl EventKind {
             | EventKind::BackupFailed
             | EventKind::RestoreDrillFailed => Severity::Critical,
             EventKind::WorkplaceDeleted
+            | EventKind::WorkplaceTerminationRequested
+            | EventKind::WorkplaceTerminationCancelled
             | EventKind::BackupKeyShredded
             | EventKind::BackupRestored
             | EventKind::IncidentOpened
@@ -141,6 +151,7 @@ impl EventKind {
             | EventKind::BackupDeleted
             | EventKind::RestoreDrillPassed
             | EventKind::IncidentAnalysed
+            | EventKind::SubprocessorsChanged
             | EventKind::IncidentClosed => Severity::Info,
         }
     }

@@ -169,6 +169,17 @@ impl TenantDb {
         self.bind(txn).await
     }
 
+    /// Ends this transaction's binding to the workplace, for the instance's own record of what
+    /// was just done to it (a deleted workplace's deletion, written to the instance's chain in
+    /// the same transaction). Only for rows of no workplace: nothing else may follow.
+    pub(crate) async fn unbind(&self, txn: &DatabaseTransaction) -> Result<()> {
+        if self.db.backend() == Backend::Postgres {
+            txn.execute_unprepared("SELECT set_config('candor.workplace_id', '', true)")
+                .await?;
+        }
+        Ok(())
+    }
+
     async fn bind(&self, txn: DatabaseTransaction) -> Result<DatabaseTransaction> {
         if self.db.backend() == Backend::Postgres {
             // Transaction-local: pooled connections never carry one workplace into another's

@@ -465,6 +465,7 @@ pub struct AuditRow {
     pub actor: Option<uuid::Uuid>,
     pub entity_type: Option<String>,
     pub entity_ids: Option<String>,
+    pub entity_count: i32,
     pub network_tag: Option<String>,
     pub account_tag: Option<String>,
 }
@@ -493,6 +494,7 @@ pub async fn audit_rows(db: &Database, workplace: Option<crate::ids::WorkplaceId
             actor: row.actor_id,
             entity_type: row.entity_type,
             entity_ids: row.entity_ids,
+            entity_count: row.entity_count,
             network_tag: row.network_tag,
             account_tag: row.account_tag,
         })

@@ -46,6 +46,8 @@ mod m20261201_000022_support_grants;
 mod m20261202_000023_backups;
 mod m20261202_000024_subject_requests;
 mod m20261202_000025_incidents;
+mod m20261202_000026_data_lifecycle;
+mod m20261202_000027_subprocessors;
 mod row_level_security;
 
 pub struct Migrator;
@@ -79,6 +81,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000023_backups::Migration),
             Box::new(m20261202_000024_subject_requests::Migration),
             Box::new(m20261202_000025_incidents::Migration),
+            Box::new(m20261202_000026_data_lifecycle::Migration),
+            Box::new(m20261202_000027_subprocessors::Migration),
         ]
     }
 }

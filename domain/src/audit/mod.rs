@@ -105,6 +105,7 @@ pub enum EntityType {
     Alert,
     DataKey,
     Workplace,
+    Comment,
 }
 
 impl EntityType {
@@ -123,10 +124,11 @@ impl EntityType {
             EntityType::Alert => "alert",
             EntityType::DataKey => "data_key",
             EntityType::Workplace => "workplace",
+            EntityType::Comment => "comment",
         }
     }
 
-    pub const ALL: [EntityType; 13] = [
+    pub const ALL: [EntityType; 14] = [
         EntityType::Account,
         EntityType::Person,
         EntityType::Department,
@@ -140,6 +142,7 @@ impl EntityType {
         EntityType::Alert,
         EntityType::DataKey,
         EntityType::Workplace,
+        EntityType::Comment,
     ];
 }
 

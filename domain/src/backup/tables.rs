@@ -146,6 +146,8 @@ tables! {
     backup_runs: Owner::Instance,
     backup_shreds: Owner::Instance,
     incidents: Owner::Instance,
+    subprocessors: Owner::Instance,
+    subprocessor_changes: Owner::Instance,
     // A workplace and everything it owns.
     workplaces: Owner::WorkplaceRow,
     data_keys: Owner::Workplace { orphans: false },
@@ -180,6 +182,8 @@ tables! {
     support_grants: Owner::Workplace { orphans: false },
     subject_requests: Owner::Workplace { orphans: false },
     incident_workplaces: Owner::Workplace { orphans: false },
+    retention_policies: Owner::Workplace { orphans: false },
+    workplace_terminations: Owner::Workplace { orphans: false },
 }
 
 /// Calls `each` with the encoded bytes of every row of `table` matching `filter`, streamed.

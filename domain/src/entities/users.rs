@@ -24,6 +24,8 @@ pub struct Model {
     pub name_sealed: Option<Vec<u8>>,
     /// Processing restricted on the person's request: kept, but asked in no new round.
     pub restricted_at: Option<DateTimeUtc>,
+    /// When they were marked as having left; the retention policy counts from here.
+    pub left_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

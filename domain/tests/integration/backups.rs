@@ -388,9 +388,28 @@ async fn a_deleted_workplace_cannot_be_read_from_older_backups(test_db: TestDb) 
         .unwrap();
     assert_eq!(older.parts.len(), 4);
 
-    domain::workplace_deletion::delete_workplace(&northwind, &owner, "Northwind", Utc::now())
-        .await
-        .unwrap();
+    let outbox = tempfile::tempdir().unwrap();
+    let mailer = domain::mail::Mailer::outbox(outbox.path().to_path_buf(), "candor@example.test").unwrap();
+    domain::workplace_deletion::request_termination(
+        &northwind,
+        &owner,
+        "Northwind",
+        7,
+        &mailer,
+        "",
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    let deleted = domain::workplace_deletion::terminate_due(
+        &db,
+        &mailer,
+        Some(chrono::Duration::days(30)),
+        Utc::now() + chrono::Duration::days(8),
+    )
+    .await
+    .unwrap();
+    assert!(deleted[0].backups_expire_by.is_some());
     let key_dir = keys
         .target
         .store

@@ -444,20 +444,42 @@ async fn a_deleted_workplace_cannot_be_opened_with_any_key(test_db: TestDb) {
         assert!(opens_with_any_stored_key(db, id, column, *row, bytes).await);
     }
 
-    let refused = domain::workplace_deletion::delete_workplace(&northwind, &owner, "Contoso", Utc::now())
-        .await
-        .unwrap_err();
+    let outbox = tempfile::tempdir().unwrap();
+    let mailer = domain::mail::Mailer::outbox(outbox.path().to_path_buf(), "candor@example.test").unwrap();
+    let refused = domain::workplace_deletion::request_termination(
+        &northwind,
+        &owner,
+        "Contoso",
+        30,
+        &mailer,
+        "https://candor.test/settings",
+        Utc::now(),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(refused.code(), "input.invalid");
+    domain::workplace_deletion::request_termination(
+        &northwind,
+        &owner,
+        " Northwind ",
+        30,
+        &mailer,
+        "https://candor.test/settings",
+        Utc::now(),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         wrapped_data_keys(db, id).await.len(),
         2,
-        "a refused deletion keeps everything"
+        "nothing is deleted during the grace period"
     );
-
-    let deleted = domain::workplace_deletion::delete_workplace(&northwind, &owner, " Northwind ", Utc::now())
-        .await
-        .unwrap();
-    assert_eq!(deleted.data_keys, 2);
+    let certificates =
+        domain::workplace_deletion::terminate_due(db, &mailer, None, Utc::now() + chrono::Duration::days(31))
+            .await
+            .unwrap();
+    assert_eq!(certificates.len(), 1);
+    assert_eq!(certificates[0].data_keys_destroyed, 2);
     assert!(wrapped_data_keys(db, id).await.is_empty());
     assert!(sealed_user_fields(db, id).await.is_empty());
     for (row, column, bytes) in &sealed {
@@ -483,9 +505,10 @@ async fn a_deleted_workplace_cannot_be_opened_with_any_key(test_db: TestDb) {
     .await
     .unwrap();
     assert!(theirs.people.iter().any(|p| p.name == "Kestrel Abernathy"));
-    // The deletion is on record; the record names no one.
+    // The deletion is on the instance's record (the workplace's own log is gone with it); the
+    // record names no one.
     db.security_events().flush().await;
-    let events = domain::security_events::recent(&domain::tenant::TenantDb::for_system(db, id, "review"), 10)
+    let events = domain::security_events::recent_for_instance(db, 10)
         .await
         .unwrap();
     let deletion = events.iter().find(|e| e.kind == "workplace.deleted").unwrap();

@@ -6,6 +6,7 @@ mod audit;
 mod backups;
 mod incidents;
 mod keyring;
+mod lifecycle;
 mod organisation;
 mod privacy;
 mod schema;
