@@ -78,6 +78,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <NotFound /> }>
                     <Route path=path!("/") view=LandingPage />
                     <Route path=path!("/security") view=SecurityPage />
+                    <Route path=path!("/subprocessors") view=pages::subprocessors::SubprocessorsPage />
                     <Route path=path!("/signup") view=SignupPage />
                     <Route path=path!("/verify-email") view=VerifyEmailPage />
                     <Route path=path!("/login") view=LoginPage />

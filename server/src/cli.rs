@@ -63,6 +63,11 @@ pub enum Command {
         #[command(subcommand)]
         action: IncidentCommand,
     },
+    /// The subprocessor list shown to every workplace; changes are announced to their Owners.
+    Subprocessors {
+        #[command(subcommand)]
+        action: SubprocessorCommand,
+    },
     /// Support for a workplace, only while its Owner has granted support access.
     Support {
         #[command(subcommand)]
@@ -115,6 +120,37 @@ pub enum IncidentCommand {
     Close { id: String },
     /// Every incident, with its 24-hour clock.
     List,
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum SubprocessorCommand {
+    /// Every subprocessor, current and planned.
+    List,
+    /// Add one. Announced to every Owner now; it starts on --from (default: in 30 days, the
+    /// notice workplaces get to object).
+    Add {
+        #[arg(long)]
+        name: String,
+        /// What it does for Candor.
+        #[arg(long)]
+        purpose: String,
+        /// Where it processes the data (country or region).
+        #[arg(long)]
+        location: String,
+        /// Which data it processes.
+        #[arg(long)]
+        data: String,
+        /// First day (YYYY-MM-DD or `today`).
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+    },
+    /// End one after --until (default: in 30 days). Announced to every Owner now.
+    Remove {
+        id: String,
+        /// Last day (YYYY-MM-DD or `today`).
+        #[arg(long, value_name = "DATE")]
+        until: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Debug, Clone)]
@@ -246,6 +282,7 @@ pub fn main() -> ExitCode {
             } => inspect_workplace(&config, &workplace).await,
             Command::Backup { action } => crate::backup_cli::run(&config, action).await,
             Command::Incident { action } => crate::incident_cli::run(&config, action).await,
+            Command::Subprocessors { action } => crate::subprocessor_cli::run(&config, action).await,
             Command::Restore {
                 backup,
                 identity,

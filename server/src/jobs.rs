@@ -20,6 +20,8 @@ pub const BENCHMARKS: &str = "benchmarks";
 pub const AUDIT_MONITOR: &str = "audit-monitor";
 pub const AUDIT_RETENTION: &str = "audit-retention";
 pub const AUDIT_ANCHOR: &str = "audit-anchor";
+pub const DATA_RETENTION: &str = "data-retention";
+pub const WORKPLACE_TERMINATION: &str = "workplace-termination";
 pub const BACKUP: &str = "backup";
 pub const BACKUP_DRILL: &str = "backup-drill";
 /// A failed backup is tried again after this long (not at once: a full disk stays full for a
@@ -28,6 +30,8 @@ const BACKUP_RETRY: chrono::Duration = chrono::Duration::hours(1);
 /// How often the audit log's retention is applied, and its chains' heads written to the log.
 const AUDIT_RETENTION_INTERVAL: chrono::Duration = chrono::Duration::hours(24);
 const AUDIT_ANCHOR_INTERVAL: chrono::Duration = chrono::Duration::hours(1);
+/// How often the workplaces' retention policies are applied.
+const DATA_RETENTION_INTERVAL: chrono::Duration = chrono::Duration::hours(24);
 /// How often the platform benchmarks are computed again.
 const BENCHMARK_INTERVAL: chrono::Duration = chrono::Duration::hours(24);
 
@@ -89,6 +93,10 @@ pub struct TickReport {
     pub benchmarks_published: Option<usize>,
     pub alerts_raised: usize,
     pub audit_entries_purged: u64,
+    pub people_erased: u64,
+    pub comments_deleted: u64,
+    /// Workplaces deleted at the end of their grace period.
+    pub workplaces_deleted: usize,
     pub backups_taken: usize,
     pub backups_failed: usize,
     pub backups_pruned: usize,
@@ -162,20 +170,38 @@ pub async fn tick(
         domain::jobs::finish(db, lease, now).await?;
         report.ran.push(AUDIT_MONITOR);
     }
+    if let Some(lease) = domain::jobs::try_lease(db, WORKPLACE_TERMINATION, holder, LEASE, now).await? {
+        let backup_retention = schedule.backups.as_ref().map(|b| b.retention);
+        let deleted =
+            domain::workplace_deletion::terminate_due(db, &notifier.mailer, backup_retention, now).await?;
+        report.workplaces_deleted = deleted.len();
+        domain::jobs::finish(db, lease, now).await?;
+        report.ran.push(WORKPLACE_TERMINATION);
+    }
     for (job, interval) in [
         (AUDIT_RETENTION, AUDIT_RETENTION_INTERVAL),
         (AUDIT_ANCHOR, AUDIT_ANCHOR_INTERVAL),
+        (DATA_RETENTION, DATA_RETENTION_INTERVAL),
     ] {
         if let Some(lease) = domain::jobs::try_lease(db, job, holder, LEASE, now).await? {
             if lease
                 .last_finished_at
                 .is_none_or(|finished| now - finished >= interval)
             {
-                if job == AUDIT_RETENTION {
-                    let purged = domain::audit::monitor::purge_expired(db, now).await?;
-                    report.audit_entries_purged = purged.iter().map(|(_, n)| n).sum();
-                } else {
-                    domain::audit::monitor::anchor(db).await?;
+                match job {
+                    AUDIT_RETENTION => {
+                        let purged = domain::audit::monitor::purge_expired(db, now).await?;
+                        report.audit_entries_purged = purged.iter().map(|(_, n)| n).sum();
+                    }
+                    DATA_RETENTION => {
+                        for (_, applied) in domain::retention::apply_all(db, now).await? {
+                            report.people_erased += applied.people_erased;
+                            report.comments_deleted += applied.comments_deleted;
+                        }
+                    }
+                    _ => {
+                        domain::audit::monitor::anchor(db).await?;
+                    }
                 }
                 domain::jobs::finish(db, lease, now).await?;
                 report.ran.push(job);

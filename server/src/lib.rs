@@ -7,5 +7,6 @@ pub mod http;
 pub mod incident_cli;
 pub mod jobs;
 pub mod serve;
+pub mod subprocessor_cli;
 pub mod telemetry;
 pub mod tls;

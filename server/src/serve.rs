@@ -25,6 +25,8 @@ pub enum StartError {
     Support(String),
     #[error("incident: {0}")]
     Incident(String),
+    #[error("subprocessors: {0}")]
+    Subprocessors(String),
     #[error("backup: {0}")]
     Backup(#[from] domain::backup::BackupError),
     #[error("cannot create the key file {path}: {source}")]

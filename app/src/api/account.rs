@@ -45,6 +45,21 @@ pub struct MyAccount {
     /// For Owners: personal-data breach notices from Candor's operators about this workplace.
     #[serde(default)]
     pub breach_notices: Vec<BreachNoticeView>,
+    /// For Owners: the workplace's pending deletion.
+    #[serde(default)]
+    pub termination: Option<crate::api::settings::TerminationView>,
+    /// For Owners: changes to the subprocessor list announced in the last 30 days.
+    #[serde(default)]
+    pub subprocessor_changes: Vec<SubprocessorChangeView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubprocessorChangeView {
+    /// "added" or "removed".
+    pub kind: String,
+    pub summary: String,
+    pub effective_on: String,
+    pub announced: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -359,9 +374,20 @@ pub async fn me() -> Result<MyAccount, ApiError> {
             notified: n.notified_at.format("%Y-%m-%d %H:%M UTC").to_string(),
         })
         .collect();
+    let now = state.clock.now();
+    let termination = domain::workplace_deletion::notice_for(&tenant, &who)
+        .await?
+        .map(|t| crate::api::settings::TerminationView::from_domain(t, now));
+    let subprocessor_changes = domain::subprocessors::notices_for(&state.db, &who, now)
+        .await?
+        .into_iter()
+        .map(SubprocessorChangeView::from_domain)
+        .collect();
     Ok(MyAccount {
         open_alerts,
         breach_notices,
+        termination,
+        subprocessor_changes,
         display_name: profile.display_name,
         email: profile.email,
         workplace_name: profile.workplace_name,
@@ -466,4 +492,16 @@ pub async fn reset_password(token: String, password: String) -> Result<(), ApiEr
     .await?;
     crate::session::clear_session_cookie();
     Ok(())
+}
+
+#[cfg(feature = "ssr")]
+impl SubprocessorChangeView {
+    pub(crate) fn from_domain(change: domain::subprocessors::Change) -> Self {
+        SubprocessorChangeView {
+            kind: change.kind.key().to_owned(),
+            summary: change.summary,
+            effective_on: change.effective_on.format("%Y-%m-%d").to_string(),
+            announced: change.announced_at.format("%Y-%m-%d").to_string(),
+        }
+    }
 }

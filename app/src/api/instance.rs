@@ -206,3 +206,48 @@ fn in_words(items: &[&str]) -> String {
         [init @ .., last] => format!("{} and {last}", init.join(", ")),
     }
 }
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubprocessorView {
+    pub name: String,
+    pub purpose: String,
+    pub location: String,
+    pub data_categories: String,
+    pub from_date: String,
+    /// The last day, once its end is announced.
+    pub until_date: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubprocessorsView {
+    pub current: Vec<SubprocessorView>,
+    pub planned: Vec<SubprocessorView>,
+    pub changes: Vec<crate::api::account::SubprocessorChangeView>,
+    pub notice_days: i64,
+}
+
+/// The operator's subprocessors and every announced change: public, like the Security page.
+#[server(prefix = "/api", endpoint = "instance/subprocessors")]
+pub async fn subprocessors() -> Result<SubprocessorsView, ApiError> {
+    use domain::subprocessors as list;
+    let state = crate::state::app_state()?;
+    let listing = list::list(&state.db, state.clock.now().date_naive()).await?;
+    let view = |entry: list::Subprocessor| SubprocessorView {
+        name: entry.name,
+        purpose: entry.purpose,
+        location: entry.location,
+        data_categories: entry.data_categories,
+        from_date: entry.from_date.to_string(),
+        until_date: entry.until_date.map(|d| d.to_string()),
+    };
+    Ok(SubprocessorsView {
+        current: listing.current.into_iter().map(view).collect(),
+        planned: listing.planned.into_iter().map(view).collect(),
+        changes: listing
+            .changes
+            .into_iter()
+            .map(crate::api::account::SubprocessorChangeView::from_domain)
+            .collect(),
+        notice_days: list::NOTICE_DAYS,
+    })
+}

@@ -56,33 +56,171 @@ pub async fn save_sign_in_settings(
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TerminationView {
+    /// The Owner who asked, while their account exists.
+    pub requested_by: Option<String>,
+    pub requested_at: String,
+    pub delete_at: String,
+    /// Whole days left, rounded up.
+    pub days_left: i64,
+}
+
+#[cfg(feature = "ssr")]
+impl TerminationView {
+    pub(crate) fn from_domain(
+        termination: domain::workplace_deletion::Termination,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Self {
+        let at = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
+        let left = termination.delete_at - now;
+        TerminationView {
+            requested_by: termination.requested_by,
+            requested_at: at(termination.requested_at),
+            delete_at: at(termination.delete_at),
+            days_left: (left.num_hours().max(0) + 23) / 24,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkplaceDeletionView {
     pub workplace_name: String,
-    /// Only the workplace's Owners may delete it.
+    /// Only the workplace's Owners may ask for its deletion, or cancel it.
     pub allowed: bool,
+    pub pending: Option<TerminationView>,
+    pub default_grace_days: i64,
+    pub min_grace_days: i64,
+    pub max_grace_days: i64,
 }
 
 #[server(prefix = "/api", endpoint = "settings/deletion")]
 pub async fn workplace_deletion() -> Result<WorkplaceDeletionView, ApiError> {
     use domain::policy::{require, Action, Resource};
+    use domain::workplace_deletion as termination;
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     require(&who, Action::ManageSettings, Resource::Workplace)?;
-    let target = domain::workplace_deletion::target(&tenant, &who).await?;
+    let target = termination::target(&tenant, &who).await?;
+    let now = state.clock.now();
     Ok(WorkplaceDeletionView {
         workplace_name: target.workplace_name,
         allowed: target.allowed,
+        pending: target.pending.map(|t| TerminationView::from_domain(t, now)),
+        default_grace_days: termination::DEFAULT_GRACE_DAYS,
+        min_grace_days: termination::MIN_GRACE_DAYS,
+        max_grace_days: termination::MAX_GRACE_DAYS,
     })
 }
 
-/// Deletes the whole workplace and destroys its keys; `confirmation` repeats its name. Needs the
-/// second factor given within the last few minutes. Everyone in it is signed out for good.
-#[server(prefix = "/api", endpoint = "settings/delete_workplace")]
-pub async fn delete_workplace(confirmation: String) -> Result<(), ApiError> {
+/// Asks for the whole workplace to be deleted after `grace_days`; `confirmation` repeats its
+/// name. Needs the second factor given within the last few minutes. Every Owner is emailed and
+/// any of them may cancel until then.
+#[server(prefix = "/api", endpoint = "settings/request_deletion")]
+pub async fn request_workplace_deletion(
+    confirmation: String,
+    grace_days: i64,
+) -> Result<TerminationView, ApiError> {
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_recent_identity(&state).await?;
-    domain::workplace_deletion::delete_workplace(&tenant, &who, &confirmation, state.clock.now()).await?;
-    crate::session::clear_session_cookie();
+    let now = state.clock.now();
+    let pending = domain::workplace_deletion::request_termination(
+        &tenant,
+        &who,
+        &confirmation,
+        grace_days,
+        &state.mailer,
+        &format!("{}/settings", state.public_url),
+        now,
+    )
+    .await?;
+    Ok(TerminationView::from_domain(pending, now))
+}
+
+#[server(prefix = "/api", endpoint = "settings/cancel_deletion")]
+pub async fn cancel_workplace_deletion() -> Result<(), ApiError> {
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    domain::workplace_deletion::cancel_termination(
+        &tenant,
+        &who,
+        &state.mailer,
+        &format!("{}/settings", state.public_url),
+        state.clock.now(),
+    )
+    .await?;
+    Ok(())
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetentionView {
+    /// None: kept until removed by hand.
+    pub people_left_months: Option<i32>,
+    pub comments_months: Option<i32>,
+    /// False: the defaults apply.
+    pub chosen: bool,
+    pub audit_log_days: i32,
+    pub max_months: i32,
+    /// "Last applied …: 2 people who left erased, 40 comments deleted", or None before the first run.
+    pub last_run: Option<String>,
+    /// People past the policy kept because a round asking them is still open.
+    pub waiting: i64,
+}
+
+/// The workplace's retention policy, with the audit log's retention and the last run.
+#[server(prefix = "/api", endpoint = "settings/retention")]
+pub async fn retention() -> Result<RetentionView, ApiError> {
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    let overview = domain::retention::overview(&tenant, &who, state.clock.now()).await?;
+    Ok(RetentionView {
+        people_left_months: overview.policy.people_left_months,
+        comments_months: overview.policy.comments_months,
+        chosen: overview.chosen,
+        audit_log_days: overview.audit_log_days,
+        max_months: domain::retention::MAX_MONTHS,
+        last_run: overview.last_applied_at.map(|at| {
+            format!(
+                "Last applied {}: {} {} who left erased, {} {} deleted.",
+                at.format("%Y-%m-%d %H:%M UTC"),
+                overview.last_people_erased,
+                if overview.last_people_erased == 1 {
+                    "person"
+                } else {
+                    "people"
+                },
+                overview.last_comments_deleted,
+                if overview.last_comments_deleted == 1 {
+                    "comment"
+                } else {
+                    "comments"
+                },
+            )
+        }),
+        waiting: overview.waiting,
+    })
+}
+
+/// Saves the policy. A `keep_*` flag keeps that data until removed by hand (its months are
+/// then ignored).
+#[server(prefix = "/api", endpoint = "settings/save_retention")]
+pub async fn save_retention(
+    #[server(default)] keep_people_left: bool,
+    #[server(default)] people_left_months: i32,
+    #[server(default)] keep_comments: bool,
+    #[server(default)] comments_months: i32,
+) -> Result<(), ApiError> {
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    domain::retention::set_policy(
+        &tenant,
+        &who,
+        domain::retention::Policy {
+            people_left_months: (!keep_people_left).then_some(people_left_months),
+            comments_months: (!keep_comments).then_some(comments_months),
+        },
+        state.clock.now(),
+    )
+    .await?;
     Ok(())
 }
 

@@ -144,6 +144,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <p>"Candor — employee pulse surveys with verifiable privacy."</p>
                 <p class="flex flex-wrap gap-x-6 gap-y-2">
                     <A href="/help" attr:class="underline hover:text-slate-900">"Help"</A>
+                    <A href="/subprocessors" attr:class="underline hover:text-slate-900">"Subprocessors"</A>
                     <A href="/security" attr:class="underline hover:text-slate-900">
                         "How Candor protects your data"
                     </A>

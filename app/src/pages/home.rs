@@ -56,6 +56,35 @@ pub fn HomePage() -> impl IntoView {
                                     </dl>
                                 </div>
                             }).collect_view()}
+                            {account.termination.map(|pending| view! {
+                                <div role="alert" aria-label="Workplace deletion" class="mt-6 rounded-lg border-2 border-red-300 bg-white p-5 shadow-sm">
+                                    <h2 class="text-lg font-semibold text-red-800">{format!("This workplace is to be deleted on {}", pending.delete_at)}</h2>
+                                    <p class="mt-1 text-slate-800">{format!(
+                                        "{} asked for it on {}. In {} {} every record and key of it is gone for good.",
+                                        pending.requested_by.unwrap_or_else(|| "An Owner".into()),
+                                        pending.requested_at,
+                                        pending.days_left,
+                                        if pending.days_left == 1 { "day" } else { "days" },
+                                    )}</p>
+                                    <A href="/settings" attr:class="mt-2 inline-block font-medium text-red-900 underline">"Review or cancel in Settings"</A>
+                                </div>
+                            })}
+                            {(!account.subprocessor_changes.is_empty()).then(|| view! {
+                                <section aria-labelledby="subprocessor-changes" class="mt-6 rounded-lg border border-amber-300 bg-amber-50 p-5">
+                                    <h2 id="subprocessor-changes" class="text-lg font-semibold text-amber-950">"Changes to our subprocessors"</h2>
+                                    <ul class="mt-2 space-y-2 text-sm text-amber-950">
+                                        {account.subprocessor_changes.clone().into_iter().map(|c| view! {
+                                            <li>{c.summary}<span class="text-amber-900">{format!(" — takes effect {} (announced {})", c.effective_on, c.announced)}</span></li>
+                                        }).collect_view()}
+                                    </ul>
+                                    <p class="mt-2 text-sm text-amber-950">
+                                        <A href="/subprocessors" attr:class="font-medium underline">"The full list"</A>
+                                        " · To object, "
+                                        <A href="/help" attr:class="font-medium underline">"write to us"</A>
+                                        " before that day."
+                                    </p>
+                                </section>
+                            })}
                             <CheckInsWaiting />
                             <p class="mt-3">
                                 <A href="/sessions" attr:class="font-medium text-teal-800 underline">"Your sessions"</A>

@@ -18,5 +18,6 @@ pub mod settings;
 pub mod setup;
 pub mod sign_in_methods;
 pub mod signup;
+pub mod subprocessors;
 pub mod surveys;
 pub mod verify_email;

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::{
-    api::settings::{sign_in_settings, workplace_deletion, DeleteWorkplace, SaveSignInSettings},
+    api::settings::{sign_in_settings, workplace_deletion, SaveSignInSettings},
     components::form::{
         action_error, ErrorAlert, NotAvailable, DANGER_BUTTON_CLASS, INPUT_CLASS, PRIMARY_BUTTON_CLASS,
     },
@@ -61,6 +61,7 @@ pub fn SettingsPage() -> impl IntoView {
             <GroupSizesCard />
             <BenchmarksCard />
             <SupportAccessCard />
+            <RetentionCard />
             <DeleteWorkplaceCard />
         </section>
     }
@@ -134,91 +135,180 @@ fn BenchmarksCard() -> impl IntoView {
     }
 }
 
-/// The irreversible end of a workplace, for its Owners: type the name, confirm with the second
-/// factor, and every record and key is gone.
+/// The end of a workplace, for its Owners: type the name, choose the grace period, confirm with
+/// the second factor. Until the day comes any Owner can cancel; then every record and key is gone.
 #[component]
 fn DeleteWorkplaceCard() -> impl IntoView {
     use crate::{
         api::factors::{second_factor_choices, FactorChoices},
+        api::settings::{CancelWorkplaceDeletion, RequestWorkplaceDeletion},
         components::factors::SecondFactorForm,
     };
-    let delete = ServerAction::<DeleteWorkplace>::new();
-    let target = Resource::new(|| (), |_| workplace_deletion());
+    let request = ServerAction::<RequestWorkplaceDeletion>::new();
+    let cancel = ServerAction::<CancelWorkplaceDeletion>::new();
+    let target = Resource::new(
+        move || (request.version().get(), cancel.version().get()),
+        |_| workplace_deletion(),
+    );
     let typed = RwSignal::new(String::new());
-    let needs_confirmation = move || matches!(delete.value().get(), Some(Err(err)) if err.code == "auth.reauthentication_required");
+    let grace = RwSignal::new(String::new());
+    let needs_confirmation = move || matches!(request.value().get(), Some(Err(err)) if err.code == "auth.reauthentication_required");
     let other_error = Signal::derive(move || {
-        delete
+        request
             .value()
             .get()
             .and_then(Result::err)
             .filter(|err| err.code != "auth.reauthentication_required")
     });
-    let deleted = move || matches!(delete.value().get(), Some(Ok(())));
     let on_done = Callback::new(move |()| {
-        delete.dispatch(DeleteWorkplace {
+        request.dispatch(RequestWorkplaceDeletion {
             confirmation: typed.get_untracked(),
+            grace_days: grace.get_untracked().trim().parse().unwrap_or(0),
         });
     });
     view! {
-        <Suspense fallback=|| ()>
+        <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 let target = target.await.ok()?;
                 if !target.allowed {
                     return Some(view! {
                         <div class="mt-8 rounded-lg border border-slate-200 bg-white p-5 text-sm text-slate-700 shadow-sm sm:p-6">
                             <h2 class="text-lg font-semibold text-slate-900">"Deleting the workplace"</h2>
-                            <p class="mt-1">"Only an Owner of this workplace can delete it."</p>
+                            <p class="mt-1">"Only an Owner of this workplace can ask for it to be deleted."</p>
                         </div>
+                    }.into_any());
+                }
+                if let Some(pending) = target.pending {
+                    let by = pending.requested_by.clone().unwrap_or_else(|| "An Owner".into());
+                    return Some(view! {
+                        <section aria-labelledby="delete-heading" class="mt-8 rounded-lg border-2 border-red-300 bg-white p-5 shadow-sm sm:p-6">
+                            <h2 id="delete-heading" class="text-lg font-semibold text-red-800">"Deletion requested"</h2>
+                            <p role="status" class="mt-2 text-slate-800">
+                                {format!("{by} asked on {} for this workplace to be deleted. On ", pending.requested_at)}
+                                <strong class="font-semibold">{pending.delete_at.clone()}</strong>
+                                {format!(" (in {} {}) every record of it is deleted and its keys destroyed.", pending.days_left, if pending.days_left == 1 { "day" } else { "days" })}
+                            </p>
+                            <p class="mt-2 text-sm text-slate-700">"Until then the workplace works as usual: download what you need to keep (results, the access log, copies of people's data). Every Owner was emailed; any of them can cancel. Afterwards the Owners receive a deletion certificate by email."</p>
+                            <ErrorAlert error=action_error(cancel.value()) />
+                            <ActionForm action=cancel attr:class="mt-4">
+                                <button type="submit" class=PRIMARY_BUTTON_CLASS disabled=move || cancel.pending().get()>"Cancel the deletion"</button>
+                            </ActionForm>
+                        </section>
                     }.into_any());
                 }
                 let name = target.workplace_name;
                 let expected = name.clone();
+                let (min, max, default) = (target.min_grace_days, target.max_grace_days, target.default_grace_days);
+                grace.set(default.to_string());
                 Some(view! {
                     <section aria-labelledby="delete-heading" class="mt-8 rounded-lg border border-red-300 bg-white p-5 shadow-sm sm:p-6">
                         <h2 id="delete-heading" class="text-lg font-semibold text-red-800">"Delete this workplace"</h2>
-                        <p class="mt-1 text-sm text-slate-700">"Deletes every person, department, role and survey answer of the workplace and destroys its encryption keys. Nothing can be recovered afterwards, not even by Candor's operators: the keys that opened its data no longer exist. Everyone is signed out."</p>
+                        <p class="mt-1 text-sm text-slate-700">"At the end of a grace period every person, department, role, survey, answer, comment and log entry of the workplace is deleted and its encryption keys destroyed. Nothing can be recovered afterwards, not even by Candor's operators or from a backup: the keys that opened its data no longer exist. Until then any Owner can cancel."</p>
+                        {move || matches!(cancel.value().get(), Some(Ok(()))).then(|| view! {
+                            <p role="status" class="mt-2 text-sm font-medium text-teal-800">"The deletion was cancelled. Every Owner was told."</p>
+                        })}
                         <ErrorAlert error=other_error />
-                        <Show when=deleted fallback=move || {
+                        <Show when=needs_confirmation fallback=move || {
                             let name = name.clone();
                             let expected = expected.clone();
                             view! {
-                                <Show when=needs_confirmation fallback=move || {
-                                    let name = name.clone();
-                                    let expected = expected.clone();
-                                    view! {
-                                        <ActionForm action=delete attr:class="mt-4">
-                                            <label for="confirm-delete" class="block text-sm font-medium text-slate-800">
-                                                "Type " <strong class="font-semibold">{name}</strong> " to confirm"
-                                            </label>
-                                            <input id="confirm-delete" name="confirmation" type="text" autocomplete="off" class=format!("{INPUT_CLASS} max-w-md")
-                                                prop:value=move || typed.get()
-                                                on:input=move |ev| typed.set(event_target_value(&ev)) />
-                                            <button type="submit" class=format!("mt-4 {DANGER_BUTTON_CLASS}")
-                                                disabled=move || typed.get().trim() != expected || delete.pending().get()>
-                                                "Delete workplace permanently"
-                                            </button>
-                                        </ActionForm>
-                                    }
-                                }>
-                                    <p class="mb-3 mt-4 text-sm font-medium text-slate-800">"Confirm it is you first, with your second factor."</p>
-                                    <Suspense fallback=|| ()>
-                                        {move || Suspend::new(async move {
-                                            second_factor_choices().await.ok().map(|choices| {
-                                                let choices = FactorChoices { remember_days: 0, ..choices };
-                                                view! { <SecondFactorForm choices submit_label="Confirm and delete" on_done /> }
-                                            })
-                                        })}
-                                    </Suspense>
-                                </Show>
+                                <ActionForm action=request attr:class="mt-4 space-y-4">
+                                    <div>
+                                        <label for="grace-days" class="block text-sm font-medium text-slate-800">{format!("Delete after (days, {min} to {max})")}</label>
+                                        <input id="grace-days" name="grace_days" type="number" min=min max=max class=format!("{INPUT_CLASS} max-w-32")
+                                            prop:value=move || grace.get()
+                                            on:input=move |ev| grace.set(event_target_value(&ev)) />
+                                    </div>
+                                    <div>
+                                        <label for="confirm-delete" class="block text-sm font-medium text-slate-800">
+                                            "Type " <strong class="font-semibold">{name}</strong> " to confirm"
+                                        </label>
+                                        <input id="confirm-delete" name="confirmation" type="text" autocomplete="off" class=format!("{INPUT_CLASS} max-w-md")
+                                            prop:value=move || typed.get()
+                                            on:input=move |ev| typed.set(event_target_value(&ev)) />
+                                    </div>
+                                    <button type="submit" class=DANGER_BUTTON_CLASS
+                                        disabled=move || typed.get().trim() != expected || request.pending().get()>
+                                        "Request deletion"
+                                    </button>
+                                </ActionForm>
                             }
                         }>
-                            <p role="status" class="mt-4 font-medium text-slate-900">"The workplace and its keys were deleted. You have been signed out."</p>
-                            <a href="/" rel="external" class="mt-2 inline-block font-medium text-teal-800 underline">"Go to the start page"</a>
+                            <p class="mb-3 mt-4 text-sm font-medium text-slate-800">"Confirm it is you first, with your second factor."</p>
+                            <Suspense fallback=|| ()>
+                                {move || Suspend::new(async move {
+                                    second_factor_choices().await.ok().map(|choices| {
+                                        let choices = FactorChoices { remember_days: 0, ..choices };
+                                        view! { <SecondFactorForm choices submit_label="Confirm and request deletion" on_done /> }
+                                    })
+                                })}
+                            </Suspense>
                         </Show>
                     </section>
                 }.into_any())
             })}
-        </Suspense>
+        </Transition>
+    }
+}
+
+/// How long the workplace keeps what it no longer needs.
+#[component]
+fn RetentionCard() -> impl IntoView {
+    use crate::api::settings::{retention, SaveRetention};
+    let save = ServerAction::<SaveRetention>::new();
+    let current = Resource::new(move || save.version().get(), |_| retention());
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                current.await.ok().map(|policy| {
+                    let max = policy.max_months;
+                    let row = move |id: &'static str, label: &'static str, hint: &'static str, months: Option<i32>, default: i32| {
+                        let keep_id = format!("keep-{id}");
+                        let (keep_name, months_name) = match id {
+                            "people" => ("keep_people_left", "people_left_months"),
+                            _ => ("keep_comments", "comments_months"),
+                        };
+                        view! {
+                            <fieldset class="mt-4 rounded-md border border-slate-200 p-4">
+                                <legend class="px-1 font-medium text-slate-900">{label}</legend>
+                                <p class="text-sm text-slate-700">{hint}</p>
+                                <div class="mt-3 flex flex-wrap items-end gap-4">
+                                    <div>
+                                        <label for=format!("{id}-months") class="block text-sm font-medium text-slate-800">"Erase after (months)"</label>
+                                        <input id=format!("{id}-months") name=months_name type="number" min="1" max=max value=months.unwrap_or(default) class=format!("{INPUT_CLASS} max-w-32") />
+                                    </div>
+                                    <div class="flex min-h-11 items-center gap-3">
+                                        <input id=keep_id.clone() name=keep_name type="checkbox" value="true" checked=months.is_none() class="h-5 w-5 accent-teal-700" />
+                                        <label for=keep_id class="text-slate-800">"Keep until removed by hand"</label>
+                                    </div>
+                                </div>
+                            </fieldset>
+                        }
+                    };
+                    view! {
+                        <ActionForm action=save attr:class="mt-8 rounded-lg border border-slate-200 bg-white p-5 shadow-sm sm:p-6">
+                            <h2 class="text-lg font-semibold text-slate-900">"Data retention"</h2>
+                            <p class="mt-1 text-sm text-slate-700">"Candor keeps data only as long as your workplace needs it. Once a day the job runner erases what is past these periods, and the access log records how much it removed (never what or whose)."</p>
+                            <ErrorAlert error=action_error(save.value()) />
+                            {move || matches!(save.value().get(), Some(Ok(()))).then(|| view! {
+                                <p role="status" class="mt-2 text-sm font-medium text-teal-800">"Saved. The next daily run applies it."</p>
+                            })}
+                            {row("people", "People who left", "Counted from the day someone is marked as having left. Their account and personal details are erased as an erasure request would; their answers stay in the anonymous figures. Someone still asked in an open round waits until it closes.", policy.people_left_months, 12)}
+                            {row("comments", "Comments", "Counted from the day a round closed. The comments and their anonymous conversations are deleted; the round's figures stay.", policy.comments_months, 24)}
+                            <div class="mt-4 rounded-md bg-slate-50 p-4 text-sm text-slate-700">
+                                <p><strong class="font-semibold text-slate-900">"Access log: "</strong>{format!("entries are kept {} days.", policy.audit_log_days)}" "<a href="/audit" class="font-medium text-teal-800 underline">"Change it in the audit settings"</a></p>
+                            </div>
+                            <p class="mt-3 text-sm text-slate-700">
+                                {policy.last_run.clone().unwrap_or_else(|| "Not applied yet: the first daily run applies it.".into())}
+                                {(policy.waiting > 0).then(|| format!(" {} past the period waiting for an open round to close.", policy.waiting))}
+                                {(!policy.chosen).then_some(" These are the defaults; saving makes them your choice.")}
+                            </p>
+                            <button type="submit" class=format!("mt-4 {PRIMARY_BUTTON_CLASS}")>"Save retention"</button>
+                        </ActionForm>
+                    }
+                })
+            })}
+        </Transition>
     }
 }
 

@@ -229,6 +229,56 @@ fn rotating_data_keys_names_an_unknown_workplace_and_accepts_all() {
 }
 
 #[test]
+fn the_operator_keeps_the_subprocessor_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = domain::crypto::MasterKey::generate();
+    let run = |args: &[&str]| {
+        candor(dir.path())
+            .env("CANDOR_MASTER_KEY", key.to_text().as_str())
+            .arg("subprocessors")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let hosting = [
+        "add",
+        "--name",
+        "Hetzner Online",
+        "--purpose",
+        "Hosting",
+        "--location",
+        "Germany",
+        "--data",
+        "All workplace data, encrypted",
+    ];
+    let past = run(&[&hosting[..], &["--from", "2000-01-01"]].concat());
+    assert_eq!(past.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&past.stderr).contains("cannot take effect in the past"));
+    let added = run(&[&hosting[..], &["--from", "today"]].concat());
+    assert!(added.status.success(), "{added:?}");
+    let stdout = String::from_utf8(added.stdout).unwrap();
+    assert!(
+        stdout.contains("announced to the Owners of 0 workplaces"),
+        "{stdout}"
+    );
+    let listed = String::from_utf8(run(&["list"]).stdout).unwrap();
+    assert!(listed.contains("Hetzner Online  Germany  Hosting"), "{listed}");
+    let id = listed.split_whitespace().next().unwrap().to_owned();
+    for (args, says) in [
+        (vec!["remove", "nope"], "is not a subprocessor id"),
+        (vec!["remove", id.as_str(), "--until", "someday"], "is not a date"),
+    ] {
+        let output = run(&args);
+        assert_eq!(output.status.code(), Some(1));
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(stderr.contains(says), "{stderr}");
+    }
+    let removed = run(&["remove", id.as_str()]);
+    assert!(removed.status.success(), "{removed:?}");
+    assert!(String::from_utf8(run(&["list"]).stdout).unwrap().contains(" to "));
+}
+
+#[test]
 fn migrate_creates_and_migrates_the_default_sqlite_database() {
     let dir = tempfile::tempdir().unwrap();
     let output = candor(dir.path()).arg("migrate").output().unwrap();

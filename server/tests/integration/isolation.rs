@@ -30,6 +30,7 @@ use crate::support::TestApp;
 /// or session, or are public steps of signing in. Each is still authenticated where it must be.
 const TAKES_NO_WORKPLACE_ID: &[(&str, &str)] = &[
     ("/api/instance/security_facts", "public facts about the instance"),
+    ("/api/instance/subprocessors", "public list kept by the operator"),
     ("/api/privacy/requests", "the caller's own workplace's register"),
     ("/api/help/topics", "a fixed list"),
     ("/api/help/ask", "a question about the caller's own account"),
@@ -107,8 +108,20 @@ const TAKES_NO_WORKPLACE_ID: &[(&str, &str)] = &[
         "the caller's workplace; settings permission, checked below",
     ),
     (
-        "/api/settings/delete_workplace",
+        "/api/settings/request_deletion",
         "the caller's own workplace; Owners only, checked below",
+    ),
+    (
+        "/api/settings/cancel_deletion",
+        "the caller's own workplace; Owners only, checked below",
+    ),
+    (
+        "/api/settings/retention",
+        "the caller's workplace; settings permission, checked below",
+    ),
+    (
+        "/api/settings/save_retention",
+        "the caller's workplace; settings permission, checked below",
     ),
     ("/api/people/invitation", "the emailed token is the credential"),
     (
@@ -904,13 +917,22 @@ fn cases(a: &Workplace, b: &Workplace) -> Vec<(&'static str, String, String, Str
         );
         add(who, cookie, "/api/settings/support_access", String::new());
     }
-    // Only an Owner deletes a workplace, even with its name typed correctly.
+    // Only an Owner asks for a workplace's deletion (even with its name typed correctly) or
+    // cancels it; only those with the settings permission see or change retention.
     for (who, cookie) in [("A manager", &manager), ("A employee", &employee)] {
         add(
             who,
             cookie,
-            "/api/settings/delete_workplace",
-            "confirmation=alpha+Workplace".into(),
+            "/api/settings/request_deletion",
+            "confirmation=alpha+Workplace&grace_days=30".into(),
+        );
+        add(who, cookie, "/api/settings/cancel_deletion", String::new());
+        add(who, cookie, "/api/settings/retention", String::new());
+        add(
+            who,
+            cookie,
+            "/api/settings/save_retention",
+            "people_left_months=1&comments_months=1".into(),
         );
     }
     cases
@@ -1034,8 +1056,8 @@ async fn every_server_fn_call_leaves_an_audit_entry(test_db: TestDb) {
         .map(|(path, _)| path.to_string())
         .collect();
     paths.sort();
-    // Signing out and deleting the workplace end the session: call them last.
-    paths.sort_by_key(|p| p.ends_with("log_out") || p.ends_with("delete_workplace"));
+    // Signing out ends the session: call it last.
+    paths.sort_by_key(|p| p.ends_with("log_out"));
     for path in &paths {
         let before = domain::testing::audit_entry_count(&db).await;
         let (status, _) = call(&app, &a.owner_cookie, path, "").await;

@@ -353,6 +353,78 @@ async fn backups_and_restore_drills_run_on_schedule(test_db: TestDb) {
     assert_eq!(store.list().unwrap().len(), 2);
 }
 
+/// The scheduler applies retention policies once a day and deletes a workplace whose grace
+/// period is over, emailing its certificate.
+async fn retention_and_termination_run_on_schedule(test_db: TestDb) {
+    use candor_server::jobs::{DATA_RETENTION, WORKPLACE_TERMINATION};
+    let db = &test_db.db;
+    let now = Utc::now().trunc_subsecs(0);
+    let (owner, tenant) = domain::testing::workplace(db, "Northwind", "ada@northwind.test", now).await;
+    let philippa = domain::testing::active_person(
+        db,
+        &tenant,
+        domain::people::NewPerson {
+            name: "Philippa Ostrander".into(),
+            email: "philippa@northwind.test".into(),
+            department: None,
+            role: domain::policy::RoleKey::BuiltIn(domain::policy::Role::Employee),
+            start_date: None,
+        },
+        now,
+    )
+    .await;
+    domain::people::set_status(&tenant, philippa.user_id, domain::people::Status::Left, now)
+        .await
+        .unwrap();
+    let (notifier, outbox) = notifier();
+    let schedule = Schedule::default();
+    let first = tick(db, "process-a", &schedule, &notifier, now).await.unwrap();
+    assert!(first.ran.contains(&DATA_RETENTION) && first.ran.contains(&WORKPLACE_TERMINATION));
+    assert_eq!(first.people_erased, 0);
+    // A year and a day later (the default policy), once a day.
+    let year = now + Duration::days(366);
+    let erased = tick(db, "process-a", &schedule, &notifier, year).await.unwrap();
+    assert_eq!(erased.people_erased, 1, "{erased:?}");
+    let same_day = tick(db, "process-a", &schedule, &notifier, year + Duration::hours(1))
+        .await
+        .unwrap();
+    assert!(!same_day.ran.contains(&DATA_RETENTION));
+
+    domain::workplace_deletion::request_termination(
+        &tenant,
+        &owner,
+        "Northwind",
+        30,
+        &notifier.mailer,
+        "https://candor.test/settings",
+        year,
+    )
+    .await
+    .unwrap();
+    let waiting = tick(db, "process-a", &schedule, &notifier, year + Duration::days(29))
+        .await
+        .unwrap();
+    assert_eq!(waiting.workplaces_deleted, 0);
+    let deleted = tick(db, "process-a", &schedule, &notifier, year + Duration::days(30))
+        .await
+        .unwrap();
+    assert_eq!(deleted.workplaces_deleted, 1);
+    let mails = mails_in(outbox.path());
+    assert!(
+        mails
+            .iter()
+            .any(|m| m.contains("Candor deletion certificate: Northwind")
+                && m.contains("To: ada@northwind.test")),
+        "{mails:?}"
+    );
+    assert!(
+        domain::backup::rows_of_workplace(db, tenant.workplace_id().uuid())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
 fn mails_in(dir: &std::path::Path) -> Vec<String> {
     std::fs::read_dir(dir)
         .unwrap()
@@ -362,6 +434,7 @@ fn mails_in(dir: &std::path::Path) -> Vec<String> {
 }
 
 domain::on_both_backends!(
+    retention_and_termination_run_on_schedule,
     backups_and_restore_drills_run_on_schedule,
     due_rounds_open_and_people_are_emailed,
     a_lease_is_held_by_one_process_until_it_expires,
