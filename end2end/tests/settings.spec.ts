@@ -55,28 +55,6 @@ test("a workplace may let people remember a device; the password alone then sign
   await expect(page).toHaveURL(/\/login\/code$/);
 });
 
-test("an owner deletes the workplace after typing its name; nobody can sign in to it afterwards", async ({ page, candor }) => {
-  await enrol(page, candor, "ada@northwind.test");
-  await page.goto("/settings");
-  await waitForHydration(page);
-  const danger = page.getByRole("region", { name: "Delete this workplace" });
-  await expect(danger).toBeVisible();
-  const remove = danger.getByRole("button", { name: "Delete workplace permanently" });
-  await expect(remove).toBeDisabled();
-  await danger.getByLabel("Type Northwind Trading to confirm").fill("Northwind");
-  await expect(remove).toBeDisabled();
-  await danger.getByLabel("Type Northwind Trading to confirm").fill("Northwind Trading");
-  await expectAccessible(page);
-  await snapshot(page, "settings-delete");
-  await remove.click();
-  await expect(page.getByRole("status")).toContainText("The workplace and its keys were deleted");
-
-  await page.goto("/people");
-  await expect(page.getByRole("link", { name: "Sign in" }).first()).toBeVisible();
-  await signIn(page, "ada@northwind.test");
-  await expect(page.getByText("That email address and password do not match an account.")).toBeVisible();
-});
-
 test("an owner sets how many answers a team needs before its results show", async ({ page, candor }) => {
   await enrol(page, candor, "ada@northwind.test");
   await page.goto("/settings");

@@ -15,6 +15,11 @@ pub fn SecurityPage() -> impl IntoView {
             <p class="mt-3 text-slate-700">
                 "Every fact below is read from the running Candor instance when you open this page, so it shows what is actually in force here."
             </p>
+            <p class="mt-2 text-slate-700">
+                "Whom the operator entrusts with processing, and every change to that list: "
+                <a href="/subprocessors" class="font-medium text-teal-800 underline">"Subprocessors"</a>
+                "."
+            </p>
         </section>
         <section aria-labelledby="live-facts" class="mt-8 rounded-lg border border-slate-200 bg-white shadow-sm">
             <div class="flex items-center justify-between gap-4 border-b border-slate-200 px-5 py-4">
