@@ -26,6 +26,7 @@ use crate::{
 const ADDRESS: &str = "address";
 const CODE: &str = "code";
 const MAIL: &str = "mail";
+const HELP: &str = "help";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SignInGuard {
@@ -35,6 +36,8 @@ pub struct SignInGuard {
     pub codes: AddressRule,
     /// Requests that send mail (signup, password reset) per network address.
     pub mail: AddressRule,
+    /// Questions to the operators' support inbox per account.
+    pub help: AddressRule,
 }
 
 impl Default for SignInGuard {
@@ -49,6 +52,11 @@ impl Default for SignInGuard {
             },
             mail: AddressRule {
                 max_failures: 10,
+                window: Duration::hours(1),
+                block: Duration::hours(1),
+            },
+            help: AddressRule {
+                max_failures: 5,
                 window: Duration::hours(1),
                 block: Duration::hours(1),
             },
@@ -68,6 +76,7 @@ fn account_subject(db: &Database, email: &str) -> Result<String> {
         .pseudonym("throttle/account", email.trim().to_lowercase().as_bytes()))
 }
 
+/// An account, for per-account buckets (codes, help questions).
 fn code_subject(user_id: Uuid) -> String {
     hex_sha256(user_id.as_bytes())
 }
@@ -127,7 +136,8 @@ impl SignInGuard {
                 .address
                 .lookback()
                 .max(self.codes.lookback())
-                .max(self.mail.lookback());
+                .max(self.mail.lookback())
+                .max(self.help.lookback());
         throttle_events::Entity::delete_many()
             .filter(throttle_events::Column::OccurredAt.lt(horizon))
             .exec(conn)
@@ -219,6 +229,17 @@ impl SignInGuard {
             .await?;
         refuse(&[self.mail.decide(&earlier, now)], now)?;
         self.record_event(db, MAIL, subject, now).await
+    }
+
+    /// Counts a question to the support inbox and refuses it once the account has asked too
+    /// many within the hour, so nobody can flood the operators' inbox through Candor.
+    pub async fn admit_help_question(&self, db: &Database, user_id: Uuid, now: DateTime<Utc>) -> Result<()> {
+        let subject = code_subject(user_id);
+        let earlier = self
+            .recent(db, HELP, &subject, now - self.help.lookback())
+            .await?;
+        refuse(&[self.help.decide(&earlier, now)], now)?;
+        self.record_event(db, HELP, subject, now).await
     }
 
     pub async fn check_code_attempt(&self, db: &Database, user_id: Uuid, now: DateTime<Utc>) -> Result<()> {

@@ -16,6 +16,36 @@ pub struct TestDb {
     /// The master key the database was unlocked with (base64), to reopen it as a restart would.
     pub master_key: String,
     _dir: Option<tempfile::TempDir>,
+    /// The PostgreSQL database this test created, dropped with it.
+    postgres_name: Option<String>,
+}
+
+impl Drop for TestDb {
+    /// Drops a PostgreSQL test database, so a run leaves the cluster as it found it. On a
+    /// thread of its own: this may run inside the test's runtime, which must not block on itself.
+    fn drop(&mut self) {
+        let (Some(name), Some(admin_url)) = (self.postgres_name.take(), postgres_admin_url()) else {
+            return;
+        };
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let admin = Database::connect(&admin_url).await.ok()?;
+                let done = admin
+                    .execute_admin(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await;
+                let _ = admin.close().await;
+                done.ok()
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Some(()))) {
+            eprintln!("a PostgreSQL test database was not dropped");
+        }
+    }
 }
 
 impl TestDb {
@@ -54,6 +84,7 @@ impl TestDb {
                     url,
                     master_key: String::new(),
                     _dir: Some(dir),
+                    postgres_name: None,
                 })
             }
             Backend::Postgres => {
@@ -90,6 +121,7 @@ impl TestDb {
                     url,
                     master_key: String::new(),
                     _dir: None,
+                    postgres_name: Some(name),
                 })
             }
         }

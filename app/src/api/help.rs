@@ -28,6 +28,10 @@ pub async fn ask_for_help(topic: String, message: String) -> Result<(), ApiError
         .support_inbox
         .clone()
         .ok_or_else(|| domain::Error::Unavailable("no support inbox is configured".into()))?;
+    state
+        .sign_in_guard
+        .admit_help_question(&state.db, who.user_id.uuid(), state.clock.now())
+        .await?;
     let profile = domain::accounts::profile(&state.db, who.user_id.uuid()).await?;
     let mail = domain::help::to_support(
         &inbox,

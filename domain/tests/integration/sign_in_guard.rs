@@ -141,7 +141,32 @@ async fn one_address_cannot_make_candor_flood_inboxes(test_db: TestDb) {
         .unwrap();
 }
 
+async fn one_account_cannot_flood_the_support_inbox(test_db: TestDb) {
+    let (db, guard) = (&test_db.db, SignInGuard::default());
+    let asker = uuid::Uuid::new_v4();
+    for i in 0..5 {
+        guard
+            .admit_help_question(db, asker, now() + Duration::minutes(i))
+            .await
+            .unwrap();
+    }
+    let err = guard
+        .admit_help_question(db, asker, now() + Duration::minutes(5))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "request.rate_limited");
+    guard
+        .admit_help_question(db, uuid::Uuid::new_v4(), now())
+        .await
+        .unwrap();
+    guard
+        .admit_help_question(db, asker, now() + Duration::hours(2))
+        .await
+        .unwrap();
+}
+
 domain::on_both_backends!(
+    one_account_cannot_flood_the_support_inbox,
     one_address_cannot_make_candor_flood_inboxes,
     an_address_with_ten_failures_is_blocked_for_fifteen_minutes,
     an_account_gets_growing_delays_that_a_success_clears,
