@@ -172,7 +172,14 @@ pub async fn apply_all(db: &Database, now: DateTime<Utc>) -> Result<Vec<(Workpla
     for id in ids {
         let workplace = WorkplaceId::from_uuid(id);
         let tenant = TenantDb::for_system(db, workplace, "data-retention");
-        let result = apply(&tenant, now).await?;
+        // One workplace's failure (logged) does not keep the others' policies from applying.
+        let result = match apply(&tenant, now).await {
+            Ok(result) => result,
+            Err(err) => {
+                tracing::error!(%workplace, code = err.code(), error = %err, "a retention policy could not be applied");
+                continue;
+            }
+        };
         if result != Applied::default() {
             tracing::info!(
                 %workplace,

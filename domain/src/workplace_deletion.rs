@@ -246,38 +246,55 @@ pub async fn terminate_due(
         .await?;
     let mut certificates = Vec::with_capacity(due.len());
     for request in due {
-        let workplace = WorkplaceId::from_uuid(request.workplace_id);
-        let tenant = TenantDb::for_system(db, workplace, "workplace termination");
-        // Addresses are read before they are deleted: the certificate goes to these people.
-        let owners = crate::people::owner_contacts(&tenant).await?;
-        let requested_by = crate::user_fields::names_of(&tenant, db.connection(), &[request.requested_by])
-            .await?
-            .remove(&request.requested_by);
-        let (name, deleted, data_keys_destroyed) =
-            delete_now(&tenant, Some(UserId::from_uuid(request.requested_by)), now).await?;
-        let certificate = Certificate {
-            id: deleted.certificate,
-            workplace,
-            workplace_name: name,
-            requested_by,
-            requested_at: request.requested_at,
-            deleted_at: now,
-            deleted: deleted.counts,
-            data_keys_destroyed,
-            backups_expire_by: db.backup_store().and(backup_retention).map(|kept| now + kept),
-        };
-        tracing::info!(%workplace, certificate = %certificate.id, owners = owners.len(), "workplace deleted at the end of its grace period");
-        for (email, owner) in &owners {
-            if let Err(err) = mailer
-                .send(messages::deletion_certificate(email, owner, &certificate))
-                .await
-            {
-                tracing::error!(%workplace, error = %err, "a deletion certificate could not be emailed");
+        let workplace = request.workplace_id;
+        // One workplace's failure (logged, retried on the next run) does not hold up the others.
+        match terminate(db, mailer, backup_retention, request, now).await {
+            Ok(certificate) => certificates.push(certificate),
+            Err(err) => {
+                tracing::error!(%workplace, code = err.code(), error = %err, "a workplace due for deletion could not be deleted");
             }
         }
-        certificates.push(certificate);
     }
     Ok(certificates)
+}
+
+async fn terminate(
+    db: &Database,
+    mailer: &Mailer,
+    backup_retention: Option<Duration>,
+    request: workplace_terminations::Model,
+    now: DateTime<Utc>,
+) -> Result<Certificate> {
+    let workplace = WorkplaceId::from_uuid(request.workplace_id);
+    let tenant = TenantDb::for_system(db, workplace, "workplace termination");
+    // Addresses are read before they are deleted: the certificate goes to these people.
+    let owners = crate::people::owner_contacts(&tenant).await?;
+    let requested_by = crate::user_fields::names_of(&tenant, db.connection(), &[request.requested_by])
+        .await?
+        .remove(&request.requested_by);
+    let (name, deleted, data_keys_destroyed) =
+        delete_now(&tenant, Some(UserId::from_uuid(request.requested_by)), now).await?;
+    let certificate = Certificate {
+        id: deleted.certificate,
+        workplace,
+        workplace_name: name,
+        requested_by,
+        requested_at: request.requested_at,
+        deleted_at: now,
+        deleted: deleted.counts,
+        data_keys_destroyed,
+        backups_expire_by: db.backup_store().and(backup_retention).map(|kept| now + kept),
+    };
+    tracing::info!(%workplace, certificate = %certificate.id, owners = owners.len(), "workplace deleted at the end of its grace period");
+    for (email, owner) in &owners {
+        if let Err(err) = mailer
+            .send(messages::deletion_certificate(email, owner, &certificate))
+            .await
+        {
+            tracing::error!(%workplace, error = %err, "a deletion certificate could not be emailed");
+        }
+    }
+    Ok(certificate)
 }
 
 struct Counts {

@@ -1318,6 +1318,24 @@ pub async fn facts(db: &Database) -> Result<BackupFacts> {
     })
 }
 
+/// Every table that still holds rows of `workplace` (by its id, or its people's), with the count:
+/// empty once a workplace is fully deleted.
+#[cfg(feature = "testing")]
+pub async fn rows_of_workplace(db: &Database, workplace: uuid::Uuid) -> Result<Vec<(&'static str, u64)>> {
+    let txn = db.begin_snapshot().await?;
+    let mut out = Vec::new();
+    for table in TABLES {
+        if let Some(filter) = table.filter(Part::Workplace(workplace)) {
+            let rows = tables::count(&txn, table.name, Some(filter)).await?;
+            if rows > 0 {
+                out.push((table.name, rows));
+            }
+        }
+    }
+    txn.rollback().await?;
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1355,22 +1373,4 @@ mod tests {
         let err = BackupError::write(Path::new("/x"), io::Error::from_raw_os_error(13));
         assert_eq!(err.code(), "backup.write_failed");
     }
-}
-
-/// Every table that still holds rows of `workplace` (by its id, or its people's), with the count:
-/// empty once a workplace is fully deleted.
-#[cfg(feature = "testing")]
-pub async fn rows_of_workplace(db: &Database, workplace: uuid::Uuid) -> Result<Vec<(&'static str, u64)>> {
-    let txn = db.begin_snapshot().await?;
-    let mut out = Vec::new();
-    for table in TABLES {
-        if let Some(filter) = table.filter(Part::Workplace(workplace)) {
-            let rows = tables::count(&txn, table.name, Some(filter)).await?;
-            if rows > 0 {
-                out.push((table.name, rows));
-            }
-        }
-    }
-    txn.rollback().await?;
-    Ok(out)
 }
