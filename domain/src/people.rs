@@ -572,6 +572,14 @@ pub async fn set_grants(
 
 /// Everyone active who answers for the workplace (its Owner): (address, name).
 pub(crate) async fn owner_contacts(tenant: &TenantDb) -> Result<Vec<(String, String)>> {
+    contacts_whose_role(tenant, crate::policy::answers_for_workplace).await
+}
+
+/// Everyone active whose role `wants`: (address, name), for the emails only they receive.
+pub(crate) async fn contacts_whose_role(
+    tenant: &TenantDb,
+    wants: impl Fn(&crate::policy::RoleDefinition) -> bool,
+) -> Result<Vec<(String, String)>> {
     let txn = tenant.begin_read().await?;
     let keys = tenant.data_keys_in(&txn).await?;
     let roles = crate::roles::WorkplaceRoles::load(&txn, tenant.workplace_id()).await?;
@@ -583,7 +591,7 @@ pub(crate) async fn owner_contacts(tenant: &TenantDb) -> Result<Vec<(String, Str
     txn.commit().await?;
     let mut out = Vec::new();
     for row in &rows {
-        if crate::policy::answers_for_workplace(&roles.resolve(&row.role, row.custom_role_id)?) {
+        if wants(&roles.resolve(&row.role, row.custom_role_id)?) {
             let opened = crate::user_fields::open_with(&keys, row)?;
             out.push((opened.email.into_exposed(), opened.name.into_exposed()));
         }

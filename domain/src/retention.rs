@@ -12,7 +12,7 @@ use sea_orm::{
 
 use crate::{
     audit::{self, Category, EntityType},
-    entities::{comment_replies, comments, retention_policies, rounds, users, workplaces},
+    entities::{comment_replies, comments, retention_policies, rounds, users},
     ids::{UserId, WorkplaceId},
     policy::{require, Action, Identity, Resource},
     tenant::TenantDb,
@@ -162,15 +162,9 @@ pub async fn set_policy(
 
 /// Applies every workplace's policy (the daily job).
 pub async fn apply_all(db: &Database, now: DateTime<Utc>) -> Result<Vec<(WorkplaceId, Applied)>> {
-    let ids: Vec<uuid::Uuid> = workplaces::Entity::find()
-        .select_only()
-        .column(workplaces::Column::Id)
-        .into_tuple()
-        .all(db.connection())
-        .await?;
+    let ids = crate::key_rotation::workplace_ids(db).await?;
     let mut applied = Vec::with_capacity(ids.len());
-    for id in ids {
-        let workplace = WorkplaceId::from_uuid(id);
+    for workplace in ids {
         let tenant = TenantDb::for_system(db, workplace, "data-retention");
         // One workplace's failure (logged) does not keep the others' policies from applying.
         let result = match apply(&tenant, now).await {

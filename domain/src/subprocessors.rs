@@ -4,11 +4,10 @@
 //! (30 days by default), so a workplace can object before new processing starts.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use crate::{
-    entities::{subprocessor_changes, subprocessors, workplaces},
-    ids::WorkplaceId,
+    entities::{subprocessor_changes, subprocessors},
     mail::{messages, Mailer},
     security_events::{EventKind, SecurityEvent},
     tenant::TenantDb,
@@ -278,19 +277,10 @@ async fn announce(
 ) -> Result<Announced> {
     // The operator's announcement goes to every workplace; each one's Owners are read through
     // its own tenant scope.
-    let ids: Vec<uuid::Uuid> = workplaces::Entity::find()
-        .select_only()
-        .column(workplaces::Column::Id)
-        .into_tuple()
-        .all(db.connection())
-        .await?;
+    let ids = crate::key_rotation::workplace_ids(db).await?;
     let mut emails = 0;
-    for workplace in &ids {
-        let tenant = TenantDb::for_system(
-            db,
-            WorkplaceId::from_uuid(*workplace),
-            "subprocessor announcement",
-        );
+    for &workplace in &ids {
+        let tenant = TenantDb::for_system(db, workplace, "subprocessor announcement");
         for (email, name) in crate::people::owner_contacts(&tenant).await? {
             let mail = messages::subprocessor_change(&email, &name, summary, &effective_on.to_string(), link);
             match mailer.send(mail).await {

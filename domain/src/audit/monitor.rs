@@ -360,7 +360,8 @@ pub async fn run(
         if raised.is_empty() && remind.is_none() {
             continue;
         }
-        let recipients = watchers(&tenant).await?;
+        // Owners, Auditors, and any role the workplace gave `audit`.
+        let recipients = crate::people::contacts_whose_role(&tenant, policy::watches_audit_log).await?;
         for rule in &raised {
             outcome.alerts.push((workplace, *rule));
             for (to, name) in &recipients {
@@ -500,29 +501,6 @@ async fn monitor_workplace(
     }
     txn.commit().await?;
     Ok((raised_rules, remind.then_some(status.due_at)))
-}
-
-/// Everyone active whose role reads the access log (Owners, Auditors, and any role the
-/// workplace gave `audit`): (address, name).
-async fn watchers(tenant: &TenantDb) -> Result<Vec<(String, String)>> {
-    let txn = tenant.begin_read().await?;
-    let keys = tenant.data_keys_in(&txn).await?;
-    let roles = crate::roles::WorkplaceRoles::load(&txn, tenant.workplace_id()).await?;
-    let rows = tenant
-        .select::<users::Entity>()
-        .filter(users::Column::Status.eq(crate::accounts::ACTIVE))
-        .all(&txn)
-        .await?;
-    let mut out = Vec::new();
-    for row in rows {
-        if !policy::watches_audit_log(&roles.resolve(&row.role, row.custom_role_id)?) {
-            continue;
-        }
-        let opened = crate::user_fields::open_with(&keys, &row)?;
-        out.push((opened.email.into_exposed(), opened.name.into_exposed()));
-    }
-    txn.commit().await?;
-    Ok(out)
 }
 
 /// Deletes entries older than each workplace's retention (the instance's: a year), and records

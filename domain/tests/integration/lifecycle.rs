@@ -37,14 +37,21 @@ fn mails(dir: &tempfile::TempDir) -> Vec<String> {
     all
 }
 
-fn employee(name: &str, email: &str) -> NewPerson {
-    NewPerson {
+/// A new employee of `tenant`, signed in.
+async fn employee_of(
+    db: &domain::Database,
+    tenant: &domain::tenant::TenantDb,
+    name: &str,
+    email: &str,
+) -> domain::policy::Identity {
+    let person = NewPerson {
         name: name.into(),
         email: email.into(),
         department: None,
         role: RoleKey::BuiltIn(Role::Employee),
         start_date: None,
-    }
+    };
+    domain::testing::active_person(db, tenant, person, now()).await
 }
 
 /// One survey round opened at `at`, answered by `who` with a comment; closed four days later
@@ -107,28 +114,10 @@ async fn answered_round(
 async fn retention_erases_people_who_left_and_old_comments(test_db: TestDb) {
     let db = &test_db.db;
     let (owner, tenant) = domain::testing::workplace(db, "Northwind", "ada@northwind.test", now()).await;
-    let philippa = domain::testing::active_person(
-        db,
-        &tenant,
-        employee("Philippa Ostrander", "philippa@northwind.test"),
-        now(),
-    )
-    .await;
-    let kestrel = domain::testing::active_person(
-        db,
-        &tenant,
-        employee("Kestrel Abernathy", "kestrel@northwind.test"),
-        now(),
-    )
-    .await;
+    let philippa = employee_of(db, &tenant, "Philippa Ostrander", "philippa@northwind.test").await;
+    let kestrel = employee_of(db, &tenant, "Kestrel Abernathy", "kestrel@northwind.test").await;
     let (grace, contoso) = domain::testing::workplace(db, "Contoso", "grace@contoso.test", now()).await;
-    let corwin = domain::testing::active_person(
-        db,
-        &contoso,
-        employee("Corwin Hale", "corwin@contoso.test"),
-        now(),
-    )
-    .await;
+    let corwin = employee_of(db, &contoso, "Corwin Hale", "corwin@contoso.test").await;
 
     // The defaults until a workplace chooses; bad periods are refused.
     let overview = retention::overview(&tenant, &owner, now()).await.unwrap();
@@ -284,13 +273,7 @@ async fn a_terminated_workplace_is_deleted_after_its_grace_period_and_certified(
     let (dir, mailer) = outbox();
     let link = "https://candor.test/settings";
     let (owner, tenant) = domain::testing::workplace(db, "Northwind", "ada@northwind.test", now()).await;
-    let philippa = domain::testing::active_person(
-        db,
-        &tenant,
-        employee("Philippa Ostrander", "philippa@northwind.test"),
-        now(),
-    )
-    .await;
+    let philippa = employee_of(db, &tenant, "Philippa Ostrander", "philippa@northwind.test").await;
     let (_, contoso) = domain::testing::workplace(db, "Contoso", "grace@contoso.test", now()).await;
     answered_round(db, &tenant, &owner, &[&philippa], now(), true).await;
 
@@ -426,13 +409,7 @@ async fn subprocessor_changes_are_announced_to_every_owner(test_db: TestDb) {
     let (dir, mailer) = outbox();
     let link = "https://candor.test/subprocessors";
     let (owner, tenant) = domain::testing::workplace(db, "Northwind", "ada@northwind.test", now()).await;
-    let philippa = domain::testing::active_person(
-        db,
-        &tenant,
-        employee("Philippa Ostrander", "philippa@northwind.test"),
-        now(),
-    )
-    .await;
+    let philippa = employee_of(db, &tenant, "Philippa Ostrander", "philippa@northwind.test").await;
     let (contoso_owner, _) = domain::testing::workplace(db, "Contoso", "grace@contoso.test", now()).await;
     let mail_host = NewSubprocessor {
         name: "Postmark".into(),
