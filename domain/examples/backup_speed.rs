@@ -1,6 +1,7 @@
 //! Backup speed: a workplace of 10,000 people (50 teams) with a year of weekly rounds — about
 //! 500,000 answers — backed up and restored into an empty database, against the database's own
-//! tools on the same data (`sqlite3 .backup`, `pg_dump -Fc` and `pg_restore`).
+//! tools on the same data (`sqlite3 .backup`, `pg_dump -Fc` and `pg_restore`); then the
+//! workplace's deletion at the end of its grace period.
 //! `cargo run --release -p domain --features testing --example backup_speed [sqlite|postgres]`
 //! (PostgreSQL through TEST_DATABASE_URL; `sqlite3`, `pg_dump` and `pg_restore` on the PATH).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -217,4 +218,22 @@ async fn main() {
             );
         }
     }
+
+    // The end of the workplace: requested, then carried out once its grace period is over.
+    let outbox = tempfile::tempdir().unwrap();
+    let mailer =
+        domain::mail::Mailer::outbox(outbox.path().to_path_buf(), "Candor <no-reply@candor.test>").unwrap();
+    domain::workplace_deletion::request_termination(&tenant, &owner, "Pulse Industries", 7, &mailer, "", now)
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let certificates =
+        domain::workplace_deletion::terminate_due(db, &mailer, None, now + chrono::Duration::days(7))
+            .await
+            .unwrap();
+    let deleted: u64 = certificates[0].deleted.iter().map(|(_, n)| n).sum();
+    println!(
+        "workplace deletion (keys, every row, certificate): {deleted} records counted, {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
 }

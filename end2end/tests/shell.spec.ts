@@ -62,6 +62,12 @@ test("the Security page shows facts read from the running instance", async ({ pa
     await expect(fact("Restore drills")).toContainText(/last passed \d{4}-\d{2}-\d{2}/, { timeout: 1_000 });
   }).toPass({ timeout: 20_000 });
   await expect(fact("Database")).toHaveText("SQLite");
+  await expect(fact("Data retention")).toContainText("people who left are erased after 12 months and comments 24 months");
+  await expect(fact("Data retention")).toContainText("A workplace's deletion waits 30 days");
+  await page.getByRole("link", { name: "Subprocessors" }).first().click();
+  await expect(page.getByRole("heading", { name: "Subprocessors", level: 1 })).toBeVisible();
+  await expect(page.getByText("This instance uses no subprocessors")).toBeVisible();
+  await page.goBack();
   await expectAccessible(page);
   await snapshot(page, "security-desktop");
   expect(consoleErrors).toEqual([]);

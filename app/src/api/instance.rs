@@ -49,6 +49,9 @@ pub struct InstanceFacts {
     pub tenant_separation: String,
     pub backups: String,
     pub restore_drills: String,
+    /// Default retention and how a workplace ends.
+    #[serde(default)]
+    pub retention: String,
 }
 
 /// Public: the Security page is readable without signing in and shows no tenant data.
@@ -84,9 +87,20 @@ pub async fn security_facts() -> Result<InstanceFacts, ApiError> {
     }
     .to_owned();
     let (backups, restore_drills) = backup_facts(&state).await?;
+    let retention = format!(
+        "Each workplace sets its own periods; until it does, people who left are erased after {} months and comments \
+         {} months after their round closed, applied daily. Access log entries are kept {} days by default. A \
+         workplace's deletion waits {} days (cancellable by its Owners), then removes every row and destroys its keys, \
+         and the Owners receive a deletion certificate.",
+        domain::retention::DEFAULT_PEOPLE_LEFT_MONTHS,
+        domain::retention::DEFAULT_COMMENTS_MONTHS,
+        domain::audit::review::Settings::default().retention_days,
+        domain::workplace_deletion::DEFAULT_GRACE_DAYS,
+    );
     Ok(InstanceFacts {
         backups,
         restore_drills,
+        retention,
         version: env!("CARGO_PKG_VERSION").to_owned(),
         transport: state.transport,
         database_backend: db.backend.to_owned(),

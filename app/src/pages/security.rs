@@ -78,6 +78,7 @@ fn FactList(facts: InstanceFacts) -> impl IntoView {
         ("Sessions", facts.sessions.clone()),
         ("Backups", facts.backups.clone()),
         ("Restore drills", facts.restore_drills.clone()),
+        ("Data retention", facts.retention.clone()),
         ("Candor version", facts.version.clone()),
     ];
     view! {
