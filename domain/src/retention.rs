@@ -69,8 +69,9 @@ pub struct Overview {
     pub last_applied_at: Option<DateTime<Utc>>,
     pub last_people_erased: i64,
     pub last_comments_deleted: i64,
-    /// People who left but are kept past the policy because a round asking them is open.
-    pub waiting: i64,
+    /// People who left longer ago than the policy and not yet erased: the next daily run
+    /// erases them, or they wait for an open round that asks them.
+    pub past_period: i64,
 }
 
 /// What one application of a workplace's policy removed.
@@ -102,7 +103,7 @@ pub async fn overview(tenant: &TenantDb, identity: &Identity, now: DateTime<Utc>
     let row = tenant.select::<retention_policies::Entity>().one(&txn).await?;
     let audit_log_days = audit::review::settings_in(tenant, &txn).await?.retention_days;
     let policy = policy_from(row.as_ref());
-    let waiting = match policy.people_left_months {
+    let past_period = match policy.people_left_months {
         Some(months) => {
             tenant
                 .select::<users::Entity>()
@@ -121,7 +122,7 @@ pub async fn overview(tenant: &TenantDb, identity: &Identity, now: DateTime<Utc>
         last_applied_at: row.as_ref().and_then(|r| r.last_applied_at),
         last_people_erased: row.as_ref().map_or(0, |r| r.last_people_erased),
         last_comments_deleted: row.as_ref().map_or(0, |r| r.last_comments_deleted),
-        waiting: i64::try_from(waiting).unwrap_or(i64::MAX),
+        past_period: i64::try_from(past_period).unwrap_or(i64::MAX),
     })
 }
 

@@ -334,6 +334,37 @@ pub async fn active_person(
         .expect("the person's identity loads")
 }
 
+/// A one-off survey of the built-in workload question for the whole workplace, its one round
+/// opening at `at` for three days.
+pub async fn workload_survey(
+    tenant: &crate::tenant::TenantDb,
+    owner: &crate::policy::Identity,
+    title: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> crate::surveys::SurveyId {
+    use crate::surveys::{library, Cadence, NewQuestion, NewSurvey};
+    let known = library::find("workload").expect("the workload question is built in");
+    crate::surveys::create(
+        tenant,
+        owner,
+        NewSurvey {
+            title: title.to_owned(),
+            questions: vec![NewQuestion {
+                prompt: known.prompt.into(),
+                kind: known.kind(),
+                library_key: Some("workload".into()),
+            }],
+            departments: vec![],
+            cadence: Cadence::Once,
+            first_round_at: at,
+            window_days: 3,
+        },
+        at,
+    )
+    .await
+    .expect("the survey is valid")
+}
+
 /// Writes `rounds` weekly rounds of `survey` as if they had run: everyone in `people` (user,
 /// department) asked each time, `answer_every` of them answering (every n-th skips), one value
 /// per question from `value(person, round, question)`. For benchmarks: rows go in by the

@@ -100,13 +100,20 @@ async fn pending(tenant: &TenantDb) -> Result<Option<Termination>> {
         return Ok(None);
     };
     txn.commit().await?;
-    let names =
-        crate::user_fields::names_of(tenant, tenant.database().connection(), &[row.requested_by]).await?;
     Ok(Some(Termination {
-        requested_by: names.get(&row.requested_by).cloned(),
+        requested_by: requester_name(tenant, UserId::from_uuid(row.requested_by)).await?,
         requested_at: row.requested_at,
         delete_at: row.delete_at,
     }))
+}
+
+/// An Owner's name for a request or a notice, while their account exists.
+async fn requester_name(tenant: &TenantDb, who: UserId) -> Result<Option<String>> {
+    Ok(
+        crate::user_fields::names_of(tenant, tenant.database().connection(), &[who.uuid()])
+            .await?
+            .remove(&who.uuid()),
+    )
 }
 
 fn day(at: DateTime<Utc>) -> String {
@@ -168,7 +175,11 @@ pub async fn request_termination(
         .by(identity.user_id);
     crate::security_events::store_and_log(&*txn, &event).await?;
     txn.commit().await?;
-    let termination = pending(tenant).await?.ok_or(Error::NotFound)?;
+    let termination = Termination {
+        requested_by: requester_name(tenant, identity.user_id).await?,
+        requested_at: now,
+        delete_at,
+    };
     let by = termination
         .requested_by
         .clone()
@@ -214,12 +225,8 @@ pub async fn cancel_termination(
         .map(|w| w.name)
         .unwrap_or_default();
     txn.commit().await?;
-    let names =
-        crate::user_fields::names_of(tenant, tenant.database().connection(), &[identity.user_id.uuid()])
-            .await?;
-    let by = names
-        .get(&identity.user_id.uuid())
-        .cloned()
+    let by = requester_name(tenant, identity.user_id)
+        .await?
         .unwrap_or_else(|| "an Owner".into());
     for (email, owner) in crate::people::owner_contacts(tenant).await? {
         let mail = messages::termination_cancelled(&email, &owner, &name, &by, link);
@@ -269,9 +276,7 @@ async fn terminate(
     let tenant = TenantDb::for_system(db, workplace, "workplace termination");
     // Addresses are read before they are deleted: the certificate goes to these people.
     let owners = crate::people::owner_contacts(&tenant).await?;
-    let requested_by = crate::user_fields::names_of(&tenant, db.connection(), &[request.requested_by])
-        .await?
-        .remove(&request.requested_by);
+    let requested_by = requester_name(&tenant, UserId::from_uuid(request.requested_by)).await?;
     let (name, deleted, data_keys_destroyed) =
         delete_now(&tenant, Some(UserId::from_uuid(request.requested_by)), now).await?;
     let certificate = Certificate {

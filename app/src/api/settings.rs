@@ -162,8 +162,8 @@ pub struct RetentionView {
     pub max_months: i32,
     /// "Last applied …: 2 people who left erased, 40 comments deleted", or None before the first run.
     pub last_run: Option<String>,
-    /// People past the policy kept because a round asking them is still open.
-    pub waiting: i64,
+    /// People who left longer ago than the policy, not erased yet (next run, or after an open round).
+    pub past_period: i64,
 }
 
 /// The workplace's retention policy, with the audit log's retention and the last run.
@@ -196,7 +196,7 @@ pub async fn retention() -> Result<RetentionView, ApiError> {
                 },
             )
         }),
-        waiting: overview.waiting,
+        past_period: overview.past_period,
     })
 }
 

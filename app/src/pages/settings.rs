@@ -300,7 +300,11 @@ fn RetentionCard() -> impl IntoView {
                             </div>
                             <p class="mt-3 text-sm text-slate-700">
                                 {policy.last_run.clone().unwrap_or_else(|| "Not applied yet: the first daily run applies it.".into())}
-                                {(policy.waiting > 0).then(|| format!(" {} past the period waiting for an open round to close.", policy.waiting))}
+                                {(policy.past_period > 0).then(|| format!(
+                                    " {} who left {} past the period: erased at the next daily run, or once an open round asking them closes.",
+                                    policy.past_period,
+                                    if policy.past_period == 1 { "is" } else { "are" },
+                                ))}
                                 {(!policy.chosen).then_some(" These are the defaults; saving makes them your choice.")}
                             </p>
                             <button type="submit" class=format!("mt-4 {PRIMARY_BUTTON_CLASS}")>"Save retention"</button>

@@ -9,7 +9,7 @@ use domain::{
     policy::{Role, RoleKey},
     retention::{self, Policy},
     subprocessors::{self, NewSubprocessor},
-    surveys::{self, library, rounds, Cadence, NewQuestion, NewSurvey},
+    surveys::{self, rounds},
     testing::TestDb,
     workplace_deletion as termination,
 };
@@ -64,26 +64,7 @@ async fn answered_round(
     at: DateTime<Utc>,
     close: bool,
 ) {
-    let known = library::find("workload").unwrap();
-    surveys::create(
-        tenant,
-        owner,
-        NewSurvey {
-            title: format!("Pulse {}", at.format("%Y-%m-%d")),
-            questions: vec![NewQuestion {
-                prompt: known.prompt.into(),
-                kind: known.kind(),
-                library_key: Some("workload".into()),
-            }],
-            departments: vec![],
-            cadence: Cadence::Once,
-            first_round_at: at,
-            window_days: 3,
-        },
-        at,
-    )
-    .await
-    .unwrap();
+    domain::testing::workload_survey(tenant, owner, &format!("Pulse {}", at.format("%Y-%m-%d")), at).await;
     let round = rounds::open_due(db, at).await.unwrap().remove(0).round;
     for person in who {
         let check_in = surveys::answering::open_check_ins(tenant, person, at)
@@ -183,7 +164,10 @@ async fn retention_erases_people_who_left_and_old_comments(test_db: TestDb) {
     let waiting = retention::apply(&tenant, later).await.unwrap();
     assert_eq!((waiting.people_erased, waiting.people_waiting), (0, 1));
     assert_eq!(
-        retention::overview(&tenant, &owner, later).await.unwrap().waiting,
+        retention::overview(&tenant, &owner, later)
+            .await
+            .unwrap()
+            .past_period,
         1
     );
     rounds::close_due(db, later).await.unwrap();

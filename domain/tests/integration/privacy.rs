@@ -9,7 +9,7 @@ use domain::{
     people::NewPerson,
     policy::{Role, RoleKey},
     privacy::{self, RequestKind},
-    surveys::{self, library, rounds, Cadence, NewQuestion, NewSurvey},
+    surveys::{self, rounds},
     testing::TestDb,
 };
 
@@ -32,26 +32,7 @@ fn person(name: &str, email: &str, department: Option<domain::ids::DepartmentId>
 }
 
 async fn pulse(tenant: &domain::tenant::TenantDb, owner: &domain::policy::Identity, at: DateTime<Utc>) {
-    let known = library::find("workload").unwrap();
-    surveys::create(
-        tenant,
-        owner,
-        NewSurvey {
-            title: format!("Pulse {}", at.format("%d")),
-            questions: vec![NewQuestion {
-                prompt: known.prompt.into(),
-                kind: known.kind(),
-                library_key: Some("workload".into()),
-            }],
-            departments: vec![],
-            cadence: Cadence::Once,
-            first_round_at: at,
-            window_days: 3,
-        },
-        at,
-    )
-    .await
-    .unwrap();
+    domain::testing::workload_survey(tenant, owner, &format!("Pulse {}", at.format("%d")), at).await;
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
