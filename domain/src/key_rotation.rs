@@ -73,6 +73,8 @@ enum SealedTable {
     Users,
     Comments,
     CommentReplies,
+    /// Answers waiting in a round's ballot box.
+    Ballots,
 }
 
 /// What one batch of a table did.
@@ -116,15 +118,17 @@ macro_rules! reseal_text_batch {
 }
 
 impl SealedTable {
-    const ALL: [SealedTable; 3] = [
+    const ALL: [SealedTable; 4] = [
         SealedTable::Users,
         SealedTable::Comments,
         SealedTable::CommentReplies,
+        SealedTable::Ballots,
     ];
 
     async fn count(self, tenant: &TenantDb, conn: &impl sea_orm::ConnectionTrait) -> Result<u64> {
-        use crate::entities::{comment_replies, comments};
+        use crate::entities::{ballots, comment_replies, comments};
         Ok(match self {
+            SealedTable::Ballots => tenant.select::<ballots::Entity>().count(conn).await?,
             SealedTable::Users => tenant.select::<users::Entity>().count(conn).await?,
             SealedTable::Comments => tenant.select::<comments::Entity>().count(conn).await?,
             SealedTable::CommentReplies => tenant.select::<comment_replies::Entity>().count(conn).await?,
@@ -181,6 +185,9 @@ impl SealedTable {
             }
             SealedTable::Comments => {
                 reseal_text_batch!(comments, "comments", tenant, txn, keys, target, after, batch)
+            }
+            SealedTable::Ballots => {
+                reseal_text_batch!(ballots, "ballots", tenant, txn, keys, target, after, batch)
             }
             SealedTable::CommentReplies => {
                 reseal_text_batch!(

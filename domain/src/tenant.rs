@@ -39,7 +39,9 @@ impl TenantTxn {
     pub(crate) async fn commit(self) -> Result<()> {
         if let Some(trail) = &self.trail {
             let entries = trail.take_for_commit(self.workplace_id);
-            if !entries.is_empty() {
+            if !entries.is_empty() && trail.is_anonymous() {
+                crate::audit::pending::defer(&self.txn, &entries).await?;
+            } else if !entries.is_empty() {
                 crate::audit::append(&self.txn, &entries).await?;
             }
         }
@@ -108,6 +110,13 @@ impl TenantDb {
     pub(crate) fn coarsen_trail(&self) {
         if let Some(trail) = &self.trail {
             trail.coarsen();
+        }
+    }
+
+    /// Records this request without its actor, at the day (see [`Trail::anonymise`]).
+    pub(crate) fn anonymise_trail(&self) {
+        if let Some(trail) = &self.trail {
+            trail.anonymise();
         }
     }
 

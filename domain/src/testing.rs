@@ -482,6 +482,37 @@ pub async fn comment_ids(tenant: &crate::tenant::TenantDb) -> Vec<uuid::Uuid> {
         .expect("comments are readable")
 }
 
+/// Mixes a round's ballot box now, while the round stays open (isolation tests need a real
+/// comment row; the product mixes only when a round closes).
+pub async fn mix_ballots(tenant: &crate::tenant::TenantDb, round: uuid::Uuid) -> usize {
+    let txn = tenant.begin().await.expect("a transaction");
+    let mixed = crate::surveys::answering::mix(tenant, &*txn, round)
+        .await
+        .expect("the ballots mix");
+    txn.commit().await.expect("the mix commits");
+    mixed
+}
+
+/// Runs `sql` as someone with raw access to the database would, and returns each row's first
+/// column as text (write the query so that column is text on both backends).
+pub async fn raw_strings(db: &crate::Database, sql: &str) -> Vec<String> {
+    use sea_orm::ConnectionTrait;
+    let conn = db.connection();
+    conn.query_all_raw(sea_orm::Statement::from_string(
+        conn.get_database_backend(),
+        sql.to_owned(),
+    ))
+    .await
+    .expect("the raw query runs")
+    .into_iter()
+    .map(|row| {
+        row.try_get_by_index::<Option<String>>(0)
+            .expect("a text column")
+            .unwrap_or_default()
+    })
+    .collect()
+}
+
 /// The data-key versions the workplace's comments and replies are sealed under, as stored.
 pub async fn sealed_text_versions(tenant: &crate::tenant::TenantDb) -> Vec<u32> {
     use crate::entities::{comment_replies, comments};

@@ -89,7 +89,7 @@ test("a weekly pulse: people answer on their phones, the manager sees results, s
   await expect(page.getByRole("status")).toContainText("Survey created");
   const surveys = page.getByRole("list", { name: "Surveys" });
   await expect(surveys).toContainText("Every week, open 3 days · Engineering · 3 questions");
-  await expect(surveys).toContainText("Round 1 · open · 0 of 11 answered");
+  await expect(surveys).toContainText("Round 1 · open · fewer than 5 of 11 answered");
   await expectAccessible(page);
   await snapshot(page, "surveys-desktop");
 
@@ -140,12 +140,31 @@ test("a weekly pulse: people answer on their phones, the manager sees results, s
   const again = await phones.lee.request.post("/api/check_ins/submit", { data: { round: roundId, answers: [] } });
   expect(again.status()).toBe(409);
 
-  // Mary sees Engineering; Platform has enough answers; Mobile's four stay hidden.
+  // While the round is open, Mary sees participation only, in steps of five: never a figure.
   const mary = phones.mary;
   await mary.setViewportSize({ width: 1280, height: 900 });
   await mary.goto("/results");
   await waitForHydration(mary);
   await mary.getByRole("link", { name: "Results of Engineering pulse round 1" }).click();
+  await expect(mary.getByRole("heading", { name: "Results appear when this round closes" })).toBeVisible();
+  const participation = mary.getByRole("region", { name: "Participation by team" });
+  await expect(participation.getByRole("row", { name: /Engineering/ })).toContainText("at least 10");
+  await expect(participation.getByRole("row", { name: /Mobile/ })).toContainText("fewer than 5");
+  await expect(mary.getByRole("region", { name: "Results by team" })).toHaveCount(0);
+  await expect(mary.getByText("Pairing on Fridays has been great")).toHaveCount(0);
+  await expectAccessible(mary);
+  await snapshot(mary, "results-open-desktop");
+
+  // The Owner closes the round early: its results are released once, now.
+  await page.reload();
+  await waitForHydration(page);
+  await page.getByRole("button", { name: "Close round 1 now" }).click();
+  await expect(page.getByRole("status")).toContainText("Round closed: its results are released.");
+  await expect(surveys).toContainText("Round 1 · closed · 11 of 11 answered");
+
+  // Mary sees Engineering; Platform has enough answers; Mobile's four stay hidden.
+  await mary.reload();
+  await waitForHydration(mary);
   const byTeam = mary.getByRole("region", { name: "Results by team" });
   await expect(byTeam.getByRole("row", { name: /Engineering/ })).toContainText("11 of 11");
   await expect(byTeam.getByRole("row", { name: /Platform/ })).toContainText("5 of 5");

@@ -48,6 +48,7 @@ mod m20261202_000024_subject_requests;
 mod m20261202_000025_incidents;
 mod m20261202_000026_data_lifecycle;
 mod m20261202_000027_subprocessors;
+mod m20261205_000028_release_once;
 mod row_level_security;
 
 pub struct Migrator;
@@ -83,6 +84,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000025_incidents::Migration),
             Box::new(m20261202_000026_data_lifecycle::Migration),
             Box::new(m20261202_000027_subprocessors::Migration),
+            Box::new(m20261205_000028_release_once::Migration),
         ]
     }
 }

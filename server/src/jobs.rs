@@ -165,6 +165,8 @@ pub async fn tick(
         }
     }
     if let Some(lease) = domain::jobs::try_lease(db, AUDIT_MONITOR, holder, LEASE, now).await? {
+        // Anonymous entries of days that have ended join the log first.
+        domain::audit::pending::flush(db, now).await?;
         let run = domain::audit::monitor::run(db, &notifier.mailer, &notifier.public_url, now).await?;
         report.alerts_raised = run.alerts.len();
         domain::jobs::finish(db, lease, now).await?;

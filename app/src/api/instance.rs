@@ -52,6 +52,12 @@ pub struct InstanceFacts {
     /// Default retention and how a workplace ends.
     #[serde(default)]
     pub retention: String,
+    /// When results appear and what protects them over time.
+    #[serde(default)]
+    pub anonymity: String,
+    /// The differential privacy of platform benchmarks.
+    #[serde(default)]
+    pub benchmarks: String,
 }
 
 /// Public: the Security page is readable without signing in and shows no tenant data.
@@ -97,10 +103,33 @@ pub async fn security_facts() -> Result<InstanceFacts, ApiError> {
         domain::audit::review::Settings::default().retention_days,
         domain::workplace_deletion::DEFAULT_GRACE_DAYS,
     );
+    let anonymity = "A round's results are released once, when it closes, on the teams and minimum group size of \
+         that moment, and never recomputed; while it is open only participation shows, in steps of the minimum. \
+         Before release, every figure is checked together with the others so that no sum or difference of them \
+         describes fewer people than the minimum. Answers wait sealed in a ballot box while the round is open and \
+         are stored in a shuffled batch when it closes, with no link to who gave them; comment authors reading or \
+         answering replies are logged without their name, after the day has ended."
+        .to_owned();
+    let noise = |enps| domain::surveys::benchmarks::noise(enps);
+    let benchmarks = format!(
+        "Published with differential privacy for one workplace's whole contribution: ε = {} per question and \
+         publication, Laplace noise of scale {:.0} on the sum of 1–5 means ({:.0} for eNPS) and {:.0} on the number of \
+         workplaces, which is shown only with that noise. A figure is republished at most every {} days and each \
+         question spends at most ε = {} in any {} days.",
+        domain::surveys::benchmarks::EPSILON,
+        noise(false).sum_scale,
+        noise(true).sum_scale,
+        noise(false).count_scale,
+        domain::surveys::benchmarks::REPUBLISH_DAYS,
+        domain::surveys::benchmarks::BUDGET,
+        domain::surveys::benchmarks::WINDOW_DAYS,
+    );
     Ok(InstanceFacts {
         backups,
         restore_drills,
         retention,
+        anonymity,
+        benchmarks,
         version: env!("CARGO_PKG_VERSION").to_owned(),
         transport: state.transport,
         database_backend: db.backend.to_owned(),

@@ -21,8 +21,9 @@ pub struct RoundSummary {
     pub opens: String,
     pub closes: String,
     pub open: bool,
-    /// (asked, answered); None for people who see only some departments.
-    pub counts: Option<(u32, u32)>,
+    /// "12 of 15 answered" (while open, in steps of the minimum group size: "at least 10 of 15
+    /// answered"); None for people who see only some departments.
+    pub participation: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,9 +116,11 @@ pub struct QuestionFigures {
 pub struct GroupFigures {
     pub name: String,
     pub depth: usize,
-    /// None: not enough responses to show anything.
+    /// None: not enough responses to show anything (or the round is still open).
     pub respondents: Option<u32>,
     pub asked: Option<u32>,
+    /// While the round is open: "At least 5" or "Fewer than 5" answered so far.
+    pub progress: Option<String>,
     pub questions: Vec<QuestionFigures>,
 }
 
@@ -140,6 +143,8 @@ pub struct ResultsView {
     pub opens: String,
     pub closes: String,
     pub open: bool,
+    /// When the round's results were released (it closed); None while it is open.
+    pub released_on: Option<String>,
     pub minimum: u32,
     pub groups: Vec<GroupFigures>,
     pub comments: Vec<CommentItem>,
@@ -183,6 +188,16 @@ pub struct CustomQuestion {
 #[cfg(feature = "ssr")]
 fn day(time: chrono::DateTime<chrono::Utc>) -> String {
     time.format("%a %-d %b %Y, %H:%M UTC").to_string()
+}
+
+#[cfg(feature = "ssr")]
+fn answered_text(answered: domain::surveys::results::Answered) -> String {
+    use domain::surveys::results::Answered;
+    match answered {
+        Answered::Exactly(n) => n.to_string(),
+        Answered::AtLeast(n) => format!("at least {n}"),
+        Answered::FewerThan(n) => format!("fewer than {n}"),
+    }
 }
 
 #[cfg(feature = "ssr")]
@@ -300,7 +315,9 @@ fn round_summary(
         opens: day(listing.round.opens_at),
         closes: day(listing.round.closes_at),
         open: listing.round.is_open(now),
-        counts: listing.counts,
+        participation: listing
+            .counts
+            .map(|(asked, answered)| format!("{} of {asked} answered", answered_text(answered))),
     }
 }
 
@@ -574,6 +591,7 @@ pub async fn round_results(round: String) -> Result<ResultsView, ApiError> {
         opens: day(figures.round.opens_at),
         closes: day(figures.round.closes_at),
         open: figures.round.is_open(state.clock.now()),
+        released_on: figures.released_at.map(day),
         minimum: figures.minimum,
         groups: figures
             .groups
@@ -583,6 +601,14 @@ pub async fn round_results(round: String) -> Result<ResultsView, ApiError> {
                 depth: g.depth,
                 respondents: g.respondents,
                 asked: g.asked,
+                progress: g.progress.map(|p| {
+                    let text = answered_text(p);
+                    let mut chars = text.chars();
+                    chars
+                        .next()
+                        .map(|first| first.to_uppercase().chain(chars).collect())
+                        .unwrap_or_default()
+                }),
                 questions: g
                     .questions
                     .into_iter()
@@ -659,6 +685,15 @@ pub async fn export_results(round: String) -> Result<String, ApiError> {
     let csv =
         domain::surveys::results::export_csv(&tenant, &who, parse_id(&round)?, state.clock.now()).await?;
     Ok(csv)
+}
+
+/// Ends an open round now: nobody can answer it any more, and its results are released.
+#[server(prefix = "/api", endpoint = "surveys/close_round")]
+pub async fn close_round(round: String) -> Result<(), ApiError> {
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    domain::surveys::rounds::close_now(&tenant, &who, parse_id(&round)?, state.clock.now()).await?;
+    Ok(())
 }
 
 /// Emails a reminder now to everyone an open round asked who has not answered; returns how

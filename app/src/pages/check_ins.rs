@@ -93,8 +93,9 @@ fn history_view(history: Vec<(String, String, bool)>) -> AnyView {
     .into_any()
 }
 
-/// Replies to the person's comments: the browser presents the secrets it keeps, so the list is
-/// loaded in the browser only, once the page has hydrated (the server has nothing to render).
+/// Replies to the person's comments: the browser presents the secrets it keeps (none, for
+/// someone who never commented: the call is made all the same), so the list is loaded in the
+/// browser only, once the page has hydrated (the server has nothing to render).
 #[component]
 fn Inbox(storage_key: String) -> impl IntoView {
     let hydrated = RwSignal::new(false);
@@ -114,13 +115,9 @@ fn InboxThreads(storage_key: String) -> impl IntoView {
     let threads = LocalResource::new(move || {
         let secrets = crate::comment_secrets::load(&storage_key);
         answer.version().track();
-        async move {
-            if secrets.is_empty() {
-                Ok(Vec::new())
-            } else {
-                comment_inbox(secrets).await
-            }
-        }
+        // Asked the same way whether this browser holds secrets or not: that someone calls the
+        // inbox must say nothing about whether they ever commented.
+        async move { comment_inbox(secrets).await }
     });
     view! {
         <Transition fallback=|| ()>

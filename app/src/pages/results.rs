@@ -1,7 +1,7 @@
 //! Results, for people with the `results` permission: the rounds they may open, and for one
-//! round a heatmap of groups × questions (means, server-rendered), eNPS, participation, the
-//! trend over recent rounds, the comments with filters and a CSV download — every figure only
-//! for groups with enough responses.
+//! closed round a heatmap of groups × questions (means, server-rendered), eNPS, participation,
+//! the trend over recent rounds, the comments with filters and a CSV download — every figure
+//! only for groups with enough responses. A round still open shows participation only.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -37,7 +37,7 @@ pub fn ResultsListPage() -> impl IntoView {
                                     <li class="flex flex-wrap items-center justify-between gap-2 p-4">
                                         <div>
                                             <p class="font-semibold text-slate-900">{format!("{} — round {}", r.survey_title, r.number)}</p>
-                                            <p class="text-sm text-slate-700">{format!("{}{}", if r.open { "Open" } else { "Closed" }, r.counts.map(|(asked, answered)| format!(" · {answered} of {asked} answered")).unwrap_or_default())}</p>
+                                            <p class="text-sm text-slate-700">{format!("{}{}", if r.open { "Open" } else { "Closed" }, r.participation.as_ref().map(|p| format!(" · {p}")).unwrap_or_default())}</p>
                                         </div>
                                         <a href=format!("/results/{}", r.id) class="font-medium text-teal-800 underline">{format!("Results of {} round {}", r.survey_title, r.number)}</a>
                                     </li>
@@ -86,6 +86,9 @@ fn cell_class(mean: f64) -> &'static str {
 }
 
 fn results_view(view: ResultsView) -> AnyView {
+    let Some(released_on) = view.released_on.clone() else {
+        return open_round_view(view);
+    };
     let prompts: Vec<(String, String)> = view
         .groups
         .iter()
@@ -103,11 +106,11 @@ fn results_view(view: ResultsView) -> AnyView {
         <div class="flex flex-wrap items-start justify-between gap-3">
             <div>
                 <h1 class="text-3xl font-bold tracking-tight text-slate-900">{format!("{} — round {}", view.title, view.round_number)}</h1>
-                <p class="mt-1 text-slate-700">{format!("{} to {}{}", view.opens, view.closes, if view.open { " · still open" } else { "" })}</p>
+                <p class="mt-1 text-slate-700">{format!("{} to {}", view.opens, view.closes)}</p>
             </div>
             <CsvDownload round=round.clone() file_name=format!("results-round-{}.csv", view.round_number) />
         </div>
-        <p class="mt-2 max-w-3xl text-sm text-slate-700">{format!("Figures appear only for groups where at least {minimum} people answered, and a group is also hidden when its figure would let a smaller one be worked out. Scale questions run from 1 to 5.")}</p>
+        <p class="mt-2 max-w-3xl text-sm text-slate-700">{format!("Released when the round closed ({released_on}), on the teams and the minimum group size of that moment ({minimum}); they never change afterwards. A team shows “Not enough responses” when fewer than {minimum} answered, or when its figure would let a smaller group be worked out from the others. Scale questions run from 1 to 5.")}</p>
         <div class=CARD_CLASS>
             <h2 class="text-lg font-semibold text-slate-900">"By team"</h2>
             <div class="mt-3 overflow-x-auto" tabindex="0" role="region" aria-label="Results by team">
@@ -134,6 +137,49 @@ fn results_view(view: ResultsView) -> AnyView {
         {distribution_charts(&view)}
         <TrendCard round=round />
         <Comments comments=view.comments />
+    }
+    .into_any()
+}
+
+/// A round still open: when its results appear, and who has answered so far, in steps.
+fn open_round_view(view: ResultsView) -> AnyView {
+    let minimum = view.minimum;
+    view! {
+        <div>
+            <h1 class="text-3xl font-bold tracking-tight text-slate-900">{format!("{} — round {}", view.title, view.round_number)}</h1>
+            <p class="mt-1 text-slate-700">{format!("{} to {} · still open", view.opens, view.closes)}</p>
+        </div>
+        <div class=CARD_CLASS role="status">
+            <h2 class="text-lg font-semibold text-slate-900">"Results appear when this round closes"</h2>
+            <p class="mt-2 max-w-3xl text-slate-700">{format!("They are released once, on {}. Until then you see how many have answered, in steps of {minimum}: figures that moved with every answer would tell anyone who looks twice what the latest person answered.", view.closes)}</p>
+        </div>
+        <div class=CARD_CLASS>
+            <h2 class="text-lg font-semibold text-slate-900">"Answered so far"</h2>
+            <div class="mt-3 overflow-x-auto" tabindex="0" role="region" aria-label="Participation by team">
+                <table class="min-w-full border-separate border-spacing-1 text-sm">
+                    <caption class="sr-only">"How many have answered so far, per team"</caption>
+                    <thead>
+                        <tr>
+                            <th scope="col" class="px-2 py-1 text-left font-semibold text-slate-800">"Team"</th>
+                            <th scope="col" class="px-2 py-1 text-left font-semibold text-slate-800">"Asked"</th>
+                            <th scope="col" class="px-2 py-1 text-left font-semibold text-slate-800">"Answered"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {view.groups.iter().map(|g| {
+                            let indent = format!("padding-left: {}rem", 0.5 + g.depth as f64);
+                            view! {
+                                <tr>
+                                    <th scope="row" class="px-2 py-2 text-left font-medium text-slate-900" style=indent>{g.name.clone()}</th>
+                                    <td class="px-2 py-2 text-slate-800">{g.asked.map_or_else(|| format!("fewer than {minimum}"), |n| n.to_string())}</td>
+                                    <td class="px-2 py-2 text-slate-800">{g.progress.clone().unwrap_or_default()}</td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </div>
     }
     .into_any()
 }
@@ -392,12 +438,12 @@ fn benchmark_row(view: &ResultsView, prompts: &[(String, String)]) -> AnyView {
     view! {
         <tr class="border-t border-slate-200">
             <th scope="row" class="px-2 py-2 text-left font-medium italic text-slate-800">"Candor benchmark"</th>
-            <td class="px-2 py-2 text-sm text-slate-700">{format!("up to {most} workplaces")}</td>
+            <td class="px-2 py-2 text-sm text-slate-700">{format!("about {most} workplaces, with noise")}</td>
             {prompts.iter().map(|(prompt, kind)| {
                 match view.benchmarks.iter().find(|(p, _, _)| p == prompt) {
                     Some((_, value, n)) => {
                         let text = if kind == "enps" { format!("{value:+.0}") } else { format!("{value:.1}") };
-                        view! { <td class="rounded border border-dashed border-slate-300 px-2 py-2 text-center font-semibold text-slate-800" title=format!("Average of {n} workplaces")>{text}</td> }.into_any()
+                        view! { <td class="rounded border border-dashed border-slate-300 px-2 py-2 text-center font-semibold text-slate-800" title=format!("Average of about {n} workplaces, published with differential-privacy noise")>{text}</td> }.into_any()
                     }
                     None => view! { <td class="px-2 py-2 text-center text-slate-600">"—"</td> }.into_any(),
                 }

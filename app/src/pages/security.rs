@@ -79,6 +79,8 @@ fn FactList(facts: InstanceFacts) -> impl IntoView {
         ("Backups", facts.backups.clone()),
         ("Restore drills", facts.restore_drills.clone()),
         ("Data retention", facts.retention.clone()),
+        ("Anonymity of results", facts.anonymity.clone()),
+        ("Benchmarks", facts.benchmarks.clone()),
         ("Candor version", facts.version.clone()),
     ];
     view! {

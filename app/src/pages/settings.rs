@@ -80,10 +80,10 @@ fn GroupSizesCard() -> impl IntoView {
                     <ActionForm action=save attr:class="mt-8 rounded-lg border border-slate-200 bg-white p-5 shadow-sm sm:p-6">
                         <fieldset>
                             <legend class="text-lg font-semibold text-slate-900">"Anonymity of results"</legend>
-                            <p class="mt-1 text-sm text-slate-700">"A team's figures appear only when at least this many people answered; smaller teams show “not enough responses”, and Candor hides more where subtracting one figure from another would reveal a small team. Comments may ask for more. Allowed: 3 to 10."</p>
+                            <p class="mt-1 text-sm text-slate-700">"A team's figures appear only when at least this many people answered; smaller teams show “not enough responses”, and Candor hides more where subtracting one figure from another would reveal a small team. Comments may ask for more. Allowed: 3 to 10. A change applies to rounds that close from now on; a closed round keeps the results it released, so no one can compare the same round under two minimums."</p>
                             <ErrorAlert error=action_error(save.value()) />
                             {move || matches!(save.value().get(), Some(Ok(()))).then(|| view! {
-                                <p role="status" class="mt-2 text-sm font-medium text-teal-800">"Saved. Results use it from now on, for past rounds too."</p>
+                                <p role="status" class="mt-2 text-sm font-medium text-teal-800">"Saved. Rounds that close from now on use it; rounds already closed keep what they released."</p>
                             })}
                             <div class="mt-4 grid gap-4 sm:grid-cols-2">
                                 <div>

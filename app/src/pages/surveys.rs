@@ -9,7 +9,7 @@ use leptos_meta::Title;
 
 use crate::{
     api::surveys::{
-        surveys_page, CreateSurvey, CustomQuestion, RemindRound, SetSurveyStatus, SurveySummary,
+        surveys_page, CloseRound, CreateSurvey, CustomQuestion, RemindRound, SetSurveyStatus, SurveySummary,
         SurveysOverview,
     },
     components::form::{ErrorAlert, NotAvailable, INPUT_CLASS, PRIMARY_BUTTON_CLASS, SECONDARY_BUTTON_CLASS},
@@ -22,20 +22,27 @@ pub fn SurveysPage() -> impl IntoView {
     let create = ServerAction::<CreateSurvey>::new();
     let set_status = ServerAction::<SetSurveyStatus>::new();
     let remind = ServerAction::<RemindRound>::new();
+    let close_round = ServerAction::<CloseRound>::new();
     let overview = Resource::new(
-        move || (create.version().get(), set_status.version().get()),
+        move || {
+            (
+                create.version().get(),
+                set_status.version().get(),
+                close_round.version().get(),
+            )
+        },
         |_| surveys_page(),
     );
     view! {
         <Title text="Surveys" />
         <section>
             <h1 class="text-3xl font-bold tracking-tight text-slate-900">"Surveys"</h1>
-            <p class="mt-2 max-w-3xl text-slate-700">"Short, recurring check-ins. Everyone asked gets an email when a round opens; results appear per team once enough people have answered."</p>
+            <p class="mt-2 max-w-3xl text-slate-700">"Short, recurring check-ins. Everyone asked gets an email when a round opens; results appear per team when the round closes, for teams where enough people answered."</p>
             <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match overview.await {
                         Ok(overview) => view! {
-                            {survey_list(&overview, set_status, remind)}
+                            {survey_list(&overview, set_status, remind, close_round)}
                             {new_survey_form(&overview, create)}
                         }.into_any(),
                         Err(err) => view! { <NotAvailable message=err.message /> }.into_any(),
@@ -50,6 +57,7 @@ fn survey_list(
     overview: &SurveysOverview,
     set_status: ServerAction<SetSurveyStatus>,
     remind: ServerAction<RemindRound>,
+    close_round: ServerAction<CloseRound>,
 ) -> AnyView {
     if overview.surveys.is_empty() {
         return view! { <p class="mt-6 text-slate-700">"No surveys yet. Start one below."</p> }.into_any();
@@ -57,13 +65,19 @@ fn survey_list(
     view! {
         <ErrorAlert error=Signal::derive(move || set_status.value().get().and_then(Result::err)) />
         <ErrorAlert error=Signal::derive(move || remind.value().get().and_then(Result::err)) />
+        <ErrorAlert error=Signal::derive(move || close_round.value().get().and_then(Result::err)) />
+        {move || close_round.value().get().and_then(Result::ok).map(|()| view! {
+            <p role="status" class="mt-4 rounded-md border border-teal-200 bg-teal-50 px-4 py-3 text-sm font-medium text-teal-900">
+                "Round closed: its results are released."
+            </p>
+        })}
         {move || remind.value().get().and_then(Result::ok).map(|sent| view! {
             <p role="status" class="mt-4 rounded-md border border-teal-200 bg-teal-50 px-4 py-3 text-sm font-medium text-teal-900">
                 {match sent { 0 => "Everyone asked has answered: no reminder needed.".to_owned(), 1 => "Reminder emailed to 1 person who has not answered yet.".to_owned(), n => format!("Reminder emailed to {n} people who have not answered yet.") }}
             </p>
         })}
         <ul class="mt-6 space-y-4" aria-label="Surveys">
-            {overview.surveys.iter().map(|s| survey_card(s, set_status, remind)).collect_view()}
+            {overview.surveys.iter().map(|s| survey_card(s, set_status, remind, close_round)).collect_view()}
         </ul>
     }
     .into_any()
@@ -73,6 +87,7 @@ fn survey_card(
     survey: &SurveySummary,
     set_status: ServerAction<SetSurveyStatus>,
     remind: ServerAction<RemindRound>,
+    close_round: ServerAction<CloseRound>,
 ) -> AnyView {
     let actions: Vec<(&'static str, &'static str)> = match survey.status.as_str() {
         "Active" => vec![("paused", "Pause"), ("closed", "Close")],
@@ -92,15 +107,21 @@ fn survey_card(
                 <ul class="mt-3 divide-y divide-slate-100 border-t border-slate-100" aria-label=format!("Rounds of {}", survey.title)>
                     {survey.rounds.iter().map(|r| view! {
                         <li class="flex flex-wrap items-center justify-between gap-2 py-2 text-sm">
-                            <span class="text-slate-800">{format!("Round {} · {}{}", r.number, if r.open { "open" } else { "closed" }, r.counts.map(|(asked, answered)| format!(" · {answered} of {asked} answered")).unwrap_or_default())}</span>
+                            <span class="text-slate-800">{format!("Round {} · {}{}", r.number, if r.open { "open" } else { "closed" }, r.participation.as_ref().map(|p| format!(" · {p}")).unwrap_or_default())}</span>
                             <span class="flex flex-wrap items-center gap-3">
                                 {r.open.then(|| {
                                     let round = r.id.clone();
+                                    let closing = r.id.clone();
                                     view! {
                                         <button type="button" class="min-h-11 rounded-md border border-slate-300 px-3 font-medium text-slate-800 hover:bg-slate-100 disabled:opacity-60"
                                             disabled=move || remind.pending().get()
                                             on:click=move |_| { remind.dispatch(RemindRound { round: round.clone() }); }>
                                             {format!("Remind round {}", r.number)}
+                                        </button>
+                                        <button type="button" class="min-h-11 rounded-md border border-slate-300 px-3 font-medium text-slate-800 hover:bg-slate-100 disabled:opacity-60"
+                                            disabled=move || close_round.pending().get()
+                                            on:click=move |_| { close_round.dispatch(CloseRound { round: closing.clone() }); }>
+                                            {format!("Close round {} now", r.number)}
                                         </button>
                                     }
                                 })}

@@ -14,6 +14,7 @@
 
 mod chain;
 pub mod monitor;
+pub mod pending;
 pub mod review;
 mod trail;
 

@@ -89,6 +89,7 @@ struct State {
     account_tag: Option<String>,
     written: usize,
     coarse: bool,
+    anonymous: bool,
 }
 
 /// Cheap to clone; every clone is the same trail.
@@ -122,6 +123,7 @@ impl Trail {
                 account_tag: None,
                 written: 0,
                 coarse: false,
+                anonymous: false,
             })),
             clock,
         }
@@ -155,6 +157,19 @@ impl Trail {
     /// check-in, where the moment of the answer must not point at the person who gave it.
     pub fn coarsen(&self) {
         self.state().coarse = true;
+    }
+
+    /// Records this request without who made it, at the day only: for a comment's author
+    /// reading or answering its replies, where who asks is exactly what must stay unknown.
+    pub fn anonymise(&self) {
+        let mut state = self.state();
+        state.coarse = true;
+        state.anonymous = true;
+    }
+
+    /// Whether this request's entries wait for the end of their day (see [`super::pending`]).
+    pub fn is_anonymous(&self) -> bool {
+        self.state().anonymous
     }
 
     pub fn action(&self) -> String {
@@ -231,7 +246,11 @@ impl Trail {
             Some(workplace) => {
                 let tenant = crate::tenant::TenantDb::for_audit_log(db, workplace);
                 let txn = tenant.begin_unlogged().await?;
-                append(&txn, &entries).await?;
+                if self.is_anonymous() {
+                    super::pending::defer(&txn, &entries).await?;
+                } else {
+                    append(&txn, &entries).await?;
+                }
                 txn.commit().await?;
             }
             None => {
@@ -268,6 +287,11 @@ fn entry_for(state: &State, outcome: Outcome, now: DateTime<Utc>) -> Entry {
     entry.outcome = outcome;
     entry.network_tag = state.network_tag.clone();
     entry.account_tag = state.account_tag.clone();
+    if state.anonymous {
+        entry.actor = None;
+        entry.network_tag = None;
+        entry.account_tag = None;
+    }
     entry.severity = match outcome {
         Outcome::Error => Severity::Critical,
         Outcome::Denied | Outcome::Throttled => Severity::Warning,
@@ -339,6 +363,33 @@ mod tests {
         assert!(trail
             .take_for_commit(WorkplaceId::from_uuid(Uuid::new_v4()))
             .is_empty());
+    }
+
+    #[test]
+    fn an_anonymised_request_names_nobody_and_keeps_the_day_only() {
+        let at = DateTime::parse_from_rfc3339("2026-12-05T14:37:21Z")
+            .unwrap()
+            .to_utc();
+        let trail = Trail::for_request(
+            Arc::new(FixedClock::at(at)),
+            Some("req-9"),
+            "check_ins/answer_reply",
+        );
+        let workplace = WorkplaceId::from_uuid(Uuid::new_v4());
+        trail.identify(UserId::from_uuid(Uuid::new_v4()), workplace);
+        trail.tag("net".into(), Some("acct".into()));
+        trail.anonymise();
+        let entries = trail.take_for_commit(workplace);
+        assert_eq!(entries.len(), 1);
+        let entry = &entries[0];
+        assert_eq!(entry.actor, None);
+        assert_eq!(
+            (entry.network_tag.as_deref(), entry.account_tag.as_deref()),
+            (None, None)
+        );
+        assert_eq!(entry.request_id, None);
+        assert_eq!(entry.occurred_at.to_rfc3339(), "2026-12-05T00:00:00+00:00");
+        assert_eq!(entry.workplace, Some(workplace));
     }
 
     #[test]

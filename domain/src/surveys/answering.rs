@@ -2,15 +2,23 @@
 //! saved in one transaction. The answers carry the round, question, value, department and
 //! tenure band — never the person; the person's row in `round_participants` only turns to
 //! "answered", which is also what stops a second submission (two tabs included).
+//!
+//! A submission does not write answers. It seals them, with its comments, into a ballot (the
+//! workplace key; no person, no time) in the transaction that marks the person answered. When
+//! the round closes, [`mix`] opens the round's ballots in its own transaction, writes their
+//! answers and comments in a shuffled order and deletes the ballots: no answer row shares a
+//! transaction id, an insertion order or a time with a participant row or an access-log entry,
+//! so the raw database cannot tell whose answer is whose.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use serde::{Deserialize, Serialize};
 
 use super::{rounds::RoundId, Question, QuestionId, QuestionKind};
 use crate::{
-    entities::{answers, comments, round_participants, rounds, surveys, users},
+    entities::{answers, ballots, comments, round_participants, rounds, surveys, users},
     policy::Identity,
     tenant::TenantDb,
     Error, Result,
@@ -19,8 +27,13 @@ use crate::{
 /// The longest comment, in characters.
 pub const MAX_COMMENT: usize = 2000;
 const COMMENTS: &str = "comments";
+const BALLOTS: &str = "ballots";
 /// What this module seals, as the Security page lists it.
-pub(crate) const SEALED: &[&str] = &["survey comments", "replies to comments"];
+pub(crate) const SEALED: &[&str] = &[
+    "survey comments",
+    "replies to comments",
+    "check-in answers waiting for their round to close",
+];
 const TEXT: &str = "text";
 
 /// How long someone has worked here, in the bands results may be cut by.
@@ -276,46 +289,127 @@ pub async fn submit(
     if counted.rows_affected != 1 {
         return Err(Error::Conflict("This check-in is closed.".into()));
     }
-    let workplace_id = tenant.workplace_id().uuid();
-    for (question, value) in values {
-        answers::ActiveModel {
-            id: Set(uuid::Uuid::new_v4()),
-            workplace_id: Set(workplace_id),
-            round_id: Set(round),
-            question_id: Set(question),
-            department_id: Set(department),
-            tenure_band: Set(band.into()),
-            value: Set(value),
-        }
-        .insert(&txn)
-        .await?;
-    }
     let mut secrets = Vec::new();
-    if !comment_texts.is_empty() {
-        let keys = tenant.data_keys_in(&txn).await?;
-        for (question, text) in comment_texts {
-            let id = uuid::Uuid::new_v4();
-            let (secret, hash) = super::replies::new_secret();
-            secrets.push(CommentSecret {
-                question,
-                secret: secret.expose().to_owned(),
+    let mut ballot = Ballot {
+        department,
+        tenure_band: band.to_owned(),
+        values,
+        comments: Vec::new(),
+    };
+    for (question, text) in comment_texts {
+        let (secret, hash) = super::replies::new_secret();
+        secrets.push(CommentSecret {
+            question,
+            secret: secret.expose().to_owned(),
+        });
+        ballot.comments.push(BallotComment {
+            question,
+            text,
+            reply_token_hash: hash,
+        });
+    }
+    let keys = tenant.data_keys_in(&txn).await?;
+    let id = uuid::Uuid::new_v4();
+    let json = serde_json::to_vec(&ballot).map_err(|err| Error::Internal(format!("ballot: {err}")))?;
+    ballots::ActiveModel {
+        id: Set(id),
+        workplace_id: Set(tenant.workplace_id().uuid()),
+        round_id: Set(round),
+        text_sealed: Set(keys.seal(BALLOTS, TEXT, id, &json)?),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(secrets)
+}
+
+/// One submission as sealed in the ballot box.
+#[derive(Serialize, Deserialize)]
+struct Ballot {
+    department: Option<uuid::Uuid>,
+    tenure_band: String,
+    values: Vec<(QuestionId, i32)>,
+    comments: Vec<BallotComment>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct BallotComment {
+    question: QuestionId,
+    text: String,
+    reply_token_hash: String,
+}
+
+/// Moves every ballot of `round` into answers and comments, in a random order, inside `txn`
+/// (the transaction that closes the round), and deletes the ballots. Returns how many ballots
+/// were mixed.
+pub(crate) async fn mix(
+    tenant: &TenantDb,
+    txn: &impl sea_orm::ConnectionTrait,
+    round: RoundId,
+) -> Result<usize> {
+    use rand::seq::SliceRandom;
+    let rows = tenant
+        .select::<ballots::Entity>()
+        .filter(ballots::Column::RoundId.eq(round))
+        .all(txn)
+        .await?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let keys = tenant.data_keys_in(txn).await?;
+    let workplace_id = tenant.workplace_id().uuid();
+    let mut answer_rows = Vec::new();
+    let mut comment_rows = Vec::new();
+    for row in &rows {
+        let json = keys
+            .open(BALLOTS, TEXT, row.id, &row.text_sealed)
+            .map_err(|err| Error::Internal(format!("ballot {}: {err}", row.id)))?;
+        let ballot: Ballot = serde_json::from_slice(&json)
+            .map_err(|err| Error::Internal(format!("ballot {}: {err}", row.id)))?;
+        for (question, value) in &ballot.values {
+            answer_rows.push(answers::ActiveModel {
+                id: Set(uuid::Uuid::new_v4()),
+                workplace_id: Set(workplace_id),
+                round_id: Set(round),
+                question_id: Set(*question),
+                department_id: Set(ballot.department),
+                tenure_band: Set(ballot.tenure_band.clone()),
+                value: Set(*value),
             });
-            comments::ActiveModel {
+        }
+        for comment in ballot.comments {
+            let id = uuid::Uuid::new_v4();
+            comment_rows.push(comments::ActiveModel {
                 id: Set(id),
                 workplace_id: Set(workplace_id),
                 round_id: Set(round),
-                question_id: Set(question),
-                department_id: Set(department),
-                tenure_band: Set(band.into()),
-                text_sealed: Set(keys.seal(COMMENTS, TEXT, id, text.as_bytes())?),
-                reply_token_hash: Set(Some(hash)),
-            }
-            .insert(&txn)
-            .await?;
+                question_id: Set(comment.question),
+                department_id: Set(ballot.department),
+                tenure_band: Set(ballot.tenure_band.clone()),
+                text_sealed: Set(keys.seal(COMMENTS, TEXT, id, comment.text.as_bytes())?),
+                reply_token_hash: Set(Some(comment.reply_token_hash)),
+            });
         }
     }
-    txn.commit().await?;
-    Ok(secrets)
+    // Rows go in, one shuffled batch, in an order that follows no submission.
+    {
+        // The thread's generator is not Send: it must not live across an await.
+        let mut rng = rand::rng();
+        answer_rows.shuffle(&mut rng);
+        comment_rows.shuffle(&mut rng);
+    }
+    for chunk in answer_rows.chunks(500) {
+        answers::Entity::insert_many(chunk.to_vec()).exec(txn).await?;
+    }
+    for chunk in comment_rows.chunks(200) {
+        comments::Entity::insert_many(chunk.to_vec()).exec(txn).await?;
+    }
+    ballots::Entity::delete_many()
+        .filter(ballots::Column::WorkplaceId.eq(workplace_id))
+        .filter(ballots::Column::RoundId.eq(round))
+        .exec(txn)
+        .await?;
+    Ok(rows.len())
 }
 
 /// Opens a stored comment.

@@ -1,9 +1,18 @@
 //! Benchmarks across workplaces. A workplace that opts in contributes, per built-in question,
 //! its whole-workplace figure over recently closed rounds (the mean, or the eNPS score) — and
 //! only where at least its own minimum group answered. Each contribution is computed inside its
-//! workplace's scope; only the platform figure, the plain average of at least
-//! [`MIN_WORKPLACES`] contributions, leaves it. Opted-in workplaces see that figure beside
-//! their own; no answer, count or single workplace's figure ever crosses workplaces.
+//! workplace's scope; only the platform figure leaves it. Opted-in workplaces see that figure
+//! beside their own; no answer, count or single workplace's figure ever crosses workplaces.
+//!
+//! Counting contributors is not enough: free workplaces are easy to create, so four made-up
+//! ones beside a victim, or the difference between two publications around one join, would
+//! give one workplace's figure away from an exact average. The platform figure is therefore
+//! published with differential privacy for one workplace's whole contribution to it: the sum of
+//! the (clamped) contributions and their number each get Laplace noise (half of [`EPSILON`]
+//! each), the figure is their ratio, and the number of workplaces is shown only as that noisy
+//! count. A figure is republished at most every [`REPUBLISH_DAYS`] days, so no single join or
+//! leave is ever shown alone, and a ledger of publications keeps each question's spending within
+//! [`BUDGET`] over any [`WINDOW_DAYS`] (the span a contribution lasts).
 
 use std::collections::BTreeMap;
 
@@ -14,23 +23,83 @@ use sea_orm::{
 
 use super::{QuestionId, QuestionKind};
 use crate::{
-    entities::{answers, benchmarks, rounds, workplaces},
+    entities::{answers, benchmark_publications, benchmarks, rounds, workplaces},
     ids::WorkplaceId,
     policy::{require, Action, Identity, Resource},
     tenant::TenantDb,
     Database, Error, Result,
 };
 
-/// A platform figure is published only from at least this many workplaces.
+/// A platform figure is published only when the noisy number of workplaces is at least this.
 pub const MIN_WORKPLACES: usize = 5;
 /// Rounds that opened within this many days (and have closed) count.
 pub const WINDOW_DAYS: i64 = 90;
+/// Differential privacy spent by one publication of one question's figure.
+pub const EPSILON: f64 = 1.0;
+/// The most a question may spend over any [`WINDOW_DAYS`]: what one contribution can cost.
+pub const BUDGET: f64 = 3.0;
+/// A question's figure is published again at most this often.
+pub const REPUBLISH_DAYS: i64 = 30;
+
+/// The noise a publication adds, as the Security page and results state it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Noise {
+    pub epsilon: f64,
+    /// Laplace scale of the noise on the sum of contributions (its range over ε/2).
+    pub sum_scale: f64,
+    /// Laplace scale of the noise on the number of workplaces (1 over ε/2).
+    pub count_scale: f64,
+}
+
+/// The range a contribution is clamped to: a mean on 1–5, or an eNPS score.
+fn range_of(enps: bool) -> (f64, f64) {
+    if enps {
+        (-100.0, 100.0)
+    } else {
+        (1.0, 5.0)
+    }
+}
+
+/// The noise for a question's figure.
+pub fn noise(enps: bool) -> Noise {
+    let (low, high) = range_of(enps);
+    Noise {
+        epsilon: EPSILON,
+        sum_scale: (high - low) / (EPSILON / 2.0),
+        count_scale: 1.0 / (EPSILON / 2.0),
+    }
+}
+
+fn laplace(scale: f64, rng: &mut impl rand::Rng) -> f64 {
+    use rand_distr::{Distribution, Exp};
+    // Laplace(b) is the difference of two independent Exp(1/b) draws.
+    match Exp::new(1.0 / scale) {
+        Ok(exp) => exp.sample(rng) - exp.sample(rng),
+        Err(_) => 0.0,
+    }
+}
+
+/// The figure to publish from `contributions` (one per workplace), with noise; None when the
+/// noisy number of workplaces is below [`MIN_WORKPLACES`]. Returns (figure, noisy count).
+pub fn publish(contributions: &[f64], enps: bool, rng: &mut impl rand::Rng) -> Option<(f64, u32)> {
+    let (low, high) = range_of(enps);
+    let noise = noise(enps);
+    let sum: f64 = contributions.iter().map(|c| c.clamp(low, high) - low).sum();
+    let count = contributions.len() as f64 + laplace(noise.count_scale, rng);
+    let noisy_sum = sum + laplace(noise.sum_scale, rng);
+    if count < MIN_WORKPLACES as f64 {
+        return None;
+    }
+    let figure = (low + noisy_sum / count).clamp(low, high);
+    Some((figure, count.round() as u32))
+}
 
 /// The platform figure for one built-in question.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Benchmark {
-    /// The mean on 1–5, or the eNPS score.
+    /// The mean on 1–5, or the eNPS score, with noise.
     pub value: f64,
+    /// About how many workplaces contributed (itself with noise).
     pub workplaces: u32,
     pub computed_at: DateTime<Utc>,
 }
@@ -112,9 +181,12 @@ async fn contribution(tenant: &TenantDb, now: DateTime<Utc>) -> Result<BTreeMap<
         .collect())
 }
 
-/// Recomputes every platform figure from the workplaces that opted in; returns how many
-/// questions have one. Questions with fewer than [`MIN_WORKPLACES`] contributions lose theirs.
+/// Publishes the platform figures that are due (none published for [`REPUBLISH_DAYS`] days and
+/// budget left), from the workplaces that opted in; returns how many questions were drawn (each
+/// spends [`EPSILON`]). A question whose noisy count falls below [`MIN_WORKPLACES`] shows no
+/// figure until its next draw.
 pub async fn recompute(db: &Database, now: DateTime<Utc>) -> Result<usize> {
+    use sea_orm::TransactionTrait;
     // A system job across workplaces: which workplaces opted in is read outside any of them.
     let opted: Vec<uuid::Uuid> = workplaces::Entity::find()
         .select_only()
@@ -130,26 +202,54 @@ pub async fn recompute(db: &Database, now: DateTime<Utc>) -> Result<usize> {
             figures.entry(key).or_default().push(figure);
         }
     }
-    let published: Vec<(String, f64, usize)> = figures
-        .into_iter()
-        .filter(|(_, values)| values.len() >= MIN_WORKPLACES)
-        .map(|(key, values)| {
-            let n = values.len();
-            (key, values.iter().sum::<f64>() / n as f64, n)
-        })
-        .collect();
     let conn = db.connection();
-    use sea_orm::TransactionTrait;
     let txn = conn.begin().await?;
-    benchmarks::Entity::delete_many()
-        .filter(benchmarks::Column::LibraryKey.is_not_in(published.iter().map(|(key, _, _)| key.clone())))
-        .exec(&txn)
+    let ledger = benchmark_publications::Entity::find()
+        .filter(benchmark_publications::Column::PublishedAt.gt(now - Duration::days(WINDOW_DAYS)))
+        .all(&txn)
         .await?;
-    for (key, value, n) in &published {
+    // Seeded from the thread's generator; unlike it, this one may be held across awaits.
+    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::from_rng(&mut rand::rng());
+    let mut published = 0;
+    for question in super::library::QUESTIONS {
+        let enps = match question.kind() {
+            QuestionKind::Enps => true,
+            QuestionKind::Scale { .. } => false,
+            _ => continue,
+        };
+        let key = question.key.to_owned();
+        let spent: Vec<&benchmark_publications::Model> =
+            ledger.iter().filter(|p| p.library_key == key).collect();
+        let recently = spent
+            .iter()
+            .any(|p| p.published_at > now - Duration::days(REPUBLISH_DAYS));
+        let total: f64 = spent.iter().map(|p| p.epsilon).sum();
+        if recently || total + EPSILON > BUDGET + 1e-9 {
+            continue;
+        }
+        let contributions = figures.remove(&key).unwrap_or_default();
+        if contributions.is_empty() {
+            benchmarks::Entity::delete_by_id(key.clone()).exec(&txn).await?;
+            continue;
+        }
+        // Spent whether or not the noisy count lets it through: the draw itself looked.
+        benchmark_publications::ActiveModel {
+            id: Set(uuid::Uuid::new_v4()),
+            library_key: Set(key.clone()),
+            published_at: Set(now),
+            epsilon: Set(EPSILON),
+        }
+        .insert(&txn)
+        .await?;
+        published += 1;
+        let Some((value, workplaces)) = publish(&contributions, enps, &mut rng) else {
+            benchmarks::Entity::delete_by_id(key.clone()).exec(&txn).await?;
+            continue;
+        };
         benchmarks::Entity::insert(benchmarks::ActiveModel {
             library_key: Set(key.clone()),
-            value: Set(*value),
-            workplaces: Set(i32::try_from(*n).unwrap_or(i32::MAX)),
+            value: Set(value),
+            workplaces: Set(i32::try_from(workplaces).unwrap_or(i32::MAX)),
             computed_at: Set(now),
         })
         .on_conflict(
@@ -165,7 +265,7 @@ pub async fn recompute(db: &Database, now: DateTime<Utc>) -> Result<usize> {
         .await?;
     }
     txn.commit().await?;
-    Ok(published.len())
+    Ok(published)
 }
 
 async fn opted_in(tenant: &TenantDb, conn: &impl sea_orm::ConnectionTrait) -> Result<bool> {
@@ -226,4 +326,92 @@ pub async fn set_opt_in(tenant: &TenantDb, identity: &Identity, on: bool) -> Res
     changed.update(&txn).await?;
     txn.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Four free workplaces with known figures beside a victim: the attacker solves the average
+    /// for the victim. With the noise, the answer is no better than a guess over the scale.
+    #[test]
+    fn sybils_cannot_solve_for_a_victim() {
+        let mut rng = rand::rng();
+        let (sybils, victim) = ([3.0, 3.0, 3.0, 3.0], 1.0);
+        let mut close = 0;
+        let mut published = 0;
+        for _ in 0..2000 {
+            let mut all = sybils.to_vec();
+            all.push(victim);
+            let Some((figure, shown)) = publish(&all, false, &mut rng) else {
+                continue;
+            };
+            published += 1;
+            // The attacker's best reading: the figure times the count, minus what they put in.
+            let guess = figure * f64::from(shown) - sybils.iter().sum::<f64>();
+            if (guess - victim).abs() < 0.5 {
+                close += 1;
+            }
+        }
+        assert!(published > 200, "{published}");
+        // A uniform guess over 1–5 lands within 0.5 a quarter of the time; the attack must do
+        // no better.
+        assert!(
+            f64::from(close) / f64::from(published) < 0.25,
+            "{close} of {published}"
+        );
+    }
+
+    /// A workplace joins between two publications: new × (n + 1) − old × n no longer gives
+    /// its figure.
+    #[test]
+    fn the_difference_of_two_publications_hides_a_newcomer() {
+        let mut rng = rand::rng();
+        let before: Vec<f64> = vec![2.0, 3.0, 4.0, 3.5, 2.5, 3.0, 4.0, 3.0];
+        let newcomer = 5.0;
+        let mut after = before.clone();
+        after.push(newcomer);
+        let mut close = 0;
+        let mut tries = 0;
+        for _ in 0..2000 {
+            let (Some((old, n_old)), Some((new, n_new))) = (
+                publish(&before, false, &mut rng),
+                publish(&after, false, &mut rng),
+            ) else {
+                continue;
+            };
+            tries += 1;
+            let guess = new * f64::from(n_new) - old * f64::from(n_old);
+            if (guess - newcomer).abs() < 0.5 {
+                close += 1;
+            }
+        }
+        assert!(tries > 200);
+        assert!(f64::from(close) / f64::from(tries) < 0.25, "{close} of {tries}");
+    }
+
+    #[test]
+    fn figures_stay_on_their_scale_and_small_counts_are_withheld() {
+        let mut rng = rand::rng();
+        for _ in 0..500 {
+            if let Some((figure, _)) = publish(&[5.0; 40], false, &mut rng) {
+                assert!((1.0..=5.0).contains(&figure));
+            }
+            if let Some((score, _)) = publish(&[-100.0; 40], true, &mut rng) {
+                assert!((-100.0..=100.0).contains(&score));
+            }
+        }
+        // With one workplace the noisy count reaches five only rarely (about 7 % of draws,
+        // and then with noise far wider than the scale).
+        let shown = (0..1000)
+            .filter(|_| publish(&[3.0], false, &mut rng).is_some())
+            .count();
+        assert!(shown < 110, "{shown}");
+        // With many, the figure is useful: within 0.5 of the truth most of the time.
+        let good = (0..1000)
+            .filter_map(|_| publish(&[3.0; 200], false, &mut rng))
+            .filter(|(figure, _)| (figure - 3.0).abs() < 0.5)
+            .count();
+        assert!(good > 900, "{good}");
+    }
 }

@@ -4,7 +4,9 @@
 
 pub mod answering;
 pub mod benchmarks;
+pub mod guard;
 pub mod library;
+pub mod release;
 pub mod replies;
 pub mod results;
 pub mod rounds;
@@ -529,7 +531,7 @@ pub async fn group_sizes(tenant: &TenantDb, identity: &Identity) -> Result<Group
 }
 
 /// Sets the minimum group sizes: 3 to 10, comments at least the figures' minimum. A change
-/// applies to every round's results from the next page load, past rounds included.
+/// applies to rounds that close afterwards: a closed round keeps what it released.
 pub async fn set_group_sizes(tenant: &TenantDb, identity: &Identity, sizes: GroupSizes) -> Result<()> {
     use sea_orm::EntityTrait;
     require(identity, Action::ManageSettings, Resource::Workplace)?;

@@ -1,10 +1,13 @@
 //! Results of a round: per group (the whole workplace, each department with everything below
 //! it) the participation, and per question the mean, the distribution and — for eNPS — the
 //! score. Groups below the workplace's minimum, and groups whose figure would let a hidden
-//! group's be worked out, show "not enough responses" (see [`super::suppression`]). Which
-//! groups are hidden is decided once per round for the whole workplace, never per viewer, so
-//! combining what different people can see reveals nothing more. The trend across rounds and
-//! the CSV export are built from the same per-round figures, so they cannot reveal more either.
+//! group's be worked out, show "not enough responses" (see [`super::guard`]). Figures exist
+//! only once a round has closed: it releases them once, on the department tree and minimums of
+//! that moment, and they are never computed again (see [`super::release`]). Which groups are
+//! hidden is decided then for the whole workplace, never per viewer, so combining what
+//! different people can see, or what one person saw at different times, reveals nothing more.
+//! The trend across rounds and the CSV export are read from the same releases. While a round
+//! is open, people see participation only, in steps of the minimum group size.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -12,8 +15,9 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::{
+    release::Frozen,
     rounds::{Round, RoundId},
-    suppression::{shown_groups, Group, GroupCount},
+    suppression::Group,
     Question, QuestionId, QuestionKind,
 };
 use crate::{
@@ -56,16 +60,53 @@ pub struct GroupResult {
     pub depth: usize,
     /// How many were asked; None when the group is too small to say.
     pub asked: Option<u32>,
-    /// How many answered; None: not enough responses to show anything.
+    /// How many answered; None: not enough responses to show anything (or still open).
     pub respondents: Option<u32>,
+    /// While the round is open: how many have answered so far, in steps of the minimum.
+    pub progress: Option<Answered>,
     pub questions: Vec<QuestionResult>,
+}
+
+/// How many answered a round that is still open, as people may see it: never an exact count
+/// that moves one answer at a time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Answered {
+    /// Fewer than this (the minimum group size).
+    FewerThan(u32),
+    /// At least this many (a multiple of the minimum group size).
+    AtLeast(u32),
+    /// Exactly this many: a closed round with at least the minimum.
+    Exactly(u32),
+}
+
+impl Answered {
+    pub fn banded(answered: u32, minimum: u32) -> Self {
+        let minimum = minimum.max(1);
+        if answered < minimum {
+            Answered::FewerThan(minimum)
+        } else {
+            Answered::AtLeast(answered / minimum * minimum)
+        }
+    }
+
+    /// A closed round's count: exact once it reaches the minimum.
+    pub fn closed(answered: u32, minimum: u32) -> Self {
+        if answered < minimum.max(1) {
+            Answered::FewerThan(minimum.max(1))
+        } else {
+            Answered::Exactly(answered)
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct RoundResults {
     pub round: Round,
     pub title: String,
+    /// The minimum group size the figures were released under (today's while open).
     pub minimum: u32,
+    /// When the round's results were released (it closed); None while it is open.
+    pub released_at: Option<DateTime<Utc>>,
     pub groups: Vec<GroupResult>,
 }
 
@@ -93,22 +134,30 @@ pub struct RoundReport {
 }
 
 /// The department tree as results walk it: names, parents, tree order.
-struct Tree {
-    names: BTreeMap<DepartmentId, (String, Option<DepartmentId>)>,
+pub(crate) struct Tree {
+    pub(crate) names: BTreeMap<DepartmentId, (String, Option<DepartmentId>)>,
     /// Parents before their children, siblings by name.
-    ordered: Vec<DepartmentId>,
+    pub(crate) ordered: Vec<DepartmentId>,
 }
 
 impl Tree {
-    fn new(rows: &[departments::Model]) -> Self {
-        let names: BTreeMap<DepartmentId, (String, Option<DepartmentId>)> = rows
-            .iter()
-            .map(|d| {
-                (
-                    DepartmentId::from_uuid(d.id),
-                    (d.name.clone(), d.parent_id.map(DepartmentId::from_uuid)),
-                )
-            })
+    pub(crate) fn new(rows: &[departments::Model]) -> Self {
+        Self::from_parts(rows.iter().map(|d| {
+            (
+                DepartmentId::from_uuid(d.id),
+                d.name.clone(),
+                d.parent_id.map(DepartmentId::from_uuid),
+            )
+        }))
+    }
+
+    /// A tree from (department, name, parent) triples: today's, or one frozen with a round.
+    pub(crate) fn from_parts(
+        parts: impl IntoIterator<Item = (DepartmentId, String, Option<DepartmentId>)>,
+    ) -> Self {
+        let names: BTreeMap<DepartmentId, (String, Option<DepartmentId>)> = parts
+            .into_iter()
+            .map(|(id, name, parent)| (id, (name, parent)))
             .collect();
         let mut ordered = Vec::new();
         let mut stack: Vec<DepartmentId> = {
@@ -138,14 +187,14 @@ impl Tree {
     }
 
     /// The department and everything below it.
-    fn members(&self, department: DepartmentId) -> BTreeSet<Option<DepartmentId>> {
+    pub(crate) fn members(&self, department: DepartmentId) -> BTreeSet<Option<DepartmentId>> {
         crate::departments::subtree(self.edges(), [department])
             .into_iter()
             .map(Some)
             .collect()
     }
 
-    fn name(&self, group: Group) -> String {
+    pub(crate) fn name(&self, group: Group) -> String {
         match group {
             Group::Workplace => "Whole workplace".to_owned(),
             Group::Department(id) => self
@@ -156,7 +205,7 @@ impl Tree {
         }
     }
 
-    fn depth(&self, group: Group) -> usize {
+    pub(crate) fn depth(&self, group: Group) -> usize {
         let Group::Department(mut id) = group else {
             return 0;
         };
@@ -167,30 +216,15 @@ impl Tree {
         }
         depth
     }
-
-    /// The groups that may be shown when `respondents` answered per department (None: people
-    /// without one) and groups need at least `minimum`.
-    fn shown(&self, respondents: &BTreeMap<Option<DepartmentId>, u32>, minimum: u32) -> BTreeSet<Group> {
-        let counts: Vec<GroupCount> = self
-            .names
-            .iter()
-            .map(|(department, (_, parent))| GroupCount {
-                department: *department,
-                parent: *parent,
-                direct: respondents.get(&Some(*department)).copied().unwrap_or(0),
-            })
-            .collect();
-        shown_groups(&counts, respondents.get(&None).copied().unwrap_or(0), minimum)
-    }
 }
 
 /// One round's counts per department (None: people without one): who was asked, who answered,
 /// and answers per (question, value).
 #[derive(Default)]
-struct Tallies {
-    asked: BTreeMap<Option<DepartmentId>, u32>,
-    answered: BTreeMap<Option<DepartmentId>, u32>,
-    values: BTreeMap<Option<DepartmentId>, BTreeMap<(QuestionId, i32), u32>>,
+pub(crate) struct Tallies {
+    pub(crate) asked: BTreeMap<Option<DepartmentId>, u32>,
+    pub(crate) answered: BTreeMap<Option<DepartmentId>, u32>,
+    pub(crate) values: BTreeMap<Option<DepartmentId>, BTreeMap<(QuestionId, i32), u32>>,
 }
 
 fn count(n: i64) -> u32 {
@@ -208,9 +242,8 @@ struct TallyRow {
     n: i64,
 }
 
-/// Counts `rounds` from their participants and answers, grouped by the database: a few hundred
-/// rows per round, never one per person.
-async fn count_now(
+/// Who was asked and who answered `rounds`, per department, counted now.
+async fn count_participants(
     tenant: &TenantDb,
     conn: &impl sea_orm::ConnectionTrait,
     rounds: &[RoundId],
@@ -229,6 +262,27 @@ async fn count_now(
         .into_tuple()
         .all(conn)
         .await?;
+    Ok(participants
+        .into_iter()
+        .map(|(round, department, answered, n)| TallyRow {
+            round,
+            department,
+            question: None,
+            value: None,
+            answered,
+            n,
+        })
+        .collect())
+}
+
+/// Counts `rounds` from their participants and answers, grouped by the database: a few hundred
+/// rows per round, never one per person.
+async fn count_now(
+    tenant: &TenantDb,
+    conn: &impl sea_orm::ConnectionTrait,
+    rounds: &[RoundId],
+) -> Result<Vec<TallyRow>> {
+    let participants = count_participants(tenant, conn, rounds).await?;
     let answer_rows: Vec<(RoundId, QuestionId, Option<uuid::Uuid>, i32, i64)> = tenant
         .select::<answers::Entity>()
         .select_only()
@@ -247,14 +301,6 @@ async fn count_now(
         .await?;
     Ok(participants
         .into_iter()
-        .map(|(round, department, answered, n)| TallyRow {
-            round,
-            department,
-            question: None,
-            value: None,
-            answered,
-            n,
-        })
         .chain(
             answer_rows
                 .into_iter()
@@ -270,8 +316,33 @@ async fn count_now(
         .collect())
 }
 
+fn tallies_from(rounds: &[RoundId], rows: Vec<TallyRow>) -> BTreeMap<RoundId, Tallies> {
+    let mut out: BTreeMap<RoundId, Tallies> = rounds.iter().map(|r| (*r, Tallies::default())).collect();
+    for row in rows {
+        let tallies = out.entry(row.round).or_default();
+        let department = row.department.map(DepartmentId::from_uuid);
+        match (row.question, row.value) {
+            (Some(question), Some(value)) => {
+                *tallies
+                    .values
+                    .entry(department)
+                    .or_default()
+                    .entry((question, value))
+                    .or_default() += count(row.n);
+            }
+            _ => {
+                *tallies.asked.entry(department).or_default() += count(row.n);
+                if row.answered {
+                    *tallies.answered.entry(department).or_default() += count(row.n);
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Counts for each of `rounds`: kept ones for rounds that closed, counted now for the others.
-async fn load_tallies(
+pub(crate) async fn load_tallies(
     tenant: &TenantDb,
     conn: &impl sea_orm::ConnectionTrait,
     rounds: &[RoundId],
@@ -296,35 +367,14 @@ async fn load_tallies(
     if !missing.is_empty() {
         rows.extend(count_now(tenant, conn, &missing).await?);
     }
-    let mut out: BTreeMap<RoundId, Tallies> = rounds.iter().map(|r| (*r, Tallies::default())).collect();
-    for row in rows {
-        let tallies = out.entry(row.round).or_default();
-        let department = row.department.map(DepartmentId::from_uuid);
-        match (row.question, row.value) {
-            (Some(question), Some(value)) => {
-                *tallies
-                    .values
-                    .entry(department)
-                    .or_default()
-                    .entry((question, value))
-                    .or_default() += count(row.n);
-            }
-            _ => {
-                *tallies.asked.entry(department).or_default() += count(row.n);
-                if row.answered {
-                    *tallies.answered.entry(department).or_default() += count(row.n);
-                }
-            }
-        }
-    }
-    Ok(out)
+    Ok(tallies_from(rounds, rows))
 }
 
 /// Keeps the counts of `round`, which `txn` has just closed, so its results never need its
 /// answers counted again.
 pub(crate) async fn keep_tallies(
     tenant: &TenantDb,
-    txn: &sea_orm::DatabaseTransaction,
+    txn: &impl sea_orm::ConnectionTrait,
     round: RoundId,
 ) -> Result<()> {
     use sea_orm::EntityTrait;
@@ -387,57 +437,76 @@ fn question_results(
         .collect()
 }
 
-/// The groups of one round that `identity` may see, in tree order, each with its figures or
-/// "not enough responses".
-fn visible_groups(
+/// The groups of a released round that `identity` may see, in the frozen tree's order, each
+/// with its figures or "not enough responses".
+fn visible_groups(identity: &Identity, frozen: &Frozen, questions: &[Question]) -> Vec<GroupResult> {
+    frozen
+        .release
+        .groups
+        .iter()
+        .filter(|g| may_see(identity, g.group()))
+        .map(|g| {
+            let mut result = GroupResult {
+                group: g.group(),
+                name: g.name.clone(),
+                depth: g.depth,
+                asked: None,
+                respondents: None,
+                progress: None,
+                questions: Vec::new(),
+            };
+            if let Some(figures) = &g.figures {
+                let counts: BTreeMap<(QuestionId, i32), u32> =
+                    figures.counts.iter().map(|(q, v, n)| ((*q, *v), *n)).collect();
+                result.asked = Some(figures.asked);
+                result.respondents = Some(figures.respondents);
+                result.questions = question_results(questions, &counts);
+            }
+            result
+        })
+        .collect()
+}
+
+fn may_see(identity: &Identity, group: Group) -> bool {
+    match group {
+        Group::Workplace => allows(identity, Action::ViewResults, Resource::Workplace),
+        Group::Department(d) => allows(identity, Action::ViewResults, Resource::Department(d)),
+    }
+}
+
+/// The groups of an open round that `identity` may see, with participation only: how many were
+/// asked (when at least the minimum) and how many answered, in steps of the minimum.
+fn participation_groups(
     identity: &Identity,
     tree: &Tree,
     tallies: &Tallies,
-    questions: &[Question],
     minimum: u32,
 ) -> Vec<GroupResult> {
-    let shown = tree.shown(&tallies.answered, minimum);
+    let sum = |map: &BTreeMap<Option<DepartmentId>, u32>, members: &BTreeSet<Option<DepartmentId>>| -> u32 {
+        members.iter().filter_map(|m| map.get(m)).sum()
+    };
     let group_result = |group: Group, members: &BTreeSet<Option<DepartmentId>>| {
-        let sum = |map: &BTreeMap<Option<DepartmentId>, u32>| -> u32 {
-            members.iter().filter_map(|m| map.get(m)).sum()
-        };
-        let mut result = GroupResult {
+        let asked = sum(&tallies.asked, members);
+        GroupResult {
             group,
             name: tree.name(group),
             depth: tree.depth(group),
-            asked: None,
+            asked: (asked >= minimum).then_some(asked),
             respondents: None,
+            progress: Some(Answered::banded(sum(&tallies.answered, members), minimum)),
             questions: Vec::new(),
-        };
-        if shown.contains(&group) {
-            let mut merged: BTreeMap<(QuestionId, i32), u32> = BTreeMap::new();
-            for member in members {
-                for (key, n) in tallies.values.get(member).into_iter().flatten() {
-                    *merged.entry(*key).or_default() += n;
-                }
-            }
-            result.asked = Some(sum(&tallies.asked));
-            result.respondents = Some(sum(&tallies.answered));
-            result.questions = question_results(questions, &merged);
         }
-        result
     };
     let mut groups = Vec::new();
-    if allows(identity, Action::ViewResults, Resource::Workplace) {
-        let everyone: BTreeSet<Option<DepartmentId>> = tallies
-            .asked
-            .keys()
-            .copied()
-            .chain(tallies.values.keys().copied())
-            .collect();
+    if may_see(identity, Group::Workplace) {
+        let everyone: BTreeSet<Option<DepartmentId>> = tallies.asked.keys().copied().collect();
         groups.push(group_result(Group::Workplace, &everyone));
     }
     for department in &tree.ordered {
-        if !allows(identity, Action::ViewResults, Resource::Department(*department)) {
+        if !may_see(identity, Group::Department(*department)) {
             continue;
         }
         let members = tree.members(*department);
-        // Teams the round did not ask (outside the survey's audience) have nothing to show.
         if !members.iter().any(|m| tallies.asked.contains_key(m)) {
             continue;
         }
@@ -446,33 +515,30 @@ fn visible_groups(
     groups
 }
 
-/// The comments of a round that `identity` may read: from groups they may see that reach the
-/// comment minimum (with the same complementary suppression as the figures), each under the
-/// smallest such group, in a stable order that says nothing about when each was written.
+/// The comments of a released round that `identity` may read: from groups they may see that
+/// reached the comment minimum when the round closed, each under the smallest such group, in a
+/// stable order that says nothing about when each was written.
 fn readable_comments(
     identity: &Identity,
-    tree: &Tree,
-    tallies: &Tallies,
-    minimum: u32,
+    frozen: &Frozen,
     questions: &[Question],
     rows: &[comments::Model],
     keys: &crate::crypto::TenantKeys,
 ) -> Result<Vec<CommentView>> {
-    let shown = tree.shown(&tallies.answered, minimum);
+    let tree = frozen.tree();
+    let shown = frozen.comment_groups();
     // For each department, the nearest shown group at or above it that the reader may see.
     let mut home: BTreeMap<DepartmentId, Group> = BTreeMap::new();
     for department in &tree.ordered {
         let group = Group::Department(*department);
-        if shown.contains(&group) && allows(identity, Action::ViewResults, Resource::Department(*department))
-        {
+        if shown.contains(&group) && may_see(identity, group) {
             // Tree order visits parents first, so deeper groups overwrite their ancestors.
             for member in tree.members(*department).into_iter().flatten() {
                 home.insert(member, group);
             }
         }
     }
-    let whole_workplace =
-        shown.contains(&Group::Workplace) && allows(identity, Action::ViewResults, Resource::Workplace);
+    let whole_workplace = shown.contains(&Group::Workplace) && may_see(identity, Group::Workplace);
     let prompts: BTreeMap<QuestionId, &str> = questions.iter().map(|q| (q.id, q.prompt.as_str())).collect();
     let mut out = Vec::new();
     for row in rows {
@@ -507,7 +573,8 @@ fn readable_comments(
 
 /// A round's figures and comments as `identity` may see them, from one load: the whole
 /// workplace with workplace-wide `results`, otherwise the departments granted to them (and
-/// below).
+/// below). While the round is open: participation only. Once it has closed: what it released
+/// then, frozen.
 pub async fn round_report(tenant: &TenantDb, identity: &Identity, round: RoundId) -> Result<RoundReport> {
     tenant.touch(crate::audit::EntityType::Round, [round]);
     require(identity, Action::ListResults, Resource::Workplace)?;
@@ -515,20 +582,42 @@ pub async fn round_report(tenant: &TenantDb, identity: &Identity, round: RoundId
     let round_row = super::rounds::find(tenant, &txn, round).await?;
     let title = survey_title(tenant, &txn, round_row.survey_id).await?;
     let questions = super::questions_in(tenant, &txn, round_row.survey_id).await?;
-    let (minimum, comment_minimum) = super::minimum_group_sizes(tenant, &txn).await?;
-    let tree = Tree::new(&tenant.select::<departments::Entity>().all(&txn).await?);
-    let mut tallies = load_tallies(tenant, &txn, &[round]).await?;
-    let tallies = tallies.remove(&round).unwrap_or_default();
-    let comment_rows = tenant
-        .select::<comments::Entity>()
-        .filter(comments::Column::RoundId.eq(round))
-        .all(&txn)
-        .await?;
     let platform = super::benchmarks::for_workplace(tenant, &txn).await?;
     let benchmarks = questions
         .iter()
         .filter_map(|q| Some((q.id, platform.get(q.library_key.as_deref()?)?.clone())))
         .collect();
+    let Some(closed_at) = round_row.closed_at else {
+        // Open: who has answered, in steps; no figure and no comment exists yet.
+        let (minimum, _) = super::minimum_group_sizes(tenant, &txn).await?;
+        let tree = Tree::new(&tenant.select::<departments::Entity>().all(&txn).await?);
+        let tallies = tallies_from(&[round], count_participants(tenant, &txn, &[round]).await?)
+            .remove(&round)
+            .unwrap_or_default();
+        txn.commit().await?;
+        return Ok(RoundReport {
+            results: RoundResults {
+                round: Round::from(round_row),
+                title,
+                minimum,
+                released_at: None,
+                groups: participation_groups(identity, &tree, &tallies, minimum),
+            },
+            comments: Vec::new(),
+            benchmarks,
+        });
+    };
+    txn.commit().await?;
+    let frozen = super::release::of_rounds(tenant, &[(round, Some(closed_at))])
+        .await?
+        .remove(&round)
+        .ok_or_else(|| Error::Internal(format!("round {round} has no release")))?;
+    let txn = tenant.begin_read().await?;
+    let comment_rows = tenant
+        .select::<comments::Entity>()
+        .filter(comments::Column::RoundId.eq(round))
+        .all(&txn)
+        .await?;
     let (keys, mut conversations) = if comment_rows.is_empty() {
         (None, BTreeMap::new())
     } else {
@@ -540,15 +629,7 @@ pub async fn round_report(tenant: &TenantDb, identity: &Identity, round: RoundId
     };
     txn.commit().await?;
     let mut comments = match keys {
-        Some(keys) => readable_comments(
-            identity,
-            &tree,
-            &tallies,
-            comment_minimum,
-            &questions,
-            &comment_rows,
-            &keys,
-        )?,
+        Some(keys) => readable_comments(identity, &frozen, &questions, &comment_rows, &keys)?,
         None => Vec::new(),
     };
     for comment in &mut comments {
@@ -558,8 +639,9 @@ pub async fn round_report(tenant: &TenantDb, identity: &Identity, round: RoundId
         results: RoundResults {
             round: Round::from(round_row),
             title,
-            minimum,
-            groups: visible_groups(identity, &tree, &tallies, &questions, minimum),
+            minimum: frozen.minimum,
+            released_at: Some(frozen.released_at),
+            groups: visible_groups(identity, &frozen, &questions),
         },
         comments,
         benchmarks,
@@ -616,7 +698,7 @@ pub struct Trend {
 }
 
 /// The survey's last [`TREND_ROUNDS`] rounds up to `round`, per group `identity` may see: each
-/// round's figures exactly as that round's page shows them (its own suppression).
+/// closed round's figures exactly as it released them; a round still open has no point.
 pub async fn trend(tenant: &TenantDb, identity: &Identity, round: RoundId) -> Result<Trend> {
     tenant.touch(crate::audit::EntityType::Round, [round]);
     require(identity, Action::ListResults, Resource::Workplace)?;
@@ -632,11 +714,9 @@ pub async fn trend(tenant: &TenantDb, identity: &Identity, round: RoundId) -> Re
         .await?;
     earlier.reverse();
     let questions = super::questions_in(tenant, &txn, round_row.survey_id).await?;
-    let (minimum, _) = super::minimum_group_sizes(tenant, &txn).await?;
-    let tree = Tree::new(&tenant.select::<departments::Entity>().all(&txn).await?);
-    let ids: Vec<RoundId> = earlier.iter().map(|r| r.id).collect();
-    let tallies = load_tallies(tenant, &txn, &ids).await?;
     txn.commit().await?;
+    let ids: Vec<(RoundId, Option<DateTime<Utc>>)> = earlier.iter().map(|r| (r.id, r.closed_at)).collect();
+    let releases = super::release::of_rounds(tenant, &ids).await?;
 
     let charted: Vec<&Question> = questions
         .iter()
@@ -644,10 +724,10 @@ pub async fn trend(tenant: &TenantDb, identity: &Identity, round: RoundId) -> Re
         .collect();
     let per_round: Vec<Vec<GroupResult>> = ids
         .iter()
-        .map(|id| {
-            tallies
+        .map(|(id, _)| {
+            releases
                 .get(id)
-                .map(|t| visible_groups(identity, &tree, t, &questions, minimum))
+                .map(|frozen| visible_groups(identity, frozen, &questions))
                 .unwrap_or_default()
         })
         .collect();
@@ -660,12 +740,6 @@ pub async fn trend(tenant: &TenantDb, identity: &Identity, round: RoundId) -> Re
             }
         }
     }
-    let position = |group: Group| {
-        std::iter::once(Group::Workplace)
-            .chain(tree.ordered.iter().map(|d| Group::Department(*d)))
-            .position(|g| g == group)
-    };
-    order.sort_by_key(|(group, _, _)| position(*group));
     let groups = order
         .into_iter()
         .map(|(group, name, depth)| TrendSeries {
@@ -719,6 +793,11 @@ pub async fn export_csv(
 ) -> Result<String> {
     tenant.touch(crate::audit::EntityType::Round, [round]);
     let results = round_results(tenant, identity, round).await?;
+    if results.released_at.is_none() {
+        return Err(Error::Conflict(
+            "Results can be exported once the round has closed.".into(),
+        ));
+    }
     let values: Vec<i32> = (0..=10).collect();
     let mut out = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<String> = [
@@ -792,7 +871,8 @@ pub struct RoundListing {
     pub round: Round,
     pub title: String,
     /// (asked, answered) for the whole workplace; None for people limited to some departments.
-    pub counts: Option<(u32, u32)>,
+    /// While the round is open, answered moves in steps of the minimum group size.
+    pub counts: Option<(u32, Answered)>,
 }
 
 /// Every round of every survey, for people with `results` (what they see inside each round
@@ -806,6 +886,7 @@ pub async fn rounds_with_results(tenant: &TenantDb, identity: &Identity) -> Resu
         .order_by_desc(rounds::Column::OpensAt)
         .all(&txn)
         .await?;
+    let (minimum, _) = super::minimum_group_sizes(tenant, &txn).await?;
     txn.commit().await?;
     // Counts kept on the round: whole-workplace figures, shown to those who see the whole
     // workplace; people limited to some departments see participation inside each round.
@@ -814,9 +895,14 @@ pub async fn rounds_with_results(tenant: &TenantDb, identity: &Identity) -> Resu
         .into_iter()
         .map(|row| {
             let counts = whole_workplace.then(|| {
+                let answered = u32::try_from(row.answered).unwrap_or(0);
                 (
                     u32::try_from(row.asked).unwrap_or(0),
-                    u32::try_from(row.answered).unwrap_or(0),
+                    if row.closed_at.is_some() {
+                        Answered::closed(answered, minimum)
+                    } else {
+                        Answered::banded(answered, minimum)
+                    },
                 )
             });
             RoundListing {

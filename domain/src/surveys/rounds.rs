@@ -238,12 +238,63 @@ pub async fn close_due(db: &Database, now: DateTime<Utc>) -> Result<u64> {
             .exec(&txn)
             .await?;
         if claimed.rows_affected == 1 {
-            super::results::keep_tallies(&tenant, &txn, round).await?;
+            release_closed(&tenant, &txn, round, now).await?;
             closed += 1;
         }
         txn.commit().await?;
     }
     Ok(closed)
+}
+
+/// What closing a round does, in the transaction that claimed it: its ballots are mixed into
+/// answers, its counts kept, and its results released and frozen.
+async fn release_closed(
+    tenant: &TenantDb,
+    txn: &impl sea_orm::ConnectionTrait,
+    round: RoundId,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    super::answering::mix(tenant, txn, round).await?;
+    super::results::keep_tallies(tenant, txn, round).await?;
+    super::release::freeze(tenant, txn, round, now).await
+}
+
+/// Ends an open round now, before its window is over (people with `surveys`): nobody can answer
+/// it any more and its results are released.
+pub async fn close_now(
+    tenant: &TenantDb,
+    identity: &crate::policy::Identity,
+    round: RoundId,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    use crate::policy::{require, Action, Resource};
+    tenant.touch(crate::audit::EntityType::Round, [round]);
+    require(identity, Action::ManageSurveys, Resource::Workplace)?;
+    let txn = tenant.begin().await?;
+    let row = find(tenant, &txn, round).await?;
+    if row.closed_at.is_some() {
+        return Err(Error::Conflict("This round has already closed.".into()));
+    }
+    if row.opens_at > now {
+        return Err(Error::Conflict("This round has not opened yet.".into()));
+    }
+    let claimed = rounds::Entity::update_many()
+        .col_expr(
+            rounds::Column::ClosedAt,
+            sea_orm::sea_query::Expr::value(Some(now)),
+        )
+        .col_expr(rounds::Column::ClosesAt, sea_orm::sea_query::Expr::value(now))
+        .filter(rounds::Column::WorkplaceId.eq(tenant.workplace_id().uuid()))
+        .filter(rounds::Column::Id.eq(round))
+        .filter(rounds::Column::ClosedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if claimed.rows_affected != 1 {
+        return Err(Error::Conflict("This round has already closed.".into()));
+    }
+    release_closed(tenant, &txn, round, now).await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 /// A survey's rounds, newest first.

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod accounts;
+mod anonymity;
 mod audit;
 mod backups;
 mod incidents;

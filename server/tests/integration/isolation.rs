@@ -177,6 +177,7 @@ const TAKES_IDS: &[&str] = &[
     "/api/results/trend",
     "/api/results/export",
     "/api/surveys/remind",
+    "/api/surveys/close_round",
     "/api/results/reply",
     "/api/check_ins/inbox",
     "/api/check_ins/answer_reply",
@@ -450,7 +451,8 @@ async fn seed(db: &Database, tag: &str) -> Workplace {
     .remove(0)
     .secret;
     // One answer is below every minimum, so no results page lists the comment: its id comes
-    // from the database.
+    // from the database, once the ballot box has been mixed (the round stays open).
+    domain::testing::mix_ballots(&owner_tenant, round).await;
     let comment = domain::testing::comment_ids(&owner_tenant).await[0];
     Workplace {
         workplace: domain::ids::WorkplaceId::from_uuid(workplace_id),
@@ -804,6 +806,7 @@ fn cases(a: &Workplace, b: &Workplace) -> Vec<(&'static str, String, String, Str
         "/api/results/trend",
         "/api/results/export",
         "/api/surveys/remind",
+        "/api/surveys/close_round",
     ] {
         add("A owner", &owner, path, format!("round={}", b.round));
     }
@@ -836,6 +839,12 @@ fn cases(a: &Workplace, b: &Workplace) -> Vec<(&'static str, String, String, Str
         "A manager",
         &manager,
         "/api/surveys/remind",
+        format!("round={}", a.round),
+    );
+    add(
+        "A manager",
+        &manager,
+        "/api/surveys/close_round",
         format!("round={}", a.round),
     );
     add(

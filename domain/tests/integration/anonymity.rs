@@ -1,0 +1,730 @@
+//! Anonymity over time, tried as an attacker would: someone who looks after every single
+//! answer, who looks again after a reorganisation or a changed minimum, who reads the access
+//! log, or who queries the raw database. Every observation of a released figure is a sum over
+//! a set of people; the release guard's rank test is run over everything observed, with one
+//! atom per person, and must never single out 1 to minimum − 1 of them.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use domain::{
+    departments,
+    ids::DepartmentId,
+    people::NewPerson,
+    policy::{Identity, Role, RoleKey},
+    surveys::{
+        self,
+        answering::{self, GivenAnswer},
+        guard, library,
+        results::{self, Answered},
+        rounds,
+        suppression::Group,
+        Cadence, NewQuestion, NewSurvey, QuestionKind,
+    },
+    tenant::TenantDb,
+    testing::TestDb,
+};
+
+fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-23T09:00:00Z")
+        .unwrap()
+        .to_utc()
+}
+
+async fn person(
+    db: &domain::Database,
+    tenant: &TenantDb,
+    name: String,
+    department: Option<DepartmentId>,
+    role: Role,
+) -> Identity {
+    let email = format!("{}@northwind.test", name.to_lowercase().replace(' ', "."));
+    domain::testing::active_person(
+        db,
+        tenant,
+        NewPerson {
+            name,
+            email,
+            department,
+            role: RoleKey::BuiltIn(role),
+            start_date: None,
+        },
+        now(),
+    )
+    .await
+}
+
+async fn team(
+    db: &domain::Database,
+    tenant: &TenantDb,
+    name: &str,
+    department: Option<DepartmentId>,
+    n: usize,
+) -> Vec<Identity> {
+    let mut out = Vec::new();
+    for i in 0..n {
+        out.push(
+            person(
+                db,
+                tenant,
+                format!("{name} Person {i}"),
+                department,
+                Role::Employee,
+            )
+            .await,
+        );
+    }
+    out
+}
+
+fn question(key: &str) -> NewQuestion {
+    let known = library::find(key).unwrap();
+    NewQuestion {
+        prompt: known.prompt.into(),
+        kind: known.kind(),
+        library_key: Some(key.into()),
+    }
+}
+
+async fn weekly_pulse(tenant: &TenantDb, owner: &Identity) -> surveys::SurveyId {
+    surveys::create(
+        tenant,
+        owner,
+        NewSurvey {
+            title: "Weekly pulse".into(),
+            questions: vec![question("workload"), question("enps"), question("open_feedback")],
+            departments: Vec::new(),
+            cadence: Cadence::Weekly,
+            first_round_at: now(),
+            window_days: 3,
+        },
+        now(),
+    )
+    .await
+    .unwrap()
+}
+
+async fn answer(tenant: &TenantDb, who: &Identity, round: rounds::RoundId, value: i32, at: DateTime<Utc>) {
+    let check_in = answering::open_check_ins(tenant, who, at)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.round == round)
+        .unwrap();
+    let given = check_in
+        .questions
+        .iter()
+        .map(|q| GivenAnswer {
+            question: q.id,
+            value: match q.kind {
+                QuestionKind::Text => None,
+                QuestionKind::Enps => Some(value * 2),
+                _ => Some(value),
+            },
+            comment: matches!(q.kind, QuestionKind::Text).then(|| format!("Comment {value}")),
+        })
+        .collect();
+    answering::submit(tenant, who, round, given, at).await.unwrap();
+}
+
+/// What one viewer has seen: every released aggregate, as the set of people it sums.
+#[derive(Default)]
+struct Observed {
+    rows: Vec<Vec<usize>>,
+}
+
+impl Observed {
+    fn see(&mut self, people: &BTreeSet<usize>) {
+        if !people.is_empty() {
+            self.rows.push(people.iter().copied().collect());
+        }
+    }
+
+    fn assert_pins_nobody(&self, people: usize, minimum: u32) {
+        assert!(
+            !self.rows.is_empty(),
+            "nothing was observed: the test proves nothing"
+        );
+        assert!(
+            !guard::isolates_a_few(&vec![1; people], &self.rows, minimum),
+            "combining {} observations singles out fewer than {minimum} people",
+            self.rows.len()
+        );
+    }
+}
+
+/// A manager of a team reloads every results view after every single answer, and once more
+/// after the round closes. Whatever changed between two looks must never be one person.
+async fn looking_after_every_answer_pins_nobody(test_db: TestDb) {
+    let db = &test_db.db;
+    let (owner, tenant) = domain::testing::workplace(db, "Northwind", "ada@northwind.test", now()).await;
+    let tenant = &tenant;
+    let engineering = departments::create(tenant, "Engineering", None, now())
+        .await
+        .unwrap();
+    let harbour = departments::create(tenant, "Harbour", Some(engineering), now())
+        .await
+        .unwrap();
+    let dock = departments::create(tenant, "Dock", Some(engineering), now())
+        .await
+        .unwrap();
+    let sales = departments::create(tenant, "Sales", None, now()).await.unwrap();
+    let mut everyone: Vec<(Identity, DepartmentId)> = Vec::new();
+    for (department, n, name) in [(harbour, 6, "Quay"), (dock, 3, "Dock"), (sales, 6, "Sales")] {
+        for p in team(db, tenant, name, Some(department), n).await {
+            everyone.push((p, department));
+        }
+    }
+    let manager = person(db, tenant, "Grace Manager".into(), None, Role::Manager).await;
+    domain::people::set_grants(
+        tenant,
+        manager.user_id,
+        &[engineering].into_iter().collect(),
+        now(),
+    )
+    .await
+    .unwrap();
+    let manager = domain::identity::load(
+        db,
+        &domain::accounts::SessionInfo {
+            session_id: uuid::Uuid::new_v4(),
+            user_id: manager.user_id.uuid(),
+            workplace_id: tenant.workplace_id().uuid(),
+            second_factor: true,
+            second_factor_at: Some(now()),
+        },
+    )
+    .await
+    .unwrap();
+    weekly_pulse(tenant, &owner).await;
+    let round = rounds::open_due(db, now()).await.unwrap()[0].round;
+    let members = |group: Group| -> BTreeSet<DepartmentId> {
+        match group {
+            Group::Workplace => [engineering, harbour, dock, sales].into_iter().collect(),
+            Group::Department(d) if d == engineering => [engineering, harbour, dock].into_iter().collect(),
+            Group::Department(d) => [d].into_iter().collect(),
+        }
+    };
+    let mut answered: BTreeSet<usize> = BTreeSet::new();
+    let mut observed = Observed::default();
+    let mut look = |answered: &BTreeSet<usize>, report: &results::RoundReport, trend: &results::Trend| {
+        let people_in = |group: Group| -> BTreeSet<usize> {
+            let inside = members(group);
+            answered
+                .iter()
+                .copied()
+                .filter(|i| inside.contains(&everyone[*i].1))
+                .collect()
+        };
+        for g in &report.results.groups {
+            if g.respondents.is_some() || !g.questions.is_empty() {
+                observed.see(&people_in(g.group));
+            }
+            if report.results.released_at.is_none() {
+                // Participation moves in steps of the minimum, never one answer at a time.
+                assert!(g.respondents.is_none(), "{}", g.name);
+                match g.progress {
+                    Some(Answered::FewerThan(n)) => assert_eq!(n, 5),
+                    Some(Answered::AtLeast(n)) => assert_eq!(n % 5, 0),
+                    other => panic!("{}: {other:?} while open", g.name),
+                }
+            }
+        }
+        // The comments under a team: how many there are, and their words, are a sum over the
+        // people of that team who have answered.
+        let teams: BTreeSet<&str> = report.comments.iter().map(|c| c.team.as_str()).collect();
+        for name in teams {
+            let g = report.results.groups.iter().find(|g| g.name == name).unwrap();
+            observed.see(&people_in(g.group));
+        }
+        for series in &trend.groups {
+            if series
+                .points
+                .iter()
+                .any(|p| p.last().copied().flatten().is_some())
+            {
+                observed.see(&people_in(series.group));
+            }
+        }
+    };
+    // Harbour first, one answer at a time, then the rest; the manager looks after each.
+    for (i, (who, _)) in everyone.iter().enumerate() {
+        answer(tenant, who, round, 1 + (i % 5) as i32, now()).await;
+        answered.insert(i);
+        let report = results::round_report(tenant, &manager, round).await.unwrap();
+        let trend = results::trend(tenant, &manager, round).await.unwrap();
+        assert_eq!(
+            results::export_csv(tenant, &manager, round, now())
+                .await
+                .unwrap_err()
+                .code(),
+            "resource.conflict",
+            "no export while the round is open"
+        );
+        look(&answered, &report, &trend);
+    }
+    rounds::close_due(db, now() + Duration::days(3)).await.unwrap();
+    for _ in 0..2 {
+        let report = results::round_report(tenant, &manager, round).await.unwrap();
+        let trend = results::trend(tenant, &manager, round).await.unwrap();
+        assert!(report.results.released_at.is_some());
+        look(&answered, &report, &trend);
+    }
+    observed.assert_pins_nobody(everyone.len(), 5);
+    // The released round does show something (Engineering, 9 people).
+    let released = results::round_report(tenant, &manager, round).await.unwrap();
+    assert!(released.results.groups.iter().any(|g| g.respondents == Some(9)));
+}
+
+/// Sales = {A 5, B 1} and C 5 at minimum 5: a round closes; then B moves under C, B's person
+/// moves into C and B is archived and restored; the minimum goes down to 4 and up to 6. Every
+/// view of the closed round stays exactly what it released, and a round closing after the
+/// move is released on the new tree.
+async fn reorganising_and_changing_the_minimum_re_slice_nothing(test_db: TestDb) {
+    let db = &test_db.db;
+    let (owner, tenant) = domain::testing::workplace(db, "Northwind", "ada@northwind.test", now()).await;
+    let tenant = &tenant;
+    let sales = departments::create(tenant, "Sales", None, now()).await.unwrap();
+    let a = departments::create(tenant, "Sales A", Some(sales), now())
+        .await
+        .unwrap();
+    let b = departments::create(tenant, "Sales B", Some(sales), now())
+        .await
+        .unwrap();
+    let c = departments::create(tenant, "Service C", None, now())
+        .await
+        .unwrap();
+    let mut everyone = team(db, tenant, "A", Some(a), 5).await;
+    let b_person = team(db, tenant, "B", Some(b), 1).await;
+    everyone.extend(b_person.iter().cloned());
+    everyone.extend(team(db, tenant, "C", Some(c), 5).await);
+    weekly_pulse(tenant, &owner).await;
+    let first = rounds::open_due(db, now()).await.unwrap()[0].round;
+    for (i, who) in everyone.iter().enumerate() {
+        answer(tenant, who, first, 1 + (i % 5) as i32, now()).await;
+    }
+    rounds::close_due(db, now() + Duration::days(3)).await.unwrap();
+
+    let everything = |tenant: TenantDb, owner: Identity| async move {
+        let report = results::round_report(&tenant, &owner, first).await.unwrap();
+        let trend = results::trend(&tenant, &owner, first).await.unwrap();
+        let csv = results::export_csv(&tenant, &owner, first, now()).await.unwrap();
+        (report, trend, csv)
+    };
+    let before = everything(tenant.clone(), owner.clone()).await;
+    // What it released: the workplace, Sales (6) and C (5); A would leave B's one person.
+    let shown: Vec<&str> = before
+        .0
+        .results
+        .groups
+        .iter()
+        .filter(|g| g.respondents.is_some())
+        .map(|g| g.name.as_str())
+        .collect();
+    assert_eq!(shown, ["Whole workplace", "Sales", "Service C"]);
+
+    // A reorganisation, step by step; after each, the closed round reads the same.
+    departments::move_to(tenant, b, Some(c)).await.unwrap();
+    assert_eq!(
+        everything(tenant.clone(), owner.clone()).await,
+        before,
+        "after moving B under C"
+    );
+    domain::people::set_department(tenant, b_person[0].user_id, Some(c))
+        .await
+        .unwrap();
+    departments::archive(tenant, b, now()).await.unwrap();
+    assert_eq!(
+        everything(tenant.clone(), owner.clone()).await,
+        before,
+        "after archiving B"
+    );
+    departments::restore(tenant, b).await.unwrap();
+    departments::rename(tenant, a, "Sales North").await.unwrap();
+    assert_eq!(
+        everything(tenant.clone(), owner.clone()).await,
+        before,
+        "after restoring B"
+    );
+    for (results, comments) in [(4, 4), (6, 6), (5, 5)] {
+        surveys::set_group_sizes(tenant, &owner, surveys::GroupSizes { results, comments })
+            .await
+            .unwrap();
+        assert_eq!(
+            everything(tenant.clone(), owner.clone()).await,
+            before,
+            "after changing the minimum to {results}"
+        );
+    }
+
+    // A round closing after the move is released on the new tree: B's person now counts in C.
+    let later = now() + Duration::days(7);
+    let second = rounds::open_due(db, later).await.unwrap()[0].round;
+    for (i, who) in everyone.iter().enumerate() {
+        answer(tenant, who, second, 1 + (i % 5) as i32, later).await;
+    }
+    rounds::close_due(db, later + Duration::days(3)).await.unwrap();
+    let report = results::round_report(tenant, &owner, second).await.unwrap();
+    let figure = |name: &str| {
+        report
+            .results
+            .groups
+            .iter()
+            .find(|g| g.name == name)
+            .and_then(|g| g.respondents)
+    };
+    assert_eq!(figure("Service C"), Some(6));
+    assert_eq!(figure("Sales"), Some(5));
+    // Round one is still what it released.
+    assert_eq!(everything(tenant.clone(), owner.clone()).await, before);
+
+    // The rank test over every view of both rounds, one atom per (person, round).
+    let mut observed = Observed::default();
+    let people_of = |names: &[&str], offset: usize, round_tree: &BTreeMap<&str, Vec<usize>>| {
+        let mut set = BTreeSet::new();
+        for name in names {
+            set.extend(round_tree[name].iter().map(|i| i + offset));
+        }
+        set
+    };
+    // Round 1 on its frozen tree: A = 0..5, B = 5, C = 6..11; round 2: B's person is in C.
+    let tree_one: BTreeMap<&str, Vec<usize>> = [
+        ("Whole workplace", (0..11).collect()),
+        ("Sales", (0..6).collect()),
+        ("Sales A", (0..5).collect()),
+        ("Sales B", vec![5]),
+        ("Service C", (6..11).collect()),
+    ]
+    .into_iter()
+    .collect();
+    let tree_two: BTreeMap<&str, Vec<usize>> = [
+        ("Whole workplace", (0..11).collect()),
+        ("Sales", (0..5).collect()),
+        ("Sales North", (0..5).collect()),
+        ("Sales B", Vec::new()),
+        ("Service C", (5..11).collect()),
+    ]
+    .into_iter()
+    .collect();
+    for g in before.0.results.groups.iter().filter(|g| g.respondents.is_some()) {
+        observed.see(&people_of(&[g.name.as_str()], 0, &tree_one));
+    }
+    for g in report.results.groups.iter().filter(|g| g.respondents.is_some()) {
+        observed.see(&people_of(&[g.name.as_str()], 11, &tree_two));
+    }
+    observed.assert_pins_nobody(22, 5);
+}
+
+/// The third case, at the domain's level: Engineering = its head + Platform (5), Sales 2,
+/// two people without a department. Released at 5, the round then keeps that release when the
+/// minimum goes to 4 (where Engineering − Platform would be the head).
+async fn a_lowered_minimum_does_not_reopen_a_closed_round(test_db: TestDb) {
+    let db = &test_db.db;
+    let (owner, tenant) = domain::testing::workplace(db, "Northwind", "ada@northwind.test", now()).await;
+    let tenant = &tenant;
+    let engineering = departments::create(tenant, "Engineering", None, now())
+        .await
+        .unwrap();
+    let platform = departments::create(tenant, "Platform", Some(engineering), now())
+        .await
+        .unwrap();
+    let sales = departments::create(tenant, "Sales", None, now()).await.unwrap();
+    let mut everyone = team(db, tenant, "Head", Some(engineering), 1).await;
+    everyone.extend(team(db, tenant, "Platform", Some(platform), 5).await);
+    everyone.extend(team(db, tenant, "Sales", Some(sales), 2).await);
+    everyone.extend(team(db, tenant, "Floating", None, 2).await);
+    weekly_pulse(tenant, &owner).await;
+    let round = rounds::open_due(db, now()).await.unwrap()[0].round;
+    for (i, who) in everyone.iter().enumerate() {
+        answer(tenant, who, round, 1 + (i % 5) as i32, now()).await;
+    }
+    rounds::close_due(db, now() + Duration::days(3)).await.unwrap();
+    let at_five = results::round_report(tenant, &owner, round).await.unwrap();
+    surveys::set_group_sizes(
+        tenant,
+        &owner,
+        surveys::GroupSizes {
+            results: 4,
+            comments: 4,
+        },
+    )
+    .await
+    .unwrap();
+    let at_four = results::round_report(tenant, &owner, round).await.unwrap();
+    assert_eq!(at_four, at_five);
+    let indices: BTreeMap<&str, BTreeSet<usize>> = [
+        ("Whole workplace", (0..10).collect()),
+        ("Engineering", (0..6).collect()),
+        ("Platform", (1..6).collect()),
+        ("Sales", (6..8).collect()),
+    ]
+    .into_iter()
+    .collect();
+    let mut observed = Observed::default();
+    for report in [&at_five, &at_four] {
+        for g in report.results.groups.iter().filter(|g| g.respondents.is_some()) {
+            observed.see(&indices[g.name.as_str()]);
+        }
+    }
+    observed.assert_pins_nobody(10, 4);
+}
+
+/// An Owner replies to a comment, the author reads the reply and answers back, and everyone
+/// else's browser calls the inbox too: the access log — read through the audit review, as an
+/// Owner would — names nobody for those calls, keeps the day only, and places them after all
+/// of that day's other entries, where no neighbour can point at the author.
+async fn the_access_log_never_names_a_comment_author(test_db: TestDb) {
+    use domain::audit::Trail;
+    let db = &test_db.db;
+    let (owner, tenant) = domain::testing::workplace(db, "Northwind", "ada@northwind.test", now()).await;
+    let sales = departments::create(&tenant, "Sales", None, now()).await.unwrap();
+    let people = team(db, &tenant, "Sales", Some(sales), 6).await;
+    weekly_pulse(&tenant, &owner).await;
+    let round = rounds::open_due(db, now()).await.unwrap()[0].round;
+    let clock: Arc<dyn domain::Clock> = Arc::new(domain::clock::FixedClock::at(now() + Duration::hours(2)));
+    // Each request as the HTTP layer makes it: its own trail, identified by its session.
+    let request = |who: &Identity, action: &str| {
+        let trail = Trail::for_request(clock.clone(), Some("req-1"), action);
+        trail.identify(who.user_id, who.workplace_id);
+        (TenantDb::for_identity(db, who).with_trail(trail.clone()), trail)
+    };
+    let author = &people[0];
+    let (scope, trail) = request(author, "check_ins/submit");
+    let check_in = answering::open_check_ins(&scope, author, now())
+        .await
+        .unwrap()
+        .remove(0);
+    let given = check_in
+        .questions
+        .iter()
+        .map(|q| GivenAnswer {
+            question: q.id,
+            value: (!matches!(q.kind, QuestionKind::Text)).then_some(3),
+            comment: matches!(q.kind, QuestionKind::Text).then(|| "The rota is unfair".to_owned()),
+        })
+        .collect();
+    let secret = answering::submit(&scope, author, round, given, now())
+        .await
+        .unwrap()[0]
+        .secret
+        .clone();
+    trail.finish(db, 200).await.unwrap();
+    for (i, who) in people.iter().enumerate().skip(1) {
+        answer(&tenant, who, round, 1 + (i % 5) as i32, now()).await;
+    }
+    rounds::close_now(&tenant, &owner, round, now() + Duration::hours(1))
+        .await
+        .unwrap();
+    let comment = results::round_comments(&tenant, &owner, round)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.text == "The rota is unfair")
+        .unwrap();
+    domain::surveys::replies::reply(&tenant, &owner, comment.id, "Which shifts?", now())
+        .await
+        .unwrap();
+    // Everyone's check-ins page: the page itself (with the person's id, as every read is), then
+    // the inbox — the author with the secret, the others with none.
+    for who in &people {
+        let (scope, trail) = request(who, "check_ins/mine");
+        answering::participation(&scope, who).await.unwrap();
+        trail.finish(db, 200).await.unwrap();
+        let (scope, trail) = request(who, "check_ins/inbox");
+        let secrets = if who.user_id == author.user_id {
+            vec![secret.clone()]
+        } else {
+            Vec::new()
+        };
+        domain::surveys::replies::inbox(&scope, who, &secrets)
+            .await
+            .unwrap();
+        trail.finish(db, 200).await.unwrap();
+        if who.user_id == author.user_id {
+            let (scope, trail) = request(who, "check_ins/answer_reply");
+            domain::surveys::replies::answer_back(&scope, who, &secret, "The weekend ones.", now())
+                .await
+                .unwrap();
+            trail.finish(db, 200).await.unwrap();
+            // A later page load by the author sits right after, in the same minute.
+            let (scope, trail) = request(who, "check_ins/mine");
+            answering::participation(&scope, who).await.unwrap();
+            trail.finish(db, 200).await.unwrap();
+        }
+    }
+    let anonymous = ["check_ins/inbox", "check_ins/answer_reply"];
+    let rows = domain::testing::audit_rows(db, Some(tenant.workplace_id())).await;
+    assert!(
+        rows.iter().all(|r| !anonymous.contains(&r.action.as_str())),
+        "entries of the day wait until it has ended"
+    );
+    // The next day, the waiting entries join the log.
+    let flushed = domain::audit::pending::flush(db, now() + Duration::days(1))
+        .await
+        .unwrap();
+    assert_eq!(flushed, 7, "six inbox calls and one answer");
+    let rows = domain::testing::audit_rows(db, Some(tenant.workplace_id())).await;
+    let last_of_the_day = rows
+        .iter()
+        .filter(|r| !anonymous.contains(&r.action.as_str()))
+        .map(|r| r.seq)
+        .max()
+        .unwrap();
+    for row in rows.iter().filter(|r| anonymous.contains(&r.action.as_str())) {
+        assert_eq!(row.actor, None, "{}", row.action);
+        assert_eq!(row.account_tag, None);
+        assert_eq!(
+            (row.network_tag.as_deref(), row.request_id.as_deref()),
+            (None, None)
+        );
+        assert_eq!(
+            row.occurred_at,
+            now().date_naive().and_hms_opt(0, 0, 0).unwrap().and_utc()
+        );
+        assert!(row.seq > last_of_the_day, "chained after the day's other entries");
+    }
+    // No entry of any kind names the author beside the reply or the inbox: the review an Owner
+    // reads lists the author only for their own page loads and their submission.
+    let authored: BTreeSet<String> = rows
+        .iter()
+        .filter(|r| r.actor == Some(author.user_id.uuid()))
+        .map(|r| r.action.clone())
+        .collect();
+    assert_eq!(
+        authored,
+        ["check_ins/mine", "check_ins/submit"]
+            .into_iter()
+            .map(str::to_owned)
+            .collect()
+    );
+    // The chain still verifies with the late entries in it.
+    let report = domain::audit::verify(db, Some(tenant.workplace_id()), &[])
+        .await
+        .unwrap();
+    assert!(report.iter().all(|c| c.broken.is_none()), "{report:?}");
+}
+
+/// Someone with the raw database after N submissions tries every join between answers and the
+/// people who gave them: transaction id (PostgreSQL `xmin`), physical order (`ctid`, SQLite's
+/// rowid), the ballot box, times. None does better than chance.
+async fn the_raw_database_links_no_answer_to_its_author(test_db: TestDb) {
+    let db = &test_db.db;
+    let (owner, tenant) = domain::testing::workplace(db, "Northwind", "ada@northwind.test", now()).await;
+    let tenant = &tenant;
+    let sales = departments::create(tenant, "Sales", None, now()).await.unwrap();
+    let people = team(db, tenant, "Sales", Some(sales), 10).await;
+    surveys::create(
+        tenant,
+        &owner,
+        NewSurvey {
+            title: "eNPS".into(),
+            questions: vec![question("enps")],
+            departments: Vec::new(),
+            cadence: Cadence::Once,
+            first_round_at: now(),
+            window_days: 3,
+        },
+        now(),
+    )
+    .await
+    .unwrap();
+    let round = rounds::open_due(db, now()).await.unwrap()[0].round;
+    // Person k gives eNPS k: each a distinct value, in submission order.
+    let mut given_in_order = Vec::new();
+    for (k, who) in people.iter().enumerate() {
+        let check_in = answering::open_check_ins(tenant, who, now())
+            .await
+            .unwrap()
+            .remove(0);
+        let value = i32::try_from(k).unwrap();
+        let answers = check_in
+            .questions
+            .iter()
+            .map(|q| GivenAnswer {
+                question: q.id,
+                value: match q.kind {
+                    QuestionKind::Enps => Some(value),
+                    QuestionKind::Text => None,
+                    _ => Some(1 + value % 5),
+                },
+                comment: None,
+            })
+            .collect();
+        answering::submit(tenant, who, round, answers, now())
+            .await
+            .unwrap();
+        given_in_order.push(value.to_string());
+    }
+    // While the round is open, no answer row exists at all: only sealed ballots.
+    let answer_rows = || "SELECT CAST(value AS TEXT) FROM answers".to_owned();
+    assert!(domain::testing::raw_strings(db, &answer_rows()).await.is_empty());
+    rounds::close_due(db, now() + Duration::days(3)).await.unwrap();
+    assert!(
+        domain::testing::raw_strings(db, "SELECT CAST(id AS TEXT) FROM ballots")
+            .await
+            .is_empty()
+    );
+
+    // Physical order against submission order (the access log's sequence gives the latter).
+    let order = match db.backend() {
+        domain::Backend::Postgres => "ctid",
+        domain::Backend::Sqlite => "rowid",
+    };
+    let stored = domain::testing::raw_strings(db, &format!("{} ORDER BY {order}", answer_rows())).await;
+    assert_eq!(stored.len(), 10);
+    let in_place = stored.iter().zip(&given_in_order).filter(|(a, b)| a == b).count();
+    // A random order leaves about one value in place; seven or more happens with p < 1e-4.
+    assert!(
+        in_place < 7,
+        "{in_place} of 10 answers sit in submission order: {stored:?}"
+    );
+    assert_ne!(stored, given_in_order);
+
+    if db.backend() == domain::Backend::Postgres {
+        // Same transaction as the participant row or the submission's log entry: none.
+        // (The mix shares its transaction with closing the round, which names no one.)
+        for other in ["round_participants", "audit_log"] {
+            let joined = domain::testing::raw_strings(
+                db,
+                &format!("SELECT CAST(count(*) AS TEXT) FROM answers a JOIN {other} o ON a.xmin = o.xmin"),
+            )
+            .await;
+            assert_eq!(joined, ["0"], "answers share a transaction with {other}");
+        }
+        // Answers all came from one transaction (the mix at close), not one per person.
+        let transactions = domain::testing::raw_strings(
+            db,
+            "SELECT CAST(count(DISTINCT CAST(xmin AS TEXT)) AS TEXT) FROM answers",
+        )
+        .await;
+        assert_eq!(transactions, ["1"]);
+    }
+    // No time column ties an answer or a comment to a moment.
+    for table in ["answers", "comments"] {
+        let columns = domain::testing::raw_strings(
+            db,
+            &match db.backend() {
+                domain::Backend::Postgres => format!(
+                    "SELECT CAST(column_name AS TEXT) FROM information_schema.columns WHERE table_name = '{table}'"
+                ),
+                domain::Backend::Sqlite => format!("SELECT name FROM pragma_table_info('{table}')"),
+            },
+        )
+        .await;
+        assert!(
+            columns
+                .iter()
+                .all(|c| !c.ends_with("_at") && !c.contains("time") && c != "user_id"),
+            "{table}: {columns:?}"
+        );
+    }
+}
+
+domain::on_both_backends!(
+    looking_after_every_answer_pins_nobody,
+    reorganising_and_changing_the_minimum_re_slice_nothing,
+    a_lowered_minimum_does_not_reopen_a_closed_round,
+    the_access_log_never_names_a_comment_author,
+    the_raw_database_links_no_answer_to_its_author,
+);
