@@ -68,7 +68,7 @@ test("an owner sets how many answers a team needs before its results show", asyn
   await figures.fill("4");
   await page.getByLabel("Minimum answers for comments").fill("6");
   await page.getByRole("button", { name: "Save minimums" }).click();
-  await expect(page.getByText("Saved. Results use it from now on")).toBeVisible();
+  await expect(page.getByText("Saved. Rounds that close from now on use it")).toBeVisible();
   await page.reload();
   await expect(page.getByLabel("Minimum answers for figures")).toHaveValue("4");
   await expect(page.getByLabel("Minimum answers for comments")).toHaveValue("6");
