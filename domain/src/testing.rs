@@ -482,13 +482,27 @@ pub async fn comment_ids(tenant: &crate::tenant::TenantDb) -> Vec<uuid::Uuid> {
         .expect("comments are readable")
 }
 
-/// Mixes a round's ballot box now, while the round stays open (isolation tests need a real
-/// comment row; the product mixes only when a round closes).
+/// Moves a round's ballot box into answers and comments now, while the round stays open
+/// (isolation tests need a real comment row; the product does this only when a round closes).
 pub async fn mix_ballots(tenant: &crate::tenant::TenantDb, round: uuid::Uuid) -> usize {
     let txn = tenant.begin().await.expect("a transaction");
-    let mixed = crate::surveys::answering::mix(tenant, &*txn, round)
+    let ballots = crate::surveys::answering::open_ballots(tenant, &*txn, round)
         .await
-        .expect("the ballots mix");
+        .expect("the ballots open");
+    let mixed = ballots.len();
+    let everywhere = |_: Option<uuid::Uuid>| Some(None);
+    crate::surveys::answering::store_ballots(
+        tenant,
+        &*txn,
+        round,
+        ballots,
+        crate::surveys::answering::Keep {
+            answers: true,
+            comment_group: &everywhere,
+        },
+    )
+    .await
+    .expect("the ballots are stored");
     txn.commit().await.expect("the mix commits");
     mixed
 }

@@ -144,6 +144,7 @@ fn results_view(view: ResultsView) -> AnyView {
 /// A round still open: when its results appear, and who has answered so far, in steps.
 fn open_round_view(view: ResultsView) -> AnyView {
     let minimum = view.minimum;
+    let some_hidden = view.groups.iter().any(|g| g.progress.is_none());
     view! {
         <div>
             <h1 class="text-3xl font-bold tracking-tight text-slate-900">{format!("{} — round {}", view.title, view.round_number)}</h1>
@@ -171,14 +172,21 @@ fn open_round_view(view: ResultsView) -> AnyView {
                             view! {
                                 <tr>
                                     <th scope="row" class="px-2 py-2 text-left font-medium text-slate-900" style=indent>{g.name.clone()}</th>
-                                    <td class="px-2 py-2 text-slate-800">{g.asked.map_or_else(|| format!("fewer than {minimum}"), |n| n.to_string())}</td>
-                                    <td class="px-2 py-2 text-slate-800">{g.progress.clone().unwrap_or_default()}</td>
+                                    <td class="px-2 py-2 text-slate-800">{match (&g.progress, g.asked) {
+                                        (None, _) => "—".to_owned(),
+                                        (Some(_), Some(n)) => n.to_string(),
+                                        (Some(_), None) => format!("fewer than {minimum}"),
+                                    }}</td>
+                                    <td class="px-2 py-2 text-slate-800">{g.progress.clone().unwrap_or_else(|| "Not shown".to_owned())}</td>
                                 </tr>
                             }
                         }).collect_view()}
                     </tbody>
                 </table>
             </div>
+            {some_hidden.then(|| view! {
+                <p class="mt-3 max-w-3xl text-sm text-slate-700">"“Not shown”: that team's count, set against another team's, would tell whether a few named people have answered."</p>
+            })}
         </div>
     }
     .into_any()

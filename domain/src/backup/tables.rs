@@ -9,7 +9,8 @@
 use futures_util::StreamExt;
 use sea_orm::{
     sea_query::{Alias, Expr, ExprTrait, Query},
-    Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
+    Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, Iterable,
+    PrimaryKeyToColumn, QueryFilter, QueryOrder,
 };
 use serde::{de::DeserializeOwned, Serialize};
 
@@ -201,7 +202,13 @@ where
     E: EntityTrait,
     E::Model: Serialize + Send + Sync,
 {
-    let mut stream = E::find().filter(filter).stream(txn).await.map_err(db_error)?;
+    // In primary-key order, never the physical one: rows stored in the order they were written
+    // (ballots next to the participants who cast them) must not carry that order into a backup.
+    let mut select = E::find().filter(filter);
+    for key in E::PrimaryKey::iter() {
+        select = select.order_by_asc(key.into_column());
+    }
+    let mut stream = select.stream(txn).await.map_err(db_error)?;
     while let Some(model) = stream.next().await {
         let bytes = postcard::to_allocvec(&model.map_err(db_error)?)
             .map_err(|err| BackupError::Internal(format!("cannot encode a {table} row: {err}")))?;

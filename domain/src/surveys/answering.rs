@@ -250,23 +250,22 @@ pub async fn submit(
         values,
         comments: comment_texts,
     } = validate(&questions, given)?;
-    let person = tenant
+    // The department the person was asked from when the round opened: a move during the
+    // round changes neither their participant row nor where their answers count.
+    let department = participant.department_id;
+    let start_date = tenant
         .select::<users::Entity>()
         .filter(users::Column::Id.eq(identity.user_id.uuid()))
         .one(&txn)
         .await?
-        .ok_or(Error::NotFound)?;
-    let department = person.department_id;
-    let band = TenureBand::of(person.start_date, now.date_naive()).key();
+        .ok_or(Error::NotFound)?
+        .start_date;
+    let band = TenureBand::of(start_date, now.date_naive()).key();
     // The one statement that decides: of two tabs submitting at once, only one matches.
     let marked = round_participants::Entity::update_many()
         .col_expr(
             round_participants::Column::Answered,
             sea_orm::sea_query::Expr::value(true),
-        )
-        .col_expr(
-            round_participants::Column::DepartmentId,
-            sea_orm::sea_query::Expr::value(department),
         )
         .filter(round_participants::Column::Id.eq(participant.id))
         .filter(round_participants::Column::Answered.eq(false))
@@ -310,7 +309,7 @@ pub async fn submit(
     }
     let keys = tenant.data_keys_in(&txn).await?;
     let id = uuid::Uuid::new_v4();
-    let json = serde_json::to_vec(&ballot).map_err(|err| Error::Internal(format!("ballot: {err}")))?;
+    let json = ballot.padded(&questions)?;
     ballots::ActiveModel {
         id: Set(id),
         workplace_id: Set(tenant.workplace_id().uuid()),
@@ -325,67 +324,129 @@ pub async fn submit(
 
 /// One submission as sealed in the ballot box.
 #[derive(Serialize, Deserialize)]
-struct Ballot {
-    department: Option<uuid::Uuid>,
-    tenure_band: String,
-    values: Vec<(QuestionId, i32)>,
-    comments: Vec<BallotComment>,
+pub(crate) struct Ballot {
+    pub department: Option<uuid::Uuid>,
+    pub tenure_band: String,
+    pub values: Vec<(QuestionId, i32)>,
+    pub comments: Vec<BallotComment>,
 }
 
 #[derive(Serialize, Deserialize)]
-struct BallotComment {
-    question: QuestionId,
-    text: String,
-    reply_token_hash: String,
+pub(crate) struct BallotComment {
+    pub question: QuestionId,
+    pub text: String,
+    pub reply_token_hash: String,
 }
 
-/// Moves every ballot of `round` into answers and comments, in a random order, inside `txn`
-/// (the transaction that closes the round), and deletes the ballots. Returns how many ballots
-/// were mixed.
-pub(crate) async fn mix(
+/// The most a ballot of a round with `questions` can take as JSON: a value and its question id
+/// per question, and per free-text question its longest comment with every character escaped
+/// (six bytes, `\u001f`) and its reply hash.
+fn ballot_size(questions: &[Question]) -> usize {
+    let texts = questions
+        .iter()
+        .filter(|q| matches!(q.kind, QuestionKind::Text))
+        .count();
+    512 + questions.len() * 96 + texts * (MAX_COMMENT * 6 + 256)
+}
+
+impl Ballot {
+    /// The ballot as JSON, padded with trailing spaces to the one size every ballot of the round
+    /// has: a sealed ballot's length must not tell a short comment, a long one or none apart.
+    fn padded(&self, questions: &[Question]) -> Result<Vec<u8>> {
+        let mut json = serde_json::to_vec(self).map_err(|err| Error::Internal(format!("ballot: {err}")))?;
+        let size = ballot_size(questions);
+        if json.len() > size {
+            return Err(Error::Internal(format!(
+                "a ballot of {} bytes exceeds the round's size of {size}",
+                json.len()
+            )));
+        }
+        json.resize(size, b' ');
+        Ok(json)
+    }
+}
+
+/// Every ballot of `round`, opened (inside `txn`, the transaction that closes the round).
+pub(crate) async fn open_ballots(
     tenant: &TenantDb,
     txn: &impl sea_orm::ConnectionTrait,
     round: RoundId,
-) -> Result<usize> {
-    use rand::seq::SliceRandom;
+) -> Result<Vec<Ballot>> {
     let rows = tenant
         .select::<ballots::Entity>()
         .filter(ballots::Column::RoundId.eq(round))
         .all(txn)
         .await?;
     if rows.is_empty() {
-        return Ok(0);
+        return Ok(Vec::new());
     }
     let keys = tenant.data_keys_in(txn).await?;
+    rows.iter()
+        .map(|row| {
+            let json = keys
+                .open(BALLOTS, TEXT, row.id, &row.text_sealed)
+                .map_err(|err| Error::Internal(format!("ballot {}: {err}", row.id)))?;
+            // Trailing padding is JSON whitespace.
+            serde_json::from_slice(&json).map_err(|err| Error::Internal(format!("ballot {}: {err}", row.id)))
+        })
+        .collect()
+}
+
+/// What of a round's ballots is kept once it is released: answers only when everyone's sum is
+/// safe next to what was released (otherwise they would state what was withheld), and each
+/// comment under the group it is listed under (None: not listed, so not kept).
+pub(crate) struct Keep<'a> {
+    pub answers: bool,
+    pub comment_group: &'a (dyn Fn(Option<uuid::Uuid>) -> Option<Option<uuid::Uuid>> + Sync),
+}
+
+/// Moves `ballots` (all of `round`'s) into answers and comments, in a random order, inside
+/// `txn`, and deletes the round's ballot box. Stored answers carry no department and no tenure
+/// band: what a round released is frozen with it, and finer rows would let anyone with the
+/// database recompute what the guard withheld.
+pub(crate) async fn store_ballots(
+    tenant: &TenantDb,
+    txn: &impl sea_orm::ConnectionTrait,
+    round: RoundId,
+    ballots_of_round: Vec<Ballot>,
+    keep: Keep<'_>,
+) -> Result<()> {
+    use rand::seq::SliceRandom;
     let workplace_id = tenant.workplace_id().uuid();
     let mut answer_rows = Vec::new();
     let mut comment_rows = Vec::new();
-    for row in &rows {
-        let json = keys
-            .open(BALLOTS, TEXT, row.id, &row.text_sealed)
-            .map_err(|err| Error::Internal(format!("ballot {}: {err}", row.id)))?;
-        let ballot: Ballot = serde_json::from_slice(&json)
-            .map_err(|err| Error::Internal(format!("ballot {}: {err}", row.id)))?;
-        for (question, value) in &ballot.values {
-            answer_rows.push(answers::ActiveModel {
-                id: Set(uuid::Uuid::new_v4()),
-                workplace_id: Set(workplace_id),
-                round_id: Set(round),
-                question_id: Set(*question),
-                department_id: Set(ballot.department),
-                tenure_band: Set(ballot.tenure_band.clone()),
-                value: Set(*value),
-            });
+    let keys = if ballots_of_round.iter().any(|b| !b.comments.is_empty()) {
+        Some(tenant.data_keys_in(txn).await?)
+    } else {
+        None
+    };
+    for ballot in ballots_of_round {
+        if keep.answers {
+            for (question, value) in &ballot.values {
+                answer_rows.push(answers::ActiveModel {
+                    id: Set(uuid::Uuid::new_v4()),
+                    workplace_id: Set(workplace_id),
+                    round_id: Set(round),
+                    question_id: Set(*question),
+                    department_id: Set(None),
+                    tenure_band: Set(NOT_KEPT.to_owned()),
+                    value: Set(*value),
+                });
+            }
         }
+        let Some(listed_under) = (keep.comment_group)(ballot.department) else {
+            continue;
+        };
         for comment in ballot.comments {
+            let Some(keys) = &keys else { break };
             let id = uuid::Uuid::new_v4();
             comment_rows.push(comments::ActiveModel {
                 id: Set(id),
                 workplace_id: Set(workplace_id),
                 round_id: Set(round),
                 question_id: Set(comment.question),
-                department_id: Set(ballot.department),
-                tenure_band: Set(ballot.tenure_band.clone()),
+                department_id: Set(listed_under),
+                tenure_band: Set(NOT_KEPT.to_owned()),
                 text_sealed: Set(keys.seal(COMMENTS, TEXT, id, comment.text.as_bytes())?),
                 reply_token_hash: Set(Some(comment.reply_token_hash)),
             });
@@ -409,8 +470,12 @@ pub(crate) async fn mix(
         .filter(ballots::Column::RoundId.eq(round))
         .exec(txn)
         .await?;
-    Ok(rows.len())
+    Ok(())
 }
+
+/// The tenure band of stored answers and comments: not kept (results by tenure are frozen with
+/// the round's release).
+pub(crate) const NOT_KEPT: &str = "unknown";
 
 /// Opens a stored comment.
 pub(crate) fn open_comment(

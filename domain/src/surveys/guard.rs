@@ -128,10 +128,27 @@ pub fn release<K: Clone + Ord>(
     candidates: &[Candidate<K>],
     minimum: u32,
 ) -> Vec<K> {
+    release_under(&[counts], already, candidates, minimum)
+}
+
+/// [`release`] over several measures of the same atoms at once: the first decides which
+/// candidates are large enough to show at all, and the result passes [`isolates_a_few`] under
+/// every one of them. Figures that state how many were asked as well as how many answered
+/// need both: the asked count of a block with no respondent still says that no one there
+/// answered.
+pub fn release_under<K: Clone + Ord>(
+    measures: &[&[u32]],
+    already: &[Vec<usize>],
+    candidates: &[Candidate<K>],
+    minimum: u32,
+) -> Vec<K> {
+    let Some(primary) = measures.first() else {
+        return Vec::new();
+    };
     let total = |c: &Candidate<K>| {
         c.atoms
             .iter()
-            .map(|a| counts.get(*a).copied().unwrap_or(0))
+            .map(|a| primary.get(*a).copied().unwrap_or(0))
             .sum::<u32>()
     };
     let mut kept: Vec<&Candidate<K>> = candidates.iter().filter(|c| total(c) >= minimum.max(1)).collect();
@@ -144,15 +161,17 @@ pub fn release<K: Clone + Ord>(
             .chain(kept.iter().map(|c| c.atoms.clone()))
             .collect()
     };
+    let gap_under_all =
+        |rows: &[Vec<usize>]| -> usize { measures.iter().map(|counts| gap(counts, rows, minimum)).sum() };
     loop {
-        let current = gap(counts, &rows(&kept), minimum);
+        let current = gap_under_all(&rows(&kept));
         if current == 0 || kept.is_empty() {
             break;
         }
         let helps = (0..kept.len()).find(|i| {
             let mut without = kept.clone();
             without.remove(*i);
-            gap(counts, &rows(&without), minimum) < current
+            gap_under_all(&rows(&without)) < current
         });
         kept.remove(helps.unwrap_or(0));
     }
@@ -228,6 +247,14 @@ mod tests {
             5,
         );
         assert_eq!(shown, vec![0, 2]);
+        // Under a second measure too: A 5 answered of 5 asked, B none of 1 asked. By answers
+        // alone A ∪ B and A may both show; their asked counts would say B's one person did not
+        // answer.
+        let answered = [5, 0];
+        let asked = [5, 1];
+        let candidates = [candidate(0, &[0, 1]), candidate(1, &[0])];
+        assert_eq!(release(&answered, &[], &candidates, 5), vec![0, 1]);
+        assert_eq!(release_under(&[&answered, &asked], &[], &candidates, 5).len(), 1);
         // What was released before counts: with A ∪ B out already, A alone is refused.
         let shown = release(&[5, 1], &[vec![0, 1]], &[candidate(1, &[0])], 5);
         assert!(shown.is_empty());

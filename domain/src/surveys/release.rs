@@ -16,13 +16,14 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 
 use super::{
+    answering::NOT_KEPT,
     guard::{self, Candidate},
     results::{Tallies, Tree},
     rounds::RoundId,
     suppression::Group,
 };
 use crate::{
-    entities::{departments, round_releases},
+    entities::{answers, comment_replies, comments, departments, round_releases, round_tallies},
     ids::DepartmentId,
     tenant::TenantDb,
     Error, Result,
@@ -76,6 +77,10 @@ pub(crate) struct Release {
     pub groups: Vec<ReleasedGroup>,
     /// Groups comments may be listed under (those reaching the comment minimum).
     pub comment_groups: Vec<Option<uuid::Uuid>>,
+    /// Whether the round's answers may stay in the database, with no department: their sum
+    /// over everyone must be safe next to what was released. Decided at close, not stored.
+    #[serde(skip)]
+    pub keeps_answers: bool,
 }
 
 /// A stored release with the minimum group size it was made under (the comment minimum is
@@ -128,6 +133,10 @@ pub(crate) fn decide(tree: &Tree, tallies: &Tallies, minimum: u32, comment_minim
         .iter()
         .map(|a| tallies.answered.get(a).copied().unwrap_or(0))
         .collect();
+    let asked: Vec<u32> = atoms
+        .iter()
+        .map(|a| tallies.asked.get(a).copied().unwrap_or(0))
+        .collect();
     let asked_anyone = |members: &BTreeSet<Option<DepartmentId>>| {
         members
             .iter()
@@ -152,10 +161,27 @@ pub(crate) fn decide(tree: &Tree, tallies: &Tallies, minimum: u32, comment_minim
             atoms: members.iter().filter_map(|m| index.get(m).copied()).collect(),
         })
         .collect();
-    let shown: BTreeSet<Group> = guard::release(&counts, &[], &candidates, minimum)
+    // Figures state how many were asked as well as how many answered: both must hold.
+    let shown: BTreeSet<Group> = guard::release_under(&[&counts, &asked], &[], &candidates, minimum)
         .into_iter()
         .collect();
-    let comment_groups = guard::release(&counts, &[], &candidates, comment_minimum)
+    // Answers kept without department add one aggregate: everyone's. Keep them only if that,
+    // next to what is shown, singles out no one.
+    let shown_rows: Vec<Vec<usize>> = candidates
+        .iter()
+        .filter(|c| shown.contains(&c.key))
+        .map(|c| c.atoms.clone())
+        .chain([(0..atoms.len()).collect()])
+        .collect();
+    let keeps_answers =
+        counts.iter().sum::<u32>() >= minimum.max(1) && !guard::isolates_a_few(&counts, &shown_rows, minimum);
+    // Comments stand only under groups whose figures show too.
+    let figure_groups: Vec<Candidate<Group>> = candidates
+        .iter()
+        .filter(|c| shown.contains(&c.key))
+        .cloned()
+        .collect();
+    let comment_groups = guard::release(&counts, &[], &figure_groups, comment_minimum)
         .into_iter()
         .map(|g| match g {
             Group::Workplace => None,
@@ -209,12 +235,16 @@ pub(crate) fn decide(tree: &Tree, tallies: &Tallies, minimum: u32, comment_minim
             .collect(),
         groups: released,
         comment_groups,
+        keeps_answers,
     }
 }
 
-/// Freezes `round` (closed, its answers mixed and counted) inside `txn`, once: a round that
-/// already has a release keeps it.
-pub(crate) async fn freeze(
+/// Releases `round`, which `txn` has just closed (or which closed before releases were kept),
+/// once: its ballots are opened and counted with its participants, the guard decides what is
+/// shown on today's tree and minimums, the release is frozen with the round, and only what it
+/// allows is kept — answers without department or tenure, comments under the group they are
+/// listed under. A round that already has a release keeps it.
+pub(crate) async fn close(
     tenant: &TenantDb,
     txn: &impl sea_orm::ConnectionTrait,
     round: RoundId,
@@ -225,9 +255,37 @@ pub(crate) async fn freeze(
     }
     let (minimum, comment_minimum) = super::minimum_group_sizes(tenant, txn).await?;
     let tree = Tree::new(&tenant.select::<departments::Entity>().all(txn).await?);
-    let mut tallies = super::results::load_tallies(tenant, txn, &[round]).await?;
-    let tallies = tallies.remove(&round).unwrap_or_default();
+    let ballots = super::answering::open_ballots(tenant, txn, round).await?;
+    // Participants counted now, with any answers or counts stored before ballots existed.
+    let mut tallies = super::results::load_tallies(tenant, txn, &[round])
+        .await?
+        .remove(&round)
+        .unwrap_or_default();
+    for ballot in &ballots {
+        let values = tallies
+            .values
+            .entry(ballot.department.map(DepartmentId::from_uuid))
+            .or_default();
+        for (question, value) in &ballot.values {
+            *values.entry((*question, *value)).or_default() += 1;
+        }
+    }
     let release = decide(&tree, &tallies, minimum, comment_minimum);
+    let answers_kept = release.keeps_answers;
+    let homes = comment_homes(&tree, &release);
+    let listed_under = |department: Option<uuid::Uuid>| homes.listed_under(department);
+    scrub_stored_rows(tenant, txn, round, answers_kept, &listed_under).await?;
+    super::answering::store_ballots(
+        tenant,
+        txn,
+        round,
+        ballots,
+        super::answering::Keep {
+            answers: answers_kept,
+            comment_group: &listed_under,
+        },
+    )
+    .await?;
     let text = serde_json::to_string(&release).map_err(|err| Error::Internal(format!("release: {err}")))?;
     round_releases::ActiveModel {
         round_id: Set(round),
@@ -239,6 +297,106 @@ pub(crate) async fn freeze(
     }
     .insert(txn)
     .await?;
+    Ok(())
+}
+
+/// Where each department's comments are listed: under the deepest group at or above it that
+/// reached the comment minimum, else under the whole workplace if it did, else nowhere.
+struct CommentHomes {
+    deepest: BTreeMap<uuid::Uuid, uuid::Uuid>,
+    workplace: bool,
+}
+
+impl CommentHomes {
+    /// Some(group) (None: the whole workplace), or None: not listed anywhere.
+    fn listed_under(&self, department: Option<uuid::Uuid>) -> Option<Option<uuid::Uuid>> {
+        match department.and_then(|d| self.deepest.get(&d)) {
+            Some(group) => Some(Some(*group)),
+            None if self.workplace => Some(None),
+            None => None,
+        }
+    }
+}
+
+fn comment_homes(tree: &Tree, release: &Release) -> CommentHomes {
+    let listed: BTreeSet<Option<uuid::Uuid>> = release.comment_groups.iter().copied().collect();
+    let mut deepest = BTreeMap::new();
+    // Tree order visits parents first, so deeper groups overwrite their ancestors.
+    for department in &tree.ordered {
+        if listed.contains(&Some(department.uuid())) {
+            for member in tree.members(*department).into_iter().flatten() {
+                deepest.insert(member.uuid(), department.uuid());
+            }
+        }
+    }
+    CommentHomes {
+        deepest,
+        workplace: listed.contains(&None),
+    }
+}
+
+/// Brings rows stored before a round's release down to what it released: a round closed by an
+/// earlier version kept answers and comments by department and tenure, and counts per
+/// department; anyone reading the database could have recomputed what the guard withholds.
+async fn scrub_stored_rows(
+    tenant: &TenantDb,
+    txn: &impl sea_orm::ConnectionTrait,
+    round: RoundId,
+    answers_kept: bool,
+    listed_under: &(dyn Fn(Option<uuid::Uuid>) -> Option<Option<uuid::Uuid>> + Sync),
+) -> Result<()> {
+    use sea_orm::{sea_query::Expr, EntityTrait};
+    let workplace = tenant.workplace_id().uuid();
+    if answers_kept {
+        answers::Entity::update_many()
+            .col_expr(answers::Column::DepartmentId, Expr::value(None::<uuid::Uuid>))
+            .col_expr(answers::Column::TenureBand, Expr::value(NOT_KEPT))
+            .filter(answers::Column::WorkplaceId.eq(workplace))
+            .filter(answers::Column::RoundId.eq(round))
+            .exec(txn)
+            .await?;
+    } else {
+        answers::Entity::delete_many()
+            .filter(answers::Column::WorkplaceId.eq(workplace))
+            .filter(answers::Column::RoundId.eq(round))
+            .exec(txn)
+            .await?;
+    }
+    let stored_comments = tenant
+        .select::<comments::Entity>()
+        .filter(comments::Column::RoundId.eq(round))
+        .all(txn)
+        .await?;
+    for comment in stored_comments {
+        match listed_under(comment.department_id) {
+            Some(group) => {
+                comments::Entity::update_many()
+                    .col_expr(comments::Column::DepartmentId, Expr::value(group))
+                    .col_expr(comments::Column::TenureBand, Expr::value(NOT_KEPT))
+                    .filter(comments::Column::WorkplaceId.eq(workplace))
+                    .filter(comments::Column::Id.eq(comment.id))
+                    .exec(txn)
+                    .await?;
+            }
+            None => {
+                comment_replies::Entity::delete_many()
+                    .filter(comment_replies::Column::WorkplaceId.eq(workplace))
+                    .filter(comment_replies::Column::CommentId.eq(comment.id))
+                    .exec(txn)
+                    .await?;
+                comments::Entity::delete_many()
+                    .filter(comments::Column::WorkplaceId.eq(workplace))
+                    .filter(comments::Column::Id.eq(comment.id))
+                    .exec(txn)
+                    .await?;
+            }
+        }
+    }
+    round_tallies::Entity::delete_many()
+        .filter(round_tallies::Column::WorkplaceId.eq(workplace))
+        .filter(round_tallies::Column::RoundId.eq(round))
+        .exec(txn)
+        .await?;
     Ok(())
 }
 
@@ -288,9 +446,7 @@ pub(crate) async fn of_rounds(
     txn.commit().await?;
     for (round, closed_at) in missing {
         let txn = tenant.begin().await?;
-        // Answers still in the ballot box (a round closed by an older version) are mixed first.
-        super::answering::mix(tenant, &txn, round).await?;
-        freeze(tenant, &*txn, round, closed_at).await?;
+        close(tenant, &*txn, round, closed_at).await?;
         let frozen = stored(tenant, &*txn, round).await?;
         txn.commit().await?;
         if let Some(frozen) = frozen {

@@ -475,7 +475,9 @@ fn may_see(identity: &Identity, group: Group) -> bool {
 }
 
 /// The groups of an open round that `identity` may see, with participation only: how many were
-/// asked (when at least the minimum) and how many answered, in steps of the minimum.
+/// asked (when at least the minimum) and how many answered, in steps of the minimum. Bands of
+/// two nested groups bound their difference, so only groups the release guard accepts over the
+/// people asked get a band: no two shown groups differ by 1 to minimum − 1 people.
 fn participation_groups(
     identity: &Identity,
     tree: &Tree,
@@ -485,34 +487,64 @@ fn participation_groups(
     let sum = |map: &BTreeMap<Option<DepartmentId>, u32>, members: &BTreeSet<Option<DepartmentId>>| -> u32 {
         members.iter().filter_map(|m| map.get(m)).sum()
     };
-    let group_result = |group: Group, members: &BTreeSet<Option<DepartmentId>>| {
-        let asked = sum(&tallies.asked, members);
-        GroupResult {
-            group,
-            name: tree.name(group),
-            depth: tree.depth(group),
-            asked: (asked >= minimum).then_some(asked),
-            respondents: None,
-            progress: Some(Answered::banded(sum(&tallies.answered, members), minimum)),
-            questions: Vec::new(),
-        }
-    };
-    let mut groups = Vec::new();
-    if may_see(identity, Group::Workplace) {
-        let everyone: BTreeSet<Option<DepartmentId>> = tallies.asked.keys().copied().collect();
-        groups.push(group_result(Group::Workplace, &everyone));
+    let mut candidates: Vec<(Group, BTreeSet<Option<DepartmentId>>)> = Vec::new();
+    let everyone: BTreeSet<Option<DepartmentId>> = tallies.asked.keys().copied().collect();
+    if !everyone.is_empty() {
+        candidates.push((Group::Workplace, everyone));
     }
     for department in &tree.ordered {
-        if !may_see(identity, Group::Department(*department)) {
-            continue;
-        }
         let members = tree.members(*department);
-        if !members.iter().any(|m| tallies.asked.contains_key(m)) {
-            continue;
+        if members.iter().any(|m| tallies.asked.contains_key(m)) {
+            candidates.push((Group::Department(*department), members));
         }
-        groups.push(group_result(Group::Department(*department), &members));
     }
-    groups
+    // Every group anyone may be shown, whatever this reader's reach: another reader's view
+    // combines with this one.
+    let atoms: Vec<Option<DepartmentId>> = tallies.asked.keys().copied().collect();
+    let index: BTreeMap<Option<DepartmentId>, usize> =
+        atoms.iter().enumerate().map(|(i, a)| (*a, i)).collect();
+    let asked: Vec<u32> = atoms
+        .iter()
+        .map(|a| tallies.asked.get(a).copied().unwrap_or(0))
+        .collect();
+    let shown: BTreeSet<Group> = super::guard::release(
+        &asked,
+        &[],
+        &candidates
+            .iter()
+            .map(|(group, members)| super::guard::Candidate {
+                key: *group,
+                atoms: members.iter().filter_map(|m| index.get(m).copied()).collect(),
+            })
+            .collect::<Vec<_>>(),
+        minimum,
+    )
+    .into_iter()
+    .collect();
+    candidates
+        .into_iter()
+        .filter(|(group, _)| may_see(identity, *group))
+        .map(|(group, members)| {
+            let asked = sum(&tallies.asked, &members);
+            let progress = if shown.contains(&group) {
+                Some(Answered::banded(sum(&tallies.answered, &members), minimum))
+            } else if asked < minimum {
+                // Fewer asked than the minimum: "fewer than N answered" holds whatever happens.
+                Some(Answered::FewerThan(minimum))
+            } else {
+                None
+            };
+            GroupResult {
+                group,
+                name: tree.name(group),
+                depth: tree.depth(group),
+                asked: (shown.contains(&group) && asked >= minimum).then_some(asked),
+                respondents: None,
+                progress,
+                questions: Vec::new(),
+            }
+        })
+        .collect()
 }
 
 /// The comments of a released round that `identity` may read: from groups they may see that
@@ -887,24 +919,59 @@ pub async fn rounds_with_results(tenant: &TenantDb, identity: &Identity) -> Resu
         .all(&txn)
         .await?;
     let (minimum, _) = super::minimum_group_sizes(tenant, &txn).await?;
-    txn.commit().await?;
-    // Counts kept on the round: whole-workplace figures, shown to those who see the whole
-    // workplace; people limited to some departments see participation inside each round.
+    // Whole-workplace participation, shown to those who see the whole workplace; people limited
+    // to some departments see participation inside each round. It is what the round's own page
+    // shows, never a separate figure: released (closed) or guarded bands (open).
     let whole_workplace = allows(identity, Action::ViewResults, Resource::Workplace);
+    let mut open_counts: BTreeMap<RoundId, (u32, Answered)> = BTreeMap::new();
+    if whole_workplace {
+        let open: Vec<RoundId> = rows
+            .iter()
+            .filter(|r| r.closed_at.is_none())
+            .map(|r| r.id)
+            .collect();
+        if !open.is_empty() {
+            let tree = Tree::new(&tenant.select::<departments::Entity>().all(&txn).await?);
+            let tallies = tallies_from(&open, count_participants(tenant, &txn, &open).await?);
+            for (round, tallies) in tallies {
+                let workplace = participation_groups(identity, &tree, &tallies, minimum)
+                    .into_iter()
+                    .find(|g| g.group == Group::Workplace);
+                if let Some(GroupResult {
+                    progress: Some(progress),
+                    ..
+                }) = workplace
+                {
+                    let asked = tallies.asked.values().sum();
+                    open_counts.insert(round, (asked, progress));
+                }
+            }
+        }
+    }
+    txn.commit().await?;
+    let releases = if whole_workplace {
+        let closed: Vec<(RoundId, Option<DateTime<Utc>>)> = rows
+            .iter()
+            .filter(|r| r.closed_at.is_some())
+            .map(|r| (r.id, r.closed_at))
+            .collect();
+        super::release::of_rounds(tenant, &closed).await?
+    } else {
+        BTreeMap::new()
+    };
     Ok(rows
         .into_iter()
         .map(|row| {
-            let counts = whole_workplace.then(|| {
-                let answered = u32::try_from(row.answered).unwrap_or(0);
-                (
-                    u32::try_from(row.asked).unwrap_or(0),
-                    if row.closed_at.is_some() {
-                        Answered::closed(answered, minimum)
-                    } else {
-                        Answered::banded(answered, minimum)
-                    },
-                )
-            });
+            let counts = match releases.get(&row.id) {
+                Some(frozen) => frozen
+                    .release
+                    .groups
+                    .iter()
+                    .find(|g| g.department.is_none())
+                    .and_then(|g| g.figures.as_ref())
+                    .map(|f| (f.asked, Answered::Exactly(f.respondents))),
+                None => open_counts.get(&row.id).copied(),
+            };
             RoundListing {
                 title: titles.get(&row.survey_id).cloned().unwrap_or_default(),
                 round: Round::from(row),

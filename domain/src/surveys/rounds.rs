@@ -246,17 +246,15 @@ pub async fn close_due(db: &Database, now: DateTime<Utc>) -> Result<u64> {
     Ok(closed)
 }
 
-/// What closing a round does, in the transaction that claimed it: its ballots are mixed into
-/// answers, its counts kept, and its results released and frozen.
+/// What closing a round does, in the transaction that claimed it: its ballots are opened, its
+/// results released and frozen, and only what that release allows is kept.
 async fn release_closed(
     tenant: &TenantDb,
     txn: &impl sea_orm::ConnectionTrait,
     round: RoundId,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    super::answering::mix(tenant, txn, round).await?;
-    super::results::keep_tallies(tenant, txn, round).await?;
-    super::release::freeze(tenant, txn, round, now).await
+    super::release::close(tenant, txn, round, now).await
 }
 
 /// Ends an open round now, before its window is over (people with `surveys`): nobody can answer

@@ -106,6 +106,17 @@ async fn weekly_pulse(tenant: &TenantDb, owner: &Identity) -> surveys::SurveyId 
 }
 
 async fn answer(tenant: &TenantDb, who: &Identity, round: rounds::RoundId, value: i32, at: DateTime<Utc>) {
+    answer_with(tenant, who, round, value, &format!("Comment {value}"), at).await;
+}
+
+async fn answer_with(
+    tenant: &TenantDb,
+    who: &Identity,
+    round: rounds::RoundId,
+    value: i32,
+    comment: &str,
+    at: DateTime<Utc>,
+) {
     let check_in = answering::open_check_ins(tenant, who, at)
         .await
         .unwrap()
@@ -122,7 +133,7 @@ async fn answer(tenant: &TenantDb, who: &Identity, round: rounds::RoundId, value
                 QuestionKind::Enps => Some(value * 2),
                 _ => Some(value),
             },
-            comment: matches!(q.kind, QuestionKind::Text).then(|| format!("Comment {value}")),
+            comment: matches!(q.kind, QuestionKind::Text).then(|| comment.to_owned()),
         })
         .collect();
     answering::submit(tenant, who, round, given, at).await.unwrap();
@@ -227,6 +238,8 @@ async fn looking_after_every_answer_pins_nobody(test_db: TestDb) {
                 match g.progress {
                     Some(Answered::FewerThan(n)) => assert_eq!(n, 5),
                     Some(Answered::AtLeast(n)) => assert_eq!(n % 5, 0),
+                    // Not shown: the guard keeps it from bracketing a few people.
+                    None => {}
                     other => panic!("{}: {other:?} while open", g.name),
                 }
             }
@@ -299,8 +312,8 @@ async fn reorganising_and_changing_the_minimum_re_slice_nothing(test_db: TestDb)
     let b_person = team(db, tenant, "B", Some(b), 1).await;
     everyone.extend(b_person.iter().cloned());
     everyone.extend(team(db, tenant, "C", Some(c), 5).await);
-    weekly_pulse(tenant, &owner).await;
-    let first = rounds::open_due(db, now()).await.unwrap()[0].round;
+    // Sales and C are asked (the Owner, asked too, would be a silent atom of one).
+    let first = pulse_for(db, tenant, &owner, vec![sales, c]).await;
     for (i, who) in everyone.iter().enumerate() {
         answer(tenant, who, first, 1 + (i % 5) as i32, now()).await;
     }
@@ -721,10 +734,247 @@ async fn the_raw_database_links_no_answer_to_its_author(test_db: TestDb) {
     }
 }
 
+/// A survey of `departments` (all of the workplace when empty) opening now, with the workload,
+/// eNPS and free-text questions; returns its first round.
+async fn pulse_for(
+    db: &domain::Database,
+    tenant: &TenantDb,
+    owner: &Identity,
+    departments: Vec<DepartmentId>,
+) -> rounds::RoundId {
+    surveys::create(
+        tenant,
+        owner,
+        NewSurvey {
+            title: "Pulse".into(),
+            questions: vec![question("workload"), question("enps"), question("open_feedback")],
+            departments,
+            cadence: Cadence::Weekly,
+            first_round_at: now(),
+            window_days: 3,
+        },
+        now(),
+    )
+    .await
+    .unwrap();
+    rounds::open_due(db, now()).await.unwrap()[0].round
+}
+
+async fn raw_count(db: &domain::Database, sql: &str) -> String {
+    domain::testing::raw_strings(db, sql).await.remove(0)
+}
+
+/// Someone with the raw database after a round closes: Quay is one person. Stored answers,
+/// comments and counts must be no finer than what the round released, or a query by
+/// department gives Quay's answer; and a round whose figures were not released keeps none.
+async fn the_raw_database_holds_nothing_finer_than_was_released(test_db: TestDb) {
+    let db = &test_db.db;
+    let (owner, tenant) = domain::testing::workplace(db, "Northwind", "ada@northwind.test", now()).await;
+    let tenant = &tenant;
+    let sales = departments::create(tenant, "Sales", None, now()).await.unwrap();
+    let quay = departments::create(tenant, "Quay", None, now()).await.unwrap();
+    let sellers = team(db, tenant, "Sales", Some(sales), 6).await;
+    let lonely = team(db, tenant, "Quay", Some(quay), 1).await.remove(0);
+    let round = pulse_for(db, tenant, &owner, vec![sales, quay]).await;
+    for (i, who) in sellers.iter().enumerate() {
+        answer(tenant, who, round, 1 + (i % 2) as i32, now()).await;
+    }
+    answer_with(
+        tenant,
+        &lonely,
+        round,
+        5,
+        &"A much longer comment than the others. ".repeat(20),
+        now(),
+    )
+    .await;
+    // Sealed ballots all have one length, whatever their comments: the box's sizes, next to
+    // the released comments, tell no author.
+    assert_eq!(
+        raw_count(
+            db,
+            "SELECT CAST(count(DISTINCT length(text_sealed)) AS TEXT) FROM ballots"
+        )
+        .await,
+        "1"
+    );
+    rounds::close_now(tenant, &owner, round, now() + Duration::hours(1))
+        .await
+        .unwrap();
+    let report = results::round_report(tenant, &owner, round).await.unwrap();
+    assert!(report
+        .results
+        .groups
+        .iter()
+        .any(|g| g.group == Group::Workplace && g.respondents == Some(7)));
+    // Kept: the workplace's answers (released), without department or tenure.
+    assert_eq!(
+        raw_count(db, "SELECT CAST(count(*) AS TEXT) FROM answers").await,
+        "14"
+    );
+    for (what, sql) in [
+        (
+            "answers by department",
+            "SELECT CAST(count(*) AS TEXT) FROM answers WHERE department_id IS NOT NULL",
+        ),
+        (
+            "answers by tenure",
+            "SELECT CAST(count(*) AS TEXT) FROM answers WHERE tenure_band <> 'unknown'",
+        ),
+        (
+            "comments by tenure",
+            "SELECT CAST(count(*) AS TEXT) FROM comments WHERE tenure_band <> 'unknown'",
+        ),
+        // Sales alone is hidden (Workplace − Sales = Quay): comments stand under the workplace.
+        (
+            "comments by department",
+            "SELECT CAST(count(*) AS TEXT) FROM comments WHERE department_id IS NOT NULL",
+        ),
+        (
+            "counts per department",
+            "SELECT CAST(count(*) AS TEXT) FROM round_tallies",
+        ),
+    ] {
+        assert_eq!(raw_count(db, sql).await, "0", "{what} outlive the release");
+    }
+    assert_eq!(report.comments.len(), 7);
+
+    // Round 2: only Quay's person answers. Nothing is released, so nothing is kept.
+    let later = now() + Duration::days(7);
+    let second = rounds::open_due(db, later).await.unwrap()[0].round;
+    answer(tenant, &lonely, second, 1, later).await;
+    rounds::close_now(tenant, &owner, second, later + Duration::hours(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        raw_count(db, "SELECT CAST(count(*) AS TEXT) FROM answers").await,
+        "14"
+    );
+    assert_eq!(
+        raw_count(db, "SELECT CAST(count(*) AS TEXT) FROM comments").await,
+        "7"
+    );
+    assert_eq!(
+        raw_count(db, "SELECT CAST(count(*) AS TEXT) FROM ballots").await,
+        "0"
+    );
+}
+
+/// While a round is open, an HR admin reads participation after every answer. Product holds
+/// Apps (9) and Beacon (1): bands of Product and Apps together bound Beacon's one person
+/// ("Product at least 5, Apps fewer than 5": Beacon's person answered). No two shown bands may differ by 1 to minimum − 1 people asked.
+async fn open_round_participation_brackets_nobody(test_db: TestDb) {
+    let db = &test_db.db;
+    let (owner, tenant) = domain::testing::workplace(db, "Northwind", "ada@northwind.test", now()).await;
+    let tenant = &tenant;
+    let product = departments::create(tenant, "Product", None, now()).await.unwrap();
+    let apps = departments::create(tenant, "Apps", Some(product), now())
+        .await
+        .unwrap();
+    let beacon = departments::create(tenant, "Beacon", Some(product), now())
+        .await
+        .unwrap();
+    let sales = departments::create(tenant, "Sales", None, now()).await.unwrap();
+    let mut everyone: Vec<(Identity, DepartmentId)> = Vec::new();
+    for (department, n, name) in [(apps, 9, "Apps"), (beacon, 1, "Beacon"), (sales, 6, "Sales")] {
+        for p in team(db, tenant, name, Some(department), n).await {
+            everyone.push((p, department));
+        }
+    }
+    let round = pulse_for(db, tenant, &owner, vec![product, sales]).await;
+    let members = |group: Group| -> BTreeSet<DepartmentId> {
+        match group {
+            Group::Workplace => [apps, beacon, sales].into_iter().collect(),
+            Group::Department(d) if d == product => [apps, beacon].into_iter().collect(),
+            Group::Department(d) => [d].into_iter().collect(),
+        }
+    };
+    let people_in = |group: Group| -> BTreeSet<usize> {
+        let inside = members(group);
+        (0..everyone.len())
+            .filter(|i| inside.contains(&everyone[*i].1))
+            .collect()
+    };
+    let mut observed = Observed::default();
+    // Beacon's person, then four of Apps: "Product at least 5" while "Apps fewer than 5".
+    let order = [9usize, 0, 1, 2, 3];
+    for i in order {
+        answer(tenant, &everyone[i].0, round, 3, now()).await;
+        let report = results::round_report(tenant, &owner, round).await.unwrap();
+        assert!(report.results.released_at.is_none());
+        for g in &report.results.groups {
+            // A band says something unless it is "fewer than 5" of fewer than 5 asked, which
+            // holds whatever anyone does; every other band comes with its exact asked count.
+            match (g.asked, g.progress) {
+                (Some(_), _) => observed.see(&people_in(g.group)),
+                (None, Some(Answered::FewerThan(5)) | None) => {}
+                (None, other) => panic!("{}: {other:?} without its asked count", g.name),
+            }
+        }
+    }
+    observed.assert_pins_nobody(everyone.len(), 5);
+    // Something is still shown: the workplace's band.
+    let report = results::round_report(tenant, &owner, round).await.unwrap();
+    assert!(report
+        .results
+        .groups
+        .iter()
+        .any(|g| g.group == Group::Workplace && g.progress.is_some()));
+}
+
+/// Sales (6) all answer; Quay's one person does not. Released figures state how many were
+/// asked: the workplace (7 asked, 6 answered) next to Sales (6 of 6) says Quay's person did
+/// not answer.
+async fn released_counts_do_not_name_who_stayed_silent(test_db: TestDb) {
+    let db = &test_db.db;
+    let (owner, tenant) = domain::testing::workplace(db, "Northwind", "ada@northwind.test", now()).await;
+    let tenant = &tenant;
+    let sales = departments::create(tenant, "Sales", None, now()).await.unwrap();
+    let quay = departments::create(tenant, "Quay", None, now()).await.unwrap();
+    let sellers = team(db, tenant, "Sales", Some(sales), 6).await;
+    team(db, tenant, "Quay", Some(quay), 1).await;
+    let round = pulse_for(db, tenant, &owner, vec![sales, quay]).await;
+    for who in &sellers {
+        answer(tenant, who, round, 4, now()).await;
+    }
+    rounds::close_now(tenant, &owner, round, now() + Duration::hours(1))
+        .await
+        .unwrap();
+    let report = results::round_report(tenant, &owner, round).await.unwrap();
+    // People asked, one atom each: the six of Sales, then Quay's.
+    let mut observed = Observed::default();
+    for g in &report.results.groups {
+        if g.asked.is_some() {
+            let people: BTreeSet<usize> = match g.group {
+                Group::Workplace => (0..7).collect(),
+                Group::Department(d) if d == sales => (0..6).collect(),
+                Group::Department(_) => [6].into_iter().collect(),
+            };
+            observed.see(&people);
+        }
+    }
+    observed.assert_pins_nobody(7, 5);
+    let listing = results::rounds_with_results(tenant, &owner).await.unwrap();
+    let shown = report
+        .results
+        .groups
+        .iter()
+        .find(|g| g.group == Group::Workplace)
+        .and_then(|g| g.asked);
+    assert_eq!(
+        listing[0].counts.map(|(asked, _)| asked),
+        shown,
+        "the list shows what the round shows"
+    );
+}
+
 domain::on_both_backends!(
     looking_after_every_answer_pins_nobody,
     reorganising_and_changing_the_minimum_re_slice_nothing,
     a_lowered_minimum_does_not_reopen_a_closed_round,
     the_access_log_never_names_a_comment_author,
     the_raw_database_links_no_answer_to_its_author,
+    the_raw_database_holds_nothing_finer_than_was_released,
+    open_round_participation_brackets_nobody,
+    released_counts_do_not_name_who_stayed_silent,
 );

@@ -64,8 +64,44 @@ async fn answered_round(
     at: DateTime<Utc>,
     close: bool,
 ) {
+    // Four colleagues answer too, without a comment: a round's answers and comments are kept
+    // only when its release could show them.
+    let mut colleagues = Vec::new();
+    for i in 0..4 {
+        let tag = format!("{}-{}-{i}", tenant.workplace_id().uuid().simple(), at.timestamp());
+        colleagues.push(
+            employee_of(
+                db,
+                tenant,
+                &format!("Colleague {i}"),
+                &format!("colleague.{tag}@example.test"),
+            )
+            .await,
+        );
+    }
     domain::testing::workload_survey(tenant, owner, &format!("Pulse {}", at.format("%Y-%m-%d")), at).await;
     let round = rounds::open_due(db, at).await.unwrap().remove(0).round;
+    for person in &colleagues {
+        let check_in = surveys::answering::open_check_ins(tenant, person, at)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|c| c.round == round)
+            .unwrap();
+        surveys::answering::submit(
+            tenant,
+            person,
+            round,
+            vec![surveys::answering::GivenAnswer {
+                question: check_in.questions[0].id,
+                value: Some(3),
+                comment: None,
+            }],
+            at,
+        )
+        .await
+        .unwrap();
+    }
     for person in who {
         let check_in = surveys::answering::open_check_ins(tenant, person, at)
             .await
@@ -349,8 +385,9 @@ async fn a_terminated_workplace_is_deleted_after_its_grace_period_and_certified(
             .find(|(w, _)| *w == what)
             .map(|(_, n)| *n)
     };
-    assert_eq!(count("people"), Some(2));
-    assert_eq!(count("answers"), Some(1));
+    // Ada, Philippa and the four colleagues who answered with her.
+    assert_eq!(count("people"), Some(6));
+    assert_eq!(count("answers"), Some(5));
     assert_eq!(count("comments"), Some(1));
     assert!(count("audit log entries").unwrap() > 0);
     assert_eq!(
@@ -376,7 +413,7 @@ async fn a_terminated_workplace_is_deleted_after_its_grace_period_and_certified(
         .unwrap();
     assert!(mail.contains("To: ada@northwind.test"));
     assert!(
-        mail.contains(&certificate.id.to_string()) && mail.contains("answers: 1"),
+        mail.contains(&certificate.id.to_string()) && mail.contains("answers: 5"),
         "{mail}"
     );
     db.security_events().flush().await;

@@ -644,8 +644,8 @@ async fn trend_export_and_comment_teams(test_db: TestDb) {
         .all(|g| g.points.iter().flatten().all(Option::is_none)));
     assert_eq!(domain::testing::kept_tally_rows(tenant).await, 0);
     assert_eq!(rounds::close_due(db, now() + Duration::days(3)).await.unwrap(), 1);
-    // Closing keeps the round's counts and releases its figures, once.
-    assert!(domain::testing::kept_tally_rows(tenant).await > 0);
+    // Closing releases its figures, once; no finer counts are kept beside them.
+    assert_eq!(domain::testing::kept_tally_rows(tenant).await, 0);
     let closed_figures = results::round_report(tenant, &pulse.owner, first).await.unwrap();
     assert!(closed_figures
         .results
