@@ -48,6 +48,12 @@ impl TenantTxn {
         self.txn.commit().await?;
         Ok(())
     }
+
+    /// Undoes everything in this transaction; its trail records nothing.
+    pub(crate) async fn rollback(self) -> Result<()> {
+        self.txn.rollback().await?;
+        Ok(())
+    }
 }
 
 #[sea_orm::prelude::async_trait::async_trait]

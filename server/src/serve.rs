@@ -118,6 +118,17 @@ pub async fn open_unlocked_database(config: &Config) -> Result<domain::Database,
     if let Ok(keyring) = db.keyring() {
         tracing::info!(master_key = %keyring.master_key_id(), "keyring unlocked");
     }
+    // Rounds that closed before releases were kept are frozen now, before anyone can open one
+    // on a tree reorganised since.
+    let released = domain::surveys::release::release_pending(&db, chrono::Utc::now())
+        .await
+        .map_err(StartError::Database)?;
+    if released > 0 {
+        tracing::info!(
+            released,
+            "released survey rounds that closed before releases were kept"
+        );
+    }
     Ok(db)
 }
 

@@ -696,20 +696,22 @@ pub async fn close_round(round: String) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Emails a reminder now to everyone an open round asked who has not answered; returns how
-/// many were emailed.
+/// Emails a reminder now to everyone an open round asked who has not answered. It does not say
+/// how many: that count, read before and after, would be the exact participation the open
+/// round shows only in steps.
 #[server(prefix = "/api", endpoint = "surveys/remind")]
-pub async fn remind_round(round: String) -> Result<usize, ApiError> {
+pub async fn remind_round(round: String) -> Result<(), ApiError> {
     use domain::surveys::rounds;
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     let mailing = rounds::remind_now(&tenant, &who, parse_id(&round)?, state.clock.now()).await?;
-    Ok(rounds::notify(
+    rounds::notify(
         &state.db,
         &state.mailer,
         &state.public_url,
         &mailing,
         rounds::Notice::Reminder,
     )
-    .await)
+    .await;
+    Ok(())
 }

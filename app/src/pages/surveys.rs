@@ -71,9 +71,9 @@ fn survey_list(
                 "Round closed: its results are released."
             </p>
         })}
-        {move || remind.value().get().and_then(Result::ok).map(|sent| view! {
+        {move || remind.value().get().and_then(Result::ok).map(|()| view! {
             <p role="status" class="mt-4 rounded-md border border-teal-200 bg-teal-50 px-4 py-3 text-sm font-medium text-teal-900">
-                {match sent { 0 => "Everyone asked has answered: no reminder needed.".to_owned(), 1 => "Reminder emailed to 1 person who has not answered yet.".to_owned(), n => format!("Reminder emailed to {n} people who have not answered yet.") }}
+                "Reminder emailed to everyone asked who has not answered yet."
             </p>
         })}
         <ul class="mt-6 space-y-4" aria-label="Surveys">

@@ -446,14 +446,73 @@ pub(crate) async fn of_rounds(
     txn.commit().await?;
     for (round, closed_at) in missing {
         let txn = tenant.begin().await?;
-        close(tenant, &*txn, round, closed_at).await?;
-        let frozen = stored(tenant, &*txn, round).await?;
-        txn.commit().await?;
+        let released = close(tenant, &*txn, round, closed_at).await;
+        let frozen = match released {
+            Ok(()) => {
+                let frozen = stored(tenant, &*txn, round).await?;
+                txn.commit().await?;
+                frozen
+            }
+            Err(err) => {
+                // Another request released it at the same moment (its release row won): this
+                // one rolls back and reads that release.
+                txn.rollback().await?;
+                let txn = tenant.begin_read().await?;
+                let frozen = stored(tenant, &txn, round).await?;
+                txn.commit().await?;
+                if frozen.is_none() {
+                    return Err(err);
+                }
+                frozen
+            }
+        };
         if let Some(frozen) = frozen {
             out.insert(round, frozen);
         }
     }
     Ok(out)
+}
+
+/// Releases, each in its own transaction, every closed round that has no release yet (rounds
+/// that closed before releases were kept): run at start, right after the schema is brought up
+/// to date, so none waits to be frozen on whatever the tree is when someone first opens it.
+/// Returns how many were released.
+pub async fn release_pending(db: &crate::Database, now: DateTime<Utc>) -> Result<u64> {
+    use sea_orm::{EntityTrait, QuerySelect};
+    // A system task across workplaces: which rounds lack a release is read outside any one.
+    let closed: Vec<(RoundId, uuid::Uuid, Option<DateTime<Utc>>)> = crate::entities::rounds::Entity::find()
+        .select_only()
+        .column(crate::entities::rounds::Column::Id)
+        .column(crate::entities::rounds::Column::WorkplaceId)
+        .column(crate::entities::rounds::Column::ClosedAt)
+        .filter(crate::entities::rounds::Column::ClosedAt.is_not_null())
+        .into_tuple()
+        .all(db.connection())
+        .await?;
+    let released: BTreeSet<RoundId> = round_releases::Entity::find()
+        .select_only()
+        .column(round_releases::Column::RoundId)
+        .into_tuple()
+        .all(db.connection())
+        .await?
+        .into_iter()
+        .collect();
+    let mut count = 0;
+    for (round, workplace, closed_at) in closed {
+        if released.contains(&round) {
+            continue;
+        }
+        let tenant = TenantDb::for_system(
+            db,
+            crate::ids::WorkplaceId::from_uuid(workplace),
+            "release closed survey rounds",
+        );
+        let txn = tenant.begin().await?;
+        close(&tenant, &*txn, round, closed_at.unwrap_or(now)).await?;
+        txn.commit().await?;
+        count += 1;
+    }
+    Ok(count)
 }
 
 #[cfg(test)]

@@ -224,26 +224,45 @@ pub async fn close_due(db: &Database, now: DateTime<Utc>) -> Result<u64> {
         .all(db.connection())
         .await?;
     let mut closed = 0;
+    let mut first_failure = None;
     for (round, workplace) in due {
         let tenant = TenantDb::for_system(db, WorkplaceId::from_uuid(workplace), "close survey rounds");
-        let txn = tenant.begin().await?;
-        // Another process may have closed it meanwhile: only the one that closes it counts it.
-        let claimed = rounds::Entity::update_many()
-            .col_expr(
-                rounds::Column::ClosedAt,
-                sea_orm::sea_query::Expr::value(Some(now)),
-            )
-            .filter(rounds::Column::Id.eq(round))
-            .filter(rounds::Column::ClosedAt.is_null())
-            .exec(&txn)
-            .await?;
-        if claimed.rows_affected == 1 {
-            release_closed(&tenant, &txn, round, now).await?;
-            closed += 1;
+        // One round that cannot be released must not keep every other round open.
+        match close_one(&tenant, round, now).await {
+            Ok(true) => closed += 1,
+            Ok(false) => {}
+            Err(err) => {
+                tracing::error!(%round, error = %err, "a survey round could not be closed");
+                first_failure.get_or_insert(err);
+            }
         }
-        txn.commit().await?;
     }
-    Ok(closed)
+    match first_failure {
+        Some(err) => Err(err),
+        None => Ok(closed),
+    }
+}
+
+/// Closes and releases one due round in its own transaction; false when another process
+/// closed it first.
+async fn close_one(tenant: &TenantDb, round: RoundId, now: DateTime<Utc>) -> Result<bool> {
+    let txn = tenant.begin().await?;
+    // Another process may have closed it meanwhile: only the one that closes it releases it.
+    let claimed = rounds::Entity::update_many()
+        .col_expr(
+            rounds::Column::ClosedAt,
+            sea_orm::sea_query::Expr::value(Some(now)),
+        )
+        .filter(rounds::Column::Id.eq(round))
+        .filter(rounds::Column::ClosedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if claimed.rows_affected != 1 {
+        return Ok(false);
+    }
+    release_closed(tenant, &txn, round, now).await?;
+    txn.commit().await?;
+    Ok(true)
 }
 
 /// What closing a round does, in the transaction that claimed it: its ballots are opened, its

@@ -968,6 +968,62 @@ async fn released_counts_do_not_name_who_stayed_silent(test_db: TestDb) {
     );
 }
 
+/// Rounds that closed before releases were kept (with answers and counts by department) are
+/// released when Candor starts, once, and what they kept is brought down to what they show.
+async fn rounds_closed_before_releases_are_frozen_at_start(test_db: TestDb) {
+    let db = &test_db.db;
+    let (owner, tenant) = domain::testing::workplace(db, "Northwind", "ada@northwind.test", now()).await;
+    let tenant = &tenant;
+    let sales = departments::create(tenant, "Sales", None, now()).await.unwrap();
+    let people: Vec<(uuid::Uuid, Option<DepartmentId>)> = team(db, tenant, "Sales", Some(sales), 6)
+        .await
+        .iter()
+        .map(|p| (p.user_id.uuid(), Some(sales)))
+        .collect();
+    let survey = domain::testing::workload_survey(tenant, &owner, "Earlier pulse", now()).await;
+    let first = now() - Duration::weeks(4);
+    let rounds_run = domain::testing::seed_survey_history(
+        tenant,
+        survey,
+        2,
+        &people,
+        0,
+        |p, _, _| 1 + (p % 5) as i32,
+        first,
+    )
+    .await;
+    assert!(raw_count(db, "SELECT CAST(count(*) AS TEXT) FROM round_tallies").await != "0");
+    assert_eq!(surveys::release::release_pending(db, now()).await.unwrap(), 2);
+    assert_eq!(
+        surveys::release::release_pending(db, now()).await.unwrap(),
+        0,
+        "released once"
+    );
+    for (what, sql) in [
+        (
+            "counts per department",
+            "SELECT CAST(count(*) AS TEXT) FROM round_tallies",
+        ),
+        (
+            "answers by department",
+            "SELECT CAST(count(*) AS TEXT) FROM answers WHERE department_id IS NOT NULL",
+        ),
+    ] {
+        assert_eq!(raw_count(db, sql).await, "0", "{what} outlive the release");
+    }
+    let report = results::round_report(tenant, &owner, rounds_run[0])
+        .await
+        .unwrap();
+    assert_eq!(report.results.released_at, Some(first + Duration::days(3)));
+    let sales_row = report
+        .results
+        .groups
+        .iter()
+        .find(|g| g.group == Group::Department(sales))
+        .unwrap();
+    assert_eq!(sales_row.respondents, Some(6));
+}
+
 domain::on_both_backends!(
     looking_after_every_answer_pins_nobody,
     reorganising_and_changing_the_minimum_re_slice_nothing,
@@ -977,4 +1033,5 @@ domain::on_both_backends!(
     the_raw_database_holds_nothing_finer_than_was_released,
     open_round_participation_brackets_nobody,
     released_counts_do_not_name_who_stayed_silent,
+    rounds_closed_before_releases_are_frozen_at_start,
 );
