@@ -126,6 +126,11 @@ impl TenantDb {
         }
     }
 
+    /// The time as the request's clock reads it (the system clock outside a request).
+    pub(crate) fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.trail.as_ref().map_or_else(chrono::Utc::now, Trail::now)
+    }
+
     /// Notes that `ids` of `entity` were read or changed, for the audit log.
     pub(crate) fn touch(&self, entity: crate::audit::EntityType, ids: impl IntoIterator<Item = uuid::Uuid>) {
         if let Some(trail) = &self.trail {

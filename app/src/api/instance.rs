@@ -112,14 +112,18 @@ pub async fn security_facts() -> Result<InstanceFacts, ApiError> {
         .to_owned();
     let noise = |enps| domain::surveys::benchmarks::noise(enps);
     let benchmarks = format!(
-        "Published with differential privacy for one workplace's whole contribution: ε = {} per question and \
-         publication, Laplace noise of scale {:.0} on the sum of 1–5 means ({:.0} for eNPS) and {:.0} on the number of \
-         workplaces, which is shown only with that noise. A figure is republished at most every {} days and each \
-         question spends at most ε = {} in any {} days.",
+        "Published with differential privacy for one workplace's whole contribution: ε = {} per publication for \
+         all {} questions together (ε = {:.3} each), Laplace noise of scale {:.0} on the sum of 1–5 means ({:.0} for \
+         eNPS) and {:.0} on the number of workplaces, which is shown only with that noise. A figure shows only once \
+         that noisy number reaches {}. Figures are republished at most every {} days, and one workplace's \
+         contribution costs at most ε = {} in any {} days.",
         domain::surveys::benchmarks::EPSILON,
+        domain::surveys::benchmarks::published_questions(),
+        domain::surveys::benchmarks::per_question_epsilon(),
         noise(false).sum_scale,
         noise(true).sum_scale,
         noise(false).count_scale,
+        domain::surveys::benchmarks::workplaces_needed(),
         domain::surveys::benchmarks::REPUBLISH_DAYS,
         domain::surveys::benchmarks::BUDGET,
         domain::surveys::benchmarks::WINDOW_DAYS,

@@ -158,6 +158,7 @@ fn thread_card(index: usize, thread: ThreadView, answer: ServerAction<AnswerRepl
             {crate::components::conversation::conversation(thread.messages)}
             <MessageForm id=input_id label="Answer back (anonymously)" button="Send answer" text=text
                 pending=answer.pending().into() on_send=send />
+            <p class="mt-2 text-sm text-slate-700">"Readers see your answer from tomorrow: one that appeared the moment you sent it could be matched to who was online then."</p>
         </li>
     }
     .into_any()

@@ -176,6 +176,11 @@ impl Trail {
         self.state().action.clone()
     }
 
+    /// The time as this request's clock reads it.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
     pub fn actor(&self) -> Option<UserId> {
         self.state().actor
     }

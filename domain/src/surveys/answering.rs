@@ -88,6 +88,9 @@ pub async fn open_check_ins(
     identity: &Identity,
     now: DateTime<Utc>,
 ) -> Result<Vec<CheckIn>> {
+    // At the day only: the moment someone opened their check-ins, next to a comment reply that
+    // appeared then, would point at its author.
+    tenant.coarsen_trail();
     let txn = tenant.begin_read().await?;
     let waiting: Vec<RoundId> = tenant
         .select::<round_participants::Entity>()
@@ -503,6 +506,8 @@ pub struct Participation {
 
 /// Every round this person was asked in, newest first: their participation history.
 pub async fn participation(tenant: &TenantDb, identity: &Identity) -> Result<Vec<Participation>> {
+    // At the day only, as opening one's check-ins is (see `open_check_ins`).
+    tenant.coarsen_trail();
     participation_of(tenant, identity.user_id).await
 }
 

@@ -74,6 +74,7 @@ pub(crate) async fn conversations(
     tenant: &TenantDb,
     conn: &impl sea_orm::ConnectionTrait,
     comment_ids: &[uuid::Uuid],
+    reader: Reader,
 ) -> Result<BTreeMap<uuid::Uuid, Vec<Message>>> {
     let mut out: BTreeMap<uuid::Uuid, Vec<Message>> = BTreeMap::new();
     if comment_ids.is_empty() {
@@ -95,6 +96,13 @@ pub(crate) async fn conversations(
     }
     let keys = tenant.data_keys_in(conn).await?;
     for row in rows {
+        if let Reader::Others { today } = reader {
+            // An author's answer that appeared the moment it was sent could be matched to who
+            // was using Candor just then: readers see it from the day after it was written.
+            if row.from_author && row.written_on >= today {
+                continue;
+            }
+        }
         let text = keys.open_text(REPLIES, TEXT, row.id, &row.text_sealed)?;
         out.entry(row.comment_id).or_default().push(Message {
             from_author: row.from_author,
@@ -103,6 +111,14 @@ pub(crate) async fn conversations(
         });
     }
     Ok(out)
+}
+
+/// Who reads a conversation: the comment's author (everything at once), or the people who may
+/// read the comment (the author's answers from the day after they were written).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Reader {
+    Author,
+    Others { today: NaiveDate },
 }
 
 async fn add_message(
@@ -219,7 +235,7 @@ pub async fn inbox(tenant: &TenantDb, _identity: &Identity, secrets: &[String]) 
     let txn = tenant.begin_read().await?;
     let found = by_secret(tenant, &txn, &secrets).await?;
     let ids: Vec<uuid::Uuid> = found.iter().map(|(_, row)| row.id).collect();
-    let mut talks = conversations(tenant, &txn, &ids).await?;
+    let mut talks = conversations(tenant, &txn, &ids, Reader::Author).await?;
     let keys = tenant.data_keys_in(&txn).await?;
     let mut threads = Vec::new();
     for (secret, row) in found {
@@ -274,7 +290,10 @@ pub async fn answer_back(
         .into_iter()
         .next()
         .ok_or(Error::NotFound)?;
-    if conversations(tenant, &txn, &[row.id]).await?.is_empty() {
+    if conversations(tenant, &txn, &[row.id], Reader::Author)
+        .await?
+        .is_empty()
+    {
         return Err(Error::Conflict("Nobody has replied to this comment yet.".into()));
     }
     // A conversation goes on after its round has closed.

@@ -656,7 +656,15 @@ pub async fn round_report(tenant: &TenantDb, identity: &Identity, round: RoundId
         let ids: Vec<uuid::Uuid> = comment_rows.iter().map(|c| c.id).collect();
         (
             Some(tenant.data_keys_in(&txn).await?),
-            super::replies::conversations(tenant, &txn, &ids).await?,
+            super::replies::conversations(
+                tenant,
+                &txn,
+                &ids,
+                super::replies::Reader::Others {
+                    today: tenant.now().date_naive(),
+                },
+            )
+            .await?,
         )
     };
     txn.commit().await?;

@@ -566,8 +566,44 @@ async fn the_access_log_never_names_a_comment_author(test_db: TestDb) {
             trail.finish(db, 200).await.unwrap();
         }
     }
+    // The Owner polls the comment: the author's answer does not show the day it was sent,
+    // when the moment it appeared could be matched to who was online; it shows the day after.
+    let owner_reads = |at: DateTime<Utc>| {
+        let clock: Arc<dyn domain::Clock> = Arc::new(domain::clock::FixedClock::at(at));
+        let trail = Trail::for_request(clock, Some("req-2"), "results/round");
+        trail.identify(owner.user_id, owner.workplace_id);
+        TenantDb::for_identity(db, &owner).with_trail(trail)
+    };
+    let thread_on = |report: &results::RoundReport| -> Vec<bool> {
+        let c = report
+            .comments
+            .iter()
+            .find(|c| c.text == "The rota is unfair")
+            .unwrap();
+        c.replies.iter().map(|m| m.from_author).collect()
+    };
+    let same_day = results::round_report(&owner_reads(now() + Duration::hours(3)), &owner, round)
+        .await
+        .unwrap();
+    assert_eq!(
+        thread_on(&same_day),
+        [false],
+        "the author's answer waits for the next day"
+    );
+    let next_day = results::round_report(&owner_reads(now() + Duration::days(1)), &owner, round)
+        .await
+        .unwrap();
+    assert_eq!(thread_on(&next_day), [false, true]);
     let anonymous = ["check_ins/inbox", "check_ins/answer_reply"];
     let rows = domain::testing::audit_rows(db, Some(tenant.workplace_id())).await;
+    // Opening one's check-ins is kept at the day: no minute to set beside a reply.
+    for row in rows.iter().filter(|r| r.action == "check_ins/mine") {
+        assert_eq!(
+            row.occurred_at,
+            now().date_naive().and_hms_opt(0, 0, 0).unwrap().and_utc(),
+            "check_ins/mine at an exact time"
+        );
+    }
     assert!(
         rows.iter().all(|r| !anonymous.contains(&r.action.as_str())),
         "entries of the day wait until it has ended"
