@@ -139,6 +139,7 @@ pub async fn sign_up(
         comment_minimum_group_size: Set(crate::surveys::DEFAULT_MINIMUM_GROUP_SIZE),
         // Benchmarks are a choice a workplace makes, never a default.
         benchmark_opt_in: Set(false),
+        tenure_bounds: Set(crate::surveys::tenure::TenureBands::default().to_stored()),
     }
     .insert(&txn)
     .await?;

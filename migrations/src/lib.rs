@@ -49,6 +49,7 @@ mod m20261202_000025_incidents;
 mod m20261202_000026_data_lifecycle;
 mod m20261202_000027_subprocessors;
 mod m20261205_000028_release_once;
+mod m20261206_000029_tenure_bands;
 mod row_level_security;
 
 pub struct Migrator;
@@ -85,6 +86,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000026_data_lifecycle::Migration),
             Box::new(m20261202_000027_subprocessors::Migration),
             Box::new(m20261205_000028_release_once::Migration),
+            Box::new(m20261206_000029_tenure_bands::Migration),
         ]
     }
 }

@@ -242,6 +242,41 @@ pub async fn group_sizes() -> Result<GroupSizesView, ApiError> {
     })
 }
 
+/// The workplace's tenure bands, as the boundaries in years ("1, 2, 5").
+#[server(prefix = "/api", endpoint = "settings/tenure_bands")]
+pub async fn tenure_bands() -> Result<String, ApiError> {
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    let bands = domain::surveys::tenure::bands(&tenant, &who).await?;
+    Ok(bands
+        .bounds()
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(", "))
+}
+
+/// Sets the tenure bands from boundaries in whole years, separated by commas.
+#[server(prefix = "/api", endpoint = "settings/save_tenure_bands")]
+pub async fn save_tenure_bands(bounds: String) -> Result<(), ApiError> {
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    let parsed: Option<Vec<u32>> = bounds
+        .split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(|part| part.parse().ok())
+        .collect();
+    let bands = parsed
+        .ok_or_else(|| domain::Error::Invalid {
+            field: "tenure bands",
+            reason: "write whole years separated by commas, such as 1, 2, 5".into(),
+        })
+        .and_then(domain::surveys::tenure::TenureBands::new)?;
+    domain::surveys::tenure::set_bands(&tenant, &who, &bands).await?;
+    Ok(())
+}
+
 #[server(prefix = "/api", endpoint = "settings/save_group_sizes")]
 pub async fn save_group_sizes(results: i32, comments: i32) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;

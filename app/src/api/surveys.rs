@@ -147,6 +147,9 @@ pub struct ResultsView {
     pub released_on: Option<String>,
     pub minimum: u32,
     pub groups: Vec<GroupFigures>,
+    /// The whole workplace by time here (only for those who see the whole workplace).
+    #[serde(default)]
+    pub tenure: Vec<GroupFigures>,
     pub comments: Vec<CommentItem>,
     /// (question prompt, platform figure, workplaces) for built-in questions, when the
     /// workplace takes part in benchmarks and enough workplaces contribute.
@@ -552,6 +555,49 @@ pub async fn reply_to_comment(comment: String, text: String) -> Result<(), ApiEr
     Ok(())
 }
 
+#[cfg(feature = "ssr")]
+fn group_figures(g: domain::surveys::results::GroupResult) -> GroupFigures {
+    use domain::surveys::QuestionKind;
+    GroupFigures {
+        name: g.name,
+        depth: g.depth,
+        respondents: g.respondents,
+        asked: g.asked,
+        progress: g.progress.map(|p| {
+            let text = answered_text(p);
+            let mut chars = text.chars();
+            chars
+                .next()
+                .map(|first| first.to_uppercase().chain(chars).collect())
+                .unwrap_or_default()
+        }),
+        questions: g
+            .questions
+            .into_iter()
+            .map(|q| QuestionFigures {
+                prompt: q.prompt,
+                kind: q.kind.key().to_owned(),
+                mean: q.mean,
+                enps: q.enps,
+                distribution: q
+                    .distribution
+                    .into_iter()
+                    .map(|(value, n)| {
+                        let label = match &q.kind {
+                            QuestionKind::Choice { options } => usize::try_from(value)
+                                .ok()
+                                .and_then(|i| options.get(i).cloned())
+                                .unwrap_or_default(),
+                            _ => value.to_string(),
+                        };
+                        (label, n)
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
 /// Rounds whose results the person may open.
 #[server(prefix = "/api", endpoint = "results/rounds")]
 pub async fn result_rounds() -> Result<Vec<RoundSummary>, ApiError> {
@@ -568,7 +614,7 @@ pub async fn result_rounds() -> Result<Vec<RoundSummary>, ApiError> {
 /// One round's results and comments, within the person's reach.
 #[server(prefix = "/api", endpoint = "results/round")]
 pub async fn round_results(round: String) -> Result<ResultsView, ApiError> {
-    use domain::surveys::{results, QuestionKind};
+    use domain::surveys::results;
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     let round = parse_id(&round)?;
@@ -593,48 +639,8 @@ pub async fn round_results(round: String) -> Result<ResultsView, ApiError> {
         open: figures.round.is_open(state.clock.now()),
         released_on: figures.released_at.map(day),
         minimum: figures.minimum,
-        groups: figures
-            .groups
-            .into_iter()
-            .map(|g| GroupFigures {
-                name: g.name,
-                depth: g.depth,
-                respondents: g.respondents,
-                asked: g.asked,
-                progress: g.progress.map(|p| {
-                    let text = answered_text(p);
-                    let mut chars = text.chars();
-                    chars
-                        .next()
-                        .map(|first| first.to_uppercase().chain(chars).collect())
-                        .unwrap_or_default()
-                }),
-                questions: g
-                    .questions
-                    .into_iter()
-                    .map(|q| QuestionFigures {
-                        prompt: q.prompt,
-                        kind: q.kind.key().to_owned(),
-                        mean: q.mean,
-                        enps: q.enps,
-                        distribution: q
-                            .distribution
-                            .into_iter()
-                            .map(|(value, n)| {
-                                let label = match &q.kind {
-                                    QuestionKind::Choice { options } => usize::try_from(value)
-                                        .ok()
-                                        .and_then(|i| options.get(i).cloned())
-                                        .unwrap_or_default(),
-                                    _ => value.to_string(),
-                                };
-                                (label, n)
-                            })
-                            .collect(),
-                    })
-                    .collect(),
-            })
-            .collect(),
+        groups: figures.groups.into_iter().map(group_figures).collect(),
+        tenure: figures.tenure.into_iter().map(group_figures).collect(),
         comments: report
             .comments
             .into_iter()

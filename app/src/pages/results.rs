@@ -92,6 +92,7 @@ fn results_view(view: ResultsView) -> AnyView {
     let prompts: Vec<(String, String)> = view
         .groups
         .iter()
+        .chain(&view.tenure)
         .find(|g| !g.questions.is_empty())
         .map(|g| {
             g.questions
@@ -134,6 +135,7 @@ fn results_view(view: ResultsView) -> AnyView {
                 </table>
             </div>
         </div>
+        {tenure_card(&view, &prompts)}
         {distribution_charts(&view)}
         <TrendCard round=round />
         <Comments comments=view.comments />
@@ -457,6 +459,39 @@ fn benchmark_row(view: &ResultsView, prompts: &[(String, String)]) -> AnyView {
                 }
             }).collect_view()}
         </tr>
+    }
+    .into_any()
+}
+
+/// The whole workplace by time here, released through the same guard as the teams.
+fn tenure_card(view: &ResultsView, prompts: &[(String, String)]) -> AnyView {
+    if view.tenure.is_empty() {
+        return ().into_any();
+    }
+    view! {
+        <div class=CARD_CLASS>
+            <h2 class="text-lg font-semibold text-slate-900">"By time at the workplace"</h2>
+            <p class="mt-1 max-w-3xl text-sm text-slate-700">"Everyone, in the tenure bands set when the round closed. A band is hidden when it, set against a team, would single out fewer people than the minimum."</p>
+            <div class="mt-3 overflow-x-auto" tabindex="0" role="region" aria-label="Results by time at the workplace">
+                <table class="min-w-full border-separate border-spacing-1 text-sm">
+                    <caption class="sr-only">"Mean answer per tenure band and question"</caption>
+                    <thead>
+                        <tr>
+                            <th scope="col" class="px-2 py-1 text-left font-semibold text-slate-800">"Time here"</th>
+                            <th scope="col" class="px-2 py-1 text-left font-semibold text-slate-800">"Answered"</th>
+                            {prompts.iter().map(|(prompt, kind)| view! {
+                                <th scope="col" class="max-w-40 px-2 py-1 text-left align-bottom font-semibold text-slate-800">
+                                    {prompt.clone()}{(kind == "enps").then_some(" (eNPS)")}
+                                </th>
+                            }).collect_view()}
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {view.tenure.iter().map(|g| group_row(g, prompts.len())).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </div>
     }
     .into_any()
 }

@@ -59,6 +59,7 @@ pub fn SettingsPage() -> impl IntoView {
                 })}
             </Transition>
             <GroupSizesCard />
+            <TenureBandsCard />
             <BenchmarksCard />
             <SupportAccessCard />
             <RetentionCard />
@@ -97,6 +98,35 @@ fn GroupSizesCard() -> impl IntoView {
                             </div>
                         </fieldset>
                         <button type="submit" class=format!("mt-5 {PRIMARY_BUTTON_CLASS}") disabled=move || save.pending().get()>"Save minimums"</button>
+                    </ActionForm>
+                })
+            })}
+        </Transition>
+    }
+}
+
+/// The tenure bands results may be cut by.
+#[component]
+fn TenureBandsCard() -> impl IntoView {
+    use crate::api::settings::{tenure_bands, SaveTenureBands};
+    let save = ServerAction::<SaveTenureBands>::new();
+    let current = Resource::new(move || save.version().get(), |_| tenure_bands());
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                current.await.ok().map(|bounds| view! {
+                    <ActionForm action=save attr:class="mt-8 rounded-lg border border-slate-200 bg-white p-5 shadow-sm sm:p-6">
+                        <fieldset>
+                            <legend class="text-lg font-semibold text-slate-900">"Results by time at the workplace"</legend>
+                            <p class="mt-1 text-sm text-slate-700">"Closed rounds also show the whole workplace by how long people have worked here, from their start dates, in these bands; a band is hidden when it could single someone out next to the teams. Give the boundaries in whole years: “1, 2, 5” makes under 1 year, 1 to 2, 2 to 5, and 5 or more. A change applies to rounds that close from now on."</p>
+                            <ErrorAlert error=action_error(save.value()) />
+                            {move || matches!(save.value().get(), Some(Ok(()))).then(|| view! {
+                                <p role="status" class="mt-2 text-sm font-medium text-teal-800">"Saved. Rounds that close from now on use these bands."</p>
+                            })}
+                            <label for="tenure-bounds" class="mt-4 block text-sm font-medium text-slate-800">"Band boundaries in years"</label>
+                            <input id="tenure-bounds" name="bounds" type="text" inputmode="numeric" value=bounds class=format!("{INPUT_CLASS} max-w-64") />
+                        </fieldset>
+                        <button type="submit" class=format!("mt-5 {PRIMARY_BUTTON_CLASS}") disabled=move || save.pending().get()>"Save tenure bands"</button>
                     </ActionForm>
                 })
             })}

@@ -12,6 +12,8 @@ pub struct Model {
     pub minimum_group_size: i32,
     pub comment_minimum_group_size: i32,
     pub benchmark_opt_in: bool,
+    /// Tenure band boundaries in whole years, ascending ("1,2,5").
+    pub tenure_bounds: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

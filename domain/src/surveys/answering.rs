@@ -1,18 +1,19 @@
 //! Answering a check-in: the open rounds a person was asked in, and one submission per round,
-//! saved in one transaction. The answers carry the round, question, value, department and
-//! tenure band — never the person; the person's row in `round_participants` only turns to
+//! saved in one transaction, once; the person's row in `round_participants` only turns to
 //! "answered", which is also what stops a second submission (two tabs included).
 //!
-//! A submission does not write answers. It seals them, with its comments, into a ballot (the
-//! workplace key; no person, no time) in the transaction that marks the person answered. When
-//! the round closes, [`mix`] opens the round's ballots in its own transaction, writes their
-//! answers and comments in a shuffled order and deletes the ballots: no answer row shares a
-//! transaction id, an insertion order or a time with a participant row or an access-log entry,
-//! so the raw database cannot tell whose answer is whose.
+//! A submission does not write answers. It seals them, with its comments, the department the
+//! person was asked from and their whole years here, into a ballot (the workplace key; no
+//! person, no time; padded to one size per round) in the transaction that marks the person
+//! answered. When the round closes, its release ([`super::release::close`]) opens the ballots,
+//! counts them, and stores only what it released: answers without department or tenure, in a
+//! shuffled order, comments under the group they are listed under; the ballots are deleted. No
+//! answer row shares a transaction id, an insertion order or a time with a participant row or an
+//! access-log entry, so the raw database cannot tell whose answer is whose.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 
@@ -35,43 +36,6 @@ pub(crate) const SEALED: &[&str] = &[
     "check-in answers waiting for their round to close",
 ];
 const TEXT: &str = "text";
-
-/// How long someone has worked here, in the bands results may be cut by.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum TenureBand {
-    UnderOneYear,
-    OneToTwoYears,
-    TwoToFiveYears,
-    FiveYearsOrMore,
-    Unknown,
-}
-
-impl TenureBand {
-    pub fn key(self) -> &'static str {
-        match self {
-            TenureBand::UnderOneYear => "under_1y",
-            TenureBand::OneToTwoYears => "1_2y",
-            TenureBand::TwoToFiveYears => "2_5y",
-            TenureBand::FiveYearsOrMore => "5y_plus",
-            TenureBand::Unknown => "unknown",
-        }
-    }
-
-    pub fn of(start: Option<NaiveDate>, today: NaiveDate) -> Self {
-        let Some(start) = start else {
-            return TenureBand::Unknown;
-        };
-        let Some(years) = today.years_since(start) else {
-            return TenureBand::UnderOneYear;
-        };
-        match years {
-            0 => TenureBand::UnderOneYear,
-            1 => TenureBand::OneToTwoYears,
-            2..=4 => TenureBand::TwoToFiveYears,
-            _ => TenureBand::FiveYearsOrMore,
-        }
-    }
-}
 
 /// A check-in waiting for the person.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -263,7 +227,9 @@ pub async fn submit(
         .await?
         .ok_or(Error::NotFound)?
         .start_date;
-    let band = TenureBand::of(start_date, now.date_naive()).key();
+    // Whole years here when the round opened: the band is chosen at close, from the bands
+    // then in force, and everyone asked in the round is measured on the same day.
+    let tenure_years = super::tenure::whole_years(start_date, round_row.opens_at.date_naive());
     // The one statement that decides: of two tabs submitting at once, only one matches.
     let marked = round_participants::Entity::update_many()
         .col_expr(
@@ -294,7 +260,7 @@ pub async fn submit(
     let mut secrets = Vec::new();
     let mut ballot = Ballot {
         department,
-        tenure_band: band.to_owned(),
+        tenure_years,
         values,
         comments: Vec::new(),
     };
@@ -329,7 +295,8 @@ pub async fn submit(
 #[derive(Serialize, Deserialize)]
 pub(crate) struct Ballot {
     pub department: Option<uuid::Uuid>,
-    pub tenure_band: String,
+    /// Whole years at the workplace when the round opened; None: no start date recorded.
+    pub tenure_years: Option<u32>,
     pub values: Vec<(QuestionId, i32)>,
     pub comments: Vec<BallotComment>,
 }
@@ -661,18 +628,5 @@ mod tests {
             let err = validate(&questions, given).err().unwrap();
             assert_eq!(err.code(), "input.invalid", "{name}");
         }
-    }
-
-    #[test]
-    fn tenure_bands_follow_whole_years() {
-        let today = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
-        let band = |y, m, d| TenureBand::of(NaiveDate::from_ymd_opt(y, m, d), today);
-        assert_eq!(band(2026, 1, 1), TenureBand::UnderOneYear);
-        assert_eq!(band(2025, 11, 23), TenureBand::UnderOneYear);
-        assert_eq!(band(2025, 11, 22), TenureBand::OneToTwoYears);
-        assert_eq!(band(2022, 11, 22), TenureBand::TwoToFiveYears);
-        assert_eq!(band(2021, 11, 22), TenureBand::FiveYearsOrMore);
-        assert_eq!(band(2027, 1, 1), TenureBand::UnderOneYear);
-        assert_eq!(TenureBand::of(None, today), TenureBand::Unknown);
     }
 }

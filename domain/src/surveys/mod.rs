@@ -11,6 +11,7 @@ pub mod replies;
 pub mod results;
 pub mod rounds;
 pub mod suppression;
+pub mod tenure;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, QueryFilter, QueryOrder, Set};

@@ -21,9 +21,13 @@ use super::{
     results::{Tallies, Tree},
     rounds::RoundId,
     suppression::Group,
+    tenure::TenureBands,
 };
 use crate::{
-    entities::{answers, comment_replies, comments, departments, round_releases, round_tallies},
+    entities::{
+        answers, comment_replies, comments, departments, round_participants, round_releases, round_tallies,
+        users,
+    },
     ids::DepartmentId,
     tenant::TenantDb,
     Error, Result,
@@ -68,6 +72,44 @@ impl ReleasedGroup {
     }
 }
 
+/// One tenure band of the whole workplace as released: with figures, or "not enough responses".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct ReleasedTenure {
+    pub label: String,
+    pub figures: Option<Figures>,
+}
+
+/// Who was asked and who answered, and their answers, per atom: a department (None: people
+/// without one) and a tenure band (None: no start date recorded, or a round counted before
+/// tenure was).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct AtomCounts {
+    pub asked: BTreeMap<Atom, u32>,
+    pub answered: BTreeMap<Atom, u32>,
+    pub values: BTreeMap<Atom, BTreeMap<(uuid::Uuid, i32), u32>>,
+}
+
+pub(crate) type Atom = (Option<DepartmentId>, Option<usize>);
+
+impl AtomCounts {
+    /// Counts by department only (rounds closed before tenure was counted).
+    pub(crate) fn by_department(tallies: &Tallies) -> Self {
+        let key = |d: &Option<DepartmentId>| (*d, None);
+        Self {
+            asked: tallies.asked.iter().map(|(d, n)| (key(d), *n)).collect(),
+            answered: tallies.answered.iter().map(|(d, n)| (key(d), *n)).collect(),
+            values: tallies.values.iter().map(|(d, v)| (key(d), v.clone())).collect(),
+        }
+    }
+}
+
+/// What a release may cut by: the department tree, and the tenure bands (None: not at all).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+enum Cut {
+    Team(Group),
+    Tenure(Option<usize>),
+}
+
 /// Everything a round released, as stored with it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Release {
@@ -77,6 +119,10 @@ pub(crate) struct Release {
     pub groups: Vec<ReleasedGroup>,
     /// Groups comments may be listed under (those reaching the comment minimum).
     pub comment_groups: Vec<Option<uuid::Uuid>>,
+    /// The whole workplace by time here, in the bands in force at close (empty for rounds
+    /// released before tenure was counted).
+    #[serde(default)]
+    pub tenure: Vec<ReleasedTenure>,
     /// Whether the round's answers may stay in the database, with no department: their sum
     /// over everyone must be safe next to what was released. Decided at close, not stored.
     #[serde(skip)]
@@ -117,52 +163,67 @@ impl Frozen {
     }
 }
 
-/// Decides and builds what a round releases from its counts, on `tree`.
-pub(crate) fn decide(tree: &Tree, tallies: &Tallies, minimum: u32, comment_minimum: u32) -> Release {
-    // Atoms: every department of the tree, any department the counts name that the tree lacks
-    // (counted in the workplace only), and people without a department.
-    let mut atoms: Vec<Option<DepartmentId>> = tree.ordered.iter().copied().map(Some).collect();
-    for key in tallies.asked.keys().chain(tallies.answered.keys()) {
+/// Decides and builds what a round releases from its counts, on `tree`, cut by team and, when
+/// `tenure` is given, by tenure band: every cut goes through one guard over the same atoms, so
+/// no team figure set against a tenure figure singles anyone out.
+pub(crate) fn decide(
+    tree: &Tree,
+    counts: &AtomCounts,
+    tenure: Option<&TenureBands>,
+    minimum: u32,
+    comment_minimum: u32,
+) -> Release {
+    // Atoms: every (department, band) the counts name, and every department of the tree.
+    let mut atoms: Vec<Atom> = tree.ordered.iter().map(|d| (Some(*d), None)).collect();
+    for key in counts.asked.keys().chain(counts.answered.keys()) {
         if !atoms.contains(key) {
             atoms.push(*key);
         }
     }
-    let index: BTreeMap<Option<DepartmentId>, usize> =
-        atoms.iter().enumerate().map(|(i, a)| (*a, i)).collect();
-    let counts: Vec<u32> = atoms
+    let answered: Vec<u32> = atoms
         .iter()
-        .map(|a| tallies.answered.get(a).copied().unwrap_or(0))
+        .map(|a| counts.answered.get(a).copied().unwrap_or(0))
         .collect();
     let asked: Vec<u32> = atoms
         .iter()
-        .map(|a| tallies.asked.get(a).copied().unwrap_or(0))
+        .map(|a| counts.asked.get(a).copied().unwrap_or(0))
         .collect();
-    let asked_anyone = |members: &BTreeSet<Option<DepartmentId>>| {
-        members
-            .iter()
-            .any(|m| tallies.asked.get(m).copied().unwrap_or(0) > 0)
+    let sum = |map: &BTreeMap<Atom, u32>, members: &[usize]| -> u32 {
+        members.iter().filter_map(|i| map.get(&atoms[*i])).sum()
     };
-    // Every group the round asked someone in: the workplace and each department subtree.
-    let mut groups: Vec<(Group, BTreeSet<Option<DepartmentId>>)> = Vec::new();
-    let everyone: BTreeSet<Option<DepartmentId>> = atoms.iter().copied().collect();
-    if asked_anyone(&everyone) {
-        groups.push((Group::Workplace, everyone));
-    }
+    let indices = |keep: &dyn Fn(&Atom) -> bool| -> Vec<usize> {
+        atoms
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| keep(a))
+            .map(|(i, _)| i)
+            .collect()
+    };
+    // Every cut the round asked someone in: the workplace, each department subtree, each band.
+    let mut cuts: Vec<(Cut, Vec<usize>)> = Vec::new();
+    cuts.push((Cut::Team(Group::Workplace), indices(&|_| true)));
     for department in &tree.ordered {
         let members = tree.members(*department);
-        if asked_anyone(&members) {
-            groups.push((Group::Department(*department), members));
+        cuts.push((
+            Cut::Team(Group::Department(*department)),
+            indices(&|(d, _)| members.contains(d)),
+        ));
+    }
+    if let Some(bands) = tenure {
+        for band in (0..bands.len()).map(Some).chain([None]) {
+            cuts.push((Cut::Tenure(band), indices(&|(_, b)| *b == band)));
         }
     }
-    let candidates: Vec<Candidate<Group>> = groups
+    cuts.retain(|(_, members)| sum(&counts.asked, members) > 0);
+    let candidates: Vec<Candidate<Cut>> = cuts
         .iter()
-        .map(|(group, members)| Candidate {
-            key: *group,
-            atoms: members.iter().filter_map(|m| index.get(m).copied()).collect(),
+        .map(|(cut, members)| Candidate {
+            key: *cut,
+            atoms: members.clone(),
         })
         .collect();
     // Figures state how many were asked as well as how many answered: both must hold.
-    let shown: BTreeSet<Group> = guard::release_under(&[&counts, &asked], &[], &candidates, minimum)
+    let shown: BTreeSet<Cut> = guard::release_under(&[&answered, &asked], &[], &candidates, minimum)
         .into_iter()
         .collect();
     // Answers kept without department add one aggregate: everyone's. Keep them only if that,
@@ -173,52 +234,63 @@ pub(crate) fn decide(tree: &Tree, tallies: &Tallies, minimum: u32, comment_minim
         .map(|c| c.atoms.clone())
         .chain([(0..atoms.len()).collect()])
         .collect();
-    let keeps_answers =
-        counts.iter().sum::<u32>() >= minimum.max(1) && !guard::isolates_a_few(&counts, &shown_rows, minimum);
-    // Comments stand only under groups whose figures show too.
-    let figure_groups: Vec<Candidate<Group>> = candidates
+    let keeps_answers = answered.iter().sum::<u32>() >= minimum.max(1)
+        && !guard::isolates_a_few(&answered, &shown_rows, minimum);
+    // Comments stand only under teams whose figures show too.
+    let comment_candidates: Vec<Candidate<Cut>> = candidates
         .iter()
-        .filter(|c| shown.contains(&c.key))
+        .filter(|c| matches!(c.key, Cut::Team(_)) && shown.contains(&c.key))
         .cloned()
         .collect();
-    let comment_groups = guard::release(&counts, &[], &figure_groups, comment_minimum)
+    let comment_groups = guard::release(&answered, &[], &comment_candidates, comment_minimum)
         .into_iter()
-        .map(|g| match g {
-            Group::Workplace => None,
-            Group::Department(d) => Some(d.uuid()),
+        .filter_map(|cut| match cut {
+            Cut::Team(Group::Workplace) => Some(None),
+            Cut::Team(Group::Department(d)) => Some(Some(d.uuid())),
+            Cut::Tenure(_) => None,
         })
         .collect();
-    let sum = |map: &BTreeMap<Option<DepartmentId>, u32>, members: &BTreeSet<Option<DepartmentId>>| -> u32 {
-        members.iter().filter_map(|m| map.get(m)).sum()
-    };
-    let released = groups
-        .iter()
-        .map(|(group, members)| {
-            let figures = shown.contains(group).then(|| {
-                let mut merged: BTreeMap<(uuid::Uuid, i32), u32> = BTreeMap::new();
-                for member in members {
-                    for (key, n) in tallies.values.get(member).into_iter().flatten() {
-                        *merged.entry(*key).or_default() += n;
-                    }
+    let figures_of = |cut: &Cut, members: &[usize]| {
+        shown.contains(cut).then(|| {
+            let mut merged: BTreeMap<(uuid::Uuid, i32), u32> = BTreeMap::new();
+            for i in members {
+                for (key, n) in counts.values.get(&atoms[*i]).into_iter().flatten() {
+                    *merged.entry(*key).or_default() += n;
                 }
-                Figures {
-                    asked: sum(&tallies.asked, members),
-                    respondents: sum(&tallies.answered, members),
-                    counts: merged.into_iter().map(|((q, v), n)| (q, v, n)).collect(),
-                }
-            });
-            ReleasedGroup {
-                department: match group {
-                    Group::Workplace => None,
-                    Group::Department(d) => Some(d.uuid()),
-                },
-                name: tree.name(*group),
-                depth: tree.depth(*group),
-                atoms: members.iter().map(|m| m.map(DepartmentId::uuid)).collect(),
-                figures,
+            }
+            Figures {
+                asked: sum(&counts.asked, members),
+                respondents: sum(&counts.answered, members),
+                counts: merged.into_iter().map(|((q, v), n)| (q, v, n)).collect(),
             }
         })
-        .collect();
+    };
+    let mut groups = Vec::new();
+    let mut tenure_released = Vec::new();
+    for (cut, members) in &cuts {
+        match cut {
+            Cut::Team(group) => {
+                let departments: BTreeSet<Option<uuid::Uuid>> = members
+                    .iter()
+                    .map(|i| atoms[*i].0.map(DepartmentId::uuid))
+                    .collect();
+                groups.push(ReleasedGroup {
+                    department: match group {
+                        Group::Workplace => None,
+                        Group::Department(d) => Some(d.uuid()),
+                    },
+                    name: tree.name(*group),
+                    depth: tree.depth(*group),
+                    atoms: departments.into_iter().collect(),
+                    figures: figures_of(cut, members),
+                });
+            }
+            Cut::Tenure(band) => tenure_released.push(ReleasedTenure {
+                label: tenure.map(|b| b.label(*band)).unwrap_or_default(),
+                figures: figures_of(cut, members),
+            }),
+        }
+    }
     Release {
         format: FORMAT,
         departments: tree
@@ -233,8 +305,9 @@ pub(crate) fn decide(tree: &Tree, tallies: &Tallies, minimum: u32, comment_minim
                 }
             })
             .collect(),
-        groups: released,
+        groups,
         comment_groups,
+        tenure: tenure_released,
         keeps_answers,
     }
 }
@@ -257,20 +330,25 @@ pub(crate) async fn close(
     let tree = Tree::new(&tenant.select::<departments::Entity>().all(txn).await?);
     let ballots = super::answering::open_ballots(tenant, txn, round).await?;
     // Participants counted now, with any answers or counts stored before ballots existed.
-    let mut tallies = super::results::load_tallies(tenant, txn, &[round])
+    let tallies = super::results::load_tallies(tenant, txn, &[round])
         .await?
         .remove(&round)
         .unwrap_or_default();
-    for ballot in &ballots {
-        let values = tallies
-            .values
-            .entry(ballot.department.map(DepartmentId::from_uuid))
-            .or_default();
-        for (question, value) in &ballot.values {
-            *values.entry((*question, *value)).or_default() += 1;
-        }
-    }
-    let release = decide(&tree, &tallies, minimum, comment_minimum);
+    let earlier_rows = tallies.values.values().any(|v| !v.is_empty());
+    let release = if earlier_rows {
+        // Closed before ballots carried tenure: by team only, from what was stored then.
+        decide(
+            &tree,
+            &AtomCounts::by_department(&tallies),
+            None,
+            minimum,
+            comment_minimum,
+        )
+    } else {
+        let bands = super::tenure::bands_in(tenant, txn).await?;
+        let counts = atom_counts(tenant, txn, round, &bands, &ballots).await?;
+        decide(&tree, &counts, Some(&bands), minimum, comment_minimum)
+    };
     let answers_kept = release.keeps_answers;
     let homes = comment_homes(&tree, &release);
     let listed_under = |department: Option<uuid::Uuid>| homes.listed_under(department);
@@ -298,6 +376,62 @@ pub(crate) async fn close(
     .insert(txn)
     .await?;
     Ok(())
+}
+
+/// Who was asked in `round` by department (as asked) and tenure band (whole years when the round
+/// opened), and what its ballots hold by the same atoms.
+async fn atom_counts(
+    tenant: &TenantDb,
+    txn: &impl sea_orm::ConnectionTrait,
+    round: RoundId,
+    bands: &TenureBands,
+    ballots: &[super::answering::Ballot],
+) -> Result<AtomCounts> {
+    use sea_orm::QuerySelect;
+    let opened = super::rounds::find(tenant, txn, round)
+        .await?
+        .opens_at
+        .date_naive();
+    let asked: Vec<(uuid::Uuid, Option<uuid::Uuid>)> = tenant
+        .select::<round_participants::Entity>()
+        .select_only()
+        .column(round_participants::Column::UserId)
+        .column(round_participants::Column::DepartmentId)
+        .filter(round_participants::Column::RoundId.eq(round))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    let mut start_dates: BTreeMap<uuid::Uuid, Option<chrono::NaiveDate>> = BTreeMap::new();
+    for chunk in asked.chunks(500) {
+        let rows: Vec<(uuid::Uuid, Option<chrono::NaiveDate>)> = tenant
+            .select::<users::Entity>()
+            .select_only()
+            .column(users::Column::Id)
+            .column(users::Column::StartDate)
+            .filter(users::Column::Id.is_in(chunk.iter().map(|(user, _)| *user)))
+            .into_tuple()
+            .all(txn)
+            .await?;
+        start_dates.extend(rows);
+    }
+    let mut counts = AtomCounts::default();
+    for (user, department) in &asked {
+        let years = super::tenure::whole_years(start_dates.get(user).copied().flatten(), opened);
+        let atom = (department.map(DepartmentId::from_uuid), bands.band_of(years));
+        *counts.asked.entry(atom).or_default() += 1;
+    }
+    for ballot in ballots {
+        let atom = (
+            ballot.department.map(DepartmentId::from_uuid),
+            bands.band_of(ballot.tenure_years),
+        );
+        *counts.answered.entry(atom).or_default() += 1;
+        let values = counts.values.entry(atom).or_default();
+        for (question, value) in &ballot.values {
+            *values.entry((*question, *value)).or_default() += 1;
+        }
+    }
+    Ok(counts)
 }
 
 /// Where each department's comments are listed: under the deepest group at or above it that
@@ -549,6 +683,38 @@ mod tests {
             .collect()
     }
 
+    /// Sales: five people under a year and one of five years or more; Ops: five under a year.
+    /// The workplace (11) and "under 1 year" (10) would differ by Sales' one long-serving
+    /// person: the guard hides one of them, and whatever shows passes it.
+    #[test]
+    fn tenure_cuts_go_through_the_guard_with_the_teams() {
+        let tree = tree(&[(1, "Sales", None), (2, "Ops", None)]);
+        let mut counts = AtomCounts::default();
+        for (atom, n) in [
+            ((Some(dept(1)), Some(0)), 5),
+            ((Some(dept(1)), Some(3)), 1),
+            ((Some(dept(2)), Some(0)), 5),
+        ] {
+            counts.asked.insert(atom, n);
+            counts.answered.insert(atom, n);
+        }
+        let release = decide(&tree, &counts, Some(&TenureBands::default()), 5, 5);
+        let workplace = release.groups.iter().find(|g| g.department.is_none()).unwrap();
+        let under_a_year = release.tenure.iter().find(|t| t.label == "Under 1 year").unwrap();
+        assert!(
+            workplace.figures.is_none() || under_a_year.figures.is_none(),
+            "both shown: their difference is one person"
+        );
+        assert!(release
+            .tenure
+            .iter()
+            .all(|t| t.label != "5 years or more" || t.figures.is_none()));
+        // Without the tenure cut, the workplace and both teams show.
+        let by_team = decide(&tree, &counts, None, 5, 5);
+        assert!(by_team.groups.iter().all(|g| g.figures.is_some()));
+        assert!(by_team.tenure.is_empty());
+    }
+
     #[test]
     fn the_minimum_case_of_the_issue_is_released_safely_at_either_minimum() {
         // Engineering = 1 direct + Platform 5, Sales 2, 2 people without a department.
@@ -558,8 +724,9 @@ mod tests {
             (3, "Sales", None),
         ]);
         let counts = tallies(&[(Some(1), 1), (Some(2), 5), (Some(3), 2), (None, 2)]);
-        let at_five = decide(&tree, &counts, 5, 5);
-        let at_four = decide(&tree, &counts, 4, 4);
+        let counts = AtomCounts::by_department(&counts);
+        let at_five = decide(&tree, &counts, None, 5, 5);
+        let at_four = decide(&tree, &counts, None, 4, 4);
         // Each release alone is safe; the frozen one is the only one a round ever has.
         // Engineering would differ from the workplace by four people: it stays hidden.
         assert!(!shown(&at_five).contains(&"Engineering".to_owned()));

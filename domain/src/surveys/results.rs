@@ -108,6 +108,9 @@ pub struct RoundResults {
     /// When the round's results were released (it closed); None while it is open.
     pub released_at: Option<DateTime<Utc>>,
     pub groups: Vec<GroupResult>,
+    /// The whole workplace by time here, as released (for those who see the whole workplace):
+    /// each named by its band, `group` the workplace.
+    pub tenure: Vec<GroupResult>,
 }
 
 /// A comment as a results page lists it: the question, the team it is shown under (the
@@ -467,6 +470,38 @@ fn visible_groups(identity: &Identity, frozen: &Frozen, questions: &[Question]) 
         .collect()
 }
 
+/// The tenure bands of a released round, for those who see the whole workplace (a band is a
+/// cut of everyone, not of the departments someone was granted).
+fn visible_tenure(identity: &Identity, frozen: &Frozen, questions: &[Question]) -> Vec<GroupResult> {
+    if !may_see(identity, Group::Workplace) {
+        return Vec::new();
+    }
+    frozen
+        .release
+        .tenure
+        .iter()
+        .map(|band| {
+            let mut result = GroupResult {
+                group: Group::Workplace,
+                name: band.label.clone(),
+                depth: 0,
+                asked: None,
+                respondents: None,
+                progress: None,
+                questions: Vec::new(),
+            };
+            if let Some(figures) = &band.figures {
+                let counts: BTreeMap<(QuestionId, i32), u32> =
+                    figures.counts.iter().map(|(q, v, n)| ((*q, *v), *n)).collect();
+                result.asked = Some(figures.asked);
+                result.respondents = Some(figures.respondents);
+                result.questions = question_results(questions, &counts);
+            }
+            result
+        })
+        .collect()
+}
+
 fn may_see(identity: &Identity, group: Group) -> bool {
     match group {
         Group::Workplace => allows(identity, Action::ViewResults, Resource::Workplace),
@@ -634,6 +669,7 @@ pub async fn round_report(tenant: &TenantDb, identity: &Identity, round: RoundId
                 minimum,
                 released_at: None,
                 groups: participation_groups(identity, &tree, &tallies, minimum),
+                tenure: Vec::new(),
             },
             comments: Vec::new(),
             benchmarks,
@@ -682,6 +718,7 @@ pub async fn round_report(tenant: &TenantDb, identity: &Identity, round: RoundId
             minimum: frozen.minimum,
             released_at: Some(frozen.released_at),
             groups: visible_groups(identity, &frozen, &questions),
+            tenure: visible_tenure(identity, &frozen, &questions),
         },
         comments,
         benchmarks,
@@ -848,9 +885,19 @@ pub async fn export_csv(
     header.extend(values.iter().map(|v| format!("answers_{v}")));
     let csv_error = |err: csv::Error| Error::Internal(format!("results export: {err}"));
     out.write_record(&header).map_err(csv_error)?;
-    for group in &results.groups {
-        let team = safe_cell(&group.name);
-        let level = group.depth.to_string();
+    // Teams by their level in the tree; tenure bands as cuts of the whole workplace.
+    let rows = results
+        .groups
+        .iter()
+        .map(|g| (g, safe_cell(&g.name), g.depth.to_string()))
+        .chain(results.tenure.iter().map(|g| {
+            (
+                g,
+                safe_cell(&format!("Whole workplace, {}", g.name)),
+                "tenure".to_owned(),
+            )
+        }));
+    for (group, team, level) in rows {
         let (Some(respondents), Some(asked)) = (group.respondents, group.asked) else {
             let mut row = vec![
                 team,

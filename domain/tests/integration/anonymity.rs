@@ -1060,6 +1060,119 @@ async fn rounds_closed_before_releases_are_frozen_at_start(test_db: TestDb) {
     assert_eq!(sales_row.respondents, Some(6));
 }
 
+/// People of `department` who started on `start`.
+async fn starters(
+    db: &domain::Database,
+    tenant: &TenantDb,
+    name: &str,
+    department: DepartmentId,
+    start: &str,
+    n: usize,
+) -> Vec<Identity> {
+    let mut out = Vec::new();
+    for i in 0..n {
+        let full = format!("{name} Starter {i}");
+        out.push(
+            domain::testing::active_person(
+                db,
+                tenant,
+                NewPerson {
+                    email: format!(
+                        "{}@{}.test",
+                        full.to_lowercase().replace(' ', "."),
+                        tenant.workplace_id().uuid().simple()
+                    ),
+                    name: full,
+                    department: Some(department),
+                    role: RoleKey::BuiltIn(Role::Employee),
+                    start_date: chrono::NaiveDate::parse_from_str(start, "%Y-%m-%d").ok(),
+                },
+                now(),
+            )
+            .await,
+        );
+    }
+    out
+}
+
+/// Results by tenure band go through the same guard as the teams. Sales has five people under a
+/// year and `long_serving` of five years or more; Ops has five under a year. With one
+/// long-serving person, "the workplace" minus "under 1 year" would be them: whatever shows,
+/// team and tenure figures together pin nobody. With five, every cut shows.
+async fn tenure_cuts_and_teams_together_pin_nobody(test_db: TestDb) {
+    let db = &test_db.db;
+    for (long_serving, workplace) in [(1usize, "Northwind"), (5, "Contoso")] {
+        let (owner, tenant) = domain::testing::workplace(
+            db,
+            workplace,
+            &format!("ada@{}.test", workplace.to_lowercase()),
+            now(),
+        )
+        .await;
+        let tenant = &tenant;
+        let sales = departments::create(tenant, "Sales", None, now()).await.unwrap();
+        let ops = departments::create(tenant, "Ops", None, now()).await.unwrap();
+        let mut people: Vec<(Identity, &str)> = Vec::new();
+        for p in starters(db, tenant, "Sales New", sales, "2026-06-01", 5).await {
+            people.push((p, "sales-new"));
+        }
+        for p in starters(db, tenant, "Sales Old", sales, "2019-01-01", long_serving).await {
+            people.push((p, "sales-old"));
+        }
+        for p in starters(db, tenant, "Ops New", ops, "2026-03-01", 5).await {
+            people.push((p, "ops-new"));
+        }
+        let round = pulse_for(db, tenant, &owner, vec![sales, ops]).await;
+        for (i, (who, _)) in people.iter().enumerate() {
+            answer(tenant, who, round, 1 + (i % 5) as i32, now()).await;
+        }
+        rounds::close_now(tenant, &owner, round, now() + Duration::hours(1))
+            .await
+            .unwrap();
+        let report = results::round_report(tenant, &owner, round).await.unwrap();
+        let set = |kinds: &[&str]| -> BTreeSet<usize> {
+            (0..people.len())
+                .filter(|i| kinds.contains(&people[*i].1))
+                .collect()
+        };
+        let mut observed = Observed::default();
+        for g in &report.results.groups {
+            if g.respondents.is_some() {
+                observed.see(&match g.group {
+                    Group::Workplace => set(&["sales-new", "sales-old", "ops-new"]),
+                    Group::Department(d) if d == sales => set(&["sales-new", "sales-old"]),
+                    Group::Department(_) => set(&["ops-new"]),
+                });
+            }
+        }
+        for band in &report.results.tenure {
+            if band.respondents.is_some() {
+                observed.see(&match band.name.as_str() {
+                    "Under 1 year" => set(&["sales-new", "ops-new"]),
+                    "5 years or more" => set(&["sales-old"]),
+                    other => panic!("{other} holds nobody"),
+                });
+            }
+        }
+        observed.assert_pins_nobody(people.len(), 5);
+        let shown: Vec<&str> = report
+            .results
+            .tenure
+            .iter()
+            .filter(|b| b.respondents.is_some())
+            .map(|b| b.name.as_str())
+            .collect();
+        if long_serving == 5 {
+            assert_eq!(shown, ["Under 1 year", "5 years or more"]);
+            let csv = results::export_csv(tenant, &owner, round, now()).await.unwrap();
+            assert!(
+                csv.contains("\"Whole workplace, 5 years or more\",tenure,5,5,"),
+                "{csv}"
+            );
+        }
+    }
+}
+
 domain::on_both_backends!(
     looking_after_every_answer_pins_nobody,
     reorganising_and_changing_the_minimum_re_slice_nothing,
@@ -1070,4 +1183,5 @@ domain::on_both_backends!(
     open_round_participation_brackets_nobody,
     released_counts_do_not_name_who_stayed_silent,
     rounds_closed_before_releases_are_frozen_at_start,
+    tenure_cuts_and_teams_together_pin_nobody,
 );

@@ -103,6 +103,11 @@ const TAKES_NO_WORKPLACE_ID: &[(&str, &str)] = &[
     ("/api/settings/save_sign_in", "the caller's workplace"),
     ("/api/settings/deletion", "the caller's workplace"),
     ("/api/settings/group_sizes", "the caller's workplace"),
+    ("/api/settings/tenure_bands", "the caller's workplace"),
+    (
+        "/api/settings/save_tenure_bands",
+        "the caller's workplace; settings permission, checked below",
+    ),
     (
         "/api/settings/save_group_sizes",
         "the caller's workplace; settings permission, checked below",
@@ -866,6 +871,13 @@ fn cases(a: &Workplace, b: &Workplace) -> Vec<(&'static str, String, String, Str
             "/api/settings/save_group_sizes",
             "results=3&comments=3".into(),
         );
+        add(
+            who,
+            cookie,
+            "/api/settings/save_tenure_bands",
+            "bounds=1%2C3".into(),
+        );
+        add(who, cookie, "/api/settings/tenure_bands", String::new());
         add(
             who,
             cookie,
