@@ -72,6 +72,17 @@ test("an owner sets how many answers a team needs before its results show", asyn
   await page.reload();
   await expect(page.getByLabel("Minimum answers for figures")).toHaveValue("4");
   await expect(page.getByLabel("Minimum answers for comments")).toHaveValue("6");
+  // Tenure bands: boundaries in whole years, going up.
+  const bounds = page.getByLabel("Band boundaries in years");
+  await expect(bounds).toHaveValue("1, 2, 5");
+  await bounds.fill("3, 2");
+  await page.getByRole("button", { name: "Save tenure bands" }).click();
+  await expect(page.getByRole("alert").filter({ hasText: "boundaries go up" })).toBeVisible();
+  await bounds.fill("1, 3, 10");
+  await page.getByRole("button", { name: "Save tenure bands" }).click();
+  await expect(page.getByText("Saved. Rounds that close from now on use these bands.")).toBeVisible();
+  await page.reload();
+  await expect(page.getByLabel("Band boundaries in years")).toHaveValue("1, 3, 10");
   await expectAccessible(page);
   await snapshot(page, "settings-anonymity");
 });

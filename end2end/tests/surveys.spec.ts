@@ -192,6 +192,19 @@ test("a weekly pulse: people answer on their phones, the manager sees results, s
   expect(csv).toContain("Platform,2,5,5,My workload is manageable.,scale,4.00");
   expect(csv).toMatch(/Mobile,2,,,,,,,not enough responses/);
   expect(csv).not.toContain("Pairing on Fridays");
+  // Tenure bands cut the whole workplace: Mary, who sees Engineering only, gets none.
+  expect(csv).not.toContain(",tenure,");
+  await expect(mary.getByRole("region", { name: "Results by time at the workplace" })).toHaveCount(0);
+
+  // The Owner sees the whole workplace by time here (nobody here has a start date on record).
+  await page.goto(`/results/${roundId}`);
+  await waitForHydration(page);
+  const byTenure = page.getByRole("region", { name: "Results by time at the workplace" });
+  await expect(byTenure.getByRole("row", { name: /Start date not recorded/ })).toContainText("11 of 11");
+  await expectAccessible(page);
+  await snapshot(page, "results-tenure-desktop");
+  await page.goto("/surveys");
+  await waitForHydration(page);
 
   // Mary replies to the anonymous comment; its author finds the reply and answers back.
   await mary.getByLabel("Reply to the author (they stay anonymous)").fill("Thanks! Shall we keep the Friday slot?");

@@ -74,6 +74,18 @@ pub fn RoundResultsPage() -> impl IntoView {
     }
 }
 
+/// Left padding for a team at `depth` in the tree, as a class: the page's policy refuses inline
+/// styles.
+fn indent_class(depth: usize) -> &'static str {
+    match depth {
+        0 => "pl-2",
+        1 => "pl-6",
+        2 => "pl-10",
+        3 => "pl-14",
+        _ => "pl-16",
+    }
+}
+
 /// A heatmap cell's colour for a mean on 1–5: red below 3, teal above, stronger further out.
 fn cell_class(mean: f64) -> &'static str {
     match mean {
@@ -170,10 +182,10 @@ fn open_round_view(view: ResultsView) -> AnyView {
                     </thead>
                     <tbody>
                         {view.groups.iter().map(|g| {
-                            let indent = format!("padding-left: {}rem", 0.5 + g.depth as f64);
+                            let indent = indent_class(g.depth);
                             view! {
                                 <tr>
-                                    <th scope="row" class="px-2 py-2 text-left font-medium text-slate-900" style=indent>{g.name.clone()}</th>
+                                    <th scope="row" class=format!("pr-2 py-2 text-left font-medium text-slate-900 {indent}")>{g.name.clone()}</th>
                                     <td class="px-2 py-2 text-slate-800">{match (&g.progress, g.asked) {
                                         (None, _) => "—".to_owned(),
                                         (Some(_), Some(n)) => n.to_string(),
@@ -497,19 +509,19 @@ fn tenure_card(view: &ResultsView, prompts: &[(String, String)]) -> AnyView {
 }
 
 fn group_row(group: &GroupFigures, columns: usize) -> AnyView {
-    let indent = format!("padding-left: {}rem", 0.5 + group.depth as f64);
+    let indent = indent_class(group.depth);
     let name = group.name.clone();
     match group.respondents {
         None => view! {
             <tr>
-                <th scope="row" class="px-2 py-2 text-left font-medium text-slate-900" style=indent>{name}</th>
+                <th scope="row" class=format!("pr-2 py-2 text-left font-medium text-slate-900 {indent}")>{name}</th>
                 <td colspan=columns + 1 class="rounded bg-slate-50 px-2 py-2 italic text-slate-700">"Not enough responses"</td>
             </tr>
         }
         .into_any(),
         Some(respondents) => view! {
             <tr>
-                <th scope="row" class="px-2 py-2 text-left font-medium text-slate-900" style=indent>{name}</th>
+                <th scope="row" class=format!("pr-2 py-2 text-left font-medium text-slate-900 {indent}")>{name}</th>
                 <td class="px-2 py-2 text-slate-800">{format!("{respondents} of {}", group.asked.unwrap_or(respondents))}</td>
                 {group.questions.iter().map(|q| match (q.enps, q.mean) {
                     (Some(enps), _) => view! { <td class="rounded px-2 py-2 text-center font-semibold text-slate-900">{format!("{enps:+}")}</td> }.into_any(),

@@ -147,7 +147,7 @@ fn BenchmarksCard() -> impl IntoView {
                     <ActionForm action=save attr:class="mt-8 rounded-lg border border-slate-200 bg-white p-5 shadow-sm sm:p-6">
                         <fieldset>
                             <legend class="text-lg font-semibold text-slate-900">"Benchmarks"</legend>
-                            <p class="mt-1 text-sm text-slate-700">"Compare your results on Candor's built-in questions with other workplaces. Taking part shares only your whole-workplace figure per question (never answers, teams or comments), and only where enough people answered; the platform figure is the average of at least five workplaces, refreshed daily."</p>
+                            <p class="mt-1 text-sm text-slate-700">"Compare your results on Candor's built-in questions with other workplaces. Taking part shares only your whole-workplace figure per question (never answers, teams or comments), and only where enough people answered; the platform figure is an average over many workplaces with random noise added, so that no single workplace's figure can be worked out from it, and it appears only once enough workplaces take part for the noise to be small. It is refreshed at most monthly."</p>
                             <ErrorAlert error=action_error(save.value()) />
                             {move || matches!(save.value().get(), Some(Ok(()))).then(|| view! {
                                 <p role="status" class="mt-2 text-sm font-medium text-teal-800">"Saved. The platform figures are refreshed within a day."</p>
