@@ -482,6 +482,27 @@ pub async fn comment_ids(tenant: &crate::tenant::TenantDb) -> Vec<uuid::Uuid> {
         .expect("comments are readable")
 }
 
+/// `person` loaded again, as a new session would load them (after a change of grants, say).
+pub async fn reload_identity(
+    db: &crate::Database,
+    tenant: &crate::tenant::TenantDb,
+    person: &crate::policy::Identity,
+    now: chrono::DateTime<chrono::Utc>,
+) -> crate::policy::Identity {
+    crate::identity::load(
+        db,
+        &crate::accounts::SessionInfo {
+            session_id: uuid::Uuid::new_v4(),
+            user_id: person.user_id.uuid(),
+            workplace_id: tenant.workplace_id().uuid(),
+            second_factor: true,
+            second_factor_at: Some(now),
+        },
+    )
+    .await
+    .expect("the person loads")
+}
+
 /// Moves a round's ballot box into answers and comments now, while the round stays open
 /// (isolation tests need a real comment row; the product does this only when a round closes).
 pub async fn mix_ballots(tenant: &crate::tenant::TenantDb, round: uuid::Uuid) -> usize {

@@ -129,17 +129,7 @@ fn results_view(view: ResultsView) -> AnyView {
             <div class="mt-3 overflow-x-auto" tabindex="0" role="region" aria-label="Results by team">
                 <table class="min-w-full border-separate border-spacing-1 text-sm">
                     <caption class="sr-only">"Mean answer per team and question"</caption>
-                    <thead>
-                        <tr>
-                            <th scope="col" class="px-2 py-1 text-left font-semibold text-slate-800">"Team"</th>
-                            <th scope="col" class="px-2 py-1 text-left font-semibold text-slate-800">"Answered"</th>
-                            {prompts.iter().map(|(prompt, kind)| view! {
-                                <th scope="col" class="max-w-40 px-2 py-1 text-left align-bottom font-semibold text-slate-800">
-                                    {prompt.clone()}{(kind == "enps").then_some(" (eNPS)")}
-                                </th>
-                            }).collect_view()}
-                        </tr>
-                    </thead>
+                    {figures_header("Team", &prompts)}
                     <tbody>
                         {view.groups.iter().map(|g| group_row(g, prompts.len())).collect_view()}
                         {benchmark_row(&view, &prompts)}
@@ -487,17 +477,7 @@ fn tenure_card(view: &ResultsView, prompts: &[(String, String)]) -> AnyView {
             <div class="mt-3 overflow-x-auto" tabindex="0" role="region" aria-label="Results by time at the workplace">
                 <table class="min-w-full border-separate border-spacing-1 text-sm">
                     <caption class="sr-only">"Mean answer per tenure band and question"</caption>
-                    <thead>
-                        <tr>
-                            <th scope="col" class="px-2 py-1 text-left font-semibold text-slate-800">"Time here"</th>
-                            <th scope="col" class="px-2 py-1 text-left font-semibold text-slate-800">"Answered"</th>
-                            {prompts.iter().map(|(prompt, kind)| view! {
-                                <th scope="col" class="max-w-40 px-2 py-1 text-left align-bottom font-semibold text-slate-800">
-                                    {prompt.clone()}{(kind == "enps").then_some(" (eNPS)")}
-                                </th>
-                            }).collect_view()}
-                        </tr>
-                    </thead>
+                    {figures_header("Time here", prompts)}
                     <tbody>
                         {view.tenure.iter().map(|g| group_row(g, prompts.len())).collect_view()}
                     </tbody>
@@ -506,6 +486,23 @@ fn tenure_card(view: &ResultsView, prompts: &[(String, String)]) -> AnyView {
         </div>
     }
     .into_any()
+}
+
+/// The head of a figures table: the row label, "Answered", then one column per question.
+fn figures_header(first: &'static str, prompts: &[(String, String)]) -> impl IntoView {
+    view! {
+        <thead>
+            <tr>
+                <th scope="col" class="px-2 py-1 text-left font-semibold text-slate-800">{first}</th>
+                <th scope="col" class="px-2 py-1 text-left font-semibold text-slate-800">"Answered"</th>
+                {prompts.iter().map(|(prompt, kind)| view! {
+                    <th scope="col" class="max-w-40 px-2 py-1 text-left align-bottom font-semibold text-slate-800">
+                        {prompt.clone()}{(kind == "enps").then_some(" (eNPS)")}
+                    </th>
+                }).collect_view()}
+            </tr>
+        </thead>
+    }
 }
 
 fn group_row(group: &GroupFigures, columns: usize) -> AnyView {

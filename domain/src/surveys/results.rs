@@ -440,6 +440,33 @@ fn question_results(
         .collect()
 }
 
+/// A released cell as results show it: its figures, or "not enough responses" (no figures).
+fn released_result(
+    group: Group,
+    name: &str,
+    depth: usize,
+    figures: Option<&super::release::Figures>,
+    questions: &[Question],
+) -> GroupResult {
+    let mut result = GroupResult {
+        group,
+        name: name.to_owned(),
+        depth,
+        asked: None,
+        respondents: None,
+        progress: None,
+        questions: Vec::new(),
+    };
+    if let Some(figures) = figures {
+        let counts: BTreeMap<(QuestionId, i32), u32> =
+            figures.counts.iter().map(|(q, v, n)| ((*q, *v), *n)).collect();
+        result.asked = Some(figures.asked);
+        result.respondents = Some(figures.respondents);
+        result.questions = question_results(questions, &counts);
+    }
+    result
+}
+
 /// The groups of a released round that `identity` may see, in the frozen tree's order, each
 /// with its figures or "not enough responses".
 fn visible_groups(identity: &Identity, frozen: &Frozen, questions: &[Question]) -> Vec<GroupResult> {
@@ -448,25 +475,7 @@ fn visible_groups(identity: &Identity, frozen: &Frozen, questions: &[Question]) 
         .groups
         .iter()
         .filter(|g| may_see(identity, g.group()))
-        .map(|g| {
-            let mut result = GroupResult {
-                group: g.group(),
-                name: g.name.clone(),
-                depth: g.depth,
-                asked: None,
-                respondents: None,
-                progress: None,
-                questions: Vec::new(),
-            };
-            if let Some(figures) = &g.figures {
-                let counts: BTreeMap<(QuestionId, i32), u32> =
-                    figures.counts.iter().map(|(q, v, n)| ((*q, *v), *n)).collect();
-                result.asked = Some(figures.asked);
-                result.respondents = Some(figures.respondents);
-                result.questions = question_results(questions, &counts);
-            }
-            result
-        })
+        .map(|g| released_result(g.group(), &g.name, g.depth, g.figures.as_ref(), questions))
         .collect()
 }
 
@@ -480,25 +489,7 @@ fn visible_tenure(identity: &Identity, frozen: &Frozen, questions: &[Question]) 
         .release
         .tenure
         .iter()
-        .map(|band| {
-            let mut result = GroupResult {
-                group: Group::Workplace,
-                name: band.label.clone(),
-                depth: 0,
-                asked: None,
-                respondents: None,
-                progress: None,
-                questions: Vec::new(),
-            };
-            if let Some(figures) = &band.figures {
-                let counts: BTreeMap<(QuestionId, i32), u32> =
-                    figures.counts.iter().map(|(q, v, n)| ((*q, *v), *n)).collect();
-                result.asked = Some(figures.asked);
-                result.respondents = Some(figures.respondents);
-                result.questions = question_results(questions, &counts);
-            }
-            result
-        })
+        .map(|band| released_result(Group::Workplace, &band.label, 0, band.figures.as_ref(), questions))
         .collect()
 }
 

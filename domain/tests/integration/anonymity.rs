@@ -196,18 +196,7 @@ async fn looking_after_every_answer_pins_nobody(test_db: TestDb) {
     )
     .await
     .unwrap();
-    let manager = domain::identity::load(
-        db,
-        &domain::accounts::SessionInfo {
-            session_id: uuid::Uuid::new_v4(),
-            user_id: manager.user_id.uuid(),
-            workplace_id: tenant.workplace_id().uuid(),
-            second_factor: true,
-            second_factor_at: Some(now()),
-        },
-    )
-    .await
-    .unwrap();
+    let manager = domain::testing::reload_identity(db, tenant, &manager, now()).await;
     weekly_pulse(tenant, &owner).await;
     let round = rounds::open_due(db, now()).await.unwrap()[0].round;
     let members = |group: Group| -> BTreeSet<DepartmentId> {

@@ -54,6 +54,36 @@ async fn employee_of(
     domain::testing::active_person(db, tenant, person, now()).await
 }
 
+/// `person` answers the workload question of `round`, with `comment` if given.
+async fn answer_workload(
+    tenant: &domain::tenant::TenantDb,
+    person: &domain::policy::Identity,
+    round: uuid::Uuid,
+    value: i32,
+    comment: Option<&str>,
+    at: DateTime<Utc>,
+) {
+    let check_in = surveys::answering::open_check_ins(tenant, person, at)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.round == round)
+        .unwrap();
+    surveys::answering::submit(
+        tenant,
+        person,
+        round,
+        vec![surveys::answering::GivenAnswer {
+            question: check_in.questions[0].id,
+            value: Some(value),
+            comment: comment.map(str::to_owned),
+        }],
+        at,
+    )
+    .await
+    .unwrap();
+}
+
 /// One survey round opened at `at`, answered by `who` with a comment; closed four days later
 /// when `close`.
 async fn answered_round(
@@ -82,46 +112,10 @@ async fn answered_round(
     domain::testing::workload_survey(tenant, owner, &format!("Pulse {}", at.format("%Y-%m-%d")), at).await;
     let round = rounds::open_due(db, at).await.unwrap().remove(0).round;
     for person in &colleagues {
-        let check_in = surveys::answering::open_check_ins(tenant, person, at)
-            .await
-            .unwrap()
-            .into_iter()
-            .find(|c| c.round == round)
-            .unwrap();
-        surveys::answering::submit(
-            tenant,
-            person,
-            round,
-            vec![surveys::answering::GivenAnswer {
-                question: check_in.questions[0].id,
-                value: Some(3),
-                comment: None,
-            }],
-            at,
-        )
-        .await
-        .unwrap();
+        answer_workload(tenant, person, round, 3, None, at).await;
     }
     for person in who {
-        let check_in = surveys::answering::open_check_ins(tenant, person, at)
-            .await
-            .unwrap()
-            .into_iter()
-            .find(|c| c.round == round)
-            .unwrap();
-        surveys::answering::submit(
-            tenant,
-            person,
-            round,
-            vec![surveys::answering::GivenAnswer {
-                question: check_in.questions[0].id,
-                value: Some(4),
-                comment: Some("The rota helps".into()),
-            }],
-            at,
-        )
-        .await
-        .unwrap();
+        answer_workload(tenant, person, round, 4, Some("The rota helps"), at).await;
     }
     if close {
         rounds::close_due(db, at + Duration::days(4)).await.unwrap();

@@ -118,18 +118,7 @@ async fn seed(db: &domain::Database) -> Pulse {
     )
     .await
     .unwrap();
-    let manager = domain::identity::load(
-        db,
-        &domain::accounts::SessionInfo {
-            session_id: uuid::Uuid::new_v4(),
-            user_id: manager.user_id.uuid(),
-            workplace_id: tenant.workplace_id().uuid(),
-            second_factor: true,
-            second_factor_at: Some(now()),
-        },
-    )
-    .await
-    .unwrap();
+    let manager = reload(db, &tenant, &manager).await;
     let survey = surveys::create(
         &tenant,
         &owner,
@@ -583,18 +572,7 @@ async fn comments_are_sealed_and_another_workplace_sees_nothing(test_db: TestDb)
 
 /// An identity loaded again (after a change of grants, say).
 async fn reload(db: &domain::Database, tenant: &TenantDb, person: &Identity) -> Identity {
-    domain::identity::load(
-        db,
-        &domain::accounts::SessionInfo {
-            session_id: uuid::Uuid::new_v4(),
-            user_id: person.user_id.uuid(),
-            workplace_id: tenant.workplace_id().uuid(),
-            second_factor: true,
-            second_factor_at: Some(now()),
-        },
-    )
-    .await
-    .unwrap()
+    domain::testing::reload_identity(db, tenant, person, now()).await
 }
 
 async fn answer_all(
