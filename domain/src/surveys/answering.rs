@@ -308,15 +308,11 @@ pub(crate) struct BallotComment {
     pub reply_token_hash: String,
 }
 
-/// The most a ballot of a round with `questions` can take as JSON: a value and its question id
-/// per question, and per free-text question its longest comment with every character escaped
-/// (six bytes, `\u001f`) and its reply hash.
+/// The most a ballot of a round with `questions` can take as JSON: per question a value, its
+/// question id, and the longest comment (any question may carry one) with every character
+/// escaped (six bytes, `\u001f`) and its reply hash.
 fn ballot_size(questions: &[Question]) -> usize {
-    let texts = questions
-        .iter()
-        .filter(|q| matches!(q.kind, QuestionKind::Text))
-        .count();
-    512 + questions.len() * 96 + texts * (MAX_COMMENT * 6 + 256)
+    512 + questions.len() * (96 + MAX_COMMENT * 6 + 256)
 }
 
 impl Ballot {

@@ -334,16 +334,22 @@ pub(crate) async fn close(
         .await?
         .remove(&round)
         .unwrap_or_default();
-    let earlier_rows = tallies.values.values().any(|v| !v.is_empty());
-    let release = if earlier_rows {
-        // Closed before ballots carried tenure: by team only, from what was stored then.
-        decide(
-            &tree,
-            &AtomCounts::by_department(&tallies),
-            None,
-            minimum,
-            comment_minimum,
-        )
+    // Someone answered without a ballot (before ballots existed, or a round that was open when
+    // Candor was upgraded): count by team only, the answers stored then together with the
+    // ballots, so the figures and the number who answered cover the same people.
+    let answered_without_ballot = tallies.answered.values().sum::<u32>() as usize > ballots.len();
+    let release = if answered_without_ballot {
+        let mut counts = AtomCounts::by_department(&tallies);
+        for ballot in &ballots {
+            let values = counts
+                .values
+                .entry((ballot.department.map(DepartmentId::from_uuid), None))
+                .or_default();
+            for (question, value) in &ballot.values {
+                *values.entry((*question, *value)).or_default() += 1;
+            }
+        }
+        decide(&tree, &counts, None, minimum, comment_minimum)
     } else {
         let bands = super::tenure::bands_in(tenant, txn).await?;
         let counts = atom_counts(tenant, txn, round, &bands, &ballots).await?;
@@ -641,10 +647,17 @@ pub async fn release_pending(db: &crate::Database, now: DateTime<Utc>) -> Result
             crate::ids::WorkplaceId::from_uuid(workplace),
             "release closed survey rounds",
         );
-        let txn = tenant.begin().await?;
-        close(&tenant, &*txn, round, closed_at.unwrap_or(now)).await?;
-        txn.commit().await?;
-        count += 1;
+        let released = async {
+            let txn = tenant.begin().await?;
+            close(&tenant, &*txn, round, closed_at.unwrap_or(now)).await?;
+            txn.commit().await
+        };
+        // One round that cannot be released must not keep Candor from starting: it is
+        // released when first read instead.
+        match released.await {
+            Ok(()) => count += 1,
+            Err(err) => tracing::error!(%round, error = %err, "a closed survey round could not be released"),
+        }
     }
     Ok(count)
 }

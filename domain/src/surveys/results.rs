@@ -983,12 +983,14 @@ pub async fn rounds_with_results(tenant: &TenantDb, identity: &Identity) -> Resu
                 let workplace = participation_groups(identity, &tree, &tallies, minimum)
                     .into_iter()
                     .find(|g| g.group == Group::Workplace);
+                // As the round's page shows it: no count where the workplace's is withheld, and
+                // none when fewer were asked than the minimum.
                 if let Some(GroupResult {
                     progress: Some(progress),
+                    asked: Some(asked),
                     ..
                 }) = workplace
                 {
-                    let asked = tallies.asked.values().sum();
                     open_counts.insert(round, (asked, progress));
                 }
             }

@@ -224,23 +224,17 @@ pub async fn close_due(db: &Database, now: DateTime<Utc>) -> Result<u64> {
         .all(db.connection())
         .await?;
     let mut closed = 0;
-    let mut first_failure = None;
     for (round, workplace) in due {
         let tenant = TenantDb::for_system(db, WorkplaceId::from_uuid(workplace), "close survey rounds");
-        // One round that cannot be released must not keep every other round open.
+        // One round that cannot be released must not keep every other round open, nor stop the
+        // scheduler's other jobs: it is logged and tried again on the next run.
         match close_one(&tenant, round, now).await {
             Ok(true) => closed += 1,
             Ok(false) => {}
-            Err(err) => {
-                tracing::error!(%round, error = %err, "a survey round could not be closed");
-                first_failure.get_or_insert(err);
-            }
+            Err(err) => tracing::error!(%round, error = %err, "a survey round could not be closed"),
         }
     }
-    match first_failure {
-        Some(err) => Err(err),
-        None => Ok(closed),
-    }
+    Ok(closed)
 }
 
 /// Closes and releases one due round in its own transaction; false when another process

@@ -1162,6 +1162,48 @@ async fn tenure_cuts_and_teams_together_pin_nobody(test_db: TestDb) {
     }
 }
 
+/// Any question may carry a comment of the longest length, in characters that take the most
+/// room once sealed: the ballot still fits its round's one size, so writing a lot neither fails
+/// nor shows in the ballot's length.
+async fn the_longest_comments_fit_the_ballot(test_db: TestDb) {
+    let db = &test_db.db;
+    let (owner, tenant) = domain::testing::workplace(db, "Northwind", "ada@northwind.test", now()).await;
+    let tenant = &tenant;
+    let sales = departments::create(tenant, "Sales", None, now()).await.unwrap();
+    let people = team(db, tenant, "Sales", Some(sales), 2).await;
+    let round = pulse_for(db, tenant, &owner, vec![sales]).await;
+    let longest: String = "\u{1}".repeat(answering::MAX_COMMENT - 2);
+    let check_in = answering::open_check_ins(tenant, &people[0], now())
+        .await
+        .unwrap()
+        .remove(0);
+    let given = check_in
+        .questions
+        .iter()
+        .map(|q| GivenAnswer {
+            question: q.id,
+            value: match q.kind {
+                QuestionKind::Text => None,
+                QuestionKind::Enps => Some(10),
+                _ => Some(5),
+            },
+            comment: Some(format!("x{longest}x")),
+        })
+        .collect();
+    answering::submit(tenant, &people[0], round, given, now())
+        .await
+        .unwrap();
+    answer(tenant, &people[1], round, 3, now()).await;
+    assert_eq!(
+        raw_count(
+            db,
+            "SELECT CAST(count(DISTINCT length(text_sealed)) AS TEXT) FROM ballots"
+        )
+        .await,
+        "1"
+    );
+}
+
 domain::on_both_backends!(
     looking_after_every_answer_pins_nobody,
     reorganising_and_changing_the_minimum_re_slice_nothing,
@@ -1173,4 +1215,5 @@ domain::on_both_backends!(
     released_counts_do_not_name_who_stayed_silent,
     rounds_closed_before_releases_are_frozen_at_start,
     tenure_cuts_and_teams_together_pin_nobody,
+    the_longest_comments_fit_the_ballot,
 );
