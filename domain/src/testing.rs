@@ -404,6 +404,8 @@ pub async fn seed_survey_history(
             reminded_at: Set(None),
             asked: Set(i32::try_from(people.len()).unwrap_or(i32::MAX)),
             answered: Set(0),
+            opened_minimum: Set(None),
+            opened_tree: Set(None),
         })
         .exec(&txn)
         .await

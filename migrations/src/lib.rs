@@ -50,6 +50,7 @@ mod m20261202_000026_data_lifecycle;
 mod m20261202_000027_subprocessors;
 mod m20261205_000028_release_once;
 mod m20261206_000029_tenure_bands;
+mod m20261206_000030_open_round_view;
 mod row_level_security;
 
 pub struct Migrator;
@@ -87,6 +88,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000027_subprocessors::Migration),
             Box::new(m20261205_000028_release_once::Migration),
             Box::new(m20261206_000029_tenure_bands::Migration),
+            Box::new(m20261206_000030_open_round_view::Migration),
         ]
     }
 }

@@ -14,6 +14,10 @@ pub struct Model {
     pub reminded_at: Option<DateTimeUtc>,
     pub asked: i32,
     pub answered: i32,
+    /// The minimum group size when the round opened: what its participation is shown under.
+    pub opened_minimum: Option<i32>,
+    /// The department tree when the round opened (JSON), for the same view.
+    pub opened_tree: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

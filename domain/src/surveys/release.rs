@@ -138,16 +138,36 @@ pub(crate) struct Frozen {
     pub released_at: DateTime<Utc>,
 }
 
+/// `tree` as stored with a round.
+pub(crate) fn freeze_tree(tree: &Tree) -> Vec<FrozenDepartment> {
+    tree.ordered
+        .iter()
+        .map(|d| {
+            let (name, parent) = tree.names.get(d).cloned().unwrap_or_default();
+            FrozenDepartment {
+                id: d.uuid(),
+                name,
+                parent: parent.map(DepartmentId::uuid),
+            }
+        })
+        .collect()
+}
+
+/// A tree stored with a round, as a tree again.
+pub(crate) fn thaw_tree(departments: &[FrozenDepartment]) -> Tree {
+    Tree::from_parts(departments.iter().map(|d| {
+        (
+            DepartmentId::from_uuid(d.id),
+            d.name.clone(),
+            d.parent.map(DepartmentId::from_uuid),
+        )
+    }))
+}
+
 impl Frozen {
     /// The department tree as it was when the round closed.
     pub fn tree(&self) -> Tree {
-        Tree::from_parts(self.release.departments.iter().map(|d| {
-            (
-                DepartmentId::from_uuid(d.id),
-                d.name.clone(),
-                d.parent.map(DepartmentId::from_uuid),
-            )
-        }))
+        thaw_tree(&self.release.departments)
     }
 
     pub fn comment_groups(&self) -> BTreeSet<Group> {
@@ -293,18 +313,7 @@ pub(crate) fn decide(
     }
     Release {
         format: FORMAT,
-        departments: tree
-            .ordered
-            .iter()
-            .map(|d| {
-                let (name, parent) = tree.names.get(d).cloned().unwrap_or_default();
-                FrozenDepartment {
-                    id: d.uuid(),
-                    name,
-                    parent: parent.map(DepartmentId::uuid),
-                }
-            })
-            .collect(),
+        departments: freeze_tree(tree),
         groups,
         comment_groups,
         tenure: tenure_released,

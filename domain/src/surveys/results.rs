@@ -573,6 +573,28 @@ fn participation_groups(
         .collect()
 }
 
+/// The minimum and department tree an open round's participation is shown on: as they were when
+/// it opened (today's for a round opened before they were kept).
+async fn open_view(
+    tenant: &TenantDb,
+    conn: &impl sea_orm::ConnectionTrait,
+    round: &rounds::Model,
+) -> Result<(u32, Tree)> {
+    let minimum = match round.opened_minimum {
+        Some(minimum) => u32::try_from(minimum).unwrap_or(u32::MAX),
+        None => super::minimum_group_sizes(tenant, conn).await?.0,
+    };
+    let frozen: Option<Vec<super::release::FrozenDepartment>> = round
+        .opened_tree
+        .as_deref()
+        .and_then(|text| serde_json::from_str(text).ok());
+    let tree = match frozen {
+        Some(departments) => super::release::thaw_tree(&departments),
+        None => Tree::new(&tenant.select::<departments::Entity>().all(conn).await?),
+    };
+    Ok((minimum, tree))
+}
+
 /// The comments of a released round that `identity` may read: from groups they may see that
 /// reached the comment minimum when the round closed, each under the smallest such group, in a
 /// stable order that says nothing about when each was written.
@@ -647,8 +669,7 @@ pub async fn round_report(tenant: &TenantDb, identity: &Identity, round: RoundId
         .collect();
     let Some(closed_at) = round_row.closed_at else {
         // Open: who has answered, in steps; no figure and no comment exists yet.
-        let (minimum, _) = super::minimum_group_sizes(tenant, &txn).await?;
-        let tree = Tree::new(&tenant.select::<departments::Entity>().all(&txn).await?);
+        let (minimum, tree) = open_view(tenant, &txn, &round_row).await?;
         let tallies = tallies_from(&[round], count_participants(tenant, &txn, &[round]).await?)
             .remove(&round)
             .unwrap_or_default();
@@ -964,7 +985,6 @@ pub async fn rounds_with_results(tenant: &TenantDb, identity: &Identity) -> Resu
         .order_by_desc(rounds::Column::OpensAt)
         .all(&txn)
         .await?;
-    let (minimum, _) = super::minimum_group_sizes(tenant, &txn).await?;
     // Whole-workplace participation, shown to those who see the whole workplace; people limited
     // to some departments see participation inside each round. It is what the round's own page
     // shows, never a separate figure: released (closed) or guarded bands (open).
@@ -977,9 +997,12 @@ pub async fn rounds_with_results(tenant: &TenantDb, identity: &Identity) -> Resu
             .map(|r| r.id)
             .collect();
         if !open.is_empty() {
-            let tree = Tree::new(&tenant.select::<departments::Entity>().all(&txn).await?);
             let tallies = tallies_from(&open, count_participants(tenant, &txn, &open).await?);
             for (round, tallies) in tallies {
+                let Some(row) = rows.iter().find(|r| r.id == round) else {
+                    continue;
+                };
+                let (minimum, tree) = open_view(tenant, &txn, row).await?;
                 let workplace = participation_groups(identity, &tree, &tallies, minimum)
                     .into_iter()
                     .find(|g| g.group == Group::Workplace);

@@ -106,6 +106,17 @@ async fn open_next(tenant: &TenantDb, survey: SurveyId, now: DateTime<Utc>) -> R
     } else {
         opens_at
     };
+    // While the round is open its participation is shown on the tree and minimum of now: a
+    // department moved or a minimum changed later must not re-slice it between two looks.
+    let (minimum, _) = super::minimum_group_sizes(tenant, &txn).await?;
+    let tree = super::results::Tree::new(
+        &tenant
+            .select::<crate::entities::departments::Entity>()
+            .all(&txn)
+            .await?,
+    );
+    let tree_text = serde_json::to_string(&super::release::freeze_tree(&tree))
+        .map_err(|err| crate::Error::Internal(format!("round tree: {err}")))?;
     let round = rounds::ActiveModel {
         id: Set(uuid::Uuid::new_v4()),
         workplace_id: Set(tenant.workplace_id().uuid()),
@@ -117,6 +128,8 @@ async fn open_next(tenant: &TenantDb, survey: SurveyId, now: DateTime<Utc>) -> R
         reminded_at: Set(None),
         asked: Set(0),
         answered: Set(0),
+        opened_minimum: Set(Some(i32::try_from(minimum).unwrap_or(i32::MAX))),
+        opened_tree: Set(Some(tree_text)),
     }
     .insert(&txn)
     .await?;

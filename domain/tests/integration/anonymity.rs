@@ -1204,6 +1204,61 @@ async fn the_longest_comments_fit_the_ballot(test_db: TestDb) {
     );
 }
 
+/// While a round is open, an HR admin looks at its participation, moves a one-person team out
+/// of its parent and lowers the minimum, then looks again with no answer in between. Sales has
+/// five direct members and Beacon (one person) below it: on today's tree the second look would
+/// show Sales without Beacon, and the change of band would say whether Beacon's person answered.
+/// The open round keeps the tree and minimum it opened with: both looks are the same.
+async fn an_open_round_is_not_re_sliced_by_a_reorganisation(test_db: TestDb) {
+    let db = &test_db.db;
+    let (owner, tenant) = domain::testing::workplace(db, "Northwind", "ada@northwind.test", now()).await;
+    let tenant = &tenant;
+    let sales = departments::create(tenant, "Sales", None, now()).await.unwrap();
+    let beacon = departments::create(tenant, "Beacon", Some(sales), now())
+        .await
+        .unwrap();
+    let ops = departments::create(tenant, "Ops", None, now()).await.unwrap();
+    let sellers = team(db, tenant, "Sales", Some(sales), 5).await;
+    let lonely = team(db, tenant, "Beacon", Some(beacon), 1).await.remove(0);
+    team(db, tenant, "Ops", Some(ops), 5).await;
+    let round = pulse_for(db, tenant, &owner, vec![sales, ops]).await;
+    for who in sellers.iter().take(4) {
+        answer(tenant, who, round, 3, now()).await;
+    }
+    answer(tenant, &lonely, round, 3, now()).await;
+    let before = results::round_report(tenant, &owner, round).await.unwrap();
+    let sales_band = |report: &results::RoundReport| {
+        report
+            .results
+            .groups
+            .iter()
+            .find(|g| g.group == Group::Department(sales))
+            .map(|g| (g.asked, g.progress))
+    };
+    assert_eq!(sales_band(&before), Some((Some(6), Some(Answered::AtLeast(5)))));
+    departments::move_to(tenant, beacon, Some(ops)).await.unwrap();
+    surveys::set_group_sizes(
+        tenant,
+        &owner,
+        surveys::GroupSizes {
+            results: 4,
+            comments: 4,
+        },
+    )
+    .await
+    .unwrap();
+    let after = results::round_report(tenant, &owner, round).await.unwrap();
+    assert_eq!(
+        after.results, before.results,
+        "the open round's view moved with the tree"
+    );
+    let listed = |rows: Vec<results::RoundListing>| rows.into_iter().map(|r| r.counts).collect::<Vec<_>>();
+    assert_eq!(
+        listed(results::rounds_with_results(tenant, &owner).await.unwrap()),
+        [Some((11, Answered::AtLeast(5)))]
+    );
+}
+
 domain::on_both_backends!(
     looking_after_every_answer_pins_nobody,
     reorganising_and_changing_the_minimum_re_slice_nothing,
@@ -1216,4 +1271,5 @@ domain::on_both_backends!(
     rounds_closed_before_releases_are_frozen_at_start,
     tenure_cuts_and_teams_together_pin_nobody,
     the_longest_comments_fit_the_ballot,
+    an_open_round_is_not_re_sliced_by_a_reorganisation,
 );
