@@ -530,6 +530,51 @@ pub async fn mix_ballots(tenant: &crate::tenant::TenantDb, round: uuid::Uuid) ->
     mixed
 }
 
+/// Answers `round` for `person` the way Candor did before ballots existed: the participant
+/// marked answered and one answer row per value, by department, in one transaction (a round
+/// that was open when Candor was upgraded holds such rows beside ballots).
+pub async fn answer_without_ballot(
+    tenant: &crate::tenant::TenantDb,
+    round: uuid::Uuid,
+    person: &crate::policy::Identity,
+    values: &[(uuid::Uuid, i32)],
+) {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
+    let txn = tenant.begin().await.expect("a transaction");
+    let participant = tenant
+        .select::<crate::entities::round_participants::Entity>()
+        .filter(crate::entities::round_participants::Column::RoundId.eq(round))
+        .filter(crate::entities::round_participants::Column::UserId.eq(person.user_id.uuid()))
+        .one(&*txn)
+        .await
+        .expect("participants load")
+        .expect("the person was asked");
+    crate::entities::round_participants::Entity::update_many()
+        .col_expr(
+            crate::entities::round_participants::Column::Answered,
+            sea_orm::sea_query::Expr::value(true),
+        )
+        .filter(crate::entities::round_participants::Column::Id.eq(participant.id))
+        .exec(&*txn)
+        .await
+        .expect("marked answered");
+    for (question, value) in values {
+        crate::entities::answers::Entity::insert(crate::entities::answers::ActiveModel {
+            id: Set(uuid::Uuid::new_v4()),
+            workplace_id: Set(tenant.workplace_id().uuid()),
+            round_id: Set(round),
+            question_id: Set(*question),
+            department_id: Set(participant.department_id),
+            tenure_band: Set("unknown".into()),
+            value: Set(*value),
+        })
+        .exec(&*txn)
+        .await
+        .expect("an answer row");
+    }
+    txn.commit().await.expect("commit");
+}
+
 /// Runs `sql` as someone with raw access to the database would, and returns each row's first
 /// column as text (write the query so that column is text on both backends).
 pub async fn raw_strings(db: &crate::Database, sql: &str) -> Vec<String> {

@@ -1259,6 +1259,62 @@ async fn an_open_round_is_not_re_sliced_by_a_reorganisation(test_db: TestDb) {
     );
 }
 
+/// A round open when Candor was upgraded: one person answered the old way (answer rows by
+/// department), the rest through ballots. Product = its own members (5: one old, four ballots)
+/// + Core (5, all ballots). Its release counts both kinds together, so every released group's
+/// number who answered matches its figures, and Product − Core is never one person's answers.
+async fn a_round_answered_across_the_upgrade_counts_everyone_once(test_db: TestDb) {
+    let db = &test_db.db;
+    let (owner, tenant) = domain::testing::workplace(db, "Northwind", "ada@northwind.test", now()).await;
+    let tenant = &tenant;
+    let product = departments::create(tenant, "Product", None, now()).await.unwrap();
+    let core = departments::create(tenant, "Core", Some(product), now())
+        .await
+        .unwrap();
+    let direct = team(db, tenant, "Product", Some(product), 5).await;
+    let coders = team(db, tenant, "Core", Some(core), 5).await;
+    let round = pulse_for(db, tenant, &owner, vec![product]).await;
+    let questions = answering::open_check_ins(tenant, &direct[0], now())
+        .await
+        .unwrap()
+        .remove(0)
+        .questions;
+    let old_values: Vec<(uuid::Uuid, i32)> = questions
+        .iter()
+        .filter_map(|q| match q.kind {
+            QuestionKind::Text => None,
+            QuestionKind::Enps => Some((q.id, 0)),
+            _ => Some((q.id, 1)),
+        })
+        .collect();
+    domain::testing::answer_without_ballot(tenant, round, &direct[0], &old_values).await;
+    for who in direct.iter().skip(1).chain(&coders) {
+        answer(tenant, who, round, 4, now()).await;
+    }
+    rounds::close_now(tenant, &owner, round, now() + Duration::hours(1))
+        .await
+        .unwrap();
+    let report = results::round_report(tenant, &owner, round).await.unwrap();
+    for g in &report.results.groups {
+        let (Some(respondents), Some(workload)) = (g.respondents, g.questions.first()) else {
+            continue;
+        };
+        let counted: u32 = workload.distribution.iter().map(|(_, n)| n).sum();
+        assert_eq!(
+            counted, respondents,
+            "{}: figures and count cover different people",
+            g.name
+        );
+    }
+    let workplace = report
+        .results
+        .groups
+        .iter()
+        .find(|g| g.group == Group::Workplace)
+        .unwrap();
+    assert_eq!(workplace.respondents, Some(10));
+}
+
 domain::on_both_backends!(
     looking_after_every_answer_pins_nobody,
     reorganising_and_changing_the_minimum_re_slice_nothing,
@@ -1272,4 +1328,5 @@ domain::on_both_backends!(
     tenure_cuts_and_teams_together_pin_nobody,
     the_longest_comments_fit_the_ballot,
     an_open_round_is_not_re_sliced_by_a_reorganisation,
+    a_round_answered_across_the_upgrade_counts_everyone_once,
 );
