@@ -1260,8 +1260,8 @@ async fn an_open_round_is_not_re_sliced_by_a_reorganisation(test_db: TestDb) {
 }
 
 /// A round open when Candor was upgraded: one person answered the old way (answer rows by
-/// department), the rest through ballots. Product = its own members (5: one old, four ballots)
-/// + Core (5, all ballots). Its release counts both kinds together, so every released group's
+/// department), the rest through ballots. Product has five members of its own (one old, four
+/// ballots) and Core below it (five, all ballots). Its release counts both kinds together, so every released group's
 /// number who answered matches its figures, and Product − Core is never one person's answers.
 async fn a_round_answered_across_the_upgrade_counts_everyone_once(test_db: TestDb) {
     let db = &test_db.db;
