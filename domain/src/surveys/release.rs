@@ -627,30 +627,29 @@ pub(crate) async fn of_rounds(
 /// to date, so none waits to be frozen on whatever the tree is when someone first opens it.
 /// Returns how many were released.
 pub async fn release_pending(db: &crate::Database, now: DateTime<Utc>) -> Result<u64> {
-    use sea_orm::{EntityTrait, QuerySelect};
-    // A system task across workplaces: which rounds lack a release is read outside any one.
-    let closed: Vec<(RoundId, uuid::Uuid, Option<DateTime<Utc>>)> = crate::entities::rounds::Entity::find()
+    use crate::entities::rounds;
+    use sea_orm::{sea_query::Query, EntityTrait, QuerySelect};
+    // A system task across workplaces: which rounds lack a release is read outside any one, in
+    // one query (at every start, so it must stay cheap once every round has its release).
+    let pending: Vec<(RoundId, uuid::Uuid, Option<DateTime<Utc>>)> = rounds::Entity::find()
         .select_only()
-        .column(crate::entities::rounds::Column::Id)
-        .column(crate::entities::rounds::Column::WorkplaceId)
-        .column(crate::entities::rounds::Column::ClosedAt)
-        .filter(crate::entities::rounds::Column::ClosedAt.is_not_null())
+        .column(rounds::Column::Id)
+        .column(rounds::Column::WorkplaceId)
+        .column(rounds::Column::ClosedAt)
+        .filter(rounds::Column::ClosedAt.is_not_null())
+        .filter(
+            rounds::Column::Id.not_in_subquery(
+                Query::select()
+                    .column(round_releases::Column::RoundId)
+                    .from(round_releases::Entity)
+                    .to_owned(),
+            ),
+        )
         .into_tuple()
         .all(db.connection())
         .await?;
-    let released: BTreeSet<RoundId> = round_releases::Entity::find()
-        .select_only()
-        .column(round_releases::Column::RoundId)
-        .into_tuple()
-        .all(db.connection())
-        .await?
-        .into_iter()
-        .collect();
     let mut count = 0;
-    for (round, workplace, closed_at) in closed {
-        if released.contains(&round) {
-            continue;
-        }
+    for (round, workplace, closed_at) in pending {
         let tenant = TenantDb::for_system(
             db,
             crate::ids::WorkplaceId::from_uuid(workplace),
