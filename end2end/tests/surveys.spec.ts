@@ -45,9 +45,10 @@ test("a weekly pulse: people answer on their phones, the manager sees results, s
     await expect(page.getByRole("list", { name: "Department tree" }).getByText(name, { exact: true })).toBeVisible();
   }
 
-  // Eleven people in one CSV: five in Platform, four in Mobile, two (one a manager) in Engineering.
+  // Eleven people in one CSV: five in Platform (here since 2016), four in Mobile, two (one a
+  // manager) in Engineering.
   const rows = [
-    ...[1, 2, 3, 4, 5].map((n) => `Platform Person ${n},platform${n}@northwind.test,Platform,Employee,`),
+    ...[1, 2, 3, 4, 5].map((n) => `Platform Person ${n},platform${n}@northwind.test,Platform,Employee,2016-01-0${n}`),
     ...[1, 2, 3, 4].map((n) => `Mobile Person ${n},mobile${n}@northwind.test,Mobile,Employee,`),
     "Mary Manager,mary@northwind.test,Engineering,Manager,",
     "Lee Lead,lee@northwind.test,Engineering,Employee,",
@@ -192,15 +193,21 @@ test("a weekly pulse: people answer on their phones, the manager sees results, s
   expect(csv).toContain("Platform,2,5,5,My workload is manageable.,scale,4.00");
   expect(csv).toMatch(/Mobile,2,,,,,,,not enough responses/);
   expect(csv).not.toContain("Pairing on Fridays");
-  // Tenure bands cut the whole workplace: Mary, who sees Engineering only, gets none.
-  expect(csv).not.toContain(",tenure,");
-  await expect(mary.getByRole("region", { name: "Results by time at the workplace" })).toHaveCount(0);
+  // Mary sees Engineering by time here (Platform's five long-serving people, the six without a
+  // start date); Platform alone is all in one band, so it adds no rows; the workplace is not hers.
+  expect(csv).toContain('"Engineering, 5 years or more",tenure,5,5,My workload is manageable.,scale,4.00');
+  expect(csv).toContain('"Engineering, Start date not recorded",tenure,6,6,');
+  expect(csv).not.toContain("Whole workplace");
+  expect(csv).not.toContain('"Platform, ');
+  const hersByTenure = mary.getByRole("region", { name: "Results by time at the workplace" });
+  await expect(hersByTenure.getByRole("rowgroup", { name: "Engineering" }).getByRole("row", { name: /5 years or more/ })).toContainText("5 of 5");
+  await expect(hersByTenure.getByRole("rowgroup", { name: "Whole workplace" })).toHaveCount(0);
 
-  // The Owner sees the whole workplace by time here (nobody here has a start date on record).
+  // The Owner sees the whole workplace by time here too.
   await page.goto(`/results/${roundId}`);
   await waitForHydration(page);
   const byTenure = page.getByRole("region", { name: "Results by time at the workplace" });
-  await expect(byTenure.getByRole("row", { name: /Start date not recorded/ })).toContainText("11 of 11");
+  await expect(byTenure.getByRole("rowgroup", { name: "Whole workplace" }).getByRole("row", { name: /Start date not recorded/ })).toContainText("6 of 6");
   await expectAccessible(page);
   await snapshot(page, "results-tenure-desktop");
   await page.goto("/surveys");

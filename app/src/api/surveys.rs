@@ -124,6 +124,13 @@ pub struct GroupFigures {
     pub questions: Vec<QuestionFigures>,
 }
 
+/// A team (or the whole workplace) by time here: one row per tenure band.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TenureFigures {
+    pub team: String,
+    pub bands: Vec<GroupFigures>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommentItem {
     pub id: String,
@@ -147,9 +154,9 @@ pub struct ResultsView {
     pub released_on: Option<String>,
     pub minimum: u32,
     pub groups: Vec<GroupFigures>,
-    /// The whole workplace by time here (only for those who see the whole workplace).
+    /// The whole workplace and each team by time here, as far as the reader may see them.
     #[serde(default)]
-    pub tenure: Vec<GroupFigures>,
+    pub tenure: Vec<TenureFigures>,
     pub comments: Vec<CommentItem>,
     /// (question prompt, platform figure, workplaces) for built-in questions, when the
     /// workplace takes part in benchmarks and enough workplaces contribute.
@@ -640,7 +647,14 @@ pub async fn round_results(round: String) -> Result<ResultsView, ApiError> {
         released_on: figures.released_at.map(day),
         minimum: figures.minimum,
         groups: figures.groups.into_iter().map(group_figures).collect(),
-        tenure: figures.tenure.into_iter().map(group_figures).collect(),
+        tenure: figures
+            .tenure
+            .into_iter()
+            .map(|team| TenureFigures {
+                team: team.team,
+                bands: team.bands.into_iter().map(group_figures).collect(),
+            })
+            .collect(),
         comments: report
             .comments
             .into_iter()

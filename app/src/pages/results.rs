@@ -104,7 +104,7 @@ fn results_view(view: ResultsView) -> AnyView {
     let prompts: Vec<(String, String)> = view
         .groups
         .iter()
-        .chain(&view.tenure)
+        .chain(view.tenure.iter().flat_map(|team| &team.bands))
         .find(|g| !g.questions.is_empty())
         .map(|g| {
             g.questions
@@ -465,22 +465,29 @@ fn benchmark_row(view: &ResultsView, prompts: &[(String, String)]) -> AnyView {
     .into_any()
 }
 
-/// The whole workplace by time here, released through the same guard as the teams.
+/// The whole workplace and each team by time here, released through the same guard as the
+/// teams: one table, a heading row per team, its bands under it.
 fn tenure_card(view: &ResultsView, prompts: &[(String, String)]) -> AnyView {
     if view.tenure.is_empty() {
         return ().into_any();
     }
+    let columns = prompts.len() + 2;
     view! {
         <div class=CARD_CLASS>
             <h2 class="text-lg font-semibold text-slate-900">"By time at the workplace"</h2>
-            <p class="mt-1 max-w-3xl text-sm text-slate-700">"Everyone, in the tenure bands set when the round closed. A band is hidden when it, set against a team, would single out fewer people than the minimum."</p>
+            <p class="mt-1 max-w-3xl text-sm text-slate-700">"Each team in the tenure bands set when the round closed. A band is hidden when it, set against a team or another band, would single out fewer people than the minimum."</p>
             <div class="mt-3 overflow-x-auto" tabindex="0" role="region" aria-label="Results by time at the workplace">
                 <table class="min-w-full border-separate border-spacing-1 text-sm">
-                    <caption class="sr-only">"Mean answer per tenure band and question"</caption>
+                    <caption class="sr-only">"Mean answer per team, tenure band and question"</caption>
                     {figures_header("Time here", prompts)}
-                    <tbody>
-                        {view.tenure.iter().map(|g| group_row(g, prompts.len())).collect_view()}
-                    </tbody>
+                    {view.tenure.iter().map(|team| view! {
+                        <tbody aria-label=team.team.clone()>
+                            <tr>
+                                <th scope="rowgroup" colspan=columns class="pt-3 pb-1 text-left font-semibold text-slate-900">{team.team.clone()}</th>
+                            </tr>
+                            {team.bands.iter().map(|band| group_row(band, prompts.len())).collect_view()}
+                        </tbody>
+                    }).collect_view()}
                 </table>
             </div>
         </div>

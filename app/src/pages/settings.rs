@@ -118,7 +118,7 @@ fn TenureBandsCard() -> impl IntoView {
                     <ActionForm action=save attr:class="mt-8 rounded-lg border border-slate-200 bg-white p-5 shadow-sm sm:p-6">
                         <fieldset>
                             <legend class="text-lg font-semibold text-slate-900">"Results by time at the workplace"</legend>
-                            <p class="mt-1 text-sm text-slate-700">"Closed rounds also show the whole workplace by how long people have worked here, from their start dates, in these bands; a band is hidden when it could single someone out next to the teams. Give the boundaries in whole years: “1, 2, 5” makes under 1 year, 1 to 2, 2 to 5, and 5 or more. A change applies to rounds that close from now on."</p>
+                            <p class="mt-1 text-sm text-slate-700">"Closed rounds also show the whole workplace and each team by how long people have worked here, from their start dates, in these bands; a band is hidden when it could single someone out next to the teams or the other bands. Give the boundaries in whole years: “1, 2, 5” makes under 1 year, 1 to 2, 2 to 5, and 5 or more. A change applies to rounds that close from now on."</p>
                             <ErrorAlert error=action_error(save.value()) />
                             {move || matches!(save.value().get(), Some(Ok(()))).then(|| view! {
                                 <p role="status" class="mt-2 text-sm font-medium text-teal-800">"Saved. Rounds that close from now on use these bands."</p>

@@ -14,9 +14,9 @@
 //! conservative: it also refuses combinations with weights other than 0 and 1 (a difference
 //! of two small blocks), which is the safe side to err on.
 //!
-//! [`release`] chooses what to show: every candidate with at least the minimum, then, while
-//! the guard refuses, it hides the smallest candidate whose absence helps (the next-smallest
-//! cell, as complementary suppression does on a tree).
+//! [`release`] chooses what to show: of the candidates with at least the minimum, largest
+//! first, each one the guard accepts together with those already kept; so the smallest give
+//! way (the next-smallest cell is hidden, as complementary suppression does on a tree).
 
 use std::collections::BTreeMap;
 
@@ -46,71 +46,103 @@ fn gap(counts: &[u32], released: &[Vec<usize>], minimum: u32) -> usize {
         let n = counts.get(atom).copied().unwrap_or(0);
         *blocks.entry(signature).or_default() += n;
     }
-    let mut large = Vec::new();
-    let mut small = Vec::new();
-    for (signature, n) in blocks {
-        if n >= minimum {
-            large.push(signature);
-        } else if n > 0 {
-            small.push(signature);
+    // Rows over blocks (each block a column), and whether each block is large.
+    let mut rows: Vec<Vec<usize>> = vec![Vec::new(); released.len()];
+    let mut large = Vec::with_capacity(blocks.len());
+    let mut any_small = false;
+    // A block nobody in answers for is left out: a combination may weigh it as it likes.
+    for (column, (signature, n)) in blocks.iter().filter(|(_, n)| **n > 0).enumerate() {
+        for row in signature {
+            rows[*row].push(column);
         }
+        large.push(*n >= minimum);
+        any_small |= *n < minimum;
     }
-    if small.is_empty() {
+    if !any_small {
         return 0;
     }
-    // Columns are blocks; a row has 1 where the released aggregate covers the block.
-    let column = |rows: usize, block: &Vec<usize>| {
-        let mut c = vec![0.0; rows];
-        for r in block {
-            c[*r] = 1.0;
-        }
-        c
-    };
-    let rows = released.len();
-    let large_columns: Vec<Vec<f64>> = large.iter().map(|b| column(rows, b)).collect();
-    let mut all_columns = large_columns.clone();
-    all_columns.extend(small.iter().map(|b| column(rows, b)));
-    rank(all_columns) - rank(large_columns)
+    let on_large: Vec<Vec<usize>> = rows
+        .iter()
+        .map(|row| row.iter().copied().filter(|c| large[*c]).collect())
+        .collect();
+    rank(rows) - rank(on_large)
 }
 
-/// The rank of a small 0/1 matrix given as columns (Gaussian elimination with partial
-/// pivoting; entries stay small, so floating point is exact enough).
-fn rank(mut columns: Vec<Vec<f64>>) -> usize {
-    let Some(height) = columns.first().map(Vec::len) else {
-        return 0;
-    };
-    let mut rank = 0;
-    for row in 0..height {
-        if rank == columns.len() {
-            break;
+/// Arithmetic modulo the Mersenne prime 2⁶¹ − 1: exact, and a 0/1 matrix has the same rank
+/// over it as over the rationals unless the prime divides every largest non-zero minor.
+const PRIME: u64 = (1 << 61) - 1;
+
+fn times(a: u64, b: u64) -> u64 {
+    ((u128::from(a) * u128::from(b)) % u128::from(PRIME)) as u64
+}
+
+fn inverse(a: u64) -> u64 {
+    // Fermat: a^(p−2).
+    let (mut base, mut exponent, mut result) = (a, PRIME - 2, 1);
+    while exponent > 0 {
+        if exponent & 1 == 1 {
+            result = times(result, base);
         }
-        let Some(pivot) = (rank..columns.len()).max_by(|a, b| {
-            columns[*a][row]
-                .abs()
-                .partial_cmp(&columns[*b][row].abs())
-                .unwrap_or(std::cmp::Ordering::Equal)
-        }) else {
-            break;
-        };
-        if columns[pivot][row].abs() < 1e-9 {
-            continue;
-        }
-        columns.swap(rank, pivot);
-        let pivot_column = columns[rank].clone();
-        for column in columns.iter_mut().skip(rank + 1) {
-            let factor = column[row] / pivot_column[row];
-            if factor != 0.0 {
-                for (cell, p) in column.iter_mut().zip(&pivot_column) {
-                    *cell -= factor * p;
+        base = times(base, base);
+        exponent >>= 1;
+    }
+    result
+}
+
+/// The rank of a 0/1 matrix given as rows (each the columns holding a 1), by sparse Gaussian
+/// elimination. Short rows are reduced first, so a team's row is reduced by the rows of the
+/// groups inside it and stays short: nested groups eliminate in close to linear time.
+fn rank(mut rows: Vec<Vec<usize>>) -> usize {
+    rows.sort_by_key(Vec::len);
+    // Pivot rows by their leading column, leading entry 1, entries sorted by column.
+    let mut pivots: BTreeMap<usize, Vec<(usize, u64)>> = BTreeMap::new();
+    for row in rows {
+        let mut row: Vec<(usize, u64)> = row.into_iter().map(|c| (c, 1)).collect();
+        row.sort_unstable();
+        row.dedup_by_key(|(c, _)| *c);
+        while let Some(&(lead, value)) = row.first() {
+            let Some(pivot) = pivots.get(&lead) else {
+                let scale = inverse(value);
+                for entry in &mut row {
+                    entry.1 = times(entry.1, scale);
                 }
-            }
+                pivots.insert(lead, row);
+                break;
+            };
+            row = subtract_scaled(&row, pivot, value);
         }
-        rank += 1;
     }
-    rank
+    pivots.len()
 }
 
-/// A group that may be released: its atoms and how it ranks for hiding (smaller first).
+/// row − factor × pivot, dropping zero entries (both sorted by column).
+fn subtract_scaled(row: &[(usize, u64)], pivot: &[(usize, u64)], factor: u64) -> Vec<(usize, u64)> {
+    let mut out = Vec::with_capacity(row.len() + pivot.len());
+    let (mut i, mut j) = (0, 0);
+    while i < row.len() || j < pivot.len() {
+        let next_row = row.get(i).map_or(usize::MAX, |e| e.0);
+        let next_pivot = pivot.get(j).map_or(usize::MAX, |e| e.0);
+        let (column, value) = if next_row < next_pivot {
+            i += 1;
+            (next_row, row[i - 1].1)
+        } else {
+            let scaled = times(pivot[j].1, factor);
+            j += 1;
+            if next_row == next_pivot {
+                i += 1;
+                (next_row, (row[i - 1].1 + PRIME - scaled) % PRIME)
+            } else {
+                (next_pivot, (PRIME - scaled) % PRIME)
+            }
+        };
+        if value != 0 {
+            out.push((column, value));
+        }
+    }
+    out
+}
+
+/// A group that may be released: its key and the atoms it sums.
 #[derive(Clone, Debug)]
 pub struct Candidate<K> {
     pub key: K,
@@ -118,9 +150,8 @@ pub struct Candidate<K> {
 }
 
 /// Chooses which of `candidates` to release, given what `already` was released about the same
-/// answers (rows of atoms): candidates below the minimum are never released, and while the
-/// guard refuses the whole, the smallest candidate whose absence narrows the gap is hidden
-/// (else the smallest of all). The result always passes [`isolates_a_few`] together with
+/// answers (rows of atoms): candidates below the minimum are never released, and the others
+/// are taken largest first while the guard accepts them. The result always passes [`isolates_a_few`] together with
 /// `already` — unless `already` alone fails, which the caller has made impossible.
 pub fn release<K: Clone + Ord>(
     counts: &[u32],
@@ -151,29 +182,28 @@ pub fn release_under<K: Clone + Ord>(
             .map(|a| primary.get(*a).copied().unwrap_or(0))
             .sum::<u32>()
     };
-    let mut kept: Vec<&Candidate<K>> = candidates.iter().filter(|c| total(c) >= minimum.max(1)).collect();
-    // Smallest first, ties by key: the order in which candidates are given up.
-    kept.sort_by(|a, b| total(a).cmp(&total(b)).then_with(|| a.key.cmp(&b.key)));
-    let rows = |kept: &[&Candidate<K>]| -> Vec<Vec<usize>> {
-        already
-            .iter()
-            .cloned()
-            .chain(kept.iter().map(|c| c.atoms.clone()))
-            .collect()
-    };
-    let gap_under_all =
-        |rows: &[Vec<usize>]| -> usize { measures.iter().map(|counts| gap(counts, rows, minimum)).sum() };
-    loop {
-        let current = gap_under_all(&rows(&kept));
-        if current == 0 || kept.is_empty() {
-            break;
+    let mut order: Vec<&Candidate<K>> = candidates.iter().filter(|c| total(c) >= minimum.max(1)).collect();
+    // Largest first, ties by key: each is kept when the guard still accepts everything kept
+    // with it. A candidate refused now would be refused later too (more rows only split
+    // blocks), so what is kept cannot grow by another candidate: the smallest give way.
+    order.sort_by(|a, b| total(b).cmp(&total(a)).then_with(|| a.key.cmp(&b.key)));
+    let safe = |rows: &[Vec<usize>]| measures.iter().all(|counts| gap(counts, rows, minimum) == 0);
+    let mut rows: Vec<Vec<usize>> = already.to_vec();
+    rows.extend(order.iter().map(|c| c.atoms.clone()));
+    if safe(&rows) {
+        let mut out: Vec<K> = order.into_iter().map(|c| c.key.clone()).collect();
+        out.sort();
+        return out;
+    }
+    rows.truncate(already.len());
+    let mut kept = Vec::new();
+    for candidate in order {
+        rows.push(candidate.atoms.clone());
+        if safe(&rows) {
+            kept.push(candidate);
+        } else {
+            rows.pop();
         }
-        let helps = (0..kept.len()).find(|i| {
-            let mut without = kept.clone();
-            without.remove(*i);
-            gap_under_all(&rows(&without)) < current
-        });
-        kept.remove(helps.unwrap_or(0));
     }
     let mut out: Vec<K> = kept.into_iter().map(|c| c.key.clone()).collect();
     out.sort();
@@ -285,30 +315,15 @@ mod tests {
                 if people == 0 || people >= minimum {
                     continue;
                 }
-                let target: Vec<f64> = (0..counts.len()).map(|i| f64::from((mask >> i) & 1)).collect();
-                proptest::prop_assert!(!in_span(&rows, counts.len(), &target));
+                let target: Vec<usize> = (0..counts.len()).filter(|i| (mask >> i) & 1 == 1).collect();
+                proptest::prop_assert!(!in_span(&rows, &target));
             }
         }
     }
 
-    fn in_span(rows: &[Vec<usize>], width: usize, target: &[f64]) -> bool {
-        let as_columns = |extra: Option<&[f64]>| {
-            // Transpose: rank of rows equals rank of columns.
-            let mut m: Vec<Vec<f64>> = rows
-                .iter()
-                .map(|r| {
-                    let mut v = vec![0.0; width];
-                    for a in r {
-                        v[*a] = 1.0;
-                    }
-                    v
-                })
-                .collect();
-            if let Some(t) = extra {
-                m.push(t.to_vec());
-            }
-            m
-        };
-        rank(as_columns(None)) == rank(as_columns(Some(target)))
+    fn in_span(rows: &[Vec<usize>], target: &[usize]) -> bool {
+        let mut with_target = rows.to_vec();
+        with_target.push(target.to_vec());
+        rank(rows.to_vec()) == rank(with_target)
     }
 }

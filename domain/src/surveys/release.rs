@@ -72,9 +72,13 @@ impl ReleasedGroup {
     }
 }
 
-/// One tenure band of the whole workplace as released: with figures, or "not enough responses".
+/// One tenure band of the whole workplace, or of one team, as released: with figures, or
+/// "not enough responses".
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct ReleasedTenure {
+    /// None: the whole workplace; else the team (a department and everything under it).
+    #[serde(default)]
+    pub department: Option<uuid::Uuid>,
     pub label: String,
     pub figures: Option<Figures>,
 }
@@ -107,7 +111,8 @@ impl AtomCounts {
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
 enum Cut {
     Team(Group),
-    Tenure(Option<usize>),
+    /// A tenure band (None: no start date) of a team, or of the whole workplace.
+    Tenure(Group, Option<usize>),
 }
 
 /// Everything a round released, as stored with it.
@@ -119,8 +124,8 @@ pub(crate) struct Release {
     pub groups: Vec<ReleasedGroup>,
     /// Groups comments may be listed under (those reaching the comment minimum).
     pub comment_groups: Vec<Option<uuid::Uuid>>,
-    /// The whole workplace by time here, in the bands in force at close (empty for rounds
-    /// released before tenure was counted).
+    /// The whole workplace, then each team, by time here, in the bands in force at close
+    /// (empty for rounds released before tenure was counted).
     #[serde(default)]
     pub tenure: Vec<ReleasedTenure>,
     /// Whether the round's answers may stay in the database, with no department: their sum
@@ -230,8 +235,18 @@ pub(crate) fn decide(
         ));
     }
     if let Some(bands) = tenure {
-        for band in (0..bands.len()).map(Some).chain([None]) {
-            cuts.push((Cut::Tenure(band), indices(&|(_, b)| *b == band)));
+        let all_bands = || (0..bands.len()).map(Some).chain([None]);
+        for band in all_bands() {
+            cuts.push((Cut::Tenure(Group::Workplace, band), indices(&|(_, b)| *b == band)));
+        }
+        for department in &tree.ordered {
+            let members = tree.members(*department);
+            for band in all_bands() {
+                cuts.push((
+                    Cut::Tenure(Group::Department(*department), band),
+                    indices(&|(d, b)| *b == band && members.contains(d)),
+                ));
+            }
         }
     }
     cuts.retain(|(_, members)| sum(&counts.asked, members) > 0);
@@ -267,7 +282,7 @@ pub(crate) fn decide(
         .filter_map(|cut| match cut {
             Cut::Team(Group::Workplace) => Some(None),
             Cut::Team(Group::Department(d)) => Some(Some(d.uuid())),
-            Cut::Tenure(_) => None,
+            Cut::Tenure(..) => None,
         })
         .collect();
     let figures_of = |cut: &Cut, members: &[usize]| {
@@ -305,7 +320,11 @@ pub(crate) fn decide(
                     figures: figures_of(cut, members),
                 });
             }
-            Cut::Tenure(band) => tenure_released.push(ReleasedTenure {
+            Cut::Tenure(group, band) => tenure_released.push(ReleasedTenure {
+                department: match group {
+                    Group::Workplace => None,
+                    Group::Department(d) => Some(d.uuid()),
+                },
                 label: tenure.map(|b| b.label(*band)).unwrap_or_default(),
                 figures: figures_of(cut, members),
             }),
@@ -755,5 +774,80 @@ mod tests {
         assert!(!shown(&at_four).is_empty());
         assert_eq!(at_five.departments.len(), 3);
         assert_eq!(at_five.groups[0].atoms.len(), 4);
+    }
+
+    /// Not a test: how long `decide` takes on bigger trees, by team only and by team and
+    /// tenure (printed, nothing asserted).
+    /// `cargo test --release -p domain --lib release::tests::decide_speed -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn decide_speed() {
+        for (divisions, teams, people) in [
+            (10u128, 5u128, 10_000u32),
+            (10, 10, 1_000),
+            (20, 10, 10_000),
+            (40, 10, 4_000),
+        ] {
+            let mut parts = Vec::new();
+            let mut leaves = Vec::new();
+            for d in 0..divisions {
+                let division = 1000 + d;
+                parts.push((division, format!("Division {d}"), None));
+                for t in 0..teams {
+                    let team = 100_000 + d * 1000 + t;
+                    parts.push((team, format!("Team {d}.{t}"), Some(division)));
+                    leaves.push(team);
+                }
+            }
+            let tree = Tree::from_parts(
+                parts
+                    .iter()
+                    .map(|(id, name, parent)| (dept(*id), name.clone(), parent.map(dept))),
+            );
+            let mut counts = AtomCounts::default();
+            for person in 0..people {
+                // Uneven team sizes and tenure mixes, without a random source.
+                let leaf = leaves[(person as usize * 7 + person as usize / 13) % leaves.len()];
+                let band = match person % 11 {
+                    0 => None,
+                    n => Some(n as usize % 4),
+                };
+                let atom = (Some(dept(leaf)), band);
+                *counts.asked.entry(atom).or_default() += 1;
+                if person % 3 != 0 {
+                    *counts.answered.entry(atom).or_default() += 1;
+                }
+            }
+            let by_department = |map: &BTreeMap<Atom, u32>| {
+                map.iter()
+                    .fold(BTreeMap::new(), |mut out: BTreeMap<Atom, u32>, ((d, _), n)| {
+                        *out.entry((*d, None)).or_default() += n;
+                        out
+                    })
+            };
+            let by_team = AtomCounts {
+                asked: by_department(&counts.asked),
+                answered: by_department(&counts.answered),
+                values: BTreeMap::new(),
+            };
+            let started = std::time::Instant::now();
+            let release = decide(&tree, &by_team, None, 5, 5);
+            println!(
+                "{} departments by team only: {:?}, {} of {} shown",
+                parts.len(),
+                started.elapsed(),
+                release.groups.iter().filter(|g| g.figures.is_some()).count(),
+                release.groups.len()
+            );
+            let started = std::time::Instant::now();
+            let release = decide(&tree, &counts, Some(&TenureBands::default()), 5, 5);
+            println!(
+                "{} departments, {people} people, by team and tenure: {:?}, {} of {} tenure cells shown",
+                parts.len(),
+                started.elapsed(),
+                release.tenure.iter().filter(|t| t.figures.is_some()).count(),
+                release.tenure.len()
+            );
+        }
     }
 }

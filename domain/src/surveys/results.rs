@@ -99,9 +99,17 @@ pub struct RoundResults {
     /// When the round's results were released (it closed); None while it is open.
     pub released_at: Option<DateTime<Utc>>,
     pub groups: Vec<GroupResult>,
-    /// The whole workplace by time here, as released (for those who see the whole workplace):
-    /// each named by its band, `group` the workplace.
-    pub tenure: Vec<GroupResult>,
+    /// The whole workplace and each team by time here, as released, for those who may see
+    /// that team; a team is listed when two or more of its bands were released.
+    pub tenure: Vec<TenureResults>,
+}
+
+/// One team (or the whole workplace) by time here: each band named by its label.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TenureResults {
+    pub group: Group,
+    pub team: String,
+    pub bands: Vec<GroupResult>,
 }
 
 /// A comment as a results page lists it: the question, the team it is shown under (the
@@ -471,18 +479,38 @@ fn visible_groups(identity: &Identity, frozen: &Frozen, questions: &[Question]) 
         .collect()
 }
 
-/// The tenure bands of a released round, for those who see the whole workplace (a band is a
-/// cut of everyone, not of the departments someone was granted).
-fn visible_tenure(identity: &Identity, frozen: &Frozen, questions: &[Question]) -> Vec<GroupResult> {
-    if !may_see(identity, Group::Workplace) {
-        return Vec::new();
-    }
-    frozen
+/// The tenure bands of a released round: the whole workplace's for those who see it, then
+/// each team's for those who see that team (a team only when two or more of its bands show).
+fn visible_tenure(identity: &Identity, frozen: &Frozen, questions: &[Question]) -> Vec<TenureResults> {
+    let mut teams: Vec<TenureResults> = frozen
         .release
-        .tenure
+        .groups
         .iter()
-        .map(|band| released_result(Group::Workplace, &band.label, 0, band.figures.as_ref(), questions))
-        .collect()
+        .filter(|g| may_see(identity, g.group()))
+        .map(|g| TenureResults {
+            group: g.group(),
+            team: g.name.clone(),
+            bands: frozen
+                .release
+                .tenure
+                .iter()
+                .filter(|band| band.department == g.department)
+                .map(|band| released_result(g.group(), &band.label, 1, band.figures.as_ref(), questions))
+                .collect(),
+        })
+        .collect();
+    // A team whose respondents all fall in one band says nothing its own row does not.
+    teams.retain(|team| match team.group {
+        Group::Workplace => !team.bands.is_empty(),
+        Group::Department(_) => {
+            team.bands
+                .iter()
+                .filter(|band| band.respondents.is_some())
+                .count()
+                > 1
+        }
+    });
+    teams
 }
 
 fn may_see(identity: &Identity, group: Group) -> bool {
@@ -889,17 +917,19 @@ pub async fn export_csv(
     header.extend(values.iter().map(|v| format!("answers_{v}")));
     let csv_error = |err: csv::Error| Error::Internal(format!("results export: {err}"));
     out.write_record(&header).map_err(csv_error)?;
-    // Teams by their level in the tree; tenure bands as cuts of the whole workplace.
+    // Teams by their level in the tree, then each team's tenure bands.
     let rows = results
         .groups
         .iter()
         .map(|g| (g, safe_cell(&g.name), g.depth.to_string()))
-        .chain(results.tenure.iter().map(|g| {
-            (
-                g,
-                safe_cell(&format!("Whole workplace, {}", g.name)),
-                "tenure".to_owned(),
-            )
+        .chain(results.tenure.iter().flat_map(|team| {
+            team.bands.iter().map(|band| {
+                (
+                    band,
+                    safe_cell(&format!("{}, {}", team.team, band.name)),
+                    "tenure".to_owned(),
+                )
+            })
         }));
     for (group, team, level) in rows {
         let (Some(respondents), Some(asked)) = (group.respondents, group.asked) else {

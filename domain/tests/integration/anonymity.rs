@@ -1084,10 +1084,11 @@ async fn starters(
     out
 }
 
-/// Results by tenure band go through the same guard as the teams. Sales has five people under a
-/// year and `long_serving` of five years or more; Ops has five under a year. With one
-/// long-serving person, "the workplace" minus "under 1 year" would be them: whatever shows,
-/// team and tenure figures together pin nobody. With five, every cut shows.
+/// Results by tenure band, for the workplace and for each team, go through the same guard as
+/// the teams. Sales has five people under a year and `long_serving` of five years or more; Ops
+/// has five under a year. With one long-serving person, "the workplace" minus "under 1 year",
+/// or Sales minus "Sales, under 1 year", would be them: whatever shows, team and tenure figures
+/// together pin nobody. With five, every cut shows, and a manager sees only their team's.
 async fn tenure_cuts_and_teams_together_pin_nobody(test_db: TestDb) {
     let db = &test_db.db;
     for (long_serving, workplace) in [(1usize, "Northwind"), (5, "Contoso")] {
@@ -1134,28 +1135,74 @@ async fn tenure_cuts_and_teams_together_pin_nobody(test_db: TestDb) {
                 });
             }
         }
-        for band in &report.results.tenure {
-            if band.respondents.is_some() {
-                observed.see(&match band.name.as_str() {
-                    "Under 1 year" => set(&["sales-new", "ops-new"]),
-                    "5 years or more" => set(&["sales-old"]),
+        for team in &report.results.tenure {
+            let in_team: &[&str] = match team.group {
+                Group::Workplace => &["sales-new", "sales-old", "ops-new"],
+                Group::Department(d) if d == sales => &["sales-new", "sales-old"],
+                Group::Department(_) => &["ops-new"],
+            };
+            for band in team.bands.iter().filter(|b| b.respondents.is_some()) {
+                let in_band: &[&str] = match band.name.as_str() {
+                    "Under 1 year" => &["sales-new", "ops-new"],
+                    "5 years or more" => &["sales-old"],
                     other => panic!("{other} holds nobody"),
-                });
+                };
+                let kinds: Vec<&str> = in_team.iter().filter(|k| in_band.contains(k)).copied().collect();
+                observed.see(&set(&kinds));
             }
         }
         observed.assert_pins_nobody(people.len(), 5);
-        let shown: Vec<&str> = report
+        let shown: Vec<(String, &str)> = report
             .results
             .tenure
             .iter()
-            .filter(|b| b.respondents.is_some())
-            .map(|b| b.name.as_str())
+            .flat_map(|team| {
+                team.bands
+                    .iter()
+                    .filter(|b| b.respondents.is_some())
+                    .map(|b| (team.team.clone(), b.name.as_str()))
+            })
             .collect();
+        if long_serving == 1 {
+            // Sales under a year (5) next to Sales (6) would be the one long-serving person.
+            let sales_shown = report
+                .results
+                .groups
+                .iter()
+                .any(|g| g.group == Group::Department(sales) && g.respondents.is_some());
+            assert!(!(sales_shown && shown.contains(&("Sales".to_owned(), "Under 1 year"))));
+        }
         if long_serving == 5 {
-            assert_eq!(shown, ["Under 1 year", "5 years or more"]);
+            let expected: Vec<(String, &str)> = [
+                ("Whole workplace", "Under 1 year"),
+                ("Whole workplace", "5 years or more"),
+                ("Ops", "Under 1 year"),
+                ("Sales", "Under 1 year"),
+                ("Sales", "5 years or more"),
+            ]
+            .into_iter()
+            .map(|(team, band)| (team.to_owned(), band))
+            .collect();
+            assert_eq!(shown, expected);
             let csv = results::export_csv(tenant, &owner, round, now()).await.unwrap();
             assert!(
                 csv.contains("\"Whole workplace, 5 years or more\",tenure,5,5,"),
+                "{csv}"
+            );
+            assert!(csv.contains("\"Sales, 5 years or more\",tenure,5,5,"), "{csv}");
+            // A manager of Ops sees Ops by time here, and neither Sales nor the workplace.
+            let manager = person(db, tenant, "Grace Manager".into(), None, Role::Manager).await;
+            domain::people::set_grants(tenant, manager.user_id, &[ops].into_iter().collect(), now())
+                .await
+                .unwrap();
+            let manager = domain::testing::reload_identity(db, tenant, &manager, now()).await;
+            let theirs = results::round_report(tenant, &manager, round).await.unwrap();
+            let teams: Vec<&str> = theirs.results.tenure.iter().map(|t| t.team.as_str()).collect();
+            assert_eq!(teams, ["Ops"]);
+            let csv = results::export_csv(tenant, &manager, round, now()).await.unwrap();
+            assert!(csv.contains("\"Ops, Under 1 year\",tenure,5,5,"), "{csv}");
+            assert!(
+                !csv.contains("Sales") && !csv.contains("Whole workplace"),
                 "{csv}"
             );
         }
