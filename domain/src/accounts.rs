@@ -434,18 +434,21 @@ pub async fn reset_password(
     Ok(user_id)
 }
 
-/// Changes the password of a signed-in account after checking the current one. The caller has
-/// already required a recent second factor.
+/// Changes the password of a signed-in account after checking the current one, from the
+/// session `session`, and ends every other session and remembered device of the account
+/// (whoever knew the old password is signed out). Returns how many sessions ended. The caller
+/// has already required a recent second factor.
 pub async fn change_password(
     db: &Database,
     hasher: &PasswordHasher,
     policy: &PasswordPolicy,
-    user_id: Uuid,
+    session: &SessionInfo,
     current_password: &str,
     new_password: &str,
-) -> Result<()> {
+    now: DateTime<Utc>,
+) -> Result<u64> {
     let conn = db.connection();
-    let user = users::Entity::find_by_id(user_id)
+    let user = users::Entity::find_by_id(session.user_id)
         .one(conn)
         .await?
         .ok_or(Error::Unauthenticated)?;
@@ -465,11 +468,15 @@ pub async fn change_password(
         &[opened.name.expose(), opened.email.expose(), &workplace.name],
     )?;
     let user_id = user.id;
+    let password_hash = hasher.hash(new_password).await?;
+    let txn = db.begin_write().await?;
     let mut changed: users::ActiveModel = user.into();
-    changed.password_hash = Set(hasher.hash(new_password).await?);
-    changed.update(conn).await?;
-    crate::trusted_devices::forget_all(conn, user_id).await?;
-    Ok(())
+    changed.password_hash = Set(password_hash);
+    changed.update(&txn).await?;
+    crate::trusted_devices::forget_all(&txn, user_id).await?;
+    let ended = end_sessions_but(&txn, user_id, session.session_id, now).await?;
+    txn.commit().await?;
+    Ok(ended)
 }
 
 /// A signed-in session as the request handlers see it.
@@ -522,6 +529,7 @@ pub async fn start_session(
         user_id: Set(user_id),
         token_hash: Set(token.hash()),
         second_factor_at: Set(None),
+        device_vouched_at: Set(None),
         created_at: Set(now),
         last_seen_at: Set(now),
         revoked_at: Set(None),
@@ -566,7 +574,8 @@ pub async fn resolve_session(
         session_id: session.id,
         user_id: user.id,
         workplace_id: user.workplace_id,
-        second_factor: session.second_factor_at.is_some(),
+        second_factor: session.second_factor_at.is_some() || session.device_vouched_at.is_some(),
+        // Only a factor given in person confirms a credential change.
         second_factor_at: session.second_factor_at,
     };
     let mut touched: sessions::ActiveModel = session.into();
@@ -582,6 +591,31 @@ pub async fn complete_second_factor(
     session_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<SecretToken> {
+    upgrade_session(db, session_id, SecondStep::Factor, now).await
+}
+
+/// Finishes a sign-in whose second step was a remembered device on its usual network: signed
+/// in, but with no recent second factor, so credential and administrative changes still ask
+/// for one.
+pub async fn complete_with_remembered_device(
+    db: &Database,
+    session_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<SecretToken> {
+    upgrade_session(db, session_id, SecondStep::RememberedDevice, now).await
+}
+
+enum SecondStep {
+    Factor,
+    RememberedDevice,
+}
+
+async fn upgrade_session(
+    db: &Database,
+    session_id: Uuid,
+    step: SecondStep,
+    now: DateTime<Utc>,
+) -> Result<SecretToken> {
     let conn = db.connection();
     let session = sessions::Entity::find_by_id(session_id)
         .one(conn)
@@ -590,7 +624,10 @@ pub async fn complete_second_factor(
     let token = SecretToken::generate();
     let mut upgraded: sessions::ActiveModel = session.into();
     upgraded.token_hash = Set(token.hash());
-    upgraded.second_factor_at = Set(Some(now));
+    match step {
+        SecondStep::Factor => upgraded.second_factor_at = Set(Some(now)),
+        SecondStep::RememberedDevice => upgraded.device_vouched_at = Set(Some(now)),
+    }
     upgraded.last_seen_at = Set(now);
     upgraded.update(conn).await?;
     Ok(token)
@@ -659,14 +696,46 @@ pub async fn end_own_session(
 
 /// Ends every session of the account except `keep`; returns how many ended.
 pub async fn end_other_sessions(db: &Database, user_id: Uuid, keep: Uuid, now: DateTime<Utc>) -> Result<u64> {
+    end_sessions_but(db.connection(), user_id, keep, now).await
+}
+
+/// Ends every live session of the account except `keep` (the one making a change).
+pub(crate) async fn end_sessions_but(
+    conn: &impl sea_orm::ConnectionTrait,
+    user_id: Uuid,
+    keep: Uuid,
+    now: DateTime<Utc>,
+) -> Result<u64> {
     let updated = sessions::Entity::update_many()
         .col_expr(sessions::Column::RevokedAt, sea_orm::sea_query::Expr::value(now))
         .filter(sessions::Column::UserId.eq(user_id))
         .filter(sessions::Column::Id.ne(keep))
         .filter(sessions::Column::RevokedAt.is_null())
-        .exec(db.connection())
+        .exec(conn)
         .await?;
     Ok(updated.rows_affected)
+}
+
+/// How long an ended session's row (with its sealed sign-in place) is kept: long enough to
+/// tell a usual place from a new one at the next sign-in, and for the person's own copy.
+pub const ENDED_SESSIONS_KEPT: Duration = Duration::days(90);
+
+/// Deletes the rows of sessions that ended (signed out, revoked, idle or past their lifetime
+/// under `policy`) more than [`ENDED_SESSIONS_KEPT`] ago; returns how many. The daily data
+/// retention job runs it.
+pub async fn purge_ended_sessions(db: &Database, policy: &SessionPolicy, now: DateTime<Utc>) -> Result<u64> {
+    use sea_orm::sea_query::Condition;
+    let before = now - ENDED_SESSIONS_KEPT;
+    let deleted = sessions::Entity::delete_many()
+        .filter(
+            Condition::any()
+                .add(sessions::Column::RevokedAt.lt(before))
+                .add(sessions::Column::LastSeenAt.lt(before - policy.idle))
+                .add(sessions::Column::CreatedAt.lt(before - policy.absolute)),
+        )
+        .exec(db.connection())
+        .await?;
+    Ok(deleted.rows_affected)
 }
 
 /// A sign-in the account has not been seen from before, to tell its owner about.

@@ -152,9 +152,17 @@ pub async fn list_factors(db: &Database, user_id: Uuid) -> Result<Factors> {
     })
 }
 
-/// Removes one of the account's own factors; refuses the last one. Another account's factor
-/// is not found.
-pub async fn remove_factor(db: &Database, user_id: Uuid, factor_id: Uuid) -> Result<()> {
+/// Removes one of the account's own factors, from the session `session`; refuses the last one.
+/// Another account's factor is not found. Every other session and remembered device of the
+/// account ends (whoever held the removed factor is signed out); returns how many sessions
+/// ended.
+pub async fn remove_factor(
+    db: &Database,
+    session: &crate::accounts::SessionInfo,
+    factor_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let user_id = session.user_id;
     let txn = db.connection().begin().await?;
     // One factor change per account at a time (PostgreSQL row lock; SQLite has one writer).
     users::Entity::find_by_id(user_id)
@@ -184,8 +192,10 @@ pub async fn remove_factor(db: &Database, user_id: Uuid, factor_id: Uuid) -> Res
             "This is your only second factor. Add another one before removing it.".into(),
         ));
     }
+    crate::trusted_devices::forget_all(&txn, user_id).await?;
+    let ended = crate::accounts::end_sessions_but(&txn, user_id, session.session_id, now).await?;
     txn.commit().await?;
-    Ok(())
+    Ok(ended)
 }
 
 /// For a person who lost every factor, on their workplace's say-so: removes their factors and

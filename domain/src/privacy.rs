@@ -273,8 +273,25 @@ const NOT_INCLUDED: [&str; 3] = [
     "The access log: it records ids and actions, no personal data, and is kept for the workplace's security review.",
 ];
 
-/// A copy of everything about `person` (access and portability); carrying it out closes open
-/// access requests.
+/// Records that `person` was given the copy of their data: their open requests for a copy are
+/// carried out (or, with none open, one is recorded as carried out now).
+pub async fn copy_delivered(
+    tenant: &TenantDb,
+    identity: &Identity,
+    person: UserId,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    allowed(identity)?;
+    crate::people::get(tenant, person).await?;
+    let txn = tenant.begin().await?;
+    subject_row(tenant, &*txn, person).await?;
+    carried_out(tenant, &*txn, identity, person, RequestKind::Access, now).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// A copy of everything about `person` (access and portability). Reading it changes nothing:
+/// handing it over is recorded with [`copy_delivered`].
 pub async fn export(
     tenant: &TenantDb,
     identity: &Identity,
@@ -379,7 +396,6 @@ pub async fn export(
             done_at: r.done_at,
         })
         .collect();
-    carried_out(tenant, &*txn, identity, person, RequestKind::Access, now).await?;
     txn.commit().await?;
     Ok(PersonalData {
         exported_at: now,

@@ -62,7 +62,7 @@ test("signup, passkey enrolment, sign out, then sign in with the passkey alone",
   expect(consoleErrors).toEqual([]);
 });
 
-test("factors are added and removed on the sign-in methods page, never the last", async ({ page, candor }) => {
+test("factors are added and removed on the sign-in methods page, never the last", async ({ page, candor, browser }) => {
   const { cdp, authenticatorId } = await virtualAuthenticator(page);
   await signUpAndVerify(page, candor, "katherine@northwind.test");
   await signIn(page, "katherine@northwind.test");
@@ -94,14 +94,13 @@ test("factors are added and removed on the sign-in methods page, never the last"
   await expectAccessible(page);
   await snapshot(page, "sign-in-methods-desktop");
 
-  // Remove the passkey; the page offers to sign out other sessions.
+  // Remove the passkey: every other session is signed out with it.
   // Unnamed passkeys are named after the browser and system they were made on.
   await expect(factors.getByText(/^Passkey \(Chrome on \w+\)$/)).toBeVisible();
   await page.getByRole("button", { name: /^Remove Passkey \(Chrome on/ }).click();
   await expect(factors.getByRole("listitem")).toHaveCount(1);
   await expect(page.getByText("Your change is saved.")).toBeVisible();
-  await page.getByRole("button", { name: "Sign out all other sessions" }).click();
-  await expect(page.getByText("Signed out 0 other session(s).")).toBeVisible();
+  await expect(page.getByText(/Every other session was signed out \(0\)/)).toBeVisible();
 
   // The removed passkey no longer signs in, with a message that says why.
   const { credentials } = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
@@ -128,9 +127,18 @@ test("factors are added and removed on the sign-in methods page, never the last"
   await page.getByLabel("New password").fill("lantern harbour gravel symphony");
   await page.getByRole("button", { name: "Change password" }).click();
   await expect(page.getByRole("alert")).toContainText("is not your current password");
+  // Someone else who knows the password is halfway through signing in on another computer.
+  const laptop = await browser.newContext({ baseURL: candor.url });
+  const other = await laptop.newPage();
+  await signIn(other, "katherine@northwind.test");
+  await expect(other).toHaveURL(/\/login\/code$/);
+  expect((await other.request.post("/api/account/me")).status()).toBe(403);
   await page.getByLabel("Current password").fill("quietly orbiting marmalade kettles");
   await page.getByRole("button", { name: "Change password" }).click();
-  await expect(page.getByText("Your password was changed.")).toBeVisible();
+  await expect(page.getByText("Your password was changed. Every other session was signed out.")).toBeVisible();
+  // Their session has ended: they must start again, with the new password.
+  expect((await other.request.post("/api/account/me")).status()).toBe(401);
+  await laptop.close();
   await expectAccessible(page);
   await snapshot(page, "sign-in-methods-phone");
 });

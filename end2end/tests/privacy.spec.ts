@@ -39,6 +39,14 @@ test("an HR admin gives a person a copy of their data, then erases them", async 
   expect(copy.person.email).toBe("philippa@northwind.test");
   expect(JSON.stringify(copy)).not.toContain("Hana");
   expect(JSON.stringify(copy)).not.toContain("ada@northwind.test");
+  // Opening or reloading the page recorded nothing (a GET changes nothing): the copy is in the
+  // register once it is recorded as handed over.
+  await hana.reload();
+  await waitForHydration(hana);
+  const before = await (await hana.request.post("/api/privacy/requests")).json();
+  expect(JSON.stringify(before.rows)).not.toContain("Copy of their data");
+  await hana.getByRole("button", { name: "Record the copy as handed over" }).click();
+  await expect(hana.getByRole("status")).toContainText("Recorded: their request for a copy is carried out.");
 
   // Then erasure: explained, confirmed by typing her name.
   await hana.getByRole("link", { name: "Philippa Ostrander" }).click();

@@ -36,6 +36,15 @@ test("a workplace may let people remember a device; the password alone then sign
   await signOut();
   await signIn(page, "ada@northwind.test");
   await expect(page.getByRole("heading", { name: /Welcome/ })).toBeVisible();
+  // The remembered device signs in, but is no confirmation: changing the password or the
+  // factors asks for a code first.
+  await page.goto("/sign-in-methods");
+  await waitForHydration(page);
+  await expect(page.getByRole("heading", { name: "Confirm it is you" })).toBeVisible();
+  await expect(page.getByRole("button", { name: "Change password" })).toHaveCount(0);
+  const refused = await page.request.post("/api/factors/new_recovery_codes");
+  expect(refused.status()).toBe(403);
+  expect((await refused.json()).code).toBe("auth.reauthentication_required");
 
   // Another browser has no remembered device: both factors.
   const laptop = await browser.newContext({ baseURL: candor.url });

@@ -51,6 +51,7 @@ mod m20261202_000027_subprocessors;
 mod m20261205_000028_release_once;
 mod m20261206_000029_tenure_bands;
 mod m20261206_000030_open_round_view;
+mod m20261206_000031_device_vouched;
 mod row_level_security;
 
 pub struct Migrator;
@@ -89,6 +90,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000028_release_once::Migration),
             Box::new(m20261206_000029_tenure_bands::Migration),
             Box::new(m20261206_000030_open_round_view::Migration),
+            Box::new(m20261206_000031_device_vouched::Migration),
         ]
     }
 }

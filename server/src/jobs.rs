@@ -95,6 +95,8 @@ pub struct TickReport {
     pub audit_entries_purged: u64,
     pub people_erased: u64,
     pub comments_deleted: u64,
+    /// Rows of sessions that ended long enough ago.
+    pub sessions_purged: u64,
     /// Workplaces deleted at the end of their grace period.
     pub workplaces_deleted: usize,
     pub backups_taken: usize,
@@ -200,6 +202,12 @@ pub async fn tick(
                             report.people_erased += applied.people_erased;
                             report.comments_deleted += applied.comments_deleted;
                         }
+                        report.sessions_purged = domain::accounts::purge_ended_sessions(
+                            db,
+                            &domain::auth::session::SessionPolicy::default(),
+                            now,
+                        )
+                        .await?;
                     }
                     _ => {
                         domain::audit::monitor::anchor(db).await?;

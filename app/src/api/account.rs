@@ -226,7 +226,8 @@ pub async fn log_in(email: String, password: String) -> Result<NextStep, ApiErro
             domain::accounts::resolve_session(&state.db, &state.session_policy, token.expose(), now)
                 .await?
                 .ok_or(domain::Error::Unauthenticated)?;
-        let token = domain::accounts::complete_second_factor(&state.db, session.session_id, now).await?;
+        let token =
+            domain::accounts::complete_with_remembered_device(&state.db, session.session_id, now).await?;
         crate::session::set_session_cookie(&token, state.session_policy.absolute.num_seconds());
         return Ok(NextStep::Done);
     }

@@ -284,14 +284,14 @@ pub async fn sign_in_methods() -> Result<MethodsOverview, ApiError> {
     })
 }
 
-/// Removes one of the person's factors (never the last). Needs a recent second factor.
+/// Removes one of the person's factors (never the last) and ends every other session; returns
+/// how many ended. Needs a recent second factor.
 #[server(prefix = "/api", endpoint = "factors/remove")]
-pub async fn remove_factor(id: String) -> Result<(), ApiError> {
+pub async fn remove_factor(id: String) -> Result<u64, ApiError> {
     let state = crate::state::app_state()?;
     let session = crate::session::require_recent_second_factor(&state).await?;
     let id = id.parse().map_err(|_| domain::Error::NotFound)?;
-    domain::factors::remove_factor(&state.db, session.user_id, id).await?;
-    Ok(())
+    Ok(domain::factors::remove_factor(&state.db, &session, id, state.clock.now()).await?)
 }
 
 /// Replaces the recovery codes; returns the new set, shown once. Needs a recent second factor.
@@ -302,19 +302,20 @@ pub async fn new_recovery_codes() -> Result<Vec<String>, ApiError> {
     Ok(domain::factors::regenerate_recovery_codes(&state.db, session.user_id).await?)
 }
 
-/// Changes the password after checking the current one. Needs a recent second factor.
+/// Changes the password after checking the current one and ends every other session; returns
+/// how many ended. Needs a recent second factor.
 #[server(prefix = "/api", endpoint = "factors/change_password")]
-pub async fn change_password(current_password: String, new_password: String) -> Result<(), ApiError> {
+pub async fn change_password(current_password: String, new_password: String) -> Result<u64, ApiError> {
     let state = crate::state::app_state()?;
     let session = crate::session::require_recent_second_factor(&state).await?;
-    domain::accounts::change_password(
+    Ok(domain::accounts::change_password(
         &state.db,
         &state.hasher,
         &state.password_policy,
-        session.user_id,
+        &session,
         &current_password,
         &new_password,
+        state.clock.now(),
     )
-    .await?;
-    Ok(())
+    .await?)
 }

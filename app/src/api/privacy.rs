@@ -160,7 +160,8 @@ fn readable(data: &domain::privacy::PersonalData) -> Vec<Section> {
     sections
 }
 
-/// A copy of everything Candor holds about the person; closes their open access requests.
+/// A copy of everything Candor holds about the person. Reading it changes nothing (the page is
+/// a GET); handing it over is recorded with [`copy_delivered`].
 #[server(prefix = "/api", endpoint = "privacy/export")]
 pub async fn export_personal_data(id: String) -> Result<PersonalCopy, ApiError> {
     let state = crate::state::app_state()?;
@@ -178,6 +179,15 @@ pub async fn export_personal_data(id: String) -> Result<PersonalCopy, ApiError> 
 #[cfg(feature = "ssr")]
 fn serde_json_text(data: &domain::privacy::PersonalData) -> Result<String, ApiError> {
     domain::privacy::to_json(data).map_err(ApiError::from)
+}
+
+/// Records that the person was given their copy: carries out their open requests for one.
+#[server(prefix = "/api", endpoint = "privacy/copy_delivered")]
+pub async fn copy_delivered(id: String) -> Result<(), ApiError> {
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    domain::privacy::copy_delivered(&tenant, &who, id.parse()?, state.clock.now()).await?;
+    Ok(())
 }
 
 /// Restricts processing for the person (`restricted` "true") or lifts the restriction.

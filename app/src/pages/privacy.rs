@@ -10,9 +10,11 @@ use leptos_router::{
 };
 
 use crate::{
-    api::privacy::{data_requests, export_personal_data, ErasePerson, RecordRequest, RestrictProcessing},
+    api::privacy::{
+        data_requests, export_personal_data, CopyDelivered, ErasePerson, RecordRequest, RestrictProcessing,
+    },
     components::form::{
-        ErrorAlert, SignInToContinue, DANGER_BUTTON_CLASS, INPUT_CLASS, PRIMARY_BUTTON_CLASS,
+        action_error, ErrorAlert, SignInToContinue, DANGER_BUTTON_CLASS, INPUT_CLASS, PRIMARY_BUTTON_CLASS,
         SECONDARY_BUTTON_CLASS,
     },
 };
@@ -213,6 +215,7 @@ fn erase_section(id: String, name: String, erase: ServerAction<ErasePerson>) -> 
 pub fn PersonDataPage() -> impl IntoView {
     let id = move || use_params_map().get().get("id").unwrap_or_default();
     let copy = Resource::new(id, export_personal_data);
+    let delivered = ServerAction::<CopyDelivered>::new();
     view! {
         <Title text="Their data" />
         <Suspense fallback=|| view! { <p class="text-slate-600">"Collecting their data…"</p> }>
@@ -230,8 +233,18 @@ pub fn PersonDataPage() -> impl IntoView {
                             <section class="max-w-3xl">
                                 <p class="text-sm"><A href=format!("/people/{}", id()) attr:class="font-medium text-teal-800 underline">{name}</A></p>
                                 <h1 class="mt-2 text-3xl font-bold tracking-tight text-slate-900">{heading}</h1>
-                                <p class="mt-2 text-slate-700">"Everything Candor holds about this person, as they would receive it. Opening it carries out their request for a copy."</p>
-                                <button type="button" class=format!("mt-4 {PRIMARY_BUTTON_CLASS}") on:click=download>"Download as JSON"</button>
+                                <p class="mt-2 text-slate-700">"Everything Candor holds about this person, as they would receive it. Once you have given it to them, record it: that carries out their request for a copy."</p>
+                                <div class="mt-4 flex flex-wrap gap-3">
+                                    <button type="button" class=PRIMARY_BUTTON_CLASS on:click=download>"Download as JSON"</button>
+                                    <ActionForm action=delivered>
+                                        <input type="hidden" name="id" value=id() />
+                                        <button type="submit" class=SECONDARY_BUTTON_CLASS disabled=move || delivered.pending().get()>"Record the copy as handed over"</button>
+                                    </ActionForm>
+                                </div>
+                                <ErrorAlert error=action_error(delivered.value()) />
+                                {move || matches!(delivered.value().get(), Some(Ok(()))).then(|| view! {
+                                    <p role="status" class="mt-2 text-sm font-medium text-teal-800">"Recorded: their request for a copy is carried out."</p>
+                                })}
                                 {move || match saved.get() {
                                     Some(Ok(())) => Some(view! { <p role="status" class="mt-2 text-sm font-medium text-teal-800">"Downloaded."</p> }.into_any()),
                                     Some(Err(message)) => Some(view! { <p role="alert" class="mt-2 text-sm text-red-800">{message}</p> }.into_any()),

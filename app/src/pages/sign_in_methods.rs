@@ -74,12 +74,17 @@ pub fn SignInMethodsPage() -> impl IntoView {
         },
         |_| sign_in_methods(),
     );
-    // Whether a credential just changed: then offer to sign out the other sessions.
+    // Whether a credential just changed: removing a factor signs out every other session by
+    // itself; after other changes, offer it.
     let changed = Signal::derive(move || {
-        matches!(remove.value().get(), Some(Ok(())))
+        matches!(remove.value().get(), Some(Ok(_)))
             || matches!(new_codes.value().get(), Some(Ok(_)))
-            || matches!(password.value().get(), Some(Ok(())))
+            || matches!(password.value().get(), Some(Ok(_)))
             || matches!(add_passkey.value().get(), Some(Ok(_)))
+    });
+    let ended_by_change = Signal::derive(move || match (remove.value().get(), password.value().get()) {
+        (Some(Ok(n)), _) | (_, Some(Ok(n))) => Some(n),
+        _ => None,
     });
     let on_confirmed = Callback::new(move |()| confirmations.update(|n| *n += 1));
     let passkey_error = Signal::derive(move || add_passkey.value().get().and_then(Result::err));
@@ -98,8 +103,11 @@ pub fn SignInMethodsPage() -> impl IntoView {
                 <Show when=move || changed.get()>
                     <div role="status" class="rounded-md border border-teal-200 bg-teal-50 px-4 py-4 text-slate-900">
                         <p class="font-medium">"Your change is saved."</p>
-                        {move || match end_others.value().get() {
-                            Some(Ok(count)) => view! {
+                        {move || match (ended_by_change.get(), end_others.value().get()) {
+                            (Some(count), _) => view! {
+                                <p class="mt-1 text-sm">{format!("Every other session was signed out ({count}) and remembered devices were forgotten: whoever held the old password or the removed factor must sign in again.")}</p>
+                            }.into_any(),
+                            (None, Some(Ok(count))) => view! {
                                 <p class="mt-1 text-sm">{format!("Signed out {count} other session(s).")}</p>
                             }.into_any(),
                             _ => view! {
@@ -210,8 +218,8 @@ fn PasswordChange(action: ServerAction<ChangePassword>) -> impl IntoView {
         <div class=SECTION_CLASS>
             <h2 class="text-lg font-semibold text-slate-900">"Password"</h2>
             <ErrorAlert error=action_error(action.value()) />
-            {move || matches!(action.value().get(), Some(Ok(()))).then(|| view! {
-                <p role="status" class="mt-2 text-sm font-medium text-teal-800">"Your password was changed."</p>
+            {move || matches!(action.value().get(), Some(Ok(_))).then(|| view! {
+                <p role="status" class="mt-2 text-sm font-medium text-teal-800">"Your password was changed. Every other session was signed out."</p>
             })}
             <ActionForm action attr:class="mt-4 space-y-5">
                 <div>

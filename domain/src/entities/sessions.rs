@@ -7,7 +7,11 @@ pub struct Model {
     pub id: Uuid,
     pub user_id: Uuid,
     pub token_hash: String,
+    /// When a second factor was given in person (sign-in or a later confirmation).
     pub second_factor_at: Option<DateTimeUtc>,
+    /// When a remembered device stood in for the second factor at sign-in: signed in, but not
+    /// a confirmation for credential changes.
+    pub device_vouched_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub last_seen_at: DateTimeUtc,
     pub revoked_at: Option<DateTimeUtc>,

@@ -520,7 +520,8 @@ async fn factors_are_added_and_removed_but_never_the_last(test_db: TestDb) {
     assert_eq!(only.factors.len(), 1);
     assert_eq!(only.factors[0].kind, FactorKind::AuthenticatorApp);
     assert_eq!(only.factors[0].name, "Authenticator app");
-    let refused = factors::remove_factor(db, ada, only.factors[0].id)
+    let (ada_here, _) = live_session(db, ada).await;
+    let refused = factors::remove_factor(db, &ada_here, only.factors[0].id, now())
         .await
         .unwrap_err();
     assert_eq!(refused.code(), "resource.conflict");
@@ -552,18 +553,21 @@ async fn factors_are_added_and_removed_but_never_the_last(test_db: TestDb) {
 
     // Grace cannot remove Ada's factor; Ada can remove one, then not the other.
     let grace = signed_up_and_verified(&test_db, "grace@example.com").await;
+    let (grace_here, _) = live_session(db, grace).await;
     assert_eq!(
-        factors::remove_factor(db, grace, both.factors[0].id)
+        factors::remove_factor(db, &grace_here, both.factors[0].id, now())
             .await
             .unwrap_err()
             .code(),
         "resource.not_found"
     );
-    factors::remove_factor(db, ada, both.factors[0].id).await.unwrap();
+    factors::remove_factor(db, &ada_here, both.factors[0].id, now())
+        .await
+        .unwrap();
     let left = factors::list_factors(db, ada).await.unwrap();
     assert_eq!(left.factors.len(), 1);
     assert_eq!(
-        factors::remove_factor(db, ada, left.factors[0].id)
+        factors::remove_factor(db, &ada_here, left.factors[0].id, now())
             .await
             .unwrap_err()
             .code(),
@@ -652,8 +656,165 @@ async fn passkey_ceremonies_are_single_use_bound_and_short_lived(test_db: TestDb
     assert!(err.public_message().contains("domain name"));
 }
 
+/// A signed-in session of `user` (both factors given now) and its token.
+async fn live_session(db: &domain::Database, user: uuid::Uuid) -> (accounts::SessionInfo, SecretToken) {
+    let token = accounts::start_session(db, user, &Default::default(), now())
+        .await
+        .unwrap();
+    let info = accounts::resolve_session(db, &SessionPolicy::default(), token.expose(), now())
+        .await
+        .unwrap()
+        .unwrap();
+    let token = accounts::complete_second_factor(db, info.session_id, now())
+        .await
+        .unwrap();
+    let info = accounts::resolve_session(db, &SessionPolicy::default(), token.expose(), now())
+        .await
+        .unwrap()
+        .unwrap();
+    (info, token)
+}
+
+async fn alive(db: &domain::Database, token: &SecretToken) -> bool {
+    accounts::resolve_session(db, &SessionPolicy::default(), token.expose(), now())
+        .await
+        .unwrap()
+        .is_some()
+}
+
+/// Whoever knew the old password, or held a removed factor, is signed out: changing the
+/// password or removing a factor ends every other session of the account (not someone
+/// else's), and keeps the one that made the change.
+async fn credential_changes_end_every_other_session(test_db: TestDb) {
+    let db = &test_db.db;
+    let ada = signed_up_and_verified(&test_db, "ada@example.com").await;
+    let grace = signed_up_and_verified(&test_db, "grace@example.com").await;
+    let (here, here_token) = live_session(db, ada).await;
+    let (_, laptop) = live_session(db, ada).await;
+    let (_, half_signed_in) = {
+        let token = accounts::start_session(db, ada, &Default::default(), now())
+            .await
+            .unwrap();
+        ((), token)
+    };
+    let (_, grace_token) = live_session(db, grace).await;
+    let ended = accounts::change_password(
+        db,
+        &hasher(),
+        &PasswordPolicy::default(),
+        &here,
+        PASSWORD,
+        "lantern harbour gravel symphony",
+        now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(ended, 2);
+    assert!(alive(db, &here_token).await, "the session that changed it stays");
+    assert!(!alive(db, &laptop).await, "another signed-in session ended");
+    assert!(
+        !alive(db, &half_signed_in).await,
+        "a session waiting for its code ended"
+    );
+    assert!(alive(db, &grace_token).await, "another account is untouched");
+
+    // Two authenticator apps; removing one ends the sessions started since.
+    let phone = factors::begin_totp_enrolment(db, ada, now()).await.unwrap();
+    factors::confirm_totp_enrolment(db, ada, &app_code(&phone.secret_base32, now()), "", now())
+        .await
+        .unwrap();
+    let later = now() + Duration::minutes(1);
+    let tablet = factors::begin_totp_enrolment(db, ada, later).await.unwrap();
+    factors::confirm_totp_enrolment(db, ada, &app_code(&tablet.secret_base32, later), "Tablet", later)
+        .await
+        .unwrap();
+    let (_, stolen_phone) = live_session(db, ada).await;
+    let listed = factors::list_factors(db, ada).await.unwrap();
+    let ended = factors::remove_factor(db, &here, listed.factors[0].id, now())
+        .await
+        .unwrap();
+    assert_eq!(ended, 1);
+    assert!(!alive(db, &stolen_phone).await);
+    assert!(alive(db, &here_token).await);
+}
+
+/// A remembered device stands in for the second factor at sign-in only: the session is signed
+/// in, but a credential change still needs a factor given in person.
+async fn a_remembered_device_is_not_a_recent_factor(test_db: TestDb) {
+    let db = &test_db.db;
+    let policy = SessionPolicy::default();
+    let ada = signed_up_and_verified(&test_db, "ada@example.com").await;
+    let token = accounts::start_session(db, ada, &Default::default(), now())
+        .await
+        .unwrap();
+    let info = accounts::resolve_session(db, &policy, token.expose(), now())
+        .await
+        .unwrap()
+        .unwrap();
+    let token = accounts::complete_with_remembered_device(db, info.session_id, now())
+        .await
+        .unwrap();
+    let info = accounts::resolve_session(db, &policy, token.expose(), now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(info.second_factor, "signed in");
+    assert!(!info.recently_confirmed(now()), "but not confirmed for changes");
+    let token = accounts::complete_second_factor(db, info.session_id, now())
+        .await
+        .unwrap();
+    let info = accounts::resolve_session(db, &policy, token.expose(), now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(info.recently_confirmed(now()), "a code given in person confirms");
+}
+
+/// Rows of ended sessions (each with its sealed sign-in place) do not pile up: 90 days after a
+/// session ended — signed out, or left idle or past its lifetime — its row is deleted.
+async fn ended_sessions_are_purged_after_ninety_days(test_db: TestDb) {
+    let db = &test_db.db;
+    let policy = SessionPolicy::default();
+    let ada = signed_up_and_verified(&test_db, "ada@example.com").await;
+    let start = |at: DateTime<Utc>| async move {
+        let token = accounts::start_session(db, ada, &Default::default(), at)
+            .await
+            .unwrap();
+        let info = accounts::resolve_session(db, &policy, token.expose(), at)
+            .await
+            .unwrap()
+            .unwrap();
+        (token, info.session_id)
+    };
+    let (_, long_ago) = start(now() - Duration::days(120)).await;
+    accounts::end_session(db, long_ago, now() - Duration::days(91))
+        .await
+        .unwrap();
+    let (_, recently) = start(now() - Duration::days(20)).await;
+    accounts::end_session(db, recently, now() - Duration::days(10))
+        .await
+        .unwrap();
+    // Never signed out: it simply stopped being used 200 days ago.
+    let (_, abandoned) = start(now() - Duration::days(200)).await;
+    let (live, _) = start(now()).await;
+    let count = || async {
+        domain::testing::raw_strings(db, "SELECT CAST(COUNT(*) AS TEXT) FROM sessions")
+            .await
+            .remove(0)
+    };
+    assert_eq!(count().await, "4");
+    let purged = accounts::purge_ended_sessions(db, &policy, now()).await.unwrap();
+    assert_eq!(purged, 2, "the one ended 91 days ago and the abandoned one");
+    assert_eq!(count().await, "2");
+    assert!(alive(db, &live).await);
+    let _ = abandoned;
+}
+
 domain::on_both_backends!(
     factors_are_added_and_removed_but_never_the_last,
+    credential_changes_end_every_other_session,
+    a_remembered_device_is_not_a_recent_factor,
+    ended_sessions_are_purged_after_ninety_days,
     passkey_ceremonies_are_single_use_bound_and_short_lived,
     password_reset_links_replace_the_password_and_end_sessions,
     sign_ins_from_new_contexts_are_noticed,

@@ -97,6 +97,21 @@ async fn a_copy_holds_their_data_and_nobody_elses(test_db: TestDb) {
     for other in ["Kestrel", "kestrel@", "Ada", "ada@northwind.test"] {
         assert!(!json.contains(other), "{other} is in Philippa's copy");
     }
+    // Reading the copy changes nothing (the page that shows it is a plain GET): the request
+    // stays open until the copy is recorded as handed over.
+    let register = privacy::requests(&tenant, &owner).await.unwrap();
+    assert_eq!(register.len(), 1);
+    assert_eq!(
+        register[0].done_at, None,
+        "reading the copy carried the request out"
+    );
+    let refused = privacy::copy_delivered(&tenant, &philippa, philippa.user_id, now())
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), "auth.forbidden");
+    privacy::copy_delivered(&tenant, &owner, philippa.user_id, now())
+        .await
+        .unwrap();
     // The access request is carried out, within its month.
     let register = privacy::requests(&tenant, &owner).await.unwrap();
     assert_eq!(register.len(), 1);

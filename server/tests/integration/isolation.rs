@@ -190,6 +190,7 @@ const TAKES_IDS: &[&str] = &[
     "/api/audit/acknowledge",
     "/api/settings/revoke_support",
     "/api/privacy/export",
+    "/api/privacy/copy_delivered",
     "/api/privacy/restrict",
     "/api/privacy/erase",
     "/api/privacy/record",
@@ -619,6 +620,12 @@ fn cases(a: &Workplace, b: &Workplace) -> Vec<(&'static str, String, String, Str
         add(
             "A owner",
             &owner,
+            "/api/privacy/copy_delivered",
+            format!("id={person}"),
+        );
+        add(
+            "A owner",
+            &owner,
             "/api/privacy/restrict",
             format!("id={person}&restricted=true"),
         );
@@ -638,7 +645,11 @@ fn cases(a: &Workplace, b: &Workplace) -> Vec<(&'static str, String, String, Str
             ),
         );
     }
-    for path in ["/api/privacy/export", "/api/privacy/restrict"] {
+    for path in [
+        "/api/privacy/export",
+        "/api/privacy/copy_delivered",
+        "/api/privacy/restrict",
+    ] {
         add(
             "A manager",
             &a.manager_cookie,
