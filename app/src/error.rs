@@ -89,6 +89,10 @@ impl From<domain::Error> for ApiError {
         } else {
             tracing::debug!(code = err.code(), "request refused");
         }
+        // A page's data loads run in-process: their refusals reach the page's log entry here.
+        if let Some(trail) = crate::session::trail() {
+            trail.note_status(err.status());
+        }
         ApiError {
             code: err.code().to_owned(),
             message: err.public_message(),

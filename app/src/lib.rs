@@ -17,7 +17,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path,
+    path, SsrMode,
 };
 
 use crate::components::layout::Layout;
@@ -73,39 +73,41 @@ pub fn App() -> impl IntoView {
         <Title formatter=|page: String| {
             if page.is_empty() { "Candor".to_owned() } else { format!("{page} · Candor") }
         } />
+        // Pages render in `SsrMode::Async`: the data they load on the server is read to the end
+        // before the answer leaves, so each read is in the access log entry of the page load.
         <Router>
             <Layout>
                 <Routes fallback=|| view! { <NotFound /> }>
-                    <Route path=path!("/") view=LandingPage />
-                    <Route path=path!("/security") view=SecurityPage />
-                    <Route path=path!("/subprocessors") view=pages::subprocessors::SubprocessorsPage />
-                    <Route path=path!("/signup") view=SignupPage />
-                    <Route path=path!("/verify-email") view=VerifyEmailPage />
-                    <Route path=path!("/login") view=LoginPage />
-                    <Route path=path!("/login/code") view=SecondFactorPage />
-                    <Route path=path!("/setup") view=SetupPage />
-                    <Route path=path!("/setup/authenticator") view=AuthenticatorPage />
-                    <Route path=path!("/sign-in-methods") view=SignInMethodsPage />
-                    <Route path=path!("/home") view=HomePage />
-                    <Route path=path!("/sessions") view=SessionsPage />
-                    <Route path=path!("/departments") view=DepartmentsPage />
-                    <Route path=path!("/people") view=PeoplePage />
-                    <Route path=path!("/people/:id") view=PersonPage />
-                    <Route path=path!("/people/:id/data") view=pages::privacy::PersonDataPage />
-                    <Route path=path!("/data-requests") view=pages::privacy::DataRequestsPage />
-                    <Route path=path!("/help") view=pages::help::HelpPage />
-                    <Route path=path!("/invitation") view=InvitationPage />
-                    <Route path=path!("/profile") view=ProfilePage />
-                    <Route path=path!("/settings") view=SettingsPage />
-                    <Route path=path!("/audit") view=pages::audit::AuditPage />
-                    <Route path=path!("/roles") view=RolesPage />
-                    <Route path=path!("/surveys") view=SurveysPage />
-                    <Route path=path!("/check-ins") view=CheckInsPage />
-                    <Route path=path!("/check-ins/:round") view=CheckInPage />
-                    <Route path=path!("/results") view=ResultsListPage />
-                    <Route path=path!("/results/:round") view=RoundResultsPage />
-                    <Route path=path!("/forgot-password") view=ForgotPasswordPage />
-                    <Route path=path!("/reset-password") view=ResetPasswordPage />
+                    <Route path=path!("/") view=LandingPage ssr=SsrMode::Async />
+                    <Route path=path!("/security") view=SecurityPage ssr=SsrMode::Async />
+                    <Route path=path!("/subprocessors") view=pages::subprocessors::SubprocessorsPage ssr=SsrMode::Async />
+                    <Route path=path!("/signup") view=SignupPage ssr=SsrMode::Async />
+                    <Route path=path!("/verify-email") view=VerifyEmailPage ssr=SsrMode::Async />
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
+                    <Route path=path!("/login/code") view=SecondFactorPage ssr=SsrMode::Async />
+                    <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async />
+                    <Route path=path!("/setup/authenticator") view=AuthenticatorPage ssr=SsrMode::Async />
+                    <Route path=path!("/sign-in-methods") view=SignInMethodsPage ssr=SsrMode::Async />
+                    <Route path=path!("/home") view=HomePage ssr=SsrMode::Async />
+                    <Route path=path!("/sessions") view=SessionsPage ssr=SsrMode::Async />
+                    <Route path=path!("/departments") view=DepartmentsPage ssr=SsrMode::Async />
+                    <Route path=path!("/people") view=PeoplePage ssr=SsrMode::Async />
+                    <Route path=path!("/people/:id") view=PersonPage ssr=SsrMode::Async />
+                    <Route path=path!("/people/:id/data") view=pages::privacy::PersonDataPage ssr=SsrMode::Async />
+                    <Route path=path!("/data-requests") view=pages::privacy::DataRequestsPage ssr=SsrMode::Async />
+                    <Route path=path!("/help") view=pages::help::HelpPage ssr=SsrMode::Async />
+                    <Route path=path!("/invitation") view=InvitationPage ssr=SsrMode::Async />
+                    <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async />
+                    <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />
+                    <Route path=path!("/audit") view=pages::audit::AuditPage ssr=SsrMode::Async />
+                    <Route path=path!("/roles") view=RolesPage ssr=SsrMode::Async />
+                    <Route path=path!("/surveys") view=SurveysPage ssr=SsrMode::Async />
+                    <Route path=path!("/check-ins") view=CheckInsPage ssr=SsrMode::Async />
+                    <Route path=path!("/check-ins/:round") view=CheckInPage ssr=SsrMode::Async />
+                    <Route path=path!("/results") view=ResultsListPage ssr=SsrMode::Async />
+                    <Route path=path!("/results/:round") view=RoundResultsPage ssr=SsrMode::Async />
+                    <Route path=path!("/forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async />
+                    <Route path=path!("/reset-password") view=ResetPasswordPage ssr=SsrMode::Async />
                 </Routes>
             </Layout>
         </Router>

@@ -131,20 +131,26 @@ async fn access_log(req: Request, next: Next) -> Response {
     response
 }
 
-/// The audit seam for server functions: opens the call's [`domain::audit::Trail`] (the tenant
-/// scope writes changes into the log with their transaction), then writes the rest with how the
-/// call ended. If that write fails, the answer is withheld: no access goes unlogged.
+/// The audit seam for server functions and server-rendered pages: opens the call's
+/// [`domain::audit::Trail`] (the tenant scope writes changes into the log with their
+/// transaction), then writes the rest with how the call ended. If that write fails, the answer
+/// is withheld: no access goes unlogged, whether by `/api/` or by loading a page.
 async fn audit_trail(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    if !req.uri().path().starts_with("/api/") {
-        return next.run(req).await;
-    }
-    let action = req.uri().path().trim_start_matches("/api/").to_owned();
+    let path = req.uri().path().to_owned();
     let request_id = req
         .headers()
         .get("x-request-id")
         .and_then(|value| value.to_str().ok())
         .map(str::to_owned);
-    let trail = domain::audit::Trail::for_request(state.clock.clone(), request_id.as_deref(), &action);
+    let trail = if let Some(action) = path.strip_prefix("/api/") {
+        domain::audit::Trail::for_request(state.clock.clone(), request_id.as_deref(), action)
+    } else if is_page_load(&req) {
+        // The page's data loads run in-process while it renders (to completion before the
+        // answer leaves: pages render in `SsrMode::Async`), each through this trail.
+        domain::audit::Trail::for_page(state.clock.clone(), request_id.as_deref(), &path)
+    } else {
+        return next.run(req).await;
+    };
     req.extensions_mut().insert(trail.clone());
     let response = next.run(req).await;
     let (response, status) = effective_status(response).await;
@@ -155,6 +161,15 @@ async fn audit_trail(State(state): State<AppState>, mut req: Request, next: Next
             internal_error_response()
         }
     }
+}
+
+/// A page rendered on the server (not a static file, not a probe).
+fn is_page_load(req: &Request) -> bool {
+    let path = req.uri().path();
+    req.method() == axum::http::Method::GET
+        && !path.starts_with("/pkg/")
+        && !matches!(path, "/healthz" | "/readyz")
+        && !path.rsplit('/').next().is_some_and(|last| last.contains('.'))
 }
 
 /// The status a server function's answer stands for: errors travel as 500 with their real

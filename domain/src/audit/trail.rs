@@ -90,6 +90,13 @@ struct State {
     written: usize,
     coarse: bool,
     anonymous: bool,
+    /// A server-rendered page: the server functions it runs in-process share this trail. It
+    /// leaves an entry when someone signed in asked or something was read, never for an
+    /// anonymous visitor of a public page.
+    page: bool,
+    /// The worst status a server function of this request ended with (a page answers 200
+    /// even when one of its data loads was refused).
+    noted_status: u16,
 }
 
 /// Cheap to clone; every clone is the same trail.
@@ -110,6 +117,37 @@ impl Trail {
         Self::new(clock, None, &format!("job:{purpose}"), true)
     }
 
+    /// The trail of a server-rendered page load (`GET /people/…`): every server function the
+    /// page runs while rendering reads through it, so the read is logged as if it came over
+    /// `/api/`. `path` is the page's path; ids in it become `:id` (the entry names what was read
+    /// by entity, not by URL).
+    pub fn for_page(clock: Arc<dyn Clock>, request_id: Option<&str>, path: &str) -> Self {
+        let route: Vec<&str> = path
+            .split('/')
+            .map(|segment| {
+                if segment.parse::<Uuid>().is_ok() {
+                    ":id"
+                } else {
+                    segment
+                }
+            })
+            .collect();
+        let trail = Self::new(
+            clock,
+            request_id.map(str::to_owned),
+            &format!("page:{}", route.join("/")),
+            false,
+        );
+        trail.state().page = true;
+        trail
+    }
+
+    /// Notes how one server function of this request ended (see [`Trail::finish`]).
+    pub fn note_status(&self, status: u16) {
+        let mut state = self.state();
+        state.noted_status = state.noted_status.max(status);
+    }
+
     fn new(clock: Arc<dyn Clock>, request_id: Option<String>, action: &str, system: bool) -> Self {
         Self {
             state: Arc::new(Mutex::new(State {
@@ -124,6 +162,8 @@ impl Trail {
                 written: 0,
                 coarse: false,
                 anonymous: false,
+                page: false,
+                noted_status: 0,
             })),
             clock,
         }
@@ -211,7 +251,12 @@ impl Trail {
                 entry
             })
             .collect();
-        if entries.is_empty() && bare_if_nothing && state.written == 0 && !state.system {
+        if entries.is_empty()
+            && bare_if_nothing
+            && state.written == 0
+            && !state.system
+            && state.worth_an_entry()
+        {
             entries.push(base);
         }
         state.written += entries.len();
@@ -236,10 +281,10 @@ impl Trail {
     /// Writes what is left, with how the request ended; a request that left nothing yet gets
     /// one entry. Fails (and the request with it) when the log cannot be written.
     pub async fn finish(&self, db: &Database, status: u16) -> Result<()> {
-        let outcome = Outcome::from_status(status);
+        let outcome = Outcome::from_status(status.max(self.state().noted_status));
         let mut entries = self.take(outcome, true);
         // A change committed with its entry, then failed later: say how it ended.
-        if entries.is_empty() && outcome != Outcome::Ok {
+        if entries.is_empty() && outcome != Outcome::Ok && self.state().worth_an_entry() {
             let now = self.clock.now();
             entries.push(entry_for(&self.state(), outcome, now));
         }
@@ -265,6 +310,14 @@ impl Trail {
             }
         }
         Ok(())
+    }
+}
+
+impl State {
+    /// Whether a request that touched nothing still leaves an entry: every server-function
+    /// call does; a page load only when someone signed in made it.
+    fn worth_an_entry(&self) -> bool {
+        !self.page || self.actor.is_some() || self.workplace.is_some()
     }
 }
 

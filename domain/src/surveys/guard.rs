@@ -23,12 +23,50 @@ use std::collections::BTreeMap;
 /// Whether some linear combination of `released` (each a list of atom indices) describes
 /// between 1 and `minimum − 1` respondents, given `counts` respondents per atom.
 pub fn isolates_a_few(counts: &[u32], released: &[Vec<usize>], minimum: u32) -> bool {
-    gap(counts, released, minimum) > 0
+    let measure = Measure::plain(counts, minimum);
+    gap(&measure.counts, released, measure.minimum) > 0
+}
+
+/// What the guard counts per atom, and the smallest count a block may have (below it, but
+/// above zero, the block is "a few").
+#[derive(Clone, Debug)]
+pub struct Measure {
+    counts: Vec<u64>,
+    minimum: u64,
+}
+
+impl Measure {
+    pub fn plain(counts: &[u32], minimum: u32) -> Self {
+        Self {
+            counts: counts.iter().map(|n| u64::from(*n)).collect(),
+            minimum: u64::from(minimum.max(1)),
+        }
+    }
+
+    /// Respondents, where a block of people who were asked and of whom nobody answered also
+    /// counts as a few: otherwise "5 of 10" next to "5 of 5" would say that the other five,
+    /// named by their band or team, all stayed silent. (Each answer weighs `SCALE`, each
+    /// silent atom 1, so a block is small exactly when it has fewer than the minimum
+    /// respondents and either some respondent or some silent atom.)
+    pub fn respondents_or_silence(answered: &[u32], asked: &[u32], minimum: u32) -> Self {
+        const SCALE: u64 = 1 << 24;
+        Self {
+            counts: answered
+                .iter()
+                .enumerate()
+                .map(|(atom, n)| {
+                    let silent = *n == 0 && asked.get(atom).copied().unwrap_or(0) > 0;
+                    u64::from(*n) * SCALE + u64::from(silent)
+                })
+                .collect(),
+            minimum: u64::from(minimum.max(1)) * SCALE,
+        }
+    }
 }
 
 /// rank(rows on small and large blocks) − rank(rows on large blocks): how many independent
 /// directions reach small blocks without touching large ones (0: safe).
-fn gap(counts: &[u32], released: &[Vec<usize>], minimum: u32) -> usize {
+fn gap(counts: &[u64], released: &[Vec<usize>], minimum: u64) -> usize {
     let minimum = minimum.max(1);
     // Each atom's signature: which released rows contain it.
     let mut signatures: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
@@ -41,10 +79,11 @@ fn gap(counts: &[u32], released: &[Vec<usize>], minimum: u32) -> usize {
         }
     }
     // Blocks: atoms with the same (non-empty) signature, and their respondents together.
-    let mut blocks: BTreeMap<Vec<usize>, u32> = BTreeMap::new();
+    let mut blocks: BTreeMap<Vec<usize>, u64> = BTreeMap::new();
     for (atom, signature) in signatures {
         let n = counts.get(atom).copied().unwrap_or(0);
-        *blocks.entry(signature).or_default() += n;
+        let block = blocks.entry(signature).or_default();
+        *block = block.saturating_add(n);
     }
     // Rows over blocks (each block a column), and whether each block is large.
     let mut rows: Vec<Vec<usize>> = vec![Vec::new(); released.len()];
@@ -176,6 +215,19 @@ pub fn release_under<K: Clone + Ord>(
     let Some(primary) = measures.first() else {
         return Vec::new();
     };
+    let checked: Vec<Measure> = measures.iter().map(|m| Measure::plain(m, minimum)).collect();
+    release_checked(primary, &checked, already, candidates, minimum)
+}
+
+/// [`release_under`] with `primary` deciding which candidates are large enough to show, and
+/// the result passing the guard under every one of `checked`.
+pub fn release_checked<K: Clone + Ord>(
+    primary: &[u32],
+    checked: &[Measure],
+    already: &[Vec<usize>],
+    candidates: &[Candidate<K>],
+    minimum: u32,
+) -> Vec<K> {
     let total = |c: &Candidate<K>| {
         c.atoms
             .iter()
@@ -187,7 +239,11 @@ pub fn release_under<K: Clone + Ord>(
     // with it. A candidate refused now would be refused later too (more rows only split
     // blocks), so what is kept cannot grow by another candidate: the smallest give way.
     order.sort_by(|a, b| total(b).cmp(&total(a)).then_with(|| a.key.cmp(&b.key)));
-    let safe = |rows: &[Vec<usize>]| measures.iter().all(|counts| gap(counts, rows, minimum) == 0);
+    let safe = |rows: &[Vec<usize>]| {
+        checked
+            .iter()
+            .all(|measure| gap(&measure.counts, rows, measure.minimum) == 0)
+    };
     let mut rows: Vec<Vec<usize>> = already.to_vec();
     rows.extend(order.iter().map(|c| c.atoms.clone()));
     if safe(&rows) {

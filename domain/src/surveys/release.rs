@@ -258,7 +258,12 @@ pub(crate) fn decide(
         })
         .collect();
     // Figures state how many were asked as well as how many answered: both must hold.
-    let shown: BTreeSet<Cut> = guard::release_under(&[&answered, &asked], &[], &candidates, minimum)
+    // Nor may they say that a few people, or a band or team of people, all stayed silent.
+    let checked = [
+        guard::Measure::plain(&asked, minimum),
+        guard::Measure::respondents_or_silence(&answered, &asked, minimum),
+    ];
+    let shown: BTreeSet<Cut> = guard::release_checked(&answered, &checked, &[], &candidates, minimum)
         .into_iter()
         .collect();
     // Answers kept without department add one aggregate: everyone's. Keep them only if that,
@@ -774,6 +779,29 @@ mod tests {
         assert!(!shown(&at_four).is_empty());
         assert_eq!(at_five.departments.len(), 3);
         assert_eq!(at_five.groups[0].atoms.len(), 4);
+    }
+
+    /// "5 of 10" for a team next to "5 of 5" for one of its bands would say that everyone in
+    /// the other band (named by their start dates) stayed silent: not both.
+    #[test]
+    fn a_band_where_nobody_answered_is_not_given_away() {
+        let tree = tree(&[(1, "Sales", None)]);
+        let mut counts = AtomCounts::default();
+        counts.asked.insert((Some(dept(1)), Some(0)), 5);
+        counts.answered.insert((Some(dept(1)), Some(0)), 5);
+        counts.asked.insert((Some(dept(1)), Some(3)), 5);
+        let release = decide(&tree, &counts, Some(&TenureBands::default()), 5, 5);
+        let sales = release.groups.iter().find(|g| g.department.is_some()).unwrap();
+        let sales_new = release
+            .tenure
+            .iter()
+            .find(|t| t.department.is_some() && t.label == "Under 1 year")
+            .unwrap();
+        assert!(sales.figures.is_some(), "the team itself may show");
+        assert!(
+            sales_new.figures.is_none(),
+            "its band would give the silent five away"
+        );
     }
 
     /// Not a test: how long `decide` takes on bigger trees, by team only and by team and

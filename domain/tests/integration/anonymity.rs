@@ -1086,7 +1086,7 @@ async fn starters(
 
 /// Results by tenure band, for the workplace and for each team, go through the same guard as
 /// the teams. Sales has five people under a year and `long_serving` of five years or more; Ops
-/// has five under a year. With one long-serving person, "the workplace" minus "under 1 year",
+/// has five of each. With one long-serving person, "the workplace" minus "under 1 year",
 /// or Sales minus "Sales, under 1 year", would be them: whatever shows, team and tenure figures
 /// together pin nobody. With five, every cut shows, and a manager sees only their team's.
 async fn tenure_cuts_and_teams_together_pin_nobody(test_db: TestDb) {
@@ -1112,6 +1112,9 @@ async fn tenure_cuts_and_teams_together_pin_nobody(test_db: TestDb) {
         for p in starters(db, tenant, "Ops New", ops, "2026-03-01", 5).await {
             people.push((p, "ops-new"));
         }
+        for p in starters(db, tenant, "Ops Old", ops, "2018-01-01", 5).await {
+            people.push((p, "ops-old"));
+        }
         let round = pulse_for(db, tenant, &owner, vec![sales, ops]).await;
         for (i, (who, _)) in people.iter().enumerate() {
             answer(tenant, who, round, 1 + (i % 5) as i32, now()).await;
@@ -1129,22 +1132,22 @@ async fn tenure_cuts_and_teams_together_pin_nobody(test_db: TestDb) {
         for g in &report.results.groups {
             if g.respondents.is_some() {
                 observed.see(&match g.group {
-                    Group::Workplace => set(&["sales-new", "sales-old", "ops-new"]),
+                    Group::Workplace => set(&["sales-new", "sales-old", "ops-new", "ops-old"]),
                     Group::Department(d) if d == sales => set(&["sales-new", "sales-old"]),
-                    Group::Department(_) => set(&["ops-new"]),
+                    Group::Department(_) => set(&["ops-new", "ops-old"]),
                 });
             }
         }
         for team in &report.results.tenure {
             let in_team: &[&str] = match team.group {
-                Group::Workplace => &["sales-new", "sales-old", "ops-new"],
+                Group::Workplace => &["sales-new", "sales-old", "ops-new", "ops-old"],
                 Group::Department(d) if d == sales => &["sales-new", "sales-old"],
-                Group::Department(_) => &["ops-new"],
+                Group::Department(_) => &["ops-new", "ops-old"],
             };
             for band in team.bands.iter().filter(|b| b.respondents.is_some()) {
                 let in_band: &[&str] = match band.name.as_str() {
                     "Under 1 year" => &["sales-new", "ops-new"],
-                    "5 years or more" => &["sales-old"],
+                    "5 years or more" => &["sales-old", "ops-old"],
                     other => panic!("{other} holds nobody"),
                 };
                 let kinds: Vec<&str> = in_team.iter().filter(|k| in_band.contains(k)).copied().collect();
@@ -1177,6 +1180,7 @@ async fn tenure_cuts_and_teams_together_pin_nobody(test_db: TestDb) {
                 ("Whole workplace", "Under 1 year"),
                 ("Whole workplace", "5 years or more"),
                 ("Ops", "Under 1 year"),
+                ("Ops", "5 years or more"),
                 ("Sales", "Under 1 year"),
                 ("Sales", "5 years or more"),
             ]
@@ -1186,7 +1190,7 @@ async fn tenure_cuts_and_teams_together_pin_nobody(test_db: TestDb) {
             assert_eq!(shown, expected);
             let csv = results::export_csv(tenant, &owner, round, now()).await.unwrap();
             assert!(
-                csv.contains("\"Whole workplace, 5 years or more\",tenure,5,5,"),
+                csv.contains("\"Whole workplace, 5 years or more\",tenure,10,10,"),
                 "{csv}"
             );
             assert!(csv.contains("\"Sales, 5 years or more\",tenure,5,5,"), "{csv}");

@@ -1105,7 +1105,91 @@ async fn every_server_fn_call_leaves_an_audit_entry(test_db: TestDb) {
     assert!(reports.iter().all(|r| r.broken.is_none()), "{reports:?}");
 }
 
+/// Page routes that read no workplace data when loaded, and why. Every other page must leave an
+/// entry naming who loaded it.
+const PAGES_READING_NOTHING: &[(&str, &str)] = &[];
+
+/// The entity a page's path names, as the log records it: (entity code, the id in the path).
+fn page_entity(route: &str, a: &Workplace) -> Option<(&'static str, String)> {
+    match route {
+        "/people/:id" | "/people/:id/data" => Some(("person", a.employee.to_string())),
+        "/results/:round" => Some(("round", a.round.to_string())),
+        // A check-in page names no round: `check_ins/mine` is logged at the day only, so the
+        // moment someone opened a round's form points at no answer.
+        _ => None,
+    }
+}
+
+/// Loading a page reads its data on the server while rendering, not over `/api/`: a direct
+/// load, a reload or an emailed link must leave the same kind of entry — who, which page, which
+/// person or round — as the server function would. The routes come from the router, so a new
+/// page without a case fails here.
+async fn every_page_load_is_logged_like_its_server_fns(test_db: TestDb) {
+    // Each test has its own Tokio runtime; Leptos renders pages on a process-wide executor, so
+    // a render that outlives the runtime of a test that just ended can stall. One at a time.
+    let _one_at_a_time = crate::support::PAGE_RENDERS.lock().await;
+    let db = test_db.db.clone();
+    let a = seed(&db, "alpha").await;
+    let app = TestApp::new(test_db);
+    let routes: BTreeSet<String> = leptos_axum::generate_route_list(app::App)
+        .iter()
+        .map(|route| route.path().replace('{', ":").replace('}', ""))
+        .collect();
+    assert!(routes.contains("/people/:id/data"), "{routes:?}");
+    // Each entry of `action`, as its stored row reads.
+    let entries = |action: String| {
+        let db = db.clone();
+        async move {
+            domain::testing::audit_log_text(&db)
+                .await
+                .lines()
+                .filter(|row| row.contains(&format!("action: \"{action}\"")))
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        }
+    };
+    for route in &routes {
+        if PAGES_READING_NOTHING.iter().any(|(page, _)| page == route) {
+            continue;
+        }
+        let path = route
+            .replace(":id", &a.employee.to_string())
+            .replace(":round", &a.round.to_string());
+        // The entry names the route with its ids as `:id`, whatever the parameter is called.
+        let action = format!("page:{}", route.replace(":round", ":id"));
+        let before = entries(action.clone()).await.len();
+        let request = Request::get(path.as_str())
+            .header("cookie", &a.owner_cookie)
+            .body(Body::empty())
+            .unwrap();
+        let (response, _) = app.send(request).await;
+        assert!(response.status().is_success(), "{path}: {}", response.status());
+        let logged = entries(action.clone()).await;
+        assert!(logged.len() > before, "loading {path} left no entry");
+        let by_owner = format!("actor_id: Some({})", a.owner);
+        assert!(logged.iter().all(|e| e.contains(&by_owner)), "{path}: {logged:?}");
+        if let Some((entity, id)) = page_entity(route, &a) {
+            assert!(
+                logged
+                    .iter()
+                    .any(|e| e.contains(&format!("entity_type: Some(\"{entity}\")")) && e.contains(&id)),
+                "loading {path} did not name the {entity} it read: {logged:?}"
+            );
+        }
+    }
+    // An anonymous visitor of a public page leaves nothing (no row to flood the log with).
+    let before = domain::testing::audit_entry_count(&db).await;
+    let (response, _) = app.get("/security").await;
+    assert!(response.status().is_success());
+    assert_eq!(domain::testing::audit_entry_count(&db).await, before);
+    let log = domain::testing::audit_log_text(&db).await;
+    for personal in &a.personal {
+        assert!(!log.contains(personal.as_str()), "the audit log holds {personal}");
+    }
+}
+
 domain::on_both_backends!(
     workplace_b_is_unreachable_from_workplace_a,
     every_server_fn_call_leaves_an_audit_entry,
+    every_page_load_is_logged_like_its_server_fns,
 );

@@ -15,6 +15,9 @@ pub fn config(data_dir: &std::path::Path, database_url: &str, request_timeout: O
     Config::from_raw(&raw, None).unwrap()
 }
 
+/// Held by tests that render many pages on the server (see their use).
+pub static PAGE_RENDERS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 pub struct TestApp {
     pub router: Router,
     pub data_dir: tempfile::TempDir,
