@@ -327,6 +327,8 @@ pub enum Action {
     ViewAudit,
     /// Carry out a person's data-protection request: export, restrict, erase.
     HandleDataRequests,
+    /// See how the instance is run: versions, key dates, backup runs, database role.
+    ViewOperations,
 }
 
 /// What the action is about.
@@ -370,6 +372,8 @@ pub fn allows(identity: &Identity, action: Action, resource: Resource) -> bool {
         (Action::DeleteWorkplace, _) => identity.role.is(Role::Owner),
         // Who may look inside from outside is the Owner's decision alone.
         (Action::GrantSupportAccess, _) => identity.role.is(Role::Owner),
+        // Operational detail an attacker would plan with: the workplace's Owner only.
+        (Action::ViewOperations, _) => identity.role.is(Role::Owner),
         (Action::ManageSurveys, _) => identity.has(Surveys),
         (Action::ViewResults, resource) => {
             if !identity.has(Results) {

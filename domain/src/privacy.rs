@@ -96,6 +96,20 @@ fn allowed(identity: &Identity) -> Result<()> {
     require(identity, Action::HandleDataRequests, Resource::Workplace)
 }
 
+/// The person a request is about, if `identity` may handle it: the same rule as every other
+/// change to a person — only someone who could give the person their role acts on them (an HR
+/// admin handles employees and managers, not another HR admin or an Auditor).
+async fn subject(tenant: &TenantDb, identity: &Identity, person: UserId) -> Result<crate::people::Person> {
+    allowed(identity)?;
+    let found = crate::people::get(tenant, person).await?;
+    require(
+        identity,
+        Action::AssignRole(found.role.reach()),
+        Resource::Workplace,
+    )?;
+    Ok(found)
+}
+
 async fn subject_row(
     tenant: &TenantDb,
     conn: &impl sea_orm::ConnectionTrait,
@@ -119,7 +133,7 @@ pub async fn record(
     received_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<uuid::Uuid> {
-    allowed(identity)?;
+    subject(tenant, identity, person).await?;
     if received_at > now {
         return Err(Error::Invalid {
             field: "received",
@@ -281,8 +295,7 @@ pub async fn copy_delivered(
     person: UserId,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    allowed(identity)?;
-    crate::people::get(tenant, person).await?;
+    subject(tenant, identity, person).await?;
     let txn = tenant.begin().await?;
     subject_row(tenant, &*txn, person).await?;
     carried_out(tenant, &*txn, identity, person, RequestKind::Access, now).await?;
@@ -298,8 +311,7 @@ pub async fn export(
     person: UserId,
     now: DateTime<Utc>,
 ) -> Result<PersonalData> {
-    allowed(identity)?;
-    let found = crate::people::get(tenant, person).await?;
+    let found = subject(tenant, identity, person).await?;
     let txn = tenant.begin().await?;
     let row = subject_row(tenant, &*txn, person).await?;
     let workplace = crate::entities::workplaces::Entity::find_by_id(tenant.workplace_id().uuid())
@@ -431,7 +443,7 @@ pub async fn set_restricted(
     restricted: bool,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    allowed(identity)?;
+    subject(tenant, identity, person).await?;
     tenant.touch(crate::audit::EntityType::Person, [person.uuid()]);
     let txn = tenant.begin().await?;
     let row = subject_row(tenant, &*txn, person).await?;
@@ -478,12 +490,13 @@ pub async fn erase(
     person: UserId,
     now: DateTime<Utc>,
 ) -> Result<Erased> {
-    allowed(identity)?;
     if person == identity.user_id {
+        allowed(identity)?;
         return Err(Error::Conflict(
             "You cannot erase your own account here; another HR admin or the Owner can.".into(),
         ));
     }
+    subject(tenant, identity, person).await?;
     tenant.touch(crate::audit::EntityType::Person, [person.uuid()]);
     let txn = tenant.begin().await?;
     let row = subject_row(tenant, &*txn, person).await?;
@@ -557,8 +570,7 @@ pub async fn erase_confirmed(
     confirmation: &str,
     now: DateTime<Utc>,
 ) -> Result<Erased> {
-    allowed(identity)?;
-    let found = crate::people::get(tenant, person).await?;
+    let found = subject(tenant, identity, person).await?;
     if confirmation.trim() != found.name {
         return Err(Error::Invalid {
             field: "confirmation",

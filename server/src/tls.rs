@@ -1,5 +1,7 @@
-//! TLS 1.3 only, through rustls with the ring provider. Certificates come from PEM files or are
-//! generated once as a self-signed `localhost` certificate in the data directory.
+//! TLS 1.3 only, with 256-bit ciphers only (AES-256-GCM and ChaCha20-Poly1305: customers are
+//! told "256-bit encryption in transit"), through rustls with the ring provider. Certificates come
+//! from PEM files or are generated once as a self-signed `localhost` certificate in the data
+//! directory.
 
 use std::{
     path::{Path, PathBuf},
@@ -60,7 +62,14 @@ fn tls13_only(
     chain: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
 ) -> Result<ServerConfig, TlsError> {
-    let mut config = ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+    let provider = rustls::crypto::CryptoProvider {
+        cipher_suites: vec![
+            rustls::crypto::ring::cipher_suite::TLS13_AES_256_GCM_SHA384,
+            rustls::crypto::ring::cipher_suite::TLS13_CHACHA20_POLY1305_SHA256,
+        ],
+        ..rustls::crypto::ring::default_provider()
+    };
+    let mut config = ServerConfig::builder_with_provider(Arc::new(provider))
         .with_protocol_versions(&[&rustls::version::TLS13])
         .map_err(|err| TlsError::Config(err.to_string()))?
         .with_no_client_auth()

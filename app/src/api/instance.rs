@@ -1,4 +1,6 @@
-//! Facts about the running instance, shown on the public Security page.
+//! Facts about the running instance: what a customer needs to trust the service, on the public
+//! Security page, and the operational detail (versions, key dates, backup sizes, whether
+//! row-level security binds the database role) for signed-in Owners only.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -19,7 +21,9 @@ pub enum TransportMode {
 impl TransportMode {
     pub fn describe(self) -> &'static str {
         match self {
-            TransportMode::Tls13 => "TLS 1.3 only, terminated by Candor (older versions are refused)",
+            TransportMode::Tls13 => {
+                "TLS 1.3 only, with 256-bit ciphers only (TLS_AES_256_GCM_SHA384 and TLS_CHACHA20_POLY1305_SHA256), terminated by Candor; older versions and weaker ciphers are refused"
+            }
             TransportMode::LoopbackHttp => "Plain HTTP on this machine's loopback interface only",
             TransportMode::BehindTlsProxy => {
                 "TLS terminated by a proxy the operator declared in front of Candor"
@@ -35,12 +39,8 @@ impl TransportMode {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InstanceFacts {
-    pub version: String,
     pub transport: TransportMode,
     pub database_backend: String,
-    pub schema_applied: usize,
-    pub schema_known: usize,
-    pub schema_latest: Option<String>,
     /// How personal fields are encrypted at rest.
     pub field_cipher: Option<String>,
     pub password_hashing: String,
@@ -60,39 +60,36 @@ pub struct InstanceFacts {
     pub benchmarks: String,
 }
 
-/// Public: the Security page is readable without signing in and shows no tenant data.
+/// The operational detail of the instance, for the workplace's Owner.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperationalFacts {
+    pub version: String,
+    pub schema: String,
+    pub row_level_security: String,
+    pub keys: String,
+    pub last_backup: String,
+    pub last_drill: String,
+}
+
+/// Public: the Security page is readable without signing in and shows no tenant data, and
+/// nothing an attacker would plan with (versions, key dates, backup sizes and times, whether
+/// row-level security binds the database role): those are in [`operational_facts`].
 #[server(prefix = "/api", endpoint = "instance/security_facts")]
 pub async fn security_facts() -> Result<InstanceFacts, ApiError> {
     let state = crate::state::app_state()?;
     let db = domain::instance::database_facts(&state.db).await?;
     let encryption = domain::instance::encryption_facts(&state.db).await?;
-    let day = |time: chrono::DateTime<chrono::Utc>| time.format("%Y-%m-%d").to_string();
-    let newest = encryption
-        .newest_data_key
-        .map(|t| format!("newest workplace key created {}", day(t)))
-        .unwrap_or_else(|| "no workplace keys yet".to_owned());
-    let since = encryption
-        .master_key_since
-        .map(|t| format!("Master key in use since {}; {newest}", day(t)))
-        .unwrap_or_else(|| newest.clone());
     let field_cipher = format!(
-        "{} for {}. Each workplace has its own data key, stored only wrapped by a master key that is never in the database, and each value is bound to its workplace, table, column and row. Email lookups use a keyed blind index (HMAC-SHA-256). {since}.",
+        "{} for {}. Each workplace has its own data key, stored only wrapped by a master key that is never in the database, and each value is bound to its workplace, table, column and row. Email lookups use a keyed blind index (HMAC-SHA-256).",
         encryption.cipher,
         in_words(&encryption.sealed_fields),
     );
-    let tenant_separation = match state.db.row_level_security().await? {
-        domain::RowLevelSecurity::Enforced => {
-            "Every query is scoped to one workplace by Candor, and PostgreSQL row-level security enforces it again for each transaction"
-        }
-        domain::RowLevelSecurity::BypassedByRole => {
-            "Every query is scoped to one workplace by Candor; PostgreSQL row-level security is installed but bypassed by this database role (superuser or BYPASSRLS)"
-        }
-        domain::RowLevelSecurity::NotAvailable => {
-            "Every query is scoped to one workplace by Candor (SQLite has no row-level security; PostgreSQL adds it)"
-        }
+    let tenant_separation = match db.backend {
+        "SQLite" => "Every query is scoped to one workplace by Candor (SQLite has no row-level security; PostgreSQL adds it)",
+        _ => "Every query is scoped to one workplace by Candor, and PostgreSQL row-level security policies check it again for each transaction",
     }
     .to_owned();
-    let (backups, restore_drills) = backup_facts(&state).await?;
+    let (backups, restore_drills) = backup_policy(&state);
     let retention = format!(
         "Each workplace sets its own periods; until it does, people who left are erased after {} months and comments \
          {} months after their round closed, applied daily. Access log entries are kept {} days by default. A \
@@ -134,12 +131,8 @@ pub async fn security_facts() -> Result<InstanceFacts, ApiError> {
         retention,
         anonymity,
         benchmarks,
-        version: env!("CARGO_PKG_VERSION").to_owned(),
         transport: state.transport,
         database_backend: db.backend.to_owned(),
-        schema_applied: db.schema_applied,
-        schema_known: db.schema_known,
-        schema_latest: db.schema_latest,
         field_cipher: Some(field_cipher),
         password_hashing: {
             let cost = state.hasher.cost();
@@ -180,17 +173,96 @@ pub async fn security_facts() -> Result<InstanceFacts, ApiError> {
     })
 }
 
-/// The backup schedule as configured and the latest runs as recorded.
+/// The Owner's view of how the instance is run: version, schema, whether row-level security
+/// binds Candor's database role, key dates, and the latest backup and restore drill.
+#[server(prefix = "/api", endpoint = "instance/operations")]
+pub async fn operational_facts() -> Result<OperationalFacts, ApiError> {
+    let state = crate::state::app_state()?;
+    let (who, _tenant) = crate::session::require_identity(&state).await?;
+    domain::policy::require(
+        &who,
+        domain::policy::Action::ViewOperations,
+        domain::policy::Resource::Workplace,
+    )?;
+    let db = domain::instance::database_facts(&state.db).await?;
+    let encryption = domain::instance::encryption_facts(&state.db).await?;
+    let day = |time: chrono::DateTime<chrono::Utc>| time.format("%Y-%m-%d").to_string();
+    let when = |time: chrono::DateTime<chrono::Utc>| time.format("%Y-%m-%d %H:%M UTC").to_string();
+    let schema = match &db.schema_latest {
+        Some(latest) => format!(
+            "{} of {} migrations applied (latest: {latest})",
+            db.schema_applied, db.schema_known
+        ),
+        None => "No migrations applied".to_owned(),
+    };
+    let row_level_security = match state.db.row_level_security().await? {
+        domain::RowLevelSecurity::Enforced => "Enforced: the policies bind Candor's database role",
+        domain::RowLevelSecurity::BypassedByRole => {
+            "Bypassed: Candor's database role is a superuser or has BYPASSRLS, so only Candor's own scoping applies"
+        }
+        domain::RowLevelSecurity::NotAvailable => "Not available on SQLite",
+    }
+    .to_owned();
+    let newest = encryption
+        .newest_data_key
+        .map(|t| format!("newest workplace key created {}", day(t)))
+        .unwrap_or_else(|| "no workplace keys yet".to_owned());
+    let keys = encryption
+        .master_key_since
+        .map(|t| format!("Master key in use since {}; {newest}", day(t)))
+        .unwrap_or(newest);
+    let (last_backup, last_drill) = match state.backups {
+        None => ("No backups are configured".to_owned(), "None".to_owned()),
+        Some(_) => {
+            let facts = domain::backup::facts(&state.db)
+                .await
+                .map_err(|err| domain::Error::Internal(err.to_string()))?;
+            let mut backup = match (facts.last_backup_at, facts.last_backup_bytes) {
+                (Some(at), Some(bytes)) => format!("{} ({})", when(at), size(bytes)),
+                _ => "No backup taken yet".to_owned(),
+            };
+            match (facts.last_backup_failed_at, facts.last_backup_at) {
+                (Some(failed), Some(ok)) if failed > ok => {
+                    backup.push_str(&format!("; the latest attempt failed at {}", when(failed)))
+                }
+                (Some(failed), None) => {
+                    backup.push_str(&format!("; the latest attempt failed at {}", when(failed)))
+                }
+                _ => {}
+            }
+            let mut drill = facts
+                .last_drill_passed_at
+                .map(|at| format!("Last passed {}", when(at)))
+                .unwrap_or_else(|| "None has passed yet".to_owned());
+            match (facts.last_drill_failed_at, facts.last_drill_passed_at) {
+                (Some(failed), Some(ok)) if failed > ok => {
+                    drill.push_str(&format!("; the latest drill failed at {}", when(failed)))
+                }
+                (Some(failed), None) => {
+                    drill.push_str(&format!("; the latest drill failed at {}", when(failed)))
+                }
+                _ => {}
+            }
+            (backup, drill)
+        }
+    };
+    Ok(OperationalFacts {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        schema,
+        row_level_security,
+        keys,
+        last_backup,
+        last_drill,
+    })
+}
+
+/// The backup schedule and restore drills as configured (not when they last ran).
 #[cfg(feature = "ssr")]
-async fn backup_facts(state: &crate::state::AppState) -> Result<(String, String), ApiError> {
+fn backup_policy(state: &crate::state::AppState) -> (String, String) {
     let Some(policy) = state.backups else {
         let none = "Not configured on this instance (the operator sets CANDOR_BACKUP_DIR and CANDOR_BACKUP_RECIPIENT)";
-        return Ok((none.to_owned(), "None: no backups to restore".to_owned()));
+        return (none.to_owned(), "None: no backups to restore".to_owned());
     };
-    let facts = domain::backup::facts(&state.db)
-        .await
-        .map_err(|err| domain::Error::Internal(err.to_string()))?;
-    let when = |time: chrono::DateTime<chrono::Utc>| time.format("%Y-%m-%d %H:%M UTC").to_string();
     let every = if policy.interval_hours % 24 == 0 {
         match policy.interval_hours / 24 {
             1 => "Daily".to_owned(),
@@ -201,38 +273,20 @@ async fn backup_facts(state: &crate::state::AppState) -> Result<(String, String)
     } else {
         format!("Every {} hours", policy.interval_hours)
     };
-    let last = match (facts.last_backup_at, facts.last_backup_bytes) {
-        (Some(at), Some(bytes)) => format!("last backup {} ({})", when(at), size(bytes)),
-        _ => "no backup taken yet".to_owned(),
-    };
-    let failed = match (facts.last_backup_failed_at, facts.last_backup_at) {
-        (Some(failed), Some(ok)) if failed > ok => format!("; the latest attempt failed at {}", when(failed)),
-        (Some(failed), None) => format!("; the latest attempt failed at {}", when(failed)),
-        _ => String::new(),
-    };
     let key = if policy.drills_here {
         "to the operator's backup key (this server holds its private half to run the restore drills)"
     } else {
         "to the operator's backup key, whose private half is not on this server"
     };
     let backups = format!(
-        "{every}, encrypted (age: X25519 and ChaCha20-Poly1305) {key}, to storage apart from the database; each workplace's part under its own key, destroyed when the workplace is deleted; kept {} days, then deleted; {last}{failed}",
+        "{every}, encrypted (age: X25519 and ChaCha20-Poly1305) {key}, to storage apart from the database; each workplace's part under its own key, destroyed when the workplace is deleted; kept {} days, then deleted",
         policy.retention_days
     );
-    let passed = facts
-        .last_drill_passed_at
-        .map(|at| format!("last passed {}", when(at)))
-        .unwrap_or_else(|| "none has passed yet".to_owned());
-    let drill_failed = match (facts.last_drill_failed_at, facts.last_drill_passed_at) {
-        (Some(failed), Some(ok)) if failed > ok => format!("; the latest drill failed at {}", when(failed)),
-        (Some(failed), None) => format!("; the latest drill failed at {}", when(failed)),
-        _ => String::new(),
-    };
     let restore_drills = format!(
-        "Every {} days the newest backup is restored into a scratch database and compared with the backup row by row; {passed}{drill_failed}",
+        "Every {} days the newest backup is restored into a scratch database and compared with the backup row by row",
         policy.drill_days
     );
-    Ok((backups, restore_drills))
+    (backups, restore_drills)
 }
 
 #[cfg(feature = "ssr")]

@@ -3,11 +3,13 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::instance::{security_facts, InstanceFacts};
+use crate::api::instance::{operational_facts, security_facts, InstanceFacts, OperationalFacts};
 
 #[component]
 pub fn SecurityPage() -> impl IntoView {
     let facts = Resource::new(|| (), |_| security_facts());
+    // Only the workplace's Owner gets these; everyone else gets nothing, not an error.
+    let operations = Resource::new(|| (), |_| operational_facts());
     view! {
         <Title text="Security" />
         <section class="max-w-3xl">
@@ -45,18 +47,48 @@ pub fn SecurityPage() -> impl IntoView {
                 })}
             </Suspense>
         </section>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                operations.await.ok().map(|facts| view! { <OperationsCard facts /> })
+            })}
+        </Suspense>
+    }
+}
+
+/// How the instance is run, for the workplace's Owner.
+#[component]
+fn OperationsCard(facts: OperationalFacts) -> impl IntoView {
+    let rows = [
+        ("Candor version", facts.version),
+        ("Database schema", facts.schema),
+        ("Row-level security", facts.row_level_security),
+        ("Keys", facts.keys),
+        ("Latest backup", facts.last_backup),
+        ("Latest restore drill", facts.last_drill),
+    ];
+    view! {
+        <section aria-labelledby="operations" class="mt-8 rounded-lg border border-slate-200 bg-white shadow-sm">
+            <div class="border-b border-slate-200 px-5 py-4">
+                <h2 id="operations" class="text-lg font-semibold text-slate-900">"How this instance is run"</h2>
+                <p class="mt-1 text-sm text-slate-700">"Shown to your workplace's Owner only: details an attacker could plan with stay off the public page."</p>
+            </div>
+            <dl class="divide-y divide-slate-200">
+                {rows
+                    .into_iter()
+                    .map(|(term, value)| view! {
+                        <div class="grid gap-1 px-5 py-4 sm:grid-cols-3 sm:gap-4">
+                            <dt class="text-sm font-medium text-slate-600">{term}</dt>
+                            <dd class="text-sm text-slate-900 sm:col-span-2">{value}</dd>
+                        </div>
+                    })
+                    .collect_view()}
+            </dl>
+        </section>
     }
 }
 
 #[component]
 fn FactList(facts: InstanceFacts) -> impl IntoView {
-    let schema = match &facts.schema_latest {
-        Some(latest) => format!(
-            "{} of {} migrations applied (latest: {latest})",
-            facts.schema_applied, facts.schema_known
-        ),
-        None => "No migrations applied".to_owned(),
-    };
     let cipher = facts
         .field_cipher
         .clone()
@@ -70,7 +102,6 @@ fn FactList(facts: InstanceFacts) -> impl IntoView {
         ("Connection security", facts.transport.describe().to_owned()),
         ("Strict Transport Security", hsts.to_owned()),
         ("Database", facts.database_backend.clone()),
-        ("Database schema", schema),
         ("Separation of workplaces", facts.tenant_separation.clone()),
         ("Encryption of personal fields", cipher),
         ("Password storage", facts.password_hashing.clone()),
@@ -81,7 +112,6 @@ fn FactList(facts: InstanceFacts) -> impl IntoView {
         ("Data retention", facts.retention.clone()),
         ("Anonymity of results", facts.anonymity.clone()),
         ("Benchmarks", facts.benchmarks.clone()),
-        ("Candor version", facts.version.clone()),
     ];
     view! {
         <dl class="divide-y divide-slate-200">

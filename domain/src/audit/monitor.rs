@@ -26,7 +26,12 @@ const SIGN_IN_ACTIONS: &[&str] = &[
     "account/second_factor",
     "factors/finish_passkey_sign_in",
 ];
-const EXPORT_ACTIONS: &[&str] = &["results/export", "audit/export"];
+const EXPORT_ACTIONS: &[&str] = &[
+    "results/export",
+    "audit/export",
+    "privacy/export",
+    "page:/people/:id/data",
+];
 
 /// What a monitoring rule watches for. Codes are stable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -58,6 +58,10 @@ const SECURITY_ACTIONS: &[&str] = &[
     "audit/save_settings",
     "audit/review",
     "audit/acknowledge",
+    "privacy/export",
+    "privacy/erase",
+    "privacy/restrict",
+    "page:/people/:id/data",
 ];
 
 /// Changes an auditor must see first: who may sign in how, what is suppressed, what is watched.
@@ -70,6 +74,8 @@ const AUDIT_RELEVANT_ACTIONS: &[&str] = &[
     "people/reset_factors",
     "roles/update",
     "roles/delete",
+    // Irreversible: a person's account and data are gone.
+    "privacy/erase",
 ];
 
 pub(crate) fn is_audit_relevant(action: &str) -> bool {

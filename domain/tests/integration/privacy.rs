@@ -307,8 +307,82 @@ async fn erasure_waits_for_open_rounds_then_leaves_no_trace(test_db: TestDb) {
     }
 }
 
+/// Requests about a person are changes to that person, under the same rule as the rest: an HR
+/// admin handles employees and managers, never another HR admin, an Auditor or the Owner —
+/// not their copy, not a restriction, not an erasure; the Owner may.
+async fn hr_admins_handle_only_people_whose_role_they_could_give(test_db: TestDb) {
+    let db = &test_db.db;
+    let (owner, tenant) = domain::testing::workplace(db, "Northwind", "ada@northwind.test", now()).await;
+    let with_role = |name: &str, email: &str, role: Role| NewPerson {
+        role: RoleKey::BuiltIn(role),
+        ..person(name, email, None)
+    };
+    let hana = domain::testing::active_person(
+        db,
+        &tenant,
+        with_role("Hana Admin", "hana@northwind.test", Role::HrAdmin),
+        now(),
+    )
+    .await;
+    let other_hr = domain::testing::active_person(
+        db,
+        &tenant,
+        with_role("Omar Admin", "omar@northwind.test", Role::HrAdmin),
+        now(),
+    )
+    .await;
+    let auditor = domain::testing::active_person(
+        db,
+        &tenant,
+        with_role("Aud Itor", "audit@northwind.test", Role::Auditor),
+        now(),
+    )
+    .await;
+    let employee = domain::testing::active_person(
+        db,
+        &tenant,
+        person("Philippa Ostrander", "philippa@northwind.test", None),
+        now(),
+    )
+    .await;
+    for target in [&other_hr, &auditor] {
+        let forbidden = |result: domain::Result<()>| {
+            assert_eq!(result.unwrap_err().code(), "auth.forbidden");
+        };
+        forbidden(
+            privacy::export(&tenant, &hana, target.user_id, now())
+                .await
+                .map(|_| ()),
+        );
+        forbidden(privacy::copy_delivered(&tenant, &hana, target.user_id, now()).await);
+        forbidden(privacy::set_restricted(&tenant, &hana, target.user_id, true, now()).await);
+        forbidden(
+            privacy::erase(&tenant, &hana, target.user_id, now())
+                .await
+                .map(|_| ()),
+        );
+        forbidden(
+            privacy::record(&tenant, &hana, target.user_id, RequestKind::Erasure, now(), now())
+                .await
+                .map(|_| ()),
+        );
+    }
+    // An employee is hers to handle; another HR admin is the Owner's.
+    privacy::export(&tenant, &hana, employee.user_id, now())
+        .await
+        .unwrap();
+    privacy::erase(&tenant, &hana, employee.user_id, now())
+        .await
+        .unwrap();
+    privacy::erase(&tenant, &owner, other_hr.user_id, now())
+        .await
+        .unwrap();
+    assert!(privacy::requests(&tenant, &owner).await.unwrap().len() >= 2);
+}
+
 domain::on_both_backends!(
     a_copy_holds_their_data_and_nobody_elses,
     restricted_people_are_asked_in_no_new_round,
     erasure_waits_for_open_rounds_then_leaves_no_trace,
+    hr_admins_handle_only_people_whose_role_they_could_give,
 );

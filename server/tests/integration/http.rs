@@ -56,12 +56,24 @@ async fn security_facts_come_from_the_instance(db: TestDb) {
     let facts: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(facts["database_backend"], backend);
     assert_eq!(facts["transport"], "LoopbackHttp");
-    assert_eq!(facts["schema_applied"], facts["schema_known"]);
-    // PostgreSQL tests connect as an ordinary role, so row-level security binds them.
+    // What an attacker would plan with stays off the public page.
+    for operational in [
+        "version",
+        "schema",
+        "bypass",
+        "Master key in use",
+        "last backup",
+        "migrations",
+    ] {
+        assert!(
+            !body.contains(operational),
+            "the public facts say {operational}: {body}"
+        );
+    }
     let separation = facts["tenant_separation"].as_str().unwrap();
     if backend == "PostgreSQL" {
         assert!(
-            separation.contains("row-level security enforces it"),
+            separation.contains("row-level security policies check it"),
             "{separation}"
         );
     } else {
@@ -70,6 +82,9 @@ async fn security_facts_come_from_the_instance(db: TestDb) {
             "{separation}"
         );
     }
+    // The operational detail is for a signed-in Owner, and refused to anyone else.
+    let (response, _) = app.post_form("/api/instance/operations", "").await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }
 
 async fn malformed_server_fn_arguments_are_a_400_with_a_code(db: TestDb) {

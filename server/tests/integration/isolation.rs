@@ -30,6 +30,10 @@ use crate::support::TestApp;
 /// or session, or are public steps of signing in. Each is still authenticated where it must be.
 const TAKES_NO_WORKPLACE_ID: &[(&str, &str)] = &[
     ("/api/instance/security_facts", "public facts about the instance"),
+    (
+        "/api/instance/operations",
+        "facts about the instance, for an Owner",
+    ),
     ("/api/instance/subprocessors", "public list kept by the operator"),
     ("/api/privacy/requests", "the caller's own workplace's register"),
     ("/api/help/topics", "a fixed list"),
