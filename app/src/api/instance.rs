@@ -62,7 +62,7 @@ pub struct InstanceFacts {
 
 /// The operational detail of the instance, for the workplace's Owner.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OperationalFacts {
+pub struct InstanceOperations {
     pub version: String,
     pub schema: String,
     pub row_level_security: String,
@@ -176,7 +176,7 @@ pub async fn security_facts() -> Result<InstanceFacts, ApiError> {
 /// The Owner's view of how the instance is run: version, schema, whether row-level security
 /// binds Candor's database role, key dates, and the latest backup and restore drill.
 #[server(prefix = "/api", endpoint = "instance/operations")]
-pub async fn operational_facts() -> Result<OperationalFacts, ApiError> {
+pub async fn operational_facts() -> Result<InstanceOperations, ApiError> {
     let state = crate::state::app_state()?;
     let (who, _tenant) = crate::session::require_identity(&state).await?;
     domain::policy::require(
@@ -246,7 +246,7 @@ pub async fn operational_facts() -> Result<OperationalFacts, ApiError> {
             (backup, drill)
         }
     };
-    Ok(OperationalFacts {
+    Ok(InstanceOperations {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         schema,
         row_level_security,

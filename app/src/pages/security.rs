@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::instance::{operational_facts, security_facts, InstanceFacts, OperationalFacts};
+use crate::api::instance::{operational_facts, security_facts, InstanceFacts, InstanceOperations};
 
 #[component]
 pub fn SecurityPage() -> impl IntoView {
@@ -57,7 +57,7 @@ pub fn SecurityPage() -> impl IntoView {
 
 /// How the instance is run, for the workplace's Owner.
 #[component]
-fn OperationsCard(facts: OperationalFacts) -> impl IntoView {
+fn OperationsCard(facts: InstanceOperations) -> impl IntoView {
     let rows = [
         ("Candor version", facts.version),
         ("Database schema", facts.schema),

@@ -1129,8 +1129,9 @@ fn page_entity(route: &str, a: &Workplace) -> Option<(&'static str, String)> {
 /// person or round — as the server function would. The routes come from the router, so a new
 /// page without a case fails here.
 async fn every_page_load_is_logged_like_its_server_fns(test_db: TestDb) {
-    // Each test has its own Tokio runtime; Leptos renders pages on a process-wide executor, so
-    // a render that outlives the runtime of a test that just ended can stall. One at a time.
+    // Each test has its own Tokio runtime, and pages render through Leptos' process-wide
+    // reactive system: renders from two tests at once have stalled here (never with the one
+    // runtime a server has, nor in the browser tests). One test renders pages at a time.
     let _one_at_a_time = crate::support::PAGE_RENDERS.lock().await;
     let db = test_db.db.clone();
     let a = seed(&db, "alpha").await;

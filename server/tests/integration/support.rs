@@ -15,7 +15,8 @@ pub fn config(data_dir: &std::path::Path, database_url: &str, request_timeout: O
     Config::from_raw(&raw, None).unwrap()
 }
 
-/// Held by tests that render many pages on the server (see their use).
+/// Held by every test that renders pages on the server, so that one test does at a time (see
+/// `isolation::every_page_load_is_logged_like_its_server_fns`).
 pub static PAGE_RENDERS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 pub struct TestApp {
