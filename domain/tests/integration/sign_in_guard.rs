@@ -165,10 +165,54 @@ async fn one_account_cannot_flood_the_support_inbox(test_db: TestDb) {
         .unwrap();
 }
 
+/// An IPv6 customer holds a whole /64 and can take a new address for every attempt: the address
+/// rule counts the /64, so rotating inside it is blocked like one address; the next /64 is not.
+async fn rotating_ipv6_addresses_inside_one_network_is_blocked(test_db: TestDb) {
+    let (db, guard) = (&test_db.db, SignInGuard::default());
+    for i in 0..10 {
+        let at = now() + Duration::seconds(i * 10);
+        let attacker = address(&format!("2001:db8:7:1:{:x}::{:x}", i + 1, i * 7 + 3));
+        let email = format!("user{i}@example.com");
+        guard
+            .check_password_attempt(db, attacker, &email, at)
+            .await
+            .unwrap();
+        guard
+            .record_password_failure(db, attacker, &email, at)
+            .await
+            .unwrap();
+    }
+    let last = now() + Duration::seconds(90);
+    let err = guard
+        .check_password_attempt(db, address("2001:db8:7:1:ffff::1"), "someone@example.com", last)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "request.rate_limited");
+    guard
+        .check_password_attempt(db, address("2001:db8:7:2::1"), "someone@example.com", last)
+        .await
+        .unwrap();
+    // An IPv4 client seen through an IPv6 socket is the same IPv4 address.
+    for i in 0..10 {
+        let at = now() + Duration::seconds(i * 10);
+        let email = format!("other{i}@example.com");
+        guard
+            .record_password_failure(db, address("198.51.100.77"), &email, at)
+            .await
+            .unwrap();
+    }
+    let mapped = guard
+        .check_password_attempt(db, address("::ffff:198.51.100.77"), "someone@example.com", last)
+        .await
+        .unwrap_err();
+    assert_eq!(mapped.code(), "request.rate_limited");
+}
+
 domain::on_both_backends!(
     one_account_cannot_flood_the_support_inbox,
     one_address_cannot_make_candor_flood_inboxes,
     an_address_with_ten_failures_is_blocked_for_fifteen_minutes,
     an_account_gets_growing_delays_that_a_success_clears,
     second_factor_codes_have_their_own_tight_limit,
+    rotating_ipv6_addresses_inside_one_network_is_blocked,
 );
