@@ -267,6 +267,9 @@ pub struct InvitationDetails {
     pub name: String,
     pub email: String,
     pub workplace_name: String,
+    /// Whose invitation it is, for the access log (the token holder is not signed in).
+    pub person: crate::ids::UserId,
+    pub workplace: crate::ids::WorkplaceId,
 }
 
 async fn pending_invitation(
@@ -305,6 +308,8 @@ pub async fn invitation_details(
         name: opened.name.into_exposed(),
         email: opened.email.into_exposed(),
         workplace_name: workplace.name,
+        person: crate::ids::UserId::from_uuid(user.id),
+        workplace: crate::ids::WorkplaceId::from_uuid(workplace.id),
     })
 }
 

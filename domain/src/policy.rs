@@ -327,7 +327,7 @@ pub enum Action {
     ViewAudit,
     /// Carry out a person's data-protection request: export, restrict, erase.
     HandleDataRequests,
-    /// See how the instance is run: versions, key dates, backup runs, database role.
+    /// See when the instance's backups and restore drills last ran.
     ViewOperations,
 }
 
@@ -372,7 +372,7 @@ pub fn allows(identity: &Identity, action: Action, resource: Resource) -> bool {
         (Action::DeleteWorkplace, _) => identity.role.is(Role::Owner),
         // Who may look inside from outside is the Owner's decision alone.
         (Action::GrantSupportAccess, _) => identity.role.is(Role::Owner),
-        // Operational detail an attacker would plan with: the workplace's Owner only.
+        // When backups and restore drills ran: the workplace's Owner, who answers for its data.
         (Action::ViewOperations, _) => identity.role.is(Role::Owner),
         (Action::ManageSurveys, _) => identity.has(Surveys),
         (Action::ViewResults, resource) => {

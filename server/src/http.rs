@@ -163,11 +163,11 @@ async fn audit_trail(State(state): State<AppState>, mut req: Request, next: Next
     }
 }
 
-/// A page rendered on the server (not a static file, not a probe).
+/// A page rendered on the server (not a static file, not a probe), whatever the method: a HEAD,
+/// or a POST to a page path that falls through to the page renderer, reads the same data.
 fn is_page_load(req: &Request) -> bool {
     let path = req.uri().path();
-    req.method() == axum::http::Method::GET
-        && !path.starts_with("/pkg/")
+    !path.starts_with("/pkg/")
         && !matches!(path, "/healthz" | "/readyz")
         && !path.rsplit('/').next().is_some_and(|last| last.contains('.'))
 }

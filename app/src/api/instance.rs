@@ -60,20 +60,18 @@ pub struct InstanceFacts {
     pub benchmarks: String,
 }
 
-/// The operational detail of the instance, for the workplace's Owner.
+/// When the instance last backed up and last proved a restore, for a workplace's Owner.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InstanceOperations {
-    pub version: String,
-    pub schema: String,
-    pub row_level_security: String,
-    pub keys: String,
     pub last_backup: String,
     pub last_drill: String,
 }
 
 /// Public: the Security page is readable without signing in and shows no tenant data, and
 /// nothing an attacker would plan with (versions, key dates, backup sizes and times, whether
-/// row-level security binds the database role): those are in [`operational_facts`].
+/// row-level security binds the database role): the operator has those from the CLI and the
+/// server log, and a workplace's Owner sees when backups and restore drills last ran
+/// ([`operational_facts`]).
 #[server(prefix = "/api", endpoint = "instance/security_facts")]
 pub async fn security_facts() -> Result<InstanceFacts, ApiError> {
     let state = crate::state::app_state()?;
@@ -173,87 +171,63 @@ pub async fn security_facts() -> Result<InstanceFacts, ApiError> {
     })
 }
 
-/// The Owner's view of how the instance is run: version, schema, whether row-level security
-/// binds Candor's database role, key dates, and the latest backup and restore drill.
+/// When backups and restore drills last ran (times only; sizes would tell the instance's
+/// volume), for a workplace's Owner. Anyone else gets nothing rather than an error: the public
+/// Security page asks on every visit, and a refusal there is nothing to log as one.
 #[server(prefix = "/api", endpoint = "instance/operations")]
-pub async fn operational_facts() -> Result<InstanceOperations, ApiError> {
+pub async fn operational_facts() -> Result<Option<InstanceOperations>, ApiError> {
+    use domain::policy::{allows, Action, Resource};
     let state = crate::state::app_state()?;
-    let (who, _tenant) = crate::session::require_identity(&state).await?;
-    domain::policy::require(
-        &who,
-        domain::policy::Action::ViewOperations,
-        domain::policy::Resource::Workplace,
-    )?;
-    let db = domain::instance::database_facts(&state.db).await?;
-    let encryption = domain::instance::encryption_facts(&state.db).await?;
-    let day = |time: chrono::DateTime<chrono::Utc>| time.format("%Y-%m-%d").to_string();
-    let when = |time: chrono::DateTime<chrono::Utc>| time.format("%Y-%m-%d %H:%M UTC").to_string();
-    let schema = match &db.schema_latest {
-        Some(latest) => format!(
-            "{} of {} migrations applied (latest: {latest})",
-            db.schema_applied, db.schema_known
-        ),
-        None => "No migrations applied".to_owned(),
+    let Some(session) = crate::session::current_session(&state).await? else {
+        return Ok(None);
     };
-    let row_level_security = match state.db.row_level_security().await? {
-        domain::RowLevelSecurity::Enforced => "Enforced: the policies bind Candor's database role",
-        domain::RowLevelSecurity::BypassedByRole => {
-            "Bypassed: Candor's database role is a superuser or has BYPASSRLS, so only Candor's own scoping applies"
-        }
-        domain::RowLevelSecurity::NotAvailable => "Not available on SQLite",
+    if !session.second_factor {
+        return Ok(None);
     }
-    .to_owned();
-    let newest = encryption
-        .newest_data_key
-        .map(|t| format!("newest workplace key created {}", day(t)))
-        .unwrap_or_else(|| "no workplace keys yet".to_owned());
-    let keys = encryption
-        .master_key_since
-        .map(|t| format!("Master key in use since {}; {newest}", day(t)))
-        .unwrap_or(newest);
-    let (last_backup, last_drill) = match state.backups {
-        None => ("No backups are configured".to_owned(), "None".to_owned()),
-        Some(_) => {
-            let facts = domain::backup::facts(&state.db)
-                .await
-                .map_err(|err| domain::Error::Internal(err.to_string()))?;
-            let mut backup = match (facts.last_backup_at, facts.last_backup_bytes) {
-                (Some(at), Some(bytes)) => format!("{} ({})", when(at), size(bytes)),
-                _ => "No backup taken yet".to_owned(),
-            };
-            match (facts.last_backup_failed_at, facts.last_backup_at) {
-                (Some(failed), Some(ok)) if failed > ok => {
-                    backup.push_str(&format!("; the latest attempt failed at {}", when(failed)))
-                }
-                (Some(failed), None) => {
-                    backup.push_str(&format!("; the latest attempt failed at {}", when(failed)))
-                }
-                _ => {}
-            }
-            let mut drill = facts
-                .last_drill_passed_at
-                .map(|at| format!("Last passed {}", when(at)))
-                .unwrap_or_else(|| "None has passed yet".to_owned());
-            match (facts.last_drill_failed_at, facts.last_drill_passed_at) {
-                (Some(failed), Some(ok)) if failed > ok => {
-                    drill.push_str(&format!("; the latest drill failed at {}", when(failed)))
-                }
-                (Some(failed), None) => {
-                    drill.push_str(&format!("; the latest drill failed at {}", when(failed)))
-                }
-                _ => {}
-            }
-            (backup, drill)
-        }
+    let who = domain::identity::load(&state.db, &session).await?;
+    if !allows(&who, Action::ViewOperations, Resource::Workplace) {
+        return Ok(None);
+    }
+    let when = |time: chrono::DateTime<chrono::Utc>| time.format("%Y-%m-%d %H:%M UTC").to_string();
+    let Some(_) = state.backups else {
+        return Ok(Some(InstanceOperations {
+            last_backup: "No backups are configured".to_owned(),
+            last_drill: "None".to_owned(),
+        }));
     };
-    Ok(InstanceOperations {
-        version: env!("CARGO_PKG_VERSION").to_owned(),
-        schema,
-        row_level_security,
-        keys,
+    let facts = domain::backup::facts(&state.db)
+        .await
+        .map_err(|err| domain::Error::Internal(err.to_string()))?;
+    let mut last_backup = facts
+        .last_backup_at
+        .map(when)
+        .unwrap_or_else(|| "No backup taken yet".to_owned());
+    match (facts.last_backup_failed_at, facts.last_backup_at) {
+        (Some(failed), Some(ok)) if failed > ok => {
+            last_backup.push_str(&format!("; the latest attempt failed at {}", when(failed)))
+        }
+        (Some(failed), None) => {
+            last_backup.push_str(&format!("; the latest attempt failed at {}", when(failed)))
+        }
+        _ => {}
+    }
+    let mut last_drill = facts
+        .last_drill_passed_at
+        .map(|at| format!("Last passed {}", when(at)))
+        .unwrap_or_else(|| "None has passed yet".to_owned());
+    match (facts.last_drill_failed_at, facts.last_drill_passed_at) {
+        (Some(failed), Some(ok)) if failed > ok => {
+            last_drill.push_str(&format!("; the latest drill failed at {}", when(failed)))
+        }
+        (Some(failed), None) => {
+            last_drill.push_str(&format!("; the latest drill failed at {}", when(failed)))
+        }
+        _ => {}
+    }
+    Ok(Some(InstanceOperations {
         last_backup,
         last_drill,
-    })
+    }))
 }
 
 /// The backup schedule and restore drills as configured (not when they last ran).
@@ -287,15 +261,6 @@ fn backup_policy(state: &crate::state::AppState) -> (String, String) {
         policy.drill_days
     );
     (backups, restore_drills)
-}
-
-#[cfg(feature = "ssr")]
-fn size(bytes: u64) -> String {
-    match bytes {
-        0..1_000_000 => format!("{:.1} kB", bytes as f64 / 1_000.0),
-        1_000_000..1_000_000_000 => format!("{:.1} MB", bytes as f64 / 1_000_000.0),
-        _ => format!("{:.2} GB", bytes as f64 / 1_000_000_000.0),
-    }
 }
 
 /// "a", "a and b", "a, b and c".

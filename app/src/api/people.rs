@@ -392,21 +392,19 @@ async fn send_invitation(
 
 #[server(prefix = "/api", endpoint = "people/resend_invitation")]
 pub async fn resend_invitation(id: String) -> Result<(), ApiError> {
-    use domain::policy::{require, Action, Resource};
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
-    require(&who, Action::ManagePeople, Resource::Workplace)?;
-    let invitation = domain::people::resend_invitation(&tenant, id.parse()?, state.clock.now()).await?;
+    let found = manageable(&who, &tenant, id.parse()?).await?;
+    let invitation = domain::people::resend_invitation(&tenant, found.id, state.clock.now()).await?;
     send_invitation(&state, &invitation).await
 }
 
 #[server(prefix = "/api", endpoint = "people/revoke_invitation")]
 pub async fn revoke_invitation(id: String) -> Result<(), ApiError> {
-    use domain::policy::{require, Action, Resource};
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
-    require(&who, Action::ManagePeople, Resource::Workplace)?;
-    domain::people::revoke_invitation(&tenant, id.parse()?).await?;
+    let found = manageable(&who, &tenant, id.parse()?).await?;
+    domain::people::revoke_invitation(&tenant, found.id).await?;
     Ok(())
 }
 
@@ -546,6 +544,11 @@ pub async fn import_people(csv: String) -> Result<usize, ApiError> {
 pub async fn invitation(token: String) -> Result<InvitationGreeting, ApiError> {
     let state = crate::state::app_state()?;
     let details = domain::accounts::invitation_details(&state.db, &token, state.clock.now()).await?;
+    // Nobody is signed in: the entry names the workplace and the invited person it was read for.
+    if let Some(trail) = crate::session::trail() {
+        trail.concerns(details.workplace);
+        trail.touch(domain::audit::EntityType::Person, [details.person.uuid()]);
+    }
     Ok(InvitationGreeting {
         name: details.name,
         email: details.email,

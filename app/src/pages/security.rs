@@ -49,28 +49,24 @@ pub fn SecurityPage() -> impl IntoView {
         </section>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
-                operations.await.ok().map(|facts| view! { <OperationsCard facts /> })
+                operations.await.ok().flatten().map(|facts| view! { <OperationsCard facts /> })
             })}
         </Suspense>
     }
 }
 
-/// How the instance is run, for the workplace's Owner.
+/// When backups and restore drills last ran, for the workplace's Owner.
 #[component]
 fn OperationsCard(facts: InstanceOperations) -> impl IntoView {
     let rows = [
-        ("Candor version", facts.version),
-        ("Database schema", facts.schema),
-        ("Row-level security", facts.row_level_security),
-        ("Keys", facts.keys),
         ("Latest backup", facts.last_backup),
         ("Latest restore drill", facts.last_drill),
     ];
     view! {
         <section aria-labelledby="operations" class="mt-8 rounded-lg border border-slate-200 bg-white shadow-sm">
             <div class="border-b border-slate-200 px-5 py-4">
-                <h2 id="operations" class="text-lg font-semibold text-slate-900">"How this instance is run"</h2>
-                <p class="mt-1 text-sm text-slate-700">"Shown to your workplace's Owner only: details an attacker could plan with stay off the public page."</p>
+                <h2 id="operations" class="text-lg font-semibold text-slate-900">"Backups and restores, as they ran"</h2>
+                <p class="mt-1 text-sm text-slate-700">"Shown to your workplace's Owner only: when backups and restore drills ran stays off the public page."</p>
             </div>
             <dl class="divide-y divide-slate-200">
                 {rows

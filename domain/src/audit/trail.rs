@@ -59,6 +59,7 @@ const SECURITY_ACTIONS: &[&str] = &[
     "audit/review",
     "audit/acknowledge",
     "privacy/export",
+    "privacy/copy_delivered",
     "privacy/erase",
     "privacy/restrict",
     "page:/people/:id/data",
@@ -128,6 +129,11 @@ impl Trail {
     /// `/api/`. `path` is the page's path; ids in it become `:id` (the entry names what was read
     /// by entity, not by URL).
     pub fn for_page(clock: Arc<dyn Clock>, request_id: Option<&str>, path: &str) -> Self {
+        // `/people/…/data/` renders the same page as `/people/…/data`: one action for both.
+        let path = match path.trim_end_matches('/') {
+            "" => "/",
+            trimmed => trimmed,
+        };
         let route: Vec<&str> = path
             .split('/')
             .map(|segment| {

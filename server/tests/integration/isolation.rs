@@ -1182,6 +1182,24 @@ async fn every_page_load_is_logged_like_its_server_fns(test_db: TestDb) {
             );
         }
     }
+    // The same page by another spelling or method is the same read, logged the same way.
+    let data_page = format!("/people/{}/data", a.employee);
+    for (method, path) in [
+        ("GET", format!("{data_page}/")),
+        ("HEAD", data_page.clone()),
+        ("POST", format!("{data_page}/")),
+    ] {
+        let before = entries("page:/people/:id/data".to_owned()).await.len();
+        let request = Request::builder()
+            .method(method)
+            .uri(path.as_str())
+            .header("cookie", &a.owner_cookie)
+            .body(Body::empty())
+            .unwrap();
+        app.send(request).await;
+        let logged = entries("page:/people/:id/data".to_owned()).await;
+        assert!(logged.len() > before, "{method} {path} left no entry");
+    }
     // An anonymous visitor of a public page leaves nothing (no row to flood the log with).
     let before = domain::testing::audit_entry_count(&db).await;
     let (response, _) = app.get("/security").await;
