@@ -198,32 +198,34 @@ pub async fn operational_facts() -> Result<Option<InstanceOperations>, ApiError>
     let facts = domain::backup::facts(&state.db)
         .await
         .map_err(|err| domain::Error::Internal(err.to_string()))?;
-    let mut last_backup = facts
-        .last_backup_at
-        .map(when)
-        .unwrap_or_else(|| "No backup taken yet".to_owned());
-    match (facts.last_backup_failed_at, facts.last_backup_at) {
-        (Some(failed), Some(ok)) if failed > ok => {
-            last_backup.push_str(&format!("; the latest attempt failed at {}", when(failed)))
+    // The last success, and a failure only when it came after it.
+    let latest = |ok: Option<chrono::DateTime<chrono::Utc>>,
+                  failed: Option<chrono::DateTime<chrono::Utc>>,
+                  describe_ok: &dyn Fn(String) -> String,
+                  none_yet: &str,
+                  failure: &str| {
+        let mut text = ok
+            .map(|at| describe_ok(when(at)))
+            .unwrap_or_else(|| none_yet.to_owned());
+        if let Some(failed) = failed.filter(|failed| ok.is_none_or(|ok| *failed > ok)) {
+            text.push_str(&format!("; {failure} {}", when(failed)));
         }
-        (Some(failed), None) => {
-            last_backup.push_str(&format!("; the latest attempt failed at {}", when(failed)))
-        }
-        _ => {}
-    }
-    let mut last_drill = facts
-        .last_drill_passed_at
-        .map(|at| format!("Last passed {}", when(at)))
-        .unwrap_or_else(|| "None has passed yet".to_owned());
-    match (facts.last_drill_failed_at, facts.last_drill_passed_at) {
-        (Some(failed), Some(ok)) if failed > ok => {
-            last_drill.push_str(&format!("; the latest drill failed at {}", when(failed)))
-        }
-        (Some(failed), None) => {
-            last_drill.push_str(&format!("; the latest drill failed at {}", when(failed)))
-        }
-        _ => {}
-    }
+        text
+    };
+    let last_backup = latest(
+        facts.last_backup_at,
+        facts.last_backup_failed_at,
+        &|at| at,
+        "No backup taken yet",
+        "the latest attempt failed at",
+    );
+    let last_drill = latest(
+        facts.last_drill_passed_at,
+        facts.last_drill_failed_at,
+        &|at| format!("Last passed {at}"),
+        "None has passed yet",
+        "the latest drill failed at",
+    );
     Ok(Some(InstanceOperations {
         last_backup,
         last_drill,

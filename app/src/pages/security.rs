@@ -68,17 +68,7 @@ fn OperationsCard(facts: InstanceOperations) -> impl IntoView {
                 <h2 id="operations" class="text-lg font-semibold text-slate-900">"Backups and restores, as they ran"</h2>
                 <p class="mt-1 text-sm text-slate-700">"Shown to your workplace's Owner only: when backups and restore drills ran stays off the public page."</p>
             </div>
-            <dl class="divide-y divide-slate-200">
-                {rows
-                    .into_iter()
-                    .map(|(term, value)| view! {
-                        <div class="grid gap-1 px-5 py-4 sm:grid-cols-3 sm:gap-4">
-                            <dt class="text-sm font-medium text-slate-600">{term}</dt>
-                            <dd class="text-sm text-slate-900 sm:col-span-2">{value}</dd>
-                        </div>
-                    })
-                    .collect_view()}
-            </dl>
+            {fact_rows(rows)}
         </section>
     }
 }
@@ -109,6 +99,11 @@ fn FactList(facts: InstanceFacts) -> impl IntoView {
         ("Anonymity of results", facts.anonymity.clone()),
         ("Benchmarks", facts.benchmarks.clone()),
     ];
+    fact_rows(rows)
+}
+
+/// Terms and their values, one row each.
+fn fact_rows<const N: usize>(rows: [(&'static str, String); N]) -> impl IntoView {
     view! {
         <dl class="divide-y divide-slate-200">
             {rows

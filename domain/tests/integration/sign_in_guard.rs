@@ -11,22 +11,27 @@ fn address(text: &str) -> IpAddr {
     text.parse().unwrap()
 }
 
-async fn an_address_with_ten_failures_is_blocked_for_fifteen_minutes(test_db: TestDb) {
-    let (db, guard) = (&test_db.db, SignInGuard::default());
-    let attacker = address("203.0.113.7");
+/// Ten failed sign-ins ten seconds apart, attempt `i` from `from(i)`, each for another account
+/// (so only the address rule can trigger), each admitted before it fails.
+async fn ten_failures(db: &domain::Database, guard: &SignInGuard, from: impl Fn(i64) -> IpAddr) {
     for i in 0..10 {
         let at = now() + Duration::seconds(i * 10);
-        // A different account each time, so only the address rule can trigger.
         let email = format!("user{i}@example.com");
         guard
-            .check_password_attempt(db, attacker, &email, at)
+            .check_password_attempt(db, from(i), &email, at)
             .await
             .unwrap();
         guard
-            .record_password_failure(db, attacker, &email, at)
+            .record_password_failure(db, from(i), &email, at)
             .await
             .unwrap();
     }
+}
+
+async fn an_address_with_ten_failures_is_blocked_for_fifteen_minutes(test_db: TestDb) {
+    let (db, guard) = (&test_db.db, SignInGuard::default());
+    let attacker = address("203.0.113.7");
+    ten_failures(db, &guard, |_| attacker).await;
     let last = now() + Duration::seconds(90);
     let err = guard
         .check_password_attempt(db, attacker, "someone@example.com", last)
@@ -169,19 +174,10 @@ async fn one_account_cannot_flood_the_support_inbox(test_db: TestDb) {
 /// rule counts the /64, so rotating inside it is blocked like one address; the next /64 is not.
 async fn rotating_ipv6_addresses_inside_one_network_is_blocked(test_db: TestDb) {
     let (db, guard) = (&test_db.db, SignInGuard::default());
-    for i in 0..10 {
-        let at = now() + Duration::seconds(i * 10);
-        let attacker = address(&format!("2001:db8:7:1:{:x}::{:x}", i + 1, i * 7 + 3));
-        let email = format!("user{i}@example.com");
-        guard
-            .check_password_attempt(db, attacker, &email, at)
-            .await
-            .unwrap();
-        guard
-            .record_password_failure(db, attacker, &email, at)
-            .await
-            .unwrap();
-    }
+    ten_failures(db, &guard, |i| {
+        address(&format!("2001:db8:7:1:{:x}::{:x}", i + 1, i * 7 + 3))
+    })
+    .await;
     let last = now() + Duration::seconds(90);
     let err = guard
         .check_password_attempt(db, address("2001:db8:7:1:ffff::1"), "someone@example.com", last)
