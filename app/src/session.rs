@@ -176,6 +176,17 @@ pub async fn require_identity(
     Ok((identity, tenant))
 }
 
+/// The identity of a request signed in with both factors, or None (never an error): for public
+/// pages that show a signed-in person something more, where asking must not count as a refusal.
+pub async fn signed_in_identity(state: &AppState) -> Result<Option<domain::policy::Identity>, ApiError> {
+    match current_session(state).await? {
+        Some(session) if session.second_factor => {
+            Ok(Some(domain::identity::load(&state.db, &session).await?))
+        }
+        _ => Ok(None),
+    }
+}
+
 /// [`require_identity`] with the second factor given in the last few minutes: changes to
 /// other people's credentials.
 pub async fn require_recent_identity(

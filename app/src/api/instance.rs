@@ -178,13 +178,9 @@ pub async fn security_facts() -> Result<InstanceFacts, ApiError> {
 pub async fn operational_facts() -> Result<Option<InstanceOperations>, ApiError> {
     use domain::policy::{allows, Action, Resource};
     let state = crate::state::app_state()?;
-    let Some(session) = crate::session::current_session(&state).await? else {
+    let Some(who) = crate::session::signed_in_identity(&state).await? else {
         return Ok(None);
     };
-    if !session.second_factor {
-        return Ok(None);
-    }
-    let who = domain::identity::load(&state.db, &session).await?;
     if !allows(&who, Action::ViewOperations, Resource::Workplace) {
         return Ok(None);
     }
