@@ -103,7 +103,8 @@ export { expect };
 
 /** Waits until the WebAssembly bundle has hydrated the server-rendered page. */
 export async function waitForHydration(page: Page) {
-  await expect(page.locator("html[data-hydrated]")).toHaveCount(1);
+  // Hydration compiles the WebAssembly bundle: on a busy two-core machine that can take a while.
+  await expect(page.locator("html[data-hydrated]")).toHaveCount(1, { timeout: 30_000 });
 }
 
 /** No serious or critical accessibility violations on the current page. */
