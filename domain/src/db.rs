@@ -149,13 +149,14 @@ impl Database {
     ) -> std::result::Result<Self, crate::crypto::KeyringError> {
         let keyring =
             crate::crypto::Keyring::unlock(&self.conn, master, self.security_events.clone(), now).await?;
-        let sealed = crate::user_fields::seal_legacy_rows(&keyring, &self.conn, now).await?;
-        if sealed > 0 {
+        let people = crate::user_fields::seal_legacy_rows(&keyring, &self.conn, now).await?;
+        let seeds = crate::factors::seal_legacy_totp_seeds(&keyring, &self.conn, now).await?;
+        if people + seeds > 0 {
             // Rewrite the storage so the replaced plaintext does not linger in free pages or
             // dead row versions.
             let compact: &[&str] = match self.backend {
                 Backend::Sqlite => &["VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"],
-                Backend::Postgres => &["VACUUM FULL users"],
+                Backend::Postgres => &["VACUUM FULL users", "VACUUM FULL totp_factors"],
             };
             for statement in compact {
                 self.conn
@@ -164,8 +165,9 @@ impl Database {
                     .map_err(crate::Error::from)?;
             }
             tracing::info!(
-                sealed,
-                "sealed people's names and addresses stored before encryption"
+                people,
+                authenticator_seeds = seeds,
+                "sealed personal fields and authenticator seeds stored before encryption"
             );
         }
         self.keyring = Some(std::sync::Arc::new(keyring));

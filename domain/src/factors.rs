@@ -15,9 +15,12 @@ use uuid::Uuid;
 
 use crate::{
     auth::{passkey, passkey::RelyingParty, recovery, totp},
+    crypto::{key_version, Keyring, TenantKeys},
     entities::{passkeys, recovery_codes, totp_factors, users, webauthn_ceremonies},
+    ids::WorkplaceId,
     Database, Error, Result,
 };
+use zeroize::Zeroizing;
 
 /// How long a started passkey ceremony can be finished (the browser's own timeout is 5 minutes).
 pub const CEREMONY_LIFETIME: Duration = Duration::minutes(5);
@@ -532,9 +535,14 @@ pub async fn begin_totp_enrolment(
         .one(conn)
         .await?
         .ok_or(Error::NotFound)?;
-    let secret = totp::new_secret()?;
-    let opened = crate::user_fields::open(db.keyring()?, conn, &user, now).await?;
+    let keys = db
+        .keyring()?
+        .tenant(conn, WorkplaceId::from_uuid(user.workplace_id), now)
+        .await?;
+    let secret = Zeroizing::new(totp::new_secret()?);
+    let opened = crate::user_fields::open_with(&keys, &user)?;
     let enrolment = totp::enrolment(&secret, opened.email.expose())?;
+    let id = Uuid::new_v4();
     let txn = conn.begin().await?;
     totp_factors::Entity::delete_many()
         .filter(totp_factors::Column::UserId.eq(user_id))
@@ -542,10 +550,11 @@ pub async fn begin_totp_enrolment(
         .exec(&txn)
         .await?;
     totp_factors::ActiveModel {
-        id: Set(Uuid::new_v4()),
+        id: Set(id),
         user_id: Set(user_id),
         name: Set("Authenticator app".into()),
-        secret: Set(secret),
+        legacy_secret: Set(Vec::new()),
+        secret_sealed: Set(Some(keys.seal(TOTP_TABLE, TOTP_SECRET, id, &secret)?)),
         last_used_step: Set(None),
         confirmed_at: Set(None),
         created_at: Set(now),
@@ -554,6 +563,107 @@ pub async fn begin_totp_enrolment(
     .await?;
     txn.commit().await?;
     Ok(enrolment)
+}
+
+/// What this module seals, as the Security page lists it.
+pub(crate) const SEALED: &[&str] = &["authenticator app seeds"];
+
+/// Where an authenticator's seed is sealed: bound to its row, under its person's workplace key.
+const TOTP_TABLE: &str = "totp_factors";
+const TOTP_SECRET: &str = "secret";
+
+/// The data keys of the workplace `user_id` belongs to.
+async fn keys_of_person(
+    db: &Database,
+    conn: &impl ConnectionTrait,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<std::sync::Arc<TenantKeys>> {
+    let workplace: Uuid = users::Entity::find_by_id(user_id)
+        .select_only()
+        .column(users::Column::WorkplaceId)
+        .into_tuple()
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    db.keyring()?
+        .tenant(conn, WorkplaceId::from_uuid(workplace), now)
+        .await
+}
+
+/// An authenticator's seed, opened. A seed that does not open (recorded as a security event by
+/// the keyring) is an internal error naming the row, never its content.
+fn open_seed(keys: &TenantKeys, factor: &totp_factors::Model) -> Result<Zeroizing<Vec<u8>>> {
+    let sealed = factor
+        .secret_sealed
+        .as_deref()
+        .ok_or_else(|| Error::Internal(format!("authenticator {} is not sealed yet", factor.id)))?;
+    keys.open(TOTP_TABLE, TOTP_SECRET, factor.id, sealed)
+        .map(Zeroizing::new)
+        .map_err(|err| Error::Internal(format!("totp_factors.secret of {}: {err}", factor.id)))
+}
+
+/// Seals every authenticator seed still stored in clear from before migration 32 and empties
+/// its legacy column. Runs at start, once the master key is known; returns how many it sealed.
+pub(crate) async fn seal_legacy_totp_seeds(
+    keyring: &Keyring,
+    conn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+) -> Result<usize> {
+    let rows = totp_factors::Entity::find()
+        .filter(totp_factors::Column::SecretSealed.is_null())
+        .all(conn)
+        .await?;
+    let count = rows.len();
+    for factor in rows {
+        let Some(person) = users::Entity::find_by_id(factor.user_id).one(conn).await? else {
+            continue;
+        };
+        let keys = keyring
+            .tenant(conn, WorkplaceId::from_uuid(person.workplace_id), now)
+            .await?;
+        let sealed = keys.seal(TOTP_TABLE, TOTP_SECRET, factor.id, &factor.legacy_secret)?;
+        let mut changed: totp_factors::ActiveModel = factor.into();
+        changed.secret_sealed = Set(Some(sealed));
+        changed.legacy_secret = Set(Vec::new());
+        changed.update(conn).await?;
+    }
+    Ok(count)
+}
+
+/// Reseals under key version `target` the authenticator seeds of `people` not yet under it
+/// (part of a data-key rotation); returns how many it changed.
+pub(crate) async fn reseal_totp_seeds(
+    conn: &impl ConnectionTrait,
+    keys: &TenantKeys,
+    people: &[Uuid],
+    target: u32,
+) -> Result<u64> {
+    let factors = totp_factors::Entity::find()
+        .filter(totp_factors::Column::UserId.is_in(people.iter().copied()))
+        .all(conn)
+        .await?;
+    let mut changed = 0;
+    for factor in factors {
+        // Seeds still in clear are sealed at start, under the current key.
+        let Some(sealed) = factor.secret_sealed.as_deref() else {
+            continue;
+        };
+        if key_version(sealed) == Ok(target) {
+            continue;
+        }
+        let seed = open_seed(keys, &factor)?;
+        totp_factors::Entity::update_many()
+            .col_expr(
+                totp_factors::Column::SecretSealed,
+                sea_orm::sea_query::Expr::value(Some(keys.seal(TOTP_TABLE, TOTP_SECRET, factor.id, &seed)?)),
+            )
+            .filter(totp_factors::Column::Id.eq(factor.id))
+            .exec(conn)
+            .await?;
+        changed += 1;
+    }
+    Ok(changed)
 }
 
 fn wrong_code() -> Error {
@@ -584,8 +694,9 @@ pub async fn confirm_totp_enrolment(
         .one(&txn)
         .await?
         .ok_or_else(|| Error::Conflict("There is no authenticator app set-up in progress.".into()))?;
+    let keys = keys_of_person(db, &txn, user_id, now).await?;
     let unix = u64::try_from(now.timestamp()).unwrap_or_default();
-    let step = totp::verify(&pending.secret, code, unix, None)?.ok_or_else(wrong_code)?;
+    let step = totp::verify(&open_seed(&keys, &pending)?, code, unix, None)?.ok_or_else(wrong_code)?;
     let first = confirmed_factor_count(&txn, user_id).await? == 0;
     let mut confirmed: totp_factors::ActiveModel = pending.into();
     confirmed.confirmed_at = Set(Some(now));
@@ -609,10 +720,14 @@ pub async fn check_totp(db: &Database, user_id: Uuid, code: &str, now: DateTime<
         .filter(totp_factors::Column::ConfirmedAt.is_not_null())
         .all(conn)
         .await?;
+    if factors.is_empty() {
+        return Ok(false);
+    }
+    let keys = keys_of_person(db, conn, user_id, now).await?;
     let unix = u64::try_from(now.timestamp()).unwrap_or_default();
     for factor in factors {
         let last = factor.last_used_step.and_then(|s| u64::try_from(s).ok());
-        if let Some(step) = totp::verify(&factor.secret, code, unix, last)? {
+        if let Some(step) = totp::verify(&open_seed(&keys, &factor)?, code, unix, last)? {
             // Only advance the step if nobody else used it meanwhile (two tabs, two servers).
             let updated = totp_factors::Entity::update_many()
                 .col_expr(

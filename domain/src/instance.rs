@@ -57,6 +57,7 @@ pub async fn encryption_facts(db: &Database) -> Result<EncryptionFacts> {
             .iter()
             .chain(crate::context_fields::SEALED)
             .chain(crate::surveys::answering::SEALED)
+            .chain(crate::factors::SEALED)
             .copied()
             .collect(),
         master_key_since: master.map(|row| row.created_at),

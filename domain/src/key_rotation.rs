@@ -69,7 +69,7 @@ fn sealed_under(row: &users::Model, version: u32) -> bool {
 /// version stays available to open it until then.
 #[derive(Clone, Copy, Debug)]
 enum SealedTable {
-    /// Names and email addresses.
+    /// Names and email addresses, and each person's authenticator seeds.
     Users,
     Comments,
     CommentReplies,
@@ -158,9 +158,11 @@ impl SealedTable {
                     .limit(batch)
                     .all(txn)
                     .await?;
+                let people: Vec<uuid::Uuid> = rows.iter().map(|row| row.id).collect();
                 let mut step = Step {
                     seen: rows.len() as u64,
-                    changed: 0,
+                    // Their authenticator seeds are sealed under the same key.
+                    changed: crate::factors::reseal_totp_seeds(txn, keys, &people, target).await?,
                     last: rows.last().map(|row| row.id),
                 };
                 for row in rows {

@@ -52,7 +52,7 @@ test("the Security page shows facts read from the running instance", async ({ pa
   // A fresh instance: the master key was recorded at start, no workplace exists yet.
   const encryption = fact("Encryption of personal fields");
   await expect(encryption).toContainText(
-    "AES-256-GCM-SIV for people's names, email addresses, where sessions signed in from (browser and network), survey comments, replies to comments and check-in answers waiting for their round to close",
+    "AES-256-GCM-SIV for people's names, email addresses, where sessions signed in from (browser and network), survey comments, replies to comments, check-in answers waiting for their round to close and authenticator app seeds",
   );
   await expect(encryption).not.toContainText("Master key in use since");
   // Backups as configured, and the scheduler's first backup and restore drill as recorded.

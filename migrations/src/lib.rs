@@ -52,6 +52,7 @@ mod m20261205_000028_release_once;
 mod m20261206_000029_tenure_bands;
 mod m20261206_000030_open_round_view;
 mod m20261206_000031_device_vouched;
+mod m20261206_000032_sealed_totp_secrets;
 mod row_level_security;
 
 pub struct Migrator;
@@ -91,6 +92,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000029_tenure_bands::Migration),
             Box::new(m20261206_000030_open_round_view::Migration),
             Box::new(m20261206_000031_device_vouched::Migration),
+            Box::new(m20261206_000032_sealed_totp_secrets::Migration),
         ]
     }
 }

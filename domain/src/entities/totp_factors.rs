@@ -7,7 +7,10 @@ pub struct Model {
     pub id: Uuid,
     pub user_id: Uuid,
     pub name: String,
-    pub secret: Vec<u8>,
+    /// The seed as stored before sealing; emptied once sealed.
+    pub legacy_secret: Vec<u8>,
+    /// The seed, sealed with the workplace's data key (`totp_factors.secret` of this row).
+    pub secret_sealed: Option<Vec<u8>>,
     pub last_used_step: Option<i64>,
     pub confirmed_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,

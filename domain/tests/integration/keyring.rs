@@ -555,7 +555,71 @@ async fn a_field_that_does_not_open_is_a_security_event(test_db: TestDb) {
     }
 }
 
+/// Whether `stored` holds `secret` as raw bytes (a SQLite file) or as the hex text a PostgreSQL
+/// dump writes for `bytea`.
+fn holds_bytes(stored: &[u8], secret: &[u8]) -> bool {
+    let hex: String = secret.iter().map(|b| format!("{b:02x}")).collect();
+    stored.windows(secret.len()).any(|window| window == secret) || contains(stored, &hex)
+}
+
+fn app_code(secret_base32: &str, at: chrono::DateTime<Utc>) -> String {
+    let secret = totp_rs::Secret::try_from_base32(secret_base32).unwrap();
+    let totp = totp_rs::Builder::new().with_secret(secret).build().unwrap();
+    totp.generate(u64::try_from(at.timestamp()).unwrap()).to_string()
+}
+
+/// An authenticator app's seed is sealed under the workplace key like names and addresses: the
+/// storage never holds it, a key rotation reseals it, and a seed stored in clear by an older
+/// Candor is sealed when it next starts.
+async fn authenticator_seeds_are_sealed_with_the_workplace_key(test_db: TestDb) {
+    use domain::factors;
+    use domain::key_rotation::{rotate_workplace, Options};
+    let db = &test_db.db;
+    let (owner, tenant) = workplace(db, "ada@northwind.test").await;
+    let ada = owner.user_id.uuid();
+    let start = Utc::now();
+    let enrolment = factors::begin_totp_enrolment(db, ada, start).await.unwrap();
+    let seed = totp_rs::Secret::try_from_base32(&enrolment.secret_base32).unwrap().as_bytes().to_vec();
+    factors::confirm_totp_enrolment(db, ada, &app_code(&enrolment.secret_base32, start), "", start)
+        .await
+        .unwrap();
+    assert!(!holds_bytes(&stored_bytes(&test_db), &seed), "the seed is stored in clear");
+
+    // A rotation reseals Ada's name, address and seed; her app's codes still sign in.
+    let rotated = rotate_workplace(db, tenant.workplace_id(), Options::default(), start, |_| {})
+        .await
+        .unwrap();
+    assert_eq!((rotated.to_version, rotated.resealed), (2, 2), "{rotated:?}");
+    let later = start + chrono::Duration::seconds(30);
+    assert!(factors::check_totp(db, ada, &app_code(&enrolment.secret_base32, later), later)
+        .await
+        .unwrap());
+
+    // The shape an older Candor left: the seed in clear, nothing sealed.
+    let hex: String = seed.iter().map(|b| format!("{b:02x}")).collect();
+    let literal = if test_db.url.starts_with("sqlite:") {
+        format!("X'{hex}'")
+    } else {
+        format!("decode('{hex}', 'hex')")
+    };
+    db.execute_admin(&format!(
+        "UPDATE totp_factors SET legacy_secret = {literal}, secret_sealed = NULL"
+    ))
+    .await
+    .unwrap();
+    assert!(holds_bytes(&stored_bytes(&test_db), &seed));
+    let restarted = reopen(&test_db, MasterKey::from_text(&test_db.master_key).unwrap())
+        .await
+        .unwrap();
+    let after = later + chrono::Duration::seconds(30);
+    assert!(factors::check_totp(&restarted, ada, &app_code(&enrolment.secret_base32, after), after)
+        .await
+        .unwrap());
+    assert!(!holds_bytes(&stored_bytes(&test_db), &seed), "the seed is still stored in clear");
+}
+
 domain::on_both_backends!(
+    authenticator_seeds_are_sealed_with_the_workplace_key,
     a_deleted_workplace_cannot_be_opened_with_any_key,
     a_field_that_does_not_open_is_a_security_event,
     throttling_stores_no_reversible_hash,
