@@ -32,6 +32,9 @@ pub enum Error {
     Conflict(String),
     #[error("rate limited for {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    /// The workplace has sent as many invitations as it may in a day.
+    #[error("invitation budget of {per_day} a day spent; retry in {retry_after_secs} s")]
+    InvitationBudgetSpent { per_day: u32, retry_after_secs: u64 },
     /// A dependency (the database) cannot be reached right now.
     #[error("unavailable: {0}")]
     Unavailable(String),
@@ -55,6 +58,7 @@ impl Error {
             Error::NotFound => "resource.not_found",
             Error::Conflict(_) => "resource.conflict",
             Error::RateLimited { .. } => "request.rate_limited",
+            Error::InvitationBudgetSpent { .. } => "mail.budget_spent",
             Error::Unavailable(_) => "service.unavailable",
             Error::Database(_) | Error::Internal(_) => "internal",
         }
@@ -69,7 +73,7 @@ impl Error {
             Error::SecondFactorRequired | Error::ReauthenticationRequired | Error::Forbidden => 403,
             Error::NotFound => 404,
             Error::Conflict(_) => 409,
-            Error::RateLimited { .. } => 429,
+            Error::RateLimited { .. } | Error::InvitationBudgetSpent { .. } => 429,
             Error::Unavailable(_) => 503,
             Error::Database(_) | Error::Internal(_) => 500,
         }
@@ -97,6 +101,21 @@ impl Error {
                     format!("Too many attempts. Try again in {minutes} minutes.")
                 }
             }
+            Error::InvitationBudgetSpent {
+                per_day,
+                retry_after_secs,
+            } => {
+                let hours = retry_after_secs.div_ceil(3600);
+                let when = if hours <= 1 {
+                    "within the hour".to_owned()
+                } else {
+                    format!("in {hours} hours")
+                };
+                format!(
+                    "Your workplace may send {per_day} invitations a day, and this would go past that. \
+                     Try again {when}, or ask Candor support for a larger allowance."
+                )
+            }
             Error::Unavailable(_) => "The service is temporarily unavailable.".into(),
             Error::Database(_) | Error::Internal(_) => {
                 "Something went wrong on our side. It has been logged.".into()
@@ -107,7 +126,9 @@ impl Error {
     /// Seconds until a refused caller may retry, for the `Retry-After` header.
     pub fn retry_after_secs(&self) -> Option<u64> {
         match self {
-            Error::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            Error::RateLimited { retry_after_secs } | Error::InvitationBudgetSpent { retry_after_secs, .. } => {
+                Some(*retry_after_secs)
+            }
             _ => None,
         }
     }

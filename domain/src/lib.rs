@@ -20,6 +20,7 @@ pub mod identity;
 pub mod ids;
 pub mod incidents;
 pub mod instance;
+pub mod invitation_budget;
 pub mod jobs;
 pub mod key_rotation;
 pub mod mail;

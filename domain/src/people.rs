@@ -296,15 +296,22 @@ async fn issue_invitation_token(
     Ok(token)
 }
 
-/// Invites a person: an `invited` record and a single-use link to email them.
+/// Invites a person: an `invited` record and a single-use link to email them, spending one
+/// message of the workplace's invitation allowance.
 pub async fn invite(tenant: &TenantDb, new: NewPerson, now: DateTime<Utc>) -> Result<Invitation> {
+    // A mistyped address costs nothing; a well-formed one is spent before it is looked up.
+    crate::text::one_line(&new.name, "name", 200)?;
+    normalise_email(&new.email)?;
+    crate::invitation_budget::spend(tenant, 1, now).await?;
     let mut invited = invite_many(tenant, vec![new], now).await?;
     invited
         .pop()
         .ok_or_else(|| Error::Internal("no invitation made".into()))
 }
 
-/// Invites several people in one transaction: all of them, or (on any error) none.
+/// Invites several people in one transaction: all of them, or (on any error) none. Spends no
+/// invitation allowance: callers that email the invitations spend it first (an import), or
+/// send none (seeding a demonstration).
 pub async fn invite_many(
     tenant: &TenantDb,
     new: Vec<NewPerson>,
@@ -333,11 +340,11 @@ async fn invite_in(
     roles::find_in(tenant, txn, new.role).await?;
     let (role, custom_role_id) = roles::stored(new.role);
     // Addresses are unique across Candor: one address, one account.
-    if !tenant
-        .emails_taken(std::slice::from_ref(&email))
-        .await?
-        .is_empty()
-    {
+    let taken = tenant.emails_taken(std::slice::from_ref(&email)).await?;
+    if !taken.here.is_empty() {
+        return Err(already_here());
+    }
+    if !taken.elsewhere.is_empty() {
         return Err(address_taken());
     }
     let id = UserId::new();
@@ -379,6 +386,10 @@ fn address_taken() -> Error {
     Error::Conflict("That email address already belongs to a Candor account.".into())
 }
 
+fn already_here() -> Error {
+    Error::Conflict("That email address already belongs to someone in your workplace.".into())
+}
+
 fn not_invited() -> Error {
     Error::Conflict("This person has already accepted their invitation.".into())
 }
@@ -386,6 +397,7 @@ fn not_invited() -> Error {
 /// A new link for a pending invitation; the old one stops working.
 pub async fn resend_invitation(tenant: &TenantDb, id: UserId, now: DateTime<Utc>) -> Result<Invitation> {
     tenant.touch(crate::audit::EntityType::Person, [id.uuid()]);
+    crate::invitation_budget::spend(tenant, 1, now).await?;
     let txn = tenant.begin().await?;
     let found = row(tenant, &txn, id).await?;
     if found.status != INVITED {

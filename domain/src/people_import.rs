@@ -165,6 +165,8 @@ async fn check(
         .filter_map(|record| positions.get("email").and_then(|at| record.get(*at)))
         .filter_map(|email| normalise_email(email).ok())
         .collect();
+    // Only this workplace's own people: whether an address has an account in another
+    // workplace is told at import, once the invitation allowance is spent on it.
     let taken = tenant.emails_taken(&addresses).await?;
 
     let mut rows = Vec::new();
@@ -195,9 +197,9 @@ async fn check(
         }
         let email = match normalise_email(&row.email) {
             Ok(email) => {
-                if taken.contains(&email) {
+                if taken.here.contains(&email) {
                     row.errors
-                        .push("this address already has a Candor account".into());
+                        .push("this address already belongs to someone in your workplace".into());
                 } else if !seen_emails.insert(email.clone()) {
                     row.errors.push("this address appears twice in the file".into());
                 }
@@ -285,6 +287,22 @@ pub async fn import(
         let bad = preview.rows.iter().filter(|r| !r.errors.is_empty()).count();
         return Err(file_error(format!(
             "has {bad} row(s) with errors; nothing was imported. Fix them and try again."
+        )));
+    }
+    crate::invitation_budget::spend(tenant, new_people.len(), now).await?;
+    let addresses: Vec<String> = new_people.iter().map(|person| person.email.clone()).collect();
+    let elsewhere = tenant.emails_taken(&addresses).await?.elsewhere;
+    if !elsewhere.is_empty() {
+        let lines: Vec<String> = preview
+            .rows
+            .iter()
+            .filter(|row| normalise_email(&row.email).is_ok_and(|email| elsewhere.contains(&email)))
+            .map(|row| row.line.to_string())
+            .collect();
+        return Err(file_error(format!(
+            "has addresses that already belong to a Candor account (line {}); nothing was imported. \
+             Ask these people for another address, or remove them from the file.",
+            lines.join(", ")
         )));
     }
     people::invite_many(tenant, new_people, now).await

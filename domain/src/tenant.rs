@@ -92,6 +92,13 @@ impl ConnectionTrait for TenantTxn {
 }
 
 /// An entity that belongs to one workplace.
+/// Addresses that already have an account: in this workplace, or in another one.
+#[derive(Debug, Default)]
+pub(crate) struct TakenAddresses {
+    pub(crate) here: std::collections::BTreeSet<String>,
+    pub(crate) elsewhere: std::collections::BTreeSet<String>,
+}
+
 pub(crate) trait TenantScoped: EntityTrait {
     fn workplace_column() -> Self::Column;
 }
@@ -250,10 +257,11 @@ impl TenantDb {
         Ok(())
     }
 
-    /// Which of `emails` already belong to an account anywhere in Candor. Addresses are unique
-    /// across workplaces, so this one check looks beyond the workplace (outside its row-level
-    /// security); it reveals only which of the given addresses are taken.
-    pub(crate) async fn emails_taken(&self, emails: &[String]) -> Result<std::collections::BTreeSet<String>> {
+    /// Which of `emails` already belong to an account, in this workplace or another. Addresses
+    /// are unique across Candor, so this one check looks beyond the workplace (outside its
+    /// row-level security); callers tell the other workplaces' part only to someone who has
+    /// spent invitation allowance on it (see [`crate::invitation_budget`]).
+    pub(crate) async fn emails_taken(&self, emails: &[String]) -> Result<TakenAddresses> {
         use sea_orm::QuerySelect;
         let keyring = self.db.keyring()?;
         // Compared by blind index: the addresses themselves are sealed.
@@ -261,22 +269,27 @@ impl TenantDb {
             .iter()
             .map(|email| (keyring.email_index(email), email))
             .collect();
-        let mut taken = std::collections::BTreeSet::new();
+        let mut taken = TakenAddresses::default();
         let indexes: Vec<Vec<u8>> = by_index.keys().cloned().collect();
         for chunk in indexes.chunks(500) {
-            let found: Vec<Option<Vec<u8>>> = crate::entities::users::Entity::find()
+            let found: Vec<(Option<Vec<u8>>, uuid::Uuid)> = crate::entities::users::Entity::find()
                 .select_only()
                 .column(crate::entities::users::Column::EmailIndex)
+                .column(crate::entities::users::Column::WorkplaceId)
                 .filter(crate::entities::users::Column::EmailIndex.is_in(chunk.iter().cloned()))
                 .into_tuple()
                 .all(self.db.connection())
                 .await?;
-            taken.extend(
-                found
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|index| by_index.get(&index).map(|email| (*email).clone())),
-            );
+            for (index, workplace) in found {
+                let Some(email) = index.and_then(|index| by_index.get(&index).map(|email| (*email).clone())) else {
+                    continue;
+                };
+                if workplace == self.workplace_id.uuid() {
+                    taken.here.insert(email);
+                } else {
+                    taken.elsewhere.insert(email);
+                }
+            }
         }
         Ok(taken)
     }

@@ -53,6 +53,7 @@ mod m20261206_000029_tenure_bands;
 mod m20261206_000030_open_round_view;
 mod m20261206_000031_device_vouched;
 mod m20261206_000032_sealed_totp_secrets;
+mod m20261206_000033_invitation_mail;
 mod row_level_security;
 
 pub struct Migrator;
@@ -93,6 +94,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000030_open_round_view::Migration),
             Box::new(m20261206_000031_device_vouched::Migration),
             Box::new(m20261206_000032_sealed_totp_secrets::Migration),
+            Box::new(m20261206_000033_invitation_mail::Migration),
         ]
     }
 }

@@ -188,6 +188,7 @@ tables! {
     subject_requests: Owner::Workplace { orphans: false },
     incident_workplaces: Owner::Workplace { orphans: false },
     retention_policies: Owner::Workplace { orphans: false },
+    invitation_mail: Owner::Workplace { orphans: false },
     workplace_terminations: Owner::Workplace { orphans: false },
 }
 

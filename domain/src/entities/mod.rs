@@ -23,6 +23,7 @@ pub mod email_tokens;
 pub mod incident_workplaces;
 pub mod incidents;
 pub mod instance_keys;
+pub mod invitation_mail;
 pub mod job_leases;
 pub mod key_rotations;
 pub mod master_keys;

@@ -547,6 +547,7 @@ async fn workplaces_define_their_own_roles(test_db: TestDb) {
 domain::on_both_backends!(
     workplaces_define_their_own_roles,
     people_are_imported_from_csv_all_or_nothing,
+    invitations_spend_a_daily_allowance_and_previews_hide_other_workplaces,
     remembered_devices_skip_the_second_factor_only_where_they_were_remembered,
     invitations_roles_grants_and_suspension,
     departments_form_a_tree_without_cycles,
@@ -696,7 +697,8 @@ async fn people_are_imported_from_csv_all_or_nothing(test_db: TestDb) {
         Sam,sam@northwind.test,Sales / Support,,\n\
         Grace,grace@contoso.test,,,\n\
         Mary Again,MARY@northwind.test,,,\n\
-        Nobody,not-an-address,Nowhere,Owner,01/03/2026\n";
+        Nobody,not-an-address,Nowhere,Owner,01/03/2026\n\
+        Ada Again,ada@northwind.test,,,\n";
     let preview = people_import::preview(&tenant, file, hr_may_give).await.unwrap();
     assert!(!preview.is_valid());
     let errors: Vec<(usize, String)> = preview
@@ -712,7 +714,12 @@ async fn people_are_imported_from_csv_all_or_nothing(test_db: TestDb) {
         "{errors:?}"
     );
     assert_eq!(errors[2], (4, String::new()));
-    assert!(errors[3].1.contains("already has a Candor account"), "{errors:?}");
+    // An address of another workplace is not told apart in a preview; one of this workplace is.
+    assert_eq!(errors[3], (5, String::new()));
+    assert!(
+        errors[6].1.contains("already belongs to someone in your workplace"),
+        "{errors:?}"
+    );
     assert!(errors[4].1.contains("appears twice"), "{errors:?}");
     for expected in [
         "email",
@@ -759,6 +766,127 @@ async fn people_are_imported_from_csv_all_or_nothing(test_db: TestDb) {
     assert!(people_import::import(&tenant, good, hr_may_give, now())
         .await
         .is_err());
+}
+
+
+/// A free workplace cannot test address lists against Candor or relay mail through it: a
+/// preview says nothing about other workplaces' accounts, and every invitation, resend and
+/// imported row spends a daily allowance that starts small, whether or not the address was free.
+async fn invitations_spend_a_daily_allowance_and_previews_hide_other_workplaces(test_db: TestDb) {
+    use domain::people_import;
+    let db = &test_db.db;
+    let (_, tenant) = workplace(db, "ada@northwind.test").await;
+    let (_, contoso) = workplace(db, "grace@contoso.test").await;
+    let may_give = |role: &RoleDefinition| role.is(Role::Employee);
+    let file = |emails: &[&str]| {
+        let mut text = String::from("name,email,department,role,start_date\n");
+        for (n, email) in emails.iter().enumerate() {
+            text.push_str(&format!("Person {n},{email},,,\n"));
+        }
+        text
+    };
+    let errors = |preview: people_import::Preview| -> Vec<Vec<String>> {
+        preview.rows.into_iter().map(|row| row.errors).collect()
+    };
+    // Grace has an account at Contoso; nobody has one at the other address: same answer.
+    let known = people_import::preview(&tenant, &file(&["grace@contoso.test"]), may_give)
+        .await
+        .unwrap();
+    let unknown = people_import::preview(&tenant, &file(&["nobody@contoso.test"]), may_give)
+        .await
+        .unwrap();
+    assert_eq!(errors(known), errors(unknown));
+    assert_eq!(
+        errors(
+            people_import::preview(&tenant, &file(&["grace@contoso.test"]), may_give)
+                .await
+                .unwrap()
+        ),
+        vec![Vec::<String>::new()]
+    );
+
+    // The import tells, but only after spending the allowance on every row of the file.
+    let refused = people_import::import(
+        &tenant,
+        &file(&["grace@contoso.test", "new1@northwind.test"]),
+        may_give,
+        now(),
+    )
+    .await
+    .unwrap_err();
+    assert!(refused.public_message().contains("line 2"), "{refused:?}");
+
+    // A new workplace may send 100 a day: 2 spent above, 97 now, then a single invitation and a
+    // resend fit, and the next one does not.
+    let many: Vec<String> = (0..97).map(|n| format!("person{n}@northwind.test")).collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    let invited = people_import::import(&tenant, &file(&many), may_give, now())
+        .await
+        .unwrap();
+    domain::people::resend_invitation(&tenant, invited[0].person, now())
+        .await
+        .unwrap();
+    let over = domain::people::invite(
+        &tenant,
+        domain::people::NewPerson {
+            name: "One Too Many".into(),
+            email: "one.too.many@northwind.test".into(),
+            department: None,
+            role: domain::policy::RoleKey::BuiltIn(Role::Employee),
+            start_date: None,
+        },
+        now() + chrono::Duration::hours(1),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!((over.code(), over.status()), ("mail.budget_spent", 429));
+    // The refused import's two rows leave the window first, a day after they were spent.
+    let retry = over.retry_after_secs().unwrap();
+    assert!((22 * 3600..=23 * 3600).contains(&retry), "{retry}");
+    assert!(over.public_message().contains("100 invitations a day"), "{over:?}");
+    // A mistyped address costs nothing and says what is wrong.
+    let typo = domain::people::invite(
+        &tenant,
+        domain::people::NewPerson {
+            name: "Typo".into(),
+            email: "not-an-address".into(),
+            department: None,
+            role: domain::policy::RoleKey::BuiltIn(Role::Employee),
+            start_date: None,
+        },
+        now(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(typo.code(), "input.invalid");
+    // Another workplace's allowance is its own.
+    domain::people::invite(
+        &contoso,
+        domain::people::NewPerson {
+            name: "Linus".into(),
+            email: "linus@contoso.test".into(),
+            department: None,
+            role: domain::policy::RoleKey::BuiltIn(Role::Employee),
+            start_date: None,
+        },
+        now(),
+    )
+    .await
+    .unwrap();
+    // A day later it is free again.
+    domain::people::invite(
+        &tenant,
+        domain::people::NewPerson {
+            name: "Next Day".into(),
+            email: "next.day@northwind.test".into(),
+            department: None,
+            role: domain::policy::RoleKey::BuiltIn(Role::Employee),
+            start_date: None,
+        },
+        now() + chrono::Duration::hours(25),
+    )
+    .await
+    .unwrap();
 }
 
 /// PostgreSQL only: the policies, not Candor's filters, keep a forgetful query to one workplace.
