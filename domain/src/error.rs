@@ -126,9 +126,8 @@ impl Error {
     /// Seconds until a refused caller may retry, for the `Retry-After` header.
     pub fn retry_after_secs(&self) -> Option<u64> {
         match self {
-            Error::RateLimited { retry_after_secs } | Error::InvitationBudgetSpent { retry_after_secs, .. } => {
-                Some(*retry_after_secs)
-            }
+            Error::RateLimited { retry_after_secs }
+            | Error::InvitationBudgetSpent { retry_after_secs, .. } => Some(*retry_after_secs),
             _ => None,
         }
     }

@@ -656,7 +656,12 @@ pub(crate) async fn reseal_totp_seeds(
         totp_factors::Entity::update_many()
             .col_expr(
                 totp_factors::Column::SecretSealed,
-                sea_orm::sea_query::Expr::value(Some(keys.seal(TOTP_TABLE, TOTP_SECRET, factor.id, &seed)?)),
+                sea_orm::sea_query::Expr::value(Some(keys.seal(
+                    TOTP_TABLE,
+                    TOTP_SECRET,
+                    factor.id,
+                    &seed,
+                )?)),
             )
             .filter(totp_factors::Column::Id.eq(factor.id))
             .exec(conn)

@@ -7,7 +7,10 @@
 //! turns out to be taken.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set,
+};
 
 use crate::{
     entities::{invitation_mail, workplaces},
@@ -89,7 +92,9 @@ async fn spend_in(
         .await?;
     let wanted = u64::try_from(messages).unwrap_or(u64::MAX);
     if let Some(free_at) = free_at(&sent, wanted, u64::from(per_day)) {
-        let retry_after_secs = u64::try_from((free_at.max(now) - now).num_seconds()).unwrap_or(0).max(1);
+        let retry_after_secs = u64::try_from((free_at.max(now) - now).num_seconds())
+            .unwrap_or(0)
+            .max(1);
         return Err(Error::InvitationBudgetSpent {
             per_day,
             retry_after_secs,

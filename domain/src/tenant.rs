@@ -281,7 +281,8 @@ impl TenantDb {
                 .all(self.db.connection())
                 .await?;
             for (index, workplace) in found {
-                let Some(email) = index.and_then(|index| by_index.get(&index).map(|email| (*email).clone())) else {
+                let Some(email) = index.and_then(|index| by_index.get(&index).map(|email| (*email).clone()))
+                else {
                     continue;
                 };
                 if workplace == self.workplace_id.uuid() {

@@ -579,11 +579,17 @@ async fn authenticator_seeds_are_sealed_with_the_workplace_key(test_db: TestDb) 
     let ada = owner.user_id.uuid();
     let start = Utc::now();
     let enrolment = factors::begin_totp_enrolment(db, ada, start).await.unwrap();
-    let seed = totp_rs::Secret::try_from_base32(&enrolment.secret_base32).unwrap().as_bytes().to_vec();
+    let seed = totp_rs::Secret::try_from_base32(&enrolment.secret_base32)
+        .unwrap()
+        .as_bytes()
+        .to_vec();
     factors::confirm_totp_enrolment(db, ada, &app_code(&enrolment.secret_base32, start), "", start)
         .await
         .unwrap();
-    assert!(!holds_bytes(&stored_bytes(&test_db), &seed), "the seed is stored in clear");
+    assert!(
+        !holds_bytes(&stored_bytes(&test_db), &seed),
+        "the seed is stored in clear"
+    );
 
     // A rotation reseals Ada's name, address and seed; her app's codes still sign in.
     let rotated = rotate_workplace(db, tenant.workplace_id(), Options::default(), start, |_| {})
@@ -591,9 +597,11 @@ async fn authenticator_seeds_are_sealed_with_the_workplace_key(test_db: TestDb) 
         .unwrap();
     assert_eq!((rotated.to_version, rotated.resealed), (2, 2), "{rotated:?}");
     let later = start + chrono::Duration::seconds(30);
-    assert!(factors::check_totp(db, ada, &app_code(&enrolment.secret_base32, later), later)
-        .await
-        .unwrap());
+    assert!(
+        factors::check_totp(db, ada, &app_code(&enrolment.secret_base32, later), later)
+            .await
+            .unwrap()
+    );
 
     // The shape an older Candor left: the seed in clear, nothing sealed.
     let hex: String = seed.iter().map(|b| format!("{b:02x}")).collect();
@@ -612,10 +620,15 @@ async fn authenticator_seeds_are_sealed_with_the_workplace_key(test_db: TestDb) 
         .await
         .unwrap();
     let after = later + chrono::Duration::seconds(30);
-    assert!(factors::check_totp(&restarted, ada, &app_code(&enrolment.secret_base32, after), after)
-        .await
-        .unwrap());
-    assert!(!holds_bytes(&stored_bytes(&test_db), &seed), "the seed is still stored in clear");
+    assert!(
+        factors::check_totp(&restarted, ada, &app_code(&enrolment.secret_base32, after), after)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !holds_bytes(&stored_bytes(&test_db), &seed),
+        "the seed is still stored in clear"
+    );
 }
 
 domain::on_both_backends!(

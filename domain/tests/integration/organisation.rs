@@ -717,7 +717,9 @@ async fn people_are_imported_from_csv_all_or_nothing(test_db: TestDb) {
     // An address of another workplace is not told apart in a preview; one of this workplace is.
     assert_eq!(errors[3], (5, String::new()));
     assert!(
-        errors[6].1.contains("already belongs to someone in your workplace"),
+        errors[6]
+            .1
+            .contains("already belongs to someone in your workplace"),
         "{errors:?}"
     );
     assert!(errors[4].1.contains("appears twice"), "{errors:?}");
@@ -767,7 +769,6 @@ async fn people_are_imported_from_csv_all_or_nothing(test_db: TestDb) {
         .await
         .is_err());
 }
-
 
 /// A free workplace cannot test address lists against Candor or relay mail through it: a
 /// preview says nothing about other workplaces' accounts, and every invitation, resend and
@@ -843,7 +844,10 @@ async fn invitations_spend_a_daily_allowance_and_previews_hide_other_workplaces(
     // The refused import's two rows leave the window first, a day after they were spent.
     let retry = over.retry_after_secs().unwrap();
     assert!((22 * 3600..=23 * 3600).contains(&retry), "{retry}");
-    assert!(over.public_message().contains("100 invitations a day"), "{over:?}");
+    assert!(
+        over.public_message().contains("100 invitations a day"),
+        "{over:?}"
+    );
     // A mistyped address costs nothing and says what is wrong.
     let typo = domain::people::invite(
         &tenant,
