@@ -510,7 +510,7 @@ pub async fn erase(
     let participations = remove_account(tenant, &*txn, person).await?;
     carried_out(tenant, &*txn, identity, person, RequestKind::Erasure, now).await?;
     txn.commit().await?;
-    crate::workplace_deletion::purge_deleted_storage(tenant.database(), "users").await;
+    crate::workplace_deletion::let_go_of_erased_people(tenant.database()).await;
     Ok(Erased { participations })
 }
 

@@ -291,7 +291,7 @@ pub async fn apply(tenant: &TenantDb, now: DateTime<Utc>) -> Result<Applied> {
     }
     txn.commit().await?;
     if applied.people_erased > 0 {
-        crate::workplace_deletion::purge_deleted_storage(tenant.database(), "users").await;
+        crate::workplace_deletion::let_go_of_erased_people(tenant.database()).await;
     }
     Ok(applied)
 }

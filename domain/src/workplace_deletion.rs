@@ -390,7 +390,28 @@ async fn delete_now(
     Ok((row.name, Counts { certificate, counts }, destroyed))
 }
 
-/// Makes the storage let go of deleted rows (wrapped keys, an erased person): SQLite overwrites deleted content
+/// Makes the storage let go of an erased person's rows without a lock other workplaces wait on.
+/// SQLite overwrites deleted content (`secure_delete`) and the checkpoint empties the write-ahead
+/// log of the pages that held it. PostgreSQL keeps the deleted row version until routine vacuum
+/// reclaims it and later writes reuse its space: until then it sits in the data files as it was
+/// stored, its personal fields sealed under the workplace key (never in clear), out of reach of
+/// every query, export and later backup. Rewriting the table (`VACUUM FULL`) would remove it at
+/// once but locks the people table of every workplace, so an erasure never does that; an
+/// overwrite before the delete would add nothing, since PostgreSQL writes a new row version
+/// and keeps the old one alike.
+pub(crate) async fn let_go_of_erased_people(db: &crate::Database) {
+    if db.backend() == Backend::Sqlite {
+        if let Err(err) = db
+            .connection()
+            .execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+            .await
+        {
+            tracing::warn!(error = %err, "could not checkpoint the storage after an erasure");
+        }
+    }
+}
+
+/// Makes the storage let go of deleted rows (wrapped keys): SQLite overwrites deleted content
 /// (`secure_delete`) and the checkpoint empties the write-ahead log; PostgreSQL rewrites the
 /// small key table so no dead row versions remain in it. A failure is logged, not returned:
 /// the deletion itself has happened, and the keys are already unreachable through Candor.

@@ -380,6 +380,51 @@ async fn hr_admins_handle_only_people_whose_role_they_could_give(test_db: TestDb
     assert!(privacy::requests(&tenant, &owner).await.unwrap().len() >= 2);
 }
 
+/// An erasure takes no lock that other workplaces wait on: while a long read of the people table
+/// is open (another workplace's sign-in, a results load), erasing someone completes at once. A
+/// table rewrite (`VACUUM FULL users` on PostgreSQL) would queue behind that read and every
+/// sign-in of every workplace behind it. PostgreSQL only: a SQLite file serves one process, and
+/// its checkpoint after an erasure waits at most the busy timeout for readers.
+async fn erasure_does_not_lock_the_people_table_for_other_workplaces(test_db: TestDb) {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let db = &test_db.db;
+    let (owner, tenant) = domain::testing::workplace(db, "Northwind", "ada@northwind.test", now()).await;
+    let philippa = domain::testing::active_person(
+        db,
+        &tenant,
+        person("Philippa Ostrander", "philippa@northwind.test", None),
+        now(),
+    )
+    .await;
+
+    // Another connection reads the people table and keeps its transaction open.
+    let reader = sea_orm::Database::connect(test_db.url.as_str()).await.unwrap();
+    let reading = reader.begin().await.unwrap();
+    reading
+        .execute_unprepared("SELECT count(*) FROM users")
+        .await
+        .unwrap();
+
+    let erased = tokio::time::timeout(
+        std::time::Duration::from_secs(4),
+        privacy::erase(&tenant, &owner, philippa.user_id, now()),
+    )
+    .await
+    .expect("the erasure waited on another transaction's read of the people table")
+    .unwrap();
+    assert_eq!(erased.participations, 0);
+    reading.rollback().await.unwrap();
+    let gone = domain::people::get(&tenant, philippa.user_id).await.unwrap_err();
+    assert_eq!(gone.code(), "resource.not_found");
+}
+
+#[tokio::test]
+async fn postgres_erasure_does_not_lock_the_people_table_for_other_workplaces() {
+    if let Some(db) = TestDb::migrated(domain::Backend::Postgres).await {
+        erasure_does_not_lock_the_people_table_for_other_workplaces(db).await;
+    }
+}
+
 domain::on_both_backends!(
     a_copy_holds_their_data_and_nobody_elses,
     restricted_people_are_asked_in_no_new_round,
