@@ -123,11 +123,15 @@ fn scope_of(state: &AppState, identity: &domain::policy::Identity) -> domain::te
     }
 }
 
-/// Signed in with both factors: what everything beyond sign-in requires.
+/// Signed in with both factors, no new password owed: what everything beyond sign-in requires.
 pub async fn require_full_session(state: &AppState) -> Result<SessionInfo, ApiError> {
     match current_session(state).await? {
         None => Err(domain::Error::Unauthenticated.into()),
         Some(session) if !session.second_factor => Err(domain::Error::SecondFactorRequired.into()),
+        // An account secured as possibly compromised does nothing else before its new password.
+        Some(session) if session.password_change_required => {
+            Err(domain::Error::PasswordChangeRequired.into())
+        }
         Some(session) => Ok(session),
     }
 }

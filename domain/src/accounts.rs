@@ -385,6 +385,37 @@ pub async fn request_password_reset(
     Ok(Some((opened.email.into_exposed(), token)))
 }
 
+/// Starts a password reset after the request has answered: the address is looked up, a token
+/// issued and the link mailed in the background, so the answer takes the same time whether or
+/// not the address has an account (and however slow the mail server is). The address must be
+/// well-formed; what happens next is logged by outcome only, never with the address.
+pub fn request_password_reset_in_background(
+    db: &Database,
+    mailer: &crate::mail::Mailer,
+    public_url: &str,
+    email: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let email = normalise_email(email)?;
+    let (db, mailer, public_url) = (db.clone(), mailer.clone(), public_url.to_owned());
+    tokio::spawn(async move {
+        let sent = async {
+            let Some((to, token)) = request_password_reset(&db, &email, now).await? else {
+                return Ok(());
+            };
+            let link = format!("{public_url}/reset-password?token={}", token.expose());
+            mailer
+                .send(crate::mail::messages::reset_password(&to, &link))
+                .await
+        }
+        .await;
+        if let Err(err) = sent {
+            tracing::warn!(code = err.code(), error = %err, "a password reset link could not be sent");
+        }
+    });
+    Ok(())
+}
+
 /// Sets a new password through a reset link, ends every session of the account and returns it.
 /// Signing in afterwards still needs the second factor: a reset never bypasses it.
 pub async fn reset_password(
@@ -423,6 +454,8 @@ pub async fn reset_password(
     let user_id = user.id;
     let mut updated: users::ActiveModel = user.into();
     updated.password_hash = Set(password_hash);
+    // A new password chosen through the emailed link settles a required change too.
+    updated.password_change_required_at = Set(None);
     // Following the emailed link also proves the address.
     if updated.email_verified_at.as_ref().is_none() {
         updated.email_verified_at = Set(Some(now));
@@ -484,6 +517,95 @@ pub async fn change_password(
     Ok(ended)
 }
 
+/// Secures an account that may be compromised, in the caller's transaction: every session ends
+/// (the one asking too), every remembered device is forgotten, and the next sign-in must choose
+/// a new password, after its second factor, before anything else. Returns how many sessions
+/// ended.
+pub(crate) async fn require_new_password(
+    conn: &impl sea_orm::ConnectionTrait,
+    workplace: Uuid,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let marked = users::Entity::update_many()
+        .col_expr(
+            users::Column::PasswordChangeRequiredAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(users::Column::WorkplaceId.eq(workplace))
+        .filter(users::Column::Id.eq(user_id))
+        .exec(conn)
+        .await?;
+    if marked.rows_affected == 0 {
+        return Err(Error::NotFound);
+    }
+    crate::trusted_devices::forget_all(conn, user_id).await?;
+    // No session has the nil id: every one ends.
+    end_sessions_but(conn, user_id, Uuid::nil(), now).await
+}
+
+/// "My account may be compromised", said by the person themself: [`require_new_password`] on
+/// their own account. They are signed out here too, and sign in again with their password and
+/// second factor to choose the new password. Returns how many sessions ended.
+pub async fn secure_own_account(db: &Database, session: &SessionInfo, now: DateTime<Utc>) -> Result<u64> {
+    let txn = db.begin_write().await?;
+    let ended = require_new_password(&txn, session.workplace_id, session.user_id, now).await?;
+    txn.commit().await?;
+    Ok(ended)
+}
+
+/// Chooses the new password an account secured as possibly compromised must have, from a session
+/// that has given its second factor. It must differ from the old one (which someone else may
+/// know) and meet the policy; every other session ends and the requirement is lifted.
+pub async fn choose_required_password(
+    db: &Database,
+    hasher: &PasswordHasher,
+    policy: &PasswordPolicy,
+    session: &SessionInfo,
+    new_password: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if !session.second_factor {
+        return Err(Error::SecondFactorRequired);
+    }
+    let conn = db.connection();
+    let user = users::Entity::find_by_id(session.user_id)
+        .one(conn)
+        .await?
+        .ok_or(Error::Unauthenticated)?;
+    if user.password_change_required_at.is_none() {
+        return Err(Error::Conflict(
+            "Your account does not need a new password. To change it, use Sign-in methods.".into(),
+        ));
+    }
+    let workplace = workplaces::Entity::find_by_id(user.workplace_id)
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let opened = crate::user_fields::open(db.keyring()?, conn, &user, now).await?;
+    policy.check(
+        new_password,
+        &[opened.name.expose(), opened.email.expose(), &workplace.name],
+    )?;
+    if hasher.verify(new_password, &user.password_hash).await? != Verified::No {
+        return Err(Error::Invalid {
+            field: "new password",
+            reason: "must differ from the old one, which someone else may know".into(),
+        });
+    }
+    let user_id = user.id;
+    let password_hash = hasher.hash(new_password).await?;
+    let txn = db.begin_write().await?;
+    let mut changed: users::ActiveModel = user.into();
+    changed.password_hash = Set(password_hash);
+    changed.password_change_required_at = Set(None);
+    changed.update(&txn).await?;
+    crate::trusted_devices::forget_all(&txn, user_id).await?;
+    end_sessions_but(&txn, user_id, session.session_id, now).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
 /// A signed-in session as the request handlers see it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionInfo {
@@ -494,6 +616,9 @@ pub struct SessionInfo {
     pub second_factor: bool,
     /// When the second factor was last given (sign-in or a later confirmation).
     pub second_factor_at: Option<DateTime<Utc>>,
+    /// The account was secured as possibly compromised: this session may only choose a new
+    /// password (after its second factor) until it has.
+    pub password_change_required: bool,
 }
 
 /// How recently the second factor must have been given before a credential change.
@@ -582,6 +707,7 @@ pub async fn resolve_session(
         second_factor: session.second_factor_at.is_some() || session.device_vouched_at.is_some(),
         // Only a factor given in person confirms a credential change.
         second_factor_at: session.second_factor_at,
+        password_change_required: user.password_change_required_at.is_some(),
     };
     let mut touched: sessions::ActiveModel = session.into();
     touched.last_seen_at = Set(now);

@@ -23,6 +23,9 @@ pub enum Error {
     /// A credential change needs the second factor given again within the last few minutes.
     #[error("recent second factor required")]
     ReauthenticationRequired,
+    /// The account may be compromised: a new password comes before anything else.
+    #[error("new password required")]
+    PasswordChangeRequired,
     #[error("not allowed")]
     Forbidden,
     #[error("not found")]
@@ -54,6 +57,7 @@ impl Error {
             Error::BadCredentials => "auth.invalid_credentials",
             Error::SecondFactorRequired => "auth.mfa_required",
             Error::ReauthenticationRequired => "auth.reauthentication_required",
+            Error::PasswordChangeRequired => "auth.password_change_required",
             Error::Forbidden => "auth.forbidden",
             Error::NotFound => "resource.not_found",
             Error::Conflict(_) => "resource.conflict",
@@ -70,7 +74,10 @@ impl Error {
             Error::Malformed(_) => 400,
             Error::Invalid { .. } => 422,
             Error::Unauthenticated | Error::BadCredentials => 401,
-            Error::SecondFactorRequired | Error::ReauthenticationRequired | Error::Forbidden => 403,
+            Error::SecondFactorRequired
+            | Error::ReauthenticationRequired
+            | Error::PasswordChangeRequired
+            | Error::Forbidden => 403,
             Error::NotFound => 404,
             Error::Conflict(_) => 409,
             Error::RateLimited { .. } | Error::InvitationBudgetSpent { .. } => 429,
@@ -89,6 +96,10 @@ impl Error {
             Error::SecondFactorRequired => "Finish signing in with your second factor first.".into(),
             Error::ReauthenticationRequired => {
                 "Confirm it is you: use your second factor again to make this change.".into()
+            }
+            Error::PasswordChangeRequired => {
+                "Your account was secured because it may have been compromised. Choose a new password to continue."
+                    .into()
             }
             Error::Forbidden => "You are not allowed to do that.".into(),
             Error::NotFound => "Not found.".into(),

@@ -445,6 +445,51 @@ fn last_owner() -> Error {
 
 /// Suspends (ending their sessions at once), reactivates, or marks as having left. The last
 /// active Owner stays.
+/// "This account may be compromised", said by an HR admin or Owner about someone whose role they
+/// could give: every session of the person ends, their remembered devices are forgotten, and their
+/// next sign-in must choose a new password; with `reset_factors`, their second factors and
+/// recovery codes go too, so they set up new ones first. Returns how many sessions ended. People
+/// secure their own account on their sessions page.
+pub async fn secure_account(
+    tenant: &TenantDb,
+    identity: &crate::policy::Identity,
+    id: UserId,
+    reset_factors: bool,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    use crate::policy::{require, Action, Resource};
+    require(identity, Action::ManagePeople, Resource::Workplace)?;
+    if id == identity.user_id {
+        return Err(Error::Invalid {
+            field: "person",
+            reason: "Secure your own account on your sessions page.".into(),
+        });
+    }
+    let found = get(tenant, id).await?;
+    require(
+        identity,
+        Action::AssignRole(found.role.reach()),
+        Resource::Workplace,
+    )?;
+    tenant.touch(crate::audit::EntityType::Person, [id.uuid()]);
+    if found.status == Status::Invited {
+        return Err(Error::Conflict(
+            "This person has not accepted their invitation yet: there is no password to replace. Revoke the invitation instead."
+                .into(),
+        ));
+    }
+    if reset_factors {
+        crate::factors::reset_for_person(tenant, id, now).await?;
+    }
+    let txn = tenant.begin().await?;
+    row(tenant, &txn, id).await?;
+    let ended =
+        crate::accounts::require_new_password(&*txn, tenant.workplace_id().uuid(), id.uuid(), now).await?;
+    txn.commit().await?;
+    tracing::warn!(workplace = %tenant.workplace_id(), person = %id, reset_factors, "an account was secured as possibly compromised");
+    Ok(ended)
+}
+
 pub async fn set_status(tenant: &TenantDb, id: UserId, status: Status, now: DateTime<Utc>) -> Result<()> {
     tenant.touch(crate::audit::EntityType::Person, [id.uuid()]);
     if status == Status::Invited {

@@ -188,6 +188,7 @@ pub async fn workplace(
         workplace_id,
         second_factor: true,
         second_factor_at: Some(now),
+        password_change_required: false,
     };
     let who = crate::identity::load(db, &session)
         .await
@@ -328,6 +329,7 @@ pub async fn active_person(
         workplace_id: tenant.workplace_id().uuid(),
         second_factor: true,
         second_factor_at: Some(now),
+        password_change_required: false,
     };
     crate::identity::load(db, &session)
         .await
@@ -499,6 +501,7 @@ pub async fn reload_identity(
             workplace_id: tenant.workplace_id().uuid(),
             second_factor: true,
             second_factor_at: Some(now),
+            password_change_required: false,
         },
     )
     .await

@@ -183,8 +183,10 @@ test("a forgotten password is reset by email, and signing in still needs the sec
   await page.getByRole("button", { name: "Email me a link" }).click();
   await expect(page.getByRole("heading", { name: "Check your inbox" })).toBeVisible();
 
-  const mail = outbox(candor.dataDir).find((m) => m.includes("Subject: Reset your Candor password"));
-  expect(mail, "a reset email").toBeTruthy();
+  // The link is mailed after the page has answered.
+  const resetMail = () => outbox(candor.dataDir).find((m) => m.includes("Subject: Reset your Candor password"));
+  await expect.poll(resetMail, { message: "a reset email" }).toBeTruthy();
+  const mail = resetMail();
   await page.goto(linkIn(mail!, "/reset-password"));
   await waitForHydration(page);
   await expectAccessible(page);

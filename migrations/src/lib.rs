@@ -54,6 +54,7 @@ mod m20261206_000030_open_round_view;
 mod m20261206_000031_device_vouched;
 mod m20261206_000032_sealed_totp_secrets;
 mod m20261206_000033_invitation_mail;
+mod m20261206_000034_password_change_required;
 mod row_level_security;
 
 pub struct Migrator;
@@ -95,6 +96,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000031_device_vouched::Migration),
             Box::new(m20261206_000032_sealed_totp_secrets::Migration),
             Box::new(m20261206_000033_invitation_mail::Migration),
+            Box::new(m20261206_000034_password_change_required::Migration),
         ]
     }
 }

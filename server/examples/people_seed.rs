@@ -60,6 +60,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let session = SessionInfo {
         second_factor: true,
         second_factor_at: Some(now),
+        password_change_required: false,
         workplace_id,
         ..session
     };

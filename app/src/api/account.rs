@@ -356,6 +356,36 @@ pub async fn log_out() -> Result<(), ApiError> {
     Ok(())
 }
 
+/// "My account may be compromised": ends every session of the account, this one too, forgets
+/// remembered devices and requires a new password at the next sign-in. Returns how many
+/// sessions ended.
+#[server(prefix = "/api", endpoint = "account/secure_account")]
+pub async fn secure_own_account() -> Result<u64, ApiError> {
+    let state = crate::state::app_state()?;
+    let session = crate::session::require_full_session(&state).await?;
+    let ended = domain::accounts::secure_own_account(&state.db, &session, state.clock.now()).await?;
+    crate::session::clear_session_cookie();
+    Ok(ended)
+}
+
+/// The new password an account secured as possibly compromised must choose, after signing in
+/// with its second factor. Every other session ends.
+#[server(prefix = "/api", endpoint = "account/choose_new_password")]
+pub async fn choose_new_password(new_password: String) -> Result<(), ApiError> {
+    let state = crate::state::app_state()?;
+    let session = crate::session::require_session(&state).await?;
+    domain::accounts::choose_required_password(
+        &state.db,
+        &state.hasher,
+        &state.password_policy,
+        &session,
+        &new_password,
+        state.clock.now(),
+    )
+    .await?;
+    Ok(())
+}
+
 /// The signed-in person's own account and role. Requires both factors.
 #[server(prefix = "/api", endpoint = "account/me")]
 pub async fn me() -> Result<MyAccount, ApiError> {
@@ -454,8 +484,9 @@ pub async fn end_other_sessions() -> Result<u64, ApiError> {
     .await?)
 }
 
-/// Public: emails a password-reset link if the address has an account. The answer is the same
-/// either way, and the attempt counts against the address throttle.
+/// Public: emails a password-reset link if the address has an account. The answer is the same,
+/// and takes the same time, either way (the lookup and the mail happen after it); the attempt
+/// counts against the address throttle.
 #[server(prefix = "/api", endpoint = "account/request_password_reset")]
 pub async fn request_password_reset(email: String) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
@@ -468,14 +499,13 @@ pub async fn request_password_reset(email: String) -> Result<(), ApiError> {
         .sign_in_guard
         .admit_mail_request(&state.db, address, now)
         .await?;
-    if let Some((to, token)) = domain::accounts::request_password_reset(&state.db, &email, now).await? {
-        let link = format!("{}/reset-password?token={}", state.public_url, token.expose());
-        state
-            .mailer
-            .send(domain::mail::messages::reset_password(&to, &link))
-            .await?;
-    }
-    Ok(())
+    Ok(domain::accounts::request_password_reset_in_background(
+        &state.db,
+        &state.mailer,
+        &state.public_url,
+        &email,
+        now,
+    )?)
 }
 
 /// Public (the emailed token is the credential): sets a new password and ends every session.

@@ -490,6 +490,22 @@ pub async fn reset_person_factors(id: String) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// "This account may be compromised", for someone the caller manages: ends their sessions,
+/// forgets their devices, requires a new password at their next sign-in and, with
+/// `reset_factors`, removes their second factors. Needs the caller's second factor given in the
+/// last few minutes. Returns how many sessions ended.
+#[server(prefix = "/api", endpoint = "people/secure_account")]
+pub async fn secure_person_account(
+    id: String,
+    /// An unticked box sends nothing.
+    #[server(default)]
+    reset_factors: bool,
+) -> Result<u64, ApiError> {
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_recent_identity(&state).await?;
+    Ok(domain::people::secure_account(&tenant, &who, id.parse()?, reset_factors, state.clock.now()).await?)
+}
+
 /// Checks an uploaded CSV file against the workplace without changing anything.
 #[server(prefix = "/api", endpoint = "people/preview_import")]
 pub async fn preview_import(csv: String) -> Result<ImportCheck, ApiError> {

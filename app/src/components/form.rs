@@ -7,6 +7,9 @@ use crate::error::ApiError;
 pub const INPUT_CLASS: &str = "mt-1 block w-full min-h-11 rounded-md border border-slate-300 bg-white px-3 text-base text-slate-900 shadow-sm focus:border-teal-600 focus:outline-none focus:ring-2 focus:ring-teal-600";
 pub const PRIMARY_BUTTON_CLASS: &str = "inline-flex min-h-11 w-full items-center justify-center rounded-md bg-teal-700 px-5 text-base font-semibold text-white shadow-sm hover:bg-teal-800 focus:outline-none focus:ring-2 focus:ring-teal-600 focus:ring-offset-2 disabled:opacity-60 sm:w-auto";
 
+/// A white panel on a page, one per topic.
+pub const CARD_CLASS: &str = "mt-6 rounded-lg border border-slate-200 bg-white p-5 shadow-sm sm:p-6";
+
 pub const SECONDARY_BUTTON_CLASS: &str = "inline-flex min-h-11 w-full items-center justify-center gap-2 rounded-md border border-slate-300 bg-white px-5 text-base font-medium text-slate-800 shadow-sm hover:bg-slate-100 focus:outline-none focus:ring-2 focus:ring-teal-600 focus:ring-offset-2 disabled:opacity-60 sm:w-auto";
 
 /// For actions that destroy data for good.

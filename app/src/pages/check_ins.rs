@@ -20,7 +20,7 @@ use crate::{
     },
 };
 
-const CARD_CLASS: &str = "mt-6 rounded-lg border border-slate-200 bg-white p-5 shadow-sm sm:p-6";
+use crate::components::form::CARD_CLASS;
 
 #[component]
 pub fn CheckInsPage() -> impl IntoView {

@@ -14,8 +14,8 @@ use leptos_router::{
 use crate::{
     api::people::{
         invitation, my_profile, people, person, AcceptInvitation, Choice, InvitePerson, PersonRecord,
-        ResendInvitation, ResetPersonFactors, RevokeInvitation, SetPersonDepartment, SetPersonGrants,
-        SetPersonRole, SetPersonStatus,
+        ResendInvitation, ResetPersonFactors, RevokeInvitation, SecurePersonAccount, SetPersonDepartment,
+        SetPersonGrants, SetPersonRole, SetPersonStatus,
     },
     components::form::{
         action_error, ErrorAlert, FormCard, SignInToContinue, INPUT_CLASS, PRIMARY_BUTTON_CLASS,
@@ -23,7 +23,7 @@ use crate::{
     },
 };
 
-const CARD_CLASS: &str = "mt-6 rounded-lg border border-slate-200 bg-white p-5 shadow-sm sm:p-6";
+use crate::components::form::CARD_CLASS;
 const STATUSES: [(&str, &str); 4] = [
     ("active", "Active"),
     ("invited", "Invited"),
@@ -215,6 +215,7 @@ pub fn PersonPage() -> impl IntoView {
     let resend = ServerAction::<ResendInvitation>::new();
     let revoke = ServerAction::<RevokeInvitation>::new();
     let reset = ServerAction::<ResetPersonFactors>::new();
+    let secure = ServerAction::<SecurePersonAccount>::new();
     let restrict = ServerAction::<crate::api::privacy::RestrictProcessing>::new();
     let record = Resource::new(
         move || {
@@ -274,6 +275,7 @@ pub fn PersonPage() -> impl IntoView {
                                     {role_card(&p, set_role, set_department)}
                                     {manager.then(|| grants_card(&p, granted, set_grants))}
                                     {(p.status_key != "invited" && !p.is_self).then(|| reset_card(p.id.clone(), reset))}
+                                    {(p.status_key != "invited" && !p.is_self).then(|| secure_card(p.id.clone(), secure))}
                                     {(p.status_key != "invited").then(|| status_card(p.id.clone(), &p.status_key, set_status))}
                                 })}
                                 {p.can_handle_requests.then(|| crate::pages::privacy::data_protection_card(
@@ -515,11 +517,82 @@ fn grants_card(
     .into_any()
 }
 
-fn reset_card(id: String, reset: ServerAction<ResetPersonFactors>) -> AnyView {
+/// "Confirm it is you first": the caller's own second factor, then `on_done` repeats the change.
+fn confirm_first(submit_label: &'static str, on_done: Callback<()>) -> impl IntoView {
     use crate::{
         api::factors::{second_factor_choices, FactorChoices},
         components::factors::SecondFactorForm,
     };
+    let choices = Resource::new(|| (), |_| second_factor_choices());
+    view! {
+        <p class="mb-3 mt-3 text-sm font-medium text-slate-800">"Confirm it is you first, with your own second factor."</p>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                choices.await.ok().map(|choices| {
+                    // A confirmation, not a sign-in: nothing to remember.
+                    let choices = FactorChoices { remember_days: 0, ..choices };
+                    view! { <SecondFactorForm choices submit_label on_done /> }
+                })
+            })}
+        </Suspense>
+    }
+}
+
+fn secure_card(id: String, secure: ServerAction<SecurePersonAccount>) -> AnyView {
+    let needs_confirmation = move || matches!(secure.value().get(), Some(Err(err)) if err.code == "auth.reauthentication_required");
+    let other_error = Signal::derive(move || {
+        secure
+            .value()
+            .get()
+            .and_then(Result::err)
+            .filter(|err| err.code != "auth.reauthentication_required")
+    });
+    let reset_factors = RwSignal::new(false);
+    let retry_id = id.clone();
+    let on_done = Callback::new(move |()| {
+        secure.dispatch(SecurePersonAccount {
+            id: retry_id.clone(),
+            reset_factors: reset_factors.get_untracked(),
+        });
+    });
+    let form_id = id;
+    view! {
+        <section aria-labelledby="compromised" class=CARD_CLASS>
+            <h2 id="compromised" class="text-lg font-semibold text-slate-900">"Account may be compromised"</h2>
+            <p class="mt-1 text-sm text-slate-700">"If someone else may know their password or have used their account: every session of theirs ends, their remembered devices are forgotten, and they must choose a new password when they next sign in. The people who watch the access log are told."</p>
+            <ErrorAlert error=other_error />
+            {move || secure.value().get().and_then(Result::ok).map(|ended| view! {
+                <p role="status" class="mt-2 text-sm font-medium text-teal-800">{format!(
+                    "Their account is secured: {ended} {} ended; they choose a new password at their next sign-in.",
+                    if ended == 1 { "session" } else { "sessions" },
+                )}</p>
+            })}
+            <Show
+                when=needs_confirmation
+                fallback=move || {
+                    let id = form_id.clone();
+                    view! {
+                        <ActionForm action=secure attr:class="mt-3 space-y-3">
+                            <input type="hidden" name="id" value=id />
+                            <label class="flex items-start gap-3 text-sm text-slate-800">
+                                <input type="checkbox" name="reset_factors" value="true" class="mt-0.5 h-5 w-5"
+                                    prop:checked=move || reset_factors.get()
+                                    on:change=move |ev| reset_factors.set(event_target_checked(&ev)) />
+                                <span>"Also remove their second factors and recovery codes (if their phone or key may be in other hands); they set up new ones first."</span>
+                            </label>
+                            <button type="submit" class=SECONDARY_BUTTON_CLASS>"Secure this account"</button>
+                        </ActionForm>
+                    }
+                }
+            >
+                {confirm_first("Confirm and secure", on_done)}
+            </Show>
+        </section>
+    }
+    .into_any()
+}
+
+fn reset_card(id: String, reset: ServerAction<ResetPersonFactors>) -> AnyView {
     let needs_confirmation =
         move || matches!(reset.value().get(), Some(Err(err)) if err.code == "auth.reauthentication_required");
     let other_error = Signal::derive(move || {
@@ -529,7 +602,6 @@ fn reset_card(id: String, reset: ServerAction<ResetPersonFactors>) -> AnyView {
             .and_then(Result::err)
             .filter(|err| err.code != "auth.reauthentication_required")
     });
-    let choices = Resource::new(|| (), |_| second_factor_choices());
     let (button_id, retry_id) = (id.clone(), id);
     let on_done = Callback::new(move |()| {
         reset.dispatch(ResetPersonFactors { id: retry_id.clone() });
@@ -554,16 +626,7 @@ fn reset_card(id: String, reset: ServerAction<ResetPersonFactors>) -> AnyView {
                     }
                 }
             >
-                <p class="mb-3 mt-3 text-sm font-medium text-slate-800">"Confirm it is you first, with your own second factor."</p>
-                <Suspense fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        choices.await.ok().map(|choices| {
-                            // A confirmation, not a sign-in: nothing to remember.
-                            let choices = FactorChoices { remember_days: 0, ..choices };
-                            view! { <SecondFactorForm choices submit_label="Confirm and reset" on_done /> }
-                        })
-                    })}
-                </Suspense>
+                {confirm_first("Confirm and reset", on_done)}
             </Show>
         </div>
     }

@@ -1,23 +1,53 @@
-//! The signed-in person's sessions: where and when each is used, and a way to end them.
+//! The signed-in person's sessions: where and when each is used, a way to end them, and what to
+//! do when the account may be in someone else's hands.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::components::A;
 
 use crate::{
-    api::account::{my_sessions, EndOtherSessions, EndSession},
-    components::form::{action_error, ErrorAlert, SignInToContinue, PRIMARY_BUTTON_CLASS},
+    api::account::{my_sessions, EndOtherSessions, EndSession, SecureOwnAccount},
+    components::form::{
+        action_error, ErrorAlert, FormCard, SignInToContinue, CARD_CLASS, PRIMARY_BUTTON_CLASS,
+        SECONDARY_BUTTON_CLASS,
+    },
 };
 
 #[component]
 pub fn SessionsPage() -> impl IntoView {
     let end_one = ServerAction::<EndSession>::new();
     let end_others = ServerAction::<EndOtherSessions>::new();
+    let secure = ServerAction::<SecureOwnAccount>::new();
+    let secured = move || secure.value().get().and_then(Result::ok);
     let sessions = Resource::new(
         move || (end_one.version().get(), end_others.version().get()),
         |_| my_sessions(),
     );
     view! {
         <Title text="Your sessions" />
+        <Show when=move || secured().is_some() fallback=move || view! { <SessionList end_one end_others secure sessions /> }>
+            <FormCard title="Your account is secured">
+                <p role="status" class="text-slate-700">{move || {
+                    let ended = secured().unwrap_or_default();
+                    format!(
+                        "{ended} {} signed out, this one too, and remembered devices forgotten. Sign in again with your password and second factor: you will choose a new password before anything else.",
+                        if ended == 1 { "session was" } else { "sessions were" },
+                    )
+                }}</p>
+                <A href="/login" attr:class=format!("mt-6 {PRIMARY_BUTTON_CLASS}")>"Sign in"</A>
+            </FormCard>
+        </Show>
+    }
+}
+
+#[component]
+fn SessionList(
+    end_one: ServerAction<EndSession>,
+    end_others: ServerAction<EndOtherSessions>,
+    secure: ServerAction<SecureOwnAccount>,
+    sessions: Resource<Result<Vec<crate::api::account::SessionView>, crate::api::error::ApiError>>,
+) -> impl IntoView {
+    view! {
         <section class="max-w-3xl">
             <h1 class="text-3xl font-bold tracking-tight text-slate-900">"Your sessions"</h1>
             <p class="mt-3 text-slate-700">
@@ -62,6 +92,15 @@ pub fn SessionsPage() -> impl IntoView {
                                         <button type="submit" class=PRIMARY_BUTTON_CLASS>"Sign out all other sessions"</button>
                                     </ActionForm>
                                 })}
+                                <section aria-labelledby="compromised" class=CARD_CLASS>
+                                    <h2 id="compromised" class="text-lg font-semibold text-slate-900">"My account may be compromised"</h2>
+                                    <p class="mt-1 text-sm text-slate-700">"If someone else may know your password or have used your account: every session ends, this one too, remembered devices are forgotten, and you choose a new password when you next sign in. Your HR admins and the people who watch the access log are told."</p>
+                                    <p class="mt-1 text-sm text-slate-700">"Lost a phone or security key? Remove it under Sign-in methods too."</p>
+                                    <ErrorAlert error=action_error(secure.value()) />
+                                    <ActionForm action=secure attr:class="mt-3">
+                                        <button type="submit" class=SECONDARY_BUTTON_CLASS>"Secure my account"</button>
+                                    </ActionForm>
+                                </section>
                             }.into_any()
                         }
                         Err(err) => view! { <SignInToContinue message=err.message /> }.into_any(),

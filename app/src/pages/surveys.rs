@@ -15,7 +15,7 @@ use crate::{
     components::form::{ErrorAlert, NotAvailable, INPUT_CLASS, PRIMARY_BUTTON_CLASS, SECONDARY_BUTTON_CLASS},
 };
 
-const CARD_CLASS: &str = "mt-6 rounded-lg border border-slate-200 bg-white p-5 shadow-sm sm:p-6";
+use crate::components::form::CARD_CLASS;
 
 #[component]
 pub fn SurveysPage() -> impl IntoView {

@@ -42,6 +42,9 @@ const SECURITY_ACTIONS: &[&str] = &[
     "people/set_role",
     "people/set_grants",
     "people/reset_factors",
+    "people/secure_account",
+    "account/secure_account",
+    "account/choose_new_password",
     "people/import",
     "people/accept_invitation",
     "roles/create",
@@ -73,6 +76,9 @@ const AUDIT_RELEVANT_ACTIONS: &[&str] = &[
     "settings/grant_support",
     "audit/save_settings",
     "people/reset_factors",
+    // Someone believes an account may be in other hands.
+    "people/secure_account",
+    "account/secure_account",
     "roles/update",
     "roles/delete",
     // Irreversible: a person's account and data are gone.

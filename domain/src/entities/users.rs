@@ -26,6 +26,9 @@ pub struct Model {
     pub restricted_at: Option<DateTimeUtc>,
     /// When they were marked as having left; the retention policy counts from here.
     pub left_at: Option<DateTimeUtc>,
+    /// Since when the account may be compromised: its next sign-in must choose a new password
+    /// before anything else.
+    pub password_change_required_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -810,7 +810,212 @@ async fn ended_sessions_are_purged_after_ninety_days(test_db: TestDb) {
     let _ = abandoned;
 }
 
+/// "This account may be compromised": said by an HR admin about someone they manage, or by the
+/// person themself, every session ends, remembered devices are forgotten, and the next sign-in
+/// may do nothing but choose a new password (not the old one) after its second factor; with
+/// the factor reset, the factors go too. Nobody secures an account they could not otherwise
+/// change.
+async fn a_possibly_compromised_account_is_secured_until_a_new_password_is_chosen(test_db: TestDb) {
+    use domain::{
+        people::{self, NewPerson},
+        policy::{Role, RoleKey},
+    };
+    let db = &test_db.db;
+    let policy = SessionPolicy::default();
+    let (owner, tenant) = domain::testing::workplace(db, "Northwind", "ada@northwind.test", now()).await;
+    let invite = |name: &str, email: &str, role: Role| NewPerson {
+        name: name.into(),
+        email: email.into(),
+        department: None,
+        role: RoleKey::BuiltIn(role),
+        start_date: None,
+    };
+    let hana = domain::testing::active_person(
+        db,
+        &tenant,
+        invite("Hana Admin", "hana@northwind.test", Role::HrAdmin),
+        now(),
+    )
+    .await;
+    let eve = domain::testing::active_person(
+        db,
+        &tenant,
+        invite("Eve Employee", "eve@northwind.test", Role::Employee),
+        now(),
+    )
+    .await;
+    let old_password = "lantern harbour gravel symphony";
+    let eve_id = eve.user_id.uuid();
+    let phone = factors::begin_totp_enrolment(db, eve_id, now()).await.unwrap();
+    factors::confirm_totp_enrolment(db, eve_id, &app_code(&phone.secret_base32, now()), "", now())
+        .await
+        .unwrap();
+    let (_, laptop) = live_session(db, eve_id).await;
+    let (_, tablet) = live_session(db, eve_id).await;
+    let device = domain::trusted_devices::remember(db, eve_id, &Default::default(), 30, now())
+        .await
+        .unwrap();
+
+    // Nobody secures an account they could not otherwise change.
+    let hana_tenant = domain::tenant::TenantDb::for_identity(db, &hana);
+    let eve_tenant = domain::tenant::TenantDb::for_identity(db, &eve);
+    let refused = people::secure_account(&eve_tenant, &eve, owner.user_id, false, now())
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), "auth.forbidden");
+    let refused = people::secure_account(&hana_tenant, &hana, owner.user_id, false, now())
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), "auth.forbidden");
+    let own = people::secure_account(&hana_tenant, &hana, hana.user_id, false, now())
+        .await
+        .unwrap_err();
+    assert_eq!(own.code(), "input.invalid");
+    assert!(alive(db, &laptop).await, "a refusal changes nothing");
+
+    // The HR admin secures Eve's account: every session ends and her device is forgotten.
+    let ended = people::secure_account(&hana_tenant, &hana, eve.user_id, false, now())
+        .await
+        .unwrap();
+    assert_eq!(ended, 2);
+    assert!(!alive(db, &laptop).await && !alive(db, &tablet).await);
+    assert!(!domain::trusted_devices::may_skip_second_factor(
+        db,
+        eve_id,
+        Some(device.expose()),
+        &Default::default(),
+        now()
+    )
+    .await
+    .unwrap());
+    assert!(
+        factors::has_second_factor(db, eve_id).await.unwrap(),
+        "her factors stay unless asked"
+    );
+
+    // Her old password still opens the first step, whose session owes the new password.
+    assert!(
+        accounts::check_password(db, &hasher(), "eve@northwind.test", old_password)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let token = accounts::start_session(db, eve_id, &Default::default(), now())
+        .await
+        .unwrap();
+    let password_only = accounts::resolve_session(db, &policy, token.expose(), now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(password_only.password_change_required);
+    let not_yet = accounts::choose_required_password(
+        db,
+        &hasher(),
+        &PasswordPolicy::default(),
+        &password_only,
+        "fresh tidal compass meadow",
+        now(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        not_yet.code(),
+        "auth.mfa_required",
+        "the password alone cannot replace itself"
+    );
+    let token = accounts::complete_second_factor(db, password_only.session_id, now())
+        .await
+        .unwrap();
+    let signed_in = accounts::resolve_session(db, &policy, token.expose(), now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(signed_in.password_change_required);
+    let same = accounts::choose_required_password(
+        db,
+        &hasher(),
+        &PasswordPolicy::default(),
+        &signed_in,
+        old_password,
+        now(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(same.code(), "input.invalid");
+    let (_, other) = live_session(db, eve_id).await;
+    accounts::choose_required_password(
+        db,
+        &hasher(),
+        &PasswordPolicy::default(),
+        &signed_in,
+        "fresh tidal compass meadow",
+        now(),
+    )
+    .await
+    .unwrap();
+    let after = accounts::resolve_session(db, &policy, token.expose(), now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!after.password_change_required, "settled");
+    assert!(!alive(db, &other).await, "every other session ended");
+    assert!(
+        accounts::check_password(db, &hasher(), "eve@northwind.test", old_password)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let again = accounts::choose_required_password(
+        db,
+        &hasher(),
+        &PasswordPolicy::default(),
+        &after,
+        "another tidal compass",
+        now(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(again.code(), "resource.conflict");
+
+    // With the factor reset, her factors go too: she sets up a new one first.
+    people::secure_account(&hana_tenant, &hana, eve.user_id, true, now())
+        .await
+        .unwrap();
+    assert!(!factors::has_second_factor(db, eve_id).await.unwrap());
+    assert!(!alive(db, &token).await);
+
+    // Hana about her own account: her own session ends with the rest.
+    let (mine, mine_token) = live_session(db, hana.user_id.uuid()).await;
+    let (_, elsewhere) = live_session(db, hana.user_id.uuid()).await;
+    assert_eq!(accounts::secure_own_account(db, &mine, now()).await.unwrap(), 2);
+    assert!(!alive(db, &mine_token).await && !alive(db, &elsewhere).await);
+    let token = accounts::start_session(db, hana.user_id.uuid(), &Default::default(), now())
+        .await
+        .unwrap();
+    assert!(
+        accounts::resolve_session(db, &policy, token.expose(), now())
+            .await
+            .unwrap()
+            .unwrap()
+            .password_change_required
+    );
+
+    // An invitation not yet accepted has no password to replace.
+    let invited = people::invite(
+        &tenant,
+        invite("Ivo Invited", "ivo@northwind.test", Role::Employee),
+        now(),
+    )
+    .await
+    .unwrap();
+    let conflict = people::secure_account(&tenant, &owner, invited.person, false, now())
+        .await
+        .unwrap_err();
+    assert_eq!(conflict.code(), "resource.conflict");
+}
+
 domain::on_both_backends!(
+    a_possibly_compromised_account_is_secured_until_a_new_password_is_chosen,
     factors_are_added_and_removed_but_never_the_last,
     credential_changes_end_every_other_session,
     a_remembered_device_is_not_a_recent_factor,

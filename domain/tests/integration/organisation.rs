@@ -234,6 +234,7 @@ async fn invitations_roles_grants_and_suspension(test_db: TestDb) {
         workplace_id: tenant.workplace_id().uuid(),
         second_factor: true,
         second_factor_at: Some(now()),
+        password_change_required: false,
     };
     people::set_grants(&tenant, mary.person, &[warehouse].into_iter().collect(), now())
         .await
@@ -500,6 +501,7 @@ async fn workplaces_define_their_own_roles(test_db: TestDb) {
         workplace_id: owner.workplace_id.uuid(),
         second_factor: true,
         second_factor_at: Some(now()),
+        password_change_required: false,
     };
     let before = identity::load(db, &session).await.unwrap();
     assert!(policy::allows(

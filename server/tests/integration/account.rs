@@ -139,7 +139,44 @@ domain::on_both_backends!(
     cross_site_calls_are_refused,
     weak_passwords_are_refused_by_the_server_too,
     repeated_failures_are_answered_429_with_retry_after,
+    reset_requests_answer_alike_and_at_once_whether_or_not_the_address_has_an_account,
 );
+
+/// Asking for a password reset answers the same, and as fast, for an address with an account as
+/// for one without: the lookup and the mail happen after the answer. The mail server here takes
+/// the connection and never greets, so an answer that waited on it would take a minute.
+async fn reset_requests_answer_alike_and_at_once_whether_or_not_the_address_has_an_account(db: TestDb) {
+    domain::testing::workplace(&db.db, "Northwind", "ada@northwind.test", chrono::Utc::now()).await;
+    let silent_mail_server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let smtp_url = format!("smtp://{}", silent_mail_server.local_addr().unwrap());
+    let app = TestApp::with_settings(db, |raw| raw.smtp_url = Some(smtp_url));
+    let mut answers = Vec::new();
+    for email in ["ada%40northwind.test", "nobody%40northwind.test"] {
+        let answer = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            app.send(post(
+                "/api/account/request_password_reset",
+                &format!("email={email}"),
+                None,
+            )),
+        )
+        .await
+        .expect("the answer waited for the mail server");
+        assert_eq!(answer.0.status(), StatusCode::OK, "{}", answer.1);
+        answers.push(answer.1);
+    }
+    assert_eq!(answers[0], answers[1]);
+    // A malformed address is a clear mistake, said as such.
+    let (malformed, body) = app
+        .send(post(
+            "/api/account/request_password_reset",
+            "email=not-an-address",
+            None,
+        ))
+        .await;
+    assert_eq!(malformed.status(), StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("input.invalid"), "{body}");
+}
 
 async fn repeated_failures_are_answered_429_with_retry_after(db: TestDb) {
     let app = TestApp::new(db);

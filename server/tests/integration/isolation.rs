@@ -49,6 +49,8 @@ const TAKES_NO_WORKPLACE_ID: &[(&str, &str)] = &[
     ("/api/account/me", "the caller's own account"),
     ("/api/account/sessions", "the caller's own sessions"),
     ("/api/account/end_other_sessions", "the caller's own sessions"),
+    ("/api/account/secure_account", "the caller's own account"),
+    ("/api/account/choose_new_password", "the caller's own account"),
     (
         "/api/account/request_password_reset",
         "public, same answer for every address",
@@ -177,6 +179,7 @@ const TAKES_IDS: &[&str] = &[
     "/api/people/set_department",
     "/api/people/set_grants",
     "/api/people/reset_factors",
+    "/api/people/secure_account",
     "/api/roles/update",
     "/api/roles/delete",
     "/api/surveys/create",
@@ -316,6 +319,7 @@ async fn seed(db: &Database, tag: &str) -> Workplace {
             workplace_id: uuid::Uuid::nil(),
             second_factor: true,
             second_factor_at: Some(now),
+            password_change_required: false,
         },
     )
     .await
@@ -399,6 +403,7 @@ async fn seed(db: &Database, tag: &str) -> Workplace {
             workplace_id,
             second_factor: true,
             second_factor_at: Some(now),
+            password_change_required: false,
         },
     )
     .await
@@ -437,6 +442,7 @@ async fn seed(db: &Database, tag: &str) -> Workplace {
             workplace_id,
             second_factor: true,
             second_factor_at: Some(now),
+            password_change_required: false,
         },
     )
     .await
@@ -607,6 +613,12 @@ fn cases(a: &Workplace, b: &Workplace) -> Vec<(&'static str, String, String, Str
             &owner,
             "/api/people/reset_factors",
             format!("id={person}"),
+        );
+        add(
+            "A owner",
+            &owner,
+            "/api/people/secure_account",
+            format!("id={person}&reset_factors=true"),
         );
         add(
             "A owner",
@@ -785,6 +797,12 @@ fn cases(a: &Workplace, b: &Workplace) -> Vec<(&'static str, String, String, Str
         "A employee",
         &employee,
         "/api/people/reset_factors",
+        format!("id={}", a.owner),
+    );
+    add(
+        "A employee",
+        &employee,
+        "/api/people/secure_account",
         format!("id={}", a.owner),
     );
     add(

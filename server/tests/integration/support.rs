@@ -5,13 +5,24 @@ use tower::ServiceExt;
 
 /// A configuration for tests: loopback, a temporary data directory, the given database.
 pub fn config(data_dir: &std::path::Path, database_url: &str, request_timeout: Option<u64>) -> Config {
-    let raw = RawSettings {
+    config_with(data_dir, database_url, request_timeout, |_| {})
+}
+
+/// [`config`] with some settings changed by `adjust`.
+pub fn config_with(
+    data_dir: &std::path::Path,
+    database_url: &str,
+    request_timeout: Option<u64>,
+    adjust: impl FnOnce(&mut RawSettings),
+) -> Config {
+    let mut raw = RawSettings {
         data_dir: Some(data_dir.display().to_string()),
         database_url: Some(database_url.to_owned()),
         listen: Some("127.0.0.1:0".into()),
         request_timeout: request_timeout.map(|seconds| seconds.to_string()),
         ..RawSettings::default()
     };
+    adjust(&mut raw);
     Config::from_raw(&raw, None).unwrap()
 }
 
@@ -39,13 +50,27 @@ impl TestApp {
         Self::build(test_db, None, clock)
     }
 
+    /// An app with some settings changed by `adjust` (an SMTP server, say).
+    pub fn with_settings(test_db: domain::testing::TestDb, adjust: impl FnOnce(&mut RawSettings)) -> Self {
+        Self::build_with(test_db, None, std::sync::Arc::new(domain::SystemClock), adjust)
+    }
+
     fn build(
         test_db: domain::testing::TestDb,
         seconds: Option<u64>,
         clock: std::sync::Arc<dyn domain::Clock>,
     ) -> Self {
+        Self::build_with(test_db, seconds, clock, |_| {})
+    }
+
+    fn build_with(
+        test_db: domain::testing::TestDb,
+        seconds: Option<u64>,
+        clock: std::sync::Arc<dyn domain::Clock>,
+        adjust: impl FnOnce(&mut RawSettings),
+    ) -> Self {
         let data_dir = tempfile::tempdir().unwrap();
-        let config = config(data_dir.path(), &test_db.url, seconds);
+        let config = config_with(data_dir.path(), &test_db.url, seconds, adjust);
         let router = candor_server::serve::app_with_clock(
             &config,
             test_db.db.clone(),
