@@ -45,7 +45,7 @@ fn SessionList(
     end_one: ServerAction<EndSession>,
     end_others: ServerAction<EndOtherSessions>,
     secure: ServerAction<SecureOwnAccount>,
-    sessions: Resource<Result<Vec<crate::api::account::SessionView>, crate::api::error::ApiError>>,
+    sessions: Resource<Result<Vec<crate::api::account::SessionView>, crate::error::ApiError>>,
 ) -> impl IntoView {
     view! {
         <section class="max-w-3xl">

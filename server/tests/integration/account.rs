@@ -174,7 +174,7 @@ async fn reset_requests_answer_alike_and_at_once_whether_or_not_the_address_has_
             None,
         ))
         .await;
-    assert_eq!(malformed.status(), StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(malformed.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body.contains("input.invalid"), "{body}");
 }
 

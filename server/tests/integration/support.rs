@@ -3,13 +3,9 @@ use candor_server::config::{Config, RawSettings};
 use http::{Request, Response};
 use tower::ServiceExt;
 
-/// A configuration for tests: loopback, a temporary data directory, the given database.
-pub fn config(data_dir: &std::path::Path, database_url: &str, request_timeout: Option<u64>) -> Config {
-    config_with(data_dir, database_url, request_timeout, |_| {})
-}
-
-/// [`config`] with some settings changed by `adjust`.
-pub fn config_with(
+/// A configuration for tests: loopback, a temporary data directory, the given database, and
+/// whatever `adjust` changes.
+fn config_with(
     data_dir: &std::path::Path,
     database_url: &str,
     request_timeout: Option<u64>,
