@@ -478,14 +478,15 @@ pub async fn secure_account(
                 .into(),
         ));
     }
-    if reset_factors {
-        crate::factors::reset_for_person(tenant, id, now).await?;
-    }
     let txn = tenant.begin().await?;
     row(tenant, &txn, id).await?;
     let ended =
         crate::accounts::require_new_password(&*txn, tenant.workplace_id().uuid(), id.uuid(), now).await?;
     txn.commit().await?;
+    if reset_factors {
+        // After the sessions ended above, so the count says how many there were.
+        crate::factors::reset_for_person(tenant, id, now).await?;
+    }
     tracing::warn!(workplace = %tenant.workplace_id(), person = %id, reset_factors, "an account was secured as possibly compromised");
     Ok(ended)
 }

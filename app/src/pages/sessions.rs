@@ -94,7 +94,7 @@ fn SessionList(
                                 })}
                                 <section aria-labelledby="compromised" class=CARD_CLASS>
                                     <h2 id="compromised" class="text-lg font-semibold text-slate-900">"My account may be compromised"</h2>
-                                    <p class="mt-1 text-sm text-slate-700">"If someone else may know your password or have used your account: every session ends, this one too, remembered devices are forgotten, and you choose a new password when you next sign in. Your HR admins and the people who watch the access log are told."</p>
+                                    <p class="mt-1 text-sm text-slate-700">"If someone else may know your password or have used your account: every session ends, this one too, remembered devices are forgotten, and you choose a new password when you next sign in. The people who watch your workplace's access log are alerted."</p>
                                     <p class="mt-1 text-sm text-slate-700">"Lost a phone or security key? Remove it under Sign-in methods too."</p>
                                     <ErrorAlert error=action_error(secure.value()) />
                                     <ActionForm action=secure attr:class="mt-3">

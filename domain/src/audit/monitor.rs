@@ -26,6 +26,7 @@ const SIGN_IN_ACTIONS: &[&str] = &[
     "account/second_factor",
     "factors/finish_passkey_sign_in",
 ];
+const SECURED_ACCOUNT_ACTIONS: &[&str] = &["account/secure_account", "people/secure_account"];
 const EXPORT_ACTIONS: &[&str] = &[
     "results/export",
     "audit/export",
@@ -42,6 +43,8 @@ pub enum Rule {
     MassExport,
     DenialBurst,
     AuditRelevantChange,
+    /// Someone said an account may be compromised (its owner, or an HR admin about it).
+    AccountSecured,
 }
 
 impl Rule {
@@ -53,6 +56,7 @@ impl Rule {
             Rule::MassExport => "data.mass_export",
             Rule::DenialBurst => "access.denial_burst",
             Rule::AuditRelevantChange => "settings.audit_relevant_change",
+            Rule::AccountSecured => "account.secured_as_compromised",
         }
     }
 
@@ -64,6 +68,7 @@ impl Rule {
             Rule::MassExport,
             Rule::DenialBurst,
             Rule::AuditRelevantChange,
+            Rule::AccountSecured,
         ]
         .into_iter()
         .find(|rule| rule.code() == code)
@@ -77,6 +82,7 @@ impl Rule {
             Rule::MassExport => "many exports by one person",
             Rule::DenialBurst => "a burst of refused requests (probing)",
             Rule::AuditRelevantChange => "a change to audit-relevant settings or rights",
+            Rule::AccountSecured => "an account was secured because it may be compromised",
         }
     }
 
@@ -85,14 +91,14 @@ impl Rule {
             Rule::AccountSignInFailures | Rule::NetworkSignInFailures => Duration::minutes(15),
             Rule::DenialBurst => Duration::minutes(10),
             Rule::MassExport => Duration::hours(1),
-            Rule::AdminNewNetwork | Rule::AuditRelevantChange => Duration::zero(),
+            Rule::AdminNewNetwork | Rule::AuditRelevantChange | Rule::AccountSecured => Duration::zero(),
         }
     }
 
     fn severity(self) -> Severity {
         match self {
             Rule::AuditRelevantChange => Severity::Info,
-            Rule::AdminNewNetwork => Severity::Warning,
+            Rule::AdminNewNetwork | Rule::AccountSecured => Severity::Warning,
             _ => Severity::Critical,
         }
     }
@@ -204,7 +210,7 @@ fn key_of(rule: Rule, entry: &audit_log::Model) -> Option<String> {
         Rule::DenialBurst | Rule::MassExport | Rule::AdminNewNetwork => {
             entry.actor_id.map(|id| id.to_string())
         }
-        Rule::AuditRelevantChange => Some(entry.id.to_string()),
+        Rule::AuditRelevantChange | Rule::AccountSecured => Some(entry.id.to_string()),
     }
 }
 
@@ -218,6 +224,9 @@ fn matches(rule: Rule, entry: &audit_log::Model) -> bool {
         Rule::MassExport => EXPORT_ACTIONS.contains(&entry.action.as_str()) && outcome == Outcome::Ok.code(),
         Rule::AdminNewNetwork => entry.action == "account/log_in" && outcome == Outcome::Ok.code(),
         Rule::AuditRelevantChange => is_audit_relevant(&entry.action) && outcome == Outcome::Ok.code(),
+        Rule::AccountSecured => {
+            SECURED_ACCOUNT_ACTIONS.contains(&entry.action.as_str()) && outcome == Outcome::Ok.code()
+        }
     }
 }
 
@@ -242,7 +251,7 @@ async fn evaluate(
             Rule::AccountSignInFailures | Rule::NetworkSignInFailures => settings.failed_sign_in_limit,
             Rule::DenialBurst => settings.denial_limit,
             Rule::MassExport => settings.export_limit,
-            Rule::AdminNewNetwork | Rule::AuditRelevantChange => 1,
+            Rule::AdminNewNetwork | Rule::AuditRelevantChange | Rule::AccountSecured => 1,
         };
         usize::try_from(value.max(1)).unwrap_or(1)
     };
@@ -255,6 +264,7 @@ async fn evaluate(
         Rule::MassExport,
         Rule::AdminNewNetwork,
         Rule::AuditRelevantChange,
+        Rule::AccountSecured,
     ];
     let mut admin_cache: HashMap<Uuid, bool> = HashMap::new();
     for entry in fresh {
@@ -307,7 +317,8 @@ async fn evaluate(
                     }
                     1
                 }
-                Rule::AuditRelevantChange => 1,
+                // One entry is the news.
+                Rule::AuditRelevantChange | Rule::AccountSecured => 1,
                 _ => {
                     let since = entry.occurred_at - rule.window();
                     recent
@@ -457,10 +468,9 @@ async fn monitor_workplace(
                 severity: Set(found.rule.severity().code().to_owned()),
                 count: Set(i32::try_from(found.count).unwrap_or(i32::MAX)),
                 window_minutes: Set(i32::try_from(found.rule.window().num_minutes()).unwrap_or(0)),
-                actor_id: Set(found
-                    .entry
-                    .actor_id
-                    .filter(|_| by_actor || found.rule == Rule::AuditRelevantChange)),
+                actor_id: Set(found.entry.actor_id.filter(|_| {
+                    by_actor || matches!(found.rule, Rule::AuditRelevantChange | Rule::AccountSecured)
+                })),
                 network_tag: Set(found.entry.network_tag.clone()),
                 account_tag: Set(found
                     .entry

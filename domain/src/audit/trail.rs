@@ -76,9 +76,6 @@ const AUDIT_RELEVANT_ACTIONS: &[&str] = &[
     "settings/grant_support",
     "audit/save_settings",
     "people/reset_factors",
-    // Someone believes an account may be in other hands.
-    "people/secure_account",
-    "account/secure_account",
     "roles/update",
     "roles/delete",
     // Irreversible: a person's account and data are gone.

@@ -978,9 +978,10 @@ async fn a_possibly_compromised_account_is_secured_until_a_new_password_is_chose
     assert_eq!(again.code(), "resource.conflict");
 
     // With the factor reset, her factors go too: she sets up a new one first.
-    people::secure_account(&hana_tenant, &hana, eve.user_id, true, now())
+    let ended = people::secure_account(&hana_tenant, &hana, eve.user_id, true, now())
         .await
         .unwrap();
+    assert_eq!(ended, 1, "the session she chose the password in");
     assert!(!factors::has_second_factor(db, eve_id).await.unwrap());
     assert!(!alive(db, &token).await);
 

@@ -580,7 +580,62 @@ async fn support_access_is_granted_by_the_owner_for_a_while_and_logged_on_both_s
     );
 }
 
+/// Securing an account as possibly compromised — by its owner or by an HR admin — raises a
+/// warning for the workplace's watchers at once, each time, mailed to them; a refused attempt
+/// raises nothing.
+async fn securing_an_account_alerts_the_watchers(test_db: TestDb) {
+    let db = &test_db.db;
+    let clock = Arc::new(FixedClock::at(at()));
+    let (owner, tenant) = testing::workplace(db, "Northwind", "ada@northwind.test", at()).await;
+    let outbox = tempfile::tempdir().unwrap();
+    let mailer = domain::mail::Mailer::outbox(outbox.path().to_path_buf(), "candor@example.test").unwrap();
+    let employee = testing::active_person(
+        db,
+        &tenant,
+        newcomer("Grace Hopper", "grace@northwind.test"),
+        at(),
+    )
+    .await;
+    for (action, who, status) in [
+        ("account/secure_account", &employee, 200),
+        ("people/secure_account", &owner, 200),
+        ("people/secure_account", &employee, 403),
+    ] {
+        let trail = request(&clock, action);
+        trail.identify(who.user_id, who.workplace_id);
+        trail.finish(db, status).await.unwrap();
+        clock.advance(Duration::seconds(5));
+    }
+    let run = monitor::run(db, &mailer, "https://candor.example", clock.now())
+        .await
+        .unwrap();
+    let secured: Vec<_> = run
+        .alerts
+        .iter()
+        .filter(|(_, rule)| rule.code() == "account.secured_as_compromised")
+        .collect();
+    assert_eq!(secured.len(), 2, "{:?}", run.alerts);
+    let alerts = monitor::alerts(&tenant, &owner, 10).await.unwrap();
+    let mut actors: Vec<_> = alerts
+        .iter()
+        .filter(|a| a.rule == "account.secured_as_compromised")
+        .map(|a| (a.actor, a.severity.clone()))
+        .collect();
+    actors.sort();
+    let mut expected = vec![
+        (Some(employee.user_id), "warning".to_owned()),
+        (Some(owner.user_id), "warning".to_owned()),
+    ];
+    expected.sort();
+    assert_eq!(actors, expected);
+    assert!(
+        std::fs::read_dir(outbox.path()).unwrap().count() >= 2,
+        "the watchers are mailed"
+    );
+}
+
 domain::on_both_backends!(
+    securing_an_account_alerts_the_watchers,
     support_access_is_granted_by_the_owner_for_a_while_and_logged_on_both_sides,
     changes_are_logged_with_their_transaction,
     a_change_whose_entry_cannot_be_written_is_undone,
