@@ -140,6 +140,19 @@ pub mod messages {
         }
     }
 
+    /// To both the old and the new address after an HR admin corrected someone's address.
+    pub fn sign_in_address_changed(to: &str, old: &str, new: &str) -> Mail {
+        Mail {
+            to: to.to_owned(),
+            subject: "Your Candor sign-in address was changed".to_owned(),
+            body: format!(
+                "Hello,\n\nan HR admin of your workplace corrected the address you sign in to Candor with, \
+                 from {old} to {new}. Sign in with the new address from now on; your password and second \
+                 factors stay as they are.\n\nIf you did not expect this, tell your HR team.\n\n— Candor\n"
+            ),
+        }
+    }
+
     pub fn reset_password(to: &str, link: &str) -> Mail {
         Mail {
             to: to.to_owned(),

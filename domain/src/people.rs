@@ -445,6 +445,106 @@ fn last_owner() -> Error {
 
 /// Suspends (ending their sessions at once), reactivates, or marks as having left. The last
 /// active Owner stays.
+/// A person's details as corrected (the right to rectification): every field as it should read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Correction {
+    pub name: String,
+    pub email: String,
+    pub start_date: Option<NaiveDate>,
+}
+
+/// What a correction changed, so the caller can tell the people concerned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Corrected {
+    /// The address before, when it changed (the person is told at both).
+    pub previous_email: Option<String>,
+    pub name: String,
+    pub email: String,
+    pub status: Status,
+}
+
+/// Corrects a person's name, address and start date, for an HR admin or Owner who could give
+/// them their role. The name and address are sealed again and the address re-indexed; a new
+/// address must be free across Candor and, since asking that is what an invitation does, spends
+/// one message of the workplace's invitation allowance. The change is logged like every other
+/// change to a person.
+pub async fn correct_details(
+    tenant: &TenantDb,
+    identity: &crate::policy::Identity,
+    id: UserId,
+    correction: Correction,
+    now: DateTime<Utc>,
+) -> Result<Corrected> {
+    use crate::policy::{require, Action, Resource};
+    require(identity, Action::ManagePeople, Resource::Workplace)?;
+    let name = crate::text::one_line(&correction.name, "name", 200)?;
+    let email = normalise_email(&correction.email)?;
+    let found = get(tenant, id).await?;
+    require(
+        identity,
+        Action::AssignRole(found.role.reach()),
+        Resource::Workplace,
+    )?;
+    let previous_email = (found.email != email).then(|| found.email.clone());
+    if previous_email.is_some() {
+        crate::invitation_budget::spend(tenant, 1, now).await?;
+        let taken = tenant.emails_taken(std::slice::from_ref(&email)).await?;
+        if !taken.here.is_empty() {
+            return Err(already_here());
+        }
+        if !taken.elsewhere.is_empty() {
+            return Err(address_taken());
+        }
+    }
+    reseal(tenant, id, &name, &email, Some(correction.start_date)).await?;
+    Ok(Corrected {
+        previous_email,
+        name,
+        email,
+        status: found.status,
+    })
+}
+
+/// Corrects the signed-in person's own name (their address and start date are for HR to
+/// correct: one is how they sign in, the other their employer's record).
+pub async fn correct_own_name(
+    tenant: &TenantDb,
+    identity: &crate::policy::Identity,
+    name: &str,
+) -> Result<String> {
+    let name = crate::text::one_line(name, "name", 200)?;
+    let found = get(tenant, identity.user_id).await?;
+    reseal(tenant, identity.user_id, &name, &found.email, None).await?;
+    Ok(name)
+}
+
+/// Seals a person's name and address again (the address re-indexed) and, when given, sets their
+/// start date.
+async fn reseal(
+    tenant: &TenantDb,
+    id: UserId,
+    name: &str,
+    email: &str,
+    start_date: Option<Option<NaiveDate>>,
+) -> Result<()> {
+    tenant.touch(crate::audit::EntityType::Person, [id.uuid()]);
+    let txn = tenant.begin().await?;
+    let found = row(tenant, &txn, id).await?;
+    let keys = tenant.data_keys_in(&txn).await?;
+    let mut changed: users::ActiveModel = found.into();
+    user_fields::seal(tenant.keyring()?, &keys, id.uuid(), name, email)?.apply(&mut changed, id.uuid());
+    if let Some(start_date) = start_date {
+        changed.start_date = Set(start_date);
+    }
+    changed.update(&txn).await.map_err(|err| match err.sql_err() {
+        // Someone took the address meanwhile (the unique index decides).
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => address_taken(),
+        _ => err.into(),
+    })?;
+    txn.commit().await?;
+    Ok(())
+}
+
 /// "This account may be compromised", said by an HR admin or Owner about someone whose role they
 /// could give: every session of the person ends, their remembered devices are forgotten, and their
 /// next sign-in must choose a new password; with `reset_factors`, their second factors and

@@ -1,5 +1,5 @@
 import { test, expect, waitForHydration, expectAccessible, snapshot } from "../fixtures";
-import { enrol } from "../flows";
+import { enrol, join } from "../flows";
 import { outbox, linkIn, totp } from "../support";
 import type { Page } from "@playwright/test";
 
@@ -159,4 +159,40 @@ test("an HR admin imports people from a CSV file, all or nothing", async ({ page
   await expect(page.getByRole("link", { name: "Eve Night" })).toBeVisible();
   const mails = outbox(candor.dataDir).filter((m) => m.includes("Subject: You are invited"));
   expect(mails).toHaveLength(2);
+});
+
+test("an HR admin corrects a person's details, and each person corrects their own name", async ({ page, candor, browser }) => {
+  await enrol(page, candor, "ada@northwind.test");
+  await page.goto("/people");
+  await waitForHydration(page);
+  await invite(page, "Eve Nigth", "eve@nortwind.test", "No department", "Employee");
+  await page.getByRole("link", { name: "Eve Nigth" }).click();
+  await expect(page.getByRole("heading", { name: "Eve Nigth" })).toBeVisible();
+  await waitForHydration(page);
+  // The address had a typo: corrected, the invitation goes to the right one.
+  await page.getByLabel("Full name").fill("Eve Night");
+  await page.getByLabel("Email address").fill("eve@northwind.test");
+  await page.getByLabel("Start date").fill("2024-04-01");
+  await page.getByRole("button", { name: "Save details" }).click();
+  await expect(page.getByText("Details corrected.")).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Eve Night", exact: true })).toBeVisible();
+  await expectAccessible(page);
+  await snapshot(page, "person-details-desktop");
+  const eve = await join(browser, candor.url, candor.dataDir, "eve@northwind.test");
+
+  // An address that belongs to someone else is refused, and nothing changes.
+  await page.getByLabel("Email address").fill("ada@northwind.test");
+  await page.getByRole("button", { name: "Save details" }).click();
+  await expect(page.getByRole("alert")).toContainText("already belongs to someone in your workplace");
+
+  // Eve corrects her own name on her profile.
+  await eve.goto("/profile");
+  await waitForHydration(eve);
+  await eve.getByLabel("Your name").fill("Eve Nightingale");
+  await eve.getByRole("button", { name: "Save name" }).click();
+  await expect(eve.getByText("Your name is corrected.")).toBeVisible();
+  await expect(eve.getByRole("definition").filter({ hasText: "Eve Nightingale" })).toBeVisible();
+  await expectAccessible(eve);
+  await eve.setViewportSize({ width: 390, height: 844 });
+  await snapshot(eve, "profile-phone");
 });

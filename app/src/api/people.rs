@@ -106,6 +106,19 @@ pub(crate) mod support {
 
     use super::Choice;
 
+    /// A start date as a form sends it: empty for none, else `YYYY-MM-DD`.
+    pub fn optional_date(text: &str) -> Result<Option<chrono::NaiveDate>, domain::Error> {
+        match text.trim() {
+            "" => Ok(None),
+            text => chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map(Some)
+                .map_err(|_| domain::Error::Invalid {
+                    field: "start date",
+                    reason: "is not a date like 2026-03-01".into(),
+                }),
+        }
+    }
+
     pub fn status_label(status: Status) -> &'static str {
         match status {
             Status::Invited => "Invited",
@@ -342,16 +355,7 @@ pub async fn invite_person(
     let (who, tenant) = crate::session::require_identity(&state).await?;
     require(&who, Action::ManagePeople, Resource::Workplace)?;
     let role = support::role_to_give(&who, &tenant, &role).await?.key;
-    let start_date =
-        match start_date.trim() {
-            "" => None,
-            text => Some(chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
-                domain::Error::Invalid {
-                    field: "start date",
-                    reason: "is not a date like 2026-03-01".into(),
-                }
-            })?),
-        };
+    let start_date = support::optional_date(&start_date)?;
     let invitation = domain::people::invite(
         &tenant,
         domain::people::NewPerson {
@@ -397,6 +401,54 @@ pub async fn resend_invitation(id: String) -> Result<(), ApiError> {
     let found = manageable(&who, &tenant, id.parse()?).await?;
     let invitation = domain::people::resend_invitation(&tenant, found.id, state.clock.now()).await?;
     send_invitation(&state, &invitation).await
+}
+
+/// Corrects a person's name, address and start date (the right to rectification). When the
+/// address changes, a pending invitation goes to the new one and an account's owner is told at
+/// both.
+#[server(prefix = "/api", endpoint = "people/correct_details")]
+pub async fn correct_person_details(
+    id: String,
+    name: String,
+    email: String,
+    start_date: String,
+) -> Result<(), ApiError> {
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    let correction = domain::people::Correction {
+        name,
+        email,
+        start_date: support::optional_date(&start_date)?,
+    };
+    let now = state.clock.now();
+    let corrected = domain::people::correct_details(&tenant, &who, id.parse()?, correction, now).await?;
+    let Some(previous) = corrected.previous_email else {
+        return Ok(());
+    };
+    if corrected.status == domain::people::Status::Invited {
+        let invitation = domain::people::resend_invitation(&tenant, id.parse()?, now).await?;
+        return send_invitation(&state, &invitation).await;
+    }
+    for to in [&previous, &corrected.email] {
+        state
+            .mailer
+            .send(domain::mail::messages::sign_in_address_changed(
+                to,
+                &previous,
+                &corrected.email,
+            ))
+            .await?;
+    }
+    Ok(())
+}
+
+/// Corrects the caller's own name.
+#[server(prefix = "/api", endpoint = "people/correct_own_name")]
+pub async fn correct_own_name(name: String) -> Result<(), ApiError> {
+    let state = crate::state::app_state()?;
+    let (who, tenant) = crate::session::require_identity(&state).await?;
+    domain::people::correct_own_name(&tenant, &who, &name).await?;
+    Ok(())
 }
 
 #[server(prefix = "/api", endpoint = "people/revoke_invitation")]

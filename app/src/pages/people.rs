@@ -13,9 +13,10 @@ use leptos_router::{
 
 use crate::{
     api::people::{
-        invitation, my_profile, people, person, AcceptInvitation, Choice, InvitePerson, PersonRecord,
-        ResendInvitation, ResetPersonFactors, RevokeInvitation, SecurePersonAccount, SetPersonDepartment,
-        SetPersonGrants, SetPersonRole, SetPersonStatus,
+        invitation, my_profile, people, person, AcceptInvitation, Choice, CorrectOwnName,
+        CorrectPersonDetails, InvitePerson, PersonRecord, ResendInvitation, ResetPersonFactors,
+        RevokeInvitation, SecurePersonAccount, SetPersonDepartment, SetPersonGrants, SetPersonRole,
+        SetPersonStatus,
     },
     components::form::{
         action_error, ErrorAlert, FormCard, SignInToContinue, INPUT_CLASS, PRIMARY_BUTTON_CLASS,
@@ -216,6 +217,7 @@ pub fn PersonPage() -> impl IntoView {
     let revoke = ServerAction::<RevokeInvitation>::new();
     let reset = ServerAction::<ResetPersonFactors>::new();
     let secure = ServerAction::<SecurePersonAccount>::new();
+    let correct = ServerAction::<CorrectPersonDetails>::new();
     let restrict = ServerAction::<crate::api::privacy::RestrictProcessing>::new();
     let record = Resource::new(
         move || {
@@ -226,6 +228,7 @@ pub fn PersonPage() -> impl IntoView {
                 set_role.version().get(),
                 set_department.version().get(),
                 set_grants.version().get(),
+                correct.version().get(),
             )
         },
         |(id, ..)| person(id),
@@ -272,6 +275,7 @@ pub fn PersonPage() -> impl IntoView {
                                 </div>
                                 {p.can_manage.then(|| view! {
                                     {(p.status_key == "invited").then(|| invitation_card(p.id.clone(), resend, revoke))}
+                                    {details_card(&p, correct)}
                                     {role_card(&p, set_role, set_department)}
                                     {manager.then(|| grants_card(&p, granted, set_grants))}
                                     {(p.status_key != "invited" && !p.is_self).then(|| reset_card(p.id.clone(), reset))}
@@ -435,6 +439,44 @@ fn invitation_card(
                 </ActionForm>
             </div>
         </div>
+    }
+    .into_any()
+}
+
+/// Correcting a person's details (the right to rectification).
+fn details_card(p: &PersonRecord, correct: ServerAction<CorrectPersonDetails>) -> AnyView {
+    let invited = p.status_key == "invited";
+    let (id, name, email) = (p.id.clone(), p.name.clone(), p.email.clone());
+    let start_date = p.start_date.clone().unwrap_or_default();
+    view! {
+        <ActionForm action=correct attr:class=CARD_CLASS>
+            <h2 class="text-lg font-semibold text-slate-900">"Details"</h2>
+            <p class="mt-1 text-sm text-slate-700">{if invited {
+                "Correct a mistake in their details. A new address gets a new invitation; the old link stops working."
+            } else {
+                "Correct their details when they ask or when a record is wrong. A new address becomes how they sign in; they are told at both addresses."
+            }}</p>
+            <ErrorAlert error=action_error(correct.value()) />
+            <input type="hidden" name="id" value=id />
+            <div class="mt-3 grid gap-4 sm:grid-cols-2">
+                <div>
+                    <label for="details-name" class="block text-sm font-medium text-slate-800">"Full name"</label>
+                    <input id="details-name" name="name" required maxlength="200" value=name class=INPUT_CLASS />
+                </div>
+                <div>
+                    <label for="details-email" class="block text-sm font-medium text-slate-800">"Email address"</label>
+                    <input id="details-email" name="email" type="email" required maxlength="254" value=email class=INPUT_CLASS />
+                </div>
+                <div>
+                    <label for="details-start" class="block text-sm font-medium text-slate-800">"Start date"</label>
+                    <input id="details-start" name="start_date" type="date" value=start_date class=INPUT_CLASS />
+                </div>
+            </div>
+            {move || matches!(correct.value().get(), Some(Ok(()))).then(|| view! {
+                <p role="status" class="mt-2 text-sm font-medium text-teal-800">"Details corrected."</p>
+            })}
+            <button type="submit" class=format!("mt-4 {SECONDARY_BUTTON_CLASS}")>"Save details"</button>
+        </ActionForm>
     }
     .into_any()
 }
@@ -656,7 +698,8 @@ fn status_card(id: String, status: &str, set_status: ServerAction<SetPersonStatu
 /// The signed-in person's own record: what Candor holds about them and what they can see.
 #[component]
 pub fn ProfilePage() -> impl IntoView {
-    let record = Resource::new(|| (), |_| my_profile());
+    let rename = ServerAction::<CorrectOwnName>::new();
+    let record = Resource::new(move || rename.version().get(), |_| my_profile());
     view! {
         <Title text="Your profile" />
         <Suspense fallback=|| view! { <p class="text-slate-600">"Loading…"</p> }>
@@ -666,12 +709,23 @@ pub fn ProfilePage() -> impl IntoView {
                         <section class="max-w-3xl">
                             <h1 class="text-3xl font-bold tracking-tight text-slate-900">"Your profile"</h1>
                             <dl class="mt-6 grid gap-x-6 gap-y-3 rounded-lg border border-slate-200 bg-white p-5 shadow-sm sm:grid-cols-[12rem_1fr] sm:p-6">
-                                <dt class="font-medium text-slate-700">"Name"</dt><dd class="text-slate-900">{p.name}</dd>
+                                <dt class="font-medium text-slate-700">"Name"</dt><dd class="text-slate-900">{p.name.clone()}</dd>
                                 <dt class="font-medium text-slate-700">"Email"</dt><dd class="text-slate-900">{p.email}</dd>
                                 <dt class="font-medium text-slate-700">"Department"</dt><dd class="text-slate-900">{p.department.unwrap_or_else(|| "None".into())}</dd>
                                 <dt class="font-medium text-slate-700">"Role"</dt><dd class="text-slate-900">{p.role}</dd>
                                 <dt class="font-medium text-slate-700">"Started"</dt><dd class="text-slate-900">{p.start_date.unwrap_or_else(|| "Not recorded".into())}</dd>
                             </dl>
+                            <ActionForm action=rename attr:class=CARD_CLASS>
+                                <h2 class="text-lg font-semibold text-slate-900">"Correct your name"</h2>
+                                <p class="mt-1 text-sm text-slate-700">"As you want it shown to your workplace. Your HR team corrects your email address and start date."</p>
+                                <ErrorAlert error=action_error(rename.value()) />
+                                <label for="own-name" class="mt-3 block text-sm font-medium text-slate-800">"Your name"</label>
+                                <input id="own-name" name="name" required maxlength="200" autocomplete="name" value=p.name.clone() class=INPUT_CLASS />
+                                {move || matches!(rename.value().get(), Some(Ok(()))).then(|| view! {
+                                    <p role="status" class="mt-2 text-sm font-medium text-teal-800">"Your name is corrected."</p>
+                                })}
+                                <button type="submit" class=format!("mt-4 {SECONDARY_BUTTON_CLASS}")>"Save name"</button>
+                            </ActionForm>
                             <div class=CARD_CLASS>
                                 <h2 class="text-lg font-semibold text-slate-900">"What you can see and do"</h2>
                                 <ul class="mt-2 list-disc space-y-1 pl-5 text-slate-700" aria-label="Access">

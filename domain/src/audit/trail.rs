@@ -41,6 +41,8 @@ const SECURITY_ACTIONS: &[&str] = &[
     "people/set_status",
     "people/set_role",
     "people/set_grants",
+    "people/correct_details",
+    "people/correct_own_name",
     "people/reset_factors",
     "people/secure_account",
     "account/secure_account",

@@ -546,7 +546,193 @@ async fn workplaces_define_their_own_roles(test_db: TestDb) {
     );
 }
 
+/// The right to rectification: an HR admin corrects the name, address and start date of someone
+/// they manage (sealed again, the address re-indexed so the person signs in with the new one);
+/// each person corrects their own name; an address in use is refused and asking spends
+/// invitation allowance; nobody corrects someone whose role they could not give.
+async fn people_details_are_corrected_sealed_again_and_reindexed(test_db: TestDb) {
+    let db = &test_db.db;
+    let (owner, tenant) = workplace(db, "ada@northwind.test").await;
+    workplace(db, "grace@contoso.test").await;
+    let person = |name: &str, email: &str, role: Role| people::NewPerson {
+        name: name.into(),
+        email: email.into(),
+        department: None,
+        role: RoleKey::BuiltIn(role),
+        start_date: chrono::NaiveDate::from_ymd_opt(2024, 3, 1),
+    };
+    let hana = domain::testing::active_person(
+        db,
+        &tenant,
+        person("Hana Admin", "hana@northwind.test", Role::HrAdmin),
+        now(),
+    )
+    .await;
+    let eve = domain::testing::active_person(
+        db,
+        &tenant,
+        person("Eve Nigth", "eve@nortwind.test", Role::Employee),
+        now(),
+    )
+    .await;
+    domain::testing::active_person(
+        db,
+        &tenant,
+        person("Sam Seller", "sam@northwind.test", Role::Employee),
+        now(),
+    )
+    .await;
+    let hana_tenant = TenantDb::for_identity(db, &hana);
+    let sealed_before = domain::testing::sealed_user_fields(db, tenant.workplace_id()).await;
+    let correction = |name: &str, email: &str| people::Correction {
+        name: name.into(),
+        email: email.into(),
+        start_date: chrono::NaiveDate::from_ymd_opt(2024, 4, 1),
+    };
+
+    let corrected = people::correct_details(
+        &hana_tenant,
+        &hana,
+        eve.user_id,
+        correction(" Eve Night ", "Eve@Northwind.test"),
+        now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(corrected.previous_email.as_deref(), Some("eve@nortwind.test"));
+    assert_eq!(
+        (corrected.name.as_str(), corrected.email.as_str()),
+        ("Eve Night", "eve@northwind.test")
+    );
+    let found = people::get(&tenant, eve.user_id).await.unwrap();
+    assert_eq!(
+        (found.name.as_str(), found.email.as_str()),
+        ("Eve Night", "eve@northwind.test")
+    );
+    assert_eq!(found.start_date, chrono::NaiveDate::from_ymd_opt(2024, 4, 1));
+    // Sealed again, and she signs in with the new address only.
+    let sealed_after = domain::testing::sealed_user_fields(db, tenant.workplace_id()).await;
+    let of_eve = |fields: &[(uuid::Uuid, &str, Vec<u8>)]| -> Vec<Vec<u8>> {
+        fields
+            .iter()
+            .filter(|(row, _, _)| *row == eve.user_id.uuid())
+            .map(|(_, _, b)| b.clone())
+            .collect()
+    };
+    assert!(of_eve(&sealed_after)
+        .iter()
+        .all(|bytes| !of_eve(&sealed_before).contains(bytes)));
+    let hasher = domain::testing::fast_hasher();
+    let password = "lantern harbour gravel symphony";
+    assert_eq!(
+        accounts::check_password(db, &hasher, "eve@northwind.test", password)
+            .await
+            .unwrap(),
+        Some(eve.user_id.uuid())
+    );
+    assert_eq!(
+        accounts::check_password(db, &hasher, "eve@nortwind.test", password)
+            .await
+            .unwrap(),
+        None
+    );
+
+    // A correction that keeps the address asks nothing about other accounts.
+    let same = people::correct_details(
+        &hana_tenant,
+        &hana,
+        eve.user_id,
+        correction("Eve Night", "eve@northwind.test"),
+        now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(same.previous_email, None);
+    // An address in use, here or elsewhere, is refused, and nothing changes.
+    let here = people::correct_details(
+        &hana_tenant,
+        &hana,
+        eve.user_id,
+        correction("Eve Night", "sam@northwind.test"),
+        now(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        here.public_message().contains("someone in your workplace"),
+        "{here:?}"
+    );
+    let elsewhere = people::correct_details(
+        &hana_tenant,
+        &hana,
+        eve.user_id,
+        correction("Eve Night", "grace@contoso.test"),
+        now(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(elsewhere.code(), "resource.conflict");
+    assert_eq!(
+        people::get(&tenant, eve.user_id).await.unwrap().email,
+        "eve@northwind.test"
+    );
+    // Mistakes are named.
+    for (name, email, field) in [
+        ("", "eve@northwind.test", "name"),
+        ("Eve", "not-an-address", "email"),
+    ] {
+        let refused =
+            people::correct_details(&hana_tenant, &hana, eve.user_id, correction(name, email), now())
+                .await
+                .unwrap_err();
+        assert_eq!(refused.code(), "input.invalid");
+        assert!(refused.public_message().starts_with(field), "{refused:?}");
+    }
+    // Nobody corrects someone whose role they could not give, or anyone without the permission.
+    let refused = people::correct_details(
+        &hana_tenant,
+        &hana,
+        owner.user_id,
+        correction("Ada", "ada@northwind.test"),
+        now(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(refused.code(), "auth.forbidden");
+    let eve_tenant = TenantDb::for_identity(db, &eve);
+    let refused = people::correct_details(
+        &eve_tenant,
+        &eve,
+        hana.user_id,
+        correction("Hana", "hana@northwind.test"),
+        now(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(refused.code(), "auth.forbidden");
+    // Each person corrects their own name; their address stays.
+    assert_eq!(
+        people::correct_own_name(&eve_tenant, &eve, "  Eve Nightingale ")
+            .await
+            .unwrap(),
+        "Eve Nightingale"
+    );
+    let found = people::get(&tenant, eve.user_id).await.unwrap();
+    assert_eq!(
+        (found.name.as_str(), found.email.as_str()),
+        ("Eve Nightingale", "eve@northwind.test")
+    );
+    assert_eq!(
+        people::correct_own_name(&eve_tenant, &eve, " ")
+            .await
+            .unwrap_err()
+            .code(),
+        "input.invalid"
+    );
+}
+
 domain::on_both_backends!(
+    people_details_are_corrected_sealed_again_and_reindexed,
     workplaces_define_their_own_roles,
     people_are_imported_from_csv_all_or_nothing,
     invitations_spend_a_daily_allowance_and_previews_hide_other_workplaces,

@@ -50,6 +50,7 @@ const TAKES_NO_WORKPLACE_ID: &[(&str, &str)] = &[
     ("/api/account/sessions", "the caller's own sessions"),
     ("/api/account/end_other_sessions", "the caller's own sessions"),
     ("/api/account/secure_account", "the caller's own account"),
+    ("/api/people/correct_own_name", "the caller's own record"),
     ("/api/account/choose_new_password", "the caller's own account"),
     (
         "/api/account/request_password_reset",
@@ -180,6 +181,7 @@ const TAKES_IDS: &[&str] = &[
     "/api/people/set_grants",
     "/api/people/reset_factors",
     "/api/people/secure_account",
+    "/api/people/correct_details",
     "/api/roles/update",
     "/api/roles/delete",
     "/api/surveys/create",
@@ -623,6 +625,12 @@ fn cases(a: &Workplace, b: &Workplace) -> Vec<(&'static str, String, String, Str
         add(
             "A owner",
             &owner,
+            "/api/people/correct_details",
+            format!("id={person}&name=Renamed&email=renamed%40b.test&start_date="),
+        );
+        add(
+            "A owner",
+            &owner,
             "/api/people/resend_invitation",
             format!("id={person}"),
         );
@@ -804,6 +812,12 @@ fn cases(a: &Workplace, b: &Workplace) -> Vec<(&'static str, String, String, Str
         &employee,
         "/api/people/secure_account",
         format!("id={}", a.owner),
+    );
+    add(
+        "A employee",
+        &employee,
+        "/api/people/correct_details",
+        format!("id={}&name=Renamed&email=renamed%40a.test&start_date=", a.owner),
     );
     add(
         "A employee",
