@@ -78,6 +78,8 @@ pub fn router(state: AppState, leptos_options: LeptosOptions, settings: HttpSett
         .fallback(leptos_axum::file_and_error_handler_with_context(context, shell))
         .with_state(leptos_options)
         // Innermost first; `Router::layer` boxes each layer so response bodies line up.
+        // The handler runs to completion even when the timeout answers first.
+        .layer(middleware::from_fn(run_to_completion))
         .layer(RequestBodyLimitLayer::new(settings.body_limit))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -86,6 +88,8 @@ pub fn router(state: AppState, leptos_options: LeptosOptions, settings: HttpSett
         // Server functions are also routed by `leptos_routes_with_context` (by exact path), so
         // the audit seam sits on the whole router and picks out `/api/` itself.
         .layer(middleware::from_fn_with_state(audit_state, audit_trail))
+        // And the access-log entry is finished even when the client has gone.
+        .layer(middleware::from_fn(run_to_completion))
         .layer(middleware::from_fn(server_fn_error_status))
         .layer(middleware::from_fn(same_origin_only))
         .layer(middleware::from_fn_with_state(settings, hardening_headers))
@@ -158,6 +162,21 @@ async fn audit_trail(State(state): State<AppState>, mut req: Request, next: Next
         Ok(()) => response,
         Err(err) => {
             tracing::error!(code = err.code(), error = %err, "the audit log could not be written; the answer is withheld");
+            internal_error_response()
+        }
+    }
+}
+
+/// Runs the rest of the request in a task of its own, so that a client who disconnects, or the
+/// timeout answering first, never drops it midway: a transaction cut off between two statements
+/// would go back to the pool still open (and a change that was made would miss the end of its
+/// access-log entry). The answer is simply not delivered to whoever stopped waiting.
+async fn run_to_completion(req: Request, next: Next) -> Response {
+    match tokio::spawn(next.run(req)).await {
+        Ok(response) => response,
+        Err(err) => {
+            // A panic in the handler: the panic guard outside would have caught it inline.
+            tracing::error!(error = %err, "a request's task ended without an answer");
             internal_error_response()
         }
     }

@@ -156,7 +156,71 @@ async fn requests_beyond_the_timeout_are_answered_408() {
     assert_eq!(fast.status(), StatusCode::OK);
 }
 
+/// A client that gives up midway (or the timeout answering first) never leaves a pooled
+/// connection inside a transaction or holding a lock: requests cancelled at many points of a
+/// write, then every connection is idle outside a transaction, and the next requests run as
+/// usual, each with its access-log entry.
+async fn cancelled_requests_leave_no_connection_in_a_transaction(test_db: TestDb) {
+    let db = test_db.db.clone();
+    let now = chrono::Utc::now();
+    let (owner, _) = domain::testing::workplace(&db, "Northwind", "ada@northwind.test", now).await;
+    let token = domain::accounts::start_session(&db, owner.user_id.uuid(), &Default::default(), now)
+        .await
+        .unwrap();
+    let session = domain::accounts::resolve_session(&db, &Default::default(), token.expose(), now)
+        .await
+        .unwrap()
+        .unwrap();
+    let token = domain::accounts::complete_second_factor(&db, session.session_id, now)
+        .await
+        .unwrap();
+    let cookie = format!("__Host-candor_session={}", token.expose());
+    let app = TestApp::new(test_db);
+    let create = |name: String| {
+        Request::post("/api/organisation/create_department")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("cookie", &cookie)
+            .body(Body::from(format!("name={name}&parent=")))
+            .unwrap()
+    };
+    // Cut off after 0 to 12 ms: before, during and after the transaction.
+    for attempt in 0..120_u64 {
+        let cut_after = std::time::Duration::from_micros((attempt * 7_919) % 12_000);
+        let _ = tokio::time::timeout(cut_after, app.send(create(format!("Cut{attempt}")))).await;
+    }
+    // What was started finishes on its own; then nothing is left open.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    if db.backend() == domain::Backend::Postgres {
+        let open = domain::testing::raw_strings(
+            &db,
+            "SELECT CAST(COUNT(*) AS TEXT) FROM pg_stat_activity \
+             WHERE datname = current_database() AND state LIKE 'idle in transaction%'",
+        )
+        .await;
+        assert_eq!(open, ["0"], "connections left inside a transaction");
+    }
+    for attempt in 0..20 {
+        let (response, body) = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            app.send(create(format!("After{attempt}"))),
+        )
+        .await
+        .expect("a request after the cancelled ones stalled");
+        assert_eq!(response.status(), StatusCode::OK, "{body}");
+    }
+    // Every department a request created has its access-log entry, cancelled or not.
+    let created = domain::testing::raw_strings(&db, "SELECT CAST(COUNT(*) AS TEXT) FROM departments").await;
+    let logged = domain::testing::raw_strings(
+        &db,
+        "SELECT CAST(COUNT(*) AS TEXT) FROM audit_log \
+         WHERE action = 'organisation/create_department' AND outcome = 'ok'",
+    )
+    .await;
+    assert_eq!(created, logged, "every change that happened is logged as done");
+}
+
 domain::on_both_backends!(
+    cancelled_requests_leave_no_connection_in_a_transaction,
     landing_page_is_rendered_with_hardening_headers,
     unknown_route_is_a_styled_404,
     security_facts_come_from_the_instance,
