@@ -35,6 +35,9 @@ pub enum Error {
     Conflict(String),
     #[error("rate limited for {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    /// Too many sign-ins are waiting for a password check: shed before the request times out.
+    #[error("busy for {retry_after_secs} s")]
+    Busy { retry_after_secs: u64 },
     /// The workplace has sent as many invitations as it may in a day.
     #[error("invitation budget of {per_day} a day spent; retry in {retry_after_secs} s")]
     InvitationBudgetSpent { per_day: u32, retry_after_secs: u64 },
@@ -62,6 +65,7 @@ impl Error {
             Error::NotFound => "resource.not_found",
             Error::Conflict(_) => "resource.conflict",
             Error::RateLimited { .. } => "request.rate_limited",
+            Error::Busy { .. } => "server.busy",
             Error::InvitationBudgetSpent { .. } => "mail.budget_spent",
             Error::Unavailable(_) => "service.unavailable",
             Error::Database(_) | Error::Internal(_) => "internal",
@@ -80,7 +84,7 @@ impl Error {
             | Error::Forbidden => 403,
             Error::NotFound => 404,
             Error::Conflict(_) => 409,
-            Error::RateLimited { .. } | Error::InvitationBudgetSpent { .. } => 429,
+            Error::RateLimited { .. } | Error::Busy { .. } | Error::InvitationBudgetSpent { .. } => 429,
             Error::Unavailable(_) => 503,
             Error::Database(_) | Error::Internal(_) => 500,
         }
@@ -112,6 +116,9 @@ impl Error {
                     format!("Too many attempts. Try again in {minutes} minutes.")
                 }
             }
+            Error::Busy { retry_after_secs } => {
+                format!("Candor is checking many sign-ins right now. Try again in {retry_after_secs} seconds.")
+            }
             Error::InvitationBudgetSpent {
                 per_day,
                 retry_after_secs,
@@ -138,6 +145,7 @@ impl Error {
     pub fn retry_after_secs(&self) -> Option<u64> {
         match self {
             Error::RateLimited { retry_after_secs }
+            | Error::Busy { retry_after_secs }
             | Error::InvitationBudgetSpent { retry_after_secs, .. } => Some(*retry_after_secs),
             _ => None,
         }

@@ -11,7 +11,7 @@
 use std::net::IpAddr;
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use crate::{
@@ -20,8 +20,39 @@ use crate::{
         throttle::{AccountFailures, AccountRule, AddressRule, Decision},
     },
     entities::{account_throttles, throttle_events},
-    Database, Error, Result,
+    Backend, Database, Error, Result,
 };
+
+/// An attempt let through by an `admit_*` check, already counted as a failure: concurrent
+/// attempts each see the others, so a burst cannot pass the limit between a check and its count.
+/// Hand it back to [`SignInGuard::attempt_succeeded`] when the password or code was right.
+#[derive(Debug)]
+#[must_use = "a successful attempt must be given back, or it stays counted as a failure"]
+pub struct Admitted {
+    event: Uuid,
+    account: Option<String>,
+}
+
+/// Serialises admissions for `subjects` until the transaction ends. SQLite already does: a write
+/// transaction holds the database's write lock from its start. On PostgreSQL, an advisory lock
+/// per subject, taken in one order so two admissions never wait on each other in a cycle.
+async fn lock_subjects(conn: &impl ConnectionTrait, backend: Backend, subjects: &[&str]) -> Result<()> {
+    if backend != Backend::Postgres {
+        return Ok(());
+    }
+    let mut subjects = subjects.to_vec();
+    subjects.sort_unstable();
+    subjects.dedup();
+    for subject in subjects {
+        conn.execute_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+            [subject.into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
 
 const ADDRESS: &str = "address";
 const CODE: &str = "code";
@@ -119,15 +150,7 @@ impl SignInGuard {
         subject: &str,
         since: DateTime<Utc>,
     ) -> Result<Vec<DateTime<Utc>>> {
-        Ok(throttle_events::Entity::find()
-            .filter(throttle_events::Column::Bucket.eq(bucket))
-            .filter(throttle_events::Column::Subject.eq(subject))
-            .filter(throttle_events::Column::OccurredAt.gt(since))
-            .all(db.connection())
-            .await?
-            .into_iter()
-            .map(|event| event.occurred_at)
-            .collect())
+        recent_on(db.connection(), bucket, subject, since).await
     }
 
     async fn record_event(
@@ -137,16 +160,28 @@ impl SignInGuard {
         subject: String,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let conn = db.connection();
+        self.record_event_on(db.connection(), bucket, subject, now)
+            .await?;
+        Ok(())
+    }
+
+    /// Stores one event and forgets those that can no longer matter; returns its id.
+    async fn record_event_on(
+        &self,
+        conn: &impl ConnectionTrait,
+        bucket: &str,
+        subject: String,
+        now: DateTime<Utc>,
+    ) -> Result<Uuid> {
+        let id = Uuid::new_v4();
         throttle_events::ActiveModel {
-            id: Set(Uuid::new_v4()),
+            id: Set(id),
             bucket: Set(bucket.to_owned()),
             subject: Set(subject),
             occurred_at: Set(now),
         }
         .insert(conn)
         .await?;
-        // Forget what can no longer matter.
         let horizon = now
             - self
                 .address
@@ -158,9 +193,133 @@ impl SignInGuard {
             .filter(throttle_events::Column::OccurredAt.lt(horizon))
             .exec(conn)
             .await?;
+        Ok(id)
+    }
+
+    /// Counts one more failure for the account `subject` (its row as read is `existing`).
+    async fn count_account_failure(
+        &self,
+        conn: &impl ConnectionTrait,
+        subject: String,
+        existing: Option<account_throttles::Model>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let previous = existing.as_ref().map(failures_of);
+        let next = self.account.record_failure(previous, now);
+        let failures = i32::try_from(next.count).unwrap_or(i32::MAX);
+        match existing {
+            Some(row) => {
+                let mut row: account_throttles::ActiveModel = row.into();
+                row.failures = Set(failures);
+                row.last_failure_at = Set(next.last);
+                row.update(conn).await?;
+            }
+            None => {
+                account_throttles::ActiveModel {
+                    subject: Set(subject),
+                    failures: Set(failures),
+                    last_failure_at: Set(next.last),
+                }
+                .insert(conn)
+                .await?;
+            }
+        }
         Ok(())
     }
 
+    /// Lets a password attempt from `address` for `email` through unless either is throttled,
+    /// and counts it as a failure at once, in one serialised step.
+    pub async fn admit_password_attempt(
+        &self,
+        db: &Database,
+        address: IpAddr,
+        email: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Admitted> {
+        let (address, account) = (address_subject(db, address)?, account_subject(db, email)?);
+        let txn = db.begin_write().await?;
+        lock_subjects(&txn, db.backend(), &[&address, &account]).await?;
+        let failures = recent_on(&txn, ADDRESS, &address, now - self.address.lookback()).await?;
+        let existing = account_throttles::Entity::find_by_id(account.clone())
+            .one(&txn)
+            .await?;
+        let decided = refuse(
+            &[
+                self.address.decide(&failures, now),
+                self.account.decide(existing.as_ref().map(failures_of), now),
+            ],
+            now,
+        );
+        if let Err(refused) = decided {
+            txn.rollback().await?;
+            return Err(refused);
+        }
+        let event = self.record_event_on(&txn, ADDRESS, address, now).await?;
+        self.count_account_failure(&txn, account.clone(), existing, now)
+            .await?;
+        txn.commit().await?;
+        Ok(Admitted {
+            event,
+            account: Some(account),
+        })
+    }
+
+    /// Lets a second-factor code for `user_id` through unless the account is throttled, and
+    /// counts it as a failure at once, in one serialised step.
+    pub async fn admit_code_attempt(
+        &self,
+        db: &Database,
+        user_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Admitted> {
+        let subject = code_subject(user_id);
+        let txn = db.begin_write().await?;
+        lock_subjects(&txn, db.backend(), &[&subject]).await?;
+        let failures = recent_on(&txn, CODE, &subject, now - self.codes.lookback()).await?;
+        if let Err(refused) = refuse(&[self.codes.decide(&failures, now)], now) {
+            txn.rollback().await?;
+            return Err(refused);
+        }
+        let event = self.record_event_on(&txn, CODE, subject, now).await?;
+        txn.commit().await?;
+        Ok(Admitted { event, account: None })
+    }
+
+    /// The admitted attempt was right: it no longer counts as a failure, and a correct
+    /// password clears the account's delays.
+    pub async fn attempt_succeeded(&self, db: &Database, admitted: Admitted) -> Result<()> {
+        let txn = db.begin_write().await?;
+        throttle_events::Entity::delete_by_id(admitted.event)
+            .exec(&txn)
+            .await?;
+        if let Some(account) = admitted.account {
+            account_throttles::Entity::delete_by_id(account)
+                .exec(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+}
+
+async fn recent_on(
+    conn: &impl ConnectionTrait,
+    bucket: &str,
+    subject: &str,
+    since: DateTime<Utc>,
+) -> Result<Vec<DateTime<Utc>>> {
+    Ok(throttle_events::Entity::find()
+        .filter(throttle_events::Column::Bucket.eq(bucket))
+        .filter(throttle_events::Column::Subject.eq(subject))
+        .filter(throttle_events::Column::OccurredAt.gt(since))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|event| event.occurred_at)
+        .collect())
+}
+
+impl SignInGuard {
     /// Refuses a password attempt from `address` for `email` while either is throttled.
     pub async fn check_password_attempt(
         &self,
@@ -205,27 +364,7 @@ impl SignInGuard {
         let existing = account_throttles::Entity::find_by_id(subject.clone())
             .one(conn)
             .await?;
-        let previous = existing.as_ref().map(failures_of);
-        let next = self.account.record_failure(previous, now);
-        let failures = i32::try_from(next.count).unwrap_or(i32::MAX);
-        match existing {
-            Some(row) => {
-                let mut row: account_throttles::ActiveModel = row.into();
-                row.failures = Set(failures);
-                row.last_failure_at = Set(next.last);
-                row.update(conn).await?;
-            }
-            None => {
-                account_throttles::ActiveModel {
-                    subject: Set(subject),
-                    failures: Set(failures),
-                    last_failure_at: Set(next.last),
-                }
-                .insert(conn)
-                .await?;
-            }
-        }
-        Ok(())
+        self.count_account_failure(conn, subject, existing, now).await
     }
 
     /// A correct password clears the account's delays (not the address's record).
@@ -256,16 +395,5 @@ impl SignInGuard {
             .await?;
         refuse(&[self.help.decide(&earlier, now)], now)?;
         self.record_event(db, HELP, subject, now).await
-    }
-
-    pub async fn check_code_attempt(&self, db: &Database, user_id: Uuid, now: DateTime<Utc>) -> Result<()> {
-        let failures = self
-            .recent(db, CODE, &code_subject(user_id), now - self.codes.lookback())
-            .await?;
-        refuse(&[self.codes.decide(&failures, now)], now)
-    }
-
-    pub async fn record_code_failure(&self, db: &Database, user_id: Uuid, now: DateTime<Utc>) -> Result<()> {
-        self.record_event(db, CODE, code_subject(user_id), now).await
     }
 }

@@ -190,17 +190,15 @@ pub async fn log_in(email: String, password: String) -> Result<NextStep, ApiErro
         Some(trail) => domain::audit::note_sign_in(&state.db, trail, address, &email).await?,
         None => None,
     };
-    guard
-        .check_password_attempt(&state.db, address, &email, now)
+    // Counted as a failure from here until the password proves right.
+    let admitted = guard
+        .admit_password_attempt(&state.db, address, &email, now)
         .await?;
     let Some(user_id) = domain::accounts::check_password(&state.db, &state.hasher, &email, &password).await?
     else {
-        guard
-            .record_password_failure(&state.db, address, &email, now)
-            .await?;
         return Err(domain::Error::BadCredentials.into());
     };
-    guard.record_password_success(&state.db, &email).await?;
+    guard.attempt_succeeded(&state.db, admitted).await?;
     if let (Some(trail), Some((account, workplace))) = (&trail, named) {
         if account.uuid() == user_id {
             trail.identify(account, workplace);
@@ -246,17 +244,13 @@ pub async fn second_factor(
     let state = crate::state::app_state()?;
     let session = crate::session::require_session(&state).await?;
     let now = state.clock.now();
-    state
+    let admitted = state
         .sign_in_guard
-        .check_code_attempt(&state.db, session.user_id, now)
+        .admit_code_attempt(&state.db, session.user_id, now)
         .await?;
     let accepted = domain::factors::check_totp(&state.db, session.user_id, &code, now).await?
         || domain::factors::use_recovery_code(&state.db, session.user_id, &code, now).await?;
     if !accepted {
-        state
-            .sign_in_guard
-            .record_code_failure(&state.db, session.user_id, now)
-            .await?;
         return Err(domain::Error::Invalid {
             field: "code",
             reason: "That code is not valid. Enter the current code from your app, or a recovery code."
@@ -264,6 +258,7 @@ pub async fn second_factor(
         }
         .into());
     }
+    state.sign_in_guard.attempt_succeeded(&state.db, admitted).await?;
     second_factor_given(&state, &session, remember).await
 }
 
@@ -323,21 +318,13 @@ pub async fn confirm_authenticator(code: String, name: String) -> Result<Option<
     let state = crate::state::app_state()?;
     let session = crate::session::require_factor_change(&state).await?;
     let now = state.clock.now();
-    state
+    let admitted = state
         .sign_in_guard
-        .check_code_attempt(&state.db, session.user_id, now)
+        .admit_code_attempt(&state.db, session.user_id, now)
         .await?;
     let codes =
-        match domain::factors::confirm_totp_enrolment(&state.db, session.user_id, &code, &name, now).await {
-            Ok(codes) => codes,
-            Err(err) => {
-                state
-                    .sign_in_guard
-                    .record_code_failure(&state.db, session.user_id, now)
-                    .await?;
-                return Err(err.into());
-            }
-        };
+        domain::factors::confirm_totp_enrolment(&state.db, session.user_id, &code, &name, now).await?;
+    state.sign_in_guard.attempt_succeeded(&state.db, admitted).await?;
     if !session.second_factor {
         let token = domain::accounts::complete_second_factor(&state.db, session.session_id, now).await?;
         crate::session::set_session_cookie(&token, state.session_policy.absolute.num_seconds());

@@ -177,11 +177,11 @@ pub async fn finish_passkey_check(
     let session = crate::session::require_session(&state).await?;
     bounded_credential(&credential)?;
     let now = state.clock.now();
-    state
+    let admitted = state
         .sign_in_guard
-        .check_code_attempt(&state.db, session.user_id, now)
+        .admit_code_attempt(&state.db, session.user_id, now)
         .await?;
-    let checked = domain::factors::finish_passkey_check(
+    domain::factors::finish_passkey_check(
         &state.db,
         &state.relying_party,
         session.user_id,
@@ -190,14 +190,8 @@ pub async fn finish_passkey_check(
         &credential,
         now,
     )
-    .await;
-    if let Err(err) = checked {
-        state
-            .sign_in_guard
-            .record_code_failure(&state.db, session.user_id, now)
-            .await?;
-        return Err(err.into());
-    }
+    .await?;
+    state.sign_in_guard.attempt_succeeded(&state.db, admitted).await?;
     crate::api::account::second_factor_given(&state, &session, remember).await
 }
 

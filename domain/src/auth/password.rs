@@ -237,6 +237,26 @@ pub struct PasswordHasher {
     params: Params,
     permits: Arc<Semaphore>,
     threads: Arc<HashingThreads>,
+    queue: Arc<QueueLimits>,
+}
+
+/// How much hashing work may wait: beyond it a request is answered "busy" at once instead of
+/// queueing until its timeout, so a flood of guesses for unknown addresses cannot hold real
+/// sign-ins behind it.
+#[derive(Debug)]
+struct QueueLimits {
+    waiting: std::sync::atomic::AtomicUsize,
+    max_waiting: usize,
+    max_wait: std::time::Duration,
+}
+
+/// Counts a request as waiting for a hashing thread while it lives.
+struct Waiting<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 impl PasswordHasher {
@@ -251,7 +271,27 @@ impl PasswordHasher {
             params,
             permits: Arc::new(Semaphore::new(concurrent)),
             threads: Arc::new(HashingThreads::start(concurrent)?),
+            queue: Arc::new(QueueLimits {
+                waiting: std::sync::atomic::AtomicUsize::new(0),
+                max_waiting: concurrent * Self::WAITING_PER_THREAD,
+                max_wait: Self::MAX_WAIT,
+            }),
         })
+    }
+
+    /// Requests that may wait per hashing thread before more are answered "busy".
+    pub const WAITING_PER_THREAD: usize = 16;
+    /// The longest a request waits for a hashing thread (well inside the request timeout).
+    pub const MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+    /// The same hasher with other queue limits (tests, and operators who tune it).
+    pub fn with_queue_limits(mut self, max_waiting: usize, max_wait: std::time::Duration) -> Self {
+        self.queue = Arc::new(QueueLimits {
+            waiting: std::sync::atomic::AtomicUsize::new(0),
+            max_waiting,
+            max_wait,
+        });
+        self
     }
 
     pub fn cost(&self) -> HashCost {
@@ -310,11 +350,19 @@ impl PasswordHasher {
         &self,
         work: impl FnOnce() -> Result<T> + Send + 'static,
     ) -> Result<T> {
-        let _permit = self
-            .permits
-            .acquire()
+        use std::sync::atomic::Ordering;
+        let queue = &self.queue;
+        let waiting = Waiting(&queue.waiting);
+        if queue.waiting.fetch_add(1, Ordering::SeqCst) >= queue.max_waiting {
+            return Err(Error::Busy { retry_after_secs: 2 });
+        }
+        let _permit = tokio::time::timeout(queue.max_wait, self.permits.acquire())
             .await
+            .map_err(|_| Error::Busy {
+                retry_after_secs: queue.max_wait.as_secs().max(1),
+            })?
             .map_err(|_| Error::Internal("password hasher closed".into()))?;
+        drop(waiting);
         // The permit bounds the queue too: a request that gives up while waiting never
         // reaches the threads.
         let (reply, answer) = tokio::sync::oneshot::channel();
@@ -444,5 +492,37 @@ mod tests {
         let hasher = PasswordHasher::new(cheap(), 1).unwrap();
         let err = hasher.verify("anything", "$argon2id$garbage").await.unwrap_err();
         assert_eq!(err.code(), "internal");
+    }
+
+    /// While every hashing thread is taken, a few requests wait their turn; the next ones are
+    /// answered "busy" (429 with a retry time) at once, and a waiting one gives up before the
+    /// request timeout would.
+    #[tokio::test]
+    async fn a_full_hashing_queue_sheds_instead_of_waiting() {
+        let hasher = PasswordHasher::new(cheap(), 1)
+            .unwrap()
+            .with_queue_limits(2, std::time::Duration::from_millis(200));
+        let taken = Arc::clone(&hasher.permits).acquire_owned().await.unwrap();
+        let waiting: Vec<_> = (0..2)
+            .map(|_| {
+                let hasher = hasher.clone();
+                tokio::spawn(async move { hasher.hash("quietly orbiting marmalade kettles").await })
+            })
+            .collect();
+        // Let both reach the queue.
+        while hasher.queue.waiting.load(std::sync::atomic::Ordering::SeqCst) < 2 {
+            tokio::task::yield_now().await;
+        }
+        let shed = hasher.verify("anything", "$argon2id$garbage").await.unwrap_err();
+        assert_eq!((shed.code(), shed.status()), ("server.busy", 429));
+        assert_eq!(shed.retry_after_secs(), Some(2));
+        // The two waiting give up after the longest wait, asked to retry in a second.
+        for job in waiting {
+            let err = job.await.unwrap().unwrap_err();
+            assert_eq!((err.code(), err.retry_after_secs()), ("server.busy", Some(1)));
+        }
+        // Once a thread is free again, hashing works.
+        drop(taken);
+        assert!(hasher.hash("quietly orbiting marmalade kettles").await.is_ok());
     }
 }

@@ -97,29 +97,71 @@ async fn an_account_gets_growing_delays_that_a_success_clears(test_db: TestDb) {
 async fn second_factor_codes_have_their_own_tight_limit(test_db: TestDb) {
     let (db, guard) = (&test_db.db, SignInGuard::default());
     let user = uuid::Uuid::new_v4();
+    // A right code gives its admission back: it never counts.
+    let right = guard.admit_code_attempt(db, user, now()).await.unwrap();
+    guard.attempt_succeeded(db, right).await.unwrap();
     for i in 0..5 {
-        guard
-            .check_code_attempt(db, user, now() + Duration::seconds(i))
-            .await
-            .unwrap();
-        guard
-            .record_code_failure(db, user, now() + Duration::seconds(i))
+        // Wrong: each admission stays counted.
+        let _wrong = guard
+            .admit_code_attempt(db, user, now() + Duration::seconds(i))
             .await
             .unwrap();
     }
     let err = guard
-        .check_code_attempt(db, user, now() + Duration::seconds(5))
+        .admit_code_attempt(db, user, now() + Duration::seconds(5))
         .await
         .unwrap_err();
     assert_eq!(err.code(), "request.rate_limited");
-    guard
-        .check_code_attempt(db, uuid::Uuid::new_v4(), now())
+    let _other = guard
+        .admit_code_attempt(db, uuid::Uuid::new_v4(), now())
         .await
         .unwrap();
-    guard
-        .check_code_attempt(db, user, now() + Duration::minutes(10))
+    let _later = guard
+        .admit_code_attempt(db, user, now() + Duration::minutes(10))
         .await
         .unwrap();
+}
+
+/// Attempts that arrive together cannot all pass the check before any is counted: forty
+/// password guesses for one account at the same moment (each from its own address, so only
+/// the account rule applies) let through exactly as many as one after another would — three
+/// free failures and the fourth before the first delay — and twenty simultaneous codes exactly
+/// the five the code limit allows.
+async fn simultaneous_attempts_are_counted_before_they_are_judged(test_db: TestDb) {
+    let (db, guard) = (&test_db.db, SignInGuard::default());
+    let guesses = (0..40).map(|i| {
+        let db = db.clone();
+        tokio::spawn(async move {
+            guard
+                .admit_password_attempt(
+                    &db,
+                    address(&format!("198.51.100.{}", i + 1)),
+                    "ada@example.com",
+                    now(),
+                )
+                .await
+        })
+    });
+    let mut admitted = 0;
+    for guess in guesses.collect::<Vec<_>>() {
+        match guess.await.unwrap() {
+            Ok(_counted) => admitted += 1,
+            Err(err) => assert_eq!(err.code(), "request.rate_limited"),
+        }
+    }
+    assert_eq!(admitted, 4);
+    let user = uuid::Uuid::new_v4();
+    let codes = (0..20).map(|_| {
+        let db = db.clone();
+        tokio::spawn(async move { guard.admit_code_attempt(&db, user, now()).await })
+    });
+    let mut admitted = 0;
+    for code in codes.collect::<Vec<_>>() {
+        if code.await.unwrap().is_ok() {
+            admitted += 1;
+        }
+    }
+    assert_eq!(admitted, 5);
 }
 
 async fn one_address_cannot_make_candor_flood_inboxes(test_db: TestDb) {
@@ -210,5 +252,6 @@ domain::on_both_backends!(
     an_address_with_ten_failures_is_blocked_for_fifteen_minutes,
     an_account_gets_growing_delays_that_a_success_clears,
     second_factor_codes_have_their_own_tight_limit,
+    simultaneous_attempts_are_counted_before_they_are_judged,
     rotating_ipv6_addresses_inside_one_network_is_blocked,
 );
