@@ -16,8 +16,12 @@ pub const DEVICE_COOKIE: &str = "__Host-candor_device";
 
 fn cookie(wanted: &str) -> Option<String> {
     let parts = use_context::<http::request::Parts>()?;
-    parts
-        .headers
+    cookie_in(&parts.headers, wanted)
+}
+
+/// The value of cookie `wanted` among `headers`.
+pub fn cookie_in(headers: &http::HeaderMap, wanted: &str) -> Option<String> {
+    headers
         .get_all(http::header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
@@ -47,13 +51,22 @@ pub fn set_device_cookie(token: &SecretToken, days: i32) {
 /// The address the request came from: the peer, or behind the declared TLS proxy the last hop it
 /// recorded in `X-Forwarded-For`. Unknown (in-process tests) is the unspecified address.
 pub fn client_address(state: &AppState) -> std::net::IpAddr {
+    match use_context::<http::request::Parts>() {
+        Some(parts) => address_of(state.transport, &parts.headers, &parts.extensions),
+        None => std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+    }
+}
+
+/// [`client_address`] from a request's headers and extensions, for the layers in front of the
+/// handlers (request budgets).
+pub fn address_of(
+    transport: crate::api::instance::TransportMode,
+    headers: &http::HeaderMap,
+    extensions: &http::Extensions,
+) -> std::net::IpAddr {
     use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-    let Some(parts) = use_context::<http::request::Parts>() else {
-        return IpAddr::V4(Ipv4Addr::UNSPECIFIED);
-    };
-    if state.transport == crate::api::instance::TransportMode::BehindTlsProxy {
-        let forwarded = parts
-            .headers
+    if transport == crate::api::instance::TransportMode::BehindTlsProxy {
+        let forwarded = headers
             .get("x-forwarded-for")
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.rsplit(',').next())
@@ -62,8 +75,7 @@ pub fn client_address(state: &AppState) -> std::net::IpAddr {
             return address;
         }
     }
-    parts
-        .extensions
+    extensions
         .get::<axum::extract::ConnectInfo<SocketAddr>>()
         .map(|info| info.0.ip())
         .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))

@@ -17,7 +17,7 @@ use uuid::Uuid;
 use crate::{
     auth::{
         session::hex_sha256,
-        throttle::{AccountFailures, AccountRule, AddressRule, Decision},
+        throttle::{throttled_network, AccountFailures, AccountRule, AddressRule, Decision},
     },
     entities::{account_throttles, throttle_events},
     Backend, Database, Error, Result,
@@ -96,25 +96,10 @@ impl Default for SignInGuard {
 }
 
 fn address_subject(db: &Database, address: IpAddr) -> Result<String> {
-    Ok(db
-        .keyring()?
-        .pseudonym("throttle/address", throttled_network(address).as_bytes()))
-}
-
-/// What one address is throttled as: an IPv4 address itself (an IPv4-mapped IPv6 address as
-/// that IPv4 address), an IPv6 address by its /64 — one customer's network, inside which anyone
-/// can pick a new address for every attempt.
-fn throttled_network(address: IpAddr) -> String {
-    match address {
-        IpAddr::V4(v4) => v4.to_string(),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => v4.to_string(),
-            None => {
-                let s = v6.segments();
-                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-            }
-        },
-    }
+    Ok(db.keyring()?.pseudonym(
+        "throttle/address",
+        throttled_network(address).to_string().as_bytes(),
+    ))
 }
 
 fn account_subject(db: &Database, email: &str) -> Result<String> {

@@ -30,6 +30,7 @@ pub struct HttpSettings {
     pub body_limit: usize,
     /// Send Strict-Transport-Security (served over TLS or behind a declared TLS proxy).
     pub hsts: bool,
+    pub budgets: crate::budgets::BudgetSettings,
 }
 
 /// Content-Security-Policy for everything that is not a page (pages set their own, with a nonce).
@@ -52,6 +53,7 @@ pub fn router(state: AppState, leptos_options: LeptosOptions, settings: HttpSett
     };
     let db = state.db.clone();
     let audit_state = state.clone();
+    let budget_state = state.clone();
     let page_shell = {
         let options = leptos_options.clone();
         move || shell(options.clone())
@@ -92,6 +94,14 @@ pub fn router(state: AppState, leptos_options: LeptosOptions, settings: HttpSett
         .layer(middleware::from_fn(run_to_completion))
         .layer(middleware::from_fn(server_fn_error_status))
         .layer(middleware::from_fn(same_origin_only))
+        // Before anything that costs: the access log's writes, the database, the handlers.
+        .layer(middleware::from_fn_with_state(
+            (
+                budget_state,
+                std::sync::Arc::new(crate::budgets::RequestBudgets::new(settings.budgets)),
+            ),
+            crate::budgets::enforce,
+        ))
         .layer(middleware::from_fn_with_state(settings, hardening_headers))
         .layer(CatchPanicLayer::custom(|_| internal_error_response()))
         .layer(middleware::from_fn(access_log))

@@ -1,6 +1,7 @@
 //! The `candor` binary: command line, configuration, TLS, HTTP middleware and wiring.
 
 pub mod backup_cli;
+pub mod budgets;
 pub mod cli;
 pub mod config;
 pub mod http;

@@ -190,6 +190,7 @@ pub fn app_with_clock(
         request_timeout: config.request_timeout,
         body_limit: config.body_limit,
         hsts: transport.sends_hsts(),
+        budgets: crate::budgets::BudgetSettings::default(),
     };
     Ok(http::router(state, leptos_options, settings))
 }

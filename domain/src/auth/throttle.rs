@@ -7,7 +7,25 @@
 //!   growing in steps up to a cap, forgotten after a quiet period — slow for a guesser, never a
 //!   permanent lock-out for the real person.
 
+use std::net::{IpAddr, Ipv6Addr};
+
 use chrono::{DateTime, Duration, Utc};
+
+/// What one address is throttled as: an IPv4 address itself (an IPv4-mapped IPv6 address as
+/// that IPv4 address), an IPv6 address by its /64 — one customer's network, inside which anyone
+/// can pick a new address for every request.
+pub fn throttled_network(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V4(_) => address,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Decision {
@@ -140,6 +158,16 @@ impl AccountRule {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn ipv6_addresses_count_by_their_64_and_mapped_ipv4_as_ipv4() {
+        let network = |text: &str| throttled_network(text.parse().unwrap()).to_string();
+        assert_eq!(network("203.0.113.7"), "203.0.113.7");
+        assert_eq!(network("::ffff:203.0.113.7"), "203.0.113.7");
+        assert_eq!(network("2001:db8:7:1:ffff::1"), "2001:db8:7:1::");
+        assert_eq!(network("2001:db8:7:1::2"), network("2001:db8:7:1:abcd::9"));
+        assert_ne!(network("2001:db8:7:1::1"), network("2001:db8:7:2::1"));
+    }
+
     use super::*;
 
     fn t0() -> DateTime<Utc> {

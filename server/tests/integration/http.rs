@@ -219,7 +219,80 @@ async fn cancelled_requests_leave_no_connection_in_a_transaction(test_db: TestDb
     assert_eq!(created, logged, "every change that happened is logged as done");
 }
 
+/// One client cannot flood the work behind the public endpoints: calls without a session are
+/// budgeted per network (an IPv6 /64 counts as one, whichever addresses inside it are used) and
+/// answered 429 with Retry-After before anything is logged or stored; another network, and a
+/// signed-in person on the same network, are served as usual.
+async fn anonymous_floods_are_refused_per_network_before_any_work(test_db: TestDb) {
+    let db = test_db.db.clone();
+    let now = chrono::Utc::now();
+    let (owner, _) = domain::testing::workplace(&db, "Northwind", "ada@northwind.test", now).await;
+    let token = domain::accounts::start_session(&db, owner.user_id.uuid(), &Default::default(), now)
+        .await
+        .unwrap();
+    let session = domain::accounts::resolve_session(&db, &Default::default(), token.expose(), now)
+        .await
+        .unwrap()
+        .unwrap();
+    let token = domain::accounts::complete_second_factor(&db, session.session_id, now)
+        .await
+        .unwrap();
+    let app = TestApp::new(test_db);
+    let from = |address: &str, cookie: Option<&str>| {
+        let mut request = Request::post("/api/account/password_feedback")
+            .header("content-type", "application/x-www-form-urlencoded");
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        let mut request = request
+            .body(Body::from("password=quietly+orbiting+marmalade&display_name=&email=&workplace_name="))
+            .unwrap();
+        let peer: std::net::SocketAddr = format!("[{address}]:40000").parse().unwrap();
+        request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+        request
+    };
+    let logged = || async {
+        domain::testing::raw_strings(
+            &db,
+            "SELECT CAST(COUNT(*) AS TEXT) FROM audit_log WHERE action = 'account/password_feedback'",
+        )
+        .await
+        .remove(0)
+        .parse::<usize>()
+        .unwrap()
+    };
+    let before = logged().await;
+    // A new address inside one /64 for every call.
+    let (mut served, mut refused) = (0, None);
+    for i in 0..100 {
+        let (response, body) = app.send(from(&format!("2001:db8:7:1::{i:x}"), None)).await;
+        match response.status() {
+            StatusCode::OK => served += 1,
+            StatusCode::TOO_MANY_REQUESTS => {
+                refused = Some((header(&response, "retry-after").to_owned(), body))
+            }
+            other => panic!("unexpected {other}: {body}"),
+        }
+    }
+    let (retry_after, body) = refused.expect("the flood is refused");
+    assert!(retry_after.parse::<u64>().unwrap() >= 1, "{retry_after}");
+    assert!(body.contains("request.rate_limited"), "{body}");
+    assert!(served < 100 && served >= 40, "{served}");
+    assert_eq!(
+        logged().await - before,
+        served,
+        "refused calls cost nothing, not even a log row"
+    );
+    // Another network, and the signed-in Owner on this one, are served.
+    let (other, _) = app.send(from("2001:db8:7:2::1", None)).await;
+    assert_eq!(other.status(), StatusCode::OK);
+    let cookie = format!("__Host-candor_session={}", token.expose());
+    let (signed_in, body) = app.send(from("2001:db8:7:1::1", Some(&cookie))).await;
+    assert_eq!(signed_in.status(), StatusCode::OK, "{body}");
+}
+
 domain::on_both_backends!(
+    anonymous_floods_are_refused_per_network_before_any_work,
     cancelled_requests_leave_no_connection_in_a_transaction,
     landing_page_is_rendered_with_hardening_headers,
     unknown_route_is_a_styled_404,

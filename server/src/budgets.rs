@@ -1,0 +1,150 @@
+//! Request budgets, checked before any work is done: per network (an IPv4 address, an IPv6 /64),
+//! per session, and a tighter one for `/api/` calls made without a session (the public steps of
+//! signing up and in, and anyone probing). Over budget, the answer is 429 with `Retry-After` and
+//! the usual error body, before the access log or the database is touched.
+//!
+//! The budgets are generous for people (an office behind one address, a page that loads a few
+//! things at once) and keep a single client from flooding the work behind them. They are kept in
+//! this process's memory (the `governor` crate's GCRA); several processes each keep their own.
+
+use std::{
+    net::IpAddr,
+    num::NonZeroU32,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
+};
+
+use app::{error::ApiError, state::AppState};
+use axum::{
+    extract::{Request, State},
+    http::{header, HeaderValue, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use governor::{clock::Clock, DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+/// A sustained rate and the burst allowed on top of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Budget {
+    pub per_second: u32,
+    pub burst: u32,
+}
+
+impl Budget {
+    fn quota(self) -> Quota {
+        let per_second = NonZeroU32::new(self.per_second).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(self.burst).unwrap_or(NonZeroU32::MIN);
+        Quota::per_second(per_second).allow_burst(burst)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BudgetSettings {
+    /// Every request from one network, pages and calls alike (not static files or probes).
+    pub network: Budget,
+    /// Every request carrying one session cookie.
+    pub session: Budget,
+    /// `/api/` calls without a session cookie, per network.
+    pub anonymous_api: Budget,
+}
+
+impl Default for BudgetSettings {
+    fn default() -> Self {
+        Self {
+            network: Budget {
+                per_second: 50,
+                burst: 500,
+            },
+            session: Budget {
+                per_second: 10,
+                burst: 120,
+            },
+            anonymous_api: Budget {
+                per_second: 2,
+                burst: 40,
+            },
+        }
+    }
+}
+
+/// The budgets' state, shared by every request of this process.
+pub struct RequestBudgets {
+    network: DefaultKeyedRateLimiter<IpAddr>,
+    session: DefaultKeyedRateLimiter<String>,
+    anonymous_api: DefaultKeyedRateLimiter<IpAddr>,
+    checks: AtomicU64,
+}
+
+/// How often the budgets forget clients that have been quiet long enough to be full again.
+const FORGET_EVERY: u64 = 4096;
+
+impl RequestBudgets {
+    pub fn new(settings: BudgetSettings) -> Self {
+        Self {
+            network: RateLimiter::keyed(settings.network.quota()),
+            session: RateLimiter::keyed(settings.session.quota()),
+            anonymous_api: RateLimiter::keyed(settings.anonymous_api.quota()),
+            checks: AtomicU64::new(0),
+        }
+    }
+
+    /// `None` when the request is within every budget that applies to it, else how many
+    /// seconds until it would be.
+    fn over_budget(&self, network: IpAddr, session: Option<String>, api: bool) -> Option<u64> {
+        if self.checks.fetch_add(1, Ordering::Relaxed) % FORGET_EVERY == FORGET_EVERY - 1 {
+            self.forget_quiet_clients();
+        }
+        let now = self.network.clock().now();
+        let wait = |refused: governor::NotUntil<_>| refused.wait_time_from(now).as_secs().max(1);
+        if let Err(refused) = self.network.check_key(&network) {
+            return Some(wait(refused));
+        }
+        let checked = match session {
+            Some(session) => self.session.check_key(&session),
+            None if api => self.anonymous_api.check_key(&network),
+            None => Ok(()),
+        };
+        checked.err().map(wait)
+    }
+
+    fn forget_quiet_clients(&self) {
+        self.network.retain_recent();
+        self.session.retain_recent();
+        self.anonymous_api.retain_recent();
+        self.network.shrink_to_fit();
+        self.session.shrink_to_fit();
+        self.anonymous_api.shrink_to_fit();
+    }
+}
+
+/// Refuses a request over its budgets with 429 and `Retry-After`; lets the rest through.
+pub async fn enforce(
+    State((state, budgets)): State<(AppState, Arc<RequestBudgets>)>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let path = req.uri().path();
+    if path.starts_with("/pkg/") || path == "/favicon.svg" || path == "/healthz" || path == "/readyz" {
+        return next.run(req).await;
+    }
+    let network = domain::auth::throttle::throttled_network(app::session::address_of(
+        state.transport,
+        req.headers(),
+        req.extensions(),
+    ));
+    // Keyed by the token's hash: the budgets never hold a usable token.
+    let session = app::session::cookie_in(req.headers(), app::session::SESSION_COOKIE)
+        .and_then(|presented| domain::auth::session::SecretToken::parse(&presented))
+        .map(|token| token.hash());
+    let Some(retry_after_secs) = budgets.over_budget(network, session, path.starts_with("/api/")) else {
+        return next.run(req).await;
+    };
+    let error = ApiError::from(domain::Error::RateLimited { retry_after_secs });
+    let mut response = (StatusCode::TOO_MANY_REQUESTS, axum::Json(error)).into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+    response
+}
