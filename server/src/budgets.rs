@@ -50,6 +50,19 @@ pub struct BudgetSettings {
     pub anonymous_api: Budget,
 }
 
+impl BudgetSettings {
+    /// The standard budgets with `per_second` requests per network (bursts of ten times that).
+    pub fn with_network_rate(per_second: u32) -> Self {
+        Self {
+            network: Budget {
+                per_second,
+                burst: per_second.saturating_mul(10),
+            },
+            ..Self::default()
+        }
+    }
+}
+
 impl Default for BudgetSettings {
     fn default() -> Self {
         Self {

@@ -80,6 +80,15 @@ pub struct RawSettings {
     /// Seconds a request may take before it is answered with 408. Default: 30
     #[arg(long, env = "CANDOR_REQUEST_TIMEOUT", global = true, value_name = "SECONDS")]
     pub request_timeout: Option<String>,
+    /// Requests one network (an IPv4 address, an IPv6 /64) may make per second, with bursts of
+    /// ten times that; over it, 429 with Retry-After. Default: 50
+    #[arg(
+        long,
+        env = "CANDOR_NETWORK_REQUESTS_PER_SECOND",
+        global = true,
+        value_name = "COUNT"
+    )]
+    pub network_requests_per_second: Option<String>,
     /// Largest accepted request body in bytes. Default: 1048576 (1 MiB)
     #[arg(long, env = "CANDOR_BODY_LIMIT", global = true, value_name = "BYTES")]
     pub body_limit: Option<String>,
@@ -240,6 +249,7 @@ pub struct Config {
     pub log_format: LogFormat,
     pub site_root: PathBuf,
     pub request_timeout: Duration,
+    pub network_requests_per_second: u32,
     pub body_limit: usize,
     pub public_url: Option<String>,
     pub mail_from: String,
@@ -279,7 +289,7 @@ fn invalid(setting: &'static str, message: impl Into<String>) -> ConfigError {
 }
 
 /// Keys accepted in candor.toml, mapped onto the raw settings.
-const FILE_KEYS: [&str; 28] = [
+const FILE_KEYS: [&str; 29] = [
     "data_dir",
     "master_key_file",
     "database_url",
@@ -292,6 +302,7 @@ const FILE_KEYS: [&str; 28] = [
     "log_format",
     "site_root",
     "request_timeout",
+    "network_requests_per_second",
     "body_limit",
     "public_url",
     "mail_from",
@@ -363,6 +374,7 @@ impl RawSettings {
                 "log_format" => &mut self.log_format,
                 "site_root" => &mut self.site_root,
                 "request_timeout" => &mut self.request_timeout,
+                "network_requests_per_second" => &mut self.network_requests_per_second,
                 "public_url" => &mut self.public_url,
                 "mail_from" => &mut self.mail_from,
                 "smtp_url" => &mut self.smtp_url,
@@ -487,6 +499,12 @@ impl Config {
             30,
             1..=3600,
         )?);
+        let network_requests_per_second = parse_number(
+            raw.network_requests_per_second.as_deref(),
+            "CANDOR_NETWORK_REQUESTS_PER_SECOND",
+            50,
+            1..=1_000_000,
+        )?;
         let body_limit = parse_number(
             raw.body_limit.as_deref(),
             "CANDOR_BODY_LIMIT",
@@ -573,6 +591,7 @@ impl Config {
             log_format,
             site_root,
             request_timeout,
+            network_requests_per_second: u32::try_from(network_requests_per_second).unwrap_or(u32::MAX),
             body_limit: usize::try_from(body_limit).unwrap_or(usize::MAX),
         })
     }

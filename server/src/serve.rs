@@ -190,7 +190,7 @@ pub fn app_with_clock(
         request_timeout: config.request_timeout,
         body_limit: config.body_limit,
         hsts: transport.sends_hsts(),
-        budgets: crate::budgets::BudgetSettings::default(),
+        budgets: crate::budgets::BudgetSettings::with_network_rate(config.network_requests_per_second),
     };
     Ok(http::router(state, leptos_options, settings))
 }

@@ -245,7 +245,9 @@ async fn anonymous_floods_are_refused_per_network_before_any_work(test_db: TestD
             request = request.header("cookie", cookie);
         }
         let mut request = request
-            .body(Body::from("password=quietly+orbiting+marmalade&display_name=&email=&workplace_name="))
+            .body(Body::from(
+                "password=quietly+orbiting+marmalade&display_name=&email=&workplace_name=",
+            ))
             .unwrap();
         let peer: std::net::SocketAddr = format!("[{address}]:40000").parse().unwrap();
         request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
