@@ -30,7 +30,7 @@ use crate::pages::{
     login::{LoginPage, SecondFactorPage},
     not_found::NotFound,
     people::{InvitationPage, PeoplePage, PersonPage, ProfilePage},
-    reset_password::{ForgotPasswordPage, NewPasswordPage, ResetPasswordPage},
+    reset_password::{ForgotPasswordPage, ResetPasswordPage},
     results::{ResultsListPage, RoundResultsPage},
     roles::RolesPage,
     security::SecurityPage,
@@ -108,7 +108,6 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/results/:round") view=RoundResultsPage ssr=SsrMode::Async />
                     <Route path=path!("/forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async />
                     <Route path=path!("/reset-password") view=ResetPasswordPage ssr=SsrMode::Async />
-                    <Route path=path!("/new-password") view=NewPasswordPage ssr=SsrMode::Async />
                 </Routes>
             </Layout>
         </Router>

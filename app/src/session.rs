@@ -169,6 +169,11 @@ pub async fn require_recent_second_factor(state: &AppState) -> Result<SessionInf
 /// step; an account that has one must have given it recently in this session.
 pub async fn require_factor_change(state: &AppState) -> Result<SessionInfo, ApiError> {
     let session = require_session(state).await?;
+    // A secured account adds no factor before its new password (a stolen password must not
+    // be able to plant one).
+    if session.password_change_required {
+        return Err(domain::Error::PasswordChangeRequired.into());
+    }
     if !domain::factors::has_second_factor(&state.db, session.user_id).await? {
         return Ok(session);
     }
@@ -196,7 +201,7 @@ pub async fn require_identity(
 /// pages that show a signed-in person something more, where asking must not count as a refusal.
 pub async fn signed_in_identity(state: &AppState) -> Result<Option<domain::policy::Identity>, ApiError> {
     match current_session(state).await? {
-        Some(session) if session.second_factor => {
+        Some(session) if session.second_factor && !session.password_change_required => {
             Ok(Some(domain::identity::load(&state.db, &session).await?))
         }
         _ => Ok(None),

@@ -397,23 +397,60 @@ pub fn request_password_reset_in_background(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let email = normalise_email(email)?;
-    let (db, mailer, public_url) = (db.clone(), mailer.clone(), public_url.to_owned());
-    tokio::spawn(async move {
-        let sent = async {
-            let Some((to, token)) = request_password_reset(&db, &email, now).await? else {
-                return Ok(());
-            };
-            let link = format!("{public_url}/reset-password?token={}", token.expose());
-            mailer
-                .send(crate::mail::messages::reset_password(&to, &link))
-                .await
-        }
-        .await;
-        if let Err(err) = sent {
-            tracing::warn!(code = err.code(), error = %err, "a password reset link could not be sent");
-        }
+    let db_for_lookup = db.clone();
+    mail_reset_link_in_background(mailer, public_url, async move {
+        request_password_reset(&db_for_lookup, &email, now).await
     });
     Ok(())
+}
+
+/// Mails a reset link to the account `user_id` in the background: how a secured account that
+/// tried to sign in gets to choose its new password.
+pub fn mail_reset_link_to_account_in_background(
+    db: &Database,
+    mailer: &crate::mail::Mailer,
+    public_url: &str,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) {
+    let db_for_lookup = db.clone();
+    mail_reset_link_in_background(mailer, public_url, async move {
+        let conn = db_for_lookup.connection();
+        let Some(user) = users::Entity::find_by_id(user_id).one(conn).await? else {
+            return Ok(None);
+        };
+        let opened = crate::user_fields::open(db_for_lookup.keyring()?, conn, &user, now).await?;
+        let token = issue_email_token(conn, user.id, RESET_PASSWORD, RESET_LINK_LIFETIME, now).await?;
+        Ok(Some((opened.email.into_exposed(), token)))
+    });
+}
+
+/// Mails the link `issue` makes (to the address it names), after the request has answered.
+fn mail_reset_link_in_background(
+    mailer: &crate::mail::Mailer,
+    public_url: &str,
+    issue: impl std::future::Future<Output = Result<Option<(String, SecretToken)>>> + Send + 'static,
+) {
+    use tracing::Instrument;
+    let (mailer, public_url) = (mailer.clone(), public_url.to_owned());
+    tokio::spawn(
+        async move {
+            let sent = async {
+                let Some((to, token)) = issue.await? else {
+                    return Ok(());
+                };
+                let link = format!("{public_url}/reset-password?token={}", token.expose());
+                mailer
+                    .send(crate::mail::messages::reset_password(&to, &link))
+                    .await
+            }
+            .await;
+            if let Err(err) = sent {
+                tracing::warn!(code = err.code(), error = %err, "a password reset link could not be sent");
+            }
+        }
+        .in_current_span(),
+    );
 }
 
 /// Sets a new password through a reset link, ends every session of the account and returns it.
@@ -448,6 +485,14 @@ pub async fn reset_password(
         new_password,
         &[opened.name.expose(), opened.email.expose(), &workplace.name],
     )?;
+    if user.password_change_required_at.is_some()
+        && hasher.verify(new_password, &user.password_hash).await? != Verified::No
+    {
+        return Err(Error::Invalid {
+            field: "new password",
+            reason: "must differ from the old one, which someone else may know".into(),
+        });
+    }
     let password_hash = hasher.hash(new_password).await?;
     let txn = db.begin_write().await?;
     claim_email_token(&txn, row.id, now).await?;
@@ -518,9 +563,9 @@ pub async fn change_password(
 }
 
 /// Secures an account that may be compromised, in the caller's transaction: every session ends
-/// (the one asking too), every remembered device is forgotten, and the next sign-in must choose
-/// a new password, after its second factor, before anything else. Returns how many sessions
-/// ended.
+/// (the one asking too), every remembered device is forgotten, and no sign-in succeeds until a
+/// new password is chosen through an emailed reset link (see [`refuse_if_secured`]). Returns
+/// how many sessions ended.
 pub(crate) async fn require_new_password(
     conn: &impl sea_orm::ConnectionTrait,
     workplace: Uuid,
@@ -545,8 +590,8 @@ pub(crate) async fn require_new_password(
 }
 
 /// "My account may be compromised", said by the person themself: [`require_new_password`] on
-/// their own account. They are signed out here too, and sign in again with their password and
-/// second factor to choose the new password. Returns how many sessions ended.
+/// their own account. They are signed out here too, and choose a new password through the link
+/// emailed when they next try to sign in. Returns how many sessions ended.
 pub async fn secure_own_account(db: &Database, session: &SessionInfo, now: DateTime<Utc>) -> Result<u64> {
     let txn = db.begin_write().await?;
     let ended = require_new_password(&txn, session.workplace_id, session.user_id, now).await?;
@@ -554,55 +599,17 @@ pub async fn secure_own_account(db: &Database, session: &SessionInfo, now: DateT
     Ok(ended)
 }
 
-/// Chooses the new password an account secured as possibly compromised must have, from a session
-/// that has given its second factor. It must differ from the old one (which someone else may
-/// know) and meet the policy; every other session ends and the requirement is lifted.
-pub async fn choose_required_password(
-    db: &Database,
-    hasher: &PasswordHasher,
-    policy: &PasswordPolicy,
-    session: &SessionInfo,
-    new_password: &str,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    if !session.second_factor {
-        return Err(Error::SecondFactorRequired);
-    }
-    let conn = db.connection();
-    let user = users::Entity::find_by_id(session.user_id)
-        .one(conn)
+/// Refuses to sign in an account secured as possibly compromised: its next password comes only
+/// through the emailed reset link — the address is the channel whoever secured it still trusts —
+/// never through a sign-in that a stolen password, factor or remembered device could complete.
+pub async fn refuse_if_secured(db: &Database, user_id: Uuid) -> Result<()> {
+    let secured = users::Entity::find_by_id(user_id)
+        .one(db.connection())
         .await?
-        .ok_or(Error::Unauthenticated)?;
-    if user.password_change_required_at.is_none() {
-        return Err(Error::Conflict(
-            "Your account does not need a new password. To change it, use Sign-in methods.".into(),
-        ));
+        .is_some_and(|user| user.password_change_required_at.is_some());
+    if secured {
+        return Err(Error::PasswordChangeRequired);
     }
-    let workplace = workplaces::Entity::find_by_id(user.workplace_id)
-        .one(conn)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let opened = crate::user_fields::open(db.keyring()?, conn, &user, now).await?;
-    policy.check(
-        new_password,
-        &[opened.name.expose(), opened.email.expose(), &workplace.name],
-    )?;
-    if hasher.verify(new_password, &user.password_hash).await? != Verified::No {
-        return Err(Error::Invalid {
-            field: "new password",
-            reason: "must differ from the old one, which someone else may know".into(),
-        });
-    }
-    let user_id = user.id;
-    let password_hash = hasher.hash(new_password).await?;
-    let txn = db.begin_write().await?;
-    let mut changed: users::ActiveModel = user.into();
-    changed.password_hash = Set(password_hash);
-    changed.password_change_required_at = Set(None);
-    changed.update(&txn).await?;
-    crate::trusted_devices::forget_all(&txn, user_id).await?;
-    end_sessions_but(&txn, user_id, session.session_id, now).await?;
-    txn.commit().await?;
     Ok(())
 }
 

@@ -102,7 +102,7 @@ impl Error {
                 "Confirm it is you: use your second factor again to make this change.".into()
             }
             Error::PasswordChangeRequired => {
-                "Your account was secured because it may have been compromised. Choose a new password to continue."
+                "Your account was secured because it may have been compromised. Choose a new password with the link we have emailed you, then sign in with it."
                     .into()
             }
             Error::Forbidden => "You are not allowed to do that.".into(),

@@ -443,8 +443,6 @@ fn last_owner() -> Error {
     Error::Conflict("A workplace needs at least one active Owner. Make someone else Owner first.".into())
 }
 
-/// Suspends (ending their sessions at once), reactivates, or marks as having left. The last
-/// active Owner stays.
 /// A person's details as corrected (the right to rectification): every field as it should read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Correction {
@@ -454,13 +452,15 @@ pub struct Correction {
 }
 
 /// What a correction changed, so the caller can tell the people concerned.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct Corrected {
     /// The address before, when it changed (the person is told at both).
     pub previous_email: Option<String>,
     pub name: String,
     pub email: String,
-    pub status: Status,
+    /// A new invitation to send, when the address of someone invited changed (the old link no
+    /// longer works).
+    pub invitation: Option<Invitation>,
 }
 
 /// Corrects a person's name, address and start date, for an HR admin or Owner who could give
@@ -496,12 +496,21 @@ pub async fn correct_details(
             return Err(address_taken());
         }
     }
-    reseal(tenant, id, &name, &email, Some(correction.start_date)).await?;
+    let invitation = reseal(
+        tenant,
+        id,
+        &name,
+        &email,
+        Some(correction.start_date),
+        previous_email.is_some(),
+        now,
+    )
+    .await?;
     Ok(Corrected {
         previous_email,
         name,
         email,
-        status: found.status,
+        invitation,
     })
 }
 
@@ -514,22 +523,36 @@ pub async fn correct_own_name(
 ) -> Result<String> {
     let name = crate::text::one_line(name, "name", 200)?;
     let found = get(tenant, identity.user_id).await?;
-    reseal(tenant, identity.user_id, &name, &found.email, None).await?;
+    reseal(
+        tenant,
+        identity.user_id,
+        &name,
+        &found.email,
+        None,
+        false,
+        Utc::now(),
+    )
+    .await?;
     Ok(name)
 }
 
 /// Seals a person's name and address again (the address re-indexed) and, when given, sets their
-/// start date.
+/// start date. When the address changed, every link mailed to the old one stops working (an
+/// invitation, a password reset, a confirmation) and someone still invited gets a new
+/// invitation, returned for sending.
 async fn reseal(
     tenant: &TenantDb,
     id: UserId,
     name: &str,
     email: &str,
     start_date: Option<Option<NaiveDate>>,
-) -> Result<()> {
+    address_changed: bool,
+    now: DateTime<Utc>,
+) -> Result<Option<Invitation>> {
     tenant.touch(crate::audit::EntityType::Person, [id.uuid()]);
     let txn = tenant.begin().await?;
     let found = row(tenant, &txn, id).await?;
+    let still_invited = found.status == INVITED;
     let keys = tenant.data_keys_in(&txn).await?;
     let mut changed: users::ActiveModel = found.into();
     user_fields::seal(tenant.keyring()?, &keys, id.uuid(), name, email)?.apply(&mut changed, id.uuid());
@@ -541,8 +564,24 @@ async fn reseal(
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => address_taken(),
         _ => err.into(),
     })?;
+    let mut invitation = None;
+    if address_changed {
+        email_tokens::Entity::delete_many()
+            .filter(email_tokens::Column::UserId.eq(id.uuid()))
+            .exec(&txn)
+            .await?;
+        if still_invited {
+            invitation = Some(Invitation {
+                person: id,
+                email: email.to_owned(),
+                name: name.to_owned(),
+                workplace_name: workplace_name(tenant, &txn).await?,
+                token: issue_invitation_token(&txn, id, now).await?,
+            });
+        }
+    }
     txn.commit().await?;
-    Ok(())
+    Ok(invitation)
 }
 
 /// "This account may be compromised", said by an HR admin or Owner about someone whose role they
@@ -591,6 +630,8 @@ pub async fn secure_account(
     Ok(ended)
 }
 
+/// Suspends (ending their sessions at once), reactivates, or marks as having left. The last
+/// active Owner stays.
 pub async fn set_status(tenant: &TenantDb, id: UserId, status: Status, now: DateTime<Utc>) -> Result<()> {
     tenant.touch(crate::audit::EntityType::Person, [id.uuid()]);
     if status == Status::Invited {

@@ -270,6 +270,28 @@ impl SignInGuard {
         Ok(Admitted { event, account: None })
     }
 
+    /// The admitted attempt could not be judged (the server was busy, or failed): it no longer
+    /// counts, as if it had not been made — a flood that fills the queue adds no delay to anyone.
+    pub async fn attempt_abandoned(&self, db: &Database, admitted: Admitted) -> Result<()> {
+        let txn = db.begin_write().await?;
+        throttle_events::Entity::delete_by_id(admitted.event)
+            .exec(&txn)
+            .await?;
+        if let Some(account) = admitted.account {
+            account_throttles::Entity::update_many()
+                .col_expr(
+                    account_throttles::Column::Failures,
+                    sea_orm::sea_query::Expr::col(account_throttles::Column::Failures).sub(1),
+                )
+                .filter(account_throttles::Column::Subject.eq(account))
+                .filter(account_throttles::Column::Failures.gt(0))
+                .exec(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+
     /// The admitted attempt was right: it no longer counts as a failure, and a correct
     /// password clears the account's delays.
     pub async fn attempt_succeeded(&self, db: &Database, admitted: Admitted) -> Result<()> {
@@ -305,6 +327,31 @@ async fn recent_on(
 }
 
 impl SignInGuard {
+    /// Refuses a sign-in that names no account (a passkey) while `address` is throttled.
+    pub async fn check_address(&self, db: &Database, address: IpAddr, now: DateTime<Utc>) -> Result<()> {
+        let failures = self
+            .recent(
+                db,
+                ADDRESS,
+                &address_subject(db, address)?,
+                now - self.address.lookback(),
+            )
+            .await?;
+        refuse(&[self.address.decide(&failures, now)], now)
+    }
+
+    /// Counts a failed sign-in that names no account against `address` alone (a shared account
+    /// bucket would let anyone's failures slow everyone's passkey sign-in).
+    pub async fn record_address_failure(
+        &self,
+        db: &Database,
+        address: IpAddr,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.record_event(db, ADDRESS, address_subject(db, address)?, now)
+            .await
+    }
+
     /// Refuses a password attempt from `address` for `email` while either is throttled.
     pub async fn check_password_attempt(
         &self,

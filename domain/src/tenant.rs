@@ -91,7 +91,6 @@ impl ConnectionTrait for TenantTxn {
     }
 }
 
-/// An entity that belongs to one workplace.
 /// Addresses that already have an account: in this workplace, or in another one.
 #[derive(Debug, Default)]
 pub(crate) struct TakenAddresses {
@@ -99,6 +98,7 @@ pub(crate) struct TakenAddresses {
     pub(crate) elsewhere: std::collections::BTreeSet<String>,
 }
 
+/// An entity that belongs to one workplace.
 pub(crate) trait TenantScoped: EntityTrait {
     fn workplace_column() -> Self::Column;
 }

@@ -1,9 +1,34 @@
-import { test, expect, waitForHydration, expectAccessible, snapshot } from "../fixtures";
+import { test, expect, waitForHydration, expectAccessible, snapshot, type Candor } from "../fixtures";
 import { enrol, join } from "../flows";
-import { outbox, totp } from "../support";
+import { outbox, linkIn, totp } from "../support";
 import type { Page } from "@playwright/test";
 
 const EVE_PASSWORD = "lantern harbour gravel symphony";
+
+/** Signs Eve in with `password`: refused while her account is secured, with a link mailed. */
+async function signInRefused(page: Page, password: string) {
+  await page.goto("/login");
+  await waitForHydration(page);
+  await page.getByLabel("Email").fill("eve@northwind.test");
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Continue" }).click();
+  await expect(page.getByRole("alert")).toContainText("Choose a new password with the link we have emailed you");
+}
+
+/** Follows the newest reset link in Eve's mail and chooses a new password: never the old one. */
+async function chooseNewPassword(page: Page, candor: Candor, old: string, fresh: string, links: number) {
+  const resetMails = () => outbox(candor.dataDir).filter((m) => m.includes("To: eve@northwind.test") && m.includes("Subject: Reset your Candor password"));
+  await expect.poll(() => resetMails().length, { message: "a reset link was mailed" }).toBe(links);
+  await page.goto(linkIn(resetMails()[links - 1], "/reset-password"));
+  await waitForHydration(page);
+  await expectAccessible(page);
+  await page.getByLabel("New password").fill(old);
+  await page.getByRole("button", { name: "Save new password" }).click();
+  await expect(page.getByRole("alert")).toContainText("must differ from the old one");
+  await page.getByLabel("New password").fill(fresh);
+  await page.getByRole("button", { name: "Save new password" }).click();
+  await expect(page.getByRole("heading", { name: "Password changed" })).toBeVisible();
+}
 
 async function signInWithCode(page: Page, password: string, code: string) {
   await page.goto("/login");
@@ -15,23 +40,6 @@ async function signInWithCode(page: Page, password: string, code: string) {
   await waitForHydration(page);
   await page.getByLabel("Code").fill(code);
   await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).toHaveURL(/\/home$/);
-}
-
-/** From the start page's prompt, chooses a new password: never the old one. */
-async function chooseNewPassword(page: Page, old: string, fresh: string) {
-  await expect(page.getByRole("heading", { name: "A new password first" })).toBeVisible();
-  await page.getByRole("link", { name: "Choose a new password" }).click();
-  await expect(page.getByRole("heading", { name: "Choose a new password" })).toBeVisible();
-  await waitForHydration(page);
-  await expectAccessible(page);
-  await page.getByLabel("New password").fill(old);
-  await page.getByRole("button", { name: "Save new password" }).click();
-  await expect(page.getByRole("alert")).toContainText("must differ from the old one");
-  await page.getByLabel("New password").fill(fresh);
-  await page.getByRole("button", { name: "Save new password" }).click();
-  await expect(page.getByRole("status")).toContainText("Your new password is saved");
-  await page.getByRole("link", { name: "Continue" }).click();
   await expect(page.getByRole("heading", { name: "Welcome, Eve Night" })).toBeVisible();
 }
 
@@ -62,14 +70,12 @@ test("an account that may be compromised is secured by its owner, then by an HR 
   await snapshot(eve, "account-secured-desktop");
   await eve.goto("/home");
   await expect(eve.getByRole("alert")).toHaveText("Please sign in.");
-  // Her old password and a recovery code sign her in, to nothing but choosing a new password.
-  await signInWithCode(eve, EVE_PASSWORD, codes[0]);
-  const blocked = await eve.request.post("/api/account/me");
-  expect(blocked.status()).toBe(403);
-  expect(await blocked.text()).toContain("auth.password_change_required");
-  await expect(eve.getByRole("heading", { name: "A new password first" })).toBeVisible();
-  await snapshot(eve, "new-password-first-desktop");
-  await chooseNewPassword(eve, EVE_PASSWORD, "fresh tidal compass meadow");
+  // Her old password no longer signs her in (whoever else knows it gets nowhere); a link to
+  // choose a new one goes to her address.
+  await signInRefused(eve, EVE_PASSWORD);
+  await snapshot(eve, "secured-sign-in-desktop");
+  await chooseNewPassword(eve, candor, EVE_PASSWORD, "fresh tidal compass meadow", 1);
+  await signInWithCode(eve, "fresh tidal compass meadow", codes[0]);
 
   // Later her phone is stolen: Ada secures the account and removes her factors too.
   await page.goto("/people");
@@ -85,11 +91,14 @@ test("an account that may be compromised is secured by its owner, then by an HR 
   await snapshot(page, "person-secured-desktop");
   await eve.goto("/home");
   await expect(eve.getByRole("alert")).toHaveText("Please sign in.");
-  // With her factors gone she sets up a new one first, then chooses a new password.
+  // With her factors gone, a stolen password gets nowhere either: the link comes first, then
+  // she sets up a new factor.
+  await signInRefused(eve, "fresh tidal compass meadow");
+  await chooseNewPassword(eve, candor, "fresh tidal compass meadow", "quiet copper lantern orchard", 2);
   await eve.goto("/login");
   await waitForHydration(eve);
   await eve.getByLabel("Email").fill("eve@northwind.test");
-  await eve.getByLabel("Password").fill("fresh tidal compass meadow");
+  await eve.getByLabel("Password").fill("quiet copper lantern orchard");
   await eve.getByRole("button", { name: "Continue" }).click();
   await expect(eve).toHaveURL(/\/setup$/);
   await eve.goto("/setup/authenticator");
@@ -98,8 +107,6 @@ test("an account that may be compromised is secured by its owner, then by an HR 
   await eve.getByLabel("Code from the app").fill(totp(secret));
   await eve.getByRole("button", { name: "Confirm" }).click();
   await expect(eve.getByRole("heading", { name: "Save your recovery codes" })).toBeVisible();
-  await eve.goto("/home");
-  await chooseNewPassword(eve, "fresh tidal compass meadow", "quiet copper lantern orchard");
 
   // Each raised an alert: once the monitor has run, the Owner sees both and was mailed.
   const secured = page.getByRole("region", { name: "Alerts" }).getByRole("listitem").filter({ hasText: "an account was secured because it may be compromised" });

@@ -90,6 +90,23 @@ pub struct RequestBudgets {
     checks: AtomicU64,
 }
 
+/// The server functions anyone may call without an account: they take the anonymous budget
+/// whatever cookie comes with them, so made-up session cookies buy no extra calls.
+const PUBLIC_CALLS: &[&str] = &[
+    "/api/account/password_feedback",
+    "/api/account/sign_up",
+    "/api/account/verify_email",
+    "/api/account/log_in",
+    "/api/account/request_password_reset",
+    "/api/account/reset_password",
+    "/api/factors/begin_passkey_sign_in",
+    "/api/factors/finish_passkey_sign_in",
+    "/api/people/invitation",
+    "/api/people/accept_invitation",
+    "/api/instance/security_facts",
+    "/api/instance/subprocessors",
+];
+
 /// How often the budgets forget clients that have been quiet long enough to be full again.
 const FORGET_EVERY: u64 = 4096;
 
@@ -105,7 +122,7 @@ impl RequestBudgets {
 
     /// `None` when the request is within every budget that applies to it, else how many
     /// seconds until it would be.
-    fn over_budget(&self, network: IpAddr, session: Option<String>, api: bool) -> Option<u64> {
+    fn over_budget(&self, network: IpAddr, session: Option<String>, path: &str) -> Option<u64> {
         if self.checks.fetch_add(1, Ordering::Relaxed) % FORGET_EVERY == FORGET_EVERY - 1 {
             self.forget_quiet_clients();
         }
@@ -114,21 +131,22 @@ impl RequestBudgets {
         if let Err(refused) = self.network.check_key(&network) {
             return Some(wait(refused));
         }
-        let checked = match session {
-            Some(session) => self.session.check_key(&session),
-            None if api => self.anonymous_api.check_key(&network),
-            None => Ok(()),
-        };
-        checked.err().map(wait)
+        let anonymous = PUBLIC_CALLS.contains(&path) || (session.is_none() && path.starts_with("/api/"));
+        if anonymous {
+            if let Err(refused) = self.anonymous_api.check_key(&network) {
+                return Some(wait(refused));
+            }
+        }
+        match session {
+            Some(session) => self.session.check_key(&session).err().map(wait),
+            None => None,
+        }
     }
 
     fn forget_quiet_clients(&self) {
         self.network.retain_recent();
         self.session.retain_recent();
         self.anonymous_api.retain_recent();
-        self.network.shrink_to_fit();
-        self.session.shrink_to_fit();
-        self.anonymous_api.shrink_to_fit();
     }
 }
 
@@ -151,7 +169,7 @@ pub async fn enforce(
     let session = app::session::cookie_in(req.headers(), app::session::SESSION_COOKIE)
         .and_then(|presented| domain::auth::session::SecretToken::parse(&presented))
         .map(|token| token.hash());
-    let Some(retry_after_secs) = budgets.over_budget(network, session, path.starts_with("/api/")) else {
+    let Some(retry_after_secs) = budgets.over_budget(network, session, path) else {
         return next.run(req).await;
     };
     let error = ApiError::from(domain::Error::RateLimited { retry_after_secs });

@@ -182,7 +182,7 @@ async fn audit_trail(State(state): State<AppState>, mut req: Request, next: Next
 /// would go back to the pool still open (and a change that was made would miss the end of its
 /// access-log entry). The answer is simply not delivered to whoever stopped waiting.
 async fn run_to_completion(req: Request, next: Next) -> Response {
-    match tokio::spawn(next.run(req)).await {
+    match tokio::spawn(next.run(req).in_current_span()).await {
         Ok(response) => response,
         Err(err) => {
             // A panic in the handler: the panic guard outside would have caught it inline.

@@ -194,11 +194,16 @@ pub async fn log_in(email: String, password: String) -> Result<NextStep, ApiErro
     let admitted = guard
         .admit_password_attempt(&state.db, address, &email, now)
         .await?;
-    let Some(user_id) = domain::accounts::check_password(&state.db, &state.hasher, &email, &password).await?
-    else {
-        return Err(domain::Error::BadCredentials.into());
+    let user_id = match domain::accounts::check_password(&state.db, &state.hasher, &email, &password).await {
+        Ok(Some(user_id)) => user_id,
+        Ok(None) => return Err(domain::Error::BadCredentials.into()),
+        Err(unjudged) => {
+            guard.attempt_abandoned(&state.db, admitted).await?;
+            return Err(unjudged.into());
+        }
     };
     guard.attempt_succeeded(&state.db, admitted).await?;
+    secured_accounts_reset_by_mail(&state, user_id, address, now).await?;
     if let (Some(trail), Some((account, workplace))) = (&trail, named) {
         if account.uuid() == user_id {
             trail.identify(account, workplace);
@@ -248,8 +253,20 @@ pub async fn second_factor(
         .sign_in_guard
         .admit_code_attempt(&state.db, session.user_id, now)
         .await?;
-    let accepted = domain::factors::check_totp(&state.db, session.user_id, &code, now).await?
-        || domain::factors::use_recovery_code(&state.db, session.user_id, &code, now).await?;
+    let checked = async {
+        Ok::<_, domain::Error>(
+            domain::factors::check_totp(&state.db, session.user_id, &code, now).await?
+                || domain::factors::use_recovery_code(&state.db, session.user_id, &code, now).await?,
+        )
+    }
+    .await;
+    let accepted = match checked {
+        Ok(accepted) => accepted,
+        Err(unjudged) => {
+            state.sign_in_guard.attempt_abandoned(&state.db, admitted).await?;
+            return Err(unjudged.into());
+        }
+    };
     if !accepted {
         return Err(domain::Error::Invalid {
             field: "code",
@@ -260,6 +277,36 @@ pub async fn second_factor(
     }
     state.sign_in_guard.attempt_succeeded(&state.db, admitted).await?;
     second_factor_given(&state, &session, remember).await
+}
+
+/// A sign-in that proved the password (or a passkey) of an account secured as possibly
+/// compromised goes no further: a reset link goes to the account's address (within the
+/// address's mail allowance) and the answer says so.
+#[cfg(feature = "ssr")]
+pub(crate) async fn secured_accounts_reset_by_mail(
+    state: &crate::state::AppState,
+    user_id: uuid::Uuid,
+    address: std::net::IpAddr,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), ApiError> {
+    let Err(secured) = domain::accounts::refuse_if_secured(&state.db, user_id).await else {
+        return Ok(());
+    };
+    if state
+        .sign_in_guard
+        .admit_mail_request(&state.db, address, now)
+        .await
+        .is_ok()
+    {
+        domain::accounts::mail_reset_link_to_account_in_background(
+            &state.db,
+            &state.mailer,
+            &state.public_url,
+            user_id,
+            now,
+        );
+    }
+    Err(secured.into())
 }
 
 /// After a verified second factor: a new token for the more privileged session, and at sign-in
@@ -353,24 +400,6 @@ pub async fn secure_own_account() -> Result<u64, ApiError> {
     let ended = domain::accounts::secure_own_account(&state.db, &session, state.clock.now()).await?;
     crate::session::clear_session_cookie();
     Ok(ended)
-}
-
-/// The new password an account secured as possibly compromised must choose, after signing in
-/// with its second factor. Every other session ends.
-#[server(prefix = "/api", endpoint = "account/choose_new_password")]
-pub async fn choose_new_password(new_password: String) -> Result<(), ApiError> {
-    let state = crate::state::app_state()?;
-    let session = crate::session::require_session(&state).await?;
-    domain::accounts::choose_required_password(
-        &state.db,
-        &state.hasher,
-        &state.password_policy,
-        &session,
-        &new_password,
-        state.clock.now(),
-    )
-    .await?;
-    Ok(())
 }
 
 /// The signed-in person's own account and role. Requires both factors.

@@ -200,10 +200,7 @@ pub async fn finish_passkey_check(
 pub async fn begin_passkey_sign_in() -> Result<PasskeyRequest, ApiError> {
     let state = crate::state::app_state()?;
     let (address, now) = (crate::session::client_address(&state), state.clock.now());
-    state
-        .sign_in_guard
-        .check_password_attempt(&state.db, address, "", now)
-        .await?;
+    state.sign_in_guard.check_address(&state.db, address, now).await?;
     let ceremony = domain::factors::begin_passkey_sign_in(&state.db, &state.relying_party, now).await?;
     Ok(request(ceremony))
 }
@@ -214,10 +211,7 @@ pub async fn begin_passkey_sign_in() -> Result<PasskeyRequest, ApiError> {
 pub async fn finish_passkey_sign_in(ceremony: String, credential: String) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
     let (address, now) = (crate::session::client_address(&state), state.clock.now());
-    state
-        .sign_in_guard
-        .check_password_attempt(&state.db, address, "", now)
-        .await?;
+    state.sign_in_guard.check_address(&state.db, address, now).await?;
     bounded_credential(&credential)?;
     let verified = domain::factors::finish_passkey_sign_in(
         &state.db,
@@ -232,11 +226,12 @@ pub async fn finish_passkey_sign_in(ceremony: String, credential: String) -> Res
         Err(err) => {
             state
                 .sign_in_guard
-                .record_password_failure(&state.db, address, "", now)
+                .record_address_failure(&state.db, address, now)
                 .await?;
             return Err(err.into());
         }
     };
+    crate::api::account::secured_accounts_reset_by_mail(&state, user_id, address, now).await?;
     let context = crate::session::sign_in_context(&state);
     let pending = domain::accounts::start_session(&state.db, user_id, &context, now).await?;
     let session = domain::accounts::resolve_session(&state.db, &state.session_policy, pending.expose(), now)

@@ -403,9 +403,10 @@ pub async fn resend_invitation(id: String) -> Result<(), ApiError> {
     send_invitation(&state, &invitation).await
 }
 
-/// Corrects a person's name, address and start date (the right to rectification). When the
-/// address changes, a pending invitation goes to the new one and an account's owner is told at
-/// both.
+/// Corrects a person's name, address and start date (the right to rectification). Needs the
+/// caller's second factor given in the last few minutes: a new address is how the person signs
+/// in from then on. When the address changes, a pending invitation goes to the new one, and an
+/// account's owner is told at both.
 #[server(prefix = "/api", endpoint = "people/correct_details")]
 pub async fn correct_person_details(
     id: String,
@@ -414,7 +415,7 @@ pub async fn correct_person_details(
     start_date: String,
 ) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
-    let (who, tenant) = crate::session::require_identity(&state).await?;
+    let (who, tenant) = crate::session::require_recent_identity(&state).await?;
     let correction = domain::people::Correction {
         name,
         email,
@@ -422,22 +423,18 @@ pub async fn correct_person_details(
     };
     let now = state.clock.now();
     let corrected = domain::people::correct_details(&tenant, &who, id.parse()?, correction, now).await?;
+    if let Some(invitation) = &corrected.invitation {
+        return send_invitation(&state, invitation).await;
+    }
     let Some(previous) = corrected.previous_email else {
         return Ok(());
     };
-    if corrected.status == domain::people::Status::Invited {
-        let invitation = domain::people::resend_invitation(&tenant, id.parse()?, now).await?;
-        return send_invitation(&state, &invitation).await;
-    }
+    // Both are tried: a failure to reach one address must not keep the other uninformed.
     for to in [&previous, &corrected.email] {
-        state
-            .mailer
-            .send(domain::mail::messages::sign_in_address_changed(
-                to,
-                &previous,
-                &corrected.email,
-            ))
-            .await?;
+        let notice = domain::mail::messages::sign_in_address_changed(to, &previous, &corrected.email);
+        if let Err(err) = state.mailer.send(notice).await {
+            tracing::warn!(code = err.code(), error = %err, "an address-change notice could not be sent");
+        }
     }
     Ok(())
 }

@@ -95,13 +95,13 @@ pub fn HomePage() -> impl IntoView {
                         </section>
                     }.into_any(),
                     Err(err) => {
-                        let (title, href, label) = match err.code.as_str() {
-                            "auth.mfa_required" => ("Sign in to continue", "/login/code", "Finish signing in"),
-                            "auth.password_change_required" => ("A new password first", "/new-password", "Choose a new password"),
-                            _ => ("Sign in to continue", "/login", "Sign in"),
+                        let (href, label) = if err.code == "auth.mfa_required" {
+                            ("/login/code", "Finish signing in")
+                        } else {
+                            ("/login", "Sign in")
                         };
                         view! {
-                            <FormCard title=title>
+                            <FormCard title="Sign in to continue">
                                 <p role="alert" class="text-slate-700">{err.message}</p>
                                 <A href=href attr:class=format!("mt-6 {PRIMARY_BUTTON_CLASS}")>{label}</A>
                             </FormCard>

@@ -601,11 +601,11 @@ fn secure_card(id: String, secure: ServerAction<SecurePersonAccount>) -> AnyView
     view! {
         <section aria-labelledby="compromised" class=CARD_CLASS>
             <h2 id="compromised" class="text-lg font-semibold text-slate-900">"Account may be compromised"</h2>
-            <p class="mt-1 text-sm text-slate-700">"If someone else may know their password or have used their account: every session of theirs ends, their remembered devices are forgotten, and they must choose a new password when they next sign in. The people who watch the access log are told."</p>
+            <p class="mt-1 text-sm text-slate-700">"If someone else may know their password or have used their account: every session of theirs ends, their remembered devices are forgotten, and their account opens again only after they choose a new password with a link emailed to their address. The people who watch the access log are told."</p>
             <ErrorAlert error=other_error />
             {move || secure.value().get().and_then(Result::ok).map(|ended| view! {
                 <p role="status" class="mt-2 text-sm font-medium text-teal-800">{format!(
-                    "Their account is secured: {ended} {} ended; they choose a new password at their next sign-in.",
+                    "Their account is secured: {ended} {} ended; they choose a new password with a link emailed at their next sign-in.",
                     if ended == 1 { "session" } else { "sessions" },
                 )}</p>
             })}

@@ -1,13 +1,13 @@
 //! Forgotten passwords: ask for a link by email, then choose a new password. Signing in afterwards
-//! still takes the second factor. And the new password an account secured as possibly
-//! compromised must choose after signing in.
+//! still takes the second factor. An account secured as possibly compromised comes here too,
+//! through the link mailed when it tried to sign in.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_query_map};
 
 use crate::{
-    api::account::{ChooseNewPassword, RequestPasswordReset, ResetPassword},
+    api::account::{RequestPasswordReset, ResetPassword},
     components::form::{action_error, ErrorAlert, FormCard, INPUT_CLASS, PRIMARY_BUTTON_CLASS},
 };
 
@@ -69,42 +69,6 @@ pub fn ResetPasswordPage() -> impl IntoView {
             <FormCard title="Password changed">
                 <p role="status" class="text-slate-700">"Sign in with your new password and your authenticator app or a recovery code."</p>
                 <A href="/login" attr:class=format!("mt-6 {PRIMARY_BUTTON_CLASS}")>"Sign in"</A>
-            </FormCard>
-        </Show>
-    }
-}
-
-/// After signing in to an account secured as possibly compromised: a new password before
-/// anything else.
-#[component]
-pub fn NewPasswordPage() -> impl IntoView {
-    let action = ServerAction::<ChooseNewPassword>::new();
-    let done = move || matches!(action.value().get(), Some(Ok(())));
-    view! {
-        <Title text="Choose a new password" />
-        <Show
-            when=done
-            fallback=move || view! {
-                <FormCard
-                    title="Choose a new password"
-                    intro="Your account was secured because it may have been compromised, so the old password may be known to someone else. Choose a new one to continue; any other session of your account ends."
-                >
-                    <ErrorAlert error=action_error(action.value()) />
-                    <ActionForm action attr:class="space-y-5">
-                        <div>
-                            <label for="new_password" class="block text-sm font-medium text-slate-800">"New password"</label>
-                            <input id="new_password" name="new_password" type="password" required minlength="8" maxlength="256"
-                                autocomplete="new-password" class=INPUT_CLASS />
-                            <p class="mt-1 text-sm text-slate-600">"Not the old one. At least 12 characters; a few unrelated words work well."</p>
-                        </div>
-                        <button type="submit" class=PRIMARY_BUTTON_CLASS disabled=move || action.pending().get()>"Save new password"</button>
-                    </ActionForm>
-                </FormCard>
-            }
-        >
-            <FormCard title="Password changed">
-                <p role="status" class="text-slate-700">"Your new password is saved and your account is yours again."</p>
-                <A href="/home" attr:class=format!("mt-6 {PRIMARY_BUTTON_CLASS}")>"Continue"</A>
             </FormCard>
         </Show>
     }

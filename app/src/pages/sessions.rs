@@ -30,7 +30,7 @@ pub fn SessionsPage() -> impl IntoView {
                 <p role="status" class="text-slate-700">{move || {
                     let ended = secured().unwrap_or_default();
                     format!(
-                        "{ended} {} signed out, this one too, and remembered devices forgotten. Sign in again with your password and second factor: you will choose a new password before anything else.",
+                        "{ended} {} signed out, this one too, and remembered devices forgotten. When you next sign in we email you a link to choose a new password; after that, sign in with it and your second factor.",
                         if ended == 1 { "session was" } else { "sessions were" },
                     )
                 }}</p>
@@ -94,7 +94,7 @@ fn SessionList(
                                 })}
                                 <section aria-labelledby="compromised" class=CARD_CLASS>
                                     <h2 id="compromised" class="text-lg font-semibold text-slate-900">"My account may be compromised"</h2>
-                                    <p class="mt-1 text-sm text-slate-700">"If someone else may know your password or have used your account: every session ends, this one too, remembered devices are forgotten, and you choose a new password when you next sign in. The people who watch your workplace's access log are alerted."</p>
+                                    <p class="mt-1 text-sm text-slate-700">"If someone else may know your password or have used your account: every session ends, this one too, remembered devices are forgotten, and your account opens again only after you choose a new password with a link emailed to you. The people who watch your workplace's access log are alerted."</p>
                                     <p class="mt-1 text-sm text-slate-700">"Lost a phone or security key? Remove it under Sign-in methods too."</p>
                                     <ErrorAlert error=action_error(secure.value()) />
                                     <ActionForm action=secure attr:class="mt-3">

@@ -46,7 +46,6 @@ const SECURITY_ACTIONS: &[&str] = &[
     "people/reset_factors",
     "people/secure_account",
     "account/secure_account",
-    "account/choose_new_password",
     "people/import",
     "people/accept_invitation",
     "roles/create",
@@ -80,6 +79,8 @@ const AUDIT_RELEVANT_ACTIONS: &[&str] = &[
     "people/reset_factors",
     "roles/update",
     "roles/delete",
+    // A new address is how someone signs in from then on.
+    "people/correct_details",
     // Irreversible: a person's account and data are gone.
     "privacy/erase",
 ];

@@ -811,17 +811,16 @@ async fn ended_sessions_are_purged_after_ninety_days(test_db: TestDb) {
 }
 
 /// "This account may be compromised": said by an HR admin about someone they manage, or by the
-/// person themself, every session ends, remembered devices are forgotten, and the next sign-in
-/// may do nothing but choose a new password (not the old one) after its second factor; with
-/// the factor reset, the factors go too. Nobody secures an account they could not otherwise
-/// change.
+/// person themself, every session ends, remembered devices are forgotten, and no sign-in goes
+/// through until a new password (not the old one) is chosen with an emailed reset link, so a
+/// stolen password, factor or device alone gets nowhere; with the factor reset, the factors go
+/// too. Nobody secures an account they could not otherwise change.
 async fn a_possibly_compromised_account_is_secured_until_a_new_password_is_chosen(test_db: TestDb) {
     use domain::{
         people::{self, NewPerson},
         policy::{Role, RoleKey},
     };
     let db = &test_db.db;
-    let policy = SessionPolicy::default();
     let (owner, tenant) = domain::testing::workplace(db, "Northwind", "ada@northwind.test", now()).await;
     let invite = |name: &str, email: &str, role: Role| NewPerson {
         name: name.into(),
@@ -893,113 +892,74 @@ async fn a_possibly_compromised_account_is_secured_until_a_new_password_is_chose
         "her factors stay unless asked"
     );
 
-    // Her old password still opens the first step, whose session owes the new password.
+    // Her password still proves itself, but no sign-in goes further until she has chosen a new
+    // one through the emailed link: not the old one, and then only the new one works.
     assert!(
         accounts::check_password(db, &hasher(), "eve@northwind.test", old_password)
             .await
             .unwrap()
             .is_some()
     );
-    let token = accounts::start_session(db, eve_id, &Default::default(), now())
-        .await
-        .unwrap();
-    let password_only = accounts::resolve_session(db, &policy, token.expose(), now())
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(password_only.password_change_required);
-    let not_yet = accounts::choose_required_password(
-        db,
-        &hasher(),
-        &PasswordPolicy::default(),
-        &password_only,
-        "fresh tidal compass meadow",
-        now(),
-    )
-    .await
-    .unwrap_err();
+    let refused = accounts::refuse_if_secured(db, eve_id).await.unwrap_err();
     assert_eq!(
-        not_yet.code(),
-        "auth.mfa_required",
-        "the password alone cannot replace itself"
+        (refused.code(), refused.status()),
+        ("auth.password_change_required", 403)
     );
-    let token = accounts::complete_second_factor(db, password_only.session_id, now())
-        .await
-        .unwrap();
-    let signed_in = accounts::resolve_session(db, &policy, token.expose(), now())
+    let (_, link) = accounts::request_password_reset(db, "eve@northwind.test", now())
         .await
         .unwrap()
         .unwrap();
-    assert!(signed_in.password_change_required);
-    let same = accounts::choose_required_password(
+    let fresh = "fresh tidal compass meadow";
+    let same = accounts::reset_password(
         db,
         &hasher(),
         &PasswordPolicy::default(),
-        &signed_in,
+        link.expose(),
         old_password,
         now(),
     )
     .await
     .unwrap_err();
     assert_eq!(same.code(), "input.invalid");
-    let (_, other) = live_session(db, eve_id).await;
-    accounts::choose_required_password(
+    accounts::reset_password(
         db,
         &hasher(),
         &PasswordPolicy::default(),
-        &signed_in,
-        "fresh tidal compass meadow",
+        link.expose(),
+        fresh,
         now(),
     )
     .await
     .unwrap();
-    let after = accounts::resolve_session(db, &policy, token.expose(), now())
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(!after.password_change_required, "settled");
-    assert!(!alive(db, &other).await, "every other session ended");
+    accounts::refuse_if_secured(db, eve_id).await.unwrap();
     assert!(
         accounts::check_password(db, &hasher(), "eve@northwind.test", old_password)
             .await
             .unwrap()
             .is_none()
     );
-    let again = accounts::choose_required_password(
-        db,
-        &hasher(),
-        &PasswordPolicy::default(),
-        &after,
-        "another tidal compass",
-        now(),
-    )
-    .await
-    .unwrap_err();
-    assert_eq!(again.code(), "resource.conflict");
+    let (_, token) = live_session(db, eve_id).await;
 
-    // With the factor reset, her factors go too: she sets up a new one first.
+    // With the factor reset, her factors go too: she sets up a new one after the new password.
     let ended = people::secure_account(&hana_tenant, &hana, eve.user_id, true, now())
         .await
         .unwrap();
-    assert_eq!(ended, 1, "the session she chose the password in");
+    assert_eq!(ended, 1, "the session she signed in with");
     assert!(!factors::has_second_factor(db, eve_id).await.unwrap());
     assert!(!alive(db, &token).await);
+    assert_eq!(
+        accounts::refuse_if_secured(db, eve_id).await.unwrap_err().code(),
+        "auth.password_change_required"
+    );
 
     // Hana about her own account: her own session ends with the rest.
     let (mine, mine_token) = live_session(db, hana.user_id.uuid()).await;
     let (_, elsewhere) = live_session(db, hana.user_id.uuid()).await;
     assert_eq!(accounts::secure_own_account(db, &mine, now()).await.unwrap(), 2);
     assert!(!alive(db, &mine_token).await && !alive(db, &elsewhere).await);
-    let token = accounts::start_session(db, hana.user_id.uuid(), &Default::default(), now())
+    assert!(accounts::refuse_if_secured(db, hana.user_id.uuid())
         .await
-        .unwrap();
-    assert!(
-        accounts::resolve_session(db, &policy, token.expose(), now())
-            .await
-            .unwrap()
-            .unwrap()
-            .password_change_required
-    );
+        .is_err());
 
     // An invitation not yet accepted has no password to replace.
     let invited = people::invite(

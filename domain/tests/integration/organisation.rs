@@ -590,6 +590,11 @@ async fn people_details_are_corrected_sealed_again_and_reindexed(test_db: TestDb
         start_date: chrono::NaiveDate::from_ymd_opt(2024, 4, 1),
     };
 
+    // A reset link mailed to the mistyped address before the correction.
+    let (_, early_link) = accounts::request_password_reset(db, "eve@nortwind.test", now())
+        .await
+        .unwrap()
+        .unwrap();
     let corrected = people::correct_details(
         &hana_tenant,
         &hana,
@@ -636,6 +641,18 @@ async fn people_details_are_corrected_sealed_again_and_reindexed(test_db: TestDb
             .unwrap(),
         None
     );
+    // Links mailed to the old address stop working.
+    let stale = accounts::reset_password(
+        db,
+        &hasher,
+        &PasswordPolicy::default(),
+        early_link.expose(),
+        "another long harbour phrase",
+        now(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(stale.code(), "input.invalid", "{stale:?}");
 
     // A correction that keeps the address asks nothing about other accounts.
     let same = people::correct_details(

@@ -288,8 +288,15 @@ async fn anonymous_floods_are_refused_per_network_before_any_work(test_db: TestD
     // Another network, and the signed-in Owner on this one, are served.
     let (other, _) = app.send(from("2001:db8:7:2::1", None)).await;
     assert_eq!(other.status(), StatusCode::OK);
+    // A made-up session cookie buys a public call nothing.
+    let made_up = format!("__Host-candor_session={}", "x".repeat(43));
+    let (forged, _) = app.send(from("2001:db8:7:1::1", Some(&made_up))).await;
+    assert_eq!(forged.status(), StatusCode::TOO_MANY_REQUESTS);
     let cookie = format!("__Host-candor_session={}", token.expose());
-    let (signed_in, body) = app.send(from("2001:db8:7:1::1", Some(&cookie))).await;
+    let mut own_account = from("2001:db8:7:1::1", Some(&cookie));
+    *own_account.uri_mut() = "/api/account/me".parse().unwrap();
+    *own_account.body_mut() = Body::empty();
+    let (signed_in, body) = app.send(own_account).await;
     assert_eq!(signed_in.status(), StatusCode::OK, "{body}");
 }
 

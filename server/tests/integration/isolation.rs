@@ -51,7 +51,6 @@ const TAKES_NO_WORKPLACE_ID: &[(&str, &str)] = &[
     ("/api/account/end_other_sessions", "the caller's own sessions"),
     ("/api/account/secure_account", "the caller's own account"),
     ("/api/people/correct_own_name", "the caller's own record"),
-    ("/api/account/choose_new_password", "the caller's own account"),
     (
         "/api/account/request_password_reset",
         "public, same answer for every address",
