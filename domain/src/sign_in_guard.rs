@@ -281,7 +281,10 @@ impl SignInGuard {
             account_throttles::Entity::update_many()
                 .col_expr(
                     account_throttles::Column::Failures,
-                    sea_orm::sea_query::Expr::col(account_throttles::Column::Failures).sub(1),
+                    sea_orm::sea_query::ExprTrait::sub(
+                        sea_orm::sea_query::Expr::col(account_throttles::Column::Failures),
+                        1,
+                    ),
                 )
                 .filter(account_throttles::Column::Subject.eq(account))
                 .filter(account_throttles::Column::Failures.gt(0))

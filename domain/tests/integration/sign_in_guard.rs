@@ -122,6 +122,24 @@ async fn second_factor_codes_have_their_own_tight_limit(test_db: TestDb) {
         .unwrap();
 }
 
+/// An attempt that could not be judged (the password check was busy) is given back: however
+/// many there are, neither the account nor the address is held up by them.
+async fn attempts_that_could_not_be_judged_are_given_back(test_db: TestDb) {
+    let (db, guard) = (&test_db.db, SignInGuard::default());
+    let from = address("203.0.113.9");
+    for i in 0..15 {
+        let admitted = guard
+            .admit_password_attempt(db, from, "ada@example.com", now() + Duration::seconds(i))
+            .await
+            .unwrap();
+        guard.attempt_abandoned(db, admitted).await.unwrap();
+    }
+    let _judged = guard
+        .admit_password_attempt(db, from, "ada@example.com", now() + Duration::seconds(16))
+        .await
+        .unwrap();
+}
+
 /// Attempts that arrive together cannot all pass the check before any is counted: forty
 /// password guesses for one account at the same moment (each from its own address, so only
 /// the account rule applies) let through exactly as many as one after another would — three
@@ -253,5 +271,6 @@ domain::on_both_backends!(
     an_account_gets_growing_delays_that_a_success_clears,
     second_factor_codes_have_their_own_tight_limit,
     simultaneous_attempts_are_counted_before_they_are_judged,
+    attempts_that_could_not_be_judged_are_given_back,
     rotating_ipv6_addresses_inside_one_network_is_blocked,
 );
