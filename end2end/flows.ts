@@ -65,13 +65,18 @@ export async function join(
   await page.getByLabel("Choose a password").fill("lantern harbour gravel symphony");
   await page.getByRole("button", { name: "Join" }).click();
   await expect(page).toHaveURL(/\/setup$/);
+  await setUpAuthenticator(page);
+  return page;
+}
+
+/** From /setup: sets up an authenticator app and waits for the recovery codes. */
+export async function setUpAuthenticator(page: Page) {
   await page.goto("/setup/authenticator");
   await waitForHydration(page);
   const secret = (await page.getByTestId("totp-secret").textContent())!.trim();
   await page.getByLabel("Code from the app").fill(totp(secret));
   await page.getByRole("button", { name: "Confirm" }).click();
   await expect(page.getByRole("heading", { name: "Save your recovery codes" })).toBeVisible();
-  return page;
 }
 
 /** On /people, invites everyone in `rows` ("name,email,department,role,start_date") from a CSV file. */

@@ -463,6 +463,20 @@ pub struct Corrected {
     pub invitation: Option<Invitation>,
 }
 
+/// Person `id`, if `identity` may change them: manage people at all, and could give them their
+/// role (an HR admin handles employees and managers, not another HR admin or the Owner).
+async fn manageable(tenant: &TenantDb, identity: &crate::policy::Identity, id: UserId) -> Result<Person> {
+    use crate::policy::{require, Action, Resource};
+    require(identity, Action::ManagePeople, Resource::Workplace)?;
+    let found = get(tenant, id).await?;
+    require(
+        identity,
+        Action::AssignRole(found.role.reach()),
+        Resource::Workplace,
+    )?;
+    Ok(found)
+}
+
 /// Corrects a person's name, address and start date, for an HR admin or Owner who could give
 /// them their role. The name and address are sealed again and the address re-indexed; a new
 /// address must be free across Candor and, since asking that is what an invitation does, spends
@@ -475,16 +489,14 @@ pub async fn correct_details(
     correction: Correction,
     now: DateTime<Utc>,
 ) -> Result<Corrected> {
-    use crate::policy::{require, Action, Resource};
-    require(identity, Action::ManagePeople, Resource::Workplace)?;
+    crate::policy::require(
+        identity,
+        crate::policy::Action::ManagePeople,
+        crate::policy::Resource::Workplace,
+    )?;
     let name = crate::text::one_line(&correction.name, "name", 200)?;
     let email = normalise_email(&correction.email)?;
-    let found = get(tenant, id).await?;
-    require(
-        identity,
-        Action::AssignRole(found.role.reach()),
-        Resource::Workplace,
-    )?;
+    let found = manageable(tenant, identity, id).await?;
     let previous_email = (found.email != email).then(|| found.email.clone());
     if previous_email.is_some() {
         crate::invitation_budget::spend(tenant, 1, now).await?;
@@ -585,9 +597,9 @@ async fn reseal(
 }
 
 /// "This account may be compromised", said by an HR admin or Owner about someone whose role they
-/// could give: every session of the person ends, their remembered devices are forgotten, and their
-/// next sign-in must choose a new password; with `reset_factors`, their second factors and
-/// recovery codes go too, so they set up new ones first. Returns how many sessions ended. People
+/// could give: every session of the person ends, their remembered devices are forgotten, and no
+/// sign-in goes through until they choose a new password with an emailed link; with
+/// `reset_factors`, their second factors and recovery codes go too, so they set up new ones after. Returns how many sessions ended. People
 /// secure their own account on their sessions page.
 pub async fn secure_account(
     tenant: &TenantDb,
@@ -596,20 +608,18 @@ pub async fn secure_account(
     reset_factors: bool,
     now: DateTime<Utc>,
 ) -> Result<u64> {
-    use crate::policy::{require, Action, Resource};
-    require(identity, Action::ManagePeople, Resource::Workplace)?;
+    crate::policy::require(
+        identity,
+        crate::policy::Action::ManagePeople,
+        crate::policy::Resource::Workplace,
+    )?;
     if id == identity.user_id {
         return Err(Error::Invalid {
             field: "person",
             reason: "Secure your own account on your sessions page.".into(),
         });
     }
-    let found = get(tenant, id).await?;
-    require(
-        identity,
-        Action::AssignRole(found.role.reach()),
-        Resource::Workplace,
-    )?;
+    let found = manageable(tenant, identity, id).await?;
     tenant.touch(crate::audit::EntityType::Person, [id.uuid()]);
     if found.status == Status::Invited {
         return Err(Error::Conflict(

@@ -273,43 +273,52 @@ impl SignInGuard {
     /// The admitted attempt could not be judged (the server was busy, or failed): it no longer
     /// counts, as if it had not been made — a flood that fills the queue adds no delay to anyone.
     pub async fn attempt_abandoned(&self, db: &Database, admitted: Admitted) -> Result<()> {
-        let txn = db.begin_write().await?;
-        throttle_events::Entity::delete_by_id(admitted.event)
-            .exec(&txn)
-            .await?;
-        if let Some(account) = admitted.account {
-            account_throttles::Entity::update_many()
-                .col_expr(
-                    account_throttles::Column::Failures,
-                    sea_orm::sea_query::ExprTrait::sub(
-                        sea_orm::sea_query::Expr::col(account_throttles::Column::Failures),
-                        1,
-                    ),
-                )
-                .filter(account_throttles::Column::Subject.eq(account))
-                .filter(account_throttles::Column::Failures.gt(0))
-                .exec(&txn)
-                .await?;
-        }
-        txn.commit().await?;
-        Ok(())
+        give_back(db, admitted, AccountRecord::TakeOneBack).await
     }
 
     /// The admitted attempt was right: it no longer counts as a failure, and a correct
     /// password clears the account's delays.
     pub async fn attempt_succeeded(&self, db: &Database, admitted: Admitted) -> Result<()> {
-        let txn = db.begin_write().await?;
-        throttle_events::Entity::delete_by_id(admitted.event)
-            .exec(&txn)
-            .await?;
-        if let Some(account) = admitted.account {
-            account_throttles::Entity::delete_by_id(account)
-                .exec(&txn)
-                .await?;
-        }
-        txn.commit().await?;
-        Ok(())
+        give_back(db, admitted, AccountRecord::Clear).await
     }
+}
+
+/// What giving an admitted attempt back does to its account's record of failures.
+enum AccountRecord {
+    TakeOneBack,
+    Clear,
+}
+
+async fn give_back(db: &Database, admitted: Admitted, record: AccountRecord) -> Result<()> {
+    let txn = db.begin_write().await?;
+    throttle_events::Entity::delete_by_id(admitted.event)
+        .exec(&txn)
+        .await?;
+    if let Some(account) = admitted.account {
+        match record {
+            AccountRecord::Clear => {
+                account_throttles::Entity::delete_by_id(account)
+                    .exec(&txn)
+                    .await?;
+            }
+            AccountRecord::TakeOneBack => {
+                account_throttles::Entity::update_many()
+                    .col_expr(
+                        account_throttles::Column::Failures,
+                        sea_orm::sea_query::ExprTrait::sub(
+                            sea_orm::sea_query::Expr::col(account_throttles::Column::Failures),
+                            1,
+                        ),
+                    )
+                    .filter(account_throttles::Column::Subject.eq(account))
+                    .filter(account_throttles::Column::Failures.gt(0))
+                    .exec(&txn)
+                    .await?;
+            }
+        }
+    }
+    txn.commit().await?;
+    Ok(())
 }
 
 async fn recent_on(

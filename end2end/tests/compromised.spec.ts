@@ -1,6 +1,6 @@
 import { test, expect, waitForHydration, expectAccessible, snapshot, type Candor } from "../fixtures";
-import { enrol, join } from "../flows";
-import { outbox, linkIn, totp } from "../support";
+import { enrol, join, setUpAuthenticator } from "../flows";
+import { outbox, linkIn } from "../support";
 import type { Page } from "@playwright/test";
 
 const EVE_PASSWORD = "lantern harbour gravel symphony";
@@ -101,12 +101,7 @@ test("an account that may be compromised is secured by its owner, then by an HR 
   await eve.getByLabel("Password").fill("quiet copper lantern orchard");
   await eve.getByRole("button", { name: "Continue" }).click();
   await expect(eve).toHaveURL(/\/setup$/);
-  await eve.goto("/setup/authenticator");
-  await waitForHydration(eve);
-  const secret = (await eve.getByTestId("totp-secret").textContent())!.trim();
-  await eve.getByLabel("Code from the app").fill(totp(secret));
-  await eve.getByRole("button", { name: "Confirm" }).click();
-  await expect(eve.getByRole("heading", { name: "Save your recovery codes" })).toBeVisible();
+  await setUpAuthenticator(eve);
 
   // Each raised an alert: once the monitor has run, the Owner sees both and was mailed.
   const secured = page.getByRole("region", { name: "Alerts" }).getByRole("listitem").filter({ hasText: "an account was secured because it may be compromised" });

@@ -156,25 +156,30 @@ async fn requests_beyond_the_timeout_are_answered_408() {
     assert_eq!(fast.status(), StatusCode::OK);
 }
 
+/// The session cookie of a new workplace's Owner, signed in with both factors.
+async fn owner_signed_in(db: &domain::Database) -> String {
+    let now = chrono::Utc::now();
+    let (owner, _) = domain::testing::workplace(db, "Northwind", "ada@northwind.test", now).await;
+    let token = domain::accounts::start_session(db, owner.user_id.uuid(), &Default::default(), now)
+        .await
+        .unwrap();
+    let session = domain::accounts::resolve_session(db, &Default::default(), token.expose(), now)
+        .await
+        .unwrap()
+        .unwrap();
+    let token = domain::accounts::complete_second_factor(db, session.session_id, now)
+        .await
+        .unwrap();
+    format!("__Host-candor_session={}", token.expose())
+}
+
 /// A client that gives up midway (or the timeout answering first) never leaves a pooled
 /// connection inside a transaction or holding a lock: requests cancelled at many points of a
 /// write, then every connection is idle outside a transaction, and the next requests run as
 /// usual, each with its access-log entry.
 async fn cancelled_requests_leave_no_connection_in_a_transaction(test_db: TestDb) {
     let db = test_db.db.clone();
-    let now = chrono::Utc::now();
-    let (owner, _) = domain::testing::workplace(&db, "Northwind", "ada@northwind.test", now).await;
-    let token = domain::accounts::start_session(&db, owner.user_id.uuid(), &Default::default(), now)
-        .await
-        .unwrap();
-    let session = domain::accounts::resolve_session(&db, &Default::default(), token.expose(), now)
-        .await
-        .unwrap()
-        .unwrap();
-    let token = domain::accounts::complete_second_factor(&db, session.session_id, now)
-        .await
-        .unwrap();
-    let cookie = format!("__Host-candor_session={}", token.expose());
+    let cookie = owner_signed_in(&db).await;
     let app = TestApp::new(test_db);
     let create = |name: String| {
         Request::post("/api/organisation/create_department")
@@ -225,18 +230,7 @@ async fn cancelled_requests_leave_no_connection_in_a_transaction(test_db: TestDb
 /// signed-in person on the same network, are served as usual.
 async fn anonymous_floods_are_refused_per_network_before_any_work(test_db: TestDb) {
     let db = test_db.db.clone();
-    let now = chrono::Utc::now();
-    let (owner, _) = domain::testing::workplace(&db, "Northwind", "ada@northwind.test", now).await;
-    let token = domain::accounts::start_session(&db, owner.user_id.uuid(), &Default::default(), now)
-        .await
-        .unwrap();
-    let session = domain::accounts::resolve_session(&db, &Default::default(), token.expose(), now)
-        .await
-        .unwrap()
-        .unwrap();
-    let token = domain::accounts::complete_second_factor(&db, session.session_id, now)
-        .await
-        .unwrap();
+    let cookie = owner_signed_in(&db).await;
     let app = TestApp::new(test_db);
     let from = |address: &str, cookie: Option<&str>| {
         let mut request = Request::post("/api/account/password_feedback")
@@ -292,7 +286,6 @@ async fn anonymous_floods_are_refused_per_network_before_any_work(test_db: TestD
     let made_up = format!("__Host-candor_session={}", "x".repeat(43));
     let (forged, _) = app.send(from("2001:db8:7:1::1", Some(&made_up))).await;
     assert_eq!(forged.status(), StatusCode::TOO_MANY_REQUESTS);
-    let cookie = format!("__Host-candor_session={}", token.expose());
     let mut own_account = from("2001:db8:7:1::1", Some(&cookie));
     *own_account.uri_mut() = "/api/account/me".parse().unwrap();
     *own_account.body_mut() = Body::empty();
