@@ -254,9 +254,19 @@ pub async fn check_password(
     }
     let user_id = user.id;
     if verdict == Verified::YesButRehash {
-        let mut upgraded: users::ActiveModel = user.into();
-        upgraded.password_hash = Set(hasher.hash(password).await?);
-        upgraded.update(conn).await?;
+        // The password was right: a stronger hash that cannot be made now waits for the next
+        // sign-in (a busy hasher must not turn a right password into an uncounted attempt).
+        match hasher.hash(password).await {
+            Ok(stronger) => {
+                let mut upgraded: users::ActiveModel = user.into();
+                upgraded.password_hash = Set(stronger);
+                upgraded.update(conn).await?;
+            }
+            Err(err) => tracing::warn!(
+                code = err.code(),
+                "a password hash was not strengthened this time"
+            ),
+        }
     }
     Ok(Some(user_id))
 }
@@ -584,6 +594,12 @@ pub(crate) async fn require_new_password(
     if marked.rows_affected == 0 {
         return Err(Error::NotFound);
     }
+    // A reset link asked for before (perhaps by whoever has the password) no longer works.
+    email_tokens::Entity::delete_many()
+        .filter(email_tokens::Column::UserId.eq(user_id))
+        .filter(email_tokens::Column::Purpose.eq(RESET_PASSWORD))
+        .exec(conn)
+        .await?;
     crate::trusted_devices::forget_all(conn, user_id).await?;
     // No session has the nil id: every one ends.
     end_sessions_but(conn, user_id, Uuid::nil(), now).await
@@ -654,6 +670,8 @@ pub async fn start_session(
     context: &SignInContext,
     now: DateTime<Utc>,
 ) -> Result<SecretToken> {
+    // Whatever proved who it is, a secured account starts nothing before its new password.
+    refuse_if_secured(db, user_id).await?;
     let token = SecretToken::generate();
     let conn = db.connection();
     let keyring = db.keyring()?;

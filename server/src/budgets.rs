@@ -104,6 +104,7 @@ const PUBLIC_CALLS: &[&str] = &[
     "/api/people/invitation",
     "/api/people/accept_invitation",
     "/api/instance/security_facts",
+    "/api/instance/operations",
     "/api/instance/subprocessors",
 ];
 

@@ -289,8 +289,10 @@ pub(crate) async fn secured_accounts_reset_by_mail(
     address: std::net::IpAddr,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), ApiError> {
-    let Err(secured) = domain::accounts::refuse_if_secured(&state.db, user_id).await else {
-        return Ok(());
+    let secured = match domain::accounts::refuse_if_secured(&state.db, user_id).await {
+        Ok(()) => return Ok(()),
+        Err(secured @ domain::Error::PasswordChangeRequired) => secured,
+        Err(other) => return Err(other.into()),
     };
     if state
         .sign_in_guard
@@ -318,6 +320,9 @@ pub(crate) async fn second_factor_given(
     remember: bool,
 ) -> Result<(), ApiError> {
     let now = state.clock.now();
+    if session.password_change_required {
+        return Err(domain::Error::PasswordChangeRequired.into());
+    }
     let token = domain::accounts::complete_second_factor(&state.db, session.session_id, now).await?;
     crate::session::set_session_cookie(&token, state.session_policy.absolute.num_seconds());
     if session.second_factor {

@@ -872,11 +872,33 @@ async fn a_possibly_compromised_account_is_secured_until_a_new_password_is_chose
     assert_eq!(own.code(), "input.invalid");
     assert!(alive(db, &laptop).await, "a refusal changes nothing");
 
+    // Whoever has her password asked for a reset link beforehand.
+    let (_, earlier_link) = accounts::request_password_reset(db, "eve@northwind.test", now())
+        .await
+        .unwrap()
+        .unwrap();
+
     // The HR admin secures Eve's account: every session ends and her device is forgotten.
     let ended = people::secure_account(&hana_tenant, &hana, eve.user_id, false, now())
         .await
         .unwrap();
     assert_eq!(ended, 2);
+    // The earlier link is dead, and nothing starts a session now.
+    let dead = accounts::reset_password(
+        db,
+        &hasher(),
+        &PasswordPolicy::default(),
+        earlier_link.expose(),
+        "attacker chosen long phrase",
+        now(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(dead.code(), "input.invalid");
+    let no_session = accounts::start_session(db, eve_id, &Default::default(), now())
+        .await
+        .unwrap_err();
+    assert_eq!(no_session.code(), "auth.password_change_required");
     assert!(!alive(db, &laptop).await && !alive(db, &tablet).await);
     assert!(!domain::trusted_devices::may_skip_second_factor(
         db,
