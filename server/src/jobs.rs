@@ -84,6 +84,8 @@ pub async fn alert_operator(config: &crate::config::Config, what: &str, err: &do
 pub struct TickReport {
     /// Jobs this process ran (others were not due, or held by another process).
     pub ran: Vec<&'static str>,
+    /// Jobs that failed this tick (each logged; the others still ran).
+    pub failed: Vec<&'static str>,
     pub workplaces_rotated: usize,
     pub rounds_opened: usize,
     pub rounds_closed: u64,
@@ -114,27 +116,92 @@ pub fn spawn(db: Database, clock: Arc<dyn Clock>, schedule: Schedule, notifier: 
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
-            match tick(&db, &holder, &schedule, &notifier, clock.now()).await {
-                Ok(report) if !report.ran.is_empty() => tracing::info!(?report, "scheduled jobs ran"),
-                Ok(_) => {}
-                Err(err) => tracing::error!(code = err.code(), error = %err, "a scheduled job failed"),
+            let report = tick(&db, &holder, &schedule, &notifier, clock.now()).await;
+            if !report.ran.is_empty() || !report.failed.is_empty() {
+                tracing::info!(?report, "scheduled jobs ran");
             }
         }
     });
 }
 
-/// Runs every job that is due and whose lease this process (`holder`) gets.
+/// Runs every job that is due and whose lease this process (`holder`) gets. Each job stands
+/// alone: one that fails is logged, named in the report and its lease released (so the next
+/// tick, here or in another process, retries it), and the others run regardless.
 pub async fn tick(
     db: &Database,
     holder: &str,
     schedule: &Schedule,
     notifier: &Notifier,
     now: chrono::DateTime<chrono::Utc>,
-) -> domain::Result<TickReport> {
+) -> TickReport {
     let mut report = TickReport::default();
-    if let Some(lease) = domain::jobs::try_lease(db, SURVEY_ROUNDS, holder, LEASE, now).await? {
+    let outcome = survey_rounds(db, holder, notifier, now, &mut report).await;
+    settle(&mut report, SURVEY_ROUNDS, outcome);
+    let outcome = benchmarks(db, holder, now, &mut report).await;
+    settle(&mut report, BENCHMARKS, outcome);
+    let outcome = audit_monitor(db, holder, notifier, now, &mut report).await;
+    settle(&mut report, AUDIT_MONITOR, outcome);
+    let outcome = workplace_termination(db, holder, schedule, notifier, now, &mut report).await;
+    settle(&mut report, WORKPLACE_TERMINATION, outcome);
+    for (job, interval) in [
+        (AUDIT_RETENTION, AUDIT_RETENTION_INTERVAL),
+        (AUDIT_ANCHOR, AUDIT_ANCHOR_INTERVAL),
+        (DATA_RETENTION, DATA_RETENTION_INTERVAL),
+    ] {
+        let outcome = periodic_upkeep(db, holder, job, interval, now, &mut report).await;
+        settle(&mut report, job, outcome);
+    }
+    if let Some(backups) = &schedule.backups {
+        let outcome = run_backups(db, holder, backups, notifier, now, &mut report).await;
+        settle(&mut report, BACKUP, outcome);
+    }
+    if let Some(max_age) = schedule.tenant_key_max_age {
+        let outcome = key_rotation_job(db, holder, max_age, now, &mut report).await;
+        settle(&mut report, TENANT_KEY_ROTATION, outcome);
+    }
+    report
+}
+
+/// Notes a job that failed: logged with its code, named in the report.
+fn settle(report: &mut TickReport, job: &'static str, outcome: domain::Result<()>) {
+    if let Err(err) = outcome {
+        tracing::error!(job, code = err.code(), error = %err, "a scheduled job failed; the others ran");
+        report.failed.push(job);
+    }
+}
+
+/// Ends a run under `lease`: finished when it worked; released when it failed, so it is tried
+/// again at the next tick instead of waiting out the lease.
+async fn end_lease(
+    db: &Database,
+    lease: domain::jobs::Lease,
+    now: chrono::DateTime<chrono::Utc>,
+    ran: domain::Result<()>,
+) -> domain::Result<()> {
+    match ran {
+        Ok(()) => domain::jobs::finish(db, lease, now).await,
+        Err(err) => {
+            if let Err(release) = domain::jobs::release(db, lease, now).await {
+                tracing::warn!(code = release.code(), error = %release, "a failed job's lease could not be released; it expires");
+            }
+            Err(err)
+        }
+    }
+}
+
+async fn survey_rounds(
+    db: &Database,
+    holder: &str,
+    notifier: &Notifier,
+    now: chrono::DateTime<chrono::Utc>,
+    report: &mut TickReport,
+) -> domain::Result<()> {
+    use surveys::rounds::{notify, Notice};
+    let Some(lease) = domain::jobs::try_lease(db, SURVEY_ROUNDS, holder, LEASE, now).await? else {
+        return Ok(());
+    };
+    let ran = async {
         report.rounds_closed = surveys::rounds::close_due(db, now).await?;
-        use surveys::rounds::{notify, Notice};
         for opened in surveys::rounds::open_due(db, now).await? {
             report.rounds_opened += 1;
             report.emails_sent += notify(
@@ -151,99 +218,165 @@ pub async fn tick(
             report.emails_sent +=
                 notify(db, &notifier.mailer, &notifier.public_url, &due, Notice::Reminder).await;
         }
-        domain::jobs::finish(db, lease, now).await?;
-        report.ran.push(SURVEY_ROUNDS);
+        Ok(())
     }
-    if let Some(lease) = domain::jobs::try_lease(db, BENCHMARKS, holder, LEASE, now).await? {
-        if lease
-            .last_finished_at
-            .is_none_or(|finished| now - finished >= BENCHMARK_INTERVAL)
-        {
-            report.benchmarks_published = Some(surveys::benchmarks::recompute(db, now).await?);
-            domain::jobs::finish(db, lease, now).await?;
-            report.ran.push(BENCHMARKS);
-        } else {
-            domain::jobs::release(db, lease, now).await?;
-        }
+    .await;
+    end_lease(db, lease, now, ran).await?;
+    report.ran.push(SURVEY_ROUNDS);
+    Ok(())
+}
+
+async fn benchmarks(
+    db: &Database,
+    holder: &str,
+    now: chrono::DateTime<chrono::Utc>,
+    report: &mut TickReport,
+) -> domain::Result<()> {
+    let Some(lease) = domain::jobs::try_lease(db, BENCHMARKS, holder, LEASE, now).await? else {
+        return Ok(());
+    };
+    if lease
+        .last_finished_at
+        .is_some_and(|finished| now - finished < BENCHMARK_INTERVAL)
+    {
+        return domain::jobs::release(db, lease, now).await;
     }
-    if let Some(lease) = domain::jobs::try_lease(db, AUDIT_MONITOR, holder, LEASE, now).await? {
+    let ran = async {
+        report.benchmarks_published = Some(surveys::benchmarks::recompute(db, now).await?);
+        Ok(())
+    }
+    .await;
+    end_lease(db, lease, now, ran).await?;
+    report.ran.push(BENCHMARKS);
+    Ok(())
+}
+
+async fn audit_monitor(
+    db: &Database,
+    holder: &str,
+    notifier: &Notifier,
+    now: chrono::DateTime<chrono::Utc>,
+    report: &mut TickReport,
+) -> domain::Result<()> {
+    let Some(lease) = domain::jobs::try_lease(db, AUDIT_MONITOR, holder, LEASE, now).await? else {
+        return Ok(());
+    };
+    let ran = async {
         // Anonymous entries of days that have ended join the log first.
         domain::audit::pending::flush(db, now).await?;
         let run = domain::audit::monitor::run(db, &notifier.mailer, &notifier.public_url, now).await?;
         report.alerts_raised = run.alerts.len();
-        domain::jobs::finish(db, lease, now).await?;
-        report.ran.push(AUDIT_MONITOR);
+        Ok(())
     }
-    if let Some(lease) = domain::jobs::try_lease(db, WORKPLACE_TERMINATION, holder, LEASE, now).await? {
+    .await;
+    end_lease(db, lease, now, ran).await?;
+    report.ran.push(AUDIT_MONITOR);
+    Ok(())
+}
+
+async fn workplace_termination(
+    db: &Database,
+    holder: &str,
+    schedule: &Schedule,
+    notifier: &Notifier,
+    now: chrono::DateTime<chrono::Utc>,
+    report: &mut TickReport,
+) -> domain::Result<()> {
+    let Some(lease) = domain::jobs::try_lease(db, WORKPLACE_TERMINATION, holder, LEASE, now).await? else {
+        return Ok(());
+    };
+    let ran = async {
         let backup_retention = schedule.backups.as_ref().map(|b| b.retention);
         let deleted =
             domain::workplace_deletion::terminate_due(db, &notifier.mailer, backup_retention, now).await?;
         report.workplaces_deleted = deleted.len();
-        domain::jobs::finish(db, lease, now).await?;
-        report.ran.push(WORKPLACE_TERMINATION);
+        Ok(())
     }
-    for (job, interval) in [
-        (AUDIT_RETENTION, AUDIT_RETENTION_INTERVAL),
-        (AUDIT_ANCHOR, AUDIT_ANCHOR_INTERVAL),
-        (DATA_RETENTION, DATA_RETENTION_INTERVAL),
-    ] {
-        if let Some(lease) = domain::jobs::try_lease(db, job, holder, LEASE, now).await? {
-            if lease
-                .last_finished_at
-                .is_none_or(|finished| now - finished >= interval)
-            {
-                match job {
-                    AUDIT_RETENTION => {
-                        let purged = domain::audit::monitor::purge_expired(db, now).await?;
-                        report.audit_entries_purged = purged.iter().map(|(_, n)| n).sum();
-                    }
-                    DATA_RETENTION => {
-                        for (_, applied) in domain::retention::apply_all(db, now).await? {
-                            report.people_erased += applied.people_erased;
-                            report.comments_deleted += applied.comments_deleted;
-                        }
-                        report.sessions_purged = domain::accounts::purge_ended_sessions(
-                            db,
-                            &domain::auth::session::SessionPolicy::default(),
-                            now,
-                        )
-                        .await?;
-                    }
-                    _ => {
-                        domain::audit::monitor::anchor(db).await?;
-                    }
+    .await;
+    end_lease(db, lease, now, ran).await?;
+    report.ran.push(WORKPLACE_TERMINATION);
+    Ok(())
+}
+
+/// The audit log's retention and anchors, and the data retention, each when its interval is up.
+async fn periodic_upkeep(
+    db: &Database,
+    holder: &str,
+    job: &'static str,
+    interval: chrono::Duration,
+    now: chrono::DateTime<chrono::Utc>,
+    report: &mut TickReport,
+) -> domain::Result<()> {
+    let Some(lease) = domain::jobs::try_lease(db, job, holder, LEASE, now).await? else {
+        return Ok(());
+    };
+    if lease
+        .last_finished_at
+        .is_some_and(|finished| now - finished < interval)
+    {
+        return domain::jobs::release(db, lease, now).await;
+    }
+    let ran = async {
+        match job {
+            AUDIT_RETENTION => {
+                let purged = domain::audit::monitor::purge_expired(db, now).await?;
+                report.audit_entries_purged = purged.iter().map(|(_, n)| n).sum();
+            }
+            DATA_RETENTION => {
+                for (_, applied) in domain::retention::apply_all(db, now).await? {
+                    report.people_erased += applied.people_erased;
+                    report.comments_deleted += applied.comments_deleted;
                 }
-                domain::jobs::finish(db, lease, now).await?;
-                report.ran.push(job);
-            } else {
-                domain::jobs::release(db, lease, now).await?;
+                report.sessions_purged = domain::accounts::purge_ended_sessions(
+                    db,
+                    &domain::auth::session::SessionPolicy::default(),
+                    now,
+                )
+                .await?;
+            }
+            _ => {
+                domain::audit::monitor::anchor(db).await?;
             }
         }
+        Ok(())
     }
-    if let Some(backups) = &schedule.backups {
-        run_backups(db, holder, backups, notifier, now, &mut report).await?;
-    }
-    if let Some(max_age) = schedule.tenant_key_max_age {
-        if let Some(lease) = domain::jobs::try_lease(db, TENANT_KEY_ROTATION, holder, LEASE, now).await? {
-            let options = key_rotation::Options {
-                max_batches: Some(ROTATION_BATCHES_PER_RUN),
-                ..Default::default()
-            };
-            for workplace in key_rotation::due_workplaces(db, max_age, now).await? {
-                let rotated = key_rotation::rotate_workplace(db, workplace, options, now, |_| {}).await?;
-                tracing::info!(
-                    %workplace,
-                    to_version = rotated.to_version,
-                    finished = rotated.finished,
-                    "scheduled data-key rotation"
-                );
-                report.workplaces_rotated += 1;
-            }
-            domain::jobs::finish(db, lease, now).await?;
-            report.ran.push(TENANT_KEY_ROTATION);
+    .await;
+    end_lease(db, lease, now, ran).await?;
+    report.ran.push(job);
+    Ok(())
+}
+
+async fn key_rotation_job(
+    db: &Database,
+    holder: &str,
+    max_age: chrono::Duration,
+    now: chrono::DateTime<chrono::Utc>,
+    report: &mut TickReport,
+) -> domain::Result<()> {
+    let Some(lease) = domain::jobs::try_lease(db, TENANT_KEY_ROTATION, holder, LEASE, now).await? else {
+        return Ok(());
+    };
+    let ran = async {
+        let options = key_rotation::Options {
+            max_batches: Some(ROTATION_BATCHES_PER_RUN),
+            ..Default::default()
+        };
+        for workplace in key_rotation::due_workplaces(db, max_age, now).await? {
+            let rotated = key_rotation::rotate_workplace(db, workplace, options, now, |_| {}).await?;
+            tracing::info!(
+                %workplace,
+                to_version = rotated.to_version,
+                finished = rotated.finished,
+                "scheduled data-key rotation"
+            );
+            report.workplaces_rotated += 1;
         }
+        Ok(())
     }
-    Ok(report)
+    .await;
+    end_lease(db, lease, now, ran).await?;
+    report.ran.push(TENANT_KEY_ROTATION);
+    Ok(())
 }
 
 /// The backup job (backup, then retention) and the restore-drill job, each when due.

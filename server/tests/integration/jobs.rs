@@ -1,7 +1,10 @@
 //! The scheduler: a job runs in one process at a time (leases in the database), and a workplace
 //! whose data key is older than the configured age gets a new one.
 
-use candor_server::jobs::{tick, Notifier, Schedule, BENCHMARKS, SURVEY_ROUNDS, TENANT_KEY_ROTATION};
+use candor_server::jobs::{
+    tick, Notifier, Schedule, AUDIT_MONITOR, BENCHMARKS, DATA_RETENTION, SURVEY_ROUNDS, TENANT_KEY_ROTATION,
+    WORKPLACE_TERMINATION,
+};
 use chrono::{Duration, SubsecRound, Utc};
 use domain::{tenant::TenantDb, testing::TestDb};
 
@@ -68,12 +71,12 @@ async fn old_data_keys_are_rotated_by_one_process(test_db: TestDb) {
         .await
         .unwrap()
         .unwrap();
-    let skipped = tick(db, "process-b", &schedule, &notifier, now).await.unwrap();
+    let skipped = tick(db, "process-b", &schedule, &notifier, now).await;
     assert!(!skipped.ran.contains(&TENANT_KEY_ROTATION), "{skipped:?}");
     assert_eq!(version(old.workplace_id()).await, Some(1));
     domain::jobs::finish(db, held, now).await.unwrap();
 
-    let ran = tick(db, "process-b", &schedule, &notifier, now).await.unwrap();
+    let ran = tick(db, "process-b", &schedule, &notifier, now).await;
     assert!(ran.ran.contains(&TENANT_KEY_ROTATION), "{ran:?}");
     assert_eq!(ran.workplaces_rotated, 1);
     assert_eq!(version(old.workplace_id()).await, Some(2));
@@ -83,9 +86,7 @@ async fn old_data_keys_are_rotated_by_one_process(test_db: TestDb) {
     assert_eq!(versions.keys().copied().collect::<Vec<_>>(), vec![2]);
 
     // Nothing is due a minute later; with scheduling off, nothing runs at all.
-    let later = tick(db, "process-a", &schedule, &notifier, now + Duration::minutes(1))
-        .await
-        .unwrap();
+    let later = tick(db, "process-a", &schedule, &notifier, now + Duration::minutes(1)).await;
     assert_eq!(later.workplaces_rotated, 0);
     let off = tick(
         db,
@@ -97,8 +98,7 @@ async fn old_data_keys_are_rotated_by_one_process(test_db: TestDb) {
         &notifier,
         now + Duration::days(800),
     )
-    .await
-    .unwrap();
+    .await;
     assert!(!off.ran.contains(&TENANT_KEY_ROTATION));
 }
 
@@ -168,7 +168,7 @@ async fn due_rounds_open_and_people_are_emailed(test_db: TestDb) {
         tenant_key_max_age: None,
         ..Default::default()
     };
-    let report = tick(db, "process-a", &schedule, &notifier, now).await.unwrap();
+    let report = tick(db, "process-a", &schedule, &notifier, now).await;
     // Benchmarks are computed on the first tick, then once a day.
     assert_eq!(report.ran[..2], [SURVEY_ROUNDS, BENCHMARKS]);
     // The audit jobs run on the first tick too: monitoring every tick, retention daily, anchors hourly.
@@ -216,18 +216,12 @@ async fn due_rounds_open_and_people_are_emailed(test_db: TestDb) {
     domain::surveys::answering::submit(&tenant, &people[0], check_in.round, given, now)
         .await
         .unwrap();
-    let early = tick(db, "process-a", &schedule, &notifier, now + Duration::hours(23))
-        .await
-        .unwrap();
+    let early = tick(db, "process-a", &schedule, &notifier, now + Duration::hours(23)).await;
     assert_eq!((early.rounds_reminded, early.emails_sent), (0, 0));
     assert!(!early.ran.contains(&BENCHMARKS), "not again within a day");
-    let reminded = tick(db, "process-a", &schedule, &notifier, now + Duration::hours(25))
-        .await
-        .unwrap();
+    let reminded = tick(db, "process-a", &schedule, &notifier, now + Duration::hours(25)).await;
     assert_eq!((reminded.rounds_reminded, reminded.emails_sent), (1, 1));
-    let again = tick(db, "process-a", &schedule, &notifier, now + Duration::hours(26))
-        .await
-        .unwrap();
+    let again = tick(db, "process-a", &schedule, &notifier, now + Duration::hours(26)).await;
     assert_eq!(again.rounds_reminded, 0);
     let reminders: Vec<String> = std::fs::read_dir(outbox.path())
         .unwrap()
@@ -258,9 +252,7 @@ async fn due_rounds_open_and_people_are_emailed(test_db: TestDb) {
             .unwrap_err();
     assert_eq!(refused.code(), "auth.forbidden");
 
-    let closed = tick(db, "process-a", &schedule, &notifier, now + Duration::days(2))
-        .await
-        .unwrap();
+    let closed = tick(db, "process-a", &schedule, &notifier, now + Duration::days(2)).await;
     assert_eq!((closed.rounds_closed, closed.rounds_opened), (1, 0));
 }
 
@@ -294,15 +286,13 @@ async fn backups_and_restore_drills_run_on_schedule(test_db: TestDb) {
         ..Default::default()
     };
     let (notifier, outbox) = notifier();
-    let first = tick(db, "process-a", &schedule, &notifier, now).await.unwrap();
+    let first = tick(db, "process-a", &schedule, &notifier, now).await;
     assert!(
         first.ran.contains(&BACKUP) && first.ran.contains(&BACKUP_DRILL),
         "{first:?}"
     );
     assert_eq!((first.backups_taken, first.drill_passed), (1, Some(true)));
-    let quiet = tick(db, "process-a", &schedule, &notifier, now + Duration::hours(1))
-        .await
-        .unwrap();
+    let quiet = tick(db, "process-a", &schedule, &notifier, now + Duration::hours(1)).await;
     assert!(
         !quiet.ran.contains(&BACKUP) && !quiet.ran.contains(&BACKUP_DRILL),
         "{quiet:?}"
@@ -322,8 +312,7 @@ async fn backups_and_restore_drills_run_on_schedule(test_db: TestDb) {
         &notifier,
         now + Duration::days(1) + Duration::minutes(1),
     )
-    .await
-    .unwrap();
+    .await;
     assert_eq!(failed.drill_passed, Some(false), "{failed:?}");
     let mails = mails_in(outbox.path());
     assert!(
@@ -343,8 +332,7 @@ async fn backups_and_restore_drills_run_on_schedule(test_db: TestDb) {
         &notifier,
         now + Duration::days(7) + Duration::minutes(2),
     )
-    .await
-    .unwrap();
+    .await;
     assert_eq!(
         (week.backups_taken, week.drill_passed),
         (1, Some(true)),
@@ -378,16 +366,14 @@ async fn retention_and_termination_run_on_schedule(test_db: TestDb) {
         .unwrap();
     let (notifier, outbox) = notifier();
     let schedule = Schedule::default();
-    let first = tick(db, "process-a", &schedule, &notifier, now).await.unwrap();
+    let first = tick(db, "process-a", &schedule, &notifier, now).await;
     assert!(first.ran.contains(&DATA_RETENTION) && first.ran.contains(&WORKPLACE_TERMINATION));
     assert_eq!(first.people_erased, 0);
     // A year and a day later (the default policy), once a day.
     let year = now + Duration::days(366);
-    let erased = tick(db, "process-a", &schedule, &notifier, year).await.unwrap();
+    let erased = tick(db, "process-a", &schedule, &notifier, year).await;
     assert_eq!(erased.people_erased, 1, "{erased:?}");
-    let same_day = tick(db, "process-a", &schedule, &notifier, year + Duration::hours(1))
-        .await
-        .unwrap();
+    let same_day = tick(db, "process-a", &schedule, &notifier, year + Duration::hours(1)).await;
     assert!(!same_day.ran.contains(&DATA_RETENTION));
 
     domain::workplace_deletion::request_termination(
@@ -401,13 +387,9 @@ async fn retention_and_termination_run_on_schedule(test_db: TestDb) {
     )
     .await
     .unwrap();
-    let waiting = tick(db, "process-a", &schedule, &notifier, year + Duration::days(29))
-        .await
-        .unwrap();
+    let waiting = tick(db, "process-a", &schedule, &notifier, year + Duration::days(29)).await;
     assert_eq!(waiting.workplaces_deleted, 0);
-    let deleted = tick(db, "process-a", &schedule, &notifier, year + Duration::days(30))
-        .await
-        .unwrap();
+    let deleted = tick(db, "process-a", &schedule, &notifier, year + Duration::days(30)).await;
     assert_eq!(deleted.workplaces_deleted, 1);
     let mails = mails_in(outbox.path());
     assert!(
@@ -433,7 +415,36 @@ fn mails_in(dir: &std::path::Path) -> Vec<String> {
         .collect()
 }
 
+/// One failing job does not silence the others: with the access-log monitor unable to read its
+/// table, the survey rounds, benchmarks, termination and retention jobs still run on the same
+/// tick, the failure is named, and its lease is free at once for the next try (here, another
+/// process).
+async fn one_failing_job_does_not_silence_the_others(test_db: TestDb) {
+    let db = &test_db.db;
+    let (notifier, _outbox) = notifier();
+    let schedule = Schedule {
+        tenant_key_max_age: None,
+        backups: None,
+    };
+    let now = Utc::now().trunc_subsecs(0);
+    db.execute_admin("ALTER TABLE audit_pending RENAME TO audit_pending_away")
+        .await
+        .unwrap();
+    let report = tick(db, "process-a", &schedule, &notifier, now).await;
+    assert_eq!(report.failed, [AUDIT_MONITOR], "{report:?}");
+    for job in [SURVEY_ROUNDS, BENCHMARKS, WORKPLACE_TERMINATION, DATA_RETENTION] {
+        assert!(report.ran.contains(&job), "{job} did not run: {report:?}");
+    }
+    db.execute_admin("ALTER TABLE audit_pending_away RENAME TO audit_pending")
+        .await
+        .unwrap();
+    let retried = tick(db, "process-b", &schedule, &notifier, now + Duration::seconds(1)).await;
+    assert!(retried.failed.is_empty(), "{retried:?}");
+    assert!(retried.ran.contains(&AUDIT_MONITOR), "{retried:?}");
+}
+
 domain::on_both_backends!(
+    one_failing_job_does_not_silence_the_others,
     retention_and_termination_run_on_schedule,
     backups_and_restore_drills_run_on_schedule,
     due_rounds_open_and_people_are_emailed,
