@@ -134,29 +134,135 @@ pub async fn tick(
     notifier: &Notifier,
     now: chrono::DateTime<chrono::Utc>,
 ) -> TickReport {
+    use surveys::rounds::{notify, Notice};
     let mut report = TickReport::default();
-    let outcome = survey_rounds(db, holder, notifier, now, &mut report).await;
+    let every_tick = Leased { db, holder, now };
+    let outcome = every_tick
+        .run(SURVEY_ROUNDS, None, &mut report, async |report| {
+            report.rounds_closed = surveys::rounds::close_due(db, now).await?;
+            for opened in surveys::rounds::open_due(db, now).await? {
+                report.rounds_opened += 1;
+                report.emails_sent += notify(
+                    db,
+                    &notifier.mailer,
+                    &notifier.public_url,
+                    &opened,
+                    Notice::Invitation,
+                )
+                .await;
+            }
+            for due in surveys::rounds::reminders_due(db, now).await? {
+                report.rounds_reminded += 1;
+                report.emails_sent +=
+                    notify(db, &notifier.mailer, &notifier.public_url, &due, Notice::Reminder).await;
+            }
+            Ok(())
+        })
+        .await;
     settle(&mut report, SURVEY_ROUNDS, outcome);
-    let outcome = benchmarks(db, holder, now, &mut report).await;
+    let outcome = every_tick
+        .run(
+            BENCHMARKS,
+            Some(BENCHMARK_INTERVAL),
+            &mut report,
+            async |report| {
+                report.benchmarks_published = Some(surveys::benchmarks::recompute(db, now).await?);
+                Ok(())
+            },
+        )
+        .await;
     settle(&mut report, BENCHMARKS, outcome);
-    let outcome = audit_monitor(db, holder, notifier, now, &mut report).await;
+    let outcome = every_tick
+        .run(AUDIT_MONITOR, None, &mut report, async |report| {
+            // Anonymous entries of days that have ended join the log first.
+            domain::audit::pending::flush(db, now).await?;
+            let run = domain::audit::monitor::run(db, &notifier.mailer, &notifier.public_url, now).await?;
+            report.alerts_raised = run.alerts.len();
+            Ok(())
+        })
+        .await;
     settle(&mut report, AUDIT_MONITOR, outcome);
-    let outcome = workplace_termination(db, holder, schedule, notifier, now, &mut report).await;
+    let outcome = every_tick
+        .run(WORKPLACE_TERMINATION, None, &mut report, async |report| {
+            let backup_retention = schedule.backups.as_ref().map(|b| b.retention);
+            let deleted =
+                domain::workplace_deletion::terminate_due(db, &notifier.mailer, backup_retention, now)
+                    .await?;
+            report.workplaces_deleted = deleted.len();
+            Ok(())
+        })
+        .await;
     settle(&mut report, WORKPLACE_TERMINATION, outcome);
-    for (job, interval) in [
-        (AUDIT_RETENTION, AUDIT_RETENTION_INTERVAL),
-        (AUDIT_ANCHOR, AUDIT_ANCHOR_INTERVAL),
-        (DATA_RETENTION, DATA_RETENTION_INTERVAL),
-    ] {
-        let outcome = periodic_upkeep(db, holder, job, interval, now, &mut report).await;
-        settle(&mut report, job, outcome);
-    }
+    let outcome = every_tick
+        .run(
+            AUDIT_RETENTION,
+            Some(AUDIT_RETENTION_INTERVAL),
+            &mut report,
+            async |report| {
+                let purged = domain::audit::monitor::purge_expired(db, now).await?;
+                report.audit_entries_purged = purged.iter().map(|(_, n)| n).sum();
+                Ok(())
+            },
+        )
+        .await;
+    settle(&mut report, AUDIT_RETENTION, outcome);
+    let outcome = every_tick
+        .run(
+            AUDIT_ANCHOR,
+            Some(AUDIT_ANCHOR_INTERVAL),
+            &mut report,
+            async |_| {
+                domain::audit::monitor::anchor(db).await?;
+                Ok(())
+            },
+        )
+        .await;
+    settle(&mut report, AUDIT_ANCHOR, outcome);
+    let outcome = every_tick
+        .run(
+            DATA_RETENTION,
+            Some(DATA_RETENTION_INTERVAL),
+            &mut report,
+            async |report| {
+                for (_, applied) in domain::retention::apply_all(db, now).await? {
+                    report.people_erased += applied.people_erased;
+                    report.comments_deleted += applied.comments_deleted;
+                }
+                report.sessions_purged = domain::accounts::purge_ended_sessions(
+                    db,
+                    &domain::auth::session::SessionPolicy::default(),
+                    now,
+                )
+                .await?;
+                Ok(())
+            },
+        )
+        .await;
+    settle(&mut report, DATA_RETENTION, outcome);
     if let Some(backups) = &schedule.backups {
         let outcome = run_backups(db, holder, backups, notifier, now, &mut report).await;
         settle(&mut report, BACKUP, outcome);
     }
     if let Some(max_age) = schedule.tenant_key_max_age {
-        let outcome = key_rotation_job(db, holder, max_age, now, &mut report).await;
+        let outcome = every_tick
+            .run(TENANT_KEY_ROTATION, None, &mut report, async |report| {
+                let options = key_rotation::Options {
+                    max_batches: Some(ROTATION_BATCHES_PER_RUN),
+                    ..Default::default()
+                };
+                for workplace in key_rotation::due_workplaces(db, max_age, now).await? {
+                    let rotated = key_rotation::rotate_workplace(db, workplace, options, now, |_| {}).await?;
+                    tracing::info!(
+                        %workplace,
+                        to_version = rotated.to_version,
+                        finished = rotated.finished,
+                        "scheduled data-key rotation"
+                    );
+                    report.workplaces_rotated += 1;
+                }
+                Ok(())
+            })
+            .await;
         settle(&mut report, TENANT_KEY_ROTATION, outcome);
     }
     report
@@ -170,213 +276,44 @@ fn settle(report: &mut TickReport, job: &'static str, outcome: domain::Result<()
     }
 }
 
-/// Ends a run under `lease`: finished when it worked; released when it failed, so it is tried
-/// again at the next tick instead of waiting out the lease.
-async fn end_lease(
-    db: &Database,
-    lease: domain::jobs::Lease,
+/// Running jobs under their leases, for one process at one tick.
+#[derive(Clone, Copy)]
+struct Leased<'a> {
+    db: &'a Database,
+    holder: &'a str,
     now: chrono::DateTime<chrono::Utc>,
-    ran: domain::Result<()>,
-) -> domain::Result<()> {
-    match ran {
-        Ok(()) => domain::jobs::finish(db, lease, now).await,
-        Err(err) => {
-            if let Err(release) = domain::jobs::release(db, lease, now).await {
-                tracing::warn!(code = release.code(), error = %release, "a failed job's lease could not be released; it expires");
-            }
-            Err(err)
-        }
-    }
 }
 
-async fn survey_rounds(
-    db: &Database,
-    holder: &str,
-    notifier: &Notifier,
-    now: chrono::DateTime<chrono::Utc>,
-    report: &mut TickReport,
-) -> domain::Result<()> {
-    use surveys::rounds::{notify, Notice};
-    let Some(lease) = domain::jobs::try_lease(db, SURVEY_ROUNDS, holder, LEASE, now).await? else {
-        return Ok(());
-    };
-    let ran = async {
-        report.rounds_closed = surveys::rounds::close_due(db, now).await?;
-        for opened in surveys::rounds::open_due(db, now).await? {
-            report.rounds_opened += 1;
-            report.emails_sent += notify(
-                db,
-                &notifier.mailer,
-                &notifier.public_url,
-                &opened,
-                Notice::Invitation,
-            )
-            .await;
-        }
-        for due in surveys::rounds::reminders_due(db, now).await? {
-            report.rounds_reminded += 1;
-            report.emails_sent +=
-                notify(db, &notifier.mailer, &notifier.public_url, &due, Notice::Reminder).await;
-        }
-        Ok(())
-    }
-    .await;
-    end_lease(db, lease, now, ran).await?;
-    report.ran.push(SURVEY_ROUNDS);
-    Ok(())
-}
-
-async fn benchmarks(
-    db: &Database,
-    holder: &str,
-    now: chrono::DateTime<chrono::Utc>,
-    report: &mut TickReport,
-) -> domain::Result<()> {
-    let Some(lease) = domain::jobs::try_lease(db, BENCHMARKS, holder, LEASE, now).await? else {
-        return Ok(());
-    };
-    if lease
-        .last_finished_at
-        .is_some_and(|finished| now - finished < BENCHMARK_INTERVAL)
-    {
-        return domain::jobs::release(db, lease, now).await;
-    }
-    let ran = async {
-        report.benchmarks_published = Some(surveys::benchmarks::recompute(db, now).await?);
-        Ok(())
-    }
-    .await;
-    end_lease(db, lease, now, ran).await?;
-    report.ran.push(BENCHMARKS);
-    Ok(())
-}
-
-async fn audit_monitor(
-    db: &Database,
-    holder: &str,
-    notifier: &Notifier,
-    now: chrono::DateTime<chrono::Utc>,
-    report: &mut TickReport,
-) -> domain::Result<()> {
-    let Some(lease) = domain::jobs::try_lease(db, AUDIT_MONITOR, holder, LEASE, now).await? else {
-        return Ok(());
-    };
-    let ran = async {
-        // Anonymous entries of days that have ended join the log first.
-        domain::audit::pending::flush(db, now).await?;
-        let run = domain::audit::monitor::run(db, &notifier.mailer, &notifier.public_url, now).await?;
-        report.alerts_raised = run.alerts.len();
-        Ok(())
-    }
-    .await;
-    end_lease(db, lease, now, ran).await?;
-    report.ran.push(AUDIT_MONITOR);
-    Ok(())
-}
-
-async fn workplace_termination(
-    db: &Database,
-    holder: &str,
-    schedule: &Schedule,
-    notifier: &Notifier,
-    now: chrono::DateTime<chrono::Utc>,
-    report: &mut TickReport,
-) -> domain::Result<()> {
-    let Some(lease) = domain::jobs::try_lease(db, WORKPLACE_TERMINATION, holder, LEASE, now).await? else {
-        return Ok(());
-    };
-    let ran = async {
-        let backup_retention = schedule.backups.as_ref().map(|b| b.retention);
-        let deleted =
-            domain::workplace_deletion::terminate_due(db, &notifier.mailer, backup_retention, now).await?;
-        report.workplaces_deleted = deleted.len();
-        Ok(())
-    }
-    .await;
-    end_lease(db, lease, now, ran).await?;
-    report.ran.push(WORKPLACE_TERMINATION);
-    Ok(())
-}
-
-/// The audit log's retention and anchors, and the data retention, each when its interval is up.
-async fn periodic_upkeep(
-    db: &Database,
-    holder: &str,
-    job: &'static str,
-    interval: chrono::Duration,
-    now: chrono::DateTime<chrono::Utc>,
-    report: &mut TickReport,
-) -> domain::Result<()> {
-    let Some(lease) = domain::jobs::try_lease(db, job, holder, LEASE, now).await? else {
-        return Ok(());
-    };
-    if lease
-        .last_finished_at
-        .is_some_and(|finished| now - finished < interval)
-    {
-        return domain::jobs::release(db, lease, now).await;
-    }
-    let ran = async {
-        match job {
-            AUDIT_RETENTION => {
-                let purged = domain::audit::monitor::purge_expired(db, now).await?;
-                report.audit_entries_purged = purged.iter().map(|(_, n)| n).sum();
-            }
-            DATA_RETENTION => {
-                for (_, applied) in domain::retention::apply_all(db, now).await? {
-                    report.people_erased += applied.people_erased;
-                    report.comments_deleted += applied.comments_deleted;
-                }
-                report.sessions_purged = domain::accounts::purge_ended_sessions(
-                    db,
-                    &domain::auth::session::SessionPolicy::default(),
-                    now,
-                )
-                .await?;
-            }
-            _ => {
-                domain::audit::monitor::anchor(db).await?;
-            }
-        }
-        Ok(())
-    }
-    .await;
-    end_lease(db, lease, now, ran).await?;
-    report.ran.push(job);
-    Ok(())
-}
-
-async fn key_rotation_job(
-    db: &Database,
-    holder: &str,
-    max_age: chrono::Duration,
-    now: chrono::DateTime<chrono::Utc>,
-    report: &mut TickReport,
-) -> domain::Result<()> {
-    let Some(lease) = domain::jobs::try_lease(db, TENANT_KEY_ROTATION, holder, LEASE, now).await? else {
-        return Ok(());
-    };
-    let ran = async {
-        let options = key_rotation::Options {
-            max_batches: Some(ROTATION_BATCHES_PER_RUN),
-            ..Default::default()
+impl Leased<'_> {
+    /// Runs `work` as `job` if this process gets its lease and, with `every`, that long has
+    /// passed since it last finished anywhere. The lease ends finished when the work did, or
+    /// released when it failed, so the next tick tries again instead of waiting it out.
+    async fn run(
+        self,
+        job: &'static str,
+        every: Option<chrono::Duration>,
+        report: &mut TickReport,
+        work: impl AsyncFnOnce(&mut TickReport) -> domain::Result<()>,
+    ) -> domain::Result<()> {
+        let Leased { db, holder, now } = self;
+        let Some(lease) = domain::jobs::try_lease(db, job, holder, LEASE, now).await? else {
+            return Ok(());
         };
-        for workplace in key_rotation::due_workplaces(db, max_age, now).await? {
-            let rotated = key_rotation::rotate_workplace(db, workplace, options, now, |_| {}).await?;
-            tracing::info!(
-                %workplace,
-                to_version = rotated.to_version,
-                finished = rotated.finished,
-                "scheduled data-key rotation"
-            );
-            report.workplaces_rotated += 1;
+        if every.is_some_and(|every| lease.last_finished_at.is_some_and(|last| now - last < every)) {
+            return domain::jobs::release(db, lease, now).await;
         }
+        match work(report).await {
+            Ok(()) => domain::jobs::finish(db, lease, now).await?,
+            Err(err) => {
+                if let Err(release) = domain::jobs::release(db, lease, now).await {
+                    tracing::warn!(code = release.code(), error = %release, "a failed job's lease could not be released; it expires");
+                }
+                return Err(err);
+            }
+        }
+        report.ran.push(job);
         Ok(())
     }
-    .await;
-    end_lease(db, lease, now, ran).await?;
-    report.ran.push(TENANT_KEY_ROTATION);
-    Ok(())
 }
 
 /// The backup job (backup, then retention) and the restore-drill job, each when due.
