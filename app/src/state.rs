@@ -43,21 +43,37 @@ pub fn app_state() -> Result<AppState, ApiError> {
         .ok_or_else(|| domain::Error::Internal("AppState missing from context".into()).into())
 }
 
-/// Pages may run only scripts carrying this response's nonce (Leptos adds it to the hydration
-/// scripts), plus the WebAssembly they load. No inline script without the nonce, no `unsafe-inline`.
-pub fn set_page_content_security_policy() {
-    let (Some(nonce), Some(response)) = (
-        leptos::nonce::use_nonce(),
-        use_context::<leptos_axum::ResponseOptions>(),
-    ) else {
-        return;
-    };
-    let policy = format!(
+/// Where a page being rendered leaves its script nonce for the layer that writes the response's
+/// headers (put into the request's extensions by that layer). The header the page sets through
+/// `ResponseOptions` does not always reach the response, so the layer writes the policy itself.
+#[derive(Clone, Debug, Default)]
+pub struct PageNonce(pub std::sync::Arc<std::sync::OnceLock<String>>);
+
+/// The Content-Security-Policy of a page whose scripts carry `nonce`: only those scripts run,
+/// plus the WebAssembly they load. No inline script without the nonce, no `unsafe-inline`.
+pub fn page_content_security_policy(nonce: &str) -> String {
+    format!(
         "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
          style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; \
          object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-    );
-    if let Ok(value) = http::HeaderValue::from_str(&policy) {
+    )
+}
+
+/// Pages may run only scripts carrying this response's nonce (Leptos adds it to the hydration
+/// scripts): the policy is set on the response and the nonce left for the header layer.
+pub fn set_page_content_security_policy() {
+    let Some(nonce) = leptos::nonce::use_nonce() else {
+        return;
+    };
+    if let Some(slot) =
+        use_context::<http::request::Parts>().and_then(|parts| parts.extensions.get::<PageNonce>().cloned())
+    {
+        let _ = slot.0.set(nonce.to_string());
+    }
+    if let (Some(response), Ok(value)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::HeaderValue::from_str(&page_content_security_policy(&nonce)),
+    ) {
         response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
     }
 }

@@ -231,13 +231,19 @@ fn internal_error_response() -> Response {
     (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response()
 }
 
-async fn hardening_headers(State(settings): State<HttpSettings>, req: Request, next: Next) -> Response {
+async fn hardening_headers(State(settings): State<HttpSettings>, mut req: Request, next: Next) -> Response {
     let is_static_asset = req.uri().path().starts_with("/pkg/") || req.uri().path() == "/favicon.svg";
+    let page_nonce = app::state::PageNonce::default();
+    req.extensions_mut().insert(page_nonce.clone());
     let mut response = next.run(req).await;
     let headers = response.headers_mut();
-    headers
-        .entry(header::CONTENT_SECURITY_POLICY)
-        .or_insert(HeaderValue::from_static(NON_PAGE_CSP));
+    // A rendered page's own policy, from the nonce its scripts carry; anything else gets none.
+    let policy = match page_nonce.0.get() {
+        Some(nonce) => HeaderValue::from_str(&app::state::page_content_security_policy(nonce))
+            .unwrap_or(HeaderValue::from_static(NON_PAGE_CSP)),
+        None => HeaderValue::from_static(NON_PAGE_CSP),
+    };
+    headers.entry(header::CONTENT_SECURITY_POLICY).or_insert(policy);
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
