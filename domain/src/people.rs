@@ -465,7 +465,7 @@ pub struct Corrected {
 
 /// Person `id`, if `identity` may change them: manage people at all, and could give them their
 /// role (an HR admin handles employees and managers, not another HR admin or the Owner).
-async fn manageable(tenant: &TenantDb, identity: &crate::policy::Identity, id: UserId) -> Result<Person> {
+pub async fn manageable(tenant: &TenantDb, identity: &crate::policy::Identity, id: UserId) -> Result<Person> {
     use crate::policy::{require, Action, Resource};
     require(identity, Action::ManagePeople, Resource::Workplace)?;
     let found = get(tenant, id).await?;
@@ -489,14 +489,9 @@ pub async fn correct_details(
     correction: Correction,
     now: DateTime<Utc>,
 ) -> Result<Corrected> {
-    crate::policy::require(
-        identity,
-        crate::policy::Action::ManagePeople,
-        crate::policy::Resource::Workplace,
-    )?;
+    let found = manageable(tenant, identity, id).await?;
     let name = crate::text::one_line(&correction.name, "name", 200)?;
     let email = normalise_email(&correction.email)?;
-    let found = manageable(tenant, identity, id).await?;
     let previous_email = (found.email != email).then(|| found.email.clone());
     if previous_email.is_some() {
         crate::invitation_budget::spend(tenant, 1, now).await?;
@@ -532,19 +527,11 @@ pub async fn correct_own_name(
     tenant: &TenantDb,
     identity: &crate::policy::Identity,
     name: &str,
+    now: DateTime<Utc>,
 ) -> Result<String> {
     let name = crate::text::one_line(name, "name", 200)?;
     let found = get(tenant, identity.user_id).await?;
-    reseal(
-        tenant,
-        identity.user_id,
-        &name,
-        &found.email,
-        None,
-        false,
-        Utc::now(),
-    )
-    .await?;
+    reseal(tenant, identity.user_id, &name, &found.email, None, false, now).await?;
     Ok(name)
 }
 

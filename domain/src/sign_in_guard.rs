@@ -394,31 +394,6 @@ impl SignInGuard {
         )
     }
 
-    pub async fn record_password_failure(
-        &self,
-        db: &Database,
-        address: IpAddr,
-        email: &str,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        self.record_event(db, ADDRESS, address_subject(db, address)?, now)
-            .await?;
-        let subject = account_subject(db, email)?;
-        let conn = db.connection();
-        let existing = account_throttles::Entity::find_by_id(subject.clone())
-            .one(conn)
-            .await?;
-        self.count_account_failure(conn, subject, existing, now).await
-    }
-
-    /// A correct password clears the account's delays (not the address's record).
-    pub async fn record_password_success(&self, db: &Database, email: &str) -> Result<()> {
-        account_throttles::Entity::delete_by_id(account_subject(db, email)?)
-            .exec(db.connection())
-            .await?;
-        Ok(())
-    }
-
     /// Counts a request that sends mail (signup, password reset) and refuses it once the address
     /// has sent too many, so Candor cannot be used to flood inboxes.
     pub async fn admit_mail_request(&self, db: &Database, address: IpAddr, now: DateTime<Utc>) -> Result<()> {

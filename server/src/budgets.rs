@@ -16,7 +16,7 @@ use std::{
     },
 };
 
-use app::{error::ApiError, state::AppState};
+use app::{api::instance::TransportMode, error::ApiError};
 use axum::{
     extract::{Request, State},
     http::{header, HeaderValue, StatusCode},
@@ -153,7 +153,7 @@ impl RequestBudgets {
 
 /// Refuses a request over its budgets with 429 and `Retry-After`; lets the rest through.
 pub async fn enforce(
-    State((state, budgets)): State<(AppState, Arc<RequestBudgets>)>,
+    State((transport, budgets)): State<(TransportMode, Arc<RequestBudgets>)>,
     req: Request,
     next: Next,
 ) -> Response {
@@ -162,7 +162,7 @@ pub async fn enforce(
         return next.run(req).await;
     }
     let network = domain::auth::throttle::throttled_network(app::session::address_of(
-        state.transport,
+        transport,
         req.headers(),
         req.extensions(),
     ));

@@ -53,7 +53,7 @@ pub fn router(state: AppState, leptos_options: LeptosOptions, settings: HttpSett
     };
     let db = state.db.clone();
     let audit_state = state.clone();
-    let budget_state = state.clone();
+    let transport = state.transport;
     let page_shell = {
         let options = leptos_options.clone();
         move || shell(options.clone())
@@ -97,7 +97,7 @@ pub fn router(state: AppState, leptos_options: LeptosOptions, settings: HttpSett
         // Before anything that costs: the access log's writes, the database, the handlers.
         .layer(middleware::from_fn_with_state(
             (
-                budget_state,
+                transport,
                 std::sync::Arc::new(crate::budgets::RequestBudgets::new(settings.budgets)),
             ),
             crate::budgets::enforce,

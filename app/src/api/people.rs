@@ -444,7 +444,7 @@ pub async fn correct_person_details(
 pub async fn correct_own_name(name: String) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
-    domain::people::correct_own_name(&tenant, &who, &name).await?;
+    domain::people::correct_own_name(&tenant, &who, &name, state.clock.now()).await?;
     Ok(())
 }
 
@@ -464,11 +464,7 @@ async fn manageable(
     tenant: &domain::tenant::TenantDb,
     id: domain::ids::UserId,
 ) -> Result<domain::people::Person, ApiError> {
-    use domain::policy::{require, Action, Resource};
-    require(who, Action::ManagePeople, Resource::Workplace)?;
-    let found = domain::people::get(tenant, id).await?;
-    require(who, Action::AssignRole(found.role.reach()), Resource::Workplace)?;
-    Ok(found)
+    Ok(domain::people::manageable(tenant, who, id).await?)
 }
 
 #[server(prefix = "/api", endpoint = "people/set_status")]

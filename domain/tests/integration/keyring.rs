@@ -201,8 +201,8 @@ async fn throttling_stores_no_reversible_hash(test_db: TestDb) {
     let guard = domain::sign_in_guard::SignInGuard::default();
     let address: std::net::IpAddr = "203.0.113.7".parse().unwrap();
     let email = "zebulon.quattlebaum@northwind.test";
-    guard
-        .record_password_failure(&test_db.db, address, email, Utc::now())
+    let _wrong = guard
+        .admit_password_attempt(&test_db.db, address, email, Utc::now())
         .await
         .unwrap();
     assert!(guard

@@ -729,7 +729,7 @@ async fn people_details_are_corrected_sealed_again_and_reindexed(test_db: TestDb
     assert_eq!(refused.code(), "auth.forbidden");
     // Each person corrects their own name; their address stays.
     assert_eq!(
-        people::correct_own_name(&eve_tenant, &eve, "  Eve Nightingale ")
+        people::correct_own_name(&eve_tenant, &eve, "  Eve Nightingale ", now())
             .await
             .unwrap(),
         "Eve Nightingale"
@@ -740,7 +740,7 @@ async fn people_details_are_corrected_sealed_again_and_reindexed(test_db: TestDb
         ("Eve Nightingale", "eve@northwind.test")
     );
     assert_eq!(
-        people::correct_own_name(&eve_tenant, &eve, " ")
+        people::correct_own_name(&eve_tenant, &eve, " ", now())
             .await
             .unwrap_err()
             .code(),

@@ -17,12 +17,9 @@ async fn ten_failures(db: &domain::Database, guard: &SignInGuard, from: impl Fn(
     for i in 0..10 {
         let at = now() + Duration::seconds(i * 10);
         let email = format!("user{i}@example.com");
-        guard
-            .check_password_attempt(db, from(i), &email, at)
-            .await
-            .unwrap();
-        guard
-            .record_password_failure(db, from(i), &email, at)
+        // Admitted, then wrong: the admission stays counted.
+        let _wrong = guard
+            .admit_password_attempt(db, from(i), &email, at)
             .await
             .unwrap();
     }
@@ -61,21 +58,13 @@ async fn an_account_gets_growing_delays_that_a_success_clears(test_db: TestDb) {
     for i in 0..3 {
         // From different addresses: only the account rule applies.
         let from = address(&format!("192.0.2.{}", i + 1));
-        guard
-            .check_password_attempt(db, from, email, now())
-            .await
-            .unwrap();
-        guard
-            .record_password_failure(db, from, email, now())
+        let _wrong = guard
+            .admit_password_attempt(db, from, email, now())
             .await
             .unwrap();
     }
-    guard
-        .check_password_attempt(db, address("192.0.2.50"), "ADA@example.com ", now())
-        .await
-        .unwrap();
-    guard
-        .record_password_failure(db, address("192.0.2.50"), email, now())
+    let _wrong = guard
+        .admit_password_attempt(db, address("192.0.2.50"), "ADA@example.com ", now())
         .await
         .unwrap();
     let err = guard
@@ -83,11 +72,11 @@ async fn an_account_gets_growing_delays_that_a_success_clears(test_db: TestDb) {
         .await
         .unwrap_err();
     assert_eq!(err.retry_after_secs(), Some(30));
-    guard
-        .check_password_attempt(db, address("192.0.2.51"), email, now() + Duration::seconds(30))
+    let right = guard
+        .admit_password_attempt(db, address("192.0.2.51"), email, now() + Duration::seconds(30))
         .await
         .unwrap();
-    guard.record_password_success(db, email).await.unwrap();
+    guard.attempt_succeeded(db, right).await.unwrap();
     guard
         .check_password_attempt(db, address("192.0.2.51"), email, now() + Duration::seconds(31))
         .await
@@ -252,8 +241,8 @@ async fn rotating_ipv6_addresses_inside_one_network_is_blocked(test_db: TestDb) 
     for i in 0..10 {
         let at = now() + Duration::seconds(i * 10);
         let email = format!("other{i}@example.com");
-        guard
-            .record_password_failure(db, address("198.51.100.77"), &email, at)
+        let _wrong = guard
+            .admit_password_attempt(db, address("198.51.100.77"), &email, at)
             .await
             .unwrap();
     }
