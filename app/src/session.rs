@@ -3,7 +3,7 @@
 //! session may reach. A session that has not given a second factor reaches only the sign-in and
 //! enrolment steps.
 
-use domain::{accounts::SessionInfo, auth::session::SecretToken};
+use domain::access::{accounts::SessionInfo, auth::session::SecretToken};
 use leptos::prelude::*;
 
 use crate::{error::ApiError, state::AppState};
@@ -82,8 +82,8 @@ pub fn address_of(
 }
 
 /// Where this request comes from, as stored with a new session.
-pub fn sign_in_context(state: &AppState) -> domain::accounts::SignInContext {
-    use domain::auth::context::{device_label, network_prefix};
+pub fn sign_in_context(state: &AppState) -> domain::access::accounts::SignInContext {
+    use domain::access::auth::context::{device_label, network_prefix};
     let user_agent = use_context::<http::request::Parts>()
         .and_then(|parts| {
             parts
@@ -94,7 +94,7 @@ pub fn sign_in_context(state: &AppState) -> domain::accounts::SignInContext {
                 .map(str::to_owned)
         })
         .unwrap_or_default();
-    domain::accounts::SignInContext {
+    domain::access::accounts::SignInContext {
         network_prefix: network_prefix(client_address(state)),
         device: device_label(&user_agent),
     }
@@ -102,10 +102,10 @@ pub fn sign_in_context(state: &AppState) -> domain::accounts::SignInContext {
 
 /// The audit trail the HTTP layer opened for this server-function call (none while rendering a
 /// page: pages load their data through server functions).
-pub fn trail() -> Option<domain::audit::Trail> {
+pub fn trail() -> Option<domain::platform::audit::Trail> {
     use_context::<http::request::Parts>()?
         .extensions
-        .get::<domain::audit::Trail>()
+        .get::<domain::platform::audit::Trail>()
         .cloned()
 }
 
@@ -114,21 +114,28 @@ pub async fn current_session(state: &AppState) -> Result<Option<SessionInfo>, Ap
     let Some(token) = presented_token() else {
         return Ok(None);
     };
-    let session =
-        domain::accounts::resolve_session(&state.db, &state.session_policy, &token, state.clock.now())
-            .await?;
+    let session = domain::access::accounts::resolve_session(
+        &state.db,
+        &state.session_policy,
+        &token,
+        state.clock.now(),
+    )
+    .await?;
     if let (Some(session), Some(trail)) = (&session, trail()) {
         trail.identify(
-            domain::ids::UserId::from_uuid(session.user_id),
-            domain::ids::WorkplaceId::from_uuid(session.workplace_id),
+            domain::platform::ids::UserId::from_uuid(session.user_id),
+            domain::platform::ids::WorkplaceId::from_uuid(session.workplace_id),
         );
     }
     Ok(session)
 }
 
 /// The tenant scope of `identity`, recording into this request's audit trail.
-fn scope_of(state: &AppState, identity: &domain::policy::Identity) -> domain::tenant::TenantDb {
-    let tenant = domain::tenant::TenantDb::for_identity(&state.db, identity);
+fn scope_of(
+    state: &AppState,
+    identity: &domain::platform::policy::Identity,
+) -> domain::platform::tenant::TenantDb {
+    let tenant = domain::platform::tenant::TenantDb::for_identity(&state.db, identity);
     match trail() {
         Some(trail) => tenant.with_trail(trail),
         None => tenant,
@@ -174,7 +181,7 @@ pub async fn require_factor_change(state: &AppState) -> Result<SessionInfo, ApiE
     if session.password_change_required {
         return Err(domain::Error::PasswordChangeRequired.into());
     }
-    if !domain::factors::has_second_factor(&state.db, session.user_id).await? {
+    if !domain::access::factors::has_second_factor(&state.db, session.user_id).await? {
         return Ok(session);
     }
     if !session.second_factor {
@@ -187,22 +194,30 @@ pub async fn require_factor_change(state: &AppState) -> Result<SessionInfo, ApiE
 }
 
 /// Signed in with both factors, as the policy sees them, with the tenant scope of their
-/// workplace. Server functions on workplace data start here, then ask `domain::policy`.
+/// workplace. Server functions on workplace data start here, then ask `domain::platform::policy`.
 pub async fn require_identity(
     state: &AppState,
-) -> Result<(domain::policy::Identity, domain::tenant::TenantDb), ApiError> {
+) -> Result<
+    (
+        domain::platform::policy::Identity,
+        domain::platform::tenant::TenantDb,
+    ),
+    ApiError,
+> {
     let session = require_full_session(state).await?;
-    let identity = domain::identity::load(&state.db, &session).await?;
+    let identity = domain::access::identity::load(&state.db, &session).await?;
     let tenant = scope_of(state, &identity);
     Ok((identity, tenant))
 }
 
 /// The identity of a request signed in with both factors, or None (never an error): for public
 /// pages that show a signed-in person something more, where asking must not count as a refusal.
-pub async fn signed_in_identity(state: &AppState) -> Result<Option<domain::policy::Identity>, ApiError> {
+pub async fn signed_in_identity(
+    state: &AppState,
+) -> Result<Option<domain::platform::policy::Identity>, ApiError> {
     match current_session(state).await? {
         Some(session) if session.second_factor && !session.password_change_required => {
-            Ok(Some(domain::identity::load(&state.db, &session).await?))
+            Ok(Some(domain::access::identity::load(&state.db, &session).await?))
         }
         _ => Ok(None),
     }
@@ -212,9 +227,15 @@ pub async fn signed_in_identity(state: &AppState) -> Result<Option<domain::polic
 /// other people's credentials.
 pub async fn require_recent_identity(
     state: &AppState,
-) -> Result<(domain::policy::Identity, domain::tenant::TenantDb), ApiError> {
+) -> Result<
+    (
+        domain::platform::policy::Identity,
+        domain::platform::tenant::TenantDb,
+    ),
+    ApiError,
+> {
     let session = require_recent_second_factor(state).await?;
-    let identity = domain::identity::load(&state.db, &session).await?;
+    let identity = domain::access::identity::load(&state.db, &session).await?;
     let tenant = scope_of(state, &identity);
     Ok((identity, tenant))
 }

@@ -11,15 +11,15 @@ pub struct AppState {
     pub db: domain::Database,
     pub clock: Arc<dyn domain::Clock>,
     pub transport: TransportMode,
-    pub mailer: domain::mail::Mailer,
-    pub hasher: domain::auth::password::PasswordHasher,
-    pub password_policy: domain::auth::password::PasswordPolicy,
-    pub session_policy: domain::auth::session::SessionPolicy,
-    pub sign_in_guard: domain::sign_in_guard::SignInGuard,
+    pub mailer: domain::platform::mail::Mailer,
+    pub hasher: domain::access::auth::password::PasswordHasher,
+    pub password_policy: domain::access::auth::password::PasswordPolicy,
+    pub session_policy: domain::access::auth::session::SessionPolicy,
+    pub sign_in_guard: domain::access::sign_in_guard::SignInGuard,
     /// Base of links in emails, without a trailing slash.
     pub public_url: String,
     /// Candor as a WebAuthn relying party, for passkeys.
-    pub relying_party: Arc<domain::auth::passkey::RelyingParty>,
+    pub relying_party: Arc<domain::access::auth::passkey::RelyingParty>,
     /// Where the help form sends questions (the operator's address), when configured.
     pub support_inbox: Option<String>,
     /// The backup schedule, when backups are configured (for the Security page).

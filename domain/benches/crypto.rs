@@ -4,9 +4,11 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use domain::{
-    people,
-    policy::{Role, RoleKey, Scope},
-    tenant::TenantDb,
+    organisation::people,
+    platform::{
+        policy::{Role, RoleKey, Scope},
+        tenant::TenantDb,
+    },
     testing::TestDb,
 };
 

@@ -11,11 +11,12 @@ use std::{
 };
 
 use domain::{
-    audit::Trail,
-    departments,
-    ids::DepartmentId,
-    people::NewPerson,
-    policy::{Role, RoleKey},
+    organisation::{departments, people::NewPerson},
+    platform::{
+        audit::Trail,
+        ids::DepartmentId,
+        policy::{Role, RoleKey},
+    },
     surveys::{self, answering, library, results, Cadence, NewQuestion, NewSurvey},
     testing::TestDb,
     Clock, SystemClock,
@@ -195,10 +196,10 @@ async fn main() {
             "people/list",
         );
         trail.identify(owner.user_id, owner.workplace_id);
-        domain::people::list(
+        domain::organisation::people::list(
             &tenant.clone().with_trail(trail.clone()),
-            &domain::policy::Scope::Everyone,
-            &domain::people::Filter::default(),
+            &domain::platform::policy::Scope::Everyone,
+            &domain::organisation::people::Filter::default(),
         )
         .await
         .unwrap();
@@ -223,7 +224,7 @@ async fn main() {
             "results/round",
         );
         trail.identify(owner.user_id, owner.workplace_id);
-        trail.touch(domain::audit::EntityType::Round, [latest]);
+        trail.touch(domain::platform::audit::EntityType::Round, [latest]);
         trail.finish(db, 200).await.unwrap();
     }
     println!(

@@ -9,11 +9,15 @@
 use std::{process::Command, time::Instant};
 
 use domain::{
-    backup::{self, BackupStore, BackupTarget, RestoreRequest},
-    departments,
-    ids::DepartmentId,
-    people::{self, NewPerson},
-    policy::{Role, RoleKey},
+    operations::backup::{self, BackupStore, BackupTarget, RestoreRequest},
+    organisation::{
+        departments,
+        people::{self, NewPerson},
+    },
+    platform::{
+        ids::DepartmentId,
+        policy::{Role, RoleKey},
+    },
     surveys::{self, library, Cadence, NewQuestion, NewSurvey},
     testing::TestDb,
     Backend,
@@ -222,15 +226,28 @@ async fn main() {
     // The end of the workplace: requested, then carried out once its grace period is over.
     let outbox = tempfile::tempdir().unwrap();
     let mailer =
-        domain::mail::Mailer::outbox(outbox.path().to_path_buf(), "Candor <no-reply@candor.test>").unwrap();
-    domain::workplace_deletion::request_termination(&tenant, &owner, "Pulse Industries", 7, &mailer, "", now)
-        .await
-        .unwrap();
-    let started = Instant::now();
-    let certificates =
-        domain::workplace_deletion::terminate_due(db, &mailer, None, now + chrono::Duration::days(7))
-            .await
+        domain::platform::mail::Mailer::outbox(outbox.path().to_path_buf(), "Candor <no-reply@candor.test>")
             .unwrap();
+    domain::compliance::workplace_deletion::request_termination(
+        &tenant,
+        &owner,
+        "Pulse Industries",
+        7,
+        &mailer,
+        "",
+        now,
+    )
+    .await
+    .unwrap();
+    let started = Instant::now();
+    let certificates = domain::compliance::workplace_deletion::terminate_due(
+        db,
+        &mailer,
+        None,
+        now + chrono::Duration::days(7),
+    )
+    .await
+    .unwrap();
     let deleted: u64 = certificates[0].deleted.iter().map(|(_, n)| n).sum();
     println!(
         "workplace deletion (keys, every row, certificate): {deleted} records counted, {:.2} s",

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use domain::auth::password::{HashCost, PasswordHasher};
+use domain::access::auth::password::{HashCost, PasswordHasher};
 
 #[tokio::main]
 async fn main() -> domain::Result<()> {

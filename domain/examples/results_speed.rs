@@ -8,8 +8,8 @@
 use std::time::{Duration, Instant};
 
 use domain::{
-    departments,
-    ids::DepartmentId,
+    organisation::departments,
+    platform::ids::DepartmentId,
     surveys::{self, library, results, Cadence, NewQuestion, NewSurvey},
     testing::TestDb,
 };

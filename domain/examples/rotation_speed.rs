@@ -6,9 +6,9 @@
 use std::time::Instant;
 
 use domain::{
-    key_rotation::{rotate_workplace, Options},
-    people,
-    policy::{Role, RoleKey},
+    operations::key_rotation::{rotate_workplace, Options},
+    organisation::people,
+    platform::policy::{Role, RoleKey},
     testing::TestDb,
 };
 

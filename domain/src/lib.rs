@@ -2,47 +2,30 @@
 //!
 //! Server-only. Nothing here knows about HTTP or the UI; callers get typed results and a
 //! [`Error`] with a stable code.
+//!
+//! The modules stand in layers, lowest first; a module uses its own layer and the ones below it,
+//! never one above (`scripts/module-graph --check` holds the line, `docs/architecture.md` says
+//! why):
+//! - [`platform`]: errors, ids, clock, database, tenant scope, entities, crypto, the policy
+//!   table, access log, security events, mail sending, job leases;
+//! - [`access`]: accounts, sign-in, factors, sessions, devices, roles, identities;
+//! - [`organisation`]: departments, people, imports, invitations;
+//! - [`surveys`]: surveys, rounds, answering, release and results;
+//! - [`operations`]: backups, key rotation, the instance's state;
+//! - [`compliance`]: data-subject rights, retention, deletion, incidents, subprocessors,
+//!   support access, the access-log review and monitoring.
 
-pub mod accounts;
-pub mod audit;
-pub mod auth;
-pub mod backup;
-pub mod clock;
-mod context_fields;
-pub mod crypto;
-pub mod db;
-pub mod departments;
-mod entities;
-pub mod error;
-pub mod factors;
-pub mod help;
-pub mod identity;
-pub mod ids;
-pub mod incidents;
-pub mod instance;
-pub mod invitation_budget;
-pub mod jobs;
-pub mod key_rotation;
-pub mod mail;
-pub mod people;
-pub mod people_import;
-pub mod policy;
-pub mod privacy;
-pub mod retention;
-pub mod roles;
-pub mod security_events;
-pub mod sign_in_guard;
-pub mod subprocessors;
-pub mod support;
+pub mod access;
+pub mod compliance;
+pub mod operations;
+pub mod organisation;
+pub mod platform;
 pub mod surveys;
-pub mod tenant;
 #[cfg(feature = "testing")]
 pub mod testing;
-mod text;
-pub mod trusted_devices;
-mod user_fields;
-pub mod workplace_deletion;
 
-pub use clock::{Clock, SystemClock};
-pub use db::{Backend, Database, RowLevelSecurity, SchemaSnapshot, SchemaVersion};
-pub use error::{Error, Result};
+pub use platform::{
+    clock::{Clock, SystemClock},
+    db::{Backend, Database, RowLevelSecurity, SchemaSnapshot, SchemaVersion},
+    error::{Error, Result},
+};

@@ -58,7 +58,7 @@ impl TestDb {
             .migrate()
             .await
             .expect("migrations apply to a fresh database");
-        let master = crate::crypto::MasterKey::generate();
+        let master = crate::platform::crypto::MasterKey::generate();
         test_db.master_key = master.to_text().to_string();
         test_db.db = test_db
             .db
@@ -139,9 +139,9 @@ fn postgres_admin_url() -> Option<String> {
 }
 
 /// Cheap password hashing, for tests and benchmarks about anything but password strength.
-pub fn fast_hasher() -> crate::auth::password::PasswordHasher {
-    crate::auth::password::PasswordHasher::new(
-        crate::auth::password::HashCost {
+pub fn fast_hasher() -> crate::access::auth::password::PasswordHasher {
+    crate::access::auth::password::PasswordHasher::new(
+        crate::access::auth::password::HashCost {
             memory_kib: 64,
             passes: 1,
             lanes: 1,
@@ -158,8 +158,11 @@ pub async fn workplace(
     name: &str,
     email: &str,
     now: chrono::DateTime<chrono::Utc>,
-) -> (crate::policy::Identity, crate::tenant::TenantDb) {
-    use crate::accounts::{self, SessionInfo, SignupInput, SignupOutcome};
+) -> (
+    crate::platform::policy::Identity,
+    crate::platform::tenant::TenantDb,
+) {
+    use crate::access::accounts::{self, SessionInfo, SignupInput, SignupOutcome};
     let input = SignupInput {
         workplace_name: name.into(),
         display_name: "Ada".into(),
@@ -173,7 +176,7 @@ pub async fn workplace(
     } = accounts::sign_up(
         db,
         &fast_hasher(),
-        &crate::auth::password::PasswordPolicy::default(),
+        &crate::access::auth::password::PasswordPolicy::default(),
         input,
         now,
     )
@@ -190,10 +193,10 @@ pub async fn workplace(
         second_factor_at: Some(now),
         password_change_required: false,
     };
-    let who = crate::identity::load(db, &session)
+    let who = crate::access::identity::load(db, &session)
         .await
         .expect("the new owner's identity loads");
-    let tenant = crate::tenant::TenantDb::for_identity(db, &who);
+    let tenant = crate::platform::tenant::TenantDb::for_identity(db, &who);
     (who, tenant)
 }
 
@@ -230,11 +233,11 @@ macro_rules! on_both_backends {
 /// `(row, column, bytes)`.
 pub async fn sealed_user_fields(
     db: &Database,
-    workplace: crate::ids::WorkplaceId,
+    workplace: crate::platform::ids::WorkplaceId,
 ) -> Vec<(uuid::Uuid, &'static str, Vec<u8>)> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    crate::entities::users::Entity::find()
-        .filter(crate::entities::users::Column::WorkplaceId.eq(workplace.uuid()))
+    crate::platform::entities::users::Entity::find()
+        .filter(crate::platform::entities::users::Column::WorkplaceId.eq(workplace.uuid()))
         .all(db.connection())
         .await
         .expect("people load")
@@ -250,10 +253,10 @@ pub async fn sealed_user_fields(
 }
 
 /// The wrapped data keys of `workplace`, as stored.
-pub async fn wrapped_data_keys(db: &Database, workplace: crate::ids::WorkplaceId) -> Vec<Vec<u8>> {
+pub async fn wrapped_data_keys(db: &Database, workplace: crate::platform::ids::WorkplaceId) -> Vec<Vec<u8>> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    crate::entities::data_keys::Entity::find()
-        .filter(crate::entities::data_keys::Column::WorkplaceId.eq(workplace.uuid()))
+    crate::platform::entities::data_keys::Entity::find()
+        .filter(crate::platform::entities::data_keys::Column::WorkplaceId.eq(workplace.uuid()))
         .all(db.connection())
         .await
         .expect("data keys load")
@@ -266,14 +269,14 @@ pub async fn wrapped_data_keys(db: &Database, workplace: crate::ids::WorkplaceId
 /// with the master key) opens `sealed` as the value of `users.column` in `row` of `workplace`.
 pub async fn opens_with_any_stored_key(
     db: &Database,
-    workplace: crate::ids::WorkplaceId,
+    workplace: crate::platform::ids::WorkplaceId,
     column: &str,
     row: uuid::Uuid,
     sealed: &[u8],
 ) -> bool {
     let keyring = db.keyring().expect("unlocked");
-    let version = crate::crypto::key_version(sealed).expect("a sealed value");
-    let place = || crate::crypto::FieldPlace {
+    let version = crate::platform::crypto::key_version(sealed).expect("a sealed value");
+    let place = || crate::platform::crypto::FieldPlace {
         workplace: workplace.uuid(),
         table: "users",
         column,
@@ -284,7 +287,7 @@ pub async fn opens_with_any_stored_key(
         .await
         .expect("keys load")
         .iter()
-        .filter_map(|bytes| crate::crypto::field::DataKey::from_bytes(version, bytes))
+        .filter_map(|bytes| crate::platform::crypto::field::DataKey::from_bytes(version, bytes))
         .any(|key| key.open(place(), sealed).is_ok())
 }
 
@@ -292,7 +295,7 @@ pub async fn opens_with_any_stored_key(
 /// access to the database might (moving a ciphertext from another row, truncating one).
 pub async fn overwrite_sealed_name(db: &Database, row: uuid::Uuid, bytes: Vec<u8>) {
     use sea_orm::{ActiveModelTrait, Set};
-    crate::entities::users::ActiveModel {
+    crate::platform::entities::users::ActiveModel {
         id: Set(row),
         name_sealed: Set(Some(bytes)),
         ..Default::default()
@@ -306,24 +309,24 @@ pub async fn overwrite_sealed_name(db: &Database, row: uuid::Uuid, bytes: Vec<u8
 /// factors, as the policy sees them.
 pub async fn active_person(
     db: &Database,
-    tenant: &crate::tenant::TenantDb,
-    person: crate::people::NewPerson,
+    tenant: &crate::platform::tenant::TenantDb,
+    person: crate::organisation::people::NewPerson,
     now: chrono::DateTime<chrono::Utc>,
-) -> crate::policy::Identity {
-    let invitation = crate::people::invite(tenant, person, now)
+) -> crate::platform::policy::Identity {
+    let invitation = crate::organisation::people::invite(tenant, person, now)
         .await
         .expect("the invitation is valid");
-    let user_id = crate::accounts::accept_invitation(
+    let user_id = crate::access::accounts::accept_invitation(
         db,
         &fast_hasher(),
-        &crate::auth::password::PasswordPolicy::default(),
+        &crate::access::auth::password::PasswordPolicy::default(),
         invitation.token.expose(),
         "lantern harbour gravel symphony",
         now,
     )
     .await
     .expect("the invitation is accepted");
-    let session = crate::accounts::SessionInfo {
+    let session = crate::access::accounts::SessionInfo {
         session_id: uuid::Uuid::new_v4(),
         user_id,
         workplace_id: tenant.workplace_id().uuid(),
@@ -331,7 +334,7 @@ pub async fn active_person(
         second_factor_at: Some(now),
         password_change_required: false,
     };
-    crate::identity::load(db, &session)
+    crate::access::identity::load(db, &session)
         .await
         .expect("the person's identity loads")
 }
@@ -339,8 +342,8 @@ pub async fn active_person(
 /// A one-off survey of the built-in workload question for the whole workplace, its one round
 /// opening at `at` for three days.
 pub async fn workload_survey(
-    tenant: &crate::tenant::TenantDb,
-    owner: &crate::policy::Identity,
+    tenant: &crate::platform::tenant::TenantDb,
+    owner: &crate::platform::policy::Identity,
     title: &str,
     at: chrono::DateTime<chrono::Utc>,
 ) -> crate::surveys::SurveyId {
@@ -372,18 +375,18 @@ pub async fn workload_survey(
 /// per question from `value(person, round, question)`. For benchmarks: rows go in by the
 /// thousand, not through the answering path.
 pub async fn seed_survey_history(
-    tenant: &crate::tenant::TenantDb,
+    tenant: &crate::platform::tenant::TenantDb,
     survey: crate::surveys::SurveyId,
     rounds: usize,
-    people: &[(uuid::Uuid, Option<crate::ids::DepartmentId>)],
+    people: &[(uuid::Uuid, Option<crate::platform::ids::DepartmentId>)],
     skip_every: usize,
     value: impl Fn(usize, usize, usize) -> i32,
     first: chrono::DateTime<chrono::Utc>,
 ) -> Vec<uuid::Uuid> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
     let workplace = tenant.workplace_id().uuid();
-    let questions: Vec<uuid::Uuid> = crate::entities::survey_questions::Entity::find()
-        .filter(crate::entities::survey_questions::Column::SurveyId.eq(survey))
+    let questions: Vec<uuid::Uuid> = crate::platform::entities::survey_questions::Entity::find()
+        .filter(crate::platform::entities::survey_questions::Column::SurveyId.eq(survey))
         .all(tenant.database().connection())
         .await
         .expect("questions load")
@@ -395,7 +398,7 @@ pub async fn seed_survey_history(
         let txn = tenant.begin().await.expect("transaction");
         let round = uuid::Uuid::new_v4();
         let opens = first + chrono::Duration::weeks(i64::try_from(r).unwrap_or(0));
-        crate::entities::rounds::Entity::insert(crate::entities::rounds::ActiveModel {
+        crate::platform::entities::rounds::Entity::insert(crate::platform::entities::rounds::ActiveModel {
             id: Set(round),
             workplace_id: Set(workplace),
             survey_id: Set(survey),
@@ -419,46 +422,46 @@ pub async fn seed_survey_history(
             for (offset, (user, department)) in chunk.iter().enumerate() {
                 let person = chunk_index * 1_000 + offset;
                 let answered = skip_every == 0 || (person + r) % skip_every != 0;
-                participants.push(crate::entities::round_participants::ActiveModel {
+                participants.push(crate::platform::entities::round_participants::ActiveModel {
                     id: Set(uuid::Uuid::new_v4()),
                     workplace_id: Set(workplace),
                     round_id: Set(round),
                     user_id: Set(*user),
-                    department_id: Set(department.map(crate::ids::DepartmentId::uuid)),
+                    department_id: Set(department.map(crate::platform::ids::DepartmentId::uuid)),
                     answered: Set(answered),
                 });
                 if answered {
                     answered_count += 1;
                     for (q, question) in questions.iter().enumerate() {
-                        answers.push(crate::entities::answers::ActiveModel {
+                        answers.push(crate::platform::entities::answers::ActiveModel {
                             id: Set(uuid::Uuid::new_v4()),
                             workplace_id: Set(workplace),
                             round_id: Set(round),
                             question_id: Set(*question),
-                            department_id: Set(department.map(crate::ids::DepartmentId::uuid)),
+                            department_id: Set(department.map(crate::platform::ids::DepartmentId::uuid)),
                             tenure_band: Set("unknown".into()),
                             value: Set(value(person, r, q)),
                         });
                     }
                 }
             }
-            crate::entities::round_participants::Entity::insert_many(participants)
+            crate::platform::entities::round_participants::Entity::insert_many(participants)
                 .exec(&txn)
                 .await
                 .expect("participants");
             for answers in answers.chunks(1_000) {
-                crate::entities::answers::Entity::insert_many(answers.to_vec())
+                crate::platform::entities::answers::Entity::insert_many(answers.to_vec())
                     .exec(&txn)
                     .await
                     .expect("answers");
             }
         }
-        crate::entities::rounds::Entity::update_many()
+        crate::platform::entities::rounds::Entity::update_many()
             .col_expr(
-                crate::entities::rounds::Column::Answered,
+                crate::platform::entities::rounds::Column::Answered,
                 sea_orm::sea_query::Expr::value(answered_count),
             )
-            .filter(crate::entities::rounds::Column::Id.eq(round))
+            .filter(crate::platform::entities::rounds::Column::Id.eq(round))
             .exec(&txn)
             .await
             .expect("round counts");
@@ -474,12 +477,12 @@ pub async fn seed_survey_history(
 
 /// The ids of every comment in the workplace, whatever their group size (for isolation tests
 /// that need a real comment another workplace must not reach).
-pub async fn comment_ids(tenant: &crate::tenant::TenantDb) -> Vec<uuid::Uuid> {
+pub async fn comment_ids(tenant: &crate::platform::tenant::TenantDb) -> Vec<uuid::Uuid> {
     use sea_orm::QuerySelect;
     tenant
-        .select::<crate::entities::comments::Entity>()
+        .select::<crate::platform::entities::comments::Entity>()
         .select_only()
-        .column(crate::entities::comments::Column::Id)
+        .column(crate::platform::entities::comments::Column::Id)
         .into_tuple()
         .all(tenant.database().connection())
         .await
@@ -489,13 +492,13 @@ pub async fn comment_ids(tenant: &crate::tenant::TenantDb) -> Vec<uuid::Uuid> {
 /// `person` loaded again, as a new session would load them (after a change of grants, say).
 pub async fn reload_identity(
     db: &crate::Database,
-    tenant: &crate::tenant::TenantDb,
-    person: &crate::policy::Identity,
+    tenant: &crate::platform::tenant::TenantDb,
+    person: &crate::platform::policy::Identity,
     now: chrono::DateTime<chrono::Utc>,
-) -> crate::policy::Identity {
-    crate::identity::load(
+) -> crate::platform::policy::Identity {
+    crate::access::identity::load(
         db,
-        &crate::accounts::SessionInfo {
+        &crate::access::accounts::SessionInfo {
             session_id: uuid::Uuid::new_v4(),
             user_id: person.user_id.uuid(),
             workplace_id: tenant.workplace_id().uuid(),
@@ -510,7 +513,7 @@ pub async fn reload_identity(
 
 /// Moves a round's ballot box into answers and comments now, while the round stays open
 /// (isolation tests need a real comment row; the product does this only when a round closes).
-pub async fn mix_ballots(tenant: &crate::tenant::TenantDb, round: uuid::Uuid) -> usize {
+pub async fn mix_ballots(tenant: &crate::platform::tenant::TenantDb, round: uuid::Uuid) -> usize {
     let txn = tenant.begin().await.expect("a transaction");
     let ballots = crate::surveys::answering::open_ballots(tenant, &*txn, round)
         .await
@@ -537,32 +540,32 @@ pub async fn mix_ballots(tenant: &crate::tenant::TenantDb, round: uuid::Uuid) ->
 /// marked answered and one answer row per value, by department, in one transaction (a round
 /// that was open when Candor was upgraded holds such rows beside ballots).
 pub async fn answer_without_ballot(
-    tenant: &crate::tenant::TenantDb,
+    tenant: &crate::platform::tenant::TenantDb,
     round: uuid::Uuid,
-    person: &crate::policy::Identity,
+    person: &crate::platform::policy::Identity,
     values: &[(uuid::Uuid, i32)],
 ) {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
     let txn = tenant.begin().await.expect("a transaction");
     let participant = tenant
-        .select::<crate::entities::round_participants::Entity>()
-        .filter(crate::entities::round_participants::Column::RoundId.eq(round))
-        .filter(crate::entities::round_participants::Column::UserId.eq(person.user_id.uuid()))
+        .select::<crate::platform::entities::round_participants::Entity>()
+        .filter(crate::platform::entities::round_participants::Column::RoundId.eq(round))
+        .filter(crate::platform::entities::round_participants::Column::UserId.eq(person.user_id.uuid()))
         .one(&*txn)
         .await
         .expect("participants load")
         .expect("the person was asked");
-    crate::entities::round_participants::Entity::update_many()
+    crate::platform::entities::round_participants::Entity::update_many()
         .col_expr(
-            crate::entities::round_participants::Column::Answered,
+            crate::platform::entities::round_participants::Column::Answered,
             sea_orm::sea_query::Expr::value(true),
         )
-        .filter(crate::entities::round_participants::Column::Id.eq(participant.id))
+        .filter(crate::platform::entities::round_participants::Column::Id.eq(participant.id))
         .exec(&*txn)
         .await
         .expect("marked answered");
     for (question, value) in values {
-        crate::entities::answers::Entity::insert(crate::entities::answers::ActiveModel {
+        crate::platform::entities::answers::Entity::insert(crate::platform::entities::answers::ActiveModel {
             id: Set(uuid::Uuid::new_v4()),
             workplace_id: Set(tenant.workplace_id().uuid()),
             round_id: Set(round),
@@ -599,8 +602,8 @@ pub async fn raw_strings(db: &crate::Database, sql: &str) -> Vec<String> {
 }
 
 /// The data-key versions the workplace's comments and replies are sealed under, as stored.
-pub async fn sealed_text_versions(tenant: &crate::tenant::TenantDb) -> Vec<u32> {
-    use crate::entities::{comment_replies, comments};
+pub async fn sealed_text_versions(tenant: &crate::platform::tenant::TenantDb) -> Vec<u32> {
+    use crate::platform::entities::{comment_replies, comments};
     let conn = tenant.database().connection();
     let comments = tenant
         .select::<comments::Entity>()
@@ -616,14 +619,14 @@ pub async fn sealed_text_versions(tenant: &crate::tenant::TenantDb) -> Vec<u32> 
         .iter()
         .map(|c| &c.text_sealed)
         .chain(replies.iter().map(|r| &r.text_sealed))
-        .map(|sealed| crate::crypto::key_version(sealed).expect("a sealed value"))
+        .map(|sealed| crate::platform::crypto::key_version(sealed).expect("a sealed value"))
         .collect()
 }
 
 /// How many counts the workplace keeps for its closed rounds.
-pub async fn kept_tally_rows(tenant: &crate::tenant::TenantDb) -> usize {
+pub async fn kept_tally_rows(tenant: &crate::platform::tenant::TenantDb) -> usize {
     tenant
-        .select::<crate::entities::round_tallies::Entity>()
+        .select::<crate::platform::entities::round_tallies::Entity>()
         .all(tenant.database().connection())
         .await
         .expect("round tallies")
@@ -650,10 +653,13 @@ pub struct AuditRow {
 }
 
 /// Every audit entry of `workplace`'s chain (None: the instance's), oldest first.
-pub async fn audit_rows(db: &Database, workplace: Option<crate::ids::WorkplaceId>) -> Vec<AuditRow> {
-    use crate::entities::audit_log;
+pub async fn audit_rows(
+    db: &Database,
+    workplace: Option<crate::platform::ids::WorkplaceId>,
+) -> Vec<AuditRow> {
+    use crate::platform::entities::audit_log;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-    let chain = workplace.map_or(uuid::Uuid::nil(), crate::ids::WorkplaceId::uuid);
+    let chain = workplace.map_or(uuid::Uuid::nil(), crate::platform::ids::WorkplaceId::uuid);
     audit_log::Entity::find()
         .filter(audit_log::Column::ChainId.eq(chain))
         .order_by_asc(audit_log::Column::Seq)
@@ -682,7 +688,7 @@ pub async fn audit_rows(db: &Database, workplace: Option<crate::ids::WorkplaceId
 
 /// Every text and id the whole audit log stores, in one string: to search for personal data.
 pub async fn audit_log_text(db: &Database) -> String {
-    use crate::entities::audit_log;
+    use crate::platform::entities::audit_log;
     use sea_orm::EntityTrait;
     audit_log::Entity::find()
         .all(db.connection())
@@ -696,7 +702,7 @@ pub async fn audit_log_text(db: &Database) -> String {
 
 /// Changes one stored entry's action behind Candor's back, as someone with database access could.
 pub async fn tamper_audit_entry(db: &Database, entry: uuid::Uuid, action: &str) {
-    use crate::entities::audit_log;
+    use crate::platform::entities::audit_log;
     use sea_orm::{ActiveModelTrait, EntityTrait, Set};
     let row = audit_log::Entity::find_by_id(entry)
         .one(db.connection())
@@ -709,8 +715,8 @@ pub async fn tamper_audit_entry(db: &Database, entry: uuid::Uuid, action: &str) 
 }
 
 /// Deletes the entries of `workplace`'s chain after `seq`, as someone cutting the tail would.
-pub async fn cut_audit_tail(db: &Database, workplace: crate::ids::WorkplaceId, seq: i64) {
-    use crate::entities::audit_log;
+pub async fn cut_audit_tail(db: &Database, workplace: crate::platform::ids::WorkplaceId, seq: i64) {
+    use crate::platform::entities::audit_log;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     audit_log::Entity::delete_many()
         .filter(audit_log::Column::ChainId.eq(workplace.uuid()))
@@ -723,7 +729,7 @@ pub async fn cut_audit_tail(db: &Database, workplace: crate::ids::WorkplaceId, s
 /// How many audit entries all chains hold together.
 pub async fn audit_entry_count(db: &Database) -> u64 {
     use sea_orm::{EntityTrait, PaginatorTrait};
-    crate::entities::audit_log::Entity::find()
+    crate::platform::entities::audit_log::Entity::find()
         .count(db.connection())
         .await
         .expect("the audit log counts")
@@ -732,7 +738,7 @@ pub async fn audit_entry_count(db: &Database) -> u64 {
 /// What the audit log takes: the bytes of its stored values (every column, as written), and on
 /// PostgreSQL the table's size on disk with its indexes.
 pub async fn audit_log_storage(db: &Database) -> (u64, Option<i64>) {
-    use crate::entities::audit_log;
+    use crate::platform::entities::audit_log;
     use sea_orm::{ConnectionTrait, EntityTrait};
     let rows = audit_log::Entity::find()
         .all(db.connection())

@@ -8,10 +8,9 @@ use std::io::Write;
 
 use chrono::Utc;
 use domain::{
-    accounts::{self, SignInContext},
-    departments,
-    people::NewPerson,
-    policy::{Role, RoleKey},
+    access::accounts::{self, SignInContext},
+    organisation::{departments, people::NewPerson},
+    platform::policy::{Role, RoleKey},
     surveys::{self, answering, library, rounds, Cadence, NewQuestion, NewSurvey, QuestionKind},
     Database,
 };
@@ -26,7 +25,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .next()
         .ok_or("usage: answers_seed <database-url> <out> [N]")?;
     let people: usize = args.next().map(|n| n.parse()).transpose()?.unwrap_or(5_000);
-    let master = domain::crypto::MasterKey::from_text(&std::env::var("CANDOR_MASTER_KEY")?)?;
+    let master = domain::platform::crypto::MasterKey::from_text(&std::env::var("CANDOR_MASTER_KEY")?)?;
     let db = Database::connect(&url).await?;
     db.migrate().await?;
     let now = Utc::now();

@@ -6,11 +6,10 @@
 
 use chrono::{Duration, Utc};
 use domain::{
-    accounts::{self, SignInContext},
-    departments,
-    ids::DepartmentId,
+    access::accounts::{self, SignInContext},
+    organisation::departments,
+    platform::{ids::DepartmentId, tenant::TenantDb},
     surveys::{self, benchmarks, library, results, Cadence, NewQuestion, NewSurvey},
-    tenant::TenantDb,
     Database,
 };
 
@@ -26,7 +25,7 @@ fn question(key: &str) -> Result<NewQuestion, Box<dyn std::error::Error>> {
 /// A weekly pulse with `rounds` past rounds answered by `people`.
 async fn pulse(
     tenant: &TenantDb,
-    owner: &domain::policy::Identity,
+    owner: &domain::platform::policy::Identity,
     people: &[(uuid::Uuid, Option<DepartmentId>)],
     rounds: usize,
     shift: usize,
@@ -70,7 +69,7 @@ async fn pulse(
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let url = std::env::args().nth(1).ok_or("usage: demo_seed <database-url>")?;
-    let master = domain::crypto::MasterKey::from_text(&std::env::var("CANDOR_MASTER_KEY")?)?;
+    let master = domain::platform::crypto::MasterKey::from_text(&std::env::var("CANDOR_MASTER_KEY")?)?;
     let db = Database::connect(&url).await?;
     db.migrate().await?;
     let now = Utc::now();

@@ -7,13 +7,17 @@ use std::time::Instant;
 
 use chrono::Utc;
 use domain::{
-    accounts::{self, SessionInfo, SignInContext, SignupInput, SignupOutcome},
-    auth::password::{HashCost, PasswordHasher, PasswordPolicy},
-    departments, identity,
-    ids::DepartmentId,
-    people,
-    policy::{self, Action, Resource, Role, RoleKey},
-    tenant::TenantDb,
+    access::{
+        accounts::{self, SessionInfo, SignInContext, SignupInput, SignupOutcome},
+        auth::password::{HashCost, PasswordHasher, PasswordPolicy},
+        identity,
+    },
+    organisation::{departments, people},
+    platform::{
+        ids::DepartmentId,
+        policy::{self, Action, Resource, Role, RoleKey},
+        tenant::TenantDb,
+    },
     Database,
 };
 
@@ -25,7 +29,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .nth(1)
         .ok_or("usage: people_seed <database-url>")?;
     // The same master key the benchmarked server is then started with.
-    let master = domain::crypto::MasterKey::from_text(&std::env::var("CANDOR_MASTER_KEY")?)?;
+    let master = domain::platform::crypto::MasterKey::from_text(&std::env::var("CANDOR_MASTER_KEY")?)?;
     let db = Database::connect(&url).await?;
     db.migrate().await?;
     let now = Utc::now();

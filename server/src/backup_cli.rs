@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use domain::backup::{self, BackupError, Progress, RestoreRequest, Stage};
+use domain::operations::backup::{self, BackupError, Progress, RestoreRequest, Stage};
 
 use crate::{
     cli::{bar, BackupCommand},

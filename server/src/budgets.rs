@@ -161,14 +161,14 @@ pub async fn enforce(
     if path.starts_with("/pkg/") || path == "/favicon.svg" || path == "/healthz" || path == "/readyz" {
         return next.run(req).await;
     }
-    let network = domain::auth::throttle::throttled_network(app::session::address_of(
+    let network = domain::access::auth::throttle::throttled_network(app::session::address_of(
         transport,
         req.headers(),
         req.extensions(),
     ));
     // Keyed by the token's hash: the budgets never hold a usable token.
     let session = app::session::cookie_in(req.headers(), app::session::SESSION_COOKIE)
-        .and_then(|presented| domain::auth::session::SecretToken::parse(&presented))
+        .and_then(|presented| domain::access::auth::session::SecretToken::parse(&presented))
         .map(|token| token.hash());
     let Some(retry_after_secs) = budgets.over_budget(network, session, path) else {
         return next.run(req).await;

@@ -313,7 +313,7 @@ async fn run_server(config: &Config) -> Result<(), serve::StartError> {
 }
 
 fn generate_master_key(out: Option<&std::path::Path>) -> Result<(), serve::StartError> {
-    let key = domain::crypto::MasterKey::generate();
+    let key = domain::platform::crypto::MasterKey::generate();
     let Some(path) = out else {
         println!("{}", key.to_text().as_str());
         return Ok(());
@@ -346,7 +346,7 @@ async fn rotate_master(config: &Config, new_key_file: std::path::PathBuf) -> Res
 }
 
 async fn rotate_tenant(config: &Config, which: &str, batch: u64) -> Result<(), serve::StartError> {
-    use domain::key_rotation::{rotate_workplace, workplace_ids, Options};
+    use domain::operations::key_rotation::{rotate_workplace, workplace_ids, Options};
     let db = serve::open_unlocked_database(config).await?;
     let failed = |err: domain::Error| serve::StartError::Rotation(err.public_message());
     let workplaces = if which == "all" {
@@ -381,7 +381,10 @@ async fn rotate_tenant(config: &Config, which: &str, batch: u64) -> Result<(), s
 }
 
 /// One line: `<what> [#########-----------]    4000 / 10000 rows  40%  pass 1`.
-fn progress_bar(workplace: domain::ids::WorkplaceId, progress: domain::key_rotation::Progress) -> String {
+fn progress_bar(
+    workplace: domain::platform::ids::WorkplaceId,
+    progress: domain::operations::key_rotation::Progress,
+) -> String {
     format!(
         "{workplace} {}  pass {}",
         bar(progress.done, progress.total),
@@ -410,17 +413,17 @@ async fn verify_audit(
     let invalid = |err: domain::Error| serve::StartError::Audit(err.public_message());
     let only = workplace
         .map(|id| {
-            id.parse::<domain::ids::WorkplaceId>()
+            id.parse::<domain::platform::ids::WorkplaceId>()
                 .map_err(|_| serve::StartError::Audit(format!("`{id}` is not a workplace id")))
         })
         .transpose()?;
     let anchors = anchors
         .iter()
-        .map(|text| text.parse::<domain::audit::Anchor>())
+        .map(|text| text.parse::<domain::platform::audit::Anchor>())
         .collect::<Result<Vec<_>, _>>()
         .map_err(invalid)?;
     let db = serve::open_database(config).await?;
-    let reports = domain::audit::verify(&db, only, &anchors)
+    let reports = domain::platform::audit::verify(&db, only, &anchors)
         .await
         .map_err(invalid)?;
     let mut broken = 0;
@@ -456,10 +459,10 @@ async fn verify_audit(
 
 async fn inspect_workplace(config: &Config, workplace: &str) -> Result<(), serve::StartError> {
     let workplace = workplace
-        .parse::<domain::ids::WorkplaceId>()
+        .parse::<domain::platform::ids::WorkplaceId>()
         .map_err(|_| serve::StartError::Support(format!("`{workplace}` is not a workplace id")))?;
     let db = serve::open_unlocked_database(config).await?;
-    let seen = domain::support::inspect(&db, workplace, chrono::Utc::now())
+    let seen = domain::compliance::support::inspect(&db, workplace, chrono::Utc::now())
         .await
         .map_err(|err| match err {
             domain::Error::Forbidden => serve::StartError::Support(format!(

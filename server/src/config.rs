@@ -214,9 +214,9 @@ impl std::fmt::Debug for MasterKeySource {
 
 impl MasterKeySource {
     /// Reads the key; a missing file, a short or malformed key is an error naming the setting.
-    pub fn load(&self) -> Result<domain::crypto::MasterKey, ConfigError> {
+    pub fn load(&self) -> Result<domain::platform::crypto::MasterKey, ConfigError> {
         match self {
-            MasterKeySource::Inline(text) => domain::crypto::MasterKey::from_text(text)
+            MasterKeySource::Inline(text) => domain::platform::crypto::MasterKey::from_text(text)
                 .map_err(|err| invalid("CANDOR_MASTER_KEY", err.to_string())),
             MasterKeySource::File(path) => {
                 let text = std::fs::read_to_string(path).map_err(|err| {
@@ -230,7 +230,7 @@ impl MasterKeySource {
                         ),
                     )
                 })?;
-                domain::crypto::MasterKey::from_text(&text)
+                domain::platform::crypto::MasterKey::from_text(&text)
                     .map_err(|err| invalid("CANDOR_MASTER_KEY_FILE", format!("{}: {err}", path.display())))
             }
         }
@@ -254,7 +254,7 @@ pub struct Config {
     pub public_url: Option<String>,
     pub mail_from: String,
     pub smtp_url: Option<String>,
-    pub address_rule: domain::auth::throttle::AddressRule,
+    pub address_rule: domain::access::auth::throttle::AddressRule,
     /// None: no scheduled rotation.
     pub tenant_key_max_age: Option<chrono::Duration>,
     /// None: backups are not configured.
@@ -265,7 +265,7 @@ pub struct Config {
 /// Backups, as configured.
 #[derive(Debug, Clone)]
 pub struct BackupSettings {
-    pub target: domain::backup::BackupTarget,
+    pub target: domain::operations::backup::BackupTarget,
     pub interval: chrono::Duration,
     pub retention: chrono::Duration,
     pub drill_every: chrono::Duration,
@@ -530,7 +530,7 @@ impl Config {
             .to_owned();
         let smtp_url = non_empty(raw.smtp_url.as_deref(), "CANDOR_SMTP_URL")?.map(str::to_owned);
         let seconds = |value: u64| chrono::Duration::seconds(i64::try_from(value).unwrap_or(i64::MAX));
-        let address_rule = domain::auth::throttle::AddressRule {
+        let address_rule = domain::access::auth::throttle::AddressRule {
             max_failures: usize::try_from(parse_number(
                 raw.signin_max_failures.as_deref(),
                 "CANDOR_SIGNIN_MAX_FAILURES",
@@ -624,13 +624,13 @@ fn backup_settings(raw: &RawSettings) -> Result<Option<BackupSettings>, ConfigEr
         }
         (Some(dir), Some(recipient)) => (dir, recipient),
     };
-    let recipient = domain::backup::parse_recipient(recipient)
+    let recipient = domain::operations::backup::parse_recipient(recipient)
         .map_err(|err| invalid("CANDOR_BACKUP_RECIPIENT", err.to_string()))?;
     let hours = |value: u64| chrono::Duration::hours(i64::try_from(value).unwrap_or(24));
     let days = |value: u64| chrono::Duration::days(i64::try_from(value).unwrap_or(30));
     Ok(Some(BackupSettings {
-        target: domain::backup::BackupTarget {
-            store: domain::backup::BackupStore::new(dir),
+        target: domain::operations::backup::BackupTarget {
+            store: domain::operations::backup::BackupStore::new(dir),
             recipient,
         },
         interval: hours(parse_number(
@@ -747,7 +747,7 @@ mod tests {
             config.master_key,
             MasterKeySource::File(PathBuf::from("data/master.key"))
         );
-        let key = domain::crypto::MasterKey::generate();
+        let key = domain::platform::crypto::MasterKey::generate();
         let inline = Config::from_raw(
             &RawSettings {
                 master_key: Some(key.to_text().to_string()),
@@ -793,7 +793,11 @@ mod tests {
             ),
             (
                 RawSettings {
-                    master_key: Some(domain::crypto::MasterKey::generate().to_text().to_string()),
+                    master_key: Some(
+                        domain::platform::crypto::MasterKey::generate()
+                            .to_text()
+                            .to_string(),
+                    ),
                     master_key_file: Some("/etc/candor.key".into()),
                     ..raw()
                 },
@@ -880,7 +884,7 @@ mod tests {
         let defaults = Config::from_raw(&raw(), None).unwrap();
         assert_eq!(
             defaults.address_rule,
-            domain::auth::throttle::AddressRule::default()
+            domain::access::auth::throttle::AddressRule::default()
         );
         let settings = RawSettings {
             signin_max_failures: Some("0".into()),

@@ -146,7 +146,7 @@ async fn access_log(req: Request, next: Next) -> Response {
 }
 
 /// The audit seam for server functions and server-rendered pages: opens the call's
-/// [`domain::audit::Trail`] (the tenant scope writes changes into the log with their
+/// [`domain::platform::audit::Trail`] (the tenant scope writes changes into the log with their
 /// transaction), then writes the rest with how the call ended. If that write fails, the answer
 /// is withheld: no access goes unlogged, whether by `/api/` or by loading a page.
 async fn audit_trail(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
@@ -157,11 +157,11 @@ async fn audit_trail(State(state): State<AppState>, mut req: Request, next: Next
         .and_then(|value| value.to_str().ok())
         .map(str::to_owned);
     let trail = if let Some(action) = path.strip_prefix("/api/") {
-        domain::audit::Trail::for_request(state.clock.clone(), request_id.as_deref(), action)
+        domain::platform::audit::Trail::for_request(state.clock.clone(), request_id.as_deref(), action)
     } else if is_page_load(&req) {
         // The page's data loads run in-process while it renders (to completion before the
         // answer leaves: pages render in `SsrMode::Async`), each through this trail.
-        domain::audit::Trail::for_page(state.clock.clone(), request_id.as_deref(), &path)
+        domain::platform::audit::Trail::for_page(state.clock.clone(), request_id.as_deref(), &path)
     } else {
         return next.run(req).await;
     };

@@ -2,7 +2,7 @@
 //! they have no account in the application.
 
 use chrono::{DateTime, Utc};
-use domain::incidents::{self, Notice};
+use domain::compliance::incidents::{self, Notice};
 
 use crate::{
     cli::IncidentCommand,
@@ -63,12 +63,14 @@ pub async fn run(config: &Config, action: IncidentCommand) -> Result<(), StartEr
         }
         IncidentCommand::Affect { id, workplaces, all } => {
             let ids = if all {
-                domain::key_rotation::workplace_ids(&db).await.map_err(failed)?
+                domain::operations::key_rotation::workplace_ids(&db)
+                    .await
+                    .map_err(failed)?
             } else {
                 workplaces
                     .iter()
                     .map(|w| {
-                        w.parse::<domain::ids::WorkplaceId>()
+                        w.parse::<domain::platform::ids::WorkplaceId>()
                             .map_err(|_| StartError::Incident(format!("`{w}` is not a workplace id")))
                     })
                     .collect::<Result<Vec<_>, _>>()?

@@ -1,10 +1,10 @@
 //! The job scheduler: every process ticks once a minute, and each scheduled job runs in the one
-//! process holding its lease (see `domain::jobs`), so several `candor serve` processes on one
+//! process holding its lease (see `domain::platform::jobs`), so several `candor serve` processes on one
 //! database never run a job twice at the same time.
 
 use std::{sync::Arc, time::Duration};
 
-use domain::{key_rotation, surveys, Clock, Database};
+use domain::{operations::key_rotation, surveys, Clock, Database};
 
 /// How often the scheduler looks for work.
 const TICK: Duration = Duration::from_secs(60);
@@ -48,16 +48,17 @@ pub struct Schedule {
 /// operator's address for operations alerts.
 #[derive(Clone, Debug)]
 pub struct Notifier {
-    pub mailer: domain::mail::Mailer,
+    pub mailer: domain::platform::mail::Mailer,
     pub public_url: String,
     pub operator_email: Option<String>,
 }
 
 /// Tells the operator that `what` failed: in the log always, by email when an address is set.
-pub async fn notify_operator(notifier: &Notifier, what: &str, err: &domain::backup::BackupError) {
+pub async fn notify_operator(notifier: &Notifier, what: &str, err: &domain::operations::backup::BackupError) {
     tracing::error!(code = err.code(), error = %err, "{what}");
     if let Some(to) = &notifier.operator_email {
-        let mail = domain::mail::messages::operator_alert(to, what, &format!("{err} ({})", err.code()));
+        let mail =
+            domain::platform::mail::messages::operator_alert(to, what, &format!("{err} ({})", err.code()));
         if let Err(send) = notifier.mailer.send(mail).await {
             tracing::error!(error = %send, "the operations alert could not be emailed");
         }
@@ -65,7 +66,11 @@ pub async fn notify_operator(notifier: &Notifier, what: &str, err: &domain::back
 }
 
 /// [`notify_operator`] for the command line, with the mailer from `config`.
-pub async fn alert_operator(config: &crate::config::Config, what: &str, err: &domain::backup::BackupError) {
+pub async fn alert_operator(
+    config: &crate::config::Config,
+    what: &str,
+    err: &domain::operations::backup::BackupError,
+) {
     match crate::serve::mailer(config) {
         Ok(mailer) => {
             let notifier = Notifier {
@@ -175,8 +180,9 @@ pub async fn tick(
     let outcome = every_tick
         .run(AUDIT_MONITOR, None, &mut report, async |report| {
             // Anonymous entries of days that have ended join the log first.
-            domain::audit::pending::flush(db, now).await?;
-            let run = domain::audit::monitor::run(db, &notifier.mailer, &notifier.public_url, now).await?;
+            domain::platform::audit::pending::flush(db, now).await?;
+            let run = domain::platform::audit::monitor::run(db, &notifier.mailer, &notifier.public_url, now)
+                .await?;
             report.alerts_raised = run.alerts.len();
             Ok(())
         })
@@ -185,9 +191,13 @@ pub async fn tick(
     let outcome = every_tick
         .run(WORKPLACE_TERMINATION, None, &mut report, async |report| {
             let backup_retention = schedule.backups.as_ref().map(|b| b.retention);
-            let deleted =
-                domain::workplace_deletion::terminate_due(db, &notifier.mailer, backup_retention, now)
-                    .await?;
+            let deleted = domain::compliance::workplace_deletion::terminate_due(
+                db,
+                &notifier.mailer,
+                backup_retention,
+                now,
+            )
+            .await?;
             report.workplaces_deleted = deleted.len();
             Ok(())
         })
@@ -199,7 +209,7 @@ pub async fn tick(
             Some(AUDIT_RETENTION_INTERVAL),
             &mut report,
             async |report| {
-                let purged = domain::audit::monitor::purge_expired(db, now).await?;
+                let purged = domain::platform::audit::monitor::purge_expired(db, now).await?;
                 report.audit_entries_purged = purged.iter().map(|(_, n)| n).sum();
                 Ok(())
             },
@@ -212,7 +222,7 @@ pub async fn tick(
             Some(AUDIT_ANCHOR_INTERVAL),
             &mut report,
             async |_| {
-                domain::audit::monitor::anchor(db).await?;
+                domain::platform::audit::monitor::anchor(db).await?;
                 Ok(())
             },
         )
@@ -224,13 +234,13 @@ pub async fn tick(
             Some(DATA_RETENTION_INTERVAL),
             &mut report,
             async |report| {
-                for (_, applied) in domain::retention::apply_all(db, now).await? {
+                for (_, applied) in domain::compliance::retention::apply_all(db, now).await? {
                     report.people_erased += applied.people_erased;
                     report.comments_deleted += applied.comments_deleted;
                 }
-                report.sessions_purged = domain::accounts::purge_ended_sessions(
+                report.sessions_purged = domain::access::accounts::purge_ended_sessions(
                     db,
-                    &domain::auth::session::SessionPolicy::default(),
+                    &domain::access::auth::session::SessionPolicy::default(),
                     now,
                 )
                 .await?;
@@ -296,16 +306,16 @@ impl Leased<'_> {
         work: impl AsyncFnOnce(&mut TickReport) -> domain::Result<()>,
     ) -> domain::Result<()> {
         let Leased { db, holder, now } = self;
-        let Some(lease) = domain::jobs::try_lease(db, job, holder, LEASE, now).await? else {
+        let Some(lease) = domain::platform::jobs::try_lease(db, job, holder, LEASE, now).await? else {
             return Ok(());
         };
         if every.is_some_and(|every| lease.last_finished_at.is_some_and(|last| now - last < every)) {
-            return domain::jobs::release(db, lease, now).await;
+            return domain::platform::jobs::release(db, lease, now).await;
         }
         match work(report).await {
-            Ok(()) => domain::jobs::finish(db, lease, now).await?,
+            Ok(()) => domain::platform::jobs::finish(db, lease, now).await?,
             Err(err) => {
-                if let Err(release) = domain::jobs::release(db, lease, now).await {
+                if let Err(release) = domain::platform::jobs::release(db, lease, now).await {
                     tracing::warn!(code = release.code(), error = %release, "a failed job's lease could not be released; it expires");
                 }
                 return Err(err);
@@ -325,8 +335,8 @@ async fn run_backups(
     now: chrono::DateTime<chrono::Utc>,
     report: &mut TickReport,
 ) -> domain::Result<()> {
-    use domain::backup;
-    if let Some(lease) = domain::jobs::try_lease(db, BACKUP, holder, LEASE, now).await? {
+    use domain::operations::backup;
+    if let Some(lease) = domain::platform::jobs::try_lease(db, BACKUP, holder, LEASE, now).await? {
         if lease
             .last_finished_at
             .is_none_or(|finished| now - finished >= settings.interval)
@@ -339,31 +349,31 @@ async fn run_backups(
                         Ok(pruned) => report.backups_pruned += pruned.len(),
                         Err(err) => notify_operator(notifier, "old backups could not be deleted", &err).await,
                     }
-                    domain::jobs::finish(db, lease, now).await?;
+                    domain::platform::jobs::finish(db, lease, now).await?;
                 }
                 Err(err) => {
                     report.backups_failed += 1;
                     notify_operator(notifier, "a backup failed", &err).await;
                     // Recorded as if the last run were long enough ago that the next try comes
                     // after BACKUP_RETRY, not after a whole interval.
-                    domain::jobs::finish(db, lease, now - settings.interval + BACKUP_RETRY).await?;
+                    domain::platform::jobs::finish(db, lease, now - settings.interval + BACKUP_RETRY).await?;
                 }
             }
             report.ran.push(BACKUP);
         } else {
-            domain::jobs::release(db, lease, now).await?;
+            domain::platform::jobs::release(db, lease, now).await?;
         }
     }
-    if let Some(lease) = domain::jobs::try_lease(db, BACKUP_DRILL, holder, LEASE, now).await? {
+    if let Some(lease) = domain::platform::jobs::try_lease(db, BACKUP_DRILL, holder, LEASE, now).await? {
         if lease
             .last_finished_at
             .is_none_or(|finished| now - finished >= settings.drill_every)
         {
             report.drill_passed = Some(drill_or_check(db, settings, notifier, now).await);
-            domain::jobs::finish(db, lease, now).await?;
+            domain::platform::jobs::finish(db, lease, now).await?;
             report.ran.push(BACKUP_DRILL);
         } else {
-            domain::jobs::release(db, lease, now).await?;
+            domain::platform::jobs::release(db, lease, now).await?;
         }
     }
     Ok(())
@@ -377,7 +387,7 @@ async fn drill_or_check(
     notifier: &Notifier,
     now: chrono::DateTime<chrono::Utc>,
 ) -> bool {
-    use domain::backup::{self, BackupError};
+    use domain::operations::backup::{self, BackupError};
     let Some(identity_file) = &settings.identity_file else {
         let facts = match backup::facts(db).await {
             Ok(facts) => facts,

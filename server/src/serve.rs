@@ -3,7 +3,7 @@
 use std::{io, net::SocketAddr, path::Path, sync::Arc, time::Duration};
 
 use app::state::AppState;
-use domain::auth::{
+use domain::access::auth::{
     password::{HashCost, PasswordHasher, PasswordPolicy},
     session::SessionPolicy,
 };
@@ -28,7 +28,7 @@ pub enum StartError {
     #[error("subprocessors: {0}")]
     Subprocessors(String),
     #[error("backup: {0}")]
-    Backup(#[from] domain::backup::BackupError),
+    Backup(#[from] domain::operations::backup::BackupError),
     #[error("cannot create the key file {path}: {source}")]
     KeyFile { path: String, source: io::Error },
     #[error("CANDOR_DATA_DIR: cannot create {path}: {source}")]
@@ -38,7 +38,7 @@ pub enum StartError {
     #[error("{0}")]
     MasterKey(#[from] crate::config::ConfigError),
     #[error("CANDOR_MASTER_KEY: {0}")]
-    Keyring(#[from] domain::crypto::KeyringError),
+    Keyring(#[from] domain::platform::crypto::KeyringError),
     #[error("database migration failed on {target}: {source}")]
     Migration { target: String, source: domain::Error },
     #[error(transparent)]
@@ -156,7 +156,7 @@ pub fn app_with_clock(
         .clone()
         .unwrap_or_else(|| listening_url.trim_end_matches('/').to_owned());
     let relying_party = url::Url::parse(&public_url)
-        .map(|url| Arc::new(domain::auth::passkey::RelyingParty::new(&url)))
+        .map(|url| Arc::new(domain::access::auth::passkey::RelyingParty::new(&url)))
         .map_err(|err| StartError::PublicUrl(format!("`{public_url}` is not a URL: {err}")))?;
     let state = AppState {
         relying_party,
@@ -167,7 +167,7 @@ pub fn app_with_clock(
         hasher,
         password_policy: PasswordPolicy::default(),
         session_policy: SessionPolicy::default(),
-        sign_in_guard: domain::sign_in_guard::SignInGuard {
+        sign_in_guard: domain::access::sign_in_guard::SignInGuard {
             address: config.address_rule,
             ..Default::default()
         },
@@ -195,10 +195,10 @@ pub fn app_with_clock(
     Ok(http::router(state, leptos_options, settings))
 }
 
-pub(crate) fn mailer(config: &Config) -> Result<domain::mail::Mailer, StartError> {
+pub(crate) fn mailer(config: &Config) -> Result<domain::platform::mail::Mailer, StartError> {
     match &config.smtp_url {
-        Some(url) => domain::mail::Mailer::smtp(url, &config.mail_from),
-        None => domain::mail::Mailer::outbox(config.data_dir.join("outbox"), &config.mail_from),
+        Some(url) => domain::platform::mail::Mailer::smtp(url, &config.mail_from),
+        None => domain::platform::mail::Mailer::outbox(config.data_dir.join("outbox"), &config.mail_from),
     }
     .map_err(StartError::Mail)
 }

@@ -3,7 +3,7 @@
 //! effect.
 
 use chrono::{NaiveDate, Utc};
-use domain::subprocessors::{self, NewSubprocessor};
+use domain::compliance::subprocessors::{self, NewSubprocessor};
 
 use crate::{
     cli::SubprocessorCommand,

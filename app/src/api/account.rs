@@ -126,7 +126,7 @@ pub async fn sign_up(
     email: String,
     password: String,
 ) -> Result<(), ApiError> {
-    use domain::{accounts, mail::messages};
+    use domain::{access::accounts, platform::mail::messages};
     let state = crate::state::app_state()?;
     let address = crate::session::client_address(&state);
     state
@@ -172,7 +172,7 @@ pub async fn sign_up(
 #[server(prefix = "/api", endpoint = "account/verify_email")]
 pub async fn verify_email(token: String) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
-    domain::accounts::verify_email(&state.db, &token, state.clock.now()).await?;
+    domain::access::accounts::verify_email(&state.db, &token, state.clock.now()).await?;
     Ok(())
 }
 
@@ -187,21 +187,22 @@ pub async fn log_in(email: String, password: String) -> Result<NextStep, ApiErro
     );
     let trail = crate::session::trail();
     let named = match &trail {
-        Some(trail) => domain::audit::note_sign_in(&state.db, trail, address, &email).await?,
+        Some(trail) => domain::platform::audit::note_sign_in(&state.db, trail, address, &email).await?,
         None => None,
     };
     // Counted as a failure from here until the password proves right.
     let admitted = guard
         .admit_password_attempt(&state.db, address, &email, now)
         .await?;
-    let user_id = match domain::accounts::check_password(&state.db, &state.hasher, &email, &password).await {
-        Ok(Some(user_id)) => user_id,
-        Ok(None) => return Err(domain::Error::BadCredentials.into()),
-        Err(unjudged) => {
-            guard.attempt_abandoned(&state.db, admitted).await?;
-            return Err(unjudged.into());
-        }
-    };
+    let user_id =
+        match domain::access::accounts::check_password(&state.db, &state.hasher, &email, &password).await {
+            Ok(Some(user_id)) => user_id,
+            Ok(None) => return Err(domain::Error::BadCredentials.into()),
+            Err(unjudged) => {
+                guard.attempt_abandoned(&state.db, admitted).await?;
+                return Err(unjudged.into());
+            }
+        };
     guard.attempt_succeeded(&state.db, admitted).await?;
     secured_accounts_reset_by_mail(&state, user_id, address, now).await?;
     if let (Some(trail), Some((account, workplace))) = (&trail, named) {
@@ -210,13 +211,13 @@ pub async fn log_in(email: String, password: String) -> Result<NextStep, ApiErro
         }
     }
     let context = crate::session::sign_in_context(&state);
-    let token = domain::accounts::start_session(&state.db, user_id, &context, now).await?;
+    let token = domain::access::accounts::start_session(&state.db, user_id, &context, now).await?;
     crate::session::set_session_cookie(&token, state.session_policy.absolute.num_seconds());
-    if !domain::factors::has_second_factor(&state.db, user_id).await? {
+    if !domain::access::factors::has_second_factor(&state.db, user_id).await? {
         return Ok(NextStep::SetUpAuthenticator);
     }
     let remembered = crate::session::presented_device_token();
-    if domain::trusted_devices::may_skip_second_factor(
+    if domain::access::trusted_devices::may_skip_second_factor(
         &state.db,
         user_id,
         remembered.as_deref(),
@@ -226,11 +227,12 @@ pub async fn log_in(email: String, password: String) -> Result<NextStep, ApiErro
     .await?
     {
         let session =
-            domain::accounts::resolve_session(&state.db, &state.session_policy, token.expose(), now)
+            domain::access::accounts::resolve_session(&state.db, &state.session_policy, token.expose(), now)
                 .await?
                 .ok_or(domain::Error::Unauthenticated)?;
         let token =
-            domain::accounts::complete_with_remembered_device(&state.db, session.session_id, now).await?;
+            domain::access::accounts::complete_with_remembered_device(&state.db, session.session_id, now)
+                .await?;
         crate::session::set_session_cookie(&token, state.session_policy.absolute.num_seconds());
         return Ok(NextStep::Done);
     }
@@ -255,8 +257,8 @@ pub async fn second_factor(
         .await?;
     let checked = async {
         Ok::<_, domain::Error>(
-            domain::factors::check_totp(&state.db, session.user_id, &code, now).await?
-                || domain::factors::use_recovery_code(&state.db, session.user_id, &code, now).await?,
+            domain::access::factors::check_totp(&state.db, session.user_id, &code, now).await?
+                || domain::access::factors::use_recovery_code(&state.db, session.user_id, &code, now).await?,
         )
     }
     .await;
@@ -289,7 +291,7 @@ pub(crate) async fn secured_accounts_reset_by_mail(
     address: std::net::IpAddr,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), ApiError> {
-    let secured = match domain::accounts::refuse_if_secured(&state.db, user_id).await {
+    let secured = match domain::access::accounts::refuse_if_secured(&state.db, user_id).await {
         Ok(()) => return Ok(()),
         Err(secured @ domain::Error::PasswordChangeRequired) => secured,
         Err(other) => return Err(other.into()),
@@ -300,7 +302,7 @@ pub(crate) async fn secured_accounts_reset_by_mail(
         .await
         .is_ok()
     {
-        domain::accounts::mail_reset_link_to_account_in_background(
+        domain::access::accounts::mail_reset_link_to_account_in_background(
             &state.db,
             &state.mailer,
             &state.public_url,
@@ -316,28 +318,29 @@ pub(crate) async fn secured_accounts_reset_by_mail(
 #[cfg(feature = "ssr")]
 pub(crate) async fn second_factor_given(
     state: &crate::state::AppState,
-    session: &domain::accounts::SessionInfo,
+    session: &domain::access::accounts::SessionInfo,
     remember: bool,
 ) -> Result<(), ApiError> {
     let now = state.clock.now();
     if session.password_change_required {
         return Err(domain::Error::PasswordChangeRequired.into());
     }
-    let token = domain::accounts::complete_second_factor(&state.db, session.session_id, now).await?;
+    let token = domain::access::accounts::complete_second_factor(&state.db, session.session_id, now).await?;
     crate::session::set_session_cookie(&token, state.session_policy.absolute.num_seconds());
     if session.second_factor {
         // A confirmation within a session, not a sign-in.
         return Ok(());
     }
-    let days = domain::trusted_devices::remember_days_for(&state.db, session.user_id).await?;
+    let days = domain::access::trusted_devices::remember_days_for(&state.db, session.user_id).await?;
     if remember && days > 0 {
         let context = crate::session::sign_in_context(state);
         let device =
-            domain::trusted_devices::remember(&state.db, session.user_id, &context, days, now).await?;
+            domain::access::trusted_devices::remember(&state.db, session.user_id, &context, days, now)
+                .await?;
         crate::session::set_device_cookie(&device, days);
     }
-    if let Some(new) = domain::accounts::new_sign_in_context(&state.db, session.session_id).await? {
-        let mail = domain::mail::messages::new_sign_in(
+    if let Some(new) = domain::access::accounts::new_sign_in_context(&state.db, session.session_id).await? {
+        let mail = domain::platform::mail::messages::new_sign_in(
             &new.email,
             &new.device,
             &new.network_prefix,
@@ -356,9 +359,9 @@ pub async fn begin_authenticator() -> Result<AuthenticatorSetup, ApiError> {
     let state = crate::state::app_state()?;
     let session = crate::session::require_factor_change(&state).await?;
     let enrolment =
-        domain::factors::begin_totp_enrolment(&state.db, session.user_id, state.clock.now()).await?;
+        domain::access::factors::begin_totp_enrolment(&state.db, session.user_id, state.clock.now()).await?;
     Ok(AuthenticatorSetup {
-        qr_svg: domain::auth::totp::qr_svg(&enrolment.otpauth_url)?,
+        qr_svg: domain::access::auth::totp::qr_svg(&enrolment.otpauth_url)?,
         secret: enrolment.secret_base32,
     })
 }
@@ -375,10 +378,12 @@ pub async fn confirm_authenticator(code: String, name: String) -> Result<Option<
         .admit_code_attempt(&state.db, session.user_id, now)
         .await?;
     let codes =
-        domain::factors::confirm_totp_enrolment(&state.db, session.user_id, &code, &name, now).await?;
+        domain::access::factors::confirm_totp_enrolment(&state.db, session.user_id, &code, &name, now)
+            .await?;
     state.sign_in_guard.attempt_succeeded(&state.db, admitted).await?;
     if !session.second_factor {
-        let token = domain::accounts::complete_second_factor(&state.db, session.session_id, now).await?;
+        let token =
+            domain::access::accounts::complete_second_factor(&state.db, session.session_id, now).await?;
         crate::session::set_session_cookie(&token, state.session_policy.absolute.num_seconds());
     }
     Ok(codes)
@@ -389,7 +394,7 @@ pub async fn confirm_authenticator(code: String, name: String) -> Result<Option<
 pub async fn log_out() -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
     if let Some(session) = crate::session::current_session(&state).await? {
-        domain::accounts::end_session(&state.db, session.session_id, state.clock.now()).await?;
+        domain::access::accounts::end_session(&state.db, session.session_id, state.clock.now()).await?;
     }
     crate::session::clear_session_cookie();
     Ok(())
@@ -402,7 +407,7 @@ pub async fn log_out() -> Result<(), ApiError> {
 pub async fn secure_own_account() -> Result<u64, ApiError> {
     let state = crate::state::app_state()?;
     let session = crate::session::require_full_session(&state).await?;
-    let ended = domain::accounts::secure_own_account(&state.db, &session, state.clock.now()).await?;
+    let ended = domain::access::accounts::secure_own_account(&state.db, &session, state.clock.now()).await?;
     crate::session::clear_session_cookie();
     Ok(ended)
 }
@@ -412,9 +417,9 @@ pub async fn secure_own_account() -> Result<u64, ApiError> {
 pub async fn me() -> Result<MyAccount, ApiError> {
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
-    let profile = domain::accounts::profile(&state.db, who.user_id.uuid()).await?;
-    let open_alerts = domain::audit::monitor::open_alert_count(&tenant, &who).await?;
-    let breach_notices = domain::incidents::notices_for(&tenant, &who, state.clock.now())
+    let profile = domain::access::accounts::profile(&state.db, who.user_id.uuid()).await?;
+    let open_alerts = domain::platform::audit::monitor::open_alert_count(&tenant, &who).await?;
+    let breach_notices = domain::compliance::incidents::notices_for(&tenant, &who, state.clock.now())
         .await?
         .into_iter()
         .map(|n| BreachNoticeView {
@@ -427,10 +432,10 @@ pub async fn me() -> Result<MyAccount, ApiError> {
         })
         .collect();
     let now = state.clock.now();
-    let termination = domain::workplace_deletion::notice_for(&tenant, &who)
+    let termination = domain::compliance::workplace_deletion::notice_for(&tenant, &who)
         .await?
         .map(|t| crate::api::settings::TerminationView::from_domain(t, now));
-    let subprocessor_changes = domain::subprocessors::notices_for(&state.db, &who, now)
+    let subprocessor_changes = domain::compliance::subprocessors::notices_for(&state.db, &who, now)
         .await?
         .into_iter()
         .map(SubprocessorChangeView::from_domain)
@@ -458,7 +463,7 @@ fn utc_minute(time: chrono::DateTime<chrono::Utc>) -> String {
 pub async fn my_sessions() -> Result<Vec<SessionView>, ApiError> {
     let state = crate::state::app_state()?;
     let session = crate::session::require_full_session(&state).await?;
-    let sessions = domain::accounts::list_sessions(
+    let sessions = domain::access::accounts::list_sessions(
         &state.db,
         &state.session_policy,
         session.user_id,
@@ -484,7 +489,7 @@ pub async fn end_session(id: String) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
     let session = crate::session::require_full_session(&state).await?;
     let id = id.parse().map_err(|_| domain::Error::NotFound)?;
-    domain::accounts::end_own_session(&state.db, session.user_id, id, state.clock.now()).await?;
+    domain::access::accounts::end_own_session(&state.db, session.user_id, id, state.clock.now()).await?;
     if id == session.session_id {
         crate::session::clear_session_cookie();
     }
@@ -496,7 +501,7 @@ pub async fn end_session(id: String) -> Result<(), ApiError> {
 pub async fn end_other_sessions() -> Result<u64, ApiError> {
     let state = crate::state::app_state()?;
     let session = crate::session::require_full_session(&state).await?;
-    Ok(domain::accounts::end_other_sessions(
+    Ok(domain::access::accounts::end_other_sessions(
         &state.db,
         session.user_id,
         session.session_id,
@@ -520,7 +525,7 @@ pub async fn request_password_reset(email: String) -> Result<(), ApiError> {
         .sign_in_guard
         .admit_mail_request(&state.db, address, now)
         .await?;
-    Ok(domain::accounts::request_password_reset_in_background(
+    Ok(domain::access::accounts::request_password_reset_in_background(
         &state.db,
         &state.mailer,
         &state.public_url,
@@ -533,7 +538,7 @@ pub async fn request_password_reset(email: String) -> Result<(), ApiError> {
 #[server(prefix = "/api", endpoint = "account/reset_password")]
 pub async fn reset_password(token: String, password: String) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
-    domain::accounts::reset_password(
+    domain::access::accounts::reset_password(
         &state.db,
         &state.hasher,
         &state.password_policy,
@@ -548,7 +553,7 @@ pub async fn reset_password(token: String, password: String) -> Result<(), ApiEr
 
 #[cfg(feature = "ssr")]
 impl SubprocessorChangeView {
-    pub(crate) fn from_domain(change: domain::subprocessors::Change) -> Self {
+    pub(crate) fn from_domain(change: domain::compliance::subprocessors::Change) -> Self {
         SubprocessorChangeView {
             kind: change.kind.key().to_owned(),
             summary: change.summary,

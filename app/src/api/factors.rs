@@ -3,7 +3,7 @@
 //! credential change, and changing the password.
 //!
 //! Credential changes need the second factor given within the last
-//! [`domain::accounts::REAUTHENTICATION_WINDOW`]; the page asks for it again otherwise.
+//! [`domain::access::accounts::REAUTHENTICATION_WINDOW`]; the page asks for it again otherwise.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -77,7 +77,7 @@ fn bounded_credential(credential: &str) -> Result<(), ApiError> {
 }
 
 #[cfg(feature = "ssr")]
-fn request(ceremony: domain::factors::Ceremony) -> PasskeyRequest {
+fn request(ceremony: domain::access::factors::Ceremony) -> PasskeyRequest {
     PasskeyRequest {
         ceremony: ceremony.id.to_string(),
         options: ceremony.options_json,
@@ -89,7 +89,7 @@ fn request(ceremony: domain::factors::Ceremony) -> PasskeyRequest {
 pub async fn begin_passkey_enrolment() -> Result<PasskeyRequest, ApiError> {
     let state = crate::state::app_state()?;
     let session = crate::session::require_factor_change(&state).await?;
-    let ceremony = domain::factors::begin_passkey_enrolment(
+    let ceremony = domain::access::factors::begin_passkey_enrolment(
         &state.db,
         &state.relying_party,
         session.user_id,
@@ -117,7 +117,7 @@ pub async fn finish_passkey_enrolment(
     } else {
         name
     };
-    let codes = domain::factors::finish_passkey_enrolment(
+    let codes = domain::access::factors::finish_passkey_enrolment(
         &state.db,
         &state.relying_party,
         session.user_id,
@@ -130,7 +130,8 @@ pub async fn finish_passkey_enrolment(
     .await?;
     if !session.second_factor {
         // Enrolling the first factor proves it: the session is now fully signed in.
-        let token = domain::accounts::complete_second_factor(&state.db, session.session_id, now).await?;
+        let token =
+            domain::access::accounts::complete_second_factor(&state.db, session.session_id, now).await?;
         crate::session::set_session_cookie(&token, state.session_policy.absolute.num_seconds());
     }
     Ok(codes)
@@ -141,12 +142,12 @@ pub async fn finish_passkey_enrolment(
 pub async fn second_factor_choices() -> Result<FactorChoices, ApiError> {
     let state = crate::state::app_state()?;
     let session = crate::session::require_session(&state).await?;
-    let factors = domain::factors::list_factors(&state.db, session.user_id).await?;
+    let factors = domain::access::factors::list_factors(&state.db, session.user_id).await?;
     let has = |kind| factors.factors.iter().any(|f| f.kind == kind);
     Ok(FactorChoices {
-        passkey: has(domain::factors::FactorKind::Passkey) && state.relying_party.available(),
-        code: has(domain::factors::FactorKind::AuthenticatorApp) || factors.recovery_codes_left > 0,
-        remember_days: domain::trusted_devices::remember_days_for(&state.db, session.user_id).await?,
+        passkey: has(domain::access::factors::FactorKind::Passkey) && state.relying_party.available(),
+        code: has(domain::access::factors::FactorKind::AuthenticatorApp) || factors.recovery_codes_left > 0,
+        remember_days: domain::access::trusted_devices::remember_days_for(&state.db, session.user_id).await?,
     })
 }
 
@@ -155,7 +156,7 @@ pub async fn second_factor_choices() -> Result<FactorChoices, ApiError> {
 pub async fn begin_passkey_check() -> Result<PasskeyRequest, ApiError> {
     let state = crate::state::app_state()?;
     let session = crate::session::require_session(&state).await?;
-    let ceremony = domain::factors::begin_passkey_check(
+    let ceremony = domain::access::factors::begin_passkey_check(
         &state.db,
         &state.relying_party,
         session.user_id,
@@ -181,7 +182,7 @@ pub async fn finish_passkey_check(
         .sign_in_guard
         .admit_code_attempt(&state.db, session.user_id, now)
         .await?;
-    domain::factors::finish_passkey_check(
+    domain::access::factors::finish_passkey_check(
         &state.db,
         &state.relying_party,
         session.user_id,
@@ -201,7 +202,8 @@ pub async fn begin_passkey_sign_in() -> Result<PasskeyRequest, ApiError> {
     let state = crate::state::app_state()?;
     let (address, now) = (crate::session::client_address(&state), state.clock.now());
     state.sign_in_guard.check_address(&state.db, address, now).await?;
-    let ceremony = domain::factors::begin_passkey_sign_in(&state.db, &state.relying_party, now).await?;
+    let ceremony =
+        domain::access::factors::begin_passkey_sign_in(&state.db, &state.relying_party, now).await?;
     Ok(request(ceremony))
 }
 
@@ -213,7 +215,7 @@ pub async fn finish_passkey_sign_in(ceremony: String, credential: String) -> Res
     let (address, now) = (crate::session::client_address(&state), state.clock.now());
     state.sign_in_guard.check_address(&state.db, address, now).await?;
     bounded_credential(&credential)?;
-    let verified = domain::factors::finish_passkey_sign_in(
+    let verified = domain::access::factors::finish_passkey_sign_in(
         &state.db,
         &state.relying_party,
         ceremony_id(&ceremony)?,
@@ -233,10 +235,11 @@ pub async fn finish_passkey_sign_in(ceremony: String, credential: String) -> Res
     };
     crate::api::account::secured_accounts_reset_by_mail(&state, user_id, address, now).await?;
     let context = crate::session::sign_in_context(&state);
-    let pending = domain::accounts::start_session(&state.db, user_id, &context, now).await?;
-    let session = domain::accounts::resolve_session(&state.db, &state.session_policy, pending.expose(), now)
-        .await?
-        .ok_or(domain::Error::Unauthenticated)?;
+    let pending = domain::access::accounts::start_session(&state.db, user_id, &context, now).await?;
+    let session =
+        domain::access::accounts::resolve_session(&state.db, &state.session_policy, pending.expose(), now)
+            .await?
+            .ok_or(domain::Error::Unauthenticated)?;
     crate::api::account::second_factor_given(&state, &session, false).await
 }
 
@@ -248,10 +251,10 @@ fn utc_minute(time: chrono::DateTime<chrono::Utc>) -> String {
 /// The signed-in person's factors and recovery-code count.
 #[server(prefix = "/api", endpoint = "factors/list")]
 pub async fn sign_in_methods() -> Result<MethodsOverview, ApiError> {
-    use domain::factors::FactorKind;
+    use domain::access::factors::FactorKind;
     let state = crate::state::app_state()?;
     let session = crate::session::require_full_session(&state).await?;
-    let listed = domain::factors::list_factors(&state.db, session.user_id).await?;
+    let listed = domain::access::factors::list_factors(&state.db, session.user_id).await?;
     Ok(MethodsOverview {
         factors: listed
             .factors
@@ -280,7 +283,7 @@ pub async fn remove_factor(id: String) -> Result<u64, ApiError> {
     let state = crate::state::app_state()?;
     let session = crate::session::require_recent_second_factor(&state).await?;
     let id = id.parse().map_err(|_| domain::Error::NotFound)?;
-    Ok(domain::factors::remove_factor(&state.db, &session, id, state.clock.now()).await?)
+    Ok(domain::access::factors::remove_factor(&state.db, &session, id, state.clock.now()).await?)
 }
 
 /// Replaces the recovery codes; returns the new set, shown once. Needs a recent second factor.
@@ -288,7 +291,7 @@ pub async fn remove_factor(id: String) -> Result<u64, ApiError> {
 pub async fn new_recovery_codes() -> Result<Vec<String>, ApiError> {
     let state = crate::state::app_state()?;
     let session = crate::session::require_recent_second_factor(&state).await?;
-    Ok(domain::factors::regenerate_recovery_codes(&state.db, session.user_id).await?)
+    Ok(domain::access::factors::regenerate_recovery_codes(&state.db, session.user_id).await?)
 }
 
 /// Changes the password after checking the current one and ends every other session; returns
@@ -297,7 +300,7 @@ pub async fn new_recovery_codes() -> Result<Vec<String>, ApiError> {
 pub async fn change_password(current_password: String, new_password: String) -> Result<u64, ApiError> {
     let state = crate::state::app_state()?;
     let session = crate::session::require_recent_second_factor(&state).await?;
-    Ok(domain::accounts::change_password(
+    Ok(domain::access::accounts::change_password(
         &state.db,
         &state.hasher,
         &state.password_policy,

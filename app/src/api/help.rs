@@ -12,7 +12,7 @@ pub async fn help_topics() -> Result<Vec<(String, String)>, ApiError> {
     if state.support_inbox.is_none() {
         return Ok(Vec::new());
     }
-    Ok(domain::help::TOPICS
+    Ok(domain::compliance::help::TOPICS
         .iter()
         .map(|(key, label)| ((*key).to_owned(), (*label).to_owned()))
         .collect())
@@ -23,7 +23,7 @@ pub async fn help_topics() -> Result<Vec<(String, String)>, ApiError> {
 pub async fn ask_for_help(topic: String, message: String) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
     let (who, _) = crate::session::require_identity(&state).await?;
-    let question = domain::help::question(&topic, &message)?;
+    let question = domain::compliance::help::question(&topic, &message)?;
     let inbox = state
         .support_inbox
         .clone()
@@ -32,8 +32,8 @@ pub async fn ask_for_help(topic: String, message: String) -> Result<(), ApiError
         .sign_in_guard
         .admit_help_question(&state.db, who.user_id.uuid(), state.clock.now())
         .await?;
-    let profile = domain::accounts::profile(&state.db, who.user_id.uuid()).await?;
-    let mail = domain::help::to_support(
+    let profile = domain::access::accounts::profile(&state.db, who.user_id.uuid()).await?;
+    let mail = domain::compliance::help::to_support(
         &inbox,
         &who,
         &profile.display_name,

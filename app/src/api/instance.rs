@@ -75,8 +75,8 @@ pub struct InstanceOperations {
 #[server(prefix = "/api", endpoint = "instance/security_facts")]
 pub async fn security_facts() -> Result<InstanceFacts, ApiError> {
     let state = crate::state::app_state()?;
-    let db = domain::instance::database_facts(&state.db).await?;
-    let encryption = domain::instance::encryption_facts(&state.db).await?;
+    let db = domain::operations::instance::database_facts(&state.db).await?;
+    let encryption = domain::operations::instance::encryption_facts(&state.db).await?;
     let field_cipher = format!(
         "{} for {}. Each workplace has its own data key, stored only wrapped by a master key that is never in the database, and each value is bound to its workplace, table, column and row. Email lookups use a keyed blind index (HMAC-SHA-256).",
         encryption.cipher,
@@ -93,10 +93,10 @@ pub async fn security_facts() -> Result<InstanceFacts, ApiError> {
          {} months after their round closed, applied daily. Access log entries are kept {} days by default. A \
          workplace's deletion waits {} days (cancellable by its Owners), then removes every row and destroys its keys, \
          and the Owners receive a deletion certificate.",
-        domain::retention::DEFAULT_PEOPLE_LEFT_MONTHS,
-        domain::retention::DEFAULT_COMMENTS_MONTHS,
-        domain::audit::review::Settings::default().retention_days,
-        domain::workplace_deletion::DEFAULT_GRACE_DAYS,
+        domain::compliance::retention::DEFAULT_PEOPLE_LEFT_MONTHS,
+        domain::compliance::retention::DEFAULT_COMMENTS_MONTHS,
+        domain::platform::audit::review::Settings::default().retention_days,
+        domain::compliance::workplace_deletion::DEFAULT_GRACE_DAYS,
     );
     let anonymity = "A round's results are released once, when it closes, on the teams and minimum group size of \
          that moment, and never recomputed; while it is open only participation shows, in steps of the minimum. \
@@ -176,7 +176,7 @@ pub async fn security_facts() -> Result<InstanceFacts, ApiError> {
 /// Security page asks on every visit, and a refusal there is nothing to log as one.
 #[server(prefix = "/api", endpoint = "instance/operations")]
 pub async fn operational_facts() -> Result<Option<InstanceOperations>, ApiError> {
-    use domain::policy::{allows, Action, Resource};
+    use domain::platform::policy::{allows, Action, Resource};
     let state = crate::state::app_state()?;
     let Some(who) = crate::session::signed_in_identity(&state).await? else {
         return Ok(None);
@@ -191,7 +191,7 @@ pub async fn operational_facts() -> Result<Option<InstanceOperations>, ApiError>
             last_drill: "None".to_owned(),
         }));
     };
-    let facts = domain::backup::facts(&state.db)
+    let facts = domain::operations::backup::facts(&state.db)
         .await
         .map_err(|err| domain::Error::Internal(err.to_string()))?;
     // The last success, and a failure only when it came after it.
@@ -293,7 +293,7 @@ pub struct SubprocessorsView {
 /// The operator's subprocessors and every announced change: public, like the Security page.
 #[server(prefix = "/api", endpoint = "instance/subprocessors")]
 pub async fn subprocessors() -> Result<SubprocessorsView, ApiError> {
-    use domain::subprocessors as list;
+    use domain::compliance::subprocessors as list;
     let state = crate::state::app_state()?;
     let listing = list::list(&state.db, state.clock.now().date_naive()).await?;
     let view = |entry: list::Subprocessor| SubprocessorView {

@@ -25,7 +25,7 @@ pub struct DepartmentTree {
 
 /// An empty or missing parent means the top level.
 #[cfg(feature = "ssr")]
-fn parent_id(parent: &str) -> Result<Option<domain::ids::DepartmentId>, ApiError> {
+fn parent_id(parent: &str) -> Result<Option<domain::platform::ids::DepartmentId>, ApiError> {
     let parent = parent.trim();
     if parent.is_empty() {
         return Ok(None);
@@ -35,11 +35,11 @@ fn parent_id(parent: &str) -> Result<Option<domain::ids::DepartmentId>, ApiError
 
 #[server(prefix = "/api", endpoint = "organisation/departments")]
 pub async fn departments() -> Result<DepartmentTree, ApiError> {
-    use domain::policy::{allows, require, Action, Resource};
+    use domain::platform::policy::{allows, require, Action, Resource};
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     require(&who, Action::ViewDepartments, Resource::Workplace)?;
-    let mut departments: Vec<DepartmentNode> = domain::departments::list(&tenant)
+    let mut departments: Vec<DepartmentNode> = domain::organisation::departments::list(&tenant)
         .await?
         .into_iter()
         .map(|d| DepartmentNode {
@@ -59,54 +59,56 @@ pub async fn departments() -> Result<DepartmentTree, ApiError> {
 
 #[server(prefix = "/api", endpoint = "organisation/create_department")]
 pub async fn create_department(name: String, parent: String) -> Result<String, ApiError> {
-    use domain::policy::{require, Action, Resource};
+    use domain::platform::policy::{require, Action, Resource};
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     require(&who, Action::ManageDepartments, Resource::Workplace)?;
-    let id = domain::departments::create(&tenant, &name, parent_id(&parent)?, state.clock.now()).await?;
+    let id =
+        domain::organisation::departments::create(&tenant, &name, parent_id(&parent)?, state.clock.now())
+            .await?;
     Ok(id.to_string())
 }
 
 #[server(prefix = "/api", endpoint = "organisation/rename_department")]
 pub async fn rename_department(id: String, name: String) -> Result<(), ApiError> {
-    use domain::policy::{require, Action, Resource};
+    use domain::platform::policy::{require, Action, Resource};
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     let id = id.parse()?;
     require(&who, Action::ManageDepartments, Resource::Department(id))?;
-    domain::departments::rename(&tenant, id, &name).await?;
+    domain::organisation::departments::rename(&tenant, id, &name).await?;
     Ok(())
 }
 
 #[server(prefix = "/api", endpoint = "organisation/move_department")]
 pub async fn move_department(id: String, parent: String) -> Result<(), ApiError> {
-    use domain::policy::{require, Action, Resource};
+    use domain::platform::policy::{require, Action, Resource};
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     let id = id.parse()?;
     require(&who, Action::ManageDepartments, Resource::Department(id))?;
-    domain::departments::move_to(&tenant, id, parent_id(&parent)?).await?;
+    domain::organisation::departments::move_to(&tenant, id, parent_id(&parent)?).await?;
     Ok(())
 }
 
 #[server(prefix = "/api", endpoint = "organisation/archive_department")]
 pub async fn archive_department(id: String) -> Result<(), ApiError> {
-    use domain::policy::{require, Action, Resource};
+    use domain::platform::policy::{require, Action, Resource};
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     let id = id.parse()?;
     require(&who, Action::ManageDepartments, Resource::Department(id))?;
-    domain::departments::archive(&tenant, id, state.clock.now()).await?;
+    domain::organisation::departments::archive(&tenant, id, state.clock.now()).await?;
     Ok(())
 }
 
 #[server(prefix = "/api", endpoint = "organisation/restore_department")]
 pub async fn restore_department(id: String) -> Result<(), ApiError> {
-    use domain::policy::{require, Action, Resource};
+    use domain::platform::policy::{require, Action, Resource};
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     let id = id.parse()?;
     require(&who, Action::ManageDepartments, Resource::Department(id))?;
-    domain::departments::restore(&tenant, id).await?;
+    domain::organisation::departments::restore(&tenant, id).await?;
     Ok(())
 }

@@ -97,11 +97,12 @@ pub(crate) mod support {
     use std::collections::BTreeMap;
 
     use domain::{
-        departments::Department,
-        ids::DepartmentId,
-        people::Status,
-        policy::{allows, Action, Identity, Permission, Resource, RoleDefinition},
-        tenant::TenantDb,
+        organisation::{departments::Department, people::Status},
+        platform::{
+            ids::DepartmentId,
+            policy::{allows, Action, Identity, Permission, Resource, RoleDefinition},
+            tenant::TenantDb,
+        },
     };
 
     use super::Choice;
@@ -162,7 +163,7 @@ pub(crate) mod support {
 
     /// The workplace's roles (built-in and its own) the caller may give.
     pub async fn assignable_roles(who: &Identity, tenant: &TenantDb) -> Result<Vec<Choice>, domain::Error> {
-        Ok(domain::roles::list(tenant)
+        Ok(domain::access::roles::list(tenant)
             .await?
             .into_iter()
             .map(|summary| summary.definition)
@@ -181,8 +182,8 @@ pub(crate) mod support {
         tenant: &TenantDb,
         key: &str,
     ) -> Result<RoleDefinition, domain::Error> {
-        let role = domain::roles::find(tenant, key.parse()?).await?;
-        domain::policy::require(who, Action::AssignRole(role.reach()), Resource::Workplace)?;
+        let role = domain::access::roles::find(tenant, key.parse()?).await?;
+        domain::platform::policy::require(who, Action::AssignRole(role.reach()), Resource::Workplace)?;
         Ok(role)
     }
 
@@ -217,7 +218,7 @@ pub(crate) mod support {
 }
 
 #[cfg(feature = "ssr")]
-fn optional_department(text: &str) -> Result<Option<domain::ids::DepartmentId>, ApiError> {
+fn optional_department(text: &str) -> Result<Option<domain::platform::ids::DepartmentId>, ApiError> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(None);
@@ -232,7 +233,7 @@ pub async fn people(
     status: String,
     page: usize,
 ) -> Result<PeopleList, ApiError> {
-    use domain::policy::{allows, people_scope, Action, Resource};
+    use domain::platform::policy::{allows, people_scope, Action, Resource};
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     if search.chars().count() > 200 {
@@ -245,20 +246,20 @@ pub async fn people(
     let status = match status.trim() {
         "" => None,
         key => Some(
-            domain::people::Status::from_key(key).ok_or(domain::Error::Invalid {
+            domain::organisation::people::Status::from_key(key).ok_or(domain::Error::Invalid {
                 field: "status",
                 reason: "is not a status".into(),
             })?,
         ),
     };
-    let filter = domain::people::Filter {
+    let filter = domain::organisation::people::Filter {
         search,
         department: optional_department(&department)?,
         status,
         page,
     };
-    let listed = domain::people::list(&tenant, &people_scope(&who), &filter).await?;
-    let departments = domain::departments::list(&tenant).await?;
+    let listed = domain::organisation::people::list(&tenant, &people_scope(&who), &filter).await?;
+    let departments = domain::organisation::departments::list(&tenant).await?;
     let names = support::names(&departments);
     Ok(PeopleList {
         people: listed
@@ -299,12 +300,12 @@ pub async fn my_profile() -> Result<PersonRecord, ApiError> {
 
 #[cfg(feature = "ssr")]
 async fn record(
-    who: &domain::policy::Identity,
-    tenant: &domain::tenant::TenantDb,
-    id: domain::ids::UserId,
+    who: &domain::platform::policy::Identity,
+    tenant: &domain::platform::tenant::TenantDb,
+    id: domain::platform::ids::UserId,
 ) -> Result<PersonRecord, ApiError> {
-    use domain::policy::{allows, require, Action, Resource};
-    let found = domain::people::get(tenant, id).await?;
+    use domain::platform::policy::{allows, require, Action, Resource};
+    let found = domain::organisation::people::get(tenant, id).await?;
     require(
         who,
         Action::ViewPerson,
@@ -314,9 +315,9 @@ async fn record(
         },
     )?;
     let can_manage = allows(who, Action::ManagePeople, Resource::Workplace);
-    let departments = domain::departments::list(tenant).await?;
+    let departments = domain::organisation::departments::list(tenant).await?;
     let names = support::names(&departments);
-    let grants = domain::people::grants(tenant, id).await?;
+    let grants = domain::organisation::people::grants(tenant, id).await?;
     let mut access = support::role_access(&found.role);
     access.insert(0, format!("Role: {}.", found.role.name));
     Ok(PersonRecord {
@@ -350,15 +351,15 @@ pub async fn invite_person(
     role: String,
     start_date: String,
 ) -> Result<String, ApiError> {
-    use domain::policy::{require, Action, Resource};
+    use domain::platform::policy::{require, Action, Resource};
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     require(&who, Action::ManagePeople, Resource::Workplace)?;
     let role = support::role_to_give(&who, &tenant, &role).await?.key;
     let start_date = support::optional_date(&start_date)?;
-    let invitation = domain::people::invite(
+    let invitation = domain::organisation::people::invite(
         &tenant,
-        domain::people::NewPerson {
+        domain::organisation::people::NewPerson {
             name,
             email,
             department: optional_department(&department)?,
@@ -375,7 +376,7 @@ pub async fn invite_person(
 #[cfg(feature = "ssr")]
 async fn send_invitation(
     state: &crate::state::AppState,
-    invitation: &domain::people::Invitation,
+    invitation: &domain::organisation::people::Invitation,
 ) -> Result<(), ApiError> {
     let link = format!(
         "{}/invitation?token={}",
@@ -384,7 +385,7 @@ async fn send_invitation(
     );
     state
         .mailer
-        .send(domain::mail::messages::invitation(
+        .send(domain::platform::mail::messages::invitation(
             &invitation.email,
             &invitation.name,
             &invitation.workplace_name,
@@ -399,7 +400,8 @@ pub async fn resend_invitation(id: String) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     let found = manageable(&who, &tenant, id.parse()?).await?;
-    let invitation = domain::people::resend_invitation(&tenant, found.id, state.clock.now()).await?;
+    let invitation =
+        domain::organisation::people::resend_invitation(&tenant, found.id, state.clock.now()).await?;
     send_invitation(&state, &invitation).await
 }
 
@@ -416,13 +418,14 @@ pub async fn correct_person_details(
 ) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_recent_identity(&state).await?;
-    let correction = domain::people::Correction {
+    let correction = domain::organisation::people::Correction {
         name,
         email,
         start_date: support::optional_date(&start_date)?,
     };
     let now = state.clock.now();
-    let corrected = domain::people::correct_details(&tenant, &who, id.parse()?, correction, now).await?;
+    let corrected =
+        domain::organisation::people::correct_details(&tenant, &who, id.parse()?, correction, now).await?;
     if let Some(invitation) = &corrected.invitation {
         return send_invitation(&state, invitation).await;
     }
@@ -431,7 +434,8 @@ pub async fn correct_person_details(
     };
     // Both are tried: a failure to reach one address must not keep the other uninformed.
     for to in [&previous, &corrected.email] {
-        let notice = domain::mail::messages::sign_in_address_changed(to, &previous, &corrected.email);
+        let notice =
+            domain::platform::mail::messages::sign_in_address_changed(to, &previous, &corrected.email);
         if let Err(err) = state.mailer.send(notice).await {
             tracing::warn!(code = err.code(), error = %err, "an address-change notice could not be sent");
         }
@@ -444,7 +448,7 @@ pub async fn correct_person_details(
 pub async fn correct_own_name(name: String) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
-    domain::people::correct_own_name(&tenant, &who, &name, state.clock.now()).await?;
+    domain::organisation::people::correct_own_name(&tenant, &who, &name, state.clock.now()).await?;
     Ok(())
 }
 
@@ -453,18 +457,18 @@ pub async fn revoke_invitation(id: String) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     let found = manageable(&who, &tenant, id.parse()?).await?;
-    domain::people::revoke_invitation(&tenant, found.id).await?;
+    domain::organisation::people::revoke_invitation(&tenant, found.id).await?;
     Ok(())
 }
 
 /// Managing someone whose role the caller could not give (an Owner, for an HR admin) is refused.
 #[cfg(feature = "ssr")]
 async fn manageable(
-    who: &domain::policy::Identity,
-    tenant: &domain::tenant::TenantDb,
-    id: domain::ids::UserId,
-) -> Result<domain::people::Person, ApiError> {
-    Ok(domain::people::manageable(tenant, who, id).await?)
+    who: &domain::platform::policy::Identity,
+    tenant: &domain::platform::tenant::TenantDb,
+    id: domain::platform::ids::UserId,
+) -> Result<domain::organisation::people::Person, ApiError> {
+    Ok(domain::organisation::people::manageable(tenant, who, id).await?)
 }
 
 #[server(prefix = "/api", endpoint = "people/set_status")]
@@ -472,11 +476,11 @@ pub async fn set_person_status(id: String, status: String) -> Result<(), ApiErro
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     let found = manageable(&who, &tenant, id.parse()?).await?;
-    let status = domain::people::Status::from_key(&status).ok_or(domain::Error::Invalid {
+    let status = domain::organisation::people::Status::from_key(&status).ok_or(domain::Error::Invalid {
         field: "status",
         reason: "is not a status".into(),
     })?;
-    domain::people::set_status(&tenant, found.id, status, state.clock.now()).await?;
+    domain::organisation::people::set_status(&tenant, found.id, status, state.clock.now()).await?;
     Ok(())
 }
 
@@ -486,7 +490,7 @@ pub async fn set_person_role(id: String, role: String) -> Result<(), ApiError> {
     let (who, tenant) = crate::session::require_identity(&state).await?;
     let found = manageable(&who, &tenant, id.parse()?).await?;
     let role = support::role_to_give(&who, &tenant, &role).await?;
-    domain::people::set_role(&tenant, found.id, role.key).await?;
+    domain::organisation::people::set_role(&tenant, found.id, role.key).await?;
     Ok(())
 }
 
@@ -495,7 +499,8 @@ pub async fn set_person_department(id: String, department: String) -> Result<(),
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     let found = manageable(&who, &tenant, id.parse()?).await?;
-    domain::people::set_department(&tenant, found.id, optional_department(&department)?).await?;
+    domain::organisation::people::set_department(&tenant, found.id, optional_department(&department)?)
+        .await?;
     Ok(())
 }
 
@@ -511,8 +516,8 @@ pub async fn set_person_grants(
     let departments = departments
         .iter()
         .map(|d| d.parse())
-        .collect::<Result<std::collections::BTreeSet<domain::ids::DepartmentId>, _>>()?;
-    domain::people::set_grants(&tenant, found.id, &departments, state.clock.now()).await?;
+        .collect::<Result<std::collections::BTreeSet<domain::platform::ids::DepartmentId>, _>>()?;
+    domain::organisation::people::set_grants(&tenant, found.id, &departments, state.clock.now()).await?;
     Ok(())
 }
 
@@ -531,7 +536,7 @@ pub async fn reset_person_factors(id: String) -> Result<(), ApiError> {
         }
         .into());
     }
-    domain::factors::reset_for_person(&tenant, found.id, state.clock.now()).await?;
+    domain::access::factors::reset_for_person(&tenant, found.id, state.clock.now()).await?;
     Ok(())
 }
 
@@ -548,17 +553,24 @@ pub async fn secure_person_account(
 ) -> Result<u64, ApiError> {
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_recent_identity(&state).await?;
-    Ok(domain::people::secure_account(&tenant, &who, id.parse()?, reset_factors, state.clock.now()).await?)
+    Ok(domain::organisation::people::secure_account(
+        &tenant,
+        &who,
+        id.parse()?,
+        reset_factors,
+        state.clock.now(),
+    )
+    .await?)
 }
 
 /// Checks an uploaded CSV file against the workplace without changing anything.
 #[server(prefix = "/api", endpoint = "people/preview_import")]
 pub async fn preview_import(csv: String) -> Result<ImportCheck, ApiError> {
-    use domain::policy::{allows, require, Action, Resource};
+    use domain::platform::policy::{allows, require, Action, Resource};
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     require(&who, Action::ManagePeople, Resource::Workplace)?;
-    let preview = domain::people_import::preview(&tenant, &csv, |role| {
+    let preview = domain::organisation::people_import::preview(&tenant, &csv, |role| {
         allows(&who, Action::AssignRole(role.reach()), Resource::Workplace)
     })
     .await?;
@@ -583,11 +595,11 @@ pub async fn preview_import(csv: String) -> Result<ImportCheck, ApiError> {
 /// Invites everyone in the CSV file, or no one if any row has an error; returns how many.
 #[server(prefix = "/api", endpoint = "people/import")]
 pub async fn import_people(csv: String) -> Result<usize, ApiError> {
-    use domain::policy::{allows, require, Action, Resource};
+    use domain::platform::policy::{allows, require, Action, Resource};
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     require(&who, Action::ManagePeople, Resource::Workplace)?;
-    let invitations = domain::people_import::import(
+    let invitations = domain::organisation::people_import::import(
         &tenant,
         &csv,
         |role| allows(&who, Action::AssignRole(role.reach()), Resource::Workplace),
@@ -604,11 +616,14 @@ pub async fn import_people(csv: String) -> Result<usize, ApiError> {
 #[server(prefix = "/api", endpoint = "people/invitation")]
 pub async fn invitation(token: String) -> Result<InvitationGreeting, ApiError> {
     let state = crate::state::app_state()?;
-    let details = domain::accounts::invitation_details(&state.db, &token, state.clock.now()).await?;
+    let details = domain::access::accounts::invitation_details(&state.db, &token, state.clock.now()).await?;
     // Nobody is signed in: the entry names the workplace and the invited person it was read for.
     if let Some(trail) = crate::session::trail() {
         trail.concerns(details.workplace);
-        trail.touch(domain::audit::EntityType::Person, [details.person.uuid()]);
+        trail.touch(
+            domain::platform::audit::EntityType::Person,
+            [details.person.uuid()],
+        );
     }
     Ok(InvitationGreeting {
         name: details.name,
@@ -623,7 +638,7 @@ pub async fn invitation(token: String) -> Result<InvitationGreeting, ApiError> {
 pub async fn accept_invitation(token: String, password: String) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
     let now = state.clock.now();
-    let user_id = domain::accounts::accept_invitation(
+    let user_id = domain::access::accounts::accept_invitation(
         &state.db,
         &state.hasher,
         &state.password_policy,
@@ -633,7 +648,7 @@ pub async fn accept_invitation(token: String, password: String) -> Result<(), Ap
     )
     .await?;
     let context = crate::session::sign_in_context(&state);
-    let session = domain::accounts::start_session(&state.db, user_id, &context, now).await?;
+    let session = domain::access::accounts::start_session(&state.db, user_id, &context, now).await?;
     crate::session::set_session_cookie(&session, state.session_policy.absolute.num_seconds());
     Ok(())
 }

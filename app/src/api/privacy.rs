@@ -1,6 +1,6 @@
 //! Data-subject requests: HR carries out a person's request for a copy of their data, a
 //! restriction of processing or erasure, and keeps the register of requests and their deadlines.
-//! The domain (`domain::privacy`) decides and asks the policy; these functions parse and map.
+//! The domain (`domain::compliance::privacy`) decides and asks the policy; these functions parse and map.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -56,7 +56,7 @@ fn moment(time: chrono::DateTime<chrono::Utc>) -> String {
 }
 
 #[cfg(feature = "ssr")]
-fn readable(data: &domain::privacy::PersonalData) -> Vec<Section> {
+fn readable(data: &domain::compliance::privacy::PersonalData) -> Vec<Section> {
     let line = |label: &str, value: String| (label.to_owned(), value);
     let or_none = |value: Option<String>| value.unwrap_or_else(|| "—".to_owned());
     let p = &data.person;
@@ -166,7 +166,7 @@ fn readable(data: &domain::privacy::PersonalData) -> Vec<Section> {
 pub async fn export_personal_data(id: String) -> Result<PersonalCopy, ApiError> {
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
-    let data = domain::privacy::export(&tenant, &who, id.parse()?, state.clock.now()).await?;
+    let data = domain::compliance::privacy::export(&tenant, &who, id.parse()?, state.clock.now()).await?;
     let json = serde_json_text(&data)?;
     Ok(PersonalCopy {
         name: data.person.name.clone(),
@@ -177,8 +177,8 @@ pub async fn export_personal_data(id: String) -> Result<PersonalCopy, ApiError> 
 }
 
 #[cfg(feature = "ssr")]
-fn serde_json_text(data: &domain::privacy::PersonalData) -> Result<String, ApiError> {
-    domain::privacy::to_json(data).map_err(ApiError::from)
+fn serde_json_text(data: &domain::compliance::privacy::PersonalData) -> Result<String, ApiError> {
+    domain::compliance::privacy::to_json(data).map_err(ApiError::from)
 }
 
 /// Records that the person was given their copy: carries out their open requests for one.
@@ -186,7 +186,7 @@ fn serde_json_text(data: &domain::privacy::PersonalData) -> Result<String, ApiEr
 pub async fn copy_delivered(id: String) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
-    domain::privacy::copy_delivered(&tenant, &who, id.parse()?, state.clock.now()).await?;
+    domain::compliance::privacy::copy_delivered(&tenant, &who, id.parse()?, state.clock.now()).await?;
     Ok(())
 }
 
@@ -206,7 +206,8 @@ pub async fn restrict_processing(id: String, restricted: String) -> Result<(), A
             .into())
         }
     };
-    domain::privacy::set_restricted(&tenant, &who, id.parse()?, restricted, state.clock.now()).await?;
+    domain::compliance::privacy::set_restricted(&tenant, &who, id.parse()?, restricted, state.clock.now())
+        .await?;
     Ok(())
 }
 
@@ -215,8 +216,9 @@ pub async fn restrict_processing(id: String, restricted: String) -> Result<(), A
 pub async fn erase_person(id: String, confirmation: String) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_recent_identity(&state).await?;
-    let person: domain::ids::UserId = id.parse()?;
-    domain::privacy::erase_confirmed(&tenant, &who, person, &confirmation, state.clock.now()).await?;
+    let person: domain::platform::ids::UserId = id.parse()?;
+    domain::compliance::privacy::erase_confirmed(&tenant, &who, person, &confirmation, state.clock.now())
+        .await?;
     Ok(())
 }
 
@@ -225,7 +227,7 @@ pub async fn erase_person(id: String, confirmation: String) -> Result<(), ApiErr
 pub async fn record_request(id: String, kind: String, received: String) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
-    let kind = domain::privacy::RequestKind::from_key(&kind).ok_or(domain::Error::Invalid {
+    let kind = domain::compliance::privacy::RequestKind::from_key(&kind).ok_or(domain::Error::Invalid {
         field: "kind",
         reason: "is not a kind of request".into(),
     })?;
@@ -242,7 +244,7 @@ pub async fn record_request(id: String, kind: String, received: String) -> Resul
     } else {
         received.and_time(chrono::NaiveTime::MIN).and_utc()
     };
-    domain::privacy::record(&tenant, &who, id.parse()?, kind, received_at, now).await?;
+    domain::compliance::privacy::record(&tenant, &who, id.parse()?, kind, received_at, now).await?;
     Ok(())
 }
 
@@ -252,7 +254,7 @@ pub async fn data_requests() -> Result<Register, ApiError> {
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     let now = state.clock.now();
-    let requests = domain::privacy::requests(&tenant, &who).await?;
+    let requests = domain::compliance::privacy::requests(&tenant, &who).await?;
     let rows: Vec<RequestRow> = requests
         .iter()
         .map(|r| RequestRow {
@@ -273,7 +275,7 @@ pub async fn data_requests() -> Result<Register, ApiError> {
         open: requests.iter().filter(|r| r.done_at.is_none()).count(),
         overdue: rows.iter().filter(|r| r.overdue).count(),
         rows,
-        kinds: domain::privacy::RequestKind::ALL
+        kinds: domain::compliance::privacy::RequestKind::ALL
             .iter()
             .map(|k| (k.key().to_owned(), k.label().to_owned()))
             .collect(),

@@ -37,8 +37,8 @@ pub struct RoleTable {
 }
 
 #[cfg(feature = "ssr")]
-fn description(permission: domain::policy::Permission) -> &'static str {
-    use domain::policy::Permission;
+fn description(permission: domain::platform::policy::Permission) -> &'static str {
+    use domain::platform::policy::Permission;
     match permission {
         Permission::Settings => "Workplace settings such as sign-in rules and the minimum group size.",
         Permission::Billing => "The plan and invoices.",
@@ -54,11 +54,11 @@ fn description(permission: domain::policy::Permission) -> &'static str {
 
 #[server(prefix = "/api", endpoint = "roles/list")]
 pub async fn roles() -> Result<RoleTable, ApiError> {
-    use domain::policy::{allows, require, Action, Permission, Resource, RoleKey};
+    use domain::platform::policy::{allows, require, Action, Permission, Resource, RoleKey};
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     require(&who, Action::ViewRoles, Resource::Workplace)?;
-    let roles = domain::roles::list(&tenant)
+    let roles = domain::access::roles::list(&tenant)
         .await?
         .into_iter()
         .map(|summary| {
@@ -94,8 +94,8 @@ fn draft(
     name: String,
     permissions: &[String],
     results_limited_to_grants: bool,
-) -> Result<domain::roles::RoleDraft, ApiError> {
-    use domain::policy::Permission;
+) -> Result<domain::access::roles::RoleDraft, ApiError> {
+    use domain::platform::policy::Permission;
     let permissions = permissions
         .iter()
         .map(|key| {
@@ -105,7 +105,7 @@ fn draft(
             })
         })
         .collect::<Result<_, _>>()?;
-    Ok(domain::roles::RoleDraft {
+    Ok(domain::access::roles::RoleDraft {
         name,
         permissions,
         results_limited_to_grants,
@@ -113,10 +113,10 @@ fn draft(
 }
 
 #[cfg(feature = "ssr")]
-fn workplace_role(key: &str) -> Result<domain::ids::RoleId, ApiError> {
+fn workplace_role(key: &str) -> Result<domain::platform::ids::RoleId, ApiError> {
     match key.parse()? {
-        domain::policy::RoleKey::Workplace(id) => Ok(id),
-        domain::policy::RoleKey::BuiltIn(_) => Err(domain::Error::Conflict(
+        domain::platform::policy::RoleKey::Workplace(id) => Ok(id),
+        domain::platform::policy::RoleKey::BuiltIn(_) => Err(domain::Error::Conflict(
             "Built-in roles cannot be changed. Define a role of your own instead.".into(),
         )
         .into()),
@@ -131,13 +131,13 @@ pub async fn create_role(
     #[server(default)] permissions: Vec<String>,
     #[server(default)] results_limited_to_grants: bool,
 ) -> Result<String, ApiError> {
-    use domain::policy::{require, Action, Resource};
+    use domain::platform::policy::{require, Action, Resource};
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     require(&who, Action::ManageRoles, Resource::Workplace)?;
     let draft = draft(name, &permissions, results_limited_to_grants)?;
-    let id = domain::roles::create(&tenant, &draft, state.clock.now()).await?;
-    Ok(domain::policy::RoleKey::Workplace(id).to_string())
+    let id = domain::access::roles::create(&tenant, &draft, state.clock.now()).await?;
+    Ok(domain::platform::policy::RoleKey::Workplace(id).to_string())
 }
 
 /// Renames a workplace role or changes what it allows; holders get the change on their next
@@ -149,23 +149,23 @@ pub async fn update_role(
     #[server(default)] permissions: Vec<String>,
     #[server(default)] results_limited_to_grants: bool,
 ) -> Result<(), ApiError> {
-    use domain::policy::{require, Action, Resource};
+    use domain::platform::policy::{require, Action, Resource};
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     require(&who, Action::ManageRoles, Resource::Workplace)?;
     let id = workplace_role(&key)?;
     let draft = draft(name, &permissions, results_limited_to_grants)?;
-    domain::roles::update(&tenant, id, &draft, state.clock.now()).await?;
+    domain::access::roles::update(&tenant, id, &draft, state.clock.now()).await?;
     Ok(())
 }
 
 /// Deletes a workplace role nobody holds.
 #[server(prefix = "/api", endpoint = "roles/delete")]
 pub async fn delete_role(key: String) -> Result<(), ApiError> {
-    use domain::policy::{require, Action, Resource};
+    use domain::platform::policy::{require, Action, Resource};
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     require(&who, Action::ManageRoles, Resource::Workplace)?;
-    domain::roles::delete(&tenant, workplace_role(&key)?).await?;
+    domain::access::roles::delete(&tenant, workplace_role(&key)?).await?;
     Ok(())
 }

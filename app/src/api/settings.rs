@@ -14,14 +14,14 @@ pub struct SignInSettingsView {
 
 #[server(prefix = "/api", endpoint = "settings/sign_in")]
 pub async fn sign_in_settings() -> Result<SignInSettingsView, ApiError> {
-    use domain::policy::{require, Action, Resource};
+    use domain::platform::policy::{require, Action, Resource};
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     require(&who, Action::ManageSettings, Resource::Workplace)?;
-    let settings = domain::trusted_devices::settings(&tenant).await?;
+    let settings = domain::access::trusted_devices::settings(&tenant).await?;
     Ok(SignInSettingsView {
         remember_device_days: settings.remember_device_days,
-        max_days: domain::trusted_devices::MAX_REMEMBER_DAYS,
+        max_days: domain::access::trusted_devices::MAX_REMEMBER_DAYS,
     })
 }
 
@@ -31,7 +31,7 @@ pub async fn save_sign_in_settings(
     #[server(default)] remember: bool,
     #[server(default)] days: i32,
 ) -> Result<(), ApiError> {
-    use domain::policy::{require, Action, Resource};
+    use domain::platform::policy::{require, Action, Resource};
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     require(&who, Action::ManageSettings, Resource::Workplace)?;
@@ -40,14 +40,14 @@ pub async fn save_sign_in_settings(
             field: "days",
             reason: format!(
                 "must be between 1 and {}",
-                domain::trusted_devices::MAX_REMEMBER_DAYS
+                domain::access::trusted_devices::MAX_REMEMBER_DAYS
             ),
         }
         .into());
     }
-    domain::trusted_devices::save_settings(
+    domain::access::trusted_devices::save_settings(
         &tenant,
-        domain::trusted_devices::SignInSettings {
+        domain::access::trusted_devices::SignInSettings {
             remember_device_days: if remember { days } else { 0 },
         },
     )
@@ -68,7 +68,7 @@ pub struct TerminationView {
 #[cfg(feature = "ssr")]
 impl TerminationView {
     pub(crate) fn from_domain(
-        termination: domain::workplace_deletion::Termination,
+        termination: domain::compliance::workplace_deletion::Termination,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Self {
         let at = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
@@ -95,8 +95,8 @@ pub struct WorkplaceDeletionView {
 
 #[server(prefix = "/api", endpoint = "settings/deletion")]
 pub async fn workplace_deletion() -> Result<WorkplaceDeletionView, ApiError> {
-    use domain::policy::{require, Action, Resource};
-    use domain::workplace_deletion as termination;
+    use domain::compliance::workplace_deletion as termination;
+    use domain::platform::policy::{require, Action, Resource};
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     require(&who, Action::ManageSettings, Resource::Workplace)?;
@@ -123,7 +123,7 @@ pub async fn request_workplace_deletion(
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_recent_identity(&state).await?;
     let now = state.clock.now();
-    let pending = domain::workplace_deletion::request_termination(
+    let pending = domain::compliance::workplace_deletion::request_termination(
         &tenant,
         &who,
         &confirmation,
@@ -140,7 +140,7 @@ pub async fn request_workplace_deletion(
 pub async fn cancel_workplace_deletion() -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
-    domain::workplace_deletion::cancel_termination(
+    domain::compliance::workplace_deletion::cancel_termination(
         &tenant,
         &who,
         &state.mailer,
@@ -171,13 +171,13 @@ pub struct RetentionView {
 pub async fn retention() -> Result<RetentionView, ApiError> {
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
-    let overview = domain::retention::overview(&tenant, &who, state.clock.now()).await?;
+    let overview = domain::compliance::retention::overview(&tenant, &who, state.clock.now()).await?;
     Ok(RetentionView {
         people_left_months: overview.policy.people_left_months,
         comments_months: overview.policy.comments_months,
         chosen: overview.chosen,
         audit_log_days: overview.audit_log_days,
-        max_months: domain::retention::MAX_MONTHS,
+        max_months: domain::compliance::retention::MAX_MONTHS,
         last_run: overview.last_applied_at.map(|at| {
             format!(
                 "Last applied {}: {} {} who left erased, {} {} deleted.",
@@ -211,10 +211,10 @@ pub async fn save_retention(
 ) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
-    domain::retention::set_policy(
+    domain::compliance::retention::set_policy(
         &tenant,
         &who,
-        domain::retention::Policy {
+        domain::compliance::retention::Policy {
             people_left_months: (!keep_people_left).then_some(people_left_months),
             comments_months: (!keep_comments).then_some(comments_months),
         },
@@ -324,11 +324,11 @@ pub struct SupportAccessView {
 /// Support access: the grants so far and whether this person may give one.
 #[server(prefix = "/api", endpoint = "settings/support_access")]
 pub async fn support_access() -> Result<SupportAccessView, ApiError> {
-    use domain::policy::{allows, Action, Resource};
+    use domain::platform::policy::{allows, Action, Resource};
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     let now = state.clock.now();
-    let grants = domain::support::grants(&tenant, &who).await?;
+    let grants = domain::compliance::support::grants(&tenant, &who).await?;
     let at = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
     Ok(SupportAccessView {
         grants: grants
@@ -347,7 +347,7 @@ pub async fn support_access() -> Result<SupportAccessView, ApiError> {
             })
             .collect(),
         can_grant: allows(&who, Action::GrantSupportAccess, Resource::Workplace),
-        max_hours: domain::support::MAX_HOURS,
+        max_hours: domain::compliance::support::MAX_HOURS,
     })
 }
 
@@ -355,7 +355,7 @@ pub async fn support_access() -> Result<SupportAccessView, ApiError> {
 pub async fn grant_support(hours: i64) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_recent_identity(&state).await?;
-    domain::support::grant(&tenant, &who, hours, state.clock.now()).await?;
+    domain::compliance::support::grant(&tenant, &who, hours, state.clock.now()).await?;
     Ok(())
 }
 
@@ -364,6 +364,6 @@ pub async fn revoke_support(id: String) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     let id = id.parse::<uuid::Uuid>().map_err(|_| domain::Error::NotFound)?;
-    domain::support::revoke(&tenant, &who, id, state.clock.now()).await?;
+    domain::compliance::support::revoke(&tenant, &who, id, state.clock.now()).await?;
     Ok(())
 }

@@ -251,8 +251,8 @@ pub async fn surveys_page() -> Result<SurveysOverview, ApiError> {
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     let list = surveys::list(&tenant, &who).await?;
-    let departments = domain::departments::list(&tenant).await?;
-    use domain::policy::{allows, Action, Resource};
+    let departments = domain::organisation::departments::list(&tenant).await?;
+    use domain::platform::policy::{allows, Action, Resource};
     let listings = if allows(&who, Action::ListResults, Resource::Workplace) {
         results::rounds_with_results(&tenant, &who).await?
     } else {

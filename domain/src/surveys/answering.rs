@@ -19,9 +19,11 @@ use serde::{Deserialize, Serialize};
 
 use super::{rounds::RoundId, Question, QuestionId, QuestionKind};
 use crate::{
-    entities::{answers, ballots, comments, round_participants, rounds, surveys, users},
-    policy::Identity,
-    tenant::TenantDb,
+    platform::{
+        entities::{answers, ballots, comments, round_participants, rounds, surveys, users},
+        policy::Identity,
+        tenant::TenantDb,
+    },
     Error, Result,
 };
 
@@ -194,7 +196,7 @@ pub async fn submit(
 ) -> Result<Vec<CommentSecret>> {
     // The round only, at the day: an exact time (or request id) next to the person's id could
     // help single out their answers.
-    tenant.touch(crate::audit::EntityType::Round, [round]);
+    tenant.touch(crate::platform::audit::EntityType::Round, [round]);
     tenant.coarsen_trail();
     let txn = tenant.begin().await?;
     let participant = tenant
@@ -445,14 +447,14 @@ pub(crate) const NOT_KEPT: &str = "unknown";
 
 /// Opens a stored comment.
 pub(crate) fn open_comment(
-    keys: &crate::crypto::TenantKeys,
+    keys: &crate::platform::crypto::TenantKeys,
     row: &comments::Model,
-) -> Result<crate::crypto::Personal> {
+) -> Result<crate::platform::crypto::Personal> {
     let bytes = keys
         .open(COMMENTS, TEXT, row.id, &row.text_sealed)
         .map_err(|err| Error::Internal(format!("comments.text of {}: {err}", row.id)))?;
     String::from_utf8(bytes)
-        .map(crate::crypto::Personal::new)
+        .map(crate::platform::crypto::Personal::new)
         .map_err(|_| Error::Internal(format!("comments.text of {} is not text", row.id)))
 }
 
@@ -477,7 +479,7 @@ pub async fn participation(tenant: &TenantDb, identity: &Identity) -> Result<Vec
 /// [`participation`] of any person of the workplace (for a copy of their data).
 pub(crate) async fn participation_of(
     tenant: &TenantDb,
-    person: crate::ids::UserId,
+    person: crate::platform::ids::UserId,
 ) -> Result<Vec<Participation>> {
     let txn = tenant.begin_read().await?;
     let asked: BTreeMap<RoundId, bool> = tenant

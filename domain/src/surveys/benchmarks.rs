@@ -26,10 +26,12 @@ use sea_orm::{
 
 use super::{QuestionId, QuestionKind};
 use crate::{
-    entities::{answers, benchmark_publications, benchmarks, rounds, workplaces},
-    ids::WorkplaceId,
-    policy::{require, Action, Identity, Resource},
-    tenant::TenantDb,
+    platform::{
+        entities::{answers, benchmark_publications, benchmarks, rounds, workplaces},
+        ids::WorkplaceId,
+        policy::{require, Action, Identity, Resource},
+        tenant::TenantDb,
+    },
     Database, Error, Result,
 };
 

@@ -17,10 +17,12 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, QueryFilter, QueryOrder, Set};
 
 use crate::{
-    entities::{departments, survey_questions, survey_targets, surveys},
-    ids::DepartmentId,
-    policy::{require, Action, Identity, Resource},
-    tenant::TenantDb,
+    platform::{
+        entities::{departments, survey_questions, survey_targets, surveys},
+        ids::DepartmentId,
+        policy::{require, Action, Identity, Resource},
+        tenant::TenantDb,
+    },
     Error, Result,
 };
 
@@ -209,11 +211,11 @@ fn validate_question(question: NewQuestion) -> Result<NewQuestion> {
             library_key: Some(known.key.into()),
         });
     }
-    let prompt = crate::text::one_line(&question.prompt, "question", MAX_PROMPT)?;
+    let prompt = crate::platform::text::one_line(&question.prompt, "question", MAX_PROMPT)?;
     let kind = match question.kind {
         QuestionKind::Scale { low, high } => QuestionKind::Scale {
-            low: crate::text::one_line(&low, "scale label", 60)?,
-            high: crate::text::one_line(&high, "scale label", 60)?,
+            low: crate::platform::text::one_line(&low, "scale label", 60)?,
+            high: crate::platform::text::one_line(&high, "scale label", 60)?,
         },
         QuestionKind::Choice { options } => {
             if !(2..=MAX_CHOICES).contains(&options.len()) {
@@ -224,7 +226,7 @@ fn validate_question(question: NewQuestion) -> Result<NewQuestion> {
             }
             let options = options
                 .iter()
-                .map(|option| crate::text::one_line(option, "option", 60))
+                .map(|option| crate::platform::text::one_line(option, "option", 60))
                 .collect::<Result<Vec<_>>>()?;
             let mut unique = options.clone();
             unique.sort();
@@ -251,7 +253,7 @@ pub async fn create(
     now: DateTime<Utc>,
 ) -> Result<SurveyId> {
     require(identity, Action::ManageSurveys, Resource::Workplace)?;
-    let title = crate::text::one_line(&new.title, "title", MAX_TITLE)?;
+    let title = crate::platform::text::one_line(&new.title, "title", MAX_TITLE)?;
     if new.questions.is_empty() {
         return Err(invalid("questions", "add at least one question"));
     }
@@ -440,7 +442,7 @@ pub async fn set_status(
     status: SurveyStatus,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    tenant.touch(crate::audit::EntityType::Survey, [survey]);
+    tenant.touch(crate::platform::audit::EntityType::Survey, [survey]);
     require(identity, Action::ManageSurveys, Resource::Workplace)?;
     let txn = tenant.begin().await?;
     let row = tenant
@@ -494,7 +496,7 @@ pub(crate) async fn minimum_group_sizes(
     conn: &impl sea_orm::ConnectionTrait,
 ) -> Result<(u32, u32)> {
     use sea_orm::EntityTrait;
-    let row = crate::entities::workplaces::Entity::find_by_id(tenant.workplace_id().uuid())
+    let row = crate::platform::entities::workplaces::Entity::find_by_id(tenant.workplace_id().uuid())
         .one(conn)
         .await?
         .ok_or(Error::NotFound)?;
@@ -554,11 +556,11 @@ pub async fn set_group_sizes(tenant: &TenantDb, identity: &Identity, sizes: Grou
         ));
     }
     let txn = tenant.begin().await?;
-    let row = crate::entities::workplaces::Entity::find_by_id(tenant.workplace_id().uuid())
+    let row = crate::platform::entities::workplaces::Entity::find_by_id(tenant.workplace_id().uuid())
         .one(&txn)
         .await?
         .ok_or(Error::NotFound)?;
-    let mut changed: crate::entities::workplaces::ActiveModel = row.into();
+    let mut changed: crate::platform::entities::workplaces::ActiveModel = row.into();
     changed.minimum_group_size = Set(sizes.results);
     changed.comment_minimum_group_size = Set(sizes.comments);
     changed.update(&txn).await?;

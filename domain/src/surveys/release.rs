@@ -24,12 +24,14 @@ use super::{
     tenure::TenureBands,
 };
 use crate::{
-    entities::{
-        answers, comment_replies, comments, departments, round_participants, round_releases, round_tallies,
-        users,
+    platform::{
+        entities::{
+            answers, comment_replies, comments, departments, round_participants, round_releases,
+            round_tallies, users,
+        },
+        ids::DepartmentId,
+        tenant::TenantDb,
     },
-    ids::DepartmentId,
-    tenant::TenantDb,
     Error, Result,
 };
 
@@ -651,7 +653,7 @@ pub(crate) async fn of_rounds(
 /// to date, so none waits to be frozen on whatever the tree is when someone first opens it.
 /// Returns how many were released.
 pub async fn release_pending(db: &crate::Database, now: DateTime<Utc>) -> Result<u64> {
-    use crate::entities::rounds;
+    use crate::platform::entities::rounds;
     use sea_orm::{sea_query::Query, EntityTrait, QuerySelect};
     // A system task across workplaces: which rounds lack a release is read outside any one, in
     // one query (at every start, so it must stay cheap once every round has its release).
@@ -676,7 +678,7 @@ pub async fn release_pending(db: &crate::Database, now: DateTime<Utc>) -> Result
     for (round, workplace, closed_at) in pending {
         let tenant = TenantDb::for_system(
             db,
-            crate::ids::WorkplaceId::from_uuid(workplace),
+            crate::platform::ids::WorkplaceId::from_uuid(workplace),
             "release closed survey rounds",
         );
         let released = async {

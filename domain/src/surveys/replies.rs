@@ -11,10 +11,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, QueryFilter, QueryOrder, Set};
 
 use crate::{
-    auth::session::SecretToken,
-    entities::{comment_replies, comments, surveys},
-    policy::{require, Action, Identity, Resource},
-    tenant::TenantDb,
+    access::auth::session::SecretToken,
+    platform::{
+        entities::{comment_replies, comments, surveys},
+        policy::{require, Action, Identity, Resource},
+        tenant::TenantDb,
+    },
     Error, Result,
 };
 

@@ -21,11 +21,13 @@ use super::{
     Question, QuestionId, QuestionKind,
 };
 use crate::{
-    entities::{answers, comments, departments, round_participants, round_tallies, rounds, surveys},
-    ids::DepartmentId,
-    policy::{allows, require, Action, Identity, Resource},
-    security_events::{EventKind, SecurityEvent},
-    tenant::TenantDb,
+    platform::{
+        entities::{answers, comments, departments, round_participants, round_tallies, rounds, surveys},
+        ids::DepartmentId,
+        policy::{allows, require, Action, Identity, Resource},
+        security_events::{EventKind, SecurityEvent},
+        tenant::TenantDb,
+    },
     Error, Result,
 };
 
@@ -190,7 +192,7 @@ impl Tree {
 
     /// The department and everything below it.
     pub(crate) fn members(&self, department: DepartmentId) -> BTreeSet<Option<DepartmentId>> {
-        crate::departments::subtree(self.edges(), [department])
+        crate::organisation::departments::subtree(self.edges(), [department])
             .into_iter()
             .map(Some)
             .collect()
@@ -623,7 +625,7 @@ fn readable_comments(
     frozen: &Frozen,
     questions: &[Question],
     rows: &[comments::Model],
-    keys: &crate::crypto::TenantKeys,
+    keys: &crate::platform::crypto::TenantKeys,
 ) -> Result<Vec<CommentView>> {
     let tree = frozen.tree();
     let shown = frozen.comment_groups();
@@ -676,7 +678,7 @@ fn readable_comments(
 /// below). While the round is open: participation only. Once it has closed: what it released
 /// then, frozen.
 pub async fn round_report(tenant: &TenantDb, identity: &Identity, round: RoundId) -> Result<RoundReport> {
-    tenant.touch(crate::audit::EntityType::Round, [round]);
+    tenant.touch(crate::platform::audit::EntityType::Round, [round]);
     require(identity, Action::ListResults, Resource::Workplace)?;
     let txn = tenant.begin_read().await?;
     let round_row = super::rounds::find(tenant, &txn, round).await?;
@@ -782,7 +784,7 @@ pub async fn round_comments(
     identity: &Identity,
     round: RoundId,
 ) -> Result<Vec<CommentView>> {
-    tenant.touch(crate::audit::EntityType::Round, [round]);
+    tenant.touch(crate::platform::audit::EntityType::Round, [round]);
     Ok(round_report(tenant, identity, round).await?.comments)
 }
 
@@ -809,7 +811,7 @@ pub struct Trend {
 /// The survey's last [`TREND_ROUNDS`] rounds up to `round`, per group `identity` may see: each
 /// closed round's figures exactly as it released them; a round still open has no point.
 pub async fn trend(tenant: &TenantDb, identity: &Identity, round: RoundId) -> Result<Trend> {
-    tenant.touch(crate::audit::EntityType::Round, [round]);
+    tenant.touch(crate::platform::audit::EntityType::Round, [round]);
     require(identity, Action::ListResults, Resource::Workplace)?;
     let txn = tenant.begin_read().await?;
     let round_row = super::rounds::find(tenant, &txn, round).await?;
@@ -900,7 +902,7 @@ pub async fn export_csv(
     round: RoundId,
     now: DateTime<Utc>,
 ) -> Result<String> {
-    tenant.touch(crate::audit::EntityType::Round, [round]);
+    tenant.touch(crate::platform::audit::EntityType::Round, [round]);
     let results = round_results(tenant, identity, round).await?;
     if results.released_at.is_none() {
         return Err(Error::Conflict(
@@ -974,7 +976,7 @@ pub async fn export_csv(
         .map_err(|err| Error::Internal(format!("results export: {err}")))?;
     let text = String::from_utf8(bytes).map_err(|err| Error::Internal(format!("results export: {err}")))?;
     let txn = tenant.begin().await?;
-    crate::security_events::store_and_log(
+    crate::platform::security_events::store_and_log(
         &txn,
         &SecurityEvent::new(EventKind::ResultsExported, now)
             .in_workplace(tenant.workplace_id())

@@ -9,9 +9,11 @@ use sea_orm::{
 
 use super::{Cadence, SurveyId, SurveyStatus};
 use crate::{
-    entities::{departments, round_participants, rounds, survey_targets, surveys, users},
-    ids::{DepartmentId, WorkplaceId},
-    tenant::TenantDb,
+    platform::{
+        entities::{departments, round_participants, rounds, survey_targets, surveys, users},
+        ids::{DepartmentId, WorkplaceId},
+        tenant::TenantDb,
+    },
     Database, Error, Result,
 };
 
@@ -111,7 +113,7 @@ async fn open_next(tenant: &TenantDb, survey: SurveyId, now: DateTime<Utc>) -> R
     let (minimum, _) = super::minimum_group_sizes(tenant, &txn).await?;
     let tree = super::results::Tree::new(
         &tenant
-            .select::<crate::entities::departments::Entity>()
+            .select::<crate::platform::entities::departments::Entity>()
             .all(&txn)
             .await?,
     );
@@ -194,7 +196,7 @@ async fn targeted_people(
         .select_only()
         .column(users::Column::Id)
         .column(users::Column::DepartmentId)
-        .filter(users::Column::Status.eq(crate::people::Status::Active.key()))
+        .filter(users::Column::Status.eq(crate::organisation::people::Status::Active.key()))
         // Restricted on their request: kept, but not asked.
         .filter(users::Column::RestrictedAt.is_null())
         .into_tuple()
@@ -218,7 +220,7 @@ async fn targeted_people(
             )
         })
         .collect();
-    let reach = crate::departments::subtree(edges, targets);
+    let reach = crate::organisation::departments::subtree(edges, targets);
     Ok(people
         .filter(|(_, department)| department.is_some_and(|d| reach.contains(&d)))
         .collect())
@@ -287,12 +289,12 @@ async fn release_closed(
 /// it any more and its results are released.
 pub async fn close_now(
     tenant: &TenantDb,
-    identity: &crate::policy::Identity,
+    identity: &crate::platform::policy::Identity,
     round: RoundId,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    use crate::policy::{require, Action, Resource};
-    tenant.touch(crate::audit::EntityType::Round, [round]);
+    use crate::platform::policy::{require, Action, Resource};
+    tenant.touch(crate::platform::audit::EntityType::Round, [round]);
     require(identity, Action::ManageSurveys, Resource::Workplace)?;
     let txn = tenant.begin().await?;
     let row = find(tenant, &txn, round).await?;
@@ -350,13 +352,13 @@ pub(crate) async fn find(
 /// Who to email about an opened round: address, name, the survey's title and when it closes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Recipient {
-    pub email: crate::crypto::Personal,
-    pub name: crate::crypto::Personal,
+    pub email: crate::platform::crypto::Personal,
+    pub name: crate::platform::crypto::Personal,
 }
 
 /// The people an opened round asks, with their addresses opened for the invitation email.
 pub async fn recipients(db: &Database, opened: &Mailing) -> Result<(String, DateTime<Utc>, Vec<Recipient>)> {
-    let active = crate::people::Status::Active.key();
+    let active = crate::organisation::people::Status::Active.key();
     let tenant = TenantDb::for_system(db, opened.workplace, "check-in emails");
     let txn = tenant.begin_read().await?;
     let round = find(&tenant, &txn, opened.round).await?;
@@ -380,7 +382,7 @@ pub async fn recipients(db: &Database, opened: &Mailing) -> Result<(String, Date
             if row.status != active {
                 continue;
             }
-            let opened = crate::user_fields::open_with(&keys, &row)?;
+            let opened = crate::platform::user_fields::open_with(&keys, &row)?;
             out.push(Recipient {
                 email: opened.email,
                 name: opened.name,
@@ -404,7 +406,7 @@ pub enum Notice {
 /// sent. A failed email is logged (without the address) and does not stop the others.
 pub async fn notify(
     db: &Database,
-    mailer: &crate::mail::Mailer,
+    mailer: &crate::platform::mail::Mailer,
     public_url: &str,
     mailing: &Mailing,
     notice: Notice,
@@ -422,8 +424,10 @@ pub async fn notify(
     for recipient in recipients {
         let (to, name) = (recipient.email.expose(), recipient.name.expose());
         let mail = match notice {
-            Notice::Invitation => crate::mail::messages::check_in(to, name, &title, &closes, &link),
-            Notice::Reminder => crate::mail::messages::check_in_reminder(to, name, &title, &closes, &link),
+            Notice::Invitation => crate::platform::mail::messages::check_in(to, name, &title, &closes, &link),
+            Notice::Reminder => {
+                crate::platform::mail::messages::check_in_reminder(to, name, &title, &closes, &link)
+            }
         };
         match mailer.send(mail).await {
             Ok(()) => sent += 1,
@@ -520,11 +524,11 @@ pub async fn reminders_due(db: &Database, now: DateTime<Utc>) -> Result<Vec<Mail
 /// Refused for a round that is not open, or that was reminded within [`REMINDER_GAP`].
 pub async fn remind_now(
     tenant: &TenantDb,
-    identity: &crate::policy::Identity,
+    identity: &crate::platform::policy::Identity,
     round: RoundId,
     now: DateTime<Utc>,
 ) -> Result<Mailing> {
-    use crate::policy::{require, Action, Resource};
+    use crate::platform::policy::{require, Action, Resource};
     require(identity, Action::ManageSurveys, Resource::Workplace)?;
     let txn = tenant.begin_read().await?;
     let row = find(tenant, &txn, round).await?;

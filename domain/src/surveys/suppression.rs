@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::ids::DepartmentId;
+use crate::platform::ids::DepartmentId;
 
 /// A department as suppression sees it: its parent and how many respondents belong to it
 /// directly (not through a sub-department).

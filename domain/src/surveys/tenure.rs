@@ -5,8 +5,10 @@
 use chrono::NaiveDate;
 
 use crate::{
-    policy::{require, Action, Identity, Resource},
-    tenant::TenantDb,
+    platform::{
+        policy::{require, Action, Identity, Resource},
+        tenant::TenantDb,
+    },
     Error, Result,
 };
 
@@ -132,7 +134,7 @@ pub async fn bands(tenant: &TenantDb, identity: &Identity) -> Result<TenureBands
 
 pub(crate) async fn bands_in(tenant: &TenantDb, conn: &impl sea_orm::ConnectionTrait) -> Result<TenureBands> {
     use sea_orm::EntityTrait;
-    let row = crate::entities::workplaces::Entity::find_by_id(tenant.workplace_id().uuid())
+    let row = crate::platform::entities::workplaces::Entity::find_by_id(tenant.workplace_id().uuid())
         .one(conn)
         .await?
         .ok_or(Error::NotFound)?;
@@ -145,11 +147,11 @@ pub async fn set_bands(tenant: &TenantDb, identity: &Identity, bands: &TenureBan
     use sea_orm::{ActiveModelTrait, EntityTrait, Set};
     require(identity, Action::ManageSettings, Resource::Workplace)?;
     let txn = tenant.begin().await?;
-    let row = crate::entities::workplaces::Entity::find_by_id(tenant.workplace_id().uuid())
+    let row = crate::platform::entities::workplaces::Entity::find_by_id(tenant.workplace_id().uuid())
         .one(&txn)
         .await?
         .ok_or(Error::NotFound)?;
-    let mut changed: crate::entities::workplaces::ActiveModel = row.into();
+    let mut changed: crate::platform::entities::workplaces::ActiveModel = row.into();
     changed.tenure_bounds = Set(bands.to_stored());
     changed.update(&txn).await?;
     txn.commit().await?;

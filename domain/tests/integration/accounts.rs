@@ -1,12 +1,14 @@
 use chrono::{DateTime, Duration, Utc};
 use domain::{
-    accounts::{self, SignupInput, SignupOutcome},
-    auth::{
-        passkey::RelyingParty,
-        password::{HashCost, PasswordHasher, PasswordPolicy},
-        session::{SecretToken, SessionPolicy},
+    access::{
+        accounts::{self, SignupInput, SignupOutcome},
+        auth::{
+            passkey::RelyingParty,
+            password::{HashCost, PasswordHasher, PasswordPolicy},
+            session::{SecretToken, SessionPolicy},
+        },
+        factors::{self, FactorKind},
     },
-    factors::{self, FactorKind},
     testing::TestDb,
 };
 
@@ -817,8 +819,8 @@ async fn ended_sessions_are_purged_after_ninety_days(test_db: TestDb) {
 /// too. Nobody secures an account they could not otherwise change.
 async fn a_possibly_compromised_account_is_secured_until_a_new_password_is_chosen(test_db: TestDb) {
     use domain::{
-        people::{self, NewPerson},
-        policy::{Role, RoleKey},
+        organisation::people::{self, NewPerson},
+        platform::policy::{Role, RoleKey},
     };
     let db = &test_db.db;
     let (owner, tenant) = domain::testing::workplace(db, "Northwind", "ada@northwind.test", now()).await;
@@ -851,13 +853,13 @@ async fn a_possibly_compromised_account_is_secured_until_a_new_password_is_chose
         .unwrap();
     let (_, laptop) = live_session(db, eve_id).await;
     let (_, tablet) = live_session(db, eve_id).await;
-    let device = domain::trusted_devices::remember(db, eve_id, &Default::default(), 30, now())
+    let device = domain::access::trusted_devices::remember(db, eve_id, &Default::default(), 30, now())
         .await
         .unwrap();
 
     // Nobody secures an account they could not otherwise change.
-    let hana_tenant = domain::tenant::TenantDb::for_identity(db, &hana);
-    let eve_tenant = domain::tenant::TenantDb::for_identity(db, &eve);
+    let hana_tenant = domain::platform::tenant::TenantDb::for_identity(db, &hana);
+    let eve_tenant = domain::platform::tenant::TenantDb::for_identity(db, &eve);
     let refused = people::secure_account(&eve_tenant, &eve, owner.user_id, false, now())
         .await
         .unwrap_err();
@@ -900,7 +902,7 @@ async fn a_possibly_compromised_account_is_secured_until_a_new_password_is_chose
         .unwrap_err();
     assert_eq!(no_session.code(), "auth.password_change_required");
     assert!(!alive(db, &laptop).await && !alive(db, &tablet).await);
-    assert!(!domain::trusted_devices::may_skip_second_factor(
+    assert!(!domain::access::trusted_devices::may_skip_second_factor(
         db,
         eve_id,
         Some(device.expose()),

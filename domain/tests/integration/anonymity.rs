@@ -9,10 +9,12 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use domain::{
-    departments,
-    ids::DepartmentId,
-    people::NewPerson,
-    policy::{Identity, Role, RoleKey},
+    organisation::{departments, people::NewPerson},
+    platform::{
+        ids::DepartmentId,
+        policy::{Identity, Role, RoleKey},
+        tenant::TenantDb,
+    },
     surveys::{
         self,
         answering::{self, GivenAnswer},
@@ -22,7 +24,6 @@ use domain::{
         suppression::Group,
         Cadence, NewQuestion, NewSurvey, QuestionKind,
     },
-    tenant::TenantDb,
     testing::TestDb,
 };
 
@@ -188,7 +189,7 @@ async fn looking_after_every_answer_pins_nobody(test_db: TestDb) {
         }
     }
     let manager = person(db, tenant, "Grace Manager".into(), None, Role::Manager).await;
-    domain::people::set_grants(
+    domain::organisation::people::set_grants(
         tenant,
         manager.user_id,
         &[engineering].into_iter().collect(),
@@ -333,7 +334,7 @@ async fn reorganising_and_changing_the_minimum_re_slice_nothing(test_db: TestDb)
         before,
         "after moving B under C"
     );
-    domain::people::set_department(tenant, b_person[0].user_id, Some(c))
+    domain::organisation::people::set_department(tenant, b_person[0].user_id, Some(c))
         .await
         .unwrap();
     departments::archive(tenant, b, now()).await.unwrap();
@@ -477,14 +478,16 @@ async fn a_lowered_minimum_does_not_reopen_a_closed_round(test_db: TestDb) {
 /// Owner would — names nobody for those calls, keeps the day only, and places them after all
 /// of that day's other entries, where no neighbour can point at the author.
 async fn the_access_log_never_names_a_comment_author(test_db: TestDb) {
-    use domain::audit::Trail;
+    use domain::platform::audit::Trail;
     let db = &test_db.db;
     let (owner, tenant) = domain::testing::workplace(db, "Northwind", "ada@northwind.test", now()).await;
     let sales = departments::create(&tenant, "Sales", None, now()).await.unwrap();
     let people = team(db, &tenant, "Sales", Some(sales), 6).await;
     weekly_pulse(&tenant, &owner).await;
     let round = rounds::open_due(db, now()).await.unwrap()[0].round;
-    let clock: Arc<dyn domain::Clock> = Arc::new(domain::clock::FixedClock::at(now() + Duration::hours(2)));
+    let clock: Arc<dyn domain::Clock> = Arc::new(domain::platform::clock::FixedClock::at(
+        now() + Duration::hours(2),
+    ));
     // Each request as the HTTP layer makes it: its own trail, identified by its session.
     let request = |who: &Identity, action: &str| {
         let trail = Trail::for_request(clock.clone(), Some("req-1"), action);
@@ -558,7 +561,7 @@ async fn the_access_log_never_names_a_comment_author(test_db: TestDb) {
     // The Owner polls the comment: the author's answer does not show the day it was sent,
     // when the moment it appeared could be matched to who was online; it shows the day after.
     let owner_reads = |at: DateTime<Utc>| {
-        let clock: Arc<dyn domain::Clock> = Arc::new(domain::clock::FixedClock::at(at));
+        let clock: Arc<dyn domain::Clock> = Arc::new(domain::platform::clock::FixedClock::at(at));
         let trail = Trail::for_request(clock, Some("req-2"), "results/round");
         trail.identify(owner.user_id, owner.workplace_id);
         TenantDb::for_identity(db, &owner).with_trail(trail)
@@ -598,7 +601,7 @@ async fn the_access_log_never_names_a_comment_author(test_db: TestDb) {
         "entries of the day wait until it has ended"
     );
     // The next day, the waiting entries join the log.
-    let flushed = domain::audit::pending::flush(db, now() + Duration::days(1))
+    let flushed = domain::platform::audit::pending::flush(db, now() + Duration::days(1))
         .await
         .unwrap();
     assert_eq!(flushed, 7, "six inbox calls and one answer");
@@ -637,7 +640,7 @@ async fn the_access_log_never_names_a_comment_author(test_db: TestDb) {
             .collect()
     );
     // The chain still verifies with the late entries in it.
-    let report = domain::audit::verify(db, Some(tenant.workplace_id()), &[])
+    let report = domain::platform::audit::verify(db, Some(tenant.workplace_id()), &[])
         .await
         .unwrap();
     assert!(report.iter().all(|c| c.broken.is_none()), "{report:?}");
@@ -1196,9 +1199,14 @@ async fn tenure_cuts_and_teams_together_pin_nobody(test_db: TestDb) {
             assert!(csv.contains("\"Sales, 5 years or more\",tenure,5,5,"), "{csv}");
             // A manager of Ops sees Ops by time here, and neither Sales nor the workplace.
             let manager = person(db, tenant, "Grace Manager".into(), None, Role::Manager).await;
-            domain::people::set_grants(tenant, manager.user_id, &[ops].into_iter().collect(), now())
-                .await
-                .unwrap();
+            domain::organisation::people::set_grants(
+                tenant,
+                manager.user_id,
+                &[ops].into_iter().collect(),
+                now(),
+            )
+            .await
+            .unwrap();
             let manager = domain::testing::reload_identity(db, tenant, &manager, now()).await;
             let theirs = results::round_report(tenant, &manager, round).await.unwrap();
             let teams: Vec<&str> = theirs.results.tenure.iter().map(|t| t.team.as_str()).collect();

@@ -5,11 +5,13 @@ use std::sync::Arc;
 
 use chrono::{Duration, TimeZone, Utc};
 use domain::{
-    audit::{self, monitor, review, Trail},
-    clock::FixedClock,
-    ids::UserId,
-    people::{self, NewPerson},
-    policy::{Role, RoleKey},
+    organisation::people::{self, NewPerson},
+    platform::{
+        audit::{self, monitor, review, Trail},
+        clock::FixedClock,
+        ids::UserId,
+        policy::{Role, RoleKey},
+    },
     testing::{self, TestDb},
     Clock,
 };
@@ -26,14 +28,14 @@ fn request(clock: &Arc<FixedClock>, action: &str) -> Trail {
 async fn list_people(
     db: &domain::Database,
     clock: &Arc<FixedClock>,
-    who: &domain::policy::Identity,
-    tenant: &domain::tenant::TenantDb,
+    who: &domain::platform::policy::Identity,
+    tenant: &domain::platform::tenant::TenantDb,
 ) {
     let trail = request(clock, "people/list");
     trail.identify(who.user_id, who.workplace_id);
     people::list(
         &tenant.clone().with_trail(trail.clone()),
-        &domain::policy::Scope::Everyone,
+        &domain::platform::policy::Scope::Everyone,
         &people::Filter::default(),
     )
     .await
@@ -225,7 +227,8 @@ async fn monitoring_raises_alerts_once_and_emails_watchers(test_db: TestDb) {
     let clock = Arc::new(FixedClock::at(at()));
     let (owner, tenant) = testing::workplace(db, "Northwind", "ada@northwind.test", at()).await;
     let outbox = tempfile::tempdir().unwrap();
-    let mailer = domain::mail::Mailer::outbox(outbox.path().to_path_buf(), "candor@example.test").unwrap();
+    let mailer =
+        domain::platform::mail::Mailer::outbox(outbox.path().to_path_buf(), "candor@example.test").unwrap();
     // Ten wrong passwords for the Owner's account from one network.
     for _ in 0..10 {
         let trail = request(&clock, "account/log_in");
@@ -304,7 +307,8 @@ async fn an_admin_signing_in_from_a_new_network_raises_an_alert(test_db: TestDb)
     let clock = Arc::new(FixedClock::at(at()));
     let (owner, tenant) = testing::workplace(db, "Northwind", "ada@northwind.test", at()).await;
     let outbox = tempfile::tempdir().unwrap();
-    let mailer = domain::mail::Mailer::outbox(outbox.path().to_path_buf(), "candor@example.test").unwrap();
+    let mailer =
+        domain::platform::mail::Mailer::outbox(outbox.path().to_path_buf(), "candor@example.test").unwrap();
     let sign_in = |network: &'static str| {
         let clock = clock.clone();
         async move {
@@ -481,7 +485,8 @@ async fn auditors_review_filter_and_export(test_db: TestDb) {
     assert!(status.overdue);
     // The monitor emails the Owner and the Auditor once that the review is due, not again.
     let outbox = tempfile::tempdir().unwrap();
-    let mailer = domain::mail::Mailer::outbox(outbox.path().to_path_buf(), "candor@example.test").unwrap();
+    let mailer =
+        domain::platform::mail::Mailer::outbox(outbox.path().to_path_buf(), "candor@example.test").unwrap();
     let later = clock.now() + Duration::days(8);
     let first = monitor::run(db, &mailer, "https://candor.example", later)
         .await
@@ -495,7 +500,7 @@ async fn auditors_review_filter_and_export(test_db: TestDb) {
 }
 
 async fn support_access_is_granted_by_the_owner_for_a_while_and_logged_on_both_sides(test_db: TestDb) {
-    use domain::support;
+    use domain::compliance::support;
     let db = &test_db.db;
     let (owner, tenant) = testing::workplace(db, "Northwind", "ada@northwind.test", at()).await;
     let hr = testing::active_person(
@@ -588,7 +593,8 @@ async fn securing_an_account_alerts_the_watchers(test_db: TestDb) {
     let clock = Arc::new(FixedClock::at(at()));
     let (owner, tenant) = testing::workplace(db, "Northwind", "ada@northwind.test", at()).await;
     let outbox = tempfile::tempdir().unwrap();
-    let mailer = domain::mail::Mailer::outbox(outbox.path().to_path_buf(), "candor@example.test").unwrap();
+    let mailer =
+        domain::platform::mail::Mailer::outbox(outbox.path().to_path_buf(), "candor@example.test").unwrap();
     let employee = testing::active_person(
         db,
         &tenant,

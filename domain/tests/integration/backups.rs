@@ -4,9 +4,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 use domain::{
-    backup::{self, BackupError, BackupStore, BackupTarget, RestoreRequest},
-    crypto::MasterKey,
-    departments,
+    operations::backup::{self, BackupError, BackupStore, BackupTarget, RestoreRequest},
+    organisation::departments,
+    platform::crypto::MasterKey,
     testing::TestDb,
     Backend, Database,
 };
@@ -46,7 +46,7 @@ fn backend_of(test_db: &TestDb) -> Backend {
 }
 
 /// Two workplaces with people, a nested department, a survey, a round and answers.
-async fn seed(db: &Database) -> Vec<domain::tenant::TenantDb> {
+async fn seed(db: &Database) -> Vec<domain::platform::tenant::TenantDb> {
     let (_, northwind) = workplace_with_answers(db, "Northwind", 6, 4).await;
     let team = departments::list(&northwind).await.unwrap()[0].id;
     let child = departments::create(&northwind, "Harbour", Some(team), at(0))
@@ -59,11 +59,15 @@ async fn seed(db: &Database) -> Vec<domain::tenant::TenantDb> {
     vec![northwind, contoso]
 }
 
-async fn names(db: &Database, tenant: &domain::tenant::TenantDb) -> Vec<String> {
-    let tenant = domain::tenant::TenantDb::for_system(db, tenant.workplace_id(), "backup test");
-    let page = domain::people::list(&tenant, &domain::policy::Scope::Everyone, &Default::default())
-        .await
-        .unwrap();
+async fn names(db: &Database, tenant: &domain::platform::tenant::TenantDb) -> Vec<String> {
+    let tenant = domain::platform::tenant::TenantDb::for_system(db, tenant.workplace_id(), "backup test");
+    let page = domain::organisation::people::list(
+        &tenant,
+        &domain::platform::policy::Scope::Everyone,
+        &Default::default(),
+    )
+    .await
+    .unwrap();
     let mut names: Vec<String> = page
         .people
         .iter()
@@ -146,7 +150,7 @@ async fn a_backup_restores_into_an_empty_database_with_every_row_equal(test_db: 
     for tenant in &workplaces {
         assert_eq!(names(&restored, tenant).await, names(db, tenant).await);
     }
-    assert!(domain::audit::verify(&restored, None, &[])
+    assert!(domain::platform::audit::verify(&restored, None, &[])
         .await
         .unwrap()
         .iter()
@@ -330,7 +334,7 @@ async fn a_full_disk_abandons_the_backup_and_keeps_the_last_good_one(test_db: Te
     assert_eq!(listed, vec![good.name.clone()]);
     let facts = backup::facts(db).await.unwrap();
     assert!(facts.last_backup_failed_at.is_some() && facts.last_backup_at.is_some());
-    let events = domain::security_events::recent_for_instance(db, 20)
+    let events = domain::platform::security_events::recent_for_instance(db, 20)
         .await
         .unwrap();
     assert!(
@@ -376,7 +380,7 @@ async fn retention_deletes_old_backups_but_never_the_newest(test_db: TestDb) {
         1
     );
     assert_eq!(names(), vec![at(35)]);
-    let events = domain::security_events::recent_for_instance(db, 50)
+    let events = domain::platform::security_events::recent_for_instance(db, 50)
         .await
         .unwrap();
     assert_eq!(events.iter().filter(|e| e.kind == "backup.deleted").count(), 2);
@@ -394,8 +398,9 @@ async fn a_deleted_workplace_cannot_be_read_from_older_backups(test_db: TestDb) 
     assert_eq!(older.parts.len(), 4);
 
     let outbox = tempfile::tempdir().unwrap();
-    let mailer = domain::mail::Mailer::outbox(outbox.path().to_path_buf(), "candor@example.test").unwrap();
-    domain::workplace_deletion::request_termination(
+    let mailer =
+        domain::platform::mail::Mailer::outbox(outbox.path().to_path_buf(), "candor@example.test").unwrap();
+    domain::compliance::workplace_deletion::request_termination(
         &northwind,
         &owner,
         "Northwind",
@@ -406,7 +411,7 @@ async fn a_deleted_workplace_cannot_be_read_from_older_backups(test_db: TestDb) 
     )
     .await
     .unwrap();
-    let deleted = domain::workplace_deletion::terminate_due(
+    let deleted = domain::compliance::workplace_deletion::terminate_due(
         &db,
         &mailer,
         Some(chrono::Duration::days(30)),
@@ -425,7 +430,7 @@ async fn a_deleted_workplace_cannot_be_read_from_older_backups(test_db: TestDb) 
         !key_dir.exists(),
         "the deleted workplace's backup key is shredded at once"
     );
-    let events = domain::security_events::recent_for_instance(&db, 20)
+    let events = domain::platform::security_events::recent_for_instance(&db, 20)
         .await
         .unwrap();
     assert!(

@@ -3,9 +3,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 use domain::{
-    incidents::{self, Notice},
-    people::NewPerson,
-    policy::{Role, RoleKey},
+    compliance::incidents::{self, Notice},
+    organisation::people::NewPerson,
+    platform::policy::{Role, RoleKey},
     testing::TestDb,
 };
 
@@ -42,7 +42,8 @@ async fn a_breach_notice_reaches_the_affected_owners_within_24_hours(test_db: Te
     let (other_owner, contoso) = domain::testing::workplace(db, "Contoso", "grace@contoso.test", t0()).await;
     let outbox = tempfile::tempdir().unwrap();
     let mailer =
-        domain::mail::Mailer::outbox(outbox.path().to_owned(), "Candor <no-reply@candor.test>").unwrap();
+        domain::platform::mail::Mailer::outbox(outbox.path().to_owned(), "Candor <no-reply@candor.test>")
+            .unwrap();
 
     let bad = incidents::open(db, " ", "x", t0()).await.unwrap_err();
     assert_eq!(bad.code(), "input.invalid");
@@ -125,7 +126,7 @@ async fn a_breach_notice_reaches_the_affected_owners_within_24_hours(test_db: Te
         .is_empty());
 
     // Logged in the instance's chain and in the workplace's.
-    let instance = domain::security_events::recent_for_instance(db, 20)
+    let instance = domain::platform::security_events::recent_for_instance(db, 20)
         .await
         .unwrap();
     for kind in [
@@ -135,7 +136,9 @@ async fn a_breach_notice_reaches_the_affected_owners_within_24_hours(test_db: Te
     ] {
         assert!(instance.iter().any(|e| e.kind == kind), "{kind}: {instance:?}");
     }
-    let theirs = domain::security_events::recent(&northwind, 20).await.unwrap();
+    let theirs = domain::platform::security_events::recent(&northwind, 20)
+        .await
+        .unwrap();
     assert!(
         theirs.iter().any(|e| e.kind == "incident.breach_notified"),
         "{theirs:?}"

@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use domain::{
-    crypto::{KeyringError, MasterKey, OpenError},
+    platform::crypto::{KeyringError, MasterKey, OpenError},
     testing::TestDb,
     Database,
 };
@@ -32,7 +32,7 @@ async fn the_master_key_is_checked_at_start(test_db: TestDb) {
     let message = refused.to_string();
     assert!(message.contains(&id) && message.contains(&wrong_id), "{message}");
     // The refusal is on record for whoever reviews the instance.
-    let events = domain::security_events::recent_for_instance(&test_db.db, 10)
+    let events = domain::platform::security_events::recent_for_instance(&test_db.db, 10)
         .await
         .unwrap();
     assert!(
@@ -71,10 +71,11 @@ async fn sealed_values_are_bound_to_their_workplace(test_db: TestDb) {
     let restarted = reopen(&test_db, MasterKey::from_text(&test_db.master_key).unwrap())
         .await
         .unwrap();
-    let again = domain::tenant::TenantDb::for_system(&restarted, northwind.workplace_id(), "keyring test")
-        .data_keys()
-        .await
-        .unwrap();
+    let again =
+        domain::platform::tenant::TenantDb::for_system(&restarted, northwind.workplace_id(), "keyring test")
+            .data_keys()
+            .await
+            .unwrap();
     assert_eq!(
         again.open("users", "display_name", row, &sealed).unwrap(),
         b"Ada Lovelace"
@@ -135,42 +136,44 @@ async fn no_name_or_address_is_stored_in_clear(test_db: TestDb) {
     let db = &test_db.db;
     let (owner, tenant) = workplace(db, "zebulon.quattlebaum@northwind.test").await;
     // A session from a recognisable place: its browser family and network are personal too.
-    let context = domain::accounts::SignInContext {
+    let context = domain::access::accounts::SignInContext {
         network_prefix: "198.51.100.0/24".into(),
         device: "Vivaldi on Haiku".into(),
     };
-    let token = domain::accounts::start_session(db, owner.user_id.uuid(), &context, Utc::now())
+    let token = domain::access::accounts::start_session(db, owner.user_id.uuid(), &context, Utc::now())
         .await
         .unwrap();
-    let session = domain::accounts::resolve_session(db, &Default::default(), token.expose(), Utc::now())
-        .await
-        .unwrap()
-        .unwrap();
-    let shown = domain::accounts::list_sessions(db, &Default::default(), owner.user_id.uuid(), Utc::now())
-        .await
-        .unwrap();
+    let session =
+        domain::access::accounts::resolve_session(db, &Default::default(), token.expose(), Utc::now())
+            .await
+            .unwrap()
+            .unwrap();
+    let shown =
+        domain::access::accounts::list_sessions(db, &Default::default(), owner.user_id.uuid(), Utc::now())
+            .await
+            .unwrap();
     let listed = shown.iter().find(|s| s.id == session.session_id).unwrap();
     assert_eq!(
         (listed.device.as_str(), listed.network_prefix.as_str()),
         ("Vivaldi on Haiku", "198.51.100.0/24")
     );
-    domain::people::invite(
+    domain::organisation::people::invite(
         &tenant,
-        domain::people::NewPerson {
+        domain::organisation::people::NewPerson {
             name: "Philippa Ostrander".into(),
             email: "philippa.ostrander@northwind.test".into(),
             department: None,
-            role: domain::policy::RoleKey::BuiltIn(domain::policy::Role::Employee),
+            role: domain::platform::policy::RoleKey::BuiltIn(domain::platform::policy::Role::Employee),
             start_date: None,
         },
         Utc::now(),
     )
     .await
     .unwrap();
-    let listed = domain::people::list(
+    let listed = domain::organisation::people::list(
         &tenant,
-        &domain::policy::Scope::Everyone,
-        &domain::people::Filter {
+        &domain::platform::policy::Scope::Everyone,
+        &domain::organisation::people::Filter {
             search: "ostrander".into(),
             ..Default::default()
         },
@@ -198,7 +201,7 @@ async fn no_name_or_address_is_stored_in_clear(test_db: TestDb) {
 /// hashes: a plain SHA-256 of an IPv4 address or a known email could be reversed by trying them.
 async fn throttling_stores_no_reversible_hash(test_db: TestDb) {
     use sha2::{Digest, Sha256};
-    let guard = domain::sign_in_guard::SignInGuard::default();
+    let guard = domain::access::sign_in_guard::SignInGuard::default();
     let address: std::net::IpAddr = "203.0.113.7".parse().unwrap();
     let email = "zebulon.quattlebaum@northwind.test";
     let _wrong = guard
@@ -238,16 +241,24 @@ async fn rows_stored_before_encryption_are_sealed_at_start(test_db: TestDb) {
     let restarted = reopen(&test_db, MasterKey::from_text(&test_db.master_key).unwrap())
         .await
         .unwrap();
-    let (address, _) =
-        domain::accounts::request_password_reset(&restarted, "Bartholomew.Old@northwind.test", Utc::now())
-            .await
-            .unwrap()
-            .expect("the account is found by its address");
+    let (address, _) = domain::access::accounts::request_password_reset(
+        &restarted,
+        "Bartholomew.Old@northwind.test",
+        Utc::now(),
+    )
+    .await
+    .unwrap()
+    .expect("the account is found by its address");
     assert_eq!(address, "bartholomew.old@northwind.test");
-    let tenant = domain::tenant::TenantDb::for_system(&restarted, tenant.workplace_id(), "upgrade test");
-    let everyone = domain::people::list(&tenant, &domain::policy::Scope::Everyone, &Default::default())
-        .await
-        .unwrap();
+    let tenant =
+        domain::platform::tenant::TenantDb::for_system(&restarted, tenant.workplace_id(), "upgrade test");
+    let everyone = domain::organisation::people::list(
+        &tenant,
+        &domain::platform::policy::Scope::Everyone,
+        &Default::default(),
+    )
+    .await
+    .unwrap();
     assert_eq!(everyone.people[0].name, "Bartholomew Oldrow");
     let stored = stored_bytes(&test_db);
     for personal in ["Bartholomew", "bartholomew.old@northwind.test"] {
@@ -259,24 +270,28 @@ async fn rows_stored_before_encryption_are_sealed_at_start(test_db: TestDb) {
 }
 
 async fn a_data_key_rotates_while_people_are_read_and_written(test_db: TestDb) {
-    use domain::key_rotation::{rotate_workplace, versions_in_use, Options};
+    use domain::operations::key_rotation::{rotate_workplace, versions_in_use, Options};
     let db = &test_db.db;
     let (_, tenant) = workplace(db, "ada@northwind.test").await;
     let (_, other) = workplace(db, "grace@contoso.test").await;
-    let invitee = |n: usize| domain::people::NewPerson {
+    let invitee = |n: usize| domain::organisation::people::NewPerson {
         name: format!("Person {n:02}"),
         email: format!("person{n}@northwind.test"),
         department: None,
-        role: domain::policy::RoleKey::BuiltIn(domain::policy::Role::Employee),
+        role: domain::platform::policy::RoleKey::BuiltIn(domain::platform::policy::Role::Employee),
         start_date: None,
     };
-    domain::people::invite_many(&tenant, (0..40).map(invitee).collect(), Utc::now())
+    domain::organisation::people::invite_many(&tenant, (0..40).map(invitee).collect(), Utc::now())
         .await
         .unwrap();
-    let everyone = |tenant: domain::tenant::TenantDb| async move {
-        domain::people::list(&tenant, &domain::policy::Scope::Everyone, &Default::default())
-            .await
-            .unwrap()
+    let everyone = |tenant: domain::platform::tenant::TenantDb| async move {
+        domain::organisation::people::list(
+            &tenant,
+            &domain::platform::policy::Scope::Everyone,
+            &Default::default(),
+        )
+        .await
+        .unwrap()
     };
 
     // Interrupted after two batches: the fields are under two versions, and reads and writes
@@ -297,7 +312,7 @@ async fn a_data_key_rotates_while_people_are_read_and_written(test_db: TestDb) {
     let versions = versions_in_use(&tenant).await.unwrap();
     assert_eq!(versions.keys().copied().collect::<Vec<_>>(), vec![1, 2]);
     assert_eq!(everyone(tenant.clone()).await.total, 41);
-    domain::people::invite(&tenant, invitee(40), Utc::now())
+    domain::organisation::people::invite(&tenant, invitee(40), Utc::now())
         .await
         .unwrap();
 
@@ -382,27 +397,35 @@ async fn the_master_key_rotates_and_the_old_one_stops_working(test_db: TestDb) {
     let restarted = reopen(&test_db, MasterKey::from_text(&new_text).unwrap())
         .await
         .unwrap();
-    let tenant = domain::tenant::TenantDb::for_system(&restarted, tenant.workplace_id(), "test");
-    let everyone = domain::people::list(&tenant, &domain::policy::Scope::Everyone, &Default::default())
-        .await
-        .unwrap();
+    let tenant = domain::platform::tenant::TenantDb::for_system(&restarted, tenant.workplace_id(), "test");
+    let everyone = domain::organisation::people::list(
+        &tenant,
+        &domain::platform::policy::Scope::Everyone,
+        &Default::default(),
+    )
+    .await
+    .unwrap();
     assert_eq!(everyone.people[0].name, "Ada");
     assert!(
-        domain::accounts::request_password_reset(&restarted, "ada@northwind.test", Utc::now())
+        domain::access::accounts::request_password_reset(&restarted, "ada@northwind.test", Utc::now())
             .await
             .unwrap()
             .is_some()
     );
 }
 
-async fn invite(tenant: &domain::tenant::TenantDb, name: &str, email: &str) -> domain::ids::UserId {
-    domain::people::invite(
+async fn invite(
+    tenant: &domain::platform::tenant::TenantDb,
+    name: &str,
+    email: &str,
+) -> domain::platform::ids::UserId {
+    domain::organisation::people::invite(
         tenant,
-        domain::people::NewPerson {
+        domain::organisation::people::NewPerson {
             name: name.into(),
             email: email.into(),
             department: None,
-            role: domain::policy::RoleKey::BuiltIn(domain::policy::Role::Employee),
+            role: domain::platform::policy::RoleKey::BuiltIn(domain::platform::policy::Role::Employee),
             start_date: None,
         },
         Utc::now(),
@@ -427,7 +450,7 @@ async fn a_deleted_workplace_cannot_be_opened_with_any_key(test_db: TestDb) {
     .await;
     invite(&contoso, "Kestrel Abernathy", "kestrel@contoso.test").await;
     // Two key versions, so shredding covers older versions too.
-    domain::key_rotation::rotate_workplace(
+    domain::operations::key_rotation::rotate_workplace(
         db,
         northwind.workplace_id(),
         Default::default(),
@@ -445,8 +468,9 @@ async fn a_deleted_workplace_cannot_be_opened_with_any_key(test_db: TestDb) {
     }
 
     let outbox = tempfile::tempdir().unwrap();
-    let mailer = domain::mail::Mailer::outbox(outbox.path().to_path_buf(), "candor@example.test").unwrap();
-    let refused = domain::workplace_deletion::request_termination(
+    let mailer =
+        domain::platform::mail::Mailer::outbox(outbox.path().to_path_buf(), "candor@example.test").unwrap();
+    let refused = domain::compliance::workplace_deletion::request_termination(
         &northwind,
         &owner,
         "Contoso",
@@ -458,7 +482,7 @@ async fn a_deleted_workplace_cannot_be_opened_with_any_key(test_db: TestDb) {
     .await
     .unwrap_err();
     assert_eq!(refused.code(), "input.invalid");
-    domain::workplace_deletion::request_termination(
+    domain::compliance::workplace_deletion::request_termination(
         &northwind,
         &owner,
         " Northwind ",
@@ -474,10 +498,14 @@ async fn a_deleted_workplace_cannot_be_opened_with_any_key(test_db: TestDb) {
         2,
         "nothing is deleted during the grace period"
     );
-    let certificates =
-        domain::workplace_deletion::terminate_due(db, &mailer, None, Utc::now() + chrono::Duration::days(31))
-            .await
-            .unwrap();
+    let certificates = domain::compliance::workplace_deletion::terminate_due(
+        db,
+        &mailer,
+        None,
+        Utc::now() + chrono::Duration::days(31),
+    )
+    .await
+    .unwrap();
     assert_eq!(certificates.len(), 1);
     assert_eq!(certificates[0].data_keys_destroyed, 2);
     assert!(wrapped_data_keys(db, id).await.is_empty());
@@ -497,10 +525,10 @@ async fn a_deleted_workplace_cannot_be_opened_with_any_key(test_db: TestDb) {
         );
     }
     // The other workplace is untouched.
-    let theirs = domain::people::list(
+    let theirs = domain::organisation::people::list(
         &contoso,
-        &domain::policy::Scope::Everyone,
-        &domain::people::Filter::default(),
+        &domain::platform::policy::Scope::Everyone,
+        &domain::organisation::people::Filter::default(),
     )
     .await
     .unwrap();
@@ -508,7 +536,7 @@ async fn a_deleted_workplace_cannot_be_opened_with_any_key(test_db: TestDb) {
     // The deletion is on the instance's record (the workplace's own log is gone with it); the
     // record names no one.
     db.security_events().flush().await;
-    let events = domain::security_events::recent_for_instance(db, 10)
+    let events = domain::platform::security_events::recent_for_instance(db, 10)
         .await
         .unwrap();
     let deletion = events.iter().find(|e| e.kind == "workplace.deleted").unwrap();
@@ -529,20 +557,24 @@ async fn a_field_that_does_not_open_is_a_security_event(test_db: TestDb) {
         .unwrap();
     // Philippa's sealed name copied into Kestrel's row.
     domain::testing::overwrite_sealed_name(db, kestrel.uuid(), philippas_name.clone()).await;
-    let all = domain::policy::Scope::Everyone;
-    let refused = domain::people::list(&northwind, &all, &Default::default())
+    let all = domain::platform::policy::Scope::Everyone;
+    let refused = domain::organisation::people::list(&northwind, &all, &Default::default())
         .await
         .unwrap_err();
     assert_eq!(refused.code(), "internal");
     assert!(!refused.public_message().contains("Philippa"));
     // Truncated: also refused.
     domain::testing::overwrite_sealed_name(db, kestrel.uuid(), philippas_name[..20].to_vec()).await;
-    assert!(domain::people::list(&northwind, &all, &Default::default())
-        .await
-        .is_err());
+    assert!(
+        domain::organisation::people::list(&northwind, &all, &Default::default())
+            .await
+            .is_err()
+    );
 
     db.security_events().flush().await;
-    let events = domain::security_events::recent(&northwind, 10).await.unwrap();
+    let events = domain::platform::security_events::recent(&northwind, 10)
+        .await
+        .unwrap();
     let failures: Vec<_> = events
         .iter()
         .filter(|e| e.kind == "crypto.field_open_failed")
@@ -572,8 +604,8 @@ fn app_code(secret_base32: &str, at: chrono::DateTime<Utc>) -> String {
 /// storage never holds it, a key rotation reseals it, and a seed stored in clear by an older
 /// Candor is sealed when it next starts.
 async fn authenticator_seeds_are_sealed_with_the_workplace_key(test_db: TestDb) {
-    use domain::factors;
-    use domain::key_rotation::{rotate_workplace, Options};
+    use domain::access::factors;
+    use domain::operations::key_rotation::{rotate_workplace, Options};
     let db = &test_db.db;
     let (owner, tenant) = workplace(db, "ada@northwind.test").await;
     let ada = owner.user_id.uuid();

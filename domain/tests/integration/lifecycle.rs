@@ -5,13 +5,15 @@
 
 use chrono::{DateTime, Duration, Utc};
 use domain::{
-    people::{NewPerson, Status},
-    policy::{Role, RoleKey},
-    retention::{self, Policy},
-    subprocessors::{self, NewSubprocessor},
+    compliance::{
+        retention::{self, Policy},
+        subprocessors::{self, NewSubprocessor},
+        workplace_deletion as termination,
+    },
+    organisation::people::{NewPerson, Status},
+    platform::policy::{Role, RoleKey},
     surveys::{self, rounds},
     testing::TestDb,
-    workplace_deletion as termination,
 };
 
 fn now() -> DateTime<Utc> {
@@ -20,10 +22,11 @@ fn now() -> DateTime<Utc> {
         .to_utc()
 }
 
-fn outbox() -> (tempfile::TempDir, domain::mail::Mailer) {
+fn outbox() -> (tempfile::TempDir, domain::platform::mail::Mailer) {
     let dir = tempfile::tempdir().unwrap();
     let mailer =
-        domain::mail::Mailer::outbox(dir.path().to_path_buf(), "Candor <no-reply@candor.test>").unwrap();
+        domain::platform::mail::Mailer::outbox(dir.path().to_path_buf(), "Candor <no-reply@candor.test>")
+            .unwrap();
     (dir, mailer)
 }
 
@@ -40,10 +43,10 @@ fn mails(dir: &tempfile::TempDir) -> Vec<String> {
 /// A new employee of `tenant`, signed in.
 async fn employee_of(
     db: &domain::Database,
-    tenant: &domain::tenant::TenantDb,
+    tenant: &domain::platform::tenant::TenantDb,
     name: &str,
     email: &str,
-) -> domain::policy::Identity {
+) -> domain::platform::policy::Identity {
     let person = NewPerson {
         name: name.into(),
         email: email.into(),
@@ -56,8 +59,8 @@ async fn employee_of(
 
 /// `person` answers the workload question of `round`, with `comment` if given.
 async fn answer_workload(
-    tenant: &domain::tenant::TenantDb,
-    person: &domain::policy::Identity,
+    tenant: &domain::platform::tenant::TenantDb,
+    person: &domain::platform::policy::Identity,
     round: uuid::Uuid,
     value: i32,
     comment: Option<&str>,
@@ -88,9 +91,9 @@ async fn answer_workload(
 /// when `close`.
 async fn answered_round(
     db: &domain::Database,
-    tenant: &domain::tenant::TenantDb,
-    owner: &domain::policy::Identity,
-    who: &[&domain::policy::Identity],
+    tenant: &domain::platform::tenant::TenantDb,
+    owner: &domain::platform::policy::Identity,
+    who: &[&domain::platform::policy::Identity],
     at: DateTime<Utc>,
     close: bool,
 ) {
@@ -164,17 +167,17 @@ async fn retention_erases_people_who_left_and_old_comments(test_db: TestDb) {
     // Corwin answers at Contoso; Philippa and Kestrel answer a round that stays open for now.
     answered_round(db, &contoso, &grace, &[&corwin], now(), true).await;
     answered_round(db, &tenant, &owner, &[&philippa, &kestrel], now(), false).await;
-    domain::people::set_status(&tenant, philippa.user_id, Status::Left, now())
+    domain::organisation::people::set_status(&tenant, philippa.user_id, Status::Left, now())
         .await
         .unwrap();
-    domain::people::set_status(&tenant, kestrel.user_id, Status::Left, now())
+    domain::organisation::people::set_status(&tenant, kestrel.user_id, Status::Left, now())
         .await
         .unwrap();
     // Kestrel comes back: the clock stops.
-    domain::people::set_status(&tenant, kestrel.user_id, Status::Active, now())
+    domain::organisation::people::set_status(&tenant, kestrel.user_id, Status::Active, now())
         .await
         .unwrap();
-    domain::people::set_status(&contoso, corwin.user_id, Status::Left, now())
+    domain::organisation::people::set_status(&contoso, corwin.user_id, Status::Left, now())
         .await
         .unwrap();
 
@@ -208,29 +211,33 @@ async fn retention_erases_people_who_left_and_old_comments(test_db: TestDb) {
         "comments are kept six months after their round"
     );
     assert_eq!(
-        domain::people::get(&tenant, philippa.user_id)
+        domain::organisation::people::get(&tenant, philippa.user_id)
             .await
             .unwrap_err()
             .code(),
         "resource.not_found"
     );
     assert!(
-        domain::people::get(&tenant, kestrel.user_id).await.is_ok(),
+        domain::organisation::people::get(&tenant, kestrel.user_id)
+            .await
+            .is_ok(),
         "Kestrel came back"
     );
     // Contoso keeps the defaults (a year): Corwin stays.
     let contoso_applied = retention::apply(&contoso, later).await.unwrap();
     assert_eq!(contoso_applied, retention::Applied::default());
-    assert!(domain::people::get(&contoso, corwin.user_id).await.is_ok());
+    assert!(domain::organisation::people::get(&contoso, corwin.user_id)
+        .await
+        .is_ok());
 
     // Six months after the round closed, its comments go; Contoso's stay (two years).
-    let rows = domain::backup::fingerprint(db).await.unwrap();
+    let rows = domain::operations::backup::fingerprint(db).await.unwrap();
     assert_eq!(rows["comments"].0, 3);
     let answers_before = rows["answers"].0;
     let much_later = later + Duration::days(190);
     let applied = retention::apply(&tenant, much_later).await.unwrap();
     assert_eq!(applied.comments_deleted, 2);
-    let rows = domain::backup::fingerprint(db).await.unwrap();
+    let rows = domain::operations::backup::fingerprint(db).await.unwrap();
     assert_eq!(rows["comments"].0, 1, "Contoso's comment stays");
     assert_eq!(
         rows["answers"].0, answers_before,
@@ -273,7 +280,7 @@ async fn retention_erases_people_who_left_and_old_comments(test_db: TestDb) {
     )
     .await
     .unwrap();
-    domain::people::set_status(&tenant, kestrel.user_id, Status::Left, later)
+    domain::organisation::people::set_status(&tenant, kestrel.user_id, Status::Left, later)
         .await
         .unwrap();
     let applied = retention::apply(&tenant, later + Duration::days(3650))
@@ -341,7 +348,9 @@ async fn a_terminated_workplace_is_deleted_after_its_grace_period_and_certified(
             .unwrap()
             .is_empty()
     );
-    assert!(domain::people::get(&tenant, philippa.user_id).await.is_ok());
+    assert!(domain::organisation::people::get(&tenant, philippa.user_id)
+        .await
+        .is_ok());
     assert_eq!(
         termination::cancel_termination(&tenant, &owner, &mailer, link, now())
             .await
@@ -391,13 +400,17 @@ async fn a_terminated_workplace_is_deleted_after_its_grace_period_and_certified(
 
     // Nothing of Northwind is left in any table, and Contoso is untouched.
     let id = tenant.workplace_id().uuid();
-    let left = domain::backup::rows_of_workplace(db, id).await.unwrap();
+    let left = domain::operations::backup::rows_of_workplace(db, id)
+        .await
+        .unwrap();
     assert!(left.is_empty(), "rows of the deleted workplace remain: {left:?}");
-    assert!(
-        domain::people::list(&contoso, &domain::policy::Scope::Everyone, &Default::default())
-            .await
-            .is_ok()
-    );
+    assert!(domain::organisation::people::list(
+        &contoso,
+        &domain::platform::policy::Scope::Everyone,
+        &Default::default()
+    )
+    .await
+    .is_ok());
     // The certificate went to the Owner, and the deletion is in the instance's log.
     let sent = mails(&dir);
     assert_eq!(sent.len(), before + 1);
@@ -411,7 +424,7 @@ async fn a_terminated_workplace_is_deleted_after_its_grace_period_and_certified(
         "{mail}"
     );
     db.security_events().flush().await;
-    let events = domain::security_events::recent_for_instance(db, 20)
+    let events = domain::platform::security_events::recent_for_instance(db, 20)
         .await
         .unwrap();
     let deletion = events.iter().find(|e| e.kind == "workplace.deleted").unwrap();

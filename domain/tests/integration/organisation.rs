@@ -1,13 +1,16 @@
 use chrono::{DateTime, Utc};
 use domain::{
-    accounts::{self, SessionInfo},
-    auth::password::PasswordPolicy,
-    departments, identity,
-    ids::DepartmentId,
-    people,
-    policy::{self, Action, Identity, Permission, Resource, Role, RoleDefinition, RoleKey},
-    roles,
-    tenant::TenantDb,
+    access::{
+        accounts::{self, SessionInfo},
+        auth::password::PasswordPolicy,
+        identity, roles,
+    },
+    organisation::{departments, people},
+    platform::{
+        ids::DepartmentId,
+        policy::{self, Action, Identity, Permission, Resource, Role, RoleDefinition, RoleKey},
+        tenant::TenantDb,
+    },
     testing::TestDb,
 };
 
@@ -315,7 +318,7 @@ async fn invitations_roles_grants_and_suspension(test_db: TestDb) {
     people::set_status(&tenant, mary.person, people::Status::Suspended, now())
         .await
         .unwrap();
-    let policy_sessions = domain::auth::session::SessionPolicy::default();
+    let policy_sessions = domain::access::auth::session::SessionPolicy::default();
     assert_eq!(
         accounts::resolve_session(db, &policy_sessions, token.expose(), now())
             .await
@@ -363,7 +366,7 @@ async fn invitations_roles_grants_and_suspension(test_db: TestDb) {
     );
     // Another workplace cannot reach any of it.
     assert_eq!(
-        domain::factors::reset_for_person(&other, mary.person, now())
+        domain::access::factors::reset_for_person(&other, mary.person, now())
             .await
             .unwrap_err()
             .code(),
@@ -760,7 +763,7 @@ domain::on_both_backends!(
 );
 
 async fn remembered_devices_skip_the_second_factor_only_where_they_were_remembered(test_db: TestDb) {
-    use domain::trusted_devices::{self, SignInSettings};
+    use domain::access::trusted_devices::{self, SignInSettings};
     let db = &test_db.db;
     let (owner, tenant) = workplace(db, "ada@northwind.test").await;
     let (other_owner, _) = workplace(db, "grace@contoso.test").await;
@@ -864,7 +867,7 @@ async fn remembered_devices_skip_the_second_factor_only_where_they_were_remember
 }
 
 async fn people_are_imported_from_csv_all_or_nothing(test_db: TestDb) {
-    use domain::people_import;
+    use domain::organisation::people_import;
     let db = &test_db.db;
     let (owner, tenant) = workplace(db, "ada@northwind.test").await;
     workplace(db, "grace@contoso.test").await;
@@ -979,7 +982,7 @@ async fn people_are_imported_from_csv_all_or_nothing(test_db: TestDb) {
 /// preview says nothing about other workplaces' accounts, and every invitation, resend and
 /// imported row spends a daily allowance that starts small, whether or not the address was free.
 async fn invitations_spend_a_daily_allowance_and_previews_hide_other_workplaces(test_db: TestDb) {
-    use domain::people_import;
+    use domain::organisation::people_import;
     let db = &test_db.db;
     let (_, tenant) = workplace(db, "ada@northwind.test").await;
     let (_, contoso) = workplace(db, "grace@contoso.test").await;
@@ -1029,16 +1032,16 @@ async fn invitations_spend_a_daily_allowance_and_previews_hide_other_workplaces(
     let invited = people_import::import(&tenant, &file(&many), may_give, now())
         .await
         .unwrap();
-    domain::people::resend_invitation(&tenant, invited[0].person, now())
+    domain::organisation::people::resend_invitation(&tenant, invited[0].person, now())
         .await
         .unwrap();
-    let over = domain::people::invite(
+    let over = domain::organisation::people::invite(
         &tenant,
-        domain::people::NewPerson {
+        domain::organisation::people::NewPerson {
             name: "One Too Many".into(),
             email: "one.too.many@northwind.test".into(),
             department: None,
-            role: domain::policy::RoleKey::BuiltIn(Role::Employee),
+            role: domain::platform::policy::RoleKey::BuiltIn(Role::Employee),
             start_date: None,
         },
         now() + chrono::Duration::hours(1),
@@ -1054,13 +1057,13 @@ async fn invitations_spend_a_daily_allowance_and_previews_hide_other_workplaces(
         "{over:?}"
     );
     // A mistyped address costs nothing and says what is wrong.
-    let typo = domain::people::invite(
+    let typo = domain::organisation::people::invite(
         &tenant,
-        domain::people::NewPerson {
+        domain::organisation::people::NewPerson {
             name: "Typo".into(),
             email: "not-an-address".into(),
             department: None,
-            role: domain::policy::RoleKey::BuiltIn(Role::Employee),
+            role: domain::platform::policy::RoleKey::BuiltIn(Role::Employee),
             start_date: None,
         },
         now(),
@@ -1069,13 +1072,13 @@ async fn invitations_spend_a_daily_allowance_and_previews_hide_other_workplaces(
     .unwrap_err();
     assert_eq!(typo.code(), "input.invalid");
     // Another workplace's allowance is its own.
-    domain::people::invite(
+    domain::organisation::people::invite(
         &contoso,
-        domain::people::NewPerson {
+        domain::organisation::people::NewPerson {
             name: "Linus".into(),
             email: "linus@contoso.test".into(),
             department: None,
-            role: domain::policy::RoleKey::BuiltIn(Role::Employee),
+            role: domain::platform::policy::RoleKey::BuiltIn(Role::Employee),
             start_date: None,
         },
         now(),
@@ -1083,13 +1086,13 @@ async fn invitations_spend_a_daily_allowance_and_previews_hide_other_workplaces(
     .await
     .unwrap();
     // A day later it is free again.
-    domain::people::invite(
+    domain::organisation::people::invite(
         &tenant,
-        domain::people::NewPerson {
+        domain::organisation::people::NewPerson {
             name: "Next Day".into(),
             email: "next.day@northwind.test".into(),
             department: None,
-            role: domain::policy::RoleKey::BuiltIn(Role::Employee),
+            role: domain::platform::policy::RoleKey::BuiltIn(Role::Employee),
             start_date: None,
         },
         now() + chrono::Duration::hours(25),

@@ -4,11 +4,12 @@
 
 use chrono::{DateTime, Duration, Utc};
 use domain::{
-    departments,
-    ids::UserId,
-    people::NewPerson,
-    policy::{Role, RoleKey},
-    privacy::{self, RequestKind},
+    compliance::privacy::{self, RequestKind},
+    organisation::{departments, people::NewPerson},
+    platform::{
+        ids::UserId,
+        policy::{Role, RoleKey},
+    },
     surveys::{self, rounds},
     testing::TestDb,
 };
@@ -21,7 +22,7 @@ fn now() -> DateTime<Utc> {
         .to_utc()
 }
 
-fn person(name: &str, email: &str, department: Option<domain::ids::DepartmentId>) -> NewPerson {
+fn person(name: &str, email: &str, department: Option<domain::platform::ids::DepartmentId>) -> NewPerson {
     NewPerson {
         name: name.into(),
         email: email.into(),
@@ -31,7 +32,11 @@ fn person(name: &str, email: &str, department: Option<domain::ids::DepartmentId>
     }
 }
 
-async fn pulse(tenant: &domain::tenant::TenantDb, owner: &domain::policy::Identity, at: DateTime<Utc>) {
+async fn pulse(
+    tenant: &domain::platform::tenant::TenantDb,
+    owner: &domain::platform::policy::Identity,
+    at: DateTime<Utc>,
+) {
     domain::testing::workload_survey(tenant, owner, &format!("Pulse {}", at.format("%d")), at).await;
 }
 
@@ -209,10 +214,10 @@ async fn erasure_waits_for_open_rounds_then_leaves_no_trace(test_db: TestDb) {
         now(),
     )
     .await;
-    let token = domain::accounts::start_session(
+    let token = domain::access::accounts::start_session(
         db,
         philippa.user_id.uuid(),
-        &domain::accounts::SignInContext {
+        &domain::access::accounts::SignInContext {
             network_prefix: "198.51.100.0/24".into(),
             device: "Vivaldi on Haiku".into(),
         },
@@ -272,17 +277,19 @@ async fn erasure_waits_for_open_rounds_then_leaves_no_trace(test_db: TestDb) {
 
     let after = now() + Duration::days(4);
     rounds::close_due(db, after).await.unwrap();
-    let answers_before = domain::backup::fingerprint(db).await.unwrap()["answers"].0;
+    let answers_before = domain::operations::backup::fingerprint(db).await.unwrap()["answers"].0;
     let erased = privacy::erase_confirmed(&tenant, &owner, philippa.user_id, "Philippa Ostrander", after)
         .await
         .unwrap();
     assert_eq!(erased.participations, 1);
 
-    let rows = domain::backup::fingerprint(db).await.unwrap();
+    let rows = domain::operations::backup::fingerprint(db).await.unwrap();
     assert_eq!(rows["answers"].0, answers_before, "anonymous answers stay");
     assert_eq!(rows["users"].0, 1);
     assert_eq!(rows["sessions"].0, 0);
-    let gone = domain::people::get(&tenant, philippa.user_id).await.unwrap_err();
+    let gone = domain::organisation::people::get(&tenant, philippa.user_id)
+        .await
+        .unwrap_err();
     assert_eq!(gone.code(), "resource.not_found");
     let register = privacy::requests(&tenant, &owner).await.unwrap();
     assert_eq!(register[0].kind, RequestKind::Erasure);
@@ -414,7 +421,9 @@ async fn erasure_does_not_lock_the_people_table_for_other_workplaces(test_db: Te
     .unwrap();
     assert_eq!(erased.participations, 0);
     reading.rollback().await.unwrap();
-    let gone = domain::people::get(&tenant, philippa.user_id).await.unwrap_err();
+    let gone = domain::organisation::people::get(&tenant, philippa.user_id)
+        .await
+        .unwrap_err();
     assert_eq!(gone.code(), "resource.not_found");
 }
 

@@ -10,7 +10,9 @@ async fn migrations_bring_an_empty_database_up_to_date(test_db: TestDb) {
 }
 
 async fn instance_facts_come_from_the_live_database(test_db: TestDb) {
-    let facts = domain::instance::database_facts(&test_db.db).await.unwrap();
+    let facts = domain::operations::instance::database_facts(&test_db.db)
+        .await
+        .unwrap();
     assert_eq!(facts.backend, test_db.db.backend().label());
     assert_eq!(facts.schema_applied, facts.schema_known);
     assert!(facts.schema_latest.is_some());

@@ -1,7 +1,7 @@
 use std::net::IpAddr;
 
 use chrono::{DateTime, Duration, Utc};
-use domain::{sign_in_guard::SignInGuard, testing::TestDb};
+use domain::{access::sign_in_guard::SignInGuard, testing::TestDb};
 
 fn now() -> DateTime<Utc> {
     DateTime::from_timestamp(1_800_000_000, 0).unwrap()

@@ -6,10 +6,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, Utc};
 use domain::{
-    departments,
-    ids::DepartmentId,
-    people::NewPerson,
-    policy::{Identity, Role, RoleKey},
+    organisation::{departments, people::NewPerson},
+    platform::{
+        ids::DepartmentId,
+        policy::{Identity, Role, RoleKey},
+        tenant::TenantDb,
+    },
     surveys::{
         self,
         answering::{self, GivenAnswer},
@@ -19,7 +21,6 @@ use domain::{
         suppression::Group,
         Cadence, NewQuestion, NewSurvey, QuestionKind,
     },
-    tenant::TenantDb,
     testing::TestDb,
 };
 
@@ -110,7 +111,7 @@ async fn seed(db: &domain::Database) -> Pulse {
         now(),
     )
     .await;
-    domain::people::set_grants(
+    domain::organisation::people::set_grants(
         &tenant,
         manager.user_id,
         &[engineering].into_iter().collect(),
@@ -722,7 +723,9 @@ async fn trend_export_and_comment_teams(test_db: TestDb) {
     }
     assert!(!csv.contains("Sales"), "outside the manager's grants");
     assert!(!csv.contains("Comment"), "comments are not exported");
-    let events = domain::security_events::recent(tenant, 10).await.unwrap();
+    let events = domain::platform::security_events::recent(tenant, 10)
+        .await
+        .unwrap();
     let exported = events.iter().find(|e| e.kind == "data.results_exported").unwrap();
     assert_eq!(exported.actor, Some(pulse.manager.user_id));
     assert_eq!(exported.subject_id, Some(first));
@@ -846,7 +849,7 @@ async fn replies_reach_the_author_and_nobody_learns_who(test_db: TestDb) {
 
     // Without the secret there is nothing: another person, a made-up secret, another workplace.
     let other = &pulse.sales_people[2];
-    let guessed = domain::auth::session::SecretToken::generate();
+    let guessed = domain::access::auth::session::SecretToken::generate();
     assert!(replies::inbox(tenant, other, &[guessed.expose().to_owned()])
         .await
         .unwrap()
@@ -1020,7 +1023,7 @@ async fn benchmarks_need_five_workplaces_that_opted_in(test_db: TestDb) {
 }
 
 async fn comments_and_replies_are_sealed_again_when_the_key_rotates(test_db: TestDb) {
-    use domain::key_rotation::{rotate_workplace, Options};
+    use domain::operations::key_rotation::{rotate_workplace, Options};
     let db = &test_db.db;
     let pulse = seed(db).await;
     let tenant = &pulse.tenant;
@@ -1195,7 +1198,7 @@ async fn no_combination_of_views_pins_a_person(test_db: TestDb) {
     )
     .await;
     // Overlapping grants: Engineering, and Mobile inside it.
-    domain::people::set_grants(
+    domain::organisation::people::set_grants(
         tenant,
         manager.user_id,
         &[engineering, mobile].into_iter().collect(),

@@ -12,7 +12,7 @@ fn serve(dir: &std::path::Path, stderr: Stdio, env: &[(&str, &str)]) -> (std::pr
         .env("CANDOR_LISTEN", "127.0.0.1:0")
         .env(
             "CANDOR_MASTER_KEY",
-            domain::crypto::MasterKey::generate().to_text().as_str(),
+            domain::platform::crypto::MasterKey::generate().to_text().as_str(),
         )
         .stdout(Stdio::piped())
         .stderr(stderr);
@@ -193,7 +193,7 @@ fn the_master_key_file_is_generated_once_and_checked_at_every_start() {
     let mut wrong = candor(dir.path());
     wrong.env(
         "CANDOR_MASTER_KEY",
-        domain::crypto::MasterKey::generate().to_text().as_str(),
+        domain::platform::crypto::MasterKey::generate().to_text().as_str(),
     );
     let stderr = failed_start(wrong);
     assert!(
@@ -206,7 +206,7 @@ fn the_master_key_file_is_generated_once_and_checked_at_every_start() {
 #[test]
 fn rotating_data_keys_names_an_unknown_workplace_and_accepts_all() {
     let dir = tempfile::tempdir().unwrap();
-    let key = domain::crypto::MasterKey::generate();
+    let key = domain::platform::crypto::MasterKey::generate();
     let rotate = |which: &str| {
         candor(dir.path())
             .env("CANDOR_MASTER_KEY", key.to_text().as_str())
@@ -231,7 +231,7 @@ fn rotating_data_keys_names_an_unknown_workplace_and_accepts_all() {
 #[test]
 fn the_operator_keeps_the_subprocessor_list() {
     let dir = tempfile::tempdir().unwrap();
-    let key = domain::crypto::MasterKey::generate();
+    let key = domain::platform::crypto::MasterKey::generate();
     let run = |args: &[&str]| {
         candor(dir.path())
             .env("CANDOR_MASTER_KEY", key.to_text().as_str())
@@ -378,7 +378,7 @@ fn audit_verify_names_the_tampered_row() {
     let db = runtime.block_on(domain::Database::connect(&url)).unwrap();
     let clock: std::sync::Arc<dyn domain::Clock> = std::sync::Arc::new(domain::SystemClock);
     for _ in 0..3 {
-        let trail = domain::audit::Trail::for_request(clock.clone(), Some("req"), "people/list");
+        let trail = domain::platform::audit::Trail::for_request(clock.clone(), Some("req"), "people/list");
         runtime.block_on(trail.finish(&db, 404)).unwrap();
     }
     let verify = || candor(dir.path()).args(["audit", "verify"]).output().unwrap();
@@ -402,7 +402,9 @@ fn audit_verify_names_the_tampered_row() {
 #[test]
 fn backup_list_verify_and_restore_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
-    let master = domain::crypto::MasterKey::generate().to_text().to_string();
+    let master = domain::platform::crypto::MasterKey::generate()
+        .to_text()
+        .to_string();
     let keygen = candor(dir.path())
         .args(["backup", "keygen", "--out", "backup.key"])
         .output()
@@ -454,7 +456,7 @@ fn backup_list_verify_and_restore_from_the_command_line() {
             .await
             .unwrap()
             .unlock(
-                domain::crypto::MasterKey::from_text(&master).unwrap(),
+                domain::platform::crypto::MasterKey::from_text(&master).unwrap(),
                 chrono::Utc::now(),
             )
             .await

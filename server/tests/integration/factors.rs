@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use chrono::{DateTime, Duration, Utc};
-use domain::{clock::FixedClock, testing::TestDb, Clock};
+use domain::{platform::clock::FixedClock, testing::TestDb, Clock};
 use http::{Request, Response, StatusCode};
 
 use crate::support::{header, TestApp};

@@ -160,14 +160,14 @@ async fn requests_beyond_the_timeout_are_answered_408() {
 async fn owner_signed_in(db: &domain::Database) -> String {
     let now = chrono::Utc::now();
     let (owner, _) = domain::testing::workplace(db, "Northwind", "ada@northwind.test", now).await;
-    let token = domain::accounts::start_session(db, owner.user_id.uuid(), &Default::default(), now)
+    let token = domain::access::accounts::start_session(db, owner.user_id.uuid(), &Default::default(), now)
         .await
         .unwrap();
-    let session = domain::accounts::resolve_session(db, &Default::default(), token.expose(), now)
+    let session = domain::access::accounts::resolve_session(db, &Default::default(), token.expose(), now)
         .await
         .unwrap()
         .unwrap();
-    let token = domain::accounts::complete_second_factor(db, session.session_id, now)
+    let token = domain::access::accounts::complete_second_factor(db, session.session_id, now)
         .await
         .unwrap();
     format!("__Host-candor_session={}", token.expose())

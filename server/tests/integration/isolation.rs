@@ -11,14 +11,17 @@ use std::collections::{BTreeMap, BTreeSet};
 use axum::body::Body;
 use chrono::Utc;
 use domain::{
-    accounts::{self, SignInContext, SignupInput, SignupOutcome},
-    auth::password::{HashCost, PasswordHasher, PasswordPolicy},
-    departments, factors,
-    ids::{DepartmentId, UserId},
-    people,
-    policy::{Permission, Role, RoleKey},
-    roles,
-    tenant::TenantDb,
+    access::{
+        accounts::{self, SignInContext, SignupInput, SignupOutcome},
+        auth::password::{HashCost, PasswordHasher, PasswordPolicy},
+        factors, roles,
+    },
+    organisation::{departments, people},
+    platform::{
+        ids::{DepartmentId, UserId},
+        policy::{Permission, Role, RoleKey},
+        tenant::TenantDb,
+    },
     testing::TestDb,
     Database,
 };
@@ -244,7 +247,7 @@ struct Workplace {
     /// A comment the employee left in that round, and its author's secret.
     comment: uuid::Uuid,
     comment_secret: String,
-    workplace: domain::ids::WorkplaceId,
+    workplace: domain::platform::ids::WorkplaceId,
     /// The first entry of its audit log (filled in once both are seeded).
     first_entry: uuid::Uuid,
     /// A live support grant its Owner gave.
@@ -312,7 +315,7 @@ async fn seed(db: &Database, tag: &str) -> Workplace {
         .unwrap();
     let (owner_cookie, owner_session) = full_session(db, user_id).await;
     let owner = UserId::from_uuid(user_id);
-    let identity = domain::identity::load(
+    let identity = domain::access::identity::load(
         db,
         &accounts::SessionInfo {
             session_id: owner_session,
@@ -396,7 +399,7 @@ async fn seed(db: &Database, tag: &str) -> Workplace {
         .unwrap(),
     );
     // A weekly pulse for everyone, its first round open.
-    let owner_identity = domain::identity::load(
+    let owner_identity = domain::access::identity::load(
         db,
         &accounts::SessionInfo {
             session_id: owner_session,
@@ -435,7 +438,7 @@ async fn seed(db: &Database, tag: &str) -> Workplace {
         .await
         .unwrap()[0]
         .id;
-    let employee_identity = domain::identity::load(
+    let employee_identity = domain::access::identity::load(
         db,
         &accounts::SessionInfo {
             session_id: uuid::Uuid::new_v4(),
@@ -472,9 +475,9 @@ async fn seed(db: &Database, tag: &str) -> Workplace {
     domain::testing::mix_ballots(&owner_tenant, round).await;
     let comment = domain::testing::comment_ids(&owner_tenant).await[0];
     Workplace {
-        workplace: domain::ids::WorkplaceId::from_uuid(workplace_id),
+        workplace: domain::platform::ids::WorkplaceId::from_uuid(workplace_id),
         first_entry: uuid::Uuid::nil(),
-        support_grant: domain::support::grant(&owner_tenant, &owner_identity, 4, now)
+        support_grant: domain::compliance::support::grant(&owner_tenant, &owner_identity, 4, now)
             .await
             .unwrap()
             .id,
@@ -1010,8 +1013,11 @@ async fn workplace_b_is_unreachable_from_workplace_a(test_db: TestDb) {
     let mut a = seed(&db, "alpha").await;
     let mut b = seed(&db, "bravo").await;
     for w in [&mut a, &mut b] {
-        let trail =
-            domain::audit::Trail::for_request(std::sync::Arc::new(domain::SystemClock), None, "people/list");
+        let trail = domain::platform::audit::Trail::for_request(
+            std::sync::Arc::new(domain::SystemClock),
+            None,
+            "people/list",
+        );
         trail.identify(w.owner, w.workplace);
         trail.finish(&db, 200).await.unwrap();
         w.first_entry = domain::testing::audit_rows(&db, Some(w.workplace)).await[0].id;
@@ -1136,7 +1142,7 @@ async fn every_server_fn_call_leaves_an_audit_entry(test_db: TestDb) {
         assert!(!log.contains(personal.as_str()), "the audit log holds {personal}");
     }
     // And the chains it built verify.
-    let reports = domain::audit::verify(&db, None, &[]).await.unwrap();
+    let reports = domain::platform::audit::verify(&db, None, &[]).await.unwrap();
     assert!(reports.iter().all(|r| r.broken.is_none()), "{reports:?}");
 }
 

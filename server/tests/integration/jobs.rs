@@ -6,45 +6,57 @@ use candor_server::jobs::{
     WORKPLACE_TERMINATION,
 };
 use chrono::{Duration, SubsecRound, Utc};
-use domain::{tenant::TenantDb, testing::TestDb};
+use domain::{platform::tenant::TenantDb, testing::TestDb};
 
 async fn a_lease_is_held_by_one_process_until_it_expires(test_db: TestDb) {
     let db = &test_db.db;
     // PostgreSQL keeps microseconds.
     let now = Utc::now().trunc_subsecs(6);
     let length = Duration::minutes(15);
-    let lease = domain::jobs::try_lease(db, "nightly", "process-a", length, now)
+    let lease = domain::platform::jobs::try_lease(db, "nightly", "process-a", length, now)
         .await
         .unwrap()
         .expect("a free job is leased");
-    assert!(
-        domain::jobs::try_lease(db, "nightly", "process-b", length, now + Duration::minutes(5))
+    assert!(domain::platform::jobs::try_lease(
+        db,
+        "nightly",
+        "process-b",
+        length,
+        now + Duration::minutes(5)
+    )
+    .await
+    .unwrap()
+    .is_none());
+    // A holder that died frees the job when its lease runs out.
+    let taken_over =
+        domain::platform::jobs::try_lease(db, "nightly", "process-b", length, now + Duration::minutes(16))
             .await
             .unwrap()
-            .is_none()
-    );
-    // A holder that died frees the job when its lease runs out.
-    let taken_over = domain::jobs::try_lease(db, "nightly", "process-b", length, now + Duration::minutes(16))
-        .await
-        .unwrap()
-        .expect("an expired lease is taken over");
+            .expect("an expired lease is taken over");
     assert_eq!(taken_over.last_finished_at, None);
     // The old holder's finish no longer counts; the new holder's does.
-    domain::jobs::finish(db, lease, now + Duration::minutes(17))
+    domain::platform::jobs::finish(db, lease, now + Duration::minutes(17))
         .await
         .unwrap();
-    assert!(
-        domain::jobs::try_lease(db, "nightly", "process-a", length, now + Duration::minutes(18))
+    assert!(domain::platform::jobs::try_lease(
+        db,
+        "nightly",
+        "process-a",
+        length,
+        now + Duration::minutes(18)
+    )
+    .await
+    .unwrap()
+    .is_none());
+    let finished_at = now + Duration::minutes(20);
+    domain::platform::jobs::finish(db, taken_over, finished_at)
+        .await
+        .unwrap();
+    let next =
+        domain::platform::jobs::try_lease(db, "nightly", "process-a", length, now + Duration::minutes(21))
             .await
             .unwrap()
-            .is_none()
-    );
-    let finished_at = now + Duration::minutes(20);
-    domain::jobs::finish(db, taken_over, finished_at).await.unwrap();
-    let next = domain::jobs::try_lease(db, "nightly", "process-a", length, now + Duration::minutes(21))
-        .await
-        .unwrap()
-        .expect("a finished job is free");
+            .expect("a finished job is free");
     assert_eq!(next.last_finished_at, Some(finished_at));
 }
 
@@ -67,14 +79,15 @@ async fn old_data_keys_are_rotated_by_one_process(test_db: TestDb) {
             .current_version()
     };
     // While another process holds the job, this one does not run it.
-    let held = domain::jobs::try_lease(db, TENANT_KEY_ROTATION, "process-a", Duration::minutes(15), now)
-        .await
-        .unwrap()
-        .unwrap();
+    let held =
+        domain::platform::jobs::try_lease(db, TENANT_KEY_ROTATION, "process-a", Duration::minutes(15), now)
+            .await
+            .unwrap()
+            .unwrap();
     let skipped = tick(db, "process-b", &schedule, &notifier, now).await;
     assert!(!skipped.ran.contains(&TENANT_KEY_ROTATION), "{skipped:?}");
     assert_eq!(version(old.workplace_id()).await, Some(1));
-    domain::jobs::finish(db, held, now).await.unwrap();
+    domain::platform::jobs::finish(db, held, now).await.unwrap();
 
     let ran = tick(db, "process-b", &schedule, &notifier, now).await;
     assert!(ran.ran.contains(&TENANT_KEY_ROTATION), "{ran:?}");
@@ -82,7 +95,9 @@ async fn old_data_keys_are_rotated_by_one_process(test_db: TestDb) {
     assert_eq!(version(old.workplace_id()).await, Some(2));
     assert_eq!(version(fresh.workplace_id()).await, Some(1));
     // The old workplace's people are sealed under the new key and still open.
-    let versions = domain::key_rotation::versions_in_use(&old).await.unwrap();
+    let versions = domain::operations::key_rotation::versions_in_use(&old)
+        .await
+        .unwrap();
     assert_eq!(versions.keys().copied().collect::<Vec<_>>(), vec![2]);
 
     // Nothing is due a minute later; with scheduling off, nothing runs at all.
@@ -105,7 +120,8 @@ async fn old_data_keys_are_rotated_by_one_process(test_db: TestDb) {
 fn notifier() -> (Notifier, tempfile::TempDir) {
     let outbox = tempfile::tempdir().unwrap();
     let mailer =
-        domain::mail::Mailer::outbox(outbox.path().to_owned(), "Candor <no-reply@candor.test>").unwrap();
+        domain::platform::mail::Mailer::outbox(outbox.path().to_owned(), "Candor <no-reply@candor.test>")
+            .unwrap();
     (
         Notifier {
             mailer,
@@ -123,7 +139,7 @@ async fn due_rounds_open_and_people_are_emailed(test_db: TestDb) {
     let db = &test_db.db;
     let now = Utc::now().trunc_subsecs(6);
     let (owner, tenant) = domain::testing::workplace(db, "Northwind", "ada@northwind.test", now).await;
-    let sales = domain::departments::create(&tenant, "Sales", None, now)
+    let sales = domain::organisation::departments::create(&tenant, "Sales", None, now)
         .await
         .unwrap();
     let mut people = Vec::new();
@@ -131,11 +147,11 @@ async fn due_rounds_open_and_people_are_emailed(test_db: TestDb) {
         let person = domain::testing::active_person(
             db,
             &tenant,
-            domain::people::NewPerson {
+            domain::organisation::people::NewPerson {
                 name: format!("{name} Sales"),
                 email: format!("{}@northwind.test", name.to_lowercase()),
                 department: Some(sales),
-                role: domain::policy::RoleKey::BuiltIn(domain::policy::Role::Employee),
+                role: domain::platform::policy::RoleKey::BuiltIn(domain::platform::policy::Role::Employee),
                 start_date: None,
             },
             now,
@@ -267,15 +283,15 @@ async fn backups_and_restore_drills_run_on_schedule(test_db: TestDb) {
     let now = Utc::now().trunc_subsecs(0);
     domain::testing::workplace(db, "Northwind", "ada@northwind.test", now).await;
     let keys = tempfile::tempdir().unwrap();
-    let (identity, public) = domain::backup::generate_identity(now);
+    let (identity, public) = domain::operations::backup::generate_identity(now);
     let identity_file = keys.path().join("backup.key");
     std::fs::write(&identity_file, identity).unwrap();
-    let store = domain::backup::BackupStore::new(keys.path().join("store"));
+    let store = domain::operations::backup::BackupStore::new(keys.path().join("store"));
     let schedule = Schedule {
         backups: Some(BackupSettings {
-            target: domain::backup::BackupTarget {
+            target: domain::operations::backup::BackupTarget {
                 store: store.clone(),
-                recipient: domain::backup::parse_recipient(&public).unwrap(),
+                recipient: domain::operations::backup::parse_recipient(&public).unwrap(),
             },
             interval: Duration::days(7),
             retention: Duration::days(30),
@@ -321,7 +337,7 @@ async fn backups_and_restore_drills_run_on_schedule(test_db: TestDb) {
             && m.contains("damaged")),
         "{mails:?}"
     );
-    let facts = domain::backup::facts(db).await.unwrap();
+    let facts = domain::operations::backup::facts(db).await.unwrap();
     assert!(facts.last_drill_failed_at.is_some() && facts.last_drill_passed_at.is_some());
 
     // A week on, a new backup is taken and the drill passes again.
@@ -351,19 +367,24 @@ async fn retention_and_termination_run_on_schedule(test_db: TestDb) {
     let philippa = domain::testing::active_person(
         db,
         &tenant,
-        domain::people::NewPerson {
+        domain::organisation::people::NewPerson {
             name: "Philippa Ostrander".into(),
             email: "philippa@northwind.test".into(),
             department: None,
-            role: domain::policy::RoleKey::BuiltIn(domain::policy::Role::Employee),
+            role: domain::platform::policy::RoleKey::BuiltIn(domain::platform::policy::Role::Employee),
             start_date: None,
         },
         now,
     )
     .await;
-    domain::people::set_status(&tenant, philippa.user_id, domain::people::Status::Left, now)
-        .await
-        .unwrap();
+    domain::organisation::people::set_status(
+        &tenant,
+        philippa.user_id,
+        domain::organisation::people::Status::Left,
+        now,
+    )
+    .await
+    .unwrap();
     let (notifier, outbox) = notifier();
     let schedule = Schedule::default();
     let first = tick(db, "process-a", &schedule, &notifier, now).await;
@@ -376,7 +397,7 @@ async fn retention_and_termination_run_on_schedule(test_db: TestDb) {
     let same_day = tick(db, "process-a", &schedule, &notifier, year + Duration::hours(1)).await;
     assert!(!same_day.ran.contains(&DATA_RETENTION));
 
-    domain::workplace_deletion::request_termination(
+    domain::compliance::workplace_deletion::request_termination(
         &tenant,
         &owner,
         "Northwind",
@@ -400,7 +421,7 @@ async fn retention_and_termination_run_on_schedule(test_db: TestDb) {
         "{mails:?}"
     );
     assert!(
-        domain::backup::rows_of_workplace(db, tenant.workplace_id().uuid())
+        domain::operations::backup::rows_of_workplace(db, tenant.workplace_id().uuid())
             .await
             .unwrap()
             .is_empty()

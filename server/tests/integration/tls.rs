@@ -34,7 +34,11 @@ async fn tls_1_2_and_128_bit_ciphers_are_refused_and_tls_1_3_is_served() {
         data_dir: Some(data_dir.path().display().to_string()),
         listen: Some("127.0.0.1:0".into()),
         tls: Some("self-signed".into()),
-        master_key: Some(domain::crypto::MasterKey::generate().to_text().to_string()),
+        master_key: Some(
+            domain::platform::crypto::MasterKey::generate()
+                .to_text()
+                .to_string(),
+        ),
         ..RawSettings::default()
     };
     let config = Config::from_raw(&raw, None).unwrap();

@@ -1,0 +1,6 @@
+//! A workplace's shape: departments, the people in them, imports and invitations.
+
+pub mod departments;
+pub mod invitation_budget;
+pub mod people;
+pub mod people_import;

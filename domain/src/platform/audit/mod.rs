@@ -1,0 +1,290 @@
+//! The audit log: every access to personal data or results, and every security event, as one
+//! hash-chained list of entries per workplace (plus one for the instance).
+//!
+//! An entry names who (an account id), what (a stable action code), on what (an entity type and
+//! ids), when (UTC), in which request, and how it ended. It never holds a name, an address, an
+//! answer, a comment, a token or a network address in clear: networks and the account names a
+//! sign-in typed are kept as truncated keyed hashes, which only this instance can recompute.
+//!
+//! Entries are written by the seams, not by each caller: the HTTP layer opens a [`Trail`] per
+//! server-function call, the tenant scope writes what the trail collected in the same
+//! transaction as a change ([`crate::platform::tenant::TenantTxn::commit`]), and the trail's remainder is
+//! written before the answer leaves ([`Trail::finish`]). A log write that fails fails the
+//! request.
+
+mod chain;
+pub mod monitor;
+pub mod pending;
+pub mod review;
+mod trail;
+
+pub(crate) use chain::append;
+pub use chain::{verify, Anchor, BrokenLink, ChainReport};
+pub use trail::Trail;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::platform::ids::{UserId, WorkplaceId};
+
+pub use crate::platform::security_events::Severity;
+
+/// At most this many entity ids are listed in one entry; the count says how many there were.
+pub const MAX_LISTED_IDS: usize = 100;
+
+/// Why an entry exists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Category {
+    /// Someone read or changed personal data or results.
+    Access,
+    /// Something an auditor or operator must notice: sign-ins, denials, changes of rights.
+    Security,
+}
+
+impl Category {
+    pub fn code(self) -> &'static str {
+        match self {
+            Category::Access => "access",
+            Category::Security => "security",
+        }
+    }
+}
+
+/// How the recorded request or event ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    /// Bad input: refused, nothing changed.
+    Invalid,
+    /// Not signed in, or the sign-in failed.
+    Unauthenticated,
+    /// Signed in but not allowed (or the thing is outside what the person may know about).
+    Denied,
+    Throttled,
+    /// Candor failed.
+    Error,
+}
+
+impl Outcome {
+    pub fn code(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Invalid => "invalid",
+            Outcome::Unauthenticated => "unauthenticated",
+            Outcome::Denied => "denied",
+            Outcome::Throttled => "throttled",
+            Outcome::Error => "error",
+        }
+    }
+
+    /// From the HTTP status a request was answered with.
+    pub fn from_status(status: u16) -> Self {
+        match status {
+            200..=399 => Outcome::Ok,
+            401 => Outcome::Unauthenticated,
+            403 | 404 => Outcome::Denied,
+            429 => Outcome::Throttled,
+            400..=499 => Outcome::Invalid,
+            _ => Outcome::Error,
+        }
+    }
+}
+
+/// What kind of thing an entry is about. Codes are stable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum EntityType {
+    Account,
+    Person,
+    Department,
+    Grant,
+    Role,
+    Settings,
+    Survey,
+    Round,
+    Results,
+    AuditLog,
+    Alert,
+    DataKey,
+    Workplace,
+    Comment,
+}
+
+impl EntityType {
+    pub fn code(self) -> &'static str {
+        match self {
+            EntityType::Account => "account",
+            EntityType::Person => "person",
+            EntityType::Department => "department",
+            EntityType::Grant => "grant",
+            EntityType::Role => "role",
+            EntityType::Settings => "settings",
+            EntityType::Survey => "survey",
+            EntityType::Round => "round",
+            EntityType::Results => "results",
+            EntityType::AuditLog => "audit_log",
+            EntityType::Alert => "alert",
+            EntityType::DataKey => "data_key",
+            EntityType::Workplace => "workplace",
+            EntityType::Comment => "comment",
+        }
+    }
+
+    pub const ALL: [EntityType; 14] = [
+        EntityType::Account,
+        EntityType::Person,
+        EntityType::Department,
+        EntityType::Grant,
+        EntityType::Role,
+        EntityType::Settings,
+        EntityType::Survey,
+        EntityType::Round,
+        EntityType::Results,
+        EntityType::AuditLog,
+        EntityType::Alert,
+        EntityType::DataKey,
+        EntityType::Workplace,
+        EntityType::Comment,
+    ];
+}
+
+/// One entry before it is chained.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub workplace: Option<WorkplaceId>,
+    pub occurred_at: DateTime<Utc>,
+    pub request_id: Option<String>,
+    pub category: Category,
+    pub action: String,
+    pub severity: Severity,
+    pub outcome: Outcome,
+    pub actor: Option<UserId>,
+    pub entity_type: Option<String>,
+    pub entity_ids: Vec<Uuid>,
+    pub entity_count: usize,
+    pub network_tag: Option<String>,
+    pub account_tag: Option<String>,
+}
+
+impl Entry {
+    pub fn new(action: &str, category: Category, occurred_at: DateTime<Utc>) -> Self {
+        Self {
+            workplace: None,
+            occurred_at,
+            request_id: None,
+            category,
+            action: action.to_owned(),
+            severity: Severity::Info,
+            outcome: Outcome::Ok,
+            actor: None,
+            entity_type: None,
+            entity_ids: Vec::new(),
+            entity_count: 0,
+            network_tag: None,
+            account_tag: None,
+        }
+    }
+}
+
+/// A code as stored: lower-case letters, digits and `._/:-`, at most `max` characters. Anything
+/// else becomes `_`, so no logged field can start a new line or carry markup (log injection).
+pub fn clean_code(value: &str, max: usize) -> String {
+    value
+        .chars()
+        .take(max)
+        .map(|c| match c {
+            'a'..='z' | '0'..='9' | '.' | '_' | '/' | ':' | '-' => c,
+            'A'..='Z' => c.to_ascii_lowercase(),
+            _ => '_',
+        })
+        .collect()
+}
+
+/// Free text for a log line: control characters (newlines included) replaced, at most `max`
+/// characters, marked when cut.
+pub fn clean_text(value: &str, max: usize) -> String {
+    let mut cleaned: String = value
+        .chars()
+        .take(max)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if value.chars().count() > max {
+        cleaned.push('…');
+    }
+    cleaned
+}
+
+/// Truncated keyed hashes (16 hex characters) for a network prefix and an account name: equal
+/// inputs give equal tags within this instance, and nothing else can be read from one.
+pub fn sign_in_tags(
+    keyring: &crate::platform::crypto::Keyring,
+    network_prefix: &str,
+    email: Option<&str>,
+) -> (String, Option<String>) {
+    let network = keyring.pseudonym("audit/network", network_prefix.as_bytes());
+    let account =
+        email.map(|email| keyring.pseudonym("audit/account", email.trim().to_lowercase().as_bytes()));
+    (
+        network.chars().take(16).collect(),
+        account.map(|tag| tag.chars().take(16).collect()),
+    )
+}
+
+/// Prepares a sign-in's trail: the network and the typed account name as tags, and — when the
+/// name belongs to an account — that account's workplace, so its auditors see attempts on it.
+/// Returns the account it names, if any. Nothing here reaches the person signing in.
+pub async fn note_sign_in(
+    db: &crate::Database,
+    trail: &Trail,
+    address: std::net::IpAddr,
+    email: &str,
+) -> crate::Result<Option<(UserId, WorkplaceId)>> {
+    let keyring = db.keyring()?;
+    let normalised = email.trim().to_lowercase();
+    let (network, account) = sign_in_tags(
+        keyring,
+        &crate::access::auth::context::network_prefix(address),
+        Some(&normalised),
+    );
+    trail.tag(network, account);
+    let Some(user) =
+        crate::platform::user_fields::find_by_email(keyring, db.connection(), &normalised).await?
+    else {
+        return Ok(None);
+    };
+    let workplace = WorkplaceId::from_uuid(user.workplace_id);
+    trail.concerns(workplace);
+    trail.touch(EntityType::Account, [user.id]);
+    Ok(Some((UserId::from_uuid(user.id), workplace)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_cannot_carry_new_lines_or_markup() {
+        assert_eq!(
+            clean_code("people/list\nFAKE entry", 64),
+            "people/list_fake_entry"
+        );
+        assert_eq!(clean_code("<script>", 64), "_script_");
+        assert_eq!(clean_code(&"a".repeat(500), 64).len(), 64);
+    }
+
+    #[test]
+    fn text_loses_control_characters_and_length() {
+        assert_eq!(clean_text("one\r\ntwo\u{1b}[31m", 100), "one  two [31m");
+        assert_eq!(clean_text(&"x".repeat(20), 5), "xxxxx…");
+    }
+
+    #[test]
+    fn statuses_map_to_outcomes() {
+        assert_eq!(Outcome::from_status(200), Outcome::Ok);
+        assert_eq!(Outcome::from_status(401), Outcome::Unauthenticated);
+        assert_eq!(Outcome::from_status(403), Outcome::Denied);
+        assert_eq!(Outcome::from_status(404), Outcome::Denied);
+        assert_eq!(Outcome::from_status(422), Outcome::Invalid);
+        assert_eq!(Outcome::from_status(429), Outcome::Throttled);
+        assert_eq!(Outcome::from_status(500), Outcome::Error);
+    }
+}

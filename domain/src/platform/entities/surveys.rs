@@ -1,0 +1,28 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
+#[sea_orm(table_name = "surveys")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub workplace_id: Uuid,
+    pub title: String,
+    pub status: String,
+    pub cadence: String,
+    pub window_days: i32,
+    pub first_round_at: DateTimeUtc,
+    pub next_round_at: Option<DateTimeUtc>,
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+impl crate::platform::tenant::TenantScoped for Entity {
+    fn workplace_column() -> Column {
+        Column::WorkplaceId
+    }
+}

@@ -1,0 +1,18 @@
+//! The ground every feature stands on: errors, ids, the clock, the database and its tenant
+//! scope, entities, crypto, the policy table, the access log, security events, mail sending and
+//! job leases. Nothing here knows a feature.
+
+pub mod audit;
+pub mod clock;
+pub mod crypto;
+pub mod db;
+pub(crate) mod entities;
+pub mod error;
+pub mod ids;
+pub mod jobs;
+pub mod mail;
+pub mod policy;
+pub mod security_events;
+pub mod tenant;
+pub(crate) mod text;
+pub(crate) mod user_fields;
