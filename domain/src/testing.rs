@@ -60,10 +60,7 @@ impl TestDb {
             .expect("migrations apply to a fresh database");
         let master = crate::platform::crypto::MasterKey::generate();
         test_db.master_key = master.to_text().to_string();
-        test_db.db = test_db
-            .db
-            .clone()
-            .unlock(master, chrono::Utc::now())
+        test_db.db = crate::operations::instance::unlock(test_db.db.clone(), master, chrono::Utc::now())
             .await
             .expect("a fresh database accepts its first master key");
         Some(test_db)

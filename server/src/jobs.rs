@@ -2,6 +2,7 @@
 //! process holding its lease (see `domain::platform::jobs`), so several `candor serve` processes on one
 //! database never run a job twice at the same time.
 
+use domain::compliance::workplace_deletion::KeptBackups;
 use std::{sync::Arc, time::Duration};
 
 use domain::{operations::key_rotation, surveys, Clock, Database};
@@ -181,7 +182,7 @@ pub async fn tick(
         .run(AUDIT_MONITOR, None, &mut report, async |report| {
             // Anonymous entries of days that have ended join the log first.
             domain::platform::audit::pending::flush(db, now).await?;
-            let run = domain::platform::audit::monitor::run(db, &notifier.mailer, &notifier.public_url, now)
+            let run = domain::compliance::audit_log::monitor::run(db, &notifier.mailer, &notifier.public_url, now)
                 .await?;
             report.alerts_raised = run.alerts.len();
             Ok(())
@@ -190,11 +191,14 @@ pub async fn tick(
     settle(&mut report, AUDIT_MONITOR, outcome);
     let outcome = every_tick
         .run(WORKPLACE_TERMINATION, None, &mut report, async |report| {
-            let backup_retention = schedule.backups.as_ref().map(|b| b.retention);
+            let backups = schedule.backups.as_ref().map(|settings| KeptBackups {
+                store: &settings.target.store,
+                retention: settings.retention,
+            });
             let deleted = domain::compliance::workplace_deletion::terminate_due(
                 db,
                 &notifier.mailer,
-                backup_retention,
+                backups,
                 now,
             )
             .await?;
@@ -209,7 +213,7 @@ pub async fn tick(
             Some(AUDIT_RETENTION_INTERVAL),
             &mut report,
             async |report| {
-                let purged = domain::platform::audit::monitor::purge_expired(db, now).await?;
+                let purged = domain::compliance::audit_log::monitor::purge_expired(db, now).await?;
                 report.audit_entries_purged = purged.iter().map(|(_, n)| n).sum();
                 Ok(())
             },
@@ -222,7 +226,7 @@ pub async fn tick(
             Some(AUDIT_ANCHOR_INTERVAL),
             &mut report,
             async |_| {
-                domain::platform::audit::monitor::anchor(db).await?;
+                domain::compliance::audit_log::monitor::anchor(db).await?;
                 Ok(())
             },
         )

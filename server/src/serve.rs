@@ -111,10 +111,7 @@ pub async fn open_database(config: &Config) -> Result<domain::Database, StartErr
 pub async fn open_unlocked_database(config: &Config) -> Result<domain::Database, StartError> {
     let master = config.master_key.load()?;
     let db = open_database(config).await?;
-    let mut db = db.unlock(master, chrono::Utc::now()).await?;
-    if let Some(backups) = &config.backups {
-        db = db.with_backup_store(backups.target.store.clone());
-    }
+    let db = domain::operations::instance::unlock(db, master, chrono::Utc::now()).await?;
     if let Ok(keyring) = db.keyring() {
         tracing::info!(master_key = %keyring.master_key_id(), "keyring unlocked");
     }

@@ -126,7 +126,7 @@ pub async fn sign_up(
     email: String,
     password: String,
 ) -> Result<(), ApiError> {
-    use domain::{access::accounts, platform::mail::messages};
+    use domain::access::{accounts, messages};
     let state = crate::state::app_state()?;
     let address = crate::session::client_address(&state);
     state
@@ -187,7 +187,7 @@ pub async fn log_in(email: String, password: String) -> Result<NextStep, ApiErro
     );
     let trail = crate::session::trail();
     let named = match &trail {
-        Some(trail) => domain::platform::audit::note_sign_in(&state.db, trail, address, &email).await?,
+        Some(trail) => domain::access::auth::context::note_sign_in(&state.db, trail, address, &email).await?,
         None => None,
     };
     // Counted as a failure from here until the password proves right.
@@ -340,7 +340,7 @@ pub(crate) async fn second_factor_given(
         crate::session::set_device_cookie(&device, days);
     }
     if let Some(new) = domain::access::accounts::new_sign_in_context(&state.db, session.session_id).await? {
-        let mail = domain::platform::mail::messages::new_sign_in(
+        let mail = domain::access::messages::new_sign_in(
             &new.email,
             &new.device,
             &new.network_prefix,
@@ -418,7 +418,7 @@ pub async fn me() -> Result<MyAccount, ApiError> {
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     let profile = domain::access::accounts::profile(&state.db, who.user_id.uuid()).await?;
-    let open_alerts = domain::platform::audit::monitor::open_alert_count(&tenant, &who).await?;
+    let open_alerts = domain::compliance::audit_log::monitor::open_alert_count(&tenant, &who).await?;
     let breach_notices = domain::compliance::incidents::notices_for(&tenant, &who, state.clock.now())
         .await?
         .into_iter()

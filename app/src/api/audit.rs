@@ -74,8 +74,8 @@ pub struct AuditOverview {
 }
 
 #[cfg(feature = "ssr")]
-fn filter_of(query: &LogQuery) -> Result<domain::platform::audit::review::Filter, ApiError> {
-    Ok(domain::platform::audit::review::Filter::from_form(
+fn filter_of(query: &LogQuery) -> Result<domain::compliance::audit_log::review::Filter, ApiError> {
+    Ok(domain::compliance::audit_log::review::Filter::from_form(
         &query.actor,
         &query.action,
         &query.entity,
@@ -95,11 +95,7 @@ fn when(time: chrono::DateTime<chrono::Utc>) -> String {
 /// The log page: entries matching `query` (newest first), alerts, review status and settings.
 #[server(prefix = "/api", endpoint = "audit/overview")]
 pub async fn overview(query: LogQuery) -> Result<AuditOverview, ApiError> {
-    use domain::platform::{
-        audit::{monitor, review},
-        ids::UserId,
-        policy::{allows, Action, Resource},
-    };
+    use domain::{compliance::{audit_log::{monitor, review}}, platform::{ids::UserId, policy::{allows, Action, Resource}}};
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     let filter = filter_of(&query)?;
@@ -209,7 +205,7 @@ pub async fn mark_reviewed(entry: String, #[server(default)] note: String) -> Re
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     let entry = entry.parse::<uuid::Uuid>().map_err(|_| domain::Error::NotFound)?;
-    domain::platform::audit::review::mark_reviewed(&tenant, &who, entry, &note, state.clock.now()).await?;
+    domain::compliance::audit_log::review::mark_reviewed(&tenant, &who, entry, &note, state.clock.now()).await?;
     Ok(())
 }
 
@@ -218,14 +214,14 @@ pub async fn acknowledge(alert: String) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     let alert = alert.parse::<uuid::Uuid>().map_err(|_| domain::Error::NotFound)?;
-    domain::platform::audit::monitor::acknowledge(&tenant, &who, alert, state.clock.now()).await?;
+    domain::compliance::audit_log::monitor::acknowledge(&tenant, &who, alert, state.clock.now()).await?;
     Ok(())
 }
 
 /// The filtered log as a file: `csv` or `json`. Recorded before it is returned.
 #[server(prefix = "/api", endpoint = "audit/export")]
 pub async fn export(query: LogQuery, format: String) -> Result<String, ApiError> {
-    use domain::platform::audit::review::{self, ExportFormat};
+    use domain::compliance::{audit_log::{review::{self, ExportFormat}}};
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     let format = match format.as_str() {
@@ -253,10 +249,10 @@ pub async fn save_settings(
 ) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
-    domain::platform::audit::review::save_settings(
+    domain::compliance::audit_log::review::save_settings(
         &tenant,
         &who,
-        domain::platform::audit::review::Settings {
+        domain::compliance::audit_log::review::Settings {
             retention_days,
             review_interval_days,
             failed_sign_in_limit,

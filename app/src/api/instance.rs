@@ -95,7 +95,7 @@ pub async fn security_facts() -> Result<InstanceFacts, ApiError> {
          and the Owners receive a deletion certificate.",
         domain::compliance::retention::DEFAULT_PEOPLE_LEFT_MONTHS,
         domain::compliance::retention::DEFAULT_COMMENTS_MONTHS,
-        domain::platform::audit::review::Settings::default().retention_days,
+        domain::compliance::audit_log::review::Settings::default().retention_days,
         domain::compliance::workplace_deletion::DEFAULT_GRACE_DAYS,
     );
     let anonymity = "A round's results are released once, when it closes, on the teams and minimum group size of \

@@ -385,7 +385,7 @@ async fn send_invitation(
     );
     state
         .mailer
-        .send(domain::platform::mail::messages::invitation(
+        .send(domain::organisation::messages::invitation(
             &invitation.email,
             &invitation.name,
             &invitation.workplace_name,
@@ -435,7 +435,7 @@ pub async fn correct_person_details(
     // Both are tried: a failure to reach one address must not keep the other uninformed.
     for to in [&previous, &corrected.email] {
         let notice =
-            domain::platform::mail::messages::sign_in_address_changed(to, &previous, &corrected.email);
+            domain::access::messages::sign_in_address_changed(to, &previous, &corrected.email);
         if let Err(err) = state.mailer.send(notice).await {
             tracing::warn!(code = err.code(), error = %err, "an address-change notice could not be sent");
         }

@@ -456,7 +456,7 @@ fn mail_reset_link_in_background(
                 };
                 let link = format!("{public_url}/reset-password?token={}", token.expose());
                 mailer
-                    .send(crate::platform::mail::messages::reset_password(&to, &link))
+                    .send(crate::access::messages::reset_password(&to, &link))
                     .await
             }
             .await;

@@ -6,6 +6,7 @@ pub mod auth;
 pub(crate) mod context_fields;
 pub mod factors;
 pub mod identity;
+pub mod messages;
 pub mod roles;
 pub mod sign_in_guard;
 pub mod trusted_devices;

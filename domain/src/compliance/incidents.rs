@@ -200,7 +200,7 @@ pub async fn notify(
         let workplace = WorkplaceId::from_uuid(row.workplace_id);
         let tenant = TenantDb::for_system(db, workplace, "breach notice");
         for (email, name) in crate::organisation::people::owner_contacts(&tenant).await? {
-            let mail = crate::platform::mail::messages::breach_notice(
+            let mail = breach_notice_mail(
                 &email,
                 &name,
                 &found.title,
@@ -367,4 +367,27 @@ pub async fn notices_for(
     }
     out.sort_by_key(|n| std::cmp::Reverse(n.notified_at));
     Ok(out)
+}
+
+/// A personal-data breach affects the person's workplace: what happened, its likely impact,
+/// what was done about it, and whom to ask.
+fn breach_notice_mail(
+    to: &str,
+    name: &str,
+    title: &str,
+    nature: &str,
+    notice: &Notice,
+    link: &str,
+) -> crate::platform::mail::Mail {
+    crate::platform::mail::Mail {
+        to: to.to_owned(),
+        subject: format!("Candor personal-data breach notice: {title}"),
+        body: format!(
+            "Hello {name},\n\nCandor's operators have verified a personal-data breach that affects your \
+             workplace. As its Owner you are told within 24 hours.\n\nWhat happened:\n{nature}\n\n\
+             Likely impact:\n{}\n\nWhat we did and will do:\n{}\n\nContact:\n{}\n\n\
+             The notice is also shown when you sign in:\n\n{link}\n\n— Candor\n",
+            notice.likely_impact, notice.mitigation, notice.contact
+        ),
+    }
 }

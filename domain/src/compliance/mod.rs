@@ -1,6 +1,7 @@
 //! What a data-protection officer relies on: data-subject rights, retention, workplace deletion,
 //! incidents, subprocessors, support access and help requests.
 
+pub mod audit_log;
 pub mod help;
 pub mod incidents;
 pub mod privacy;

@@ -9,7 +9,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrde
 use crate::{
     platform::{
         entities::{subprocessor_changes, subprocessors},
-        mail::{messages, Mailer},
+        mail::Mailer,
         security_events::{EventKind, SecurityEvent},
         tenant::TenantDb,
     },
@@ -284,7 +284,7 @@ async fn announce(
     for &workplace in &ids {
         let tenant = TenantDb::for_system(db, workplace, "subprocessor announcement");
         for (email, name) in crate::organisation::people::owner_contacts(&tenant).await? {
-            let mail = messages::subprocessor_change(&email, &name, summary, &effective_on.to_string(), link);
+            let mail = subprocessor_change_mail(&email, &name, summary, &effective_on.to_string(), link);
             match mailer.send(mail).await {
                 Ok(()) => emails += 1,
                 Err(err) => {
@@ -310,6 +310,20 @@ pub async fn notices_for(
         return Ok(Vec::new());
     }
     changes(db, Some(now - Duration::days(BANNER_DAYS))).await
+}
+
+/// The operator changed the list of subprocessors.
+fn subprocessor_change_mail(to: &str, name: &str, summary: &str, effective_on: &str, link: &str) -> crate::platform::mail::Mail {
+    crate::platform::mail::Mail {
+        to: to.to_owned(),
+        subject: "Candor: a change to our subprocessors".to_owned(),
+        body: format!(
+            "Hello {name},\n\nas the Owner of a Candor workplace you are told of every change to the \
+             subprocessors that process its data, before it takes effect.\n\nChange: {summary}\nTakes \
+             effect on: {effective_on}\n\nThe full list:\n\n{link}\n\nTo object, write to us from \
+             Help in Candor before that day.\n\n— Candor\n"
+        ),
+    }
 }
 
 #[cfg(test)]

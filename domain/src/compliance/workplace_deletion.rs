@@ -20,7 +20,7 @@ use crate::{
             surveys, users, workplace_terminations, workplaces,
         },
         ids::{UserId, WorkplaceId},
-        mail::{messages, Mailer},
+        mail::Mailer,
         policy::{require, Action, Identity, Resource},
         security_events::{EventKind, SecurityEvent},
         tenant::TenantDb,
@@ -187,7 +187,7 @@ pub async fn request_termination(
         .clone()
         .unwrap_or_else(|| "an Owner".into());
     for (email, name) in crate::organisation::people::owner_contacts(tenant).await? {
-        let mail = messages::termination_requested(&email, &name, &row.name, &by, &day(delete_at), link);
+        let mail = termination_requested_mail(&email, &name, &row.name, &by, &day(delete_at), link);
         if let Err(err) = mailer.send(mail).await {
             tracing::error!(%workplace, error = %err, "a deletion request could not be emailed to an Owner");
         }
@@ -231,7 +231,7 @@ pub async fn cancel_termination(
         .await?
         .unwrap_or_else(|| "an Owner".into());
     for (email, owner) in crate::organisation::people::owner_contacts(tenant).await? {
-        let mail = messages::termination_cancelled(&email, &owner, &name, &by, link);
+        let mail = termination_cancelled_mail(&email, &owner, &name, &by, link);
         if let Err(err) = mailer.send(mail).await {
             tracing::error!(%workplace, error = %err, "a cancelled deletion could not be emailed to an Owner");
         }
@@ -240,11 +240,12 @@ pub async fn cancel_termination(
 }
 
 /// Deletes every workplace whose grace period is over and emails each one's Owners its
-/// certificate (the job runner). `backup_retention`: how long this instance keeps backups.
+/// certificate (the job runner). `backups`: where this instance keeps backups and for how long,
+/// when it keeps any: the deleted workplace's backup key is shredded there at once.
 pub async fn terminate_due(
     db: &Database,
     mailer: &Mailer,
-    backup_retention: Option<Duration>,
+    backups: Option<KeptBackups<'_>>,
     now: DateTime<Utc>,
 ) -> Result<Vec<Certificate>> {
     // The operator's view across workplaces: which requests are due. Each workplace is then
@@ -257,7 +258,7 @@ pub async fn terminate_due(
     for request in due {
         let workplace = request.workplace_id;
         // One workplace's failure (logged, retried on the next run) does not hold up the others.
-        match terminate(db, mailer, backup_retention, request, now).await {
+        match terminate(db, mailer, backups, request, now).await {
             Ok(certificate) => certificates.push(certificate),
             Err(err) => {
                 tracing::error!(%workplace, code = err.code(), error = %err, "a workplace due for deletion could not be deleted");
@@ -267,10 +268,17 @@ pub async fn terminate_due(
     Ok(certificates)
 }
 
+/// Where an instance keeps its backups, and for how long.
+#[derive(Clone, Copy, Debug)]
+pub struct KeptBackups<'a> {
+    pub store: &'a crate::operations::backup::BackupStore,
+    pub retention: Duration,
+}
+
 async fn terminate(
     db: &Database,
     mailer: &Mailer,
-    backup_retention: Option<Duration>,
+    backups: Option<KeptBackups<'_>>,
     request: workplace_terminations::Model,
     now: DateTime<Utc>,
 ) -> Result<Certificate> {
@@ -280,7 +288,7 @@ async fn terminate(
     let owners = crate::organisation::people::owner_contacts(&tenant).await?;
     let requested_by = requester_name(&tenant, UserId::from_uuid(request.requested_by)).await?;
     let (name, deleted, data_keys_destroyed) =
-        delete_now(&tenant, Some(UserId::from_uuid(request.requested_by)), now).await?;
+        delete_now(&tenant, Some(UserId::from_uuid(request.requested_by)), backups, now).await?;
     let certificate = Certificate {
         id: deleted.certificate,
         workplace,
@@ -290,12 +298,12 @@ async fn terminate(
         deleted_at: now,
         deleted: deleted.counts,
         data_keys_destroyed,
-        backups_expire_by: db.backup_store().and(backup_retention).map(|kept| now + kept),
+        backups_expire_by: backups.map(|kept| now + kept.retention),
     };
     tracing::info!(%workplace, certificate = %certificate.id, owners = owners.len(), "workplace deleted at the end of its grace period");
     for (email, owner) in &owners {
         if let Err(err) = mailer
-            .send(messages::deletion_certificate(email, owner, &certificate))
+            .send(deletion_certificate_mail(email, owner, &certificate))
             .await
         {
             tracing::error!(%workplace, error = %err, "a deletion certificate could not be emailed");
@@ -314,6 +322,7 @@ struct Counts {
 async fn delete_now(
     tenant: &TenantDb,
     actor: Option<UserId>,
+    backups: Option<KeptBackups<'_>>,
     now: DateTime<Utc>,
 ) -> Result<(String, Counts, u64)> {
     let workplace = tenant.workplace_id();
@@ -382,7 +391,7 @@ async fn delete_now(
     txn.commit().await?;
     tenant.keyring()?.forget(workplace);
     purge_deleted_storage(tenant.database(), "data_keys").await;
-    if let Some(store) = tenant.database().backup_store() {
+    if let Some(KeptBackups { store, .. }) = backups {
         // Should the store be out of reach now, the request waits and the next backup run
         // shreds first.
         if let Err(err) = crate::operations::backup::shred_pending(tenant.database(), store, now).await {
@@ -424,5 +433,80 @@ pub(crate) async fn purge_deleted_storage(db: &crate::Database, table: &'static 
     };
     if let Err(err) = db.connection().execute_unprepared(&statement).await {
         tracing::warn!(table, error = %err, "could not compact the storage after a deletion");
+    }
+}
+
+/// An Owner asked for the whole workplace to be deleted: every Owner hears of it at once, so
+/// a mistaken or hostile request can be cancelled in time.
+fn termination_requested_mail(
+    to: &str,
+    name: &str,
+    workplace: &str,
+    by: &str,
+    delete_at: &str,
+    link: &str,
+) -> crate::platform::mail::Mail {
+    crate::platform::mail::Mail {
+        to: to.to_owned(),
+        subject: format!("Candor: {workplace} is to be deleted on {delete_at}"),
+        body: format!(
+            "Hello {name},\n\n{by} asked for the workplace {workplace} to be deleted. On {delete_at} every \
+             person, department, survey, answer, comment and log entry of it will be deleted and its keys \
+             destroyed; this cannot be undone.\n\nUntil then, any Owner can cancel the deletion in \
+             Settings:\n\n{link}\n\nIf you did not expect this, cancel it and check who holds the Owner \
+             role.\n\n— Candor\n"
+        ),
+    }
+}
+
+/// A pending deletion was cancelled.
+fn termination_cancelled_mail(to: &str, name: &str, workplace: &str, by: &str, link: &str) -> crate::platform::mail::Mail {
+    crate::platform::mail::Mail {
+        to: to.to_owned(),
+        subject: format!("Candor: deletion of {workplace} cancelled"),
+        body: format!(
+            "Hello {name},\n\n{by} cancelled the deletion of the workplace {workplace}. Nothing will be \
+             deleted.\n\n{link}\n\n— Candor\n"
+        ),
+    }
+}
+
+/// What a deletion removed, when, and when the last backup holding it goes.
+fn deletion_certificate_mail(
+    to: &str,
+    name: &str,
+    certificate: &Certificate,
+) -> crate::platform::mail::Mail {
+    let at = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
+    let mut deleted = String::new();
+    for (what, count) in &certificate.deleted {
+        deleted.push_str(&format!("  - {what}: {count}\n"));
+    }
+    let backups = match certificate.backups_expire_by {
+        Some(by) => format!(
+            "Backups: the workplace's backup key was destroyed with it, so its part of every backup \
+             taken before the deletion can no longer be decrypted. Those backups are themselves deleted \
+             by {} at the latest (backup retention).",
+            at(by)
+        ),
+        None => "Backups: this installation keeps no backups.".to_owned(),
+    };
+    crate::platform::mail::Mail {
+        to: to.to_owned(),
+        subject: format!("Candor deletion certificate: {}", certificate.workplace_name),
+        body: format!(
+            "Hello {name},\n\nthis certifies that the workplace {} (id {}) was deleted from Candor.\n\n\
+             Certificate number: {}\nDeletion requested: {}{}\nDeleted: {}\n\nWhat was deleted:\n{deleted}\
+             \nEncryption keys destroyed: {} data key(s). Whatever was sealed under them cannot be opened \
+             again by anyone.\n\n{backups}\n\nYour own account was part of the workplace and is deleted \
+             too; this email is the last Candor sends you. Keep it as your record.\n\n— Candor\n",
+            certificate.workplace_name,
+            certificate.workplace,
+            certificate.id,
+            at(certificate.requested_at),
+            certificate.requested_by.as_ref().map(|by| format!(" by {by}")).unwrap_or_default(),
+            at(certificate.deleted_at),
+            certificate.data_keys_destroyed,
+        ),
     }
 }

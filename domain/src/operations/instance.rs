@@ -2,7 +2,7 @@
 //! live database, never hard-coded.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 
 use crate::{
@@ -63,4 +63,36 @@ pub async fn encryption_facts(db: &Database) -> Result<EncryptionFacts> {
         master_key_since: master.map(|row| row.created_at),
         newest_data_key: newest.map(|row| row.created_at),
     })
+}
+
+/// Opens the keyring (see [`Database::unlock`]) and seals what an older version of Candor
+/// stored in plain text (people's names and addresses, authenticator seeds), rewriting the
+/// storage so the replaced plaintext does not linger in free pages or dead row versions.
+pub async fn unlock(
+    db: crate::Database,
+    master: crate::platform::crypto::MasterKey,
+    now: DateTime<Utc>,
+) -> std::result::Result<crate::Database, crate::platform::crypto::KeyringError> {
+    let db = db.unlock(master, now).await?;
+    let keyring = db.keyring()?;
+    let people = crate::platform::user_fields::seal_legacy_rows(keyring, db.connection(), now).await?;
+    let seeds = crate::access::factors::seal_legacy_totp_seeds(keyring, db.connection(), now).await?;
+    if people + seeds > 0 {
+        let compact: &[&str] = match db.backend() {
+            crate::Backend::Sqlite => &["VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"],
+            crate::Backend::Postgres => &["VACUUM FULL users", "VACUUM FULL totp_factors"],
+        };
+        for statement in compact {
+            db.connection()
+                .execute_unprepared(statement)
+                .await
+                .map_err(crate::Error::from)?;
+        }
+        tracing::info!(
+            people,
+            authenticator_seeds = seeds,
+            "sealed personal fields and authenticator seeds stored before encryption"
+        );
+    }
+    Ok(db)
 }

@@ -2,5 +2,6 @@
 
 pub mod departments;
 pub mod invitation_budget;
+pub mod messages;
 pub mod people;
 pub mod people_import;

@@ -83,8 +83,6 @@ pub struct Database {
     /// Present once [`Database::unlock`] checked the master key.
     keyring: Option<std::sync::Arc<crate::platform::crypto::Keyring>>,
     security_events: crate::platform::security_events::SecurityEvents,
-    /// Where backups go, when configured: deleting a workplace shreds its backup key there.
-    backup_store: Option<std::sync::Arc<crate::operations::backup::BackupStore>>,
 }
 
 impl fmt::Debug for Database {
@@ -135,13 +133,13 @@ impl Database {
             target,
             keyring: None,
             security_events,
-            backup_store: None,
         })
     }
 
     /// Checks the master key against this (migrated) database and opens the keyring; personal
     /// fields can be sealed and opened from then on. A wrong key fails here, before anything is
-    /// written under it.
+    /// written under it. `operations::instance::unlock` also seals what older versions stored in
+    /// plain text: start-up goes through it.
     pub async fn unlock(
         mut self,
         master: crate::platform::crypto::MasterKey,
@@ -150,39 +148,8 @@ impl Database {
         let keyring =
             crate::platform::crypto::Keyring::unlock(&self.conn, master, self.security_events.clone(), now)
                 .await?;
-        let people = crate::platform::user_fields::seal_legacy_rows(&keyring, &self.conn, now).await?;
-        let seeds = crate::access::factors::seal_legacy_totp_seeds(&keyring, &self.conn, now).await?;
-        if people + seeds > 0 {
-            // Rewrite the storage so the replaced plaintext does not linger in free pages or
-            // dead row versions.
-            let compact: &[&str] = match self.backend {
-                Backend::Sqlite => &["VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"],
-                Backend::Postgres => &["VACUUM FULL users", "VACUUM FULL totp_factors"],
-            };
-            for statement in compact {
-                self.conn
-                    .execute_unprepared(statement)
-                    .await
-                    .map_err(crate::Error::from)?;
-            }
-            tracing::info!(
-                people,
-                authenticator_seeds = seeds,
-                "sealed personal fields and authenticator seeds stored before encryption"
-            );
-        }
         self.keyring = Some(std::sync::Arc::new(keyring));
         Ok(self)
-    }
-
-    /// Attaches the backup store, so a deleted workplace's backup key is shredded at once.
-    pub fn with_backup_store(mut self, store: crate::operations::backup::BackupStore) -> Self {
-        self.backup_store = Some(std::sync::Arc::new(store));
-        self
-    }
-
-    pub fn backup_store(&self) -> Option<&crate::operations::backup::BackupStore> {
-        self.backup_store.as_deref()
     }
 
     /// The keyring; an error if the database was never unlocked (a wiring mistake).

@@ -6,6 +6,7 @@ pub mod answering;
 pub mod benchmarks;
 pub mod guard;
 pub mod library;
+pub mod messages;
 pub mod release;
 pub mod replies;
 pub mod results;

@@ -424,9 +424,9 @@ pub async fn notify(
     for recipient in recipients {
         let (to, name) = (recipient.email.expose(), recipient.name.expose());
         let mail = match notice {
-            Notice::Invitation => crate::platform::mail::messages::check_in(to, name, &title, &closes, &link),
+            Notice::Invitation => crate::surveys::messages::check_in(to, name, &title, &closes, &link),
             Notice::Reminder => {
-                crate::platform::mail::messages::check_in_reminder(to, name, &title, &closes, &link)
+                crate::surveys::messages::check_in_reminder(to, name, &title, &closes, &link)
             }
         };
         match mailer.send(mail).await {

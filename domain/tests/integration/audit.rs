@@ -4,17 +4,7 @@
 use std::sync::Arc;
 
 use chrono::{Duration, TimeZone, Utc};
-use domain::{
-    organisation::people::{self, NewPerson},
-    platform::{
-        audit::{self, monitor, review, Trail},
-        clock::FixedClock,
-        ids::UserId,
-        policy::{Role, RoleKey},
-    },
-    testing::{self, TestDb},
-    Clock,
-};
+use domain::{compliance::{audit_log::{monitor, review}}, organisation::{people::{self, NewPerson}}, platform::{audit::{self, Trail}, clock::FixedClock, ids::UserId, policy::{Role, RoleKey}}, testing::{self, TestDb}, Clock};
 
 fn at() -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 2, 9, 30, 0).unwrap()
@@ -232,7 +222,7 @@ async fn monitoring_raises_alerts_once_and_emails_watchers(test_db: TestDb) {
     // Ten wrong passwords for the Owner's account from one network.
     for _ in 0..10 {
         let trail = request(&clock, "account/log_in");
-        audit::note_sign_in(db, &trail, "203.0.113.7".parse().unwrap(), "ada@northwind.test")
+        domain::access::auth::context::note_sign_in(db, &trail, "203.0.113.7".parse().unwrap(), "ada@northwind.test")
             .await
             .unwrap();
         trail.finish(db, 401).await.unwrap();
@@ -279,7 +269,7 @@ async fn monitoring_raises_alerts_once_and_emails_watchers(test_db: TestDb) {
     assert!(again.alerts.is_empty(), "{:?}", again.alerts);
     // One more failure within the window does not raise the same alert twice.
     let trail = request(&clock, "account/log_in");
-    audit::note_sign_in(db, &trail, "203.0.113.7".parse().unwrap(), "ada@northwind.test")
+    domain::access::auth::context::note_sign_in(db, &trail, "203.0.113.7".parse().unwrap(), "ada@northwind.test")
         .await
         .unwrap();
     trail.finish(db, 401).await.unwrap();
@@ -314,7 +304,7 @@ async fn an_admin_signing_in_from_a_new_network_raises_an_alert(test_db: TestDb)
         async move {
             let trail = request(&clock, "account/log_in");
             let (account, workplace) =
-                audit::note_sign_in(db, &trail, network.parse().unwrap(), "Ada@Northwind.test")
+                domain::access::auth::context::note_sign_in(db, &trail, network.parse().unwrap(), "Ada@Northwind.test")
                     .await
                     .unwrap()
                     .unwrap();

@@ -388,7 +388,7 @@ async fn retention_deletes_old_backups_but_never_the_newest(test_db: TestDb) {
 
 async fn a_deleted_workplace_cannot_be_read_from_older_backups(test_db: TestDb) {
     let keys = backup_keys();
-    let db = test_db.db.clone().with_backup_store(keys.target.store.clone());
+    let db = test_db.db.clone();
     let (owner, northwind) =
         domain::testing::workplace(&db, "Northwind", "ada@northwind.test", Utc::now()).await;
     let contoso = seed(&db).await.remove(1);
@@ -414,7 +414,10 @@ async fn a_deleted_workplace_cannot_be_read_from_older_backups(test_db: TestDb) 
     let deleted = domain::compliance::workplace_deletion::terminate_due(
         &db,
         &mailer,
-        Some(chrono::Duration::days(30)),
+        Some(domain::compliance::workplace_deletion::KeptBackups {
+            store: &keys.target.store,
+            retention: chrono::Duration::days(30),
+        }),
         Utc::now() + chrono::Duration::days(8),
     )
     .await

@@ -11,11 +11,9 @@ use domain::{
 use crate::organisation::workplace;
 
 async fn reopen(test_db: &TestDb, key: MasterKey) -> Result<Database, KeyringError> {
-    Database::connect(&test_db.url)
-        .await
-        .unwrap()
-        .unlock(key, Utc::now())
-        .await
+    // As `candor serve` starts: the keyring opened, then what was stored in plain text sealed.
+    let db = Database::connect(&test_db.url).await.unwrap();
+    domain::operations::instance::unlock(db, key, Utc::now()).await
 }
 
 async fn the_master_key_is_checked_at_start(test_db: TestDb) {

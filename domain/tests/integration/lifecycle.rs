@@ -374,7 +374,7 @@ async fn a_terminated_workplace_is_deleted_after_its_grace_period_and_certified(
     );
     let before = mails(&dir).len();
     let deleted_at = now() + Duration::days(7);
-    let certificates = termination::terminate_due(db, &mailer, Some(Duration::days(30)), deleted_at)
+    let certificates = termination::terminate_due(db, &mailer, None, deleted_at)
         .await
         .unwrap();
     assert_eq!(certificates.len(), 1);

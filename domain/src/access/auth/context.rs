@@ -4,6 +4,8 @@
 
 use std::net::IpAddr;
 
+use crate::platform::ids::{UserId, WorkplaceId};
+
 /// The network prefix of an address: /24 for IPv4, /48 for IPv6.
 pub fn network_prefix(address: IpAddr) -> String {
     match address {
@@ -16,6 +18,34 @@ pub fn network_prefix(address: IpAddr) -> String {
             format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2])
         }
     }
+}
+
+/// Prepares a sign-in's trail: the network and the typed account name as tags, and — when the
+/// name belongs to an account — that account's workplace, so its auditors see attempts on it.
+/// Returns the account it names, if any. Nothing here reaches the person signing in.
+pub async fn note_sign_in(
+    db: &crate::Database,
+    trail: &crate::platform::audit::Trail,
+    address: std::net::IpAddr,
+    email: &str,
+) -> crate::Result<Option<(UserId, WorkplaceId)>> {
+    let keyring = db.keyring()?;
+    let normalised = email.trim().to_lowercase();
+    let (network, account) = crate::platform::audit::sign_in_tags(
+        keyring,
+        &network_prefix(address),
+        Some(&normalised),
+    );
+    trail.tag(network, account);
+    let Some(user) =
+        crate::platform::user_fields::find_by_email(keyring, db.connection(), &normalised).await?
+    else {
+        return Ok(None);
+    };
+    let workplace = WorkplaceId::from_uuid(user.workplace_id);
+    trail.concerns(workplace);
+    trail.touch(crate::platform::audit::EntityType::Account, [user.id]);
+    Ok(Some((UserId::from_uuid(user.id), workplace)))
 }
 
 /// "Firefox on Windows", "Chrome on Android", …: enough to recognise a device, nothing more.

@@ -13,12 +13,11 @@
 //! request.
 
 mod chain;
-pub mod monitor;
 pub mod pending;
-pub mod review;
 mod trail;
 
-pub(crate) use chain::append;
+pub(crate) use chain::{append, purge_before};
+pub(crate) use trail::is_audit_relevant;
 pub use chain::{verify, Anchor, BrokenLink, ChainReport};
 pub use trail::Trail;
 
@@ -227,34 +226,6 @@ pub fn sign_in_tags(
         network.chars().take(16).collect(),
         account.map(|tag| tag.chars().take(16).collect()),
     )
-}
-
-/// Prepares a sign-in's trail: the network and the typed account name as tags, and — when the
-/// name belongs to an account — that account's workplace, so its auditors see attempts on it.
-/// Returns the account it names, if any. Nothing here reaches the person signing in.
-pub async fn note_sign_in(
-    db: &crate::Database,
-    trail: &Trail,
-    address: std::net::IpAddr,
-    email: &str,
-) -> crate::Result<Option<(UserId, WorkplaceId)>> {
-    let keyring = db.keyring()?;
-    let normalised = email.trim().to_lowercase();
-    let (network, account) = sign_in_tags(
-        keyring,
-        &crate::access::auth::context::network_prefix(address),
-        Some(&normalised),
-    );
-    trail.tag(network, account);
-    let Some(user) =
-        crate::platform::user_fields::find_by_email(keyring, db.connection(), &normalised).await?
-    else {
-        return Ok(None);
-    };
-    let workplace = WorkplaceId::from_uuid(user.workplace_id);
-    trail.concerns(workplace);
-    trail.touch(EntityType::Account, [user.id]);
-    Ok(Some((UserId::from_uuid(user.id), workplace)))
 }
 
 #[cfg(test)]

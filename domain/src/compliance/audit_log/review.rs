@@ -9,7 +9,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrde
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::EntityType;
+use crate::platform::audit::EntityType;
 use crate::{
     platform::{
         crypto::Personal,
@@ -130,7 +130,7 @@ impl Filter {
                 reason: "an action is at most 64 characters".into(),
             });
         } else {
-            Some(super::clean_code(action.trim(), 64))
+            Some(crate::platform::audit::clean_code(action.trim(), 64))
         };
         let entity_type = if blank(entity_type) {
             None
@@ -207,7 +207,7 @@ async fn query(tenant: &TenantDb, filter: &Filter, limit: u64) -> Result<Vec<Log
         select = select.filter(audit_log::Column::OccurredAt.lte(until));
     }
     if filter.security_only {
-        select = select.filter(audit_log::Column::Category.eq(super::Category::Security.code()));
+        select = select.filter(audit_log::Column::Category.eq(crate::platform::audit::Category::Security.code()));
     }
     let keys = tenant.data_keys_in(&txn).await?;
     let mut out = Vec::new();
@@ -273,7 +273,7 @@ async fn query(tenant: &TenantDb, filter: &Filter, limit: u64) -> Result<Vec<Log
                 entity_count: row.entity_count,
                 network_tag: row.network_tag,
                 account_tag: row.account_tag,
-                hash: super::chain::hex(&row.hash),
+                hash: crate::platform::crypto::hex(&row.hash),
                 review,
             });
             if out.len() as u64 >= limit {

@@ -9,7 +9,8 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrde
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{review::settings_from, trail::is_audit_relevant, Category, EntityType, Entry, Outcome};
+use super::review::settings_from;
+use crate::platform::audit::{is_audit_relevant, Category, EntityType, Entry, Outcome};
 use crate::{
     platform::{
         entities::{audit_alerts, audit_log, audit_settings, users, workplaces},
@@ -384,7 +385,7 @@ pub async fn run(
         for rule in &raised {
             outcome.alerts.push((workplace, *rule));
             for (to, name) in &recipients {
-                let mail = crate::platform::mail::messages::audit_alert(to, name, rule.label(), &link);
+                let mail = audit_alert_mail(to, name, rule.label(), &link);
                 if let Err(err) = mailer.send(mail).await {
                     tracing::warn!(code = err.code(), rule = rule.code(), "an alert email failed");
                 }
@@ -394,7 +395,7 @@ pub async fn run(
             let due = due.format("%-d %B %Y").to_string();
             for (to, name) in &recipients {
                 if mailer
-                    .send(crate::platform::mail::messages::audit_review_due(
+                    .send(audit_review_due_mail(
                         to, name, &due, &link,
                     ))
                     .await
@@ -539,18 +540,18 @@ pub async fn purge_expired(db: &Database, now: DateTime<Utc>) -> Result<Vec<(Opt
         let txn = tenant.begin_unlogged().await?;
         let settings = super::review::settings_in(&tenant, &txn).await?;
         let cutoff = now - Duration::days(i64::from(settings.retention_days));
-        let deleted = super::chain::purge_before(&txn, Some(workplace), cutoff).await?;
+        let deleted = crate::platform::audit::purge_before(&txn, Some(workplace), cutoff).await?;
         if deleted > 0 {
-            super::append(&txn, &[purge_entry(Some(workplace), deleted, now)]).await?;
+            crate::platform::audit::append(&txn, &[purge_entry(Some(workplace), deleted, now)]).await?;
             purged.push((Some(workplace), deleted));
         }
         txn.commit().await?;
     }
     let txn = db.begin_write().await?;
     let cutoff = now - Duration::days(i64::from(super::review::Settings::default().retention_days));
-    let deleted = super::chain::purge_before(&txn, None, cutoff).await?;
+    let deleted = crate::platform::audit::purge_before(&txn, None, cutoff).await?;
     if deleted > 0 {
-        super::append(&txn, &[purge_entry(None, deleted, now)]).await?;
+        crate::platform::audit::append(&txn, &[purge_entry(None, deleted, now)]).await?;
         purged.push((None, deleted));
     }
     txn.commit().await?;
@@ -580,9 +581,34 @@ pub async fn anchor(db: &Database) -> Result<usize> {
             .workplace_id
             .map_or_else(|| "instance".to_owned(), |id| id.to_string());
         tracing::info!(
-            anchor = %format!("{chain}:{}:{}", head.last_seq, super::chain::hex(&head.last_hash)),
+            anchor = %format!("{chain}:{}:{}", head.last_seq, crate::platform::crypto::hex(&head.last_hash)),
             "audit anchor"
         );
     }
     Ok(heads.len())
+}
+
+/// A monitoring rule raised an alert in the person's workplace. Says which rule, never who.
+fn audit_alert_mail(to: &str, name: &str, rule: &str, link: &str) -> crate::platform::mail::Mail {
+    crate::platform::mail::Mail {
+        to: to.to_owned(),
+        subject: format!("Candor security alert: {rule}"),
+        body: format!(
+            "Hello {name},\n\nCandor's monitoring raised an alert in your workplace: {rule}.\n\n\
+             Review it, and the log entries behind it, here:\n\n{link}\n\n\
+             You receive this because you are an Owner or Auditor of the workplace.\n\n— Candor\n"
+        ),
+    }
+}
+
+/// The workplace's access log is due for its regular review.
+fn audit_review_due_mail(to: &str, name: &str, due: &str, link: &str) -> crate::platform::mail::Mail {
+    crate::platform::mail::Mail {
+        to: to.to_owned(),
+        subject: "Candor: the access log is due for review".to_owned(),
+        body: format!(
+            "Hello {name},\n\nyour workplace reviews its access log regularly; the next review was due on \
+             {due}.\n\nOpen the log and mark what you reviewed:\n\n{link}\n\n— Candor\n"
+        ),
+    }
 }
