@@ -135,11 +135,11 @@ pub async fn sign_up(
         created_at: Set(now),
         // Both factors at every sign-in until an Owner or HR admin decides otherwise.
         remember_device_days: Set(0),
-        minimum_group_size: Set(crate::surveys::DEFAULT_MINIMUM_GROUP_SIZE),
-        comment_minimum_group_size: Set(crate::surveys::DEFAULT_MINIMUM_GROUP_SIZE),
+        minimum_group_size: Set(workplaces::DEFAULT_MINIMUM_GROUP_SIZE),
+        comment_minimum_group_size: Set(workplaces::DEFAULT_MINIMUM_GROUP_SIZE),
         // Benchmarks are a choice a workplace makes, never a default.
         benchmark_opt_in: Set(false),
-        tenure_bounds: Set(crate::surveys::tenure::TenureBands::default().to_stored()),
+        tenure_bounds: Set(workplaces::DEFAULT_TENURE_BOUNDS.to_owned()),
     }
     .insert(&txn)
     .await?;
@@ -295,7 +295,7 @@ async fn pending_invitation(
     let token = SecretToken::parse(presented).ok_or_else(link_invalid)?;
     let row = email_tokens::Entity::find()
         .filter(email_tokens::Column::TokenHash.eq(token.hash()))
-        .filter(email_tokens::Column::Purpose.eq(crate::organisation::people::INVITATION))
+        .filter(email_tokens::Column::Purpose.eq(email_tokens::INVITATION))
         .one(conn)
         .await?
         .filter(|row| row.used_at.is_none() && row.expires_at > now)

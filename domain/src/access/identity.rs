@@ -9,7 +9,7 @@ use crate::{
         accounts::{SessionInfo, ACTIVE},
         roles::WorkplaceRoles,
     },
-    organisation::departments::subtree,
+    platform::tree::subtree,
     platform::{
         entities::{department_grants, departments, users},
         ids::{DepartmentId, UserId, WorkplaceId},

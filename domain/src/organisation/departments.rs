@@ -2,7 +2,7 @@
 //! descendants) and archive (only when nothing active remains inside). Names are unique among
 //! the active departments that share a parent.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, PaginatorTrait, QueryFilter, QuerySelect, Set};
@@ -12,6 +12,7 @@ use crate::{
         entities::{departments, users},
         ids::DepartmentId,
         tenant::TenantDb,
+        tree::subtree,
     },
     Error, Result,
 };
@@ -26,27 +27,6 @@ pub struct Department {
     pub archived: bool,
     /// People whose department this is (not counting sub-departments).
     pub people: u64,
-}
-
-/// `roots` and every department below them, from `(id, parent)` pairs.
-pub fn subtree(
-    edges: impl IntoIterator<Item = (DepartmentId, Option<DepartmentId>)>,
-    roots: impl IntoIterator<Item = DepartmentId>,
-) -> BTreeSet<DepartmentId> {
-    let mut children: BTreeMap<DepartmentId, Vec<DepartmentId>> = BTreeMap::new();
-    for (id, parent) in edges {
-        if let Some(parent) = parent {
-            children.entry(parent).or_default().push(id);
-        }
-    }
-    let mut seen = BTreeSet::new();
-    let mut queue: Vec<DepartmentId> = roots.into_iter().collect();
-    while let Some(next) = queue.pop() {
-        if seen.insert(next) {
-            queue.extend(children.get(&next).into_iter().flatten().copied());
-        }
-    }
-    seen
 }
 
 async fn all_rows(
@@ -249,26 +229,4 @@ pub async fn restore(tenant: &TenantDb, id: DepartmentId) -> Result<()> {
     restored.update(&txn).await?;
     txn.commit().await?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn subtrees_follow_children_and_survive_cycles() {
-        let (a, b, c, d) = (
-            DepartmentId::new(),
-            DepartmentId::new(),
-            DepartmentId::new(),
-            DepartmentId::new(),
-        );
-        let edges = [(a, None), (b, Some(a)), (c, Some(b)), (d, None)];
-        assert_eq!(subtree(edges, [a]), [a, b, c].into_iter().collect());
-        assert_eq!(subtree(edges, [b]), [b, c].into_iter().collect());
-        assert_eq!(subtree(edges, [d]), [d].into_iter().collect());
-        // Corrupt data with a loop still terminates.
-        let looped = [(a, Some(b)), (b, Some(a))];
-        assert_eq!(subtree(looped, [a]), [a, b].into_iter().collect());
-    }
 }

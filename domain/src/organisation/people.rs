@@ -15,7 +15,7 @@ use crate::{
         auth::session::SecretToken,
         roles::{self, WorkplaceRoles},
     },
-    organisation::departments::subtree,
+    platform::tree::subtree,
     platform::{
         crypto::TenantKeys,
         entities::{department_grants, departments, email_tokens, sessions, users, workplaces},
@@ -28,7 +28,7 @@ use crate::{
 };
 
 pub const INVITATION_LIFETIME: Duration = Duration::days(7);
-pub(crate) const INVITATION: &str = "invitation";
+use crate::platform::entities::email_tokens::INVITATION;
 pub const PAGE_SIZE: usize = 25;
 const INVITED: &str = "invited";
 const SUSPENDED: &str = "suspended";

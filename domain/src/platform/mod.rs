@@ -15,4 +15,5 @@ pub mod policy;
 pub mod security_events;
 pub mod tenant;
 pub(crate) mod text;
+pub mod tree;
 pub(crate) mod user_fields;

@@ -29,7 +29,7 @@ use crate::{
 
 /// Results are shown for groups of at least this many respondents unless a workplace decides
 /// otherwise (within [`MINIMUM_GROUP_SIZES`]).
-pub const DEFAULT_MINIMUM_GROUP_SIZE: i32 = 5;
+pub const DEFAULT_MINIMUM_GROUP_SIZE: i32 = crate::platform::entities::workplaces::DEFAULT_MINIMUM_GROUP_SIZE;
 pub const MINIMUM_GROUP_SIZES: std::ops::RangeInclusive<i32> = 3..=10;
 pub const MAX_QUESTIONS: usize = 30;
 pub const MAX_PROMPT: usize = 300;

@@ -192,7 +192,7 @@ impl Tree {
 
     /// The department and everything below it.
     pub(crate) fn members(&self, department: DepartmentId) -> BTreeSet<Option<DepartmentId>> {
-        crate::organisation::departments::subtree(self.edges(), [department])
+        crate::platform::tree::subtree(self.edges(), [department])
             .into_iter()
             .map(Some)
             .collect()

@@ -220,7 +220,7 @@ async fn targeted_people(
             )
         })
         .collect();
-    let reach = crate::organisation::departments::subtree(edges, targets);
+    let reach = crate::platform::tree::subtree(edges, targets);
     Ok(people
         .filter(|(_, department)| department.is_some_and(|d| reach.contains(&d)))
         .collect())

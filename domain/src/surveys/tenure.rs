@@ -163,6 +163,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn new_workplaces_start_with_the_default_bands() {
+        assert_eq!(
+            TenureBands::default().to_stored(),
+            crate::platform::entities::workplaces::DEFAULT_TENURE_BOUNDS
+        );
+    }
+
+    #[test]
     fn bands_follow_whole_years_and_read_well() {
         let bands = TenureBands::default();
         let on = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap_or_default();

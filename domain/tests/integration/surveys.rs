@@ -1268,7 +1268,7 @@ async fn no_combination_of_views_pins_a_person(test_db: TestDb) {
     let indicator = |group: Group| -> Vec<f64> {
         let inside = match group {
             Group::Workplace => atoms.iter().copied().collect(),
-            Group::Department(d) => departments::subtree(edges.iter().copied(), [d]),
+            Group::Department(d) => domain::platform::tree::subtree(edges.iter().copied(), [d]),
         };
         atoms
             .iter()

@@ -1,5 +1,8 @@
 use sea_orm::entity::prelude::*;
 
+/// The purpose of an invitation link (an account's first password).
+pub const INVITATION: &str = "invitation";
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "email_tokens")]
 pub struct Model {

@@ -1,5 +1,11 @@
 use sea_orm::entity::prelude::*;
 
+/// Results are shown for groups of at least this many respondents unless a workplace decides
+/// otherwise: what a new workplace starts with.
+pub const DEFAULT_MINIMUM_GROUP_SIZE: i32 = 5;
+/// The tenure bands a new workplace starts with, as stored (see `surveys::tenure`).
+pub const DEFAULT_TENURE_BOUNDS: &str = "1,2,5";
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "workplaces")]
 pub struct Model {
