@@ -82,7 +82,7 @@ pub fn address_of(
 }
 
 /// Where this request comes from, as stored with a new session.
-pub fn sign_in_context(state: &AppState) -> domain::access::accounts::SignInContext {
+pub fn sign_in_context(state: &AppState) -> domain::access::auth::context::SignInContext {
     use domain::access::auth::context::{device_label, network_prefix};
     let user_agent = use_context::<http::request::Parts>()
         .and_then(|parts| {
@@ -94,7 +94,7 @@ pub fn sign_in_context(state: &AppState) -> domain::access::accounts::SignInCont
                 .map(str::to_owned)
         })
         .unwrap_or_default();
-    domain::access::accounts::SignInContext {
+    domain::access::auth::context::SignInContext {
         network_prefix: network_prefix(client_address(state)),
         device: device_label(&user_agent),
     }

@@ -423,7 +423,7 @@ async fn verify_audit(
         .collect::<Result<Vec<_>, _>>()
         .map_err(invalid)?;
     let db = serve::open_database(config).await?;
-    let reports = domain::platform::audit::verify(&db, only, &anchors)
+    let reports = domain::platform::access_log::verify(&db, only, &anchors)
         .await
         .map_err(invalid)?;
     let mut broken = 0;

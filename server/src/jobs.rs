@@ -181,7 +181,7 @@ pub async fn tick(
     let outcome = every_tick
         .run(AUDIT_MONITOR, None, &mut report, async |report| {
             // Anonymous entries of days that have ended join the log first.
-            domain::platform::audit::pending::flush(db, now).await?;
+            domain::platform::access_log::flush_pending(db, now).await?;
             let run = domain::compliance::audit_log::monitor::run(db, &notifier.mailer, &notifier.public_url, now)
                 .await?;
             report.alerts_raised = run.alerts.len();

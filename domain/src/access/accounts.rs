@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::{
     access::auth::{
+        context::SignInContext,
         password::{PasswordHasher, PasswordPolicy, Verified},
         session::{SecretToken, SessionPolicy, SessionState},
     },
@@ -659,13 +660,6 @@ impl SessionInfo {
         self.second_factor_at
             .is_some_and(|at| at <= now && now - at <= REAUTHENTICATION_WINDOW)
     }
-}
-
-/// Where a session starts from (see [`crate::access::auth::context`]).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct SignInContext {
-    pub network_prefix: String,
-    pub device: String,
 }
 
 /// Starts a session after the password step (second factor still to come).

@@ -5,15 +5,7 @@
 use sea_orm::{ConnectionTrait, EntityTrait};
 use uuid::Uuid;
 
-use crate::{
-    access::accounts::SignInContext,
-    platform::{
-        crypto::{Keyring, TenantKeys},
-        entities::users,
-        ids::WorkplaceId,
-    },
-    Error, Result,
-};
+use crate::{access::auth::context::SignInContext, platform::{crypto::{Keyring, TenantKeys}, entities::users, ids::WorkplaceId}, Error, Result};
 
 const TABLE: &str = "sessions";
 const COLUMN: &str = "context";

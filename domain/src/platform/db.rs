@@ -174,7 +174,7 @@ impl Database {
     /// fails at once with "database is locked" when another writer got in between, instead
     /// of waiting its turn.
     pub(crate) async fn begin_write(&self) -> Result<sea_orm::DatabaseTransaction> {
-        begin_write_on(&self.conn).await
+        crate::platform::transactions::begin_write_on(&self.conn).await
     }
 
     pub fn backend(&self) -> Backend {
@@ -365,21 +365,6 @@ impl Database {
         self.conn.execute_unprepared(sql).await.map(|_| ())?;
         Ok(())
     }
-}
-
-/// [`Database::begin_write`] on a bare connection (the security-event writer task holds one).
-pub(crate) async fn begin_write_on(conn: &DatabaseConnection) -> Result<sea_orm::DatabaseTransaction> {
-    use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
-    Ok(match conn.get_database_backend() {
-        sea_orm::DbBackend::Sqlite => {
-            conn.begin_with_options(TransactionOptions {
-                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-                ..Default::default()
-            })
-            .await?
-        }
-        _ => conn.begin().await?,
-    })
 }
 
 /// Row-level security as it applies to Candor's own database role.

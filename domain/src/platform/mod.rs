@@ -2,6 +2,7 @@
 //! scope, entities, crypto, the policy table, the access log, security events, mail sending and
 //! job leases. Nothing here knows a feature.
 
+pub mod access_log;
 pub mod audit;
 pub mod clock;
 pub mod crypto;
@@ -15,5 +16,6 @@ pub mod policy;
 pub mod security_events;
 pub mod tenant;
 pub(crate) mod text;
+pub(crate) mod transactions;
 pub mod tree;
 pub(crate) mod user_fields;

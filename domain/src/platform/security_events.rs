@@ -7,35 +7,17 @@
 //! order; [`SecurityEvents::flush`] waits until everything queued so far is stored.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder};
 use tokio::sync::{mpsc, oneshot};
 
+pub use crate::platform::audit::Severity;
 use crate::{
     platform::{
         entities::{audit_log, security_events},
         ids::{UserId, WorkplaceId},
-        tenant::TenantDb,
     },
     Result,
 };
-
-/// How serious an event is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Severity {
-    Info,
-    Warning,
-    Critical,
-}
-
-impl Severity {
-    pub fn code(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Warning => "warning",
-            Severity::Critical => "critical",
-        }
-    }
-}
 
 /// What happened. Codes are stable: reviews, alerts and exports rely on them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -312,7 +294,7 @@ fn to_entry(event: &SecurityEvent) -> crate::platform::audit::Entry {
 
 /// Stores `event` in a transaction of its own.
 async fn store_alone(conn: &sea_orm::DatabaseConnection, event: &SecurityEvent) -> Result<()> {
-    let txn = crate::platform::db::begin_write_on(conn).await?;
+    let txn = crate::platform::transactions::begin_write_on(conn).await?;
     store(&txn, event).await?;
     txn.commit().await?;
     Ok(())
@@ -333,7 +315,7 @@ pub(crate) async fn adopt_stored_events(conn: &sea_orm::DatabaseConnection) -> R
     if rows.is_empty() {
         return Ok(0);
     }
-    let txn = crate::platform::db::begin_write_on(conn).await?;
+    let txn = crate::platform::transactions::begin_write_on(conn).await?;
     let entries: Vec<crate::platform::audit::Entry> = rows
         .iter()
         .map(|row| {
@@ -361,7 +343,7 @@ pub(crate) async fn adopt_stored_events(conn: &sea_orm::DatabaseConnection) -> R
     Ok(rows.len() as u64)
 }
 
-fn to_stored(row: audit_log::Model) -> StoredEvent {
+pub(crate) fn to_stored(row: audit_log::Model) -> StoredEvent {
     StoredEvent {
         kind: row.action,
         severity: row.severity,
@@ -376,28 +358,3 @@ fn to_stored(row: audit_log::Model) -> StoredEvent {
     }
 }
 
-/// The newest events of one workplace, newest first.
-pub async fn recent(tenant: &TenantDb, limit: u64) -> Result<Vec<StoredEvent>> {
-    let txn = tenant.begin_read().await?;
-    let rows = tenant
-        .select::<audit_log::Entity>()
-        .filter(audit_log::Column::Category.eq(crate::platform::audit::Category::Security.code()))
-        .order_by_desc(audit_log::Column::Seq)
-        .limit(limit)
-        .all(&txn)
-        .await?;
-    txn.commit().await?;
-    Ok(rows.into_iter().map(to_stored).collect())
-}
-
-/// The newest events about the instance as a whole (no workplace), newest first.
-pub async fn recent_for_instance(db: &crate::Database, limit: u64) -> Result<Vec<StoredEvent>> {
-    let rows = audit_log::Entity::find()
-        .filter(audit_log::Column::ChainId.eq(uuid::Uuid::nil()))
-        .filter(audit_log::Column::Category.eq(crate::platform::audit::Category::Security.code()))
-        .order_by_desc(audit_log::Column::Seq)
-        .limit(limit)
-        .all(db.connection())
-        .await?;
-    Ok(rows.into_iter().map(to_stored).collect())
-}

@@ -8,7 +8,7 @@ use sea_orm::{
 };
 
 use crate::{
-    platform::{audit::Trail, ids::WorkplaceId, policy::Identity},
+    platform::{audit::Trail, entities::TenantScoped, ids::WorkplaceId, policy::Identity},
     Backend, Database, Result,
 };
 
@@ -99,11 +99,6 @@ impl ConnectionTrait for TenantTxn {
 pub(crate) struct TakenAddresses {
     pub(crate) here: std::collections::BTreeSet<String>,
     pub(crate) elsewhere: std::collections::BTreeSet<String>,
-}
-
-/// An entity that belongs to one workplace.
-pub(crate) trait TenantScoped: EntityTrait {
-    fn workplace_column() -> Self::Column;
 }
 
 impl TenantDb {

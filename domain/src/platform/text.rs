@@ -28,6 +28,11 @@ pub(crate) fn one_line(value: &str, field: &'static str, max: usize) -> Result<S
     Ok(value.to_owned())
 }
 
+/// Lower-case hexadecimal, two digits per byte.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -354,11 +354,11 @@ async fn people_see_and_end_only_their_own_sessions(test_db: TestDb) {
     let policy = SessionPolicy::default();
     let ada = signed_up_and_verified(&test_db, "ada@example.com").await;
     let grace = signed_up_and_verified(&test_db, "grace@example.com").await;
-    let laptop = accounts::SignInContext {
+    let laptop = domain::access::auth::context::SignInContext {
         network_prefix: "203.0.113.0/24".into(),
         device: "Firefox on Linux".into(),
     };
-    let phone = accounts::SignInContext {
+    let phone = domain::access::auth::context::SignInContext {
         network_prefix: "198.51.100.0/24".into(),
         device: "Safari on iOS".into(),
     };
@@ -418,16 +418,16 @@ async fn people_see_and_end_only_their_own_sessions(test_db: TestDb) {
 async fn sign_ins_from_new_contexts_are_noticed(test_db: TestDb) {
     let db = &test_db.db;
     let ada = signed_up_and_verified(&test_db, "ada@example.com").await;
-    let office = accounts::SignInContext {
+    let office = domain::access::auth::context::SignInContext {
         network_prefix: "203.0.113.0/24".into(),
         device: "Firefox on Linux".into(),
     };
-    let abroad = accounts::SignInContext {
+    let abroad = domain::access::auth::context::SignInContext {
         network_prefix: "198.51.100.0/24".into(),
         device: "Firefox on Linux".into(),
     };
     let policy = SessionPolicy::default();
-    let sign_in = |context: accounts::SignInContext| async move {
+    let sign_in = |context: domain::access::auth::context::SignInContext| async move {
         let token = accounts::start_session(db, ada, &context, now()).await.unwrap();
         let session = accounts::resolve_session(db, &policy, token.expose(), now())
             .await
@@ -600,7 +600,7 @@ async fn passkey_ceremonies_are_single_use_bound_and_short_lived(test_db: TestDb
     let db = &test_db.db;
     let rp = RelyingParty::new(&url::Url::parse("https://candor.example").unwrap());
     let ada = signed_up_and_verified(&test_db, "ada@example.com").await;
-    let context = accounts::SignInContext::default();
+    let context = domain::access::auth::context::SignInContext::default();
     accounts::start_session(db, ada, &context, now()).await.unwrap();
     let session = uuid::Uuid::new_v4();
     let other_session = uuid::Uuid::new_v4();

@@ -514,7 +514,7 @@ async fn the_access_log_never_names_a_comment_author(test_db: TestDb) {
         .unwrap()[0]
         .secret
         .clone();
-    trail.finish(db, 200).await.unwrap();
+    domain::platform::access_log::finish(&trail, db, 200).await.unwrap();
     for (i, who) in people.iter().enumerate().skip(1) {
         answer(&tenant, who, round, 1 + (i % 5) as i32, now()).await;
     }
@@ -535,7 +535,7 @@ async fn the_access_log_never_names_a_comment_author(test_db: TestDb) {
     for who in &people {
         let (scope, trail) = request(who, "check_ins/mine");
         answering::participation(&scope, who).await.unwrap();
-        trail.finish(db, 200).await.unwrap();
+        domain::platform::access_log::finish(&trail, db, 200).await.unwrap();
         let (scope, trail) = request(who, "check_ins/inbox");
         let secrets = if who.user_id == author.user_id {
             vec![secret.clone()]
@@ -545,17 +545,17 @@ async fn the_access_log_never_names_a_comment_author(test_db: TestDb) {
         domain::surveys::replies::inbox(&scope, who, &secrets)
             .await
             .unwrap();
-        trail.finish(db, 200).await.unwrap();
+        domain::platform::access_log::finish(&trail, db, 200).await.unwrap();
         if who.user_id == author.user_id {
             let (scope, trail) = request(who, "check_ins/answer_reply");
             domain::surveys::replies::answer_back(&scope, who, &secret, "The weekend ones.", now())
                 .await
                 .unwrap();
-            trail.finish(db, 200).await.unwrap();
+            domain::platform::access_log::finish(&trail, db, 200).await.unwrap();
             // A later page load by the author sits right after, in the same minute.
             let (scope, trail) = request(who, "check_ins/mine");
             answering::participation(&scope, who).await.unwrap();
-            trail.finish(db, 200).await.unwrap();
+            domain::platform::access_log::finish(&trail, db, 200).await.unwrap();
         }
     }
     // The Owner polls the comment: the author's answer does not show the day it was sent,
@@ -601,7 +601,7 @@ async fn the_access_log_never_names_a_comment_author(test_db: TestDb) {
         "entries of the day wait until it has ended"
     );
     // The next day, the waiting entries join the log.
-    let flushed = domain::platform::audit::pending::flush(db, now() + Duration::days(1))
+    let flushed = domain::platform::access_log::flush_pending(db, now() + Duration::days(1))
         .await
         .unwrap();
     assert_eq!(flushed, 7, "six inbox calls and one answer");
@@ -640,7 +640,7 @@ async fn the_access_log_never_names_a_comment_author(test_db: TestDb) {
             .collect()
     );
     // The chain still verifies with the late entries in it.
-    let report = domain::platform::audit::verify(db, Some(tenant.workplace_id()), &[])
+    let report = domain::platform::access_log::verify(db, Some(tenant.workplace_id()), &[])
         .await
         .unwrap();
     assert!(report.iter().all(|c| c.broken.is_none()), "{report:?}");

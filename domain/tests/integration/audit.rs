@@ -30,7 +30,7 @@ async fn list_people(
     )
     .await
     .unwrap();
-    trail.finish(db, 200).await.unwrap();
+    domain::platform::access_log::finish(&trail, db, 200).await.unwrap();
 }
 
 fn newcomer(name: &str, email: &str) -> NewPerson {
@@ -53,7 +53,7 @@ async fn changes_are_logged_with_their_transaction(test_db: TestDb) {
     let invited = people::invite(&scoped, newcomer("Grace Hopper", "grace@northwind.test"), at())
         .await
         .unwrap();
-    trail.finish(db, 200).await.unwrap();
+    domain::platform::access_log::finish(&trail, db, 200).await.unwrap();
     let rows = testing::audit_rows(db, Some(owner.workplace_id)).await;
     let entry = rows
         .iter()
@@ -70,7 +70,7 @@ async fn changes_are_logged_with_their_transaction(test_db: TestDb) {
     people::get(&tenant.clone().with_trail(trail.clone()), invited.person)
         .await
         .unwrap();
-    trail.finish(db, 200).await.unwrap();
+    domain::platform::access_log::finish(&trail, db, 200).await.unwrap();
     let rows = testing::audit_rows(db, Some(owner.workplace_id)).await;
     let read = rows.iter().find(|r| r.action == "people/get").unwrap();
     assert_eq!(read.entity_type.as_deref(), Some("person"));
@@ -89,7 +89,7 @@ async fn changes_are_logged_with_their_transaction(test_db: TestDb) {
     ] {
         assert!(!text.contains(personal), "the log holds {personal}");
     }
-    let reports = audit::verify(db, None, &[]).await.unwrap();
+    let reports = domain::platform::access_log::verify(db, None, &[]).await.unwrap();
     assert!(reports.iter().all(|r| r.broken.is_none()), "{reports:?}");
 }
 
@@ -129,7 +129,7 @@ async fn tampering_is_found_and_named(test_db: TestDb) {
     }
     let rows = testing::audit_rows(db, Some(owner.workplace_id)).await;
     let head = rows.last().unwrap().clone();
-    let intact = audit::verify(db, Some(owner.workplace_id), &[]).await.unwrap();
+    let intact = domain::platform::access_log::verify(db, Some(owner.workplace_id), &[]).await.unwrap();
     assert_eq!(intact[0].broken, None);
     assert_eq!(intact[0].last_seq, head.seq);
     // An anchor taken now holds while nothing changes.
@@ -137,7 +137,7 @@ async fn tampering_is_found_and_named(test_db: TestDb) {
         .parse()
         .unwrap();
     assert_eq!(
-        audit::verify(db, Some(owner.workplace_id), std::slice::from_ref(&anchor))
+        domain::platform::access_log::verify(db, Some(owner.workplace_id), std::slice::from_ref(&anchor))
             .await
             .unwrap()[0]
             .broken,
@@ -146,23 +146,23 @@ async fn tampering_is_found_and_named(test_db: TestDb) {
 
     let victim = &rows[2];
     testing::tamper_audit_entry(db, victim.id, "people/harmless").await;
-    let found = audit::verify(db, Some(owner.workplace_id), &[]).await.unwrap();
+    let found = domain::platform::access_log::verify(db, Some(owner.workplace_id), &[]).await.unwrap();
     let broken = found[0].broken.clone().expect("the change is found");
     assert_eq!((broken.seq, broken.entry_id), (victim.seq, Some(victim.id)));
     testing::tamper_audit_entry(db, victim.id, &victim.action).await;
     assert_eq!(
-        audit::verify(db, Some(owner.workplace_id), &[]).await.unwrap()[0].broken,
+        domain::platform::access_log::verify(db, Some(owner.workplace_id), &[]).await.unwrap()[0].broken,
         None
     );
 
     // Cutting the tail: the head still counts the missing entries.
     testing::cut_audit_tail(db, owner.workplace_id, head.seq - 2).await;
-    let cut = audit::verify(db, Some(owner.workplace_id), &[]).await.unwrap();
+    let cut = domain::platform::access_log::verify(db, Some(owner.workplace_id), &[]).await.unwrap();
     let broken = cut[0].broken.clone().expect("the cut is found");
     assert_eq!(broken.seq, head.seq - 1);
     assert!(broken.reason.contains("cut short"), "{}", broken.reason);
     // And an anchor from the server log still points past the cut.
-    let with_anchor = audit::verify(db, Some(owner.workplace_id), &[anchor])
+    let with_anchor = domain::platform::access_log::verify(db, Some(owner.workplace_id), &[anchor])
         .await
         .unwrap();
     assert!(with_anchor[0].broken.is_some());
@@ -172,7 +172,7 @@ async fn log_fields_cannot_be_injected(test_db: TestDb) {
     let db = &test_db.db;
     let clock = Arc::new(FixedClock::at(at()));
     let trail = request(&clock, "people/list\n2026-11-02 INFO forged entry\u{1b}[2J");
-    trail.finish(db, 404).await.unwrap();
+    domain::platform::access_log::finish(&trail, db, 404).await.unwrap();
     let rows = testing::audit_rows(db, None).await;
     let action = &rows.last().unwrap().action;
     assert!(action.chars().all(|c| !c.is_control() && c != ' '), "{action:?}");
@@ -191,7 +191,7 @@ async fn retention_deletes_old_entries_and_keeps_the_chain_verifiable(test_db: T
     clock.advance(Duration::days(390));
     let trail = request(&clock, "people/list");
     trail.identify(owner.user_id, owner.workplace_id);
-    trail.finish(db, 200).await.unwrap();
+    domain::platform::access_log::finish(&trail, db, 200).await.unwrap();
     let before = testing::audit_rows(db, Some(owner.workplace_id)).await.len();
     let purged = monitor::purge_expired(db, at()).await.unwrap();
     let ours = purged
@@ -202,7 +202,7 @@ async fn retention_deletes_old_entries_and_keeps_the_chain_verifiable(test_db: T
     let after = testing::audit_rows(db, Some(owner.workplace_id)).await;
     assert_eq!(after.len() as u64, before as u64 - ours.unwrap() + 1);
     assert_eq!(after.last().unwrap().action, "audit.purged");
-    let reports = audit::verify(db, Some(owner.workplace_id), &[]).await.unwrap();
+    let reports = domain::platform::access_log::verify(db, Some(owner.workplace_id), &[]).await.unwrap();
     assert_eq!(reports[0].broken, None, "{reports:?}");
     // Nothing left to purge: nothing happens, nothing is logged.
     assert!(monitor::purge_expired(db, at())
@@ -225,7 +225,7 @@ async fn monitoring_raises_alerts_once_and_emails_watchers(test_db: TestDb) {
         domain::access::auth::context::note_sign_in(db, &trail, "203.0.113.7".parse().unwrap(), "ada@northwind.test")
             .await
             .unwrap();
-        trail.finish(db, 401).await.unwrap();
+        domain::platform::access_log::finish(&trail, db, 401).await.unwrap();
         clock.advance(Duration::seconds(20));
     }
     // An employee probing 20 things they may not see.
@@ -239,7 +239,7 @@ async fn monitoring_raises_alerts_once_and_emails_watchers(test_db: TestDb) {
     for _ in 0..20 {
         let trail = request(&clock, "people/get");
         trail.identify(employee.user_id, employee.workplace_id);
-        trail.finish(db, 404).await.unwrap();
+        domain::platform::access_log::finish(&trail, db, 404).await.unwrap();
     }
     let run = monitor::run(db, &mailer, "https://candor.example", clock.now())
         .await
@@ -272,7 +272,7 @@ async fn monitoring_raises_alerts_once_and_emails_watchers(test_db: TestDb) {
     domain::access::auth::context::note_sign_in(db, &trail, "203.0.113.7".parse().unwrap(), "ada@northwind.test")
         .await
         .unwrap();
-    trail.finish(db, 401).await.unwrap();
+    domain::platform::access_log::finish(&trail, db, 401).await.unwrap();
     assert!(monitor::run(db, &mailer, "https://candor.example", clock.now())
         .await
         .unwrap()
@@ -309,7 +309,7 @@ async fn an_admin_signing_in_from_a_new_network_raises_an_alert(test_db: TestDb)
                     .unwrap()
                     .unwrap();
             trail.identify(account, workplace);
-            trail.finish(db, 200).await.unwrap();
+            domain::platform::access_log::finish(&trail, db, 200).await.unwrap();
         }
     };
     // The first sign-in and a second from the same network are not news.
@@ -352,7 +352,7 @@ async fn auditors_review_filter_and_export(test_db: TestDb) {
     for action in ["people/list", "results/export", "people/list"] {
         let trail = request(&clock, action);
         trail.identify(owner.user_id, owner.workplace_id);
-        trail.finish(db, 200).await.unwrap();
+        domain::platform::access_log::finish(&trail, db, 200).await.unwrap();
     }
     let exports = review::Filter {
         action: Some("results/export".into()),
@@ -565,7 +565,7 @@ async fn support_access_is_granted_by_the_owner_for_a_while_and_logged_on_both_s
         );
     }
     assert_eq!(
-        audit::verify(db, None, &[])
+        domain::platform::access_log::verify(db, None, &[])
             .await
             .unwrap()
             .iter()
@@ -599,7 +599,7 @@ async fn securing_an_account_alerts_the_watchers(test_db: TestDb) {
     ] {
         let trail = request(&clock, action);
         trail.identify(who.user_id, who.workplace_id);
-        trail.finish(db, status).await.unwrap();
+        domain::platform::access_log::finish(&trail, db, status).await.unwrap();
         clock.advance(Duration::seconds(5));
     }
     let run = monitor::run(db, &mailer, "https://candor.example", clock.now())

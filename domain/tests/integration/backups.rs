@@ -150,7 +150,7 @@ async fn a_backup_restores_into_an_empty_database_with_every_row_equal(test_db: 
     for tenant in &workplaces {
         assert_eq!(names(&restored, tenant).await, names(db, tenant).await);
     }
-    assert!(domain::platform::audit::verify(&restored, None, &[])
+    assert!(domain::platform::access_log::verify(&restored, None, &[])
         .await
         .unwrap()
         .iter()
@@ -334,7 +334,7 @@ async fn a_full_disk_abandons_the_backup_and_keeps_the_last_good_one(test_db: Te
     assert_eq!(listed, vec![good.name.clone()]);
     let facts = backup::facts(db).await.unwrap();
     assert!(facts.last_backup_failed_at.is_some() && facts.last_backup_at.is_some());
-    let events = domain::platform::security_events::recent_for_instance(db, 20)
+    let events = domain::platform::access_log::recent_instance_security_events(db, 20)
         .await
         .unwrap();
     assert!(
@@ -380,7 +380,7 @@ async fn retention_deletes_old_backups_but_never_the_newest(test_db: TestDb) {
         1
     );
     assert_eq!(names(), vec![at(35)]);
-    let events = domain::platform::security_events::recent_for_instance(db, 50)
+    let events = domain::platform::access_log::recent_instance_security_events(db, 50)
         .await
         .unwrap();
     assert_eq!(events.iter().filter(|e| e.kind == "backup.deleted").count(), 2);
@@ -433,7 +433,7 @@ async fn a_deleted_workplace_cannot_be_read_from_older_backups(test_db: TestDb) 
         !key_dir.exists(),
         "the deleted workplace's backup key is shredded at once"
     );
-    let events = domain::platform::security_events::recent_for_instance(&db, 20)
+    let events = domain::platform::access_log::recent_instance_security_events(&db, 20)
         .await
         .unwrap();
     assert!(

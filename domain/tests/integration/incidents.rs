@@ -126,7 +126,7 @@ async fn a_breach_notice_reaches_the_affected_owners_within_24_hours(test_db: Te
         .is_empty());
 
     // Logged in the instance's chain and in the workplace's.
-    let instance = domain::platform::security_events::recent_for_instance(db, 20)
+    let instance = domain::platform::access_log::recent_instance_security_events(db, 20)
         .await
         .unwrap();
     for kind in [
@@ -136,7 +136,7 @@ async fn a_breach_notice_reaches_the_affected_owners_within_24_hours(test_db: Te
     ] {
         assert!(instance.iter().any(|e| e.kind == kind), "{kind}: {instance:?}");
     }
-    let theirs = domain::platform::security_events::recent(&northwind, 20)
+    let theirs = domain::platform::access_log::recent_security_events(&northwind, 20)
         .await
         .unwrap();
     assert!(

@@ -30,7 +30,7 @@ async fn the_master_key_is_checked_at_start(test_db: TestDb) {
     let message = refused.to_string();
     assert!(message.contains(&id) && message.contains(&wrong_id), "{message}");
     // The refusal is on record for whoever reviews the instance.
-    let events = domain::platform::security_events::recent_for_instance(&test_db.db, 10)
+    let events = domain::platform::access_log::recent_instance_security_events(&test_db.db, 10)
         .await
         .unwrap();
     assert!(
@@ -134,7 +134,7 @@ async fn no_name_or_address_is_stored_in_clear(test_db: TestDb) {
     let db = &test_db.db;
     let (owner, tenant) = workplace(db, "zebulon.quattlebaum@northwind.test").await;
     // A session from a recognisable place: its browser family and network are personal too.
-    let context = domain::access::accounts::SignInContext {
+    let context = domain::access::auth::context::SignInContext {
         network_prefix: "198.51.100.0/24".into(),
         device: "Vivaldi on Haiku".into(),
     };
@@ -534,7 +534,7 @@ async fn a_deleted_workplace_cannot_be_opened_with_any_key(test_db: TestDb) {
     // The deletion is on the instance's record (the workplace's own log is gone with it); the
     // record names no one.
     db.security_events().flush().await;
-    let events = domain::platform::security_events::recent_for_instance(db, 10)
+    let events = domain::platform::access_log::recent_instance_security_events(db, 10)
         .await
         .unwrap();
     let deletion = events.iter().find(|e| e.kind == "workplace.deleted").unwrap();
@@ -570,7 +570,7 @@ async fn a_field_that_does_not_open_is_a_security_event(test_db: TestDb) {
     );
 
     db.security_events().flush().await;
-    let events = domain::platform::security_events::recent(&northwind, 10)
+    let events = domain::platform::access_log::recent_security_events(&northwind, 10)
         .await
         .unwrap();
     let failures: Vec<_> = events

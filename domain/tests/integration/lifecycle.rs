@@ -424,7 +424,7 @@ async fn a_terminated_workplace_is_deleted_after_its_grace_period_and_certified(
         "{mail}"
     );
     db.security_events().flush().await;
-    let events = domain::platform::security_events::recent_for_instance(db, 20)
+    let events = domain::platform::access_log::recent_instance_security_events(db, 20)
         .await
         .unwrap();
     let deletion = events.iter().find(|e| e.kind == "workplace.deleted").unwrap();

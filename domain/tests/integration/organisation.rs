@@ -311,7 +311,7 @@ async fn invitations_roles_grants_and_suspension(test_db: TestDb) {
     assert_eq!(err.code(), "resource.not_found");
 
     // Suspension ends sessions at once and stops identity loading; the last Owner stays.
-    let context = accounts::SignInContext::default();
+    let context = domain::access::auth::context::SignInContext::default();
     let token = accounts::start_session(db, mary_id, &context, now())
         .await
         .unwrap();
@@ -768,7 +768,7 @@ async fn remembered_devices_skip_the_second_factor_only_where_they_were_remember
     let (owner, tenant) = workplace(db, "ada@northwind.test").await;
     let (other_owner, _) = workplace(db, "grace@contoso.test").await;
     let ada = owner.user_id.uuid();
-    let laptop = accounts::SignInContext {
+    let laptop = domain::access::auth::context::SignInContext {
         network_prefix: "192.0.2.0/24".into(),
         device: "Firefox on Linux".into(),
     };
@@ -783,7 +783,7 @@ async fn remembered_devices_skip_the_second_factor_only_where_they_were_remember
         .await
         .unwrap();
     let later = now() + chrono::Duration::hours(1);
-    let may = |user, context: accounts::SignInContext, at| {
+    let may = |user, context: domain::access::auth::context::SignInContext, at| {
         let presented = token.expose().to_owned();
         async move {
             trusted_devices::may_skip_second_factor(db, user, Some(&presented), &context, at)
@@ -814,11 +814,11 @@ async fn remembered_devices_skip_the_second_factor_only_where_they_were_remember
     .unwrap();
     assert!(may(ada, laptop.clone(), later).await);
     // Only there, only for Ada, only for 30 days.
-    let phone = accounts::SignInContext {
+    let phone = domain::access::auth::context::SignInContext {
         device: "Safari on iOS".into(),
         ..laptop.clone()
     };
-    let elsewhere = accounts::SignInContext {
+    let elsewhere = domain::access::auth::context::SignInContext {
         network_prefix: "198.51.100.0/24".into(),
         ..laptop.clone()
     };

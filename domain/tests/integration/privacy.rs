@@ -217,7 +217,7 @@ async fn erasure_waits_for_open_rounds_then_leaves_no_trace(test_db: TestDb) {
     let token = domain::access::accounts::start_session(
         db,
         philippa.user_id.uuid(),
-        &domain::access::accounts::SignInContext {
+        &domain::access::auth::context::SignInContext {
             network_prefix: "198.51.100.0/24".into(),
             device: "Vivaldi on Haiku".into(),
         },

@@ -723,7 +723,7 @@ async fn trend_export_and_comment_teams(test_db: TestDb) {
     }
     assert!(!csv.contains("Sales"), "outside the manager's grants");
     assert!(!csv.contains("Comment"), "comments are not exported");
-    let events = domain::platform::security_events::recent(tenant, 10)
+    let events = domain::platform::access_log::recent_security_events(tenant, 10)
         .await
         .unwrap();
     let exported = events.iter().find(|e| e.kind == "data.results_exported").unwrap();

@@ -10,21 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use axum::body::Body;
 use chrono::Utc;
-use domain::{
-    access::{
-        accounts::{self, SignInContext, SignupInput, SignupOutcome},
-        auth::password::{HashCost, PasswordHasher, PasswordPolicy},
-        factors, roles,
-    },
-    organisation::{departments, people},
-    platform::{
-        ids::{DepartmentId, UserId},
-        policy::{Permission, Role, RoleKey},
-        tenant::TenantDb,
-    },
-    testing::TestDb,
-    Database,
-};
+use domain::{access::{accounts::{self, SignupInput, SignupOutcome}, auth::{context::SignInContext, password::{HashCost, PasswordHasher, PasswordPolicy}}, factors, roles}, organisation::{departments, people}, platform::{ids::{DepartmentId, UserId}, policy::{Permission, Role, RoleKey}, tenant::TenantDb}, testing::TestDb, Database};
 use http::{Request, StatusCode};
 
 use crate::support::TestApp;

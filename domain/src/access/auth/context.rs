@@ -6,6 +6,13 @@ use std::net::IpAddr;
 
 use crate::platform::ids::{UserId, WorkplaceId};
 
+/// Where a session starts from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SignInContext {
+    pub network_prefix: String,
+    pub device: String,
+}
+
 /// The network prefix of an address: /24 for IPv4, /48 for IPv6.
 pub fn network_prefix(address: IpAddr) -> String {
     match address {
@@ -20,6 +27,22 @@ pub fn network_prefix(address: IpAddr) -> String {
     }
 }
 
+/// Truncated keyed hashes (16 hex characters) for a network prefix and an account name: equal
+/// inputs give equal tags within this instance, and nothing else can be read from one.
+pub fn sign_in_tags(
+    keyring: &crate::platform::crypto::Keyring,
+    network_prefix: &str,
+    email: Option<&str>,
+) -> (String, Option<String>) {
+    let network = keyring.pseudonym("audit/network", network_prefix.as_bytes());
+    let account =
+        email.map(|email| keyring.pseudonym("audit/account", email.trim().to_lowercase().as_bytes()));
+    (
+        network.chars().take(16).collect(),
+        account.map(|tag| tag.chars().take(16).collect()),
+    )
+}
+
 /// Prepares a sign-in's trail: the network and the typed account name as tags, and — when the
 /// name belongs to an account — that account's workplace, so its auditors see attempts on it.
 /// Returns the account it names, if any. Nothing here reaches the person signing in.
@@ -31,7 +54,7 @@ pub async fn note_sign_in(
 ) -> crate::Result<Option<(UserId, WorkplaceId)>> {
     let keyring = db.keyring()?;
     let normalised = email.trim().to_lowercase();
-    let (network, account) = crate::platform::audit::sign_in_tags(
+    let (network, account) = sign_in_tags(
         keyring,
         &network_prefix(address),
         Some(&normalised),

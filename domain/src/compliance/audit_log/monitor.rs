@@ -581,7 +581,7 @@ pub async fn anchor(db: &Database) -> Result<usize> {
             .workplace_id
             .map_or_else(|| "instance".to_owned(), |id| id.to_string());
         tracing::info!(
-            anchor = %format!("{chain}:{}:{}", head.last_seq, crate::platform::crypto::hex(&head.last_hash)),
+            anchor = %format!("{chain}:{}:{}", head.last_seq, crate::platform::text::hex(&head.last_hash)),
             "audit anchor"
         );
     }

@@ -273,7 +273,7 @@ async fn query(tenant: &TenantDb, filter: &Filter, limit: u64) -> Result<Vec<Log
                 entity_count: row.entity_count,
                 network_tag: row.network_tag,
                 account_tag: row.account_tag,
-                hash: crate::platform::crypto::hex(&row.hash),
+                hash: crate::platform::text::hex(&row.hash),
                 review,
             });
             if out.len() as u64 >= limit {

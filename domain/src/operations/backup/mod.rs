@@ -1288,7 +1288,7 @@ pub async fn fingerprint(db: &Database) -> Result<BTreeMap<String, (u64, String)
         let summary = tables::digest(&txn, table.name, sea_orm::Condition::all()).await?;
         out.insert(
             table.name.to_owned(),
-            (summary.rows, crate::platform::crypto::hex(&summary.digest)),
+            (summary.rows, crate::platform::text::hex(&summary.digest)),
         );
     }
     txn.rollback().await?;

@@ -181,7 +181,7 @@ impl SegmentWriter {
         file.sync_all().map_err(|err| BackupError::write(path, err))?;
         Ok(Written {
             bytes,
-            sha256: crate::platform::crypto::hex(&hash.finalize()),
+            sha256: crate::platform::text::hex(&hash.finalize()),
         })
     }
 }
@@ -206,7 +206,7 @@ pub fn file_checksum(path: &Path) -> Result<(u64, String), BackupError> {
         hash.update(&buffer[..n]);
         bytes += n as u64;
     }
-    Ok((bytes, crate::platform::crypto::hex(&hash.finalize())))
+    Ok((bytes, crate::platform::text::hex(&hash.finalize())))
 }
 
 /// One item read from a segment.

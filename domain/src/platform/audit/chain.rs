@@ -15,7 +15,7 @@ use crate::{
         entities::{audit_chains, audit_log},
         ids::WorkplaceId,
     },
-    Database, Error, Result,
+    Error, Result,
 };
 
 const GENESIS: [u8; 32] = [0; 32];
@@ -171,7 +171,7 @@ pub(crate) async fn append(conn: &impl ConnectionTrait, entries: &[Entry]) -> Re
     Ok(())
 }
 
-pub(crate) use crate::platform::crypto::hex;
+use crate::platform::text::hex;
 
 /// A chain position someone wrote down earlier (from the server log), to check that the chain
 /// still runs through it.
@@ -234,12 +234,11 @@ pub struct ChainReport {
 
 /// Recomputes every chain (or only `only`'s) from its first kept entry to its head, and checks
 /// `anchors` on the way.
-pub async fn verify(
-    db: &Database,
+pub(crate) async fn verify(
+    conn: &sea_orm::DatabaseConnection,
     only: Option<WorkplaceId>,
     anchors: &[Anchor],
 ) -> Result<Vec<ChainReport>> {
-    let conn = db.connection();
     let mut heads = audit_chains::Entity::find().order_by_asc(audit_chains::Column::ChainId);
     if let Some(workplace) = only {
         heads = heads.filter(audit_chains::Column::ChainId.eq(workplace.uuid()));

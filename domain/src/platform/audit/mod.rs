@@ -16,9 +16,9 @@ mod chain;
 pub mod pending;
 mod trail;
 
-pub(crate) use chain::{append, purge_before};
+pub(crate) use chain::{append, purge_before, verify};
 pub(crate) use trail::is_audit_relevant;
-pub use chain::{verify, Anchor, BrokenLink, ChainReport};
+pub use chain::{Anchor, BrokenLink, ChainReport};
 pub use trail::Trail;
 
 use chrono::{DateTime, Utc};
@@ -26,10 +26,27 @@ use uuid::Uuid;
 
 use crate::platform::ids::{UserId, WorkplaceId};
 
-pub use crate::platform::security_events::Severity;
 
 /// At most this many entity ids are listed in one entry; the count says how many there were.
 pub const MAX_LISTED_IDS: usize = 100;
+
+/// How serious an event is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    Info,
+    Warning,
+    Critical,
+}
+
+impl Severity {
+    pub fn code(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+}
 
 /// Why an entry exists.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -210,22 +227,6 @@ pub fn clean_text(value: &str, max: usize) -> String {
         cleaned.push('…');
     }
     cleaned
-}
-
-/// Truncated keyed hashes (16 hex characters) for a network prefix and an account name: equal
-/// inputs give equal tags within this instance, and nothing else can be read from one.
-pub fn sign_in_tags(
-    keyring: &crate::platform::crypto::Keyring,
-    network_prefix: &str,
-    email: Option<&str>,
-) -> (String, Option<String>) {
-    let network = keyring.pseudonym("audit/network", network_prefix.as_bytes());
-    let account =
-        email.map(|email| keyring.pseudonym("audit/account", email.trim().to_lowercase().as_bytes()));
-    (
-        network.chars().take(16).collect(),
-        account.map(|tag| tag.chars().take(16).collect()),
-    )
 }
 
 #[cfg(test)]

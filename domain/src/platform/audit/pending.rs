@@ -5,13 +5,13 @@
 //! workplace's waiting entries of past days in a shuffled order, after everything else of that
 //! day.
 
-use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 
 use super::{Category, Entry, Outcome, Severity};
 use crate::{
     platform::{entities::audit_pending, ids::WorkplaceId},
-    Database, Error, Result,
+    Error, Result,
 };
 
 /// Keeps `entries` (anonymous, of one workplace each) until their day is over.
@@ -35,7 +35,7 @@ pub(crate) async fn defer(conn: &impl ConnectionTrait, entries: &[Entry]) -> Res
     Ok(())
 }
 
-fn entry_of(row: &audit_pending::Model) -> Entry {
+pub(crate) fn entry_of(row: &audit_pending::Model) -> Entry {
     let category = if row.category == Category::Security.code() {
         Category::Security
     } else {
@@ -65,44 +65,3 @@ fn entry_of(row: &audit_pending::Model) -> Entry {
     entry
 }
 
-/// Chains every waiting entry of a day before `now`'s, per workplace, shuffled; returns how many.
-pub async fn flush(db: &Database, now: DateTime<Utc>) -> Result<usize> {
-    use rand::seq::SliceRandom;
-    let today: NaiveDate = now.date_naive();
-    // A system job across workplaces: which have entries waiting is read outside any of them.
-    let mut workplaces: Vec<uuid::Uuid> = audit_pending::Entity::find()
-        .select_only()
-        .column(audit_pending::Column::WorkplaceId)
-        .filter(audit_pending::Column::Day.lt(today))
-        .distinct()
-        .into_tuple()
-        .all(db.connection())
-        .await?;
-    workplaces.sort();
-    let mut flushed = 0;
-    for workplace in workplaces {
-        let tenant = crate::platform::tenant::TenantDb::for_audit_log(db, WorkplaceId::from_uuid(workplace));
-        let txn = tenant.begin_unlogged().await?;
-        let mut rows = audit_pending::Entity::find()
-            .filter(audit_pending::Column::WorkplaceId.eq(workplace))
-            .filter(audit_pending::Column::Day.lt(today))
-            .all(&txn)
-            .await?;
-        rows.shuffle(&mut rand::rng());
-        // Oldest day first; within a day, the shuffled order.
-        rows.sort_by_key(|row| row.day);
-        let entries: Vec<Entry> = rows.iter().map(entry_of).collect();
-        if !entries.is_empty() {
-            super::append(&txn, &entries).await?;
-        }
-        for chunk in rows.chunks(500) {
-            audit_pending::Entity::delete_many()
-                .filter(audit_pending::Column::Id.is_in(chunk.iter().map(|r| r.id)))
-                .exec(&txn)
-                .await?;
-        }
-        txn.commit().await?;
-        flushed += rows.len();
-    }
-    Ok(flushed)
-}

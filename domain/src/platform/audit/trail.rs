@@ -10,10 +10,10 @@ use std::{
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{append, Category, EntityType, Entry, Outcome, Severity};
+use super::{Category, EntityType, Entry, Outcome, Severity};
 use crate::{
     platform::ids::{UserId, WorkplaceId},
-    Clock, Database, Result,
+    Clock,
 };
 
 /// Server functions whose every call is a security event: signing in and out, credentials,
@@ -296,9 +296,9 @@ impl Trail {
         self.take(Outcome::Ok, true)
     }
 
-    /// Writes what is left, with how the request ended; a request that left nothing yet gets
-    /// one entry. Fails (and the request with it) when the log cannot be written.
-    pub async fn finish(&self, db: &Database, status: u16) -> Result<()> {
+    /// What is left to write when the request ends with `status`; a request that left nothing
+    /// yet gets one entry (see `access_log::finish`).
+    pub(crate) fn take_remaining(&self, status: u16) -> Vec<Entry> {
         let outcome = Outcome::from_status(status.max(self.state().noted_status));
         let mut entries = self.take(outcome, true);
         // A change committed with its entry, then failed later: say how it ended.
@@ -306,28 +306,7 @@ impl Trail {
             let now = self.clock.now();
             entries.push(entry_for(&self.state(), outcome, now));
         }
-        if entries.is_empty() {
-            return Ok(());
-        }
-        let workplace = entries[0].workplace;
-        match workplace {
-            Some(workplace) => {
-                let tenant = crate::platform::tenant::TenantDb::for_audit_log(db, workplace);
-                let txn = tenant.begin_unlogged().await?;
-                if self.is_anonymous() {
-                    super::pending::defer(&txn, &entries).await?;
-                } else {
-                    append(&txn, &entries).await?;
-                }
-                txn.commit().await?;
-            }
-            None => {
-                let txn = db.begin_write().await?;
-                append(&txn, &entries).await?;
-                txn.commit().await?;
-            }
-        }
-        Ok(())
+        entries
     }
 }
 

@@ -359,7 +359,7 @@ impl Keyring {
         mac.update(purpose.as_bytes());
         mac.update(&[0]);
         mac.update(value);
-        super::master_key::hex(&mac.finalize().into_bytes())
+        crate::platform::text::hex(&mac.finalize().into_bytes())
     }
 
     /// The workplace's data keys, creating its first one if it has none. The cached keys are

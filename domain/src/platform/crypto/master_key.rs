@@ -15,6 +15,8 @@ use rand::RngCore;
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
+use crate::platform::text::hex;
+
 pub(crate) const KEY_BYTES: usize = 32;
 const NONCE_BYTES: usize = 12;
 
@@ -140,10 +142,6 @@ impl MasterKey {
             .ok()
             .map(Zeroizing::new)
     }
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

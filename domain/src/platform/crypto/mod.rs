@@ -8,7 +8,6 @@ mod personal;
 
 pub use field::{key_version, FieldPlace, OpenError};
 pub use keyring::{Keyring, KeyringError, MasterRotation, TenantKeys};
-pub(crate) use master_key::hex;
 pub use master_key::{MasterKey, MasterKeyError};
 pub use personal::Personal;
 

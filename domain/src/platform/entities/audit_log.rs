@@ -32,7 +32,7 @@ impl ActiveModelBehavior for ActiveModel {}
 
 /// A workplace's chain: its rows carry the workplace id (the instance's chain has none and is
 /// read outside any workplace).
-impl crate::platform::tenant::TenantScoped for Entity {
+impl super::TenantScoped for Entity {
     fn workplace_column() -> Column {
         Column::WorkplaceId
     }

@@ -51,3 +51,8 @@ pub mod webauthn_ceremonies;
 pub mod workplace_roles;
 pub mod workplace_terminations;
 pub mod workplaces;
+
+/// An entity that belongs to one workplace: the tenant scope filters it by this column.
+pub(crate) trait TenantScoped: sea_orm::EntityTrait {
+    fn workplace_column() -> Self::Column;
+}

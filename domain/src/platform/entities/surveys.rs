@@ -21,7 +21,7 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
-impl crate::platform::tenant::TenantScoped for Entity {
+impl super::TenantScoped for Entity {
     fn workplace_column() -> Column {
         Column::WorkplaceId
     }
