@@ -168,7 +168,7 @@ async fn audit_trail(State(state): State<AppState>, mut req: Request, next: Next
     req.extensions_mut().insert(trail.clone());
     let response = next.run(req).await;
     let (response, status) = effective_status(response).await;
-    match domain::platform::access_log::finish(trail, &state.db, status).await {
+    match domain::platform::access_log::finish(&trail, &state.db, status).await {
         Ok(()) => response,
         Err(err) => {
             tracing::error!(code = err.code(), error = %err, "the audit log could not be written; the answer is withheld");
