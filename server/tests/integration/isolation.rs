@@ -1005,7 +1005,7 @@ async fn workplace_b_is_unreachable_from_workplace_a(test_db: TestDb) {
             "people/list",
         );
         trail.identify(w.owner, w.workplace);
-        trail.finish(&db, 200).await.unwrap();
+        domain::platform::access_log::finish(&trail, &db, 200).await.unwrap();
         w.first_entry = domain::testing::audit_rows(&db, Some(w.workplace)).await[0].id;
     }
     let app = TestApp::new(test_db);
@@ -1128,7 +1128,7 @@ async fn every_server_fn_call_leaves_an_audit_entry(test_db: TestDb) {
         assert!(!log.contains(personal.as_str()), "the audit log holds {personal}");
     }
     // And the chains it built verify.
-    let reports = domain::platform::audit::verify(&db, None, &[]).await.unwrap();
+    let reports = domain::platform::access_log::verify(&db, None, &[]).await.unwrap();
     assert!(reports.iter().all(|r| r.broken.is_none()), "{reports:?}");
 }
 
