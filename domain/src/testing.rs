@@ -463,7 +463,7 @@ pub async fn seed_survey_history(
             .await
             .expect("round counts");
         // Closed, as the scheduler leaves a round: with its counts kept.
-        crate::surveys::results::keep_tallies(tenant, &txn, round)
+        crate::surveys::tallies::keep_tallies(tenant, &txn, round)
             .await
             .expect("round tallies");
         txn.commit().await.expect("commit");

@@ -7,7 +7,13 @@
 use std::io::Write;
 
 use chrono::Utc;
-use domain::{access::{accounts, auth::context::SignInContext}, organisation::{departments, people::NewPerson}, platform::{policy::{Role, RoleKey}}, surveys::{self, answering, library, rounds, Cadence, NewQuestion, NewSurvey, QuestionKind}, Database};
+use domain::{
+    access::{accounts, auth::context::SignInContext},
+    organisation::{departments, people::NewPerson},
+    platform::policy::{Role, RoleKey},
+    surveys::{self, answering, library, rounds, Cadence, NewQuestion, NewSurvey, QuestionKind},
+    Database,
+};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -5,7 +5,13 @@
 //! Usage: demo_seed <database-url>
 
 use chrono::{Duration, Utc};
-use domain::{access::{accounts, auth::context::SignInContext}, organisation::departments, platform::{ids::DepartmentId, tenant::TenantDb}, surveys::{self, benchmarks, library, results, Cadence, NewQuestion, NewSurvey}, Database};
+use domain::{
+    access::{accounts, auth::context::SignInContext},
+    organisation::departments,
+    platform::{ids::DepartmentId, tenant::TenantDb},
+    surveys::{self, benchmarks, library, results, Cadence, NewQuestion, NewSurvey},
+    Database,
+};
 
 fn question(key: &str) -> Result<NewQuestion, Box<dyn std::error::Error>> {
     let known = library::find(key).ok_or("library question")?;

@@ -6,7 +6,23 @@
 use std::time::Instant;
 
 use chrono::Utc;
-use domain::{access::{accounts::{self, SessionInfo, SignupInput, SignupOutcome}, auth::{context::SignInContext, password::{HashCost, PasswordHasher, PasswordPolicy}}, identity}, organisation::{departments, people}, platform::{ids::DepartmentId, policy::{self, Action, Resource, Role, RoleKey}, tenant::TenantDb}, Database};
+use domain::{
+    access::{
+        accounts::{self, SessionInfo, SignupInput, SignupOutcome},
+        auth::{
+            context::SignInContext,
+            password::{HashCost, PasswordHasher, PasswordPolicy},
+        },
+        identity,
+    },
+    organisation::{departments, people},
+    platform::{
+        ids::DepartmentId,
+        policy::{self, Action, Resource, Role, RoleKey},
+        tenant::TenantDb,
+    },
+    Database,
+};
 
 const PEOPLE: usize = 10_000;
 

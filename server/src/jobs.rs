@@ -145,7 +145,7 @@ pub async fn tick(
     let every_tick = Leased { db, holder, now };
     let outcome = every_tick
         .run(SURVEY_ROUNDS, None, &mut report, async |report| {
-            report.rounds_closed = surveys::rounds::close_due(db, now).await?;
+            report.rounds_closed = surveys::closing::close_due(db, now).await?;
             for opened in surveys::rounds::open_due(db, now).await? {
                 report.rounds_opened += 1;
                 report.emails_sent += notify(
@@ -182,8 +182,9 @@ pub async fn tick(
         .run(AUDIT_MONITOR, None, &mut report, async |report| {
             // Anonymous entries of days that have ended join the log first.
             domain::platform::access_log::flush_pending(db, now).await?;
-            let run = domain::compliance::audit_log::monitor::run(db, &notifier.mailer, &notifier.public_url, now)
-                .await?;
+            let run =
+                domain::compliance::audit_log::monitor::run(db, &notifier.mailer, &notifier.public_url, now)
+                    .await?;
             report.alerts_raised = run.alerts.len();
             Ok(())
         })
@@ -195,13 +196,9 @@ pub async fn tick(
                 store: &settings.target.store,
                 retention: settings.retention,
             });
-            let deleted = domain::compliance::workplace_deletion::terminate_due(
-                db,
-                &notifier.mailer,
-                backups,
-                now,
-            )
-            .await?;
+            let deleted =
+                domain::compliance::workplace_deletion::terminate_due(db, &notifier.mailer, backups, now)
+                    .await?;
             report.workplaces_deleted = deleted.len();
             Ok(())
         })

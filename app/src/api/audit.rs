@@ -95,7 +95,13 @@ fn when(time: chrono::DateTime<chrono::Utc>) -> String {
 /// The log page: entries matching `query` (newest first), alerts, review status and settings.
 #[server(prefix = "/api", endpoint = "audit/overview")]
 pub async fn overview(query: LogQuery) -> Result<AuditOverview, ApiError> {
-    use domain::{compliance::{audit_log::{monitor, review}}, platform::{ids::UserId, policy::{allows, Action, Resource}}};
+    use domain::{
+        compliance::audit_log::{monitor, review},
+        platform::{
+            ids::UserId,
+            policy::{allows, Action, Resource},
+        },
+    };
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     let filter = filter_of(&query)?;
@@ -205,7 +211,8 @@ pub async fn mark_reviewed(entry: String, #[server(default)] note: String) -> Re
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     let entry = entry.parse::<uuid::Uuid>().map_err(|_| domain::Error::NotFound)?;
-    domain::compliance::audit_log::review::mark_reviewed(&tenant, &who, entry, &note, state.clock.now()).await?;
+    domain::compliance::audit_log::review::mark_reviewed(&tenant, &who, entry, &note, state.clock.now())
+        .await?;
     Ok(())
 }
 
@@ -221,7 +228,7 @@ pub async fn acknowledge(alert: String) -> Result<(), ApiError> {
 /// The filtered log as a file: `csv` or `json`. Recorded before it is returned.
 #[server(prefix = "/api", endpoint = "audit/export")]
 pub async fn export(query: LogQuery, format: String) -> Result<String, ApiError> {
-    use domain::compliance::{audit_log::{review::{self, ExportFormat}}};
+    use domain::compliance::audit_log::review::{self, ExportFormat};
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     let format = match format.as_str() {

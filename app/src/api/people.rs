@@ -434,8 +434,7 @@ pub async fn correct_person_details(
     };
     // Both are tried: a failure to reach one address must not keep the other uninformed.
     for to in [&previous, &corrected.email] {
-        let notice =
-            domain::access::messages::sign_in_address_changed(to, &previous, &corrected.email);
+        let notice = domain::access::messages::sign_in_address_changed(to, &previous, &corrected.email);
         if let Err(err) = state.mailer.send(notice).await {
             tracing::warn!(code = err.code(), error = %err, "an address-change notice could not be sent");
         }

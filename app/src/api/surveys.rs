@@ -211,7 +211,7 @@ fn answered_text(answered: domain::surveys::results::Answered) -> String {
 }
 
 #[cfg(feature = "ssr")]
-fn message_views(messages: Vec<domain::surveys::replies::Message>) -> Vec<MessageView> {
+fn message_views(messages: Vec<domain::surveys::conversations::Message>) -> Vec<MessageView> {
     messages
         .into_iter()
         .map(|m| MessageView {
@@ -712,7 +712,7 @@ pub async fn export_results(round: String) -> Result<String, ApiError> {
 pub async fn close_round(round: String) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
-    domain::surveys::rounds::close_now(&tenant, &who, parse_id(&round)?, state.clock.now()).await?;
+    domain::surveys::closing::close_now(&tenant, &who, parse_id(&round)?, state.clock.now()).await?;
     Ok(())
 }
 

@@ -5,7 +5,15 @@
 use sea_orm::{ConnectionTrait, EntityTrait};
 use uuid::Uuid;
 
-use crate::{access::auth::context::SignInContext, platform::{crypto::{Keyring, TenantKeys}, entities::users, ids::WorkplaceId}, Error, Result};
+use crate::{
+    access::auth::context::SignInContext,
+    platform::{
+        crypto::{Keyring, TenantKeys},
+        entities::users,
+        ids::WorkplaceId,
+    },
+    Error, Result,
+};
 
 const TABLE: &str = "sessions";
 const COLUMN: &str = "context";

@@ -10,7 +10,14 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
-use crate::{access::{auth::{context::SignInContext, session::SecretToken}}, platform::{entities::{sessions, trusted_devices, users, workplaces}, tenant::TenantDb}, Database, Error, Result};
+use crate::{
+    access::auth::{context::SignInContext, session::SecretToken},
+    platform::{
+        entities::{sessions, trusted_devices, users, workplaces},
+        tenant::TenantDb,
+    },
+    Database, Error, Result,
+};
 
 pub const MAX_REMEMBER_DAYS: i32 = 30;
 /// How far back the usual sign-in rate is measured.

@@ -200,14 +200,7 @@ pub async fn notify(
         let workplace = WorkplaceId::from_uuid(row.workplace_id);
         let tenant = TenantDb::for_system(db, workplace, "breach notice");
         for (email, name) in crate::organisation::people::owner_contacts(&tenant).await? {
-            let mail = breach_notice_mail(
-                &email,
-                &name,
-                &found.title,
-                &found.nature,
-                &notice,
-                link,
-            );
+            let mail = breach_notice_mail(&email, &name, &found.title, &found.nature, &notice, link);
             match mailer.send(mail).await {
                 Ok(()) => emails += 1,
                 Err(err) => tracing::error!(%workplace, error = %err, "a breach notice could not be emailed"),

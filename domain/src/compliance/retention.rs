@@ -103,7 +103,9 @@ pub async fn overview(tenant: &TenantDb, identity: &Identity, now: DateTime<Utc>
     require(identity, Action::ManageSettings, Resource::Workplace)?;
     let txn = tenant.begin_read().await?;
     let row = tenant.select::<retention_policies::Entity>().one(&txn).await?;
-    let audit_log_days = crate::compliance::audit_log::review::settings_in(tenant, &txn).await?.retention_days;
+    let audit_log_days = crate::compliance::audit_log::review::settings_in(tenant, &txn)
+        .await?
+        .retention_days;
     let policy = policy_from(row.as_ref());
     let past_period = match policy.people_left_months {
         Some(months) => {

@@ -313,7 +313,13 @@ pub async fn notices_for(
 }
 
 /// The operator changed the list of subprocessors.
-fn subprocessor_change_mail(to: &str, name: &str, summary: &str, effective_on: &str, link: &str) -> crate::platform::mail::Mail {
+fn subprocessor_change_mail(
+    to: &str,
+    name: &str,
+    summary: &str,
+    effective_on: &str,
+    link: &str,
+) -> crate::platform::mail::Mail {
     crate::platform::mail::Mail {
         to: to.to_owned(),
         subject: "Candor: a change to our subprocessors".to_owned(),

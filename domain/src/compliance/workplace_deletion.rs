@@ -287,8 +287,13 @@ async fn terminate(
     // Addresses are read before they are deleted: the certificate goes to these people.
     let owners = crate::organisation::people::owner_contacts(&tenant).await?;
     let requested_by = requester_name(&tenant, UserId::from_uuid(request.requested_by)).await?;
-    let (name, deleted, data_keys_destroyed) =
-        delete_now(&tenant, Some(UserId::from_uuid(request.requested_by)), backups, now).await?;
+    let (name, deleted, data_keys_destroyed) = delete_now(
+        &tenant,
+        Some(UserId::from_uuid(request.requested_by)),
+        backups,
+        now,
+    )
+    .await?;
     let certificate = Certificate {
         id: deleted.certificate,
         workplace,
@@ -460,7 +465,13 @@ fn termination_requested_mail(
 }
 
 /// A pending deletion was cancelled.
-fn termination_cancelled_mail(to: &str, name: &str, workplace: &str, by: &str, link: &str) -> crate::platform::mail::Mail {
+fn termination_cancelled_mail(
+    to: &str,
+    name: &str,
+    workplace: &str,
+    by: &str,
+    link: &str,
+) -> crate::platform::mail::Mail {
     crate::platform::mail::Mail {
         to: to.to_owned(),
         subject: format!("Candor: deletion of {workplace} cancelled"),
@@ -472,11 +483,7 @@ fn termination_cancelled_mail(to: &str, name: &str, workplace: &str, by: &str, l
 }
 
 /// What a deletion removed, when, and when the last backup holding it goes.
-fn deletion_certificate_mail(
-    to: &str,
-    name: &str,
-    certificate: &Certificate,
-) -> crate::platform::mail::Mail {
+fn deletion_certificate_mail(to: &str, name: &str, certificate: &Certificate) -> crate::platform::mail::Mail {
     let at = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
     let mut deleted = String::new();
     for (what, count) in &certificate.deleted {
@@ -504,7 +511,11 @@ fn deletion_certificate_mail(
             certificate.workplace,
             certificate.id,
             at(certificate.requested_at),
-            certificate.requested_by.as_ref().map(|by| format!(" by {by}")).unwrap_or_default(),
+            certificate
+                .requested_by
+                .as_ref()
+                .map(|by| format!(" by {by}"))
+                .unwrap_or_default(),
             at(certificate.deleted_at),
             certificate.data_keys_destroyed,
         ),

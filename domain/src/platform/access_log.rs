@@ -21,28 +21,28 @@ use crate::{
 /// yet gets one entry. Fails (and the request with it) when the log cannot be written.
 pub async fn finish(trail: &Trail, db: &Database, status: u16) -> Result<()> {
     let entries = trail.take_remaining(status);
-if entries.is_empty() {
-    return Ok(());
-}
-let workplace = entries[0].workplace;
-match workplace {
-    Some(workplace) => {
-        let tenant = TenantDb::for_audit_log(db, workplace);
-        let txn = tenant.begin_unlogged().await?;
-        if trail.is_anonymous() {
-            audit::pending::defer(&txn, &entries).await?;
-        } else {
-            audit::append(&txn, &entries).await?;
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let workplace = entries[0].workplace;
+    match workplace {
+        Some(workplace) => {
+            let tenant = TenantDb::for_audit_log(db, workplace);
+            let txn = tenant.begin_unlogged().await?;
+            if trail.is_anonymous() {
+                audit::pending::defer(&txn, &entries).await?;
+            } else {
+                audit::append(&txn, &entries).await?;
+            }
+            txn.commit().await?;
         }
-        txn.commit().await?;
+        None => {
+            let txn = db.begin_write().await?;
+            audit::append(&txn, &entries).await?;
+            txn.commit().await?;
+        }
     }
-    None => {
-        let txn = db.begin_write().await?;
-        audit::append(&txn, &entries).await?;
-        txn.commit().await?;
-    }
-}
-Ok(())
+    Ok(())
 }
 
 /// Chains every waiting entry of a day before `now`'s, per workplace, shuffled; returns how many.
@@ -89,7 +89,11 @@ pub async fn flush_pending(db: &Database, now: DateTime<Utc>) -> Result<usize> {
 
 /// Recomputes every chain (or only `only`'s) from its first kept entry to its head, and checks
 /// `anchors` on the way.
-pub async fn verify(db: &Database, only: Option<WorkplaceId>, anchors: &[Anchor]) -> Result<Vec<ChainReport>> {
+pub async fn verify(
+    db: &Database,
+    only: Option<WorkplaceId>,
+    anchors: &[Anchor],
+) -> Result<Vec<ChainReport>> {
     audit::verify(db.connection(), only, anchors).await
 }
 

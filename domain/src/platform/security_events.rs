@@ -357,4 +357,3 @@ pub(crate) fn to_stored(row: audit_log::Model) -> StoredEvent {
             .and_then(|id| id.parse().ok()),
     }
 }
-

@@ -267,7 +267,7 @@ pub async fn submit(
         comments: Vec::new(),
     };
     for (question, text) in comment_texts {
-        let (secret, hash) = super::replies::new_secret();
+        let (secret, hash) = super::conversations::new_secret();
         secrets.push(CommentSecret {
             question,
             secret: secret.expose().to_owned(),

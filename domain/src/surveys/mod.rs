@@ -4,6 +4,8 @@
 
 pub mod answering;
 pub mod benchmarks;
+pub mod closing;
+pub mod conversations;
 pub mod guard;
 pub mod library;
 pub mod messages;
@@ -12,7 +14,9 @@ pub mod replies;
 pub mod results;
 pub mod rounds;
 pub mod suppression;
+pub(crate) mod tallies;
 pub mod tenure;
+pub(crate) mod tree;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, QueryFilter, QueryOrder, Set};

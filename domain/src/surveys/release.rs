@@ -18,10 +18,11 @@ use serde::{Deserialize, Serialize};
 use super::{
     answering::NOT_KEPT,
     guard::{self, Candidate},
-    results::{Tallies, Tree},
     rounds::RoundId,
     suppression::Group,
+    tallies::{load_tallies, Tallies},
     tenure::TenureBands,
+    tree::{freeze_tree, thaw_tree, FrozenDepartment, Tree},
 };
 use crate::{
     platform::{
@@ -37,14 +38,6 @@ use crate::{
 
 /// The layout of [`Release`] as stored.
 const FORMAT: u32 = 1;
-
-/// A department as it stood when the round closed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct FrozenDepartment {
-    pub id: uuid::Uuid,
-    pub name: String,
-    pub parent: Option<uuid::Uuid>,
-}
 
 /// A released group's figures: participation and answers per (question, value).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -143,32 +136,6 @@ pub(crate) struct Frozen {
     pub release: Release,
     pub minimum: u32,
     pub released_at: DateTime<Utc>,
-}
-
-/// `tree` as stored with a round.
-pub(crate) fn freeze_tree(tree: &Tree) -> Vec<FrozenDepartment> {
-    tree.ordered
-        .iter()
-        .map(|d| {
-            let (name, parent) = tree.names.get(d).cloned().unwrap_or_default();
-            FrozenDepartment {
-                id: d.uuid(),
-                name,
-                parent: parent.map(DepartmentId::uuid),
-            }
-        })
-        .collect()
-}
-
-/// A tree stored with a round, as a tree again.
-pub(crate) fn thaw_tree(departments: &[FrozenDepartment]) -> Tree {
-    Tree::from_parts(departments.iter().map(|d| {
-        (
-            DepartmentId::from_uuid(d.id),
-            d.name.clone(),
-            d.parent.map(DepartmentId::from_uuid),
-        )
-    }))
 }
 
 impl Frozen {
@@ -365,7 +332,7 @@ pub(crate) async fn close(
     let tree = Tree::new(&tenant.select::<departments::Entity>().all(txn).await?);
     let ballots = super::answering::open_ballots(tenant, txn, round).await?;
     // Participants counted now, with any answers or counts stored before ballots existed.
-    let tallies = super::results::load_tallies(tenant, txn, &[round])
+    let tallies = load_tallies(tenant, txn, &[round])
         .await?
         .remove(&round)
         .unwrap_or_default();

@@ -18,11 +18,13 @@ use super::{
     release::Frozen,
     rounds::{Round, RoundId},
     suppression::Group,
+    tallies::{count_participants, tallies_from, Tallies},
+    tree::{thaw_tree, FrozenDepartment, Tree},
     Question, QuestionId, QuestionKind,
 };
 use crate::{
     platform::{
-        entities::{answers, comments, departments, round_participants, round_tallies, rounds, surveys},
+        entities::{comments, departments, rounds, surveys},
         ids::DepartmentId,
         policy::{allows, require, Action, Identity, Resource},
         security_events::{EventKind, SecurityEvent},
@@ -125,7 +127,7 @@ pub struct CommentView {
     /// Whether the author can receive a reply (comments from before replies existed cannot).
     pub can_reply: bool,
     /// The anonymous conversation so far, oldest first.
-    pub replies: Vec<super::replies::Message>,
+    pub replies: Vec<super::conversations::Message>,
 }
 
 /// Figures and comments of one round, loaded together.
@@ -135,275 +137,6 @@ pub struct RoundReport {
     pub comments: Vec<CommentView>,
     /// The platform figure for the round's built-in questions (workplaces that opted in only).
     pub benchmarks: BTreeMap<QuestionId, super::benchmarks::Benchmark>,
-}
-
-/// The department tree as results walk it: names, parents, tree order.
-pub(crate) struct Tree {
-    pub(crate) names: BTreeMap<DepartmentId, (String, Option<DepartmentId>)>,
-    /// Parents before their children, siblings by name.
-    pub(crate) ordered: Vec<DepartmentId>,
-}
-
-impl Tree {
-    pub(crate) fn new(rows: &[departments::Model]) -> Self {
-        Self::from_parts(rows.iter().map(|d| {
-            (
-                DepartmentId::from_uuid(d.id),
-                d.name.clone(),
-                d.parent_id.map(DepartmentId::from_uuid),
-            )
-        }))
-    }
-
-    /// A tree from (department, name, parent) triples: today's, or one frozen with a round.
-    pub(crate) fn from_parts(
-        parts: impl IntoIterator<Item = (DepartmentId, String, Option<DepartmentId>)>,
-    ) -> Self {
-        let names: BTreeMap<DepartmentId, (String, Option<DepartmentId>)> = parts
-            .into_iter()
-            .map(|(id, name, parent)| (id, (name, parent)))
-            .collect();
-        let mut ordered = Vec::new();
-        let mut stack: Vec<DepartmentId> = {
-            let mut top: Vec<DepartmentId> = names
-                .iter()
-                .filter(|(_, (_, parent))| parent.is_none_or(|p| !names.contains_key(&p)))
-                .map(|(id, _)| *id)
-                .collect();
-            top.sort_by(|a, b| names[b].0.cmp(&names[a].0));
-            top
-        };
-        while let Some(next) = stack.pop() {
-            ordered.push(next);
-            let mut children: Vec<DepartmentId> = names
-                .iter()
-                .filter(|(_, (_, parent))| *parent == Some(next))
-                .map(|(id, _)| *id)
-                .collect();
-            children.sort_by(|a, b| names[b].0.cmp(&names[a].0));
-            stack.extend(children);
-        }
-        Self { names, ordered }
-    }
-
-    fn edges(&self) -> impl Iterator<Item = (DepartmentId, Option<DepartmentId>)> + '_ {
-        self.names.iter().map(|(id, (_, parent))| (*id, *parent))
-    }
-
-    /// The department and everything below it.
-    pub(crate) fn members(&self, department: DepartmentId) -> BTreeSet<Option<DepartmentId>> {
-        crate::platform::tree::subtree(self.edges(), [department])
-            .into_iter()
-            .map(Some)
-            .collect()
-    }
-
-    pub(crate) fn name(&self, group: Group) -> String {
-        match group {
-            Group::Workplace => "Whole workplace".to_owned(),
-            Group::Department(id) => self
-                .names
-                .get(&id)
-                .map(|(name, _)| name.clone())
-                .unwrap_or_default(),
-        }
-    }
-
-    pub(crate) fn depth(&self, group: Group) -> usize {
-        let Group::Department(mut id) = group else {
-            return 0;
-        };
-        let mut depth = 1;
-        while let Some(parent) = self.names.get(&id).and_then(|(_, parent)| *parent) {
-            depth += 1;
-            id = parent;
-        }
-        depth
-    }
-}
-
-/// One round's counts per department (None: people without one): who was asked, who answered,
-/// and answers per (question, value).
-#[derive(Default)]
-pub(crate) struct Tallies {
-    pub(crate) asked: BTreeMap<Option<DepartmentId>, u32>,
-    pub(crate) answered: BTreeMap<Option<DepartmentId>, u32>,
-    pub(crate) values: BTreeMap<Option<DepartmentId>, BTreeMap<(QuestionId, i32), u32>>,
-}
-
-fn count(n: i64) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
-}
-
-/// One grouped count of a round: participation when `question` is None, else answers of one
-/// value. The same shape whether counted now or kept when the round closed.
-struct TallyRow {
-    round: RoundId,
-    department: Option<uuid::Uuid>,
-    question: Option<QuestionId>,
-    value: Option<i32>,
-    answered: bool,
-    n: i64,
-}
-
-/// Who was asked and who answered `rounds`, per department, counted now.
-async fn count_participants(
-    tenant: &TenantDb,
-    conn: &impl sea_orm::ConnectionTrait,
-    rounds: &[RoundId],
-) -> Result<Vec<TallyRow>> {
-    let participants: Vec<(RoundId, Option<uuid::Uuid>, bool, i64)> = tenant
-        .select::<round_participants::Entity>()
-        .select_only()
-        .column(round_participants::Column::RoundId)
-        .column(round_participants::Column::DepartmentId)
-        .column(round_participants::Column::Answered)
-        .column_as(round_participants::Column::Id.count(), "n")
-        .filter(round_participants::Column::RoundId.is_in(rounds.iter().copied()))
-        .group_by(round_participants::Column::RoundId)
-        .group_by(round_participants::Column::DepartmentId)
-        .group_by(round_participants::Column::Answered)
-        .into_tuple()
-        .all(conn)
-        .await?;
-    Ok(participants
-        .into_iter()
-        .map(|(round, department, answered, n)| TallyRow {
-            round,
-            department,
-            question: None,
-            value: None,
-            answered,
-            n,
-        })
-        .collect())
-}
-
-/// Counts `rounds` from their participants and answers, grouped by the database: a few hundred
-/// rows per round, never one per person.
-async fn count_now(
-    tenant: &TenantDb,
-    conn: &impl sea_orm::ConnectionTrait,
-    rounds: &[RoundId],
-) -> Result<Vec<TallyRow>> {
-    let participants = count_participants(tenant, conn, rounds).await?;
-    let answer_rows: Vec<(RoundId, QuestionId, Option<uuid::Uuid>, i32, i64)> = tenant
-        .select::<answers::Entity>()
-        .select_only()
-        .column(answers::Column::RoundId)
-        .column(answers::Column::QuestionId)
-        .column(answers::Column::DepartmentId)
-        .column(answers::Column::Value)
-        .column_as(answers::Column::Id.count(), "n")
-        .filter(answers::Column::RoundId.is_in(rounds.iter().copied()))
-        .group_by(answers::Column::RoundId)
-        .group_by(answers::Column::QuestionId)
-        .group_by(answers::Column::DepartmentId)
-        .group_by(answers::Column::Value)
-        .into_tuple()
-        .all(conn)
-        .await?;
-    Ok(participants
-        .into_iter()
-        .chain(
-            answer_rows
-                .into_iter()
-                .map(|(round, question, department, value, n)| TallyRow {
-                    round,
-                    department,
-                    question: Some(question),
-                    value: Some(value),
-                    answered: true,
-                    n,
-                }),
-        )
-        .collect())
-}
-
-fn tallies_from(rounds: &[RoundId], rows: Vec<TallyRow>) -> BTreeMap<RoundId, Tallies> {
-    let mut out: BTreeMap<RoundId, Tallies> = rounds.iter().map(|r| (*r, Tallies::default())).collect();
-    for row in rows {
-        let tallies = out.entry(row.round).or_default();
-        let department = row.department.map(DepartmentId::from_uuid);
-        match (row.question, row.value) {
-            (Some(question), Some(value)) => {
-                *tallies
-                    .values
-                    .entry(department)
-                    .or_default()
-                    .entry((question, value))
-                    .or_default() += count(row.n);
-            }
-            _ => {
-                *tallies.asked.entry(department).or_default() += count(row.n);
-                if row.answered {
-                    *tallies.answered.entry(department).or_default() += count(row.n);
-                }
-            }
-        }
-    }
-    out
-}
-
-/// Counts for each of `rounds`: kept ones for rounds that closed, counted now for the others.
-pub(crate) async fn load_tallies(
-    tenant: &TenantDb,
-    conn: &impl sea_orm::ConnectionTrait,
-    rounds: &[RoundId],
-) -> Result<BTreeMap<RoundId, Tallies>> {
-    let mut rows: Vec<TallyRow> = tenant
-        .select::<round_tallies::Entity>()
-        .filter(round_tallies::Column::RoundId.is_in(rounds.iter().copied()))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|row| TallyRow {
-            round: row.round_id,
-            department: row.department_id,
-            question: row.question_id,
-            value: row.value,
-            answered: row.answered,
-            n: row.count,
-        })
-        .collect();
-    let kept: BTreeSet<RoundId> = rows.iter().map(|row| row.round).collect();
-    let missing: Vec<RoundId> = rounds.iter().copied().filter(|r| !kept.contains(r)).collect();
-    if !missing.is_empty() {
-        rows.extend(count_now(tenant, conn, &missing).await?);
-    }
-    Ok(tallies_from(rounds, rows))
-}
-
-/// Keeps the counts of `round` by department, as rounds closed before releases were kept did:
-/// only tests build such rounds now (their release, at start, then removes the counts).
-#[cfg(feature = "testing")]
-pub(crate) async fn keep_tallies(
-    tenant: &TenantDb,
-    txn: &impl sea_orm::ConnectionTrait,
-    round: RoundId,
-) -> Result<()> {
-    use sea_orm::EntityTrait;
-    let workplace = tenant.workplace_id().uuid();
-    let rows: Vec<round_tallies::ActiveModel> = count_now(tenant, txn, &[round])
-        .await?
-        .into_iter()
-        .map(|row| round_tallies::ActiveModel {
-            id: sea_orm::Set(uuid::Uuid::new_v4()),
-            workplace_id: sea_orm::Set(workplace),
-            round_id: sea_orm::Set(row.round),
-            department_id: sea_orm::Set(row.department),
-            question_id: sea_orm::Set(row.question),
-            value: sea_orm::Set(row.value),
-            answered: sea_orm::Set(row.answered),
-            count: sea_orm::Set(row.n),
-        })
-        .collect();
-    for chunk in rows.chunks(500) {
-        round_tallies::Entity::insert_many(chunk.to_vec())
-            .exec(txn)
-            .await?;
-    }
-    Ok(())
 }
 
 /// Aggregates of one group, summed from the answers of its departments.
@@ -606,12 +339,12 @@ async fn open_view(
         Some(minimum) => u32::try_from(minimum).unwrap_or(u32::MAX),
         None => super::minimum_group_sizes(tenant, conn).await?.0,
     };
-    let frozen: Option<Vec<super::release::FrozenDepartment>> = round
+    let frozen: Option<Vec<FrozenDepartment>> = round
         .opened_tree
         .as_deref()
         .and_then(|text| serde_json::from_str(text).ok());
     let tree = match frozen {
-        Some(departments) => super::release::thaw_tree(&departments),
+        Some(departments) => thaw_tree(&departments),
         None => Tree::new(&tenant.select::<departments::Entity>().all(conn).await?),
     };
     Ok((minimum, tree))
@@ -726,11 +459,11 @@ pub async fn round_report(tenant: &TenantDb, identity: &Identity, round: RoundId
         let ids: Vec<uuid::Uuid> = comment_rows.iter().map(|c| c.id).collect();
         (
             Some(tenant.data_keys_in(&txn).await?),
-            super::replies::conversations(
+            super::conversations::conversations(
                 tenant,
                 &txn,
                 &ids,
-                super::replies::Reader::Others {
+                super::conversations::Reader::Others {
                     today: tenant.now().date_naive(),
                 },
             )

@@ -267,7 +267,9 @@ async fn looking_after_every_answer_pins_nobody(test_db: TestDb) {
         );
         look(&answered, &report, &trend);
     }
-    rounds::close_due(db, now() + Duration::days(3)).await.unwrap();
+    domain::surveys::closing::close_due(db, now() + Duration::days(3))
+        .await
+        .unwrap();
     for _ in 0..2 {
         let report = results::round_report(tenant, &manager, round).await.unwrap();
         let trend = results::trend(tenant, &manager, round).await.unwrap();
@@ -307,7 +309,9 @@ async fn reorganising_and_changing_the_minimum_re_slice_nothing(test_db: TestDb)
     for (i, who) in everyone.iter().enumerate() {
         answer(tenant, who, first, 1 + (i % 5) as i32, now()).await;
     }
-    rounds::close_due(db, now() + Duration::days(3)).await.unwrap();
+    domain::surveys::closing::close_due(db, now() + Duration::days(3))
+        .await
+        .unwrap();
 
     let everything = |tenant: TenantDb, owner: Identity| async move {
         let report = results::round_report(&tenant, &owner, first).await.unwrap();
@@ -367,7 +371,9 @@ async fn reorganising_and_changing_the_minimum_re_slice_nothing(test_db: TestDb)
     for (i, who) in everyone.iter().enumerate() {
         answer(tenant, who, second, 1 + (i % 5) as i32, later).await;
     }
-    rounds::close_due(db, later + Duration::days(3)).await.unwrap();
+    domain::surveys::closing::close_due(db, later + Duration::days(3))
+        .await
+        .unwrap();
     let report = results::round_report(tenant, &owner, second).await.unwrap();
     let figure = |name: &str| {
         report
@@ -442,7 +448,9 @@ async fn a_lowered_minimum_does_not_reopen_a_closed_round(test_db: TestDb) {
     for (i, who) in everyone.iter().enumerate() {
         answer(tenant, who, round, 1 + (i % 5) as i32, now()).await;
     }
-    rounds::close_due(db, now() + Duration::days(3)).await.unwrap();
+    domain::surveys::closing::close_due(db, now() + Duration::days(3))
+        .await
+        .unwrap();
     let at_five = results::round_report(tenant, &owner, round).await.unwrap();
     surveys::set_group_sizes(
         tenant,
@@ -514,11 +522,13 @@ async fn the_access_log_never_names_a_comment_author(test_db: TestDb) {
         .unwrap()[0]
         .secret
         .clone();
-    domain::platform::access_log::finish(&trail, db, 200).await.unwrap();
+    domain::platform::access_log::finish(&trail, db, 200)
+        .await
+        .unwrap();
     for (i, who) in people.iter().enumerate().skip(1) {
         answer(&tenant, who, round, 1 + (i % 5) as i32, now()).await;
     }
-    rounds::close_now(&tenant, &owner, round, now() + Duration::hours(1))
+    domain::surveys::closing::close_now(&tenant, &owner, round, now() + Duration::hours(1))
         .await
         .unwrap();
     let comment = results::round_comments(&tenant, &owner, round)
@@ -535,7 +545,9 @@ async fn the_access_log_never_names_a_comment_author(test_db: TestDb) {
     for who in &people {
         let (scope, trail) = request(who, "check_ins/mine");
         answering::participation(&scope, who).await.unwrap();
-        domain::platform::access_log::finish(&trail, db, 200).await.unwrap();
+        domain::platform::access_log::finish(&trail, db, 200)
+            .await
+            .unwrap();
         let (scope, trail) = request(who, "check_ins/inbox");
         let secrets = if who.user_id == author.user_id {
             vec![secret.clone()]
@@ -545,17 +557,23 @@ async fn the_access_log_never_names_a_comment_author(test_db: TestDb) {
         domain::surveys::replies::inbox(&scope, who, &secrets)
             .await
             .unwrap();
-        domain::platform::access_log::finish(&trail, db, 200).await.unwrap();
+        domain::platform::access_log::finish(&trail, db, 200)
+            .await
+            .unwrap();
         if who.user_id == author.user_id {
             let (scope, trail) = request(who, "check_ins/answer_reply");
             domain::surveys::replies::answer_back(&scope, who, &secret, "The weekend ones.", now())
                 .await
                 .unwrap();
-            domain::platform::access_log::finish(&trail, db, 200).await.unwrap();
+            domain::platform::access_log::finish(&trail, db, 200)
+                .await
+                .unwrap();
             // A later page load by the author sits right after, in the same minute.
             let (scope, trail) = request(who, "check_ins/mine");
             answering::participation(&scope, who).await.unwrap();
-            domain::platform::access_log::finish(&trail, db, 200).await.unwrap();
+            domain::platform::access_log::finish(&trail, db, 200)
+                .await
+                .unwrap();
         }
     }
     // The Owner polls the comment: the author's answer does not show the day it was sent,
@@ -700,7 +718,9 @@ async fn the_raw_database_links_no_answer_to_its_author(test_db: TestDb) {
     // While the round is open, no answer row exists at all: only sealed ballots.
     let answer_rows = || "SELECT CAST(value AS TEXT) FROM answers".to_owned();
     assert!(domain::testing::raw_strings(db, &answer_rows()).await.is_empty());
-    rounds::close_due(db, now() + Duration::days(3)).await.unwrap();
+    domain::surveys::closing::close_due(db, now() + Duration::days(3))
+        .await
+        .unwrap();
     assert!(
         domain::testing::raw_strings(db, "SELECT CAST(id AS TEXT) FROM ballots")
             .await
@@ -826,7 +846,7 @@ async fn the_raw_database_holds_nothing_finer_than_was_released(test_db: TestDb)
         .await,
         "1"
     );
-    rounds::close_now(tenant, &owner, round, now() + Duration::hours(1))
+    domain::surveys::closing::close_now(tenant, &owner, round, now() + Duration::hours(1))
         .await
         .unwrap();
     let report = results::round_report(tenant, &owner, round).await.unwrap();
@@ -871,7 +891,7 @@ async fn the_raw_database_holds_nothing_finer_than_was_released(test_db: TestDb)
     let later = now() + Duration::days(7);
     let second = rounds::open_due(db, later).await.unwrap()[0].round;
     answer(tenant, &lonely, second, 1, later).await;
-    rounds::close_now(tenant, &owner, second, later + Duration::hours(1))
+    domain::surveys::closing::close_now(tenant, &owner, second, later + Duration::hours(1))
         .await
         .unwrap();
     assert_eq!(
@@ -965,7 +985,7 @@ async fn released_counts_do_not_name_who_stayed_silent(test_db: TestDb) {
     for who in &sellers {
         answer(tenant, who, round, 4, now()).await;
     }
-    rounds::close_now(tenant, &owner, round, now() + Duration::hours(1))
+    domain::surveys::closing::close_now(tenant, &owner, round, now() + Duration::hours(1))
         .await
         .unwrap();
     let report = results::round_report(tenant, &owner, round).await.unwrap();
@@ -1122,7 +1142,7 @@ async fn tenure_cuts_and_teams_together_pin_nobody(test_db: TestDb) {
         for (i, (who, _)) in people.iter().enumerate() {
             answer(tenant, who, round, 1 + (i % 5) as i32, now()).await;
         }
-        rounds::close_now(tenant, &owner, round, now() + Duration::hours(1))
+        domain::surveys::closing::close_now(tenant, &owner, round, now() + Duration::hours(1))
             .await
             .unwrap();
         let report = results::round_report(tenant, &owner, round).await.unwrap();
@@ -1350,7 +1370,7 @@ async fn a_round_answered_across_the_upgrade_counts_everyone_once(test_db: TestD
     for who in direct.iter().skip(1).chain(&coders) {
         answer(tenant, who, round, 4, now()).await;
     }
-    rounds::close_now(tenant, &owner, round, now() + Duration::hours(1))
+    domain::surveys::closing::close_now(tenant, &owner, round, now() + Duration::hours(1))
         .await
         .unwrap();
     let report = results::round_report(tenant, &owner, round).await.unwrap();

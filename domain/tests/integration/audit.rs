@@ -4,7 +4,18 @@
 use std::sync::Arc;
 
 use chrono::{Duration, TimeZone, Utc};
-use domain::{compliance::{audit_log::{monitor, review}}, organisation::{people::{self, NewPerson}}, platform::{audit::{self, Trail}, clock::FixedClock, ids::UserId, policy::{Role, RoleKey}}, testing::{self, TestDb}, Clock};
+use domain::{
+    compliance::audit_log::{monitor, review},
+    organisation::people::{self, NewPerson},
+    platform::{
+        audit::{self, Trail},
+        clock::FixedClock,
+        ids::UserId,
+        policy::{Role, RoleKey},
+    },
+    testing::{self, TestDb},
+    Clock,
+};
 
 fn at() -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 2, 9, 30, 0).unwrap()
@@ -30,7 +41,9 @@ async fn list_people(
     )
     .await
     .unwrap();
-    domain::platform::access_log::finish(&trail, db, 200).await.unwrap();
+    domain::platform::access_log::finish(&trail, db, 200)
+        .await
+        .unwrap();
 }
 
 fn newcomer(name: &str, email: &str) -> NewPerson {
@@ -53,7 +66,9 @@ async fn changes_are_logged_with_their_transaction(test_db: TestDb) {
     let invited = people::invite(&scoped, newcomer("Grace Hopper", "grace@northwind.test"), at())
         .await
         .unwrap();
-    domain::platform::access_log::finish(&trail, db, 200).await.unwrap();
+    domain::platform::access_log::finish(&trail, db, 200)
+        .await
+        .unwrap();
     let rows = testing::audit_rows(db, Some(owner.workplace_id)).await;
     let entry = rows
         .iter()
@@ -70,7 +85,9 @@ async fn changes_are_logged_with_their_transaction(test_db: TestDb) {
     people::get(&tenant.clone().with_trail(trail.clone()), invited.person)
         .await
         .unwrap();
-    domain::platform::access_log::finish(&trail, db, 200).await.unwrap();
+    domain::platform::access_log::finish(&trail, db, 200)
+        .await
+        .unwrap();
     let rows = testing::audit_rows(db, Some(owner.workplace_id)).await;
     let read = rows.iter().find(|r| r.action == "people/get").unwrap();
     assert_eq!(read.entity_type.as_deref(), Some("person"));
@@ -129,7 +146,9 @@ async fn tampering_is_found_and_named(test_db: TestDb) {
     }
     let rows = testing::audit_rows(db, Some(owner.workplace_id)).await;
     let head = rows.last().unwrap().clone();
-    let intact = domain::platform::access_log::verify(db, Some(owner.workplace_id), &[]).await.unwrap();
+    let intact = domain::platform::access_log::verify(db, Some(owner.workplace_id), &[])
+        .await
+        .unwrap();
     assert_eq!(intact[0].broken, None);
     assert_eq!(intact[0].last_seq, head.seq);
     // An anchor taken now holds while nothing changes.
@@ -146,18 +165,25 @@ async fn tampering_is_found_and_named(test_db: TestDb) {
 
     let victim = &rows[2];
     testing::tamper_audit_entry(db, victim.id, "people/harmless").await;
-    let found = domain::platform::access_log::verify(db, Some(owner.workplace_id), &[]).await.unwrap();
+    let found = domain::platform::access_log::verify(db, Some(owner.workplace_id), &[])
+        .await
+        .unwrap();
     let broken = found[0].broken.clone().expect("the change is found");
     assert_eq!((broken.seq, broken.entry_id), (victim.seq, Some(victim.id)));
     testing::tamper_audit_entry(db, victim.id, &victim.action).await;
     assert_eq!(
-        domain::platform::access_log::verify(db, Some(owner.workplace_id), &[]).await.unwrap()[0].broken,
+        domain::platform::access_log::verify(db, Some(owner.workplace_id), &[])
+            .await
+            .unwrap()[0]
+            .broken,
         None
     );
 
     // Cutting the tail: the head still counts the missing entries.
     testing::cut_audit_tail(db, owner.workplace_id, head.seq - 2).await;
-    let cut = domain::platform::access_log::verify(db, Some(owner.workplace_id), &[]).await.unwrap();
+    let cut = domain::platform::access_log::verify(db, Some(owner.workplace_id), &[])
+        .await
+        .unwrap();
     let broken = cut[0].broken.clone().expect("the cut is found");
     assert_eq!(broken.seq, head.seq - 1);
     assert!(broken.reason.contains("cut short"), "{}", broken.reason);
@@ -172,7 +198,9 @@ async fn log_fields_cannot_be_injected(test_db: TestDb) {
     let db = &test_db.db;
     let clock = Arc::new(FixedClock::at(at()));
     let trail = request(&clock, "people/list\n2026-11-02 INFO forged entry\u{1b}[2J");
-    domain::platform::access_log::finish(&trail, db, 404).await.unwrap();
+    domain::platform::access_log::finish(&trail, db, 404)
+        .await
+        .unwrap();
     let rows = testing::audit_rows(db, None).await;
     let action = &rows.last().unwrap().action;
     assert!(action.chars().all(|c| !c.is_control() && c != ' '), "{action:?}");
@@ -191,7 +219,9 @@ async fn retention_deletes_old_entries_and_keeps_the_chain_verifiable(test_db: T
     clock.advance(Duration::days(390));
     let trail = request(&clock, "people/list");
     trail.identify(owner.user_id, owner.workplace_id);
-    domain::platform::access_log::finish(&trail, db, 200).await.unwrap();
+    domain::platform::access_log::finish(&trail, db, 200)
+        .await
+        .unwrap();
     let before = testing::audit_rows(db, Some(owner.workplace_id)).await.len();
     let purged = monitor::purge_expired(db, at()).await.unwrap();
     let ours = purged
@@ -202,7 +232,9 @@ async fn retention_deletes_old_entries_and_keeps_the_chain_verifiable(test_db: T
     let after = testing::audit_rows(db, Some(owner.workplace_id)).await;
     assert_eq!(after.len() as u64, before as u64 - ours.unwrap() + 1);
     assert_eq!(after.last().unwrap().action, "audit.purged");
-    let reports = domain::platform::access_log::verify(db, Some(owner.workplace_id), &[]).await.unwrap();
+    let reports = domain::platform::access_log::verify(db, Some(owner.workplace_id), &[])
+        .await
+        .unwrap();
     assert_eq!(reports[0].broken, None, "{reports:?}");
     // Nothing left to purge: nothing happens, nothing is logged.
     assert!(monitor::purge_expired(db, at())
@@ -222,10 +254,17 @@ async fn monitoring_raises_alerts_once_and_emails_watchers(test_db: TestDb) {
     // Ten wrong passwords for the Owner's account from one network.
     for _ in 0..10 {
         let trail = request(&clock, "account/log_in");
-        domain::access::auth::context::note_sign_in(db, &trail, "203.0.113.7".parse().unwrap(), "ada@northwind.test")
+        domain::access::auth::context::note_sign_in(
+            db,
+            &trail,
+            "203.0.113.7".parse().unwrap(),
+            "ada@northwind.test",
+        )
+        .await
+        .unwrap();
+        domain::platform::access_log::finish(&trail, db, 401)
             .await
             .unwrap();
-        domain::platform::access_log::finish(&trail, db, 401).await.unwrap();
         clock.advance(Duration::seconds(20));
     }
     // An employee probing 20 things they may not see.
@@ -239,7 +278,9 @@ async fn monitoring_raises_alerts_once_and_emails_watchers(test_db: TestDb) {
     for _ in 0..20 {
         let trail = request(&clock, "people/get");
         trail.identify(employee.user_id, employee.workplace_id);
-        domain::platform::access_log::finish(&trail, db, 404).await.unwrap();
+        domain::platform::access_log::finish(&trail, db, 404)
+            .await
+            .unwrap();
     }
     let run = monitor::run(db, &mailer, "https://candor.example", clock.now())
         .await
@@ -269,10 +310,17 @@ async fn monitoring_raises_alerts_once_and_emails_watchers(test_db: TestDb) {
     assert!(again.alerts.is_empty(), "{:?}", again.alerts);
     // One more failure within the window does not raise the same alert twice.
     let trail = request(&clock, "account/log_in");
-    domain::access::auth::context::note_sign_in(db, &trail, "203.0.113.7".parse().unwrap(), "ada@northwind.test")
+    domain::access::auth::context::note_sign_in(
+        db,
+        &trail,
+        "203.0.113.7".parse().unwrap(),
+        "ada@northwind.test",
+    )
+    .await
+    .unwrap();
+    domain::platform::access_log::finish(&trail, db, 401)
         .await
         .unwrap();
-    domain::platform::access_log::finish(&trail, db, 401).await.unwrap();
     assert!(monitor::run(db, &mailer, "https://candor.example", clock.now())
         .await
         .unwrap()
@@ -303,13 +351,19 @@ async fn an_admin_signing_in_from_a_new_network_raises_an_alert(test_db: TestDb)
         let clock = clock.clone();
         async move {
             let trail = request(&clock, "account/log_in");
-            let (account, workplace) =
-                domain::access::auth::context::note_sign_in(db, &trail, network.parse().unwrap(), "Ada@Northwind.test")
-                    .await
-                    .unwrap()
-                    .unwrap();
+            let (account, workplace) = domain::access::auth::context::note_sign_in(
+                db,
+                &trail,
+                network.parse().unwrap(),
+                "Ada@Northwind.test",
+            )
+            .await
+            .unwrap()
+            .unwrap();
             trail.identify(account, workplace);
-            domain::platform::access_log::finish(&trail, db, 200).await.unwrap();
+            domain::platform::access_log::finish(&trail, db, 200)
+                .await
+                .unwrap();
         }
     };
     // The first sign-in and a second from the same network are not news.
@@ -352,7 +406,9 @@ async fn auditors_review_filter_and_export(test_db: TestDb) {
     for action in ["people/list", "results/export", "people/list"] {
         let trail = request(&clock, action);
         trail.identify(owner.user_id, owner.workplace_id);
-        domain::platform::access_log::finish(&trail, db, 200).await.unwrap();
+        domain::platform::access_log::finish(&trail, db, 200)
+            .await
+            .unwrap();
     }
     let exports = review::Filter {
         action: Some("results/export".into()),
@@ -599,7 +655,9 @@ async fn securing_an_account_alerts_the_watchers(test_db: TestDb) {
     ] {
         let trail = request(&clock, action);
         trail.identify(who.user_id, who.workplace_id);
-        domain::platform::access_log::finish(&trail, db, status).await.unwrap();
+        domain::platform::access_log::finish(&trail, db, status)
+            .await
+            .unwrap();
         clock.advance(Duration::seconds(5));
     }
     let run = monitor::run(db, &mailer, "https://candor.example", clock.now())

@@ -121,7 +121,9 @@ async fn answered_round(
         answer_workload(tenant, person, round, 4, Some("The rota helps"), at).await;
     }
     if close {
-        rounds::close_due(db, at + Duration::days(4)).await.unwrap();
+        domain::surveys::closing::close_due(db, at + Duration::days(4))
+            .await
+            .unwrap();
     }
 }
 
@@ -203,7 +205,7 @@ async fn retention_erases_people_who_left_and_old_comments(test_db: TestDb) {
             .past_period,
         1
     );
-    rounds::close_due(db, later).await.unwrap();
+    domain::surveys::closing::close_due(db, later).await.unwrap();
     let applied = retention::apply(&tenant, later).await.unwrap();
     assert_eq!((applied.people_erased, applied.people_waiting), (1, 0));
     assert_eq!(

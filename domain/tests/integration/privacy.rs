@@ -276,7 +276,7 @@ async fn erasure_waits_for_open_rounds_then_leaves_no_trace(test_db: TestDb) {
     assert_eq!(own.code(), "resource.conflict");
 
     let after = now() + Duration::days(4);
-    rounds::close_due(db, after).await.unwrap();
+    domain::surveys::closing::close_due(db, after).await.unwrap();
     let answers_before = domain::operations::backup::fingerprint(db).await.unwrap()["answers"].0;
     let erased = privacy::erase_confirmed(&tenant, &owner, philippa.user_id, "Philippa Ostrander", after)
         .await

@@ -275,7 +275,12 @@ async fn a_weekly_pulse_runs_and_hides_small_groups(test_db: TestDb) {
     let legal = departments::create(tenant, "Legal", None, now()).await.unwrap();
     // After the window, the round closes, nobody can answer any more, and its results are
     // released.
-    assert_eq!(rounds::close_due(db, now() + Duration::days(3)).await.unwrap(), 1);
+    assert_eq!(
+        domain::surveys::closing::close_due(db, now() + Duration::days(3))
+            .await
+            .unwrap(),
+        1
+    );
     assert!(
         answering::open_check_ins(tenant, &pulse.owner, now() + Duration::days(3))
             .await
@@ -367,7 +372,12 @@ async fn a_weekly_pulse_runs_and_hides_small_groups(test_db: TestDb) {
     assert_eq!(comments.len(), 9);
     assert!(comments.iter().all(|c| c.text == "More quiet rooms"));
 
-    assert_eq!(rounds::close_due(db, now() + Duration::days(3)).await.unwrap(), 0);
+    assert_eq!(
+        domain::surveys::closing::close_due(db, now() + Duration::days(3))
+            .await
+            .unwrap(),
+        0
+    );
     // The next round is due a week after the first.
     let next = rounds::open_due(db, now() + Duration::days(7)).await.unwrap();
     assert_eq!(next.len(), 1);
@@ -622,7 +632,12 @@ async fn trend_export_and_comment_teams(test_db: TestDb) {
         .iter()
         .all(|g| g.points.iter().flatten().all(Option::is_none)));
     assert_eq!(domain::testing::kept_tally_rows(tenant).await, 0);
-    assert_eq!(rounds::close_due(db, now() + Duration::days(3)).await.unwrap(), 1);
+    assert_eq!(
+        domain::surveys::closing::close_due(db, now() + Duration::days(3))
+            .await
+            .unwrap(),
+        1
+    );
     // Closing releases its figures, once; no finer counts are kept beside them.
     assert_eq!(domain::testing::kept_tally_rows(tenant).await, 0);
     let closed_figures = results::round_report(tenant, &pulse.owner, first).await.unwrap();
@@ -632,7 +647,12 @@ async fn trend_export_and_comment_teams(test_db: TestDb) {
         .iter()
         .any(|g| !g.questions.is_empty()));
     assert_eq!(closed_figures.comments.len(), 15);
-    assert_eq!(rounds::close_due(db, now() + Duration::days(3)).await.unwrap(), 0);
+    assert_eq!(
+        domain::surveys::closing::close_due(db, now() + Duration::days(3))
+            .await
+            .unwrap(),
+        0
+    );
     // Round 2: only Sales answers.
     let later = now() + Duration::days(7);
     let second = rounds::open_due(db, later).await.unwrap()[0].round;
@@ -650,7 +670,7 @@ async fn trend_export_and_comment_teams(test_db: TestDb) {
         .groups
         .iter()
         .all(|g| g.points.iter().all(|points| points[1].is_none())));
-    rounds::close_now(tenant, &pulse.owner, second, later)
+    domain::surveys::closing::close_now(tenant, &pulse.owner, second, later)
         .await
         .unwrap();
 
@@ -766,7 +786,7 @@ async fn replies_reach_the_author_and_nobody_learns_who(test_db: TestDb) {
         .await
         .unwrap()
         .is_empty());
-    rounds::close_now(tenant, &pulse.owner, round, now())
+    domain::surveys::closing::close_now(tenant, &pulse.owner, round, now())
         .await
         .unwrap();
 
@@ -928,7 +948,7 @@ async fn benchmarks_need_five_workplaces_that_opted_in(test_db: TestDb) {
     let small = workplace_with_answers(db, "Small", 4, 1).await;
     let outside = workplace_with_answers(db, "Outside", 5, 1).await;
     let later = now() + Duration::days(4);
-    rounds::close_due(db, later).await.unwrap();
+    domain::surveys::closing::close_due(db, later).await.unwrap();
     for (owner, tenant) in workplaces.iter().chain([&small]) {
         benchmarks::set_opt_in(tenant, owner, true).await.unwrap();
     }
@@ -1029,7 +1049,7 @@ async fn comments_and_replies_are_sealed_again_when_the_key_rotates(test_db: Tes
     let tenant = &pulse.tenant;
     let round = rounds::open_due(db, now()).await.unwrap()[0].round;
     answer_all(tenant, &pulse.sales_people, round, now(), |i| 1 + (i % 5) as i32).await;
-    rounds::close_now(tenant, &pulse.owner, round, now())
+    domain::surveys::closing::close_now(tenant, &pulse.owner, round, now())
         .await
         .unwrap();
     let comment = results::round_comments(tenant, &pulse.owner, round)
@@ -1109,7 +1129,7 @@ async fn simultaneous_submissions_all_count_once(test_db: TestDb) {
         }
     }
     assert_eq!(saved, everyone.len());
-    rounds::close_now(&pulse.tenant, &pulse.owner, round, now())
+    domain::surveys::closing::close_now(&pulse.tenant, &pulse.owner, round, now())
         .await
         .unwrap();
     let listed = results::rounds_with_results(&pulse.tenant, &pulse.owner)
@@ -1233,7 +1253,7 @@ async fn no_combination_of_views_pins_a_person(test_db: TestDb) {
     let mut answered_per_round: Vec<BTreeMap<DepartmentId, usize>> = Vec::new();
     for week in 0..3 {
         let at = now() + Duration::days(7 * week);
-        rounds::close_due(db, at).await.unwrap();
+        domain::surveys::closing::close_due(db, at).await.unwrap();
         let round = rounds::open_due(db, at).await.unwrap()[0].round;
         let mut answered = BTreeMap::new();
         for (department, people) in &members {
@@ -1252,7 +1272,7 @@ async fn no_combination_of_views_pins_a_person(test_db: TestDb) {
         rounds_seen.push((round, at));
         answered_per_round.push(answered);
     }
-    rounds::close_due(db, now() + Duration::days(7 * 3))
+    domain::surveys::closing::close_due(db, now() + Duration::days(7 * 3))
         .await
         .unwrap();
 

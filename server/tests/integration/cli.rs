@@ -379,7 +379,9 @@ fn audit_verify_names_the_tampered_row() {
     let clock: std::sync::Arc<dyn domain::Clock> = std::sync::Arc::new(domain::SystemClock);
     for _ in 0..3 {
         let trail = domain::platform::audit::Trail::for_request(clock.clone(), Some("req"), "people/list");
-        runtime.block_on(domain::platform::access_log::finish(&trail, &db, 404)).unwrap();
+        runtime
+            .block_on(domain::platform::access_log::finish(&trail, &db, 404))
+            .unwrap();
     }
     let verify = || candor(dir.path()).args(["audit", "verify"]).output().unwrap();
     let intact = verify();

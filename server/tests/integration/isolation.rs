@@ -10,7 +10,24 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use axum::body::Body;
 use chrono::Utc;
-use domain::{access::{accounts::{self, SignupInput, SignupOutcome}, auth::{context::SignInContext, password::{HashCost, PasswordHasher, PasswordPolicy}}, factors, roles}, organisation::{departments, people}, platform::{ids::{DepartmentId, UserId}, policy::{Permission, Role, RoleKey}, tenant::TenantDb}, testing::TestDb, Database};
+use domain::{
+    access::{
+        accounts::{self, SignupInput, SignupOutcome},
+        auth::{
+            context::SignInContext,
+            password::{HashCost, PasswordHasher, PasswordPolicy},
+        },
+        factors, roles,
+    },
+    organisation::{departments, people},
+    platform::{
+        ids::{DepartmentId, UserId},
+        policy::{Permission, Role, RoleKey},
+        tenant::TenantDb,
+    },
+    testing::TestDb,
+    Database,
+};
 use http::{Request, StatusCode};
 
 use crate::support::TestApp;
@@ -1005,7 +1022,9 @@ async fn workplace_b_is_unreachable_from_workplace_a(test_db: TestDb) {
             "people/list",
         );
         trail.identify(w.owner, w.workplace);
-        domain::platform::access_log::finish(&trail, &db, 200).await.unwrap();
+        domain::platform::access_log::finish(&trail, &db, 200)
+            .await
+            .unwrap();
         w.first_entry = domain::testing::audit_rows(&db, Some(w.workplace)).await[0].id;
     }
     let app = TestApp::new(test_db);
@@ -1128,7 +1147,9 @@ async fn every_server_fn_call_leaves_an_audit_entry(test_db: TestDb) {
         assert!(!log.contains(personal.as_str()), "the audit log holds {personal}");
     }
     // And the chains it built verify.
-    let reports = domain::platform::access_log::verify(&db, None, &[]).await.unwrap();
+    let reports = domain::platform::access_log::verify(&db, None, &[])
+        .await
+        .unwrap();
     assert!(reports.iter().all(|r| r.broken.is_none()), "{reports:?}");
 }
 

@@ -54,11 +54,7 @@ pub async fn note_sign_in(
 ) -> crate::Result<Option<(UserId, WorkplaceId)>> {
     let keyring = db.keyring()?;
     let normalised = email.trim().to_lowercase();
-    let (network, account) = sign_in_tags(
-        keyring,
-        &network_prefix(address),
-        Some(&normalised),
-    );
+    let (network, account) = sign_in_tags(keyring, &network_prefix(address), Some(&normalised));
     trail.tag(network, account);
     let Some(user) =
         crate::platform::user_fields::find_by_email(keyring, db.connection(), &normalised).await?

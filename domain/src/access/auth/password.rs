@@ -28,8 +28,11 @@ pub const MIN_SCORE: u8 = 3;
 /// zxcvbn's work grows with length; the rest of a very long password only adds strength.
 const SCORED_PREFIX_CHARS: usize = 100;
 
-static COMMON_PASSWORDS: LazyLock<HashSet<&'static str>> =
-    LazyLock::new(|| include_str!("../../../data/common-passwords.txt").lines().collect());
+static COMMON_PASSWORDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    include_str!("../../../data/common-passwords.txt")
+        .lines()
+        .collect()
+});
 
 /// Whether `password` is on the bundled list of common passwords (case-insensitive).
 pub fn is_common(password: &str) -> bool {

@@ -395,9 +395,7 @@ pub async fn run(
             let due = due.format("%-d %B %Y").to_string();
             for (to, name) in &recipients {
                 if mailer
-                    .send(audit_review_due_mail(
-                        to, name, &due, &link,
-                    ))
+                    .send(audit_review_due_mail(to, name, &due, &link))
                     .await
                     .is_ok()
                 {

@@ -207,7 +207,8 @@ async fn query(tenant: &TenantDb, filter: &Filter, limit: u64) -> Result<Vec<Log
         select = select.filter(audit_log::Column::OccurredAt.lte(until));
     }
     if filter.security_only {
-        select = select.filter(audit_log::Column::Category.eq(crate::platform::audit::Category::Security.code()));
+        select =
+            select.filter(audit_log::Column::Category.eq(crate::platform::audit::Category::Security.code()));
     }
     let keys = tenant.data_keys_in(&txn).await?;
     let mut out = Vec::new();

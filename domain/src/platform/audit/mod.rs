@@ -17,15 +17,14 @@ pub mod pending;
 mod trail;
 
 pub(crate) use chain::{append, purge_before, verify};
-pub(crate) use trail::is_audit_relevant;
 pub use chain::{Anchor, BrokenLink, ChainReport};
+pub(crate) use trail::is_audit_relevant;
 pub use trail::Trail;
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::platform::ids::{UserId, WorkplaceId};
-
 
 /// At most this many entity ids are listed in one entry; the count says how many there were.
 pub const MAX_LISTED_IDS: usize = 100;

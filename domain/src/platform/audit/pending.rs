@@ -64,4 +64,3 @@ pub(crate) fn entry_of(row: &audit_pending::Model) -> Entry {
     .unwrap_or(Outcome::Error);
     entry
 }
-
