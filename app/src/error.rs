@@ -90,7 +90,7 @@ impl From<domain::Error> for ApiError {
             tracing::debug!(code = err.code(), "request refused");
         }
         // A page's data loads run in-process: their refusals reach the page's log entry here.
-        if let Some(trail) = crate::session::trail() {
+        if let Some(trail) = crate::request::trail() {
             trail.note_status(err.status());
         }
         ApiError {

@@ -8,9 +8,12 @@ pub mod error;
 pub mod files;
 pub mod pages;
 #[cfg(feature = "ssr")]
+pub mod request;
+#[cfg(feature = "ssr")]
 pub mod session;
 #[cfg(feature = "ssr")]
 pub mod state;
+pub mod transport;
 pub mod webauthn;
 
 use leptos::prelude::*;

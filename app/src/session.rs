@@ -60,12 +60,12 @@ pub fn client_address(state: &AppState) -> std::net::IpAddr {
 /// [`client_address`] from a request's headers and extensions, for the layers in front of the
 /// handlers (request budgets).
 pub fn address_of(
-    transport: crate::api::instance::TransportMode,
+    transport: crate::transport::TransportMode,
     headers: &http::HeaderMap,
     extensions: &http::Extensions,
 ) -> std::net::IpAddr {
     use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-    if transport == crate::api::instance::TransportMode::BehindTlsProxy {
+    if transport == crate::transport::TransportMode::BehindTlsProxy {
         let forwarded = headers
             .get("x-forwarded-for")
             .and_then(|value| value.to_str().ok())
@@ -100,15 +100,6 @@ pub fn sign_in_context(state: &AppState) -> domain::access::auth::context::SignI
     }
 }
 
-/// The audit trail the HTTP layer opened for this server-function call (none while rendering a
-/// page: pages load their data through server functions).
-pub fn trail() -> Option<domain::platform::audit::Trail> {
-    use_context::<http::request::Parts>()?
-        .extensions
-        .get::<domain::platform::audit::Trail>()
-        .cloned()
-}
-
 /// The request's session, if it carries a live one. The audit trail learns who is asking.
 pub async fn current_session(state: &AppState) -> Result<Option<SessionInfo>, ApiError> {
     let Some(token) = presented_token() else {
@@ -121,7 +112,7 @@ pub async fn current_session(state: &AppState) -> Result<Option<SessionInfo>, Ap
         state.clock.now(),
     )
     .await?;
-    if let (Some(session), Some(trail)) = (&session, trail()) {
+    if let (Some(session), Some(trail)) = (&session, crate::request::trail()) {
         trail.identify(
             domain::platform::ids::UserId::from_uuid(session.user_id),
             domain::platform::ids::WorkplaceId::from_uuid(session.workplace_id),
@@ -136,7 +127,7 @@ fn scope_of(
     identity: &domain::platform::policy::Identity,
 ) -> domain::platform::tenant::TenantDb {
     let tenant = domain::platform::tenant::TenantDb::for_identity(&state.db, identity);
-    match trail() {
+    match crate::request::trail() {
         Some(trail) => tenant.with_trail(trail),
         None => tenant,
     }

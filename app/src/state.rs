@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 
-use crate::{api::instance::TransportMode, error::ApiError};
+use crate::{error::ApiError, transport::TransportMode};
 
 #[derive(Clone, Debug)]
 pub struct AppState {

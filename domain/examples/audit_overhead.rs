@@ -102,7 +102,9 @@ async fn main() {
         results::round_report(&tenant.clone().with_trail(trail.clone()), &owner, latest)
             .await
             .unwrap();
-        trail.finish(db, 200).await.unwrap();
+        domain::platform::access_log::finish(&trail, &db, 200)
+            .await
+            .unwrap();
         on.push(started.elapsed());
     }
     let (off50, off99) = percentiles(off);
@@ -173,7 +175,9 @@ async fn main() {
             )
             .await
             .unwrap();
-            trail.finish(db, 200).await.unwrap();
+            domain::platform::access_log::finish(&trail, &db, 200)
+                .await
+                .unwrap();
             on.push(started.elapsed());
         }
     }
@@ -203,7 +207,9 @@ async fn main() {
         )
         .await
         .unwrap();
-        trail.finish(db, 200).await.unwrap();
+        domain::platform::access_log::finish(&trail, &db, 200)
+            .await
+            .unwrap();
     }
     let after = domain::testing::audit_log_storage(db).await;
     let entries = domain::testing::audit_entry_count(db).await - entries_before;
@@ -225,7 +231,9 @@ async fn main() {
         );
         trail.identify(owner.user_id, owner.workplace_id);
         trail.touch(domain::platform::audit::EntityType::Round, [latest]);
-        trail.finish(db, 200).await.unwrap();
+        domain::platform::access_log::finish(&trail, &db, 200)
+            .await
+            .unwrap();
     }
     println!(
         "{}: 1,000 single-record requests: {} bytes of stored values",

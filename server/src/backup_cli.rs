@@ -1,15 +1,50 @@
 //! `candor backup …` and `candor restore`: the operator's side of backups, with a progress line
 //! on the terminal for the long parts.
 
+use clap::Subcommand;
 use std::path::Path;
 
 use domain::operations::backup::{self, BackupError, Progress, RestoreRequest, Stage};
 
 use crate::{
-    cli::{bar, BackupCommand},
     config::{BackupSettings, Config},
     serve::{self, StartError},
 };
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum BackupCommand {
+    /// Create the operator's backup key pair: the private key is written to FILE (readable by
+    /// its owner only; never overwritten), the public key printed for CANDOR_BACKUP_RECIPIENT.
+    /// Keep the private key off the server.
+    Keygen {
+        #[arg(long, value_name = "FILE")]
+        out: std::path::PathBuf,
+    },
+    /// List the backups in the store, oldest first.
+    List,
+    /// Restore drill: restore the newest backup into a scratch database, check every row
+    /// against it, and record the result (a failure raises an alert).
+    Verify {
+        /// The private backup key file. Default: CANDOR_BACKUP_IDENTITY_FILE.
+        #[arg(long, value_name = "FILE")]
+        identity: Option<std::path::PathBuf>,
+    },
+    /// Delete backups past the retention period now (the scheduler does this after each backup).
+    Prune,
+}
+
+/// `[#########-----------]    4000 / 10000 rows  40%`
+pub(crate) fn bar(done: u64, total: u64) -> String {
+    const WIDTH: u64 = 30;
+    let whole = total.max(1);
+    let filled = (done.min(whole) * WIDTH / whole) as usize;
+    format!(
+        "[{}{}] {done:>7} / {total} rows {:>3}%",
+        "#".repeat(filled),
+        "-".repeat(WIDTH as usize - filled),
+        done.min(whole) * 100 / whole,
+    )
+}
 
 fn configured(config: &Config) -> Result<&BackupSettings, StartError> {
     config.backups.as_ref().ok_or_else(|| {

@@ -16,7 +16,7 @@ use std::{
     },
 };
 
-use app::{api::instance::TransportMode, error::ApiError};
+use app::{error::ApiError, transport::TransportMode};
 use axum::{
     extract::{Request, State},
     http::{header, HeaderValue, StatusCode},

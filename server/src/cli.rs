@@ -6,8 +6,12 @@ use std::{process::ExitCode, time::Duration};
 use clap::{Parser, Subcommand};
 
 use crate::{
+    backup_cli::BackupCommand,
     config::{Config, RawSettings},
-    serve, telemetry,
+    incident_cli::IncidentCommand,
+    serve,
+    subprocessor_cli::SubprocessorCommand,
+    telemetry,
 };
 
 #[derive(Parser, Debug)]
@@ -73,106 +77,6 @@ pub enum Command {
         #[command(subcommand)]
         action: SupportCommand,
     },
-}
-
-#[derive(Subcommand, Debug, Clone)]
-pub enum IncidentCommand {
-    /// Record a new incident.
-    Open {
-        #[arg(long)]
-        title: String,
-        /// What happened, in words the affected Owners will read.
-        #[arg(long)]
-        nature: String,
-    },
-    /// Mark it a personal-data breach, verified at TIME (RFC 3339; default now): the affected
-    /// workplaces must be notified within 24 hours of it.
-    Breach {
-        id: String,
-        #[arg(long, value_name = "TIME")]
-        verified_at: Option<String>,
-    },
-    /// Name the workplaces it affects (their ids), or --all of them.
-    Affect {
-        id: String,
-        #[arg(required_unless_present = "all")]
-        workplaces: Vec<String>,
-        #[arg(long, conflicts_with = "workplaces")]
-        all: bool,
-    },
-    /// Send the breach notice to the affected workplaces' Owners (email and a banner in Candor).
-    Notify {
-        id: String,
-        #[arg(long)]
-        impact: String,
-        #[arg(long)]
-        mitigation: String,
-        #[arg(long)]
-        contact: String,
-    },
-    /// Add a post-incident analysis note.
-    Note {
-        id: String,
-        #[arg(long)]
-        text: String,
-    },
-    /// Close it; its banner goes away.
-    Close { id: String },
-    /// Every incident, with its 24-hour clock.
-    List,
-}
-
-#[derive(Subcommand, Debug, Clone)]
-pub enum SubprocessorCommand {
-    /// Every subprocessor, current and planned.
-    List,
-    /// Add one. Announced to every Owner now; it starts on --from (default: in 30 days, the
-    /// notice workplaces get to object).
-    Add {
-        #[arg(long)]
-        name: String,
-        /// What it does for Candor.
-        #[arg(long)]
-        purpose: String,
-        /// Where it processes the data (country or region).
-        #[arg(long)]
-        location: String,
-        /// Which data it processes.
-        #[arg(long)]
-        data: String,
-        /// First day (YYYY-MM-DD or `today`).
-        #[arg(long, value_name = "DATE")]
-        from: Option<String>,
-    },
-    /// End one after --until (default: in 30 days). Announced to every Owner now.
-    Remove {
-        id: String,
-        /// Last day (YYYY-MM-DD or `today`).
-        #[arg(long, value_name = "DATE")]
-        until: Option<String>,
-    },
-}
-
-#[derive(Subcommand, Debug, Clone)]
-pub enum BackupCommand {
-    /// Create the operator's backup key pair: the private key is written to FILE (readable by
-    /// its owner only; never overwritten), the public key printed for CANDOR_BACKUP_RECIPIENT.
-    /// Keep the private key off the server.
-    Keygen {
-        #[arg(long, value_name = "FILE")]
-        out: std::path::PathBuf,
-    },
-    /// List the backups in the store, oldest first.
-    List,
-    /// Restore drill: restore the newest backup into a scratch database, check every row
-    /// against it, and record the result (a failure raises an alert).
-    Verify {
-        /// The private backup key file. Default: CANDOR_BACKUP_IDENTITY_FILE.
-        #[arg(long, value_name = "FILE")]
-        identity: Option<std::path::PathBuf>,
-    },
-    /// Delete backups past the retention period now (the scheduler does this after each backup).
-    Prune,
 }
 
 #[derive(Subcommand, Debug, Clone)]
@@ -387,21 +291,8 @@ fn progress_bar(
 ) -> String {
     format!(
         "{workplace} {}  pass {}",
-        bar(progress.done, progress.total),
+        crate::backup_cli::bar(progress.done, progress.total),
         progress.pass
-    )
-}
-
-/// `[#########-----------]    4000 / 10000 rows  40%`
-pub(crate) fn bar(done: u64, total: u64) -> String {
-    const WIDTH: u64 = 30;
-    let whole = total.max(1);
-    let filled = (done.min(whole) * WIDTH / whole) as usize;
-    format!(
-        "[{}{}] {done:>7} / {total} rows {:>3}%",
-        "#".repeat(filled),
-        "-".repeat(WIDTH as usize - filled),
-        done.min(whole) * 100 / whole,
     )
 }
 

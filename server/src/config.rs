@@ -8,7 +8,7 @@ use std::{
     time::Duration,
 };
 
-use app::api::instance::TransportMode;
+use app::transport::TransportMode;
 
 /// Raw settings as given, before validation. Doubles as the clap definition so that
 /// `candor --help` lists every setting with its environment variable.
@@ -597,6 +597,15 @@ impl Config {
     }
 
     /// How browsers reach this instance, as shown on the Security page.
+    /// Where mail goes: the SMTP server when one is set, else `.eml` files under the data
+    /// directory's outbox.
+    pub fn mailer(&self) -> domain::Result<domain::platform::mail::Mailer> {
+        match &self.smtp_url {
+            Some(url) => domain::platform::mail::Mailer::smtp(url, &self.mail_from),
+            None => domain::platform::mail::Mailer::outbox(self.data_dir.join("outbox"), &self.mail_from),
+        }
+    }
+
     pub fn transport(&self) -> TransportMode {
         match (&self.tls, self.behind_tls_proxy) {
             (TlsSetting::Files { .. } | TlsSetting::SelfSigned, _) => TransportMode::Tls13,

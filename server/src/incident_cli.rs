@@ -2,13 +2,60 @@
 //! they have no account in the application.
 
 use chrono::{DateTime, Utc};
+use clap::Subcommand;
 use domain::compliance::incidents::{self, Notice};
 
 use crate::{
-    cli::IncidentCommand,
     config::Config,
     serve::{self, StartError},
 };
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum IncidentCommand {
+    /// Record a new incident.
+    Open {
+        #[arg(long)]
+        title: String,
+        /// What happened, in words the affected Owners will read.
+        #[arg(long)]
+        nature: String,
+    },
+    /// Mark it a personal-data breach, verified at TIME (RFC 3339; default now): the affected
+    /// workplaces must be notified within 24 hours of it.
+    Breach {
+        id: String,
+        #[arg(long, value_name = "TIME")]
+        verified_at: Option<String>,
+    },
+    /// Name the workplaces it affects (their ids), or --all of them.
+    Affect {
+        id: String,
+        #[arg(required_unless_present = "all")]
+        workplaces: Vec<String>,
+        #[arg(long, conflicts_with = "workplaces")]
+        all: bool,
+    },
+    /// Send the breach notice to the affected workplaces' Owners (email and a banner in Candor).
+    Notify {
+        id: String,
+        #[arg(long)]
+        impact: String,
+        #[arg(long)]
+        mitigation: String,
+        #[arg(long)]
+        contact: String,
+    },
+    /// Add a post-incident analysis note.
+    Note {
+        id: String,
+        #[arg(long)]
+        text: String,
+    },
+    /// Close it; its banner goes away.
+    Close { id: String },
+    /// Every incident, with its 24-hour clock.
+    List,
+}
 
 fn failed(err: domain::Error) -> StartError {
     StartError::Incident(err.public_message())

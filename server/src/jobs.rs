@@ -72,7 +72,7 @@ pub async fn alert_operator(
     what: &str,
     err: &domain::operations::backup::BackupError,
 ) {
-    match crate::serve::mailer(config) {
+    match config.mailer() {
         Ok(mailer) => {
             let notifier = Notifier {
                 mailer,

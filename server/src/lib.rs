@@ -4,6 +4,7 @@ pub mod backup_cli;
 pub mod budgets;
 pub mod cli;
 pub mod config;
+pub mod files;
 pub mod http;
 pub mod incident_cli;
 pub mod jobs;

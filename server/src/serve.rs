@@ -193,11 +193,7 @@ pub fn app_with_clock(
 }
 
 pub(crate) fn mailer(config: &Config) -> Result<domain::platform::mail::Mailer, StartError> {
-    match &config.smtp_url {
-        Some(url) => domain::platform::mail::Mailer::smtp(url, &config.mail_from),
-        None => domain::platform::mail::Mailer::outbox(config.data_dir.join("outbox"), &config.mail_from),
-    }
-    .map_err(StartError::Mail)
+    config.mailer().map_err(StartError::Mail)
 }
 
 pub async fn start(config: &Config) -> Result<Running, StartError> {
@@ -288,19 +284,6 @@ pub fn create_private_file(path: &Path, contents: &[u8]) -> Result<(), StartErro
             path: path.display().to_string(),
             source,
         })
-}
-
-/// Writes a file only its owner can read (keys).
-pub fn write_private_file(path: &Path, contents: &[u8]) -> io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options.open(path)?.write_all(contents)
 }
 
 /// The address a person should open: `localhost` for loopback (browsers need a host name for

@@ -3,13 +3,44 @@
 //! effect.
 
 use chrono::{NaiveDate, Utc};
+use clap::Subcommand;
 use domain::compliance::subprocessors::{self, NewSubprocessor};
 
 use crate::{
-    cli::SubprocessorCommand,
     config::Config,
     serve::{self, StartError},
 };
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum SubprocessorCommand {
+    /// Every subprocessor, current and planned.
+    List,
+    /// Add one. Announced to every Owner now; it starts on --from (default: in 30 days, the
+    /// notice workplaces get to object).
+    Add {
+        #[arg(long)]
+        name: String,
+        /// What it does for Candor.
+        #[arg(long)]
+        purpose: String,
+        /// Where it processes the data (country or region).
+        #[arg(long)]
+        location: String,
+        /// Which data it processes.
+        #[arg(long)]
+        data: String,
+        /// First day (YYYY-MM-DD or `today`).
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+    },
+    /// End one after --until (default: in 30 days). Announced to every Owner now.
+    Remove {
+        id: String,
+        /// Last day (YYYY-MM-DD or `today`).
+        #[arg(long, value_name = "DATE")]
+        until: Option<String>,
+    },
+}
 
 fn failed(err: domain::Error) -> StartError {
     StartError::Subprocessors(err.public_message())

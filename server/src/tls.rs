@@ -94,7 +94,7 @@ pub fn ensure_self_signed(dir: &Path) -> Result<(PathBuf, PathBuf), TlsError> {
     let names = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()];
     let generated = rcgen::generate_simple_self_signed(names).map_err(|err| failed(err.to_string()))?;
     std::fs::create_dir_all(dir).map_err(|err| failed(err.to_string()))?;
-    crate::serve::write_private_file(&key_path, generated.key_pair.serialize_pem().as_bytes())
+    crate::files::write_private_file(&key_path, generated.key_pair.serialize_pem().as_bytes())
         .map_err(|err| failed(err.to_string()))?;
     std::fs::write(&cert_path, generated.cert.pem()).map_err(|err| failed(err.to_string()))?;
     tracing::info!(path = %cert_path.display(), "generated a self-signed localhost certificate");

@@ -185,7 +185,7 @@ pub async fn log_in(email: String, password: String) -> Result<NextStep, ApiErro
         crate::session::client_address(&state),
         state.clock.now(),
     );
-    let trail = crate::session::trail();
+    let trail = crate::request::trail();
     let named = match &trail {
         Some(trail) => domain::access::auth::context::note_sign_in(&state.db, trail, address, &email).await?,
         None => None,

@@ -617,7 +617,7 @@ pub async fn invitation(token: String) -> Result<InvitationGreeting, ApiError> {
     let state = crate::state::app_state()?;
     let details = domain::access::accounts::invitation_details(&state.db, &token, state.clock.now()).await?;
     // Nobody is signed in: the entry names the workplace and the invited person it was read for.
-    if let Some(trail) = crate::session::trail() {
+    if let Some(trail) = crate::request::trail() {
         trail.concerns(details.workplace);
         trail.touch(
             domain::platform::audit::EntityType::Person,
