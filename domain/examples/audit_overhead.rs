@@ -102,7 +102,7 @@ async fn main() {
         results::round_report(&tenant.clone().with_trail(trail.clone()), &owner, latest)
             .await
             .unwrap();
-        domain::platform::access_log::finish(&trail, &db, 200)
+        domain::platform::access_log::finish(&trail, db, 200)
             .await
             .unwrap();
         on.push(started.elapsed());
@@ -175,7 +175,7 @@ async fn main() {
             )
             .await
             .unwrap();
-            domain::platform::access_log::finish(&trail, &db, 200)
+            domain::platform::access_log::finish(&trail, db, 200)
                 .await
                 .unwrap();
             on.push(started.elapsed());
@@ -207,7 +207,7 @@ async fn main() {
         )
         .await
         .unwrap();
-        domain::platform::access_log::finish(&trail, &db, 200)
+        domain::platform::access_log::finish(&trail, db, 200)
             .await
             .unwrap();
     }
@@ -231,7 +231,7 @@ async fn main() {
         );
         trail.identify(owner.user_id, owner.workplace_id);
         trail.touch(domain::platform::audit::EntityType::Round, [latest]);
-        domain::platform::access_log::finish(&trail, &db, 200)
+        domain::platform::access_log::finish(&trail, db, 200)
             .await
             .unwrap();
     }
