@@ -5,7 +5,11 @@
 use domain::compliance::workplace_deletion::KeptBackups;
 use std::{sync::Arc, time::Duration};
 
-use domain::{operations::key_rotation, surveys, Clock, Database};
+use domain::{
+    operations::key_rotation,
+    platform::security_events::{EventKind, SecurityEvent},
+    surveys, Clock, Database,
+};
 
 /// How often the scheduler looks for work.
 const TICK: Duration = Duration::from_secs(60);
@@ -130,9 +134,152 @@ pub fn spawn(db: Database, clock: Arc<dyn Clock>, schedule: Schedule, notifier: 
     });
 }
 
+/// When a job runs.
+#[derive(Clone, Copy, Debug)]
+enum When {
+    /// On every tick.
+    EveryTick,
+    /// Once this long has passed since it last finished anywhere.
+    Every(chrono::Duration),
+    /// Not configured on this instance.
+    Never,
+    /// The job takes its own leases (backups and restore drills, each with its own interval).
+    ByItsOwnLeases,
+}
+
+/// What a job's work sees.
+struct JobContext<'a> {
+    db: &'a Database,
+    holder: &'a str,
+    schedule: &'a Schedule,
+    notifier: &'a Notifier,
+    now: chrono::DateTime<chrono::Utc>,
+}
+
+type JobFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = domain::Result<()>> + Send + 'a>>;
+
+/// One scheduled job: its name (its lease and its log lines), when it runs, and its work.
+struct Job {
+    name: &'static str,
+    when: fn(&Schedule) -> When,
+    run: for<'a> fn(&'a JobContext<'a>, &'a mut TickReport) -> JobFuture<'a>,
+}
+
+/// Every scheduled job, in the order a tick runs them.
+const JOBS: &[Job] = &[
+    Job {
+        name: SURVEY_ROUNDS,
+        when: |_| When::EveryTick,
+        run: |cx, report| Box::pin(survey_rounds(cx, report)),
+    },
+    Job {
+        name: BENCHMARKS,
+        when: |_| When::Every(BENCHMARK_INTERVAL),
+        run: |cx, report| {
+            Box::pin(async move {
+                report.benchmarks_published = Some(surveys::benchmarks::recompute(cx.db, cx.now).await?);
+                Ok(())
+            })
+        },
+    },
+    Job {
+        name: AUDIT_MONITOR,
+        when: |_| When::EveryTick,
+        run: |cx, report| {
+            Box::pin(async move {
+                // Anonymous entries of days that have ended join the log first.
+                domain::platform::access_log::flush_pending(cx.db, cx.now).await?;
+                let notifier = cx.notifier;
+                let run = domain::compliance::audit_log::monitor::run(
+                    cx.db,
+                    &notifier.mailer,
+                    &notifier.public_url,
+                    cx.now,
+                )
+                .await?;
+                report.alerts_raised = run.alerts.len();
+                Ok(())
+            })
+        },
+    },
+    Job {
+        name: WORKPLACE_TERMINATION,
+        when: |_| When::EveryTick,
+        run: |cx, report| {
+            Box::pin(async move {
+                let backups = cx.schedule.backups.as_ref().map(|settings| KeptBackups {
+                    store: &settings.target.store,
+                    retention: settings.retention,
+                });
+                let deleted = domain::compliance::workplace_deletion::terminate_due(
+                    cx.db,
+                    &cx.notifier.mailer,
+                    backups,
+                    cx.now,
+                )
+                .await?;
+                report.workplaces_deleted = deleted.len();
+                Ok(())
+            })
+        },
+    },
+    Job {
+        name: AUDIT_RETENTION,
+        when: |_| When::Every(AUDIT_RETENTION_INTERVAL),
+        run: |cx, report| {
+            Box::pin(async move {
+                let purged = domain::compliance::audit_log::monitor::purge_expired(cx.db, cx.now).await?;
+                report.audit_entries_purged = purged.iter().map(|(_, n)| n).sum();
+                Ok(())
+            })
+        },
+    },
+    Job {
+        name: AUDIT_ANCHOR,
+        when: |_| When::Every(AUDIT_ANCHOR_INTERVAL),
+        run: |cx, _| {
+            Box::pin(async move {
+                domain::compliance::audit_log::monitor::anchor(cx.db).await?;
+                Ok(())
+            })
+        },
+    },
+    Job {
+        name: DATA_RETENTION,
+        when: |_| When::Every(DATA_RETENTION_INTERVAL),
+        run: |cx, report| Box::pin(data_retention(cx, report)),
+    },
+    Job {
+        name: BACKUP,
+        when: |schedule| match schedule.backups {
+            Some(_) => When::ByItsOwnLeases,
+            None => When::Never,
+        },
+        run: |cx, report| {
+            Box::pin(async move {
+                match &cx.schedule.backups {
+                    Some(settings) => {
+                        run_backups(cx.db, cx.holder, settings, cx.notifier, cx.now, report).await
+                    }
+                    None => Ok(()),
+                }
+            })
+        },
+    },
+    Job {
+        name: TENANT_KEY_ROTATION,
+        when: |schedule| match schedule.tenant_key_max_age {
+            Some(_) => When::EveryTick,
+            None => When::Never,
+        },
+        run: |cx, report| Box::pin(tenant_key_rotation(cx, report)),
+    },
+];
+
 /// Runs every job that is due and whose lease this process (`holder`) gets. Each job stands
-/// alone: one that fails is logged, named in the report and its lease released (so the next
-/// tick, here or in another process, retries it), and the others run regardless.
+/// alone: one that fails is logged, recorded as a security event, named in the report and its
+/// lease released (so the next tick, here or in another process, retries it), and the others
+/// run regardless.
 pub async fn tick(
     db: &Database,
     holder: &str,
@@ -140,151 +287,90 @@ pub async fn tick(
     notifier: &Notifier,
     now: chrono::DateTime<chrono::Utc>,
 ) -> TickReport {
-    use surveys::rounds::{notify, Notice};
     let mut report = TickReport::default();
-    let every_tick = Leased { db, holder, now };
-    let outcome = every_tick
-        .run(SURVEY_ROUNDS, None, &mut report, async |report| {
-            report.rounds_closed = surveys::closing::close_due(db, now).await?;
-            for opened in surveys::rounds::open_due(db, now).await? {
-                report.rounds_opened += 1;
-                report.emails_sent += notify(
-                    db,
-                    &notifier.mailer,
-                    &notifier.public_url,
-                    &opened,
-                    Notice::Invitation,
-                )
-                .await;
-            }
-            for due in surveys::rounds::reminders_due(db, now).await? {
-                report.rounds_reminded += 1;
-                report.emails_sent +=
-                    notify(db, &notifier.mailer, &notifier.public_url, &due, Notice::Reminder).await;
-            }
-            Ok(())
-        })
-        .await;
-    settle(&mut report, SURVEY_ROUNDS, outcome);
-    let outcome = every_tick
-        .run(
-            BENCHMARKS,
-            Some(BENCHMARK_INTERVAL),
-            &mut report,
-            async |report| {
-                report.benchmarks_published = Some(surveys::benchmarks::recompute(db, now).await?);
-                Ok(())
-            },
-        )
-        .await;
-    settle(&mut report, BENCHMARKS, outcome);
-    let outcome = every_tick
-        .run(AUDIT_MONITOR, None, &mut report, async |report| {
-            // Anonymous entries of days that have ended join the log first.
-            domain::platform::access_log::flush_pending(db, now).await?;
-            let run =
-                domain::compliance::audit_log::monitor::run(db, &notifier.mailer, &notifier.public_url, now)
-                    .await?;
-            report.alerts_raised = run.alerts.len();
-            Ok(())
-        })
-        .await;
-    settle(&mut report, AUDIT_MONITOR, outcome);
-    let outcome = every_tick
-        .run(WORKPLACE_TERMINATION, None, &mut report, async |report| {
-            let backups = schedule.backups.as_ref().map(|settings| KeptBackups {
-                store: &settings.target.store,
-                retention: settings.retention,
-            });
-            let deleted =
-                domain::compliance::workplace_deletion::terminate_due(db, &notifier.mailer, backups, now)
-                    .await?;
-            report.workplaces_deleted = deleted.len();
-            Ok(())
-        })
-        .await;
-    settle(&mut report, WORKPLACE_TERMINATION, outcome);
-    let outcome = every_tick
-        .run(
-            AUDIT_RETENTION,
-            Some(AUDIT_RETENTION_INTERVAL),
-            &mut report,
-            async |report| {
-                let purged = domain::compliance::audit_log::monitor::purge_expired(db, now).await?;
-                report.audit_entries_purged = purged.iter().map(|(_, n)| n).sum();
-                Ok(())
-            },
-        )
-        .await;
-    settle(&mut report, AUDIT_RETENTION, outcome);
-    let outcome = every_tick
-        .run(
-            AUDIT_ANCHOR,
-            Some(AUDIT_ANCHOR_INTERVAL),
-            &mut report,
-            async |_| {
-                domain::compliance::audit_log::monitor::anchor(db).await?;
-                Ok(())
-            },
-        )
-        .await;
-    settle(&mut report, AUDIT_ANCHOR, outcome);
-    let outcome = every_tick
-        .run(
-            DATA_RETENTION,
-            Some(DATA_RETENTION_INTERVAL),
-            &mut report,
-            async |report| {
-                for (_, applied) in domain::compliance::retention::apply_all(db, now).await? {
-                    report.people_erased += applied.people_erased;
-                    report.comments_deleted += applied.comments_deleted;
-                }
-                report.sessions_purged = domain::access::accounts::purge_ended_sessions(
-                    db,
-                    &domain::access::auth::session::SessionPolicy::default(),
-                    now,
-                )
-                .await?;
-                Ok(())
-            },
-        )
-        .await;
-    settle(&mut report, DATA_RETENTION, outcome);
-    if let Some(backups) = &schedule.backups {
-        let outcome = run_backups(db, holder, backups, notifier, now, &mut report).await;
-        settle(&mut report, BACKUP, outcome);
-    }
-    if let Some(max_age) = schedule.tenant_key_max_age {
-        let outcome = every_tick
-            .run(TENANT_KEY_ROTATION, None, &mut report, async |report| {
-                let options = key_rotation::Options {
-                    max_batches: Some(ROTATION_BATCHES_PER_RUN),
-                    ..Default::default()
-                };
-                for workplace in key_rotation::due_workplaces(db, max_age, now).await? {
-                    let rotated = key_rotation::rotate_workplace(db, workplace, options, now, |_| {}).await?;
-                    tracing::info!(
-                        %workplace,
-                        to_version = rotated.to_version,
-                        finished = rotated.finished,
-                        "scheduled data-key rotation"
-                    );
-                    report.workplaces_rotated += 1;
-                }
-                Ok(())
-            })
-            .await;
-        settle(&mut report, TENANT_KEY_ROTATION, outcome);
+    let cx = JobContext {
+        db,
+        holder,
+        schedule,
+        notifier,
+        now,
+    };
+    let leased = Leased { db, holder, now };
+    for job in JOBS {
+        let outcome = match (job.when)(schedule) {
+            When::Never => continue,
+            When::ByItsOwnLeases => (job.run)(&cx, &mut report).await,
+            When::EveryTick => leased.run(job, None, &cx, &mut report).await,
+            When::Every(every) => leased.run(job, Some(every), &cx, &mut report).await,
+        };
+        if let Err(err) = outcome {
+            tracing::error!(job = job.name, code = err.code(), error = %err, "a scheduled job failed; the others ran");
+            db.security_events()
+                .record(SecurityEvent::new(EventKind::JobFailed, now).about(job.name, None));
+            report.failed.push(job.name);
+        }
     }
     report
 }
 
-/// Notes a job that failed: logged with its code, named in the report.
-fn settle(report: &mut TickReport, job: &'static str, outcome: domain::Result<()>) {
-    if let Err(err) = outcome {
-        tracing::error!(job, code = err.code(), error = %err, "a scheduled job failed; the others ran");
-        report.failed.push(job);
+async fn survey_rounds(cx: &JobContext<'_>, report: &mut TickReport) -> domain::Result<()> {
+    use surveys::rounds::{notify, Notice};
+    let JobContext {
+        db, notifier, now, ..
+    } = *cx;
+    report.rounds_closed = surveys::closing::close_due(db, now).await?;
+    for opened in surveys::rounds::open_due(db, now).await? {
+        report.rounds_opened += 1;
+        report.emails_sent += notify(
+            db,
+            &notifier.mailer,
+            &notifier.public_url,
+            &opened,
+            Notice::Invitation,
+        )
+        .await;
     }
+    for due in surveys::rounds::reminders_due(db, now).await? {
+        report.rounds_reminded += 1;
+        report.emails_sent +=
+            notify(db, &notifier.mailer, &notifier.public_url, &due, Notice::Reminder).await;
+    }
+    Ok(())
+}
+
+async fn data_retention(cx: &JobContext<'_>, report: &mut TickReport) -> domain::Result<()> {
+    for (_, applied) in domain::compliance::retention::apply_all(cx.db, cx.now).await? {
+        report.people_erased += applied.people_erased;
+        report.comments_deleted += applied.comments_deleted;
+    }
+    report.sessions_purged = domain::access::accounts::purge_ended_sessions(
+        cx.db,
+        &domain::access::auth::session::SessionPolicy::default(),
+        cx.now,
+    )
+    .await?;
+    Ok(())
+}
+
+async fn tenant_key_rotation(cx: &JobContext<'_>, report: &mut TickReport) -> domain::Result<()> {
+    let Some(max_age) = cx.schedule.tenant_key_max_age else {
+        return Ok(());
+    };
+    let options = key_rotation::Options {
+        max_batches: Some(ROTATION_BATCHES_PER_RUN),
+        ..Default::default()
+    };
+    for workplace in key_rotation::due_workplaces(cx.db, max_age, cx.now).await? {
+        let rotated = key_rotation::rotate_workplace(cx.db, workplace, options, cx.now, |_| {}).await?;
+        tracing::info!(
+            %workplace,
+            to_version = rotated.to_version,
+            finished = rotated.finished,
+            "scheduled data-key rotation"
+        );
+        report.workplaces_rotated += 1;
+    }
+    Ok(())
 }
 
 /// Running jobs under their leases, for one process at one tick.
@@ -301,19 +387,19 @@ impl Leased<'_> {
     /// released when it failed, so the next tick tries again instead of waiting it out.
     async fn run(
         self,
-        job: &'static str,
+        job: &Job,
         every: Option<chrono::Duration>,
+        cx: &JobContext<'_>,
         report: &mut TickReport,
-        work: impl AsyncFnOnce(&mut TickReport) -> domain::Result<()>,
     ) -> domain::Result<()> {
         let Leased { db, holder, now } = self;
-        let Some(lease) = domain::platform::jobs::try_lease(db, job, holder, LEASE, now).await? else {
+        let Some(lease) = domain::platform::jobs::try_lease(db, job.name, holder, LEASE, now).await? else {
             return Ok(());
         };
         if every.is_some_and(|every| lease.last_finished_at.is_some_and(|last| now - last < every)) {
             return domain::platform::jobs::release(db, lease, now).await;
         }
-        match work(report).await {
+        match (job.run)(cx, report).await {
             Ok(()) => domain::platform::jobs::finish(db, lease, now).await?,
             Err(err) => {
                 if let Err(release) = domain::platform::jobs::release(db, lease, now).await {
@@ -322,7 +408,7 @@ impl Leased<'_> {
                 return Err(err);
             }
         }
-        report.ran.push(job);
+        report.ran.push(job.name);
         Ok(())
     }
 }

@@ -71,6 +71,8 @@ pub enum EventKind {
     BreachNotified,
     IncidentAnalysed,
     IncidentClosed,
+    /// A scheduled job failed (the subject names it); the others ran, and the next tick retries.
+    JobFailed,
 }
 
 impl EventKind {
@@ -104,6 +106,7 @@ impl EventKind {
             EventKind::BreachNotified => "incident.breach_notified",
             EventKind::IncidentAnalysed => "incident.analysed",
             EventKind::IncidentClosed => "incident.closed",
+            EventKind::JobFailed => "instance.job_failed",
         }
     }
 
@@ -112,7 +115,8 @@ impl EventKind {
             EventKind::FieldOpenFailed
             | EventKind::MasterKeyRejected
             | EventKind::BackupFailed
-            | EventKind::RestoreDrillFailed => Severity::Critical,
+            | EventKind::RestoreDrillFailed
+            | EventKind::JobFailed => Severity::Critical,
             EventKind::WorkplaceDeleted
             | EventKind::WorkplaceTerminationRequested
             | EventKind::WorkplaceTerminationCancelled

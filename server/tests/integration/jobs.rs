@@ -456,6 +456,17 @@ async fn one_failing_job_does_not_silence_the_others(test_db: TestDb) {
     for job in [SURVEY_ROUNDS, BENCHMARKS, WORKPLACE_TERMINATION, DATA_RETENTION] {
         assert!(report.ran.contains(&job), "{job} did not run: {report:?}");
     }
+    // The operator learns of it from the instance's security events, which name the job.
+    db.security_events().flush().await;
+    let events = domain::platform::access_log::recent_instance_security_events(db, 20)
+        .await
+        .unwrap();
+    let failed: Vec<_> = events
+        .iter()
+        .filter(|e| e.kind == "instance.job_failed")
+        .collect();
+    assert_eq!(failed.len(), 1, "{events:?}");
+    assert_eq!(failed[0].subject.as_deref(), Some(AUDIT_MONITOR), "{events:?}");
     db.execute_admin("ALTER TABLE audit_pending_away RENAME TO audit_pending")
         .await
         .unwrap();
