@@ -10,176 +10,157 @@ use std::{
 
 use app::transport::TransportMode;
 
-/// Raw settings as given, before validation. Doubles as the clap definition so that
-/// `candor --help` lists every setting with its environment variable.
-#[derive(clap::Args, Debug, Default, Clone)]
-pub struct RawSettings {
-    /// Optional TOML file with the settings below (keys without the CANDOR_ prefix, in lower case).
-    /// Default: ./candor.toml when it exists.
-    #[arg(long, env = "CANDOR_CONFIG", global = true, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Directory for the SQLite database, generated keys and certificates, and the mail outbox.
-    /// Default: ./data
-    #[arg(long, env = "CANDOR_DATA_DIR", global = true, value_name = "DIR")]
-    pub data_dir: Option<String>,
-    /// sqlite://… or postgres://user:password@host:port/db. Default: SQLite file in the data directory.
-    #[arg(
-        long,
-        env = "CANDOR_DATABASE_URL",
-        global = true,
-        value_name = "URL",
-        hide_env_values = true
-    )]
-    pub database_url: Option<String>,
-    /// The master key (256 bits as base64 or hex) that wraps every workplace's data keys. Keep it
-    /// out of the data directory and its backups in production. Default: CANDOR_MASTER_KEY_FILE.
-    #[arg(
-        long,
-        env = "CANDOR_MASTER_KEY",
-        global = true,
-        value_name = "KEY",
-        hide_env_values = true
-    )]
-    pub master_key: Option<String>,
-    /// A file holding the master key, when CANDOR_MASTER_KEY is not set. Default:
-    /// master.key in the data directory (scripts/run creates one there on first start).
-    #[arg(long, env = "CANDOR_MASTER_KEY_FILE", global = true, value_name = "FILE")]
-    pub master_key_file: Option<String>,
-    /// Address and port to listen on. Default: 127.0.0.1:3000 (port 0 picks a free port).
-    #[arg(long, env = "CANDOR_LISTEN", global = true, value_name = "ADDR:PORT")]
-    pub listen: Option<String>,
-    /// TLS mode: off (loopback only, or behind a declared proxy), files (CANDOR_TLS_CERT and
-    /// CANDOR_TLS_KEY) or self-signed (a localhost certificate generated into the data directory).
-    /// Default: off
-    #[arg(long, env = "CANDOR_TLS", global = true, value_name = "off|files|self-signed")]
-    pub tls: Option<String>,
-    /// PEM certificate chain, with CANDOR_TLS=files.
-    #[arg(long, env = "CANDOR_TLS_CERT", global = true, value_name = "FILE")]
-    pub tls_cert: Option<String>,
-    /// PEM private key, with CANDOR_TLS=files.
-    #[arg(long, env = "CANDOR_TLS_KEY", global = true, value_name = "FILE")]
-    pub tls_key: Option<String>,
-    /// Set to true when a TLS-terminating proxy sits in front of Candor; allows plain HTTP on a
-    /// non-loopback address and turns on HSTS. Default: false
-    #[arg(
-        long,
-        env = "CANDOR_BEHIND_TLS_PROXY",
-        global = true,
-        value_name = "true|false"
-    )]
-    pub behind_tls_proxy: Option<String>,
-    /// Log filter (tracing syntax). Default: info
-    #[arg(long, env = "CANDOR_LOG", global = true, value_name = "FILTER")]
-    pub log: Option<String>,
-    /// Log format: text (human-readable) or json. Default: text
-    #[arg(long, env = "CANDOR_LOG_FORMAT", global = true, value_name = "text|json")]
-    pub log_format: Option<String>,
-    /// Directory of the built site (/pkg/candor.js, .wasm, .css). Default: $LEPTOS_SITE_ROOT or target/site
-    #[arg(long, env = "CANDOR_SITE_ROOT", global = true, value_name = "DIR")]
-    pub site_root: Option<String>,
-    /// Seconds a request may take before it is answered with 408. Default: 30
-    #[arg(long, env = "CANDOR_REQUEST_TIMEOUT", global = true, value_name = "SECONDS")]
-    pub request_timeout: Option<String>,
-    /// Requests one network (an IPv4 address, an IPv6 /64) may make per second, with bursts of
-    /// ten times that; over it, 429 with Retry-After. Default: 50
-    #[arg(
-        long,
-        env = "CANDOR_NETWORK_REQUESTS_PER_SECOND",
-        global = true,
-        value_name = "COUNT"
-    )]
-    pub network_requests_per_second: Option<String>,
-    /// Largest accepted request body in bytes. Default: 1048576 (1 MiB)
-    #[arg(long, env = "CANDOR_BODY_LIMIT", global = true, value_name = "BYTES")]
-    pub body_limit: Option<String>,
-    /// The address people use to reach Candor, for links in emails (e.g. https://candor.example.com).
-    /// Default: the address Candor listens on.
-    #[arg(long, env = "CANDOR_PUBLIC_URL", global = true, value_name = "URL")]
-    pub public_url: Option<String>,
-    /// Sender of Candor's emails. Default: Candor <no-reply@localhost>
-    #[arg(long, env = "CANDOR_MAIL_FROM", global = true, value_name = "MAILBOX")]
-    pub mail_from: Option<String>,
-    /// SMTP server for outgoing mail (smtps://user:password@host or smtp://host?tls=required).
-    /// Default: none; mail is written as .eml files into the data directory's outbox/.
-    #[arg(
-        long,
-        env = "CANDOR_SMTP_URL",
-        global = true,
-        value_name = "URL",
-        hide_env_values = true
-    )]
-    pub smtp_url: Option<String>,
-    /// Failed sign-ins from one network address that trigger a temporary block; 0 turns the block
-    /// off (for load tests only). Default: 10
-    #[arg(long, env = "CANDOR_SIGNIN_MAX_FAILURES", global = true, value_name = "COUNT")]
-    pub signin_max_failures: Option<String>,
-    /// Seconds within which those failures count. Default: 300
-    #[arg(long, env = "CANDOR_SIGNIN_WINDOW", global = true, value_name = "SECONDS")]
-    pub signin_window: Option<String>,
-    /// Seconds an address stays blocked. Default: 900
-    #[arg(long, env = "CANDOR_SIGNIN_BLOCK", global = true, value_name = "SECONDS")]
-    pub signin_block: Option<String>,
-    /// Days after which a workplace's data key is rotated by the scheduler (its fields sealed
-    /// again under a new key, in the background); 0 turns scheduled rotation off. Default: 365
-    #[arg(
-        long,
-        env = "CANDOR_TENANT_KEY_MAX_AGE_DAYS",
-        global = true,
-        value_name = "DAYS"
-    )]
-    pub tenant_key_max_age_days: Option<String>,
-    /// Where encrypted backups are stored: a directory on other storage than the database (a
-    /// mounted volume of another server). Backups are off until this and CANDOR_BACKUP_RECIPIENT
-    /// are set.
-    #[arg(long, env = "CANDOR_BACKUP_DIR", global = true, value_name = "DIR")]
-    pub backup_dir: Option<String>,
-    /// The operator's public backup key (age1…, from `candor backup keygen`). Backups are
-    /// encrypted to it; its private half is needed only to restore, and belongs elsewhere.
-    #[arg(
-        long,
-        env = "CANDOR_BACKUP_RECIPIENT",
-        global = true,
-        value_name = "AGE_PUBLIC_KEY"
-    )]
-    pub backup_recipient: Option<String>,
-    /// Hours between scheduled backups, 1–168. Default: 24
-    #[arg(
-        long,
-        env = "CANDOR_BACKUP_INTERVAL_HOURS",
-        global = true,
-        value_name = "HOURS"
-    )]
-    pub backup_interval_hours: Option<String>,
-    /// Days a backup is kept before it is deleted (the newest is always kept). Default: 30
-    #[arg(
-        long,
-        env = "CANDOR_BACKUP_RETENTION_DAYS",
-        global = true,
-        value_name = "DAYS"
-    )]
-    pub backup_retention_days: Option<String>,
-    /// Days between restore drills (the newest backup restored into a scratch database and
-    /// checked row by row). Default: 7
-    #[arg(long, env = "CANDOR_BACKUP_DRILL_DAYS", global = true, value_name = "DAYS")]
-    pub backup_drill_days: Option<String>,
-    /// The private backup key file, on the host that runs restore drills. Without it this
-    /// process does not drill, and warns when no drill has passed in time.
-    #[arg(long, env = "CANDOR_BACKUP_IDENTITY_FILE", global = true, value_name = "FILE")]
-    pub backup_identity_file: Option<String>,
-    /// A database for restore drills (replaced each time). Default: a temporary SQLite file.
-    #[arg(
-        long,
-        env = "CANDOR_BACKUP_SCRATCH_URL",
-        global = true,
-        value_name = "URL",
-        hide_env_values = true
-    )]
-    pub backup_scratch_url: Option<String>,
-    /// The operator's address: operations alerts (failed backups and drills) and the in-app help
-    /// form go there. Default: none (alerts go to the log and the instance's audit chain only,
-    /// and the help form says help is not set up).
-    #[arg(long, env = "CANDOR_OPERATOR_EMAIL", global = true, value_name = "ADDRESS")]
-    pub operator_email: Option<String>,
+/// Declares every setting once: its field (the flag `--name`, the `candor.toml` key `name`), its
+/// environment variable, its value's name and its help text, and whether it is a secret (never
+/// shown in `--help`). `RawSettings` — the clap definition behind `candor --help` — and the keys
+/// the file accepts are derived from the declaration; how each value is parsed, defaulted and
+/// checked is `Config::from_raw`.
+macro_rules! settings {
+    (
+        only_flags_and_environment { $($flag:tt)* }
+        also_in_the_file { $($file:tt)* }
+    ) => {
+        settings!(@struct [] [] $($flag)* ; $($file)*);
+    };
+    // Collect every declaration into one struct; the ones after `;` may come from the file.
+    (@struct [$($flags:tt)*] [$($files:tt)*]
+        $(#[doc = $doc:literal])* $field:ident: $env:literal, $value:literal $(, $secret:ident)?; $($rest:tt)*
+    ) => {
+        settings!(@struct [$($flags)* ($field, $env, $value, [$($doc)*], [$($secret)?])] [$($files)*] $($rest)*);
+    };
+    (@struct [$($flags:tt)*] [$($files:tt)*] ; $($rest:tt)*) => {
+        settings!(@file [$($flags)*] [$($files)*] $($rest)*);
+    };
+    (@file [$($flags:tt)*] [$($files:tt)*]
+        $(#[doc = $doc:literal])* $field:ident: $env:literal, $value:literal $(, $secret:ident)?; $($rest:tt)*
+    ) => {
+        settings!(@file [$($flags)*] [$($files)* ($field, $env, $value, [$($doc)*], [$($secret)?])] $($rest)*);
+    };
+    (@file
+        [$(($flag:ident, $flag_env:literal, $flag_value:literal, [$($flag_doc:literal)*], [$($flag_secret:ident)?]))*]
+        [$(($file:ident, $file_env:literal, $file_value:literal, [$($file_doc:literal)*], [$($file_secret:ident)?]))*]
+    ) => {
+        /// Raw settings as given, before validation. Doubles as the clap definition so that
+        /// `candor --help` lists every setting with its environment variable.
+        #[derive(clap::Args, Debug, Default, Clone)]
+        pub struct RawSettings {
+            $(
+                $(#[doc = $flag_doc])*
+                #[arg(long, env = $flag_env, global = true, value_name = $flag_value,
+                      hide_env_values = settings!(@secret $($flag_secret)?))]
+                pub $flag: Option<String>,
+            )*
+            $(
+                $(#[doc = $file_doc])*
+                #[arg(long, env = $file_env, global = true, value_name = $file_value,
+                      hide_env_values = settings!(@secret $($file_secret)?))]
+                pub $file: Option<String>,
+            )*
+        }
+
+        impl RawSettings {
+            /// The keys `candor.toml` accepts.
+            pub const FILE_KEYS: &'static [&'static str] = &[$(stringify!($file)),*];
+
+            /// Where the file's value of `key` goes; None for a key the file may not set.
+            fn file_slot(&mut self, key: &str) -> Option<&mut Option<String>> {
+                match key {
+                    $(stringify!($file) => Some(&mut self.$file),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+    (@secret secret) => { true };
+    (@secret) => { false };
+}
+
+settings! {
+    only_flags_and_environment {
+        /// Optional TOML file with the settings below (keys without the CANDOR_ prefix, in lower case).
+        /// Default: ./candor.toml when it exists.
+        config: "CANDOR_CONFIG", "FILE";
+        /// The master key (256 bits as base64 or hex) that wraps every workplace's data keys. Keep it
+        /// out of the data directory and its backups in production. Default: CANDOR_MASTER_KEY_FILE.
+        master_key: "CANDOR_MASTER_KEY", "KEY", secret;
+    }
+    also_in_the_file {
+        /// Directory for the SQLite database, generated keys and certificates, and the mail outbox.
+        /// Default: ./data
+        data_dir: "CANDOR_DATA_DIR", "DIR";
+        /// sqlite://… or postgres://user:password@host:port/db. Default: SQLite file in the data directory.
+        database_url: "CANDOR_DATABASE_URL", "URL", secret;
+        /// A file holding the master key, when CANDOR_MASTER_KEY is not set. Default:
+        /// master.key in the data directory (scripts/run creates one there on first start).
+        master_key_file: "CANDOR_MASTER_KEY_FILE", "FILE";
+        /// Address and port to listen on. Default: 127.0.0.1:3000 (port 0 picks a free port).
+        listen: "CANDOR_LISTEN", "ADDR:PORT";
+        /// TLS mode: off (loopback only, or behind a declared proxy), files (CANDOR_TLS_CERT and
+        /// CANDOR_TLS_KEY) or self-signed (a localhost certificate generated into the data directory).
+        /// Default: off
+        tls: "CANDOR_TLS", "off|files|self-signed";
+        /// PEM certificate chain, with CANDOR_TLS=files.
+        tls_cert: "CANDOR_TLS_CERT", "FILE";
+        /// PEM private key, with CANDOR_TLS=files.
+        tls_key: "CANDOR_TLS_KEY", "FILE";
+        /// Set to true when a TLS-terminating proxy sits in front of Candor; allows plain HTTP on a
+        /// non-loopback address and turns on HSTS. Default: false
+        behind_tls_proxy: "CANDOR_BEHIND_TLS_PROXY", "true|false";
+        /// Log filter (tracing syntax). Default: info
+        log: "CANDOR_LOG", "FILTER";
+        /// Log format: text (human-readable) or json. Default: text
+        log_format: "CANDOR_LOG_FORMAT", "text|json";
+        /// Directory of the built site (/pkg/candor.js, .wasm, .css). Default: $LEPTOS_SITE_ROOT or target/site
+        site_root: "CANDOR_SITE_ROOT", "DIR";
+        /// Seconds a request may take before it is answered with 408. Default: 30
+        request_timeout: "CANDOR_REQUEST_TIMEOUT", "SECONDS";
+        /// Requests one network (an IPv4 address, an IPv6 /64) may make per second, with bursts of
+        /// ten times that; over it, 429 with Retry-After. Default: 50
+        network_requests_per_second: "CANDOR_NETWORK_REQUESTS_PER_SECOND", "COUNT";
+        /// Largest accepted request body in bytes. Default: 1048576 (1 MiB)
+        body_limit: "CANDOR_BODY_LIMIT", "BYTES";
+        /// The address people use to reach Candor, for links in emails (e.g. https://candor.example.com).
+        /// Default: the address Candor listens on.
+        public_url: "CANDOR_PUBLIC_URL", "URL";
+        /// Sender of Candor's emails. Default: Candor <no-reply@localhost>
+        mail_from: "CANDOR_MAIL_FROM", "MAILBOX";
+        /// SMTP server for outgoing mail (smtps://user:password@host or smtp://host?tls=required).
+        /// Default: none; mail is written as .eml files into the data directory's outbox/.
+        smtp_url: "CANDOR_SMTP_URL", "URL", secret;
+        /// Failed sign-ins from one network address that trigger a temporary block; 0 turns the block
+        /// off (for load tests only). Default: 10
+        signin_max_failures: "CANDOR_SIGNIN_MAX_FAILURES", "COUNT";
+        /// Seconds within which those failures count. Default: 300
+        signin_window: "CANDOR_SIGNIN_WINDOW", "SECONDS";
+        /// Seconds an address stays blocked. Default: 900
+        signin_block: "CANDOR_SIGNIN_BLOCK", "SECONDS";
+        /// Days after which a workplace's data key is rotated by the scheduler (its fields sealed
+        /// again under a new key, in the background); 0 turns scheduled rotation off. Default: 365
+        tenant_key_max_age_days: "CANDOR_TENANT_KEY_MAX_AGE_DAYS", "DAYS";
+        /// Where encrypted backups are stored: a directory on other storage than the database (a
+        /// mounted volume of another server). Backups are off until this and CANDOR_BACKUP_RECIPIENT
+        /// are set.
+        backup_dir: "CANDOR_BACKUP_DIR", "DIR";
+        /// The operator's public backup key (age1…, from `candor backup keygen`). Backups are
+        /// encrypted to it; its private half is needed only to restore, and belongs elsewhere.
+        backup_recipient: "CANDOR_BACKUP_RECIPIENT", "AGE_PUBLIC_KEY";
+        /// Hours between scheduled backups, 1–168. Default: 24
+        backup_interval_hours: "CANDOR_BACKUP_INTERVAL_HOURS", "HOURS";
+        /// Days a backup is kept before it is deleted (the newest is always kept). Default: 30
+        backup_retention_days: "CANDOR_BACKUP_RETENTION_DAYS", "DAYS";
+        /// Days between restore drills (the newest backup restored into a scratch database and
+        /// checked row by row). Default: 7
+        backup_drill_days: "CANDOR_BACKUP_DRILL_DAYS", "DAYS";
+        /// The private backup key file, on the host that runs restore drills. Without it this
+        /// process does not drill, and warns when no drill has passed in time.
+        backup_identity_file: "CANDOR_BACKUP_IDENTITY_FILE", "FILE";
+        /// A database for restore drills (replaced each time). Default: a temporary SQLite file.
+        backup_scratch_url: "CANDOR_BACKUP_SCRATCH_URL", "URL", secret;
+        /// The operator's address: operations alerts (failed backups and drills) and the in-app help
+        /// form go there. Default: none (alerts go to the log and the instance's audit chain only,
+        /// and the help form says help is not set up).
+        operator_email: "CANDOR_OPERATOR_EMAIL", "ADDRESS";
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -288,44 +269,11 @@ fn invalid(setting: &'static str, message: impl Into<String>) -> ConfigError {
     }
 }
 
-/// Keys accepted in candor.toml, mapped onto the raw settings.
-const FILE_KEYS: [&str; 29] = [
-    "data_dir",
-    "master_key_file",
-    "database_url",
-    "listen",
-    "tls",
-    "tls_cert",
-    "tls_key",
-    "behind_tls_proxy",
-    "log",
-    "log_format",
-    "site_root",
-    "request_timeout",
-    "network_requests_per_second",
-    "body_limit",
-    "public_url",
-    "mail_from",
-    "smtp_url",
-    "signin_max_failures",
-    "signin_window",
-    "signin_block",
-    "tenant_key_max_age_days",
-    "backup_dir",
-    "backup_recipient",
-    "backup_interval_hours",
-    "backup_retention_days",
-    "backup_drill_days",
-    "backup_identity_file",
-    "backup_scratch_url",
-    "operator_email",
-];
-
 impl RawSettings {
     /// Fills settings not given as flags or environment variables from the TOML file.
     pub fn merge_file(&mut self) -> Result<(), ConfigError> {
         let (path, required) = match &self.config {
-            Some(path) => (path.clone(), true),
+            Some(path) => (PathBuf::from(path), true),
             None => (PathBuf::from("candor.toml"), false),
         };
         if !required && !path.exists() {
@@ -340,12 +288,12 @@ impl RawSettings {
             )
         })?;
         for (key, value) in table {
-            let Some(known) = FILE_KEYS.iter().find(|k| **k == key) else {
+            if self.file_slot(&key).is_none() {
                 return Err(invalid(
                     "CANDOR_CONFIG",
                     format!("{}: unknown setting `{key}`", path.display()),
                 ));
-            };
+            }
             let value = match value {
                 toml::Value::String(s) => s,
                 toml::Value::Integer(i) => i.to_string(),
@@ -361,36 +309,8 @@ impl RawSettings {
                     ))
                 }
             };
-            let slot = match *known {
-                "data_dir" => &mut self.data_dir,
-                "master_key_file" => &mut self.master_key_file,
-                "database_url" => &mut self.database_url,
-                "listen" => &mut self.listen,
-                "tls" => &mut self.tls,
-                "tls_cert" => &mut self.tls_cert,
-                "tls_key" => &mut self.tls_key,
-                "behind_tls_proxy" => &mut self.behind_tls_proxy,
-                "log" => &mut self.log,
-                "log_format" => &mut self.log_format,
-                "site_root" => &mut self.site_root,
-                "request_timeout" => &mut self.request_timeout,
-                "network_requests_per_second" => &mut self.network_requests_per_second,
-                "public_url" => &mut self.public_url,
-                "mail_from" => &mut self.mail_from,
-                "smtp_url" => &mut self.smtp_url,
-                "signin_max_failures" => &mut self.signin_max_failures,
-                "signin_window" => &mut self.signin_window,
-                "signin_block" => &mut self.signin_block,
-                "tenant_key_max_age_days" => &mut self.tenant_key_max_age_days,
-                "backup_dir" => &mut self.backup_dir,
-                "backup_recipient" => &mut self.backup_recipient,
-                "backup_interval_hours" => &mut self.backup_interval_hours,
-                "backup_retention_days" => &mut self.backup_retention_days,
-                "backup_drill_days" => &mut self.backup_drill_days,
-                "backup_identity_file" => &mut self.backup_identity_file,
-                "backup_scratch_url" => &mut self.backup_scratch_url,
-                "operator_email" => &mut self.operator_email,
-                _ => &mut self.body_limit,
+            let Some(slot) = self.file_slot(&key) else {
+                continue;
             };
             if slot.is_none() {
                 *slot = Some(value);
@@ -877,7 +797,7 @@ mod tests {
         )
         .unwrap();
         let mut settings = RawSettings {
-            config: Some(path),
+            config: Some(path.display().to_string()),
             data_dir: Some("/env/dir".into()),
             ..raw()
         };
@@ -914,12 +834,42 @@ mod tests {
     }
 
     #[test]
+    fn every_setting_is_a_flag_an_environment_variable_and_mostly_a_file_key() {
+        use clap::Args;
+        let command = RawSettings::augment_args(clap::Command::new("candor"));
+        let mut flags = Vec::new();
+        for arg in command.get_arguments() {
+            let name = arg.get_id().as_str().to_owned();
+            let env = arg.get_env().map(|env| env.to_string_lossy().into_owned());
+            assert_eq!(env, Some(format!("CANDOR_{}", name.to_uppercase())), "{name}");
+            assert_eq!(arg.get_long(), Some(name.as_str()), "{name}");
+            assert!(arg.get_help().is_some(), "{name} has no help");
+            flags.push(name);
+        }
+        assert_eq!(flags.len(), 31);
+        for key in RawSettings::FILE_KEYS {
+            assert!(flags.iter().any(|flag| flag == key), "{key}");
+        }
+        // The file names where to find it, and the master key stays out of it.
+        for key in ["config", "master_key"] {
+            assert!(!RawSettings::FILE_KEYS.contains(&key), "{key}");
+        }
+        assert_eq!(RawSettings::FILE_KEYS.len(), flags.len() - 2);
+        // Secrets are never shown by --help.
+        for arg in command.get_arguments() {
+            let secret = ["database_url", "master_key", "smtp_url", "backup_scratch_url"]
+                .contains(&arg.get_id().as_str());
+            assert_eq!(arg.is_hide_env_values_set(), secret, "{}", arg.get_id());
+        }
+    }
+
+    #[test]
     fn unknown_file_keys_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("candor.toml");
         std::fs::write(&path, "lisen = \"127.0.0.1:4000\"\n").unwrap();
         let mut settings = RawSettings {
-            config: Some(path),
+            config: Some(path.display().to_string()),
             ..raw()
         };
         let err = settings.merge_file().unwrap_err();
