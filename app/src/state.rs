@@ -26,6 +26,19 @@ pub struct AppState {
     pub backups: Option<BackupPolicy>,
 }
 
+impl AppState {
+    /// What the sign-in workflow needs from this instance.
+    pub fn sign_in_services(&self) -> domain::access::sign_in::Services<'_> {
+        domain::access::sign_in::Services {
+            db: &self.db,
+            hasher: &self.hasher,
+            guard: &self.sign_in_guard,
+            mailer: &self.mailer,
+            public_url: &self.public_url,
+        }
+    }
+}
+
 /// How often backups and restore drills run and how long backups are kept.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BackupPolicy {

@@ -179,64 +179,26 @@ pub async fn verify_email(token: String) -> Result<(), ApiError> {
 /// Public: the password step. Starts a session that can only finish signing in.
 #[server(prefix = "/api", endpoint = "account/log_in")]
 pub async fn log_in(email: String, password: String) -> Result<NextStep, ApiError> {
+    use domain::access::sign_in::{self, PasswordAttempt, PasswordStep};
     let state = crate::state::app_state()?;
-    let (guard, address, now) = (
-        &state.sign_in_guard,
-        crate::session::client_address(&state),
-        state.clock.now(),
-    );
     let trail = crate::request::trail();
-    let named = match &trail {
-        Some(trail) => domain::access::auth::context::note_sign_in(&state.db, trail, address, &email).await?,
-        None => None,
-    };
-    // Counted as a failure from here until the password proves right.
-    let admitted = guard
-        .admit_password_attempt(&state.db, address, &email, now)
-        .await?;
-    let user_id =
-        match domain::access::accounts::check_password(&state.db, &state.hasher, &email, &password).await {
-            Ok(Some(user_id)) => user_id,
-            Ok(None) => return Err(domain::Error::BadCredentials.into()),
-            Err(unjudged) => {
-                guard.attempt_abandoned(&state.db, admitted).await?;
-                return Err(unjudged.into());
-            }
-        };
-    guard.attempt_succeeded(&state.db, admitted).await?;
-    secured_accounts_reset_by_mail(&state, user_id, address, now).await?;
-    if let (Some(trail), Some((account, workplace))) = (&trail, named) {
-        if account.uuid() == user_id {
-            trail.identify(account, workplace);
-        }
-    }
     let context = crate::session::sign_in_context(&state);
-    let token = domain::access::accounts::start_session(&state.db, user_id, &context, now).await?;
-    crate::session::set_session_cookie(&token, state.session_policy.absolute.num_seconds());
-    if !domain::access::factors::has_second_factor(&state.db, user_id).await? {
-        return Ok(NextStep::SetUpAuthenticator);
-    }
     let remembered = crate::session::presented_device_token();
-    if domain::access::trusted_devices::may_skip_second_factor(
-        &state.db,
-        user_id,
-        remembered.as_deref(),
-        &context,
-        now,
-    )
-    .await?
-    {
-        let session =
-            domain::access::accounts::resolve_session(&state.db, &state.session_policy, token.expose(), now)
-                .await?
-                .ok_or(domain::Error::Unauthenticated)?;
-        let token =
-            domain::access::accounts::complete_with_remembered_device(&state.db, session.session_id, now)
-                .await?;
-        crate::session::set_session_cookie(&token, state.session_policy.absolute.num_seconds());
-        return Ok(NextStep::Done);
-    }
-    Ok(NextStep::EnterCode)
+    let attempt = PasswordAttempt {
+        email: &email,
+        password: &password,
+        address: crate::session::client_address(&state),
+        context: &context,
+        remembered_device: remembered.as_deref(),
+        trail: trail.as_ref(),
+    };
+    let step = sign_in::with_password(state.sign_in_services(), attempt, state.clock.now()).await?;
+    crate::session::set_session_cookie(step.token(), state.session_policy.absolute.num_seconds());
+    Ok(match step {
+        PasswordStep::EnterCode(_) => NextStep::EnterCode,
+        PasswordStep::SetUpAuthenticator(_) => NextStep::SetUpAuthenticator,
+        PasswordStep::Done(_) => NextStep::Done,
+    })
 }
 
 /// The second factor as a code from the authenticator app, or a recovery code: finishes signing
@@ -250,106 +212,31 @@ pub async fn second_factor(
 ) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
     let session = crate::session::require_session(&state).await?;
-    let now = state.clock.now();
-    let admitted = state
-        .sign_in_guard
-        .admit_code_attempt(&state.db, session.user_id, now)
-        .await?;
-    let checked = async {
-        Ok::<_, domain::Error>(
-            domain::access::factors::check_totp(&state.db, session.user_id, &code, now).await?
-                || domain::access::factors::use_recovery_code(&state.db, session.user_id, &code, now).await?,
-        )
-    }
-    .await;
-    let accepted = match checked {
-        Ok(accepted) => accepted,
-        Err(unjudged) => {
-            state.sign_in_guard.attempt_abandoned(&state.db, admitted).await?;
-            return Err(unjudged.into());
-        }
-    };
-    if !accepted {
-        return Err(domain::Error::Invalid {
-            field: "code",
-            reason: "That code is not valid. Enter the current code from your app, or a recovery code."
-                .into(),
-        }
-        .into());
-    }
-    state.sign_in_guard.attempt_succeeded(&state.db, admitted).await?;
-    second_factor_given(&state, &session, remember).await
+    let context = crate::session::sign_in_context(&state);
+    let completed = domain::access::sign_in::with_code(
+        state.sign_in_services(),
+        &session,
+        &code,
+        remember,
+        &context,
+        state.clock.now(),
+    )
+    .await?;
+    set_completed_cookies(&state, completed);
+    Ok(())
 }
 
-/// A sign-in that proved the password (or a passkey) of an account secured as possibly
-/// compromised goes no further: a reset link goes to the account's address (within the
-/// address's mail allowance) and the answer says so.
+/// Hands the browser what a finished second step gave: the upgraded session's token and, when
+/// remembered, the device's.
 #[cfg(feature = "ssr")]
-pub(crate) async fn secured_accounts_reset_by_mail(
+pub(crate) fn set_completed_cookies(
     state: &crate::state::AppState,
-    user_id: uuid::Uuid,
-    address: std::net::IpAddr,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<(), ApiError> {
-    let secured = match domain::access::accounts::refuse_if_secured(&state.db, user_id).await {
-        Ok(()) => return Ok(()),
-        Err(secured @ domain::Error::PasswordChangeRequired) => secured,
-        Err(other) => return Err(other.into()),
-    };
-    if state
-        .sign_in_guard
-        .admit_mail_request(&state.db, address, now)
-        .await
-        .is_ok()
-    {
-        domain::access::accounts::mail_reset_link_to_account_in_background(
-            &state.db,
-            &state.mailer,
-            &state.public_url,
-            user_id,
-            now,
-        );
-    }
-    Err(secured.into())
-}
-
-/// After a verified second factor: a new token for the more privileged session, and at sign-in
-/// from a context the account has not used before, a "new sign-in" email.
-#[cfg(feature = "ssr")]
-pub(crate) async fn second_factor_given(
-    state: &crate::state::AppState,
-    session: &domain::access::accounts::SessionInfo,
-    remember: bool,
-) -> Result<(), ApiError> {
-    let now = state.clock.now();
-    if session.password_change_required {
-        return Err(domain::Error::PasswordChangeRequired.into());
-    }
-    let token = domain::access::accounts::complete_second_factor(&state.db, session.session_id, now).await?;
-    crate::session::set_session_cookie(&token, state.session_policy.absolute.num_seconds());
-    if session.second_factor {
-        // A confirmation within a session, not a sign-in.
-        return Ok(());
-    }
-    let days = domain::access::trusted_devices::remember_days_for(&state.db, session.user_id).await?;
-    if remember && days > 0 {
-        let context = crate::session::sign_in_context(state);
-        let device =
-            domain::access::trusted_devices::remember(&state.db, session.user_id, &context, days, now)
-                .await?;
+    completed: domain::access::sign_in::Completed,
+) {
+    crate::session::set_session_cookie(&completed.session, state.session_policy.absolute.num_seconds());
+    if let Some((device, days)) = completed.device {
         crate::session::set_device_cookie(&device, days);
     }
-    if let Some(new) = domain::access::accounts::new_sign_in_context(&state.db, session.session_id).await? {
-        let mail = domain::access::messages::new_sign_in(
-            &new.email,
-            &new.device,
-            &new.network_prefix,
-            &now.format("%Y-%m-%d %H:%M UTC").to_string(),
-            &format!("{}/sessions", state.public_url),
-        );
-        state.mailer.send(mail).await?;
-    }
-    Ok(())
 }
 
 /// Starts authenticator-app enrolment: the first factor, or another one later (which needs the

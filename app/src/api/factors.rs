@@ -193,7 +193,17 @@ pub async fn finish_passkey_check(
     )
     .await?;
     state.sign_in_guard.attempt_succeeded(&state.db, admitted).await?;
-    crate::api::account::second_factor_given(&state, &session, remember).await
+    let context = crate::session::sign_in_context(&state);
+    let completed = domain::access::sign_in::second_factor_given(
+        state.sign_in_services(),
+        &session,
+        remember,
+        &context,
+        now,
+    )
+    .await?;
+    crate::api::account::set_completed_cookies(&state, completed);
+    Ok(())
 }
 
 /// Public: starts a sign-in with a passkey alone (the authenticator names the account).
@@ -233,14 +243,23 @@ pub async fn finish_passkey_sign_in(ceremony: String, credential: String) -> Res
             return Err(err.into());
         }
     };
-    crate::api::account::secured_accounts_reset_by_mail(&state, user_id, address, now).await?;
+    domain::access::sign_in::refuse_secured_account(state.sign_in_services(), user_id, address, now).await?;
     let context = crate::session::sign_in_context(&state);
     let pending = domain::access::accounts::start_session(&state.db, user_id, &context, now).await?;
     let session =
         domain::access::accounts::resolve_session(&state.db, &state.session_policy, pending.expose(), now)
             .await?
             .ok_or(domain::Error::Unauthenticated)?;
-    crate::api::account::second_factor_given(&state, &session, false).await
+    let completed = domain::access::sign_in::second_factor_given(
+        state.sign_in_services(),
+        &session,
+        false,
+        &context,
+        now,
+    )
+    .await?;
+    crate::api::account::set_completed_cookies(&state, completed);
+    Ok(())
 }
 
 #[cfg(feature = "ssr")]

@@ -669,6 +669,16 @@ pub async fn start_session(
     context: &SignInContext,
     now: DateTime<Utc>,
 ) -> Result<SecretToken> {
+    Ok(start_session_with_id(db, user_id, context, now).await?.1)
+}
+
+/// [`start_session`], also returning the new session's id.
+pub(crate) async fn start_session_with_id(
+    db: &Database,
+    user_id: Uuid,
+    context: &SignInContext,
+    now: DateTime<Utc>,
+) -> Result<(Uuid, SecretToken)> {
     // Whatever proved who it is, a secured account starts nothing before its new password.
     refuse_if_secured(db, user_id).await?;
     let token = SecretToken::generate();
@@ -690,7 +700,7 @@ pub async fn start_session(
     }
     .insert(conn)
     .await?;
-    Ok(token)
+    Ok((id, token))
 }
 
 /// Looks a presented cookie value up and touches the session. Expired, revoked or unknown

@@ -8,5 +8,6 @@ pub mod factors;
 pub mod identity;
 pub mod messages;
 pub mod roles;
+pub mod sign_in;
 pub mod sign_in_guard;
 pub mod trusted_devices;

@@ -11,5 +11,6 @@ mod lifecycle;
 mod organisation;
 mod privacy;
 mod schema;
+mod sign_in;
 mod sign_in_guard;
 mod surveys;

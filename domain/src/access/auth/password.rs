@@ -241,6 +241,9 @@ pub struct PasswordHasher {
     permits: Arc<Semaphore>,
     threads: Arc<HashingThreads>,
     queue: Arc<QueueLimits>,
+    /// Argon2 computations started so far: a wrong password and an unknown address must cost
+    /// the same number.
+    computations: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// How much hashing work may wait: beyond it a request is answered "busy" at once instead of
@@ -279,7 +282,13 @@ impl PasswordHasher {
                 max_waiting: concurrent * Self::WAITING_PER_THREAD,
                 max_wait: Self::MAX_WAIT,
             }),
+            computations: Arc::new(std::sync::atomic::AtomicU64::new(0)),
         })
+    }
+
+    /// How many Argon2 computations this hasher (and its clones) started.
+    pub fn computations(&self) -> u64 {
+        self.computations.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Requests that may wait per hashing thread before more are answered "busy".
@@ -369,6 +378,7 @@ impl PasswordHasher {
         // The permit bounds the queue too: a request that gives up while waiting never
         // reaches the threads.
         let (reply, answer) = tokio::sync::oneshot::channel();
+        self.computations.fetch_add(1, Ordering::SeqCst);
         self.threads.submit(Box::new(move || {
             let _ = reply.send(work());
         }))?;

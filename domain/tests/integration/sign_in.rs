@@ -1,0 +1,380 @@
+//! The sign-in workflow as one domain call, every branch: throttled, wrong password, unknown
+//! address (the same work as a wrong password), needs enrolment, needs a code, remembered
+//! device, done, and an account secured as possibly compromised.
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, Duration, Utc};
+use domain::{
+    access::{
+        accounts::{self, SessionInfo},
+        auth::{context::SignInContext, session::SessionPolicy},
+        factors,
+        sign_in::{self, Completed, PasswordAttempt, PasswordStep, Services},
+        sign_in_guard::SignInGuard,
+        trusted_devices::{self, SignInSettings},
+    },
+    organisation::people::NewPerson,
+    platform::{mail::Mailer, policy::Role, policy::RoleKey},
+    testing::TestDb,
+};
+
+const PASSWORD: &str = "lantern harbour gravel symphony";
+
+fn now() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_800_000_000, 0).unwrap()
+}
+
+fn laptop() -> SignInContext {
+    SignInContext {
+        network_prefix: "203.0.113.0/24".into(),
+        device: "Firefox on Linux".into(),
+    }
+}
+
+fn app_code(secret_base32: &str, at: DateTime<Utc>) -> String {
+    let secret = totp_rs::Secret::try_from_base32(secret_base32).unwrap();
+    let totp = totp_rs::Builder::new().with_secret(secret).build().unwrap();
+    totp.generate(u64::try_from(at.timestamp()).unwrap()).to_string()
+}
+
+/// What the tests sign in against: Northwind with Grace, an active employee whose password is
+/// [`PASSWORD`], and a mailer writing to a temporary outbox.
+struct Setup {
+    hasher: domain::access::auth::password::PasswordHasher,
+    guard: SignInGuard,
+    mailer: Mailer,
+    outbox: tempfile::TempDir,
+    tenant: domain::platform::tenant::TenantDb,
+    grace: uuid::Uuid,
+}
+
+impl Setup {
+    async fn new(db: &domain::Database) -> Self {
+        let (_, tenant) = domain::testing::workplace(db, "Northwind", "ada@northwind.test", now()).await;
+        let grace = domain::testing::active_person(
+            db,
+            &tenant,
+            NewPerson {
+                name: "Grace Hopper".into(),
+                email: "grace@northwind.test".into(),
+                department: None,
+                role: RoleKey::BuiltIn(Role::Employee),
+                start_date: None,
+            },
+            now(),
+        )
+        .await;
+        let outbox = tempfile::tempdir().unwrap();
+        let mailer = Mailer::outbox(outbox.path().to_path_buf(), "candor@example.test").unwrap();
+        Self {
+            hasher: domain::testing::fast_hasher(),
+            guard: SignInGuard::default(),
+            mailer,
+            outbox,
+            tenant,
+            grace: grace.user_id.uuid(),
+        }
+    }
+
+    fn services<'a>(&'a self, db: &'a domain::Database) -> Services<'a> {
+        Services {
+            db,
+            hasher: &self.hasher,
+            guard: &self.guard,
+            mailer: &self.mailer,
+            public_url: "https://candor.example",
+        }
+    }
+
+    fn mails(&self) -> Vec<String> {
+        std::fs::read_dir(self.outbox.path())
+            .unwrap()
+            .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
+            .collect()
+    }
+}
+
+fn attempt<'a>(
+    email: &'a str,
+    password: &'a str,
+    context: &'a SignInContext,
+    device: Option<&'a str>,
+) -> PasswordAttempt<'a> {
+    PasswordAttempt {
+        email,
+        password,
+        address: "203.0.113.7".parse::<IpAddr>().unwrap(),
+        context,
+        remembered_device: device,
+        trail: None,
+    }
+}
+
+async fn session_of(db: &domain::Database, step: &PasswordStep, at: DateTime<Utc>) -> SessionInfo {
+    accounts::resolve_session(db, &SessionPolicy::default(), step.token().expose(), at)
+        .await
+        .unwrap()
+        .expect("the step's token is a live session")
+}
+
+/// Gives Grace an authenticator app; returns its seed.
+async fn enrol(db: &domain::Database, grace: uuid::Uuid) -> String {
+    let enrolment = factors::begin_totp_enrolment(db, grace, now()).await.unwrap();
+    factors::confirm_totp_enrolment(db, grace, &app_code(&enrolment.secret_base32, now()), "", now())
+        .await
+        .unwrap();
+    enrolment.secret_base32
+}
+
+async fn wrong_passwords_and_unknown_addresses_fail_alike(test_db: TestDb) {
+    let db = &test_db.db;
+    let setup = Setup::new(db).await;
+    let context = laptop();
+    let before = setup.hasher.computations();
+    let wrong = sign_in::with_password(
+        setup.services(db),
+        attempt("grace@northwind.test", "not her password at all", &context, None),
+        now(),
+    )
+    .await
+    .unwrap_err();
+    let for_wrong = setup.hasher.computations() - before;
+    let before = setup.hasher.computations();
+    let unknown = sign_in::with_password(
+        setup.services(db),
+        attempt("nobody@northwind.test", "not her password at all", &context, None),
+        now(),
+    )
+    .await
+    .unwrap_err();
+    let for_unknown = setup.hasher.computations() - before;
+    assert_eq!(wrong.code(), "auth.invalid_credentials");
+    assert_eq!(unknown.code(), wrong.code());
+    assert_eq!(unknown.public_message(), wrong.public_message());
+    // The same work on both paths: one Argon2 computation each, so the answer takes as long.
+    assert_eq!((for_wrong, for_unknown), (1, 1));
+    assert!(
+        accounts::list_sessions(db, &SessionPolicy::default(), setup.grace, now())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn repeated_failures_are_throttled_even_for_the_right_password(test_db: TestDb) {
+    let db = &test_db.db;
+    let setup = Setup::new(db).await;
+    let context = laptop();
+    let mut codes = Vec::new();
+    for _ in 0..12 {
+        let err = sign_in::with_password(
+            setup.services(db),
+            attempt("grace@northwind.test", "a wrong guess entirely", &context, None),
+            now(),
+        )
+        .await
+        .unwrap_err();
+        codes.push(err.code());
+    }
+    assert!(codes.contains(&"request.rate_limited"), "{codes:?}");
+    let refused = sign_in::with_password(
+        setup.services(db),
+        attempt("grace@northwind.test", PASSWORD, &context, None),
+        now(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(refused.code(), "request.rate_limited");
+    // Once the wait is over, the right password gets through.
+    let step = sign_in::with_password(
+        setup.services(db),
+        attempt("grace@northwind.test", PASSWORD, &context, None),
+        now() + Duration::hours(1),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(step, PasswordStep::SetUpAuthenticator(_)), "{step:?}");
+}
+
+async fn an_account_without_a_second_factor_is_sent_to_enrol(test_db: TestDb) {
+    let db = &test_db.db;
+    let setup = Setup::new(db).await;
+    let context = laptop();
+    let step = sign_in::with_password(
+        setup.services(db),
+        attempt(" Grace@Northwind.test", PASSWORD, &context, None),
+        now(),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(step, PasswordStep::SetUpAuthenticator(_)), "{step:?}");
+    let session = session_of(db, &step, now()).await;
+    assert_eq!(session.user_id, setup.grace);
+    assert!(!session.second_factor, "the password alone signs nobody in");
+}
+
+async fn a_code_finishes_signing_in_and_may_remember_the_device(test_db: TestDb) {
+    let db = &test_db.db;
+    let setup = Setup::new(db).await;
+    let seed = enrol(db, setup.grace).await;
+    trusted_devices::save_settings(
+        &setup.tenant,
+        SignInSettings {
+            remember_device_days: 30,
+        },
+    )
+    .await
+    .unwrap();
+    let context = laptop();
+    let at = now() + Duration::minutes(5);
+    let step = sign_in::with_password(
+        setup.services(db),
+        attempt("grace@northwind.test", PASSWORD, &context, None),
+        at,
+    )
+    .await
+    .unwrap();
+    assert!(matches!(step, PasswordStep::EnterCode(_)), "{step:?}");
+    let pending = session_of(db, &step, at).await;
+    assert!(!pending.second_factor);
+
+    let wrong = sign_in::with_code(setup.services(db), &pending, "000000", true, &context, at).await;
+    if app_code(&seed, at) != "000000" {
+        assert_eq!(wrong.unwrap_err().code(), "input.invalid");
+    }
+    let Completed { session, device } = sign_in::with_code(
+        setup.services(db),
+        &pending,
+        &app_code(&seed, at),
+        true,
+        &context,
+        at,
+    )
+    .await
+    .unwrap();
+    let signed_in = accounts::resolve_session(db, &SessionPolicy::default(), session.expose(), at)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(signed_in.second_factor && signed_in.second_factor_at == Some(at));
+    let (device, days) = device.expect("asked for, and the workplace allows 30 days");
+    assert_eq!(days, 30);
+    // The first sign-in from this browser and network is mailed to Grace.
+    let mails = setup.mails();
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert!(mails[0].contains("To: grace@northwind.test"), "{}", mails[0]);
+
+    // Next time, from the same browser and network, the remembered device is the second step.
+    let later = at + Duration::days(1);
+    let step = sign_in::with_password(
+        setup.services(db),
+        attempt("grace@northwind.test", PASSWORD, &context, Some(device.expose())),
+        later,
+    )
+    .await
+    .unwrap();
+    assert!(matches!(step, PasswordStep::Done(_)), "{step:?}");
+    let done = session_of(db, &step, later).await;
+    assert!(done.second_factor);
+    assert_eq!(
+        done.second_factor_at, None,
+        "a remembered device is no recent factor"
+    );
+    // From another network it is not.
+    let elsewhere = SignInContext {
+        network_prefix: "198.51.100.0/24".into(),
+        ..laptop()
+    };
+    let step = sign_in::with_password(
+        setup.services(db),
+        attempt(
+            "grace@northwind.test",
+            PASSWORD,
+            &elsewhere,
+            Some(device.expose()),
+        ),
+        later,
+    )
+    .await
+    .unwrap();
+    assert!(matches!(step, PasswordStep::EnterCode(_)), "{step:?}");
+}
+
+async fn wrong_codes_are_throttled(test_db: TestDb) {
+    let db = &test_db.db;
+    let setup = Setup::new(db).await;
+    let seed = enrol(db, setup.grace).await;
+    let context = laptop();
+    let at = now() + Duration::minutes(5);
+    let step = sign_in::with_password(
+        setup.services(db),
+        attempt("grace@northwind.test", PASSWORD, &context, None),
+        at,
+    )
+    .await
+    .unwrap();
+    let pending = session_of(db, &step, at).await;
+    let right = app_code(&seed, at);
+    let wrong = if right == "123456" { "654321" } else { "123456" };
+    let mut codes = Vec::new();
+    for _ in 0..6 {
+        let err = sign_in::with_code(setup.services(db), &pending, wrong, false, &context, at)
+            .await
+            .unwrap_err();
+        codes.push(err.code());
+    }
+    assert_eq!(codes.last(), Some(&"request.rate_limited"), "{codes:?}");
+    let refused = sign_in::with_code(setup.services(db), &pending, &right, false, &context, at)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), "request.rate_limited");
+}
+
+async fn a_secured_account_gets_a_reset_link_instead_of_a_session(test_db: TestDb) {
+    let db = &test_db.db;
+    let setup = Setup::new(db).await;
+    let context = laptop();
+    let step = sign_in::with_password(
+        setup.services(db),
+        attempt("grace@northwind.test", PASSWORD, &context, None),
+        now(),
+    )
+    .await
+    .unwrap();
+    let mine = session_of(db, &step, now()).await;
+    accounts::secure_own_account(db, &mine, now()).await.unwrap();
+    let refused = sign_in::with_password(
+        setup.services(db),
+        attempt("grace@northwind.test", PASSWORD, &context, None),
+        now(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(refused.code(), "auth.password_change_required");
+    assert!(
+        accounts::list_sessions(db, &SessionPolicy::default(), setup.grace, now())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // The reset link goes out in the background.
+    for _ in 0..100 {
+        if !setup.mails().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let mails = setup.mails();
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert!(mails[0].contains("reset-password?token="), "{}", mails[0]);
+}
+
+domain::on_both_backends!(
+    wrong_passwords_and_unknown_addresses_fail_alike,
+    repeated_failures_are_throttled_even_for_the_right_password,
+    an_account_without_a_second_factor_is_sent_to_enrol,
+    a_code_finishes_signing_in_and_may_remember_the_device,
+    wrong_codes_are_throttled,
+    a_secured_account_gets_a_reset_link_instead_of_a_session,
+);
