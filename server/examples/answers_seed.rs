@@ -29,7 +29,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let db = Database::connect(&url).await?;
     db.migrate().await?;
     let now = Utc::now();
-    let db = db.unlock(master, now).await?;
+    let db = domain::operations::instance::unlock(db, master, now).await?;
     let (owner, tenant) = domain::testing::workplace(&db, "Answer Load", "owner@answers.test", now).await;
     let mut teams = Vec::new();
     for n in 0..20 {

@@ -73,7 +73,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let db = Database::connect(&url).await?;
     db.migrate().await?;
     let now = Utc::now();
-    let db = db.unlock(master, now).await?;
+    let db = domain::operations::instance::unlock(db, master, now).await?;
     let (owner, tenant) = domain::testing::workplace(&db, "Northwind Demo", "owner@demo.test", now).await;
     let engineering = departments::create(&tenant, "Engineering", None, now).await?;
     let teams = [

@@ -36,7 +36,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let db = Database::connect(&url).await?;
     db.migrate().await?;
     let now = Utc::now();
-    let db = db.unlock(master, now).await?;
+    let db = domain::operations::instance::unlock(db, master, now).await?;
     let hasher = PasswordHasher::new(HashCost::default(), 1)?;
     let SignupOutcome::Created {
         user_id,

@@ -222,21 +222,25 @@ pub async fn second_factor(
         state.clock.now(),
     )
     .await?;
-    set_completed_cookies(&state, completed);
-    Ok(())
+    set_completed_cookies(&state, completed).await
 }
 
-/// Hands the browser what a finished second step gave: the upgraded session's token and, when
-/// remembered, the device's.
+/// Hands the browser what a finished second step gave — the upgraded session's token and, when
+/// remembered, the device's — and then sends the "new sign-in" mail, if any: a mail server
+/// that fails is reported, but the person stays signed in.
 #[cfg(feature = "ssr")]
-pub(crate) fn set_completed_cookies(
+pub(crate) async fn set_completed_cookies(
     state: &crate::state::AppState,
     completed: domain::access::sign_in::Completed,
-) {
+) -> Result<(), ApiError> {
     crate::session::set_session_cookie(&completed.session, state.session_policy.absolute.num_seconds());
     if let Some((device, days)) = completed.device {
         crate::session::set_device_cookie(&device, days);
     }
+    if let Some(notice) = completed.notice {
+        state.mailer.send(notice).await?;
+    }
+    Ok(())
 }
 
 /// Starts authenticator-app enrolment: the first factor, or another one later (which needs the

@@ -202,8 +202,7 @@ pub async fn finish_passkey_check(
         now,
     )
     .await?;
-    crate::api::account::set_completed_cookies(&state, completed);
-    Ok(())
+    crate::api::account::set_completed_cookies(&state, completed).await
 }
 
 /// Public: starts a sign-in with a passkey alone (the authenticator names the account).
@@ -258,8 +257,7 @@ pub async fn finish_passkey_sign_in(ceremony: String, credential: String) -> Res
         now,
     )
     .await?;
-    crate::api::account::set_completed_cookies(&state, completed);
-    Ok(())
+    crate::api::account::set_completed_cookies(&state, completed).await
 }
 
 #[cfg(feature = "ssr")]

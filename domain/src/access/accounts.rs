@@ -588,15 +588,16 @@ pub(crate) async fn require_new_password(
     user_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<u64> {
-    let marked = users::Entity::update_many()
-        .col_expr(
-            users::Column::PasswordChangeRequiredAt,
-            sea_orm::sea_query::Expr::value(now),
-        )
-        .filter(users::Column::WorkplaceId.eq(workplace))
-        .filter(users::Column::Id.eq(user_id))
-        .exec(conn)
-        .await?;
+    let marked = crate::platform::tenant::TenantDb::update_in::<users::Entity>(
+        crate::platform::ids::WorkplaceId::from_uuid(workplace),
+    )
+    .col_expr(
+        users::Column::PasswordChangeRequiredAt,
+        sea_orm::sea_query::Expr::value(now),
+    )
+    .filter(users::Column::Id.eq(user_id))
+    .exec(conn)
+    .await?;
     if marked.rows_affected == 0 {
         return Err(Error::NotFound);
     }

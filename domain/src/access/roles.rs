@@ -14,7 +14,7 @@ use crate::{
     platform::{
         entities::{users, workplace_roles},
         ids::{RoleId, WorkplaceId},
-        policy::{Permission, PermissionSet, Role, RoleDefinition, RoleKey},
+        policy::{Action, Permission, PermissionSet, Resource, Role, RoleDefinition, RoleKey},
         tenant::TenantDb,
     },
     Error, Result,
@@ -206,6 +206,7 @@ fn unique_name(result: std::result::Result<workplace_roles::Model, sea_orm::DbEr
 
 /// Defines a new role for the workplace.
 pub async fn create(tenant: &TenantDb, draft: &RoleDraft, now: DateTime<Utc>) -> Result<RoleId> {
+    tenant.require(Action::ManageRoles, Resource::Workplace)?;
     let (name, name_key, permissions, limited) = validate(draft)?;
     let txn = tenant.begin().await?;
     let existing = tenant.select::<workplace_roles::Entity>().all(&txn).await?;
@@ -253,6 +254,7 @@ async fn own_row(
 /// Renames a workplace role or changes its permissions; holders get the new permissions on
 /// their next request.
 pub async fn update(tenant: &TenantDb, id: RoleId, draft: &RoleDraft, now: DateTime<Utc>) -> Result<()> {
+    tenant.require(Action::ManageRoles, Resource::Workplace)?;
     tenant.touch(crate::platform::audit::EntityType::Role, [id.uuid()]);
     let (name, name_key, permissions, limited) = validate(draft)?;
     let txn = tenant.begin().await?;
@@ -279,6 +281,7 @@ pub async fn update(tenant: &TenantDb, id: RoleId, draft: &RoleDraft, now: DateT
 
 /// Deletes a workplace role nobody holds.
 pub async fn delete(tenant: &TenantDb, id: RoleId) -> Result<()> {
+    tenant.require(Action::ManageRoles, Resource::Workplace)?;
     tenant.touch(crate::platform::audit::EntityType::Role, [id.uuid()]);
     let txn = tenant.begin().await?;
     let found = own_row(tenant, &txn, id).await?;
@@ -297,7 +300,11 @@ pub async fn delete(tenant: &TenantDb, id: RoleId) -> Result<()> {
             "{holders} {people} this role. Give them another role first."
         )));
     }
-    workplace_roles::Entity::delete_by_id(found.id).exec(&txn).await?;
+    tenant
+        .delete_many::<workplace_roles::Entity>()
+        .filter(workplace_roles::Column::Id.eq(found.id))
+        .exec(&txn)
+        .await?;
     txn.commit().await?;
     Ok(())
 }

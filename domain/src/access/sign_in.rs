@@ -17,7 +17,10 @@ use crate::{
         sign_in_guard::SignInGuard,
         trusted_devices,
     },
-    platform::{audit::Trail, mail::Mailer},
+    platform::{
+        audit::Trail,
+        mail::{Mail, Mailer},
+    },
     Database, Error, Result,
 };
 
@@ -153,12 +156,15 @@ pub async fn refuse_secured_account(
     Err(secured)
 }
 
-/// What the second step gave: the session's new token and, when the person asked and the
-/// workplace allows it, a remembered device's token with the days it lasts.
+/// What the second step gave: the session's new token, a remembered device's token with the
+/// days it lasts (when the person asked and the workplace allows it), and the "new sign-in"
+/// mail for a context the account has not used before. The caller hands the tokens over first
+/// and sends the mail after, so a failing mail server never costs anyone their session.
 #[derive(Debug)]
 pub struct Completed {
     pub session: SecretToken,
     pub device: Option<(SecretToken, i32)>,
+    pub notice: Option<Mail>,
 }
 
 /// The code step: a code from the authenticator app or a recovery code, through the account's
@@ -198,9 +204,9 @@ pub async fn with_code(
     second_factor_given(services, session, remember, context, now).await
 }
 
-/// After a verified second factor (a code or a passkey): a new token for the more privileged
-/// session, a remembered device when asked for and allowed, and at sign-in from a context the
-/// account has not used before, a "new sign-in" email.
+/// After a verified second factor (a code or a passkey): a remembered device when asked for
+/// and allowed, the "new sign-in" mail when the context is new, and — last, so that nothing
+/// after it can fail — a new token for the more privileged session.
 pub async fn second_factor_given(
     services: Services<'_>,
     session: &SessionInfo,
@@ -212,12 +218,12 @@ pub async fn second_factor_given(
     if session.password_change_required {
         return Err(Error::PasswordChangeRequired);
     }
-    let token = accounts::complete_second_factor(db, session.session_id, now).await?;
     if session.second_factor {
         // A confirmation within a session, not a sign-in.
         return Ok(Completed {
-            session: token,
+            session: accounts::complete_second_factor(db, session.session_id, now).await?,
             device: None,
+            notice: None,
         });
     }
     let days = trusted_devices::remember_days_for(db, session.user_id).await?;
@@ -229,18 +235,20 @@ pub async fn second_factor_given(
     } else {
         None
     };
-    if let Some(new) = accounts::new_sign_in_context(db, session.session_id).await? {
-        let mail = crate::access::messages::new_sign_in(
-            &new.email,
-            &new.device,
-            &new.network_prefix,
-            &now.format("%Y-%m-%d %H:%M UTC").to_string(),
-            &format!("{}/sessions", services.public_url),
-        );
-        services.mailer.send(mail).await?;
-    }
+    let notice = accounts::new_sign_in_context(db, session.session_id)
+        .await?
+        .map(|new| {
+            crate::access::messages::new_sign_in(
+                &new.email,
+                &new.device,
+                &new.network_prefix,
+                &now.format("%Y-%m-%d %H:%M UTC").to_string(),
+                &format!("{}/sessions", services.public_url),
+            )
+        });
     Ok(Completed {
-        session: token,
+        session: accounts::complete_second_factor(db, session.session_id, now).await?,
         device,
+        notice,
     })
 }

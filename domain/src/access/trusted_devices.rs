@@ -14,6 +14,7 @@ use crate::{
     access::auth::{context::SignInContext, session::SecretToken},
     platform::{
         entities::{sessions, trusted_devices, users, workplaces},
+        policy::{Action, Resource},
         tenant::TenantDb,
     },
     Database, Error, Result,
@@ -59,6 +60,7 @@ pub async fn settings(tenant: &TenantDb) -> Result<SignInSettings> {
 }
 
 pub async fn save_settings(tenant: &TenantDb, new: SignInSettings) -> Result<()> {
+    tenant.require(Action::ManageSettings, Resource::Workplace)?;
     if !(0..=MAX_REMEMBER_DAYS).contains(&new.remember_device_days) {
         return Err(Error::Invalid {
             field: "days",

@@ -558,13 +558,15 @@ pub(crate) async fn remove_account(
         }
     }
     let workplace = tenant.workplace_id().uuid();
-    let participations = round_participants::Entity::delete_many()
+    let participations = tenant
+        .delete_many::<round_participants::Entity>()
         .filter(round_participants::Column::WorkplaceId.eq(workplace))
         .filter(round_participants::Column::UserId.eq(person.uuid()))
         .exec(conn)
         .await?
         .rows_affected;
-    users::Entity::delete_many()
+    tenant
+        .delete_many::<users::Entity>()
         .filter(users::Column::WorkplaceId.eq(workplace))
         .filter(users::Column::Id.eq(person.uuid()))
         .exec(conn)

@@ -6,8 +6,7 @@
 
 use chrono::{DateTime, Months, Utc};
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
-    QueryTrait, Set,
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, PaginatorTrait, QueryFilter, QuerySelect, QueryTrait, Set,
 };
 
 use crate::{
@@ -203,7 +202,8 @@ pub async fn apply(tenant: &TenantDb, now: DateTime<Utc>) -> Result<Applied> {
     let policy = policy_from(row.as_ref());
     let mut applied = Applied::default();
     // People marked as having left before leaving was dated start their clock today.
-    users::Entity::update_many()
+    tenant
+        .update_many::<users::Entity>()
         .col_expr(users::Column::LeftAt, Expr::value(Some(now)))
         .filter(users::Column::WorkplaceId.eq(workplace.uuid()))
         .filter(users::Column::Status.eq(crate::organisation::people::Status::Left.key()))
@@ -244,12 +244,14 @@ pub async fn apply(tenant: &TenantDb, now: DateTime<Utc>) -> Result<Applied> {
                 .column(comments::Column::Id)
                 .filter(comments::Column::RoundId.is_in(chunk.iter().copied()))
                 .into_query();
-            comment_replies::Entity::delete_many()
+            tenant
+                .delete_many::<comment_replies::Entity>()
                 .filter(comment_replies::Column::WorkplaceId.eq(workplace.uuid()))
                 .filter(comment_replies::Column::CommentId.in_subquery(expired))
                 .exec(&txn)
                 .await?;
-            applied.comments_deleted += comments::Entity::delete_many()
+            applied.comments_deleted += tenant
+                .delete_many::<comments::Entity>()
                 .filter(comments::Column::WorkplaceId.eq(workplace.uuid()))
                 .filter(comments::Column::RoundId.is_in(chunk.iter().copied()))
                 .exec(&txn)

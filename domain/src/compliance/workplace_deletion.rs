@@ -207,7 +207,8 @@ pub async fn cancel_termination(
     let workplace = tenant.workplace_id();
     tenant.touch(crate::platform::audit::EntityType::Workplace, [workplace.uuid()]);
     let txn = tenant.begin().await?;
-    let cancelled = workplace_terminations::Entity::delete_many()
+    let cancelled = tenant
+        .delete_many::<workplace_terminations::Entity>()
         .filter(workplace_terminations::Column::WorkplaceId.eq(workplace.uuid()))
         .exec(&*txn)
         .await?
@@ -375,7 +376,8 @@ async fn delete_now(
         .await?;
     // The log rows have no foreign key (they outlive what they describe elsewhere); a deleted
     // workplace's own log goes with it.
-    audit_log::Entity::delete_many()
+    tenant
+        .delete_many::<audit_log::Entity>()
         .filter(audit_log::Column::WorkplaceId.eq(workplace.uuid()))
         .exec(&txn)
         .await?;

@@ -299,7 +299,8 @@ pub async fn rotate_workplace(
                 after = step.last;
                 done += step.seen;
                 changed_in_pass += step.changed;
-                key_rotations::Entity::update_many()
+                tenant
+                    .update_many::<key_rotations::Entity>()
                     .col_expr(
                         key_rotations::Column::RowsDone,
                         sea_orm::sea_query::Expr::value(i64::try_from(done).unwrap_or(i64::MAX)),
@@ -318,7 +319,8 @@ pub async fn rotate_workplace(
         }
     }
     let txn = tenant.begin().await?;
-    key_rotations::Entity::update_many()
+    tenant
+        .update_many::<key_rotations::Entity>()
         .col_expr(
             key_rotations::Column::FinishedAt,
             sea_orm::sea_query::Expr::value(Some(now)),

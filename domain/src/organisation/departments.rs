@@ -11,6 +11,7 @@ use crate::{
     platform::{
         entities::{departments, users},
         ids::DepartmentId,
+        policy::{Action, Resource},
         tenant::TenantDb,
         tree::subtree,
     },
@@ -116,6 +117,7 @@ pub async fn create(
     parent: Option<DepartmentId>,
     now: DateTime<Utc>,
 ) -> Result<DepartmentId> {
+    tenant.require(Action::ManageDepartments, Resource::Workplace)?;
     let name = crate::platform::text::one_line(name, "name", MAX_NAME)?;
     let txn = tenant.begin().await?;
     let rows = all_rows(tenant, &txn).await?;
@@ -141,6 +143,7 @@ fn find(rows: &[departments::Model], id: DepartmentId) -> Result<&departments::M
 }
 
 pub async fn rename(tenant: &TenantDb, id: DepartmentId, name: &str) -> Result<()> {
+    tenant.require(Action::ManageDepartments, Resource::Department(id))?;
     tenant.touch(crate::platform::audit::EntityType::Department, [id.uuid()]);
     let name = crate::platform::text::one_line(name, "name", MAX_NAME)?;
     let txn = tenant.begin().await?;
@@ -156,6 +159,7 @@ pub async fn rename(tenant: &TenantDb, id: DepartmentId, name: &str) -> Result<(
 
 /// Moves a department (with everything below it) under `new_parent`, or to the top level.
 pub async fn move_to(tenant: &TenantDb, id: DepartmentId, new_parent: Option<DepartmentId>) -> Result<()> {
+    tenant.require(Action::ManageDepartments, Resource::Department(id))?;
     tenant.touch(crate::platform::audit::EntityType::Department, [id.uuid()]);
     let txn = tenant.begin().await?;
     let rows = all_rows(tenant, &txn).await?;
@@ -179,6 +183,7 @@ pub async fn move_to(tenant: &TenantDb, id: DepartmentId, new_parent: Option<Dep
 
 /// Archives a department that has no active sub-departments and no people left in it.
 pub async fn archive(tenant: &TenantDb, id: DepartmentId, now: DateTime<Utc>) -> Result<()> {
+    tenant.require(Action::ManageDepartments, Resource::Department(id))?;
     tenant.touch(crate::platform::audit::EntityType::Department, [id.uuid()]);
     let txn = tenant.begin().await?;
     let rows = all_rows(tenant, &txn).await?;
@@ -213,6 +218,7 @@ pub async fn archive(tenant: &TenantDb, id: DepartmentId, now: DateTime<Utc>) ->
 
 /// Brings an archived department back, under an active parent.
 pub async fn restore(tenant: &TenantDb, id: DepartmentId) -> Result<()> {
+    tenant.require(Action::ManageDepartments, Resource::Department(id))?;
     tenant.touch(crate::platform::audit::EntityType::Department, [id.uuid()]);
     let txn = tenant.begin().await?;
     let rows = all_rows(tenant, &txn).await?;

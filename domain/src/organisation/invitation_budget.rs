@@ -77,7 +77,8 @@ async fn spend_in(
         .ok_or(Error::NotFound)?;
     let per_day = budget.per_day_for(workplace.created_at, now);
     let since = now - WINDOW;
-    invitation_mail::Entity::delete_many()
+    tenant
+        .delete_many::<invitation_mail::Entity>()
         .filter(invitation_mail::Column::WorkplaceId.eq(tenant.workplace_id().uuid()))
         .filter(invitation_mail::Column::SentAt.lt(since))
         .exec(txn)

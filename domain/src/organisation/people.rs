@@ -429,7 +429,11 @@ pub async fn revoke_invitation(tenant: &TenantDb, id: UserId) -> Result<()> {
     if found.status != INVITED {
         return Err(not_invited());
     }
-    users::Entity::delete_by_id(found.id).exec(&txn).await?;
+    tenant
+        .delete_many::<users::Entity>()
+        .filter(users::Column::Id.eq(found.id))
+        .exec(&txn)
+        .await?;
     txn.commit().await?;
     Ok(())
 }
@@ -756,7 +760,8 @@ pub async fn set_grants(
     if !departments.is_subset(&known) {
         return Err(Error::NotFound);
     }
-    department_grants::Entity::delete_many()
+    tenant
+        .delete_many::<department_grants::Entity>()
         .filter(department_grants::Column::WorkplaceId.eq(tenant.workplace_id().uuid()))
         .filter(department_grants::Column::UserId.eq(id.uuid()))
         .exec(&txn)

@@ -76,7 +76,8 @@ pub async fn flush_pending(db: &Database, now: DateTime<Utc>) -> Result<usize> {
             audit::append(&txn, &entries).await?;
         }
         for chunk in rows.chunks(500) {
-            audit_pending::Entity::delete_many()
+            tenant
+                .delete_many::<audit_pending::Entity>()
                 .filter(audit_pending::Column::Id.is_in(chunk.iter().map(|r| r.id)))
                 .exec(&txn)
                 .await?;

@@ -4,11 +4,17 @@
 //! row-level-security policies.
 
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, Select, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DeleteMany, EntityTrait, QueryFilter, Select,
+    TransactionTrait, UpdateMany,
 };
 
 use crate::{
-    platform::{audit::Trail, entities::TenantScoped, ids::WorkplaceId, policy::Identity},
+    platform::{
+        audit::Trail,
+        entities::TenantScoped,
+        ids::WorkplaceId,
+        policy::{self, Action, Identity, Resource},
+    },
     Backend, Database, Result,
 };
 
@@ -17,8 +23,18 @@ use crate::{
 pub struct TenantDb {
     db: Database,
     workplace_id: WorkplaceId,
+    /// Who acts through this scope: the policy is asked about them before every change.
+    actor: Actor,
     /// Where reads and changes are recorded for the audit log.
     trail: Option<Trail>,
+}
+
+/// Who acts through a tenant scope: a signed-in person as the policy loaded them, or one of
+/// Candor's own jobs, named for the log.
+#[derive(Clone, Debug)]
+pub enum Actor {
+    Person(std::sync::Arc<Identity>),
+    System(&'static str),
 }
 
 /// A transaction of one workplace. Committing it first writes what its trail collected into
@@ -107,7 +123,23 @@ impl TenantDb {
         Self {
             db: db.clone(),
             workplace_id: identity.workplace_id,
+            actor: Actor::Person(std::sync::Arc::new(identity.clone())),
             trail: None,
+        }
+    }
+
+    /// Who acts through this scope.
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    /// Asks the policy whether this scope's actor may do `action` on `resource`: the check every
+    /// domain change makes before it reads or writes anything. Candor's own jobs do what they
+    /// were written to do.
+    pub fn require(&self, action: Action, resource: Resource) -> Result<()> {
+        match &self.actor {
+            Actor::Person(identity) => policy::require(identity, action, resource),
+            Actor::System(_) => Ok(()),
         }
     }
 
@@ -153,6 +185,7 @@ impl TenantDb {
         Self {
             db: db.clone(),
             workplace_id,
+            actor: Actor::System(purpose),
             trail: Some(Trail::for_system(
                 std::sync::Arc::new(crate::SystemClock),
                 purpose,
@@ -166,6 +199,7 @@ impl TenantDb {
         Self {
             db: db.clone(),
             workplace_id,
+            actor: Actor::System("access log"),
             trail: None,
         }
     }
@@ -325,5 +359,23 @@ impl TenantDb {
     /// Rows of `E` in this workplace only.
     pub(crate) fn select<E: TenantScoped>(&self) -> Select<E> {
         E::find().filter(E::workplace_column().eq(self.workplace_id.uuid()))
+    }
+
+    /// Changes to rows of `E` in this workplace only: every update of a workplace's table
+    /// goes through here (a test forbids the unscoped `Entity::update_many`).
+    pub(crate) fn update_many<E: TenantScoped>(&self) -> UpdateMany<E> {
+        Self::update_in(self.workplace_id)
+    }
+
+    /// [`TenantDb::update_many`] for account-level work that knows the workplace from the
+    /// account itself and runs in its caller's transaction.
+    pub(crate) fn update_in<E: TenantScoped>(workplace: WorkplaceId) -> UpdateMany<E> {
+        E::update_many().filter(E::workplace_column().eq(workplace.uuid()))
+    }
+
+    /// Deletion of rows of `E` in this workplace only: every delete from a workplace's table
+    /// goes through here (a test forbids the unscoped `Entity::delete_many`).
+    pub(crate) fn delete_many<E: TenantScoped>(&self) -> DeleteMany<E> {
+        E::delete_many().filter(E::workplace_column().eq(self.workplace_id.uuid()))
     }
 }

@@ -233,7 +233,8 @@ pub async fn submit(
     // then in force, and everyone asked in the round is measured on the same day.
     let tenure_years = super::tenure::whole_years(start_date, round_row.opens_at.date_naive());
     // The one statement that decides: of two tabs submitting at once, only one matches.
-    let marked = round_participants::Entity::update_many()
+    let marked = tenant
+        .update_many::<round_participants::Entity>()
         .col_expr(
             round_participants::Column::Answered,
             sea_orm::sea_query::Expr::value(true),
@@ -247,7 +248,8 @@ pub async fn submit(
     }
     // Counted only while the round is still open: a round closed meanwhile (its counts kept at
     // closing) refuses the submission rather than miss it.
-    let counted = rounds::Entity::update_many()
+    let counted = tenant
+        .update_many::<rounds::Entity>()
         .col_expr(
             rounds::Column::Answered,
             sea_orm::sea_query::ExprTrait::add(sea_orm::sea_query::Expr::col(rounds::Column::Answered), 1),
@@ -433,7 +435,8 @@ pub(crate) async fn store_ballots(
     for chunk in comment_rows.chunks(200) {
         comments::Entity::insert_many(chunk.to_vec()).exec(txn).await?;
     }
-    ballots::Entity::delete_many()
+    tenant
+        .delete_many::<ballots::Entity>()
         .filter(ballots::Column::WorkplaceId.eq(workplace_id))
         .filter(ballots::Column::RoundId.eq(round))
         .exec(txn)

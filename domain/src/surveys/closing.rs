@@ -41,7 +41,8 @@ pub async fn close_due(db: &Database, now: DateTime<Utc>) -> Result<u64> {
 async fn close_one(tenant: &TenantDb, round: RoundId, now: DateTime<Utc>) -> Result<bool> {
     let txn = tenant.begin().await?;
     // Another process may have closed it meanwhile: only the one that closes it releases it.
-    let claimed = rounds::Entity::update_many()
+    let claimed = tenant
+        .update_many::<rounds::Entity>()
         .col_expr(
             rounds::Column::ClosedAt,
             sea_orm::sea_query::Expr::value(Some(now)),
@@ -88,7 +89,8 @@ pub async fn close_now(
     if row.opens_at > now {
         return Err(Error::Conflict("This round has not opened yet.".into()));
     }
-    let claimed = rounds::Entity::update_many()
+    let claimed = tenant
+        .update_many::<rounds::Entity>()
         .col_expr(
             rounds::Column::ClosedAt,
             sea_orm::sea_query::Expr::value(Some(now)),

@@ -487,10 +487,11 @@ async fn scrub_stored_rows(
     answers_kept: bool,
     listed_under: &(dyn Fn(Option<uuid::Uuid>) -> Option<Option<uuid::Uuid>> + Sync),
 ) -> Result<()> {
-    use sea_orm::{sea_query::Expr, EntityTrait};
+    use sea_orm::sea_query::Expr;
     let workplace = tenant.workplace_id().uuid();
     if answers_kept {
-        answers::Entity::update_many()
+        tenant
+            .update_many::<answers::Entity>()
             .col_expr(answers::Column::DepartmentId, Expr::value(None::<uuid::Uuid>))
             .col_expr(answers::Column::TenureBand, Expr::value(NOT_KEPT))
             .filter(answers::Column::WorkplaceId.eq(workplace))
@@ -498,7 +499,8 @@ async fn scrub_stored_rows(
             .exec(txn)
             .await?;
     } else {
-        answers::Entity::delete_many()
+        tenant
+            .delete_many::<answers::Entity>()
             .filter(answers::Column::WorkplaceId.eq(workplace))
             .filter(answers::Column::RoundId.eq(round))
             .exec(txn)
@@ -512,7 +514,8 @@ async fn scrub_stored_rows(
     for comment in stored_comments {
         match listed_under(comment.department_id) {
             Some(group) => {
-                comments::Entity::update_many()
+                tenant
+                    .update_many::<comments::Entity>()
                     .col_expr(comments::Column::DepartmentId, Expr::value(group))
                     .col_expr(comments::Column::TenureBand, Expr::value(NOT_KEPT))
                     .filter(comments::Column::WorkplaceId.eq(workplace))
@@ -521,12 +524,14 @@ async fn scrub_stored_rows(
                     .await?;
             }
             None => {
-                comment_replies::Entity::delete_many()
+                tenant
+                    .delete_many::<comment_replies::Entity>()
                     .filter(comment_replies::Column::WorkplaceId.eq(workplace))
                     .filter(comment_replies::Column::CommentId.eq(comment.id))
                     .exec(txn)
                     .await?;
-                comments::Entity::delete_many()
+                tenant
+                    .delete_many::<comments::Entity>()
                     .filter(comments::Column::WorkplaceId.eq(workplace))
                     .filter(comments::Column::Id.eq(comment.id))
                     .exec(txn)
@@ -534,7 +539,8 @@ async fn scrub_stored_rows(
             }
         }
     }
-    round_tallies::Entity::delete_many()
+    tenant
+        .delete_many::<round_tallies::Entity>()
         .filter(round_tallies::Column::WorkplaceId.eq(workplace))
         .filter(round_tallies::Column::RoundId.eq(round))
         .exec(txn)

@@ -161,7 +161,8 @@ async fn open_next(tenant: &TenantDb, survey: SurveyId, now: DateTime<Utc>) -> R
         .insert(&txn)
         .await?;
     }
-    rounds::Entity::update_many()
+    tenant
+        .update_many::<rounds::Entity>()
         .col_expr(
             rounds::Column::Asked,
             sea_orm::sea_query::Expr::value(i32::try_from(people.len()).unwrap_or(i32::MAX)),
@@ -365,7 +366,8 @@ async fn claim_reminder(
     } else {
         Condition::all().add(rounds::Column::RemindedAt.is_null())
     };
-    let claimed = rounds::Entity::update_many()
+    let claimed = tenant
+        .update_many::<rounds::Entity>()
         .col_expr(
             rounds::Column::RemindedAt,
             sea_orm::sea_query::Expr::value(Some(now)),

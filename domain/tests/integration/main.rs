@@ -14,3 +14,4 @@ mod schema;
 mod sign_in;
 mod sign_in_guard;
 mod surveys;
+mod tenant_scope;
