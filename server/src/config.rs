@@ -842,7 +842,7 @@ mod tests {
             let name = arg.get_id().as_str().to_owned();
             let env = arg.get_env().map(|env| env.to_string_lossy().into_owned());
             assert_eq!(env, Some(format!("CANDOR_{}", name.to_uppercase())), "{name}");
-            assert_eq!(arg.get_long(), Some(name.as_str()), "{name}");
+            assert_eq!(arg.get_long(), Some(name.replace('_', "-").as_str()), "{name}");
             assert!(arg.get_help().is_some(), "{name} has no help");
             flags.push(name);
         }
