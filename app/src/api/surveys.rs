@@ -4,7 +4,10 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::error::ApiError;
+use crate::{
+    error::ApiError,
+    model::{QuestionType, SurveyState},
+};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LibraryEntry {
@@ -30,7 +33,7 @@ pub struct RoundSummary {
 pub struct SurveySummary {
     pub id: String,
     pub title: String,
-    pub status: String,
+    pub status: SurveyState,
     pub schedule: String,
     pub audience: String,
     pub next_round: Option<String>,
@@ -50,8 +53,7 @@ pub struct SurveysOverview {
 pub struct QuestionView {
     pub id: String,
     pub prompt: String,
-    /// `scale`, `enps`, `choice` or `text`.
-    pub kind: String,
+    pub kind: QuestionType,
     /// For a scale: the two ends' labels; for a choice: the options.
     pub labels: Vec<String>,
 }
@@ -105,7 +107,7 @@ pub struct AnswerInput {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct QuestionFigures {
     pub prompt: String,
-    pub kind: String,
+    pub kind: QuestionType,
     pub mean: Option<f64>,
     pub enps: Option<i32>,
     /// (value label, count).
@@ -176,7 +178,7 @@ pub struct TrendView {
     /// Round numbers, oldest first.
     pub rounds: Vec<i32>,
     /// (prompt, kind) of each charted question.
-    pub questions: Vec<(String, String)>,
+    pub questions: Vec<(String, QuestionType)>,
     pub groups: Vec<TrendGroup>,
 }
 
@@ -185,8 +187,8 @@ pub struct TrendView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomQuestion {
     pub prompt: String,
-    /// `scale`, `choice` or `text`.
-    pub kind: String,
+    /// A scale, a single choice or free text (the builder offers no eNPS of its own).
+    pub kind: QuestionType,
     #[serde(default)]
     pub low: String,
     #[serde(default)]
@@ -227,6 +229,18 @@ fn parse_id(text: &str) -> Result<uuid::Uuid, ApiError> {
     uuid::Uuid::parse_str(text).map_err(|_| domain::Error::NotFound.into())
 }
 
+/// The browser's name for a domain question kind.
+#[cfg(feature = "ssr")]
+fn question_type(kind: &domain::surveys::QuestionKind) -> QuestionType {
+    use domain::surveys::QuestionKind;
+    match kind {
+        QuestionKind::Scale { .. } => QuestionType::Scale,
+        QuestionKind::Enps => QuestionType::Enps,
+        QuestionKind::Choice { .. } => QuestionType::Choice,
+        QuestionKind::Text => QuestionType::Text,
+    }
+}
+
 #[cfg(feature = "ssr")]
 fn question_view(question: &domain::surveys::Question) -> QuestionView {
     use domain::surveys::QuestionKind;
@@ -239,7 +253,7 @@ fn question_view(question: &domain::surveys::Question) -> QuestionView {
     QuestionView {
         id: question.id.to_string(),
         prompt: question.prompt.clone(),
-        kind: question.kind.key().to_owned(),
+        kind: question_type(&question.kind),
         labels,
     }
 }
@@ -282,11 +296,10 @@ pub async fn surveys_page() -> Result<SurveysOverview, ApiError> {
                 id: survey.id.to_string(),
                 title: survey.title.clone(),
                 status: match survey.status {
-                    SurveyStatus::Active => "Active",
-                    SurveyStatus::Paused => "Paused",
-                    SurveyStatus::Closed => "Closed",
-                }
-                .to_owned(),
+                    SurveyStatus::Active => SurveyState::Active,
+                    SurveyStatus::Paused => SurveyState::Paused,
+                    SurveyStatus::Closed => SurveyState::Closed,
+                },
                 schedule,
                 audience,
                 next_round: survey.next_round_at.map(day),
@@ -383,16 +396,16 @@ pub async fn create_survey(
         .collect::<Result<Vec<_>, domain::Error>>()?;
     let mut questions = questions;
     for question in custom {
-        let kind = match question.kind.as_str() {
-            "scale" => QuestionKind::Scale {
+        let kind = match question.kind {
+            QuestionType::Scale => QuestionKind::Scale {
                 low: question.low,
                 high: question.high,
             },
-            "choice" => QuestionKind::Choice {
+            QuestionType::Choice => QuestionKind::Choice {
                 options: question.options,
             },
-            "text" => QuestionKind::Text,
-            _ => {
+            QuestionType::Text => QuestionKind::Text,
+            QuestionType::Enps => {
                 return Err(domain::Error::Invalid {
                     field: "question type",
                     reason: "choose a scale, a single choice or free text".into(),
@@ -444,21 +457,14 @@ pub async fn create_survey(
 
 /// Pauses, resumes or closes a survey.
 #[server(prefix = "/api", endpoint = "surveys/set_status")]
-pub async fn set_survey_status(id: String, status: String) -> Result<(), ApiError> {
+pub async fn set_survey_status(id: String, status: SurveyState) -> Result<(), ApiError> {
     use domain::surveys::{self, SurveyStatus};
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
-    let status = match status.as_str() {
-        "active" => SurveyStatus::Active,
-        "paused" => SurveyStatus::Paused,
-        "closed" => SurveyStatus::Closed,
-        _ => {
-            return Err(domain::Error::Invalid {
-                field: "status",
-                reason: "must be active, paused or closed".into(),
-            }
-            .into())
-        }
+    let status = match status {
+        SurveyState::Active => SurveyStatus::Active,
+        SurveyState::Paused => SurveyStatus::Paused,
+        SurveyState::Closed => SurveyStatus::Closed,
     };
     surveys::set_status(&tenant, &who, parse_id(&id)?, status, state.clock.now()).await?;
     Ok(())
@@ -583,7 +589,7 @@ fn group_figures(g: domain::surveys::results::GroupResult) -> GroupFigures {
             .into_iter()
             .map(|q| QuestionFigures {
                 prompt: q.prompt,
-                kind: q.kind.key().to_owned(),
+                kind: question_type(&q.kind),
                 mean: q.mean,
                 enps: q.enps,
                 distribution: q
@@ -682,7 +688,7 @@ pub async fn round_trend(round: String) -> Result<TrendView, ApiError> {
         questions: trend
             .questions
             .into_iter()
-            .map(|(_, prompt, kind)| (prompt, kind.key().to_owned()))
+            .map(|(_, prompt, kind)| (prompt, question_type(&kind)))
             .collect(),
         groups: trend
             .groups

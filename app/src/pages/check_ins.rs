@@ -21,6 +21,7 @@ use crate::{
 };
 
 use crate::components::form::CARD_CLASS;
+use crate::model::QuestionType;
 
 #[component]
 pub fn CheckInsPage() -> impl IntoView {
@@ -194,7 +195,11 @@ pub fn CheckInPage() -> impl IntoView {
 fn check_in_form(check_in: CheckInView, minimum: u32, storage_key: String) -> AnyView {
     let values = RwSignal::new(BTreeMap::<String, i32>::new());
     let comments = RwSignal::new(BTreeMap::<String, String>::new());
-    let required = check_in.questions.iter().filter(|q| q.kind != "text").count();
+    let required = check_in
+        .questions
+        .iter()
+        .filter(|q| q.kind != QuestionType::Text)
+        .count();
     let answered = move || values.with(BTreeMap::len);
     let round = check_in.round.clone();
     let submit = Action::new(move |answers: &Vec<AnswerInput>| {
@@ -282,19 +287,23 @@ fn question_card(
     comments: RwSignal<BTreeMap<String, String>>,
 ) -> AnyView {
     let id = question.id.clone();
-    let options: Vec<(i32, String)> = match question.kind.as_str() {
-        "scale" => (1..=5).map(|v| (v, v.to_string())).collect(),
-        "enps" => (0..=10).map(|v| (v, v.to_string())).collect(),
-        "choice" => question
+    let options: Vec<(i32, String)> = match question.kind {
+        QuestionType::Scale => (1..=5).map(|v| (v, v.to_string())).collect(),
+        QuestionType::Enps => (0..=10).map(|v| (v, v.to_string())).collect(),
+        QuestionType::Choice => question
             .labels
             .iter()
             .enumerate()
             .map(|(i, label)| (i32::try_from(i).unwrap_or(0), label.clone()))
             .collect(),
-        _ => Vec::new(),
+        QuestionType::Text => Vec::new(),
     };
-    let is_text = question.kind == "text";
-    let ends = (question.kind != "choice" && question.labels.len() == 2)
+    let is_text = question.kind == QuestionType::Text;
+    let has_ends = match question.kind {
+        QuestionType::Scale | QuestionType::Enps => true,
+        QuestionType::Choice | QuestionType::Text => false,
+    };
+    let ends = (has_ends && question.labels.len() == 2)
         .then(|| (question.labels[0].clone(), question.labels[1].clone()));
     let comment_id = format!("comment-{index}");
     let comment_label = if is_text {
@@ -302,12 +311,10 @@ fn question_card(
     } else {
         "Add a comment (optional)".to_owned()
     };
-    let grid = if question.kind == "choice" {
-        "mt-3 grid gap-2"
-    } else if question.kind == "enps" {
-        "mt-3 grid grid-cols-6 gap-2 sm:grid-cols-11"
-    } else {
-        "mt-3 grid grid-cols-5 gap-2"
+    let grid = match question.kind {
+        QuestionType::Choice | QuestionType::Text => "mt-3 grid gap-2",
+        QuestionType::Enps => "mt-3 grid grid-cols-6 gap-2 sm:grid-cols-11",
+        QuestionType::Scale => "mt-3 grid grid-cols-5 gap-2",
     };
     let name = format!("q-{index}");
     let comment_key = id.clone();

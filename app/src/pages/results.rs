@@ -19,6 +19,7 @@ use crate::{
 };
 
 use crate::components::form::CARD_CLASS;
+use crate::model::QuestionType;
 
 #[component]
 pub fn ResultsListPage() -> impl IntoView {
@@ -101,7 +102,7 @@ fn results_view(view: ResultsView) -> AnyView {
     let Some(released_on) = view.released_on.clone() else {
         return open_round_view(view);
     };
-    let prompts: Vec<(String, String)> = view
+    let prompts: Vec<(String, QuestionType)> = view
         .groups
         .iter()
         .chain(view.tenure.iter().flat_map(|team| &team.bands))
@@ -366,7 +367,7 @@ fn trend_charts(trend: TrendView) -> AnyView {
             {move || trend.with_value(|trend| {
                 let Some(group) = trend.groups.get(picked.get()) else { return ().into_any() };
                 trend.questions.iter().zip(&group.points).map(|((prompt, kind), points)| {
-                    line_chart(prompt, kind == "enps", &trend.rounds, points)
+                    line_chart(prompt, *kind == QuestionType::Enps, &trend.rounds, points)
                 }).collect_view().into_any()
             })}
         </div>
@@ -442,7 +443,7 @@ fn line_chart(prompt: &str, enps: bool, rounds: &[i32], points: &[Option<f64>]) 
 }
 
 /// The platform figure beside the workplace's own, for built-in questions.
-fn benchmark_row(view: &ResultsView, prompts: &[(String, String)]) -> AnyView {
+fn benchmark_row(view: &ResultsView, prompts: &[(String, QuestionType)]) -> AnyView {
     if view.benchmarks.is_empty() {
         return ().into_any();
     }
@@ -454,7 +455,7 @@ fn benchmark_row(view: &ResultsView, prompts: &[(String, String)]) -> AnyView {
             {prompts.iter().map(|(prompt, kind)| {
                 match view.benchmarks.iter().find(|(p, _, _)| p == prompt) {
                     Some((_, value, n)) => {
-                        let text = if kind == "enps" { format!("{value:+.0}") } else { format!("{value:.1}") };
+                        let text = if *kind == QuestionType::Enps { format!("{value:+.0}") } else { format!("{value:.1}") };
                         view! { <td class="rounded border border-dashed border-slate-300 px-2 py-2 text-center font-semibold text-slate-800" title=format!("Average of about {n} workplaces, published with differential-privacy noise")>{text}</td> }.into_any()
                     }
                     None => view! { <td class="px-2 py-2 text-center text-slate-600">"—"</td> }.into_any(),
@@ -467,7 +468,7 @@ fn benchmark_row(view: &ResultsView, prompts: &[(String, String)]) -> AnyView {
 
 /// The whole workplace and each team by time here, released through the same guard as the
 /// teams: one table, a heading row per team, its bands under it.
-fn tenure_card(view: &ResultsView, prompts: &[(String, String)]) -> AnyView {
+fn tenure_card(view: &ResultsView, prompts: &[(String, QuestionType)]) -> AnyView {
     if view.tenure.is_empty() {
         return ().into_any();
     }
@@ -496,7 +497,7 @@ fn tenure_card(view: &ResultsView, prompts: &[(String, String)]) -> AnyView {
 }
 
 /// The head of a figures table: the row label, "Answered", then one column per question.
-fn figures_header(first: &'static str, prompts: &[(String, String)]) -> impl IntoView {
+fn figures_header(first: &'static str, prompts: &[(String, QuestionType)]) -> impl IntoView {
     view! {
         <thead>
             <tr>
@@ -504,7 +505,7 @@ fn figures_header(first: &'static str, prompts: &[(String, String)]) -> impl Int
                 <th scope="col" class="px-2 py-1 text-left font-semibold text-slate-800">"Answered"</th>
                 {prompts.iter().map(|(prompt, kind)| view! {
                     <th scope="col" class="max-w-40 px-2 py-1 text-left align-bottom font-semibold text-slate-800">
-                        {prompt.clone()}{(kind == "enps").then_some(" (eNPS)")}
+                        {prompt.clone()}{(*kind == QuestionType::Enps).then_some(" (eNPS)")}
                     </th>
                 }).collect_view()}
             </tr>

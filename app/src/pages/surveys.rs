@@ -16,6 +16,7 @@ use crate::{
 };
 
 use crate::components::form::CARD_CLASS;
+use crate::model::QuestionType;
 
 #[component]
 pub fn SurveysPage() -> impl IntoView {
@@ -89,17 +90,13 @@ fn survey_card(
     remind: ServerAction<RemindRound>,
     close_round: ServerAction<CloseRound>,
 ) -> AnyView {
-    let actions: Vec<(&'static str, &'static str)> = match survey.status.as_str() {
-        "Active" => vec![("paused", "Pause"), ("closed", "Close")],
-        "Paused" => vec![("active", "Resume"), ("closed", "Close")],
-        _ => Vec::new(),
-    };
+    let actions = survey.status.next_steps();
     let id = survey.id.clone();
     view! {
         <li class="rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
             <div class="flex flex-wrap items-baseline justify-between gap-2">
                 <h2 class="text-lg font-semibold text-slate-900">{survey.title.clone()}</h2>
-                <span class="rounded-full bg-slate-100 px-2.5 py-0.5 text-sm font-medium text-slate-800">{survey.status.clone()}</span>
+                <span class="rounded-full bg-slate-100 px-2.5 py-0.5 text-sm font-medium text-slate-800">{survey.status.label()}</span>
             </div>
             <p class="mt-1 text-sm text-slate-700">{format!("{} · {} · {} questions", survey.schedule, survey.audience, survey.questions.len())}</p>
             {survey.next_round.clone().map(|next| view! { <p class="mt-1 text-sm text-slate-700">{format!("Next round: {next}")}</p> })}
@@ -132,11 +129,11 @@ fn survey_card(
                 </ul>
             })}
             <div class="mt-3 flex flex-wrap gap-2">
-                {actions.into_iter().map(|(status, label)| {
+                {actions.iter().map(|&(status, label)| {
                     let id = id.clone();
                     view! {
                         <button type="button" class=SECONDARY_BUTTON_CLASS
-                            on:click=move |_| { set_status.dispatch(SetSurveyStatus { id: id.clone(), status: status.to_owned() }); }>
+                            on:click=move |_| { set_status.dispatch(SetSurveyStatus { id: id.clone(), status }); }>
                             {label}
                         </button>
                     }
@@ -245,7 +242,7 @@ fn new_survey_form(overview: &SurveysOverview, create: ServerAction<CreateSurvey
 #[component]
 fn CustomQuestions(custom: RwSignal<Vec<CustomQuestion>>) -> impl IntoView {
     let prompt = RwSignal::new(String::new());
-    let kind = RwSignal::new("scale".to_owned());
+    let kind = RwSignal::new(QuestionType::Scale);
     let low = RwSignal::new("Strongly disagree".to_owned());
     let high = RwSignal::new("Strongly agree".to_owned());
     let options = RwSignal::new(String::new());
@@ -262,7 +259,7 @@ fn CustomQuestions(custom: RwSignal<Vec<CustomQuestion>>) -> impl IntoView {
             .map(|line| line.trim().to_owned())
             .filter(|line| !line.is_empty())
             .collect();
-        if kind.get_untracked() == "choice" && choices.len() < 2 {
+        if kind.get_untracked() == QuestionType::Choice && choices.len() < 2 {
             hint.set(Some("A single choice needs at least two options, one per line."));
             return;
         }
@@ -285,10 +282,11 @@ fn CustomQuestions(custom: RwSignal<Vec<CustomQuestion>>) -> impl IntoView {
             <p class="text-sm text-slate-600">"Optional. Asked after the library questions, in the order added."</p>
             <ol class="mt-2 space-y-2" aria-label="Your own questions">
                 {move || custom.get().into_iter().enumerate().map(|(i, q)| {
-                    let detail = match q.kind.as_str() {
-                        "scale" => format!("1 ({}) to 5 ({})", q.low, q.high),
-                        "choice" => format!("One of: {}", q.options.join(", ")),
-                        _ => "Free text".to_owned(),
+                    let detail = match q.kind {
+                        QuestionType::Scale => format!("1 ({}) to 5 ({})", q.low, q.high),
+                        QuestionType::Choice => format!("One of: {}", q.options.join(", ")),
+                        QuestionType::Enps => "0 to 10".to_owned(),
+                        QuestionType::Text => "Free text".to_owned(),
                     };
                     let label = format!("Remove \u{201c}{}\u{201d}", q.prompt);
                     view! {
@@ -308,14 +306,18 @@ fn CustomQuestions(custom: RwSignal<Vec<CustomQuestion>>) -> impl IntoView {
                 </div>
                 <div>
                     <label for="custom-kind" class="block text-sm font-medium text-slate-800">"Answered with"</label>
-                    <select id="custom-kind" class=INPUT_CLASS on:change=move |ev| kind.set(event_target_value(&ev))>
+                    <select id="custom-kind" class=INPUT_CLASS on:change=move |ev| {
+                            if let Some(chosen) = QuestionType::from_key(&event_target_value(&ev)) {
+                                kind.set(chosen);
+                            }
+                        }>
                         <option value="scale" selected=true>"A scale from 1 to 5"</option>
                         <option value="choice">"One of several options"</option>
                         <option value="text">"Free text"</option>
                     </select>
                 </div>
-                {move || match kind.get().as_str() {
-                    "scale" => view! {
+                {move || match kind.get() {
+                    QuestionType::Scale => view! {
                         <div>
                             <label for="custom-low" class="block text-sm font-medium text-slate-800">"Words for 1"</label>
                             <input id="custom-low" type="text" maxlength="60" class=INPUT_CLASS
@@ -327,14 +329,14 @@ fn CustomQuestions(custom: RwSignal<Vec<CustomQuestion>>) -> impl IntoView {
                                 prop:value=move || high.get() on:input=move |ev| high.set(event_target_value(&ev)) />
                         </div>
                     }.into_any(),
-                    "choice" => view! {
+                    QuestionType::Choice => view! {
                         <div class="sm:col-span-2">
                             <label for="custom-options" class="block text-sm font-medium text-slate-800">"Options, one per line"</label>
                             <textarea id="custom-options" rows="4" class="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-base text-slate-900 shadow-sm focus:border-teal-600 focus:outline-none focus:ring-2 focus:ring-teal-600"
                                 prop:value=move || options.get() on:input=move |ev| options.set(event_target_value(&ev))></textarea>
                         </div>
                     }.into_any(),
-                    _ => ().into_any(),
+                    QuestionType::Enps | QuestionType::Text => ().into_any(),
                 }}
                 <div class="flex items-end sm:col-span-3">
                     <button type="button" class=SECONDARY_BUTTON_CLASS on:click=add>"Add question"</button>

@@ -119,6 +119,11 @@ impl Cadence {
         Self::ALL.into_iter().find(|c| c.key() == key)
     }
 
+    /// The cadence a stored key names; an unknown one is an error, never a guess.
+    pub(crate) fn from_stored(key: &str) -> Result<Self> {
+        Self::from_key(key).ok_or_else(|| Error::Internal(format!("unknown cadence stored: {key}")))
+    }
+
     /// The next round's opening after one that opened at `opened`.
     pub fn next_after(self, opened: DateTime<Utc>) -> Option<DateTime<Utc>> {
         match self {
@@ -157,12 +162,12 @@ impl SurveyStatus {
         }
     }
 
-    fn from_key(key: &str) -> Self {
-        match key {
-            "paused" => SurveyStatus::Paused,
-            "closed" => SurveyStatus::Closed,
-            _ => SurveyStatus::Active,
-        }
+    /// The status a stored key names; an unknown one is an error, never a guess.
+    fn from_stored(key: &str) -> Result<Self> {
+        [SurveyStatus::Active, SurveyStatus::Paused, SurveyStatus::Closed]
+            .into_iter()
+            .find(|status| status.key() == key)
+            .ok_or_else(|| Error::Internal(format!("unknown survey status stored: {key}")))
     }
 }
 
@@ -413,8 +418,8 @@ async fn load(
         id: row.id,
         questions: questions_in(tenant, conn, row.id).await?,
         title: row.title,
-        status: SurveyStatus::from_key(&row.status),
-        cadence: Cadence::from_key(&row.cadence).unwrap_or(Cadence::Once),
+        status: SurveyStatus::from_stored(&row.status)?,
+        cadence: Cadence::from_stored(&row.cadence)?,
         window_days: row.window_days,
         next_round_at: row.next_round_at,
         departments,
@@ -456,10 +461,10 @@ pub async fn set_status(
         .one(&txn)
         .await?
         .ok_or(Error::NotFound)?;
-    if SurveyStatus::from_key(&row.status) == SurveyStatus::Closed {
+    if SurveyStatus::from_stored(&row.status)? == SurveyStatus::Closed {
         return Err(Error::Conflict("This survey is closed for good.".into()));
     }
-    let cadence = Cadence::from_key(&row.cadence).unwrap_or(Cadence::Once);
+    let cadence = Cadence::from_stored(&row.cadence)?;
     let mut changed: surveys::ActiveModel = row.clone().into();
     changed.status = Set(status.key().into());
     if status == SurveyStatus::Active {
@@ -571,4 +576,24 @@ pub async fn set_group_sizes(tenant: &TenantDb, identity: &Identity, sizes: Grou
     changed.update(&txn).await?;
     txn.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_stored_statuses_and_cadences_are_errors_not_defaults() {
+        for status in [SurveyStatus::Active, SurveyStatus::Paused, SurveyStatus::Closed] {
+            assert_eq!(SurveyStatus::from_stored(status.key()).unwrap(), status);
+        }
+        for cadence in Cadence::ALL {
+            assert_eq!(Cadence::from_stored(cadence.key()).unwrap(), cadence);
+        }
+        assert_eq!(
+            SurveyStatus::from_stored("archived").unwrap_err().code(),
+            "internal"
+        );
+        assert_eq!(Cadence::from_stored("hourly").unwrap_err().code(), "internal");
+    }
 }

@@ -101,7 +101,7 @@ async fn open_next(tenant: &TenantDb, survey: SurveyId, now: DateTime<Utc>) -> R
         .filter(rounds::Column::SurveyId.eq(survey))
         .count(&txn)
         .await?;
-    let cadence = Cadence::from_key(&row.cadence).unwrap_or(Cadence::Once);
+    let cadence = Cadence::from_stored(&row.cadence)?;
     // A round that was due long ago (the server was down) opens now, for its full window.
     let opens_at = if now - opens_at > Duration::hours(1) {
         now

@@ -1,0 +1,88 @@
+//! Values that cross between the server and the browser as enums, never as strings: the pages
+//! match them exhaustively, so a new variant is flagged by the compiler wherever it is shown,
+//! and the server builds them from the domain's own enums with exhaustive matches too.
+
+use serde::{Deserialize, Serialize};
+
+/// What a question is answered with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuestionType {
+    /// 1 to 5, with words for the two ends.
+    Scale,
+    /// "How likely are you to recommend…", 0 to 10; reported as a score from −100 to 100.
+    Enps,
+    /// One of a few options.
+    Choice,
+    /// Words only.
+    Text,
+}
+
+impl QuestionType {
+    pub const ALL: [QuestionType; 4] = [
+        QuestionType::Scale,
+        QuestionType::Enps,
+        QuestionType::Choice,
+        QuestionType::Text,
+    ];
+
+    /// The form value that names it (the survey builder's choice).
+    pub fn key(self) -> &'static str {
+        match self {
+            QuestionType::Scale => "scale",
+            QuestionType::Enps => "enps",
+            QuestionType::Choice => "choice",
+            QuestionType::Text => "text",
+        }
+    }
+
+    /// The type a form value names, if any.
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.key() == key)
+    }
+}
+
+/// Where a survey stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SurveyState {
+    Active,
+    Paused,
+    Closed,
+}
+
+impl SurveyState {
+    /// How the surveys page names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            SurveyState::Active => "Active",
+            SurveyState::Paused => "Paused",
+            SurveyState::Closed => "Closed",
+        }
+    }
+
+    /// What someone with `surveys` can do next: (the state it moves to, the button's words).
+    pub fn next_steps(self) -> &'static [(SurveyState, &'static str)] {
+        match self {
+            SurveyState::Active => &[(SurveyState::Paused, "Pause"), (SurveyState::Closed, "Close")],
+            SurveyState::Paused => &[(SurveyState::Active, "Resume"), (SurveyState::Closed, "Close")],
+            SurveyState::Closed => &[],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn question_types_round_trip_through_their_keys_and_json() {
+        for kind in QuestionType::ALL {
+            assert_eq!(QuestionType::from_key(kind.key()), Some(kind));
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("\"{}\"", kind.key()));
+        }
+        assert_eq!(QuestionType::from_key("slider"), None);
+        assert!(serde_json::from_str::<SurveyState>("\"archived\"").is_err());
+    }
+}
