@@ -71,6 +71,72 @@ impl SurveyState {
     }
 }
 
+/// How serious an access-log entry or alert is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Info,
+    Warning,
+    Critical,
+}
+
+impl Severity {
+    pub fn label(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// How a request or event in the access log ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Ok,
+    /// Bad input: refused, nothing changed.
+    Invalid,
+    /// Not signed in, or the sign-in failed.
+    Unauthenticated,
+    /// Signed in but not allowed.
+    Denied,
+    Throttled,
+    /// Candor failed.
+    Error,
+}
+
+impl Outcome {
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Invalid => "invalid",
+            Outcome::Unauthenticated => "unauthenticated",
+            Outcome::Denied => "denied",
+            Outcome::Throttled => "throttled",
+            Outcome::Error => "error",
+        }
+    }
+}
+
+/// The file an access-log export is written as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormat {
+    Csv,
+    Json,
+}
+
+impl ExportFormat {
+    /// The file's name and media type.
+    pub fn file(self) -> (&'static str, &'static str) {
+        match self {
+            ExportFormat::Csv => ("candor-access-log.csv", "text/csv;charset=utf-8"),
+            ExportFormat::Json => ("candor-access-log.json", "application/json"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,10 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::error::ApiError;
+use crate::{
+    error::ApiError,
+    model::{ExportFormat, Outcome, Severity},
+};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogQuery {
@@ -25,8 +28,8 @@ pub struct LogRow {
     pub at: String,
     pub category: String,
     pub action: String,
-    pub severity: String,
-    pub outcome: String,
+    pub severity: Severity,
+    pub outcome: Outcome,
     /// The actor's name, resolved for this view only (or "—", or "former account").
     pub actor: String,
     pub entity: String,
@@ -43,7 +46,7 @@ pub struct AlertRow {
     pub id: String,
     pub raised: String,
     pub label: String,
-    pub severity: String,
+    pub severity: Severity,
     pub detail: String,
     pub acknowledged: Option<String>,
 }
@@ -92,6 +95,31 @@ fn when(time: chrono::DateTime<chrono::Utc>) -> String {
     time.format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
 
+/// The browser's name for an access-log severity.
+#[cfg(feature = "ssr")]
+fn severity(severity: domain::platform::audit::Severity) -> Severity {
+    use domain::platform::audit::Severity as Stored;
+    match severity {
+        Stored::Info => Severity::Info,
+        Stored::Warning => Severity::Warning,
+        Stored::Critical => Severity::Critical,
+    }
+}
+
+/// The browser's name for an access-log outcome.
+#[cfg(feature = "ssr")]
+fn outcome(outcome: domain::platform::audit::Outcome) -> Outcome {
+    use domain::platform::audit::Outcome as Stored;
+    match outcome {
+        Stored::Ok => Outcome::Ok,
+        Stored::Invalid => Outcome::Invalid,
+        Stored::Unauthenticated => Outcome::Unauthenticated,
+        Stored::Denied => Outcome::Denied,
+        Stored::Throttled => Outcome::Throttled,
+        Stored::Error => Outcome::Error,
+    }
+}
+
 /// The log page: entries matching `query` (newest first), alerts, review status and settings.
 #[server(prefix = "/api", endpoint = "audit/overview")]
 pub async fn overview(query: LogQuery) -> Result<AuditOverview, ApiError> {
@@ -131,8 +159,8 @@ pub async fn overview(query: LogQuery) -> Result<AuditOverview, ApiError> {
             at: e.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string(),
             category: e.category,
             action: e.action,
-            severity: e.severity,
-            outcome: e.outcome,
+            severity: severity(e.severity),
+            outcome: outcome(e.outcome),
             actor: name_of(e.actor),
             entity: e.entity_type.unwrap_or_default(),
             entity_count: e.entity_count,
@@ -155,7 +183,7 @@ pub async fn overview(query: LogQuery) -> Result<AuditOverview, ApiError> {
             id: a.id.to_string(),
             raised: when(a.raised_at),
             label: a.label,
-            severity: a.severity,
+            severity: severity(a.severity),
             detail: {
                 let mut parts = vec![format!("{} events", a.count)];
                 if a.window_minutes > 0 {
@@ -227,20 +255,13 @@ pub async fn acknowledge(alert: String) -> Result<(), ApiError> {
 
 /// The filtered log as a file: `csv` or `json`. Recorded before it is returned.
 #[server(prefix = "/api", endpoint = "audit/export")]
-pub async fn export(query: LogQuery, format: String) -> Result<String, ApiError> {
-    use domain::compliance::audit_log::review::{self, ExportFormat};
+pub async fn export(query: LogQuery, format: ExportFormat) -> Result<String, ApiError> {
+    use domain::compliance::audit_log::review;
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
-    let format = match format.as_str() {
-        "csv" => ExportFormat::Csv,
-        "json" => ExportFormat::Json,
-        _ => {
-            return Err(domain::Error::Invalid {
-                field: "format",
-                reason: "choose CSV or JSON".into(),
-            }
-            .into())
-        }
+    let format = match format {
+        ExportFormat::Csv => review::ExportFormat::Csv,
+        ExportFormat::Json => review::ExportFormat::Json,
     };
     let filter = filter_of(&query)?;
     Ok(review::export(&tenant, &who, &filter, format, state.clock.now()).await?)

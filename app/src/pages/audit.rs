@@ -12,6 +12,7 @@ use crate::{
     components::form::{
         action_error, ErrorAlert, NotAvailable, INPUT_CLASS, PRIMARY_BUTTON_CLASS, SECONDARY_BUTTON_CLASS,
     },
+    model::{ExportFormat, Outcome, Severity},
 };
 
 const CARD: &str = "mt-6 rounded-lg border border-slate-200 bg-white p-5 shadow-sm sm:p-6";
@@ -102,16 +103,16 @@ fn Alerts(alerts: Vec<AlertRow>, refresh: RwSignal<u32>) -> impl IntoView {
                     }
                 });
             };
-            let badge = match alert.severity.as_str() {
-                "critical" => "bg-red-100 text-red-900",
-                "warning" => "bg-amber-100 text-amber-900",
-                _ => "bg-slate-100 text-slate-800",
+            let badge = match alert.severity {
+                Severity::Critical => "bg-red-100 text-red-900",
+                Severity::Warning => "bg-amber-100 text-amber-900",
+                Severity::Info => "bg-slate-100 text-slate-800",
             };
             view! {
                 <li class="flex flex-col gap-2 border-t border-slate-200 py-3 first:border-t-0 sm:flex-row sm:items-center sm:justify-between">
                     <div>
                         <p class="font-medium text-slate-900">
-                            <span class=format!("mr-2 rounded px-2 py-0.5 text-xs font-semibold uppercase {badge}")>{alert.severity.clone()}</span>
+                            <span class=format!("mr-2 rounded px-2 py-0.5 text-xs font-semibold uppercase {badge}")>{alert.severity.label()}</span>
                             {alert.label.clone()}
                         </p>
                         <p class="text-sm text-slate-700">{format!("{} · {}", alert.raised, alert.detail)}</p>
@@ -167,14 +168,11 @@ fn FilterForm(page: crate::api::audit::AuditOverview, query: RwSignal<LogQuery>)
         query.set(wanted());
     };
     let download_error = RwSignal::new(None::<String>);
-    let download = move |format: &'static str| {
+    let download = move |format: ExportFormat| {
         let wanted = wanted();
         leptos::task::spawn_local(async move {
-            let (name, mime) = match format {
-                "json" => ("candor-access-log.json", "application/json"),
-                _ => ("candor-access-log.csv", "text/csv;charset=utf-8"),
-            };
-            let saved = match export(wanted, format.to_owned()).await {
+            let (name, mime) = format.file();
+            let saved = match export(wanted, format).await {
                 Ok(text) => crate::files::save_text_file(name, mime, &text),
                 Err(err) => Err(err.message),
             };
@@ -238,8 +236,8 @@ fn FilterForm(page: crate::api::audit::AuditOverview, query: RwSignal<LogQuery>)
             </div>
             <div class="mt-4 flex flex-col gap-3 sm:flex-row">
                 <button type="submit" class=PRIMARY_BUTTON_CLASS>"Apply filter"</button>
-                <button type="button" class=SECONDARY_BUTTON_CLASS on:click=move |_| download("csv")>"Download CSV"</button>
-                <button type="button" class=SECONDARY_BUTTON_CLASS on:click=move |_| download("json")>"Download JSON"</button>
+                <button type="button" class=SECONDARY_BUTTON_CLASS on:click=move |_| download(ExportFormat::Csv)>"Download CSV"</button>
+                <button type="button" class=SECONDARY_BUTTON_CLASS on:click=move |_| download(ExportFormat::Json)>"Download JSON"</button>
             </div>
             {move || download_error.get().map(|message| view! { <p role="alert" class="mt-2 text-sm text-red-800">{message}</p> })}
         </form>
@@ -259,10 +257,12 @@ fn Entries(rows: Vec<LogRow>, review: ServerAction<MarkReviewed>) -> impl IntoVi
             } else {
                 format!("{} {}", row.entity.replace('_', " "), row.entity_ids.first().map(|id| &id[..8]).unwrap_or(""))
             };
-            let outcome_class = match row.outcome.as_str() {
-                "ok" => "text-slate-800",
-                "error" => "font-semibold text-red-800",
-                _ => "font-semibold text-amber-900",
+            let outcome_class = match row.outcome {
+                Outcome::Ok => "text-slate-800",
+                Outcome::Error => "font-semibold text-red-800",
+                Outcome::Invalid | Outcome::Unauthenticated | Outcome::Denied | Outcome::Throttled => {
+                    "font-semibold text-amber-900"
+                }
             };
             let entry = row.id.clone();
             let label = format!("Note for entry {}", row.seq);
@@ -274,7 +274,7 @@ fn Entries(rows: Vec<LogRow>, review: ServerAction<MarkReviewed>) -> impl IntoVi
                     <td class="px-3 py-2 font-mono text-sm text-slate-900">{row.action.clone()}
                         {(row.category == "security").then(|| view! { <span class="ml-2 rounded bg-slate-100 px-1.5 py-0.5 font-sans text-xs text-slate-700">"security"</span> })}
                     </td>
-                    <td class=format!("px-3 py-2 {outcome_class}")>{row.outcome.clone()}</td>
+                    <td class=format!("px-3 py-2 {outcome_class}")>{row.outcome.label()}</td>
                     <td class="px-3 py-2 text-slate-700" title=row.entity_ids.join(" ")>{record}</td>
                     <td class="px-3 py-2">
                         {match row.review.clone() {

@@ -110,7 +110,7 @@ fn results_view(view: ResultsView) -> AnyView {
         .map(|g| {
             g.questions
                 .iter()
-                .map(|q| (q.prompt.clone(), q.kind.clone()))
+                .map(|q| (q.prompt.clone(), q.kind))
                 .collect()
         })
         .unwrap_or_default();

@@ -71,7 +71,7 @@ pub async fn flush_pending(db: &Database, now: DateTime<Utc>) -> Result<usize> {
         rows.shuffle(&mut rand::rng());
         // Oldest day first; within a day, the shuffled order.
         rows.sort_by_key(|row| row.day);
-        let entries: Vec<Entry> = rows.iter().map(audit::pending::entry_of).collect();
+        let entries: Vec<Entry> = rows.iter().map(audit::pending::entry_of).collect::<Result<_>>()?;
         if !entries.is_empty() {
             audit::append(&txn, &entries).await?;
         }

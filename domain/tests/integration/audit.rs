@@ -673,7 +673,7 @@ async fn securing_an_account_alerts_the_watchers(test_db: TestDb) {
     let mut actors: Vec<_> = alerts
         .iter()
         .filter(|a| a.rule == "account.secured_as_compromised")
-        .map(|a| (a.actor, a.severity.clone()))
+        .map(|a| (a.actor, a.severity.code().to_owned()))
         .collect();
     actors.sort();
     let mut expected = vec![

@@ -114,7 +114,7 @@ pub struct Alert {
     pub raised_at: DateTime<Utc>,
     pub rule: String,
     pub label: String,
-    pub severity: String,
+    pub severity: Severity,
     pub count: i32,
     pub window_minutes: i32,
     pub actor: Option<UserId>,
@@ -124,13 +124,13 @@ pub struct Alert {
     pub acknowledged: Option<(UserId, DateTime<Utc>)>,
 }
 
-fn to_alert(row: audit_alerts::Model) -> Alert {
-    Alert {
+fn to_alert(row: audit_alerts::Model) -> Result<Alert> {
+    Ok(Alert {
         id: row.id,
         raised_at: row.raised_at,
         label: Rule::from_code(&row.rule).map_or_else(|| row.rule.clone(), |rule| rule.label().to_owned()),
         rule: row.rule,
-        severity: row.severity,
+        severity: Severity::from_stored(&row.severity)?,
         count: row.count,
         window_minutes: row.window_minutes,
         actor: row.actor_id.map(UserId::from_uuid),
@@ -141,7 +141,7 @@ fn to_alert(row: audit_alerts::Model) -> Alert {
             .acknowledged_by
             .zip(row.acknowledged_at)
             .map(|(by, at)| (UserId::from_uuid(by), at)),
-    }
+    })
 }
 
 /// The workplace's newest alerts, newest first.
@@ -156,7 +156,7 @@ pub async fn alerts(tenant: &TenantDb, identity: &Identity, limit: u64) -> Resul
         .await?;
     txn.commit().await?;
     tenant.touch(EntityType::Alert, rows.iter().map(|row| row.id));
-    Ok(rows.into_iter().map(to_alert).collect())
+    rows.into_iter().map(to_alert).collect()
 }
 
 /// How many alerts nobody has acknowledged yet (for the banner).

@@ -9,7 +9,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrde
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::platform::audit::EntityType;
+use crate::platform::audit::{EntityType, Outcome, Severity};
 use crate::{
     platform::{
         crypto::Personal,
@@ -68,8 +68,8 @@ pub struct LogEntry {
     pub request_id: Option<String>,
     pub category: String,
     pub action: String,
-    pub severity: String,
-    pub outcome: String,
+    pub severity: Severity,
+    pub outcome: Outcome,
     pub actor: Option<UserId>,
     pub entity_type: Option<String>,
     pub entity_ids: Vec<Uuid>,
@@ -260,8 +260,8 @@ async fn query(tenant: &TenantDb, filter: &Filter, limit: u64) -> Result<Vec<Log
                 request_id: row.request_id,
                 category: row.category,
                 action: row.action,
-                severity: row.severity,
-                outcome: row.outcome,
+                severity: Severity::from_stored(&row.severity)?,
+                outcome: Outcome::from_stored(&row.outcome)?,
                 actor: row.actor_id.map(UserId::from_uuid),
                 entity_type: row.entity_type,
                 entity_ids: row
@@ -452,8 +452,8 @@ pub async fn export(
                         entry.request_id.clone().unwrap_or_default(),
                         entry.category.clone(),
                         entry.action.clone(),
-                        entry.severity.clone(),
-                        entry.outcome.clone(),
+                        entry.severity.code().to_owned(),
+                        entry.outcome.code().to_owned(),
                         entry.actor.map(|a| a.to_string()).unwrap_or_default(),
                         entry.entity_type.clone().unwrap_or_default(),
                         ids.join(" "),

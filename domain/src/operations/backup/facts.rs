@@ -6,8 +6,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 
-use super::tables;
-use super::tables::{Part, TABLES};
+use super::tables::{self, TABLES};
 use crate::{platform::entities::backup_runs, Database};
 
 use super::{error::Result, runs::RunKind};
@@ -67,6 +66,7 @@ pub async fn facts(db: &Database) -> Result<BackupFacts> {
 /// empty once a workplace is fully deleted.
 #[cfg(feature = "testing")]
 pub async fn rows_of_workplace(db: &Database, workplace: uuid::Uuid) -> Result<Vec<(&'static str, u64)>> {
+    use super::tables::Part;
     let txn = db.begin_snapshot().await?;
     let mut out = Vec::new();
     for table in TABLES {

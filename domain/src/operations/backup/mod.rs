@@ -41,7 +41,9 @@ use serde::{Deserialize, Serialize};
 pub use create::{backup_name, create, run_backup, BackupTarget};
 pub use drill::{drill, run_drill, DrillReport};
 pub use error::BackupError;
-pub use facts::{facts, fingerprint, rows_of_workplace, table_names, BackupFacts};
+#[cfg(feature = "testing")]
+pub use facts::rows_of_workplace;
+pub use facts::{facts, fingerprint, table_names, BackupFacts};
 pub use keys::{generate_identity, parse_recipient, read_identity};
 pub use restore::{record_restored, restore, RestoreReport, RestoreRequest};
 pub use runs::{prune, record, Run, RunKind};

@@ -30,7 +30,8 @@ use crate::platform::ids::{UserId, WorkplaceId};
 pub const MAX_LISTED_IDS: usize = 100;
 
 /// How serious an event is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
     Warning,
@@ -38,6 +39,16 @@ pub enum Severity {
 }
 
 impl Severity {
+    pub const ALL: [Severity; 3] = [Severity::Info, Severity::Warning, Severity::Critical];
+
+    /// The severity a stored code names; an unknown one is an error, never a guess.
+    pub fn from_stored(code: &str) -> crate::Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|severity| severity.code() == code)
+            .ok_or_else(|| crate::Error::Internal(format!("unknown severity stored: {code}")))
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             Severity::Info => "info",
@@ -66,7 +77,8 @@ impl Category {
 }
 
 /// How the recorded request or event ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Outcome {
     Ok,
     /// Bad input: refused, nothing changed.
@@ -81,6 +93,23 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    pub const ALL: [Outcome; 6] = [
+        Outcome::Ok,
+        Outcome::Invalid,
+        Outcome::Unauthenticated,
+        Outcome::Denied,
+        Outcome::Throttled,
+        Outcome::Error,
+    ];
+
+    /// The outcome a stored code names; an unknown one is an error, never a guess.
+    pub fn from_stored(code: &str) -> crate::Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|outcome| outcome.code() == code)
+            .ok_or_else(|| crate::Error::Internal(format!("unknown outcome stored: {code}")))
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             Outcome::Ok => "ok",

@@ -35,7 +35,7 @@ pub(crate) async fn defer(conn: &impl ConnectionTrait, entries: &[Entry]) -> Res
     Ok(())
 }
 
-pub(crate) fn entry_of(row: &audit_pending::Model) -> Entry {
+pub(crate) fn entry_of(row: &audit_pending::Model) -> Result<Entry> {
     let category = if row.category == Category::Security.code() {
         Category::Security
     } else {
@@ -47,20 +47,7 @@ pub(crate) fn entry_of(row: &audit_pending::Model) -> Entry {
         .map_or_else(Utc::now, |t| t.and_utc());
     let mut entry = Entry::new(&row.action, category, midnight);
     entry.workplace = Some(WorkplaceId::from_uuid(row.workplace_id));
-    entry.severity = [Severity::Info, Severity::Warning, Severity::Critical]
-        .into_iter()
-        .find(|s| s.code() == row.severity)
-        .unwrap_or(Severity::Info);
-    entry.outcome = [
-        Outcome::Ok,
-        Outcome::Invalid,
-        Outcome::Unauthenticated,
-        Outcome::Denied,
-        Outcome::Throttled,
-        Outcome::Error,
-    ]
-    .into_iter()
-    .find(|o| o.code() == row.outcome)
-    .unwrap_or(Outcome::Error);
-    entry
+    entry.severity = Severity::from_stored(&row.severity)?;
+    entry.outcome = Outcome::from_stored(&row.outcome)?;
+    Ok(entry)
 }
