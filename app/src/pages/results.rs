@@ -107,12 +107,7 @@ fn results_view(view: ResultsView) -> AnyView {
         .iter()
         .chain(view.tenure.iter().flat_map(|team| &team.bands))
         .find(|g| !g.questions.is_empty())
-        .map(|g| {
-            g.questions
-                .iter()
-                .map(|q| (q.prompt.clone(), q.kind))
-                .collect()
-        })
+        .map(|g| g.questions.iter().map(|q| (q.prompt.clone(), q.kind)).collect())
         .unwrap_or_default();
     let minimum = view.minimum;
     let round = view.round.clone();

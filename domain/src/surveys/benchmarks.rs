@@ -255,7 +255,7 @@ pub async fn recompute(db: &Database, now: DateTime<Utc>) -> Result<usize> {
         let enps = match question.kind() {
             QuestionKind::Enps => true,
             QuestionKind::Scale { .. } => false,
-            _ => continue,
+            QuestionKind::Choice { .. } | QuestionKind::Text => continue,
         };
         let key = question.key.to_owned();
         let spent: Vec<&benchmark_publications::Model> =
