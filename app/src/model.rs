@@ -42,6 +42,80 @@ impl QuestionType {
     }
 }
 
+/// What a role may do: the permission sets a data-protection officer reads on the roles page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    Settings,
+    Billing,
+    People,
+    Surveys,
+    Results,
+    Audit,
+    Roles,
+}
+
+impl Permission {
+    /// Its name in page element ids (`permission-people`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Permission::Settings => "settings",
+            Permission::Billing => "billing",
+            Permission::People => "people",
+            Permission::Surveys => "surveys",
+            Permission::Results => "results",
+            Permission::Audit => "audit",
+            Permission::Roles => "roles",
+        }
+    }
+}
+
+/// Where a person's account stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PersonStatus {
+    /// Asked to join; no password yet.
+    Invited,
+    Active,
+    /// Signed out everywhere; cannot sign in until reactivated.
+    Suspended,
+    /// Has left the workplace.
+    Left,
+}
+
+impl PersonStatus {
+    /// In the order the people filter offers them.
+    pub const ALL: [PersonStatus; 4] = [
+        PersonStatus::Active,
+        PersonStatus::Invited,
+        PersonStatus::Suspended,
+        PersonStatus::Left,
+    ];
+
+    /// The form value that names it.
+    pub fn key(self) -> &'static str {
+        match self {
+            PersonStatus::Invited => "invited",
+            PersonStatus::Active => "active",
+            PersonStatus::Suspended => "suspended",
+            PersonStatus::Left => "left",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|status| status.key() == key)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            PersonStatus::Invited => "Invited",
+            PersonStatus::Active => "Active",
+            PersonStatus::Suspended => "Suspended",
+            PersonStatus::Left => "Left",
+        }
+    }
+}
+
 /// Where a survey stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

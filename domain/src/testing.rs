@@ -148,6 +148,16 @@ pub fn fast_hasher() -> crate::access::auth::password::PasswordHasher {
     .expect("valid test parameters")
 }
 
+/// A tenant scope of `workplace` for one of Candor's own jobs (outside the domain only tests
+/// may build one: a request always acts as a person).
+pub fn system_scope(
+    db: &Database,
+    workplace: crate::platform::ids::WorkplaceId,
+    purpose: &'static str,
+) -> crate::platform::tenant::TenantDb {
+    crate::platform::tenant::TenantDb::for_system(db, workplace, purpose)
+}
+
 /// A new workplace called `name` whose Owner, "Ada" at `email`, is signed in with both
 /// factors: the Owner as the policy sees them, and the workplace's tenant scope.
 pub async fn workplace(

@@ -85,7 +85,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         now,
     )
     .await?;
-    let round = rounds::open_due(&db, now).await?.remove(0).round;
+    let round = rounds::open_due(&db, now).await?.remove(0).round();
     let check_in = answering::open_check_ins(&tenant, &members[0], now)
         .await?
         .into_iter()

@@ -38,7 +38,7 @@ pub struct MyAccount {
     /// The role's name, e.g. "HR admin".
     pub role: String,
     /// Permission keys ("people", "results", …), so the UI offers what the server will allow.
-    pub permissions: Vec<String>,
+    pub permissions: Vec<crate::model::Permission>,
     /// For those who review the access log: alerts nobody has acknowledged yet.
     #[serde(default)]
     pub open_alerts: u64,
@@ -340,7 +340,12 @@ pub async fn me() -> Result<MyAccount, ApiError> {
         email: profile.email,
         workplace_name: profile.workplace_name,
         role: who.role.name.clone(),
-        permissions: who.role.permissions.iter().map(|p| p.key().to_owned()).collect(),
+        permissions: who
+            .role
+            .permissions
+            .iter()
+            .map(crate::api::roles::permission)
+            .collect(),
     })
 }
 

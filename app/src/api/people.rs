@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::error::ApiError;
+use crate::{error::ApiError, model::PersonStatus};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Choice {
@@ -20,7 +20,7 @@ pub struct PersonRow {
     pub email: String,
     pub department: Option<String>,
     pub role: String,
-    pub status: String,
+    pub status: PersonStatus,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,8 +45,7 @@ pub struct PersonRecord {
     pub department: Option<String>,
     pub role_key: String,
     pub role: String,
-    pub status_key: String,
-    pub status: String,
+    pub status: PersonStatus,
     pub start_date: Option<String>,
     /// Sentences saying what this person can see and do, and why.
     pub access: Vec<String>,
@@ -105,7 +104,7 @@ pub(crate) mod support {
         },
     };
 
-    use super::Choice;
+    use super::{Choice, PersonStatus};
 
     /// A start date as a form sends it: empty for none, else `YYYY-MM-DD`.
     pub fn optional_date(text: &str) -> Result<Option<chrono::NaiveDate>, domain::Error> {
@@ -120,12 +119,23 @@ pub(crate) mod support {
         }
     }
 
-    pub fn status_label(status: Status) -> &'static str {
+    /// The browser's name for a person's status.
+    pub fn person_status(status: Status) -> PersonStatus {
         match status {
-            Status::Invited => "Invited",
-            Status::Active => "Active",
-            Status::Suspended => "Suspended",
-            Status::Left => "Left",
+            Status::Invited => PersonStatus::Invited,
+            Status::Active => PersonStatus::Active,
+            Status::Suspended => PersonStatus::Suspended,
+            Status::Left => PersonStatus::Left,
+        }
+    }
+
+    /// The domain's status for the browser's name.
+    pub fn domain_status(status: PersonStatus) -> Status {
+        match status {
+            PersonStatus::Invited => Status::Invited,
+            PersonStatus::Active => Status::Active,
+            PersonStatus::Suspended => Status::Suspended,
+            PersonStatus::Left => Status::Left,
         }
     }
 
@@ -230,7 +240,7 @@ fn optional_department(text: &str) -> Result<Option<domain::platform::ids::Depar
 pub async fn people(
     search: String,
     department: String,
-    status: String,
+    status: Option<PersonStatus>,
     page: usize,
 ) -> Result<PeopleList, ApiError> {
     use domain::platform::policy::{allows, people_scope, Action, Resource};
@@ -243,15 +253,7 @@ pub async fn people(
         }
         .into());
     }
-    let status = match status.trim() {
-        "" => None,
-        key => Some(
-            domain::organisation::people::Status::from_key(key).ok_or(domain::Error::Invalid {
-                field: "status",
-                reason: "is not a status".into(),
-            })?,
-        ),
-    };
+    let status = status.map(support::domain_status);
     let filter = domain::organisation::people::Filter {
         search,
         department: optional_department(&department)?,
@@ -271,7 +273,7 @@ pub async fn people(
                 name: p.name,
                 email: p.email,
                 role: p.role.name,
-                status: support::status_label(p.status).to_owned(),
+                status: support::person_status(p.status),
             })
             .collect(),
         total: listed.total,
@@ -328,8 +330,7 @@ async fn record(
         department: found.department.and_then(|d| names.get(&d).cloned()),
         role_key: found.role.key.to_string(),
         role: found.role.name.clone(),
-        status_key: found.status.key().to_owned(),
-        status: support::status_label(found.status).to_owned(),
+        status: support::person_status(found.status),
         start_date: found.start_date.map(|d| d.to_string()),
         access,
         grants: grants.iter().map(|d| d.to_string()).collect(),
@@ -471,14 +472,11 @@ async fn manageable(
 }
 
 #[server(prefix = "/api", endpoint = "people/set_status")]
-pub async fn set_person_status(id: String, status: String) -> Result<(), ApiError> {
+pub async fn set_person_status(id: String, status: PersonStatus) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     let found = manageable(&who, &tenant, id.parse()?).await?;
-    let status = domain::organisation::people::Status::from_key(&status).ok_or(domain::Error::Invalid {
-        field: "status",
-        reason: "is not a status".into(),
-    })?;
+    let status = support::domain_status(status);
     domain::organisation::people::set_status(&tenant, found.id, status, state.clock.now()).await?;
     Ok(())
 }

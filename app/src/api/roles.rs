@@ -4,12 +4,12 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::error::ApiError;
+use crate::{error::ApiError, model::Permission};
 
 /// One permission set, as the roles page explains it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PermissionInfo {
-    pub key: String,
+    pub key: Permission,
     pub label: String,
     pub description: String,
     /// Whether a workplace's own role may include it.
@@ -22,7 +22,7 @@ pub struct RoleView {
     pub key: String,
     pub name: String,
     pub built_in: bool,
-    pub permissions: Vec<String>,
+    pub permissions: Vec<Permission>,
     pub results_limited_to_grants: bool,
     pub holders: u64,
     /// What a holder can see and do, in sentences.
@@ -34,6 +34,36 @@ pub struct RoleTable {
     pub roles: Vec<RoleView>,
     pub permissions: Vec<PermissionInfo>,
     pub can_manage: bool,
+}
+
+/// The browser's name for a domain permission.
+#[cfg(feature = "ssr")]
+pub(crate) fn permission(permission: domain::platform::policy::Permission) -> Permission {
+    use domain::platform::policy::Permission as Domain;
+    match permission {
+        Domain::Settings => Permission::Settings,
+        Domain::Billing => Permission::Billing,
+        Domain::People => Permission::People,
+        Domain::Surveys => Permission::Surveys,
+        Domain::Results => Permission::Results,
+        Domain::Audit => Permission::Audit,
+        Domain::Roles => Permission::Roles,
+    }
+}
+
+/// The domain's permission for the browser's name.
+#[cfg(feature = "ssr")]
+fn domain_permission(permission: Permission) -> domain::platform::policy::Permission {
+    use domain::platform::policy::Permission as Domain;
+    match permission {
+        Permission::Settings => Domain::Settings,
+        Permission::Billing => Domain::Billing,
+        Permission::People => Domain::People,
+        Permission::Surveys => Domain::Surveys,
+        Permission::Results => Domain::Results,
+        Permission::Audit => Domain::Audit,
+        Permission::Roles => Domain::Roles,
+    }
 }
 
 #[cfg(feature = "ssr")]
@@ -54,7 +84,7 @@ fn description(permission: domain::platform::policy::Permission) -> &'static str
 
 #[server(prefix = "/api", endpoint = "roles/list")]
 pub async fn roles() -> Result<RoleTable, ApiError> {
-    use domain::platform::policy::{allows, require, Action, Permission, Resource, RoleKey};
+    use domain::platform::policy::{allows, require, Action, Resource, RoleKey};
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     require(&who, Action::ViewRoles, Resource::Workplace)?;
@@ -66,7 +96,7 @@ pub async fn roles() -> Result<RoleTable, ApiError> {
             RoleView {
                 key: role.key.to_string(),
                 built_in: matches!(role.key, RoleKey::BuiltIn(_)),
-                permissions: role.permissions.iter().map(|p| p.key().to_owned()).collect(),
+                permissions: role.permissions.iter().map(permission).collect(),
                 results_limited_to_grants: role.results_limited_to_grants,
                 holders: summary.holders,
                 access: crate::api::people::role_access(&role),
@@ -76,13 +106,13 @@ pub async fn roles() -> Result<RoleTable, ApiError> {
         .collect();
     Ok(RoleTable {
         roles,
-        permissions: Permission::ALL
+        permissions: domain::platform::policy::Permission::ALL
             .into_iter()
             .map(|p| PermissionInfo {
-                key: p.key().to_owned(),
+                key: permission(p),
                 label: p.label().to_owned(),
                 description: description(p).to_owned(),
-                for_workplace_roles: Permission::FOR_WORKPLACE_ROLES.contains(&p),
+                for_workplace_roles: domain::platform::policy::Permission::FOR_WORKPLACE_ROLES.contains(&p),
             })
             .collect(),
         can_manage: allows(&who, Action::ManageRoles, Resource::Workplace),
@@ -92,19 +122,10 @@ pub async fn roles() -> Result<RoleTable, ApiError> {
 #[cfg(feature = "ssr")]
 fn draft(
     name: String,
-    permissions: &[String],
+    permissions: &[Permission],
     results_limited_to_grants: bool,
 ) -> Result<domain::access::roles::RoleDraft, ApiError> {
-    use domain::platform::policy::Permission;
-    let permissions = permissions
-        .iter()
-        .map(|key| {
-            Permission::from_key(key).ok_or(domain::Error::Invalid {
-                field: "permissions",
-                reason: "include one Candor does not know".into(),
-            })
-        })
-        .collect::<Result<_, _>>()?;
+    let permissions = permissions.iter().copied().map(domain_permission).collect();
     Ok(domain::access::roles::RoleDraft {
         name,
         permissions,
@@ -128,7 +149,7 @@ fn workplace_role(key: &str) -> Result<domain::platform::ids::RoleId, ApiError> 
 pub async fn create_role(
     name: String,
     // No permission ticked sends no field at all.
-    #[server(default)] permissions: Vec<String>,
+    #[server(default)] permissions: Vec<Permission>,
     #[server(default)] results_limited_to_grants: bool,
 ) -> Result<String, ApiError> {
     let state = crate::state::app_state()?;
@@ -144,7 +165,7 @@ pub async fn create_role(
 pub async fn update_role(
     key: String,
     name: String,
-    #[server(default)] permissions: Vec<String>,
+    #[server(default)] permissions: Vec<Permission>,
     #[server(default)] results_limited_to_grants: bool,
 ) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;

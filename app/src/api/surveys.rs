@@ -425,7 +425,7 @@ pub async fn create_survey(
         .filter(|d| !d.is_empty())
         .map(|d| d.parse())
         .collect::<Result<Vec<_>, _>>()?;
-    let id = surveys::create(
+    let created = surveys::create_and_open(
         &tenant,
         &who,
         NewSurvey {
@@ -439,20 +439,17 @@ pub async fn create_survey(
         now,
     )
     .await?;
-    // A pulse starting now opens its first round at once rather than on the next tick.
-    if first_round_at <= now {
-        for opened in surveys::rounds::open_due(&state.db, now).await? {
-            surveys::rounds::notify(
-                &state.db,
-                &state.mailer,
-                &state.public_url,
-                &opened,
-                surveys::rounds::Notice::Invitation,
-            )
-            .await;
-        }
+    if let Some(opened) = &created.opened {
+        surveys::rounds::notify(
+            &state.db,
+            &state.mailer,
+            &state.public_url,
+            opened,
+            surveys::rounds::Notice::Invitation,
+        )
+        .await;
     }
-    Ok(id.to_string())
+    Ok(created.id.to_string())
 }
 
 /// Pauses, resumes or closes a survey.

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_location};
 
-use crate::api::account::me;
+use crate::{api::account::me, model::Permission};
 
 const VISITOR_LINKS: &[(&str, &str)] = &[
     ("/", "Home"),
@@ -20,31 +20,31 @@ const MEMBER_LINKS: &[(&str, &str)] = &[
     ("/sessions", "Sessions"),
 ];
 
-fn member_links(permissions: &[String]) -> Vec<(&'static str, &'static str)> {
-    let has = |wanted: &str| permissions.iter().any(|p| p == wanted);
+fn member_links(permissions: &[Permission]) -> Vec<(&'static str, &'static str)> {
+    let has = |wanted: Permission| permissions.contains(&wanted);
     let mut links = vec![("/home", "Home")];
     // Those who run surveys reach their own check-ins from Home; the nav stays short for them.
-    if !has("surveys") {
+    if !has(Permission::Surveys) {
         links.push(("/check-ins", "Check-ins"));
     }
-    if has("people") {
+    if has(Permission::People) {
         links.extend_from_slice(ORGANISATION_LINKS);
-    } else if has("results") {
+    } else if has(Permission::Results) {
         // Managers see the people in their granted departments.
         links.push(("/people", "People"));
     }
-    if has("people") || has("roles") {
+    if has(Permission::People) || has(Permission::Roles) {
         links.push(("/roles", "Roles"));
     }
-    if has("surveys") {
+    if has(Permission::Surveys) {
         links.push(("/surveys", "Surveys"));
-    } else if has("results") {
+    } else if has(Permission::Results) {
         links.push(("/results", "Results"));
     }
-    if has("settings") {
+    if has(Permission::Settings) {
         links.push(("/settings", "Settings"));
     }
-    if has("audit") {
+    if has(Permission::Audit) {
         links.push(("/audit", "Access log"));
     }
     links.extend_from_slice(MEMBER_LINKS);

@@ -25,12 +25,7 @@ use crate::{
 };
 
 use crate::components::form::CARD_CLASS;
-const STATUSES: [(&str, &str); 4] = [
-    ("active", "Active"),
-    ("invited", "Invited"),
-    ("suspended", "Suspended"),
-    ("left", "Left"),
-];
+use crate::model::PersonStatus;
 
 fn options(choices: &[Choice], selected: Option<&str>) -> impl IntoView {
     choices
@@ -50,7 +45,7 @@ fn sign_in_card(message: String) -> AnyView {
 pub fn PeoplePage() -> impl IntoView {
     let search = RwSignal::new(String::new());
     let department = RwSignal::new(String::new());
-    let status = RwSignal::new(String::new());
+    let status = RwSignal::new(None::<PersonStatus>);
     let page = RwSignal::new(1_usize);
     let invite = ServerAction::<InvitePerson>::new();
     let imports = RwSignal::new(0_u32);
@@ -111,9 +106,9 @@ pub fn PeoplePage() -> impl IntoView {
                 <div>
                     <label for="filter-status" class="block text-sm font-medium text-slate-800">"Status"</label>
                     <select id="filter-status" class=INPUT_CLASS
-                        on:change=move |ev| { status.set(event_target_value(&ev)); page.set(1); }>
+                        on:change=move |ev| { status.set(PersonStatus::from_key(&event_target_value(&ev))); page.set(1); }>
                         <option value="">"Any status"</option>
-                        {STATUSES.iter().map(|(value, label)| view! { <option value=*value>{*label}</option> }).collect_view()}
+                        {PersonStatus::ALL.iter().map(|s| view! { <option value=s.key()>{s.label()}</option> }).collect_view()}
                     </select>
                 </div>
             </div>
@@ -147,7 +142,7 @@ pub fn PeoplePage() -> impl IntoView {
                                                     <td class="hidden px-4 py-3 text-slate-700 md:table-cell">{p.email}</td>
                                                     <td class="px-4 py-3 text-slate-700">{p.department.unwrap_or_else(|| "—".into())}</td>
                                                     <td class="hidden px-4 py-3 text-slate-700 sm:table-cell">{p.role}</td>
-                                                    <td class="px-4 py-3 text-slate-700">{p.status}</td>
+                                                    <td class="px-4 py-3 text-slate-700">{p.status.label()}</td>
                                                 </tr>
                                             }).collect_view()}
                                         </tbody>
@@ -263,7 +258,7 @@ pub fn PersonPage() -> impl IntoView {
                             <section class="max-w-3xl">
                                 <p class="text-sm"><A href="/people" attr:class="font-medium text-teal-800 underline">"People"</A></p>
                                 <h1 class="mt-2 text-3xl font-bold tracking-tight text-slate-900">{p.name.clone()}</h1>
-                                <p class="mt-2 text-slate-700">{format!("{} · {} · {}", p.email, p.role, p.status)}</p>
+                                <p class="mt-2 text-slate-700">{format!("{} · {} · {}", p.email, p.role, p.status.label())}</p>
                                 <p class="text-slate-700">{format!("Department: {}{}", p.department.clone().unwrap_or_else(|| "none".into()),
                                     p.start_date.clone().map(|d| format!(" · started {d}")).unwrap_or_default())}</p>
                                 <div class="mt-4"><ErrorAlert error=latest_error.into() /></div>
@@ -274,13 +269,13 @@ pub fn PersonPage() -> impl IntoView {
                                     </ul>
                                 </div>
                                 {p.can_manage.then(|| view! {
-                                    {(p.status_key == "invited").then(|| invitation_card(p.id.clone(), resend, revoke))}
+                                    {(p.status == PersonStatus::Invited).then(|| invitation_card(p.id.clone(), resend, revoke))}
                                     {details_card(&p, correct)}
                                     {role_card(&p, set_role, set_department)}
                                     {manager.then(|| grants_card(&p, granted, set_grants))}
-                                    {(p.status_key != "invited" && !p.is_self).then(|| reset_card(p.id.clone(), reset))}
-                                    {(p.status_key != "invited" && !p.is_self).then(|| secure_card(p.id.clone(), secure))}
-                                    {(p.status_key != "invited").then(|| status_card(p.id.clone(), &p.status_key, set_status))}
+                                    {(p.status != PersonStatus::Invited && !p.is_self).then(|| reset_card(p.id.clone(), reset))}
+                                    {(p.status != PersonStatus::Invited && !p.is_self).then(|| secure_card(p.id.clone(), secure))}
+                                    {(p.status != PersonStatus::Invited).then(|| status_card(p.id.clone(), p.status, set_status))}
                                 })}
                                 {p.can_handle_requests.then(|| crate::pages::privacy::data_protection_card(
                                     crate::pages::privacy::Subject {
@@ -445,7 +440,7 @@ fn invitation_card(
 
 /// Correcting a person's details (the right to rectification).
 fn details_card(p: &PersonRecord, correct: ServerAction<CorrectPersonDetails>) -> AnyView {
-    let invited = p.status_key == "invited";
+    let invited = p.status == PersonStatus::Invited;
     let (id, name, email) = (p.id.clone(), p.name.clone(), p.email.clone());
     let start_date = p.start_date.clone().unwrap_or_default();
     view! {
@@ -675,11 +670,12 @@ fn reset_card(id: String, reset: ServerAction<ResetPersonFactors>) -> AnyView {
     .into_any()
 }
 
-fn status_card(id: String, status: &str, set_status: ServerAction<SetPersonStatus>) -> AnyView {
-    let (next, label) = if status == "active" {
-        ("suspended", "Suspend")
-    } else {
-        ("active", "Reactivate")
+fn status_card(id: String, status: PersonStatus, set_status: ServerAction<SetPersonStatus>) -> AnyView {
+    let (next, label) = match status {
+        PersonStatus::Active => (PersonStatus::Suspended, "Suspend"),
+        PersonStatus::Invited | PersonStatus::Suspended | PersonStatus::Left => {
+            (PersonStatus::Active, "Reactivate")
+        }
     };
     view! {
         <div class=CARD_CLASS>
@@ -687,7 +683,7 @@ fn status_card(id: String, status: &str, set_status: ServerAction<SetPersonStatu
             <p class="mt-1 text-sm text-slate-700">"Suspending signs them out everywhere at once; they cannot sign in until reactivated."</p>
             <ActionForm action=set_status attr:class="mt-3">
                 <input type="hidden" name="id" value=id />
-                <input type="hidden" name="status" value=next />
+                <input type="hidden" name="status" value=next.key() />
                 <button type="submit" class=SECONDARY_BUTTON_CLASS>{label}</button>
             </ActionForm>
         </div>

@@ -10,6 +10,7 @@ use crate::{
     api::roles::{roles, CreateRole, DeleteRole, PermissionInfo, RoleTable, RoleView, UpdateRole},
     components::form::{ErrorAlert, NotAvailable, INPUT_CLASS, PRIMARY_BUTTON_CLASS, SECONDARY_BUTTON_CLASS},
     error::ApiError,
+    model::Permission,
 };
 
 const CARD_CLASS: &str = "mt-6 rounded-lg border border-slate-200 bg-white p-5 shadow-sm sm:p-6";
@@ -20,7 +21,7 @@ struct Draft {
     /// The role being edited, or none for a new one.
     editing: RwSignal<Option<String>>,
     name: RwSignal<String>,
-    permissions: RwSignal<BTreeSet<String>>,
+    permissions: RwSignal<BTreeSet<Permission>>,
     limited: RwSignal<bool>,
 }
 
@@ -44,7 +45,7 @@ impl Draft {
     fn edit(self, role: &RoleView) {
         self.editing.set(Some(role.key.clone()));
         self.name.set(role.name.clone());
-        self.permissions.set(role.permissions.iter().cloned().collect());
+        self.permissions.set(role.permissions.iter().copied().collect());
         self.limited.set(role.results_limited_to_grants);
     }
 }
@@ -141,7 +142,7 @@ fn matrix(table: &RoleTable, draft: Draft, delete: ServerAction<DeleteRole>) -> 
                 .iter()
                 .map(|p| {
                     let has = role.permissions.contains(&p.key);
-                    let limited = has && p.key == "results" && role.results_limited_to_grants;
+                    let limited = has && p.key == Permission::Results && role.results_limited_to_grants;
                     let (mark, spoken) = match (has, limited) {
                         (true, true) => ("Granted only", "Yes, on granted departments only"),
                         (true, false) => ("✓", "Yes"),
@@ -219,11 +220,11 @@ fn role_form(
         .iter()
         .filter(|p| p.for_workplace_roles)
         .map(|p| {
-            let key = p.key.clone();
-            let (checked_key, toggled_key) = (key.clone(), key.clone());
-            let input_id = format!("permission-{key}");
+            let key = p.key;
+            let (checked_key, toggled_key) = (key, key);
+            let input_id = format!("permission-{}", key.key());
             let description_id = format!("{input_id}-description");
-            let results = key == "results";
+            let results = key == Permission::Results;
             view! {
                 <div class="flex gap-3 py-2">
                     <input type="checkbox" id=input_id.clone() class="mt-1 h-5 w-5 shrink-0 accent-teal-700"
@@ -231,7 +232,7 @@ fn role_form(
                         prop:checked=move || draft.permissions.get().contains(&checked_key)
                         on:change=move |ev| {
                             let on = event_target_checked(&ev);
-                            draft.permissions.update(|set| { if on { set.insert(toggled_key.clone()); } else { set.remove(&toggled_key); } });
+                            draft.permissions.update(|set| { if on { set.insert(toggled_key); } else { set.remove(&toggled_key); } });
                         } />
                     <div>
                         <label for=input_id class="font-medium text-slate-900">{p.label.clone()}</label>
@@ -240,7 +241,7 @@ fn role_form(
                             <div class="mt-2 flex min-h-11 items-center gap-3">
                                 <input type="checkbox" id="results-limited" class="h-5 w-5 accent-teal-700"
                                     prop:checked=move || draft.limited.get()
-                                    prop:disabled=move || !draft.permissions.get().contains("results")
+                                    prop:disabled=move || !draft.permissions.get().contains(&Permission::Results)
                                     on:change=move |ev| draft.limited.set(event_target_checked(&ev)) />
                                 <label for="results-limited" class="text-sm text-slate-800">"Only on the departments granted to the person (like a manager)"</label>
                             </div>
@@ -255,7 +256,7 @@ fn role_form(
         <form class=format!("{CARD_CLASS} max-w-3xl") on:submit=move |ev| {
             ev.prevent_default();
             let name = draft.name.get_untracked();
-            let permissions: Vec<String> = draft.permissions.get_untracked().into_iter().collect();
+            let permissions: Vec<Permission> = draft.permissions.get_untracked().into_iter().collect();
             let results_limited_to_grants = draft.limited.get_untracked();
             match draft.editing.get_untracked() {
                 Some(key) => { update.dispatch(UpdateRole { key, name, permissions, results_limited_to_grants }); }

@@ -180,7 +180,7 @@ impl TenantDb {
     }
 
     /// One workplace for a background job or CLI command; `purpose` names it in the log.
-    pub fn for_system(db: &Database, workplace_id: WorkplaceId, purpose: &'static str) -> Self {
+    pub(crate) fn for_system(db: &Database, workplace_id: WorkplaceId, purpose: &'static str) -> Self {
         tracing::debug!(%workplace_id, purpose, "system access to a workplace");
         Self {
             db: db.clone(),

@@ -255,6 +255,33 @@ fn validate_question(question: NewQuestion) -> Result<NewQuestion> {
     })
 }
 
+/// A survey just created, and the round it opened when it starts now: the people to tell.
+#[derive(Clone, Debug)]
+pub struct Created {
+    pub id: SurveyId,
+    /// The first round, when it opened at once; its invitations are the caller's to send.
+    pub opened: Option<rounds::Mailing>,
+}
+
+/// Creates a survey (see [`create`]) and, when it starts now, opens its first round at once
+/// rather than on the scheduler's next tick. Only this survey's round opens: other surveys
+/// (other workplaces' above all) wait for the scheduler.
+pub async fn create_and_open(
+    tenant: &TenantDb,
+    identity: &Identity,
+    new: NewSurvey,
+    now: DateTime<Utc>,
+) -> Result<Created> {
+    let starts_now = new.first_round_at <= now;
+    let id = create(tenant, identity, new, now).await?;
+    let opened = if starts_now {
+        rounds::open_next(tenant, id, now).await?
+    } else {
+        None
+    };
+    Ok(Created { id, opened })
+}
+
 /// Creates a survey; its first round opens at `first_round_at` (now, or later).
 pub async fn create(
     tenant: &TenantDb,

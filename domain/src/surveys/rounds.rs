@@ -53,9 +53,25 @@ impl Round {
 /// answered when it reminds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Mailing {
-    pub workplace: WorkplaceId,
-    pub round: RoundId,
-    pub participants: Vec<uuid::Uuid>,
+    pub(crate) workplace: WorkplaceId,
+    pub(crate) round: RoundId,
+    pub(crate) participants: Vec<uuid::Uuid>,
+}
+
+impl Mailing {
+    /// Only the domain makes one (when it opens a round or finds one due a reminder): whom
+    /// [`notify`] mails is never the caller's to choose.
+    pub fn workplace(&self) -> WorkplaceId {
+        self.workplace
+    }
+
+    pub fn round(&self) -> RoundId {
+        self.round
+    }
+
+    pub fn participants(&self) -> &[uuid::Uuid] {
+        &self.participants
+    }
 }
 
 /// Opens every round that is due, in every workplace.
@@ -81,7 +97,11 @@ pub async fn open_due(db: &Database, now: DateTime<Utc>) -> Result<Vec<Mailing>>
 }
 
 /// Opens the survey's due round, if it is still due (another process may have opened it).
-async fn open_next(tenant: &TenantDb, survey: SurveyId, now: DateTime<Utc>) -> Result<Option<Mailing>> {
+pub(crate) async fn open_next(
+    tenant: &TenantDb,
+    survey: SurveyId,
+    now: DateTime<Utc>,
+) -> Result<Option<Mailing>> {
     let txn = tenant.begin().await?;
     let Some(row) = tenant
         .select::<surveys::Entity>()
@@ -261,7 +281,10 @@ pub struct Recipient {
 }
 
 /// The people an opened round asks, with their addresses opened for the invitation email.
-pub async fn recipients(db: &Database, opened: &Mailing) -> Result<(String, DateTime<Utc>, Vec<Recipient>)> {
+pub(crate) async fn recipients(
+    db: &Database,
+    opened: &Mailing,
+) -> Result<(String, DateTime<Utc>, Vec<Recipient>)> {
     let active = crate::organisation::people::Status::Active.key();
     let tenant = TenantDb::for_system(db, opened.workplace, "check-in emails");
     let txn = tenant.begin_read().await?;

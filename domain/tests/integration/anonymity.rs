@@ -199,7 +199,7 @@ async fn looking_after_every_answer_pins_nobody(test_db: TestDb) {
     .unwrap();
     let manager = domain::testing::reload_identity(db, tenant, &manager, now()).await;
     weekly_pulse(tenant, &owner).await;
-    let round = rounds::open_due(db, now()).await.unwrap()[0].round;
+    let round = rounds::open_due(db, now()).await.unwrap()[0].round();
     let members = |group: Group| -> BTreeSet<DepartmentId> {
         match group {
             Group::Workplace => [engineering, harbour, dock, sales].into_iter().collect(),
@@ -367,7 +367,7 @@ async fn reorganising_and_changing_the_minimum_re_slice_nothing(test_db: TestDb)
 
     // A round closing after the move is released on the new tree: B's person now counts in C.
     let later = now() + Duration::days(7);
-    let second = rounds::open_due(db, later).await.unwrap()[0].round;
+    let second = rounds::open_due(db, later).await.unwrap()[0].round();
     for (i, who) in everyone.iter().enumerate() {
         answer(tenant, who, second, 1 + (i % 5) as i32, later).await;
     }
@@ -444,7 +444,7 @@ async fn a_lowered_minimum_does_not_reopen_a_closed_round(test_db: TestDb) {
     everyone.extend(team(db, tenant, "Sales", Some(sales), 2).await);
     everyone.extend(team(db, tenant, "Floating", None, 2).await);
     weekly_pulse(tenant, &owner).await;
-    let round = rounds::open_due(db, now()).await.unwrap()[0].round;
+    let round = rounds::open_due(db, now()).await.unwrap()[0].round();
     for (i, who) in everyone.iter().enumerate() {
         answer(tenant, who, round, 1 + (i % 5) as i32, now()).await;
     }
@@ -492,7 +492,7 @@ async fn the_access_log_never_names_a_comment_author(test_db: TestDb) {
     let sales = departments::create(&tenant, "Sales", None, now()).await.unwrap();
     let people = team(db, &tenant, "Sales", Some(sales), 6).await;
     weekly_pulse(&tenant, &owner).await;
-    let round = rounds::open_due(db, now()).await.unwrap()[0].round;
+    let round = rounds::open_due(db, now()).await.unwrap()[0].round();
     let clock: Arc<dyn domain::Clock> = Arc::new(domain::platform::clock::FixedClock::at(
         now() + Duration::hours(2),
     ));
@@ -688,7 +688,7 @@ async fn the_raw_database_links_no_answer_to_its_author(test_db: TestDb) {
     )
     .await
     .unwrap();
-    let round = rounds::open_due(db, now()).await.unwrap()[0].round;
+    let round = rounds::open_due(db, now()).await.unwrap()[0].round();
     // Person k gives eNPS k: each a distinct value, in submission order.
     let mut given_in_order = Vec::new();
     for (k, who) in people.iter().enumerate() {
@@ -805,7 +805,7 @@ async fn pulse_for(
     )
     .await
     .unwrap();
-    rounds::open_due(db, now()).await.unwrap()[0].round
+    rounds::open_due(db, now()).await.unwrap()[0].round()
 }
 
 async fn raw_count(db: &domain::Database, sql: &str) -> String {
@@ -889,7 +889,7 @@ async fn the_raw_database_holds_nothing_finer_than_was_released(test_db: TestDb)
 
     // Round 2: only Quay's person answers. Nothing is released, so nothing is kept.
     let later = now() + Duration::days(7);
-    let second = rounds::open_due(db, later).await.unwrap()[0].round;
+    let second = rounds::open_due(db, later).await.unwrap()[0].round();
     answer(tenant, &lonely, second, 1, later).await;
     domain::surveys::closing::close_now(tenant, &owner, second, later + Duration::hours(1))
         .await

@@ -60,7 +60,7 @@ async fn seed(db: &Database) -> Vec<domain::platform::tenant::TenantDb> {
 }
 
 async fn names(db: &Database, tenant: &domain::platform::tenant::TenantDb) -> Vec<String> {
-    let tenant = domain::platform::tenant::TenantDb::for_system(db, tenant.workplace_id(), "backup test");
+    let tenant = domain::testing::system_scope(db, tenant.workplace_id(), "backup test");
     let page = domain::organisation::people::list(
         &tenant,
         &domain::platform::policy::Scope::Everyone,

@@ -69,11 +69,10 @@ async fn sealed_values_are_bound_to_their_workplace(test_db: TestDb) {
     let restarted = reopen(&test_db, MasterKey::from_text(&test_db.master_key).unwrap())
         .await
         .unwrap();
-    let again =
-        domain::platform::tenant::TenantDb::for_system(&restarted, northwind.workplace_id(), "keyring test")
-            .data_keys()
-            .await
-            .unwrap();
+    let again = domain::testing::system_scope(&restarted, northwind.workplace_id(), "keyring test")
+        .data_keys()
+        .await
+        .unwrap();
     assert_eq!(
         again.open("users", "display_name", row, &sealed).unwrap(),
         b"Ada Lovelace"
@@ -248,8 +247,7 @@ async fn rows_stored_before_encryption_are_sealed_at_start(test_db: TestDb) {
     .unwrap()
     .expect("the account is found by its address");
     assert_eq!(address, "bartholomew.old@northwind.test");
-    let tenant =
-        domain::platform::tenant::TenantDb::for_system(&restarted, tenant.workplace_id(), "upgrade test");
+    let tenant = domain::testing::system_scope(&restarted, tenant.workplace_id(), "upgrade test");
     let everyone = domain::organisation::people::list(
         &tenant,
         &domain::platform::policy::Scope::Everyone,
@@ -395,7 +393,7 @@ async fn the_master_key_rotates_and_the_old_one_stops_working(test_db: TestDb) {
     let restarted = reopen(&test_db, MasterKey::from_text(&new_text).unwrap())
         .await
         .unwrap();
-    let tenant = domain::platform::tenant::TenantDb::for_system(&restarted, tenant.workplace_id(), "test");
+    let tenant = domain::testing::system_scope(&restarted, tenant.workplace_id(), "test");
     let everyone = domain::organisation::people::list(
         &tenant,
         &domain::platform::policy::Scope::Everyone,

@@ -113,7 +113,7 @@ async fn answered_round(
         );
     }
     domain::testing::workload_survey(tenant, owner, &format!("Pulse {}", at.format("%Y-%m-%d")), at).await;
-    let round = rounds::open_due(db, at).await.unwrap().remove(0).round;
+    let round = rounds::open_due(db, at).await.unwrap().remove(0).round();
     for person in &colleagues {
         answer_workload(tenant, person, round, 3, None, at).await;
     }

@@ -177,10 +177,10 @@ async fn restricted_people_are_asked_in_no_new_round(test_db: TestDb) {
     pulse(&tenant, &owner, now()).await;
     let opened = rounds::open_due(db, now()).await.unwrap();
     assert!(
-        !opened[0].participants.contains(&philippa.user_id.uuid()),
+        !opened[0].participants().contains(&philippa.user_id.uuid()),
         "{opened:?}"
     );
-    assert!(opened[0].participants.contains(&owner.user_id.uuid()));
+    assert!(opened[0].participants().contains(&owner.user_id.uuid()));
     let copy = privacy::export(&tenant, &owner, philippa.user_id, now())
         .await
         .unwrap();
@@ -194,7 +194,7 @@ async fn restricted_people_are_asked_in_no_new_round(test_db: TestDb) {
     let opened = rounds::open_due(db, later).await.unwrap();
     assert!(opened
         .iter()
-        .any(|m| m.participants.contains(&philippa.user_id.uuid())));
+        .any(|m| m.participants().contains(&philippa.user_id.uuid())));
     let kinds: Vec<RequestKind> = privacy::requests(&tenant, &owner)
         .await
         .unwrap()
@@ -227,7 +227,7 @@ async fn erasure_waits_for_open_rounds_then_leaves_no_trace(test_db: TestDb) {
     .unwrap();
     drop(token);
     pulse(&tenant, &owner, now()).await;
-    let round = rounds::open_due(db, now()).await.unwrap().remove(0).round;
+    let round = rounds::open_due(db, now()).await.unwrap().remove(0).round();
     let check_in = surveys::answering::open_check_ins(&tenant, &philippa, now())
         .await
         .unwrap()

@@ -87,6 +87,19 @@ impl Setup {
         }
     }
 
+    /// The password step as `email` with `password`, from `context` (with a remembered device
+    /// token when given), at `at`.
+    async fn password(
+        &self,
+        db: &domain::Database,
+        (email, password): (&str, &str),
+        context: &SignInContext,
+        device: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> domain::Result<PasswordStep> {
+        sign_in::with_password(self.services(db), attempt(email, password, context, device), at).await
+    }
+
     fn mails(&self) -> Vec<String> {
         std::fs::read_dir(self.outbox.path())
             .unwrap()
@@ -132,22 +145,28 @@ async fn wrong_passwords_and_unknown_addresses_fail_alike(test_db: TestDb) {
     let setup = Setup::new(db).await;
     let context = laptop();
     let before = setup.hasher.computations();
-    let wrong = sign_in::with_password(
-        setup.services(db),
-        attempt("grace@northwind.test", "not her password at all", &context, None),
-        now(),
-    )
-    .await
-    .unwrap_err();
+    let wrong = setup
+        .password(
+            db,
+            ("grace@northwind.test", "not her password at all"),
+            &context,
+            None,
+            now(),
+        )
+        .await
+        .unwrap_err();
     let for_wrong = setup.hasher.computations() - before;
     let before = setup.hasher.computations();
-    let unknown = sign_in::with_password(
-        setup.services(db),
-        attempt("nobody@northwind.test", "not her password at all", &context, None),
-        now(),
-    )
-    .await
-    .unwrap_err();
+    let unknown = setup
+        .password(
+            db,
+            ("nobody@northwind.test", "not her password at all"),
+            &context,
+            None,
+            now(),
+        )
+        .await
+        .unwrap_err();
     let for_unknown = setup.hasher.computations() - before;
     assert_eq!(wrong.code(), "auth.invalid_credentials");
     assert_eq!(unknown.code(), wrong.code());
@@ -168,32 +187,35 @@ async fn repeated_failures_are_throttled_even_for_the_right_password(test_db: Te
     let context = laptop();
     let mut codes = Vec::new();
     for _ in 0..12 {
-        let err = sign_in::with_password(
-            setup.services(db),
-            attempt("grace@northwind.test", "a wrong guess entirely", &context, None),
-            now(),
-        )
-        .await
-        .unwrap_err();
+        let err = setup
+            .password(
+                db,
+                ("grace@northwind.test", "a wrong guess entirely"),
+                &context,
+                None,
+                now(),
+            )
+            .await
+            .unwrap_err();
         codes.push(err.code());
     }
     assert!(codes.contains(&"request.rate_limited"), "{codes:?}");
-    let refused = sign_in::with_password(
-        setup.services(db),
-        attempt("grace@northwind.test", PASSWORD, &context, None),
-        now(),
-    )
-    .await
-    .unwrap_err();
+    let refused = setup
+        .password(db, ("grace@northwind.test", PASSWORD), &context, None, now())
+        .await
+        .unwrap_err();
     assert_eq!(refused.code(), "request.rate_limited");
     // Once the wait is over, the right password gets through.
-    let step = sign_in::with_password(
-        setup.services(db),
-        attempt("grace@northwind.test", PASSWORD, &context, None),
-        now() + Duration::hours(1),
-    )
-    .await
-    .unwrap();
+    let step = setup
+        .password(
+            db,
+            ("grace@northwind.test", PASSWORD),
+            &context,
+            None,
+            now() + Duration::hours(1),
+        )
+        .await
+        .unwrap();
     assert!(matches!(step, PasswordStep::SetUpAuthenticator(_)), "{step:?}");
 }
 
@@ -201,13 +223,10 @@ async fn an_account_without_a_second_factor_is_sent_to_enrol(test_db: TestDb) {
     let db = &test_db.db;
     let setup = Setup::new(db).await;
     let context = laptop();
-    let step = sign_in::with_password(
-        setup.services(db),
-        attempt(" Grace@Northwind.test", PASSWORD, &context, None),
-        now(),
-    )
-    .await
-    .unwrap();
+    let step = setup
+        .password(db, (" Grace@Northwind.test", PASSWORD), &context, None, now())
+        .await
+        .unwrap();
     assert!(matches!(step, PasswordStep::SetUpAuthenticator(_)), "{step:?}");
     let session = session_of(db, &step, now()).await;
     assert_eq!(session.user_id, setup.grace);
@@ -228,13 +247,10 @@ async fn a_code_finishes_signing_in_and_may_remember_the_device(test_db: TestDb)
     .unwrap();
     let context = laptop();
     let at = now() + Duration::minutes(5);
-    let step = sign_in::with_password(
-        setup.services(db),
-        attempt("grace@northwind.test", PASSWORD, &context, None),
-        at,
-    )
-    .await
-    .unwrap();
+    let step = setup
+        .password(db, ("grace@northwind.test", PASSWORD), &context, None, at)
+        .await
+        .unwrap();
     assert!(matches!(step, PasswordStep::EnterCode(_)), "{step:?}");
     let pending = session_of(db, &step, at).await;
     assert!(!pending.second_factor);
@@ -268,13 +284,16 @@ async fn a_code_finishes_signing_in_and_may_remember_the_device(test_db: TestDb)
     assert!(notice.is_none(), "{notice:?}");
     // Next time, from the same browser and network, the remembered device is the second step.
     let later = at + Duration::days(1);
-    let step = sign_in::with_password(
-        setup.services(db),
-        attempt("grace@northwind.test", PASSWORD, &context, Some(device.expose())),
-        later,
-    )
-    .await
-    .unwrap();
+    let step = setup
+        .password(
+            db,
+            ("grace@northwind.test", PASSWORD),
+            &context,
+            Some(device.expose()),
+            later,
+        )
+        .await
+        .unwrap();
     assert!(matches!(step, PasswordStep::Done(_)), "{step:?}");
     let done = session_of(db, &step, later).await;
     assert!(done.second_factor);
@@ -288,18 +307,16 @@ async fn a_code_finishes_signing_in_and_may_remember_the_device(test_db: TestDb)
         network_prefix: "198.51.100.0/24".into(),
         ..laptop()
     };
-    let step = sign_in::with_password(
-        setup.services(db),
-        attempt(
-            "grace@northwind.test",
-            PASSWORD,
+    let step = setup
+        .password(
+            db,
+            ("grace@northwind.test", PASSWORD),
             &elsewhere,
             Some(device.expose()),
-        ),
-        later,
-    )
-    .await
-    .unwrap();
+            later,
+        )
+        .await
+        .unwrap();
     assert!(matches!(step, PasswordStep::EnterCode(_)), "{step:?}");
     let pending = session_of(db, &step, later).await;
     let completed = sign_in::with_code(
@@ -325,13 +342,10 @@ async fn wrong_codes_are_throttled(test_db: TestDb) {
     let seed = enrol(db, setup.grace).await;
     let context = laptop();
     let at = now() + Duration::minutes(5);
-    let step = sign_in::with_password(
-        setup.services(db),
-        attempt("grace@northwind.test", PASSWORD, &context, None),
-        at,
-    )
-    .await
-    .unwrap();
+    let step = setup
+        .password(db, ("grace@northwind.test", PASSWORD), &context, None, at)
+        .await
+        .unwrap();
     let pending = session_of(db, &step, at).await;
     let right = app_code(&seed, at);
     let wrong = if right == "123456" { "654321" } else { "123456" };
@@ -353,22 +367,16 @@ async fn a_secured_account_gets_a_reset_link_instead_of_a_session(test_db: TestD
     let db = &test_db.db;
     let setup = Setup::new(db).await;
     let context = laptop();
-    let step = sign_in::with_password(
-        setup.services(db),
-        attempt("grace@northwind.test", PASSWORD, &context, None),
-        now(),
-    )
-    .await
-    .unwrap();
+    let step = setup
+        .password(db, ("grace@northwind.test", PASSWORD), &context, None, now())
+        .await
+        .unwrap();
     let mine = session_of(db, &step, now()).await;
     accounts::secure_own_account(db, &mine, now()).await.unwrap();
-    let refused = sign_in::with_password(
-        setup.services(db),
-        attempt("grace@northwind.test", PASSWORD, &context, None),
-        now(),
-    )
-    .await
-    .unwrap_err();
+    let refused = setup
+        .password(db, ("grace@northwind.test", PASSWORD), &context, None, now())
+        .await
+        .unwrap_err();
     assert_eq!(refused.code(), "auth.password_change_required");
     assert!(
         accounts::list_sessions(db, &SessionPolicy::default(), setup.grace, now())

@@ -189,12 +189,12 @@ async fn a_weekly_pulse_runs_and_hides_small_groups(test_db: TestDb) {
     // The scheduler opens the round once, asking everyone in Engineering and Sales.
     let opened = rounds::open_due(db, now()).await.unwrap();
     assert_eq!(opened.len(), 1);
-    assert_eq!(opened[0].participants.len(), 15);
+    assert_eq!(opened[0].participants().len(), 15);
     assert!(rounds::open_due(db, now() + Duration::minutes(1))
         .await
         .unwrap()
         .is_empty());
-    let round = opened[0].round;
+    let round = opened[0].round();
     // The owner (no department) was not asked.
     assert!(answering::open_check_ins(tenant, &pulse.owner, now())
         .await
@@ -389,7 +389,7 @@ async fn bad_answers_are_refused_and_nothing_is_saved(test_db: TestDb) {
     let db = &test_db.db;
     let pulse = seed(db).await;
     let tenant = &pulse.tenant;
-    let round = rounds::open_due(db, now()).await.unwrap()[0].round;
+    let round = rounds::open_due(db, now()).await.unwrap()[0].round();
     let person = &pulse.sales_people[0];
     let check_in = answering::open_check_ins(tenant, person, now())
         .await
@@ -539,7 +539,7 @@ async fn comments_are_sealed_and_another_workplace_sees_nothing(test_db: TestDb)
     let db = &test_db.db;
     let pulse = seed(db).await;
     let tenant = &pulse.tenant;
-    let round = rounds::open_due(db, now()).await.unwrap()[0].round;
+    let round = rounds::open_due(db, now()).await.unwrap()[0].round();
     for person in &pulse.sales_people {
         let check_in = answering::open_check_ins(tenant, person, now())
             .await
@@ -617,7 +617,7 @@ async fn trend_export_and_comment_teams(test_db: TestDb) {
     let db = &test_db.db;
     let pulse = seed(db).await;
     let tenant = &pulse.tenant;
-    let first = rounds::open_due(db, now()).await.unwrap()[0].round;
+    let first = rounds::open_due(db, now()).await.unwrap()[0].round();
     answer_all(tenant, &pulse.platform_people, first, now(), |_| 4).await;
     answer_all(tenant, &pulse.mobile_people, first, now(), |_| 2).await;
     answer_all(tenant, &pulse.sales_people, first, now(), |_| 5).await;
@@ -655,7 +655,7 @@ async fn trend_export_and_comment_teams(test_db: TestDb) {
     );
     // Round 2: only Sales answers.
     let later = now() + Duration::days(7);
-    let second = rounds::open_due(db, later).await.unwrap()[0].round;
+    let second = rounds::open_due(db, later).await.unwrap()[0].round();
     answer_all(tenant, &pulse.sales_people, second, later, |i| {
         if i < 3 {
             3
@@ -760,7 +760,7 @@ async fn replies_reach_the_author_and_nobody_learns_who(test_db: TestDb) {
     let db = &test_db.db;
     let pulse = seed(db).await;
     let tenant = &pulse.tenant;
-    let round = rounds::open_due(db, now()).await.unwrap()[0].round;
+    let round = rounds::open_due(db, now()).await.unwrap()[0].round();
     let author = &pulse.sales_people[0];
     let check_in = answering::open_check_ins(tenant, author, now())
         .await
@@ -930,9 +930,9 @@ pub(crate) async fn workplace_with_answers(
         .await
         .unwrap()
         .into_iter()
-        .find(|m| m.workplace == tenant.workplace_id())
+        .find(|m| m.workplace() == tenant.workplace_id())
         .unwrap()
-        .round;
+        .round();
     answer_all(&tenant, &members, round, now(), |_| value).await;
     (owner, tenant)
 }
@@ -1047,7 +1047,7 @@ async fn comments_and_replies_are_sealed_again_when_the_key_rotates(test_db: Tes
     let db = &test_db.db;
     let pulse = seed(db).await;
     let tenant = &pulse.tenant;
-    let round = rounds::open_due(db, now()).await.unwrap()[0].round;
+    let round = rounds::open_due(db, now()).await.unwrap()[0].round();
     answer_all(tenant, &pulse.sales_people, round, now(), |i| 1 + (i % 5) as i32).await;
     domain::surveys::closing::close_now(tenant, &pulse.owner, round, now())
         .await
@@ -1097,7 +1097,7 @@ async fn comments_and_replies_are_sealed_again_when_the_key_rotates(test_db: Tes
 async fn simultaneous_submissions_all_count_once(test_db: TestDb) {
     let db = &test_db.db;
     let pulse = seed(db).await;
-    let round = rounds::open_due(db, now()).await.unwrap()[0].round;
+    let round = rounds::open_due(db, now()).await.unwrap()[0].round();
     let everyone: Vec<Identity> = [&pulse.platform_people, &pulse.mobile_people, &pulse.sales_people]
         .into_iter()
         .flatten()
@@ -1254,7 +1254,7 @@ async fn no_combination_of_views_pins_a_person(test_db: TestDb) {
     for week in 0..3 {
         let at = now() + Duration::days(7 * week);
         domain::surveys::closing::close_due(db, at).await.unwrap();
-        let round = rounds::open_due(db, at).await.unwrap()[0].round;
+        let round = rounds::open_due(db, at).await.unwrap()[0].round();
         let mut answered = BTreeMap::new();
         for (department, people) in &members {
             let skip = match week {
@@ -1380,7 +1380,67 @@ async fn no_combination_of_views_pins_a_person(test_db: TestDb) {
     }
 }
 
+/// A survey that starts now opens its own first round at once, and returns whom to invite; a
+/// due survey of another workplace waits for the scheduler (a request in one workplace does no
+/// work in another).
+async fn a_survey_starting_now_opens_only_its_own_round(test_db: TestDb) {
+    let db = &test_db.db;
+    let (contoso_owner, contoso) = domain::testing::workplace(db, "Contoso", "ada@contoso.test", now()).await;
+    let waiting = domain::testing::workload_survey(&contoso, &contoso_owner, "Contoso pulse", now()).await;
+    let (owner, northwind) = domain::testing::workplace(db, "Northwind", "ada@northwind.test", now()).await;
+    let known = library::find("workload").unwrap();
+    let created = domain::surveys::create_and_open(
+        &northwind,
+        &owner,
+        NewSurvey {
+            title: "Northwind pulse".into(),
+            questions: vec![NewQuestion {
+                prompt: known.prompt.into(),
+                kind: known.kind(),
+                library_key: Some("workload".into()),
+            }],
+            departments: vec![],
+            cadence: Cadence::Once,
+            first_round_at: now(),
+            window_days: 3,
+        },
+        now(),
+    )
+    .await
+    .unwrap();
+    let opened = created.opened.expect("it starts now");
+    assert_eq!(opened.workplace(), northwind.workplace_id());
+    assert_eq!(opened.participants(), [owner.user_id.uuid()]);
+    assert_eq!(rounds::of_survey(&northwind, created.id).await.unwrap().len(), 1);
+    assert!(
+        rounds::of_survey(&contoso, waiting).await.unwrap().is_empty(),
+        "Contoso's round waits for the scheduler"
+    );
+    // A survey that starts later opens nothing now.
+    let later = domain::surveys::create_and_open(
+        &northwind,
+        &owner,
+        NewSurvey {
+            title: "Later pulse".into(),
+            questions: vec![NewQuestion {
+                prompt: known.prompt.into(),
+                kind: known.kind(),
+                library_key: Some("workload".into()),
+            }],
+            departments: vec![],
+            cadence: Cadence::Once,
+            first_round_at: now() + Duration::days(2),
+            window_days: 3,
+        },
+        now(),
+    )
+    .await
+    .unwrap();
+    assert!(later.opened.is_none());
+}
+
 domain::on_both_backends!(
+    a_survey_starting_now_opens_only_its_own_round,
     simultaneous_submissions_all_count_once,
     comments_and_replies_are_sealed_again_when_the_key_rotates,
     benchmarks_need_five_workplaces_that_opted_in,

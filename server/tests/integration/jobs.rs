@@ -6,7 +6,7 @@ use candor_server::jobs::{
     WORKPLACE_TERMINATION,
 };
 use chrono::{Duration, SubsecRound, Utc};
-use domain::{platform::tenant::TenantDb, testing::TestDb};
+use domain::testing::TestDb;
 
 async fn a_lease_is_held_by_one_process_until_it_expires(test_db: TestDb) {
     let db = &test_db.db;
@@ -72,7 +72,7 @@ async fn old_data_keys_are_rotated_by_one_process(test_db: TestDb) {
     };
     let (notifier, _outbox) = notifier();
     let version = |id| async move {
-        TenantDb::for_system(db, id, "test")
+        domain::testing::system_scope(db, id, "test")
             .data_keys()
             .await
             .unwrap()
@@ -261,7 +261,7 @@ async fn due_rounds_open_and_people_are_emailed(test_db: TestDb) {
         domain::surveys::rounds::remind_now(&tenant, &owner, check_in.round, now + Duration::hours(38))
             .await
             .unwrap();
-    assert_eq!(by_hand.participants, [people[1].user_id.uuid()]);
+    assert_eq!(by_hand.participants(), [people[1].user_id.uuid()]);
     let refused =
         domain::surveys::rounds::remind_now(&tenant, &people[1], check_in.round, now + Duration::hours(47))
             .await
