@@ -116,6 +116,49 @@ impl PersonStatus {
     }
 }
 
+/// How often a survey asks again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cadence {
+    Once,
+    Weekly,
+    Fortnightly,
+    Monthly,
+}
+
+impl Cadence {
+    /// In the order the survey builder offers them.
+    pub const ALL: [Cadence; 4] = [
+        Cadence::Weekly,
+        Cadence::Fortnightly,
+        Cadence::Monthly,
+        Cadence::Once,
+    ];
+
+    /// The form value that names it.
+    pub fn key(self) -> &'static str {
+        match self {
+            Cadence::Once => "once",
+            Cadence::Weekly => "weekly",
+            Cadence::Fortnightly => "fortnightly",
+            Cadence::Monthly => "monthly",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|cadence| cadence.key() == key)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Cadence::Once => "Once",
+            Cadence::Weekly => "Every week",
+            Cadence::Fortnightly => "Every two weeks",
+            Cadence::Monthly => "Every month",
+        }
+    }
+}
+
 /// Where a survey stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

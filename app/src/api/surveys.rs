@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     error::ApiError,
-    model::{QuestionType, SurveyState},
+    model::{Cadence, QuestionType, SurveyState},
 };
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -352,18 +352,20 @@ pub async fn create_survey(
     #[server(default)] questions: Vec<String>,
     #[server(default)] custom: Vec<CustomQuestion>,
     #[server(default)] departments: Vec<String>,
-    cadence: String,
+    cadence: Cadence,
     start: String,
     window_days: i32,
 ) -> Result<String, ApiError> {
-    use domain::surveys::{self, library, Cadence, NewQuestion, NewSurvey, QuestionKind};
+    use domain::surveys::{self, library, NewQuestion, NewSurvey, QuestionKind};
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     let now = state.clock.now();
-    let cadence = Cadence::from_key(&cadence).ok_or(domain::Error::Invalid {
-        field: "schedule",
-        reason: "choose once, weekly, every two weeks or monthly".into(),
-    })?;
+    let cadence = match cadence {
+        Cadence::Once => surveys::Cadence::Once,
+        Cadence::Weekly => surveys::Cadence::Weekly,
+        Cadence::Fortnightly => surveys::Cadence::Fortnightly,
+        Cadence::Monthly => surveys::Cadence::Monthly,
+    };
     let first_round_at = if start.trim().is_empty() || start == "now" {
         now
     } else {

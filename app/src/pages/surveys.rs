@@ -16,7 +16,7 @@ use crate::{
 };
 
 use crate::components::form::CARD_CLASS;
-use crate::model::QuestionType;
+use crate::model::{Cadence, QuestionType};
 
 #[component]
 pub fn SurveysPage() -> impl IntoView {
@@ -148,7 +148,7 @@ fn new_survey_form(overview: &SurveysOverview, create: ServerAction<CreateSurvey
     let title = RwSignal::new(String::new());
     let picked = RwSignal::new(BTreeSet::<String>::new());
     let audience = RwSignal::new(BTreeSet::<String>::new());
-    let cadence = RwSignal::new("weekly".to_owned());
+    let cadence = RwSignal::new(Cadence::Weekly);
     let start = RwSignal::new(String::new());
     let window = RwSignal::new("3".to_owned());
     let custom = RwSignal::new(Vec::<CustomQuestion>::new());
@@ -214,11 +214,14 @@ fn new_survey_form(overview: &SurveysOverview, create: ServerAction<CreateSurvey
             <div class="mt-5 grid gap-4 sm:grid-cols-3">
                 <div>
                     <label for="cadence" class="block text-sm font-medium text-slate-800">"How often"</label>
-                    <select id="cadence" class=INPUT_CLASS on:change=move |ev| cadence.set(event_target_value(&ev))>
-                        <option value="weekly" selected=true>"Every week"</option>
-                        <option value="fortnightly">"Every two weeks"</option>
-                        <option value="monthly">"Every month"</option>
-                        <option value="once">"Once"</option>
+                    <select id="cadence" class=INPUT_CLASS on:change=move |ev| {
+                        if let Some(chosen) = Cadence::from_key(&event_target_value(&ev)) {
+                            cadence.set(chosen);
+                        }
+                    }>
+                        {Cadence::ALL.iter().map(|c| view! {
+                            <option value=c.key() selected=*c == Cadence::Weekly>{c.label()}</option>
+                        }).collect_view()}
                     </select>
                 </div>
                 <div>

@@ -401,6 +401,7 @@ fn not_invited() -> Error {
 
 /// A new link for a pending invitation; the old one stops working.
 pub async fn resend_invitation(tenant: &TenantDb, id: UserId, now: DateTime<Utc>) -> Result<Invitation> {
+    managed_by_actor(tenant, id).await?;
     tenant.touch(crate::platform::audit::EntityType::Person, [id.uuid()]);
     crate::organisation::invitation_budget::spend(tenant, 1, now).await?;
     let txn = tenant.begin().await?;
@@ -423,6 +424,7 @@ pub async fn resend_invitation(tenant: &TenantDb, id: UserId, now: DateTime<Utc>
 
 /// Withdraws a pending invitation: the record and its link are removed.
 pub async fn revoke_invitation(tenant: &TenantDb, id: UserId) -> Result<()> {
+    managed_by_actor(tenant, id).await?;
     tenant.touch(crate::platform::audit::EntityType::Person, [id.uuid()]);
     let txn = tenant.begin().await?;
     let found = row(tenant, &txn, id).await?;
@@ -488,6 +490,15 @@ pub async fn manageable(
         Resource::Workplace,
     )?;
     Ok(found)
+}
+
+/// The person `id`, when this scope's actor may change them (see [`manageable`]); Candor's own
+/// jobs may change anyone. Every change to someone else's account starts here.
+pub(crate) async fn managed_by_actor(tenant: &TenantDb, id: UserId) -> Result<Person> {
+    match tenant.actor() {
+        crate::platform::tenant::Actor::Person(identity) => manageable(tenant, identity, id).await,
+        crate::platform::tenant::Actor::System(_) => get(tenant, id).await,
+    }
 }
 
 /// Corrects a person's name, address and start date, for an HR admin or Owner who could give
@@ -644,6 +655,7 @@ pub async fn secure_account(
 /// Suspends (ending their sessions at once), reactivates, or marks as having left. The last
 /// active Owner stays.
 pub async fn set_status(tenant: &TenantDb, id: UserId, status: Status, now: DateTime<Utc>) -> Result<()> {
+    managed_by_actor(tenant, id).await?;
     tenant.touch(crate::platform::audit::EntityType::Person, [id.uuid()]);
     if status == Status::Invited {
         return Err(Error::Invalid {
@@ -691,10 +703,16 @@ pub async fn set_status(tenant: &TenantDb, id: UserId, status: Status, now: Date
 /// Changes a person's role; the last active Owner keeps theirs. Grants stay, but count only
 /// for roles whose results are limited to grants.
 pub async fn set_role(tenant: &TenantDb, id: UserId, role: RoleKey) -> Result<()> {
+    managed_by_actor(tenant, id).await?;
     tenant.touch(crate::platform::audit::EntityType::Person, [id.uuid()]);
     let txn = tenant.begin().await?;
     let found = row(tenant, &txn, id).await?;
-    roles::find_in(tenant, &txn, role).await?;
+    let given = roles::find_in(tenant, &txn, role).await?;
+    // Giving a role needs the right to give that role (an HR admin cannot make an Owner).
+    tenant.require(
+        crate::platform::policy::Action::AssignRole(given.reach()),
+        crate::platform::policy::Resource::Workplace,
+    )?;
     if found.role == Role::Owner.key()
         && role != RoleKey::BuiltIn(Role::Owner)
         && found.status == ACTIVE
@@ -712,6 +730,7 @@ pub async fn set_role(tenant: &TenantDb, id: UserId, role: RoleKey) -> Result<()
 }
 
 pub async fn set_department(tenant: &TenantDb, id: UserId, department: Option<DepartmentId>) -> Result<()> {
+    managed_by_actor(tenant, id).await?;
     tenant.touch(crate::platform::audit::EntityType::Person, [id.uuid()]);
     let txn = tenant.begin().await?;
     let found = row(tenant, &txn, id).await?;
@@ -747,6 +766,7 @@ pub async fn set_grants(
     departments: &BTreeSet<DepartmentId>,
     now: DateTime<Utc>,
 ) -> Result<()> {
+    managed_by_actor(tenant, id).await?;
     tenant.touch(crate::platform::audit::EntityType::Person, [id.uuid()]);
     let txn = tenant.begin().await?;
     row(tenant, &txn, id).await?;

@@ -751,7 +751,90 @@ async fn people_details_are_corrected_sealed_again_and_reindexed(test_db: TestDb
     );
 }
 
+/// Changes check the policy in the domain, not only in the server functions: a tenant scope
+/// built for someone without the right is refused by the domain call itself.
+async fn domain_changes_ask_the_policy_for_whoever_acts(test_db: TestDb) {
+    use domain::access::{roles::RoleDraft, trusted_devices};
+    let db = &test_db.db;
+    let (owner, tenant) = workplace(db, "ada@northwind.test").await;
+    let person = |name: &str, email: &str, role: Role| people::NewPerson {
+        name: name.into(),
+        email: email.into(),
+        department: None,
+        role: RoleKey::BuiltIn(role),
+        start_date: None,
+    };
+    let hana = domain::testing::active_person(
+        db,
+        &tenant,
+        person("Hana Admin", "hana@northwind.test", Role::HrAdmin),
+        now(),
+    )
+    .await;
+    let eve = domain::testing::active_person(
+        db,
+        &tenant,
+        person("Eve Employee", "eve@northwind.test", Role::Employee),
+        now(),
+    )
+    .await;
+    let sales = departments::create(&tenant, "Sales", None, now()).await.unwrap();
+    let as_eve = TenantDb::for_identity(db, &eve);
+    let as_hana = TenantDb::for_identity(db, &hana);
+    let refused = |result: domain::Result<()>| {
+        let code = result.expect_err("refused").code();
+        assert!(code == "auth.forbidden" || code == "resource.not_found", "{code}");
+    };
+    // An employee changes nothing of the workplace's shape, roles or sign-in rules.
+    refused(
+        departments::create(&as_eve, "Mine", None, now())
+            .await
+            .map(|_| ()),
+    );
+    refused(departments::rename(&as_eve, sales, "Renamed").await);
+    refused(departments::archive(&as_eve, sales, now()).await);
+    let draft = RoleDraft {
+        name: "Reader".into(),
+        permissions: [Permission::Results].into_iter().collect(),
+        results_limited_to_grants: true,
+    };
+    refused(
+        domain::access::roles::create(&as_eve, &draft, now())
+            .await
+            .map(|_| ()),
+    );
+    refused(
+        trusted_devices::save_settings(
+            &as_eve,
+            trusted_devices::SignInSettings {
+                remember_device_days: 30,
+            },
+        )
+        .await,
+    );
+    // Nor anyone's account.
+    refused(people::set_department(&as_eve, hana.user_id, Some(sales)).await);
+    refused(people::set_status(&as_eve, hana.user_id, people::Status::Suspended, now()).await);
+    // An HR admin manages employees, but neither an Owner nor the Owner role.
+    people::set_department(&as_hana, eve.user_id, Some(sales))
+        .await
+        .unwrap();
+    refused(people::set_status(&as_hana, owner.user_id, people::Status::Suspended, now()).await);
+    refused(people::set_role(&as_hana, eve.user_id, RoleKey::BuiltIn(Role::Owner)).await);
+    let grants = [sales].into_iter().collect();
+    refused(people::set_grants(&as_hana, owner.user_id, &grants, now()).await);
+    // Nothing refused was changed.
+    assert_eq!(departments::list(&tenant).await.unwrap().len(), 1);
+    let ada = people::get(&tenant, owner.user_id).await.unwrap();
+    assert_eq!(ada.status, people::Status::Active);
+    assert_eq!(
+        people::get(&tenant, eve.user_id).await.unwrap().role.key,
+        RoleKey::BuiltIn(Role::Employee)
+    );
+}
+
 domain::on_both_backends!(
+    domain_changes_ask_the_policy_for_whoever_acts,
     people_details_are_corrected_sealed_again_and_reindexed,
     workplaces_define_their_own_roles,
     people_are_imported_from_csv_all_or_nothing,
