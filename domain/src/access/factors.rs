@@ -213,6 +213,10 @@ pub async fn reset_for_person(
     person: crate::platform::ids::UserId,
     now: DateTime<Utc>,
 ) -> Result<()> {
+    use crate::platform::policy::{Action, Resource};
+    // Only someone who may change this person's account: the right to manage people and to give
+    // the role they hold (an HR admin cannot reset an Owner's factors).
+    tenant.require(Action::ManagePeople, Resource::Workplace)?;
     let txn = tenant.begin().await?;
     let user = tenant
         .select::<users::Entity>()
@@ -220,6 +224,10 @@ pub async fn reset_for_person(
         .one(&txn)
         .await?
         .ok_or(Error::NotFound)?;
+    let role = crate::access::roles::WorkplaceRoles::load(&txn, tenant.workplace_id())
+        .await?
+        .resolve(&user.role, user.custom_role_id)?;
+    tenant.require(Action::AssignRole(role.reach()), Resource::Workplace)?;
     totp_factors::Entity::delete_many()
         .filter(totp_factors::Column::UserId.eq(user.id))
         .exec(&txn)

@@ -823,6 +823,8 @@ async fn domain_changes_ask_the_policy_for_whoever_acts(test_db: TestDb) {
     refused(people::set_role(&as_hana, eve.user_id, RoleKey::BuiltIn(Role::Owner)).await);
     let grants = [sales].into_iter().collect();
     refused(people::set_grants(&as_hana, owner.user_id, &grants, now()).await);
+    refused(domain::access::factors::reset_for_person(&as_hana, owner.user_id, now()).await);
+    refused(domain::access::factors::reset_for_person(&as_eve, hana.user_id, now()).await);
     // Nothing refused was changed.
     assert_eq!(departments::list(&tenant).await.unwrap().len(), 1);
     let ada = people::get(&tenant, owner.user_id).await.unwrap();
