@@ -11,37 +11,51 @@ use std::{
 use app::transport::TransportMode;
 
 /// Declares every setting once: its field (the flag `--name`, the `candor.toml` key `name`), its
-/// environment variable, its value's name and its help text, and whether it is a secret (never
-/// shown in `--help`). `RawSettings` — the clap definition behind `candor --help` — and the keys
-/// the file accepts are derived from the declaration; how each value is parsed, defaulted and
-/// checked is `Config::from_raw`.
+/// environment variable, its value's name, whether it is a secret (never shown in `--help`), the
+/// type it is read as, the parser that checks it, and its default (which its help text states;
+/// a test holds the two together). `RawSettings` — the clap definition behind `candor --help` —
+/// the keys the file accepts, and one typed getter per setting are derived from the declaration. A getter
+/// returns the parsed value (or the default; none: `Option`), or an error naming the setting.
+/// `Config::from_raw` only combines settings that depend on each other.
 macro_rules! settings {
     (
         only_flags_and_environment { $($flag:tt)* }
         also_in_the_file { $($file:tt)* }
     ) => {
-        settings!(@struct [] [] $($flag)* ; $($file)*);
+        settings!(@collect [] [] $($flag)* ; $($file)*);
     };
-    // Collect every declaration into one struct; the ones after `;` may come from the file.
-    (@struct [$($flags:tt)*] [$($files:tt)*]
-        $(#[doc = $doc:literal])* $field:ident: $env:literal, $value:literal $(, $secret:ident)?; $($rest:tt)*
+    // Collect every declaration; the ones after `;` may also come from the file.
+    (@collect [$($flags:tt)*] [$($files:tt)*]
+        $(#[doc = $doc:literal])*
+        $field:ident($env:literal, $value:literal $(, $secret:ident)?) -> $ty:ty = $parse:expr
+            $(, default $default:literal)?;
+        $($rest:tt)*
     ) => {
-        settings!(@struct [$($flags)* ($field, $env, $value, [$($doc)*], [$($secret)?])] [$($files)*] $($rest)*);
+        settings!(@collect
+            [$($flags)* ($field, $env, $value, [$($doc)*], [$($secret)?], ($ty), ($parse), [$($default)?])]
+            [$($files)*] $($rest)*);
     };
-    (@struct [$($flags:tt)*] [$($files:tt)*] ; $($rest:tt)*) => {
+    (@collect [$($flags:tt)*] [$($files:tt)*] ; $($rest:tt)*) => {
         settings!(@file [$($flags)*] [$($files)*] $($rest)*);
     };
     (@file [$($flags:tt)*] [$($files:tt)*]
-        $(#[doc = $doc:literal])* $field:ident: $env:literal, $value:literal $(, $secret:ident)?; $($rest:tt)*
+        $(#[doc = $doc:literal])*
+        $field:ident($env:literal, $value:literal $(, $secret:ident)?) -> $ty:ty = $parse:expr
+            $(, default $default:literal)?;
+        $($rest:tt)*
     ) => {
-        settings!(@file [$($flags)*] [$($files)* ($field, $env, $value, [$($doc)*], [$($secret)?])] $($rest)*);
+        settings!(@file [$($flags)*]
+            [$($files)* ($field, $env, $value, [$($doc)*], [$($secret)?], ($ty), ($parse), [$($default)?])]
+            $($rest)*);
     };
     (@file
-        [$(($flag:ident, $flag_env:literal, $flag_value:literal, [$($flag_doc:literal)*], [$($flag_secret:ident)?]))*]
-        [$(($file:ident, $file_env:literal, $file_value:literal, [$($file_doc:literal)*], [$($file_secret:ident)?]))*]
+        [$(($flag:ident, $flag_env:literal, $flag_value:literal, [$($flag_doc:literal)*], [$($flag_secret:ident)?],
+            ($flag_ty:ty), ($flag_parse:expr), [$($flag_default:literal)?]))*]
+        [$(($file:ident, $file_env:literal, $file_value:literal, [$($file_doc:literal)*], [$($file_secret:ident)?],
+            ($file_ty:ty), ($file_parse:expr), [$($file_default:literal)?]))*]
     ) => {
         /// Raw settings as given, before validation. Doubles as the clap definition so that
-        /// `candor --help` lists every setting with its environment variable.
+        /// `candor --help` lists every setting with its environment variable and default.
         #[derive(clap::Args, Debug, Default, Clone)]
         pub struct RawSettings {
             $(
@@ -62,6 +76,13 @@ macro_rules! settings {
             /// The keys `candor.toml` accepts.
             pub const FILE_KEYS: &'static [&'static str] = &[$(stringify!($file)),*];
 
+            /// Every setting's environment variable and declared default, for tests and docs.
+            #[cfg(test)]
+            const DEFAULTS: &'static [(&'static str, Option<&'static str>)] = &[
+                $(($flag_env, settings!(@default $($flag_default)?)),)*
+                $(($file_env, settings!(@default $($file_default)?)),)*
+            ];
+
             /// Where the file's value of `key` goes; None for a key the file may not set.
             fn file_slot(&mut self, key: &str) -> Option<&mut Option<String>> {
                 match key {
@@ -69,8 +90,33 @@ macro_rules! settings {
                     _ => None,
                 }
             }
+
+            /// Reads every setting through its getter: with nothing given, every default parses.
+            #[cfg(test)]
+            fn read_all(&self) -> Result<(), ConfigError> {
+                $(self.$flag()?;)*
+                $(self.$file()?;)*
+                Ok(())
+            }
+
+            $(settings!(@getter $flag, $flag_env, ($flag_ty), ($flag_parse), [$($flag_default)?]);)*
+            $(settings!(@getter $file, $file_env, ($file_ty), ($file_parse), [$($file_default)?]);)*
         }
     };
+    (@getter $field:ident, $env:literal, ($ty:ty), ($parse:expr), [$default:literal]) => {
+        pub fn $field(&self) -> Result<$ty, ConfigError> {
+            let parse = $parse;
+            parse(non_empty(self.$field.as_deref(), $env)?.unwrap_or($default), $env)
+        }
+    };
+    (@getter $field:ident, $env:literal, ($ty:ty), ($parse:expr), []) => {
+        pub fn $field(&self) -> Result<Option<$ty>, ConfigError> {
+            let parse = $parse;
+            non_empty(self.$field.as_deref(), $env)?.map(|text| parse(text, $env)).transpose()
+        }
+    };
+    (@default $default:literal) => { Some($default) };
+    (@default) => { None };
     (@secret secret) => { true };
     (@secret) => { false };
 }
@@ -79,88 +125,97 @@ settings! {
     only_flags_and_environment {
         /// Optional TOML file with the settings below (keys without the CANDOR_ prefix, in lower case).
         /// Default: ./candor.toml when it exists.
-        config: "CANDOR_CONFIG", "FILE";
+        config("CANDOR_CONFIG", "FILE") -> PathBuf = path;
         /// The master key (256 bits as base64 or hex) that wraps every workplace's data keys. Keep it
         /// out of the data directory and its backups in production. Default: CANDOR_MASTER_KEY_FILE.
-        master_key: "CANDOR_MASTER_KEY", "KEY", secret;
+        master_key("CANDOR_MASTER_KEY", "KEY", secret) -> MasterKeySource = master_key;
     }
     also_in_the_file {
         /// Directory for the SQLite database, generated keys and certificates, and the mail outbox.
-        /// Default: ./data
-        data_dir: "CANDOR_DATA_DIR", "DIR";
+        /// Default: data
+        data_dir("CANDOR_DATA_DIR", "DIR") -> PathBuf = path, default "data";
         /// sqlite://… or postgres://user:password@host:port/db. Default: SQLite file in the data directory.
-        database_url: "CANDOR_DATABASE_URL", "URL", secret;
+        database_url("CANDOR_DATABASE_URL", "URL", secret) -> String = database_url;
         /// A file holding the master key, when CANDOR_MASTER_KEY is not set. Default:
         /// master.key in the data directory (scripts/run creates one there on first start).
-        master_key_file: "CANDOR_MASTER_KEY_FILE", "FILE";
-        /// Address and port to listen on. Default: 127.0.0.1:3000 (port 0 picks a free port).
-        listen: "CANDOR_LISTEN", "ADDR:PORT";
+        master_key_file("CANDOR_MASTER_KEY_FILE", "FILE") -> PathBuf = path;
+        /// Address and port to listen on (port 0 picks a free port). Default: 127.0.0.1:3000
+        listen("CANDOR_LISTEN", "ADDR:PORT") -> SocketAddr = socket_address, default "127.0.0.1:3000";
         /// TLS mode: off (loopback only, or behind a declared proxy), files (CANDOR_TLS_CERT and
         /// CANDOR_TLS_KEY) or self-signed (a localhost certificate generated into the data directory).
         /// Default: off
-        tls: "CANDOR_TLS", "off|files|self-signed";
+        tls("CANDOR_TLS", "off|files|self-signed") -> TlsMode = tls_mode, default "off";
         /// PEM certificate chain, with CANDOR_TLS=files.
-        tls_cert: "CANDOR_TLS_CERT", "FILE";
+        tls_cert("CANDOR_TLS_CERT", "FILE") -> PathBuf = path;
         /// PEM private key, with CANDOR_TLS=files.
-        tls_key: "CANDOR_TLS_KEY", "FILE";
+        tls_key("CANDOR_TLS_KEY", "FILE") -> PathBuf = path;
         /// Set to true when a TLS-terminating proxy sits in front of Candor; allows plain HTTP on a
         /// non-loopback address and turns on HSTS. Default: false
-        behind_tls_proxy: "CANDOR_BEHIND_TLS_PROXY", "true|false";
+        behind_tls_proxy("CANDOR_BEHIND_TLS_PROXY", "true|false") -> bool = boolean, default "false";
         /// Log filter (tracing syntax). Default: info
-        log: "CANDOR_LOG", "FILTER";
+        log("CANDOR_LOG", "FILTER") -> String = log_filter, default "info";
         /// Log format: text (human-readable) or json. Default: text
-        log_format: "CANDOR_LOG_FORMAT", "text|json";
+        log_format("CANDOR_LOG_FORMAT", "text|json") -> LogFormat = log_format, default "text";
         /// Directory of the built site (/pkg/candor.js, .wasm, .css). Default: $LEPTOS_SITE_ROOT or target/site
-        site_root: "CANDOR_SITE_ROOT", "DIR";
+        site_root("CANDOR_SITE_ROOT", "DIR") -> PathBuf = path;
         /// Seconds a request may take before it is answered with 408. Default: 30
-        request_timeout: "CANDOR_REQUEST_TIMEOUT", "SECONDS";
+        request_timeout("CANDOR_REQUEST_TIMEOUT", "SECONDS") -> u64 = number(1..=3600), default "30";
         /// Requests one network (an IPv4 address, an IPv6 /64) may make per second, with bursts of
         /// ten times that; over it, 429 with Retry-After. Default: 50
-        network_requests_per_second: "CANDOR_NETWORK_REQUESTS_PER_SECOND", "COUNT";
-        /// Largest accepted request body in bytes. Default: 1048576 (1 MiB)
-        body_limit: "CANDOR_BODY_LIMIT", "BYTES";
+        network_requests_per_second("CANDOR_NETWORK_REQUESTS_PER_SECOND", "COUNT") -> u64
+            = number(1..=1_000_000), default "50";
+        /// Largest accepted request body in bytes (1048576 is 1 MiB). Default: 1048576
+        body_limit("CANDOR_BODY_LIMIT", "BYTES") -> u64 = number(1024..=64 * 1024 * 1024), default "1048576";
         /// The address people use to reach Candor, for links in emails (e.g. https://candor.example.com).
         /// Default: the address Candor listens on.
-        public_url: "CANDOR_PUBLIC_URL", "URL";
+        public_url("CANDOR_PUBLIC_URL", "URL") -> String = web_address;
         /// Sender of Candor's emails. Default: Candor <no-reply@localhost>
-        mail_from: "CANDOR_MAIL_FROM", "MAILBOX";
+        mail_from("CANDOR_MAIL_FROM", "MAILBOX") -> String = text, default "Candor <no-reply@localhost>";
         /// SMTP server for outgoing mail (smtps://user:password@host or smtp://host?tls=required).
         /// Default: none; mail is written as .eml files into the data directory's outbox/.
-        smtp_url: "CANDOR_SMTP_URL", "URL", secret;
+        smtp_url("CANDOR_SMTP_URL", "URL", secret) -> String = text;
         /// Failed sign-ins from one network address that trigger a temporary block; 0 turns the block
         /// off (for load tests only). Default: 10
-        signin_max_failures: "CANDOR_SIGNIN_MAX_FAILURES", "COUNT";
+        signin_max_failures("CANDOR_SIGNIN_MAX_FAILURES", "COUNT") -> u64 = number(0..=1000), default "10";
         /// Seconds within which those failures count. Default: 300
-        signin_window: "CANDOR_SIGNIN_WINDOW", "SECONDS";
+        signin_window("CANDOR_SIGNIN_WINDOW", "SECONDS") -> u64 = number(10..=86_400), default "300";
         /// Seconds an address stays blocked. Default: 900
-        signin_block: "CANDOR_SIGNIN_BLOCK", "SECONDS";
+        signin_block("CANDOR_SIGNIN_BLOCK", "SECONDS") -> u64 = number(10..=86_400), default "900";
         /// Days after which a workplace's data key is rotated by the scheduler (its fields sealed
         /// again under a new key, in the background); 0 turns scheduled rotation off. Default: 365
-        tenant_key_max_age_days: "CANDOR_TENANT_KEY_MAX_AGE_DAYS", "DAYS";
+        tenant_key_max_age_days("CANDOR_TENANT_KEY_MAX_AGE_DAYS", "DAYS") -> u64 = number(0..=3650), default "365";
         /// Where encrypted backups are stored: a directory on other storage than the database (a
         /// mounted volume of another server). Backups are off until this and CANDOR_BACKUP_RECIPIENT
         /// are set.
-        backup_dir: "CANDOR_BACKUP_DIR", "DIR";
+        backup_dir("CANDOR_BACKUP_DIR", "DIR") -> PathBuf = path;
         /// The operator's public backup key (age1…, from `candor backup keygen`). Backups are
         /// encrypted to it; its private half is needed only to restore, and belongs elsewhere.
-        backup_recipient: "CANDOR_BACKUP_RECIPIENT", "AGE_PUBLIC_KEY";
-        /// Hours between scheduled backups, 1–168. Default: 24
-        backup_interval_hours: "CANDOR_BACKUP_INTERVAL_HOURS", "HOURS";
+        backup_recipient("CANDOR_BACKUP_RECIPIENT", "AGE_PUBLIC_KEY") -> domain::operations::backup::BackupRecipient = backup_recipient;
+        /// Hours between scheduled backups. Default: 24
+        backup_interval_hours("CANDOR_BACKUP_INTERVAL_HOURS", "HOURS") -> u64 = number(1..=168), default "24";
         /// Days a backup is kept before it is deleted (the newest is always kept). Default: 30
-        backup_retention_days: "CANDOR_BACKUP_RETENTION_DAYS", "DAYS";
+        backup_retention_days("CANDOR_BACKUP_RETENTION_DAYS", "DAYS") -> u64 = number(1..=3650), default "30";
         /// Days between restore drills (the newest backup restored into a scratch database and
         /// checked row by row). Default: 7
-        backup_drill_days: "CANDOR_BACKUP_DRILL_DAYS", "DAYS";
+        backup_drill_days("CANDOR_BACKUP_DRILL_DAYS", "DAYS") -> u64 = number(1..=90), default "7";
         /// The private backup key file, on the host that runs restore drills. Without it this
         /// process does not drill, and warns when no drill has passed in time.
-        backup_identity_file: "CANDOR_BACKUP_IDENTITY_FILE", "FILE";
+        backup_identity_file("CANDOR_BACKUP_IDENTITY_FILE", "FILE") -> PathBuf = path;
         /// A database for restore drills (replaced each time). Default: a temporary SQLite file.
-        backup_scratch_url: "CANDOR_BACKUP_SCRATCH_URL", "URL", secret;
+        backup_scratch_url("CANDOR_BACKUP_SCRATCH_URL", "URL", secret) -> String = text;
         /// The operator's address: operations alerts (failed backups and drills) and the in-app help
         /// form go there. Default: none (alerts go to the log and the instance's audit chain only,
         /// and the help form says help is not set up).
-        operator_email: "CANDOR_OPERATOR_EMAIL", "ADDRESS";
+        operator_email("CANDOR_OPERATOR_EMAIL", "ADDRESS") -> String = email_address;
     }
+}
+
+/// How the TLS setting was given; `Config` turns it into a [`TlsSetting`] with its files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsMode {
+    Off,
+    Files,
+    SelfSigned,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -272,8 +327,8 @@ fn invalid(setting: &'static str, message: impl Into<String>) -> ConfigError {
 impl RawSettings {
     /// Fills settings not given as flags or environment variables from the TOML file.
     pub fn merge_file(&mut self) -> Result<(), ConfigError> {
-        let (path, required) = match &self.config {
-            Some(path) => (PathBuf::from(path), true),
+        let (path, required) = match self.config()? {
+            Some(path) => (path, true),
             None => (PathBuf::from("candor.toml"), false),
         };
         if !required && !path.exists() {
@@ -321,65 +376,38 @@ impl RawSettings {
 }
 
 impl Config {
-    /// Validates raw settings into a configuration. `site_root_hint` is `$LEPTOS_SITE_ROOT`.
+    /// Validates raw settings into a configuration: each value through its declared getter,
+    /// then the rules between settings. `site_root_hint` is `$LEPTOS_SITE_ROOT`.
     pub fn from_raw(raw: &RawSettings, site_root_hint: Option<&str>) -> Result<Self, ConfigError> {
-        let data_dir =
-            PathBuf::from(non_empty(raw.data_dir.as_deref(), "CANDOR_DATA_DIR")?.unwrap_or("data"));
-        let master_key = match (
-            non_empty(raw.master_key.as_deref(), "CANDOR_MASTER_KEY")?,
-            non_empty(raw.master_key_file.as_deref(), "CANDOR_MASTER_KEY_FILE")?,
-        ) {
+        let data_dir = raw.data_dir()?;
+        let master_key = match (raw.master_key()?, raw.master_key_file()?) {
             (Some(_), Some(_)) => {
                 return Err(invalid(
                     "CANDOR_MASTER_KEY",
                     "set either CANDOR_MASTER_KEY or CANDOR_MASTER_KEY_FILE, not both",
                 ))
             }
-            (Some(text), None) => {
-                let source = MasterKeySource::Inline(text.to_owned());
-                source.load()?;
-                source
-            }
-            (None, Some(path)) => MasterKeySource::File(PathBuf::from(path)),
+            (Some(inline), None) => inline,
+            (None, Some(path)) => MasterKeySource::File(path),
             (None, None) => MasterKeySource::File(data_dir.join("master.key")),
         };
-        let database_url = match non_empty(raw.database_url.as_deref(), "CANDOR_DATABASE_URL")? {
-            Some(url) => {
-                domain::Backend::from_url(url).map_err(|_| {
-                    invalid("CANDOR_DATABASE_URL", "must start with sqlite:// or postgres://")
-                })?;
-                url.to_owned()
-            }
-            None => default_sqlite_url(&data_dir),
+        let database_url = raw
+            .database_url()?
+            .unwrap_or_else(|| default_sqlite_url(&data_dir));
+        let listen = raw.listen()?;
+        let tls = match raw.tls()? {
+            TlsMode::Off => TlsSetting::Off,
+            TlsMode::SelfSigned => TlsSetting::SelfSigned,
+            TlsMode::Files => TlsSetting::Files {
+                cert: raw
+                    .tls_cert()?
+                    .ok_or_else(|| invalid("CANDOR_TLS_CERT", "is required with CANDOR_TLS=files"))?,
+                key: raw
+                    .tls_key()?
+                    .ok_or_else(|| invalid("CANDOR_TLS_KEY", "is required with CANDOR_TLS=files"))?,
+            },
         };
-        let listen_text = non_empty(raw.listen.as_deref(), "CANDOR_LISTEN")?.unwrap_or("127.0.0.1:3000");
-        let listen: SocketAddr = listen_text.parse().map_err(|_| {
-            invalid(
-                "CANDOR_LISTEN",
-                format!("`{listen_text}` is not an address:port such as 127.0.0.1:3000"),
-            )
-        })?;
-        let tls = match non_empty(raw.tls.as_deref(), "CANDOR_TLS")?.unwrap_or("off") {
-            "off" => TlsSetting::Off,
-            "self-signed" => TlsSetting::SelfSigned,
-            "files" => {
-                let cert = non_empty(raw.tls_cert.as_deref(), "CANDOR_TLS_CERT")?
-                    .ok_or_else(|| invalid("CANDOR_TLS_CERT", "is required with CANDOR_TLS=files"))?;
-                let key = non_empty(raw.tls_key.as_deref(), "CANDOR_TLS_KEY")?
-                    .ok_or_else(|| invalid("CANDOR_TLS_KEY", "is required with CANDOR_TLS=files"))?;
-                TlsSetting::Files {
-                    cert: cert.into(),
-                    key: key.into(),
-                }
-            }
-            other => {
-                return Err(invalid(
-                    "CANDOR_TLS",
-                    format!("`{other}` is not one of off, files, self-signed"),
-                ))
-            }
-        };
-        let behind_tls_proxy = parse_bool(raw.behind_tls_proxy.as_deref(), "CANDOR_BEHIND_TLS_PROXY")?;
+        let behind_tls_proxy = raw.behind_tls_proxy()?;
         if tls == TlsSetting::Off && !behind_tls_proxy && !listen.ip().is_loopback() {
             return Err(invalid(
                 "CANDOR_LISTEN",
@@ -389,130 +417,41 @@ impl Config {
                 ),
             ));
         }
-        let log_format = match non_empty(raw.log_format.as_deref(), "CANDOR_LOG_FORMAT")?.unwrap_or("text") {
-            "text" => LogFormat::Text,
-            "json" => LogFormat::Json,
-            other => {
-                return Err(invalid(
-                    "CANDOR_LOG_FORMAT",
-                    format!("`{other}` is not one of text, json"),
-                ))
-            }
+        let site_root = match raw.site_root()? {
+            Some(path) => path,
+            None => PathBuf::from(site_root_hint.filter(|s| !s.is_empty()).unwrap_or("target/site")),
         };
-        let log_filter = non_empty(raw.log.as_deref(), "CANDOR_LOG")?
-            .unwrap_or("info")
-            .to_owned();
-        tracing_subscriber::EnvFilter::try_new(&log_filter).map_err(|err| {
-            invalid(
-                "CANDOR_LOG",
-                format!("`{log_filter}` is not a valid filter: {err}"),
-            )
-        })?;
-        let site_root = PathBuf::from(
-            non_empty(raw.site_root.as_deref(), "CANDOR_SITE_ROOT")?
-                .or(site_root_hint.filter(|s| !s.is_empty()))
-                .unwrap_or("target/site"),
-        );
-        let request_timeout = Duration::from_secs(parse_number(
-            raw.request_timeout.as_deref(),
-            "CANDOR_REQUEST_TIMEOUT",
-            30,
-            1..=3600,
-        )?);
-        let network_requests_per_second = parse_number(
-            raw.network_requests_per_second.as_deref(),
-            "CANDOR_NETWORK_REQUESTS_PER_SECOND",
-            50,
-            1..=1_000_000,
-        )?;
-        let body_limit = parse_number(
-            raw.body_limit.as_deref(),
-            "CANDOR_BODY_LIMIT",
-            1024 * 1024,
-            1024..=64 * 1024 * 1024,
-        )?;
-        let public_url = match non_empty(raw.public_url.as_deref(), "CANDOR_PUBLIC_URL")? {
-            None => None,
-            Some(text) => {
-                let url = url::Url::parse(text)
-                    .map_err(|_| invalid("CANDOR_PUBLIC_URL", format!("`{text}` is not a URL")))?;
-                if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-                    return Err(invalid(
-                        "CANDOR_PUBLIC_URL",
-                        "must be an http:// or https:// address",
-                    ));
-                }
-                Some(text.trim_end_matches('/').to_owned())
-            }
-        };
-        let mail_from = non_empty(raw.mail_from.as_deref(), "CANDOR_MAIL_FROM")?
-            .unwrap_or("Candor <no-reply@localhost>")
-            .to_owned();
-        let smtp_url = non_empty(raw.smtp_url.as_deref(), "CANDOR_SMTP_URL")?.map(str::to_owned);
         let seconds = |value: u64| chrono::Duration::seconds(i64::try_from(value).unwrap_or(i64::MAX));
         let address_rule = domain::access::auth::throttle::AddressRule {
-            max_failures: usize::try_from(parse_number(
-                raw.signin_max_failures.as_deref(),
-                "CANDOR_SIGNIN_MAX_FAILURES",
-                10,
-                0..=1000,
-            )?)
-            .unwrap_or(10),
-            window: seconds(parse_number(
-                raw.signin_window.as_deref(),
-                "CANDOR_SIGNIN_WINDOW",
-                300,
-                10..=86_400,
-            )?),
-            block: seconds(parse_number(
-                raw.signin_block.as_deref(),
-                "CANDOR_SIGNIN_BLOCK",
-                900,
-                10..=86_400,
-            )?),
+            max_failures: usize::try_from(raw.signin_max_failures()?).unwrap_or(usize::MAX),
+            window: seconds(raw.signin_window()?),
+            block: seconds(raw.signin_block()?),
         };
-        let tenant_key_max_age = match parse_number(
-            raw.tenant_key_max_age_days.as_deref(),
-            "CANDOR_TENANT_KEY_MAX_AGE_DAYS",
-            365,
-            0..=3650,
-        )? {
+        let tenant_key_max_age = match raw.tenant_key_max_age_days()? {
             0 => None,
-            days => Some(chrono::Duration::days(i64::try_from(days).unwrap_or(365))),
-        };
-        let backups = backup_settings(raw)?;
-        let operator_email = match non_empty(raw.operator_email.as_deref(), "CANDOR_OPERATOR_EMAIL")? {
-            None => None,
-            Some(text) => {
-                text.parse::<lettre::Address>().map_err(|_| {
-                    invalid(
-                        "CANDOR_OPERATOR_EMAIL",
-                        format!("`{text}` is not an email address"),
-                    )
-                })?;
-                Some(text.to_owned())
-            }
+            days => Some(chrono::Duration::days(i64::try_from(days).unwrap_or(i64::MAX))),
         };
         Ok(Config {
             master_key,
-            backups,
-            operator_email,
+            backups: backup_settings(raw)?,
+            operator_email: raw.operator_email()?,
             address_rule,
             tenant_key_max_age,
-            public_url,
-            mail_from,
-            smtp_url,
+            public_url: raw.public_url()?,
+            mail_from: raw.mail_from()?,
+            smtp_url: raw.smtp_url()?,
             data_dir,
             database_url,
             listen,
             tls,
             behind_tls_proxy,
-            log_filter,
-            log_format,
+            log_filter: raw.log()?,
+            log_format: raw.log_format()?,
             site_root,
-            request_timeout,
-            network_requests_per_second: u32::try_from(network_requests_per_second).unwrap_or(u32::MAX),
-            body_limit: usize::try_from(body_limit).unwrap_or(usize::MAX),
+            request_timeout: Duration::from_secs(raw.request_timeout()?),
+            network_requests_per_second: u32::try_from(raw.network_requests_per_second()?)
+                .unwrap_or(u32::MAX),
+            body_limit: usize::try_from(raw.body_limit()?).unwrap_or(usize::MAX),
         })
     }
 
@@ -536,9 +475,7 @@ impl Config {
 }
 
 fn backup_settings(raw: &RawSettings) -> Result<Option<BackupSettings>, ConfigError> {
-    let dir = non_empty(raw.backup_dir.as_deref(), "CANDOR_BACKUP_DIR")?;
-    let recipient = non_empty(raw.backup_recipient.as_deref(), "CANDOR_BACKUP_RECIPIENT")?;
-    let (dir, recipient) = match (dir, recipient) {
+    let (dir, recipient) = match (raw.backup_dir()?, raw.backup_recipient()?) {
         (None, None) => return Ok(None),
         (Some(_), None) => return Err(invalid(
             "CANDOR_BACKUP_RECIPIENT",
@@ -553,37 +490,18 @@ fn backup_settings(raw: &RawSettings) -> Result<Option<BackupSettings>, ConfigEr
         }
         (Some(dir), Some(recipient)) => (dir, recipient),
     };
-    let recipient = domain::operations::backup::parse_recipient(recipient)
-        .map_err(|err| invalid("CANDOR_BACKUP_RECIPIENT", err.to_string()))?;
-    let hours = |value: u64| chrono::Duration::hours(i64::try_from(value).unwrap_or(24));
-    let days = |value: u64| chrono::Duration::days(i64::try_from(value).unwrap_or(30));
+    let hours = |value: u64| chrono::Duration::hours(i64::try_from(value).unwrap_or(i64::MAX));
+    let days = |value: u64| chrono::Duration::days(i64::try_from(value).unwrap_or(i64::MAX));
     Ok(Some(BackupSettings {
         target: domain::operations::backup::BackupTarget {
             store: domain::operations::backup::BackupStore::new(dir),
             recipient,
         },
-        interval: hours(parse_number(
-            raw.backup_interval_hours.as_deref(),
-            "CANDOR_BACKUP_INTERVAL_HOURS",
-            24,
-            1..=168,
-        )?),
-        retention: days(parse_number(
-            raw.backup_retention_days.as_deref(),
-            "CANDOR_BACKUP_RETENTION_DAYS",
-            30,
-            1..=3650,
-        )?),
-        drill_every: days(parse_number(
-            raw.backup_drill_days.as_deref(),
-            "CANDOR_BACKUP_DRILL_DAYS",
-            7,
-            1..=90,
-        )?),
-        identity_file: non_empty(raw.backup_identity_file.as_deref(), "CANDOR_BACKUP_IDENTITY_FILE")?
-            .map(PathBuf::from),
-        scratch_url: non_empty(raw.backup_scratch_url.as_deref(), "CANDOR_BACKUP_SCRATCH_URL")?
-            .map(str::to_owned),
+        interval: hours(raw.backup_interval_hours()?),
+        retention: days(raw.backup_retention_days()?),
+        drill_every: days(raw.backup_drill_days()?),
+        identity_file: raw.backup_identity_file()?,
+        scratch_url: raw.backup_scratch_url()?,
     }))
 }
 
@@ -598,37 +516,113 @@ fn non_empty<'a>(value: Option<&'a str>, setting: &'static str) -> Result<Option
     }
 }
 
-fn parse_bool(value: Option<&str>, setting: &'static str) -> Result<bool, ConfigError> {
-    match non_empty(value, setting)?.map(str::to_ascii_lowercase).as_deref() {
-        None | Some("false" | "0" | "no") => Ok(false),
-        Some("true" | "1" | "yes") => Ok(true),
-        Some(other) => Err(invalid(setting, format!("`{other}` is not true or false"))),
+// The parsers settings are declared with: each reads a trimmed, non-empty value and names the
+// setting in its error.
+
+fn text(value: &str, _setting: &'static str) -> Result<String, ConfigError> {
+    Ok(value.to_owned())
+}
+
+fn path(value: &str, _setting: &'static str) -> Result<PathBuf, ConfigError> {
+    Ok(PathBuf::from(value))
+}
+
+fn boolean(value: &str, setting: &'static str) -> Result<bool, ConfigError> {
+    match value.to_ascii_lowercase().as_str() {
+        "false" | "0" | "no" => Ok(false),
+        "true" | "1" | "yes" => Ok(true),
+        other => Err(invalid(setting, format!("`{other}` is not true or false"))),
     }
 }
 
-fn parse_number(
-    value: Option<&str>,
-    setting: &'static str,
-    default: u64,
-    range: std::ops::RangeInclusive<u64>,
-) -> Result<u64, ConfigError> {
-    let Some(text) = non_empty(value, setting)? else {
-        return Ok(default);
-    };
-    let number: u64 = text
-        .parse()
-        .map_err(|_| invalid(setting, format!("`{text}` is not a whole number")))?;
-    if !range.contains(&number) {
-        return Err(invalid(
-            setting,
-            format!(
-                "{number} is outside the allowed range {}–{}",
-                range.start(),
-                range.end()
-            ),
-        ));
+/// A whole number within `range`.
+fn number(range: std::ops::RangeInclusive<u64>) -> impl Fn(&str, &'static str) -> Result<u64, ConfigError> {
+    move |value, setting| {
+        let number: u64 = value
+            .parse()
+            .map_err(|_| invalid(setting, format!("`{value}` is not a whole number")))?;
+        if !range.contains(&number) {
+            return Err(invalid(
+                setting,
+                format!(
+                    "{number} is outside the allowed range {}–{}",
+                    range.start(),
+                    range.end()
+                ),
+            ));
+        }
+        Ok(number)
     }
-    Ok(number)
+}
+
+fn master_key(value: &str, _setting: &'static str) -> Result<MasterKeySource, ConfigError> {
+    let source = MasterKeySource::Inline(value.to_owned());
+    source.load()?;
+    Ok(source)
+}
+
+fn database_url(value: &str, setting: &'static str) -> Result<String, ConfigError> {
+    domain::Backend::from_url(value)
+        .map_err(|_| invalid(setting, "must start with sqlite:// or postgres://"))?;
+    Ok(value.to_owned())
+}
+
+fn socket_address(value: &str, setting: &'static str) -> Result<SocketAddr, ConfigError> {
+    value.parse().map_err(|_| {
+        invalid(
+            setting,
+            format!("`{value}` is not an address:port such as 127.0.0.1:3000"),
+        )
+    })
+}
+
+fn tls_mode(value: &str, setting: &'static str) -> Result<TlsMode, ConfigError> {
+    match value {
+        "off" => Ok(TlsMode::Off),
+        "files" => Ok(TlsMode::Files),
+        "self-signed" => Ok(TlsMode::SelfSigned),
+        other => Err(invalid(
+            setting,
+            format!("`{other}` is not one of off, files, self-signed"),
+        )),
+    }
+}
+
+fn log_format(value: &str, setting: &'static str) -> Result<LogFormat, ConfigError> {
+    match value {
+        "text" => Ok(LogFormat::Text),
+        "json" => Ok(LogFormat::Json),
+        other => Err(invalid(setting, format!("`{other}` is not one of text, json"))),
+    }
+}
+
+fn log_filter(value: &str, setting: &'static str) -> Result<String, ConfigError> {
+    tracing_subscriber::EnvFilter::try_new(value)
+        .map_err(|err| invalid(setting, format!("`{value}` is not a valid filter: {err}")))?;
+    Ok(value.to_owned())
+}
+
+/// An http:// or https:// address, kept without a trailing slash.
+fn web_address(value: &str, setting: &'static str) -> Result<String, ConfigError> {
+    let url = url::Url::parse(value).map_err(|_| invalid(setting, format!("`{value}` is not a URL")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(invalid(setting, "must be an http:// or https:// address"));
+    }
+    Ok(value.trim_end_matches('/').to_owned())
+}
+
+fn email_address(value: &str, setting: &'static str) -> Result<String, ConfigError> {
+    value
+        .parse::<lettre::Address>()
+        .map_err(|_| invalid(setting, format!("`{value}` is not an email address")))?;
+    Ok(value.to_owned())
+}
+
+fn backup_recipient(
+    value: &str,
+    setting: &'static str,
+) -> Result<domain::operations::backup::BackupRecipient, ConfigError> {
+    domain::operations::backup::parse_recipient(value).map_err(|err| invalid(setting, err.to_string()))
 }
 
 #[cfg(test)]
@@ -861,6 +855,36 @@ mod tests {
                 .contains(&arg.get_id().as_str());
             assert_eq!(arg.is_hide_env_values_set(), secret, "{}", arg.get_id());
         }
+    }
+
+    #[test]
+    fn every_declared_default_is_valid_and_shown_by_help() {
+        use clap::Args;
+        raw().read_all().unwrap();
+        let command = RawSettings::augment_args(clap::Command::new("candor"));
+        let mut with_defaults = 0;
+        for (env, default) in RawSettings::DEFAULTS {
+            let arg = command
+                .get_arguments()
+                .find(|arg| arg.get_env().is_some_and(|e| e == *env))
+                .unwrap();
+            let help = arg.get_help().unwrap().to_string();
+            if let Some(default) = default {
+                with_defaults += 1;
+                assert!(help.ends_with(&format!("Default: {default}")), "{env}: {help}");
+            }
+        }
+        assert_eq!(with_defaults, 17);
+        assert_eq!(RawSettings::DEFAULTS.len(), 31);
+        // A default stands in only for what is not given at all: an empty value is an error.
+        let empty = RawSettings {
+            config: Some(String::new()),
+            ..raw()
+        };
+        assert_eq!(
+            empty.clone().merge_file().unwrap_err().message,
+            "is set but empty"
+        );
     }
 
     #[test]

@@ -44,7 +44,7 @@ pub use error::BackupError;
 #[cfg(feature = "testing")]
 pub use facts::rows_of_workplace;
 pub use facts::{facts, fingerprint, table_names, BackupFacts};
-pub use keys::{generate_identity, parse_recipient, read_identity};
+pub use keys::{generate_identity, parse_recipient, read_identity, BackupRecipient};
 pub use restore::{record_restored, restore, RestoreReport, RestoreRequest};
 pub use runs::{prune, record, Run, RunKind};
 pub(crate) use shred::request_shred;
