@@ -6,6 +6,7 @@ pub mod comment_secrets;
 pub mod components;
 pub mod error;
 pub mod files;
+pub mod ids;
 pub mod model;
 pub mod pages;
 #[cfg(feature = "ssr")]

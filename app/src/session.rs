@@ -201,6 +201,12 @@ pub async fn require_identity(
     Ok((identity, tenant))
 }
 
+/// The workplace scope of a request signed in with both factors; the person acts through it and
+/// the domain asks the policy about them before every read and change.
+pub async fn require_tenant(state: &AppState) -> Result<domain::platform::tenant::TenantDb, ApiError> {
+    Ok(require_identity(state).await?.1)
+}
+
 /// The identity of a request signed in with both factors, or None (never an error): for public
 /// pages that show a signed-in person something more, where asking must not count as a refusal.
 pub async fn signed_in_identity(

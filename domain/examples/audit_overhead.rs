@@ -60,8 +60,7 @@ async fn main() {
         library_key: Some("wellbeing".into()),
     };
     let history = surveys::create(
-        &tenant,
-        &owner,
+        &tenant.as_person(&owner),
         NewSurvey {
             title: "Weekly pulse".into(),
             questions: vec![question()],
@@ -94,14 +93,19 @@ async fn main() {
     let mut on = Vec::with_capacity(RUNS);
     for _ in 0..RUNS {
         let started = Instant::now();
-        results::round_report(&tenant, &owner, latest).await.unwrap();
+        results::round_report(&tenant.as_person(&owner), latest)
+            .await
+            .unwrap();
         off.push(started.elapsed());
         let started = Instant::now();
         let trail = Trail::for_request(clock.clone(), Some("bench"), "results/round");
         trail.identify(owner.user_id, owner.workplace_id);
-        results::round_report(&tenant.clone().with_trail(trail.clone()), &owner, latest)
-            .await
-            .unwrap();
+        results::round_report(
+            &tenant.clone().with_trail(trail.clone()).as_person(&owner),
+            latest,
+        )
+        .await
+        .unwrap();
         domain::platform::access_log::finish(&trail, db, 200)
             .await
             .unwrap();
@@ -130,8 +134,7 @@ async fn main() {
         submitters.push(domain::testing::active_person(db, &tenant, person, now).await);
     }
     let pulse = surveys::create(
-        &tenant,
-        &owner,
+        &tenant.as_person(&owner),
         NewSurvey {
             title: "Now".into(),
             questions: vec![question()],
@@ -146,7 +149,7 @@ async fn main() {
     .unwrap();
     surveys::rounds::open_due(db, now).await.unwrap();
     let round = surveys::rounds::of_survey(&tenant, pulse).await.unwrap()[0].id;
-    let check_in = answering::open_check_ins(&tenant, &submitters[0], now)
+    let check_in = answering::open_check_ins(&tenant.as_person(&submitters[0]), now)
         .await
         .unwrap()
         .remove(0);
@@ -159,7 +162,7 @@ async fn main() {
         }];
         let started = Instant::now();
         if n % 2 == 0 {
-            answering::submit(&tenant, person, round, given, now)
+            answering::submit(&tenant.as_person(person), round, given, now)
                 .await
                 .unwrap();
             off.push(started.elapsed());
@@ -167,8 +170,7 @@ async fn main() {
             let trail = Trail::for_request(clock.clone(), Some("bench"), "check_ins/submit");
             trail.identify(person.user_id, person.workplace_id);
             answering::submit(
-                &tenant.clone().with_trail(trail.clone()),
-                person,
+                &tenant.clone().with_trail(trail.clone()).as_person(person),
                 round,
                 given,
                 now,

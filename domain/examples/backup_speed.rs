@@ -96,8 +96,7 @@ async fn main() {
     }
     let wellbeing = library::find("wellbeing").unwrap();
     let survey = surveys::create(
-        &tenant,
-        &owner,
+        &tenant.as_person(&owner),
         NewSurvey {
             title: "Weekly pulse".into(),
             questions: vec![NewQuestion {
@@ -229,8 +228,7 @@ async fn main() {
         domain::platform::mail::Mailer::outbox(outbox.path().to_path_buf(), "Candor <no-reply@candor.test>")
             .unwrap();
     domain::compliance::workplace_deletion::request_termination(
-        &tenant,
-        &owner,
+        &tenant.as_person(&owner),
         "Pulse Industries",
         7,
         &mailer,

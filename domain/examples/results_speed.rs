@@ -43,8 +43,7 @@ async fn main() {
     }
     let wellbeing = library::find("wellbeing").unwrap();
     let survey = surveys::create(
-        &tenant,
-        &owner,
+        &tenant.as_person(&owner),
         NewSurvey {
             title: "Weekly pulse".into(),
             questions: vec![NewQuestion {
@@ -89,12 +88,14 @@ async fn main() {
     let mut trends = Vec::with_capacity(RUNS);
     for _ in 0..RUNS {
         let started = Instant::now();
-        let report = results::round_report(&tenant, &owner, latest).await.unwrap();
+        let report = results::round_report(&tenant.as_person(&owner), latest)
+            .await
+            .unwrap();
         timings.push(started.elapsed());
         // Teams nobody in the seed belongs to are not asked, so not listed.
         assert!(report.results.groups.len() > 50 && report.comments.is_empty());
         let started = Instant::now();
-        let trend = results::trend(&tenant, &owner, latest).await.unwrap();
+        let trend = results::trend(&tenant.as_person(&owner), latest).await.unwrap();
         trends.push(started.elapsed());
         assert_eq!(trend.rounds.len(), results::TREND_ROUNDS);
     }
@@ -107,7 +108,9 @@ async fn main() {
     let mut listing = Vec::with_capacity(RUNS);
     for _ in 0..RUNS {
         let started = Instant::now();
-        let rounds = results::rounds_with_results(&tenant, &owner).await.unwrap();
+        let rounds = results::rounds_with_results(&tenant.as_person(&owner))
+            .await
+            .unwrap();
         listing.push(started.elapsed());
         assert_eq!(rounds.len(), ROUNDS);
     }

@@ -357,8 +357,7 @@ pub async fn workload_survey(
     use crate::surveys::{library, Cadence, NewQuestion, NewSurvey};
     let known = library::find("workload").expect("the workload question is built in");
     crate::surveys::create(
-        tenant,
-        owner,
+        &tenant.as_person(owner),
         NewSurvey {
             title: title.to_owned(),
             questions: vec![NewQuestion {

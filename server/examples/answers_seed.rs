@@ -66,8 +66,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
     };
     surveys::create(
-        &tenant,
-        &owner,
+        &tenant.as_person(&owner),
         NewSurvey {
             title: "Load pulse".into(),
             questions: vec![
@@ -86,7 +85,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     )
     .await?;
     let round = rounds::open_due(&db, now).await?.remove(0).round();
-    let check_in = answering::open_check_ins(&tenant, &members[0], now)
+    let check_in = answering::open_check_ins(&tenant.as_person(&members[0]), now)
         .await?
         .into_iter()
         .find(|c| c.round == round)

@@ -32,8 +32,7 @@ async fn pulse(
 ) -> Result<(), Box<dyn std::error::Error>> {
     let now = Utc::now();
     let survey = surveys::create(
-        tenant,
-        owner,
+        &tenant.as_person(owner),
         NewSurvey {
             title: "Weekly pulse".into(),
             questions: vec![question("wellbeing")?, question("workload")?, question("enps")?],
@@ -97,17 +96,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .flat_map(|(team, n)| (0..*n).map(|_| (uuid::Uuid::new_v4(), Some(*team))))
         .collect();
     pulse(&tenant, &owner, &people, 12, 0).await?;
-    benchmarks::set_opt_in(&tenant, &owner, true).await?;
+    benchmarks::set_opt_in(&tenant.as_person(&owner), true).await?;
     for n in 0..5 {
         let (other_owner, other) =
             domain::testing::workplace(&db, &format!("Peer {n}"), &format!("owner@peer{n}.test"), now).await;
         let team = departments::create(&other, "Everyone", None, now).await?;
         let crowd: Vec<_> = (0..20).map(|_| (uuid::Uuid::new_v4(), Some(team))).collect();
         pulse(&other, &other_owner, &crowd, 4, n + 1).await?;
-        benchmarks::set_opt_in(&other, &other_owner, true).await?;
+        benchmarks::set_opt_in(&other.as_person(&other_owner), true).await?;
     }
     eprintln!("benchmarks published: {}", benchmarks::recompute(&db, now).await?);
-    let latest = results::rounds_with_results(&tenant, &owner)
+    let latest = results::rounds_with_results(&tenant.as_person(&owner))
         .await?
         .first()
         .ok_or("no rounds")?

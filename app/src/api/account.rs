@@ -1,6 +1,7 @@
 //! Account server functions: signup, email verification, sign-in with two factors, authenticator
 //! enrolment, sign-out and the signed-in person's own profile.
 
+use crate::ids::SessionId;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -75,7 +76,7 @@ pub struct BreachNoticeView {
 /// A live session, as listed on the sessions page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionView {
-    pub id: String,
+    pub id: SessionId,
     pub device: String,
     pub network: String,
     pub started: String,
@@ -309,8 +310,8 @@ pub async fn me() -> Result<MyAccount, ApiError> {
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     let profile = domain::access::accounts::profile(&state.db, who.user_id.uuid()).await?;
-    let open_alerts = domain::compliance::audit_log::monitor::open_alert_count(&tenant, &who).await?;
-    let breach_notices = domain::compliance::incidents::notices_for(&tenant, &who, state.clock.now())
+    let open_alerts = domain::compliance::audit_log::monitor::open_alert_count(&tenant).await?;
+    let breach_notices = domain::compliance::incidents::notices_for(&tenant, state.clock.now())
         .await?
         .into_iter()
         .map(|n| BreachNoticeView {
@@ -323,7 +324,7 @@ pub async fn me() -> Result<MyAccount, ApiError> {
         })
         .collect();
     let now = state.clock.now();
-    let termination = domain::compliance::workplace_deletion::notice_for(&tenant, &who)
+    let termination = domain::compliance::workplace_deletion::notice_for(&tenant)
         .await?
         .map(|t| crate::api::settings::TerminationView::from_domain(t, now));
     let subprocessor_changes = domain::compliance::subprocessors::notices_for(&state.db, &who, now)
@@ -369,7 +370,7 @@ pub async fn my_sessions() -> Result<Vec<SessionView>, ApiError> {
     Ok(sessions
         .into_iter()
         .map(|s| SessionView {
-            id: s.id.to_string(),
+            id: s.id.into(),
             device: s.device,
             network: s.network_prefix,
             started: utc_minute(s.started_at),
@@ -381,7 +382,7 @@ pub async fn my_sessions() -> Result<Vec<SessionView>, ApiError> {
 
 /// Ends one of the person's own sessions (another device, or this one).
 #[server(prefix = "/api", endpoint = "account/end_session")]
-pub async fn end_session(id: String) -> Result<(), ApiError> {
+pub async fn end_session(id: SessionId) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
     let session = crate::session::require_full_session(&state).await?;
     let id = id.parse().map_err(|_| domain::Error::NotFound)?;

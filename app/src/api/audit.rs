@@ -1,6 +1,7 @@
 //! The access log for Auditors (and Owners): search, review, export, alerts and how the log is
 //! kept. Actor ids become names here, in the viewer; the stored log holds none.
 
+use crate::ids::{AlertId, LogEntryId};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -23,7 +24,7 @@ pub struct LogQuery {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogRow {
-    pub id: String,
+    pub id: LogEntryId,
     pub seq: i64,
     pub at: String,
     pub category: String,
@@ -43,7 +44,7 @@ pub struct LogRow {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AlertRow {
-    pub id: String,
+    pub id: AlertId,
     pub raised: String,
     pub label: String,
     pub severity: Severity,
@@ -133,8 +134,8 @@ pub async fn overview(query: LogQuery) -> Result<AuditOverview, ApiError> {
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     let filter = filter_of(&query)?;
-    let entries = review::search(&tenant, &who, &filter).await?;
-    let alerts = monitor::alerts(&tenant, &who, 20).await?;
+    let entries = review::search(&tenant, &filter).await?;
+    let alerts = monitor::alerts(&tenant, 20).await?;
     let mut ids: Vec<UserId> = entries
         .iter()
         .flat_map(|e| e.actor.into_iter().chain(e.review.as_ref().map(|r| r.reviewer)))
@@ -143,7 +144,7 @@ pub async fn overview(query: LogQuery) -> Result<AuditOverview, ApiError> {
         .collect();
     ids.sort();
     ids.dedup();
-    let names = review::names(&tenant, &who, &ids).await?;
+    let names = review::names(&tenant, &ids).await?;
     let name_of = |id: Option<UserId>| match id {
         None => "—".to_owned(),
         Some(id) => names
@@ -154,7 +155,7 @@ pub async fn overview(query: LogQuery) -> Result<AuditOverview, ApiError> {
     let rows = entries
         .into_iter()
         .map(|e| LogRow {
-            id: e.id.to_string(),
+            id: e.id.into(),
             seq: e.seq,
             at: e.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string(),
             category: e.category,
@@ -180,7 +181,7 @@ pub async fn overview(query: LogQuery) -> Result<AuditOverview, ApiError> {
     let alerts = alerts
         .into_iter()
         .map(|a| AlertRow {
-            id: a.id.to_string(),
+            id: a.id.into(),
             raised: when(a.raised_at),
             label: a.label,
             severity: severity(a.severity),
@@ -203,10 +204,10 @@ pub async fn overview(query: LogQuery) -> Result<AuditOverview, ApiError> {
                 .map(|(by, at)| format!("Acknowledged by {} on {}", name_of(Some(by)), when(at))),
         })
         .collect();
-    let open_alerts = monitor::open_alert_count(&tenant, &who).await?;
-    let status = review::review_status(&tenant, &who, state.clock.now()).await?;
-    let settings = review::settings(&tenant, &who).await?;
-    let actors = review::actors(&tenant, &who)
+    let open_alerts = monitor::open_alert_count(&tenant).await?;
+    let status = review::review_status(&tenant, state.clock.now()).await?;
+    let settings = review::settings(&tenant).await?;
+    let actors = review::actors(&tenant)
         .await?
         .into_iter()
         .map(|(id, name)| (id.to_string(), name))
@@ -235,21 +236,20 @@ pub async fn overview(query: LogQuery) -> Result<AuditOverview, ApiError> {
 }
 
 #[server(prefix = "/api", endpoint = "audit/review")]
-pub async fn mark_reviewed(entry: String, #[server(default)] note: String) -> Result<(), ApiError> {
+pub async fn mark_reviewed(entry: LogEntryId, #[server(default)] note: String) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
-    let (who, tenant) = crate::session::require_identity(&state).await?;
-    let entry = entry.parse::<uuid::Uuid>().map_err(|_| domain::Error::NotFound)?;
-    domain::compliance::audit_log::review::mark_reviewed(&tenant, &who, entry, &note, state.clock.now())
-        .await?;
+    let tenant = crate::session::require_tenant(&state).await?;
+    let entry = entry.parse()?;
+    domain::compliance::audit_log::review::mark_reviewed(&tenant, entry, &note, state.clock.now()).await?;
     Ok(())
 }
 
 #[server(prefix = "/api", endpoint = "audit/acknowledge")]
-pub async fn acknowledge(alert: String) -> Result<(), ApiError> {
+pub async fn acknowledge(alert: AlertId) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
-    let (who, tenant) = crate::session::require_identity(&state).await?;
-    let alert = alert.parse::<uuid::Uuid>().map_err(|_| domain::Error::NotFound)?;
-    domain::compliance::audit_log::monitor::acknowledge(&tenant, &who, alert, state.clock.now()).await?;
+    let tenant = crate::session::require_tenant(&state).await?;
+    let alert = alert.parse()?;
+    domain::compliance::audit_log::monitor::acknowledge(&tenant, alert, state.clock.now()).await?;
     Ok(())
 }
 
@@ -258,13 +258,13 @@ pub async fn acknowledge(alert: String) -> Result<(), ApiError> {
 pub async fn export(query: LogQuery, format: ExportFormat) -> Result<String, ApiError> {
     use domain::compliance::audit_log::review;
     let state = crate::state::app_state()?;
-    let (who, tenant) = crate::session::require_identity(&state).await?;
+    let tenant = crate::session::require_tenant(&state).await?;
     let format = match format {
         ExportFormat::Csv => review::ExportFormat::Csv,
         ExportFormat::Json => review::ExportFormat::Json,
     };
     let filter = filter_of(&query)?;
-    Ok(review::export(&tenant, &who, &filter, format, state.clock.now()).await?)
+    Ok(review::export(&tenant, &filter, format, state.clock.now()).await?)
 }
 
 #[server(prefix = "/api", endpoint = "audit/save_settings")]
@@ -276,10 +276,9 @@ pub async fn save_settings(
     export_limit: i32,
 ) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
-    let (who, tenant) = crate::session::require_identity(&state).await?;
+    let tenant = crate::session::require_tenant(&state).await?;
     domain::compliance::audit_log::review::save_settings(
         &tenant,
-        &who,
         domain::compliance::audit_log::review::Settings {
             retention_days,
             review_interval_days,

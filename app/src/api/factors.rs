@@ -5,6 +5,7 @@
 //! Credential changes need the second factor given within the last
 //! [`domain::access::accounts::REAUTHENTICATION_WINDOW`]; the page asks for it again otherwise.
 
+use crate::ids::FactorId;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -25,7 +26,7 @@ pub enum FactorType {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FactorView {
-    pub id: String,
+    pub id: FactorId,
     pub kind: FactorType,
     pub name: String,
     pub added: String,
@@ -277,7 +278,7 @@ pub async fn sign_in_methods() -> Result<MethodsOverview, ApiError> {
             .factors
             .into_iter()
             .map(|f| FactorView {
-                id: f.id.to_string(),
+                id: f.id.into(),
                 kind: match f.kind {
                     FactorKind::AuthenticatorApp => FactorType::AuthenticatorApp,
                     FactorKind::Passkey => FactorType::Passkey,
@@ -296,7 +297,7 @@ pub async fn sign_in_methods() -> Result<MethodsOverview, ApiError> {
 /// Removes one of the person's factors (never the last) and ends every other session; returns
 /// how many ended. Needs a recent second factor.
 #[server(prefix = "/api", endpoint = "factors/remove")]
-pub async fn remove_factor(id: String) -> Result<u64, ApiError> {
+pub async fn remove_factor(id: FactorId) -> Result<u64, ApiError> {
     let state = crate::state::app_state()?;
     let session = crate::session::require_recent_second_factor(&state).await?;
     let id = id.parse().map_err(|_| domain::Error::NotFound)?;

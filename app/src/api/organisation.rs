@@ -1,6 +1,7 @@
 //! Organisation server functions: the department tree. Every one loads the caller's identity,
 //! asks the policy, and works through the tenant scope of the caller's workplace.
 
+use crate::ids::DepartmentId;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -9,8 +10,8 @@ use crate::error::ApiError;
 /// A department as the tree on the departments page shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DepartmentNode {
-    pub id: String,
-    pub parent: Option<String>,
+    pub id: DepartmentId,
+    pub parent: Option<DepartmentId>,
     pub name: String,
     pub archived: bool,
     pub people: u64,
@@ -24,15 +25,6 @@ pub struct DepartmentTree {
 }
 
 /// An empty or missing parent means the top level.
-#[cfg(feature = "ssr")]
-fn parent_id(parent: &str) -> Result<Option<domain::platform::ids::DepartmentId>, ApiError> {
-    let parent = parent.trim();
-    if parent.is_empty() {
-        return Ok(None);
-    }
-    Ok(Some(parent.parse()?))
-}
-
 #[server(prefix = "/api", endpoint = "organisation/departments")]
 pub async fn departments() -> Result<DepartmentTree, ApiError> {
     use domain::platform::policy::{allows, require, Action, Resource};
@@ -43,8 +35,8 @@ pub async fn departments() -> Result<DepartmentTree, ApiError> {
         .await?
         .into_iter()
         .map(|d| DepartmentNode {
-            id: d.id.to_string(),
-            parent: d.parent.map(|p| p.to_string()),
+            id: d.id.into(),
+            parent: d.parent.map(Into::into),
             name: d.name,
             archived: d.archived,
             people: d.people,
@@ -58,17 +50,21 @@ pub async fn departments() -> Result<DepartmentTree, ApiError> {
 }
 
 #[server(prefix = "/api", endpoint = "organisation/create_department")]
-pub async fn create_department(name: String, parent: String) -> Result<String, ApiError> {
+pub async fn create_department(name: String, parent: DepartmentId) -> Result<String, ApiError> {
     let state = crate::state::app_state()?;
     let (_, tenant) = crate::session::require_identity(&state).await?;
-    let id =
-        domain::organisation::departments::create(&tenant, &name, parent_id(&parent)?, state.clock.now())
-            .await?;
+    let id = domain::organisation::departments::create(
+        &tenant,
+        &name,
+        parent.parse_optional()?,
+        state.clock.now(),
+    )
+    .await?;
     Ok(id.to_string())
 }
 
 #[server(prefix = "/api", endpoint = "organisation/rename_department")]
-pub async fn rename_department(id: String, name: String) -> Result<(), ApiError> {
+pub async fn rename_department(id: DepartmentId, name: String) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
     let (_, tenant) = crate::session::require_identity(&state).await?;
     let id = id.parse()?;
@@ -77,16 +73,16 @@ pub async fn rename_department(id: String, name: String) -> Result<(), ApiError>
 }
 
 #[server(prefix = "/api", endpoint = "organisation/move_department")]
-pub async fn move_department(id: String, parent: String) -> Result<(), ApiError> {
+pub async fn move_department(id: DepartmentId, parent: DepartmentId) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
     let (_, tenant) = crate::session::require_identity(&state).await?;
     let id = id.parse()?;
-    domain::organisation::departments::move_to(&tenant, id, parent_id(&parent)?).await?;
+    domain::organisation::departments::move_to(&tenant, id, parent.parse_optional()?).await?;
     Ok(())
 }
 
 #[server(prefix = "/api", endpoint = "organisation/archive_department")]
-pub async fn archive_department(id: String) -> Result<(), ApiError> {
+pub async fn archive_department(id: DepartmentId) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
     let (_, tenant) = crate::session::require_identity(&state).await?;
     let id = id.parse()?;
@@ -95,7 +91,7 @@ pub async fn archive_department(id: String) -> Result<(), ApiError> {
 }
 
 #[server(prefix = "/api", endpoint = "organisation/restore_department")]
-pub async fn restore_department(id: String) -> Result<(), ApiError> {
+pub async fn restore_department(id: DepartmentId) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
     let (_, tenant) = crate::session::require_identity(&state).await?;
     let id = id.parse()?;

@@ -2,6 +2,7 @@
 //! can see, invitations (send, resend, revoke, accept), status, role, department and grants.
 //! Each loads the caller's identity, asks the policy and works through the tenant scope.
 
+use crate::ids::{DepartmentId, PersonId, RoleKey};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -15,7 +16,7 @@ pub struct Choice {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PersonRow {
-    pub id: String,
+    pub id: PersonId,
     pub name: String,
     pub email: String,
     pub department: Option<String>,
@@ -38,18 +39,18 @@ pub struct PeopleList {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PersonRecord {
-    pub id: String,
+    pub id: PersonId,
     pub name: String,
     pub email: String,
-    pub department_id: Option<String>,
+    pub department_id: Option<DepartmentId>,
     pub department: Option<String>,
-    pub role_key: String,
+    pub role_key: RoleKey,
     pub role: String,
     pub status: PersonStatus,
     pub start_date: Option<String>,
     /// Sentences saying what this person can see and do, and why.
     pub access: Vec<String>,
-    pub grants: Vec<String>,
+    pub grants: Vec<DepartmentId>,
     /// The role's results (and view of people) are limited to granted departments.
     pub uses_grants: bool,
     pub can_manage: bool,
@@ -227,19 +228,10 @@ pub(crate) mod support {
     }
 }
 
-#[cfg(feature = "ssr")]
-fn optional_department(text: &str) -> Result<Option<domain::platform::ids::DepartmentId>, ApiError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Ok(None);
-    }
-    Ok(Some(text.parse()?))
-}
-
 #[server(prefix = "/api", endpoint = "people/list")]
 pub async fn people(
     search: String,
-    department: String,
+    department: DepartmentId,
     status: Option<PersonStatus>,
     page: usize,
 ) -> Result<PeopleList, ApiError> {
@@ -256,7 +248,7 @@ pub async fn people(
     let status = status.map(support::domain_status);
     let filter = domain::organisation::people::Filter {
         search,
-        department: optional_department(&department)?,
+        department: department.parse_optional()?,
         status,
         page,
     };
@@ -268,7 +260,7 @@ pub async fn people(
             .people
             .into_iter()
             .map(|p| PersonRow {
-                id: p.id.to_string(),
+                id: p.id.into(),
                 department: p.department.and_then(|d| names.get(&d).cloned()),
                 name: p.name,
                 email: p.email,
@@ -286,7 +278,7 @@ pub async fn people(
 }
 
 #[server(prefix = "/api", endpoint = "people/get")]
-pub async fn person(id: String) -> Result<PersonRecord, ApiError> {
+pub async fn person(id: PersonId) -> Result<PersonRecord, ApiError> {
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     record(&who, &tenant, id.parse()?).await
@@ -325,15 +317,15 @@ async fn record(
     Ok(PersonRecord {
         restricted: found.restricted,
         can_handle_requests: allows(who, Action::HandleDataRequests, Resource::Workplace),
-        id: found.id.to_string(),
-        department_id: found.department.map(|d| d.to_string()),
+        id: found.id.into(),
+        department_id: found.department.map(Into::into),
         department: found.department.and_then(|d| names.get(&d).cloned()),
-        role_key: found.role.key.to_string(),
+        role_key: found.role.key.into(),
         role: found.role.name.clone(),
         status: support::person_status(found.status),
         start_date: found.start_date.map(|d| d.to_string()),
         access,
-        grants: grants.iter().map(|d| d.to_string()).collect(),
+        grants: grants.iter().map(|d| (*d).into()).collect(),
         uses_grants: found.role.results_limited_to_grants,
         can_manage,
         is_self: found.id == who.user_id,
@@ -348,22 +340,22 @@ async fn record(
 pub async fn invite_person(
     name: String,
     email: String,
-    department: String,
-    role: String,
+    department: DepartmentId,
+    role: RoleKey,
     start_date: String,
 ) -> Result<String, ApiError> {
     use domain::platform::policy::{require, Action, Resource};
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     require(&who, Action::ManagePeople, Resource::Workplace)?;
-    let role = support::role_to_give(&who, &tenant, &role).await?.key;
+    let role = support::role_to_give(&who, &tenant, role.as_str()).await?.key;
     let start_date = support::optional_date(&start_date)?;
     let invitation = domain::organisation::people::invite(
         &tenant,
         domain::organisation::people::NewPerson {
             name,
             email,
-            department: optional_department(&department)?,
+            department: department.parse_optional()?,
             role,
             start_date,
         },
@@ -397,7 +389,7 @@ async fn send_invitation(
 }
 
 #[server(prefix = "/api", endpoint = "people/resend_invitation")]
-pub async fn resend_invitation(id: String) -> Result<(), ApiError> {
+pub async fn resend_invitation(id: PersonId) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
     let (_, tenant) = crate::session::require_identity(&state).await?;
     let invitation =
@@ -411,13 +403,13 @@ pub async fn resend_invitation(id: String) -> Result<(), ApiError> {
 /// account's owner is told at both.
 #[server(prefix = "/api", endpoint = "people/correct_details")]
 pub async fn correct_person_details(
-    id: String,
+    id: PersonId,
     name: String,
     email: String,
     start_date: String,
 ) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
-    let (who, tenant) = crate::session::require_recent_identity(&state).await?;
+    let (_, tenant) = crate::session::require_recent_identity(&state).await?;
     let correction = domain::organisation::people::Correction {
         name,
         email,
@@ -425,7 +417,7 @@ pub async fn correct_person_details(
     };
     let now = state.clock.now();
     let corrected =
-        domain::organisation::people::correct_details(&tenant, &who, id.parse()?, correction, now).await?;
+        domain::organisation::people::correct_details(&tenant, id.parse()?, correction, now).await?;
     if let Some(invitation) = &corrected.invitation {
         return send_invitation(&state, invitation).await;
     }
@@ -446,13 +438,13 @@ pub async fn correct_person_details(
 #[server(prefix = "/api", endpoint = "people/correct_own_name")]
 pub async fn correct_own_name(name: String) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
-    let (who, tenant) = crate::session::require_identity(&state).await?;
-    domain::organisation::people::correct_own_name(&tenant, &who, &name, state.clock.now()).await?;
+    let tenant = crate::session::require_tenant(&state).await?;
+    domain::organisation::people::correct_own_name(&tenant, &name, state.clock.now()).await?;
     Ok(())
 }
 
 #[server(prefix = "/api", endpoint = "people/revoke_invitation")]
-pub async fn revoke_invitation(id: String) -> Result<(), ApiError> {
+pub async fn revoke_invitation(id: PersonId) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
     let (_, tenant) = crate::session::require_identity(&state).await?;
     domain::organisation::people::revoke_invitation(&tenant, id.parse()?).await?;
@@ -460,7 +452,7 @@ pub async fn revoke_invitation(id: String) -> Result<(), ApiError> {
 }
 
 #[server(prefix = "/api", endpoint = "people/set_status")]
-pub async fn set_person_status(id: String, status: PersonStatus) -> Result<(), ApiError> {
+pub async fn set_person_status(id: PersonId, status: PersonStatus) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
     let (_, tenant) = crate::session::require_identity(&state).await?;
     let status = support::domain_status(status);
@@ -469,7 +461,7 @@ pub async fn set_person_status(id: String, status: PersonStatus) -> Result<(), A
 }
 
 #[server(prefix = "/api", endpoint = "people/set_role")]
-pub async fn set_person_role(id: String, role: String) -> Result<(), ApiError> {
+pub async fn set_person_role(id: PersonId, role: RoleKey) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
     let (_, tenant) = crate::session::require_identity(&state).await?;
     domain::organisation::people::set_role(&tenant, id.parse()?, role.parse()?).await?;
@@ -477,19 +469,18 @@ pub async fn set_person_role(id: String, role: String) -> Result<(), ApiError> {
 }
 
 #[server(prefix = "/api", endpoint = "people/set_department")]
-pub async fn set_person_department(id: String, department: String) -> Result<(), ApiError> {
+pub async fn set_person_department(id: PersonId, department: DepartmentId) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
     let (_, tenant) = crate::session::require_identity(&state).await?;
-    domain::organisation::people::set_department(&tenant, id.parse()?, optional_department(&department)?)
-        .await?;
+    domain::organisation::people::set_department(&tenant, id.parse()?, department.parse_optional()?).await?;
     Ok(())
 }
 
 #[server(prefix = "/api", endpoint = "people/set_grants")]
 pub async fn set_person_grants(
-    id: String,
+    id: PersonId,
     // An empty list (no grants) sends no field at all.
-    #[server(default)] departments: Vec<String>,
+    #[server(default)] departments: Vec<DepartmentId>,
 ) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
     let (_, tenant) = crate::session::require_identity(&state).await?;
@@ -506,7 +497,7 @@ pub async fn set_person_grants(
 /// sessions; they set up a new factor at their next sign-in. Needs the caller's second factor
 /// given in the last few minutes. People reset their own factors on their sign-in methods page.
 #[server(prefix = "/api", endpoint = "people/reset_factors")]
-pub async fn reset_person_factors(id: String) -> Result<(), ApiError> {
+pub async fn reset_person_factors(id: PersonId) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_recent_identity(&state).await?;
     let id: domain::platform::ids::UserId = id.parse()?;
@@ -527,21 +518,17 @@ pub async fn reset_person_factors(id: String) -> Result<(), ApiError> {
 /// last few minutes. Returns how many sessions ended.
 #[server(prefix = "/api", endpoint = "people/secure_account")]
 pub async fn secure_person_account(
-    id: String,
+    id: PersonId,
     /// An unticked box sends nothing.
     #[server(default)]
     reset_factors: bool,
 ) -> Result<u64, ApiError> {
     let state = crate::state::app_state()?;
-    let (who, tenant) = crate::session::require_recent_identity(&state).await?;
-    Ok(domain::organisation::people::secure_account(
-        &tenant,
-        &who,
-        id.parse()?,
-        reset_factors,
-        state.clock.now(),
+    let (_, tenant) = crate::session::require_recent_identity(&state).await?;
+    Ok(
+        domain::organisation::people::secure_account(&tenant, id.parse()?, reset_factors, state.clock.now())
+            .await?,
     )
-    .await?)
 }
 
 /// Checks an uploaded CSV file against the workplace without changing anything.

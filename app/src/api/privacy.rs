@@ -2,6 +2,7 @@
 //! restriction of processing or erasure, and keeps the register of requests and their deadlines.
 //! The domain (`domain::compliance::privacy`) decides and asks the policy; these functions parse and map.
 
+use crate::ids::PersonId;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -163,10 +164,10 @@ fn readable(data: &domain::compliance::privacy::PersonalData) -> Vec<Section> {
 /// A copy of everything Candor holds about the person. Reading it changes nothing (the page is
 /// a GET); handing it over is recorded with [`copy_delivered`].
 #[server(prefix = "/api", endpoint = "privacy/export")]
-pub async fn export_personal_data(id: String) -> Result<PersonalCopy, ApiError> {
+pub async fn export_personal_data(id: PersonId) -> Result<PersonalCopy, ApiError> {
     let state = crate::state::app_state()?;
-    let (who, tenant) = crate::session::require_identity(&state).await?;
-    let data = domain::compliance::privacy::export(&tenant, &who, id.parse()?, state.clock.now()).await?;
+    let tenant = crate::session::require_tenant(&state).await?;
+    let data = domain::compliance::privacy::export(&tenant, id.parse()?, state.clock.now()).await?;
     let json = serde_json_text(&data)?;
     Ok(PersonalCopy {
         name: data.person.name.clone(),
@@ -183,18 +184,18 @@ fn serde_json_text(data: &domain::compliance::privacy::PersonalData) -> Result<S
 
 /// Records that the person was given their copy: carries out their open requests for one.
 #[server(prefix = "/api", endpoint = "privacy/copy_delivered")]
-pub async fn copy_delivered(id: String) -> Result<(), ApiError> {
+pub async fn copy_delivered(id: PersonId) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
-    let (who, tenant) = crate::session::require_identity(&state).await?;
-    domain::compliance::privacy::copy_delivered(&tenant, &who, id.parse()?, state.clock.now()).await?;
+    let tenant = crate::session::require_tenant(&state).await?;
+    domain::compliance::privacy::copy_delivered(&tenant, id.parse()?, state.clock.now()).await?;
     Ok(())
 }
 
 /// Restricts processing for the person (`restricted` "true") or lifts the restriction.
 #[server(prefix = "/api", endpoint = "privacy/restrict")]
-pub async fn restrict_processing(id: String, restricted: String) -> Result<(), ApiError> {
+pub async fn restrict_processing(id: PersonId, restricted: String) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
-    let (who, tenant) = crate::session::require_identity(&state).await?;
+    let tenant = crate::session::require_tenant(&state).await?;
     let restricted = match restricted.as_str() {
         "true" => true,
         "false" => false,
@@ -206,27 +207,25 @@ pub async fn restrict_processing(id: String, restricted: String) -> Result<(), A
             .into())
         }
     };
-    domain::compliance::privacy::set_restricted(&tenant, &who, id.parse()?, restricted, state.clock.now())
-        .await?;
+    domain::compliance::privacy::set_restricted(&tenant, id.parse()?, restricted, state.clock.now()).await?;
     Ok(())
 }
 
 /// Erases the person once `confirmation` repeats their name; needs a recent second factor.
 #[server(prefix = "/api", endpoint = "privacy/erase")]
-pub async fn erase_person(id: String, confirmation: String) -> Result<(), ApiError> {
+pub async fn erase_person(id: PersonId, confirmation: String) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
-    let (who, tenant) = crate::session::require_recent_identity(&state).await?;
+    let (_, tenant) = crate::session::require_recent_identity(&state).await?;
     let person: domain::platform::ids::UserId = id.parse()?;
-    domain::compliance::privacy::erase_confirmed(&tenant, &who, person, &confirmation, state.clock.now())
-        .await?;
+    domain::compliance::privacy::erase_confirmed(&tenant, person, &confirmation, state.clock.now()).await?;
     Ok(())
 }
 
 /// Records a request as received on `received` (YYYY-MM-DD), to be carried out by its deadline.
 #[server(prefix = "/api", endpoint = "privacy/record")]
-pub async fn record_request(id: String, kind: String, received: String) -> Result<(), ApiError> {
+pub async fn record_request(id: PersonId, kind: String, received: String) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
-    let (who, tenant) = crate::session::require_identity(&state).await?;
+    let tenant = crate::session::require_tenant(&state).await?;
     let kind = domain::compliance::privacy::RequestKind::from_key(&kind).ok_or(domain::Error::Invalid {
         field: "kind",
         reason: "is not a kind of request".into(),
@@ -244,7 +243,7 @@ pub async fn record_request(id: String, kind: String, received: String) -> Resul
     } else {
         received.and_time(chrono::NaiveTime::MIN).and_utc()
     };
-    domain::compliance::privacy::record(&tenant, &who, id.parse()?, kind, received_at, now).await?;
+    domain::compliance::privacy::record(&tenant, id.parse()?, kind, received_at, now).await?;
     Ok(())
 }
 
@@ -252,9 +251,9 @@ pub async fn record_request(id: String, kind: String, received: String) -> Resul
 #[server(prefix = "/api", endpoint = "privacy/requests")]
 pub async fn data_requests() -> Result<Register, ApiError> {
     let state = crate::state::app_state()?;
-    let (who, tenant) = crate::session::require_identity(&state).await?;
+    let tenant = crate::session::require_tenant(&state).await?;
     let now = state.clock.now();
-    let requests = domain::compliance::privacy::requests(&tenant, &who).await?;
+    let requests = domain::compliance::privacy::requests(&tenant).await?;
     let rows: Vec<RequestRow> = requests
         .iter()
         .map(|r| RequestRow {

@@ -1,6 +1,7 @@
 //! Roles server functions: the workplace's roles with what each allows (HR admins and Owners),
 //! and defining, editing and deleting the workplace's own roles (Owners: the `roles` permission).
 
+use crate::ids::RoleKey;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -178,9 +179,9 @@ pub async fn update_role(
 
 /// Deletes a workplace role nobody holds.
 #[server(prefix = "/api", endpoint = "roles/delete")]
-pub async fn delete_role(key: String) -> Result<(), ApiError> {
+pub async fn delete_role(key: RoleKey) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
     let (_, tenant) = crate::session::require_identity(&state).await?;
-    domain::access::roles::delete(&tenant, workplace_role(&key)?).await?;
+    domain::access::roles::delete(&tenant, workplace_role(key.as_str())?).await?;
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! Workplace settings. Reading and changing them needs the `settings` permission.
 
+use crate::ids::SupportGrantId;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -98,7 +99,7 @@ pub async fn workplace_deletion() -> Result<WorkplaceDeletionView, ApiError> {
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     require(&who, Action::ManageSettings, Resource::Workplace)?;
-    let target = termination::target(&tenant, &who).await?;
+    let target = termination::target(&tenant).await?;
     let now = state.clock.now();
     Ok(WorkplaceDeletionView {
         workplace_name: target.workplace_name,
@@ -119,11 +120,10 @@ pub async fn request_workplace_deletion(
     grace_days: i64,
 ) -> Result<TerminationView, ApiError> {
     let state = crate::state::app_state()?;
-    let (who, tenant) = crate::session::require_recent_identity(&state).await?;
+    let (_, tenant) = crate::session::require_recent_identity(&state).await?;
     let now = state.clock.now();
     let pending = domain::compliance::workplace_deletion::request_termination(
         &tenant,
-        &who,
         &confirmation,
         grace_days,
         &state.mailer,
@@ -137,10 +137,9 @@ pub async fn request_workplace_deletion(
 #[server(prefix = "/api", endpoint = "settings/cancel_deletion")]
 pub async fn cancel_workplace_deletion() -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
-    let (who, tenant) = crate::session::require_identity(&state).await?;
+    let tenant = crate::session::require_tenant(&state).await?;
     domain::compliance::workplace_deletion::cancel_termination(
         &tenant,
-        &who,
         &state.mailer,
         &format!("{}/settings", state.public_url),
         state.clock.now(),
@@ -168,8 +167,8 @@ pub struct RetentionView {
 #[server(prefix = "/api", endpoint = "settings/retention")]
 pub async fn retention() -> Result<RetentionView, ApiError> {
     let state = crate::state::app_state()?;
-    let (who, tenant) = crate::session::require_identity(&state).await?;
-    let overview = domain::compliance::retention::overview(&tenant, &who, state.clock.now()).await?;
+    let tenant = crate::session::require_tenant(&state).await?;
+    let overview = domain::compliance::retention::overview(&tenant, state.clock.now()).await?;
     Ok(RetentionView {
         people_left_months: overview.policy.people_left_months,
         comments_months: overview.policy.comments_months,
@@ -208,10 +207,9 @@ pub async fn save_retention(
     #[server(default)] comments_months: i32,
 ) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
-    let (who, tenant) = crate::session::require_identity(&state).await?;
+    let tenant = crate::session::require_tenant(&state).await?;
     domain::compliance::retention::set_policy(
         &tenant,
-        &who,
         domain::compliance::retention::Policy {
             people_left_months: (!keep_people_left).then_some(people_left_months),
             comments_months: (!keep_comments).then_some(comments_months),
@@ -232,8 +230,8 @@ pub struct GroupSizesView {
 #[server(prefix = "/api", endpoint = "settings/group_sizes")]
 pub async fn group_sizes() -> Result<GroupSizesView, ApiError> {
     let state = crate::state::app_state()?;
-    let (who, tenant) = crate::session::require_identity(&state).await?;
-    let sizes = domain::surveys::group_sizes(&tenant, &who).await?;
+    let tenant = crate::session::require_tenant(&state).await?;
+    let sizes = domain::surveys::group_sizes(&tenant).await?;
     Ok(GroupSizesView {
         results: sizes.results,
         comments: sizes.comments,
@@ -244,8 +242,8 @@ pub async fn group_sizes() -> Result<GroupSizesView, ApiError> {
 #[server(prefix = "/api", endpoint = "settings/tenure_bands")]
 pub async fn tenure_bands() -> Result<String, ApiError> {
     let state = crate::state::app_state()?;
-    let (who, tenant) = crate::session::require_identity(&state).await?;
-    let bands = domain::surveys::tenure::bands(&tenant, &who).await?;
+    let tenant = crate::session::require_tenant(&state).await?;
+    let bands = domain::surveys::tenure::bands(&tenant).await?;
     Ok(bands
         .bounds()
         .iter()
@@ -258,7 +256,7 @@ pub async fn tenure_bands() -> Result<String, ApiError> {
 #[server(prefix = "/api", endpoint = "settings/save_tenure_bands")]
 pub async fn save_tenure_bands(bounds: String) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
-    let (who, tenant) = crate::session::require_identity(&state).await?;
+    let tenant = crate::session::require_tenant(&state).await?;
     let parsed: Option<Vec<u32>> = bounds
         .split(',')
         .map(str::trim)
@@ -271,16 +269,15 @@ pub async fn save_tenure_bands(bounds: String) -> Result<(), ApiError> {
             reason: "write whole years separated by commas, such as 1, 2, 5".into(),
         })
         .and_then(domain::surveys::tenure::TenureBands::new)?;
-    domain::surveys::tenure::set_bands(&tenant, &who, &bands).await?;
+    domain::surveys::tenure::set_bands(&tenant, &bands).await?;
     Ok(())
 }
 
 #[server(prefix = "/api", endpoint = "settings/save_group_sizes")]
 pub async fn save_group_sizes(results: i32, comments: i32) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
-    let (who, tenant) = crate::session::require_identity(&state).await?;
-    domain::surveys::set_group_sizes(&tenant, &who, domain::surveys::GroupSizes { results, comments })
-        .await?;
+    let tenant = crate::session::require_tenant(&state).await?;
+    domain::surveys::set_group_sizes(&tenant, domain::surveys::GroupSizes { results, comments }).await?;
     Ok(())
 }
 
@@ -288,21 +285,21 @@ pub async fn save_group_sizes(results: i32, comments: i32) -> Result<(), ApiErro
 #[server(prefix = "/api", endpoint = "settings/benchmarks")]
 pub async fn benchmark_setting() -> Result<bool, ApiError> {
     let state = crate::state::app_state()?;
-    let (who, tenant) = crate::session::require_identity(&state).await?;
-    Ok(domain::surveys::benchmarks::opt_in(&tenant, &who).await?)
+    let tenant = crate::session::require_tenant(&state).await?;
+    Ok(domain::surveys::benchmarks::opt_in(&tenant).await?)
 }
 
 #[server(prefix = "/api", endpoint = "settings/save_benchmarks")]
 pub async fn save_benchmark_setting(#[server(default)] take_part: bool) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
-    let (who, tenant) = crate::session::require_identity(&state).await?;
-    domain::surveys::benchmarks::set_opt_in(&tenant, &who, take_part).await?;
+    let tenant = crate::session::require_tenant(&state).await?;
+    domain::surveys::benchmarks::set_opt_in(&tenant, take_part).await?;
     Ok(())
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SupportGrantView {
-    pub id: String,
+    pub id: SupportGrantId,
     pub granted_by: String,
     pub granted_at: String,
     pub until: String,
@@ -326,13 +323,13 @@ pub async fn support_access() -> Result<SupportAccessView, ApiError> {
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
     let now = state.clock.now();
-    let grants = domain::compliance::support::grants(&tenant, &who).await?;
+    let grants = domain::compliance::support::grants(&tenant).await?;
     let at = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
     Ok(SupportAccessView {
         grants: grants
             .into_iter()
             .map(|(g, granted_by)| SupportGrantView {
-                id: g.id.to_string(),
+                id: g.id.into(),
                 granted_by,
                 granted_at: at(g.granted_at),
                 until: at(g.expires_at),
@@ -352,16 +349,16 @@ pub async fn support_access() -> Result<SupportAccessView, ApiError> {
 #[server(prefix = "/api", endpoint = "settings/grant_support")]
 pub async fn grant_support(hours: i64) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
-    let (who, tenant) = crate::session::require_recent_identity(&state).await?;
-    domain::compliance::support::grant(&tenant, &who, hours, state.clock.now()).await?;
+    let (_, tenant) = crate::session::require_recent_identity(&state).await?;
+    domain::compliance::support::grant(&tenant, hours, state.clock.now()).await?;
     Ok(())
 }
 
 #[server(prefix = "/api", endpoint = "settings/revoke_support")]
-pub async fn revoke_support(id: String) -> Result<(), ApiError> {
+pub async fn revoke_support(id: SupportGrantId) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
-    let (who, tenant) = crate::session::require_identity(&state).await?;
-    let id = id.parse::<uuid::Uuid>().map_err(|_| domain::Error::NotFound)?;
-    domain::compliance::support::revoke(&tenant, &who, id, state.clock.now()).await?;
+    let tenant = crate::session::require_tenant(&state).await?;
+    let id = id.parse()?;
+    domain::compliance::support::revoke(&tenant, id, state.clock.now()).await?;
     Ok(())
 }

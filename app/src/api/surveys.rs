@@ -1,6 +1,7 @@
 //! Survey server functions: defining pulses (the `surveys` permission), answering check-ins
 //! (everyone asked), and reading results (the `results` permission, within each person's reach).
 
+use crate::ids::{CommentId, QuestionId, RoundId, SurveyId};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -18,7 +19,7 @@ pub struct LibraryEntry {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoundSummary {
-    pub id: String,
+    pub id: RoundId,
     pub number: i32,
     pub survey_title: String,
     pub opens: String,
@@ -31,7 +32,7 @@ pub struct RoundSummary {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SurveySummary {
-    pub id: String,
+    pub id: SurveyId,
     pub title: String,
     pub status: SurveyState,
     pub schedule: String,
@@ -51,7 +52,7 @@ pub struct SurveysOverview {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuestionView {
-    pub id: String,
+    pub id: QuestionId,
     pub prompt: String,
     pub kind: QuestionType,
     /// For a scale: the two ends' labels; for a choice: the options.
@@ -60,7 +61,7 @@ pub struct QuestionView {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckInView {
-    pub round: String,
+    pub round: RoundId,
     pub title: String,
     pub closes: String,
     pub questions: Vec<QuestionView>,
@@ -99,7 +100,7 @@ pub struct ThreadView {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AnswerInput {
-    pub question: String,
+    pub question: QuestionId,
     pub value: Option<i32>,
     pub comment: Option<String>,
 }
@@ -135,7 +136,7 @@ pub struct TenureFigures {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommentItem {
-    pub id: String,
+    pub id: CommentId,
     pub question: String,
     /// The team the comment is shown under (never smaller than the comment minimum).
     pub team: String,
@@ -146,7 +147,7 @@ pub struct CommentItem {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ResultsView {
-    pub round: String,
+    pub round: RoundId,
     pub title: String,
     pub round_number: i32,
     pub opens: String,
@@ -224,11 +225,6 @@ fn message_views(messages: Vec<domain::surveys::conversations::Message>) -> Vec<
         .collect()
 }
 
-#[cfg(feature = "ssr")]
-fn parse_id(text: &str) -> Result<uuid::Uuid, ApiError> {
-    uuid::Uuid::parse_str(text).map_err(|_| domain::Error::NotFound.into())
-}
-
 /// The browser's name for a domain question kind.
 #[cfg(feature = "ssr")]
 fn question_type(kind: &domain::surveys::QuestionKind) -> QuestionType {
@@ -251,7 +247,7 @@ fn question_view(question: &domain::surveys::Question) -> QuestionView {
         QuestionKind::Text => Vec::new(),
     };
     QuestionView {
-        id: question.id.to_string(),
+        id: question.id.into(),
         prompt: question.prompt.clone(),
         kind: question_type(&question.kind),
         labels,
@@ -264,11 +260,11 @@ pub async fn surveys_page() -> Result<SurveysOverview, ApiError> {
     use domain::surveys::{self, library, results, Cadence, SurveyStatus};
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
-    let list = surveys::list(&tenant, &who).await?;
+    let list = surveys::list(&tenant).await?;
     let departments = domain::organisation::departments::list(&tenant).await?;
     use domain::platform::policy::{allows, Action, Resource};
     let listings = if allows(&who, Action::ListResults, Resource::Workplace) {
-        results::rounds_with_results(&tenant, &who).await?
+        results::rounds_with_results(&tenant).await?
     } else {
         Vec::new()
     };
@@ -293,7 +289,7 @@ pub async fn surveys_page() -> Result<SurveysOverview, ApiError> {
                 Cadence::Monthly => "Every month".to_owned(),
             } + &format!(", open {} days", survey.window_days);
             SurveySummary {
-                id: survey.id.to_string(),
+                id: survey.id.into(),
                 title: survey.title.clone(),
                 status: match survey.status {
                     SurveyStatus::Active => SurveyState::Active,
@@ -332,7 +328,7 @@ fn round_summary(
     now: chrono::DateTime<chrono::Utc>,
 ) -> RoundSummary {
     RoundSummary {
-        id: listing.round.id.to_string(),
+        id: listing.round.id.into(),
         number: listing.round.number,
         survey_title: listing.title.clone(),
         opens: day(listing.round.opens_at),
@@ -358,7 +354,7 @@ pub async fn create_survey(
 ) -> Result<String, ApiError> {
     use domain::surveys::{self, library, NewQuestion, NewSurvey, QuestionKind};
     let state = crate::state::app_state()?;
-    let (who, tenant) = crate::session::require_identity(&state).await?;
+    let tenant = crate::session::require_tenant(&state).await?;
     let now = state.clock.now();
     let cadence = match cadence {
         Cadence::Once => surveys::Cadence::Once,
@@ -429,7 +425,6 @@ pub async fn create_survey(
         .collect::<Result<Vec<_>, _>>()?;
     let created = surveys::create_and_open(
         &tenant,
-        &who,
         NewSurvey {
             title,
             questions,
@@ -456,16 +451,16 @@ pub async fn create_survey(
 
 /// Pauses, resumes or closes a survey.
 #[server(prefix = "/api", endpoint = "surveys/set_status")]
-pub async fn set_survey_status(id: String, status: SurveyState) -> Result<(), ApiError> {
+pub async fn set_survey_status(id: SurveyId, status: SurveyState) -> Result<(), ApiError> {
     use domain::surveys::{self, SurveyStatus};
     let state = crate::state::app_state()?;
-    let (who, tenant) = crate::session::require_identity(&state).await?;
+    let tenant = crate::session::require_tenant(&state).await?;
     let status = match status {
         SurveyState::Active => SurveyStatus::Active,
         SurveyState::Paused => SurveyStatus::Paused,
         SurveyState::Closed => SurveyStatus::Closed,
     };
-    surveys::set_status(&tenant, &who, parse_id(&id)?, status, state.clock.now()).await?;
+    surveys::set_status(&tenant, id.parse()?, status, state.clock.now()).await?;
     Ok(())
 }
 
@@ -475,8 +470,8 @@ pub async fn my_check_ins() -> Result<CheckInsOverview, ApiError> {
     use domain::surveys::answering;
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
-    let open = answering::open_check_ins(&tenant, &who, state.clock.now()).await?;
-    let history = answering::participation(&tenant, &who).await?;
+    let open = answering::open_check_ins(&tenant, state.clock.now()).await?;
+    let history = answering::participation(&tenant).await?;
     let answered = history.iter().filter(|p| p.answered).count();
     let minimum = domain::surveys::minimum_group_size(&tenant).await?;
     Ok(CheckInsOverview {
@@ -485,7 +480,7 @@ pub async fn my_check_ins() -> Result<CheckInsOverview, ApiError> {
         open: open
             .into_iter()
             .map(|c| CheckInView {
-                round: c.round.to_string(),
+                round: c.round.into(),
                 title: c.title,
                 closes: day(c.closes_at),
                 questions: c.questions.iter().map(question_view).collect(),
@@ -508,16 +503,16 @@ pub async fn my_check_ins() -> Result<CheckInsOverview, ApiError> {
 /// Saves the signed-in person's answers to one check-in; returns one secret per comment, for
 /// the browser to keep (it opens the comment's replies).
 #[server(prefix = "/api", endpoint = "check_ins/submit", input = leptos::server_fn::codec::Json)]
-pub async fn submit_check_in(round: String, answers: Vec<AnswerInput>) -> Result<Vec<String>, ApiError> {
+pub async fn submit_check_in(round: RoundId, answers: Vec<AnswerInput>) -> Result<Vec<String>, ApiError> {
     use domain::surveys::answering::{self, GivenAnswer};
     let state = crate::state::app_state()?;
-    let (who, tenant) = crate::session::require_identity(&state).await?;
-    let round = parse_id(&round)?;
+    let tenant = crate::session::require_tenant(&state).await?;
+    let round = round.parse()?;
     let given = answers
         .into_iter()
         .map(|a| {
             Ok(GivenAnswer {
-                question: uuid::Uuid::parse_str(&a.question).map_err(|_| domain::Error::Invalid {
+                question: uuid::Uuid::parse_str(a.question.as_str()).map_err(|_| domain::Error::Invalid {
                     field: "answers",
                     reason: "name a question of another check-in".into(),
                 })?,
@@ -526,7 +521,7 @@ pub async fn submit_check_in(round: String, answers: Vec<AnswerInput>) -> Result
             })
         })
         .collect::<Result<Vec<_>, domain::Error>>()?;
-    let secrets = answering::submit(&tenant, &who, round, given, state.clock.now()).await?;
+    let secrets = answering::submit(&tenant, round, given, state.clock.now()).await?;
     Ok(secrets.into_iter().map(|s| s.secret).collect())
 }
 
@@ -534,8 +529,8 @@ pub async fn submit_check_in(round: String, answers: Vec<AnswerInput>) -> Result
 #[server(prefix = "/api", endpoint = "check_ins/inbox", input = leptos::server_fn::codec::Json)]
 pub async fn comment_inbox(secrets: Vec<String>) -> Result<Vec<ThreadView>, ApiError> {
     let state = crate::state::app_state()?;
-    let (who, tenant) = crate::session::require_identity(&state).await?;
-    let threads = domain::surveys::replies::inbox(&tenant, &who, &secrets).await?;
+    let tenant = crate::session::require_tenant(&state).await?;
+    let threads = domain::surveys::replies::inbox(&tenant, &secrets).await?;
     Ok(threads
         .into_iter()
         .map(|t| ThreadView {
@@ -553,17 +548,17 @@ pub async fn comment_inbox(secrets: Vec<String>) -> Result<Vec<ThreadView>, ApiE
 #[server(prefix = "/api", endpoint = "check_ins/answer_reply", input = leptos::server_fn::codec::Json)]
 pub async fn answer_reply(secret: String, text: String) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
-    let (who, tenant) = crate::session::require_identity(&state).await?;
-    domain::surveys::replies::answer_back(&tenant, &who, &secret, &text, state.clock.now()).await?;
+    let tenant = crate::session::require_tenant(&state).await?;
+    domain::surveys::replies::answer_back(&tenant, &secret, &text, state.clock.now()).await?;
     Ok(())
 }
 
 /// A reader of a comment (on its results page) replies to its anonymous author.
 #[server(prefix = "/api", endpoint = "results/reply")]
-pub async fn reply_to_comment(comment: String, text: String) -> Result<(), ApiError> {
+pub async fn reply_to_comment(comment: CommentId, text: String) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
-    let (who, tenant) = crate::session::require_identity(&state).await?;
-    domain::surveys::replies::reply(&tenant, &who, parse_id(&comment)?, &text, state.clock.now()).await?;
+    let tenant = crate::session::require_tenant(&state).await?;
+    domain::surveys::replies::reply(&tenant, comment.parse()?, &text, state.clock.now()).await?;
     Ok(())
 }
 
@@ -614,9 +609,9 @@ fn group_figures(g: domain::surveys::results::GroupResult) -> GroupFigures {
 #[server(prefix = "/api", endpoint = "results/rounds")]
 pub async fn result_rounds() -> Result<Vec<RoundSummary>, ApiError> {
     let state = crate::state::app_state()?;
-    let (who, tenant) = crate::session::require_identity(&state).await?;
+    let tenant = crate::session::require_tenant(&state).await?;
     let now = state.clock.now();
-    Ok(domain::surveys::results::rounds_with_results(&tenant, &who)
+    Ok(domain::surveys::results::rounds_with_results(&tenant)
         .await?
         .iter()
         .map(|l| round_summary(l, now))
@@ -625,12 +620,12 @@ pub async fn result_rounds() -> Result<Vec<RoundSummary>, ApiError> {
 
 /// One round's results and comments, within the person's reach.
 #[server(prefix = "/api", endpoint = "results/round")]
-pub async fn round_results(round: String) -> Result<ResultsView, ApiError> {
+pub async fn round_results(round: RoundId) -> Result<ResultsView, ApiError> {
     use domain::surveys::results;
     let state = crate::state::app_state()?;
-    let (who, tenant) = crate::session::require_identity(&state).await?;
-    let round = parse_id(&round)?;
-    let report = results::round_report(&tenant, &who, round).await?;
+    let tenant = crate::session::require_tenant(&state).await?;
+    let round = round.parse()?;
+    let report = results::round_report(&tenant, round).await?;
     let figures = report.results;
     let prompts: std::collections::BTreeMap<uuid::Uuid, String> = figures
         .groups
@@ -643,7 +638,7 @@ pub async fn round_results(round: String) -> Result<ResultsView, ApiError> {
         .filter_map(|(question, b)| Some((prompts.get(question)?.clone(), b.value, b.workplaces)))
         .collect();
     Ok(ResultsView {
-        round: round.to_string(),
+        round: round.into(),
         title: figures.title,
         round_number: figures.round.number,
         opens: day(figures.round.opens_at),
@@ -664,7 +659,7 @@ pub async fn round_results(round: String) -> Result<ResultsView, ApiError> {
             .comments
             .into_iter()
             .map(|c| CommentItem {
-                id: c.id.to_string(),
+                id: c.id.into(),
                 question: c.question,
                 team: c.team,
                 text: c.text,
@@ -678,10 +673,10 @@ pub async fn round_results(round: String) -> Result<ResultsView, ApiError> {
 
 /// The trend of a round's survey up to that round, per team the person may see.
 #[server(prefix = "/api", endpoint = "results/trend")]
-pub async fn round_trend(round: String) -> Result<TrendView, ApiError> {
+pub async fn round_trend(round: RoundId) -> Result<TrendView, ApiError> {
     let state = crate::state::app_state()?;
-    let (who, tenant) = crate::session::require_identity(&state).await?;
-    let trend = domain::surveys::results::trend(&tenant, &who, parse_id(&round)?).await?;
+    let tenant = crate::session::require_tenant(&state).await?;
+    let trend = domain::surveys::results::trend(&tenant, round.parse()?).await?;
     Ok(TrendView {
         rounds: trend.rounds,
         questions: trend
@@ -704,20 +699,19 @@ pub async fn round_trend(round: String) -> Result<TrendView, ApiError> {
 /// A round's figures as CSV, exactly as the person sees them on the page (recorded as an
 /// export).
 #[server(prefix = "/api", endpoint = "results/export")]
-pub async fn export_results(round: String) -> Result<String, ApiError> {
+pub async fn export_results(round: RoundId) -> Result<String, ApiError> {
     let state = crate::state::app_state()?;
-    let (who, tenant) = crate::session::require_identity(&state).await?;
-    let csv =
-        domain::surveys::results::export_csv(&tenant, &who, parse_id(&round)?, state.clock.now()).await?;
+    let tenant = crate::session::require_tenant(&state).await?;
+    let csv = domain::surveys::results::export_csv(&tenant, round.parse()?, state.clock.now()).await?;
     Ok(csv)
 }
 
 /// Ends an open round now: nobody can answer it any more, and its results are released.
 #[server(prefix = "/api", endpoint = "surveys/close_round")]
-pub async fn close_round(round: String) -> Result<(), ApiError> {
+pub async fn close_round(round: RoundId) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
-    let (who, tenant) = crate::session::require_identity(&state).await?;
-    domain::surveys::closing::close_now(&tenant, &who, parse_id(&round)?, state.clock.now()).await?;
+    let tenant = crate::session::require_tenant(&state).await?;
+    domain::surveys::closing::close_now(&tenant, round.parse()?, state.clock.now()).await?;
     Ok(())
 }
 
@@ -725,11 +719,11 @@ pub async fn close_round(round: String) -> Result<(), ApiError> {
 /// how many: that count, read before and after, would be the exact participation the open
 /// round shows only in steps.
 #[server(prefix = "/api", endpoint = "surveys/remind")]
-pub async fn remind_round(round: String) -> Result<(), ApiError> {
+pub async fn remind_round(round: RoundId) -> Result<(), ApiError> {
     use domain::surveys::rounds;
     let state = crate::state::app_state()?;
-    let (who, tenant) = crate::session::require_identity(&state).await?;
-    let mailing = rounds::remind_now(&tenant, &who, parse_id(&round)?, state.clock.now()).await?;
+    let tenant = crate::session::require_tenant(&state).await?;
+    let mailing = rounds::remind_now(&tenant, round.parse()?, state.clock.now()).await?;
     rounds::notify(
         &state.db,
         &state.mailer,

@@ -21,7 +21,7 @@ use crate::{
 };
 
 use crate::components::form::CARD_CLASS;
-use crate::model::QuestionType;
+use crate::{ids::QuestionId, model::QuestionType};
 
 #[component]
 pub fn CheckInsPage() -> impl IntoView {
@@ -176,7 +176,7 @@ pub fn CheckInPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="text-slate-600">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match overview.await {
-                        Ok(overview) => match overview.open.into_iter().find(|c| c.round == round()) {
+                        Ok(overview) => match overview.open.into_iter().find(|c| c.round.as_str() == round()) {
                             Some(check_in) => check_in_form(check_in, overview.minimum, overview.storage_key),
                             None => view! {
                                 <h1 class="text-3xl font-bold tracking-tight text-slate-900">"Check-in"</h1>
@@ -193,8 +193,8 @@ pub fn CheckInPage() -> impl IntoView {
 }
 
 fn check_in_form(check_in: CheckInView, minimum: u32, storage_key: String) -> AnyView {
-    let values = RwSignal::new(BTreeMap::<String, i32>::new());
-    let comments = RwSignal::new(BTreeMap::<String, String>::new());
+    let values = RwSignal::new(BTreeMap::<QuestionId, i32>::new());
+    let comments = RwSignal::new(BTreeMap::<QuestionId, String>::new());
     let required = check_in
         .questions
         .iter()
@@ -206,7 +206,7 @@ fn check_in_form(check_in: CheckInView, minimum: u32, storage_key: String) -> An
         let (round, answers) = (round.clone(), answers.clone());
         async move { submit_check_in(round, answers).await }
     });
-    let ids: Vec<String> = check_in.questions.iter().map(|q| q.id.clone()).collect();
+    let ids: Vec<QuestionId> = check_in.questions.iter().map(|q| q.id.clone()).collect();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let answers = ids
@@ -283,8 +283,8 @@ fn check_in_form(check_in: CheckInView, minimum: u32, storage_key: String) -> An
 fn question_card(
     index: usize,
     question: QuestionView,
-    values: RwSignal<BTreeMap<String, i32>>,
-    comments: RwSignal<BTreeMap<String, String>>,
+    values: RwSignal<BTreeMap<QuestionId, i32>>,
+    comments: RwSignal<BTreeMap<QuestionId, String>>,
 ) -> AnyView {
     let id = question.id.clone();
     let options: Vec<(i32, String)> = match question.kind {

@@ -15,13 +15,14 @@ use crate::{
     components::form::{
         action_error, ErrorAlert, SignInToContinue, INPUT_CLASS, PRIMARY_BUTTON_CLASS, SECONDARY_BUTTON_CLASS,
     },
+    ids::DepartmentId,
 };
 
 const SMALL_BUTTON_CLASS: &str = "min-h-11 rounded-md border border-slate-300 bg-white px-3 text-sm font-medium text-slate-800 hover:bg-slate-100 focus:outline-none focus:ring-2 focus:ring-teal-600";
 
 /// Departments by parent (`None` is the top level), each list sorted by name.
-fn children_of(nodes: &[DepartmentNode]) -> BTreeMap<Option<String>, Vec<DepartmentNode>> {
-    let mut children: BTreeMap<Option<String>, Vec<DepartmentNode>> = BTreeMap::new();
+fn children_of(nodes: &[DepartmentNode]) -> BTreeMap<Option<DepartmentId>, Vec<DepartmentNode>> {
+    let mut children: BTreeMap<Option<DepartmentId>, Vec<DepartmentNode>> = BTreeMap::new();
     for node in nodes {
         children
             .entry(node.parent.clone())
@@ -34,9 +35,9 @@ fn children_of(nodes: &[DepartmentNode]) -> BTreeMap<Option<String>, Vec<Departm
 /// Depth-first order with depths, for the parent choosers.
 fn outline(nodes: &[DepartmentNode]) -> Vec<(usize, DepartmentNode)> {
     fn walk(
-        parent: Option<String>,
+        parent: Option<DepartmentId>,
         depth: usize,
-        children: &BTreeMap<Option<String>, Vec<DepartmentNode>>,
+        children: &BTreeMap<Option<DepartmentId>, Vec<DepartmentNode>>,
         out: &mut Vec<(usize, DepartmentNode)>,
     ) {
         for node in children.get(&parent).into_iter().flatten() {
@@ -51,10 +52,10 @@ fn outline(nodes: &[DepartmentNode]) -> Vec<(usize, DepartmentNode)> {
 }
 
 /// `id` and everything below it: where it cannot move.
-fn descendants(nodes: &[DepartmentNode], id: &str) -> BTreeSet<String> {
+fn descendants(nodes: &[DepartmentNode], id: &DepartmentId) -> BTreeSet<DepartmentId> {
     let children = children_of(nodes);
     let mut seen = BTreeSet::new();
-    let mut queue = vec![id.to_owned()];
+    let mut queue = vec![id.clone()];
     while let Some(next) = queue.pop() {
         if seen.insert(next.clone()) {
             queue.extend(
@@ -71,7 +72,7 @@ fn descendants(nodes: &[DepartmentNode], id: &str) -> BTreeSet<String> {
 
 fn parent_options(
     nodes: &[DepartmentNode],
-    exclude: &BTreeSet<String>,
+    exclude: &BTreeSet<DepartmentId>,
     selected: Option<&str>,
 ) -> impl IntoView {
     let options = outline(nodes)
@@ -200,8 +201,8 @@ pub fn DepartmentsPage() -> impl IntoView {
 
 /// One level of the tree, recursively.
 fn level(
-    parent: Option<String>,
-    children: &BTreeMap<Option<String>, Vec<DepartmentNode>>,
+    parent: Option<DepartmentId>,
+    children: &BTreeMap<Option<DepartmentId>, Vec<DepartmentNode>>,
     can_manage: bool,
     editing: RwSignal<Option<Editing>>,
     archive: ServerAction<ArchiveDepartment>,
@@ -297,7 +298,7 @@ fn EditDialog(
             ),
             Editing::Move(node) => {
                 let exclude = descendants(&nodes, &node.id);
-                let options = parent_options(&nodes, &exclude, node.parent.as_deref());
+                let options = parent_options(&nodes, &exclude, node.parent.as_ref().map(DepartmentId::as_str));
                 (
                     format!("Move {}", node.name),
                     view! {

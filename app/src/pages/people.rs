@@ -25,7 +25,10 @@ use crate::{
 };
 
 use crate::components::form::CARD_CLASS;
-use crate::model::PersonStatus;
+use crate::{
+    ids::{DepartmentId, PersonId},
+    model::PersonStatus,
+};
 
 fn options(choices: &[Choice], selected: Option<&str>) -> impl IntoView {
     choices
@@ -60,7 +63,7 @@ pub fn PeoplePage() -> impl IntoView {
                 (invite.version().get(), imports.get()),
             )
         },
-        |(search, department, status, page, _)| people(search, department, status, page),
+        |(search, department, status, page, _)| people(search, department.into(), status, page),
     );
     let invite_form = NodeRef::<leptos::html::Form>::new();
     Effect::new(move |_| {
@@ -226,7 +229,7 @@ pub fn PersonPage() -> impl IntoView {
                 correct.version().get(),
             )
         },
-        |(id, ..)| person(id),
+        |(id, ..)| person(id.into()),
     );
     let navigate = use_navigate();
     Effect::new(move |_| {
@@ -252,7 +255,7 @@ pub fn PersonPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match record.await {
                     Ok(p) => {
-                        let granted: RwSignal<BTreeSet<String>> = RwSignal::new(p.grants.iter().cloned().collect());
+                        let granted: RwSignal<BTreeSet<String>> = RwSignal::new(p.grants.iter().map(ToString::to_string).collect());
                         let manager = p.uses_grants;
                         view! {
                             <section class="max-w-3xl">
@@ -411,7 +414,7 @@ fn import_card(state: ImportState) -> AnyView {
 }
 
 fn invitation_card(
-    id: String,
+    id: PersonId,
     resend: ServerAction<ResendInvitation>,
     revoke: ServerAction<RevokeInvitation>,
 ) -> AnyView {
@@ -484,7 +487,7 @@ fn role_card(
     let (role_id, department_id) = (p.id.clone(), p.id.clone());
     let role_options = options(&p.roles, Some(p.role_key.as_str()));
     let no_department = p.department_id.is_none();
-    let department_options = options(&p.departments, p.department_id.as_deref());
+    let department_options = options(&p.departments, p.department_id.as_ref().map(DepartmentId::as_str));
     view! {
         <div class=CARD_CLASS>
             <h2 class="text-lg font-semibold text-slate-900">"Role and department"</h2>
@@ -521,7 +524,7 @@ fn grants_card(
             ev.prevent_default();
             set_grants.dispatch(SetPersonGrants {
                 id: id.clone(),
-                departments: granted.get_untracked().into_iter().collect(),
+                departments: granted.get_untracked().into_iter().map(DepartmentId::from).collect(),
             });
         }>
             <fieldset>
@@ -575,7 +578,7 @@ fn confirm_first(submit_label: &'static str, on_done: Callback<()>) -> impl Into
     }
 }
 
-fn secure_card(id: String, secure: ServerAction<SecurePersonAccount>) -> AnyView {
+fn secure_card(id: PersonId, secure: ServerAction<SecurePersonAccount>) -> AnyView {
     let needs_confirmation = move || matches!(secure.value().get(), Some(Err(err)) if err.code == "auth.reauthentication_required");
     let other_error = Signal::derive(move || {
         secure
@@ -629,7 +632,7 @@ fn secure_card(id: String, secure: ServerAction<SecurePersonAccount>) -> AnyView
     .into_any()
 }
 
-fn reset_card(id: String, reset: ServerAction<ResetPersonFactors>) -> AnyView {
+fn reset_card(id: PersonId, reset: ServerAction<ResetPersonFactors>) -> AnyView {
     let needs_confirmation =
         move || matches!(reset.value().get(), Some(Err(err)) if err.code == "auth.reauthentication_required");
     let other_error = Signal::derive(move || {
@@ -670,7 +673,7 @@ fn reset_card(id: String, reset: ServerAction<ResetPersonFactors>) -> AnyView {
     .into_any()
 }
 
-fn status_card(id: String, status: PersonStatus, set_status: ServerAction<SetPersonStatus>) -> AnyView {
+fn status_card(id: PersonId, status: PersonStatus, set_status: ServerAction<SetPersonStatus>) -> AnyView {
     let (next, label) = match status {
         PersonStatus::Active => (PersonStatus::Suspended, "Suspend"),
         PersonStatus::Invited | PersonStatus::Suspended | PersonStatus::Left => {

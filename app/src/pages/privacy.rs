@@ -23,7 +23,7 @@ const CARD_CLASS: &str = "mt-6 rounded-lg border border-slate-200 bg-white p-5 s
 
 /// What the person's page knows about them, for the card.
 pub struct Subject {
-    pub id: String,
+    pub id: crate::ids::PersonId,
     pub name: String,
     pub restricted: bool,
     pub is_self: bool,
@@ -135,7 +135,7 @@ fn today() -> String {
     }
 }
 
-fn erase_section(id: String, name: String, erase: ServerAction<ErasePerson>) -> AnyView {
+fn erase_section(id: crate::ids::PersonId, name: String, erase: ServerAction<ErasePerson>) -> AnyView {
     use crate::{
         api::factors::{second_factor_choices, FactorChoices},
         components::factors::SecondFactorForm,
@@ -213,7 +213,7 @@ fn erase_section(id: String, name: String, erase: ServerAction<ErasePerson>) -> 
 /// `/people/:id/data`: the readable copy, and the JSON download.
 #[component]
 pub fn PersonDataPage() -> impl IntoView {
-    let id = move || use_params_map().get().get("id").unwrap_or_default();
+    let id = move || crate::ids::PersonId::from(use_params_map().get().get("id").unwrap_or_default());
     let copy = Resource::new(id, export_personal_data);
     let delivered = ServerAction::<CopyDelivered>::new();
     view! {

@@ -19,7 +19,7 @@ use crate::{
 };
 
 use crate::components::form::CARD_CLASS;
-use crate::model::QuestionType;
+use crate::{ids::RoundId, model::QuestionType};
 
 #[component]
 pub fn ResultsListPage() -> impl IntoView {
@@ -57,7 +57,7 @@ pub fn ResultsListPage() -> impl IntoView {
 pub fn RoundResultsPage() -> impl IntoView {
     let params = use_params_map();
     let results = Resource::new(
-        move || params.read().get("round").unwrap_or_default(),
+        move || RoundId::from(params.read().get("round").unwrap_or_default()),
         round_results,
     );
     view! {
@@ -194,7 +194,7 @@ fn open_round_view(view: ResultsView) -> AnyView {
 
 /// Downloads the round's figures as CSV (the server records the export).
 #[component]
-fn CsvDownload(round: String, file_name: String) -> impl IntoView {
+fn CsvDownload(round: RoundId, file_name: String) -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let download = move |_| {
@@ -322,7 +322,7 @@ fn CommentCard(comment: CommentItem) -> impl IntoView {
 
 /// The trend over the survey's recent rounds for one team at a time, loaded after the figures.
 #[component]
-fn TrendCard(round: String) -> impl IntoView {
+fn TrendCard(round: RoundId) -> impl IntoView {
     let trend = Resource::new(move || round.clone(), round_trend);
     view! {
         <div class=CARD_CLASS>

@@ -169,7 +169,7 @@ fn matrix(table: &RoleTable, draft: Draft, delete: ServerAction<DeleteRole>) -> 
                         <button type="button" class="min-h-11 rounded-md px-3 text-sm font-medium text-red-800 underline hover:bg-red-50"
                             aria-label=format!("Delete {name}")
                             disabled=move || delete.pending().get()
-                            on:click=move |_| { delete.dispatch(DeleteRole { key: key.clone() }); }>"Delete"</button>
+                            on:click=move |_| { delete.dispatch(DeleteRole { key: key.clone().into() }); }>"Delete"</button>
                     </div>
                 }
                 .into_any()

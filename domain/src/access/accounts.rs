@@ -5,6 +5,7 @@
 //! to the caller's client either way, and password sign-in spends the same hashing work when the
 //! address is unknown.
 
+use crate::platform::entities::users::Status as AccountStatus;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
@@ -20,7 +21,6 @@ use crate::{
 };
 
 /// A person who can sign in. Others are `invited`, `suspended` or `left`.
-pub const ACTIVE: &str = "active";
 /// How long an email verification link stays valid.
 pub const VERIFICATION_LINK_LIFETIME: Duration = Duration::hours(24);
 const VERIFY_EMAIL: &str = "verify_email";
@@ -163,7 +163,7 @@ pub async fn sign_up(
         custom_role_id: Set(None),
         department_id: Set(None),
         start_date: Set(None),
-        status: Set(ACTIVE.to_owned()),
+        status: Set(AccountStatus::Active),
         ..Default::default()
     };
     crate::platform::user_fields::seal(keyring, &keys, user_id, &display_name, &email)?
@@ -247,7 +247,7 @@ pub async fn check_password(
     let conn = db.connection();
     let Some(user) = user_by_email(db, email)
         .await?
-        .filter(|user| user.status == ACTIVE)
+        .filter(|user| user.status == AccountStatus::Active)
     else {
         // Unknown, invited (no password yet), suspended or gone: spend the same work as a
         // real check, and answer the same.
@@ -304,7 +304,7 @@ async fn pending_invitation(
     let user = users::Entity::find_by_id(row.user_id)
         .one(conn)
         .await?
-        .filter(|user| user.status == "invited")
+        .filter(|user| user.status == AccountStatus::Invited)
         .ok_or_else(link_invalid)?;
     let workplace = workplaces::Entity::find_by_id(user.workplace_id)
         .one(conn)
@@ -353,7 +353,7 @@ pub async fn accept_invitation(
     let mut accepted: users::ActiveModel = user.into();
     accepted.password_hash = Set(password_hash);
     accepted.email_verified_at = Set(Some(now));
-    accepted.status = Set(ACTIVE.to_owned());
+    accepted.status = Set(AccountStatus::Active);
     accepted.update(&txn).await?;
     txn.commit().await?;
     Ok(user_id)

@@ -524,7 +524,8 @@ pub async fn finish_passkey_sign_in(
         .one(conn)
         .await?
         .is_some_and(|user| {
-            user.email_verified_at.is_some() && user.status == crate::access::accounts::ACTIVE
+            user.email_verified_at.is_some()
+                && user.status == crate::platform::entities::users::Status::Active
         });
     if !verified {
         return Err(Error::Invalid {

@@ -5,10 +5,7 @@
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::{
-    access::{
-        accounts::{SessionInfo, ACTIVE},
-        roles::WorkplaceRoles,
-    },
+    access::{accounts::SessionInfo, roles::WorkplaceRoles},
     platform::tree::subtree,
     platform::{
         entities::{department_grants, departments, users},
@@ -23,7 +20,7 @@ pub async fn load(db: &Database, session: &SessionInfo) -> Result<Identity> {
     let user = users::Entity::find_by_id(session.user_id)
         .one(conn)
         .await?
-        .filter(|user| user.status == ACTIVE)
+        .filter(|user| user.status == crate::platform::entities::users::Status::Active)
         .ok_or(Error::Unauthenticated)?;
     let workplace = WorkplaceId::from_uuid(user.workplace_id);
     let role = if user.custom_role_id.is_some() {

@@ -320,11 +320,8 @@ pub struct BreachNotice {
 
 /// The notices the workplace's Owners should see now: sent, not closed, at most 30 days old.
 /// Others (HR admins, employees) see none.
-pub async fn notices_for(
-    tenant: &TenantDb,
-    identity: &crate::platform::policy::Identity,
-    now: DateTime<Utc>,
-) -> Result<Vec<BreachNotice>> {
+pub async fn notices_for(tenant: &TenantDb, now: DateTime<Utc>) -> Result<Vec<BreachNotice>> {
+    let identity = tenant.person()?;
     if !crate::platform::policy::answers_for_workplace(&identity.role) {
         return Ok(Vec::new());
     }

@@ -94,11 +94,11 @@ impl Request {
     }
 }
 
-fn allowed(identity: &Identity) -> Result<()> {
-    require(identity, Action::HandleDataRequests, Resource::Workplace)
+fn allowed(tenant: &TenantDb) -> Result<()> {
+    tenant.require(Action::HandleDataRequests, Resource::Workplace)
 }
 
-/// The person a request is about, if `identity` may handle it: the same rule as every other
+/// The person a request is about, if the scope's person may handle it: the same rule as every other
 /// change to a person — only someone who could give the person their role acts on them (an HR
 /// admin handles employees and managers, not another HR admin or an Auditor).
 async fn subject(
@@ -106,7 +106,7 @@ async fn subject(
     identity: &Identity,
     person: UserId,
 ) -> Result<crate::organisation::people::Person> {
-    allowed(identity)?;
+    allowed(tenant)?;
     let found = crate::organisation::people::get(tenant, person).await?;
     require(
         identity,
@@ -133,12 +133,12 @@ async fn subject_row(
 /// stays open until it is carried out.
 pub async fn record(
     tenant: &TenantDb,
-    identity: &Identity,
     person: UserId,
     kind: RequestKind,
     received_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<uuid::Uuid> {
+    let identity = tenant.person()?;
     subject(tenant, identity, person).await?;
     if received_at > now {
         return Err(Error::Invalid {
@@ -295,12 +295,8 @@ const NOT_INCLUDED: [&str; 3] = [
 
 /// Records that `person` was given the copy of their data: their open requests for a copy are
 /// carried out (or, with none open, one is recorded as carried out now).
-pub async fn copy_delivered(
-    tenant: &TenantDb,
-    identity: &Identity,
-    person: UserId,
-    now: DateTime<Utc>,
-) -> Result<()> {
+pub async fn copy_delivered(tenant: &TenantDb, person: UserId, now: DateTime<Utc>) -> Result<()> {
+    let identity = tenant.person()?;
     subject(tenant, identity, person).await?;
     let txn = tenant.begin().await?;
     subject_row(tenant, &*txn, person).await?;
@@ -311,12 +307,8 @@ pub async fn copy_delivered(
 
 /// A copy of everything about `person` (access and portability). Reading it changes nothing:
 /// handing it over is recorded with [`copy_delivered`].
-pub async fn export(
-    tenant: &TenantDb,
-    identity: &Identity,
-    person: UserId,
-    now: DateTime<Utc>,
-) -> Result<PersonalData> {
+pub async fn export(tenant: &TenantDb, person: UserId, now: DateTime<Utc>) -> Result<PersonalData> {
+    let identity = tenant.person()?;
     let found = subject(tenant, identity, person).await?;
     let txn = tenant.begin().await?;
     let row = subject_row(tenant, &*txn, person).await?;
@@ -448,11 +440,11 @@ pub async fn export(
 /// kept but asked in no new round and sent no survey emails.
 pub async fn set_restricted(
     tenant: &TenantDb,
-    identity: &Identity,
     person: UserId,
     restricted: bool,
     now: DateTime<Utc>,
 ) -> Result<()> {
+    let identity = tenant.person()?;
     subject(tenant, identity, person).await?;
     tenant.touch(crate::platform::audit::EntityType::Person, [person.uuid()]);
     let txn = tenant.begin().await?;
@@ -494,14 +486,10 @@ pub struct Erased {
 /// grants and participation with them). Refused while a round that asks them is open (its
 /// figures would shift under the people answering), for the caller's own account, and for the
 /// workplace's last Owner.
-pub async fn erase(
-    tenant: &TenantDb,
-    identity: &Identity,
-    person: UserId,
-    now: DateTime<Utc>,
-) -> Result<Erased> {
+pub async fn erase(tenant: &TenantDb, person: UserId, now: DateTime<Utc>) -> Result<Erased> {
+    let identity = tenant.person()?;
     if person == identity.user_id {
-        allowed(identity)?;
+        allowed(tenant)?;
         return Err(Error::Conflict(
             "You cannot erase your own account here; another HR admin or the Owner can.".into(),
         ));
@@ -577,11 +565,11 @@ pub(crate) async fn remove_account(
 /// [`erase`], once `confirmation` repeats the person's name exactly.
 pub async fn erase_confirmed(
     tenant: &TenantDb,
-    identity: &Identity,
     person: UserId,
     confirmation: &str,
     now: DateTime<Utc>,
 ) -> Result<Erased> {
+    let identity = tenant.person()?;
     let found = subject(tenant, identity, person).await?;
     if confirmation.trim() != found.name {
         return Err(Error::Invalid {
@@ -589,7 +577,7 @@ pub async fn erase_confirmed(
             reason: "type the person's name exactly as shown".into(),
         });
     }
-    erase(tenant, identity, person, now).await
+    erase(tenant, person, now).await
 }
 
 /// The copy as the JSON file a person receives.
@@ -599,8 +587,8 @@ pub fn to_json(data: &PersonalData) -> Result<String> {
 }
 
 /// The register, newest first, with names of people who still exist.
-pub async fn requests(tenant: &TenantDb, identity: &Identity) -> Result<Vec<Request>> {
-    allowed(identity)?;
+pub async fn requests(tenant: &TenantDb) -> Result<Vec<Request>> {
+    allowed(tenant)?;
     let txn = tenant.begin_read().await?;
     let rows = tenant
         .select::<subject_requests::Entity>()

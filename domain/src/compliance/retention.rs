@@ -14,7 +14,7 @@ use crate::{
         audit::{self, Category, EntityType},
         entities::{comment_replies, comments, retention_policies, rounds, users},
         ids::{UserId, WorkplaceId},
-        policy::{require, Action, Identity, Resource},
+        policy::{Action, Resource},
         tenant::TenantDb,
     },
     Database, Error, Result,
@@ -98,8 +98,8 @@ fn policy_from(row: Option<&retention_policies::Model>) -> Policy {
     .unwrap_or_default()
 }
 
-pub async fn overview(tenant: &TenantDb, identity: &Identity, now: DateTime<Utc>) -> Result<Overview> {
-    require(identity, Action::ManageSettings, Resource::Workplace)?;
+pub async fn overview(tenant: &TenantDb, now: DateTime<Utc>) -> Result<Overview> {
+    tenant.require(Action::ManageSettings, Resource::Workplace)?;
     let txn = tenant.begin_read().await?;
     let row = tenant.select::<retention_policies::Entity>().one(&txn).await?;
     let audit_log_days = crate::compliance::audit_log::review::settings_in(tenant, &txn)
@@ -110,7 +110,7 @@ pub async fn overview(tenant: &TenantDb, identity: &Identity, now: DateTime<Utc>
         Some(months) => {
             tenant
                 .select::<users::Entity>()
-                .filter(users::Column::Status.eq(crate::organisation::people::Status::Left.key()))
+                .filter(users::Column::Status.eq(users::Status::Left))
                 .filter(users::Column::LeftAt.lte(cutoff(now, months)))
                 .count(&txn)
                 .await?
@@ -130,13 +130,9 @@ pub async fn overview(tenant: &TenantDb, identity: &Identity, now: DateTime<Utc>
 }
 
 /// Saves the policy; the next daily run applies it.
-pub async fn set_policy(
-    tenant: &TenantDb,
-    identity: &Identity,
-    policy: Policy,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    require(identity, Action::ManageSettings, Resource::Workplace)?;
+pub async fn set_policy(tenant: &TenantDb, policy: Policy, now: DateTime<Utc>) -> Result<()> {
+    let identity = tenant.person()?;
+    tenant.require(Action::ManageSettings, Resource::Workplace)?;
     let policy = policy.check()?;
     tenant.touch(EntityType::Settings, [tenant.workplace_id().uuid()]);
     let txn = tenant.begin().await?;
@@ -206,7 +202,7 @@ pub async fn apply(tenant: &TenantDb, now: DateTime<Utc>) -> Result<Applied> {
         .update_many::<users::Entity>()
         .col_expr(users::Column::LeftAt, Expr::value(Some(now)))
         .filter(users::Column::WorkplaceId.eq(workplace.uuid()))
-        .filter(users::Column::Status.eq(crate::organisation::people::Status::Left.key()))
+        .filter(users::Column::Status.eq(users::Status::Left))
         .filter(users::Column::LeftAt.is_null())
         .exec(&txn)
         .await?;
@@ -215,7 +211,7 @@ pub async fn apply(tenant: &TenantDb, now: DateTime<Utc>) -> Result<Applied> {
             .select::<users::Entity>()
             .select_only()
             .column(users::Column::Id)
-            .filter(users::Column::Status.eq(crate::organisation::people::Status::Left.key()))
+            .filter(users::Column::Status.eq(users::Status::Left))
             .filter(users::Column::LeftAt.lte(cutoff(now, months)))
             .into_tuple()
             .all(&txn)

@@ -13,7 +13,7 @@ use crate::{
         audit::EntityType,
         entities::{departments, rounds, support_grants, surveys, users},
         ids::{UserId, WorkplaceId},
-        policy::{self, Action, Identity, Resource},
+        policy::{Action, Resource},
         security_events::{EventKind, SecurityEvent},
         tenant::TenantDb,
     },
@@ -50,8 +50,8 @@ fn to_grant(row: support_grants::Model) -> Grant {
 
 /// The workplace's grants, newest first, each with the name of the Owner who gave it (the
 /// settings page shows them to Owners and `settings`).
-pub async fn grants(tenant: &TenantDb, identity: &Identity) -> Result<Vec<(Grant, String)>> {
-    policy::require(identity, Action::ManageSettings, Resource::Workplace)?;
+pub async fn grants(tenant: &TenantDb) -> Result<Vec<(Grant, String)>> {
+    tenant.require(Action::ManageSettings, Resource::Workplace)?;
     let txn = tenant.begin_read().await?;
     let rows = tenant
         .select::<support_grants::Entity>()
@@ -87,8 +87,9 @@ async fn record_for_instance(db: &Database, event: SecurityEvent, workplace: Wor
 }
 
 /// Grants support access for `hours` (1 to [`MAX_HOURS`]); one grant is live at a time.
-pub async fn grant(tenant: &TenantDb, identity: &Identity, hours: i64, now: DateTime<Utc>) -> Result<Grant> {
-    policy::require(identity, Action::GrantSupportAccess, Resource::Workplace)?;
+pub async fn grant(tenant: &TenantDb, hours: i64, now: DateTime<Utc>) -> Result<Grant> {
+    let identity = tenant.person()?;
+    tenant.require(Action::GrantSupportAccess, Resource::Workplace)?;
     if !(1..=MAX_HOURS).contains(&hours) {
         return Err(Error::Invalid {
             field: "hours",
@@ -128,8 +129,9 @@ pub async fn grant(tenant: &TenantDb, identity: &Identity, hours: i64, now: Date
 }
 
 /// Ends a live grant now.
-pub async fn revoke(tenant: &TenantDb, identity: &Identity, grant: Uuid, now: DateTime<Utc>) -> Result<()> {
-    policy::require(identity, Action::GrantSupportAccess, Resource::Workplace)?;
+pub async fn revoke(tenant: &TenantDb, grant: Uuid, now: DateTime<Utc>) -> Result<()> {
+    let identity = tenant.person()?;
+    tenant.require(Action::GrantSupportAccess, Resource::Workplace)?;
     let txn = tenant.begin().await?;
     let row = tenant
         .select::<support_grants::Entity>()

@@ -21,7 +21,7 @@ use crate::{
         },
         ids::{UserId, WorkplaceId},
         mail::Mailer,
-        policy::{require, Action, Identity, Resource},
+        policy::{Action, Resource},
         security_events::{EventKind, SecurityEvent},
         tenant::TenantDb,
     },
@@ -69,7 +69,8 @@ pub struct Certificate {
     pub backups_expire_by: Option<DateTime<Utc>>,
 }
 
-pub async fn target(tenant: &TenantDb, identity: &Identity) -> Result<DeletionTarget> {
+pub async fn target(tenant: &TenantDb) -> Result<DeletionTarget> {
+    let identity = tenant.person()?;
     let txn = tenant.begin_read().await?;
     let row = workplaces::Entity::find_by_id(tenant.workplace_id().uuid())
         .one(&txn)
@@ -84,7 +85,8 @@ pub async fn target(tenant: &TenantDb, identity: &Identity) -> Result<DeletionTa
 }
 
 /// The pending request, for everyone who may delete the workplace (its Owners); None for others.
-pub async fn notice_for(tenant: &TenantDb, identity: &Identity) -> Result<Option<Termination>> {
+pub async fn notice_for(tenant: &TenantDb) -> Result<Option<Termination>> {
+    let identity = tenant.person()?;
     if !crate::platform::policy::allows(identity, Action::DeleteWorkplace, Resource::Workplace) {
         return Ok(None);
     }
@@ -126,14 +128,14 @@ fn day(at: DateTime<Utc>) -> String {
 /// name. Every Owner is emailed (`link`: the settings page, where any of them can cancel).
 pub async fn request_termination(
     tenant: &TenantDb,
-    identity: &Identity,
     confirmation: &str,
     grace_days: i64,
     mailer: &Mailer,
     link: &str,
     now: DateTime<Utc>,
 ) -> Result<Termination> {
-    require(identity, Action::DeleteWorkplace, Resource::Workplace)?;
+    let identity = tenant.person()?;
+    tenant.require(Action::DeleteWorkplace, Resource::Workplace)?;
     if !(MIN_GRACE_DAYS..=MAX_GRACE_DAYS).contains(&grace_days) {
         return Err(Error::Invalid {
             field: "grace_days",
@@ -198,12 +200,12 @@ pub async fn request_termination(
 /// Cancels a pending request; every Owner is told who cancelled.
 pub async fn cancel_termination(
     tenant: &TenantDb,
-    identity: &Identity,
     mailer: &Mailer,
     link: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    require(identity, Action::DeleteWorkplace, Resource::Workplace)?;
+    let identity = tenant.person()?;
+    tenant.require(Action::DeleteWorkplace, Resource::Workplace)?;
     let workplace = tenant.workplace_id();
     tenant.touch(crate::platform::audit::EntityType::Workplace, [workplace.uuid()]);
     let txn = tenant.begin().await?;

@@ -11,7 +11,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 use crate::{
     access::{
-        accounts::{normalise_email, ACTIVE},
+        accounts::normalise_email,
         auth::session::SecretToken,
         roles::{self, WorkplaceRoles},
     },
@@ -30,27 +30,19 @@ use crate::{
 pub const INVITATION_LIFETIME: Duration = Duration::days(7);
 use crate::platform::entities::email_tokens::INVITATION;
 pub const PAGE_SIZE: usize = 25;
-const INVITED: &str = "invited";
-const SUSPENDED: &str = "suspended";
-const LEFT: &str = "left";
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
-    Invited,
-    Active,
-    Suspended,
-    Left,
-}
+/// Where a person's account stands (stored through the entity's derive).
+pub use crate::platform::entities::users::Status;
 
 impl Status {
     pub const ALL: [Status; 4] = [Status::Invited, Status::Active, Status::Suspended, Status::Left];
 
     pub fn key(self) -> &'static str {
         match self {
-            Status::Invited => INVITED,
-            Status::Active => ACTIVE,
-            Status::Suspended => SUSPENDED,
-            Status::Left => LEFT,
+            Status::Invited => "invited",
+            Status::Active => "active",
+            Status::Suspended => "suspended",
+            Status::Left => "left",
         }
     }
 
@@ -83,7 +75,7 @@ struct ListedPerson {
     custom_role_id: Option<uuid::Uuid>,
     department_id: Option<uuid::Uuid>,
     start_date: Option<NaiveDate>,
-    status: String,
+    status: Status,
     restricted_at: Option<DateTime<Utc>>,
 }
 
@@ -115,8 +107,7 @@ fn person(row: ListedPerson, roles: &WorkplaceRoles, keys: &TenantKeys) -> Resul
         role: roles.resolve(&row.role, row.custom_role_id)?,
         department: row.department_id.map(DepartmentId::from_uuid),
         start_date: row.start_date,
-        status: Status::from_key(&row.status)
-            .ok_or_else(|| Error::Internal(format!("unknown status {:?}", row.status)))?,
+        status: row.status,
         name: opened.name.into_exposed(),
         email: opened.email.into_exposed(),
         restricted: row.restricted_at.is_some(),
@@ -148,7 +139,7 @@ pub async fn list(tenant: &TenantDb, scope: &Scope, filter: &Filter) -> Result<P
     // Status is filtered by the database; names and emails (sealed) are matched here.
     let mut query = tenant.select::<users::Entity>();
     if let Some(status) = filter.status {
-        query = query.filter(users::Column::Status.eq(status.key()));
+        query = query.filter(users::Column::Status.eq(status));
     }
     let rows = query.into_partial_model::<ListedPerson>().all(&txn).await?;
     let roles = WorkplaceRoles::load(&txn, tenant.workplace_id()).await?;
@@ -365,7 +356,7 @@ async fn invite_in(
         custom_role_id: Set(custom_role_id),
         department_id: Set(new.department.map(DepartmentId::uuid)),
         start_date: Set(new.start_date),
-        status: Set(INVITED.to_owned()),
+        status: Set(Status::Invited),
         ..Default::default()
     };
     user_fields::seal(tenant.keyring()?, &keys, id.uuid(), &name, &email)?.apply(&mut person, id.uuid());
@@ -406,7 +397,7 @@ pub async fn resend_invitation(tenant: &TenantDb, id: UserId, now: DateTime<Utc>
     crate::organisation::invitation_budget::spend(tenant, 1, now).await?;
     let txn = tenant.begin().await?;
     let found = row(tenant, &txn, id).await?;
-    if found.status != INVITED {
+    if found.status != Status::Invited {
         return Err(not_invited());
     }
     let token = issue_invitation_token(&txn, id, now).await?;
@@ -428,7 +419,7 @@ pub async fn revoke_invitation(tenant: &TenantDb, id: UserId) -> Result<()> {
     tenant.touch(crate::platform::audit::EntityType::Person, [id.uuid()]);
     let txn = tenant.begin().await?;
     let found = row(tenant, &txn, id).await?;
-    if found.status != INVITED {
+    if found.status != Status::Invited {
         return Err(not_invited());
     }
     tenant
@@ -444,7 +435,7 @@ async fn active_owners(tenant: &TenantDb, conn: &impl sea_orm::ConnectionTrait) 
     Ok(tenant
         .select::<users::Entity>()
         .filter(users::Column::Role.eq(Role::Owner.key()))
-        .filter(users::Column::Status.eq(ACTIVE))
+        .filter(users::Column::Status.eq(Status::Active))
         .all(conn)
         .await?
         .len())
@@ -474,15 +465,12 @@ pub struct Corrected {
     pub invitation: Option<Invitation>,
 }
 
-/// Person `id`, if `identity` may change them: manage people at all, and could give them their
+/// Person `id`, if the scope's person may change them: manage people at all, and could give them their
 /// role (an HR admin handles employees and managers, not another HR admin or the Owner).
-pub async fn manageable(
-    tenant: &TenantDb,
-    identity: &crate::platform::policy::Identity,
-    id: UserId,
-) -> Result<Person> {
+pub async fn manageable(tenant: &TenantDb, id: UserId) -> Result<Person> {
+    let identity = tenant.person()?;
     use crate::platform::policy::{require, Action, Resource};
-    require(identity, Action::ManagePeople, Resource::Workplace)?;
+    tenant.require(Action::ManagePeople, Resource::Workplace)?;
     let found = get(tenant, id).await?;
     require(
         identity,
@@ -496,7 +484,7 @@ pub async fn manageable(
 /// jobs may change anyone. Every change to someone else's account starts here.
 pub(crate) async fn managed_by_actor(tenant: &TenantDb, id: UserId) -> Result<Person> {
     match tenant.actor() {
-        crate::platform::tenant::Actor::Person(identity) => manageable(tenant, identity, id).await,
+        crate::platform::tenant::Actor::Person(_) => manageable(tenant, id).await,
         crate::platform::tenant::Actor::System(_) => get(tenant, id).await,
     }
 }
@@ -508,12 +496,11 @@ pub(crate) async fn managed_by_actor(tenant: &TenantDb, id: UserId) -> Result<Pe
 /// change to a person.
 pub async fn correct_details(
     tenant: &TenantDb,
-    identity: &crate::platform::policy::Identity,
     id: UserId,
     correction: Correction,
     now: DateTime<Utc>,
 ) -> Result<Corrected> {
-    let found = manageable(tenant, identity, id).await?;
+    let found = manageable(tenant, id).await?;
     let name = crate::platform::text::one_line(&correction.name, "name", 200)?;
     let email = normalise_email(&correction.email)?;
     let previous_email = (found.email != email).then(|| found.email.clone());
@@ -547,12 +534,8 @@ pub async fn correct_details(
 
 /// Corrects the signed-in person's own name (their address and start date are for HR to
 /// correct: one is how they sign in, the other their employer's record).
-pub async fn correct_own_name(
-    tenant: &TenantDb,
-    identity: &crate::platform::policy::Identity,
-    name: &str,
-    now: DateTime<Utc>,
-) -> Result<String> {
+pub async fn correct_own_name(tenant: &TenantDb, name: &str, now: DateTime<Utc>) -> Result<String> {
+    let identity = tenant.person()?;
     let name = crate::platform::text::one_line(name, "name", 200)?;
     let found = get(tenant, identity.user_id).await?;
     reseal(tenant, identity.user_id, &name, &found.email, None, false, now).await?;
@@ -575,7 +558,7 @@ async fn reseal(
     tenant.touch(crate::platform::audit::EntityType::Person, [id.uuid()]);
     let txn = tenant.begin().await?;
     let found = row(tenant, &txn, id).await?;
-    let still_invited = found.status == INVITED;
+    let still_invited = found.status == Status::Invited;
     let keys = tenant.data_keys_in(&txn).await?;
     let mut changed: users::ActiveModel = found.into();
     user_fields::seal(tenant.keyring()?, &keys, id.uuid(), name, email)?.apply(&mut changed, id.uuid());
@@ -614,11 +597,11 @@ async fn reseal(
 /// secure their own account on their sessions page.
 pub async fn secure_account(
     tenant: &TenantDb,
-    identity: &crate::platform::policy::Identity,
     id: UserId,
     reset_factors: bool,
     now: DateTime<Utc>,
 ) -> Result<u64> {
+    let identity = tenant.person()?;
     crate::platform::policy::require(
         identity,
         crate::platform::policy::Action::ManagePeople,
@@ -630,7 +613,7 @@ pub async fn secure_account(
             reason: "Secure your own account on your sessions page.".into(),
         });
     }
-    let found = manageable(tenant, identity, id).await?;
+    let found = manageable(tenant, id).await?;
     tenant.touch(crate::platform::audit::EntityType::Person, [id.uuid()]);
     if found.status == Status::Invited {
         return Err(Error::Conflict(
@@ -665,21 +648,21 @@ pub async fn set_status(tenant: &TenantDb, id: UserId, status: Status, now: Date
     }
     let txn = tenant.begin().await?;
     let found = row(tenant, &txn, id).await?;
-    if found.status == INVITED {
+    if found.status == Status::Invited {
         return Err(Error::Conflict(
             "This person has not accepted their invitation yet. Revoke it instead.".into(),
         ));
     }
     if found.role == Role::Owner.key()
-        && found.status == ACTIVE
+        && found.status == Status::Active
         && status != Status::Active
         && active_owners(tenant, &txn).await? <= 1
     {
         return Err(last_owner());
     }
-    let left_before = found.status == LEFT;
+    let left_before = found.status == Status::Left;
     let mut changed: users::ActiveModel = found.into();
-    changed.status = Set(status.key().to_owned());
+    changed.status = Set(status);
     // The retention policy counts from the day someone left; coming back stops that clock.
     if status == Status::Left && !left_before {
         changed.left_at = Set(Some(now));
@@ -715,7 +698,7 @@ pub async fn set_role(tenant: &TenantDb, id: UserId, role: RoleKey) -> Result<()
     )?;
     if found.role == Role::Owner.key()
         && role != RoleKey::BuiltIn(Role::Owner)
-        && found.status == ACTIVE
+        && found.status == Status::Active
         && active_owners(tenant, &txn).await? <= 1
     {
         return Err(last_owner());
@@ -816,7 +799,7 @@ pub(crate) async fn contacts_whose_role(
     let roles = crate::access::roles::WorkplaceRoles::load(&txn, tenant.workplace_id()).await?;
     let rows = tenant
         .select::<users::Entity>()
-        .filter(users::Column::Status.eq(crate::access::accounts::ACTIVE))
+        .filter(users::Column::Status.eq(Status::Active))
         .all(&txn)
         .await?;
     txn.commit().await?;

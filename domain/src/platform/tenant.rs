@@ -133,6 +133,25 @@ impl TenantDb {
         &self.actor
     }
 
+    /// The signed-in person acting through this scope, for what answers to a person (their
+    /// check-ins, what their role may see). Candor's own jobs act for no one and are refused.
+    pub fn person(&self) -> Result<&Identity> {
+        match &self.actor {
+            Actor::Person(identity) => Ok(identity),
+            Actor::System(_) => Err(crate::Error::Forbidden),
+        }
+    }
+
+    /// This scope with `identity` acting in it, keeping its workplace and trail: lets a test
+    /// act as several people of one workplace.
+    #[cfg(feature = "testing")]
+    pub fn as_person(&self, identity: &Identity) -> Self {
+        Self {
+            actor: Actor::Person(std::sync::Arc::new(identity.clone())),
+            ..self.clone()
+        }
+    }
+
     /// Asks the policy whether this scope's actor may do `action` on `resource`: the check every
     /// domain change makes before it reads or writes anything. Candor's own jobs do what they
     /// were written to do.

@@ -21,7 +21,6 @@ use super::{rounds::RoundId, Question, QuestionId, QuestionKind};
 use crate::{
     platform::{
         entities::{answers, ballots, comments, round_participants, rounds, surveys, users},
-        policy::Identity,
         tenant::TenantDb,
     },
     Error, Result,
@@ -49,11 +48,8 @@ pub struct CheckIn {
 }
 
 /// The rounds open now that asked this person and that they have not answered.
-pub async fn open_check_ins(
-    tenant: &TenantDb,
-    identity: &Identity,
-    now: DateTime<Utc>,
-) -> Result<Vec<CheckIn>> {
+pub async fn open_check_ins(tenant: &TenantDb, now: DateTime<Utc>) -> Result<Vec<CheckIn>> {
+    let identity = tenant.person()?;
     // At the day only: the moment someone opened their check-ins, next to a comment reply that
     // appeared then, would point at its author.
     tenant.coarsen_trail();
@@ -189,11 +185,11 @@ pub struct CommentSecret {
 /// Saves a person's answers to a round, all or nothing, once. Returns a secret per comment.
 pub async fn submit(
     tenant: &TenantDb,
-    identity: &Identity,
     round: RoundId,
     given: Vec<GivenAnswer>,
     now: DateTime<Utc>,
 ) -> Result<Vec<CommentSecret>> {
+    let identity = tenant.person()?;
     // The round only, at the day: an exact time (or request id) next to the person's id could
     // help single out their answers.
     tenant.touch(crate::platform::audit::EntityType::Round, [round]);
@@ -473,7 +469,8 @@ pub struct Participation {
 }
 
 /// Every round this person was asked in, newest first: their participation history.
-pub async fn participation(tenant: &TenantDb, identity: &Identity) -> Result<Vec<Participation>> {
+pub async fn participation(tenant: &TenantDb) -> Result<Vec<Participation>> {
+    let identity = tenant.person()?;
     // At the day only, as opening one's check-ins is (see `open_check_ins`).
     tenant.coarsen_trail();
     participation_of(tenant, identity.user_id).await

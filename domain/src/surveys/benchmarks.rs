@@ -29,7 +29,7 @@ use crate::{
     platform::{
         entities::{answers, benchmark_publications, benchmarks, rounds, workplaces},
         ids::WorkplaceId,
-        policy::{require, Action, Identity, Resource},
+        policy::{Action, Resource},
         tenant::TenantDb,
     },
     Database, Error, Result,
@@ -346,8 +346,8 @@ pub(crate) async fn for_workplace(
 }
 
 /// Whether the workplace takes part in benchmarks (the `settings` permission).
-pub async fn opt_in(tenant: &TenantDb, identity: &Identity) -> Result<bool> {
-    require(identity, Action::ManageSettings, Resource::Workplace)?;
+pub async fn opt_in(tenant: &TenantDb) -> Result<bool> {
+    tenant.require(Action::ManageSettings, Resource::Workplace)?;
     let txn = tenant.begin_read().await?;
     let on = opted_in(tenant, &txn).await?;
     txn.commit().await?;
@@ -356,8 +356,8 @@ pub async fn opt_in(tenant: &TenantDb, identity: &Identity) -> Result<bool> {
 
 /// Opts the workplace in or out; out takes effect for the platform figures at the next
 /// recomputation.
-pub async fn set_opt_in(tenant: &TenantDb, identity: &Identity, on: bool) -> Result<()> {
-    require(identity, Action::ManageSettings, Resource::Workplace)?;
+pub async fn set_opt_in(tenant: &TenantDb, on: bool) -> Result<()> {
+    tenant.require(Action::ManageSettings, Resource::Workplace)?;
     let txn = tenant.begin().await?;
     let row = workplaces::Entity::find_by_id(tenant.workplace_id().uuid())
         .one(&txn)

@@ -72,15 +72,10 @@ async fn release_closed(
 
 /// Ends an open round now, before its window is over (people with `surveys`): nobody can answer
 /// it any more and its results are released.
-pub async fn close_now(
-    tenant: &TenantDb,
-    identity: &crate::platform::policy::Identity,
-    round: RoundId,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    use crate::platform::policy::{require, Action, Resource};
+pub async fn close_now(tenant: &TenantDb, round: RoundId, now: DateTime<Utc>) -> Result<()> {
+    use crate::platform::policy::{Action, Resource};
     tenant.touch(crate::platform::audit::EntityType::Round, [round]);
-    require(identity, Action::ManageSurveys, Resource::Workplace)?;
+    tenant.require(Action::ManageSurveys, Resource::Workplace)?;
     let txn = tenant.begin().await?;
     let row = find(tenant, &txn, round).await?;
     if row.closed_at.is_some() {

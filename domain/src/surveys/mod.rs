@@ -23,9 +23,11 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, QueryFilter, QueryOrder, Set};
 
 use crate::{
     platform::{
-        entities::{departments, survey_questions, survey_targets, surveys},
+        entities::{
+            departments, survey_questions, survey_questions::Kind as StoredKind, survey_targets, surveys,
+        },
         ids::DepartmentId,
-        policy::{require, Action, Identity, Resource},
+        policy::{Action, Resource},
         tenant::TenantDb,
     },
     Error, Result,
@@ -67,6 +69,16 @@ impl QuestionKind {
         }
     }
 
+    /// The kind as its row stores it (labels and options go in their own columns).
+    fn stored(&self) -> StoredKind {
+        match self {
+            QuestionKind::Scale { .. } => StoredKind::Scale,
+            QuestionKind::Enps => StoredKind::Enps,
+            QuestionKind::Choice { .. } => StoredKind::Choice,
+            QuestionKind::Text => StoredKind::Text,
+        }
+    }
+
     /// The values an answer may take; None for text.
     pub fn values(&self) -> Option<std::ops::RangeInclusive<i32>> {
         match self {
@@ -89,14 +101,8 @@ pub struct Question {
     pub library_key: Option<String>,
 }
 
-/// How often a survey runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Cadence {
-    Once,
-    Weekly,
-    Fortnightly,
-    Monthly,
-}
+/// How often a survey runs (stored through the entity's derive).
+pub use crate::platform::entities::surveys::Cadence;
 
 impl Cadence {
     pub const ALL: [Cadence; 4] = [
@@ -117,11 +123,6 @@ impl Cadence {
 
     pub fn from_key(key: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|c| c.key() == key)
-    }
-
-    /// The cadence a stored key names; an unknown one is an error, never a guess.
-    pub(crate) fn from_stored(key: &str) -> Result<Self> {
-        Self::from_key(key).ok_or_else(|| Error::Internal(format!("unknown cadence stored: {key}")))
     }
 
     /// The next round's opening after one that opened at `opened`.
@@ -145,13 +146,8 @@ impl Cadence {
     }
 }
 
-/// Where a survey stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SurveyStatus {
-    Active,
-    Paused,
-    Closed,
-}
+/// Where a survey stands (stored through the entity's derive).
+pub use crate::platform::entities::surveys::Status as SurveyStatus;
 
 impl SurveyStatus {
     pub fn key(self) -> &'static str {
@@ -160,14 +156,6 @@ impl SurveyStatus {
             SurveyStatus::Paused => "paused",
             SurveyStatus::Closed => "closed",
         }
-    }
-
-    /// The status a stored key names; an unknown one is an error, never a guess.
-    fn from_stored(key: &str) -> Result<Self> {
-        [SurveyStatus::Active, SurveyStatus::Paused, SurveyStatus::Closed]
-            .into_iter()
-            .find(|status| status.key() == key)
-            .ok_or_else(|| Error::Internal(format!("unknown survey status stored: {key}")))
     }
 }
 
@@ -266,14 +254,9 @@ pub struct Created {
 /// Creates a survey (see [`create`]) and, when it starts now, opens its first round at once
 /// rather than on the scheduler's next tick. Only this survey's round opens: other surveys
 /// (other workplaces' above all) wait for the scheduler.
-pub async fn create_and_open(
-    tenant: &TenantDb,
-    identity: &Identity,
-    new: NewSurvey,
-    now: DateTime<Utc>,
-) -> Result<Created> {
+pub async fn create_and_open(tenant: &TenantDb, new: NewSurvey, now: DateTime<Utc>) -> Result<Created> {
     let starts_now = new.first_round_at <= now;
-    let id = create(tenant, identity, new, now).await?;
+    let id = create(tenant, new, now).await?;
     let opened = if starts_now {
         rounds::open_next(tenant, id, now).await?
     } else {
@@ -283,13 +266,9 @@ pub async fn create_and_open(
 }
 
 /// Creates a survey; its first round opens at `first_round_at` (now, or later).
-pub async fn create(
-    tenant: &TenantDb,
-    identity: &Identity,
-    new: NewSurvey,
-    now: DateTime<Utc>,
-) -> Result<SurveyId> {
-    require(identity, Action::ManageSurveys, Resource::Workplace)?;
+pub async fn create(tenant: &TenantDb, new: NewSurvey, now: DateTime<Utc>) -> Result<SurveyId> {
+    let identity = tenant.person()?;
+    tenant.require(Action::ManageSurveys, Resource::Workplace)?;
     let title = crate::platform::text::one_line(&new.title, "title", MAX_TITLE)?;
     if new.questions.is_empty() {
         return Err(invalid("questions", "add at least one question"));
@@ -340,8 +319,8 @@ pub async fn create(
         id: Set(id),
         workplace_id: Set(workplace_id),
         title: Set(title),
-        status: Set(SurveyStatus::Active.key().into()),
-        cadence: Set(new.cadence.key().into()),
+        status: Set(SurveyStatus::Active),
+        cadence: Set(new.cadence),
         window_days: Set(new.window_days),
         first_round_at: Set(new.first_round_at),
         next_round_at: Set(Some(new.first_round_at.max(now))),
@@ -375,7 +354,7 @@ pub async fn create(
             workplace_id: Set(workplace_id),
             survey_id: Set(id),
             position: Set(i32::try_from(position).unwrap_or(i32::MAX)),
-            kind: Set(question.kind.key().into()),
+            kind: Set(question.kind.stored()),
             prompt: Set(question.prompt),
             library_key: Set(question.library_key),
             choices: Set(choices),
@@ -390,18 +369,17 @@ pub async fn create(
 }
 
 fn question_from_row(row: survey_questions::Model) -> Result<Question> {
-    let kind = match row.kind.as_str() {
-        "scale" => QuestionKind::Scale {
+    let kind = match row.kind {
+        StoredKind::Scale => QuestionKind::Scale {
             low: row.low_label.unwrap_or_default(),
             high: row.high_label.unwrap_or_default(),
         },
-        "enps" => QuestionKind::Enps,
-        "choice" => QuestionKind::Choice {
+        StoredKind::Enps => QuestionKind::Enps,
+        StoredKind::Choice => QuestionKind::Choice {
             options: serde_json::from_str(row.choices.as_deref().unwrap_or("[]"))
                 .map_err(|err| Error::Internal(format!("question {}: {err}", row.id)))?,
         },
-        "text" => QuestionKind::Text,
-        other => return Err(Error::Internal(format!("question {} has kind {other}", row.id))),
+        StoredKind::Text => QuestionKind::Text,
     };
     Ok(Question {
         id: row.id,
@@ -445,8 +423,8 @@ async fn load(
         id: row.id,
         questions: questions_in(tenant, conn, row.id).await?,
         title: row.title,
-        status: SurveyStatus::from_stored(&row.status)?,
-        cadence: Cadence::from_stored(&row.cadence)?,
+        status: row.status,
+        cadence: row.cadence,
         window_days: row.window_days,
         next_round_at: row.next_round_at,
         departments,
@@ -454,8 +432,8 @@ async fn load(
 }
 
 /// Every survey of the workplace, newest first.
-pub async fn list(tenant: &TenantDb, identity: &Identity) -> Result<Vec<Survey>> {
-    require(identity, Action::ManageSurveys, Resource::Workplace)?;
+pub async fn list(tenant: &TenantDb) -> Result<Vec<Survey>> {
+    tenant.require(Action::ManageSurveys, Resource::Workplace)?;
     let txn = tenant.begin_read().await?;
     let rows = tenant
         .select::<surveys::Entity>()
@@ -474,13 +452,12 @@ pub async fn list(tenant: &TenantDb, identity: &Identity) -> Result<Vec<Survey>>
 /// their end.
 pub async fn set_status(
     tenant: &TenantDb,
-    identity: &Identity,
     survey: SurveyId,
     status: SurveyStatus,
     now: DateTime<Utc>,
 ) -> Result<()> {
     tenant.touch(crate::platform::audit::EntityType::Survey, [survey]);
-    require(identity, Action::ManageSurveys, Resource::Workplace)?;
+    tenant.require(Action::ManageSurveys, Resource::Workplace)?;
     let txn = tenant.begin().await?;
     let row = tenant
         .select::<surveys::Entity>()
@@ -488,12 +465,12 @@ pub async fn set_status(
         .one(&txn)
         .await?
         .ok_or(Error::NotFound)?;
-    if SurveyStatus::from_stored(&row.status)? == SurveyStatus::Closed {
+    if row.status == SurveyStatus::Closed {
         return Err(Error::Conflict("This survey is closed for good.".into()));
     }
-    let cadence = Cadence::from_stored(&row.cadence)?;
+    let cadence = row.cadence;
     let mut changed: surveys::ActiveModel = row.clone().into();
-    changed.status = Set(status.key().into());
+    changed.status = Set(status);
     if status == SurveyStatus::Active {
         // Resuming: the next round follows the schedule from now on, never one in the past.
         let mut next = row.next_round_at;
@@ -559,8 +536,8 @@ pub struct GroupSizes {
     pub comments: i32,
 }
 
-pub async fn group_sizes(tenant: &TenantDb, identity: &Identity) -> Result<GroupSizes> {
-    require(identity, Action::ManageSettings, Resource::Workplace)?;
+pub async fn group_sizes(tenant: &TenantDb) -> Result<GroupSizes> {
+    tenant.require(Action::ManageSettings, Resource::Workplace)?;
     let txn = tenant.begin_read().await?;
     let (results, comments) = minimum_group_sizes(tenant, &txn).await?;
     txn.commit().await?;
@@ -572,9 +549,9 @@ pub async fn group_sizes(tenant: &TenantDb, identity: &Identity) -> Result<Group
 
 /// Sets the minimum group sizes: 3 to 10, comments at least the figures' minimum. A change
 /// applies to rounds that close afterwards: a closed round keeps what it released.
-pub async fn set_group_sizes(tenant: &TenantDb, identity: &Identity, sizes: GroupSizes) -> Result<()> {
+pub async fn set_group_sizes(tenant: &TenantDb, sizes: GroupSizes) -> Result<()> {
     use sea_orm::EntityTrait;
-    require(identity, Action::ManageSettings, Resource::Workplace)?;
+    tenant.require(Action::ManageSettings, Resource::Workplace)?;
     let range = MINIMUM_GROUP_SIZES;
     if !range.contains(&sizes.results) {
         return Err(invalid(
@@ -610,17 +587,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn unknown_stored_statuses_and_cadences_are_errors_not_defaults() {
+    fn unknown_stored_statuses_cadences_and_kinds_are_errors_not_defaults() {
+        use sea_orm::ActiveEnum;
         for status in [SurveyStatus::Active, SurveyStatus::Paused, SurveyStatus::Closed] {
-            assert_eq!(SurveyStatus::from_stored(status.key()).unwrap(), status);
+            assert_eq!(
+                SurveyStatus::try_from_value(&status.key().to_owned()).unwrap(),
+                status
+            );
         }
         for cadence in Cadence::ALL {
-            assert_eq!(Cadence::from_stored(cadence.key()).unwrap(), cadence);
+            assert_eq!(
+                Cadence::try_from_value(&cadence.key().to_owned()).unwrap(),
+                cadence
+            );
         }
-        assert_eq!(
-            SurveyStatus::from_stored("archived").unwrap_err().code(),
-            "internal"
-        );
-        assert_eq!(Cadence::from_stored("hourly").unwrap_err().code(), "internal");
+        let kinds = [
+            QuestionKind::Scale {
+                low: String::new(),
+                high: String::new(),
+            },
+            QuestionKind::Enps,
+            QuestionKind::Choice { options: Vec::new() },
+            QuestionKind::Text,
+        ];
+        for kind in kinds {
+            assert_eq!(
+                StoredKind::try_from_value(&kind.key().to_owned()).unwrap(),
+                kind.stored()
+            );
+        }
+        assert!(SurveyStatus::try_from_value(&"archived".to_owned()).is_err());
+        assert!(Cadence::try_from_value(&"hourly".to_owned()).is_err());
+        assert!(StoredKind::try_from_value(&"slider".to_owned()).is_err());
     }
 }

@@ -14,7 +14,7 @@ use crate::{
     access::auth::session::SecretToken,
     platform::{
         entities::{comment_replies, comments, surveys},
-        policy::{require, Action, Identity, Resource},
+        policy::{Action, Resource},
         tenant::TenantDb,
     },
     Error, Result,
@@ -93,14 +93,8 @@ async fn add_message(
 }
 
 /// A reader's reply to a comment they can see on a results page (same reach, same minimums).
-pub async fn reply(
-    tenant: &TenantDb,
-    identity: &Identity,
-    comment: uuid::Uuid,
-    text: &str,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    require(identity, Action::ListResults, Resource::Workplace)?;
+pub async fn reply(tenant: &TenantDb, comment: uuid::Uuid, text: &str, now: DateTime<Utc>) -> Result<()> {
+    tenant.require(Action::ListResults, Resource::Workplace)?;
     let text = checked_text(text)?;
     let txn = tenant.begin_read().await?;
     let row = tenant
@@ -111,7 +105,7 @@ pub async fn reply(
         .ok_or(Error::NotFound)?;
     txn.commit().await?;
     // Readable exactly when the round's page would list it for this reader.
-    let report = super::results::round_report(tenant, identity, row.round_id).await?;
+    let report = super::results::round_report(tenant, row.round_id).await?;
     if !report.comments.iter().any(|c| c.id == comment) {
         return Err(Error::NotFound);
     }
@@ -159,7 +153,7 @@ fn parse_secrets(secrets: &[String]) -> Result<Vec<SecretToken>> {
 
 /// The author's inbox: the conversations of the comments whose secrets their browser holds.
 /// Only those with at least one reply are listed, newest conversation first.
-pub async fn inbox(tenant: &TenantDb, _identity: &Identity, secrets: &[String]) -> Result<Vec<Thread>> {
+pub async fn inbox(tenant: &TenantDb, secrets: &[String]) -> Result<Vec<Thread>> {
     // Who asks must not show: every employee's browser calls this, secrets or not.
     tenant.anonymise_trail();
     let secrets = parse_secrets(secrets)?;
@@ -207,13 +201,7 @@ pub async fn inbox(tenant: &TenantDb, _identity: &Identity, secrets: &[String]) 
 }
 
 /// The author answers a reply to their comment, presenting the comment's secret.
-pub async fn answer_back(
-    tenant: &TenantDb,
-    _identity: &Identity,
-    secret: &str,
-    text: &str,
-    now: DateTime<Utc>,
-) -> Result<()> {
+pub async fn answer_back(tenant: &TenantDb, secret: &str, text: &str, now: DateTime<Utc>) -> Result<()> {
     // The author is exactly who must not show in the access log.
     tenant.anonymise_trail();
     let text = checked_text(text)?;

@@ -26,7 +26,7 @@ use crate::{
     platform::{
         entities::{comments, departments, rounds, surveys},
         ids::DepartmentId,
-        policy::{allows, require, Action, Identity, Resource},
+        policy::{allows, Action, Identity, Resource},
         security_events::{EventKind, SecurityEvent},
         tenant::TenantDb,
     },
@@ -406,13 +406,14 @@ fn readable_comments(
     Ok(out)
 }
 
-/// A round's figures and comments as `identity` may see them, from one load: the whole
+/// A round's figures and comments as the scope's person may see them, from one load: the whole
 /// workplace with workplace-wide `results`, otherwise the departments granted to them (and
 /// below). While the round is open: participation only. Once it has closed: what it released
 /// then, frozen.
-pub async fn round_report(tenant: &TenantDb, identity: &Identity, round: RoundId) -> Result<RoundReport> {
+pub async fn round_report(tenant: &TenantDb, round: RoundId) -> Result<RoundReport> {
+    let identity = tenant.person()?;
     tenant.touch(crate::platform::audit::EntityType::Round, [round]);
-    require(identity, Action::ListResults, Resource::Workplace)?;
+    tenant.require(Action::ListResults, Resource::Workplace)?;
     let txn = tenant.begin_read().await?;
     let round_row = super::rounds::find(tenant, &txn, round).await?;
     let title = survey_title(tenant, &txn, round_row.survey_id).await?;
@@ -506,19 +507,15 @@ async fn survey_title(
         .title)
 }
 
-/// A round's figures as `identity` may see them.
-pub async fn round_results(tenant: &TenantDb, identity: &Identity, round: RoundId) -> Result<RoundResults> {
-    Ok(round_report(tenant, identity, round).await?.results)
+/// A round's figures as the scope's person may see them.
+pub async fn round_results(tenant: &TenantDb, round: RoundId) -> Result<RoundResults> {
+    Ok(round_report(tenant, round).await?.results)
 }
 
-/// A round's comments as `identity` may read them.
-pub async fn round_comments(
-    tenant: &TenantDb,
-    identity: &Identity,
-    round: RoundId,
-) -> Result<Vec<CommentView>> {
+/// A round's comments as the scope's person may read them.
+pub async fn round_comments(tenant: &TenantDb, round: RoundId) -> Result<Vec<CommentView>> {
     tenant.touch(crate::platform::audit::EntityType::Round, [round]);
-    Ok(round_report(tenant, identity, round).await?.comments)
+    Ok(round_report(tenant, round).await?.comments)
 }
 
 /// One group's headline figure per question across rounds; None where that round showed "not
@@ -541,11 +538,12 @@ pub struct Trend {
     pub groups: Vec<TrendSeries>,
 }
 
-/// The survey's last [`TREND_ROUNDS`] rounds up to `round`, per group `identity` may see: each
+/// The survey's last [`TREND_ROUNDS`] rounds up to `round`, per group the scope's person may see: each
 /// closed round's figures exactly as it released them; a round still open has no point.
-pub async fn trend(tenant: &TenantDb, identity: &Identity, round: RoundId) -> Result<Trend> {
+pub async fn trend(tenant: &TenantDb, round: RoundId) -> Result<Trend> {
+    let identity = tenant.person()?;
     tenant.touch(crate::platform::audit::EntityType::Round, [round]);
-    require(identity, Action::ListResults, Resource::Workplace)?;
+    tenant.require(Action::ListResults, Resource::Workplace)?;
     let txn = tenant.begin_read().await?;
     let round_row = super::rounds::find(tenant, &txn, round).await?;
     let mut earlier = tenant
@@ -626,17 +624,13 @@ fn safe_cell(text: &str) -> String {
     }
 }
 
-/// The figures of a round as `identity` sees them on its page, as CSV: one row per team and
+/// The figures of a round as the scope's person sees them on its page, as CSV: one row per team and
 /// question (a team with too few answers gets one row saying so). Comments are not exported.
 /// The export is recorded as a security event.
-pub async fn export_csv(
-    tenant: &TenantDb,
-    identity: &Identity,
-    round: RoundId,
-    now: DateTime<Utc>,
-) -> Result<String> {
+pub async fn export_csv(tenant: &TenantDb, round: RoundId, now: DateTime<Utc>) -> Result<String> {
+    let identity = tenant.person()?;
     tenant.touch(crate::platform::audit::EntityType::Round, [round]);
-    let results = round_results(tenant, identity, round).await?;
+    let results = round_results(tenant, round).await?;
     if results.released_at.is_none() {
         return Err(Error::Conflict(
             "Results can be exported once the round has closed.".into(),
@@ -733,8 +727,9 @@ pub struct RoundListing {
 
 /// Every round of every survey, for people with `results` (what they see inside each round
 /// still depends on their reach).
-pub async fn rounds_with_results(tenant: &TenantDb, identity: &Identity) -> Result<Vec<RoundListing>> {
-    require(identity, Action::ListResults, Resource::Workplace)?;
+pub async fn rounds_with_results(tenant: &TenantDb) -> Result<Vec<RoundListing>> {
+    let identity = tenant.person()?;
+    tenant.require(Action::ListResults, Resource::Workplace)?;
     let txn = tenant.begin_read().await?;
     let titles = super::titles(tenant, &txn).await?;
     let rows = tenant

@@ -7,7 +7,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
-use super::{Cadence, SurveyId, SurveyStatus};
+use super::{SurveyId, SurveyStatus};
 use crate::{
     platform::{
         entities::{departments, round_participants, rounds, survey_targets, surveys, users},
@@ -81,7 +81,7 @@ pub async fn open_due(db: &Database, now: DateTime<Utc>) -> Result<Vec<Mailing>>
         .select_only()
         .column(surveys::Column::Id)
         .column(surveys::Column::WorkplaceId)
-        .filter(surveys::Column::Status.eq(SurveyStatus::Active.key()))
+        .filter(surveys::Column::Status.eq(SurveyStatus::Active))
         .filter(surveys::Column::NextRoundAt.lte(now))
         .into_tuple()
         .all(db.connection())
@@ -106,7 +106,7 @@ pub(crate) async fn open_next(
     let Some(row) = tenant
         .select::<surveys::Entity>()
         .filter(surveys::Column::Id.eq(survey))
-        .filter(surveys::Column::Status.eq(SurveyStatus::Active.key()))
+        .filter(surveys::Column::Status.eq(SurveyStatus::Active))
         .filter(surveys::Column::NextRoundAt.lte(now))
         .one(&txn)
         .await?
@@ -121,7 +121,7 @@ pub(crate) async fn open_next(
         .filter(rounds::Column::SurveyId.eq(survey))
         .count(&txn)
         .await?;
-    let cadence = Cadence::from_stored(&row.cadence)?;
+    let cadence = row.cadence;
     // A round that was due long ago (the server was down) opens now, for its full window.
     let opens_at = if now - opens_at > Duration::hours(1) {
         now
@@ -164,7 +164,7 @@ pub(crate) async fn open_next(
     changed.next_round_at = Set(next);
     if next.is_none() {
         // A one-off survey is done once its only round is open.
-        changed.status = Set(SurveyStatus::Closed.key().into());
+        changed.status = Set(SurveyStatus::Closed);
     }
     changed.update(&txn).await?;
 
@@ -217,7 +217,7 @@ async fn targeted_people(
         .select_only()
         .column(users::Column::Id)
         .column(users::Column::DepartmentId)
-        .filter(users::Column::Status.eq(crate::organisation::people::Status::Active.key()))
+        .filter(users::Column::Status.eq(users::Status::Active))
         // Restricted on their request: kept, but not asked.
         .filter(users::Column::RestrictedAt.is_null())
         .into_tuple()
@@ -285,7 +285,7 @@ pub(crate) async fn recipients(
     db: &Database,
     opened: &Mailing,
 ) -> Result<(String, DateTime<Utc>, Vec<Recipient>)> {
-    let active = crate::organisation::people::Status::Active.key();
+    let active = users::Status::Active;
     let tenant = TenantDb::for_system(db, opened.workplace, "check-in emails");
     let txn = tenant.begin_read().await?;
     let round = find(&tenant, &txn, opened.round).await?;
@@ -448,14 +448,9 @@ pub async fn reminders_due(db: &Database, now: DateTime<Utc>) -> Result<Vec<Mail
 
 /// Reminds, now, everyone an open round asked who has not answered (people with `surveys`).
 /// Refused for a round that is not open, or that was reminded within [`REMINDER_GAP`].
-pub async fn remind_now(
-    tenant: &TenantDb,
-    identity: &crate::platform::policy::Identity,
-    round: RoundId,
-    now: DateTime<Utc>,
-) -> Result<Mailing> {
-    use crate::platform::policy::{require, Action, Resource};
-    require(identity, Action::ManageSurveys, Resource::Workplace)?;
+pub async fn remind_now(tenant: &TenantDb, round: RoundId, now: DateTime<Utc>) -> Result<Mailing> {
+    use crate::platform::policy::{Action, Resource};
+    tenant.require(Action::ManageSurveys, Resource::Workplace)?;
     let txn = tenant.begin_read().await?;
     let row = find(tenant, &txn, round).await?;
     txn.commit().await?;

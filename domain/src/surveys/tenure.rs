@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 
 use crate::{
     platform::{
-        policy::{require, Action, Identity, Resource},
+        policy::{Action, Resource},
         tenant::TenantDb,
     },
     Error, Result,
@@ -124,8 +124,8 @@ pub fn whole_years(start: Option<NaiveDate>, on: NaiveDate) -> Option<u32> {
 }
 
 /// The workplace's tenure bands (the `settings` permission).
-pub async fn bands(tenant: &TenantDb, identity: &Identity) -> Result<TenureBands> {
-    require(identity, Action::ManageSettings, Resource::Workplace)?;
+pub async fn bands(tenant: &TenantDb) -> Result<TenureBands> {
+    tenant.require(Action::ManageSettings, Resource::Workplace)?;
     let txn = tenant.begin_read().await?;
     let bands = bands_in(tenant, &txn).await?;
     txn.commit().await?;
@@ -143,9 +143,9 @@ pub(crate) async fn bands_in(tenant: &TenantDb, conn: &impl sea_orm::ConnectionT
 
 /// Sets the workplace's tenure bands. Like the minimum group sizes, a change applies to rounds
 /// that close afterwards: a closed round keeps the cuts it released.
-pub async fn set_bands(tenant: &TenantDb, identity: &Identity, bands: &TenureBands) -> Result<()> {
+pub async fn set_bands(tenant: &TenantDb, bands: &TenureBands) -> Result<()> {
     use sea_orm::{ActiveModelTrait, EntityTrait, Set};
-    require(identity, Action::ManageSettings, Resource::Workplace)?;
+    tenant.require(Action::ManageSettings, Resource::Workplace)?;
     let txn = tenant.begin().await?;
     let row = crate::platform::entities::workplaces::Entity::find_by_id(tenant.workplace_id().uuid())
         .one(&txn)

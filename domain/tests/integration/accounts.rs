@@ -860,15 +860,15 @@ async fn a_possibly_compromised_account_is_secured_until_a_new_password_is_chose
     // Nobody secures an account they could not otherwise change.
     let hana_tenant = domain::platform::tenant::TenantDb::for_identity(db, &hana);
     let eve_tenant = domain::platform::tenant::TenantDb::for_identity(db, &eve);
-    let refused = people::secure_account(&eve_tenant, &eve, owner.user_id, false, now())
+    let refused = people::secure_account(&eve_tenant.as_person(&eve), owner.user_id, false, now())
         .await
         .unwrap_err();
     assert_eq!(refused.code(), "auth.forbidden");
-    let refused = people::secure_account(&hana_tenant, &hana, owner.user_id, false, now())
+    let refused = people::secure_account(&hana_tenant.as_person(&hana), owner.user_id, false, now())
         .await
         .unwrap_err();
     assert_eq!(refused.code(), "auth.forbidden");
-    let own = people::secure_account(&hana_tenant, &hana, hana.user_id, false, now())
+    let own = people::secure_account(&hana_tenant.as_person(&hana), hana.user_id, false, now())
         .await
         .unwrap_err();
     assert_eq!(own.code(), "input.invalid");
@@ -881,7 +881,7 @@ async fn a_possibly_compromised_account_is_secured_until_a_new_password_is_chose
         .unwrap();
 
     // The HR admin secures Eve's account: every session ends and her device is forgotten.
-    let ended = people::secure_account(&hana_tenant, &hana, eve.user_id, false, now())
+    let ended = people::secure_account(&hana_tenant.as_person(&hana), eve.user_id, false, now())
         .await
         .unwrap();
     assert_eq!(ended, 2);
@@ -965,7 +965,7 @@ async fn a_possibly_compromised_account_is_secured_until_a_new_password_is_chose
     let (_, token) = live_session(db, eve_id).await;
 
     // With the factor reset, her factors go too: she sets up a new one after the new password.
-    let ended = people::secure_account(&hana_tenant, &hana, eve.user_id, true, now())
+    let ended = people::secure_account(&hana_tenant.as_person(&hana), eve.user_id, true, now())
         .await
         .unwrap();
     assert_eq!(ended, 1, "the session she signed in with");
@@ -993,7 +993,7 @@ async fn a_possibly_compromised_account_is_secured_until_a_new_password_is_chose
     )
     .await
     .unwrap();
-    let conflict = people::secure_account(&tenant, &owner, invited.person, false, now())
+    let conflict = people::secure_account(&tenant.as_person(&owner), invited.person, false, now())
         .await
         .unwrap_err();
     assert_eq!(conflict.code(), "resource.conflict");

@@ -90,8 +90,7 @@ fn question(key: &str) -> NewQuestion {
 
 async fn weekly_pulse(tenant: &TenantDb, owner: &Identity) -> surveys::SurveyId {
     surveys::create(
-        tenant,
-        owner,
+        &tenant.as_person(owner),
         NewSurvey {
             title: "Weekly pulse".into(),
             questions: vec![question("workload"), question("enps"), question("open_feedback")],
@@ -118,7 +117,7 @@ async fn answer_with(
     comment: &str,
     at: DateTime<Utc>,
 ) {
-    let check_in = answering::open_check_ins(tenant, who, at)
+    let check_in = answering::open_check_ins(&tenant.as_person(who), at)
         .await
         .unwrap()
         .into_iter()
@@ -137,7 +136,9 @@ async fn answer_with(
             comment: matches!(q.kind, QuestionKind::Text).then(|| comment.to_owned()),
         })
         .collect();
-    answering::submit(tenant, who, round, given, at).await.unwrap();
+    answering::submit(&tenant.as_person(who), round, given, at)
+        .await
+        .unwrap();
 }
 
 /// What one viewer has seen: every released aggregate, as the set of people it sums.
@@ -255,10 +256,12 @@ async fn looking_after_every_answer_pins_nobody(test_db: TestDb) {
     for (i, (who, _)) in everyone.iter().enumerate() {
         answer(tenant, who, round, 1 + (i % 5) as i32, now()).await;
         answered.insert(i);
-        let report = results::round_report(tenant, &manager, round).await.unwrap();
-        let trend = results::trend(tenant, &manager, round).await.unwrap();
+        let report = results::round_report(&tenant.as_person(&manager), round)
+            .await
+            .unwrap();
+        let trend = results::trend(&tenant.as_person(&manager), round).await.unwrap();
         assert_eq!(
-            results::export_csv(tenant, &manager, round, now())
+            results::export_csv(&tenant.as_person(&manager), round, now())
                 .await
                 .unwrap_err()
                 .code(),
@@ -271,14 +274,18 @@ async fn looking_after_every_answer_pins_nobody(test_db: TestDb) {
         .await
         .unwrap();
     for _ in 0..2 {
-        let report = results::round_report(tenant, &manager, round).await.unwrap();
-        let trend = results::trend(tenant, &manager, round).await.unwrap();
+        let report = results::round_report(&tenant.as_person(&manager), round)
+            .await
+            .unwrap();
+        let trend = results::trend(&tenant.as_person(&manager), round).await.unwrap();
         assert!(report.results.released_at.is_some());
         look(&answered, &report, &trend);
     }
     observed.assert_pins_nobody(everyone.len(), 5);
     // The released round does show something (Engineering, 9 people).
-    let released = results::round_report(tenant, &manager, round).await.unwrap();
+    let released = results::round_report(&tenant.as_person(&manager), round)
+        .await
+        .unwrap();
     assert!(released.results.groups.iter().any(|g| g.respondents == Some(9)));
 }
 
@@ -314,9 +321,13 @@ async fn reorganising_and_changing_the_minimum_re_slice_nothing(test_db: TestDb)
         .unwrap();
 
     let everything = |tenant: TenantDb, owner: Identity| async move {
-        let report = results::round_report(&tenant, &owner, first).await.unwrap();
-        let trend = results::trend(&tenant, &owner, first).await.unwrap();
-        let csv = results::export_csv(&tenant, &owner, first, now()).await.unwrap();
+        let report = results::round_report(&tenant.as_person(&owner), first)
+            .await
+            .unwrap();
+        let trend = results::trend(&tenant.as_person(&owner), first).await.unwrap();
+        let csv = results::export_csv(&tenant.as_person(&owner), first, now())
+            .await
+            .unwrap();
         (report, trend, csv)
     };
     let before = everything(tenant.clone(), owner.clone()).await;
@@ -355,9 +366,12 @@ async fn reorganising_and_changing_the_minimum_re_slice_nothing(test_db: TestDb)
         "after restoring B"
     );
     for (results, comments) in [(4, 4), (6, 6), (5, 5)] {
-        surveys::set_group_sizes(tenant, &owner, surveys::GroupSizes { results, comments })
-            .await
-            .unwrap();
+        surveys::set_group_sizes(
+            &tenant.as_person(&owner),
+            surveys::GroupSizes { results, comments },
+        )
+        .await
+        .unwrap();
         assert_eq!(
             everything(tenant.clone(), owner.clone()).await,
             before,
@@ -374,7 +388,9 @@ async fn reorganising_and_changing_the_minimum_re_slice_nothing(test_db: TestDb)
     domain::surveys::closing::close_due(db, later + Duration::days(3))
         .await
         .unwrap();
-    let report = results::round_report(tenant, &owner, second).await.unwrap();
+    let report = results::round_report(&tenant.as_person(&owner), second)
+        .await
+        .unwrap();
     let figure = |name: &str| {
         report
             .results
@@ -451,10 +467,11 @@ async fn a_lowered_minimum_does_not_reopen_a_closed_round(test_db: TestDb) {
     domain::surveys::closing::close_due(db, now() + Duration::days(3))
         .await
         .unwrap();
-    let at_five = results::round_report(tenant, &owner, round).await.unwrap();
+    let at_five = results::round_report(&tenant.as_person(&owner), round)
+        .await
+        .unwrap();
     surveys::set_group_sizes(
-        tenant,
-        &owner,
+        &tenant.as_person(&owner),
         surveys::GroupSizes {
             results: 4,
             comments: 4,
@@ -462,7 +479,9 @@ async fn a_lowered_minimum_does_not_reopen_a_closed_round(test_db: TestDb) {
     )
     .await
     .unwrap();
-    let at_four = results::round_report(tenant, &owner, round).await.unwrap();
+    let at_four = results::round_report(&tenant.as_person(&owner), round)
+        .await
+        .unwrap();
     assert_eq!(at_four, at_five);
     let indices: BTreeMap<&str, BTreeSet<usize>> = [
         ("Whole workplace", (0..10).collect()),
@@ -504,7 +523,7 @@ async fn the_access_log_never_names_a_comment_author(test_db: TestDb) {
     };
     let author = &people[0];
     let (scope, trail) = request(author, "check_ins/submit");
-    let check_in = answering::open_check_ins(&scope, author, now())
+    let check_in = answering::open_check_ins(&scope.as_person(author), now())
         .await
         .unwrap()
         .remove(0);
@@ -517,7 +536,7 @@ async fn the_access_log_never_names_a_comment_author(test_db: TestDb) {
             comment: matches!(q.kind, QuestionKind::Text).then(|| "The rota is unfair".to_owned()),
         })
         .collect();
-    let secret = answering::submit(&scope, author, round, given, now())
+    let secret = answering::submit(&scope.as_person(author), round, given, now())
         .await
         .unwrap()[0]
         .secret
@@ -528,23 +547,23 @@ async fn the_access_log_never_names_a_comment_author(test_db: TestDb) {
     for (i, who) in people.iter().enumerate().skip(1) {
         answer(&tenant, who, round, 1 + (i % 5) as i32, now()).await;
     }
-    domain::surveys::closing::close_now(&tenant, &owner, round, now() + Duration::hours(1))
+    domain::surveys::closing::close_now(&tenant.as_person(&owner), round, now() + Duration::hours(1))
         .await
         .unwrap();
-    let comment = results::round_comments(&tenant, &owner, round)
+    let comment = results::round_comments(&tenant.as_person(&owner), round)
         .await
         .unwrap()
         .into_iter()
         .find(|c| c.text == "The rota is unfair")
         .unwrap();
-    domain::surveys::replies::reply(&tenant, &owner, comment.id, "Which shifts?", now())
+    domain::surveys::replies::reply(&tenant.as_person(&owner), comment.id, "Which shifts?", now())
         .await
         .unwrap();
     // Everyone's check-ins page: the page itself (with the person's id, as every read is), then
     // the inbox — the author with the secret, the others with none.
     for who in &people {
         let (scope, trail) = request(who, "check_ins/mine");
-        answering::participation(&scope, who).await.unwrap();
+        answering::participation(&scope.as_person(who)).await.unwrap();
         domain::platform::access_log::finish(&trail, db, 200)
             .await
             .unwrap();
@@ -554,7 +573,7 @@ async fn the_access_log_never_names_a_comment_author(test_db: TestDb) {
         } else {
             Vec::new()
         };
-        domain::surveys::replies::inbox(&scope, who, &secrets)
+        domain::surveys::replies::inbox(&scope.as_person(who), &secrets)
             .await
             .unwrap();
         domain::platform::access_log::finish(&trail, db, 200)
@@ -562,7 +581,7 @@ async fn the_access_log_never_names_a_comment_author(test_db: TestDb) {
             .unwrap();
         if who.user_id == author.user_id {
             let (scope, trail) = request(who, "check_ins/answer_reply");
-            domain::surveys::replies::answer_back(&scope, who, &secret, "The weekend ones.", now())
+            domain::surveys::replies::answer_back(&scope.as_person(who), &secret, "The weekend ones.", now())
                 .await
                 .unwrap();
             domain::platform::access_log::finish(&trail, db, 200)
@@ -570,7 +589,7 @@ async fn the_access_log_never_names_a_comment_author(test_db: TestDb) {
                 .unwrap();
             // A later page load by the author sits right after, in the same minute.
             let (scope, trail) = request(who, "check_ins/mine");
-            answering::participation(&scope, who).await.unwrap();
+            answering::participation(&scope.as_person(who)).await.unwrap();
             domain::platform::access_log::finish(&trail, db, 200)
                 .await
                 .unwrap();
@@ -592,7 +611,7 @@ async fn the_access_log_never_names_a_comment_author(test_db: TestDb) {
             .unwrap();
         c.replies.iter().map(|m| m.from_author).collect()
     };
-    let same_day = results::round_report(&owner_reads(now() + Duration::hours(3)), &owner, round)
+    let same_day = results::round_report(&owner_reads(now() + Duration::hours(3)).as_person(&owner), round)
         .await
         .unwrap();
     assert_eq!(
@@ -600,7 +619,7 @@ async fn the_access_log_never_names_a_comment_author(test_db: TestDb) {
         [false],
         "the author's answer waits for the next day"
     );
-    let next_day = results::round_report(&owner_reads(now() + Duration::days(1)), &owner, round)
+    let next_day = results::round_report(&owner_reads(now() + Duration::days(1)).as_person(&owner), round)
         .await
         .unwrap();
     assert_eq!(thread_on(&next_day), [false, true]);
@@ -674,8 +693,7 @@ async fn the_raw_database_links_no_answer_to_its_author(test_db: TestDb) {
     let sales = departments::create(tenant, "Sales", None, now()).await.unwrap();
     let people = team(db, tenant, "Sales", Some(sales), 10).await;
     surveys::create(
-        tenant,
-        &owner,
+        &tenant.as_person(&owner),
         NewSurvey {
             title: "eNPS".into(),
             questions: vec![question("enps")],
@@ -692,7 +710,7 @@ async fn the_raw_database_links_no_answer_to_its_author(test_db: TestDb) {
     // Person k gives eNPS k: each a distinct value, in submission order.
     let mut given_in_order = Vec::new();
     for (k, who) in people.iter().enumerate() {
-        let check_in = answering::open_check_ins(tenant, who, now())
+        let check_in = answering::open_check_ins(&tenant.as_person(who), now())
             .await
             .unwrap()
             .remove(0);
@@ -710,7 +728,7 @@ async fn the_raw_database_links_no_answer_to_its_author(test_db: TestDb) {
                 comment: None,
             })
             .collect();
-        answering::submit(tenant, who, round, answers, now())
+        answering::submit(&tenant.as_person(who), round, answers, now())
             .await
             .unwrap();
         given_in_order.push(value.to_string());
@@ -791,8 +809,7 @@ async fn pulse_for(
     departments: Vec<DepartmentId>,
 ) -> rounds::RoundId {
     surveys::create(
-        tenant,
-        owner,
+        &tenant.as_person(owner),
         NewSurvey {
             title: "Pulse".into(),
             questions: vec![question("workload"), question("enps"), question("open_feedback")],
@@ -846,10 +863,12 @@ async fn the_raw_database_holds_nothing_finer_than_was_released(test_db: TestDb)
         .await,
         "1"
     );
-    domain::surveys::closing::close_now(tenant, &owner, round, now() + Duration::hours(1))
+    domain::surveys::closing::close_now(&tenant.as_person(&owner), round, now() + Duration::hours(1))
         .await
         .unwrap();
-    let report = results::round_report(tenant, &owner, round).await.unwrap();
+    let report = results::round_report(&tenant.as_person(&owner), round)
+        .await
+        .unwrap();
     assert!(report
         .results
         .groups
@@ -891,7 +910,7 @@ async fn the_raw_database_holds_nothing_finer_than_was_released(test_db: TestDb)
     let later = now() + Duration::days(7);
     let second = rounds::open_due(db, later).await.unwrap()[0].round();
     answer(tenant, &lonely, second, 1, later).await;
-    domain::surveys::closing::close_now(tenant, &owner, second, later + Duration::hours(1))
+    domain::surveys::closing::close_now(&tenant.as_person(&owner), second, later + Duration::hours(1))
         .await
         .unwrap();
     assert_eq!(
@@ -948,7 +967,9 @@ async fn open_round_participation_brackets_nobody(test_db: TestDb) {
     let order = [9usize, 0, 1, 2, 3];
     for i in order {
         answer(tenant, &everyone[i].0, round, 3, now()).await;
-        let report = results::round_report(tenant, &owner, round).await.unwrap();
+        let report = results::round_report(&tenant.as_person(&owner), round)
+            .await
+            .unwrap();
         assert!(report.results.released_at.is_none());
         for g in &report.results.groups {
             // A band says something unless it is "fewer than 5" of fewer than 5 asked, which
@@ -962,7 +983,9 @@ async fn open_round_participation_brackets_nobody(test_db: TestDb) {
     }
     observed.assert_pins_nobody(everyone.len(), 5);
     // Something is still shown: the workplace's band.
-    let report = results::round_report(tenant, &owner, round).await.unwrap();
+    let report = results::round_report(&tenant.as_person(&owner), round)
+        .await
+        .unwrap();
     assert!(report
         .results
         .groups
@@ -985,10 +1008,12 @@ async fn released_counts_do_not_name_who_stayed_silent(test_db: TestDb) {
     for who in &sellers {
         answer(tenant, who, round, 4, now()).await;
     }
-    domain::surveys::closing::close_now(tenant, &owner, round, now() + Duration::hours(1))
+    domain::surveys::closing::close_now(&tenant.as_person(&owner), round, now() + Duration::hours(1))
         .await
         .unwrap();
-    let report = results::round_report(tenant, &owner, round).await.unwrap();
+    let report = results::round_report(&tenant.as_person(&owner), round)
+        .await
+        .unwrap();
     // People asked, one atom each: the six of Sales, then Quay's.
     let mut observed = Observed::default();
     for g in &report.results.groups {
@@ -1002,7 +1027,9 @@ async fn released_counts_do_not_name_who_stayed_silent(test_db: TestDb) {
         }
     }
     observed.assert_pins_nobody(7, 5);
-    let listing = results::rounds_with_results(tenant, &owner).await.unwrap();
+    let listing = results::rounds_with_results(&tenant.as_person(&owner))
+        .await
+        .unwrap();
     let shown = report
         .results
         .groups
@@ -1059,7 +1086,7 @@ async fn rounds_closed_before_releases_are_frozen_at_start(test_db: TestDb) {
     ] {
         assert_eq!(raw_count(db, sql).await, "0", "{what} outlive the release");
     }
-    let report = results::round_report(tenant, &owner, rounds_run[0])
+    let report = results::round_report(&tenant.as_person(&owner), rounds_run[0])
         .await
         .unwrap();
     assert_eq!(report.results.released_at, Some(first + Duration::days(3)));
@@ -1142,10 +1169,12 @@ async fn tenure_cuts_and_teams_together_pin_nobody(test_db: TestDb) {
         for (i, (who, _)) in people.iter().enumerate() {
             answer(tenant, who, round, 1 + (i % 5) as i32, now()).await;
         }
-        domain::surveys::closing::close_now(tenant, &owner, round, now() + Duration::hours(1))
+        domain::surveys::closing::close_now(&tenant.as_person(&owner), round, now() + Duration::hours(1))
             .await
             .unwrap();
-        let report = results::round_report(tenant, &owner, round).await.unwrap();
+        let report = results::round_report(&tenant.as_person(&owner), round)
+            .await
+            .unwrap();
         let set = |kinds: &[&str]| -> BTreeSet<usize> {
             (0..people.len())
                 .filter(|i| kinds.contains(&people[*i].1))
@@ -1211,7 +1240,9 @@ async fn tenure_cuts_and_teams_together_pin_nobody(test_db: TestDb) {
             .map(|(team, band)| (team.to_owned(), band))
             .collect();
             assert_eq!(shown, expected);
-            let csv = results::export_csv(tenant, &owner, round, now()).await.unwrap();
+            let csv = results::export_csv(&tenant.as_person(&owner), round, now())
+                .await
+                .unwrap();
             assert!(
                 csv.contains("\"Whole workplace, 5 years or more\",tenure,10,10,"),
                 "{csv}"
@@ -1228,10 +1259,14 @@ async fn tenure_cuts_and_teams_together_pin_nobody(test_db: TestDb) {
             .await
             .unwrap();
             let manager = domain::testing::reload_identity(db, tenant, &manager, now()).await;
-            let theirs = results::round_report(tenant, &manager, round).await.unwrap();
+            let theirs = results::round_report(&tenant.as_person(&manager), round)
+                .await
+                .unwrap();
             let teams: Vec<&str> = theirs.results.tenure.iter().map(|t| t.team.as_str()).collect();
             assert_eq!(teams, ["Ops"]);
-            let csv = results::export_csv(tenant, &manager, round, now()).await.unwrap();
+            let csv = results::export_csv(&tenant.as_person(&manager), round, now())
+                .await
+                .unwrap();
             assert!(csv.contains("\"Ops, Under 1 year\",tenure,5,5,"), "{csv}");
             assert!(
                 !csv.contains("Sales") && !csv.contains("Whole workplace"),
@@ -1252,7 +1287,7 @@ async fn the_longest_comments_fit_the_ballot(test_db: TestDb) {
     let people = team(db, tenant, "Sales", Some(sales), 2).await;
     let round = pulse_for(db, tenant, &owner, vec![sales]).await;
     let longest: String = "\u{1}".repeat(answering::MAX_COMMENT - 2);
-    let check_in = answering::open_check_ins(tenant, &people[0], now())
+    let check_in = answering::open_check_ins(&tenant.as_person(&people[0]), now())
         .await
         .unwrap()
         .remove(0);
@@ -1269,7 +1304,7 @@ async fn the_longest_comments_fit_the_ballot(test_db: TestDb) {
             comment: Some(format!("x{longest}x")),
         })
         .collect();
-    answering::submit(tenant, &people[0], round, given, now())
+    answering::submit(&tenant.as_person(&people[0]), round, given, now())
         .await
         .unwrap();
     answer(tenant, &people[1], round, 3, now()).await;
@@ -1305,7 +1340,9 @@ async fn an_open_round_is_not_re_sliced_by_a_reorganisation(test_db: TestDb) {
         answer(tenant, who, round, 3, now()).await;
     }
     answer(tenant, &lonely, round, 3, now()).await;
-    let before = results::round_report(tenant, &owner, round).await.unwrap();
+    let before = results::round_report(&tenant.as_person(&owner), round)
+        .await
+        .unwrap();
     let sales_band = |report: &results::RoundReport| {
         report
             .results
@@ -1317,8 +1354,7 @@ async fn an_open_round_is_not_re_sliced_by_a_reorganisation(test_db: TestDb) {
     assert_eq!(sales_band(&before), Some((Some(6), Some(Answered::AtLeast(5)))));
     departments::move_to(tenant, beacon, Some(ops)).await.unwrap();
     surveys::set_group_sizes(
-        tenant,
-        &owner,
+        &tenant.as_person(&owner),
         surveys::GroupSizes {
             results: 4,
             comments: 4,
@@ -1326,14 +1362,20 @@ async fn an_open_round_is_not_re_sliced_by_a_reorganisation(test_db: TestDb) {
     )
     .await
     .unwrap();
-    let after = results::round_report(tenant, &owner, round).await.unwrap();
+    let after = results::round_report(&tenant.as_person(&owner), round)
+        .await
+        .unwrap();
     assert_eq!(
         after.results, before.results,
         "the open round's view moved with the tree"
     );
     let listed = |rows: Vec<results::RoundListing>| rows.into_iter().map(|r| r.counts).collect::<Vec<_>>();
     assert_eq!(
-        listed(results::rounds_with_results(tenant, &owner).await.unwrap()),
+        listed(
+            results::rounds_with_results(&tenant.as_person(&owner))
+                .await
+                .unwrap()
+        ),
         [Some((11, Answered::AtLeast(5)))]
     );
 }
@@ -1353,7 +1395,7 @@ async fn a_round_answered_across_the_upgrade_counts_everyone_once(test_db: TestD
     let direct = team(db, tenant, "Product", Some(product), 5).await;
     let coders = team(db, tenant, "Core", Some(core), 5).await;
     let round = pulse_for(db, tenant, &owner, vec![product]).await;
-    let questions = answering::open_check_ins(tenant, &direct[0], now())
+    let questions = answering::open_check_ins(&tenant.as_person(&direct[0]), now())
         .await
         .unwrap()
         .remove(0)
@@ -1370,10 +1412,12 @@ async fn a_round_answered_across_the_upgrade_counts_everyone_once(test_db: TestD
     for who in direct.iter().skip(1).chain(&coders) {
         answer(tenant, who, round, 4, now()).await;
     }
-    domain::surveys::closing::close_now(tenant, &owner, round, now() + Duration::hours(1))
+    domain::surveys::closing::close_now(&tenant.as_person(&owner), round, now() + Duration::hours(1))
         .await
         .unwrap();
-    let report = results::round_report(tenant, &owner, round).await.unwrap();
+    let report = results::round_report(&tenant.as_person(&owner), round)
+        .await
+        .unwrap();
     for g in &report.results.groups {
         let (Some(respondents), Some(workload)) = (g.respondents, g.questions.first()) else {
             continue;

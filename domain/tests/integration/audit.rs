@@ -293,12 +293,14 @@ async fn monitoring_raises_alerts_once_and_emails_watchers(test_db: TestDb) {
     ] {
         assert!(rules.contains(&wanted), "{rules:?}");
     }
-    let alerts = monitor::alerts(&tenant, &owner, 50).await.unwrap();
+    let alerts = monitor::alerts(&tenant.as_person(&owner), 50).await.unwrap();
     let burst = alerts.iter().find(|a| a.rule == "access.denial_burst").unwrap();
     assert_eq!(burst.actor, Some(employee.user_id));
     assert!(burst.count >= 20);
     assert_eq!(
-        monitor::open_alert_count(&tenant, &owner).await.unwrap(),
+        monitor::open_alert_count(&tenant.as_person(&owner))
+            .await
+            .unwrap(),
         alerts.len() as u64
     );
     let mails = std::fs::read_dir(outbox.path()).unwrap().count();
@@ -327,15 +329,17 @@ async fn monitoring_raises_alerts_once_and_emails_watchers(test_db: TestDb) {
         .alerts
         .is_empty());
     // Acknowledged alerts leave the banner count.
-    monitor::acknowledge(&tenant, &owner, burst.id, clock.now())
+    monitor::acknowledge(&tenant.as_person(&owner), burst.id, clock.now())
         .await
         .unwrap();
     assert_eq!(
-        monitor::open_alert_count(&tenant, &owner).await.unwrap(),
+        monitor::open_alert_count(&tenant.as_person(&owner))
+            .await
+            .unwrap(),
         alerts.len() as u64 - 1
     );
     // Employees see no alerts.
-    assert!(monitor::alerts(&tenant, &employee, 10).await.is_err());
+    assert!(monitor::alerts(&tenant.as_person(&employee), 10).await.is_err());
     // The stored alerts and log carry no address.
     assert!(!testing::audit_log_text(db).await.contains("ada@northwind.test"));
 }
@@ -381,7 +385,7 @@ async fn an_admin_signing_in_from_a_new_network_raises_an_alert(test_db: TestDb)
         run.alerts.iter().map(|(_, r)| r.code()).collect::<Vec<_>>(),
         ["sign_in.admin_new_network"]
     );
-    let alerts = monitor::alerts(&tenant, &owner, 10).await.unwrap();
+    let alerts = monitor::alerts(&tenant.as_person(&owner), 10).await.unwrap();
     assert_eq!(alerts[0].actor, Some(owner.user_id));
     // The network is kept as a keyed hash, never the address.
     let text = testing::audit_log_text(db).await;
@@ -414,32 +418,36 @@ async fn auditors_review_filter_and_export(test_db: TestDb) {
         action: Some("results/export".into()),
         ..Default::default()
     };
-    let found = review::search(&tenant, &auditor, &exports).await.unwrap();
+    let found = review::search(&tenant.as_person(&auditor), &exports)
+        .await
+        .unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].actor, Some(owner.user_id));
-    let names = review::names(&tenant, &auditor, &[owner.user_id]).await.unwrap();
+    let names = review::names(&tenant.as_person(&auditor), &[owner.user_id])
+        .await
+        .unwrap();
     assert_eq!(names.get(&owner.user_id).map(String::as_str), Some("Ada"));
     review::mark_reviewed(
-        &tenant,
-        &auditor,
+        &tenant.as_person(&auditor),
         found[0].id,
         "Quarterly board pack, agreed.",
         clock.now(),
     )
     .await
     .unwrap();
-    let again = review::mark_reviewed(&tenant, &auditor, found[0].id, "", clock.now()).await;
+    let again = review::mark_reviewed(&tenant.as_person(&auditor), found[0].id, "", clock.now()).await;
     assert!(matches!(again, Err(domain::Error::Conflict(_))));
     let too_long = review::mark_reviewed(
-        &tenant,
-        &auditor,
+        &tenant.as_person(&auditor),
         found[1.min(found.len() - 1)].id,
         &"x".repeat(1001),
         clock.now(),
     )
     .await;
     assert!(matches!(too_long, Err(domain::Error::Invalid { .. })));
-    let reviewed = review::search(&tenant, &auditor, &exports).await.unwrap();
+    let reviewed = review::search(&tenant.as_person(&auditor), &exports)
+        .await
+        .unwrap();
     assert_eq!(
         reviewed[0]
             .review
@@ -449,8 +457,7 @@ async fn auditors_review_filter_and_export(test_db: TestDb) {
         Some("Quarterly board pack, agreed.".to_owned())
     );
     let unreviewed = review::search(
-        &tenant,
-        &auditor,
+        &tenant.as_person(&auditor),
         &review::Filter {
             unreviewed_only: true,
             ..exports.clone()
@@ -462,8 +469,7 @@ async fn auditors_review_filter_and_export(test_db: TestDb) {
     // The note is sealed: it is nowhere in the log, nor readable in the stored row.
     assert!(!testing::audit_log_text(db).await.contains("board pack"));
     let csv = review::export(
-        &tenant,
-        &auditor,
+        &tenant.as_person(&auditor),
         &review::Filter::default(),
         review::ExportFormat::Csv,
         clock.now(),
@@ -473,8 +479,7 @@ async fn auditors_review_filter_and_export(test_db: TestDb) {
     assert!(csv.starts_with("seq,occurred_at"));
     assert!(csv.contains("results/export"));
     let json = review::export(
-        &tenant,
-        &auditor,
+        &tenant.as_person(&auditor),
         &exports,
         review::ExportFormat::Json,
         clock.now(),
@@ -498,7 +503,7 @@ async fn auditors_review_filter_and_export(test_db: TestDb) {
     )
     .await;
     assert!(matches!(
-        review::search(&tenant, &employee, &exports).await,
+        review::search(&tenant.as_person(&employee), &exports).await,
         Err(domain::Error::Forbidden)
     ));
     let bad = review::Filter::from_form("", "", "", "not-an-id", "", "", false, false);
@@ -515,17 +520,21 @@ async fn auditors_review_filter_and_export(test_db: TestDb) {
         Err(domain::Error::Invalid { field: "until", .. })
     ));
     // Settings: Owners change them, within bounds; the review falls due after the interval.
-    let mut settings = review::settings(&tenant, &auditor).await.unwrap();
+    let mut settings = review::settings(&tenant.as_person(&auditor)).await.unwrap();
     assert_eq!(settings.retention_days, 365);
     settings.review_interval_days = 0;
-    assert!(review::save_settings(&tenant, &owner, settings).await.is_err());
+    assert!(review::save_settings(&tenant.as_person(&owner), settings)
+        .await
+        .is_err());
     settings.review_interval_days = 7;
     assert!(matches!(
-        review::save_settings(&tenant, &auditor, settings).await,
+        review::save_settings(&tenant.as_person(&auditor), settings).await,
         Err(domain::Error::Forbidden)
     ));
-    review::save_settings(&tenant, &owner, settings).await.unwrap();
-    let status = review::review_status(&tenant, &auditor, clock.now() + Duration::days(8))
+    review::save_settings(&tenant.as_person(&owner), settings)
+        .await
+        .unwrap();
+    let status = review::review_status(&tenant.as_person(&auditor), clock.now() + Duration::days(8))
         .await
         .unwrap();
     assert!(status.overdue);
@@ -564,18 +573,18 @@ async fn support_access_is_granted_by_the_owner_for_a_while_and_logged_on_both_s
         Err(domain::Error::Forbidden)
     ));
     assert!(matches!(
-        support::grant(&tenant, &hr, 4, at()).await,
+        support::grant(&tenant.as_person(&hr), 4, at()).await,
         Err(domain::Error::Forbidden)
     ));
     for hours in [0, 73] {
         assert!(matches!(
-            support::grant(&tenant, &owner, hours, at()).await,
+            support::grant(&tenant.as_person(&owner), hours, at()).await,
             Err(domain::Error::Invalid { .. })
         ));
     }
-    let grant = support::grant(&tenant, &owner, 4, at()).await.unwrap();
+    let grant = support::grant(&tenant.as_person(&owner), 4, at()).await.unwrap();
     assert!(matches!(
-        support::grant(&tenant, &owner, 4, at()).await,
+        support::grant(&tenant.as_person(&owner), 4, at()).await,
         Err(domain::Error::Conflict(_))
     ));
     let seen = support::inspect(db, owner.workplace_id, at() + Duration::hours(1))
@@ -584,7 +593,7 @@ async fn support_access_is_granted_by_the_owner_for_a_while_and_logged_on_both_s
     assert_eq!(seen.people, [("active".to_owned(), 2)]);
     assert_eq!(seen.expires_at, grant.expires_at);
     // HR admins see the grant and who gave it.
-    let listed = support::grants(&tenant, &hr).await.unwrap();
+    let listed = support::grants(&tenant.as_person(&hr)).await.unwrap();
     assert_eq!((listed[0].0.id, listed[0].1.as_str()), (grant.id, "Ada"));
     // Past its end the grant opens nothing.
     assert!(
@@ -594,10 +603,12 @@ async fn support_access_is_granted_by_the_owner_for_a_while_and_logged_on_both_s
     );
     // A new grant, revoked early, opens nothing either.
     let later = at() + Duration::hours(6);
-    let second = support::grant(&tenant, &owner, 2, later).await.unwrap();
-    support::revoke(&tenant, &owner, second.id, later).await.unwrap();
+    let second = support::grant(&tenant.as_person(&owner), 2, later).await.unwrap();
+    support::revoke(&tenant.as_person(&owner), second.id, later)
+        .await
+        .unwrap();
     assert!(matches!(
-        support::revoke(&tenant, &owner, second.id, later).await,
+        support::revoke(&tenant.as_person(&owner), second.id, later).await,
         Err(domain::Error::Conflict(_))
     ));
     assert!(support::inspect(db, owner.workplace_id, later).await.is_err());
@@ -669,7 +680,7 @@ async fn securing_an_account_alerts_the_watchers(test_db: TestDb) {
         .filter(|(_, rule)| rule.code() == "account.secured_as_compromised")
         .collect();
     assert_eq!(secured.len(), 2, "{:?}", run.alerts);
-    let alerts = monitor::alerts(&tenant, &owner, 10).await.unwrap();
+    let alerts = monitor::alerts(&tenant.as_person(&owner), 10).await.unwrap();
     let mut actors: Vec<_> = alerts
         .iter()
         .filter(|a| a.rule == "account.secured_as_compromised")

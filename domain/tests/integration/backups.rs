@@ -401,8 +401,7 @@ async fn a_deleted_workplace_cannot_be_read_from_older_backups(test_db: TestDb) 
     let mailer =
         domain::platform::mail::Mailer::outbox(outbox.path().to_path_buf(), "candor@example.test").unwrap();
     domain::compliance::workplace_deletion::request_termination(
-        &northwind,
-        &owner,
+        &northwind.as_person(&owner),
         "Northwind",
         7,
         &mailer,

@@ -113,14 +113,16 @@ async fn a_breach_notice_reaches_the_affected_owners_within_24_hours(test_db: Te
 
     // The banner: Northwind's Owner sees it; its HR admin and Contoso's Owner do not.
     let now = t0() + Duration::hours(4);
-    let shown = incidents::notices_for(&northwind, &owner, now).await.unwrap();
+    let shown = incidents::notices_for(&northwind.as_person(&owner), now)
+        .await
+        .unwrap();
     assert_eq!(shown.len(), 1);
     assert_eq!(shown[0].contact, "dpo@candor.example");
-    assert!(incidents::notices_for(&northwind, &hr, now)
+    assert!(incidents::notices_for(&northwind.as_person(&hr), now)
         .await
         .unwrap()
         .is_empty());
-    assert!(incidents::notices_for(&contoso, &other_owner, now)
+    assert!(incidents::notices_for(&contoso.as_person(&other_owner), now)
         .await
         .unwrap()
         .is_empty());
@@ -167,7 +169,7 @@ async fn a_breach_notice_reaches_the_affected_owners_within_24_hours(test_db: Te
         .await
         .unwrap();
     incidents::close(db, id, now).await.unwrap();
-    assert!(incidents::notices_for(&northwind, &owner, now)
+    assert!(incidents::notices_for(&northwind.as_person(&owner), now)
         .await
         .unwrap()
         .is_empty());

@@ -467,8 +467,7 @@ async fn a_deleted_workplace_cannot_be_opened_with_any_key(test_db: TestDb) {
     let mailer =
         domain::platform::mail::Mailer::outbox(outbox.path().to_path_buf(), "candor@example.test").unwrap();
     let refused = domain::compliance::workplace_deletion::request_termination(
-        &northwind,
-        &owner,
+        &northwind.as_person(&owner),
         "Contoso",
         30,
         &mailer,
@@ -479,8 +478,7 @@ async fn a_deleted_workplace_cannot_be_opened_with_any_key(test_db: TestDb) {
     .unwrap_err();
     assert_eq!(refused.code(), "input.invalid");
     domain::compliance::workplace_deletion::request_termination(
-        &northwind,
-        &owner,
+        &northwind.as_person(&owner),
         " Northwind ",
         30,
         &mailer,

@@ -66,15 +66,14 @@ async fn answer_workload(
     comment: Option<&str>,
     at: DateTime<Utc>,
 ) {
-    let check_in = surveys::answering::open_check_ins(tenant, person, at)
+    let check_in = surveys::answering::open_check_ins(&tenant.as_person(person), at)
         .await
         .unwrap()
         .into_iter()
         .find(|c| c.round == round)
         .unwrap();
     surveys::answering::submit(
-        tenant,
-        person,
+        &tenant.as_person(person),
         round,
         vec![surveys::answering::GivenAnswer {
             question: check_in.questions[0].id,
@@ -136,13 +135,14 @@ async fn retention_erases_people_who_left_and_old_comments(test_db: TestDb) {
     let corwin = employee_of(db, &contoso, "Corwin Hale", "corwin@contoso.test").await;
 
     // The defaults until a workplace chooses; bad periods are refused.
-    let overview = retention::overview(&tenant, &owner, now()).await.unwrap();
+    let overview = retention::overview(&tenant.as_person(&owner), now())
+        .await
+        .unwrap();
     assert_eq!(overview.policy, Policy::default());
     assert!(!overview.chosen);
     assert_eq!(overview.audit_log_days, 365);
     let refused = retention::set_policy(
-        &tenant,
-        &owner,
+        &tenant.as_person(&owner),
         Policy {
             people_left_months: Some(0),
             comments_months: Some(6),
@@ -152,11 +152,12 @@ async fn retention_erases_people_who_left_and_old_comments(test_db: TestDb) {
     .await
     .unwrap_err();
     assert_eq!(refused.code(), "input.invalid");
-    let employee_refused = retention::overview(&tenant, &philippa, now()).await.unwrap_err();
+    let employee_refused = retention::overview(&tenant.as_person(&philippa), now())
+        .await
+        .unwrap_err();
     assert_eq!(employee_refused.code(), "auth.forbidden");
     retention::set_policy(
-        &tenant,
-        &owner,
+        &tenant.as_person(&owner),
         Policy {
             people_left_months: Some(3),
             comments_months: Some(6),
@@ -199,7 +200,7 @@ async fn retention_erases_people_who_left_and_old_comments(test_db: TestDb) {
     let waiting = retention::apply(&tenant, later).await.unwrap();
     assert_eq!((waiting.people_erased, waiting.people_waiting), (0, 1));
     assert_eq!(
-        retention::overview(&tenant, &owner, later)
+        retention::overview(&tenant.as_person(&owner), later)
             .await
             .unwrap()
             .past_period,
@@ -247,7 +248,9 @@ async fn retention_erases_people_who_left_and_old_comments(test_db: TestDb) {
     );
 
     // The counts are on record, in the workplace's audit log and on the settings page.
-    let overview = retention::overview(&tenant, &owner, much_later).await.unwrap();
+    let overview = retention::overview(&tenant.as_person(&owner), much_later)
+        .await
+        .unwrap();
     assert!(overview.chosen);
     assert_eq!(overview.last_applied_at, Some(much_later));
     assert_eq!(overview.last_comments_deleted, 2);
@@ -272,8 +275,7 @@ async fn retention_erases_people_who_left_and_old_comments(test_db: TestDb) {
 
     // "Keep" means keep.
     retention::set_policy(
-        &tenant,
-        &owner,
+        &tenant.as_person(&owner),
         Policy {
             people_left_months: None,
             comments_months: None,
@@ -301,34 +303,52 @@ async fn a_terminated_workplace_is_deleted_after_its_grace_period_and_certified(
     answered_round(db, &tenant, &owner, &[&philippa], now(), true).await;
 
     // Only an Owner asks; the name must match; the grace period has bounds.
-    let forbidden =
-        termination::request_termination(&tenant, &philippa, "Northwind", 30, &mailer, link, now())
+    let forbidden = termination::request_termination(
+        &tenant.as_person(&philippa),
+        "Northwind",
+        30,
+        &mailer,
+        link,
+        now(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(forbidden.code(), "auth.forbidden");
+    let wrong =
+        termination::request_termination(&tenant.as_person(&owner), "Contoso", 30, &mailer, link, now())
             .await
             .unwrap_err();
-    assert_eq!(forbidden.code(), "auth.forbidden");
-    let wrong = termination::request_termination(&tenant, &owner, "Contoso", 30, &mailer, link, now())
-        .await
-        .unwrap_err();
     assert_eq!(wrong.code(), "input.invalid");
     for days in [0, 6, 91] {
-        let short =
-            termination::request_termination(&tenant, &owner, "Northwind", days, &mailer, link, now())
-                .await
-                .unwrap_err();
-        assert_eq!(short.code(), "input.invalid");
-    }
-    let pending = termination::request_termination(&tenant, &owner, "Northwind", 30, &mailer, link, now())
-        .await
-        .unwrap();
-    assert_eq!(pending.delete_at, now() + Duration::days(30));
-    assert_eq!(pending.requested_by.as_deref(), Some("Ada"));
-    let twice = termination::request_termination(&tenant, &owner, "Northwind", 30, &mailer, link, now())
+        let short = termination::request_termination(
+            &tenant.as_person(&owner),
+            "Northwind",
+            days,
+            &mailer,
+            link,
+            now(),
+        )
         .await
         .unwrap_err();
+        assert_eq!(short.code(), "input.invalid");
+    }
+    let pending =
+        termination::request_termination(&tenant.as_person(&owner), "Northwind", 30, &mailer, link, now())
+            .await
+            .unwrap();
+    assert_eq!(pending.delete_at, now() + Duration::days(30));
+    assert_eq!(pending.requested_by.as_deref(), Some("Ada"));
+    let twice =
+        termination::request_termination(&tenant.as_person(&owner), "Northwind", 30, &mailer, link, now())
+            .await
+            .unwrap_err();
     assert_eq!(twice.code(), "resource.conflict");
     // The Owner sees it; the employee does not.
-    assert!(termination::notice_for(&tenant, &owner).await.unwrap().is_some());
-    assert!(termination::notice_for(&tenant, &philippa)
+    assert!(termination::notice_for(&tenant.as_person(&owner))
+        .await
+        .unwrap()
+        .is_some());
+    assert!(termination::notice_for(&tenant.as_person(&philippa))
         .await
         .unwrap()
         .is_none());
@@ -341,9 +361,14 @@ async fn a_terminated_workplace_is_deleted_after_its_grace_period_and_certified(
     );
 
     // Cancelled, nothing happens even long after.
-    termination::cancel_termination(&tenant, &owner, &mailer, link, now() + Duration::days(2))
-        .await
-        .unwrap();
+    termination::cancel_termination(
+        &tenant.as_person(&owner),
+        &mailer,
+        link,
+        now() + Duration::days(2),
+    )
+    .await
+    .unwrap();
     assert!(
         termination::terminate_due(db, &mailer, None, now() + Duration::days(40))
             .await
@@ -354,7 +379,7 @@ async fn a_terminated_workplace_is_deleted_after_its_grace_period_and_certified(
         .await
         .is_ok());
     assert_eq!(
-        termination::cancel_termination(&tenant, &owner, &mailer, link, now())
+        termination::cancel_termination(&tenant.as_person(&owner), &mailer, link, now())
             .await
             .unwrap_err()
             .code(),
@@ -365,7 +390,7 @@ async fn a_terminated_workplace_is_deleted_after_its_grace_period_and_certified(
         .any(|m| m.contains("deletion of Northwind cancelled")));
 
     // Asked again: kept during the grace period, deleted after it.
-    termination::request_termination(&tenant, &owner, "Northwind", 7, &mailer, link, now())
+    termination::request_termination(&tenant.as_person(&owner), "Northwind", 7, &mailer, link, now())
         .await
         .unwrap();
     assert!(

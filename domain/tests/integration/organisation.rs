@@ -599,8 +599,7 @@ async fn people_details_are_corrected_sealed_again_and_reindexed(test_db: TestDb
         .unwrap()
         .unwrap();
     let corrected = people::correct_details(
-        &hana_tenant,
-        &hana,
+        &hana_tenant.as_person(&hana),
         eve.user_id,
         correction(" Eve Night ", "Eve@Northwind.test"),
         now(),
@@ -659,8 +658,7 @@ async fn people_details_are_corrected_sealed_again_and_reindexed(test_db: TestDb
 
     // A correction that keeps the address asks nothing about other accounts.
     let same = people::correct_details(
-        &hana_tenant,
-        &hana,
+        &hana_tenant.as_person(&hana),
         eve.user_id,
         correction("Eve Night", "eve@northwind.test"),
         now(),
@@ -670,8 +668,7 @@ async fn people_details_are_corrected_sealed_again_and_reindexed(test_db: TestDb
     assert_eq!(same.previous_email, None);
     // An address in use, here or elsewhere, is refused, and nothing changes.
     let here = people::correct_details(
-        &hana_tenant,
-        &hana,
+        &hana_tenant.as_person(&hana),
         eve.user_id,
         correction("Eve Night", "sam@northwind.test"),
         now(),
@@ -683,8 +680,7 @@ async fn people_details_are_corrected_sealed_again_and_reindexed(test_db: TestDb
         "{here:?}"
     );
     let elsewhere = people::correct_details(
-        &hana_tenant,
-        &hana,
+        &hana_tenant.as_person(&hana),
         eve.user_id,
         correction("Eve Night", "grace@contoso.test"),
         now(),
@@ -701,17 +697,20 @@ async fn people_details_are_corrected_sealed_again_and_reindexed(test_db: TestDb
         ("", "eve@northwind.test", "name"),
         ("Eve", "not-an-address", "email"),
     ] {
-        let refused =
-            people::correct_details(&hana_tenant, &hana, eve.user_id, correction(name, email), now())
-                .await
-                .unwrap_err();
+        let refused = people::correct_details(
+            &hana_tenant.as_person(&hana),
+            eve.user_id,
+            correction(name, email),
+            now(),
+        )
+        .await
+        .unwrap_err();
         assert_eq!(refused.code(), "input.invalid");
         assert!(refused.public_message().starts_with(field), "{refused:?}");
     }
     // Nobody corrects someone whose role they could not give, or anyone without the permission.
     let refused = people::correct_details(
-        &hana_tenant,
-        &hana,
+        &hana_tenant.as_person(&hana),
         owner.user_id,
         correction("Ada", "ada@northwind.test"),
         now(),
@@ -721,8 +720,7 @@ async fn people_details_are_corrected_sealed_again_and_reindexed(test_db: TestDb
     assert_eq!(refused.code(), "auth.forbidden");
     let eve_tenant = TenantDb::for_identity(db, &eve);
     let refused = people::correct_details(
-        &eve_tenant,
-        &eve,
+        &eve_tenant.as_person(&eve),
         hana.user_id,
         correction("Hana", "hana@northwind.test"),
         now(),
@@ -732,7 +730,7 @@ async fn people_details_are_corrected_sealed_again_and_reindexed(test_db: TestDb
     assert_eq!(refused.code(), "auth.forbidden");
     // Each person corrects their own name; their address stays.
     assert_eq!(
-        people::correct_own_name(&eve_tenant, &eve, "  Eve Nightingale ", now())
+        people::correct_own_name(&eve_tenant.as_person(&eve), "  Eve Nightingale ", now())
             .await
             .unwrap(),
         "Eve Nightingale"
@@ -743,7 +741,7 @@ async fn people_details_are_corrected_sealed_again_and_reindexed(test_db: TestDb
         ("Eve Nightingale", "eve@northwind.test")
     );
     assert_eq!(
-        people::correct_own_name(&eve_tenant, &eve, " ", now())
+        people::correct_own_name(&eve_tenant.as_person(&eve), " ", now())
             .await
             .unwrap_err()
             .code(),

@@ -72,8 +72,7 @@ async fn a_copy_holds_their_data_and_nobody_elses(test_db: TestDb) {
     rounds::open_due(db, now()).await.unwrap();
     let received = now() - Duration::days(3);
     privacy::record(
-        &tenant,
-        &owner,
+        &tenant.as_person(&owner),
         philippa.user_id,
         RequestKind::Access,
         received,
@@ -82,7 +81,7 @@ async fn a_copy_holds_their_data_and_nobody_elses(test_db: TestDb) {
     .await
     .unwrap();
 
-    let copy = privacy::export(&tenant, &owner, philippa.user_id, now())
+    let copy = privacy::export(&tenant.as_person(&owner), philippa.user_id, now())
         .await
         .unwrap();
     let json = privacy::to_json(&copy).unwrap();
@@ -104,21 +103,21 @@ async fn a_copy_holds_their_data_and_nobody_elses(test_db: TestDb) {
     }
     // Reading the copy changes nothing (the page that shows it is a plain GET): the request
     // stays open until the copy is recorded as handed over.
-    let register = privacy::requests(&tenant, &owner).await.unwrap();
+    let register = privacy::requests(&tenant.as_person(&owner)).await.unwrap();
     assert_eq!(register.len(), 1);
     assert_eq!(
         register[0].done_at, None,
         "reading the copy carried the request out"
     );
-    let refused = privacy::copy_delivered(&tenant, &philippa, philippa.user_id, now())
+    let refused = privacy::copy_delivered(&tenant.as_person(&philippa), philippa.user_id, now())
         .await
         .unwrap_err();
     assert_eq!(refused.code(), "auth.forbidden");
-    privacy::copy_delivered(&tenant, &owner, philippa.user_id, now())
+    privacy::copy_delivered(&tenant.as_person(&owner), philippa.user_id, now())
         .await
         .unwrap();
     // The access request is carried out, within its month.
-    let register = privacy::requests(&tenant, &owner).await.unwrap();
+    let register = privacy::requests(&tenant.as_person(&owner)).await.unwrap();
     assert_eq!(register.len(), 1);
     assert_eq!(register[0].kind, RequestKind::Access);
     assert_eq!(register[0].done_at, Some(now()));
@@ -126,13 +125,12 @@ async fn a_copy_holds_their_data_and_nobody_elses(test_db: TestDb) {
     assert!(!register[0].overdue(now() + Duration::days(60)));
 
     // Only those who manage people handle requests.
-    let refused = privacy::export(&tenant, &philippa, philippa.user_id, now())
+    let refused = privacy::export(&tenant.as_person(&philippa), philippa.user_id, now())
         .await
         .unwrap_err();
     assert_eq!(refused.code(), "auth.forbidden");
     let future = privacy::record(
-        &tenant,
-        &owner,
+        &tenant.as_person(&owner),
         philippa.user_id,
         RequestKind::Erasure,
         now() + Duration::days(1),
@@ -143,8 +141,7 @@ async fn a_copy_holds_their_data_and_nobody_elses(test_db: TestDb) {
     assert_eq!(future.code(), "input.invalid");
     // An open request past its month is overdue.
     privacy::record(
-        &tenant,
-        &owner,
+        &tenant.as_person(&owner),
         philippa.user_id,
         RequestKind::Erasure,
         now(),
@@ -152,7 +149,7 @@ async fn a_copy_holds_their_data_and_nobody_elses(test_db: TestDb) {
     )
     .await
     .unwrap();
-    let open = privacy::requests(&tenant, &owner).await.unwrap();
+    let open = privacy::requests(&tenant.as_person(&owner)).await.unwrap();
     let erasure = open.iter().find(|r| r.kind == RequestKind::Erasure).unwrap();
     assert!(erasure.done_at.is_none() && erasure.overdue(now() + Duration::days(32)));
 }
@@ -167,10 +164,10 @@ async fn restricted_people_are_asked_in_no_new_round(test_db: TestDb) {
         now(),
     )
     .await;
-    privacy::set_restricted(&tenant, &owner, philippa.user_id, true, now())
+    privacy::set_restricted(&tenant.as_person(&owner), philippa.user_id, true, now())
         .await
         .unwrap();
-    let again = privacy::set_restricted(&tenant, &owner, philippa.user_id, true, now())
+    let again = privacy::set_restricted(&tenant.as_person(&owner), philippa.user_id, true, now())
         .await
         .unwrap_err();
     assert_eq!(again.code(), "resource.conflict");
@@ -181,13 +178,13 @@ async fn restricted_people_are_asked_in_no_new_round(test_db: TestDb) {
         "{opened:?}"
     );
     assert!(opened[0].participants().contains(&owner.user_id.uuid()));
-    let copy = privacy::export(&tenant, &owner, philippa.user_id, now())
+    let copy = privacy::export(&tenant.as_person(&owner), philippa.user_id, now())
         .await
         .unwrap();
     assert_eq!(copy.person.processing_restricted_since, Some(now()));
 
     let later = now() + Duration::days(5);
-    privacy::set_restricted(&tenant, &owner, philippa.user_id, false, later)
+    privacy::set_restricted(&tenant.as_person(&owner), philippa.user_id, false, later)
         .await
         .unwrap();
     pulse(&tenant, &owner, later).await;
@@ -195,7 +192,7 @@ async fn restricted_people_are_asked_in_no_new_round(test_db: TestDb) {
     assert!(opened
         .iter()
         .any(|m| m.participants().contains(&philippa.user_id.uuid())));
-    let kinds: Vec<RequestKind> = privacy::requests(&tenant, &owner)
+    let kinds: Vec<RequestKind> = privacy::requests(&tenant.as_person(&owner))
         .await
         .unwrap()
         .iter()
@@ -228,15 +225,14 @@ async fn erasure_waits_for_open_rounds_then_leaves_no_trace(test_db: TestDb) {
     drop(token);
     pulse(&tenant, &owner, now()).await;
     let round = rounds::open_due(db, now()).await.unwrap().remove(0).round();
-    let check_in = surveys::answering::open_check_ins(&tenant, &philippa, now())
+    let check_in = surveys::answering::open_check_ins(&tenant.as_person(&philippa), now())
         .await
         .unwrap()
         .into_iter()
         .find(|c| c.round == round)
         .unwrap();
     surveys::answering::submit(
-        &tenant,
-        &philippa,
+        &tenant.as_person(&philippa),
         round,
         vec![surveys::answering::GivenAnswer {
             question: check_in.questions[0].id,
@@ -257,7 +253,7 @@ async fn erasure_waits_for_open_rounds_then_leaves_no_trace(test_db: TestDb) {
     assert_eq!(sealed.len(), 2);
 
     // While the round is open: refused, with the reason and what to do instead.
-    let refused = privacy::erase(&tenant, &owner, philippa.user_id, now())
+    let refused = privacy::erase(&tenant.as_person(&owner), philippa.user_id, now())
         .await
         .unwrap_err();
     assert_eq!(refused.code(), "resource.conflict");
@@ -266,11 +262,11 @@ async fn erasure_waits_for_open_rounds_then_leaves_no_trace(test_db: TestDb) {
         "{}",
         refused.public_message()
     );
-    let wrong = privacy::erase_confirmed(&tenant, &owner, philippa.user_id, "Philippa", now())
+    let wrong = privacy::erase_confirmed(&tenant.as_person(&owner), philippa.user_id, "Philippa", now())
         .await
         .unwrap_err();
     assert_eq!(wrong.code(), "input.invalid");
-    let own = privacy::erase(&tenant, &owner, owner.user_id, now())
+    let own = privacy::erase(&tenant.as_person(&owner), owner.user_id, now())
         .await
         .unwrap_err();
     assert_eq!(own.code(), "resource.conflict");
@@ -278,9 +274,14 @@ async fn erasure_waits_for_open_rounds_then_leaves_no_trace(test_db: TestDb) {
     let after = now() + Duration::days(4);
     domain::surveys::closing::close_due(db, after).await.unwrap();
     let answers_before = domain::operations::backup::fingerprint(db).await.unwrap()["answers"].0;
-    let erased = privacy::erase_confirmed(&tenant, &owner, philippa.user_id, "Philippa Ostrander", after)
-        .await
-        .unwrap();
+    let erased = privacy::erase_confirmed(
+        &tenant.as_person(&owner),
+        philippa.user_id,
+        "Philippa Ostrander",
+        after,
+    )
+    .await
+    .unwrap();
     assert_eq!(erased.participations, 1);
 
     let rows = domain::operations::backup::fingerprint(db).await.unwrap();
@@ -291,7 +292,7 @@ async fn erasure_waits_for_open_rounds_then_leaves_no_trace(test_db: TestDb) {
         .await
         .unwrap_err();
     assert_eq!(gone.code(), "resource.not_found");
-    let register = privacy::requests(&tenant, &owner).await.unwrap();
+    let register = privacy::requests(&tenant.as_person(&owner)).await.unwrap();
     assert_eq!(register[0].kind, RequestKind::Erasure);
     assert_eq!(register[0].subject_name, None);
     assert_eq!(register[0].subject, UserId::from_uuid(philippa.user_id.uuid()));
@@ -357,34 +358,40 @@ async fn hr_admins_handle_only_people_whose_role_they_could_give(test_db: TestDb
             assert_eq!(result.unwrap_err().code(), "auth.forbidden");
         };
         forbidden(
-            privacy::export(&tenant, &hana, target.user_id, now())
+            privacy::export(&tenant.as_person(&hana), target.user_id, now())
                 .await
                 .map(|_| ()),
         );
-        forbidden(privacy::copy_delivered(&tenant, &hana, target.user_id, now()).await);
-        forbidden(privacy::set_restricted(&tenant, &hana, target.user_id, true, now()).await);
+        forbidden(privacy::copy_delivered(&tenant.as_person(&hana), target.user_id, now()).await);
+        forbidden(privacy::set_restricted(&tenant.as_person(&hana), target.user_id, true, now()).await);
         forbidden(
-            privacy::erase(&tenant, &hana, target.user_id, now())
+            privacy::erase(&tenant.as_person(&hana), target.user_id, now())
                 .await
                 .map(|_| ()),
         );
         forbidden(
-            privacy::record(&tenant, &hana, target.user_id, RequestKind::Erasure, now(), now())
-                .await
-                .map(|_| ()),
+            privacy::record(
+                &tenant.as_person(&hana),
+                target.user_id,
+                RequestKind::Erasure,
+                now(),
+                now(),
+            )
+            .await
+            .map(|_| ()),
         );
     }
     // An employee is hers to handle; another HR admin is the Owner's.
-    privacy::export(&tenant, &hana, employee.user_id, now())
+    privacy::export(&tenant.as_person(&hana), employee.user_id, now())
         .await
         .unwrap();
-    privacy::erase(&tenant, &hana, employee.user_id, now())
+    privacy::erase(&tenant.as_person(&hana), employee.user_id, now())
         .await
         .unwrap();
-    privacy::erase(&tenant, &owner, other_hr.user_id, now())
+    privacy::erase(&tenant.as_person(&owner), other_hr.user_id, now())
         .await
         .unwrap();
-    assert!(privacy::requests(&tenant, &owner).await.unwrap().len() >= 2);
+    assert!(privacy::requests(&tenant.as_person(&owner)).await.unwrap().len() >= 2);
 }
 
 /// An erasure takes no lock that other workplaces wait on: while a long read of the people table
@@ -414,7 +421,7 @@ async fn erasure_does_not_lock_the_people_table_for_other_workplaces(test_db: Te
 
     let erased = tokio::time::timeout(
         std::time::Duration::from_secs(4),
-        privacy::erase(&tenant, &owner, philippa.user_id, now()),
+        privacy::erase(&tenant.as_person(&owner), philippa.user_id, now()),
     )
     .await
     .expect("the erasure waited on another transaction's read of the people table")

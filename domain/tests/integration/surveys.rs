@@ -121,8 +121,7 @@ async fn seed(db: &domain::Database) -> Pulse {
     .unwrap();
     let manager = reload(db, &tenant, &manager).await;
     let survey = surveys::create(
-        &tenant,
-        &owner,
+        &tenant.as_person(&owner),
         NewSurvey {
             title: "Weekly pulse".into(),
             questions: vec![
@@ -196,7 +195,7 @@ async fn a_weekly_pulse_runs_and_hides_small_groups(test_db: TestDb) {
         .is_empty());
     let round = opened[0].round();
     // The owner (no department) was not asked.
-    assert!(answering::open_check_ins(tenant, &pulse.owner, now())
+    assert!(answering::open_check_ins(&tenant.as_person(&pulse.owner), now())
         .await
         .unwrap()
         .is_empty());
@@ -208,11 +207,12 @@ async fn a_weekly_pulse_runs_and_hides_small_groups(test_db: TestDb) {
         (&pulse.sales_people, 5, 8),
     ] {
         for person in team {
-            let check_ins = answering::open_check_ins(tenant, person, now()).await.unwrap();
+            let check_ins = answering::open_check_ins(&tenant.as_person(person), now())
+                .await
+                .unwrap();
             assert_eq!(check_ins.len(), 1);
             answering::submit(
-                tenant,
-                person,
+                &tenant.as_person(person),
                 round,
                 answers(&check_ins[0], workload, enps, Some("More quiet rooms")),
                 now(),
@@ -224,8 +224,7 @@ async fn a_weekly_pulse_runs_and_hides_small_groups(test_db: TestDb) {
     // A second submission (another tab) is refused and counts nothing.
     let first = &pulse.platform_people[0];
     let again = answering::submit(
-        tenant,
-        first,
+        &tenant.as_person(first),
         round,
         vec![GivenAnswer {
             question: uuid::Uuid::nil(),
@@ -236,14 +235,16 @@ async fn a_weekly_pulse_runs_and_hides_small_groups(test_db: TestDb) {
     )
     .await;
     assert!(again.is_err());
-    assert!(answering::open_check_ins(tenant, first, now())
+    assert!(answering::open_check_ins(&tenant.as_person(first), now())
         .await
         .unwrap()
         .is_empty());
 
     // While the round is open nobody sees a figure or a comment: participation only, in steps
     // of the minimum.
-    let open = results::round_report(tenant, &pulse.owner, round).await.unwrap();
+    let open = results::round_report(&tenant.as_person(&pulse.owner), round)
+        .await
+        .unwrap();
     assert_eq!(open.results.released_at, None);
     assert!(open.comments.is_empty());
     assert!(open
@@ -262,13 +263,15 @@ async fn a_weekly_pulse_runs_and_hides_small_groups(test_db: TestDb) {
         Some(results::Answered::FewerThan(5))
     );
     assert_eq!(
-        results::export_csv(tenant, &pulse.owner, round, now())
+        results::export_csv(&tenant.as_person(&pulse.owner), round, now())
             .await
             .unwrap_err()
             .code(),
         "resource.conflict"
     );
-    let listed = results::rounds_with_results(tenant, &pulse.owner).await.unwrap();
+    let listed = results::rounds_with_results(&tenant.as_person(&pulse.owner))
+        .await
+        .unwrap();
     assert_eq!(listed[0].counts, Some((15, results::Answered::AtLeast(15))));
 
     // A team outside the survey's audience has no row at all.
@@ -282,12 +285,14 @@ async fn a_weekly_pulse_runs_and_hides_small_groups(test_db: TestDb) {
         1
     );
     assert!(
-        answering::open_check_ins(tenant, &pulse.owner, now() + Duration::days(3))
+        answering::open_check_ins(&tenant.as_person(&pulse.owner), now() + Duration::days(3))
             .await
             .unwrap()
             .is_empty()
     );
-    let everything = results::round_results(tenant, &pulse.owner, round).await.unwrap();
+    let everything = results::round_results(&tenant.as_person(&pulse.owner), round)
+        .await
+        .unwrap();
     assert_eq!(everything.released_at, Some(now() + Duration::days(3)));
     assert!(group(&everything, Group::Department(legal)).is_none());
     assert_eq!(everything.minimum, 5);
@@ -317,7 +322,7 @@ async fn a_weekly_pulse_runs_and_hides_small_groups(test_db: TestDb) {
     }
 
     // The manager sees Engineering and below — the same hiding — and not the whole workplace.
-    let theirs = results::round_results(tenant, &pulse.manager, round)
+    let theirs = results::round_results(&tenant.as_person(&pulse.manager), round)
         .await
         .unwrap();
     let seen: Vec<Group> = theirs.groups.iter().map(|g| g.group).collect();
@@ -333,8 +338,7 @@ async fn a_weekly_pulse_runs_and_hides_small_groups(test_db: TestDb) {
     // A workplace that lowers its minimum to 4 does so for rounds that close afterwards: this
     // one keeps what it released (else Engineering − Platform before and after would differ).
     surveys::set_group_sizes(
-        tenant,
-        &pulse.owner,
+        &tenant.as_person(&pulse.owner),
         surveys::GroupSizes {
             results: 4,
             comments: 5,
@@ -342,11 +346,12 @@ async fn a_weekly_pulse_runs_and_hides_small_groups(test_db: TestDb) {
     )
     .await
     .unwrap();
-    let lowered = results::round_results(tenant, &pulse.owner, round).await.unwrap();
+    let lowered = results::round_results(&tenant.as_person(&pulse.owner), round)
+        .await
+        .unwrap();
     assert_eq!(lowered, everything);
     surveys::set_group_sizes(
-        tenant,
-        &pulse.owner,
+        &tenant.as_person(&pulse.owner),
         surveys::GroupSizes {
             results: 5,
             comments: 5,
@@ -355,18 +360,22 @@ async fn a_weekly_pulse_runs_and_hides_small_groups(test_db: TestDb) {
     .await
     .unwrap();
     // The list of rounds: whole-workplace participation for the owner, none for the manager.
-    let listed = results::rounds_with_results(tenant, &pulse.owner).await.unwrap();
+    let listed = results::rounds_with_results(&tenant.as_person(&pulse.owner))
+        .await
+        .unwrap();
     assert_eq!(listed[0].counts, Some((15, results::Answered::Exactly(15))));
-    let listed = results::rounds_with_results(tenant, &pulse.manager)
+    let listed = results::rounds_with_results(&tenant.as_person(&pulse.manager))
         .await
         .unwrap();
     assert_eq!(listed[0].counts, None);
     // An employee sees no results at all.
-    let refused = results::round_results(tenant, first, round).await.unwrap_err();
+    let refused = results::round_results(&tenant.as_person(first), round)
+        .await
+        .unwrap_err();
     assert_eq!(refused.code(), "auth.forbidden");
 
     // Comments: sealed in storage, readable by those who may see the group.
-    let comments = results::round_comments(tenant, &pulse.manager, round)
+    let comments = results::round_comments(&tenant.as_person(&pulse.manager), round)
         .await
         .unwrap();
     assert_eq!(comments.len(), 9);
@@ -391,7 +400,7 @@ async fn bad_answers_are_refused_and_nothing_is_saved(test_db: TestDb) {
     let tenant = &pulse.tenant;
     let round = rounds::open_due(db, now()).await.unwrap()[0].round();
     let person = &pulse.sales_people[0];
-    let check_in = answering::open_check_ins(tenant, person, now())
+    let check_in = answering::open_check_ins(&tenant.as_person(person), now())
         .await
         .unwrap()
         .remove(0);
@@ -402,30 +411,36 @@ async fn bad_answers_are_refused_and_nothing_is_saved(test_db: TestDb) {
         ("a 100 KB comment", answers(&check_in, 3, 8, Some(&long))),
         ("nothing", Vec::new()),
     ] {
-        let err = answering::submit(tenant, person, round, given, now())
+        let err = answering::submit(&tenant.as_person(person), round, given, now())
             .await
             .unwrap_err();
         assert_eq!(err.code(), "input.invalid", "{name}");
     }
     // Still waiting, and nothing was counted.
     assert_eq!(
-        answering::open_check_ins(tenant, person, now())
+        answering::open_check_ins(&tenant.as_person(person), now())
             .await
             .unwrap()
             .len(),
         1
     );
-    let figures = results::round_results(tenant, &pulse.owner, round).await.unwrap();
+    let figures = results::round_results(&tenant.as_person(&pulse.owner), round)
+        .await
+        .unwrap();
     assert_eq!(group(&figures, Group::Workplace).unwrap().respondents, None);
 
     // Someone not asked (the owner) finds no such check-in; a closed round cannot be answered.
-    let err = answering::submit(tenant, &pulse.owner, round, answers(&check_in, 3, 8, None), now())
-        .await
-        .unwrap_err();
+    let err = answering::submit(
+        &tenant.as_person(&pulse.owner),
+        round,
+        answers(&check_in, 3, 8, None),
+        now(),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.code(), "resource.not_found");
     let err = answering::submit(
-        tenant,
-        person,
+        &tenant.as_person(person),
         round,
         answers(&check_in, 3, 8, None),
         now() + Duration::days(4),
@@ -479,7 +494,7 @@ async fn bad_answers_are_refused_and_nothing_is_saved(test_db: TestDb) {
             },
         ),
     ] {
-        let err = surveys::create(tenant, &pulse.owner, survey, now())
+        let err = surveys::create(&tenant.as_person(&pulse.owner), survey, now())
             .await
             .unwrap_err();
         assert_eq!(err.code(), "input.invalid", "{name}");
@@ -488,8 +503,7 @@ async fn bad_answers_are_refused_and_nothing_is_saved(test_db: TestDb) {
     use surveys::GroupSizes;
     for bad in [(2, 5), (11, 11), (6, 5)] {
         let err = surveys::set_group_sizes(
-            tenant,
-            &pulse.owner,
+            &tenant.as_person(&pulse.owner),
             GroupSizes {
                 results: bad.0,
                 comments: bad.1,
@@ -500,8 +514,7 @@ async fn bad_answers_are_refused_and_nothing_is_saved(test_db: TestDb) {
         assert_eq!(err.code(), "input.invalid", "{bad:?}");
     }
     let err = surveys::set_group_sizes(
-        tenant,
-        person,
+        &tenant.as_person(person),
         GroupSizes {
             results: 3,
             comments: 3,
@@ -511,8 +524,7 @@ async fn bad_answers_are_refused_and_nothing_is_saved(test_db: TestDb) {
     .unwrap_err();
     assert_eq!(err.code(), "auth.forbidden");
     surveys::set_group_sizes(
-        tenant,
-        &pulse.owner,
+        &tenant.as_person(&pulse.owner),
         GroupSizes {
             results: 3,
             comments: 4,
@@ -521,18 +533,26 @@ async fn bad_answers_are_refused_and_nothing_is_saved(test_db: TestDb) {
     .await
     .unwrap();
     assert_eq!(
-        surveys::group_sizes(tenant, &pulse.owner).await.unwrap(),
+        surveys::group_sizes(&tenant.as_person(&pulse.owner))
+            .await
+            .unwrap(),
         GroupSizes {
             results: 3,
             comments: 4
         }
     );
     // Employees and managers cannot create surveys.
-    let err = surveys::create(tenant, person, base.clone(), now())
+    let err = surveys::create(&tenant.as_person(person), base.clone(), now())
         .await
         .unwrap_err();
     assert_eq!(err.code(), "auth.forbidden");
-    assert_eq!(surveys::list(tenant, &pulse.owner).await.unwrap().len(), 1);
+    assert_eq!(
+        surveys::list(&tenant.as_person(&pulse.owner))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 async fn comments_are_sealed_and_another_workplace_sees_nothing(test_db: TestDb) {
@@ -541,13 +561,12 @@ async fn comments_are_sealed_and_another_workplace_sees_nothing(test_db: TestDb)
     let tenant = &pulse.tenant;
     let round = rounds::open_due(db, now()).await.unwrap()[0].round();
     for person in &pulse.sales_people {
-        let check_in = answering::open_check_ins(tenant, person, now())
+        let check_in = answering::open_check_ins(&tenant.as_person(person), now())
             .await
             .unwrap()
             .remove(0);
         answering::submit(
-            tenant,
-            person,
+            &tenant.as_person(person),
             round,
             answers(
                 &check_in,
@@ -566,19 +585,22 @@ async fn comments_are_sealed_and_another_workplace_sees_nothing(test_db: TestDb)
     let (contoso_owner, contoso) =
         domain::testing::workplace(db, "Contoso", "grace@contoso.test", now()).await;
     for err in [
-        results::round_results(&contoso, &contoso_owner, round)
+        results::round_results(&contoso.as_person(&contoso_owner), round)
             .await
             .unwrap_err(),
-        results::round_comments(&contoso, &contoso_owner, round)
+        results::round_comments(&contoso.as_person(&contoso_owner), round)
             .await
             .unwrap_err(),
-        answering::submit(&contoso, &contoso_owner, round, Vec::new(), now())
+        answering::submit(&contoso.as_person(&contoso_owner), round, Vec::new(), now())
             .await
             .unwrap_err(),
     ] {
         assert_eq!(err.code(), "resource.not_found");
     }
-    assert!(surveys::list(&contoso, &contoso_owner).await.unwrap().is_empty());
+    assert!(surveys::list(&contoso.as_person(&contoso_owner))
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 /// An identity loaded again (after a change of grants, say).
@@ -594,7 +616,7 @@ async fn answer_all(
     value: impl Fn(usize) -> i32,
 ) {
     for (i, person) in people.iter().enumerate() {
-        let check_in = answering::open_check_ins(tenant, person, at)
+        let check_in = answering::open_check_ins(&tenant.as_person(person), at)
             .await
             .unwrap()
             .into_iter()
@@ -602,8 +624,7 @@ async fn answer_all(
             .unwrap();
         let v = value(i);
         answering::submit(
-            tenant,
-            person,
+            &tenant.as_person(person),
             round,
             answers(&check_in, v, (v * 2).min(10), Some(&format!("Comment {i}"))),
             at,
@@ -622,10 +643,12 @@ async fn trend_export_and_comment_teams(test_db: TestDb) {
     answer_all(tenant, &pulse.mobile_people, first, now(), |_| 2).await;
     answer_all(tenant, &pulse.sales_people, first, now(), |_| 5).await;
     // Open: no figure, no comment, no trend point, no export.
-    let open_figures = results::round_report(tenant, &pulse.owner, first).await.unwrap();
+    let open_figures = results::round_report(&tenant.as_person(&pulse.owner), first)
+        .await
+        .unwrap();
     assert!(open_figures.results.groups.iter().all(|g| g.questions.is_empty()));
     assert!(open_figures.comments.is_empty());
-    assert!(results::trend(tenant, &pulse.owner, first)
+    assert!(results::trend(&tenant.as_person(&pulse.owner), first)
         .await
         .unwrap()
         .groups
@@ -640,7 +663,9 @@ async fn trend_export_and_comment_teams(test_db: TestDb) {
     );
     // Closing releases its figures, once; no finer counts are kept beside them.
     assert_eq!(domain::testing::kept_tally_rows(tenant).await, 0);
-    let closed_figures = results::round_report(tenant, &pulse.owner, first).await.unwrap();
+    let closed_figures = results::round_report(&tenant.as_person(&pulse.owner), first)
+        .await
+        .unwrap();
     assert!(closed_figures
         .results
         .groups
@@ -665,17 +690,21 @@ async fn trend_export_and_comment_teams(test_db: TestDb) {
     })
     .await;
     // Round 2 is still open: its point is missing until it closes.
-    let trend = results::trend(tenant, &pulse.owner, second).await.unwrap();
+    let trend = results::trend(&tenant.as_person(&pulse.owner), second)
+        .await
+        .unwrap();
     assert!(trend
         .groups
         .iter()
         .all(|g| g.points.iter().all(|points| points[1].is_none())));
-    domain::surveys::closing::close_now(tenant, &pulse.owner, second, later)
+    domain::surveys::closing::close_now(&tenant.as_person(&pulse.owner), second, later)
         .await
         .unwrap();
 
     // The trend: each round as its own page shows it.
-    let trend = results::trend(tenant, &pulse.owner, second).await.unwrap();
+    let trend = results::trend(&tenant.as_person(&pulse.owner), second)
+        .await
+        .unwrap();
     assert_eq!(trend.rounds, [1, 2]);
     assert_eq!(
         trend.questions.len(),
@@ -691,30 +720,35 @@ async fn trend_export_and_comment_teams(test_db: TestDb) {
     assert!(series(Group::Department(pulse.engineering)).points[0][0].is_some());
     assert_eq!(series(Group::Department(pulse.mobile)).points[0], [None, None]);
     assert_eq!(series(Group::Department(pulse.platform)).points[0], [None, None]);
-    let theirs = results::trend(tenant, &pulse.manager, second).await.unwrap();
+    let theirs = results::trend(&tenant.as_person(&pulse.manager), second)
+        .await
+        .unwrap();
     assert!(theirs
         .groups
         .iter()
         .all(|g| matches!(g.group, Group::Department(d) if [pulse.engineering, pulse.platform, pulse.mobile].contains(&d))));
     // Looking back from round 1 sees round 1 only.
     assert_eq!(
-        results::trend(tenant, &pulse.owner, first).await.unwrap().rounds,
+        results::trend(&tenant.as_person(&pulse.owner), first)
+            .await
+            .unwrap()
+            .rounds,
         [1]
     );
 
     // Comments are shown under the smallest team large enough: Engineering, not its teams.
-    let comments = results::round_comments(tenant, &pulse.manager, first)
+    let comments = results::round_comments(&tenant.as_person(&pulse.manager), first)
         .await
         .unwrap();
     assert_eq!(comments.len(), 9);
     assert!(comments.iter().all(|c| c.team == "Engineering"));
-    let everyone = results::round_comments(tenant, &pulse.owner, first)
+    let everyone = results::round_comments(&tenant.as_person(&pulse.owner), first)
         .await
         .unwrap();
     assert_eq!(everyone.iter().filter(|c| c.team == "Sales").count(), 6);
 
     // The export holds what the page shows, and is recorded.
-    let csv = results::export_csv(tenant, &pulse.manager, first, now())
+    let csv = results::export_csv(&tenant.as_person(&pulse.manager), first, now())
         .await
         .unwrap();
     let rows: Vec<Vec<String>> = csv::Reader::from_reader(csv.as_bytes())
@@ -749,7 +783,7 @@ async fn trend_export_and_comment_teams(test_db: TestDb) {
     let exported = events.iter().find(|e| e.kind == "data.results_exported").unwrap();
     assert_eq!(exported.actor, Some(pulse.manager.user_id));
     assert_eq!(exported.subject_id, Some(first));
-    let refused = results::export_csv(tenant, &pulse.platform_people[0], first, now())
+    let refused = results::export_csv(&tenant.as_person(&pulse.platform_people[0]), first, now())
         .await
         .unwrap_err();
     assert_eq!(refused.code(), "auth.forbidden");
@@ -762,13 +796,12 @@ async fn replies_reach_the_author_and_nobody_learns_who(test_db: TestDb) {
     let tenant = &pulse.tenant;
     let round = rounds::open_due(db, now()).await.unwrap()[0].round();
     let author = &pulse.sales_people[0];
-    let check_in = answering::open_check_ins(tenant, author, now())
+    let check_in = answering::open_check_ins(&tenant.as_person(author), now())
         .await
         .unwrap()
         .remove(0);
     let secrets = answering::submit(
-        tenant,
-        author,
+        &tenant.as_person(author),
         round,
         answers(&check_in, 3, 7, Some("The rota is unfair")),
         now(),
@@ -782,39 +815,42 @@ async fn replies_reach_the_author_and_nobody_learns_who(test_db: TestDb) {
     })
     .await;
     // Before the round closes the comment is sealed in the ballot box: nothing finds it.
-    assert!(replies::inbox(tenant, author, std::slice::from_ref(&secret))
-        .await
-        .unwrap()
-        .is_empty());
-    domain::surveys::closing::close_now(tenant, &pulse.owner, round, now())
+    assert!(
+        replies::inbox(&tenant.as_person(author), std::slice::from_ref(&secret))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    domain::surveys::closing::close_now(&tenant.as_person(&pulse.owner), round, now())
         .await
         .unwrap();
 
     // Nothing to read yet, and nothing to answer.
-    assert!(replies::inbox(tenant, author, std::slice::from_ref(&secret))
-        .await
-        .unwrap()
-        .is_empty());
-    let early = replies::answer_back(tenant, author, &secret, "Hello?", now())
+    assert!(
+        replies::inbox(&tenant.as_person(author), std::slice::from_ref(&secret))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let early = replies::answer_back(&tenant.as_person(author), &secret, "Hello?", now())
         .await
         .unwrap_err();
     assert_eq!(early.code(), "resource.conflict");
 
     // The owner reads the comment on the results page and replies.
-    let comments = results::round_comments(tenant, &pulse.owner, round)
+    let comments = results::round_comments(&tenant.as_person(&pulse.owner), round)
         .await
         .unwrap();
     let comment = comments.iter().find(|c| c.text == "The rota is unfair").unwrap();
     assert!(comment.can_reply && comment.replies.is_empty());
     for bad in ["", "   ", &"x".repeat(2001)] {
-        let err = replies::reply(tenant, &pulse.owner, comment.id, bad, now())
+        let err = replies::reply(&tenant.as_person(&pulse.owner), comment.id, bad, now())
             .await
             .unwrap_err();
         assert_eq!(err.code(), "input.invalid");
     }
     replies::reply(
-        tenant,
-        &pulse.owner,
+        &tenant.as_person(&pulse.owner),
         comment.id,
         "Thanks, can you say which shifts?",
         now(),
@@ -826,31 +862,33 @@ async fn replies_reach_the_author_and_nobody_learns_who(test_db: TestDb) {
         (&pulse.manager, "resource.not_found"),
         (&pulse.sales_people[1], "auth.forbidden"),
     ] {
-        let err = replies::reply(tenant, who, comment.id, "Hi", now())
+        let err = replies::reply(&tenant.as_person(who), comment.id, "Hi", now())
             .await
             .unwrap_err();
         assert_eq!(err.code(), code);
     }
 
     // The author's browser presents the secret and finds the reply; they answer back.
-    let inbox = replies::inbox(tenant, author, &[secret.clone(), "not-a-secret".into()])
-        .await
-        .unwrap();
+    let inbox = replies::inbox(
+        &tenant.as_person(author),
+        &[secret.clone(), "not-a-secret".into()],
+    )
+    .await
+    .unwrap();
     assert_eq!(inbox.len(), 1);
     assert_eq!(inbox[0].comment, "The rota is unfair");
     assert_eq!(inbox[0].round, 1);
     assert_eq!(inbox[0].messages.len(), 1);
     assert!(!inbox[0].messages[0].from_author);
     replies::answer_back(
-        tenant,
-        author,
+        &tenant.as_person(author),
         &secret,
         "The weekend ones.",
         now() + Duration::hours(2),
     )
     .await
     .unwrap();
-    let comments = results::round_comments(tenant, &pulse.owner, round)
+    let comments = results::round_comments(&tenant.as_person(&pulse.owner), round)
         .await
         .unwrap();
     let thread = &comments.iter().find(|c| c.id == comment.id).unwrap().replies;
@@ -870,29 +908,31 @@ async fn replies_reach_the_author_and_nobody_learns_who(test_db: TestDb) {
     // Without the secret there is nothing: another person, a made-up secret, another workplace.
     let other = &pulse.sales_people[2];
     let guessed = domain::access::auth::session::SecretToken::generate();
-    assert!(replies::inbox(tenant, other, &[guessed.expose().to_owned()])
-        .await
-        .unwrap()
-        .is_empty());
-    let err = replies::answer_back(tenant, other, guessed.expose(), "Me too", now())
+    assert!(
+        replies::inbox(&tenant.as_person(other), &[guessed.expose().to_owned()])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let err = replies::answer_back(&tenant.as_person(other), guessed.expose(), "Me too", now())
         .await
         .unwrap_err();
     assert_eq!(err.code(), "resource.not_found");
     let (contoso_owner, contoso) =
         domain::testing::workplace(db, "Contoso", "grace@contoso.test", now()).await;
     assert!(
-        replies::inbox(&contoso, &contoso_owner, std::slice::from_ref(&secret))
+        replies::inbox(&contoso.as_person(&contoso_owner), std::slice::from_ref(&secret))
             .await
             .unwrap()
             .is_empty()
     );
-    let err = replies::reply(&contoso, &contoso_owner, comment.id, "Hi", now())
+    let err = replies::reply(&contoso.as_person(&contoso_owner), comment.id, "Hi", now())
         .await
         .unwrap_err();
     assert_eq!(err.code(), "resource.not_found");
     let too_many = vec![secret.clone(); replies::MAX_SECRETS + 1];
     assert_eq!(
-        replies::inbox(tenant, author, &too_many)
+        replies::inbox(&tenant.as_person(author), &too_many)
             .await
             .unwrap_err()
             .code(),
@@ -912,8 +952,7 @@ pub(crate) async fn workplace_with_answers(
     let team = departments::create(&tenant, "Team", None, now()).await.unwrap();
     let members = people(db, &tenant, tag, team, n).await;
     surveys::create(
-        &tenant,
-        &owner,
+        &tenant.as_person(&owner),
         NewSurvey {
             title: "Pulse".into(),
             questions: vec![library_question("workload")],
@@ -950,7 +989,9 @@ async fn benchmarks_need_five_workplaces_that_opted_in(test_db: TestDb) {
     let later = now() + Duration::days(4);
     domain::surveys::closing::close_due(db, later).await.unwrap();
     for (owner, tenant) in workplaces.iter().chain([&small]) {
-        benchmarks::set_opt_in(tenant, owner, true).await.unwrap();
+        benchmarks::set_opt_in(&tenant.as_person(owner), true)
+            .await
+            .unwrap();
     }
     // Only the `settings` permission decides.
     let (_, first_tenant) = &workplaces[0];
@@ -965,7 +1006,7 @@ async fn benchmarks_need_five_workplaces_that_opted_in(test_db: TestDb) {
     )
     .await[0];
     assert_eq!(
-        benchmarks::set_opt_in(first_tenant, employee, false)
+        benchmarks::set_opt_in(&first_tenant.as_person(employee), false)
             .await
             .unwrap_err()
             .code(),
@@ -977,13 +1018,15 @@ async fn benchmarks_need_five_workplaces_that_opted_in(test_db: TestDb) {
     let round_of = |owner: &Identity, tenant: &TenantDb| {
         let (owner, tenant) = (owner.clone(), tenant.clone());
         async move {
-            results::rounds_with_results(&tenant, &owner).await.unwrap()[0]
+            results::rounds_with_results(&tenant.as_person(&owner))
+                .await
+                .unwrap()[0]
                 .round
                 .id
         }
     };
     let (owner, tenant) = &workplaces[0];
-    let report = results::round_report(tenant, owner, round_of(owner, tenant).await)
+    let report = results::round_report(&tenant.as_person(owner), round_of(owner, tenant).await)
         .await
         .unwrap();
     let platform: Vec<&benchmarks::Benchmark> = report.benchmarks.values().collect();
@@ -996,8 +1039,7 @@ async fn benchmarks_need_five_workplaces_that_opted_in(test_db: TestDb) {
     // A workplace that does not take part sees no benchmark.
     let (outside_owner, outside_tenant) = &outside;
     let theirs = results::round_report(
-        outside_tenant,
-        outside_owner,
+        &outside_tenant.as_person(outside_owner),
         round_of(outside_owner, outside_tenant).await,
     )
     .await
@@ -1005,7 +1047,7 @@ async fn benchmarks_need_five_workplaces_that_opted_in(test_db: TestDb) {
     assert!(theirs.benchmarks.is_empty());
     // A workplace leaving (or a sybil joining) is never shown on its own: nothing is published
     // again within the month, whatever changes.
-    benchmarks::set_opt_in(&workplaces[4].1, &workplaces[4].0, false)
+    benchmarks::set_opt_in(&workplaces[4].1.as_person(&workplaces[4].0), false)
         .await
         .unwrap();
     assert_eq!(benchmarks::recompute(db, later).await.unwrap(), 0);
@@ -1015,7 +1057,7 @@ async fn benchmarks_need_five_workplaces_that_opted_in(test_db: TestDb) {
             .unwrap(),
         0
     );
-    let again = results::round_report(tenant, owner, round_of(owner, tenant).await)
+    let again = results::round_report(&tenant.as_person(owner), round_of(owner, tenant).await)
         .await
         .unwrap();
     assert_eq!(again.benchmarks, report.benchmarks);
@@ -1049,17 +1091,22 @@ async fn comments_and_replies_are_sealed_again_when_the_key_rotates(test_db: Tes
     let tenant = &pulse.tenant;
     let round = rounds::open_due(db, now()).await.unwrap()[0].round();
     answer_all(tenant, &pulse.sales_people, round, now(), |i| 1 + (i % 5) as i32).await;
-    domain::surveys::closing::close_now(tenant, &pulse.owner, round, now())
+    domain::surveys::closing::close_now(&tenant.as_person(&pulse.owner), round, now())
         .await
         .unwrap();
-    let comment = results::round_comments(tenant, &pulse.owner, round)
+    let comment = results::round_comments(&tenant.as_person(&pulse.owner), round)
         .await
         .unwrap()[0]
         .id;
-    domain::surveys::replies::reply(tenant, &pulse.owner, comment, "Thank you for saying so", now())
-        .await
-        .unwrap();
-    let before = results::round_comments(tenant, &pulse.owner, round)
+    domain::surveys::replies::reply(
+        &tenant.as_person(&pulse.owner),
+        comment,
+        "Thank you for saying so",
+        now(),
+    )
+    .await
+    .unwrap();
+    let before = results::round_comments(&tenant.as_person(&pulse.owner), round)
         .await
         .unwrap();
     assert!(domain::testing::sealed_text_versions(tenant)
@@ -1085,7 +1132,7 @@ async fn comments_and_replies_are_sealed_again_when_the_key_rotates(test_db: Tes
     assert_eq!(versions.len(), 7);
     assert!(versions.iter().all(|v| *v == 2), "{versions:?}");
     assert_eq!(
-        results::round_comments(tenant, &pulse.owner, round)
+        results::round_comments(&tenant.as_person(&pulse.owner), round)
             .await
             .unwrap(),
         before
@@ -1103,7 +1150,7 @@ async fn simultaneous_submissions_all_count_once(test_db: TestDb) {
         .flatten()
         .cloned()
         .collect();
-    let check_in = answering::open_check_ins(&pulse.tenant, &everyone[0], now())
+    let check_in = answering::open_check_ins(&pulse.tenant.as_person(&everyone[0]), now())
         .await
         .unwrap()
         .remove(0);
@@ -1117,7 +1164,7 @@ async fn simultaneous_submissions_all_count_once(test_db: TestDb) {
                 answers(&check_in, 1 + (i % 5) as i32, 5, Some("Same moment")),
             );
             tasks.push(tokio::spawn(async move {
-                answering::submit(&tenant, &person, round, given, now()).await
+                answering::submit(&tenant.as_person(&person), round, given, now()).await
             }));
         }
     }
@@ -1129,14 +1176,14 @@ async fn simultaneous_submissions_all_count_once(test_db: TestDb) {
         }
     }
     assert_eq!(saved, everyone.len());
-    domain::surveys::closing::close_now(&pulse.tenant, &pulse.owner, round, now())
+    domain::surveys::closing::close_now(&pulse.tenant.as_person(&pulse.owner), round, now())
         .await
         .unwrap();
-    let listed = results::rounds_with_results(&pulse.tenant, &pulse.owner)
+    let listed = results::rounds_with_results(&pulse.tenant.as_person(&pulse.owner))
         .await
         .unwrap();
     assert_eq!(listed[0].counts, Some((15, results::Answered::Exactly(15))));
-    let figures = results::round_results(&pulse.tenant, &pulse.owner, round)
+    let figures = results::round_results(&pulse.tenant.as_person(&pulse.owner), round)
         .await
         .unwrap();
     assert_eq!(group(&figures, Group::Workplace).unwrap().respondents, Some(15));
@@ -1228,8 +1275,7 @@ async fn no_combination_of_views_pins_a_person(test_db: TestDb) {
     .unwrap();
     let manager = reload(db, tenant, &manager).await;
     surveys::create(
-        tenant,
-        &owner,
+        &tenant.as_person(&owner),
         NewSurvey {
             title: "Weekly pulse".into(),
             questions: vec![
@@ -1299,14 +1345,18 @@ async fn no_combination_of_views_pins_a_person(test_db: TestDb) {
     for (index, (round, at)) in rounds_seen.iter().enumerate() {
         let answered = &answered_per_round[index];
         // Everything the manager is shown about this round, from every page and the export.
-        let report = results::round_report(tenant, &manager, *round).await.unwrap();
+        let report = results::round_report(&tenant.as_person(&manager), *round)
+            .await
+            .unwrap();
         let shown: Vec<&GroupResult> = report
             .results
             .groups
             .iter()
             .filter(|g| g.respondents.is_some())
             .collect();
-        let csv = results::export_csv(tenant, &manager, *round, *at).await.unwrap();
+        let csv = results::export_csv(&tenant.as_person(&manager), *round, *at)
+            .await
+            .unwrap();
         let exported_teams: BTreeSet<String> = csv::Reader::from_reader(csv.as_bytes())
             .records()
             .map(|r| r.unwrap())
@@ -1318,7 +1368,7 @@ async fn no_combination_of_views_pins_a_person(test_db: TestDb) {
             exported_teams, shown_names,
             "the export shows what the page shows"
         );
-        let trend = results::trend(tenant, &manager, *round).await.unwrap();
+        let trend = results::trend(&tenant.as_person(&manager), *round).await.unwrap();
         let trended: BTreeSet<Group> = trend
             .groups
             .iter()
@@ -1390,8 +1440,7 @@ async fn a_survey_starting_now_opens_only_its_own_round(test_db: TestDb) {
     let (owner, northwind) = domain::testing::workplace(db, "Northwind", "ada@northwind.test", now()).await;
     let known = library::find("workload").unwrap();
     let created = domain::surveys::create_and_open(
-        &northwind,
-        &owner,
+        &northwind.as_person(&owner),
         NewSurvey {
             title: "Northwind pulse".into(),
             questions: vec![NewQuestion {
@@ -1418,8 +1467,7 @@ async fn a_survey_starting_now_opens_only_its_own_round(test_db: TestDb) {
     );
     // A survey that starts later opens nothing now.
     let later = domain::surveys::create_and_open(
-        &northwind,
-        &owner,
+        &northwind.as_person(&owner),
         NewSurvey {
             title: "Later pulse".into(),
             questions: vec![NewQuestion {

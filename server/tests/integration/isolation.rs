@@ -418,8 +418,7 @@ async fn seed(db: &Database, tag: &str) -> Workplace {
     let owner_tenant = TenantDb::for_identity(db, &owner_identity);
     let wellbeing = domain::surveys::library::find("wellbeing").unwrap();
     let survey = domain::surveys::create(
-        &owner_tenant,
-        &owner_identity,
+        &owner_tenant.as_person(&owner_identity),
         domain::surveys::NewSurvey {
             title: format!("{tag} Pulse"),
             questions: vec![domain::surveys::NewQuestion {
@@ -454,13 +453,13 @@ async fn seed(db: &Database, tag: &str) -> Workplace {
     )
     .await
     .unwrap();
-    let check_in = domain::surveys::answering::open_check_ins(&owner_tenant, &employee_identity, now)
-        .await
-        .unwrap()
-        .remove(0);
+    let check_in =
+        domain::surveys::answering::open_check_ins(&owner_tenant.as_person(&employee_identity), now)
+            .await
+            .unwrap()
+            .remove(0);
     let comment_secret = domain::surveys::answering::submit(
-        &owner_tenant,
-        &employee_identity,
+        &owner_tenant.as_person(&employee_identity),
         round,
         vec![domain::surveys::answering::GivenAnswer {
             question: check_in.questions[0].id,
@@ -480,7 +479,7 @@ async fn seed(db: &Database, tag: &str) -> Workplace {
     Workplace {
         workplace: domain::platform::ids::WorkplaceId::from_uuid(workplace_id),
         first_entry: uuid::Uuid::nil(),
-        support_grant: domain::compliance::support::grant(&owner_tenant, &owner_identity, 4, now)
+        support_grant: domain::compliance::support::grant(&owner_tenant.as_person(&owner_identity), 4, now)
             .await
             .unwrap()
             .id,

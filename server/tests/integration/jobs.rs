@@ -161,8 +161,7 @@ async fn due_rounds_open_and_people_are_emailed(test_db: TestDb) {
     }
     let wellbeing = library::find("wellbeing").unwrap();
     domain::surveys::create(
-        &tenant,
-        &owner,
+        &tenant.as_person(&owner),
         NewSurvey {
             title: "Sales pulse".into(),
             questions: vec![NewQuestion {
@@ -216,7 +215,7 @@ async fn due_rounds_open_and_people_are_emailed(test_db: TestDb) {
     );
 
     // Philippa answers; a day before the round closes, only Kestrel is reminded, once.
-    let check_in = domain::surveys::answering::open_check_ins(&tenant, &people[0], now)
+    let check_in = domain::surveys::answering::open_check_ins(&tenant.as_person(&people[0]), now)
         .await
         .unwrap()
         .remove(0);
@@ -229,7 +228,7 @@ async fn due_rounds_open_and_people_are_emailed(test_db: TestDb) {
             comment: None,
         })
         .collect();
-    domain::surveys::answering::submit(&tenant, &people[0], check_in.round, given, now)
+    domain::surveys::answering::submit(&tenant.as_person(&people[0]), check_in.round, given, now)
         .await
         .unwrap();
     let early = tick(db, "process-a", &schedule, &notifier, now + Duration::hours(23)).await;
@@ -252,20 +251,29 @@ async fn due_rounds_open_and_people_are_emailed(test_db: TestDb) {
     );
     assert!(reminders[0].contains(&format!("https://candor.test/check-ins/{}", check_in.round)));
     // By hand, HR may remind again only after a gap.
-    let by_hand =
-        domain::surveys::rounds::remind_now(&tenant, &owner, check_in.round, now + Duration::hours(27))
-            .await
-            .unwrap_err();
+    let by_hand = domain::surveys::rounds::remind_now(
+        &tenant.as_person(&owner),
+        check_in.round,
+        now + Duration::hours(27),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(by_hand.code(), "resource.conflict");
-    let by_hand =
-        domain::surveys::rounds::remind_now(&tenant, &owner, check_in.round, now + Duration::hours(38))
-            .await
-            .unwrap();
+    let by_hand = domain::surveys::rounds::remind_now(
+        &tenant.as_person(&owner),
+        check_in.round,
+        now + Duration::hours(38),
+    )
+    .await
+    .unwrap();
     assert_eq!(by_hand.participants(), [people[1].user_id.uuid()]);
-    let refused =
-        domain::surveys::rounds::remind_now(&tenant, &people[1], check_in.round, now + Duration::hours(47))
-            .await
-            .unwrap_err();
+    let refused = domain::surveys::rounds::remind_now(
+        &tenant.as_person(&people[1]),
+        check_in.round,
+        now + Duration::hours(47),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(refused.code(), "auth.forbidden");
 
     let closed = tick(db, "process-a", &schedule, &notifier, now + Duration::days(2)).await;
@@ -398,8 +406,7 @@ async fn retention_and_termination_run_on_schedule(test_db: TestDb) {
     assert!(!same_day.ran.contains(&DATA_RETENTION));
 
     domain::compliance::workplace_deletion::request_termination(
-        &tenant,
-        &owner,
+        &tenant.as_person(&owner),
         "Northwind",
         30,
         &notifier.mailer,

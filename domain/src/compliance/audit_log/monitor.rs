@@ -15,7 +15,7 @@ use crate::{
     platform::{
         entities::{audit_alerts, audit_log, audit_settings, users, workplaces},
         ids::{UserId, WorkplaceId},
-        policy::{self, Action, Identity, Resource},
+        policy::{self, Action, Resource},
         security_events::{EventKind, SecurityEvent, Severity},
         tenant::TenantDb,
     },
@@ -145,8 +145,8 @@ fn to_alert(row: audit_alerts::Model) -> Result<Alert> {
 }
 
 /// The workplace's newest alerts, newest first.
-pub async fn alerts(tenant: &TenantDb, identity: &Identity, limit: u64) -> Result<Vec<Alert>> {
-    policy::require(identity, Action::ViewAudit, Resource::Workplace)?;
+pub async fn alerts(tenant: &TenantDb, limit: u64) -> Result<Vec<Alert>> {
+    tenant.require(Action::ViewAudit, Resource::Workplace)?;
     let txn = tenant.begin_read().await?;
     let rows = tenant
         .select::<audit_alerts::Entity>()
@@ -160,7 +160,8 @@ pub async fn alerts(tenant: &TenantDb, identity: &Identity, limit: u64) -> Resul
 }
 
 /// How many alerts nobody has acknowledged yet (for the banner).
-pub async fn open_alert_count(tenant: &TenantDb, identity: &Identity) -> Result<u64> {
+pub async fn open_alert_count(tenant: &TenantDb) -> Result<u64> {
+    let identity = tenant.person()?;
     use sea_orm::PaginatorTrait;
     if !policy::allows(identity, Action::ViewAudit, Resource::Workplace) {
         return Ok(0);
@@ -175,13 +176,9 @@ pub async fn open_alert_count(tenant: &TenantDb, identity: &Identity) -> Result<
     Ok(count)
 }
 
-pub async fn acknowledge(
-    tenant: &TenantDb,
-    identity: &Identity,
-    alert: Uuid,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    policy::require(identity, Action::ViewAudit, Resource::Workplace)?;
+pub async fn acknowledge(tenant: &TenantDb, alert: Uuid, now: DateTime<Utc>) -> Result<()> {
+    let identity = tenant.person()?;
+    tenant.require(Action::ViewAudit, Resource::Workplace)?;
     let txn = tenant.begin().await?;
     let row = tenant
         .select::<audit_alerts::Entity>()

@@ -15,7 +15,7 @@ use crate::{
         crypto::Personal,
         entities::{audit_log, audit_reviews, audit_settings},
         ids::{UserId, WorkplaceId},
-        policy::{self, Action, Identity, Resource},
+        policy::{Action, Resource},
         security_events::{EventKind, SecurityEvent},
         tenant::TenantDb,
     },
@@ -290,19 +290,15 @@ async fn query(tenant: &TenantDb, filter: &Filter, limit: u64) -> Result<Vec<Log
 }
 
 /// One page of the workplace's log, newest first.
-pub async fn search(tenant: &TenantDb, identity: &Identity, filter: &Filter) -> Result<Vec<LogEntry>> {
-    policy::require(identity, Action::ViewAudit, Resource::Workplace)?;
+pub async fn search(tenant: &TenantDb, filter: &Filter) -> Result<Vec<LogEntry>> {
+    tenant.require(Action::ViewAudit, Resource::Workplace)?;
     tenant.touch(EntityType::AuditLog, []);
     query(tenant, filter, PAGE).await
 }
 
 /// The names of the accounts `ids` of this workplace, for the viewer only.
-pub async fn names(
-    tenant: &TenantDb,
-    identity: &Identity,
-    ids: &[UserId],
-) -> Result<BTreeMap<UserId, String>> {
-    policy::require(identity, Action::ViewAudit, Resource::Workplace)?;
+pub async fn names(tenant: &TenantDb, ids: &[UserId]) -> Result<BTreeMap<UserId, String>> {
+    tenant.require(Action::ViewAudit, Resource::Workplace)?;
     let wanted: Vec<Uuid> = ids.iter().map(|id| id.uuid()).collect();
     let txn = tenant.begin_read().await?;
     let names = crate::platform::user_fields::names_of(tenant, &txn, &wanted).await?;
@@ -315,8 +311,8 @@ pub async fn names(
 }
 
 /// Everyone of this workplace who appears in its log, for the actor filter: (id, name).
-pub async fn actors(tenant: &TenantDb, identity: &Identity) -> Result<Vec<(UserId, String)>> {
-    policy::require(identity, Action::ViewAudit, Resource::Workplace)?;
+pub async fn actors(tenant: &TenantDb) -> Result<Vec<(UserId, String)>> {
+    tenant.require(Action::ViewAudit, Resource::Workplace)?;
     let txn = tenant.begin_read().await?;
     let ids: Vec<Option<Uuid>> = tenant
         .select::<audit_log::Entity>()
@@ -329,20 +325,15 @@ pub async fn actors(tenant: &TenantDb, identity: &Identity) -> Result<Vec<(UserI
         .await?;
     txn.commit().await?;
     let ids: Vec<UserId> = ids.into_iter().flatten().map(UserId::from_uuid).collect();
-    let mut named: Vec<(UserId, String)> = names(tenant, identity, &ids).await?.into_iter().collect();
+    let mut named: Vec<(UserId, String)> = names(tenant, &ids).await?.into_iter().collect();
     named.sort_by_key(|(_, name)| name.to_lowercase());
     Ok(named)
 }
 
 /// Marks one entry reviewed, with an optional note (sealed: a note may say anything).
-pub async fn mark_reviewed(
-    tenant: &TenantDb,
-    identity: &Identity,
-    entry: Uuid,
-    note: &str,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    policy::require(identity, Action::ViewAudit, Resource::Workplace)?;
+pub async fn mark_reviewed(tenant: &TenantDb, entry: Uuid, note: &str, now: DateTime<Utc>) -> Result<()> {
+    let identity = tenant.person()?;
+    tenant.require(Action::ViewAudit, Resource::Workplace)?;
     let note = note.trim();
     if note.chars().count() > NOTE_MAX {
         return Err(Error::Invalid {
@@ -401,12 +392,12 @@ pub enum ExportFormat {
 /// itself recorded, before the file is handed over.
 pub async fn export(
     tenant: &TenantDb,
-    identity: &Identity,
     filter: &Filter,
     format: ExportFormat,
     now: DateTime<Utc>,
 ) -> Result<String> {
-    policy::require(identity, Action::ViewAudit, Resource::Workplace)?;
+    let identity = tenant.person()?;
+    tenant.require(Action::ViewAudit, Resource::Workplace)?;
     let entries = query(tenant, filter, MAX_EXPORT).await?;
     let txn = tenant.begin().await?;
     crate::platform::security_events::store_and_log(
@@ -563,8 +554,8 @@ pub(crate) fn settings_from(row: Option<&audit_settings::Model>) -> Settings {
     .unwrap_or_default()
 }
 
-pub async fn settings(tenant: &TenantDb, identity: &Identity) -> Result<Settings> {
-    policy::require(identity, Action::ViewAudit, Resource::Workplace)?;
+pub async fn settings(tenant: &TenantDb) -> Result<Settings> {
+    tenant.require(Action::ViewAudit, Resource::Workplace)?;
     let txn = tenant.begin_read().await?;
     let settings = settings_in(tenant, &txn).await?;
     txn.commit().await?;
@@ -573,8 +564,8 @@ pub async fn settings(tenant: &TenantDb, identity: &Identity) -> Result<Settings
 
 /// Saves the settings: Owners (and roles with `settings`) only, since they decide what is
 /// watched. The change itself raises an alert for the other auditors to see.
-pub async fn save_settings(tenant: &TenantDb, identity: &Identity, new: Settings) -> Result<()> {
-    policy::require(identity, Action::ManageSettings, Resource::Workplace)?;
+pub async fn save_settings(tenant: &TenantDb, new: Settings) -> Result<()> {
+    tenant.require(Action::ManageSettings, Resource::Workplace)?;
     new.validate()?;
     let txn = tenant.begin().await?;
     let existing = tenant.select::<audit_settings::Entity>().one(&txn).await?;
@@ -629,12 +620,8 @@ pub(crate) async fn review_status_in(
     })
 }
 
-pub async fn review_status(
-    tenant: &TenantDb,
-    identity: &Identity,
-    now: DateTime<Utc>,
-) -> Result<ReviewStatus> {
-    policy::require(identity, Action::ViewAudit, Resource::Workplace)?;
+pub async fn review_status(tenant: &TenantDb, now: DateTime<Utc>) -> Result<ReviewStatus> {
+    tenant.require(Action::ViewAudit, Resource::Workplace)?;
     let txn = tenant.begin_read().await?;
     let settings = settings_in(tenant, &txn).await?;
     let created = crate::platform::entities::workplaces::Entity::find_by_id(tenant.workplace_id().uuid())

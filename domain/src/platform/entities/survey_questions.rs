@@ -8,12 +8,26 @@ pub struct Model {
     pub workplace_id: Uuid,
     pub survey_id: Uuid,
     pub position: i32,
-    pub kind: String,
+    pub kind: Kind,
     pub prompt: String,
     pub library_key: Option<String>,
     pub choices: Option<String>,
     pub low_label: Option<String>,
     pub high_label: Option<String>,
+}
+
+/// What a question is answered with; its details (labels, options) are in the other columns.
+/// Stored as its lowercase name; any other stored value fails to load.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, serde::Serialize, serde::Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "Text", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Scale,
+    Enps,
+    Choice,
+    Text,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

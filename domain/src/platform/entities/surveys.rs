@@ -7,13 +7,38 @@ pub struct Model {
     pub id: Uuid,
     pub workplace_id: Uuid,
     pub title: String,
-    pub status: String,
-    pub cadence: String,
+    pub status: Status,
+    pub cadence: Cadence,
     pub window_days: i32,
     pub first_round_at: DateTimeUtc,
     pub next_round_at: Option<DateTimeUtc>,
     pub created_by: Option<Uuid>,
     pub created_at: DateTimeUtc,
+}
+
+/// Where a survey stands. Stored as its lowercase name; any other stored value fails to load.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, serde::Serialize, serde::Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "Text", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Active,
+    Paused,
+    Closed,
+}
+
+/// How often a survey runs. Stored as its lowercase name; any other stored value fails to load.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, serde::Serialize, serde::Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "Text", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub enum Cadence {
+    Once,
+    Weekly,
+    Fortnightly,
+    Monthly,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

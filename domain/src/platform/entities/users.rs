@@ -16,7 +16,7 @@ pub struct Model {
     pub role: String,
     pub department_id: Option<Uuid>,
     pub start_date: Option<Date>,
-    pub status: String,
+    pub status: Status,
     pub custom_role_id: Option<Uuid>,
     /// HMAC of the normalised address under the instance's index key.
     pub email_index: Option<Vec<u8>>,
@@ -29,6 +29,23 @@ pub struct Model {
     /// Since when the account may be compromised: its next sign-in must choose a new password
     /// before anything else.
     pub password_change_required_at: Option<DateTimeUtc>,
+}
+
+/// Where an account stands. Stored as its lowercase name; a row holding any other value fails
+/// to load instead of being read as some default.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, serde::Serialize, serde::Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "Text", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Asked to join; no password yet.
+    Invited,
+    Active,
+    /// Signed out everywhere; cannot sign in until reactivated.
+    Suspended,
+    /// Gone from the workplace; kept until the retention policy erases them.
+    Left,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
