@@ -191,7 +191,7 @@ settings! {
         /// The operator's public backup key (age1…, from `candor backup keygen`). Backups are
         /// encrypted to it; its private half is needed only to restore, and belongs elsewhere.
         backup_recipient("CANDOR_BACKUP_RECIPIENT", "AGE_PUBLIC_KEY") -> domain::operations::backup::BackupRecipient = backup_recipient;
-        /// Hours between scheduled backups. Default: 24
+        /// Hours between scheduled backups, 1–168. Default: 24
         backup_interval_hours("CANDOR_BACKUP_INTERVAL_HOURS", "HOURS") -> u64 = number(1..=168), default "24";
         /// Days a backup is kept before it is deleted (the newest is always kept). Default: 30
         backup_retention_days("CANDOR_BACKUP_RETENTION_DAYS", "DAYS") -> u64 = number(1..=3650), default "30";

@@ -6,6 +6,8 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
+#[cfg(feature = "ssr")]
+use ssr::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StrengthFeedback {
@@ -83,10 +85,6 @@ pub struct SessionView {
     pub last_active: String,
     pub current: bool,
 }
-
-/// The longest input the strength check reads: bounds the work of an anonymous caller.
-#[cfg(feature = "ssr")]
-const MAX_FEEDBACK_INPUT: usize = 1024;
 
 /// Public: live feedback while a password is typed. The same rules run again on signup.
 #[server(prefix = "/api", endpoint = "account/password_feedback")]
@@ -350,11 +348,6 @@ pub async fn me() -> Result<MyAccount, ApiError> {
     })
 }
 
-#[cfg(feature = "ssr")]
-fn utc_minute(time: chrono::DateTime<chrono::Utc>) -> String {
-    time.format("%Y-%m-%d %H:%M UTC").to_string()
-}
-
 /// The signed-in person's live sessions, this one marked.
 #[server(prefix = "/api", endpoint = "account/sessions")]
 pub async fn my_sessions() -> Result<Vec<SessionView>, ApiError> {
@@ -449,13 +442,26 @@ pub async fn reset_password(token: String, password: String) -> Result<(), ApiEr
 }
 
 #[cfg(feature = "ssr")]
-impl SubprocessorChangeView {
-    pub(crate) fn from_domain(change: domain::compliance::subprocessors::Change) -> Self {
-        SubprocessorChangeView {
-            kind: change.kind.key().to_owned(),
-            summary: change.summary,
-            effective_on: change.effective_on.format("%Y-%m-%d").to_string(),
-            announced: change.announced_at.format("%Y-%m-%d").to_string(),
+mod ssr {
+    //! What this file's server functions share on the server only.
+
+    use super::*;
+
+    /// The longest input the strength check reads: bounds the work of an anonymous caller.
+    pub(super) const MAX_FEEDBACK_INPUT: usize = 1024;
+
+    pub(super) fn utc_minute(time: chrono::DateTime<chrono::Utc>) -> String {
+        time.format("%Y-%m-%d %H:%M UTC").to_string()
+    }
+
+    impl SubprocessorChangeView {
+        pub(crate) fn from_domain(change: domain::compliance::subprocessors::Change) -> Self {
+            SubprocessorChangeView {
+                kind: change.kind.key().to_owned(),
+                summary: change.summary,
+                effective_on: change.effective_on.format("%Y-%m-%d").to_string(),
+                announced: change.announced_at.format("%Y-%m-%d").to_string(),
+            }
         }
     }
 }

@@ -9,6 +9,8 @@ use crate::{
     error::ApiError,
     model::{ExportFormat, Outcome, Severity},
 };
+#[cfg(feature = "ssr")]
+use ssr::*;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogQuery {
@@ -75,50 +77,6 @@ pub struct AuditOverview {
     pub review_overdue: bool,
     pub last_review: Option<String>,
     pub settings: AuditSettingsView,
-}
-
-#[cfg(feature = "ssr")]
-fn filter_of(query: &LogQuery) -> Result<domain::compliance::audit_log::review::Filter, ApiError> {
-    Ok(domain::compliance::audit_log::review::Filter::from_form(
-        &query.actor,
-        &query.action,
-        &query.entity,
-        &query.entity_id,
-        &query.from,
-        &query.until,
-        query.security_only,
-        query.unreviewed_only,
-    )?)
-}
-
-#[cfg(feature = "ssr")]
-fn when(time: chrono::DateTime<chrono::Utc>) -> String {
-    time.format("%Y-%m-%d %H:%M:%S UTC").to_string()
-}
-
-/// The browser's name for an access-log severity.
-#[cfg(feature = "ssr")]
-fn severity(severity: domain::platform::audit::Severity) -> Severity {
-    use domain::platform::audit::Severity as Stored;
-    match severity {
-        Stored::Info => Severity::Info,
-        Stored::Warning => Severity::Warning,
-        Stored::Critical => Severity::Critical,
-    }
-}
-
-/// The browser's name for an access-log outcome.
-#[cfg(feature = "ssr")]
-fn outcome(outcome: domain::platform::audit::Outcome) -> Outcome {
-    use domain::platform::audit::Outcome as Stored;
-    match outcome {
-        Stored::Ok => Outcome::Ok,
-        Stored::Invalid => Outcome::Invalid,
-        Stored::Unauthenticated => Outcome::Unauthenticated,
-        Stored::Denied => Outcome::Denied,
-        Stored::Throttled => Outcome::Throttled,
-        Stored::Error => Outcome::Error,
-    }
 }
 
 /// The log page: entries matching `query` (newest first), alerts, review status and settings.
@@ -289,4 +247,53 @@ pub async fn save_settings(
     )
     .await?;
     Ok(())
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    //! What this file's server functions share on the server only.
+
+    use super::*;
+
+    pub(super) fn filter_of(
+        query: &LogQuery,
+    ) -> Result<domain::compliance::audit_log::review::Filter, ApiError> {
+        Ok(domain::compliance::audit_log::review::Filter::from_form(
+            &query.actor,
+            &query.action,
+            &query.entity,
+            &query.entity_id,
+            &query.from,
+            &query.until,
+            query.security_only,
+            query.unreviewed_only,
+        )?)
+    }
+
+    pub(super) fn when(time: chrono::DateTime<chrono::Utc>) -> String {
+        time.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+    }
+
+    /// The browser's name for an access-log severity.
+    pub(super) fn severity(severity: domain::platform::audit::Severity) -> Severity {
+        use domain::platform::audit::Severity as Stored;
+        match severity {
+            Stored::Info => Severity::Info,
+            Stored::Warning => Severity::Warning,
+            Stored::Critical => Severity::Critical,
+        }
+    }
+
+    /// The browser's name for an access-log outcome.
+    pub(super) fn outcome(outcome: domain::platform::audit::Outcome) -> Outcome {
+        use domain::platform::audit::Outcome as Stored;
+        match outcome {
+            Stored::Ok => Outcome::Ok,
+            Stored::Invalid => Outcome::Invalid,
+            Stored::Unauthenticated => Outcome::Unauthenticated,
+            Stored::Denied => Outcome::Denied,
+            Stored::Throttled => Outcome::Throttled,
+            Stored::Error => Outcome::Error,
+        }
+    }
 }

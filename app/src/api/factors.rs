@@ -10,6 +10,8 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
+#[cfg(feature = "ssr")]
+use ssr::*;
 
 /// A WebAuthn request for the browser: the JSON options and the id to answer with.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,39 +52,6 @@ pub struct FactorChoices {
     pub code: bool,
     /// Days the workplace lets a device be remembered (0: never).
     pub remember_days: i32,
-}
-
-#[cfg(feature = "ssr")]
-fn ceremony_id<Id: std::str::FromStr>(text: &str) -> Result<Id, ApiError> {
-    text.parse().map_err(|_| {
-        domain::Error::Invalid {
-            field: "passkey",
-            reason: "That passkey request has expired or was already used. Try again.".into(),
-        }
-        .into()
-    })
-}
-
-/// Bounds what an anonymous caller can make the server parse.
-#[cfg(feature = "ssr")]
-fn bounded_credential(credential: &str) -> Result<(), ApiError> {
-    const MAX_CREDENTIAL_JSON: usize = 64 * 1024;
-    if credential.len() > MAX_CREDENTIAL_JSON {
-        return Err(domain::Error::Invalid {
-            field: "passkey",
-            reason: "The passkey response is too large.".into(),
-        }
-        .into());
-    }
-    Ok(())
-}
-
-#[cfg(feature = "ssr")]
-fn request(ceremony: domain::access::factors::Ceremony) -> PasskeyRequest {
-    PasskeyRequest {
-        ceremony: ceremony.id.to_string(),
-        options: ceremony.options_json,
-    }
 }
 
 /// Starts adding a passkey: the first factor of a new account, or another one later.
@@ -261,11 +230,6 @@ pub async fn finish_passkey_sign_in(ceremony: String, credential: String) -> Res
     crate::api::account::set_completed_cookies(&state, completed).await
 }
 
-#[cfg(feature = "ssr")]
-fn utc_minute(time: chrono::DateTime<chrono::Utc>) -> String {
-    time.format("%Y-%m-%d %H:%M UTC").to_string()
-}
-
 /// The signed-in person's factors and recovery-code count.
 #[server(prefix = "/api", endpoint = "factors/list")]
 pub async fn sign_in_methods() -> Result<MethodsOverview, ApiError> {
@@ -328,4 +292,45 @@ pub async fn change_password(current_password: String, new_password: String) -> 
         state.clock.now(),
     )
     .await?)
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    //! What this file's server functions share on the server only.
+
+    use super::*;
+
+    pub(super) fn ceremony_id<Id: std::str::FromStr>(text: &str) -> Result<Id, ApiError> {
+        text.parse().map_err(|_| {
+            domain::Error::Invalid {
+                field: "passkey",
+                reason: "That passkey request has expired or was already used. Try again.".into(),
+            }
+            .into()
+        })
+    }
+
+    /// Bounds what an anonymous caller can make the server parse.
+    pub(super) fn bounded_credential(credential: &str) -> Result<(), ApiError> {
+        const MAX_CREDENTIAL_JSON: usize = 64 * 1024;
+        if credential.len() > MAX_CREDENTIAL_JSON {
+            return Err(domain::Error::Invalid {
+                field: "passkey",
+                reason: "The passkey response is too large.".into(),
+            }
+            .into());
+        }
+        Ok(())
+    }
+
+    pub(super) fn request(ceremony: domain::access::factors::Ceremony) -> PasskeyRequest {
+        PasskeyRequest {
+            ceremony: ceremony.id.to_string(),
+            options: ceremony.options_json,
+        }
+    }
+
+    pub(super) fn utc_minute(time: chrono::DateTime<chrono::Utc>) -> String {
+        time.format("%Y-%m-%d %H:%M UTC").to_string()
+    }
 }

@@ -6,6 +6,8 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::{error::ApiError, transport::TransportMode};
+#[cfg(feature = "ssr")]
+use ssr::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InstanceFacts {
@@ -198,49 +200,6 @@ pub async fn operational_facts() -> Result<Option<InstanceOperations>, ApiError>
     }))
 }
 
-/// The backup schedule and restore drills as configured (not when they last ran).
-#[cfg(feature = "ssr")]
-fn backup_policy(state: &crate::state::AppState) -> (String, String) {
-    let Some(policy) = state.backups else {
-        let none = "Not configured on this instance (the operator sets CANDOR_BACKUP_DIR and CANDOR_BACKUP_RECIPIENT)";
-        return (none.to_owned(), "None: no backups to restore".to_owned());
-    };
-    let every = if policy.interval_hours % 24 == 0 {
-        match policy.interval_hours / 24 {
-            1 => "Daily".to_owned(),
-            days => format!("Every {days} days"),
-        }
-    } else if policy.interval_hours == 1 {
-        "Hourly".to_owned()
-    } else {
-        format!("Every {} hours", policy.interval_hours)
-    };
-    let key = if policy.drills_here {
-        "to the operator's backup key (this server holds its private half to run the restore drills)"
-    } else {
-        "to the operator's backup key, whose private half is not on this server"
-    };
-    let backups = format!(
-        "{every}, encrypted (age: X25519 and ChaCha20-Poly1305) {key}, to storage apart from the database; each workplace's part under its own key, destroyed when the workplace is deleted; kept {} days, then deleted",
-        policy.retention_days
-    );
-    let restore_drills = format!(
-        "Every {} days the newest backup is restored into a scratch database and compared with the backup row by row",
-        policy.drill_days
-    );
-    (backups, restore_drills)
-}
-
-/// "a", "a and b", "a, b and c".
-#[cfg(feature = "ssr")]
-fn in_words(items: &[&str]) -> String {
-    match items {
-        [] => String::new(),
-        [only] => (*only).to_owned(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
-    }
-}
-
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SubprocessorView {
     pub name: String,
@@ -284,4 +243,50 @@ pub async fn subprocessors() -> Result<SubprocessorsView, ApiError> {
             .collect(),
         notice_days: list::NOTICE_DAYS,
     })
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    //! What this file's server functions share on the server only.
+
+    /// The backup schedule and restore drills as configured (not when they last ran).
+    pub(super) fn backup_policy(state: &crate::state::AppState) -> (String, String) {
+        let Some(policy) = state.backups else {
+            let none = "Not configured on this instance (the operator sets CANDOR_BACKUP_DIR and CANDOR_BACKUP_RECIPIENT)";
+            return (none.to_owned(), "None: no backups to restore".to_owned());
+        };
+        let every = if policy.interval_hours % 24 == 0 {
+            match policy.interval_hours / 24 {
+                1 => "Daily".to_owned(),
+                days => format!("Every {days} days"),
+            }
+        } else if policy.interval_hours == 1 {
+            "Hourly".to_owned()
+        } else {
+            format!("Every {} hours", policy.interval_hours)
+        };
+        let key = if policy.drills_here {
+            "to the operator's backup key (this server holds its private half to run the restore drills)"
+        } else {
+            "to the operator's backup key, whose private half is not on this server"
+        };
+        let backups = format!(
+            "{every}, encrypted (age: X25519 and ChaCha20-Poly1305) {key}, to storage apart from the database; each workplace's part under its own key, destroyed when the workplace is deleted; kept {} days, then deleted",
+            policy.retention_days
+        );
+        let restore_drills = format!(
+            "Every {} days the newest backup is restored into a scratch database and compared with the backup row by row",
+            policy.drill_days
+        );
+        (backups, restore_drills)
+    }
+
+    /// "a", "a and b", "a, b and c".
+    pub(super) fn in_words(items: &[&str]) -> String {
+        match items {
+            [] => String::new(),
+            [only] => (*only).to_owned(),
+            [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        }
+    }
 }

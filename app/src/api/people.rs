@@ -90,10 +90,14 @@ pub struct InvitationGreeting {
 }
 
 #[cfg(feature = "ssr")]
-pub(crate) use support::role_access;
+pub(crate) use ssr::role_access;
+#[cfg(feature = "ssr")]
+use ssr::{record, send_invitation};
 
 #[cfg(feature = "ssr")]
-pub(crate) mod support {
+pub(crate) mod ssr {
+    //! What the people server functions share on the server only.
+
     use std::collections::BTreeMap;
 
     use domain::{
@@ -105,7 +109,7 @@ pub(crate) mod support {
         },
     };
 
-    use super::{Choice, PersonStatus};
+    use super::*;
 
     /// A start date as a form sends it: empty for none, else `YYYY-MM-DD`.
     pub fn optional_date(text: &str) -> Result<Option<chrono::NaiveDate>, domain::Error> {
@@ -186,18 +190,6 @@ pub(crate) mod support {
             .collect())
     }
 
-    /// A role of this workplace by its form value, if the caller may give it; another
-    /// workplace's role is simply not found.
-    pub async fn role_to_give(
-        who: &Identity,
-        tenant: &TenantDb,
-        key: &str,
-    ) -> Result<RoleDefinition, domain::Error> {
-        let role = domain::access::roles::find(tenant, key.parse()?).await?;
-        domain::platform::policy::require(who, Action::AssignRole(role.reach()), Resource::Workplace)?;
-        Ok(role)
-    }
-
     /// Sentences saying what a role lets its holder see and do.
     pub fn role_access(role: &RoleDefinition) -> Vec<String> {
         let mut access: Vec<String> = role
@@ -226,6 +218,70 @@ pub(crate) mod support {
         }
         access
     }
+
+    pub(super) async fn record(
+        who: &domain::platform::policy::Identity,
+        tenant: &domain::platform::tenant::TenantDb,
+        id: domain::platform::ids::UserId,
+    ) -> Result<PersonRecord, ApiError> {
+        use domain::platform::policy::{allows, require, Action, Resource};
+        let found = domain::organisation::people::get(tenant, id).await?;
+        require(
+            who,
+            Action::ViewPerson,
+            Resource::Person {
+                id,
+                department: found.department,
+            },
+        )?;
+        let can_manage = allows(who, Action::ManagePeople, Resource::Workplace);
+        let departments = domain::organisation::departments::list(tenant).await?;
+        let names = names(&departments);
+        let grants = domain::organisation::people::grants(tenant, id).await?;
+        let mut access = role_access(&found.role);
+        access.insert(0, format!("Role: {}.", found.role.name));
+        Ok(PersonRecord {
+            restricted: found.restricted,
+            can_handle_requests: allows(who, Action::HandleDataRequests, Resource::Workplace),
+            id: found.id.into(),
+            department_id: found.department.map(Into::into),
+            department: found.department.and_then(|d| names.get(&d).cloned()),
+            role_key: found.role.key.into(),
+            role: found.role.name.clone(),
+            status: person_status(found.status),
+            start_date: found.start_date.map(|d| d.to_string()),
+            access,
+            grants: grants.iter().map(|d| (*d).into()).collect(),
+            uses_grants: found.role.results_limited_to_grants,
+            can_manage,
+            is_self: found.id == who.user_id,
+            departments: department_choices(&departments),
+            roles: assignable_roles(who, tenant).await?,
+            name: found.name,
+            email: found.email,
+        })
+    }
+
+    pub(super) async fn send_invitation(
+        state: &crate::state::AppState,
+        invitation: &domain::organisation::people::Invitation,
+    ) -> Result<(), ApiError> {
+        let link = format!(
+            "{}/invitation?token={}",
+            state.public_url,
+            invitation.token.expose()
+        );
+        state
+            .mailer
+            .send(domain::organisation::messages::invitation(
+                &invitation.email,
+                &invitation.name,
+                &invitation.workplace_name,
+                &link,
+            ))
+            .await?;
+        Ok(())
+    }
 }
 
 #[server(prefix = "/api", endpoint = "people/list")]
@@ -245,7 +301,7 @@ pub async fn people(
         }
         .into());
     }
-    let status = status.map(support::domain_status);
+    let status = status.map(ssr::domain_status);
     let filter = domain::organisation::people::Filter {
         search,
         department: department.parse_optional()?,
@@ -254,7 +310,7 @@ pub async fn people(
     };
     let listed = domain::organisation::people::list(&tenant, &people_scope(&who), &filter).await?;
     let departments = domain::organisation::departments::list(&tenant).await?;
-    let names = support::names(&departments);
+    let names = ssr::names(&departments);
     Ok(PeopleList {
         people: listed
             .people
@@ -265,15 +321,15 @@ pub async fn people(
                 name: p.name,
                 email: p.email,
                 role: p.role.name,
-                status: support::person_status(p.status),
+                status: ssr::person_status(p.status),
             })
             .collect(),
         total: listed.total,
         page: listed.page,
         pages: listed.pages,
         can_manage: allows(&who, Action::ManagePeople, Resource::Workplace),
-        departments: support::department_choices(&departments),
-        roles: support::assignable_roles(&who, &tenant).await?,
+        departments: ssr::department_choices(&departments),
+        roles: ssr::assignable_roles(&who, &tenant).await?,
     })
 }
 
@@ -292,50 +348,6 @@ pub async fn my_profile() -> Result<PersonRecord, ApiError> {
     record(&who, &tenant, who.user_id).await
 }
 
-#[cfg(feature = "ssr")]
-async fn record(
-    who: &domain::platform::policy::Identity,
-    tenant: &domain::platform::tenant::TenantDb,
-    id: domain::platform::ids::UserId,
-) -> Result<PersonRecord, ApiError> {
-    use domain::platform::policy::{allows, require, Action, Resource};
-    let found = domain::organisation::people::get(tenant, id).await?;
-    require(
-        who,
-        Action::ViewPerson,
-        Resource::Person {
-            id,
-            department: found.department,
-        },
-    )?;
-    let can_manage = allows(who, Action::ManagePeople, Resource::Workplace);
-    let departments = domain::organisation::departments::list(tenant).await?;
-    let names = support::names(&departments);
-    let grants = domain::organisation::people::grants(tenant, id).await?;
-    let mut access = support::role_access(&found.role);
-    access.insert(0, format!("Role: {}.", found.role.name));
-    Ok(PersonRecord {
-        restricted: found.restricted,
-        can_handle_requests: allows(who, Action::HandleDataRequests, Resource::Workplace),
-        id: found.id.into(),
-        department_id: found.department.map(Into::into),
-        department: found.department.and_then(|d| names.get(&d).cloned()),
-        role_key: found.role.key.into(),
-        role: found.role.name.clone(),
-        status: support::person_status(found.status),
-        start_date: found.start_date.map(|d| d.to_string()),
-        access,
-        grants: grants.iter().map(|d| (*d).into()).collect(),
-        uses_grants: found.role.results_limited_to_grants,
-        can_manage,
-        is_self: found.id == who.user_id,
-        departments: support::department_choices(&departments),
-        roles: support::assignable_roles(who, tenant).await?,
-        name: found.name,
-        email: found.email,
-    })
-}
-
 #[server(prefix = "/api", endpoint = "people/invite")]
 pub async fn invite_person(
     name: String,
@@ -344,19 +356,16 @@ pub async fn invite_person(
     role: RoleKey,
     start_date: String,
 ) -> Result<String, ApiError> {
-    use domain::platform::policy::{require, Action, Resource};
     let state = crate::state::app_state()?;
-    let (who, tenant) = crate::session::require_identity(&state).await?;
-    require(&who, Action::ManagePeople, Resource::Workplace)?;
-    let role = support::role_to_give(&who, &tenant, role.as_str()).await?.key;
-    let start_date = support::optional_date(&start_date)?;
+    let tenant = crate::session::require_tenant(&state).await?;
+    let start_date = ssr::optional_date(&start_date)?;
     let invitation = domain::organisation::people::invite(
         &tenant,
         domain::organisation::people::NewPerson {
             name,
             email,
             department: department.parse_optional()?,
-            role,
+            role: role.parse()?,
             start_date,
         },
         state.clock.now(),
@@ -364,28 +373,6 @@ pub async fn invite_person(
     .await?;
     send_invitation(&state, &invitation).await?;
     Ok(invitation.person.to_string())
-}
-
-#[cfg(feature = "ssr")]
-async fn send_invitation(
-    state: &crate::state::AppState,
-    invitation: &domain::organisation::people::Invitation,
-) -> Result<(), ApiError> {
-    let link = format!(
-        "{}/invitation?token={}",
-        state.public_url,
-        invitation.token.expose()
-    );
-    state
-        .mailer
-        .send(domain::organisation::messages::invitation(
-            &invitation.email,
-            &invitation.name,
-            &invitation.workplace_name,
-            &link,
-        ))
-        .await?;
-    Ok(())
 }
 
 #[server(prefix = "/api", endpoint = "people/resend_invitation")]
@@ -413,7 +400,7 @@ pub async fn correct_person_details(
     let correction = domain::organisation::people::Correction {
         name,
         email,
-        start_date: support::optional_date(&start_date)?,
+        start_date: ssr::optional_date(&start_date)?,
     };
     let now = state.clock.now();
     let corrected =
@@ -455,7 +442,7 @@ pub async fn revoke_invitation(id: PersonId) -> Result<(), ApiError> {
 pub async fn set_person_status(id: PersonId, status: PersonStatus) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
     let (_, tenant) = crate::session::require_identity(&state).await?;
-    let status = support::domain_status(status);
+    let status = ssr::domain_status(status);
     domain::organisation::people::set_status(&tenant, id.parse()?, status, state.clock.now()).await?;
     Ok(())
 }
@@ -534,14 +521,9 @@ pub async fn secure_person_account(
 /// Checks an uploaded CSV file against the workplace without changing anything.
 #[server(prefix = "/api", endpoint = "people/preview_import")]
 pub async fn preview_import(csv: String) -> Result<ImportCheck, ApiError> {
-    use domain::platform::policy::{allows, require, Action, Resource};
     let state = crate::state::app_state()?;
-    let (who, tenant) = crate::session::require_identity(&state).await?;
-    require(&who, Action::ManagePeople, Resource::Workplace)?;
-    let preview = domain::organisation::people_import::preview(&tenant, &csv, |role| {
-        allows(&who, Action::AssignRole(role.reach()), Resource::Workplace)
-    })
-    .await?;
+    let tenant = crate::session::require_tenant(&state).await?;
+    let preview = domain::organisation::people_import::preview(&tenant, &csv).await?;
     Ok(ImportCheck {
         valid: preview.is_valid(),
         rows: preview
@@ -563,17 +545,9 @@ pub async fn preview_import(csv: String) -> Result<ImportCheck, ApiError> {
 /// Invites everyone in the CSV file, or no one if any row has an error; returns how many.
 #[server(prefix = "/api", endpoint = "people/import")]
 pub async fn import_people(csv: String) -> Result<usize, ApiError> {
-    use domain::platform::policy::{allows, require, Action, Resource};
     let state = crate::state::app_state()?;
-    let (who, tenant) = crate::session::require_identity(&state).await?;
-    require(&who, Action::ManagePeople, Resource::Workplace)?;
-    let invitations = domain::organisation::people_import::import(
-        &tenant,
-        &csv,
-        |role| allows(&who, Action::AssignRole(role.reach()), Resource::Workplace),
-        state.clock.now(),
-    )
-    .await?;
+    let tenant = crate::session::require_tenant(&state).await?;
+    let invitations = domain::organisation::people_import::import(&tenant, &csv, state.clock.now()).await?;
     for invitation in &invitations {
         send_invitation(&state, invitation).await?;
     }

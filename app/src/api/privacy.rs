@@ -7,6 +7,8 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
+#[cfg(feature = "ssr")]
+use ssr::*;
 
 /// A readable copy of a person's data, and the same as JSON for download (portability).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,121 +48,6 @@ pub struct Register {
     pub kinds: Vec<(String, String)>,
 }
 
-#[cfg(feature = "ssr")]
-fn day(time: chrono::DateTime<chrono::Utc>) -> String {
-    time.format("%Y-%m-%d").to_string()
-}
-
-#[cfg(feature = "ssr")]
-fn moment(time: chrono::DateTime<chrono::Utc>) -> String {
-    time.format("%Y-%m-%d %H:%M UTC").to_string()
-}
-
-#[cfg(feature = "ssr")]
-fn readable(data: &domain::compliance::privacy::PersonalData) -> Vec<Section> {
-    let line = |label: &str, value: String| (label.to_owned(), value);
-    let or_none = |value: Option<String>| value.unwrap_or_else(|| "—".to_owned());
-    let p = &data.person;
-    let mut sections = vec![Section {
-        title: "Profile".into(),
-        entries: vec![vec![
-            line("Name", p.name.clone()),
-            line("Email", p.email.clone()),
-            line("Workplace", data.workplace.clone()),
-            line("Role", p.role.clone()),
-            line("Department", or_none(p.department.clone())),
-            line("Start date", or_none(p.start_date.map(|d| d.to_string()))),
-            line("Status", p.status.clone()),
-            line("Account created", moment(p.account_created_at)),
-            line("Email confirmed", or_none(p.email_verified_at.map(moment))),
-            line(
-                "Processing restricted since",
-                or_none(p.processing_restricted_since.map(moment)),
-            ),
-        ]],
-    }];
-    sections.push(Section {
-        title: "Sessions".into(),
-        entries: data
-            .sessions
-            .iter()
-            .map(|s| {
-                vec![
-                    line("Signed in", moment(s.signed_in_at)),
-                    line("Last seen", moment(s.last_seen_at)),
-                    line("Ended", or_none(s.ended_at.map(moment))),
-                    line("From", or_none(s.signed_in_from.clone())),
-                ]
-            })
-            .collect(),
-    });
-    sections.push(Section {
-        title: "Second factors".into(),
-        entries: data
-            .second_factors
-            .iter()
-            .map(|f| {
-                vec![
-                    line("Kind", f.kind.to_owned()),
-                    line("Name", f.name.clone()),
-                    line("Added", moment(f.added_at)),
-                    line("Last used", or_none(f.last_used_at.map(moment))),
-                ]
-            })
-            .collect(),
-    });
-    sections.push(Section {
-        title: "Remembered devices".into(),
-        entries: data
-            .remembered_devices
-            .iter()
-            .map(|d| {
-                vec![
-                    line("Remembered", moment(d.remembered_at)),
-                    line("Until", moment(d.until)),
-                ]
-            })
-            .collect(),
-    });
-    sections.push(Section {
-        title: "Results they may see".into(),
-        entries: data
-            .results_access
-            .iter()
-            .map(|d| vec![line("Department", d.clone())])
-            .collect(),
-    });
-    sections.push(Section {
-        title: "Surveys they were asked in".into(),
-        entries: data
-            .participation
-            .iter()
-            .map(|r| {
-                vec![
-                    line("Survey", format!("{} — round {}", r.survey, r.round)),
-                    line("Opened", day(r.opened_at)),
-                    line("Answered", if r.answered { "yes" } else { "no" }.to_owned()),
-                ]
-            })
-            .collect(),
-    });
-    sections.push(Section {
-        title: "Their data-protection requests".into(),
-        entries: data
-            .requests
-            .iter()
-            .map(|r| {
-                vec![
-                    line("Request", r.kind.to_owned()),
-                    line("Received", day(r.received_at)),
-                    line("Carried out", or_none(r.done_at.map(moment))),
-                ]
-            })
-            .collect(),
-    });
-    sections
-}
-
 /// A copy of everything Candor holds about the person. Reading it changes nothing (the page is
 /// a GET); handing it over is recorded with [`copy_delivered`].
 #[server(prefix = "/api", endpoint = "privacy/export")]
@@ -175,11 +62,6 @@ pub async fn export_personal_data(id: PersonId) -> Result<PersonalCopy, ApiError
         not_included: data.not_included.iter().map(|s| (*s).to_owned()).collect(),
         json,
     })
-}
-
-#[cfg(feature = "ssr")]
-fn serde_json_text(data: &domain::compliance::privacy::PersonalData) -> Result<String, ApiError> {
-    domain::compliance::privacy::to_json(data).map_err(ApiError::from)
 }
 
 /// Records that the person was given their copy: carries out their open requests for one.
@@ -279,4 +161,129 @@ pub async fn data_requests() -> Result<Register, ApiError> {
             .map(|k| (k.key().to_owned(), k.label().to_owned()))
             .collect(),
     })
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    //! What this file's server functions share on the server only.
+
+    use super::*;
+
+    pub(super) fn day(time: chrono::DateTime<chrono::Utc>) -> String {
+        time.format("%Y-%m-%d").to_string()
+    }
+
+    pub(super) fn moment(time: chrono::DateTime<chrono::Utc>) -> String {
+        time.format("%Y-%m-%d %H:%M UTC").to_string()
+    }
+
+    pub(super) fn readable(data: &domain::compliance::privacy::PersonalData) -> Vec<Section> {
+        let line = |label: &str, value: String| (label.to_owned(), value);
+        let or_none = |value: Option<String>| value.unwrap_or_else(|| "—".to_owned());
+        let p = &data.person;
+        let mut sections = vec![Section {
+            title: "Profile".into(),
+            entries: vec![vec![
+                line("Name", p.name.clone()),
+                line("Email", p.email.clone()),
+                line("Workplace", data.workplace.clone()),
+                line("Role", p.role.clone()),
+                line("Department", or_none(p.department.clone())),
+                line("Start date", or_none(p.start_date.map(|d| d.to_string()))),
+                line("Status", p.status.clone()),
+                line("Account created", moment(p.account_created_at)),
+                line("Email confirmed", or_none(p.email_verified_at.map(moment))),
+                line(
+                    "Processing restricted since",
+                    or_none(p.processing_restricted_since.map(moment)),
+                ),
+            ]],
+        }];
+        sections.push(Section {
+            title: "Sessions".into(),
+            entries: data
+                .sessions
+                .iter()
+                .map(|s| {
+                    vec![
+                        line("Signed in", moment(s.signed_in_at)),
+                        line("Last seen", moment(s.last_seen_at)),
+                        line("Ended", or_none(s.ended_at.map(moment))),
+                        line("From", or_none(s.signed_in_from.clone())),
+                    ]
+                })
+                .collect(),
+        });
+        sections.push(Section {
+            title: "Second factors".into(),
+            entries: data
+                .second_factors
+                .iter()
+                .map(|f| {
+                    vec![
+                        line("Kind", f.kind.to_owned()),
+                        line("Name", f.name.clone()),
+                        line("Added", moment(f.added_at)),
+                        line("Last used", or_none(f.last_used_at.map(moment))),
+                    ]
+                })
+                .collect(),
+        });
+        sections.push(Section {
+            title: "Remembered devices".into(),
+            entries: data
+                .remembered_devices
+                .iter()
+                .map(|d| {
+                    vec![
+                        line("Remembered", moment(d.remembered_at)),
+                        line("Until", moment(d.until)),
+                    ]
+                })
+                .collect(),
+        });
+        sections.push(Section {
+            title: "Results they may see".into(),
+            entries: data
+                .results_access
+                .iter()
+                .map(|d| vec![line("Department", d.clone())])
+                .collect(),
+        });
+        sections.push(Section {
+            title: "Surveys they were asked in".into(),
+            entries: data
+                .participation
+                .iter()
+                .map(|r| {
+                    vec![
+                        line("Survey", format!("{} — round {}", r.survey, r.round)),
+                        line("Opened", day(r.opened_at)),
+                        line("Answered", if r.answered { "yes" } else { "no" }.to_owned()),
+                    ]
+                })
+                .collect(),
+        });
+        sections.push(Section {
+            title: "Their data-protection requests".into(),
+            entries: data
+                .requests
+                .iter()
+                .map(|r| {
+                    vec![
+                        line("Request", r.kind.to_owned()),
+                        line("Received", day(r.received_at)),
+                        line("Carried out", or_none(r.done_at.map(moment))),
+                    ]
+                })
+                .collect(),
+        });
+        sections
+    }
+
+    pub(super) fn serde_json_text(
+        data: &domain::compliance::privacy::PersonalData,
+    ) -> Result<String, ApiError> {
+        domain::compliance::privacy::to_json(data).map_err(ApiError::from)
+    }
 }

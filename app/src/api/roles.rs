@@ -6,6 +6,8 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::{error::ApiError, model::Permission};
+#[cfg(feature = "ssr")]
+use ssr::*;
 
 /// One permission set, as the roles page explains it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,37 +54,6 @@ pub(crate) fn permission(permission: domain::platform::policy::Permission) -> Pe
     }
 }
 
-/// The domain's permission for the browser's name.
-#[cfg(feature = "ssr")]
-fn domain_permission(permission: Permission) -> domain::platform::policy::Permission {
-    use domain::platform::policy::Permission as Domain;
-    match permission {
-        Permission::Settings => Domain::Settings,
-        Permission::Billing => Domain::Billing,
-        Permission::People => Domain::People,
-        Permission::Surveys => Domain::Surveys,
-        Permission::Results => Domain::Results,
-        Permission::Audit => Domain::Audit,
-        Permission::Roles => Domain::Roles,
-    }
-}
-
-#[cfg(feature = "ssr")]
-fn description(permission: domain::platform::policy::Permission) -> &'static str {
-    use domain::platform::policy::Permission;
-    match permission {
-        Permission::Settings => "Workplace settings such as sign-in rules and the minimum group size.",
-        Permission::Billing => "The plan and invoices.",
-        Permission::People => "Departments, people, invitations and managers' grants.",
-        Permission::Surveys => "Creating, scheduling and closing surveys.",
-        Permission::Results => {
-            "Anonymous survey results: for the whole workplace, or only granted departments."
-        }
-        Permission::Audit => "The access log and security events.",
-        Permission::Roles => "Defining roles and giving any role, including Owner.",
-    }
-}
-
 #[server(prefix = "/api", endpoint = "roles/list")]
 pub async fn roles() -> Result<RoleTable, ApiError> {
     use domain::platform::policy::{allows, require, Action, Resource, RoleKey};
@@ -120,31 +91,6 @@ pub async fn roles() -> Result<RoleTable, ApiError> {
     })
 }
 
-#[cfg(feature = "ssr")]
-fn draft(
-    name: String,
-    permissions: &[Permission],
-    results_limited_to_grants: bool,
-) -> Result<domain::access::roles::RoleDraft, ApiError> {
-    let permissions = permissions.iter().copied().map(domain_permission).collect();
-    Ok(domain::access::roles::RoleDraft {
-        name,
-        permissions,
-        results_limited_to_grants,
-    })
-}
-
-#[cfg(feature = "ssr")]
-fn workplace_role(key: &str) -> Result<domain::platform::ids::RoleId, ApiError> {
-    match key.parse()? {
-        domain::platform::policy::RoleKey::Workplace(id) => Ok(id),
-        domain::platform::policy::RoleKey::BuiltIn(_) => Err(domain::Error::Conflict(
-            "Built-in roles cannot be changed. Define a role of your own instead.".into(),
-        )
-        .into()),
-    }
-}
-
 /// Defines a role for the workplace; returns its form value.
 #[server(prefix = "/api", endpoint = "roles/create")]
 pub async fn create_role(
@@ -164,7 +110,7 @@ pub async fn create_role(
 /// request.
 #[server(prefix = "/api", endpoint = "roles/update")]
 pub async fn update_role(
-    key: String,
+    key: RoleKey,
     name: String,
     #[server(default)] permissions: Vec<Permission>,
     #[server(default)] results_limited_to_grants: bool,
@@ -182,6 +128,65 @@ pub async fn update_role(
 pub async fn delete_role(key: RoleKey) -> Result<(), ApiError> {
     let state = crate::state::app_state()?;
     let (_, tenant) = crate::session::require_identity(&state).await?;
-    domain::access::roles::delete(&tenant, workplace_role(key.as_str())?).await?;
+    domain::access::roles::delete(&tenant, workplace_role(&key)?).await?;
     Ok(())
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    //! What this file's server functions share on the server only.
+
+    use super::*;
+
+    /// The domain's permission for the browser's name.
+    pub(super) fn domain_permission(permission: Permission) -> domain::platform::policy::Permission {
+        use domain::platform::policy::Permission as Domain;
+        match permission {
+            Permission::Settings => Domain::Settings,
+            Permission::Billing => Domain::Billing,
+            Permission::People => Domain::People,
+            Permission::Surveys => Domain::Surveys,
+            Permission::Results => Domain::Results,
+            Permission::Audit => Domain::Audit,
+            Permission::Roles => Domain::Roles,
+        }
+    }
+
+    pub(super) fn description(permission: domain::platform::policy::Permission) -> &'static str {
+        use domain::platform::policy::Permission;
+        match permission {
+            Permission::Settings => "Workplace settings such as sign-in rules and the minimum group size.",
+            Permission::Billing => "The plan and invoices.",
+            Permission::People => "Departments, people, invitations and managers' grants.",
+            Permission::Surveys => "Creating, scheduling and closing surveys.",
+            Permission::Results => {
+                "Anonymous survey results: for the whole workplace, or only granted departments."
+            }
+            Permission::Audit => "The access log and security events.",
+            Permission::Roles => "Defining roles and giving any role, including Owner.",
+        }
+    }
+
+    pub(super) fn draft(
+        name: String,
+        permissions: &[Permission],
+        results_limited_to_grants: bool,
+    ) -> Result<domain::access::roles::RoleDraft, ApiError> {
+        let permissions = permissions.iter().copied().map(domain_permission).collect();
+        Ok(domain::access::roles::RoleDraft {
+            name,
+            permissions,
+            results_limited_to_grants,
+        })
+    }
+
+    pub(super) fn workplace_role(key: &RoleKey) -> Result<domain::platform::ids::RoleId, ApiError> {
+        match key.parse()? {
+            domain::platform::policy::RoleKey::Workplace(id) => Ok(id),
+            domain::platform::policy::RoleKey::BuiltIn(_) => Err(domain::Error::Conflict(
+                "Built-in roles cannot be changed. Define a role of your own instead.".into(),
+            )
+            .into()),
+        }
+    }
 }

@@ -15,10 +15,8 @@ pub struct SignInSettingsView {
 
 #[server(prefix = "/api", endpoint = "settings/sign_in")]
 pub async fn sign_in_settings() -> Result<SignInSettingsView, ApiError> {
-    use domain::platform::policy::{require, Action, Resource};
     let state = crate::state::app_state()?;
-    let (who, tenant) = crate::session::require_identity(&state).await?;
-    require(&who, Action::ManageSettings, Resource::Workplace)?;
+    let tenant = crate::session::require_tenant(&state).await?;
     let settings = domain::access::trusted_devices::settings(&tenant).await?;
     Ok(SignInSettingsView {
         remember_device_days: settings.remember_device_days,
@@ -95,10 +93,8 @@ pub struct WorkplaceDeletionView {
 #[server(prefix = "/api", endpoint = "settings/deletion")]
 pub async fn workplace_deletion() -> Result<WorkplaceDeletionView, ApiError> {
     use domain::compliance::workplace_deletion as termination;
-    use domain::platform::policy::{require, Action, Resource};
     let state = crate::state::app_state()?;
-    let (who, tenant) = crate::session::require_identity(&state).await?;
-    require(&who, Action::ManageSettings, Resource::Workplace)?;
+    let tenant = crate::session::require_tenant(&state).await?;
     let target = termination::target(&tenant).await?;
     let now = state.clock.now();
     Ok(WorkplaceDeletionView {

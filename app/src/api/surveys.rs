@@ -9,6 +9,8 @@ use crate::{
     error::ApiError,
     model::{Cadence, QuestionType, SurveyState},
 };
+#[cfg(feature = "ssr")]
+use ssr::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LibraryEntry {
@@ -198,62 +200,6 @@ pub struct CustomQuestion {
     pub options: Vec<String>,
 }
 
-#[cfg(feature = "ssr")]
-fn day(time: chrono::DateTime<chrono::Utc>) -> String {
-    time.format("%a %-d %b %Y, %H:%M UTC").to_string()
-}
-
-#[cfg(feature = "ssr")]
-fn answered_text(answered: domain::surveys::results::Answered) -> String {
-    use domain::surveys::results::Answered;
-    match answered {
-        Answered::Exactly(n) => n.to_string(),
-        Answered::AtLeast(n) => format!("at least {n}"),
-        Answered::FewerThan(n) => format!("fewer than {n}"),
-    }
-}
-
-#[cfg(feature = "ssr")]
-fn message_views(messages: Vec<domain::surveys::conversations::Message>) -> Vec<MessageView> {
-    messages
-        .into_iter()
-        .map(|m| MessageView {
-            from_author: m.from_author,
-            text: m.text,
-            day: m.written_on.format("%-d %b %Y").to_string(),
-        })
-        .collect()
-}
-
-/// The browser's name for a domain question kind.
-#[cfg(feature = "ssr")]
-fn question_type(kind: &domain::surveys::QuestionKind) -> QuestionType {
-    use domain::surveys::QuestionKind;
-    match kind {
-        QuestionKind::Scale { .. } => QuestionType::Scale,
-        QuestionKind::Enps => QuestionType::Enps,
-        QuestionKind::Choice { .. } => QuestionType::Choice,
-        QuestionKind::Text => QuestionType::Text,
-    }
-}
-
-#[cfg(feature = "ssr")]
-fn question_view(question: &domain::surveys::Question) -> QuestionView {
-    use domain::surveys::QuestionKind;
-    let labels = match &question.kind {
-        QuestionKind::Scale { low, high } => vec![low.clone(), high.clone()],
-        QuestionKind::Choice { options } => options.clone(),
-        QuestionKind::Enps => vec!["Not at all likely".into(), "Extremely likely".into()],
-        QuestionKind::Text => Vec::new(),
-    };
-    QuestionView {
-        id: question.id.into(),
-        prompt: question.prompt.clone(),
-        kind: question_type(&question.kind),
-        labels,
-    }
-}
-
 /// The workplace's surveys with their rounds, the question library and the departments.
 #[server(prefix = "/api", endpoint = "surveys/list")]
 pub async fn surveys_page() -> Result<SurveysOverview, ApiError> {
@@ -318,26 +264,8 @@ pub async fn surveys_page() -> Result<SurveysOverview, ApiError> {
                 prompt: q.prompt.to_owned(),
             })
             .collect(),
-        departments: crate::api::people::support::department_choices(&departments),
+        departments: crate::api::people::ssr::department_choices(&departments),
     })
-}
-
-#[cfg(feature = "ssr")]
-fn round_summary(
-    listing: &domain::surveys::results::RoundListing,
-    now: chrono::DateTime<chrono::Utc>,
-) -> RoundSummary {
-    RoundSummary {
-        id: listing.round.id.into(),
-        number: listing.round.number,
-        survey_title: listing.title.clone(),
-        opens: day(listing.round.opens_at),
-        closes: day(listing.round.closes_at),
-        open: listing.round.is_open(now),
-        participation: listing
-            .counts
-            .map(|(asked, answered)| format!("{} of {asked} answered", answered_text(answered))),
-    }
 }
 
 /// Creates a pulse from library questions and the workplace's own. `start` is `now` or a date
@@ -562,49 +490,6 @@ pub async fn reply_to_comment(comment: CommentId, text: String) -> Result<(), Ap
     Ok(())
 }
 
-#[cfg(feature = "ssr")]
-fn group_figures(g: domain::surveys::results::GroupResult) -> GroupFigures {
-    use domain::surveys::QuestionKind;
-    GroupFigures {
-        name: g.name,
-        depth: g.depth,
-        respondents: g.respondents,
-        asked: g.asked,
-        progress: g.progress.map(|p| {
-            let text = answered_text(p);
-            let mut chars = text.chars();
-            chars
-                .next()
-                .map(|first| first.to_uppercase().chain(chars).collect())
-                .unwrap_or_default()
-        }),
-        questions: g
-            .questions
-            .into_iter()
-            .map(|q| QuestionFigures {
-                prompt: q.prompt,
-                kind: question_type(&q.kind),
-                mean: q.mean,
-                enps: q.enps,
-                distribution: q
-                    .distribution
-                    .into_iter()
-                    .map(|(value, n)| {
-                        let label = match &q.kind {
-                            QuestionKind::Choice { options } => usize::try_from(value)
-                                .ok()
-                                .and_then(|i| options.get(i).cloned())
-                                .unwrap_or_default(),
-                            _ => value.to_string(),
-                        };
-                        (label, n)
-                    })
-                    .collect(),
-            })
-            .collect(),
-    }
-}
-
 /// Rounds whose results the person may open.
 #[server(prefix = "/api", endpoint = "results/rounds")]
 pub async fn result_rounds() -> Result<Vec<RoundSummary>, ApiError> {
@@ -733,4 +618,121 @@ pub async fn remind_round(round: RoundId) -> Result<(), ApiError> {
     )
     .await;
     Ok(())
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    //! What this file's server functions share on the server only.
+
+    use super::*;
+
+    pub(super) fn day(time: chrono::DateTime<chrono::Utc>) -> String {
+        time.format("%a %-d %b %Y, %H:%M UTC").to_string()
+    }
+
+    pub(super) fn answered_text(answered: domain::surveys::results::Answered) -> String {
+        use domain::surveys::results::Answered;
+        match answered {
+            Answered::Exactly(n) => n.to_string(),
+            Answered::AtLeast(n) => format!("at least {n}"),
+            Answered::FewerThan(n) => format!("fewer than {n}"),
+        }
+    }
+
+    pub(super) fn message_views(messages: Vec<domain::surveys::conversations::Message>) -> Vec<MessageView> {
+        messages
+            .into_iter()
+            .map(|m| MessageView {
+                from_author: m.from_author,
+                text: m.text,
+                day: m.written_on.format("%-d %b %Y").to_string(),
+            })
+            .collect()
+    }
+
+    /// The browser's name for a domain question kind.
+    pub(super) fn question_type(kind: &domain::surveys::QuestionKind) -> QuestionType {
+        use domain::surveys::QuestionKind;
+        match kind {
+            QuestionKind::Scale { .. } => QuestionType::Scale,
+            QuestionKind::Enps => QuestionType::Enps,
+            QuestionKind::Choice { .. } => QuestionType::Choice,
+            QuestionKind::Text => QuestionType::Text,
+        }
+    }
+
+    pub(super) fn question_view(question: &domain::surveys::Question) -> QuestionView {
+        use domain::surveys::QuestionKind;
+        let labels = match &question.kind {
+            QuestionKind::Scale { low, high } => vec![low.clone(), high.clone()],
+            QuestionKind::Choice { options } => options.clone(),
+            QuestionKind::Enps => vec!["Not at all likely".into(), "Extremely likely".into()],
+            QuestionKind::Text => Vec::new(),
+        };
+        QuestionView {
+            id: question.id.into(),
+            prompt: question.prompt.clone(),
+            kind: question_type(&question.kind),
+            labels,
+        }
+    }
+
+    pub(super) fn round_summary(
+        listing: &domain::surveys::results::RoundListing,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> RoundSummary {
+        RoundSummary {
+            id: listing.round.id.into(),
+            number: listing.round.number,
+            survey_title: listing.title.clone(),
+            opens: day(listing.round.opens_at),
+            closes: day(listing.round.closes_at),
+            open: listing.round.is_open(now),
+            participation: listing
+                .counts
+                .map(|(asked, answered)| format!("{} of {asked} answered", answered_text(answered))),
+        }
+    }
+
+    pub(super) fn group_figures(g: domain::surveys::results::GroupResult) -> GroupFigures {
+        use domain::surveys::QuestionKind;
+        GroupFigures {
+            name: g.name,
+            depth: g.depth,
+            respondents: g.respondents,
+            asked: g.asked,
+            progress: g.progress.map(|p| {
+                let text = answered_text(p);
+                let mut chars = text.chars();
+                chars
+                    .next()
+                    .map(|first| first.to_uppercase().chain(chars).collect())
+                    .unwrap_or_default()
+            }),
+            questions: g
+                .questions
+                .into_iter()
+                .map(|q| QuestionFigures {
+                    prompt: q.prompt,
+                    kind: question_type(&q.kind),
+                    mean: q.mean,
+                    enps: q.enps,
+                    distribution: q
+                        .distribution
+                        .into_iter()
+                        .map(|(value, n)| {
+                            let label = match &q.kind {
+                                QuestionKind::Choice { options } => usize::try_from(value)
+                                    .ok()
+                                    .and_then(|i| options.get(i).cloned())
+                                    .unwrap_or_default(),
+                                _ => value.to_string(),
+                            };
+                            (label, n)
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
 }

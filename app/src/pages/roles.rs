@@ -259,7 +259,7 @@ fn role_form(
             let permissions: Vec<Permission> = draft.permissions.get_untracked().into_iter().collect();
             let results_limited_to_grants = draft.limited.get_untracked();
             match draft.editing.get_untracked() {
-                Some(key) => { update.dispatch(UpdateRole { key, name, permissions, results_limited_to_grants }); }
+                Some(key) => { update.dispatch(UpdateRole { key: key.into(), name, permissions, results_limited_to_grants }); }
                 None => { create.dispatch(CreateRole { name, permissions, results_limited_to_grants }); }
             }
         }>

@@ -47,7 +47,9 @@ pub struct SignInSettings {
     pub remember_device_days: i32,
 }
 
+/// The workplace's sign-in settings, for those who may change them.
 pub async fn settings(tenant: &TenantDb) -> Result<SignInSettings> {
+    tenant.require(Action::ManageSettings, Resource::Workplace)?;
     let txn = tenant.begin().await?;
     let workplace = workplaces::Entity::find_by_id(tenant.workplace_id().uuid())
         .one(&txn)

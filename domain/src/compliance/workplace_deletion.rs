@@ -69,8 +69,10 @@ pub struct Certificate {
     pub backups_expire_by: Option<DateTime<Utc>>,
 }
 
+/// The workplace a deletion would remove, for those who may change its settings; `allowed`
+/// says whether they may also ask for the deletion (its Owners).
 pub async fn target(tenant: &TenantDb) -> Result<DeletionTarget> {
-    let identity = tenant.person()?;
+    tenant.require(Action::ManageSettings, Resource::Workplace)?;
     let txn = tenant.begin_read().await?;
     let row = workplaces::Entity::find_by_id(tenant.workplace_id().uuid())
         .one(&txn)
@@ -79,7 +81,7 @@ pub async fn target(tenant: &TenantDb) -> Result<DeletionTarget> {
     txn.commit().await?;
     Ok(DeletionTarget {
         workplace_name: row.name,
-        allowed: crate::platform::policy::allows(identity, Action::DeleteWorkplace, Resource::Workplace),
+        allowed: tenant.allows(Action::DeleteWorkplace, Resource::Workplace),
         pending: pending(tenant).await?,
     })
 }

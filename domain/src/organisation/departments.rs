@@ -48,6 +48,7 @@ fn edges(rows: &[departments::Model]) -> impl Iterator<Item = (DepartmentId, Opt
 
 /// The workplace's departments, archived ones included, in no particular order.
 pub async fn list(tenant: &TenantDb) -> Result<Vec<Department>> {
+    tenant.require(Action::ViewDepartments, Resource::Workplace)?;
     let txn = tenant.begin_read().await?;
     let rows = all_rows(tenant, &txn).await?;
     // Counted by the database: a workplace of thousands need not be loaded to count it.

@@ -20,7 +20,7 @@ use crate::{
         crypto::TenantKeys,
         entities::{department_grants, departments, email_tokens, sessions, users, workplaces},
         ids::{DepartmentId, UserId},
-        policy::{Role, RoleDefinition, RoleKey, Scope},
+        policy::{Action, Resource, Role, RoleDefinition, RoleKey, Scope},
         tenant::TenantDb,
         user_fields,
     },
@@ -295,6 +295,9 @@ async fn issue_invitation_token(
 /// Invites a person: an `invited` record and a single-use link to email them, spending one
 /// message of the workplace's invitation allowance.
 pub async fn invite(tenant: &TenantDb, new: NewPerson, now: DateTime<Utc>) -> Result<Invitation> {
+    tenant.require(Action::ManagePeople, Resource::Workplace)?;
+    let role = roles::find(tenant, new.role).await?;
+    tenant.require(Action::AssignRole(role.reach()), Resource::Workplace)?;
     // A mistyped address costs nothing; a well-formed one is spent before it is looked up.
     crate::platform::text::one_line(&new.name, "name", 200)?;
     normalise_email(&new.email)?;
@@ -313,6 +316,7 @@ pub async fn invite_many(
     new: Vec<NewPerson>,
     now: DateTime<Utc>,
 ) -> Result<Vec<Invitation>> {
+    tenant.require(Action::ManagePeople, Resource::Workplace)?;
     let txn = tenant.begin().await?;
     let workplace_name = workplace_name(tenant, &txn).await?;
     let mut invitations = Vec::with_capacity(new.len());
@@ -333,7 +337,8 @@ async fn invite_in(
     let name = crate::platform::text::one_line(&new.name, "name", 200)?;
     let email = normalise_email(&new.email)?;
     active_department(tenant, txn, new.department).await?;
-    roles::find_in(tenant, txn, new.role).await?;
+    let role = roles::find_in(tenant, txn, new.role).await?;
+    tenant.require(Action::AssignRole(role.reach()), Resource::Workplace)?;
     let (role, custom_role_id) = roles::stored(new.role);
     // Addresses are unique across Candor: one address, one account.
     let taken = tenant.emails_taken(std::slice::from_ref(&email)).await?;
@@ -469,7 +474,7 @@ pub struct Corrected {
 /// role (an HR admin handles employees and managers, not another HR admin or the Owner).
 pub async fn manageable(tenant: &TenantDb, id: UserId) -> Result<Person> {
     let identity = tenant.person()?;
-    use crate::platform::policy::{require, Action, Resource};
+    use crate::platform::policy::require;
     tenant.require(Action::ManagePeople, Resource::Workplace)?;
     let found = get(tenant, id).await?;
     require(

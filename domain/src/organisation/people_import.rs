@@ -16,7 +16,7 @@ use crate::{
     },
     platform::{
         ids::DepartmentId,
-        policy::{Role, RoleDefinition},
+        policy::{Action, Resource, Role, RoleDefinition},
         tenant::TenantDb,
     },
     Error, Result,
@@ -91,22 +91,17 @@ fn department_names(all: &[departments::Department]) -> BTreeMap<String, Option<
     names
 }
 
-/// Reads and checks the file against the workplace, without changing anything. `may_give`
-/// says which roles the importer may give.
-pub async fn preview(
-    tenant: &TenantDb,
-    text: &str,
-    may_give: impl Fn(&RoleDefinition) -> bool,
-) -> Result<Preview> {
-    let (preview, _) = check(tenant, text, &may_give).await?;
+/// Reads and checks the file against the workplace, without changing anything, for someone who
+/// may manage people; a row giving a role they may not give is an error of that row.
+pub async fn preview(tenant: &TenantDb, text: &str) -> Result<Preview> {
+    tenant.require(Action::ManagePeople, Resource::Workplace)?;
+    let (preview, _) = check(tenant, text).await?;
     Ok(preview)
 }
 
-async fn check(
-    tenant: &TenantDb,
-    text: &str,
-    may_give: &impl Fn(&RoleDefinition) -> bool,
-) -> Result<(Preview, Vec<NewPerson>)> {
+async fn check(tenant: &TenantDb, text: &str) -> Result<(Preview, Vec<NewPerson>)> {
+    let may_give =
+        |role: &RoleDefinition| tenant.allows(Action::AssignRole(role.reach()), Resource::Workplace);
     if text.len() > MAX_BYTES {
         return Err(file_error(format!("is larger than {} KiB", MAX_BYTES / 1024)));
     }
@@ -280,13 +275,9 @@ async fn check(
 
 /// Imports every row or none: any row with an error refuses the whole file. Returns the
 /// invitations to email.
-pub async fn import(
-    tenant: &TenantDb,
-    text: &str,
-    may_give: impl Fn(&RoleDefinition) -> bool,
-    now: DateTime<Utc>,
-) -> Result<Vec<Invitation>> {
-    let (preview, new_people) = check(tenant, text, &may_give).await?;
+pub async fn import(tenant: &TenantDb, text: &str, now: DateTime<Utc>) -> Result<Vec<Invitation>> {
+    tenant.require(Action::ManagePeople, Resource::Workplace)?;
+    let (preview, new_people) = check(tenant, text).await?;
     if !preview.is_valid() {
         let bad = preview.rows.iter().filter(|r| !r.errors.is_empty()).count();
         return Err(file_error(format!(

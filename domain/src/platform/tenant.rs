@@ -162,6 +162,15 @@ impl TenantDb {
         }
     }
 
+    /// Whether this scope's actor may do `action` on `resource`, for choices offered rather than
+    /// refused (which roles an import may give). Candor's own jobs may.
+    pub fn allows(&self, action: Action, resource: Resource) -> bool {
+        match &self.actor {
+            Actor::Person(identity) => policy::allows(identity, action, resource),
+            Actor::System(_) => true,
+        }
+    }
+
     /// Records this scope's reads and changes in `trail` (the request's).
     pub fn with_trail(mut self, trail: Trail) -> Self {
         self.trail = Some(trail);

@@ -823,8 +823,62 @@ async fn domain_changes_ask_the_policy_for_whoever_acts(test_db: TestDb) {
     refused(people::set_grants(&as_hana, owner.user_id, &grants, now()).await);
     refused(domain::access::factors::reset_for_person(&as_hana, owner.user_id, now()).await);
     refused(domain::access::factors::reset_for_person(&as_eve, hana.user_id, now()).await);
+    // Inviting and importing: an employee invites no one; an HR admin invites employees but
+    // gives nobody the Owner role, whether one at a time or in a file.
+    refused(
+        people::invite(
+            &as_eve,
+            person("Ivy", "ivy@northwind.test", Role::Employee),
+            now(),
+        )
+        .await
+        .map(|_| ()),
+    );
+    let file = "name,email,department,role,start_date\nIvy,ivy@northwind.test,,Employee,\n";
+    refused(
+        domain::organisation::people_import::preview(&as_eve, file)
+            .await
+            .map(|_| ()),
+    );
+    refused(
+        domain::organisation::people_import::import(&as_eve, file, now())
+            .await
+            .map(|_| ()),
+    );
+    refused(
+        people::invite(
+            &as_hana,
+            person("Olga", "olga@northwind.test", Role::Owner),
+            now(),
+        )
+        .await
+        .map(|_| ()),
+    );
+    let owner_file = "name,email,department,role,start_date\nOlga,olga@northwind.test,,Owner,\n";
+    assert!(
+        !domain::organisation::people_import::preview(&as_hana, owner_file)
+            .await
+            .unwrap()
+            .is_valid()
+    );
+    assert!(
+        domain::organisation::people_import::import(&as_hana, owner_file, now())
+            .await
+            .is_err()
+    );
+    // Sign-in settings and the workplace's deletion are read only by those who manage settings.
+    refused(trusted_devices::settings(&as_eve).await.map(|_| ()));
+    refused(
+        domain::compliance::workplace_deletion::target(&as_eve)
+            .await
+            .map(|_| ()),
+    );
     // Nothing refused was changed.
     assert_eq!(departments::list(&tenant).await.unwrap().len(), 1);
+    let everyone = people::list(&tenant, &policy::people_scope(&owner), &people::Filter::default())
+        .await
+        .unwrap();
+    assert_eq!(everyone.total, 3, "Ada, Hana and Eve: nobody was invited");
     let ada = people::get(&tenant, owner.user_id).await.unwrap();
     assert_eq!(ada.status, people::Status::Active);
     assert_eq!(
@@ -964,20 +1018,28 @@ async fn people_are_imported_from_csv_all_or_nothing(test_db: TestDb) {
     departments::create(&tenant, "Support", Some(sales), now())
         .await
         .unwrap();
-    let hr_may_give = |role: &RoleDefinition| role.is(Role::Employee) || role.is(Role::Manager);
+    // An HR admin imports: they may give the Employee and Manager roles, not Owner.
+    let hana = domain::testing::active_person(
+        db,
+        &tenant,
+        invitee("Hana Admin", "hana@northwind.test", None, Role::HrAdmin),
+        now(),
+    )
+    .await;
+    let hr = tenant.as_person(&hana);
 
-    let wrong_columns = people_import::preview(&tenant, "name,mail\nAda,a@x.test\n", hr_may_give)
+    let wrong_columns = people_import::preview(&hr, "name,mail\nAda,a@x.test\n")
         .await
         .unwrap_err();
     assert!(
         wrong_columns.public_message().contains("missing “email”"),
         "{wrong_columns:?}"
     );
-    let garbled = people_import::preview(&tenant, "name,email\u{FFFD}", hr_may_give)
+    let garbled = people_import::preview(&hr, "name,email\u{FFFD}")
         .await
         .unwrap_err();
     assert!(garbled.public_message().contains("not UTF-8"));
-    let empty = people_import::preview(&tenant, "name,email,department,role,start_date\n", hr_may_give)
+    let empty = people_import::preview(&hr, "name,email,department,role,start_date\n")
         .await
         .unwrap_err();
     assert!(empty.public_message().contains("no people"));
@@ -990,7 +1052,7 @@ async fn people_are_imported_from_csv_all_or_nothing(test_db: TestDb) {
         Mary Again,MARY@northwind.test,,,\n\
         Nobody,not-an-address,Nowhere,Owner,01/03/2026\n\
         Ada Again,ada@northwind.test,,,\n";
-    let preview = people_import::preview(&tenant, file, hr_may_give).await.unwrap();
+    let preview = people_import::preview(&hr, file).await.unwrap();
     assert!(!preview.is_valid());
     let errors: Vec<(usize, String)> = preview
         .rows
@@ -1022,30 +1084,23 @@ async fn people_are_imported_from_csv_all_or_nothing(test_db: TestDb) {
     ] {
         assert!(errors[5].1.contains(expected), "{expected}: {errors:?}");
     }
-    let refused = people_import::import(&tenant, file, hr_may_give, now())
-        .await
-        .unwrap_err();
+    let refused = people_import::import(&hr, file, now()).await.unwrap_err();
     assert!(refused.public_message().contains("nothing was imported"));
     let everyone = people::list(&tenant, &policy::people_scope(&owner), &people::Filter::default())
         .await
         .unwrap();
-    assert_eq!(everyone.total, 1, "nothing half-imported");
+    assert_eq!(everyone.total, 2, "Ada and Hana: nothing half-imported");
 
     let good = "name,email,department,role,start_date\n\
         Mary Manager,mary@northwind.test,Operations,Manager,2026-03-01\n\
         Eve,eve@northwind.test,Operations / Support,Employee,\n";
-    assert!(people_import::preview(&tenant, good, hr_may_give)
-        .await
-        .unwrap()
-        .is_valid());
-    let invitations = people_import::import(&tenant, good, hr_may_give, now())
-        .await
-        .unwrap();
+    assert!(people_import::preview(&hr, good).await.unwrap().is_valid());
+    let invitations = people_import::import(&hr, good, now()).await.unwrap();
     assert_eq!(invitations.len(), 2);
     let everyone = people::list(&tenant, &policy::people_scope(&owner), &people::Filter::default())
         .await
         .unwrap();
-    assert_eq!(everyone.total, 3);
+    assert_eq!(everyone.total, 4, "Ada, Hana and the two imported");
     let mary = everyone.people.iter().find(|p| p.name == "Mary Manager").unwrap();
     assert_eq!(
         (mary.role.clone(), mary.department),
@@ -1056,9 +1111,7 @@ async fn people_are_imported_from_csv_all_or_nothing(test_db: TestDb) {
         Some("2026-03-01")
     );
     // Importing the same file again changes nothing: every address is taken now.
-    assert!(people_import::import(&tenant, good, hr_may_give, now())
-        .await
-        .is_err());
+    assert!(people_import::import(&hr, good, now()).await.is_err());
 }
 
 /// A free workplace cannot test address lists against Candor or relay mail through it: a
@@ -1069,7 +1122,6 @@ async fn invitations_spend_a_daily_allowance_and_previews_hide_other_workplaces(
     let db = &test_db.db;
     let (_, tenant) = workplace(db, "ada@northwind.test").await;
     let (_, contoso) = workplace(db, "grace@contoso.test").await;
-    let may_give = |role: &RoleDefinition| role.is(Role::Employee);
     let file = |emails: &[&str]| {
         let mut text = String::from("name,email,department,role,start_date\n");
         for (n, email) in emails.iter().enumerate() {
@@ -1081,16 +1133,16 @@ async fn invitations_spend_a_daily_allowance_and_previews_hide_other_workplaces(
         preview.rows.into_iter().map(|row| row.errors).collect()
     };
     // Grace has an account at Contoso; nobody has one at the other address: same answer.
-    let known = people_import::preview(&tenant, &file(&["grace@contoso.test"]), may_give)
+    let known = people_import::preview(&tenant, &file(&["grace@contoso.test"]))
         .await
         .unwrap();
-    let unknown = people_import::preview(&tenant, &file(&["nobody@contoso.test"]), may_give)
+    let unknown = people_import::preview(&tenant, &file(&["nobody@contoso.test"]))
         .await
         .unwrap();
     assert_eq!(errors(known), errors(unknown));
     assert_eq!(
         errors(
-            people_import::preview(&tenant, &file(&["grace@contoso.test"]), may_give)
+            people_import::preview(&tenant, &file(&["grace@contoso.test"]))
                 .await
                 .unwrap()
         ),
@@ -1101,7 +1153,6 @@ async fn invitations_spend_a_daily_allowance_and_previews_hide_other_workplaces(
     let refused = people_import::import(
         &tenant,
         &file(&["grace@contoso.test", "new1@northwind.test"]),
-        may_give,
         now(),
     )
     .await
@@ -1112,9 +1163,7 @@ async fn invitations_spend_a_daily_allowance_and_previews_hide_other_workplaces(
     // resend fit, and the next one does not.
     let many: Vec<String> = (0..97).map(|n| format!("person{n}@northwind.test")).collect();
     let many: Vec<&str> = many.iter().map(String::as_str).collect();
-    let invited = people_import::import(&tenant, &file(&many), may_give, now())
-        .await
-        .unwrap();
+    let invited = people_import::import(&tenant, &file(&many), now()).await.unwrap();
     domain::organisation::people::resend_invitation(&tenant, invited[0].person, now())
         .await
         .unwrap();

@@ -25,10 +25,10 @@ pub(super) fn parse_identity(text: &str) -> Option<age::x25519::Identity> {
         .and_then(|line| age::x25519::Identity::from_str(line).ok())
 }
 
-/// Parses the operator's public backup key.
 /// The operator's public backup key: backups are encrypted to it.
 pub type BackupRecipient = age::x25519::Recipient;
 
+/// Parses the operator's public backup key.
 pub fn parse_recipient(text: &str) -> Result<age::x25519::Recipient> {
     age::x25519::Recipient::from_str(text.trim())
         .map_err(|_| BackupError::Config("the backup key must be an age public key (age1…)".into()))

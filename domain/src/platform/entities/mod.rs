@@ -1,5 +1,25 @@
 //! SeaORM entities, one per table. Private to the domain: other crates see domain types only.
 
+/// Serialises a stored enum as its stored text, exactly as the `String` column it replaced:
+/// backups encode rows with postcard, where a derived enum would become a variant number and
+/// every backup written before would no longer decode.
+macro_rules! serialised_as_stored_text {
+    ($name:ty) => {
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(&sea_orm::ActiveEnum::to_value(self))
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = <String as serde::Deserialize>::deserialize(deserializer)?;
+                <$name as sea_orm::ActiveEnum>::try_from_value(&text).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
 pub mod account_throttles;
 pub mod answers;
 pub mod audit_alerts;
@@ -55,4 +75,38 @@ pub mod workplaces;
 /// An entity that belongs to one workplace: the tenant scope filters it by this column.
 pub(crate) trait TenantScoped: sea_orm::EntityTrait {
     fn workplace_column() -> Self::Column;
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ActiveEnum, Iterable};
+
+    /// Each stored enum encodes in a backup exactly as the text column it replaced did, so
+    /// rows of backups written before still decode, and an unknown text is refused.
+    fn encodes_as_its_text<E>()
+    where
+        E: ActiveEnum<Value = String>
+            + Iterable
+            + serde::Serialize
+            + serde::de::DeserializeOwned
+            + PartialEq
+            + std::fmt::Debug,
+    {
+        for value in E::iter() {
+            let text = value.to_value();
+            let as_text = postcard::to_allocvec(&text).unwrap();
+            assert_eq!(postcard::to_allocvec(&value).unwrap(), as_text, "{text}");
+            assert_eq!(postcard::from_bytes::<E>(&as_text).unwrap(), value);
+        }
+        let unknown = postcard::to_allocvec(&"archived-or-unknown".to_owned()).unwrap();
+        assert!(postcard::from_bytes::<E>(&unknown).is_err());
+    }
+
+    #[test]
+    fn stored_enums_keep_the_backup_encoding_of_their_text() {
+        encodes_as_its_text::<super::users::Status>();
+        encodes_as_its_text::<super::surveys::Status>();
+        encodes_as_its_text::<super::surveys::Cadence>();
+        encodes_as_its_text::<super::survey_questions::Kind>();
+    }
 }

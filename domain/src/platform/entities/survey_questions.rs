@@ -18,17 +18,16 @@ pub struct Model {
 
 /// What a question is answered with; its details (labels, options) are in the other columns.
 /// Stored as its lowercase name; any other stored value fails to load.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "Text", rename_all = "lowercase")]
-#[serde(rename_all = "lowercase")]
 pub enum Kind {
     Scale,
     Enps,
     Choice,
     Text,
 }
+
+serialised_as_stored_text!(Kind);
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}

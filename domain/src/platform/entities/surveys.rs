@@ -17,11 +17,8 @@ pub struct Model {
 }
 
 /// Where a survey stands. Stored as its lowercase name; any other stored value fails to load.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "Text", rename_all = "lowercase")]
-#[serde(rename_all = "lowercase")]
 pub enum Status {
     Active,
     Paused,
@@ -29,17 +26,18 @@ pub enum Status {
 }
 
 /// How often a survey runs. Stored as its lowercase name; any other stored value fails to load.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "Text", rename_all = "lowercase")]
-#[serde(rename_all = "lowercase")]
 pub enum Cadence {
     Once,
     Weekly,
     Fortnightly,
     Monthly,
 }
+
+serialised_as_stored_text!(Status);
+
+serialised_as_stored_text!(Cadence);
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}

@@ -33,11 +33,8 @@ pub struct Model {
 
 /// Where an account stands. Stored as its lowercase name; a row holding any other value fails
 /// to load instead of being read as some default.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "Text", rename_all = "lowercase")]
-#[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Asked to join; no password yet.
     Invited,
@@ -47,6 +44,8 @@ pub enum Status {
     /// Gone from the workplace; kept until the retention policy erases them.
     Left,
 }
+
+serialised_as_stored_text!(Status);
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
