@@ -109,6 +109,24 @@ test("a weekly pulse: people answer on their phones, the manager sees results, s
   await expectAccessible(phones.platform1);
   await snapshot(phones.platform1, "check-in-phone");
 
+  // Sent before any script runs (a slow phone, JavaScript off), the form never carries the
+  // answers in its address: they are posted, and this server-rendered page records nothing.
+  const noScript = await browser.newContext({
+    baseURL: candor.url,
+    storageState: await phones.platform1.context().storageState(),
+    javaScriptEnabled: false,
+    viewport: PHONE,
+  });
+  const unhydrated = await noScript.newPage();
+  await unhydrated.goto(invitations[0].match(/\/check-ins\/[0-9a-f-]{36}/)![0]);
+  await unhydrated.getByRole("group", { name: /My workload is manageable/ }).getByText("4", { exact: true }).click();
+  const sent = unhydrated.waitForRequest((request) => request.url().includes("/check-ins/"));
+  await unhydrated.getByRole("button", { name: "Send my answers" }).click();
+  const request = await sent;
+  expect(request.method()).toBe("POST");
+  expect(new URL(request.url()).search).toBe("");
+  await noScript.close();
+
   // Everyone answers on a phone: Platform 4s, Mobile 2s, Engineering 3s.
   await answer(phones.platform1, 4, 9, "Pairing on Fridays has been great");
   await expect(phones.platform1.getByRole("status")).toContainText("If someone replies to your comments");

@@ -104,7 +104,7 @@ pub(crate) mod ssr {
         organisation::{departments::Department, people::Status},
         platform::{
             ids::DepartmentId,
-            policy::{allows, Action, Identity, Permission, Resource, RoleDefinition},
+            policy::{Permission, RoleDefinition},
             tenant::TenantDb,
         },
     };
@@ -177,12 +177,10 @@ pub(crate) mod ssr {
     }
 
     /// The workplace's roles (built-in and its own) the caller may give.
-    pub async fn assignable_roles(who: &Identity, tenant: &TenantDb) -> Result<Vec<Choice>, domain::Error> {
-        Ok(domain::access::roles::list(tenant)
+    pub async fn assignable_roles(tenant: &TenantDb) -> Result<Vec<Choice>, domain::Error> {
+        Ok(domain::access::roles::assignable(tenant)
             .await?
             .into_iter()
-            .map(|summary| summary.definition)
-            .filter(|role| allows(who, Action::AssignRole(role.reach()), Resource::Workplace))
             .map(|role| Choice {
                 value: role.key.to_string(),
                 label: role.name,
@@ -256,7 +254,7 @@ pub(crate) mod ssr {
             can_manage,
             is_self: found.id == who.user_id,
             departments: department_choices(&departments),
-            roles: assignable_roles(who, tenant).await?,
+            roles: assignable_roles(tenant).await?,
             name: found.name,
             email: found.email,
         })
@@ -329,7 +327,7 @@ pub async fn people(
         pages: listed.pages,
         can_manage: allows(&who, Action::ManagePeople, Resource::Workplace),
         departments: ssr::department_choices(&departments),
-        roles: ssr::assignable_roles(&who, &tenant).await?,
+        roles: ssr::assignable_roles(&tenant).await?,
     })
 }
 

@@ -56,10 +56,9 @@ pub(crate) fn permission(permission: domain::platform::policy::Permission) -> Pe
 
 #[server(prefix = "/api", endpoint = "roles/list")]
 pub async fn roles() -> Result<RoleTable, ApiError> {
-    use domain::platform::policy::{allows, require, Action, Resource, RoleKey};
+    use domain::platform::policy::{allows, Action, Resource, RoleKey};
     let state = crate::state::app_state()?;
     let (who, tenant) = crate::session::require_identity(&state).await?;
-    require(&who, Action::ViewRoles, Resource::Workplace)?;
     let roles = domain::access::roles::list(&tenant)
         .await?
         .into_iter()

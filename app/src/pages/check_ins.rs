@@ -250,7 +250,9 @@ fn check_in_form(check_in: CheckInView, minimum: u32, storage_key: String) -> An
         <Show when=done fallback=move || {
             let questions = check_in.questions.clone();
             view! {
-                <form class="mt-6" on:submit=on_submit.clone() novalidate>
+                // POST, never the default GET: a Send pressed before the page has hydrated must
+                // not put the answers in the address bar, the browser's history or a proxy's log.
+                <form class="mt-6" method="post" on:submit=on_submit.clone() novalidate>
                     <div class="sticky top-0 z-10 -mx-4 border-b border-slate-200 bg-slate-50/95 px-4 py-3 sm:mx-0 sm:rounded-md sm:border">
                         <label for="progress" class="text-sm font-medium text-slate-800">
                             {move || format!("{} of {required} answered", answered())}

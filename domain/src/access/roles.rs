@@ -117,6 +117,29 @@ pub(crate) async fn find_in(
     }
 }
 
+/// The roles this scope's actor may give, in the order of [`list`]: the choices of the people
+/// forms, which need no right to read the roles table itself.
+pub async fn assignable(tenant: &TenantDb) -> Result<Vec<RoleDefinition>> {
+    let txn = tenant.begin_read().await?;
+    let own = WorkplaceRoles::load(&txn, tenant.workplace_id()).await?;
+    txn.commit().await?;
+    Ok(in_order(&own)
+        .into_iter()
+        .filter(|role| tenant.allows(Action::AssignRole(role.reach()), Resource::Workplace))
+        .collect())
+}
+
+/// The built-in roles first, then the workplace's own by name.
+fn in_order(own: &WorkplaceRoles) -> Vec<RoleDefinition> {
+    let mut workplace: Vec<&RoleDefinition> = own.definitions().collect();
+    workplace.sort_by_key(|d| d.name.to_lowercase());
+    Role::ALL
+        .into_iter()
+        .map(RoleDefinition::built_in)
+        .chain(workplace.into_iter().cloned())
+        .collect()
+}
+
 /// One role of the workplace, built-in or its own.
 pub async fn find(tenant: &TenantDb, key: RoleKey) -> Result<RoleDefinition> {
     let txn = tenant.begin().await?;
@@ -126,8 +149,10 @@ pub async fn find(tenant: &TenantDb, key: RoleKey) -> Result<RoleDefinition> {
 }
 
 /// Every role of the workplace: the built-in ones first, then its own by name, each with the
-/// number of people holding it (invited and former people included).
+/// number of people holding it (invited and former people included). For those who may read
+/// the roles table (people or roles managers).
 pub async fn list(tenant: &TenantDb) -> Result<Vec<RoleSummary>> {
+    tenant.require(Action::ViewRoles, Resource::Workplace)?;
     let txn = tenant.begin_read().await?;
     let own = WorkplaceRoles::load(&txn, tenant.workplace_id()).await?;
     let counted: Vec<(String, Option<uuid::Uuid>, i64)> = tenant
@@ -147,12 +172,8 @@ pub async fn list(tenant: &TenantDb) -> Result<Vec<RoleSummary>> {
         let key = own.resolve(&role, custom)?.key;
         *holders.entry(key).or_default() += u64::try_from(n).unwrap_or_default();
     }
-    let mut workplace: Vec<&RoleDefinition> = own.definitions().collect();
-    workplace.sort_by_key(|d| d.name.to_lowercase());
-    Ok(Role::ALL
+    Ok(in_order(&own)
         .into_iter()
-        .map(RoleDefinition::built_in)
-        .chain(workplace.into_iter().cloned())
         .map(|definition| RoleSummary {
             holders: holders.get(&definition.key).copied().unwrap_or_default(),
             definition,

@@ -873,6 +873,20 @@ async fn domain_changes_ask_the_policy_for_whoever_acts(test_db: TestDb) {
             .await
             .map(|_| ()),
     );
+    // The roles table is for people and roles managers; the roles offered are those one may give.
+    refused(domain::access::roles::list(&as_eve).await.map(|_| ()));
+    let offered: Vec<RoleKey> = domain::access::roles::assignable(&as_hana)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|role| role.key)
+        .collect();
+    assert!(offered.contains(&RoleKey::BuiltIn(Role::Employee)), "{offered:?}");
+    assert!(!offered.contains(&RoleKey::BuiltIn(Role::Owner)), "{offered:?}");
+    assert!(domain::access::roles::assignable(&as_eve)
+        .await
+        .unwrap()
+        .is_empty());
     // Nothing refused was changed.
     assert_eq!(departments::list(&tenant).await.unwrap().len(), 1);
     let everyone = people::list(&tenant, &policy::people_scope(&owner), &people::Filter::default())
