@@ -1,11 +1,11 @@
 //! Account server functions: signup, email verification, sign-in with two factors, authenticator
 //! enrolment, sign-out and the signed-in person's own profile.
 
-use crate::ids::SessionId;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
+use crate::ids::SessionId;
 #[cfg(feature = "ssr")]
 use ssr::*;
 

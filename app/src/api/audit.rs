@@ -1,10 +1,10 @@
 //! The access log for Auditors (and Owners): search, review, export, alerts and how the log is
 //! kept. Actor ids become names here, in the viewer; the stored log holds none.
 
-use crate::ids::{AlertId, LogEntryId};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::ids::{AlertId, LogEntryId};
 use crate::{
     error::ApiError,
     model::{ExportFormat, Outcome, Severity},

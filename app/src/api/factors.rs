@@ -5,11 +5,11 @@
 //! Credential changes need the second factor given within the last
 //! [`domain::access::accounts::REAUTHENTICATION_WINDOW`]; the page asks for it again otherwise.
 
-use crate::ids::FactorId;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
+use crate::ids::FactorId;
 #[cfg(feature = "ssr")]
 use ssr::*;
 

@@ -1,11 +1,11 @@
-//! Organisation server functions: the department tree. Every one loads the caller's identity,
-//! asks the policy, and works through the tenant scope of the caller's workplace.
+//! Organisation server functions: the department tree. Every one authenticates the caller and
+//! calls the domain, which asks the policy through the tenant scope of the caller's workplace.
 
-use crate::ids::DepartmentId;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
+use crate::ids::DepartmentId;
 
 /// A department as the tree on the departments page shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,11 +1,12 @@
 //! People server functions: the list (search, filters, pages), a person's record and what they
 //! can see, invitations (send, resend, revoke, accept), status, role, department and grants.
-//! Each loads the caller's identity, asks the policy and works through the tenant scope.
+//! Each authenticates the caller and calls the domain, which asks the policy through the
+//! tenant scope.
 
-use crate::ids::{DepartmentId, PersonId, RoleKey};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::ids::{DepartmentId, PersonId, RoleKey};
 use crate::{error::ApiError, model::PersonStatus};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,11 +2,11 @@
 //! restriction of processing or erasure, and keeps the register of requests and their deadlines.
 //! The domain (`domain::compliance::privacy`) decides and asks the policy; these functions parse and map.
 
-use crate::ids::PersonId;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
+use crate::ids::PersonId;
 #[cfg(feature = "ssr")]
 use ssr::*;
 

@@ -1,10 +1,10 @@
 //! Roles server functions: the workplace's roles with what each allows (HR admins and Owners),
 //! and defining, editing and deleting the workplace's own roles (Owners: the `roles` permission).
 
-use crate::ids::RoleKey;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::ids::RoleKey;
 use crate::{error::ApiError, model::Permission};
 #[cfg(feature = "ssr")]
 use ssr::*;

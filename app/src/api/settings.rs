@@ -1,10 +1,10 @@
 //! Workplace settings. Reading and changing them needs the `settings` permission.
 
-use crate::ids::SupportGrantId;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
+use crate::ids::SupportGrantId;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignInSettingsView {

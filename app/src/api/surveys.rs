@@ -1,10 +1,10 @@
 //! Survey server functions: defining pulses (the `surveys` permission), answering check-ins
 //! (everyone asked), and reading results (the `results` permission, within each person's reach).
 
-use crate::ids::{CommentId, QuestionId, RoundId, SurveyId};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::ids::{CommentId, QuestionId, RoundId, SurveyId};
 use crate::{
     error::ApiError,
     model::{Cadence, QuestionType, SurveyState},
