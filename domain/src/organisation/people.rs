@@ -296,6 +296,7 @@ async fn issue_invitation_token(
 /// message of the workplace's invitation allowance.
 pub async fn invite(tenant: &TenantDb, new: NewPerson, now: DateTime<Utc>) -> Result<Invitation> {
     tenant.require(Action::ManagePeople, Resource::Workplace)?;
+    // Refused before the allowance is spent; `invite_in` checks the role again for imports.
     let role = roles::find(tenant, new.role).await?;
     tenant.require(Action::AssignRole(role.reach()), Resource::Workplace)?;
     // A mistyped address costs nothing; a well-formed one is spent before it is looked up.

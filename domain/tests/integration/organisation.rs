@@ -755,24 +755,17 @@ async fn domain_changes_ask_the_policy_for_whoever_acts(test_db: TestDb) {
     use domain::access::{roles::RoleDraft, trusted_devices};
     let db = &test_db.db;
     let (owner, tenant) = workplace(db, "ada@northwind.test").await;
-    let person = |name: &str, email: &str, role: Role| people::NewPerson {
-        name: name.into(),
-        email: email.into(),
-        department: None,
-        role: RoleKey::BuiltIn(role),
-        start_date: None,
-    };
     let hana = domain::testing::active_person(
         db,
         &tenant,
-        person("Hana Admin", "hana@northwind.test", Role::HrAdmin),
+        invitee("Hana Admin", "hana@northwind.test", None, Role::HrAdmin),
         now(),
     )
     .await;
     let eve = domain::testing::active_person(
         db,
         &tenant,
-        person("Eve Employee", "eve@northwind.test", Role::Employee),
+        invitee("Eve Employee", "eve@northwind.test", None, Role::Employee),
         now(),
     )
     .await;
@@ -828,7 +821,7 @@ async fn domain_changes_ask_the_policy_for_whoever_acts(test_db: TestDb) {
     refused(
         people::invite(
             &as_eve,
-            person("Ivy", "ivy@northwind.test", Role::Employee),
+            invitee("Ivy", "ivy@northwind.test", None, Role::Employee),
             now(),
         )
         .await
@@ -848,7 +841,7 @@ async fn domain_changes_ask_the_policy_for_whoever_acts(test_db: TestDb) {
     refused(
         people::invite(
             &as_hana,
-            person("Olga", "olga@northwind.test", Role::Owner),
+            invitee("Olga", "olga@northwind.test", None, Role::Owner),
             now(),
         )
         .await
