@@ -13,7 +13,6 @@ pub async fn double(number: u32) -> Result<u32, ApiError> {
 }
 
 async fn landing_page_is_rendered_with_hardening_headers(db: TestDb) {
-    let _one_at_a_time = crate::support::PAGE_RENDERS.lock().await;
     let app = TestApp::new(db);
     let (response, body) = app.get("/").await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -39,7 +38,6 @@ async fn landing_page_is_rendered_with_hardening_headers(db: TestDb) {
 }
 
 async fn unknown_route_is_a_styled_404(db: TestDb) {
-    let _one_at_a_time = crate::support::PAGE_RENDERS.lock().await;
     let app = TestApp::new(db);
     let (response, body) = app.get("/definitely/not/here").await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);

@@ -1172,10 +1172,6 @@ fn page_entity(route: &str, a: &Workplace) -> Option<(&'static str, String)> {
 /// person or round — as the server function would. The routes come from the router, so a new
 /// page without a case fails here.
 async fn every_page_load_is_logged_like_its_server_fns(test_db: TestDb) {
-    // Each test has its own Tokio runtime, and pages render through Leptos' process-wide
-    // reactive system: renders from two tests at once have stalled here (never with the one
-    // runtime a server has, nor in the browser tests). One test renders pages at a time.
-    let _one_at_a_time = crate::support::PAGE_RENDERS.lock().await;
     let db = test_db.db.clone();
     let a = seed(&db, "alpha").await;
     let app = TestApp::new(test_db);
@@ -1246,7 +1242,7 @@ async fn every_page_load_is_logged_like_its_server_fns(test_db: TestDb) {
     // An anonymous visitor of a public page leaves nothing (no row to flood the log with).
     let before = domain::testing::audit_entry_count(&db).await;
     let (response, _) = app.get("/security").await;
-    assert!(response.status().is_success());
+    assert!(response.status().is_success(), "/security: {}", response.status());
     assert_eq!(domain::testing::audit_entry_count(&db).await, before);
     let log = domain::testing::audit_log_text(&db).await;
     for personal in &a.personal {

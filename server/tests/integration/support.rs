@@ -22,10 +22,6 @@ fn config_with(
     Config::from_raw(&raw, None).unwrap()
 }
 
-/// Held by every test that renders pages on the server, so that one test does at a time (see
-/// `isolation::every_page_load_is_logged_like_its_server_fns`).
-pub static PAGE_RENDERS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
 pub struct TestApp {
     pub router: Router,
     pub data_dir: tempfile::TempDir,
