@@ -91,6 +91,17 @@ pub fn set_page_content_security_policy() {
     }
 }
 
+/// Sends a browser's plain form post on to `path` with 303 See Other (it then loads `path`).
+pub fn see_other(path: &str) {
+    if let (Some(response), Ok(location)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::HeaderValue::from_str(path),
+    ) {
+        response.set_status(http::StatusCode::SEE_OTHER);
+        response.insert_header(http::header::LOCATION, location);
+    }
+}
+
 /// Sets the status of the page being rendered (used by the not-found page).
 pub fn set_page_status(status: http::StatusCode) {
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {

@@ -432,25 +432,32 @@ pub async fn my_check_ins() -> Result<CheckInsOverview, ApiError> {
 /// the browser to keep (it opens the comment's replies).
 #[server(prefix = "/api", endpoint = "check_ins/submit", input = leptos::server_fn::codec::Json)]
 pub async fn submit_check_in(round: RoundId, answers: Vec<AnswerInput>) -> Result<Vec<String>, ApiError> {
-    use domain::surveys::answering::{self, GivenAnswer};
-    let state = crate::state::app_state()?;
-    let tenant = crate::session::require_tenant(&state).await?;
-    let round = round.parse()?;
-    let given = answers
-        .into_iter()
-        .map(|a| {
-            Ok(GivenAnswer {
-                question: uuid::Uuid::parse_str(a.question.as_str()).map_err(|_| domain::Error::Invalid {
-                    field: "answers",
-                    reason: "name a question of another check-in".into(),
-                })?,
-                value: a.value,
-                comment: a.comment,
-            })
-        })
-        .collect::<Result<Vec<_>, domain::Error>>()?;
-    let secrets = answering::submit(&tenant, round, given, state.clock.now()).await?;
-    Ok(secrets.into_iter().map(|s| s.secret).collect())
+    save_answers(round, answers).await
+}
+
+/// The check-in form as a browser posts it before its script has loaded, or without one: a
+/// field `answers[q<question>]` per chosen value and `comments[q<question>]` per comment (the
+/// letter keeps a key that starts with a digit from being read as a list index). Saved
+/// exactly as [`submit_check_in`] saves; the browser is then sent on with 303 See Other — to
+/// the check-ins page, which thanks them, or back to the form with the refusal's code (the
+/// access log records the refusal all the same). Comment secrets need the script to be kept,
+/// so replies to these comments cannot be read in this browser.
+#[server(prefix = "/api", endpoint = "check_ins/send")]
+pub async fn send_check_in_form(
+    round: RoundId,
+    #[server(default)] answers: std::collections::BTreeMap<String, String>,
+    #[server(default)] comments: std::collections::BTreeMap<String, String>,
+) -> Result<(), ApiError> {
+    let saved = match posted_answers(answers, comments) {
+        Ok(given) => save_answers(round.clone(), given).await,
+        Err(err) => Err(err),
+    };
+    let next = match saved {
+        Ok(_) => "/check-ins?sent=1".to_owned(),
+        Err(err) => format!("/check-ins/{round}?problem={}", err.code),
+    };
+    crate::state::see_other(&next);
+    Ok(())
 }
 
 /// The replies to the comments whose secrets this browser holds.
@@ -625,6 +632,73 @@ mod ssr {
     //! What this file's server functions share on the server only.
 
     use super::*;
+
+    /// Saves answers from either form of the check-in; one secret per comment.
+    pub(super) async fn save_answers(
+        round: RoundId,
+        answers: Vec<AnswerInput>,
+    ) -> Result<Vec<String>, ApiError> {
+        use domain::surveys::answering::{self, GivenAnswer};
+        let state = crate::state::app_state()?;
+        let tenant = crate::session::require_tenant(&state).await?;
+        let round = round.parse()?;
+        let given = answers
+            .into_iter()
+            .map(|a| {
+                Ok(GivenAnswer {
+                    question: a.question.parse().map_err(|_| domain::Error::Invalid {
+                        field: "answers",
+                        reason: "name a question of another check-in".into(),
+                    })?,
+                    value: a.value,
+                    comment: a.comment,
+                })
+            })
+            .collect::<Result<Vec<_>, domain::Error>>()?;
+        let secrets = answering::submit(&tenant, round, given, state.clock.now()).await?;
+        Ok(secrets.into_iter().map(|s| s.secret).collect())
+    }
+
+    /// The posted form's fields as answers: every question that has a value or a comment.
+    /// Questions with neither are left out, and the domain asks for the required ones.
+    pub(super) fn posted_answers(
+        values: std::collections::BTreeMap<String, String>,
+        comments: std::collections::BTreeMap<String, String>,
+    ) -> Result<Vec<AnswerInput>, ApiError> {
+        let unknown = || domain::Error::Invalid {
+            field: "answers",
+            reason: "name a question of this check-in".into(),
+        };
+        let question = |key: &str| key.strip_prefix('q').map(QuestionId::from).ok_or_else(unknown);
+        let mut answers = std::collections::BTreeMap::<QuestionId, AnswerInput>::new();
+        for (key, value) in values {
+            let question = question(&key)?;
+            let value = value.trim().parse::<i32>().map_err(|_| domain::Error::Invalid {
+                field: "answers",
+                reason: "take one of the offered values".into(),
+            })?;
+            answers.insert(
+                question.clone(),
+                AnswerInput {
+                    question,
+                    value: Some(value),
+                    comment: None,
+                },
+            );
+        }
+        for (key, comment) in comments {
+            let question = question(&key)?;
+            answers
+                .entry(question.clone())
+                .or_insert_with(|| AnswerInput {
+                    question,
+                    value: None,
+                    comment: None,
+                })
+                .comment = Some(comment);
+        }
+        Ok(answers.into_values().collect())
+    }
 
     pub(super) fn day(time: chrono::DateTime<chrono::Utc>) -> String {
         time.format("%a %-d %b %Y, %H:%M UTC").to_string()

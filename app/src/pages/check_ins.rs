@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::{
     api::surveys::{
@@ -21,15 +21,24 @@ use crate::{
 };
 
 use crate::components::form::CARD_CLASS;
+use crate::error::ApiError;
 use crate::{ids::QuestionId, model::QuestionType};
 
 #[component]
 pub fn CheckInsPage() -> impl IntoView {
     let overview = Resource::new(|| (), |_| my_check_ins());
+    // Where a check-in form posted without its script lands once the answers are saved.
+    let just_sent = use_query_map().with_untracked(|query| query.get("sent").is_some());
     view! {
         <Title text="Check-ins" />
         <section class="max-w-3xl">
             <h1 class="text-3xl font-bold tracking-tight text-slate-900">"Check-ins"</h1>
+            {just_sent.then(|| view! {
+                <div role="status" class=CARD_CLASS>
+                    <h2 class="text-xl font-semibold text-slate-900">"Thank you"</h2>
+                    <p class="mt-1 text-slate-700">"Your answers are saved. They will appear only in group results."</p>
+                </div>
+            })}
             <Suspense fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match overview.await {
@@ -170,14 +179,15 @@ pub fn CheckInPage() -> impl IntoView {
     let params = use_params_map();
     let round = move || params.read().get("round").unwrap_or_default();
     let overview = Resource::new(|| (), |_| my_check_ins());
+    let problem = use_query_map().with_untracked(|query| query.get("problem"));
     view! {
         <Title text="Check-in" />
         <section class="max-w-3xl">
             <Suspense fallback=|| view! { <p class="text-slate-600">"Loading…"</p> }>
-                {move || Suspend::new(async move {
+                {move || { let problem = problem.clone(); Suspend::new(async move {
                     match overview.await {
                         Ok(overview) => match overview.open.into_iter().find(|c| c.round.as_str() == round()) {
-                            Some(check_in) => check_in_form(check_in, overview.minimum, overview.storage_key),
+                            Some(check_in) => check_in_form(check_in, overview.minimum, overview.storage_key, problem),
                             None => view! {
                                 <h1 class="text-3xl font-bold tracking-tight text-slate-900">"Check-in"</h1>
                                 <p class="mt-4 text-slate-700">"This check-in is not open for you: it may be closed, already answered, or meant for another team."</p>
@@ -186,13 +196,29 @@ pub fn CheckInPage() -> impl IntoView {
                         },
                         Err(err) => view! { <NotAvailable message=err.message /> }.into_any(),
                     }
-                })}
+                })}}
             </Suspense>
         </section>
     }
 }
 
-fn check_in_form(check_in: CheckInView, minimum: u32, storage_key: String) -> AnyView {
+/// What the form says when a post without its script came back refused: the code only travels
+/// in the address, never a message (a link cannot make Candor say anything it chooses).
+fn posted_form_refusal(code: &str) -> ApiError {
+    let message = match code {
+        "input.invalid" => "Some answers were missing or not accepted. Please choose an answer for every question and send again.",
+        "auth.required" | "auth.mfa_required" => "Your sign-in has ended. Please sign in again and send your answers.",
+        _ => "Your answers could not be saved just now. Please try again in a minute.",
+    };
+    ApiError::new(code, message, 400)
+}
+
+fn check_in_form(
+    check_in: CheckInView,
+    minimum: u32,
+    storage_key: String,
+    problem: Option<String>,
+) -> AnyView {
     let values = RwSignal::new(BTreeMap::<QuestionId, i32>::new());
     let comments = RwSignal::new(BTreeMap::<QuestionId, String>::new());
     let required = check_in
@@ -221,7 +247,18 @@ fn check_in_form(check_in: CheckInView, minimum: u32, storage_key: String) -> An
             .collect();
         submit.dispatch(answers);
     };
-    let error = Signal::derive(move || submit.value().get().and_then(Result::err));
+    let posted_refusal = problem.as_deref().map(posted_form_refusal);
+    let error = Signal::derive(move || {
+        submit
+            .value()
+            .get()
+            .and_then(Result::err)
+            .or_else(|| posted_refusal.clone())
+    });
+    // Before hydration the browser checks the required answers itself (the form works without
+    // the script); once hydrated, the page's own messages take over.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
     let done = move || matches!(submit.value().get(), Some(Ok(_)));
     let commented = move || {
         submit
@@ -235,6 +272,7 @@ fn check_in_form(check_in: CheckInView, minimum: u32, storage_key: String) -> An
         }
     });
     let title = check_in.title.clone();
+    let round_field = check_in.round.clone();
     view! {
         <h1 class="text-3xl font-bold tracking-tight text-slate-900">{check_in.title.clone()}</h1>
         <p class="mt-1 text-slate-700">{format!("Open until {}", check_in.closes)}</p>
@@ -250,9 +288,12 @@ fn check_in_form(check_in: CheckInView, minimum: u32, storage_key: String) -> An
         <Show when=done fallback=move || {
             let questions = check_in.questions.clone();
             view! {
-                // POST, never the default GET: a Send pressed before the page has hydrated must
-                // not put the answers in the address bar, the browser's history or a proxy's log.
-                <form class="mt-6" method="post" on:submit=on_submit.clone() novalidate>
+                // Without its script the form posts itself (never the default GET: answers must not
+                // reach the address bar, the history or a proxy's log); hydrated, it is sent by
+                // the script and the page thanks the person in place.
+                <form class="mt-6" method="post" action="/api/check_ins/send" on:submit=on_submit.clone()
+                    novalidate=move || hydrated.get()>
+                    <input type="hidden" name="round" value=round_field.clone() />
                     <div class="sticky top-0 z-10 -mx-4 border-b border-slate-200 bg-slate-50/95 px-4 py-3 sm:mx-0 sm:rounded-md sm:border">
                         <label for="progress" class="text-sm font-medium text-slate-800">
                             {move || format!("{} of {required} answered", answered())}
@@ -318,7 +359,9 @@ fn question_card(
         QuestionType::Enps => "mt-3 grid grid-cols-6 gap-2 sm:grid-cols-11",
         QuestionType::Scale => "mt-3 grid grid-cols-5 gap-2",
     };
-    let name = format!("q-{index}");
+    // `q` first: a key that starts with a digit would be read as a list index.
+    let name = format!("answers[q{id}]");
+    let comment_name = format!("comments[q{id}]");
     let comment_key = id.clone();
     view! {
         <li class="rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
@@ -327,12 +370,12 @@ fn question_card(
                 {(!options.is_empty()).then(|| view! {
                     <div class=grid>
                         {options.into_iter().map(|(value, label)| {
-                            let input_id = format!("{name}-{value}");
+                            let input_id = format!("q-{index}-{value}");
                             let key = id.clone();
                             let checked_key = id.clone();
                             view! {
                                 <div>
-                                    <input type="radio" id=input_id.clone() name=name.clone() value=value.to_string() class="peer sr-only"
+                                    <input type="radio" id=input_id.clone() name=name.clone() value=value.to_string() class="peer sr-only" required=!is_text
                                         prop:checked=move || values.with(|v| v.get(&checked_key) == Some(&value))
                                         on:change=move |_| values.update(|v| { v.insert(key.clone(), value); }) />
                                     <label for=input_id class="flex min-h-12 cursor-pointer items-center justify-center rounded-md border border-slate-300 bg-white px-3 text-base font-medium text-slate-800 hover:bg-slate-50 peer-checked:border-teal-700 peer-checked:bg-teal-700 peer-checked:text-white peer-focus-visible:ring-2 peer-focus-visible:ring-teal-600 peer-focus-visible:ring-offset-2">
@@ -350,7 +393,7 @@ fn question_card(
                 })}
                 <div class="mt-4">
                     <label for=comment_id.clone() class="block text-sm font-medium text-slate-800">{comment_label}</label>
-                    <textarea id=comment_id rows="3" maxlength="2000"
+                    <textarea id=comment_id name=comment_name rows="3" maxlength="2000"
                         class="mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-base text-slate-900 shadow-sm focus:border-teal-600 focus:outline-none focus:ring-2 focus:ring-teal-600"
                         on:input=move |ev| { let text = event_target_value(&ev); comments.update(|c| { c.insert(comment_key.clone(), text); }); }>
                     </textarea>

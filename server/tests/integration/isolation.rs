@@ -192,6 +192,7 @@ const TAKES_IDS: &[&str] = &[
     "/api/surveys/create",
     "/api/surveys/set_status",
     "/api/check_ins/submit",
+    "/api/check_ins/send",
     "/api/results/round",
     "/api/results/trend",
     "/api/results/export",
@@ -1094,6 +1095,37 @@ async fn workplace_b_is_unreachable_from_workplace_a(test_db: TestDb) {
     .await;
     assert_eq!((status, answer.as_str()), (StatusCode::OK, "[]"));
     exercised.insert("/api/check_ins/inbox".into(), 1);
+    // The check-in form posted without its script, naming B's round from A: the browser is sent
+    // back with the refusal's code only, nothing of B's is in the answer, and the log says no.
+    let request = Request::post("/api/check_ins/send")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "text/html")
+        .header("cookie", &a.employee_cookie)
+        .body(Body::from(format!(
+            "round={}&answers%5Bq{}%5D=3",
+            b.round,
+            uuid::Uuid::new_v4()
+        )))
+        .unwrap();
+    let (response, answer) = app.send(request).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{answer}");
+    assert_eq!(
+        crate::support::header(&response, "location"),
+        format!("/check-ins/{}?problem=resource.not_found", b.round)
+    );
+    for secret in &b.secrets {
+        assert!(
+            !answer.contains(secret.as_str()),
+            "check_ins/send leaked {secret}"
+        );
+    }
+    let outcomes = domain::testing::raw_strings(
+        &db,
+        "SELECT outcome FROM audit_log WHERE action = 'check_ins/send'",
+    )
+    .await;
+    assert_eq!(outcomes, ["denied"], "the refusal is logged as one");
+    exercised.insert("/api/check_ins/send".into(), 1);
     for path in TAKES_IDS {
         assert!(
             exercised.contains_key(*path),
