@@ -10,3 +10,39 @@ pub fn trail() -> Option<domain::platform::audit::Trail> {
         .get::<domain::platform::audit::Trail>()
         .cloned()
 }
+
+/// Who is asking, looked up once per page render: a page loads its data through several server
+/// functions at once, and each would otherwise read the session and the person's roles again
+/// (and touch the session). The HTTP layer puts an empty one into each page load's request;
+/// server-function calls get none and look up for themselves (some of them change the session).
+#[derive(Clone, Debug, Default)]
+pub struct AskerOnce {
+    session: std::sync::Arc<tokio::sync::OnceCell<Option<domain::access::accounts::SessionInfo>>>,
+    identity: std::sync::Arc<tokio::sync::OnceCell<domain::platform::policy::Identity>>,
+}
+
+impl AskerOnce {
+    /// The request's session, from `lookup` the first time it is asked for.
+    pub async fn session<F>(&self, lookup: F) -> domain::Result<Option<domain::access::accounts::SessionInfo>>
+    where
+        F: std::future::Future<Output = domain::Result<Option<domain::access::accounts::SessionInfo>>>,
+    {
+        self.session.get_or_try_init(|| lookup).await.cloned()
+    }
+
+    /// The signed-in person's identity, from `lookup` the first time it is asked for.
+    pub async fn identity<F>(&self, lookup: F) -> domain::Result<domain::platform::policy::Identity>
+    where
+        F: std::future::Future<Output = domain::Result<domain::platform::policy::Identity>>,
+    {
+        self.identity.get_or_try_init(|| lookup).await.cloned()
+    }
+}
+
+/// The lookups of this page render, if it is one.
+pub fn asker_once() -> Option<AskerOnce> {
+    use_context::<http::request::Parts>()?
+        .extensions
+        .get::<AskerOnce>()
+        .cloned()
+}

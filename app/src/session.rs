@@ -105,13 +105,16 @@ pub async fn current_session(state: &AppState) -> Result<Option<SessionInfo>, Ap
     let Some(token) = presented_token() else {
         return Ok(None);
     };
-    let session = domain::access::accounts::resolve_session(
+    let lookup = domain::access::accounts::resolve_session(
         &state.db,
         &state.session_policy,
         &token,
         state.clock.now(),
-    )
-    .await?;
+    );
+    let session = match crate::request::asker_once() {
+        Some(once) => once.session(lookup).await?,
+        None => lookup.await?,
+    };
     if let (Some(session), Some(trail)) = (&session, crate::request::trail()) {
         trail.identify(
             domain::platform::ids::UserId::from_uuid(session.user_id),
@@ -119,6 +122,18 @@ pub async fn current_session(state: &AppState) -> Result<Option<SessionInfo>, Ap
         );
     }
     Ok(session)
+}
+
+/// The person `session` belongs to, as the policy sees them (once per page render).
+async fn identity_of(
+    state: &AppState,
+    session: &domain::access::accounts::SessionInfo,
+) -> Result<domain::platform::policy::Identity, ApiError> {
+    let lookup = domain::access::identity::load(&state.db, session);
+    Ok(match crate::request::asker_once() {
+        Some(once) => once.identity(lookup).await?,
+        None => lookup.await?,
+    })
 }
 
 /// The tenant scope of `identity`, recording into this request's audit trail.
@@ -196,7 +211,7 @@ pub async fn require_identity(
     ApiError,
 > {
     let session = require_full_session(state).await?;
-    let identity = domain::access::identity::load(&state.db, &session).await?;
+    let identity = identity_of(state, &session).await?;
     let tenant = scope_of(state, &identity);
     Ok((identity, tenant))
 }
@@ -214,7 +229,7 @@ pub async fn signed_in_identity(
 ) -> Result<Option<domain::platform::policy::Identity>, ApiError> {
     match current_session(state).await? {
         Some(session) if session.second_factor && !session.password_change_required => {
-            Ok(Some(domain::access::identity::load(&state.db, &session).await?))
+            Ok(Some(identity_of(state, &session).await?))
         }
         _ => Ok(None),
     }
@@ -232,7 +247,7 @@ pub async fn require_recent_identity(
     ApiError,
 > {
     let session = require_recent_second_factor(state).await?;
-    let identity = domain::access::identity::load(&state.db, &session).await?;
+    let identity = identity_of(state, &session).await?;
     let tenant = scope_of(state, &identity);
     Ok((identity, tenant))
 }

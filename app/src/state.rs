@@ -99,6 +99,8 @@ pub fn see_other(path: &str) {
     ) {
         response.set_status(http::StatusCode::SEE_OTHER);
         response.insert_header(http::header::LOCATION, location);
+    } else {
+        tracing::error!("a form post could not be sent on");
     }
 }
 

@@ -784,3 +784,25 @@ pub async fn audit_log_storage(db: &Database) -> (u64, Option<i64>) {
     };
     (payload, on_disk)
 }
+
+/// When the session `id` was last marked as seen, as stored.
+pub async fn session_last_seen(db: &Database, id: uuid::Uuid) -> chrono::DateTime<chrono::Utc> {
+    use sea_orm::EntityTrait;
+    crate::platform::entities::sessions::Entity::find_by_id(id)
+        .one(db.connection())
+        .await
+        .expect("sessions load")
+        .expect("the session exists")
+        .last_seen_at
+}
+
+/// Forgets the invitation mail `workplace` sent, so that a seed can invite more people than a
+/// day's allowance (benchmarks and examples only; the allowance itself is tested as it is).
+pub async fn forget_invitations_sent(db: &Database, workplace: crate::platform::ids::WorkplaceId) {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    crate::platform::entities::invitation_mail::Entity::delete_many()
+        .filter(crate::platform::entities::invitation_mail::Column::WorkplaceId.eq(workplace.uuid()))
+        .exec(db.connection())
+        .await
+        .expect("the invitation mail is forgotten");
+}

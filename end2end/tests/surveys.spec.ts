@@ -132,8 +132,7 @@ test("a weekly pulse: people answer on their phones, the manager sees results, s
   await expect(unhydrated.getByRole("status")).toContainText("Your answers are saved");
   await expect(unhydrated.getByRole("link", { name: /Answer “Engineering pulse”/ })).toHaveCount(0);
   await snapshot(unhydrated, "check-in-sent-without-script-phone");
-  // Sent again from the same form (the back button), nothing more is stored: the form is not
-  // offered any more.
+  // Opened again, the form is not offered any more.
   await unhydrated.goto(checkInPath);
   await expect(unhydrated.getByText("This check-in is not open for you")).toBeVisible();
   await noScript.close();

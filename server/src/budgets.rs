@@ -51,34 +51,24 @@ pub struct BudgetSettings {
 }
 
 impl BudgetSettings {
-    /// The standard budgets with `per_second` requests per network (bursts of ten times that).
-    pub fn with_network_rate(per_second: u32) -> Self {
+    /// Budgets of the given sustained rates per network, per session and for calls without a
+    /// session, each with its standard burst (ten, twelve and twenty times the rate).
+    pub fn with_rates(network: u32, session: u32, anonymous_api: u32) -> Self {
+        let budget = |per_second: u32, burst_factor: u32| Budget {
+            per_second,
+            burst: per_second.saturating_mul(burst_factor),
+        };
         Self {
-            network: Budget {
-                per_second,
-                burst: per_second.saturating_mul(10),
-            },
-            ..Self::default()
+            network: budget(network, 10),
+            session: budget(session, 12),
+            anonymous_api: budget(anonymous_api, 20),
         }
     }
 }
 
 impl Default for BudgetSettings {
     fn default() -> Self {
-        Self {
-            network: Budget {
-                per_second: 50,
-                burst: 500,
-            },
-            session: Budget {
-                per_second: 10,
-                burst: 120,
-            },
-            anonymous_api: Budget {
-                per_second: 2,
-                burst: 40,
-            },
-        }
+        Self::with_rates(50, 10, 2)
     }
 }
 

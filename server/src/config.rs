@@ -164,6 +164,14 @@ settings! {
         /// ten times that; over it, 429 with Retry-After. Default: 50
         network_requests_per_second("CANDOR_NETWORK_REQUESTS_PER_SECOND", "COUNT") -> u64
             = number(1..=1_000_000), default "50";
+        /// Requests one session may make per second, with bursts of twelve times that; over it,
+        /// 429 with Retry-After. Default: 10
+        session_requests_per_second("CANDOR_SESSION_REQUESTS_PER_SECOND", "COUNT") -> u64
+            = number(1..=1_000_000), default "10";
+        /// Calls without a session (signing up and in, public facts) one network may make per
+        /// second, with bursts of twenty times that; over it, 429 with Retry-After. Default: 2
+        anonymous_calls_per_second("CANDOR_ANONYMOUS_CALLS_PER_SECOND", "COUNT") -> u64
+            = number(1..=1_000_000), default "2";
         /// Largest accepted request body in bytes (1048576 is 1 MiB). Default: 1048576
         body_limit("CANDOR_BODY_LIMIT", "BYTES") -> u64 = number(1024..=64 * 1024 * 1024), default "1048576";
         /// The address people use to reach Candor, for links in emails (e.g. https://candor.example.com).
@@ -286,6 +294,8 @@ pub struct Config {
     pub site_root: PathBuf,
     pub request_timeout: Duration,
     pub network_requests_per_second: u32,
+    pub session_requests_per_second: u32,
+    pub anonymous_calls_per_second: u32,
     pub body_limit: usize,
     pub public_url: Option<String>,
     pub mail_from: String,
@@ -451,6 +461,9 @@ impl Config {
             request_timeout: Duration::from_secs(raw.request_timeout()?),
             network_requests_per_second: u32::try_from(raw.network_requests_per_second()?)
                 .unwrap_or(u32::MAX),
+            session_requests_per_second: u32::try_from(raw.session_requests_per_second()?)
+                .unwrap_or(u32::MAX),
+            anonymous_calls_per_second: u32::try_from(raw.anonymous_calls_per_second()?).unwrap_or(u32::MAX),
             body_limit: usize::try_from(raw.body_limit()?).unwrap_or(usize::MAX),
         })
     }

@@ -161,6 +161,7 @@ async fn audit_trail(State(state): State<AppState>, mut req: Request, next: Next
     } else if is_page_load(&req) {
         // The page's data loads run in-process while it renders (to completion before the
         // answer leaves: pages render in `SsrMode::Async`), each through this trail.
+        req.extensions_mut().insert(app::request::AskerOnce::default());
         domain::platform::audit::Trail::for_page(state.clock.clone(), request_id.as_deref(), &path)
     } else {
         return next.run(req).await;

@@ -187,7 +187,11 @@ pub fn app_with_clock(
         request_timeout: config.request_timeout,
         body_limit: config.body_limit,
         hsts: transport.sends_hsts(),
-        budgets: crate::budgets::BudgetSettings::with_network_rate(config.network_requests_per_second),
+        budgets: crate::budgets::BudgetSettings::with_rates(
+            config.network_requests_per_second,
+            config.session_requests_per_second,
+            config.anonymous_calls_per_second,
+        ),
     };
     Ok(http::router(state, leptos_options, settings))
 }

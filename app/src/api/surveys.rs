@@ -437,8 +437,8 @@ pub async fn submit_check_in(round: RoundId, answers: Vec<AnswerInput>) -> Resul
 
 /// The check-in form as a browser posts it before its script has loaded, or without one: a
 /// field `answers[q<question>]` per chosen value and `comments[q<question>]` per comment (the
-/// letter keeps a key that starts with a digit from being read as a list index). Saved
-/// exactly as [`submit_check_in`] saves; the browser is then sent on with 303 See Other — to
+/// letter keeps a key of digits only from being read as a list index). Saved as
+/// [`submit_check_in`] saves (and logged as it is); the browser is then sent on with 303 See Other — to
 /// the check-ins page, which thanks them, or back to the form with the refusal's code (the
 /// access log records the refusal all the same). Comment secrets need the script to be kept,
 /// so replies to these comments cannot be read in this browser.
@@ -448,13 +448,18 @@ pub async fn send_check_in_form(
     #[server(default)] answers: std::collections::BTreeMap<String, String>,
     #[server(default)] comments: std::collections::BTreeMap<String, String>,
 ) -> Result<(), ApiError> {
+    // Only a round id that parses goes back into the address, in its canonical form.
+    let form = match round.parse() {
+        Ok(id) => format!("/check-ins/{id}"),
+        Err(_) => "/check-ins".to_owned(),
+    };
     let saved = match posted_answers(answers, comments) {
-        Ok(given) => save_answers(round.clone(), given).await,
+        Ok(given) => save_answers(round, given).await,
         Err(err) => Err(err),
     };
     let next = match saved {
         Ok(_) => "/check-ins?sent=1".to_owned(),
-        Err(err) => format!("/check-ins/{round}?problem={}", err.code),
+        Err(err) => format!("{form}?problem={}", err.code),
     };
     crate::state::see_other(&next);
     Ok(())
@@ -667,7 +672,7 @@ mod ssr {
     ) -> Result<Vec<AnswerInput>, ApiError> {
         let unknown = || domain::Error::Invalid {
             field: "answers",
-            reason: "name a question of this check-in".into(),
+            reason: "name a question of another check-in".into(),
         };
         let question = |key: &str| key.strip_prefix('q').map(QuestionId::from).ok_or_else(unknown);
         let mut answers = std::collections::BTreeMap::<QuestionId, AnswerInput>::new();

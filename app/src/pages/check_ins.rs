@@ -37,6 +37,7 @@ pub fn CheckInsPage() -> impl IntoView {
                 <div role="status" class=CARD_CLASS>
                     <h2 class="text-xl font-semibold text-slate-900">"Thank you"</h2>
                     <p class="mt-1 text-slate-700">"Your answers are saved. They will appear only in group results."</p>
+                    <p class="mt-2 text-sm text-slate-700">"If you wrote comments, replies to them cannot reach you in this browser: without JavaScript it could not keep their keys."</p>
                 </div>
             })}
             <Suspense fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
@@ -282,7 +283,7 @@ fn check_in_form(
                 <li>"Your answers are stored without your name. Candor records only that you took part, to stop double answers."</li>
                 <li>{format!("Managers and HR see figures for a team only when at least {minimum} people in it answered; smaller groups show “not enough responses”.")}</li>
                 <li>"Comments are shown as you write them, without your name, under the same rule — so leave out details that would identify you."</li>
-                <li>"Whoever can read a comment may reply to it; the reply reaches you here, in this browser, without them learning who you are."</li>
+                <li>"Whoever can read a comment may reply to it; the reply reaches you here, in this browser (with JavaScript on), without them learning who you are."</li>
             </ul>
         </aside>
         <Show when=done fallback=move || {
@@ -359,10 +360,24 @@ fn question_card(
         QuestionType::Enps => "mt-3 grid grid-cols-6 gap-2 sm:grid-cols-11",
         QuestionType::Scale => "mt-3 grid grid-cols-5 gap-2",
     };
-    // `q` first: a key that starts with a digit would be read as a list index.
+    // `q` first: a key of digits only would be read as a list index.
     let name = format!("answers[q{id}]");
     let comment_name = format!("comments[q{id}]");
     let comment_key = id.clone();
+    // Words typed before the page hydrated stay in the box; the script sends them too.
+    let comment_box = NodeRef::<leptos::html::Textarea>::new();
+    let typed_key = id.clone();
+    Effect::new(move |_| {
+        if let Some(text) = comment_box
+            .get()
+            .map(|box_| box_.value())
+            .filter(|text| !text.is_empty())
+        {
+            comments.update(|c| {
+                c.insert(typed_key.clone(), text);
+            });
+        }
+    });
     view! {
         <li class="rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
             <fieldset>
@@ -372,11 +387,19 @@ fn question_card(
                         {options.into_iter().map(|(value, label)| {
                             let input_id = format!("q-{index}-{value}");
                             let key = id.clone();
-                            let checked_key = id.clone();
+                            let chosen_key = id.clone();
+                            // A choice made before the page hydrated stays chosen (the browser
+                            // keeps it) and is picked up here, so the script sends it too.
+                            let radio = NodeRef::<leptos::html::Input>::new();
+                            Effect::new(move |_| {
+                                if radio.get().is_some_and(|input| input.checked()) {
+                                    values.update(|v| { v.insert(chosen_key.clone(), value); });
+                                }
+                            });
                             view! {
                                 <div>
                                     <input type="radio" id=input_id.clone() name=name.clone() value=value.to_string() class="peer sr-only" required=!is_text
-                                        prop:checked=move || values.with(|v| v.get(&checked_key) == Some(&value))
+                                        node_ref=radio
                                         on:change=move |_| values.update(|v| { v.insert(key.clone(), value); }) />
                                     <label for=input_id class="flex min-h-12 cursor-pointer items-center justify-center rounded-md border border-slate-300 bg-white px-3 text-base font-medium text-slate-800 hover:bg-slate-50 peer-checked:border-teal-700 peer-checked:bg-teal-700 peer-checked:text-white peer-focus-visible:ring-2 peer-focus-visible:ring-teal-600 peer-focus-visible:ring-offset-2">
                                         {label}
@@ -393,7 +416,7 @@ fn question_card(
                 })}
                 <div class="mt-4">
                     <label for=comment_id.clone() class="block text-sm font-medium text-slate-800">{comment_label}</label>
-                    <textarea id=comment_id name=comment_name rows="3" maxlength="2000"
+                    <textarea id=comment_id name=comment_name rows="3" maxlength="2000" node_ref=comment_box
                         class="mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-base text-slate-900 shadow-sm focus:border-teal-600 focus:outline-none focus:ring-2 focus:ring-teal-600"
                         on:input=move |ev| { let text = event_target_value(&ev); comments.update(|c| { c.insert(comment_key.clone(), text); }); }>
                     </textarea>

@@ -704,8 +704,8 @@ pub(crate) async fn start_session_with_id(
     Ok((id, token))
 }
 
-/// Looks a presented cookie value up and touches the session. Expired, revoked or unknown
-/// tokens are `None`.
+/// Looks a presented cookie value up and marks the session as seen (at most once a minute, see
+/// [`TOUCH_AT_MOST_EVERY`]). Expired, revoked or unknown tokens are `None`.
 pub async fn resolve_session(
     db: &Database,
     policy: &SessionPolicy,
@@ -744,11 +744,19 @@ pub async fn resolve_session(
         second_factor_at: session.second_factor_at,
         password_change_required: user.password_change_required_at.is_some(),
     };
-    let mut touched: sessions::ActiveModel = session.into();
-    touched.last_seen_at = Set(now);
-    touched.update(conn).await?;
+    if now - session.last_seen_at >= TOUCH_AT_MOST_EVERY {
+        let mut touched: sessions::ActiveModel = session.into();
+        touched.last_seen_at = Set(now);
+        touched.update(conn).await?;
+    }
     Ok(Some(info))
 }
+
+/// How often a session in use is marked as seen. Every request writing the row would make every
+/// page load and call a database write (on SQLite, a turn at its one writer); the idle timeout
+/// counts from the last mark, so a session in use may end up to this much before it would
+/// have with a mark on every request.
+pub const TOUCH_AT_MOST_EVERY: chrono::Duration = chrono::Duration::seconds(60);
 
 /// Records the second factor and issues a new token for the now more privileged session; the
 /// old token stops working.

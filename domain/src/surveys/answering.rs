@@ -150,7 +150,7 @@ fn validate(questions: &[Question], given: Vec<GivenAnswer>) -> Result<Checked> 
         }
         if let Some(comment) = answer
             .comment
-            .map(|c| c.trim().to_owned())
+            .map(|c| plain_line_breaks(c.trim()))
             .filter(|c| !c.is_empty())
         {
             if comment.chars().count() > MAX_COMMENT {
@@ -171,7 +171,19 @@ fn validate(questions: &[Question], given: Vec<GivenAnswer>) -> Result<Checked> 
             format!("\u{201c}{}\u{201d} needs an answer", missing.prompt),
         ));
     }
+    // In the questions' order, however they were sent: a browser's form post sends them in
+    // another order than the page's script, and nothing stored may tell the two apart.
+    let position: BTreeMap<QuestionId, usize> =
+        questions.iter().enumerate().map(|(i, q)| (q.id, i)).collect();
+    values.sort_by_key(|(question, _)| position.get(question).copied());
+    comments.sort_by_key(|(question, _)| position.get(question).copied());
     Ok(Checked { values, comments })
+}
+
+/// Line breaks as `\n` only: a browser posting a form sends `\r\n` where its script sends
+/// `\n`, and a released comment must not show which way its author answered.
+fn plain_line_breaks(text: &str) -> String {
+    text.replace("\r\n", "\n").replace('\r', "\n")
 }
 
 /// The secret of one comment, for its author's browser to keep: with it, and only with it, the
@@ -561,9 +573,28 @@ mod tests {
             answer(3, Some(1), None),
             answer(4, None, Some("More coffee")),
         ];
-        let checked = validate(&questions, good).unwrap();
+        let checked = validate(&questions, good.clone()).unwrap();
         assert_eq!(checked.values.len(), 3);
         assert_eq!(checked.comments[0].1, "fine");
+        // Sent as a browser's form post (answers in another order, line breaks as CRLF), the
+        // same answers are stored as the same values and bytes.
+        let mut posted = good;
+        posted.reverse();
+        posted[0].comment = Some("More\r\ncoffee\rplease".into());
+        let mut from_form = validate(&questions, posted.clone()).unwrap();
+        posted[0].comment = Some("More\ncoffee\nplease".into());
+        let from_script = validate(&questions, {
+            let mut in_order = posted;
+            in_order.reverse();
+            in_order
+        })
+        .unwrap();
+        assert_eq!(from_form.values, from_script.values);
+        assert_eq!(from_form.comments, from_script.comments);
+        assert_eq!(
+            from_form.comments.pop().map(|c| c.1).as_deref(),
+            Some("More\ncoffee\nplease")
+        );
         let long = "x".repeat(100 * 1024);
         let bad: Vec<(&str, Vec<GivenAnswer>)> = vec![
             (

@@ -265,7 +265,29 @@ async fn sessions_rotate_on_second_factor_and_expire(test_db: TestDb) {
         .unwrap()
         .unwrap();
     assert!(info.second_factor);
-    // Used 20 minutes in, so still alive at 45; idle past 30 minutes after that, it ends.
+    // Used again within the minute, the session is not written again: still seen at 20.
+    accounts::resolve_session(
+        db,
+        &policy,
+        upgraded.expose(),
+        now() + Duration::seconds(20 * 60 + 59),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(
+        domain::testing::session_last_seen(db, info.session_id).await,
+        now() + Duration::minutes(20)
+    );
+    accounts::resolve_session(db, &policy, upgraded.expose(), now() + Duration::minutes(21))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        domain::testing::session_last_seen(db, info.session_id).await,
+        now() + Duration::minutes(21)
+    );
+    // Used 21 minutes in, so still alive at 45; idle past 30 minutes after that, it ends.
     assert!(
         accounts::resolve_session(db, &policy, upgraded.expose(), now() + Duration::minutes(45))
             .await

@@ -246,8 +246,9 @@ struct Workplace {
     /// A role the workplace defined (results on granted departments).
     own_role: RoleKey,
     survey: uuid::Uuid,
-    /// The survey's open round.
+    /// The survey's open round, and its one question.
     round: uuid::Uuid,
+    question: uuid::Uuid,
     /// A comment the employee left in that round, and its author's secret.
     comment: uuid::Uuid,
     comment_secret: String,
@@ -491,6 +492,7 @@ async fn seed(db: &Database, tag: &str) -> Workplace {
             .collect(),
         survey,
         round,
+        question: check_in.questions[0].id,
         comment,
         comment_secret,
         own_role,
@@ -1096,7 +1098,16 @@ async fn workplace_b_is_unreachable_from_workplace_a(test_db: TestDb) {
     assert_eq!((status, answer.as_str()), (StatusCode::OK, "[]"));
     exercised.insert("/api/check_ins/inbox".into(), 1);
     // The check-in form posted without its script, naming B's round from A: the browser is sent
-    // back with the refusal's code only, nothing of B's is in the answer, and the log says no.
+    // back with the refusal's code only, nothing of B's is in the answer, and the log says no
+    // (as a submission: the log does not tell the form's post from the script's).
+    let refused_submissions = || {
+        domain::testing::raw_strings(
+            &db,
+            "SELECT CAST(COUNT(*) AS TEXT) FROM audit_log \
+             WHERE action = 'check_ins/submit' AND outcome = 'denied'",
+        )
+    };
+    let before = refused_submissions().await;
     let request = Request::post("/api/check_ins/send")
         .header("content-type", "application/x-www-form-urlencoded")
         .header("accept", "text/html")
@@ -1119,12 +1130,39 @@ async fn workplace_b_is_unreachable_from_workplace_a(test_db: TestDb) {
             "check_ins/send leaked {secret}"
         );
     }
-    let outcomes = domain::testing::raw_strings(
-        &db,
-        "SELECT outcome FROM audit_log WHERE action = 'check_ins/send'",
-    )
-    .await;
-    assert_eq!(outcomes, ["denied"], "the refusal is logged as one");
+    let after = refused_submissions().await;
+    assert_eq!(
+        after[0].parse::<u32>().unwrap(),
+        before[0].parse::<u32>().unwrap() + 1,
+        "the refusal is logged as one"
+    );
+    // A's Owner, asked in A's round, answers by the form: saved, thanked, and logged as a
+    // submission at the day, without the request's id.
+    let coarse_submissions = || {
+        domain::testing::raw_strings(
+            &db,
+            "SELECT CAST(COUNT(*) AS TEXT) FROM audit_log \
+             WHERE action = 'check_ins/submit' AND outcome = 'ok' AND request_id IS NULL",
+        )
+    };
+    let before = coarse_submissions().await;
+    let request = Request::post("/api/check_ins/send")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "text/html")
+        .header("cookie", &a.owner_cookie)
+        .body(Body::from(format!(
+            "round={}&answers%5Bq{q}%5D=4&comments%5Bq{q}%5D=Two%0D%0Alines",
+            a.round,
+            q = a.question
+        )))
+        .unwrap();
+    let (response, answer) = app.send(request).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{answer}");
+    assert_eq!(crate::support::header(&response, "location"), "/check-ins?sent=1");
+    assert_eq!(
+        coarse_submissions().await[0].parse::<u32>().unwrap(),
+        before[0].parse::<u32>().unwrap() + 1
+    );
     exercised.insert("/api/check_ins/send".into(), 1);
     for path in TAKES_IDS {
         assert!(
