@@ -853,7 +853,7 @@ mod tests {
             assert!(arg.get_help().is_some(), "{name} has no help");
             flags.push(name);
         }
-        assert_eq!(flags.len(), 31);
+        assert_eq!(flags.len(), 33);
         for key in RawSettings::FILE_KEYS {
             assert!(flags.iter().any(|flag| flag == key), "{key}");
         }
@@ -887,8 +887,8 @@ mod tests {
                 assert!(help.ends_with(&format!("Default: {default}")), "{env}: {help}");
             }
         }
-        assert_eq!(with_defaults, 17);
-        assert_eq!(RawSettings::DEFAULTS.len(), 31);
+        assert_eq!(with_defaults, 19);
+        assert_eq!(RawSettings::DEFAULTS.len(), 33);
         // A default stands in only for what is not given at all: an empty value is an error.
         let empty = RawSettings {
             config: Some(String::new()),
