@@ -545,6 +545,17 @@ async fn call(app: &TestApp, cookie: &str, path: &str, body: &str) -> (StatusCod
     (response.status(), body)
 }
 
+/// The check-in form as a browser posts it without its script.
+async fn post_check_in_form(app: &TestApp, cookie: &str, body: String) -> (http::Response<()>, String) {
+    let request = Request::post("/api/check_ins/send")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "text/html")
+        .header("cookie", cookie)
+        .body(Body::from(body))
+        .unwrap();
+    app.send(request).await
+}
+
 /// Every case: (caller cookie, path, form body) → must be 403 or 404 and leak nothing of `b`.
 fn cases(a: &Workplace, b: &Workplace) -> Vec<(&'static str, String, String, String)> {
     let owner = a.owner_cookie.clone();
@@ -1108,17 +1119,12 @@ async fn workplace_b_is_unreachable_from_workplace_a(test_db: TestDb) {
         )
     };
     let before = refused_submissions().await;
-    let request = Request::post("/api/check_ins/send")
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("accept", "text/html")
-        .header("cookie", &a.employee_cookie)
-        .body(Body::from(format!(
-            "round={}&answers%5Bq{}%5D=3",
-            b.round,
-            uuid::Uuid::new_v4()
-        )))
-        .unwrap();
-    let (response, answer) = app.send(request).await;
+    let (response, answer) = post_check_in_form(
+        &app,
+        &a.employee_cookie,
+        format!("round={}&answers%5Bq{}%5D=3", b.round, uuid::Uuid::new_v4()),
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER, "{answer}");
     assert_eq!(
         crate::support::header(&response, "location"),
@@ -1146,17 +1152,16 @@ async fn workplace_b_is_unreachable_from_workplace_a(test_db: TestDb) {
         )
     };
     let before = coarse_submissions().await;
-    let request = Request::post("/api/check_ins/send")
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("accept", "text/html")
-        .header("cookie", &a.owner_cookie)
-        .body(Body::from(format!(
+    let (response, answer) = post_check_in_form(
+        &app,
+        &a.owner_cookie,
+        format!(
             "round={}&answers%5Bq{q}%5D=4&comments%5Bq{q}%5D=Two%0D%0Alines",
             a.round,
             q = a.question
-        )))
-        .unwrap();
-    let (response, answer) = app.send(request).await;
+        ),
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER, "{answer}");
     assert_eq!(crate::support::header(&response, "location"), "/check-ins?sent=1");
     assert_eq!(
