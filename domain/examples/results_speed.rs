@@ -1,6 +1,7 @@
 //! Results speed: a 10,000-person workplace (60 departments) with a year of weekly rounds of a
-//! one-question pulse — about 500,000 answers — then the results of one round (figures and
-//! comments, as the results page asks for them) timed many times; prints p50 and p99.
+//! one-question pulse — about 500,000 answers — and 10,000 comments on the latest round; then
+//! the results of that round (figures, the trend, and pages of comments, as the results page
+//! asks for them) timed many times; prints p50 and p99, and the size of a page of comments.
 //! `cargo run --release -p domain --features testing --example results_speed [sqlite|postgres]`
 //! (PostgreSQL through TEST_DATABASE_URL).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -10,13 +11,14 @@ use std::time::{Duration, Instant};
 use domain::{
     organisation::departments,
     platform::ids::DepartmentId,
-    surveys::{self, library, results, Cadence, NewQuestion, NewSurvey},
+    surveys::{self, comments, library, results, suppression::Group, Cadence, NewQuestion, NewSurvey},
     testing::TestDb,
 };
 
 const PEOPLE: usize = 10_000;
 const ROUNDS: usize = 52;
 const RUNS: usize = 200;
+const COMMENTS: usize = 10_000;
 
 #[tokio::main]
 async fn main() {
@@ -83,6 +85,14 @@ async fn main() {
         seeding.elapsed().as_secs_f64()
     );
     let latest = *rounds.last().unwrap();
+    // Comments of every length up to the longest allowed, spread over the teams.
+    let question = domain::testing::comment_question(&tenant, survey).await;
+    for (t, team) in leaves.iter().enumerate() {
+        let texts: Vec<String> = (0..COMMENTS / leaves.len())
+            .map(|i| "The rota changed again without notice. ".repeat(1 + (i * 7 + t) % 50))
+            .collect();
+        domain::testing::seed_comments(&tenant, latest, question, Some(*team), &texts).await;
+    }
     // What the round page asks for: figures and comments in one load, then the trend.
     let mut timings = Vec::with_capacity(RUNS);
     let mut trends = Vec::with_capacity(RUNS);
@@ -93,7 +103,7 @@ async fn main() {
             .unwrap();
         timings.push(started.elapsed());
         // Teams nobody in the seed belongs to are not asked, so not listed.
-        assert!(report.results.groups.len() > 50 && report.comments.is_empty());
+        assert!(report.results.groups.len() > 50);
         let started = Instant::now();
         let trend = results::trend(&tenant.as_person(&owner), latest).await.unwrap();
         trends.push(started.elapsed());
@@ -118,6 +128,60 @@ async fn main() {
     println!(
         "{}: list of {ROUNDS} rounds with participation: p50 {list_p50:.2} ms, p99 {list_p99:.2} ms",
         backend.label()
+    );
+    if backend == domain::Backend::Postgres {
+        // What autovacuum does soon after a round closes (its comments arrive in one batch and
+        // never change): statistics, and the visibility map that lets counts read the index.
+        domain::testing::raw_strings(db, "VACUUM ANALYZE comments").await;
+    }
+    // Pages of comments: the first, one deep in the list, and one team's.
+    let mut first_pages = Vec::with_capacity(RUNS);
+    let mut deep_pages = Vec::with_capacity(RUNS);
+    let mut team_pages = Vec::with_capacity(RUNS);
+    let mut page_bytes = 0;
+    for run in 0..RUNS {
+        let reader = tenant.as_person(&owner);
+        let started = Instant::now();
+        let first = comments::page(&reader, latest, &comments::CommentQuery::default())
+            .await
+            .unwrap();
+        first_pages.push(started.elapsed());
+        assert!(first.matching >= (COMMENTS - leaves.len()) as u64);
+        page_bytes = first
+            .items
+            .iter()
+            .map(|c| c.text.len() + c.question.len() + c.team.len())
+            .sum::<usize>();
+        let deep = comments::CommentQuery {
+            page: first.pages() / 2 + (run as u64 % 7),
+            ..Default::default()
+        };
+        let started = Instant::now();
+        comments::page(&reader, latest, &deep).await.unwrap();
+        deep_pages.push(started.elapsed());
+        let one_team = comments::CommentQuery {
+            team: Some(Group::Department(leaves[run % leaves.len()])),
+            ..Default::default()
+        };
+        let started = Instant::now();
+        comments::page(&reader, latest, &one_team).await.unwrap();
+        team_pages.push(started.elapsed());
+    }
+    for (what, list) in [
+        ("first page of comments", first_pages),
+        ("a page halfway through", deep_pages),
+        ("one team's first page", team_pages),
+    ] {
+        let (p50, p99) = percentiles(list);
+        println!(
+            "{}: {what} ({COMMENTS} comments on the round): p50 {p50:.2} ms, p99 {p99:.2} ms",
+            backend.label()
+        );
+    }
+    println!(
+        "{}: a page of {} comments holds {page_bytes} bytes of text",
+        backend.label(),
+        comments::PER_PAGE
     );
     let (p50, p99) = percentiles(timings);
     let (trend_p50, trend_p99) = percentiles(trends);

@@ -495,6 +495,62 @@ pub async fn comment_ids(tenant: &crate::platform::tenant::TenantDb) -> Vec<uuid
         .expect("comments are readable")
 }
 
+/// The first question of `survey` (benchmarks put their seeded comments on it).
+pub async fn comment_question(
+    tenant: &crate::platform::tenant::TenantDb,
+    survey: crate::surveys::SurveyId,
+) -> uuid::Uuid {
+    let txn = tenant.begin_read().await.expect("transaction");
+    let questions = crate::surveys::questions_in(tenant, &txn, survey)
+        .await
+        .expect("the survey's questions load");
+    txn.commit().await.expect("commit");
+    questions.first().expect("the survey has a question").id
+}
+
+/// Adds `texts` as comments on `question` of a closed `round`, listed under `department` (None:
+/// the whole workplace) and sealed as closing seals them, by the thousand: for tests and
+/// benchmarks that need more comments than people answering one by one would write.
+pub async fn seed_comments(
+    tenant: &crate::platform::tenant::TenantDb,
+    round: uuid::Uuid,
+    question: uuid::Uuid,
+    department: Option<crate::platform::ids::DepartmentId>,
+    texts: &[String],
+) {
+    use crate::platform::entities::comments;
+    use crate::surveys::answering::{COMMENTS, TEXT};
+    use sea_orm::{EntityTrait, Set};
+    let txn = tenant.begin().await.expect("transaction");
+    let keys = tenant
+        .data_keys_in(&txn)
+        .await
+        .expect("the workplace's keys open");
+    for chunk in texts.chunks(1_000) {
+        let rows: Vec<comments::ActiveModel> = chunk
+            .iter()
+            .map(|text| {
+                let id = uuid::Uuid::new_v4();
+                comments::ActiveModel {
+                    id: Set(id),
+                    workplace_id: Set(tenant.workplace_id().uuid()),
+                    round_id: Set(round),
+                    question_id: Set(question),
+                    department_id: Set(department.map(crate::platform::ids::DepartmentId::uuid)),
+                    tenure_band: Set(crate::surveys::answering::NOT_KEPT.to_owned()),
+                    text_sealed: Set(keys.seal(COMMENTS, TEXT, id, text.as_bytes()).expect("sealed")),
+                    reply_token_hash: Set(Some(uuid::Uuid::new_v4().to_string())),
+                }
+            })
+            .collect();
+        comments::Entity::insert_many(rows)
+            .exec(&txn)
+            .await
+            .expect("comments");
+    }
+    txn.commit().await.expect("commit");
+}
+
 /// `person` loaded again, as a new session would load them (after a change of grants, say).
 pub async fn reload_identity(
     db: &crate::Database,

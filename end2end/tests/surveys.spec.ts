@@ -203,8 +203,12 @@ test("a weekly pulse: people answer on their phones, the manager sees results, s
   await expect(comments).toContainText("Pairing on Fridays has been great");
   // The comment stands under the smallest team large enough: Platform, with its five answers.
   await expect(comments).toContainText("· Platform");
-  await mary.getByLabel("Comments from").selectOption("Platform");
-  await expect(mary.getByText("Showing 1 of 1")).toBeVisible();
+  // Filters narrow the list on the server, through the address.
+  await mary.getByLabel("Comments from").selectOption({ label: "Platform (1)" });
+  await mary.getByRole("button", { name: "Show comments" }).click();
+  await expect(mary).toHaveURL(/team=/);
+  await expect(mary.getByRole("status").filter({ hasText: "Comments 1–1 of 1 · page 1 of 1" })).toBeVisible();
+  await expect(comments).toContainText("Pairing on Fridays has been great");
   await expect(mary.getByText("The trend appears from the second round on.")).toBeVisible();
   await expectAccessible(mary);
   await snapshot(mary, "results-desktop");

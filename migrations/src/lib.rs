@@ -55,6 +55,7 @@ mod m20261206_000031_device_vouched;
 mod m20261206_000032_sealed_totp_secrets;
 mod m20261206_000033_invitation_mail;
 mod m20261206_000034_password_change_required;
+mod m20261207_000035_comment_pages;
 mod row_level_security;
 
 pub struct Migrator;
@@ -97,6 +98,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000032_sealed_totp_secrets::Migration),
             Box::new(m20261206_000033_invitation_mail::Migration),
             Box::new(m20261206_000034_password_change_required::Migration),
+            Box::new(m20261207_000035_comment_pages::Migration),
         ]
     }
 }

@@ -147,6 +147,32 @@ pub struct CommentItem {
     pub replies: Vec<MessageView>,
 }
 
+/// A choice of the comments' question or team filter: its value in a link, its label, and how
+/// many comments it holds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommentFilter {
+    pub value: String,
+    pub label: String,
+    pub comments: u64,
+}
+
+/// One page of a round's comments for its reader, filtered by question and team.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommentsPage {
+    /// The filters applied, as their link values (empty: all).
+    pub question: String,
+    pub team: String,
+    pub questions: Vec<CommentFilter>,
+    pub teams: Vec<CommentFilter>,
+    /// Comments matching the filters, over all pages.
+    pub matching: u64,
+    /// The page shown, from 1, and how many there are.
+    pub page: u64,
+    pub pages: u64,
+    pub per_page: u64,
+    pub items: Vec<CommentItem>,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ResultsView {
     pub round: RoundId,
@@ -162,7 +188,6 @@ pub struct ResultsView {
     /// The whole workplace and each team by time here, as far as the reader may see them.
     #[serde(default)]
     pub tenure: Vec<TenureFigures>,
-    pub comments: Vec<CommentItem>,
     /// (question prompt, platform figure, workplaces) for built-in questions, when the
     /// workplace takes part in benchmarks and enough workplaces contribute.
     pub benchmarks: Vec<(String, f64, u32)>,
@@ -552,8 +577,55 @@ pub async fn round_results(round: RoundId) -> Result<ResultsView, ApiError> {
                 bands: team.bands.into_iter().map(group_figures).collect(),
             })
             .collect(),
-        comments: report
-            .comments
+        benchmarks,
+    })
+}
+
+/// One page of a round's comments within the person's reach: `question` and `team` narrow it
+/// (empty: all), `page` counts from 1.
+#[server(prefix = "/api", endpoint = "results/comments")]
+pub async fn round_comments(
+    round: RoundId,
+    #[server(default)] question: Option<QuestionId>,
+    #[server(default)] team: Option<String>,
+    #[server(default)] page: Option<u64>,
+) -> Result<CommentsPage, ApiError> {
+    use domain::surveys::comments;
+    let state = crate::state::app_state()?;
+    let tenant = crate::session::require_tenant(&state).await?;
+    let query = comments::CommentQuery {
+        question: question.as_ref().and_then(question_filter),
+        team: team.as_deref().and_then(team_filter),
+        page: page.unwrap_or(1).saturating_sub(1),
+    };
+    let found = comments::page(&tenant, round.parse()?, &query).await?;
+    Ok(CommentsPage {
+        question: query.question.map(|q| q.to_string()).unwrap_or_default(),
+        team: query.team.map(team_key).unwrap_or_default(),
+        questions: found
+            .questions
+            .iter()
+            .map(|q| CommentFilter {
+                value: q.key.to_string(),
+                label: q.label.clone(),
+                comments: q.comments,
+            })
+            .collect(),
+        teams: found
+            .teams
+            .iter()
+            .map(|t| CommentFilter {
+                value: team_key(t.key),
+                label: t.label.clone(),
+                comments: t.comments,
+            })
+            .collect(),
+        matching: found.matching,
+        page: found.page + 1,
+        pages: found.pages(),
+        per_page: comments::PER_PAGE,
+        items: found
+            .items
             .into_iter()
             .map(|c| CommentItem {
                 id: c.id.into(),
@@ -564,7 +636,6 @@ pub async fn round_results(round: RoundId) -> Result<ResultsView, ApiError> {
                 replies: message_views(c.replies),
             })
             .collect(),
-        benchmarks,
     })
 }
 
@@ -717,6 +788,41 @@ mod ssr {
             Answered::FewerThan(n) => format!("fewer than {n}"),
         }
     }
+
+    /// A results team in a link: `workplace`, or the department's id.
+    pub(super) fn team_key(group: domain::surveys::suppression::Group) -> String {
+        use domain::surveys::suppression::Group;
+        match group {
+            Group::Workplace => WHOLE_WORKPLACE.to_owned(),
+            Group::Department(department) => department.to_string(),
+        }
+    }
+
+    /// The team a link names; empty means every team. Text naming no team is a filter that
+    /// matches nothing (an empty page, never an error).
+    pub(super) fn team_filter(text: &str) -> Option<domain::surveys::suppression::Group> {
+        use domain::surveys::suppression::Group;
+        match text.trim() {
+            "" => None,
+            WHOLE_WORKPLACE => Some(Group::Workplace),
+            department => Some(Group::Department(
+                crate::ids::DepartmentId::from(department)
+                    .parse()
+                    .unwrap_or(domain::platform::ids::DepartmentId::from_uuid(uuid::Uuid::nil())),
+            )),
+        }
+    }
+
+    /// The question a link names; empty means every question. Text naming no question matches
+    /// nothing, like [`team_filter`].
+    pub(super) fn question_filter(question: &QuestionId) -> Option<domain::surveys::QuestionId> {
+        match question.parse_optional() {
+            Ok(found) => found,
+            Err(_) => Some(uuid::Uuid::nil()),
+        }
+    }
+
+    const WHOLE_WORKPLACE: &str = "workplace";
 
     pub(super) fn message_views(messages: Vec<domain::surveys::conversations::Message>) -> Vec<MessageView> {
         messages

@@ -5,12 +5,15 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::{
+    components::Form,
+    hooks::{use_params_map, use_query_map},
+};
 
 use crate::{
     api::surveys::{
-        export_results, result_rounds, round_results, round_trend, CommentItem, GroupFigures, MessageView,
-        ReplyToComment, ResultsView, TrendView,
+        export_results, result_rounds, round_comments, round_results, round_trend, CommentFilter,
+        CommentItem, CommentsPage, GroupFigures, MessageView, ReplyToComment, ResultsView, TrendView,
     },
     components::{
         conversation::MessageForm,
@@ -136,7 +139,7 @@ fn results_view(view: ResultsView) -> AnyView {
         {tenure_card(&view, &prompts)}
         {distribution_charts(&view)}
         <TrendCard round=round />
-        <Comments comments=view.comments />
+        <Comments round=view.round.clone() />
     }
     .into_any()
 }
@@ -218,62 +221,118 @@ fn CsvDownload(round: RoundId, file_name: String) -> impl IntoView {
     }
 }
 
-/// The comments, filtered by question and team in the browser.
+/// The comments, a page at a time, narrowed by question and team through the page's address:
+/// a plain form and plain links, so they work before the script has loaded too.
 #[component]
-fn Comments(comments: Vec<CommentItem>) -> impl IntoView {
-    let question = RwSignal::new(String::new());
-    let team = RwSignal::new(String::new());
-    let distinct = |pick: fn(&CommentItem) -> &String| {
-        let mut values: Vec<String> = comments.iter().map(|c| pick(c).clone()).collect();
-        values.sort();
-        values.dedup();
-        values
-    };
-    let questions = distinct(|c| &c.question);
-    let teams = distinct(|c| &c.team);
-    let total = comments.len();
-    let comments = StoredValue::new(comments);
-    let shown = move || {
-        let (question, team) = (question.get(), team.get());
-        comments.with_value(|all| {
-            all.iter()
-                .filter(|c| question.is_empty() || c.question == question)
-                .filter(|c| team.is_empty() || c.team == team)
-                .cloned()
-                .collect::<Vec<_>>()
+fn Comments(round: RoundId) -> impl IntoView {
+    let query = use_query_map();
+    let wanted = move || {
+        query.with(|q| {
+            (
+                q.get("question").unwrap_or_default(),
+                q.get("team").unwrap_or_default(),
+                q.get("page").and_then(|p| p.parse::<u64>().ok()).unwrap_or(1),
+            )
         })
     };
+    let path = format!("/results/{round}");
+    let page = Resource::new(
+        move || (round.clone(), wanted()),
+        |(round, (question, team, page))| {
+            round_comments(round, Some(question.into()), Some(team), Some(page))
+        },
+    );
     view! {
-        <div class=CARD_CLASS>
+        <div class=CARD_CLASS id="comments">
             <h2 class="text-lg font-semibold text-slate-900">"Comments"</h2>
-            {if total == 0 {
-                view! { <p class="mt-2 text-slate-700">"No comments to show."</p> }.into_any()
-            } else {
-                view! {
-                    <div class="mt-3 grid gap-3 sm:grid-cols-2">
-                        <div>
-                            <label for="comment-question" class="block text-sm font-medium text-slate-800">"Comments on"</label>
-                            <select id="comment-question" class=INPUT_CLASS on:change=move |ev| question.set(event_target_value(&ev))>
-                                <option value="">"All questions"</option>
-                                {questions.into_iter().map(|q| view! { <option value=q.clone()>{q.clone()}</option> }).collect_view()}
-                            </select>
-                        </div>
-                        <div>
-                            <label for="comment-team" class="block text-sm font-medium text-slate-800">"Comments from"</label>
-                            <select id="comment-team" class=INPUT_CLASS on:change=move |ev| team.set(event_target_value(&ev))>
-                                <option value="">"All teams"</option>
-                                {teams.into_iter().map(|t| view! { <option value=t.clone()>{t.clone()}</option> }).collect_view()}
-                            </select>
-                        </div>
-                    </div>
-                    <p class="mt-3 text-sm text-slate-700" role="status">{move || format!("Showing {} of {total}", shown().len())}</p>
-                    <ul class="mt-2 space-y-3" aria-label="Comments">
-                        {move || shown().into_iter().map(|c| view! { <CommentCard comment=c /> }).collect_view()}
-                    </ul>
-                }.into_any()
-            }}
+            <Transition fallback=|| view! { <p class="mt-2 text-slate-600">"Loading comments…"</p> }>
+                {move || {
+                    let path = path.clone();
+                    Suspend::new(async move {
+                        match page.await {
+                            Ok(found) => comments_page(&path, found),
+                            Err(err) => view! { <NotAvailable message=err.message /> }.into_any(),
+                        }
+                    })
+                }}
+            </Transition>
         </div>
     }
+}
+
+/// A link to one page of the comments under the current filters.
+fn comments_href(path: &str, found: &CommentsPage, page: u64) -> String {
+    format!(
+        "{path}?question={}&team={}&page={page}#comments",
+        found.question, found.team
+    )
+}
+
+fn comments_page(path: &str, found: CommentsPage) -> AnyView {
+    let total: u64 = found.teams.iter().map(|t| t.comments).sum();
+    if total == 0 {
+        return view! { <p class="mt-2 text-slate-700">"No comments to show."</p> }.into_any();
+    }
+    // A filter the lists do not offer (a crafted link) shows as "all", above an empty list.
+    let offered = |choices: &[CommentFilter], current: &str| choices.iter().any(|c| c.value == current);
+    let (any_question, any_team) = (
+        !offered(&found.questions, &found.question),
+        !offered(&found.teams, &found.team),
+    );
+    let option = |choice: &CommentFilter, current: &str| {
+        view! {
+            <option value=choice.value.clone() selected=choice.value == current>
+                {format!("{} ({})", choice.label, choice.comments)}
+            </option>
+        }
+    };
+    let first = (found.page - 1) * found.per_page + 1;
+    let last = (first + found.items.len() as u64).saturating_sub(1);
+    let shown = if found.items.is_empty() {
+        "No comments match these filters.".to_owned()
+    } else {
+        format!(
+            "Comments {first}–{last} of {} · page {} of {}",
+            found.matching, found.page, found.pages
+        )
+    };
+    let previous = (found.page > 1).then(|| comments_href(path, &found, found.page - 1));
+    let next = (found.page < found.pages).then(|| comments_href(path, &found, found.page + 1));
+    view! {
+        <Form method="GET" action=path.to_owned() noscroll=true>
+            <div class="mt-3 grid items-end gap-3 sm:grid-cols-[1fr_1fr_auto]">
+                <div>
+                    <label for="comment-question" class="block text-sm font-medium text-slate-800">"Comments on"</label>
+                    <select id="comment-question" name="question" class=INPUT_CLASS>
+                        <option value="" selected=any_question>{format!("All questions ({total})")}</option>
+                        {found.questions.iter().map(|q| option(q, &found.question)).collect_view()}
+                    </select>
+                </div>
+                <div>
+                    <label for="comment-team" class="block text-sm font-medium text-slate-800">"Comments from"</label>
+                    <select id="comment-team" name="team" class=INPUT_CLASS>
+                        <option value="" selected=any_team>{format!("All teams ({total})")}</option>
+                        {found.teams.iter().map(|t| option(t, &found.team)).collect_view()}
+                    </select>
+                </div>
+                <button type="submit" class=SECONDARY_BUTTON_CLASS>"Show comments"</button>
+            </div>
+        </Form>
+        <p class="mt-3 text-sm text-slate-700" role="status">{shown}</p>
+        <ul class="mt-2 space-y-3" aria-label="Comments">
+            {found.items.into_iter().map(|c| view! { <CommentCard comment=c /> }).collect_view()}
+        </ul>
+        {(previous.is_some() || next.is_some()).then(|| view! {
+            <nav class="mt-4 flex flex-wrap justify-between gap-3" aria-label="Comment pages">
+                {match previous {
+                    Some(href) => view! { <a href=href class="font-medium text-teal-800 underline">"Previous comments"</a> }.into_any(),
+                    None => view! { <span></span> }.into_any(),
+                }}
+                {next.map(|href| view! { <a href=href class="font-medium text-teal-800 underline">"More comments"</a> })}
+            </nav>
+        })}
+    }
+    .into_any()
 }
 
 /// One comment with its anonymous conversation and a reply form.

@@ -28,7 +28,7 @@ use crate::{
 
 /// The longest comment, in characters.
 pub const MAX_COMMENT: usize = 2000;
-const COMMENTS: &str = "comments";
+pub(crate) const COMMENTS: &str = "comments";
 const BALLOTS: &str = "ballots";
 /// What this module seals, as the Security page lists it.
 pub(crate) const SEALED: &[&str] = &[
@@ -36,7 +36,7 @@ pub(crate) const SEALED: &[&str] = &[
     "replies to comments",
     "check-in answers waiting for their round to close",
 ];
-const TEXT: &str = "text";
+pub(crate) const TEXT: &str = "text";
 
 /// A check-in waiting for the person.
 #[derive(Clone, Debug, PartialEq, Eq)]

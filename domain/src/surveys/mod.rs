@@ -5,6 +5,7 @@
 pub mod answering;
 pub mod benchmarks;
 pub mod closing;
+pub mod comments;
 pub mod conversations;
 pub mod guard;
 pub mod library;

@@ -105,8 +105,7 @@ pub async fn reply(tenant: &TenantDb, comment: uuid::Uuid, text: &str, now: Date
         .ok_or(Error::NotFound)?;
     txn.commit().await?;
     // Readable exactly when the round's page would list it for this reader.
-    let report = super::results::round_report(tenant, row.round_id).await?;
-    if !report.comments.iter().any(|c| c.id == comment) {
+    if !super::comments::readable(tenant, &row).await? {
         return Err(Error::NotFound);
     }
     if row.reply_token_hash.is_none() {

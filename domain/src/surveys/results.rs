@@ -24,7 +24,7 @@ use super::{
 };
 use crate::{
     platform::{
-        entities::{comments, departments, rounds, surveys},
+        entities::{departments, rounds, surveys},
         ids::DepartmentId,
         policy::{allows, Action, Identity, Resource},
         security_events::{EventKind, SecurityEvent},
@@ -116,25 +116,10 @@ pub struct TenureResults {
     pub bands: Vec<GroupResult>,
 }
 
-/// A comment as a results page lists it: the question, the team it is shown under (the
-/// smallest group the reader may see that is large enough), and the words — nothing about who.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CommentView {
-    pub id: uuid::Uuid,
-    pub question: String,
-    pub team: String,
-    pub text: String,
-    /// Whether the author can receive a reply (comments from before replies existed cannot).
-    pub can_reply: bool,
-    /// The anonymous conversation so far, oldest first.
-    pub replies: Vec<super::conversations::Message>,
-}
-
-/// Figures and comments of one round, loaded together.
+/// Figures of one round, loaded together (comments are paged: see [`super::comments`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct RoundReport {
     pub results: RoundResults,
-    pub comments: Vec<CommentView>,
     /// The platform figure for the round's built-in questions (workplaces that opted in only).
     pub benchmarks: BTreeMap<QuestionId, super::benchmarks::Benchmark>,
 }
@@ -350,63 +335,7 @@ async fn open_view(
     Ok((minimum, tree))
 }
 
-/// The comments of a released round that `identity` may read: from groups they may see that
-/// reached the comment minimum when the round closed, each under the smallest such group, in a
-/// stable order that says nothing about when each was written.
-fn readable_comments(
-    identity: &Identity,
-    frozen: &Frozen,
-    questions: &[Question],
-    rows: &[comments::Model],
-    keys: &crate::platform::crypto::TenantKeys,
-) -> Result<Vec<CommentView>> {
-    let tree = frozen.tree();
-    let shown = frozen.comment_groups();
-    // For each department, the nearest shown group at or above it that the reader may see.
-    let mut home: BTreeMap<DepartmentId, Group> = BTreeMap::new();
-    for department in &tree.ordered {
-        let group = Group::Department(*department);
-        if shown.contains(&group) && may_see(identity, group) {
-            // Tree order visits parents first, so deeper groups overwrite their ancestors.
-            for member in tree.members(*department).into_iter().flatten() {
-                home.insert(member, group);
-            }
-        }
-    }
-    let whole_workplace = shown.contains(&Group::Workplace) && may_see(identity, Group::Workplace);
-    let prompts: BTreeMap<QuestionId, &str> = questions.iter().map(|q| (q.id, q.prompt.as_str())).collect();
-    let mut out = Vec::new();
-    for row in rows {
-        let department = row.department_id.map(DepartmentId::from_uuid);
-        let group = match department.and_then(|d| home.get(&d)) {
-            Some(group) => *group,
-            None if whole_workplace => Group::Workplace,
-            None => continue,
-        };
-        out.push(CommentView {
-            id: row.id,
-            question: prompts
-                .get(&row.question_id)
-                .copied()
-                .unwrap_or_default()
-                .to_owned(),
-            team: tree.name(group),
-            text: super::answering::open_comment(keys, row)?.into_exposed(),
-            can_reply: row.reply_token_hash.is_some(),
-            replies: Vec::new(),
-        });
-    }
-    out.sort_by(|a, b| {
-        (a.question.as_str(), a.text.as_str(), a.team.as_str()).cmp(&(
-            b.question.as_str(),
-            b.text.as_str(),
-            b.team.as_str(),
-        ))
-    });
-    Ok(out)
-}
-
-/// A round's figures and comments as the scope's person may see them, from one load: the whole
+/// A round's figures as the scope's person may see them, from one load: the whole
 /// workplace with workplace-wide `results`, otherwise the departments granted to them (and
 /// below). While the round is open: participation only. Once it has closed: what it released
 /// then, frozen.
@@ -439,7 +368,6 @@ pub async fn round_report(tenant: &TenantDb, round: RoundId) -> Result<RoundRepo
                 groups: participation_groups(identity, &tree, &tallies, minimum),
                 tenure: Vec::new(),
             },
-            comments: Vec::new(),
             benchmarks,
         });
     };
@@ -448,37 +376,6 @@ pub async fn round_report(tenant: &TenantDb, round: RoundId) -> Result<RoundRepo
         .await?
         .remove(&round)
         .ok_or_else(|| Error::Internal(format!("round {round} has no release")))?;
-    let txn = tenant.begin_read().await?;
-    let comment_rows = tenant
-        .select::<comments::Entity>()
-        .filter(comments::Column::RoundId.eq(round))
-        .all(&txn)
-        .await?;
-    let (keys, mut conversations) = if comment_rows.is_empty() {
-        (None, BTreeMap::new())
-    } else {
-        let ids: Vec<uuid::Uuid> = comment_rows.iter().map(|c| c.id).collect();
-        (
-            Some(tenant.data_keys_in(&txn).await?),
-            super::conversations::conversations(
-                tenant,
-                &txn,
-                &ids,
-                super::conversations::Reader::Others {
-                    today: tenant.now().date_naive(),
-                },
-            )
-            .await?,
-        )
-    };
-    txn.commit().await?;
-    let mut comments = match keys {
-        Some(keys) => readable_comments(identity, &frozen, &questions, &comment_rows, &keys)?,
-        None => Vec::new(),
-    };
-    for comment in &mut comments {
-        comment.replies = conversations.remove(&comment.id).unwrap_or_default();
-    }
     Ok(RoundReport {
         results: RoundResults {
             round: Round::from(round_row),
@@ -488,7 +385,6 @@ pub async fn round_report(tenant: &TenantDb, round: RoundId) -> Result<RoundRepo
             groups: visible_groups(identity, &frozen, &questions),
             tenure: visible_tenure(identity, &frozen, &questions),
         },
-        comments,
         benchmarks,
     })
 }
@@ -510,12 +406,6 @@ async fn survey_title(
 /// A round's figures as the scope's person may see them.
 pub async fn round_results(tenant: &TenantDb, round: RoundId) -> Result<RoundResults> {
     Ok(round_report(tenant, round).await?.results)
-}
-
-/// A round's comments as the scope's person may read them.
-pub async fn round_comments(tenant: &TenantDb, round: RoundId) -> Result<Vec<CommentView>> {
-    tenant.touch(crate::platform::audit::EntityType::Round, [round]);
-    Ok(round_report(tenant, round).await?.comments)
 }
 
 /// One group's headline figure per question across rounds; None where that round showed "not

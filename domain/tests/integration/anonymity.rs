@@ -18,7 +18,7 @@ use domain::{
     surveys::{
         self,
         answering::{self, GivenAnswer},
-        guard, library,
+        comments, guard, library,
         results::{self, Answered},
         rounds,
         suppression::Group,
@@ -210,7 +210,10 @@ async fn looking_after_every_answer_pins_nobody(test_db: TestDb) {
     };
     let mut answered: BTreeSet<usize> = BTreeSet::new();
     let mut observed = Observed::default();
-    let mut look = |answered: &BTreeSet<usize>, report: &results::RoundReport, trend: &results::Trend| {
+    let mut look = |answered: &BTreeSet<usize>,
+                    report: &results::RoundReport,
+                    comments: &[comments::CommentView],
+                    trend: &results::Trend| {
         let people_in = |group: Group| -> BTreeSet<usize> {
             let inside = members(group);
             answered
@@ -237,7 +240,7 @@ async fn looking_after_every_answer_pins_nobody(test_db: TestDb) {
         }
         // The comments under a team: how many there are, and their words, are a sum over the
         // people of that team who have answered.
-        let teams: BTreeSet<&str> = report.comments.iter().map(|c| c.team.as_str()).collect();
+        let teams: BTreeSet<&str> = comments.iter().map(|c| c.team.as_str()).collect();
         for name in teams {
             let g = report.results.groups.iter().find(|g| g.name == name).unwrap();
             observed.see(&people_in(g.group));
@@ -268,7 +271,8 @@ async fn looking_after_every_answer_pins_nobody(test_db: TestDb) {
             "resource.conflict",
             "no export while the round is open"
         );
-        look(&answered, &report, &trend);
+        let comments = comments::all(&tenant.as_person(&manager), round).await.unwrap();
+        look(&answered, &report, &comments, &trend);
     }
     domain::surveys::closing::close_due(db, now() + Duration::days(3))
         .await
@@ -279,7 +283,8 @@ async fn looking_after_every_answer_pins_nobody(test_db: TestDb) {
             .unwrap();
         let trend = results::trend(&tenant.as_person(&manager), round).await.unwrap();
         assert!(report.results.released_at.is_some());
-        look(&answered, &report, &trend);
+        let comments = comments::all(&tenant.as_person(&manager), round).await.unwrap();
+        look(&answered, &report, &comments, &trend);
     }
     observed.assert_pins_nobody(everyone.len(), 5);
     // The released round does show something (Engineering, 9 people).
@@ -550,7 +555,7 @@ async fn the_access_log_never_names_a_comment_author(test_db: TestDb) {
     domain::surveys::closing::close_now(&tenant.as_person(&owner), round, now() + Duration::hours(1))
         .await
         .unwrap();
-    let comment = results::round_comments(&tenant.as_person(&owner), round)
+    let comment = comments::all(&tenant.as_person(&owner), round)
         .await
         .unwrap()
         .into_iter()
@@ -603,15 +608,11 @@ async fn the_access_log_never_names_a_comment_author(test_db: TestDb) {
         trail.identify(owner.user_id, owner.workplace_id);
         TenantDb::for_identity(db, &owner).with_trail(trail)
     };
-    let thread_on = |report: &results::RoundReport| -> Vec<bool> {
-        let c = report
-            .comments
-            .iter()
-            .find(|c| c.text == "The rota is unfair")
-            .unwrap();
+    let thread_on = |comments: &[comments::CommentView]| -> Vec<bool> {
+        let c = comments.iter().find(|c| c.text == "The rota is unfair").unwrap();
         c.replies.iter().map(|m| m.from_author).collect()
     };
-    let same_day = results::round_report(&owner_reads(now() + Duration::hours(3)).as_person(&owner), round)
+    let same_day = comments::all(&owner_reads(now() + Duration::hours(3)).as_person(&owner), round)
         .await
         .unwrap();
     assert_eq!(
@@ -619,7 +620,7 @@ async fn the_access_log_never_names_a_comment_author(test_db: TestDb) {
         [false],
         "the author's answer waits for the next day"
     );
-    let next_day = results::round_report(&owner_reads(now() + Duration::days(1)).as_person(&owner), round)
+    let next_day = comments::all(&owner_reads(now() + Duration::days(1)).as_person(&owner), round)
         .await
         .unwrap();
     assert_eq!(thread_on(&next_day), [false, true]);
@@ -904,7 +905,13 @@ async fn the_raw_database_holds_nothing_finer_than_was_released(test_db: TestDb)
     ] {
         assert_eq!(raw_count(db, sql).await, "0", "{what} outlive the release");
     }
-    assert_eq!(report.comments.len(), 7);
+    assert_eq!(
+        comments::all(&tenant.as_person(&owner), round)
+            .await
+            .unwrap()
+            .len(),
+        7
+    );
 
     // Round 2: only Quay's person answers. Nothing is released, so nothing is kept.
     let later = now() + Duration::days(7);

@@ -15,7 +15,7 @@ use domain::{
     surveys::{
         self,
         answering::{self, GivenAnswer},
-        library,
+        comments, library,
         results::{self, GroupResult},
         rounds,
         suppression::Group,
@@ -246,7 +246,10 @@ async fn a_weekly_pulse_runs_and_hides_small_groups(test_db: TestDb) {
         .await
         .unwrap();
     assert_eq!(open.results.released_at, None);
-    assert!(open.comments.is_empty());
+    assert!(comments::all(&tenant.as_person(&pulse.owner), round)
+        .await
+        .unwrap()
+        .is_empty());
     assert!(open
         .results
         .groups
@@ -375,7 +378,7 @@ async fn a_weekly_pulse_runs_and_hides_small_groups(test_db: TestDb) {
     assert_eq!(refused.code(), "auth.forbidden");
 
     // Comments: sealed in storage, readable by those who may see the group.
-    let comments = results::round_comments(&tenant.as_person(&pulse.manager), round)
+    let comments = comments::all(&tenant.as_person(&pulse.manager), round)
         .await
         .unwrap();
     assert_eq!(comments.len(), 9);
@@ -588,7 +591,7 @@ async fn comments_are_sealed_and_another_workplace_sees_nothing(test_db: TestDb)
         results::round_results(&contoso.as_person(&contoso_owner), round)
             .await
             .unwrap_err(),
-        results::round_comments(&contoso.as_person(&contoso_owner), round)
+        comments::all(&contoso.as_person(&contoso_owner), round)
             .await
             .unwrap_err(),
         answering::submit(&contoso.as_person(&contoso_owner), round, Vec::new(), now())
@@ -647,7 +650,10 @@ async fn trend_export_and_comment_teams(test_db: TestDb) {
         .await
         .unwrap();
     assert!(open_figures.results.groups.iter().all(|g| g.questions.is_empty()));
-    assert!(open_figures.comments.is_empty());
+    assert!(comments::all(&tenant.as_person(&pulse.owner), first)
+        .await
+        .unwrap()
+        .is_empty());
     assert!(results::trend(&tenant.as_person(&pulse.owner), first)
         .await
         .unwrap()
@@ -671,7 +677,13 @@ async fn trend_export_and_comment_teams(test_db: TestDb) {
         .groups
         .iter()
         .any(|g| !g.questions.is_empty()));
-    assert_eq!(closed_figures.comments.len(), 15);
+    assert_eq!(
+        comments::all(&tenant.as_person(&pulse.owner), first)
+            .await
+            .unwrap()
+            .len(),
+        15
+    );
     assert_eq!(
         domain::surveys::closing::close_due(db, now() + Duration::days(3))
             .await
@@ -737,12 +749,12 @@ async fn trend_export_and_comment_teams(test_db: TestDb) {
     );
 
     // Comments are shown under the smallest team large enough: Engineering, not its teams.
-    let comments = results::round_comments(&tenant.as_person(&pulse.manager), first)
+    let comments = comments::all(&tenant.as_person(&pulse.manager), first)
         .await
         .unwrap();
     assert_eq!(comments.len(), 9);
     assert!(comments.iter().all(|c| c.team == "Engineering"));
-    let everyone = results::round_comments(&tenant.as_person(&pulse.owner), first)
+    let everyone = comments::all(&tenant.as_person(&pulse.owner), first)
         .await
         .unwrap();
     assert_eq!(everyone.iter().filter(|c| c.team == "Sales").count(), 6);
@@ -838,7 +850,7 @@ async fn replies_reach_the_author_and_nobody_learns_who(test_db: TestDb) {
     assert_eq!(early.code(), "resource.conflict");
 
     // The owner reads the comment on the results page and replies.
-    let comments = results::round_comments(&tenant.as_person(&pulse.owner), round)
+    let comments = comments::all(&tenant.as_person(&pulse.owner), round)
         .await
         .unwrap();
     let comment = comments.iter().find(|c| c.text == "The rota is unfair").unwrap();
@@ -888,7 +900,7 @@ async fn replies_reach_the_author_and_nobody_learns_who(test_db: TestDb) {
     )
     .await
     .unwrap();
-    let comments = results::round_comments(&tenant.as_person(&pulse.owner), round)
+    let comments = comments::all(&tenant.as_person(&pulse.owner), round)
         .await
         .unwrap();
     let thread = &comments.iter().find(|c| c.id == comment.id).unwrap().replies;
@@ -1094,7 +1106,7 @@ async fn comments_and_replies_are_sealed_again_when_the_key_rotates(test_db: Tes
     domain::surveys::closing::close_now(&tenant.as_person(&pulse.owner), round, now())
         .await
         .unwrap();
-    let comment = results::round_comments(&tenant.as_person(&pulse.owner), round)
+    let comment = comments::all(&tenant.as_person(&pulse.owner), round)
         .await
         .unwrap()[0]
         .id;
@@ -1106,7 +1118,7 @@ async fn comments_and_replies_are_sealed_again_when_the_key_rotates(test_db: Tes
     )
     .await
     .unwrap();
-    let before = results::round_comments(&tenant.as_person(&pulse.owner), round)
+    let before = comments::all(&tenant.as_person(&pulse.owner), round)
         .await
         .unwrap();
     assert!(domain::testing::sealed_text_versions(tenant)
@@ -1132,7 +1144,7 @@ async fn comments_and_replies_are_sealed_again_when_the_key_rotates(test_db: Tes
     assert_eq!(versions.len(), 7);
     assert!(versions.iter().all(|v| *v == 2), "{versions:?}");
     assert_eq!(
-        results::round_comments(&tenant.as_person(&pulse.owner), round)
+        comments::all(&tenant.as_person(&pulse.owner), round)
             .await
             .unwrap(),
         before
@@ -1400,7 +1412,7 @@ async fn no_combination_of_views_pins_a_person(test_db: TestDb) {
         }
         // A comment's team says its author is in that team but in none of its shown teams
         // below: that remainder must be at least the comment minimum.
-        for comment in &report.comments {
+        for comment in &comments::all(&tenant.as_person(&manager), *round).await.unwrap() {
             let home = shown.iter().find(|g| g.name == comment.team).unwrap();
             let below: Vec<&&GroupResult> = shown
                 .iter()
@@ -1487,7 +1499,107 @@ async fn a_survey_starting_now_opens_only_its_own_round(test_db: TestDb) {
     assert!(later.opened.is_none());
 }
 
+/// A round's comments come a page at a time, filtered in the database: every page together is
+/// every readable comment once, in id order (random, given at close: nothing about when each
+/// was written), and a filter outside the reader's reach finds nothing rather than an error.
+async fn comments_come_a_page_at_a_time(test_db: TestDb) {
+    use comments::{CommentQuery, PER_PAGE};
+    let db = &test_db.db;
+    let pulse = seed(db).await;
+    let tenant = &pulse.tenant;
+    let round = rounds::open_due(db, now()).await.unwrap()[0].round();
+    answer_all(tenant, &pulse.platform_people, round, now(), |_| 4).await;
+    answer_all(tenant, &pulse.mobile_people, round, now(), |_| 2).await;
+    answer_all(tenant, &pulse.sales_people, round, now(), |_| 5).await;
+    domain::surveys::closing::close_due(db, now() + Duration::days(3))
+        .await
+        .unwrap();
+    let owner = tenant.as_person(&pulse.owner);
+    let manager = tenant.as_person(&pulse.manager);
+    let first = comments::page(&owner, round, &CommentQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(first.matching, 15);
+    assert_eq!(first.pages(), 1);
+    let question = first.questions[0].key;
+    let counts: Vec<(&str, u64)> = first
+        .teams
+        .iter()
+        .map(|t| (t.label.as_str(), t.comments))
+        .collect();
+    assert_eq!(counts, [("Engineering", 9), ("Sales", 6)]);
+    // 45 more under Sales: three pages for the Owner, none of them for Engineering's manager.
+    let texts: Vec<String> = (0..45).map(|i| format!("Seeded comment {i}")).collect();
+    domain::testing::seed_comments(tenant, round, question, Some(pulse.sales), &texts).await;
+    let query = |team: Option<Group>, page: u64| CommentQuery {
+        question: None,
+        team,
+        page,
+    };
+    let mut seen = Vec::new();
+    for page in 0..3 {
+        let found = comments::page(&owner, round, &query(None, page)).await.unwrap();
+        assert_eq!((found.matching, found.page, found.pages()), (60, page, 3));
+        assert_eq!(found.items.len() as u64, if page < 2 { PER_PAGE } else { 20 });
+        seen.extend(found.items.into_iter().map(|c| c.id));
+    }
+    let mut in_order = seen.clone();
+    in_order.sort();
+    assert_eq!(seen, in_order, "pages follow the comments' ids");
+    in_order.dedup();
+    assert_eq!(in_order.len(), 60, "each comment on exactly one page");
+    // Past the end: the last page.
+    let beyond = comments::page(&owner, round, &query(None, 99)).await.unwrap();
+    assert_eq!(beyond.page, 2);
+    let sales = comments::page(&owner, round, &query(Some(Group::Department(pulse.sales)), 0))
+        .await
+        .unwrap();
+    assert_eq!(sales.matching, 51);
+    assert!(sales.items.iter().all(|c| c.team == "Sales"));
+    // Platform's comments stand under Engineering: as a filter, Platform lists nothing.
+    let platform = comments::page(&owner, round, &query(Some(Group::Department(pulse.platform)), 0))
+        .await
+        .unwrap();
+    assert_eq!((platform.matching, platform.items.len()), (0, 0));
+    let by_question = comments::page(
+        &owner,
+        round,
+        &CommentQuery {
+            question: Some(question),
+            team: Some(Group::Department(pulse.engineering)),
+            page: 0,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(by_question.matching, 9);
+    // The manager reads Engineering only, whatever the filter asks for.
+    let theirs = comments::page(&manager, round, &query(None, 0)).await.unwrap();
+    assert_eq!(theirs.matching, 9);
+    assert_eq!(theirs.teams.len(), 1);
+    for team in [Group::Department(pulse.sales), Group::Workplace] {
+        let outside = comments::page(&manager, round, &query(Some(team), 0))
+            .await
+            .unwrap();
+        assert_eq!((outside.matching, outside.items.len()), (0, 0), "{team:?}");
+    }
+    let unknown = comments::page(
+        &manager,
+        round,
+        &CommentQuery {
+            question: Some(uuid::Uuid::new_v4()),
+            team: None,
+            page: 0,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(unknown.matching, 0);
+    assert_eq!(comments::all(&owner, round).await.unwrap().len(), 60);
+}
+
 domain::on_both_backends!(
+    comments_come_a_page_at_a_time,
     a_survey_starting_now_opens_only_its_own_round,
     simultaneous_submissions_all_count_once,
     comments_and_replies_are_sealed_again_when_the_key_rotates,

@@ -194,6 +194,7 @@ const TAKES_IDS: &[&str] = &[
     "/api/check_ins/submit",
     "/api/check_ins/send",
     "/api/results/round",
+    "/api/results/comments",
     "/api/results/trend",
     "/api/results/export",
     "/api/surveys/remind",
@@ -873,6 +874,7 @@ fn cases(a: &Workplace, b: &Workplace) -> Vec<(&'static str, String, String, Str
     );
     for path in [
         "/api/results/round",
+        "/api/results/comments",
         "/api/results/trend",
         "/api/results/export",
         "/api/surveys/remind",
@@ -902,7 +904,12 @@ fn cases(a: &Workplace, b: &Workplace) -> Vec<(&'static str, String, String, Str
         format!(r#"{{"round":"{}","answers":[]}}"#, b.round),
     );
     // Within A, beyond the caller's role.
-    for path in ["/api/results/round", "/api/results/trend", "/api/results/export"] {
+    for path in [
+        "/api/results/round",
+        "/api/results/comments",
+        "/api/results/trend",
+        "/api/results/export",
+    ] {
         add("A employee", &employee, path, format!("round={}", a.round));
     }
     add(
