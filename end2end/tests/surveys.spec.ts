@@ -246,6 +246,7 @@ test("a weekly pulse: people answer on their phones, the manager sees results, s
   await waitForHydration(page);
 
   // Mary replies to the anonymous comment; its author finds the reply and answers back.
+  await mary.locator("summary", { hasText: "Reply to the author" }).click();
   await mary.getByLabel("Reply to the author (they stay anonymous)").fill("Thanks! Shall we keep the Friday slot?");
   await mary.getByRole("button", { name: "Send reply" }).click();
   await expect(comments.getByRole("list", { name: "Conversation", exact: true })).toContainText("Shall we keep the Friday slot?");

@@ -1,5 +1,5 @@
 //! Seeds a demo workplace for looking at the results pages: five teams, a weekly pulse with
-//! twelve past rounds, and five more workplaces so that benchmarks are published. Prints a
+//! twelve past rounds (45 comments on the newest), and five more workplaces so that benchmarks are published. Prints a
 //! session cookie of the demo workplace's Owner and the newest round's id.
 //!
 //! Usage: demo_seed <database-url>
@@ -21,6 +21,15 @@ fn question(key: &str) -> Result<NewQuestion, Box<dyn std::error::Error>> {
         library_key: Some(key.into()),
     })
 }
+
+const COMMENTS: [&str; 6] = [
+    "Pairing on Fridays has been great.",
+    "The new rota gives us more notice, thank you.",
+    "Meetings run long and eat into focus time.",
+    "I would like clearer goals for the quarter.",
+    "The office is too cold in the mornings.",
+    "Onboarding buddies made my first month easy.",
+];
 
 /// A weekly pulse with `rounds` past rounds answered by `people`.
 async fn pulse(
@@ -106,12 +115,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         benchmarks::set_opt_in(&other.as_person(&other_owner), true).await?;
     }
     eprintln!("benchmarks published: {}", benchmarks::recompute(&db, now).await?);
-    let latest = results::rounds_with_results(&tenant.as_person(&owner))
+    let newest = results::rounds_with_results(&tenant.as_person(&owner))
         .await?
         .first()
         .ok_or("no rounds")?
         .round
-        .id;
+        .clone();
+    let latest = newest.id;
+    // Enough comments on the newest round to page through.
+    let question = domain::testing::comment_question(&tenant, newest.survey).await;
+    let texts: Vec<String> = (0..45)
+        .map(|n| COMMENTS[n % COMMENTS.len()].to_owned() + &" Still true.".repeat(n / COMMENTS.len()))
+        .collect();
+    domain::testing::seed_comments(&tenant, latest, question, None, &texts).await;
     let pending = accounts::start_session(&db, owner.user_id.uuid(), &SignInContext::default(), now).await?;
     let session = accounts::resolve_session(&db, &Default::default(), pending.expose(), now)
         .await?

@@ -368,12 +368,16 @@ fn CommentCard(comment: CommentItem) -> impl IntoView {
             <p class="text-xs font-medium uppercase tracking-wide text-slate-600">{format!("{} · {}", comment.question, comment.team)}</p>
             <p class="mt-1 whitespace-pre-line text-slate-900">{comment.text.clone()}</p>
             {move || (!replies.get().is_empty()).then(|| crate::components::conversation::conversation(replies.get()))}
+            // Folded until wanted: a page of twenty comments stays a list to read, not twenty forms.
             {comment.can_reply.then(|| view! {
-                <div class="mt-3">
-                    <ErrorAlert error=Signal::derive(move || reply.value().get().and_then(Result::err)) />
-                    <MessageForm id=input_id.clone() label="Reply to the author (they stay anonymous)" button="Send reply" text=text
-                        pending=reply.pending().into() on_send=send />
-                </div>
+                <details class="mt-2">
+                    <summary class="cursor-pointer text-sm font-medium text-teal-800">"Reply to the author"</summary>
+                    <div class="mt-2">
+                        <ErrorAlert error=Signal::derive(move || reply.value().get().and_then(Result::err)) />
+                        <MessageForm id=input_id.clone() label="Reply to the author (they stay anonymous)" button="Send reply" text=text
+                            pending=reply.pending().into() on_send=send />
+                    </div>
+                </details>
             })}
         </li>
     }
