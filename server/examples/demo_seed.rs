@@ -2,7 +2,9 @@
 //! twelve past rounds (45 comments on the newest), and five more workplaces so that benchmarks are published. Prints a
 //! session cookie of the demo workplace's Owner and the newest round's id.
 //!
-//! Usage: demo_seed <database-url>
+//! Usage: demo_seed <database-url> [people-per-seat] [comments]: each team's size is multiplied
+//! by `people-per-seat` (default 1; 217 makes a workplace of about 10,000), and the newest round
+//! gets `comments` comments (default 45) across the teams.
 
 use chrono::{Duration, Utc};
 use domain::{
@@ -76,7 +78,16 @@ async fn pulse(
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let url = std::env::args().nth(1).ok_or("usage: demo_seed <database-url>")?;
+    let usage = "usage: demo_seed <database-url> [people-per-seat] [comments]";
+    let url = std::env::args().nth(1).ok_or(usage)?;
+    let scale: usize = std::env::args()
+        .nth(2)
+        .map_or(Ok(1), |n| n.parse())
+        .map_err(|_| usage)?;
+    let comment_count: usize = std::env::args()
+        .nth(3)
+        .map_or(Ok(45), |n| n.parse())
+        .map_err(|_| usage)?;
     let master = domain::platform::crypto::MasterKey::from_text(&std::env::var("CANDOR_MASTER_KEY")?)?;
     let db = Database::connect(&url).await?;
     db.migrate().await?;
@@ -102,7 +113,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     ];
     let people: Vec<(uuid::Uuid, Option<DepartmentId>)> = teams
         .iter()
-        .flat_map(|(team, n)| (0..*n).map(|_| (uuid::Uuid::new_v4(), Some(*team))))
+        .flat_map(|(team, n)| (0..*n * scale).map(|_| (uuid::Uuid::new_v4(), Some(*team))))
         .collect();
     pulse(&tenant, &owner, &people, 12, 0).await?;
     benchmarks::set_opt_in(&tenant.as_person(&owner), true).await?;
@@ -124,10 +135,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let latest = newest.id;
     // Enough comments on the newest round to page through.
     let question = domain::testing::comment_question(&tenant, newest.survey).await;
-    let texts: Vec<String> = (0..45)
-        .map(|n| COMMENTS[n % COMMENTS.len()].to_owned() + &" Still true.".repeat(n / COMMENTS.len()))
+    let texts: Vec<String> = (0..comment_count)
+        .map(|n| COMMENTS[n % COMMENTS.len()].to_owned() + &" Still true.".repeat(n / COMMENTS.len() % 40))
         .collect();
-    domain::testing::seed_comments(&tenant, latest, question, None, &texts).await;
+    // Listed under the teams large enough for comments when the round closed (seeded rounds
+    // keep every team that answered), the rest under the whole workplace.
+    let mut under: Vec<Option<DepartmentId>> = teams
+        .iter()
+        .filter(|(_, n)| *n >= 5)
+        .map(|(t, _)| Some(*t))
+        .collect();
+    under.push(None);
+    for (i, listed) in under.iter().enumerate() {
+        let share: Vec<String> = texts.iter().skip(i).step_by(under.len()).cloned().collect();
+        domain::testing::seed_comments(&tenant, latest, question, *listed, &share).await;
+    }
     let pending = accounts::start_session(&db, owner.user_id.uuid(), &SignInContext::default(), now).await?;
     let session = accounts::resolve_session(&db, &Default::default(), pending.expose(), now)
         .await?

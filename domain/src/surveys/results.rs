@@ -233,7 +233,8 @@ fn visible_tenure(identity: &Identity, frozen: &Frozen, questions: &[Question]) 
     teams
 }
 
-fn may_see(identity: &Identity, group: Group) -> bool {
+/// Whether `identity` may see `group`'s results (and read the comments listed under it).
+pub(super) fn may_see(identity: &Identity, group: Group) -> bool {
     match group {
         Group::Workplace => allows(identity, Action::ViewResults, Resource::Workplace),
         Group::Department(d) => allows(identity, Action::ViewResults, Resource::Department(d)),
