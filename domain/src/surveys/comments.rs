@@ -146,12 +146,12 @@ impl Reach {
     }
 }
 
-/// The closed round's release, or NotFound while it is open (an open round has no comments).
-async fn released(tenant: &TenantDb, round: RoundId) -> Result<Frozen> {
-    let txn = tenant.begin_read().await?;
-    let row = super::rounds::find(tenant, &txn, round).await?;
-    txn.commit().await?;
-    let closed_at = row.closed_at.ok_or(Error::NotFound)?;
+/// What the round released when it closed (`closed_at`, already read by the caller).
+async fn released(
+    tenant: &TenantDb,
+    round: RoundId,
+    closed_at: chrono::DateTime<chrono::Utc>,
+) -> Result<Frozen> {
     super::release::of_rounds(tenant, &[(round, Some(closed_at))])
         .await?
         .remove(&round)
@@ -175,10 +175,10 @@ pub async fn page(tenant: &TenantDb, round: RoundId, query: &CommentQuery) -> Re
         page: 0,
         items: Vec::new(),
     };
-    if round_row.closed_at.is_none() {
+    let Some(closed_at) = round_row.closed_at else {
         return Ok(empty);
-    }
-    let reach = Reach::of(identity, &released(tenant, round).await?);
+    };
+    let reach = Reach::of(identity, &released(tenant, round, closed_at).await?);
     let txn = tenant.begin_read().await?;
     // How many comments each (question, stored department) holds: a few rows per round.
     let counts: Vec<(uuid::Uuid, Option<uuid::Uuid>, i64)> = tenant
@@ -340,6 +340,13 @@ pub async fn all(tenant: &TenantDb, round: RoundId) -> Result<Vec<CommentView>> 
 pub(crate) async fn readable(tenant: &TenantDb, row: &comments::Model) -> Result<bool> {
     let identity = tenant.person()?;
     tenant.touch(crate::platform::audit::EntityType::Round, [row.round_id]);
-    let reach = Reach::of(identity, &released(tenant, row.round_id).await?);
+    let txn = tenant.begin_read().await?;
+    let closed_at = super::rounds::find(tenant, &txn, row.round_id).await?.closed_at;
+    txn.commit().await?;
+    // A comment exists only once its round has closed.
+    let Some(closed_at) = closed_at else {
+        return Ok(false);
+    };
+    let reach = Reach::of(identity, &released(tenant, row.round_id, closed_at).await?);
     Ok(reach.group_of(row.department_id).is_some())
 }
