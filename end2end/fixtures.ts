@@ -1,7 +1,7 @@
 // Test fixtures: every test gets its own Candor server on a fresh data directory (so a clean
 // SQLite database), on a free loopback port, reached as http://localhost (a secure context, which
 // passkeys need). Pages are checked with axe and for console errors such as CSP violations.
-import { test as base, expect, type Page } from "@playwright/test";
+import { test as base, expect, type Page, type Request } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -119,4 +119,24 @@ export async function expectAccessible(page: Page) {
 /** Saves a screenshot for people to look at (end2end/screenshots, not committed). */
 export async function snapshot(page: Page, name: string) {
   await page.screenshot({ path: join(__dirname, "screenshots", `${name}.png`), fullPage: true });
+}
+
+/**
+ * Starts recording which page code split out of the first bundle (`cargo leptos build --split`:
+ * `split_*.wasm` per page, `chunk_*.wasm` shared between pages) `page` fetches; `stop` ends the
+ * recording and returns the paths fetched.
+ */
+export function watchSplitCode(page: Page): { stop: () => string[] } {
+  const fetched: string[] = [];
+  const record = (request: Request) => {
+    const path = new URL(request.url()).pathname;
+    if (/^\/pkg\/(split|chunk)_[^/]*\.wasm$/.test(path)) fetched.push(path);
+  };
+  page.on("request", record);
+  return {
+    stop: () => {
+      page.off("request", record);
+      return fetched;
+    },
+  };
 }

@@ -22,7 +22,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path, SsrMode,
+    lazy_route, path, Lazy, LazyRoute, SsrMode,
 };
 
 use crate::components::layout::Layout;
@@ -83,38 +83,90 @@ pub fn App() -> impl IntoView {
         <Router>
             <Layout>
                 <Routes fallback=|| view! { <NotFound /> }>
-                    <Route path=path!("/") view=LandingPage ssr=SsrMode::Async />
-                    <Route path=path!("/security") view=SecurityPage ssr=SsrMode::Async />
-                    <Route path=path!("/subprocessors") view=pages::subprocessors::SubprocessorsPage ssr=SsrMode::Async />
-                    <Route path=path!("/signup") view=SignupPage ssr=SsrMode::Async />
-                    <Route path=path!("/verify-email") view=VerifyEmailPage ssr=SsrMode::Async />
-                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
-                    <Route path=path!("/login/code") view=SecondFactorPage ssr=SsrMode::Async />
-                    <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async />
-                    <Route path=path!("/setup/authenticator") view=AuthenticatorPage ssr=SsrMode::Async />
-                    <Route path=path!("/sign-in-methods") view=SignInMethodsPage ssr=SsrMode::Async />
-                    <Route path=path!("/home") view=HomePage ssr=SsrMode::Async />
-                    <Route path=path!("/sessions") view=SessionsPage ssr=SsrMode::Async />
-                    <Route path=path!("/departments") view=DepartmentsPage ssr=SsrMode::Async />
-                    <Route path=path!("/people") view=PeoplePage ssr=SsrMode::Async />
-                    <Route path=path!("/people/:id") view=PersonPage ssr=SsrMode::Async />
-                    <Route path=path!("/people/:id/data") view=pages::privacy::PersonDataPage ssr=SsrMode::Async />
-                    <Route path=path!("/data-requests") view=pages::privacy::DataRequestsPage ssr=SsrMode::Async />
-                    <Route path=path!("/help") view=pages::help::HelpPage ssr=SsrMode::Async />
-                    <Route path=path!("/invitation") view=InvitationPage ssr=SsrMode::Async />
-                    <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async />
-                    <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />
-                    <Route path=path!("/audit") view=pages::audit::AuditPage ssr=SsrMode::Async />
-                    <Route path=path!("/roles") view=RolesPage ssr=SsrMode::Async />
-                    <Route path=path!("/surveys") view=SurveysPage ssr=SsrMode::Async />
+                    <Route path=path!("/") view={Lazy::<LandingRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/security") view={Lazy::<SecurityRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/subprocessors") view={Lazy::<SubprocessorsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/signup") view={Lazy::<SignupRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/verify-email") view={Lazy::<VerifyEmailRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/login") view={Lazy::<LoginRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/login/code") view={Lazy::<SecondFactorRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/setup") view={Lazy::<SetupRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/setup/authenticator") view={Lazy::<AuthenticatorRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/sign-in-methods") view={Lazy::<SignInMethodsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/home") view={Lazy::<HomeRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/sessions") view={Lazy::<SessionsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/departments") view={Lazy::<DepartmentsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/people") view={Lazy::<PeopleRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/people/:id") view={Lazy::<PersonRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/people/:id/data") view={Lazy::<PersonDataRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/data-requests") view={Lazy::<DataRequestsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/help") view={Lazy::<HelpRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/invitation") view={Lazy::<InvitationRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/profile") view={Lazy::<ProfileRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/settings") view={Lazy::<SettingsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/roles") view={Lazy::<RolesRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/surveys") view={Lazy::<SurveysRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/check-ins") view=CheckInsPage ssr=SsrMode::Async />
                     <Route path=path!("/check-ins/:round") view=CheckInPage ssr=SsrMode::Async />
-                    <Route path=path!("/results") view=ResultsListPage ssr=SsrMode::Async />
-                    <Route path=path!("/results/:round") view=RoundResultsPage ssr=SsrMode::Async />
-                    <Route path=path!("/forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async />
-                    <Route path=path!("/reset-password") view=ResetPasswordPage ssr=SsrMode::Async />
+                    <Route path=path!("/results") view={Lazy::<ResultsListRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/results/:round") view={Lazy::<RoundResultsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/forgot-password") view={Lazy::<ForgotPasswordRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/reset-password") view={Lazy::<ResetPasswordRoute>::new()} ssr=SsrMode::Async />
                 </Routes>
             </Layout>
         </Router>
     }
+}
+
+/// Declares routes whose page code is split out of the first bundle (`cargo leptos build
+/// --split`) and fetched the first time one of them is opened. Only the check-in pages stay in
+/// the first bundle: an employee following an emailed link downloads what answering needs and
+/// none of the admin and manager pages.
+macro_rules! loaded_on_demand {
+    ($($route:ident => $page:path),* $(,)?) => {$(
+        struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                Self
+            }
+
+            fn view(_this: Self) -> AnyView {
+                $page().into_any()
+            }
+        }
+    )*};
+}
+
+loaded_on_demand! {
+    LandingRoute => LandingPage,
+    SecurityRoute => SecurityPage,
+    SubprocessorsRoute => pages::subprocessors::SubprocessorsPage,
+    SignupRoute => SignupPage,
+    VerifyEmailRoute => VerifyEmailPage,
+    LoginRoute => LoginPage,
+    SecondFactorRoute => SecondFactorPage,
+    SetupRoute => SetupPage,
+    AuthenticatorRoute => AuthenticatorPage,
+    SignInMethodsRoute => SignInMethodsPage,
+    HomeRoute => HomePage,
+    SessionsRoute => SessionsPage,
+    DepartmentsRoute => DepartmentsPage,
+    PeopleRoute => PeoplePage,
+    PersonRoute => PersonPage,
+    PersonDataRoute => pages::privacy::PersonDataPage,
+    DataRequestsRoute => pages::privacy::DataRequestsPage,
+    HelpRoute => pages::help::HelpPage,
+    InvitationRoute => InvitationPage,
+    ProfileRoute => ProfilePage,
+    SettingsRoute => SettingsPage,
+    AuditRoute => pages::audit::AuditPage,
+    RolesRoute => RolesPage,
+    SurveysRoute => SurveysPage,
+    ResultsListRoute => ResultsListPage,
+    RoundResultsRoute => RoundResultsPage,
+    ForgotPasswordRoute => ForgotPasswordPage,
+    ResetPasswordRoute => ResetPasswordPage,
 }

@@ -1,4 +1,4 @@
-import { test, expect, waitForHydration, expectAccessible, snapshot } from "../fixtures";
+import { test, expect, waitForHydration, expectAccessible, snapshot, watchSplitCode } from "../fixtures";
 import { enrol, join as joinByInvitation } from "../flows";
 import { outbox } from "../support";
 import type { Browser, Page } from "@playwright/test";
@@ -18,6 +18,7 @@ function join(browser: Browser, baseURL: string, dataDir: string, email: string)
 
 /** Answers the open check-in: workload `workload`, eNPS `enps`, and optionally a comment. */
 async function answer(phone: Page, workload: number, enps: number, comment?: string) {
+  const splitCode = watchSplitCode(phone);
   await phone.goto("/check-ins");
   await waitForHydration(phone);
   await phone.getByRole("link", { name: "Answer “Engineering pulse”" }).click();
@@ -31,6 +32,8 @@ async function answer(phone: Page, workload: number, enps: number, comment?: str
   }
   await phone.getByRole("button", { name: "Send my answers" }).click();
   await expect(phone.getByRole("status")).toContainText("Thank you");
+  // Answering runs on the first bundle alone: no admin or manager page's code is fetched.
+  expect(splitCode.stop()).toEqual([]);
 }
 
 test("a weekly pulse: people answer on their phones, the manager sees results, small teams stay hidden", async ({ page, candor, browser, consoleErrors }) => {
@@ -172,8 +175,11 @@ test("a weekly pulse: people answer on their phones, the manager sees results, s
   // While the round is open, Mary sees participation only, in steps of five: never a figure.
   const mary = phones.mary;
   await mary.setViewportSize({ width: 1280, height: 900 });
+  const resultsCode = watchSplitCode(mary);
   await mary.goto("/results");
   await waitForHydration(mary);
+  // A manager's pages bring their own code, fetched when first opened.
+  expect(resultsCode.stop().some((path) => path.includes("results_list_route"))).toBe(true);
   await mary.getByRole("link", { name: "Results of Engineering pulse round 1" }).click();
   await expect(mary.getByRole("heading", { name: "Results appear when this round closes" })).toBeVisible();
   const participation = mary.getByRole("region", { name: "Participation by team" });

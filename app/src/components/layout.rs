@@ -86,13 +86,6 @@ pub fn Layout(children: Children) -> impl IntoView {
         move || location.pathname.get(),
         |_| async move { me().await.ok().map(|account| account.permissions) },
     );
-    // Effects run only in the browser, after hydration: mark the document so that styles and
-    // browser tests can tell a live page from the server-rendered HTML.
-    Effect::new(move |_| {
-        if let Some(root) = document().document_element() {
-            let _ = root.set_attribute("data-hydrated", "");
-        }
-    });
 
     view! {
         <a
