@@ -75,3 +75,38 @@ for (const javaScript of [true, false]) {
     await context.close();
   });
 }
+
+// A page whose code is split out of the first bundle, opened in a fresh browser on the same
+// profile: the first bundle plus that page's own files, preloaded by the server-rendered HTML.
+test("a split-out page (Home), first visit", async ({ browser }) => {
+  const context = await browser.newContext({
+    baseURL: url,
+    viewport: { width: 390, height: 844 },
+    isMobile: true,
+    extraHTTPHeaders: { Cookie: cookies[0] },
+  });
+  const page = await context.newPage();
+  const { transferred } = await throttled(page);
+  let splitFiles = 0;
+  page.on("request", (request) => {
+    if (/\/pkg\/(split|chunk)_[^/]*\.wasm$/.test(new URL(request.url()).pathname)) splitFiles += 1;
+  });
+  const started = Date.now();
+  await page.goto("/home");
+  await page.waitForSelector("html[data-hydrated]", { timeout: 120_000 });
+  const hydrated = Date.now() - started;
+  await page.waitForLoadState("networkidle");
+  const firstPaint = await page.evaluate(
+    () => performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? null,
+  );
+  console.log(
+    JSON.stringify({
+      case: "split-out page (Home), first visit",
+      transferredBytes: transferred(),
+      splitFiles,
+      firstContentfulPaintMs: firstPaint === null ? null : Math.round(firstPaint),
+      hydratedMs: hydrated,
+    }),
+  );
+  await context.close();
+});
