@@ -257,6 +257,9 @@ test("a weekly pulse: people answer on their phones, the manager sees results, s
   await mary.getByRole("button", { name: "Send reply" }).click();
   await expect(comments.getByRole("list", { name: "Conversation", exact: true })).toContainText("Shall we keep the Friday slot?");
   const author = phones.platform1;
+  // Which files a phone fetches must not tell who holds comment secrets: the author's
+  // conversation and a non-author's empty inbox both run on the first bundle alone.
+  const authorCode = watchSplitCode(author);
   await author.goto("/check-ins");
   await waitForHydration(author);
   const replies = author.getByRole("region", { name: "Replies to your comments" });
@@ -267,11 +270,14 @@ test("a weekly pulse: people answer on their phones, the manager sees results, s
   await author.getByLabel("Answer back (anonymously)").fill("Yes please, it helps a lot.");
   await author.getByRole("button", { name: "Send answer" }).click();
   await expect(replies.getByRole("list", { name: "Conversation", exact: true })).toContainText("Yes please, it helps a lot.");
+  expect(authorCode.stop()).toEqual([]);
   // Someone else on their own phone has no conversations.
+  const otherCode = watchSplitCode(phones.lee);
   await phones.lee.goto("/check-ins");
   await waitForHydration(phones.lee);
   await expect(phones.lee.getByText("Nothing to answer right now.")).toBeVisible();
   await expect(phones.lee.getByRole("region", { name: "Replies to your comments" })).toHaveCount(0);
+  expect(otherCode.stop()).toEqual([]);
   // Mary sees it from tomorrow, not the moment it was sent (which could be set beside who
   // was online then).
   await mary.reload();
