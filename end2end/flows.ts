@@ -1,6 +1,6 @@
 // Account flows several specs share: signing up with email verification, and the password step.
 import { expect, waitForHydration, type Candor } from "./fixtures";
-import { outbox, linkIn, totp } from "./support";
+import { delivered, linkIn, totp } from "./support";
 import type { Browser, BrowserContextOptions, Page } from "@playwright/test";
 
 export const PASSWORD = "quietly orbiting marmalade kettles";
@@ -15,7 +15,7 @@ export async function signUpAndVerify(page: Page, candor: Candor, email: string)
   await page.getByRole("button", { name: "Create workplace" }).click();
   await expect(page.getByRole("heading", { name: "Check your inbox" })).toBeVisible();
 
-  const mail = outbox(candor.dataDir).find((m) => m.includes(`To: ${email}`));
+  const [mail] = await delivered(candor.dataDir, (m) => m.includes(`To: ${email}`));
   expect(mail, "a verification email was written to the outbox").toBeTruthy();
   await page.goto(linkIn(mail!, "/verify-email"));
   await waitForHydration(page);
@@ -58,7 +58,7 @@ export async function join(
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...device.options, baseURL });
   const page = await context.newPage();
   device.watch?.(page);
-  const mail = outbox(dataDir).find((m) => m.includes(`To: ${email}`) && m.includes("invited"));
+  const [mail] = await delivered(dataDir, (m) => m.includes(`To: ${email}`) && m.includes("invited"));
   expect(mail, `an invitation for ${email}`).toBeTruthy();
   await page.goto(linkIn(mail!, "/invitation"));
   await waitForHydration(page);

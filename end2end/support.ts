@@ -39,6 +39,20 @@ export function outbox(dataDir: string): string[] {
     );
 }
 
+/**
+ * Waits until Candor's mail sender has delivered at least `count` messages that `pick` accepts,
+ * and returns them (oldest first). Requests only queue mail; the sender delivers it moments later.
+ */
+export async function delivered(dataDir: string, pick: (message: string) => boolean, count = 1, timeoutMs = 20_000): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = outbox(dataDir).filter(pick);
+    if (found.length >= count) return found;
+    if (Date.now() > deadline) throw new Error(`expected ${count} delivered message(s), found ${found.length}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 export function linkIn(message: string, path: string): string {
   const match = message.match(new RegExp(`https?://[^\\s]+${path}[^\\s]*`));
   if (!match) throw new Error(`no ${path} link in:\n${message}`);

@@ -11,7 +11,8 @@ pub struct AppState {
     pub db: domain::Database,
     pub clock: Arc<dyn domain::Clock>,
     pub transport: TransportMode,
-    pub mailer: domain::platform::mail::Mailer,
+    /// Every email goes through the queue; requests never wait on the mail server.
+    pub mail: domain::platform::mail_queue::MailQueue,
     pub hasher: domain::access::auth::password::PasswordHasher,
     pub password_policy: domain::access::auth::password::PasswordPolicy,
     pub session_policy: domain::access::auth::session::SessionPolicy,
@@ -33,7 +34,7 @@ impl AppState {
             db: &self.db,
             hasher: &self.hasher,
             guard: &self.sign_in_guard,
-            mailer: &self.mailer,
+            mail: &self.mail,
             public_url: &self.public_url,
         }
     }

@@ -224,9 +224,7 @@ async fn main() {
 
     // The end of the workplace: requested, then carried out once its grace period is over.
     let outbox = tempfile::tempdir().unwrap();
-    let mailer =
-        domain::platform::mail::Mailer::outbox(outbox.path().to_path_buf(), "Candor <no-reply@candor.test>")
-            .unwrap();
+    let mailer = domain::testing::MailOutbox::new(db, outbox.path());
     domain::compliance::workplace_deletion::request_termination(
         &tenant.as_person(&owner),
         "Pulse Industries",

@@ -862,3 +862,41 @@ pub async fn forget_invitations_sent(db: &Database, workplace: crate::platform::
         .await
         .expect("the invitation mail is forgotten");
 }
+
+/// A mail queue for tests: mail is queued as in production and written as `.eml` files into
+/// `dir` when the test calls [`MailOutbox::deliver`]. Derefs to the queue, so `&outbox` goes
+/// wherever a `&MailQueue` is asked for.
+pub struct MailOutbox {
+    queue: crate::platform::mail_queue::MailQueue,
+    mailer: crate::platform::mail::Mailer,
+}
+
+impl MailOutbox {
+    pub fn new(db: &Database, dir: &std::path::Path) -> Self {
+        Self {
+            queue: crate::platform::mail_queue::MailQueue::new(db.clone()),
+            mailer: crate::platform::mail::Mailer::outbox(dir.to_path_buf(), "Candor <no-reply@candor.test>")
+                .expect("an outbox"),
+        }
+    }
+
+    /// Delivers everything queued, whatever time it was queued at; returns how many were sent.
+    pub async fn deliver(&self) -> usize {
+        let far_future = chrono::DateTime::parse_from_rfc3339("9000-01-01T00:00:00Z")
+            .expect("a time")
+            .to_utc();
+        self.queue
+            .deliver_due(&self.mailer, far_future)
+            .await
+            .expect("the queue delivers")
+            .sent
+    }
+}
+
+impl std::ops::Deref for MailOutbox {
+    type Target = crate::platform::mail_queue::MailQueue;
+
+    fn deref(&self) -> &Self::Target {
+        &self.queue
+    }
+}

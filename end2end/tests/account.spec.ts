@@ -1,5 +1,5 @@
 import { test, expect, waitForHydration, expectAccessible, snapshot, type Candor } from "../fixtures";
-import { totp, outbox, linkIn } from "../support";
+import { totp, outbox, delivered, linkIn } from "../support";
 import { PASSWORD, signUpAndVerify, signIn, enrol } from "../flows";
 import type { Page } from "@playwright/test";
 
@@ -149,7 +149,7 @@ test("sessions are listed and one is ended from another browser", async ({ page,
   await other.getByRole("button", { name: "Sign in" }).click();
   await expect(other.getByRole("heading", { name: "Welcome, Ada Lovelace" })).toBeVisible();
   // A device the account had not signed in from before: its owner is told by email.
-  const notice = outbox(candor.dataDir).find((m) => m.includes("Subject: New sign-in to your Candor account"));
+  const [notice] = await delivered(candor.dataDir, (m) => m.includes("Subject: New sign-in to your Candor account"));
   expect(notice, "a new-sign-in email").toBeTruthy();
   expect(notice).toContain("Device: Firefox on Linux");
   expect(notice).toContain("Network: 127.0.0.0/24");

@@ -1,6 +1,6 @@
 import { test, expect, waitForHydration, expectAccessible, snapshot } from "../fixtures";
 import { enrol, inviteFromCsv, join } from "../flows";
-import { outbox } from "../support";
+import { delivered } from "../support";
 import { readFileSync } from "node:fs";
 
 test("an Auditor finds the HR admin's export of results in the access log and reviews it", async ({ page, candor, browser, consoleErrors }) => {
@@ -80,7 +80,7 @@ test("an Auditor finds the HR admin's export of results in the access log and re
   }).toPass({ timeout: 100_000, intervals: [5_000] });
   await expect(alerts).toContainText("by Ada Lovelace");
   await snapshot(otto, "audit-alert-desktop");
-  expect(outbox(candor.dataDir).some((m) => m.includes("To: otto@northwind.test") && m.includes("Subject: Candor security alert"))).toBe(true);
+  await delivered(candor.dataDir, (m) => m.includes("To: otto@northwind.test") && m.includes("Subject: Candor security alert"));
   await page.goto("/home");
   await expect(page.getByRole("alert")).toContainText("1 open security alert");
   await otto.getByRole("button", { name: "Acknowledge" }).click();

@@ -1,6 +1,6 @@
 import { test, expect, waitForHydration, expectAccessible, snapshot, type Candor } from "../fixtures";
 import { enrol, join, setUpAuthenticator } from "../flows";
-import { outbox, linkIn } from "../support";
+import { outbox, delivered, linkIn } from "../support";
 import type { Page } from "@playwright/test";
 
 const EVE_PASSWORD = "lantern harbour gravel symphony";
@@ -111,7 +111,7 @@ test("an account that may be compromised is secured by its owner, then by an HR 
   }).toPass({ timeout: 100_000, intervals: [5_000] });
   await expect(secured.filter({ hasText: "Eve Night" })).toHaveCount(1);
   await expect(secured.filter({ hasText: "Ada Lovelace" })).toHaveCount(1);
-  expect(outbox(candor.dataDir).some((m) => m.includes("To: ada@northwind.test") && m.includes("Subject: Candor security alert"))).toBe(true);
+  await delivered(candor.dataDir, (m) => m.includes("To: ada@northwind.test") && m.includes("Subject: Candor security alert"));
 });
 
 test("on a phone, the secure-account section reads and its button is reachable", async ({ page, candor }) => {

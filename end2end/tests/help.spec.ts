@@ -1,6 +1,6 @@
 import { test, expect, waitForHydration, expectAccessible, snapshot } from "../fixtures";
 import { enrol } from "../flows";
-import { outbox } from "../support";
+import { delivered } from "../support";
 
 test("a signed-in person asks the operators for help; the question reaches the support inbox and nothing else", async ({ page, candor, consoleErrors }) => {
   await enrol(page, candor, "ada@northwind.test");
@@ -19,7 +19,7 @@ test("a signed-in person asks the operators for help; the question reaches the s
   await expectAccessible(page);
   await snapshot(page, "help-desktop");
 
-  const mail = outbox(candor.dataDir).find((m) => m.includes("To: ops@candor.test"));
+  const [mail] = await delivered(candor.dataDir, (m) => m.includes("To: ops@candor.test"));
   expect(mail, "the question reaches the support inbox").toBeTruthy();
   expect(mail).toContain("Subject: Candor help: Results (Northwind Trading)");
   expect(mail).toContain("Ada Lovelace <ada@northwind.test>, Owner of Northwind Trading");

@@ -1,6 +1,6 @@
 import { test, expect, waitForHydration, expectAccessible, snapshot } from "../fixtures";
 import { enrol } from "../flows";
-import { outbox } from "../support";
+import { delivered } from "../support";
 
 test("the operator sends a breach notice and the Owner sees it on Home and by email", async ({ page, candor, consoleErrors }) => {
   await enrol(page, candor, "ada@northwind.test");
@@ -29,7 +29,7 @@ test("the operator sends a breach notice and the Owner sees it on Home and by em
   expect(sent.status, sent.stderr).toBe(0);
   expect(sent.stdout).toContain("Breach notice sent to 1 workplaces (1 emails to Owners), within the 24 hours");
 
-  const mail = outbox(candor.dataDir).find((m) => m.includes("Subject: Candor personal-data breach notice"));
+  const [mail] = await delivered(candor.dataDir, (m) => m.includes("Subject: Candor personal-data breach notice"));
   expect(mail).toContain("To: ada@northwind.test");
   expect(mail).toContain("dpo@candor.example");
 

@@ -1,6 +1,6 @@
 import { test, expect, waitForHydration, expectAccessible, snapshot } from "../fixtures";
 import { enrol } from "../flows";
-import { outbox } from "../support";
+import { delivered } from "../support";
 
 test("an owner asks for the workplace's deletion with a grace period; the Owners are told, and cancelling stops it", async ({ page, candor, consoleErrors }) => {
   await enrol(page, candor, "ada@northwind.test");
@@ -29,7 +29,7 @@ test("an owner asks for the workplace's deletion with a grace period; the Owners
   await expect(pending.getByRole("status")).toContainText("(in 14 days)");
   await expectAccessible(page);
   await snapshot(page, "settings-deletion-pending");
-  const told = outbox(candor.dataDir).find((m) => m.includes("is to be deleted on"));
+  const [told] = await delivered(candor.dataDir, (m) => m.includes("is to be deleted on"));
   expect(told, "the Owner is emailed").toBeTruthy();
   expect(told).toContain("To: ada@northwind.test");
   expect(told).toContain("Ada Lovelace asked for the workplace Northwind Trading to be deleted");
@@ -47,7 +47,7 @@ test("an owner asks for the workplace's deletion with a grace period; the Owners
   await page.getByRole("button", { name: "Cancel the deletion" }).click();
   await expect(page.getByText("The deletion was cancelled. Every Owner was told.")).toBeVisible();
   await expect(page.getByRole("region", { name: "Delete this workplace" })).toBeVisible();
-  expect(outbox(candor.dataDir).some((m) => m.includes("Subject: Candor: deletion of Northwind Trading cancelled"))).toBe(true);
+  await delivered(candor.dataDir, (m) => m.includes("Subject: Candor: deletion of Northwind Trading cancelled"));
   await page.goto("/home");
   await expect(page.getByRole("heading", { name: /Welcome/ })).toBeVisible();
   await expect(page.getByRole("alert", { name: "Workplace deletion" })).toHaveCount(0);
@@ -97,7 +97,7 @@ test("the operator adds a subprocessor; Owners are emailed and told on Home, and
     "--location", "United States", "--data", "Names and email addresses",
   ]);
   expect(mail.status, mail.stderr).toBe(0);
-  const announced = outbox(candor.dataDir).filter((m) => m.includes("Subject: Candor: a change to our subprocessors"));
+  const announced = await delivered(candor.dataDir, (m) => m.includes("Subject: Candor: a change to our subprocessors"), 2);
   expect(announced.length).toBe(2);
   expect(announced[1]).toContain("Postmark (United States) added for Sending email");
 

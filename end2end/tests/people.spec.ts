@@ -1,6 +1,6 @@
 import { test, expect, waitForHydration, expectAccessible, snapshot } from "../fixtures";
 import { enrol, join } from "../flows";
-import { outbox, linkIn, totp } from "../support";
+import { delivered, linkIn, totp } from "../support";
 import type { Page } from "@playwright/test";
 
 async function addDepartment(page: Page, name: string, inside = "Top level") {
@@ -62,7 +62,7 @@ test("an HR admin invites people, grants a manager one subtree, and the manager 
   await snapshot(page, "person-desktop");
 
   // Mary accepts her invitation from the email, in her own browser.
-  const mail = outbox(candor.dataDir).find((m) => m.includes("To: mary@northwind.test") && m.includes("invited"));
+  const [mail] = await delivered(candor.dataDir, (m) => m.includes("To: mary@northwind.test") && m.includes("invited"));
   expect(mail, "an invitation email").toBeTruthy();
   expect(mail).toContain("Subject: You are invited to Northwind Trading on Candor");
   const marys = await browser.newContext({ baseURL: candor.url });
@@ -157,7 +157,7 @@ test("an HR admin imports people from a CSV file, all or nothing", async ({ page
   await expect(page.getByRole("button", { name: "Invite 2 people" })).toHaveCount(0);
   await expect(page.getByRole("link", { name: "Mary Manager" })).toBeVisible();
   await expect(page.getByRole("link", { name: "Eve Night" })).toBeVisible();
-  const mails = outbox(candor.dataDir).filter((m) => m.includes("Subject: You are invited"));
+  const mails = await delivered(candor.dataDir, (m) => m.includes("Subject: You are invited"), 2);
   expect(mails).toHaveLength(2);
 });
 

@@ -1,6 +1,6 @@
 import { test, expect, waitForHydration, expectAccessible, snapshot, watchSplitCode } from "../fixtures";
 import { enrol, join as joinByInvitation } from "../flows";
-import { outbox } from "../support";
+import { delivered } from "../support";
 import type { Browser, Page } from "@playwright/test";
 import { readFileSync } from "node:fs";
 
@@ -98,7 +98,7 @@ test("a weekly pulse: people answer on their phones, the manager sees results, s
   await snapshot(page, "surveys-desktop");
 
   // Each person got an email with a link straight to the form.
-  const invitations = outbox(candor.dataDir).filter((m) => m.includes("Subject: New check-in: Engineering pulse"));
+  const invitations = await delivered(candor.dataDir, (m) => m.includes("Subject: New check-in: Engineering pulse"), 11);
   expect(invitations).toHaveLength(11);
   expect(invitations[0]).toContain("/check-ins/");
 
@@ -151,7 +151,7 @@ test("a weekly pulse: people answer on their phones, the manager sees results, s
   await waitForHydration(page);
   await page.getByRole("button", { name: "Remind round 1" }).click();
   await expect(page.getByRole("status")).toContainText("Reminder emailed to everyone asked who has not answered yet.");
-  const reminders = outbox(candor.dataDir).filter((m) => m.includes("Subject: Reminder: Engineering pulse closes soon"));
+  const reminders = await delivered(candor.dataDir, (m) => m.includes("Subject: Reminder: Engineering pulse closes soon"), 6);
   expect(reminders).toHaveLength(6);
   expect(reminders.some((m) => m.includes("To: platform1@northwind.test"))).toBe(false);
   await page.getByRole("button", { name: "Remind round 1" }).click();

@@ -72,6 +72,11 @@ pub enum Command {
         #[command(subcommand)]
         action: SubprocessorCommand,
     },
+    /// The mail queue: what waits to be sent, and dead letters (no subcommand: the status).
+    Mail {
+        #[command(subcommand)]
+        action: Option<crate::mail_cli::MailCommand>,
+    },
     /// Support for a workplace, only while its Owner has granted support access.
     Support {
         #[command(subcommand)]
@@ -187,6 +192,7 @@ pub fn main() -> ExitCode {
             Command::Backup { action } => crate::backup_cli::run(&config, action).await,
             Command::Incident { action } => crate::incident_cli::run(&config, action).await,
             Command::Subprocessors { action } => crate::subprocessor_cli::run(&config, action).await,
+            Command::Mail { action } => crate::mail_cli::run(&config, action).await,
             Command::Restore {
                 backup,
                 identity,

@@ -182,6 +182,9 @@ settings! {
         /// SMTP server for outgoing mail (smtps://user:password@host or smtp://host?tls=required).
         /// Default: none; mail is written as .eml files into the data directory's outbox/.
         smtp_url("CANDOR_SMTP_URL", "URL", secret) -> String = text;
+        /// Emails the mail queue's sender hands to the mail server per minute, most urgent first
+        /// (a relay's sending limit, say). Requests never wait for it. Default: 600
+        mail_per_minute("CANDOR_MAIL_PER_MINUTE", "COUNT") -> u64 = number(1..=60_000), default "600";
         /// Failed sign-ins from one network address that trigger a temporary block; 0 turns the block
         /// off (for load tests only). Default: 10
         signin_max_failures("CANDOR_SIGNIN_MAX_FAILURES", "COUNT") -> u64 = number(0..=1000), default "10";
@@ -297,6 +300,8 @@ pub struct Config {
     pub session_requests_per_second: u32,
     pub anonymous_calls_per_second: u32,
     pub body_limit: usize,
+    /// Emails the mail queue's sender sends per minute.
+    pub mail_per_minute: u32,
     pub public_url: Option<String>,
     pub mail_from: String,
     pub smtp_url: Option<String>,
@@ -465,6 +470,7 @@ impl Config {
                 .unwrap_or(u32::MAX),
             anonymous_calls_per_second: u32::try_from(raw.anonymous_calls_per_second()?).unwrap_or(u32::MAX),
             body_limit: usize::try_from(raw.body_limit()?).unwrap_or(usize::MAX),
+            mail_per_minute: u32::try_from(raw.mail_per_minute()?).unwrap_or(u32::MAX),
         })
     }
 

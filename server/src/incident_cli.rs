@@ -131,7 +131,7 @@ pub async fn run(config: &Config, action: IncidentCommand) -> Result<(), StartEr
             mitigation,
             contact,
         } => {
-            let mailer = serve::mailer(config)?;
+            let mail = domain::platform::mail_queue::MailQueue::new(db.clone());
             let link = format!("{}/home", config.public_url.clone().unwrap_or_default());
             let sent = incidents::notify(
                 &db,
@@ -141,7 +141,7 @@ pub async fn run(config: &Config, action: IncidentCommand) -> Result<(), StartEr
                     mitigation,
                     contact,
                 },
-                &mailer,
+                &mail,
                 &link,
                 now,
             )
@@ -157,7 +157,7 @@ pub async fn run(config: &Config, action: IncidentCommand) -> Result<(), StartEr
                 ),
             };
             println!(
-                "Breach notice sent to {} workplaces ({} emails to Owners), {timing}.",
+                "Breach notice sent to {} workplaces ({} emails to Owners queued; `candor serve` delivers them), {timing}.",
                 sent.workplaces, sent.emails
             );
         }

@@ -49,43 +49,53 @@ pub struct Schedule {
     pub backups: Option<crate::config::BackupSettings>,
 }
 
-/// How the scheduler reaches people: the mailer, the address links point to, and the
+/// How the scheduler reaches people: the mail queue, the address links point to, and the
 /// operator's address for operations alerts.
 #[derive(Clone, Debug)]
 pub struct Notifier {
-    pub mailer: domain::platform::mail::Mailer,
+    pub mail: domain::platform::mail_queue::MailQueue,
     pub public_url: String,
     pub operator_email: Option<String>,
 }
 
 /// Tells the operator that `what` failed: in the log always, by email when an address is set.
-pub async fn notify_operator(notifier: &Notifier, what: &str, err: &domain::operations::backup::BackupError) {
+pub async fn notify_operator(
+    notifier: &Notifier,
+    what: &str,
+    err: &domain::operations::backup::BackupError,
+    now: chrono::DateTime<chrono::Utc>,
+) {
+    use domain::platform::mail_queue::MailKind;
     tracing::error!(code = err.code(), error = %err, "{what}");
     if let Some(to) = &notifier.operator_email {
         let mail =
             domain::platform::mail::messages::operator_alert(to, what, &format!("{err} ({})", err.code()));
-        if let Err(send) = notifier.mailer.send(mail).await {
-            tracing::error!(error = %send, "the operations alert could not be emailed");
+        if let Err(queue) = notifier.mail.enqueue(None, MailKind::OperatorAlert, mail, now).await {
+            tracing::error!(error = %queue, "the operations alert could not be queued");
         }
     }
 }
 
-/// [`notify_operator`] for the command line, with the mailer from `config`.
+/// [`notify_operator`] for the command line. The alert is sent at once, not queued: what failed
+/// may be the very database the queue lives in.
 pub async fn alert_operator(
     config: &crate::config::Config,
     what: &str,
     err: &domain::operations::backup::BackupError,
 ) {
+    tracing::error!(code = err.code(), error = %err, "{what}");
+    let Some(to) = &config.operator_email else {
+        return;
+    };
     match config.mailer() {
         Ok(mailer) => {
-            let notifier = Notifier {
-                mailer,
-                public_url: config.public_url.clone().unwrap_or_default(),
-                operator_email: config.operator_email.clone(),
-            };
-            notify_operator(&notifier, what, err).await;
+            let mail =
+                domain::platform::mail::messages::operator_alert(to, what, &format!("{err} ({})", err.code()));
+            if let Err(failure) = mailer.send(mail).await {
+                tracing::error!(error = %failure.reason, "the operations alert could not be emailed");
+            }
         }
-        Err(mail) => tracing::error!(code = err.code(), error = %err, mail = %mail, "{what}"),
+        Err(mail) => tracing::error!(error = %mail, "the operations alert could not be emailed"),
     }
 }
 
@@ -100,7 +110,8 @@ pub struct TickReport {
     pub rounds_opened: usize,
     pub rounds_closed: u64,
     pub rounds_reminded: usize,
-    pub emails_sent: usize,
+    /// Emails queued for the mail queue's sender.
+    pub emails_queued: usize,
     /// Built-in questions with a platform figure after this tick's recomputation.
     pub benchmarks_published: Option<usize>,
     pub alerts_raised: usize,
@@ -192,7 +203,7 @@ const JOBS: &[Job] = &[
                 let notifier = cx.notifier;
                 let run = domain::compliance::audit_log::monitor::run(
                     cx.db,
-                    &notifier.mailer,
+                    &notifier.mail,
                     &notifier.public_url,
                     cx.now,
                 )
@@ -213,7 +224,7 @@ const JOBS: &[Job] = &[
                 });
                 let deleted = domain::compliance::workplace_deletion::terminate_due(
                     cx.db,
-                    &cx.notifier.mailer,
+                    &cx.notifier.mail,
                     backups,
                     cx.now,
                 )
@@ -321,19 +332,20 @@ async fn survey_rounds(cx: &JobContext<'_>, report: &mut TickReport) -> domain::
     report.rounds_closed = surveys::closing::close_due(db, now).await?;
     for opened in surveys::rounds::open_due(db, now).await? {
         report.rounds_opened += 1;
-        report.emails_sent += notify(
+        report.emails_queued += notify(
             db,
-            &notifier.mailer,
+            &notifier.mail,
             &notifier.public_url,
             &opened,
             Notice::Invitation,
+            now,
         )
         .await;
     }
     for due in surveys::rounds::reminders_due(db, now).await? {
         report.rounds_reminded += 1;
-        report.emails_sent +=
-            notify(db, &notifier.mailer, &notifier.public_url, &due, Notice::Reminder).await;
+        report.emails_queued +=
+            notify(db, &notifier.mail, &notifier.public_url, &due, Notice::Reminder, now).await;
     }
     Ok(())
 }
@@ -434,13 +446,13 @@ async fn run_backups(
                     report.backups_taken += 1;
                     match backup::prune(db, &settings.target.store, settings.retention, now).await {
                         Ok(pruned) => report.backups_pruned += pruned.len(),
-                        Err(err) => notify_operator(notifier, "old backups could not be deleted", &err).await,
+                        Err(err) => notify_operator(notifier, "old backups could not be deleted", &err, now).await,
                     }
                     domain::platform::jobs::finish(db, lease, now).await?;
                 }
                 Err(err) => {
                     report.backups_failed += 1;
-                    notify_operator(notifier, "a backup failed", &err).await;
+                    notify_operator(notifier, "a backup failed", &err, now).await;
                     // Recorded as if the last run were long enough ago that the next try comes
                     // after BACKUP_RETRY, not after a whole interval.
                     domain::platform::jobs::finish(db, lease, now - settings.interval + BACKUP_RETRY).await?;
@@ -479,7 +491,7 @@ async fn drill_or_check(
         let facts = match backup::facts(db).await {
             Ok(facts) => facts,
             Err(err) => {
-                notify_operator(notifier, "the restore drills could not be checked", &err).await;
+                notify_operator(notifier, "the restore drills could not be checked", &err, now).await;
                 return false;
             }
         };
@@ -495,7 +507,7 @@ async fn drill_or_check(
                  backup key is kept",
                 settings.drill_every.num_days()
             ));
-            notify_operator(notifier, "restore drills are overdue", &err).await;
+            notify_operator(notifier, "restore drills are overdue", &err, now).await;
         }
         return !overdue;
     };
@@ -519,7 +531,7 @@ async fn drill_or_check(
             true
         }
         Err(err) => {
-            notify_operator(notifier, "a restore drill failed", &err).await;
+            notify_operator(notifier, "a restore drill failed", &err, now).await;
             false
         }
     }

@@ -8,6 +8,8 @@ pub mod files;
 pub mod http;
 pub mod incident_cli;
 pub mod jobs;
+pub mod mail_cli;
+pub mod mail_sender;
 pub mod serve;
 pub mod subprocessor_cli;
 pub mod telemetry;

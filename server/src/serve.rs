@@ -3,6 +3,7 @@
 use std::{io, net::SocketAddr, path::Path, sync::Arc, time::Duration};
 
 use app::state::AppState;
+use domain::platform::mail_queue::MailQueue;
 use domain::access::auth::{
     password::{HashCost, PasswordHasher, PasswordPolicy},
     session::SessionPolicy,
@@ -131,19 +132,25 @@ pub async fn open_unlocked_database(config: &Config) -> Result<domain::Database,
 
 /// The HTTP application for `config` on `db`: pages, server functions, health, middleware.
 /// `listening_url` is where links in emails point unless CANDOR_PUBLIC_URL says otherwise.
-pub fn app(config: &Config, db: domain::Database, listening_url: &str) -> Result<axum::Router, StartError> {
-    app_with_clock(config, db, listening_url, Arc::new(domain::SystemClock))
+/// Email is queued on `mail`, whose sender runs elsewhere (see `start`).
+pub fn app(
+    config: &Config,
+    db: domain::Database,
+    mail: MailQueue,
+    listening_url: &str,
+) -> Result<axum::Router, StartError> {
+    app_with_clock(config, db, mail, listening_url, Arc::new(domain::SystemClock))
 }
 
 /// [`app`] with the time read from `clock` (tests move it instead of waiting).
 pub fn app_with_clock(
     config: &Config,
     db: domain::Database,
+    mail: MailQueue,
     listening_url: &str,
     clock: Arc<dyn domain::Clock>,
 ) -> Result<axum::Router, StartError> {
     let transport = config.transport();
-    let mailer = mailer(config)?;
     // Password hashing may use every core but one, so a flood of sign-ins cannot starve pages.
     let cores = std::thread::available_parallelism().map(usize::from).unwrap_or(1);
     let hasher =
@@ -160,7 +167,7 @@ pub fn app_with_clock(
         db,
         clock,
         transport,
-        mailer,
+        mail,
         hasher,
         password_policy: PasswordPolicy::default(),
         session_policy: SessionPolicy::default(),
@@ -212,6 +219,13 @@ pub async fn start(config: &Config) -> Result<Running, StartError> {
     listener.set_nonblocking(true).map_err(bind_error)?;
     let local_addr = listener.local_addr().map_err(bind_error)?;
     let listening = listening_url(local_addr, tls_config.is_some());
+    let mail = MailQueue::new(db.clone());
+    crate::mail_sender::spawn(
+        mail.clone(),
+        mailer(config)?,
+        config.mail_per_minute,
+        Arc::new(domain::SystemClock),
+    );
     crate::jobs::spawn(
         db.clone(),
         Arc::new(domain::SystemClock),
@@ -220,12 +234,12 @@ pub async fn start(config: &Config) -> Result<Running, StartError> {
             backups: config.backups.clone(),
         },
         crate::jobs::Notifier {
-            mailer: mailer(config)?,
+            mail: mail.clone(),
             public_url: config.public_url.clone().unwrap_or_else(|| listening.clone()),
             operator_email: config.operator_email.clone(),
         },
     );
-    let app = app(config, db, &listening)?;
+    let app = app(config, db, mail, &listening)?;
     let handle = axum_server::Handle::new();
     let service = app.into_make_service_with_connect_info::<SocketAddr>();
     let tls = tls_config.is_some();

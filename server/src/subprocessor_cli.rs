@@ -84,7 +84,7 @@ pub async fn run(config: &Config, action: SubprocessorCommand) -> Result<(), Sta
             data,
             from,
         } => {
-            let mailer = serve::mailer(config)?;
+            let mail = domain::platform::mail_queue::MailQueue::new(db.clone());
             let from = day_of(from.as_deref(), now)?;
             let announced = subprocessors::add(
                 &db,
@@ -95,30 +95,30 @@ pub async fn run(config: &Config, action: SubprocessorCommand) -> Result<(), Sta
                     data_categories: data,
                 },
                 from,
-                &mailer,
+                &mail,
                 &link,
                 now,
             )
             .await
             .map_err(failed)?;
             println!(
-                "Subprocessor {} added from {from}; announced to the Owners of {} workplaces ({} emails).",
+                "Subprocessor {} added from {from}; announced to the Owners of {} workplaces ({} emails queued; `candor serve` delivers them).",
                 announced.id, announced.workplaces, announced.emails
             );
         }
         SubprocessorCommand::Remove { id, until } => {
-            let mailer = serve::mailer(config)?;
+            let mail = domain::platform::mail_queue::MailQueue::new(db.clone());
             let id = id.parse().map_err(|_| {
                 StartError::Subprocessors(format!(
                     "`{id}` is not a subprocessor id (see `candor subprocessors list`)"
                 ))
             })?;
             let until = day_of(until.as_deref(), now)?;
-            let announced = subprocessors::remove(&db, id, until, &mailer, &link, now)
+            let announced = subprocessors::remove(&db, id, until, &mail, &link, now)
                 .await
                 .map_err(failed)?;
             println!(
-                "Subprocessor ends after {until}; announced to the Owners of {} workplaces ({} emails).",
+                "Subprocessor ends after {until}; announced to the Owners of {} workplaces ({} emails queued; `candor serve` delivers them).",
                 announced.workplaces, announced.emails
             );
         }

@@ -163,7 +163,10 @@ pub async fn sign_up(
             messages::already_registered(&to, &format!("{}/login", state.public_url))
         }
     };
-    state.mailer.send(mail).await?;
+    state
+        .mail
+        .enqueue(None, domain::platform::mail_queue::MailKind::AddressVerification, mail, state.clock.now())
+        .await?;
     Ok(())
 }
 
@@ -225,8 +228,7 @@ pub async fn second_factor(
 }
 
 /// Hands the browser what a finished second step gave — the upgraded session's token and, when
-/// remembered, the device's — and then sends the "new sign-in" mail, if any: a mail server
-/// that fails is reported, but the person stays signed in.
+/// remembered, the device's — and then queues the "new sign-in" mail, if any.
 #[cfg(feature = "ssr")]
 pub(crate) async fn set_completed_cookies(
     state: &crate::state::AppState,
@@ -237,7 +239,10 @@ pub(crate) async fn set_completed_cookies(
         crate::session::set_device_cookie(&device, days);
     }
     if let Some(notice) = completed.notice {
-        state.mailer.send(notice).await?;
+        state
+            .mail
+            .enqueue(None, domain::platform::mail_queue::MailKind::SignInNotice, notice, state.clock.now())
+            .await?;
     }
     Ok(())
 }
@@ -417,7 +422,7 @@ pub async fn request_password_reset(email: String) -> Result<(), ApiError> {
         .await?;
     Ok(domain::access::accounts::request_password_reset_in_background(
         &state.db,
-        &state.mailer,
+        &state.mail,
         &state.public_url,
         &email,
         now,

@@ -42,6 +42,9 @@ pub async fn ask_for_help(topic: String, message: String) -> Result<(), ApiError
         &question,
         state.clock.now(),
     );
-    state.mailer.send(mail).await?;
+    state
+        .mail
+        .enqueue(None, domain::platform::mail_queue::MailKind::SupportQuestion, mail, state.clock.now())
+        .await?;
     Ok(())
 }

@@ -93,7 +93,7 @@ pub struct InvitationGreeting {
 #[cfg(feature = "ssr")]
 pub(crate) use ssr::role_access;
 #[cfg(feature = "ssr")]
-use ssr::{record, send_invitation};
+use ssr::{record, send_invitations};
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
@@ -261,23 +261,36 @@ pub(crate) mod ssr {
         })
     }
 
-    pub(super) async fn send_invitation(
+    /// Queues the invitation emails of `workplace`, all in one go.
+    pub(super) async fn send_invitations(
         state: &crate::state::AppState,
-        invitation: &domain::organisation::people::Invitation,
+        workplace: domain::platform::ids::WorkplaceId,
+        invitations: &[domain::organisation::people::Invitation],
     ) -> Result<(), ApiError> {
-        let link = format!(
-            "{}/invitation?token={}",
-            state.public_url,
-            invitation.token.expose()
-        );
+        let mails = invitations
+            .iter()
+            .map(|invitation| {
+                let link = format!(
+                    "{}/invitation?token={}",
+                    state.public_url,
+                    invitation.token.expose()
+                );
+                domain::organisation::messages::invitation(
+                    &invitation.email,
+                    &invitation.name,
+                    &invitation.workplace_name,
+                    &link,
+                )
+            })
+            .collect();
         state
-            .mailer
-            .send(domain::organisation::messages::invitation(
-                &invitation.email,
-                &invitation.name,
-                &invitation.workplace_name,
-                &link,
-            ))
+            .mail
+            .enqueue_all(
+                Some(workplace),
+                domain::platform::mail_queue::MailKind::Invitation,
+                mails,
+                state.clock.now(),
+            )
             .await?;
         Ok(())
     }
@@ -370,7 +383,7 @@ pub async fn invite_person(
         state.clock.now(),
     )
     .await?;
-    send_invitation(&state, &invitation).await?;
+    send_invitations(&state, tenant.workplace_id(), std::slice::from_ref(&invitation)).await?;
     Ok(invitation.person.to_string())
 }
 
@@ -380,7 +393,7 @@ pub async fn resend_invitation(id: PersonId) -> Result<(), ApiError> {
     let (_, tenant) = crate::session::require_identity(&state).await?;
     let invitation =
         domain::organisation::people::resend_invitation(&tenant, id.parse()?, state.clock.now()).await?;
-    send_invitation(&state, &invitation).await
+    send_invitations(&state, tenant.workplace_id(), std::slice::from_ref(&invitation)).await
 }
 
 /// Corrects a person's name, address and start date (the right to rectification). Needs the
@@ -405,18 +418,25 @@ pub async fn correct_person_details(
     let corrected =
         domain::organisation::people::correct_details(&tenant, id.parse()?, correction, now).await?;
     if let Some(invitation) = &corrected.invitation {
-        return send_invitation(&state, invitation).await;
+        return send_invitations(&state, tenant.workplace_id(), std::slice::from_ref(invitation)).await;
     }
     let Some(previous) = corrected.previous_email else {
         return Ok(());
     };
-    // Both are tried: a failure to reach one address must not keep the other uninformed.
-    for to in [&previous, &corrected.email] {
-        let notice = domain::access::messages::sign_in_address_changed(to, &previous, &corrected.email);
-        if let Err(err) = state.mailer.send(notice).await {
-            tracing::warn!(code = err.code(), error = %err, "an address-change notice could not be sent");
-        }
-    }
+    // Both are told: the old address learns of the change even if the new one is not theirs.
+    let notices = [&previous, &corrected.email]
+        .into_iter()
+        .map(|to| domain::access::messages::sign_in_address_changed(to, &previous, &corrected.email))
+        .collect();
+    state
+        .mail
+        .enqueue_all(
+            Some(tenant.workplace_id()),
+            domain::platform::mail_queue::MailKind::AddressChange,
+            notices,
+            now,
+        )
+        .await?;
     Ok(())
 }
 
@@ -547,9 +567,7 @@ pub async fn import_people(csv: String) -> Result<usize, ApiError> {
     let state = crate::state::app_state()?;
     let tenant = crate::session::require_tenant(&state).await?;
     let invitations = domain::organisation::people_import::import(&tenant, &csv, state.clock.now()).await?;
-    for invitation in &invitations {
-        send_invitation(&state, invitation).await?;
-    }
+    send_invitations(&state, tenant.workplace_id(), &invitations).await?;
     Ok(invitations.len())
 }
 

@@ -122,7 +122,7 @@ pub async fn request_workplace_deletion(
         &tenant,
         &confirmation,
         grace_days,
-        &state.mailer,
+        &state.mail,
         &format!("{}/settings", state.public_url),
         now,
     )
@@ -136,7 +136,7 @@ pub async fn cancel_workplace_deletion() -> Result<(), ApiError> {
     let tenant = crate::session::require_tenant(&state).await?;
     domain::compliance::workplace_deletion::cancel_termination(
         &tenant,
-        &state.mailer,
+        &state.mail,
         &format!("{}/settings", state.public_url),
         state.clock.now(),
     )

@@ -392,10 +392,11 @@ pub async fn create_survey(
     if let Some(opened) = &created.opened {
         surveys::rounds::notify(
             &state.db,
-            &state.mailer,
+            &state.mail,
             &state.public_url,
             opened,
             surveys::rounds::Notice::Invitation,
+            now,
         )
         .await;
     }
@@ -691,13 +692,15 @@ pub async fn remind_round(round: RoundId) -> Result<(), ApiError> {
     use domain::surveys::rounds;
     let state = crate::state::app_state()?;
     let tenant = crate::session::require_tenant(&state).await?;
-    let mailing = rounds::remind_now(&tenant, round.parse()?, state.clock.now()).await?;
+    let now = state.clock.now();
+    let mailing = rounds::remind_now(&tenant, round.parse()?, now).await?;
     rounds::notify(
         &state.db,
-        &state.mailer,
+        &state.mail,
         &state.public_url,
         &mailing,
         rounds::Notice::Reminder,
+        now,
     )
     .await;
     Ok(())

@@ -407,14 +407,14 @@ pub async fn request_password_reset(
 /// well-formed; what happens next is logged by outcome only, never with the address.
 pub fn request_password_reset_in_background(
     db: &Database,
-    mailer: &crate::platform::mail::Mailer,
+    mail: &crate::platform::mail_queue::MailQueue,
     public_url: &str,
     email: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
     let email = normalise_email(email)?;
     let db_for_lookup = db.clone();
-    mail_reset_link_in_background(mailer, public_url, async move {
+    mail_reset_link_in_background(mail, public_url, now, async move {
         request_password_reset(&db_for_lookup, &email, now).await
     });
     Ok(())
@@ -424,13 +424,13 @@ pub fn request_password_reset_in_background(
 /// tried to sign in gets to choose its new password.
 pub fn mail_reset_link_to_account_in_background(
     db: &Database,
-    mailer: &crate::platform::mail::Mailer,
+    mail: &crate::platform::mail_queue::MailQueue,
     public_url: &str,
     user_id: Uuid,
     now: DateTime<Utc>,
 ) {
     let db_for_lookup = db.clone();
-    mail_reset_link_in_background(mailer, public_url, async move {
+    mail_reset_link_in_background(mail, public_url, now, async move {
         let conn = db_for_lookup.connection();
         let Some(user) = users::Entity::find_by_id(user_id).one(conn).await? else {
             return Ok(None);
@@ -441,14 +441,15 @@ pub fn mail_reset_link_to_account_in_background(
     });
 }
 
-/// Mails the link `issue` makes (to the address it names), after the request has answered.
+/// Queues the link `issue` makes (to the address it names), after the request has answered.
 fn mail_reset_link_in_background(
-    mailer: &crate::platform::mail::Mailer,
+    mail: &crate::platform::mail_queue::MailQueue,
     public_url: &str,
+    now: DateTime<Utc>,
     issue: impl std::future::Future<Output = Result<Option<(String, SecretToken)>>> + Send + 'static,
 ) {
     use tracing::Instrument;
-    let (mailer, public_url) = (mailer.clone(), public_url.to_owned());
+    let (mail, public_url) = (mail.clone(), public_url.to_owned());
     tokio::spawn(
         async move {
             let sent = async {
@@ -456,9 +457,13 @@ fn mail_reset_link_in_background(
                     return Ok(());
                 };
                 let link = format!("{public_url}/reset-password?token={}", token.expose());
-                mailer
-                    .send(crate::access::messages::reset_password(&to, &link))
-                    .await
+                mail.enqueue(
+                    None,
+                    crate::platform::mail_queue::MailKind::PasswordReset,
+                    crate::access::messages::reset_password(&to, &link),
+                    now,
+                )
+                .await
             }
             .await;
             if let Err(err) = sent {

@@ -19,7 +19,8 @@ use crate::{
     },
     platform::{
         audit::Trail,
-        mail::{Mail, Mailer},
+        mail::Mail,
+        mail_queue::MailQueue,
     },
     Database, Error, Result,
 };
@@ -30,7 +31,7 @@ pub struct Services<'a> {
     pub db: &'a Database,
     pub hasher: &'a PasswordHasher,
     pub guard: &'a SignInGuard,
-    pub mailer: &'a Mailer,
+    pub mail: &'a MailQueue,
     /// The address links in mail point to.
     pub public_url: &'a str,
 }
@@ -147,7 +148,7 @@ pub async fn refuse_secured_account(
     {
         accounts::mail_reset_link_to_account_in_background(
             services.db,
-            services.mailer,
+            services.mail,
             services.public_url,
             user_id,
             now,

@@ -162,7 +162,7 @@ pub async fn notify(
     db: &Database,
     id: uuid::Uuid,
     notice: Notice,
-    mailer: &crate::platform::mail::Mailer,
+    mail: &crate::platform::mail_queue::MailQueue,
     link: &str,
     now: DateTime<Utc>,
 ) -> Result<Notified> {
@@ -199,13 +199,20 @@ pub async fn notify(
     for row in &affected {
         let workplace = WorkplaceId::from_uuid(row.workplace_id);
         let tenant = TenantDb::for_system(db, workplace, "breach notice");
-        for (email, name) in crate::organisation::people::owner_contacts(&tenant).await? {
-            let mail = breach_notice_mail(&email, &name, &found.title, &found.nature, &notice, link);
-            match mailer.send(mail).await {
-                Ok(()) => emails += 1,
-                Err(err) => tracing::error!(%workplace, error = %err, "a breach notice could not be emailed"),
-            }
-        }
+        let notices = crate::organisation::people::owner_contacts(&tenant)
+            .await?
+            .into_iter()
+            .map(|(email, name)| breach_notice_mail(&email, &name, &found.title, &found.nature, &notice, link))
+            .collect();
+        // Queued before the workplace is marked told: a failure here leaves it to be told again.
+        emails += mail
+            .enqueue_all(
+                Some(workplace),
+                crate::platform::mail_queue::MailKind::BreachNotice,
+                notices,
+                now,
+            )
+            .await?;
         let txn = tenant.begin().await?;
         incident_workplaces::ActiveModel {
             id: Set(row.id),

@@ -505,22 +505,46 @@ pub async fn erase(tenant: &TenantDb, person: UserId, now: DateTime<Utc>) -> Res
                 .into(),
         ));
     }
-    let participations = remove_account(tenant, &*txn, person).await?;
+    let removed = remove_account(tenant, &*txn, person).await?;
     carried_out(tenant, &*txn, identity, person, RequestKind::Erasure, now).await?;
     txn.commit().await?;
+    forget_queued_mail(tenant, [removed.email_index]).await;
     crate::compliance::workplace_deletion::let_go_of_erased_people(tenant.database()).await;
-    Ok(Erased { participations })
+    Ok(Erased {
+        participations: removed.participations,
+    })
+}
+
+/// What [`remove_account`] removed.
+pub(crate) struct Removed {
+    pub participations: u64,
+    /// The blind index of the person's address, for [`forget_queued_mail`] once committed.
+    pub email_index: Option<Vec<u8>>,
+}
+
+/// Drops mail still queued for erased people (theirs in this workplace, or of no workplace: a
+/// sign-in notice, a reset link). Run after the erasure commits; a failure is logged, and the
+/// mail would go out to an address the person gave, which is all it ever held.
+pub(crate) async fn forget_queued_mail(tenant: &TenantDb, indexes: impl IntoIterator<Item = Option<Vec<u8>>>) {
+    let db = tenant.database();
+    for index in indexes.into_iter().flatten() {
+        if let Err(err) =
+            crate::platform::mail_queue::forget_recipient(db, tenant.workplace_id(), &index).await
+        {
+            tracing::warn!(code = err.code(), "queued mail of an erased person could not be dropped");
+        }
+    }
 }
 
 /// Deletes a person's account and their participation rows, unless a round asking them is still
 /// open (its figures would shift under the people answering): then a conflict, and nothing
-/// changes. Returns how many participation rows went. Sessions, factors, tokens, devices and
-/// grants go with the account (foreign keys cascade).
+/// changes. Sessions, factors, tokens, devices and grants go with the account (foreign keys
+/// cascade).
 pub(crate) async fn remove_account(
     tenant: &TenantDb,
     conn: &impl sea_orm::ConnectionTrait,
     person: UserId,
-) -> Result<u64> {
+) -> Result<Removed> {
     let asked: Vec<uuid::Uuid> = tenant
         .select::<round_participants::Entity>()
         .filter(round_participants::Column::UserId.eq(person.uuid()))
@@ -553,13 +577,22 @@ pub(crate) async fn remove_account(
         .exec(conn)
         .await?
         .rows_affected;
+    let email_index = tenant
+        .select::<users::Entity>()
+        .filter(users::Column::Id.eq(person.uuid()))
+        .one(conn)
+        .await?
+        .and_then(|user| user.email_index);
     tenant
         .delete_many::<users::Entity>()
         .filter(users::Column::WorkplaceId.eq(workplace))
         .filter(users::Column::Id.eq(person.uuid()))
         .exec(conn)
         .await?;
-    Ok(participations)
+    Ok(Removed {
+        participations,
+        email_index,
+    })
 }
 
 /// [`erase`], once `confirmation` repeats the person's name exactly.

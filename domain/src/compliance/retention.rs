@@ -206,6 +206,7 @@ pub async fn apply(tenant: &TenantDb, now: DateTime<Utc>) -> Result<Applied> {
         .filter(users::Column::LeftAt.is_null())
         .exec(&txn)
         .await?;
+    let mut erased_addresses = Vec::new();
     if let Some(months) = policy.people_left_months {
         let due: Vec<uuid::Uuid> = tenant
             .select::<users::Entity>()
@@ -218,7 +219,10 @@ pub async fn apply(tenant: &TenantDb, now: DateTime<Utc>) -> Result<Applied> {
             .await?;
         for person in due {
             match crate::compliance::privacy::remove_account(tenant, &txn, UserId::from_uuid(person)).await {
-                Ok(_) => applied.people_erased += 1,
+                Ok(removed) => {
+                    applied.people_erased += 1;
+                    erased_addresses.push(removed.email_index);
+                }
                 Err(Error::Conflict(_)) => applied.people_waiting += 1,
                 Err(err) => return Err(err),
             }
@@ -293,6 +297,7 @@ pub async fn apply(tenant: &TenantDb, now: DateTime<Utc>) -> Result<Applied> {
     }
     txn.commit().await?;
     if applied.people_erased > 0 {
+        crate::compliance::privacy::forget_queued_mail(tenant, erased_addresses).await;
         crate::compliance::workplace_deletion::let_go_of_erased_people(tenant.database()).await;
     }
     Ok(applied)

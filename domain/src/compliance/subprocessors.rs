@@ -9,7 +9,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrde
 use crate::{
     platform::{
         entities::{subprocessor_changes, subprocessors},
-        mail::Mailer,
+        mail_queue::{MailKind, MailQueue},
         security_events::{EventKind, SecurityEvent},
         tenant::TenantDb,
     },
@@ -178,7 +178,7 @@ pub async fn add(
     db: &Database,
     new: NewSubprocessor,
     effective_on: NaiveDate,
-    mailer: &Mailer,
+    mail: &MailQueue,
     link: &str,
     now: DateTime<Utc>,
 ) -> Result<Announced> {
@@ -204,7 +204,7 @@ pub async fn add(
     .await?;
     record(&txn, id, ChangeKind::Added, &summary, effective_on, now).await?;
     txn.commit().await?;
-    announce(db, id, &summary, effective_on, mailer, link).await
+    announce(db, id, &summary, effective_on, mail, link, now).await
 }
 
 /// Ends a subprocessor's processing after `last_day` and announces it.
@@ -212,7 +212,7 @@ pub async fn remove(
     db: &Database,
     id: uuid::Uuid,
     last_day: NaiveDate,
-    mailer: &Mailer,
+    mail: &MailQueue,
     link: &str,
     now: DateTime<Utc>,
 ) -> Result<Announced> {
@@ -240,7 +240,7 @@ pub async fn remove(
     ended.update(&txn).await?;
     record(&txn, id, ChangeKind::Removed, &summary, last_day, now).await?;
     txn.commit().await?;
-    announce(db, id, &summary, last_day, mailer, link).await
+    announce(db, id, &summary, last_day, mail, link, now).await
 }
 
 async fn record(
@@ -268,14 +268,15 @@ async fn record(
     .await
 }
 
-/// Emails every active Owner of every workplace.
+/// Emails every active Owner of every workplace (through the mail queue).
 async fn announce(
     db: &Database,
     id: uuid::Uuid,
     summary: &str,
     effective_on: NaiveDate,
-    mailer: &Mailer,
+    mail: &MailQueue,
     link: &str,
+    now: DateTime<Utc>,
 ) -> Result<Announced> {
     // The operator's announcement goes to every workplace; each one's Owners are read through
     // its own tenant scope.
@@ -283,14 +284,17 @@ async fn announce(
     let mut emails = 0;
     for &workplace in &ids {
         let tenant = TenantDb::for_system(db, workplace, "subprocessor announcement");
-        for (email, name) in crate::organisation::people::owner_contacts(&tenant).await? {
-            let mail = subprocessor_change_mail(&email, &name, summary, &effective_on.to_string(), link);
-            match mailer.send(mail).await {
-                Ok(()) => emails += 1,
-                Err(err) => {
-                    tracing::error!(%workplace, error = %err, "a subprocessor change could not be emailed")
-                }
-            }
+        let notices = crate::organisation::people::owner_contacts(&tenant)
+            .await?
+            .into_iter()
+            .map(|(email, name)| subprocessor_change_mail(&email, &name, summary, &effective_on.to_string(), link))
+            .collect();
+        match mail
+            .enqueue_all(Some(workplace), MailKind::SubprocessorNotice, notices, now)
+            .await
+        {
+            Ok(queued) => emails += queued,
+            Err(err) => tracing::error!(%workplace, error = %err, "a subprocessor change could not be queued"),
         }
     }
     Ok(Announced {

@@ -20,7 +20,7 @@ use crate::{
             surveys, users, workplace_terminations, workplaces,
         },
         ids::{UserId, WorkplaceId},
-        mail::Mailer,
+        mail_queue::{MailKind, MailQueue},
         policy::{Action, Resource},
         security_events::{EventKind, SecurityEvent},
         tenant::TenantDb,
@@ -132,7 +132,7 @@ pub async fn request_termination(
     tenant: &TenantDb,
     confirmation: &str,
     grace_days: i64,
-    mailer: &Mailer,
+    mail: &MailQueue,
     link: &str,
     now: DateTime<Utc>,
 ) -> Result<Termination> {
@@ -190,19 +190,20 @@ pub async fn request_termination(
         .requested_by
         .clone()
         .unwrap_or_else(|| "an Owner".into());
-    for (email, name) in crate::organisation::people::owner_contacts(tenant).await? {
-        let mail = termination_requested_mail(&email, &name, &row.name, &by, &day(delete_at), link);
-        if let Err(err) = mailer.send(mail).await {
-            tracing::error!(%workplace, error = %err, "a deletion request could not be emailed to an Owner");
-        }
-    }
+    let notices = crate::organisation::people::owner_contacts(tenant)
+        .await?
+        .into_iter()
+        .map(|(email, name)| termination_requested_mail(&email, &name, &row.name, &by, &day(delete_at), link))
+        .collect();
+    mail.enqueue_all(Some(workplace), MailKind::DeletionNotice, notices, now)
+        .await?;
     Ok(termination)
 }
 
 /// Cancels a pending request; every Owner is told who cancelled.
 pub async fn cancel_termination(
     tenant: &TenantDb,
-    mailer: &Mailer,
+    mail: &MailQueue,
     link: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
@@ -235,12 +236,13 @@ pub async fn cancel_termination(
     let by = requester_name(tenant, identity.user_id)
         .await?
         .unwrap_or_else(|| "an Owner".into());
-    for (email, owner) in crate::organisation::people::owner_contacts(tenant).await? {
-        let mail = termination_cancelled_mail(&email, &owner, &name, &by, link);
-        if let Err(err) = mailer.send(mail).await {
-            tracing::error!(%workplace, error = %err, "a cancelled deletion could not be emailed to an Owner");
-        }
-    }
+    let notices = crate::organisation::people::owner_contacts(tenant)
+        .await?
+        .into_iter()
+        .map(|(email, owner)| termination_cancelled_mail(&email, &owner, &name, &by, link))
+        .collect();
+    mail.enqueue_all(Some(workplace), MailKind::DeletionNotice, notices, now)
+        .await?;
     Ok(())
 }
 
@@ -249,7 +251,7 @@ pub async fn cancel_termination(
 /// when it keeps any: the deleted workplace's backup key is shredded there at once.
 pub async fn terminate_due(
     db: &Database,
-    mailer: &Mailer,
+    mail: &MailQueue,
     backups: Option<KeptBackups<'_>>,
     now: DateTime<Utc>,
 ) -> Result<Vec<Certificate>> {
@@ -263,7 +265,7 @@ pub async fn terminate_due(
     for request in due {
         let workplace = request.workplace_id;
         // One workplace's failure (logged, retried on the next run) does not hold up the others.
-        match terminate(db, mailer, backups, request, now).await {
+        match terminate(db, mail, backups, request, now).await {
             Ok(certificate) => certificates.push(certificate),
             Err(err) => {
                 tracing::error!(%workplace, code = err.code(), error = %err, "a workplace due for deletion could not be deleted");
@@ -282,7 +284,7 @@ pub struct KeptBackups<'a> {
 
 async fn terminate(
     db: &Database,
-    mailer: &Mailer,
+    mail: &MailQueue,
     backups: Option<KeptBackups<'_>>,
     request: workplace_terminations::Model,
     now: DateTime<Utc>,
@@ -311,13 +313,13 @@ async fn terminate(
         backups_expire_by: backups.map(|kept| now + kept.retention),
     };
     tracing::info!(%workplace, certificate = %certificate.id, owners = owners.len(), "workplace deleted at the end of its grace period");
-    for (email, owner) in &owners {
-        if let Err(err) = mailer
-            .send(deletion_certificate_mail(email, owner, &certificate))
-            .await
-        {
-            tracing::error!(%workplace, error = %err, "a deletion certificate could not be emailed");
-        }
+    // The workplace is gone: its certificates are queued as no workplace's mail.
+    let certificates = owners
+        .iter()
+        .map(|(email, owner)| deletion_certificate_mail(email, owner, &certificate))
+        .collect();
+    if let Err(err) = mail.enqueue_all(None, MailKind::DeletionNotice, certificates, now).await {
+        tracing::error!(%workplace, error = %err, "the deletion certificates could not be queued");
     }
     Ok(certificate)
 }

@@ -1,5 +1,6 @@
 //! Outgoing mail through lettre: SMTP when `CANDOR_SMTP_URL` is set, otherwise one `.eml` file per
-//! message in the data directory's `outbox/`, where an operator (or a test) can open it.
+//! message in the data directory's `outbox/`, where an operator (or a test) can open it. Only the
+//! mail queue's sender sends: everything else queues (see `mail_queue`).
 
 use std::path::PathBuf;
 
@@ -31,11 +32,20 @@ impl std::fmt::Debug for Mailer {
 }
 
 /// A message ready to send. Bodies are plain text: no tracking, no remote content.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Mail {
     pub to: String,
     pub subject: String,
     pub body: String,
+}
+
+/// Why a message was not delivered, in operational terms: the SMTP reply code or what failed,
+/// never the server's text (it can quote the recipient).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SendFailure {
+    /// The mail server refused it for good (a 5xx reply): trying again cannot help.
+    pub permanent: bool,
+    pub reason: String,
 }
 
 fn parse_from(from: &str) -> Result<Mailbox> {
@@ -79,35 +89,44 @@ impl Mailer {
         }
     }
 
-    pub async fn send(&self, mail: Mail) -> Result<()> {
-        let to: Mailbox = mail.to.parse().map_err(|err| Error::Invalid {
+    /// Refuses an address lettre cannot put in a `To:` header.
+    pub fn check_address(to: &str) -> Result<()> {
+        to.parse::<Mailbox>().map(|_| ()).map_err(|err| Error::Invalid {
             field: "email",
             reason: format!("cannot be mailed: {err}"),
-        })?;
+        })
+    }
+
+    /// Sends one message now. The mail queue's sender calls this, and the command line's
+    /// operator alert (which reports failures of the database the queue lives in); everything
+    /// else queues.
+    pub async fn send(&self, mail: Mail) -> std::result::Result<(), SendFailure> {
+        let failure = |permanent: bool, reason: String| SendFailure { permanent, reason };
+        let to: Mailbox = mail
+            .to
+            .parse()
+            .map_err(|_| failure(true, "the address cannot be mailed".to_owned()))?;
         let message = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(mail.subject)
             .header(ContentType::TEXT_PLAIN)
             .body(mail.body)
-            .map_err(|err| Error::Internal(format!("building mail: {err}")))?;
+            .map_err(|err| failure(true, format!("the message cannot be built: {err}")))?;
         match &self.transport {
             Transport::Outbox(transport, _) => transport
                 .send(message)
                 .await
                 .map(|_| ())
-                .map_err(|err| Error::Internal(format!("writing mail to the outbox: {err}"))),
-            Transport::Smtp(transport) => transport
-                .send(message)
-                .await
-                .map(|_| ())
-                // The server's text can quote the recipient's address: keep only the reply code.
-                .map_err(|err| {
-                    let code = err
-                        .status()
-                        .map_or_else(|| "no reply".to_owned(), |code| code.to_string());
-                    Error::Unavailable(format!("sending mail failed (SMTP {code})"))
-                }),
+                .map_err(|err| failure(false, format!("writing to the outbox failed: {err}"))),
+            Transport::Smtp(transport) => transport.send(message).await.map(|_| ()).map_err(|err| {
+                let reason = match err.status() {
+                    Some(code) => format!("SMTP {code}"),
+                    None if err.is_timeout() => "SMTP timed out".to_owned(),
+                    None => "SMTP server unreachable or no reply".to_owned(),
+                };
+                failure(err.is_permanent(), reason)
+            }),
         }
     }
 }
@@ -164,9 +183,10 @@ mod tests {
 
     #[tokio::test]
     async fn smtp_failures_never_carry_the_recipient() {
-        // Nothing listens on port 1: the send fails, and the error must not name the recipient.
+        // Nothing listens on port 1: the send fails for now (worth trying again), and the
+        // reason must not name the recipient.
         let mailer = Mailer::smtp("smtp://127.0.0.1:1", "a@b.c").unwrap();
-        let err = mailer
+        let failure = mailer
             .send(Mail {
                 to: "ada@example.com".to_owned(),
                 subject: "Reset your Candor password".to_owned(),
@@ -174,8 +194,15 @@ mod tests {
             })
             .await
             .unwrap_err();
-        assert_eq!(err.code(), "service.unavailable");
-        assert!(!err.to_string().contains("ada@example.com"), "{err}");
+        assert!(!failure.permanent, "{failure:?}");
+        assert!(!failure.reason.contains("ada@example.com"), "{failure:?}");
+    }
+
+    #[test]
+    fn addresses_that_cannot_be_mailed_are_refused_before_queueing() {
+        assert!(Mailer::check_address("Ada <ada@example.com>").is_ok());
+        let err = Mailer::check_address("ada at example").unwrap_err();
+        assert_eq!(err.code(), "input.invalid");
     }
 
     #[test]

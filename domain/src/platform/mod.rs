@@ -12,6 +12,7 @@ pub mod error;
 pub mod ids;
 pub mod jobs;
 pub mod mail;
+pub mod mail_queue;
 pub mod policy;
 pub mod security_events;
 pub mod tenant;

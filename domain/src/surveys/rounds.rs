@@ -329,37 +329,51 @@ pub enum Notice {
     Reminder,
 }
 
-/// Emails everyone in `mailing` a link straight to the round's form; returns how many were
-/// sent. A failed email is logged (without the address) and does not stop the others.
+/// Queues an email for everyone in `mailing` with a link straight to the round's form; returns
+/// how many were queued. The mail queue's sender delivers them; nobody waits on the mail server.
 pub async fn notify(
     db: &Database,
-    mailer: &crate::platform::mail::Mailer,
+    mail: &crate::platform::mail_queue::MailQueue,
     public_url: &str,
     mailing: &Mailing,
     notice: Notice,
+    now: DateTime<Utc>,
 ) -> usize {
+    use crate::platform::mail_queue::MailKind;
     let (title, closes_at, recipients) = match recipients(db, mailing).await {
         Ok(found) => found,
         Err(err) => {
-            tracing::error!(code = err.code(), error = %err, round = %mailing.round, "check-in emails not sent");
+            tracing::error!(code = err.code(), error = %err, round = %mailing.round, "check-in emails not queued");
             return 0;
         }
     };
     let link = format!("{}/check-ins/{}", public_url.trim_end_matches('/'), mailing.round);
     let closes = closes_at.format("%A %-d %B, %H:%M UTC").to_string();
-    let mut sent = 0;
-    for recipient in recipients {
-        let (to, name) = (recipient.email.expose(), recipient.name.expose());
-        let mail = match notice {
-            Notice::Invitation => crate::surveys::messages::check_in(to, name, &title, &closes, &link),
-            Notice::Reminder => crate::surveys::messages::check_in_reminder(to, name, &title, &closes, &link),
-        };
-        match mailer.send(mail).await {
-            Ok(()) => sent += 1,
-            Err(err) => tracing::warn!(code = err.code(), round = %mailing.round, "a check-in email failed"),
+    let (kind, mails) = match notice {
+        Notice::Invitation => (
+            MailKind::CheckIn,
+            recipients
+                .iter()
+                .map(|r| crate::surveys::messages::check_in(r.email.expose(), r.name.expose(), &title, &closes, &link))
+                .collect(),
+        ),
+        Notice::Reminder => (
+            MailKind::CheckInReminder,
+            recipients
+                .iter()
+                .map(|r| {
+                    crate::surveys::messages::check_in_reminder(r.email.expose(), r.name.expose(), &title, &closes, &link)
+                })
+                .collect(),
+        ),
+    };
+    match mail.enqueue_all(Some(mailing.workplace), kind, mails, now).await {
+        Ok(queued) => queued,
+        Err(err) => {
+            tracing::error!(code = err.code(), error = %err, round = %mailing.round, "check-in emails not queued");
+            0
         }
     }
-    sent
 }
 
 /// When an open round reminds those who have not answered: a day before it closes, or halfway

@@ -249,8 +249,7 @@ async fn monitoring_raises_alerts_once_and_emails_watchers(test_db: TestDb) {
     let clock = Arc::new(FixedClock::at(at()));
     let (owner, tenant) = testing::workplace(db, "Northwind", "ada@northwind.test", at()).await;
     let outbox = tempfile::tempdir().unwrap();
-    let mailer =
-        domain::platform::mail::Mailer::outbox(outbox.path().to_path_buf(), "candor@example.test").unwrap();
+    let mailer = domain::testing::MailOutbox::new(db, outbox.path());
     // Ten wrong passwords for the Owner's account from one network.
     for _ in 0..10 {
         let trail = request(&clock, "account/log_in");
@@ -303,6 +302,7 @@ async fn monitoring_raises_alerts_once_and_emails_watchers(test_db: TestDb) {
             .unwrap(),
         alerts.len() as u64
     );
+    mailer.deliver().await;
     let mails = std::fs::read_dir(outbox.path()).unwrap().count();
     assert!(mails >= 3, "alerts are emailed to the Owner ({mails} mails)");
     // Nothing new: no new alert.
@@ -349,8 +349,7 @@ async fn an_admin_signing_in_from_a_new_network_raises_an_alert(test_db: TestDb)
     let clock = Arc::new(FixedClock::at(at()));
     let (owner, tenant) = testing::workplace(db, "Northwind", "ada@northwind.test", at()).await;
     let outbox = tempfile::tempdir().unwrap();
-    let mailer =
-        domain::platform::mail::Mailer::outbox(outbox.path().to_path_buf(), "candor@example.test").unwrap();
+    let mailer = domain::testing::MailOutbox::new(db, outbox.path());
     let sign_in = |network: &'static str| {
         let clock = clock.clone();
         async move {
@@ -540,8 +539,7 @@ async fn auditors_review_filter_and_export(test_db: TestDb) {
     assert!(status.overdue);
     // The monitor emails the Owner and the Auditor once that the review is due, not again.
     let outbox = tempfile::tempdir().unwrap();
-    let mailer =
-        domain::platform::mail::Mailer::outbox(outbox.path().to_path_buf(), "candor@example.test").unwrap();
+    let mailer = domain::testing::MailOutbox::new(db, outbox.path());
     let later = clock.now() + Duration::days(8);
     let first = monitor::run(db, &mailer, "https://candor.example", later)
         .await
@@ -650,8 +648,7 @@ async fn securing_an_account_alerts_the_watchers(test_db: TestDb) {
     let clock = Arc::new(FixedClock::at(at()));
     let (owner, tenant) = testing::workplace(db, "Northwind", "ada@northwind.test", at()).await;
     let outbox = tempfile::tempdir().unwrap();
-    let mailer =
-        domain::platform::mail::Mailer::outbox(outbox.path().to_path_buf(), "candor@example.test").unwrap();
+    let mailer = domain::testing::MailOutbox::new(db, outbox.path());
     let employee = testing::active_person(
         db,
         &tenant,
@@ -693,6 +690,7 @@ async fn securing_an_account_alerts_the_watchers(test_db: TestDb) {
     ];
     expected.sort();
     assert_eq!(actors, expected);
+    mailer.deliver().await;
     assert!(
         std::fs::read_dir(outbox.path()).unwrap().count() >= 2,
         "the watchers are mailed"

@@ -398,8 +398,7 @@ async fn a_deleted_workplace_cannot_be_read_from_older_backups(test_db: TestDb) 
     assert_eq!(older.parts.len(), 4);
 
     let outbox = tempfile::tempdir().unwrap();
-    let mailer =
-        domain::platform::mail::Mailer::outbox(outbox.path().to_path_buf(), "candor@example.test").unwrap();
+    let mailer = domain::testing::MailOutbox::new(&db, outbox.path());
     domain::compliance::workplace_deletion::request_termination(
         &northwind.as_person(&owner),
         "Northwind",

@@ -41,9 +41,7 @@ async fn a_breach_notice_reaches_the_affected_owners_within_24_hours(test_db: Te
     .await;
     let (other_owner, contoso) = domain::testing::workplace(db, "Contoso", "grace@contoso.test", t0()).await;
     let outbox = tempfile::tempdir().unwrap();
-    let mailer =
-        domain::platform::mail::Mailer::outbox(outbox.path().to_owned(), "Candor <no-reply@candor.test>")
-            .unwrap();
+    let mailer = domain::testing::MailOutbox::new(db, outbox.path());
 
     let bad = incidents::open(db, " ", "x", t0()).await.unwrap_err();
     assert_eq!(bad.code(), "input.invalid");
@@ -95,6 +93,7 @@ async fn a_breach_notice_reaches_the_affected_owners_within_24_hours(test_db: Te
     .await
     .unwrap();
     assert_eq!((sent.workplaces, sent.emails, sent.late_by), (1, 1, None));
+    mailer.deliver().await;
     let mails: Vec<String> = std::fs::read_dir(outbox.path())
         .unwrap()
         .flatten()

@@ -464,8 +464,7 @@ async fn a_deleted_workplace_cannot_be_opened_with_any_key(test_db: TestDb) {
     }
 
     let outbox = tempfile::tempdir().unwrap();
-    let mailer =
-        domain::platform::mail::Mailer::outbox(outbox.path().to_path_buf(), "candor@example.test").unwrap();
+    let mailer = domain::testing::MailOutbox::new(db, outbox.path());
     let refused = domain::compliance::workplace_deletion::request_termination(
         &northwind.as_person(&owner),
         "Contoso",

@@ -22,16 +22,15 @@ fn now() -> DateTime<Utc> {
         .to_utc()
 }
 
-fn outbox() -> (tempfile::TempDir, domain::platform::mail::Mailer) {
+fn outbox(db: &domain::Database) -> (tempfile::TempDir, domain::testing::MailOutbox) {
     let dir = tempfile::tempdir().unwrap();
-    let mailer =
-        domain::platform::mail::Mailer::outbox(dir.path().to_path_buf(), "Candor <no-reply@candor.test>")
-            .unwrap();
+    let mailer = domain::testing::MailOutbox::new(db, dir.path());
     (dir, mailer)
 }
 
-/// Every email in the outbox, as text.
-fn mails(dir: &tempfile::TempDir) -> Vec<String> {
+/// Every email queued so far, delivered into the outbox, as text.
+async fn mails(dir: &tempfile::TempDir, mailer: &domain::testing::MailOutbox) -> Vec<String> {
+    mailer.deliver().await;
     let mut all: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
@@ -295,7 +294,7 @@ async fn retention_erases_people_who_left_and_old_comments(test_db: TestDb) {
 
 async fn a_terminated_workplace_is_deleted_after_its_grace_period_and_certified(test_db: TestDb) {
     let db = &test_db.db;
-    let (dir, mailer) = outbox();
+    let (dir, mailer) = outbox(db);
     let link = "https://candor.test/settings";
     let (owner, tenant) = domain::testing::workplace(db, "Northwind", "ada@northwind.test", now()).await;
     let philippa = employee_of(db, &tenant, "Philippa Ostrander", "philippa@northwind.test").await;
@@ -352,7 +351,7 @@ async fn a_terminated_workplace_is_deleted_after_its_grace_period_and_certified(
         .await
         .unwrap()
         .is_none());
-    let sent = mails(&dir);
+    let sent = mails(&dir, &mailer).await;
     assert_eq!(sent.len(), 1, "the Owner is told");
     assert!(
         sent[0].contains("To: ada@northwind.test") && sent[0].contains("2026-12-23"),
@@ -385,7 +384,7 @@ async fn a_terminated_workplace_is_deleted_after_its_grace_period_and_certified(
             .code(),
         "resource.conflict"
     );
-    assert!(mails(&dir)
+    assert!(mails(&dir, &mailer).await
         .iter()
         .any(|m| m.contains("deletion of Northwind cancelled")));
 
@@ -399,7 +398,7 @@ async fn a_terminated_workplace_is_deleted_after_its_grace_period_and_certified(
             .unwrap()
             .is_empty()
     );
-    let before = mails(&dir).len();
+    let before = mails(&dir, &mailer).await.len();
     let deleted_at = now() + Duration::days(7);
     let certificates = termination::terminate_due(db, &mailer, None, deleted_at)
         .await
@@ -439,7 +438,7 @@ async fn a_terminated_workplace_is_deleted_after_its_grace_period_and_certified(
     .await
     .is_ok());
     // The certificate went to the Owner, and the deletion is in the instance's log.
-    let sent = mails(&dir);
+    let sent = mails(&dir, &mailer).await;
     assert_eq!(sent.len(), before + 1);
     let mail = sent
         .iter()
@@ -461,7 +460,7 @@ async fn a_terminated_workplace_is_deleted_after_its_grace_period_and_certified(
 
 async fn subprocessor_changes_are_announced_to_every_owner(test_db: TestDb) {
     let db = &test_db.db;
-    let (dir, mailer) = outbox();
+    let (dir, mailer) = outbox(db);
     let link = "https://candor.test/subprocessors";
     let (owner, tenant) = domain::testing::workplace(db, "Northwind", "ada@northwind.test", now()).await;
     let philippa = employee_of(db, &tenant, "Philippa Ostrander", "philippa@northwind.test").await;
@@ -555,7 +554,7 @@ async fn subprocessor_changes_are_announced_to_every_owner(test_db: TestDb) {
         ["Postmark"]
     );
 
-    let sent = mails(&dir);
+    let sent = mails(&dir, &mailer).await;
     assert_eq!(sent.len(), 6, "three changes, two Owners");
     assert!(sent.iter().all(|m| !m.contains("philippa@")));
     assert!(sent

@@ -8,6 +8,7 @@ mod backups;
 mod incidents;
 mod keyring;
 mod lifecycle;
+mod mail_queue;
 mod organisation;
 mod privacy;
 mod schema;

@@ -15,7 +15,7 @@ use domain::{
         trusted_devices::{self, SignInSettings},
     },
     organisation::people::NewPerson,
-    platform::{mail::Mailer, policy::Role, policy::RoleKey},
+    platform::{policy::Role, policy::RoleKey},
     testing::TestDb,
 };
 
@@ -39,11 +39,11 @@ fn app_code(secret_base32: &str, at: DateTime<Utc>) -> String {
 }
 
 /// What the tests sign in against: Northwind with Grace, an active employee whose password is
-/// [`PASSWORD`], and a mailer writing to a temporary outbox.
+/// [`PASSWORD`], and a mail queue delivering into a temporary outbox.
 struct Setup {
     hasher: domain::access::auth::password::PasswordHasher,
     guard: SignInGuard,
-    mailer: Mailer,
+    mailer: domain::testing::MailOutbox,
     outbox: tempfile::TempDir,
     tenant: domain::platform::tenant::TenantDb,
     grace: uuid::Uuid,
@@ -66,7 +66,7 @@ impl Setup {
         )
         .await;
         let outbox = tempfile::tempdir().unwrap();
-        let mailer = Mailer::outbox(outbox.path().to_path_buf(), "candor@example.test").unwrap();
+        let mailer = domain::testing::MailOutbox::new(db, outbox.path());
         Self {
             hasher: domain::testing::fast_hasher(),
             guard: SignInGuard::default(),
@@ -82,7 +82,7 @@ impl Setup {
             db,
             hasher: &self.hasher,
             guard: &self.guard,
-            mailer: &self.mailer,
+            mail: &self.mailer,
             public_url: "https://candor.example",
         }
     }
@@ -100,7 +100,9 @@ impl Setup {
         sign_in::with_password(self.services(db), attempt(email, password, context, device), at).await
     }
 
-    fn mails(&self) -> Vec<String> {
+    /// Every email queued so far, delivered into the outbox.
+    async fn mails(&self) -> Vec<String> {
+        self.mailer.deliver().await;
         std::fs::read_dir(self.outbox.path())
             .unwrap()
             .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
@@ -333,7 +335,7 @@ async fn a_code_finishes_signing_in_and_may_remember_the_device(test_db: TestDb)
     let notice = completed.notice.expect("a network Grace has not signed in from");
     assert_eq!(notice.to, "grace@northwind.test");
     assert!(notice.body.contains("198.51.100.0/24"), "{}", notice.body);
-    assert!(setup.mails().is_empty(), "the workflow itself sends nothing");
+    assert!(setup.mails().await.is_empty(), "the workflow itself sends nothing");
 }
 
 async fn wrong_codes_are_throttled(test_db: TestDb) {
@@ -386,12 +388,12 @@ async fn a_secured_account_gets_a_reset_link_instead_of_a_session(test_db: TestD
     );
     // The reset link goes out in the background.
     for _ in 0..100 {
-        if !setup.mails().is_empty() {
+        if !setup.mails().await.is_empty() {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    let mails = setup.mails();
+    let mails = setup.mails().await;
     assert_eq!(mails.len(), 1, "{mails:?}");
     assert!(mails[0].contains("reset-password?token="), "{}", mails[0]);
 }

@@ -14,7 +14,8 @@ fn post(path: &str, body: &str, cookie: Option<&str>) -> Request<Body> {
     request.body(Body::from(body.to_owned())).unwrap()
 }
 
-fn verification_token(app: &TestApp) -> String {
+async fn verification_token(app: &TestApp) -> String {
+    app.deliver_mail().await;
     let outbox = app.data_dir.path().join("outbox");
     let mail = std::fs::read_dir(outbox)
         .unwrap()
@@ -51,7 +52,7 @@ async fn password_only_sessions_reach_nothing_but_enrolment(db: TestDb) {
         .await;
     assert_eq!(unverified.status(), StatusCode::UNAUTHORIZED);
 
-    let token = verification_token(&app);
+    let token = verification_token(&app).await;
     let (verified, body) = app
         .send(post("/api/account/verify_email", &format!("token={token}"), None))
         .await;
@@ -125,6 +126,7 @@ async fn weak_passwords_are_refused_by_the_server_too(db: TestDb) {
     let (response, body) = app.send(post("/api/account/sign_up", &weak, None)).await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body.contains("input.invalid"), "{body}");
+    assert_eq!(app.deliver_mail().await.sent, 0, "nothing was queued");
     assert!(!app
         .data_dir
         .path()

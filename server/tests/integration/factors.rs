@@ -39,7 +39,8 @@ fn cookie_of(response: &Response<()>) -> String {
         .to_owned()
 }
 
-fn token_in_outbox(app: &TestApp) -> String {
+async fn token_in_outbox(app: &TestApp) -> String {
+    app.deliver_mail().await;
     let outbox = app.data_dir.path().join("outbox");
     let mail = std::fs::read_dir(outbox)
         .unwrap()
@@ -64,7 +65,7 @@ async fn enrolled(app: &TestApp, clock: &FixedClock) -> (String, String) {
     let signup = format!("workplace_name=Acme&display_name=Ada&email=ada%40example.com&password={PASSWORD}");
     let (done, body) = app.send(post("/api/account/sign_up", &signup, "")).await;
     assert_eq!(done.status(), StatusCode::OK, "{body}");
-    let token = token_in_outbox(app);
+    let token = token_in_outbox(app).await;
     app.send(post("/api/account/verify_email", &format!("token={token}"), ""))
         .await;
     let (signed_in, _) = app

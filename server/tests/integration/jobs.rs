@@ -70,7 +70,7 @@ async fn old_data_keys_are_rotated_by_one_process(test_db: TestDb) {
         tenant_key_max_age: Some(Duration::days(365)),
         ..Default::default()
     };
-    let (notifier, _outbox) = notifier();
+    let (notifier, _outbox) = notifier(db);
     let version = |id| async move {
         domain::testing::system_scope(db, id, "test")
             .data_keys()
@@ -117,18 +117,33 @@ async fn old_data_keys_are_rotated_by_one_process(test_db: TestDb) {
     assert!(!off.ran.contains(&TENANT_KEY_ROTATION));
 }
 
-fn notifier() -> (Notifier, tempfile::TempDir) {
-    let outbox = tempfile::tempdir().unwrap();
-    let mailer =
-        domain::platform::mail::Mailer::outbox(outbox.path().to_owned(), "Candor <no-reply@candor.test>")
-            .unwrap();
+/// Where the jobs' mail is delivered when a test asks for it.
+struct Outbox {
+    dir: tempfile::TempDir,
+    mail: domain::testing::MailOutbox,
+}
+
+impl Outbox {
+    fn path(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
+    /// Delivers what the jobs queued into the outbox.
+    async fn deliver(&self) {
+        self.mail.deliver().await;
+    }
+}
+
+fn notifier(db: &domain::Database) -> (Notifier, Outbox) {
+    let dir = tempfile::tempdir().unwrap();
+    let mail = domain::testing::MailOutbox::new(db, dir.path());
     (
         Notifier {
-            mailer,
+            mail: (*mail).clone(),
             public_url: "https://candor.test".into(),
             operator_email: Some("ops@candor.test".into()),
         },
-        outbox,
+        Outbox { dir, mail },
     )
 }
 
@@ -178,7 +193,7 @@ async fn due_rounds_open_and_people_are_emailed(test_db: TestDb) {
     )
     .await
     .unwrap();
-    let (notifier, outbox) = notifier();
+    let (notifier, outbox) = notifier(db);
     let schedule = Schedule {
         tenant_key_max_age: None,
         ..Default::default()
@@ -195,7 +210,8 @@ async fn due_rounds_open_and_people_are_emailed(test_db: TestDb) {
         assert!(report.ran.contains(&job), "{job}: {:?}", report.ran);
     }
     assert_eq!(report.benchmarks_published, Some(0), "no workplace opted in");
-    assert_eq!((report.rounds_opened, report.emails_sent), (1, 2));
+    assert_eq!((report.rounds_opened, report.emails_queued), (1, 2));
+    outbox.deliver().await;
     let mails: Vec<String> = std::fs::read_dir(outbox.path())
         .unwrap()
         .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
@@ -232,12 +248,13 @@ async fn due_rounds_open_and_people_are_emailed(test_db: TestDb) {
         .await
         .unwrap();
     let early = tick(db, "process-a", &schedule, &notifier, now + Duration::hours(23)).await;
-    assert_eq!((early.rounds_reminded, early.emails_sent), (0, 0));
+    assert_eq!((early.rounds_reminded, early.emails_queued), (0, 0));
     assert!(!early.ran.contains(&BENCHMARKS), "not again within a day");
     let reminded = tick(db, "process-a", &schedule, &notifier, now + Duration::hours(25)).await;
-    assert_eq!((reminded.rounds_reminded, reminded.emails_sent), (1, 1));
+    assert_eq!((reminded.rounds_reminded, reminded.emails_queued), (1, 1));
     let again = tick(db, "process-a", &schedule, &notifier, now + Duration::hours(26)).await;
     assert_eq!(again.rounds_reminded, 0);
+    outbox.deliver().await;
     let reminders: Vec<String> = std::fs::read_dir(outbox.path())
         .unwrap()
         .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
@@ -309,7 +326,7 @@ async fn backups_and_restore_drills_run_on_schedule(test_db: TestDb) {
         }),
         ..Default::default()
     };
-    let (notifier, outbox) = notifier();
+    let (notifier, outbox) = notifier(db);
     let first = tick(db, "process-a", &schedule, &notifier, now).await;
     assert!(
         first.ran.contains(&BACKUP) && first.ran.contains(&BACKUP_DRILL),
@@ -338,6 +355,7 @@ async fn backups_and_restore_drills_run_on_schedule(test_db: TestDb) {
     )
     .await;
     assert_eq!(failed.drill_passed, Some(false), "{failed:?}");
+    outbox.deliver().await;
     let mails = mails_in(outbox.path());
     assert!(
         mails.iter().any(|m| m.contains("To: ops@candor.test")
@@ -393,7 +411,7 @@ async fn retention_and_termination_run_on_schedule(test_db: TestDb) {
     )
     .await
     .unwrap();
-    let (notifier, outbox) = notifier();
+    let (notifier, outbox) = notifier(db);
     let schedule = Schedule::default();
     let first = tick(db, "process-a", &schedule, &notifier, now).await;
     assert!(first.ran.contains(&DATA_RETENTION) && first.ran.contains(&WORKPLACE_TERMINATION));
@@ -409,7 +427,7 @@ async fn retention_and_termination_run_on_schedule(test_db: TestDb) {
         &tenant.as_person(&owner),
         "Northwind",
         30,
-        &notifier.mailer,
+        &notifier.mail,
         "https://candor.test/settings",
         year,
     )
@@ -419,6 +437,7 @@ async fn retention_and_termination_run_on_schedule(test_db: TestDb) {
     assert_eq!(waiting.workplaces_deleted, 0);
     let deleted = tick(db, "process-a", &schedule, &notifier, year + Duration::days(30)).await;
     assert_eq!(deleted.workplaces_deleted, 1);
+    outbox.deliver().await;
     let mails = mails_in(outbox.path());
     assert!(
         mails
@@ -449,7 +468,7 @@ fn mails_in(dir: &std::path::Path) -> Vec<String> {
 /// process).
 async fn one_failing_job_does_not_silence_the_others(test_db: TestDb) {
     let db = &test_db.db;
-    let (notifier, _outbox) = notifier();
+    let (notifier, _outbox) = notifier(db);
     let schedule = Schedule {
         tenant_key_max_age: None,
         backups: None,

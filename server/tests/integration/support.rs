@@ -25,6 +25,9 @@ fn config_with(
 pub struct TestApp {
     pub router: Router,
     pub data_dir: tempfile::TempDir,
+    /// Where the app queues mail; nothing sends it until [`TestApp::deliver_mail`].
+    mail: domain::platform::mail_queue::MailQueue,
+    mailer: domain::platform::mail::Mailer,
     _db: domain::testing::TestDb,
 }
 
@@ -63,9 +66,11 @@ impl TestApp {
     ) -> Self {
         let data_dir = tempfile::tempdir().unwrap();
         let config = config_with(data_dir.path(), &test_db.url, seconds, adjust);
+        let mail = domain::platform::mail_queue::MailQueue::new(test_db.db.clone());
         let router = candor_server::serve::app_with_clock(
             &config,
             test_db.db.clone(),
+            mail.clone(),
             "http://localhost:3000/",
             clock,
         )
@@ -73,8 +78,19 @@ impl TestApp {
         Self {
             router,
             data_dir,
+            mail,
+            mailer: config.mailer().unwrap(),
             _db: test_db,
         }
+    }
+
+    /// Sends what the app queued, as the server's mail sender would: into the data directory's
+    /// outbox unless the settings name an SMTP server.
+    pub async fn deliver_mail(&self) -> domain::platform::mail_queue::Delivered {
+        self.mail
+            .deliver_due(&self.mailer, chrono::Utc::now() + chrono::Duration::days(3650))
+            .await
+            .unwrap()
     }
 
     pub async fn send(&self, request: Request<Body>) -> (Response<()>, String) {

@@ -356,10 +356,11 @@ pub struct MonitorRun {
 /// alerts, emails them (and due review reminders) to the workplace's Owners and Auditors.
 pub async fn run(
     db: &Database,
-    mailer: &crate::platform::mail::Mailer,
+    mail: &crate::platform::mail_queue::MailQueue,
     public_url: &str,
     now: DateTime<Utc>,
 ) -> Result<MonitorRun> {
+    use crate::platform::mail_queue::MailKind;
     let mut outcome = MonitorRun::default();
     let workplaces: Vec<(Uuid, DateTime<Utc>)> = workplaces::Entity::find()
         .select_only()
@@ -379,26 +380,21 @@ pub async fn run(
         // Owners, Auditors, and any role the workplace gave `audit`.
         let recipients =
             crate::organisation::people::contacts_whose_role(&tenant, policy::watches_audit_log).await?;
+        let mut notices = Vec::new();
         for rule in &raised {
             outcome.alerts.push((workplace, *rule));
-            for (to, name) in &recipients {
-                let mail = audit_alert_mail(to, name, rule.label(), &link);
-                if let Err(err) = mailer.send(mail).await {
-                    tracing::warn!(code = err.code(), rule = rule.code(), "an alert email failed");
-                }
-            }
+            notices.extend(recipients.iter().map(|(to, name)| audit_alert_mail(to, name, rule.label(), &link)));
         }
         if let Some(due) = remind {
             let due = due.format("%-d %B %Y").to_string();
-            for (to, name) in &recipients {
-                if mailer
-                    .send(audit_review_due_mail(to, name, &due, &link))
-                    .await
-                    .is_ok()
-                {
-                    outcome.reminders += 1;
-                }
-            }
+            let reminders: Vec<_> =
+                recipients.iter().map(|(to, name)| audit_review_due_mail(to, name, &due, &link)).collect();
+            outcome.reminders += reminders.len();
+            notices.extend(reminders);
+        }
+        // The alerts are stored already: mail that cannot be queued is logged, not retried here.
+        if let Err(err) = mail.enqueue_all(Some(workplace), MailKind::AuditNotice, notices, now).await {
+            tracing::warn!(code = err.code(), %workplace, "audit notices could not be queued");
         }
     }
     Ok(outcome)

@@ -190,6 +190,8 @@ tables! {
     retention_policies: Owner::Workplace { orphans: false },
     invitation_mail: Owner::Workplace { orphans: false },
     workplace_terminations: Owner::Workplace { orphans: false },
+    // Mail waiting for delivery: a workplace's, or (no workplace) the operator's.
+    mail_queue: Owner::Workplace { orphans: true },
 }
 
 /// Calls `each` with the encoded bytes of every row of `table` matching `filter`, streamed.

@@ -33,6 +33,12 @@ use crate::{
 };
 
 const EMAIL_INDEX: &str = "email_index";
+/// Seals mail while it waits in the queue (the instance's, not a workplace's: operator mail and
+/// a deleted workplace's certificate have no workplace key to use).
+const MAIL: &str = "mail";
+/// Where queued mail is sealed: bound to its queue row.
+const MAIL_TABLE: &str = "mail_queue";
+const MAIL_COLUMN: &str = "message";
 
 /// Why the keyring cannot be opened at start. Each message says what to check.
 #[derive(Debug, thiserror::Error)]
@@ -147,6 +153,7 @@ pub struct MasterRotation {
 pub struct Keyring {
     master: MasterKey,
     email_index: Zeroizing<[u8; KEY_BYTES]>,
+    mail: DataKey,
     /// Unwrapped data keys by workplace, loaded on first use.
     tenants: RwLock<HashMap<WorkplaceId, Arc<TenantKeys>>>,
     events: SecurityEvents,
@@ -157,6 +164,15 @@ impl std::fmt::Debug for Keyring {
         f.debug_struct("Keyring")
             .field("master", &self.master)
             .finish_non_exhaustive()
+    }
+}
+
+fn mail_place(row: uuid::Uuid) -> FieldPlace<'static> {
+    FieldPlace {
+        workplace: uuid::Uuid::nil(),
+        table: MAIL_TABLE,
+        column: MAIL_COLUMN,
+        row,
     }
 }
 
@@ -174,6 +190,41 @@ async fn reject_master_key(conn: &impl ConnectionTrait, now: DateTime<Utc>) {
 
 fn instance_key_context(purpose: &str) -> Vec<u8> {
     format!("candor/instance-key/{purpose}").into_bytes()
+}
+
+/// Opens the instance key for `purpose`, creating (and storing wrapped) a fresh one on first use.
+async fn instance_key(
+    conn: &impl ConnectionTrait,
+    master: &MasterKey,
+    purpose: &str,
+    name: &'static str,
+    now: DateTime<Utc>,
+) -> std::result::Result<Zeroizing<[u8; KEY_BYTES]>, KeyringError> {
+    let mut key = Zeroizing::new([0u8; KEY_BYTES]);
+    match instance_keys::Entity::find_by_id(purpose.to_owned()).one(conn).await? {
+        Some(row) => {
+            let opened = master
+                .unwrap(&row.wrapped, &instance_key_context(purpose))
+                .ok_or(KeyringError::Corrupted(name))?;
+            if opened.len() != KEY_BYTES {
+                return Err(KeyringError::Corrupted(name));
+            }
+            key.copy_from_slice(&opened);
+        }
+        None => {
+            let fresh = DataKey::generate(0);
+            instance_keys::ActiveModel {
+                purpose: Set(purpose.to_owned()),
+                wrapped: Set(master.wrap(fresh.bytes(), &instance_key_context(purpose))),
+                master_key_id: Set(master.id()),
+                created_at: Set(now),
+            }
+            .insert(conn)
+            .await?;
+            key.copy_from_slice(fresh.bytes());
+        }
+    }
+    Ok(key)
 }
 
 impl Keyring {
@@ -218,38 +269,12 @@ impl Keyring {
                 });
             }
         }
-        let email_index = match instance_keys::Entity::find_by_id(EMAIL_INDEX.to_owned())
-            .one(conn)
-            .await?
-        {
-            Some(row) => {
-                let opened = master
-                    .unwrap(&row.wrapped, &instance_key_context(EMAIL_INDEX))
-                    .ok_or(KeyringError::Corrupted("email index key"))?;
-                let key: [u8; KEY_BYTES] = opened
-                    .as_slice()
-                    .try_into()
-                    .map_err(|_| KeyringError::Corrupted("email index key"))?;
-                Zeroizing::new(key)
-            }
-            None => {
-                let fresh = DataKey::generate(0);
-                instance_keys::ActiveModel {
-                    purpose: Set(EMAIL_INDEX.to_owned()),
-                    wrapped: Set(master.wrap(fresh.bytes(), &instance_key_context(EMAIL_INDEX))),
-                    master_key_id: Set(master.id()),
-                    created_at: Set(now),
-                }
-                .insert(conn)
-                .await?;
-                let mut key = Zeroizing::new([0u8; KEY_BYTES]);
-                key.copy_from_slice(fresh.bytes());
-                key
-            }
-        };
+        let email_index = instance_key(conn, &master, EMAIL_INDEX, "email index key", now).await?;
+        let mail = instance_key(conn, &master, MAIL, "mail key", now).await?;
         Ok(Self {
             master,
             email_index,
+            mail: DataKey::from_bytes(0, mail.as_ref()).ok_or(KeyringError::Corrupted("mail key"))?,
             tenants: RwLock::new(HashMap::new()),
             events,
         })
@@ -337,6 +362,19 @@ impl Keyring {
             .unwrap_or_else(|_| unreachable!());
         mac.update(normalised_email.as_bytes());
         mac.finalize().into_bytes().to_vec()
+    }
+
+    /// Seals a queued email (row `id` of the mail queue).
+    pub(crate) fn seal_mail(&self, id: uuid::Uuid, plaintext: &[u8]) -> Vec<u8> {
+        self.mail.seal(mail_place(id), plaintext)
+    }
+
+    /// Opens a queued email sealed by [`Keyring::seal_mail`] for the same row.
+    pub(crate) fn open_mail(&self, id: uuid::Uuid, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+        self.mail
+            .open(mail_place(id), sealed)
+            .map(Zeroizing::new)
+            .map_err(|err| Error::Internal(format!("a queued email cannot be opened: {err}")))
     }
 
     /// The newest data-key version of a workplace, as stored.

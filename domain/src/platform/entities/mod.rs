@@ -44,6 +44,7 @@ pub mod incident_workplaces;
 pub mod incidents;
 pub mod instance_keys;
 pub mod invitation_mail;
+pub mod mail_queue;
 pub mod job_leases;
 pub mod key_rotations;
 pub mod master_keys;
