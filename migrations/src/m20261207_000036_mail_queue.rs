@@ -50,7 +50,11 @@ impl MigrationTrait for Migration {
                     .col(string_null(MailQueue::LastError))
                     .col(timestamp_with_time_zone(MailQueue::CreatedAt))
                     .col(timestamp_with_time_zone_null(MailQueue::DeadAt))
-                    .foreign_key(&mut cascading(MailQueue::Table, MailQueue::WorkplaceId, "workplaces"))
+                    .foreign_key(&mut cascading(
+                        MailQueue::Table,
+                        MailQueue::WorkplaceId,
+                        "workplaces",
+                    ))
                     .to_owned(),
             )
             .await?;

@@ -859,7 +859,7 @@ mod tests {
             assert!(arg.get_help().is_some(), "{name} has no help");
             flags.push(name);
         }
-        assert_eq!(flags.len(), 33);
+        assert_eq!(flags.len(), 34);
         for key in RawSettings::FILE_KEYS {
             assert!(flags.iter().any(|flag| flag == key), "{key}");
         }
@@ -893,8 +893,8 @@ mod tests {
                 assert!(help.ends_with(&format!("Default: {default}")), "{env}: {help}");
             }
         }
-        assert_eq!(with_defaults, 19);
-        assert_eq!(RawSettings::DEFAULTS.len(), 33);
+        assert_eq!(with_defaults, 20);
+        assert_eq!(RawSettings::DEFAULTS.len(), 34);
         // A default stands in only for what is not given at all: an empty value is an error.
         let empty = RawSettings {
             config: Some(String::new()),

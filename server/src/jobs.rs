@@ -70,7 +70,11 @@ pub async fn notify_operator(
     if let Some(to) = &notifier.operator_email {
         let mail =
             domain::platform::mail::messages::operator_alert(to, what, &format!("{err} ({})", err.code()));
-        if let Err(queue) = notifier.mail.enqueue(None, MailKind::OperatorAlert, mail, now).await {
+        if let Err(queue) = notifier
+            .mail
+            .enqueue(None, MailKind::OperatorAlert, mail, now)
+            .await
+        {
             tracing::error!(error = %queue, "the operations alert could not be queued");
         }
     }
@@ -89,8 +93,11 @@ pub async fn alert_operator(
     };
     match config.mailer() {
         Ok(mailer) => {
-            let mail =
-                domain::platform::mail::messages::operator_alert(to, what, &format!("{err} ({})", err.code()));
+            let mail = domain::platform::mail::messages::operator_alert(
+                to,
+                what,
+                &format!("{err} ({})", err.code()),
+            );
             if let Err(failure) = mailer.send(mail).await {
                 tracing::error!(error = %failure.reason, "the operations alert could not be emailed");
             }
@@ -344,8 +351,15 @@ async fn survey_rounds(cx: &JobContext<'_>, report: &mut TickReport) -> domain::
     }
     for due in surveys::rounds::reminders_due(db, now).await? {
         report.rounds_reminded += 1;
-        report.emails_queued +=
-            notify(db, &notifier.mail, &notifier.public_url, &due, Notice::Reminder, now).await;
+        report.emails_queued += notify(
+            db,
+            &notifier.mail,
+            &notifier.public_url,
+            &due,
+            Notice::Reminder,
+            now,
+        )
+        .await;
     }
     Ok(())
 }
@@ -446,7 +460,9 @@ async fn run_backups(
                     report.backups_taken += 1;
                     match backup::prune(db, &settings.target.store, settings.retention, now).await {
                         Ok(pruned) => report.backups_pruned += pruned.len(),
-                        Err(err) => notify_operator(notifier, "old backups could not be deleted", &err, now).await,
+                        Err(err) => {
+                            notify_operator(notifier, "old backups could not be deleted", &err, now).await
+                        }
                     }
                     domain::platform::jobs::finish(db, lease, now).await?;
                 }

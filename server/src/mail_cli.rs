@@ -76,7 +76,10 @@ pub async fn run(config: &Config, action: Option<MailCommand>) -> Result<(), Sta
             if overview.dead.is_empty() {
                 println!("No dead letters.");
             } else {
-                println!("{} dead letters (kept 14 days; `candor mail retry` or `discard`):", overview.dead.len());
+                println!(
+                    "{} dead letters (kept 14 days; `candor mail retry` or `discard`):",
+                    overview.dead.len()
+                );
                 for dead in &overview.dead {
                     println!(
                         "  {}  {}  to …@{}  {} attempts, last: {}  (queued {}, dead since {})",
@@ -92,7 +95,10 @@ pub async fn run(config: &Config, action: Option<MailCommand>) -> Result<(), Sta
             }
         }
         MailCommand::Retry { id, all: _ } => {
-            let retried = queue.retry_dead(id_of(id.as_deref())?, now).await.map_err(failed)?;
+            let retried = queue
+                .retry_dead(id_of(id.as_deref())?, now)
+                .await
+                .map_err(failed)?;
             println!("{retried} dead letters queued again.");
         }
         MailCommand::Discard { id, all: _ } => {

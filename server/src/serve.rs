@@ -3,11 +3,11 @@
 use std::{io, net::SocketAddr, path::Path, sync::Arc, time::Duration};
 
 use app::state::AppState;
-use domain::platform::mail_queue::MailQueue;
 use domain::access::auth::{
     password::{HashCost, PasswordHasher, PasswordPolicy},
     session::SessionPolicy,
 };
+use domain::platform::mail_queue::MailQueue;
 use leptos::prelude::LeptosOptions;
 
 use crate::{

@@ -165,7 +165,12 @@ pub async fn sign_up(
     };
     state
         .mail
-        .enqueue(None, domain::platform::mail_queue::MailKind::AddressVerification, mail, state.clock.now())
+        .enqueue(
+            None,
+            domain::platform::mail_queue::MailKind::AddressVerification,
+            mail,
+            state.clock.now(),
+        )
         .await?;
     Ok(())
 }
@@ -241,7 +246,12 @@ pub(crate) async fn set_completed_cookies(
     if let Some(notice) = completed.notice {
         state
             .mail
-            .enqueue(None, domain::platform::mail_queue::MailKind::SignInNotice, notice, state.clock.now())
+            .enqueue(
+                None,
+                domain::platform::mail_queue::MailKind::SignInNotice,
+                notice,
+                state.clock.now(),
+            )
             .await?;
     }
     Ok(())

@@ -44,7 +44,12 @@ pub async fn ask_for_help(topic: String, message: String) -> Result<(), ApiError
     );
     state
         .mail
-        .enqueue(None, domain::platform::mail_queue::MailKind::SupportQuestion, mail, state.clock.now())
+        .enqueue(
+            None,
+            domain::platform::mail_queue::MailKind::SupportQuestion,
+            mail,
+            state.clock.now(),
+        )
         .await?;
     Ok(())
 }

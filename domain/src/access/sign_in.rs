@@ -17,11 +17,7 @@ use crate::{
         sign_in_guard::SignInGuard,
         trusted_devices,
     },
-    platform::{
-        audit::Trail,
-        mail::Mail,
-        mail_queue::MailQueue,
-    },
+    platform::{audit::Trail, mail::Mail, mail_queue::MailQueue},
     Database, Error, Result,
 };
 

@@ -202,7 +202,9 @@ pub async fn notify(
         let notices = crate::organisation::people::owner_contacts(&tenant)
             .await?
             .into_iter()
-            .map(|(email, name)| breach_notice_mail(&email, &name, &found.title, &found.nature, &notice, link))
+            .map(|(email, name)| {
+                breach_notice_mail(&email, &name, &found.title, &found.nature, &notice, link)
+            })
             .collect();
         // Queued before the workplace is marked told: a failure here leaves it to be told again.
         emails += mail

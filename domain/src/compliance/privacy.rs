@@ -525,13 +525,19 @@ pub(crate) struct Removed {
 /// Drops mail still queued for erased people (theirs in this workplace, or of no workplace: a
 /// sign-in notice, a reset link). Run after the erasure commits; a failure is logged, and the
 /// mail would go out to an address the person gave, which is all it ever held.
-pub(crate) async fn forget_queued_mail(tenant: &TenantDb, indexes: impl IntoIterator<Item = Option<Vec<u8>>>) {
+pub(crate) async fn forget_queued_mail(
+    tenant: &TenantDb,
+    indexes: impl IntoIterator<Item = Option<Vec<u8>>>,
+) {
     let db = tenant.database();
     for index in indexes.into_iter().flatten() {
         if let Err(err) =
             crate::platform::mail_queue::forget_recipient(db, tenant.workplace_id(), &index).await
         {
-            tracing::warn!(code = err.code(), "queued mail of an erased person could not be dropped");
+            tracing::warn!(
+                code = err.code(),
+                "queued mail of an erased person could not be dropped"
+            );
         }
     }
 }

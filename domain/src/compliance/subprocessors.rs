@@ -287,14 +287,18 @@ async fn announce(
         let notices = crate::organisation::people::owner_contacts(&tenant)
             .await?
             .into_iter()
-            .map(|(email, name)| subprocessor_change_mail(&email, &name, summary, &effective_on.to_string(), link))
+            .map(|(email, name)| {
+                subprocessor_change_mail(&email, &name, summary, &effective_on.to_string(), link)
+            })
             .collect();
         match mail
             .enqueue_all(Some(workplace), MailKind::SubprocessorNotice, notices, now)
             .await
         {
             Ok(queued) => emails += queued,
-            Err(err) => tracing::error!(%workplace, error = %err, "a subprocessor change could not be queued"),
+            Err(err) => {
+                tracing::error!(%workplace, error = %err, "a subprocessor change could not be queued")
+            }
         }
     }
     Ok(Announced {

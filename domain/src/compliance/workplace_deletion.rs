@@ -318,7 +318,10 @@ async fn terminate(
         .iter()
         .map(|(email, owner)| deletion_certificate_mail(email, owner, &certificate))
         .collect();
-    if let Err(err) = mail.enqueue_all(None, MailKind::DeletionNotice, certificates, now).await {
+    if let Err(err) = mail
+        .enqueue_all(None, MailKind::DeletionNotice, certificates, now)
+        .await
+    {
         tracing::error!(%workplace, error = %err, "the deletion certificates could not be queued");
     }
     Ok(certificate)

@@ -234,7 +234,11 @@ impl MailQueue {
             .filter(|mail| Mailer::check_address(&mail.to).is_ok())
             .collect();
         if mails.len() < total {
-            tracing::warn!(kind = kind.label(), skipped = total - mails.len(), "addresses that cannot be mailed were skipped");
+            tracing::warn!(
+                kind = kind.label(),
+                skipped = total - mails.len(),
+                "addresses that cannot be mailed were skipped"
+            );
         }
         self.insert(workplace, kind, mails, now).await
     }
@@ -350,13 +354,20 @@ impl MailQueue {
             }
             Err(failure) => {
                 tracing::info!(id = %row.id, kind = kind.label(), attempts, error = %failure.reason, "an email will be tried again");
-                self.fail(row.id, &failure.reason, None, now + backoff(attempts)).await?;
+                self.fail(row.id, &failure.reason, None, now + backoff(attempts))
+                    .await?;
                 Ok(Delivery::Retrying)
             }
         }
     }
 
-    async fn fail(&self, id: Uuid, reason: &str, dead_at: Option<DateTime<Utc>>, next: DateTime<Utc>) -> Result<()> {
+    async fn fail(
+        &self,
+        id: Uuid,
+        reason: &str,
+        dead_at: Option<DateTime<Utc>>,
+        next: DateTime<Utc>,
+    ) -> Result<()> {
         mail_queue::ActiveModel {
             id: Set(id),
             state: Set(if dead_at.is_some() { DEAD } else { QUEUED }.to_owned()),
@@ -372,7 +383,8 @@ impl MailQueue {
 
     fn open(&self, row: &mail_queue::Model) -> Result<Mail> {
         let plain = self.db.keyring()?.open_mail(row.id, &row.message)?;
-        serde_json::from_slice(&plain).map_err(|err| Error::Internal(format!("a queued email does not decode: {err}")))
+        serde_json::from_slice(&plain)
+            .map_err(|err| Error::Internal(format!("a queued email does not decode: {err}")))
     }
 
     /// Delivers every message due at `now`, one after another (the command line's `candor mail
@@ -425,8 +437,11 @@ impl MailQueue {
             if attempts > 0 {
                 overview.failing += 1;
             }
-            overview.oldest_waiting_since =
-                Some(overview.oldest_waiting_since.map_or(created_at, |t| std::cmp::min(t, created_at)));
+            overview.oldest_waiting_since = Some(
+                overview
+                    .oldest_waiting_since
+                    .map_or(created_at, |t| std::cmp::min(t, created_at)),
+            );
         }
         waiting.sort_by_key(|(kind, _)| (kind.priority(), kind.label()));
         overview.waiting = waiting.into_iter().map(|(kind, n)| (kind.label(), n)).collect();
@@ -439,7 +454,11 @@ impl MailQueue {
             let recipient_domain = self
                 .open(&row)
                 .ok()
-                .and_then(|mail| mail.to.rsplit_once('@').map(|(_, domain)| domain.trim_end_matches('>').to_owned()))
+                .and_then(|mail| {
+                    mail.to
+                        .rsplit_once('@')
+                        .map(|(_, domain)| domain.trim_end_matches('>').to_owned())
+                })
                 .unwrap_or_else(|| "(cannot be opened)".to_owned());
             overview.dead.push(DeadLetter {
                 id: row.id,
@@ -461,7 +480,10 @@ impl MailQueue {
             .col_expr(mail_queue::Column::State, Expr::value(QUEUED))
             .col_expr(mail_queue::Column::Attempts, Expr::value(0))
             .col_expr(mail_queue::Column::NextAttemptAt, Expr::value(now))
-            .col_expr(mail_queue::Column::DeadAt, Expr::value(Option::<DateTime<Utc>>::None))
+            .col_expr(
+                mail_queue::Column::DeadAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
             .filter(mail_queue::Column::State.eq(DEAD));
         if let Some(id) = id {
             update = update.filter(mail_queue::Column::Id.eq(id));
@@ -485,7 +507,11 @@ impl MailQueue {
 
 /// Drops every message, waiting or dead, of `workplace` or of none, to the address whose blind
 /// index is `recipient_index` (a person erased from `workplace`).
-pub(crate) async fn forget_recipient(db: &Database, workplace: WorkplaceId, recipient_index: &[u8]) -> Result<u64> {
+pub(crate) async fn forget_recipient(
+    db: &Database,
+    workplace: WorkplaceId,
+    recipient_index: &[u8],
+) -> Result<u64> {
     Ok(mail_queue::Entity::delete_many()
         .filter(mail_queue::Column::RecipientIndex.eq(recipient_index.to_vec()))
         .filter(

@@ -354,7 +354,15 @@ pub async fn notify(
             MailKind::CheckIn,
             recipients
                 .iter()
-                .map(|r| crate::surveys::messages::check_in(r.email.expose(), r.name.expose(), &title, &closes, &link))
+                .map(|r| {
+                    crate::surveys::messages::check_in(
+                        r.email.expose(),
+                        r.name.expose(),
+                        &title,
+                        &closes,
+                        &link,
+                    )
+                })
                 .collect(),
         ),
         Notice::Reminder => (
@@ -362,7 +370,13 @@ pub async fn notify(
             recipients
                 .iter()
                 .map(|r| {
-                    crate::surveys::messages::check_in_reminder(r.email.expose(), r.name.expose(), &title, &closes, &link)
+                    crate::surveys::messages::check_in_reminder(
+                        r.email.expose(),
+                        r.name.expose(),
+                        &title,
+                        &closes,
+                        &link,
+                    )
                 })
                 .collect(),
         ),

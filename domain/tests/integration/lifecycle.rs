@@ -384,7 +384,8 @@ async fn a_terminated_workplace_is_deleted_after_its_grace_period_and_certified(
             .code(),
         "resource.conflict"
     );
-    assert!(mails(&dir, &mailer).await
+    assert!(mails(&dir, &mailer)
+        .await
         .iter()
         .any(|m| m.contains("deletion of Northwind cancelled")));
 

@@ -68,7 +68,11 @@ impl SmtpServer {
     }
 
     fn mailer(&self) -> Mailer {
-        Mailer::smtp(&format!("smtp://127.0.0.1:{}", self.port), "Candor <no-reply@candor.test>").unwrap()
+        Mailer::smtp(
+            &format!("smtp://127.0.0.1:{}", self.port),
+            "Candor <no-reply@candor.test>",
+        )
+        .unwrap()
     }
 
     /// Every message received, oldest first.
@@ -99,7 +103,11 @@ fn mail_server_down() -> Mailer {
         .local_addr()
         .unwrap()
         .port();
-    Mailer::smtp(&format!("smtp://127.0.0.1:{port}"), "Candor <no-reply@candor.test>").unwrap()
+    Mailer::smtp(
+        &format!("smtp://127.0.0.1:{port}"),
+        "Candor <no-reply@candor.test>",
+    )
+    .unwrap()
 }
 
 fn mail(to: &str, subject: &str) -> Mail {
@@ -154,8 +162,16 @@ async fn queued_mail_waits_sealed_and_is_delivered_over_smtp(test_db: TestDb) {
     );
     let received = server.messages();
     assert_eq!(received.len(), 1);
-    assert!(received[0].contains("To: zebediah@harbour.test"), "{}", received[0]);
-    assert!(received[0].contains("Subject: Zebediah, join Harbour"), "{}", received[0]);
+    assert!(
+        received[0].contains("To: zebediah@harbour.test"),
+        "{}",
+        received[0]
+    );
+    assert!(
+        received[0].contains("Subject: Zebediah, join Harbour"),
+        "{}",
+        received[0]
+    );
     // Sent mail is deleted, not kept.
     assert_eq!(waiting(&queue).await, 0);
     assert!(matches!(
@@ -187,7 +203,10 @@ async fn urgent_mail_goes_out_before_a_mailing(test_db: TestDb) {
         .unwrap();
     let server = SmtpServer::start("accept");
     let at = now() + Duration::seconds(1);
-    assert_eq!(queue.deliver_next(&server.mailer(), at).await.unwrap(), Delivery::Sent);
+    assert_eq!(
+        queue.deliver_next(&server.mailer(), at).await.unwrap(),
+        Delivery::Sent
+    );
     let first = server.messages();
     assert_eq!(first.len(), 1);
     assert!(first[0].contains("To: ada@harbour.test"), "{}", first[0]);
@@ -233,7 +252,10 @@ async fn a_server_that_is_down_or_busy_is_tried_again_with_backoff_until_it_give
         );
         at += domain::platform::mail_queue::backoff(attempt);
     }
-    assert_eq!(queue.deliver_next(&busy.mailer(), at).await.unwrap(), Delivery::Dead);
+    assert_eq!(
+        queue.deliver_next(&busy.mailer(), at).await.unwrap(),
+        Delivery::Dead
+    );
     let dead = queue.overview().await.unwrap().dead;
     assert_eq!(dead.len(), 1);
     assert_eq!(
@@ -263,11 +285,19 @@ async fn a_refused_message_is_a_dead_letter_the_operator_can_send_again(test_db:
     assert_eq!(waiting(&queue).await, 0);
     let dead = &overview.dead[0];
     assert_eq!(
-        (dead.kind, dead.recipient_domain.as_str(), dead.attempts, dead.last_error.as_str()),
+        (
+            dead.kind,
+            dead.recipient_domain.as_str(),
+            dead.attempts,
+            dead.last_error.as_str()
+        ),
         ("invitation", "harbour.test", 1, "SMTP 550")
     );
     assert!(matches!(
-        queue.deliver_next(&refusing.mailer(), now() + Duration::days(1)).await.unwrap(),
+        queue
+            .deliver_next(&refusing.mailer(), now() + Duration::days(1))
+            .await
+            .unwrap(),
         Delivery::Idle { .. }
     ));
     // The operator fixes the cause and sends it again.
@@ -285,8 +315,20 @@ async fn a_refused_message_is_a_dead_letter_the_operator_can_send_again(test_db:
         .await
         .unwrap();
     queue.deliver_next(&refusing.mailer(), now()).await.unwrap();
-    assert_eq!(queue.purge_dead_letters(now() + Duration::days(13)).await.unwrap(), 0);
-    assert_eq!(queue.purge_dead_letters(now() + Duration::days(15)).await.unwrap(), 1);
+    assert_eq!(
+        queue
+            .purge_dead_letters(now() + Duration::days(13))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        queue
+            .purge_dead_letters(now() + Duration::days(15))
+            .await
+            .unwrap(),
+        1
+    );
     assert_eq!(queue.discard_dead(None).await.unwrap(), 0);
 }
 
@@ -300,7 +342,10 @@ async fn two_senders_never_send_one_message_twice(test_db: TestDb) {
         .await
         .unwrap();
     let server = SmtpServer::start("accept");
-    let (one, other) = (MailQueue::new(test_db.db.clone()), MailQueue::new(test_db.db.clone()));
+    let (one, other) = (
+        MailQueue::new(test_db.db.clone()),
+        MailQueue::new(test_db.db.clone()),
+    );
     let (mailer_one, mailer_other) = (server.mailer(), server.mailer());
     let (a, b) = tokio::join!(
         one.deliver_due(&mailer_one, now()),
@@ -345,7 +390,12 @@ async fn erasing_a_person_drops_the_mail_still_queued_for_them(test_db: TestDb) 
         .await
         .unwrap();
     queue
-        .enqueue(None, MailKind::SignInNotice, mail("Grace <grace@quayside.test>", "New sign-in"), now())
+        .enqueue(
+            None,
+            MailKind::SignInNotice,
+            mail("Grace <grace@quayside.test>", "New sign-in"),
+            now(),
+        )
         .await
         .unwrap();
     queue

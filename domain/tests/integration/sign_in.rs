@@ -335,7 +335,10 @@ async fn a_code_finishes_signing_in_and_may_remember_the_device(test_db: TestDb)
     let notice = completed.notice.expect("a network Grace has not signed in from");
     assert_eq!(notice.to, "grace@northwind.test");
     assert!(notice.body.contains("198.51.100.0/24"), "{}", notice.body);
-    assert!(setup.mails().await.is_empty(), "the workflow itself sends nothing");
+    assert!(
+        setup.mails().await.is_empty(),
+        "the workflow itself sends nothing"
+    );
 }
 
 async fn wrong_codes_are_throttled(test_db: TestDb) {

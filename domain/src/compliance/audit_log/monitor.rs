@@ -383,17 +383,26 @@ pub async fn run(
         let mut notices = Vec::new();
         for rule in &raised {
             outcome.alerts.push((workplace, *rule));
-            notices.extend(recipients.iter().map(|(to, name)| audit_alert_mail(to, name, rule.label(), &link)));
+            notices.extend(
+                recipients
+                    .iter()
+                    .map(|(to, name)| audit_alert_mail(to, name, rule.label(), &link)),
+            );
         }
         if let Some(due) = remind {
             let due = due.format("%-d %B %Y").to_string();
-            let reminders: Vec<_> =
-                recipients.iter().map(|(to, name)| audit_review_due_mail(to, name, &due, &link)).collect();
+            let reminders: Vec<_> = recipients
+                .iter()
+                .map(|(to, name)| audit_review_due_mail(to, name, &due, &link))
+                .collect();
             outcome.reminders += reminders.len();
             notices.extend(reminders);
         }
         // The alerts are stored already: mail that cannot be queued is logged, not retried here.
-        if let Err(err) = mail.enqueue_all(Some(workplace), MailKind::AuditNotice, notices, now).await {
+        if let Err(err) = mail
+            .enqueue_all(Some(workplace), MailKind::AuditNotice, notices, now)
+            .await
+        {
             tracing::warn!(code = err.code(), %workplace, "audit notices could not be queued");
         }
     }

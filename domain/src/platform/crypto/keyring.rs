@@ -201,7 +201,10 @@ async fn instance_key(
     now: DateTime<Utc>,
 ) -> std::result::Result<Zeroizing<[u8; KEY_BYTES]>, KeyringError> {
     let mut key = Zeroizing::new([0u8; KEY_BYTES]);
-    match instance_keys::Entity::find_by_id(purpose.to_owned()).one(conn).await? {
+    match instance_keys::Entity::find_by_id(purpose.to_owned())
+        .one(conn)
+        .await?
+    {
         Some(row) => {
             let opened = master
                 .unwrap(&row.wrapped, &instance_key_context(purpose))
