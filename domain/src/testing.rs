@@ -900,3 +900,54 @@ impl std::ops::Deref for MailOutbox {
         &self.queue
     }
 }
+
+/// `count` active people in `department` of `tenant`'s workplace, written in bulk (for benchmarks
+/// of workplaces too large to invite one by one): sealed names and addresses, no password.
+pub async fn seed_active_people(
+    tenant: &crate::platform::tenant::TenantDb,
+    count: usize,
+    department: Option<crate::platform::ids::DepartmentId>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<uuid::Uuid> {
+    use crate::platform::entities::users;
+    use sea_orm::{EntityTrait, Set};
+    let db = tenant.database();
+    let keys = tenant.data_keys().await.expect("data keys");
+    let keyring = db.keyring().expect("keyring");
+    let workplace = tenant.workplace_id();
+    let mut ids = Vec::with_capacity(count);
+    let mut rows = Vec::with_capacity(count);
+    for n in 0..count {
+        let id = uuid::Uuid::new_v4();
+        let email = format!("person{n}-{}@bench.test", workplace.uuid().simple());
+        let sealed =
+            crate::platform::user_fields::seal(keyring, &keys, id, &format!("Person {n:05}"), &email)
+                .expect("sealed");
+        let mut row = users::ActiveModel {
+            id: Set(id),
+            workplace_id: Set(workplace.uuid()),
+            password_hash: Set(String::new()),
+            email_verified_at: Set(Some(now)),
+            created_at: Set(now),
+            role: Set("employee".to_owned()),
+            department_id: Set(department.map(|d| d.uuid())),
+            start_date: Set(None),
+            status: Set(users::Status::Active),
+            custom_role_id: Set(None),
+            restricted_at: Set(None),
+            left_at: Set(None),
+            password_change_required_at: Set(None),
+            ..Default::default()
+        };
+        sealed.apply(&mut row, id);
+        rows.push(row);
+        ids.push(id);
+    }
+    for chunk in rows.chunks(500) {
+        users::Entity::insert_many(chunk.to_vec())
+            .exec(db.connection())
+            .await
+            .expect("people inserted");
+    }
+    ids
+}

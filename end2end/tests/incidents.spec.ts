@@ -27,7 +27,7 @@ test("the operator sends a breach notice and the Owner sees it on Home and by em
     "--contact", "dpo@candor.example, +44 20 7946 0000",
   ]);
   expect(sent.status, sent.stderr).toBe(0);
-  expect(sent.stdout).toContain("Breach notice sent to 1 workplaces (1 emails to Owners), within the 24 hours");
+  expect(sent.stdout).toContain("Breach notice sent to 1 workplaces (1 emails to Owners queued; `candor serve` delivers them), within the 24 hours");
 
   const [mail] = await delivered(candor.dataDir, (m) => m.includes("Subject: Candor personal-data breach notice"));
   expect(mail).toContain("To: ada@northwind.test");

@@ -91,7 +91,7 @@ test("the operator adds a subprocessor; Owners are emailed and told on Home, and
     "--location", "Germany", "--data", "All workplace data, encrypted", "--from", "today",
   ]);
   expect(hosting.status, hosting.stderr).toBe(0);
-  expect(hosting.stdout).toContain("announced to the Owners of 1 workplaces (1 emails)");
+  expect(hosting.stdout).toContain("announced to the Owners of 1 workplaces (1 emails queued; `candor serve` delivers them)");
   const mail = candor.cli([
     "subprocessors", "add", "--name", "Postmark", "--purpose", "Sending email",
     "--location", "United States", "--data", "Names and email addresses",

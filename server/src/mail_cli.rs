@@ -106,8 +106,19 @@ pub async fn run(config: &Config, action: Option<MailCommand>) -> Result<(), Sta
             println!("{discarded} dead letters discarded.");
         }
         MailCommand::Send => {
+            use domain::platform::mail_queue::{Delivered, Delivery};
             let mailer = serve::mailer(config)?;
-            let delivered = queue.deliver_due(&mailer, now).await.map_err(failed)?;
+            let mut delivered = Delivered::default();
+            // The clock is read for each message: a long run must not claim with a stale time.
+            loop {
+                match queue.deliver_next(&mailer, Utc::now()).await.map_err(failed)? {
+                    Delivery::Sent => delivered.sent += 1,
+                    Delivery::Retrying => delivered.retrying += 1,
+                    Delivery::Dead => delivered.dead += 1,
+                    Delivery::Taken => {}
+                    Delivery::Idle { .. } => break,
+                }
+            }
             println!(
                 "{} sent, {} to be tried again later, {} now dead letters.",
                 delivered.sent, delivered.retrying, delivered.dead

@@ -30,7 +30,8 @@ pub fn spawn(queue: MailQueue, mailer: Mailer, per_minute: u32, clock: Arc<dyn d
             let now = clock.now();
             match queue.deliver_next(&mailer, now).await {
                 Ok(Delivery::Sent | Delivery::Retrying | Delivery::Dead) => tokio::time::sleep(pace).await,
-                Ok(Delivery::Taken) => {}
+                // Another process took it: let it get on before asking again.
+                Ok(Delivery::Taken) => tokio::time::sleep(Duration::from_millis(20)).await,
                 Ok(Delivery::Idle { next_due }) => {
                     if let Err(err) = queue.purge_dead_letters(now).await {
                         tracing::warn!(code = err.code(), error = %err, "old dead letters could not be purged");

@@ -283,7 +283,7 @@ pub(crate) mod ssr {
                 )
             })
             .collect();
-        state
+        let queued = state
             .mail
             .enqueue_all(
                 Some(workplace),
@@ -292,6 +292,17 @@ pub(crate) mod ssr {
                 state.clock.now(),
             )
             .await?;
+        // An address the mail library refuses is the HR admin's to correct: say so.
+        if queued < invitations.len() {
+            return Err(domain::Error::Invalid {
+                field: "email",
+                reason: format!(
+                    "{} of the addresses cannot be mailed; correct them and resend the invitations",
+                    invitations.len() - queued
+                ),
+            }
+            .into());
+        }
         Ok(())
     }
 }

@@ -125,7 +125,13 @@ impl Mailer {
                     None if err.is_timeout() => "SMTP timed out".to_owned(),
                     None => "SMTP server unreachable or no reply".to_owned(),
                 };
-                failure(err.is_permanent(), reason)
+                // Only a refusal of this recipient or message is final; any other 5xx (bad
+                // credentials, a relay that refuses us) is the setup's, and waits for the
+                // operator to fix it instead of turning the whole queue into dead letters.
+                let refused_recipient = err.status().is_some_and(|code| {
+                    matches!(code.to_string().as_str(), "501" | "550" | "551" | "552" | "553")
+                });
+                failure(err.is_permanent() && refused_recipient, reason)
             }),
         }
     }

@@ -314,7 +314,8 @@ impl MailQueue {
                 .flatten();
             return Ok(Delivery::Idle { next_due });
         };
-        // The claim: only the sender whose update finds the row as it read it sends it.
+        // The claim: only the sender whose update still finds the row due sends it (the first
+        // claim moves it [`CLAIM`] into the future, so any later one finds it not due).
         let claimed = mail_queue::Entity::update_many()
             .col_expr(mail_queue::Column::NextAttemptAt, Expr::value(now + CLAIM))
             .col_expr(
@@ -323,7 +324,7 @@ impl MailQueue {
             )
             .filter(mail_queue::Column::Id.eq(row.id))
             .filter(mail_queue::Column::State.eq(QUEUED))
-            .filter(mail_queue::Column::NextAttemptAt.eq(row.next_attempt_at))
+            .filter(mail_queue::Column::NextAttemptAt.lte(now))
             .exec(conn)
             .await?
             .rows_affected;
@@ -348,7 +349,8 @@ impl MailQueue {
                 Ok(Delivery::Sent)
             }
             Err(failure) if failure.permanent || attempts >= MAX_ATTEMPTS => {
-                tracing::warn!(id = %row.id, kind = kind.label(), attempts, error = %failure.reason, "an email failed for good and is now a dead letter");
+                // An error: the operator must look (`candor mail`), and alerting watches errors.
+                tracing::error!(id = %row.id, kind = kind.label(), attempts, error = %failure.reason, "an email failed for good and is now a dead letter");
                 self.fail(row.id, &failure.reason, Some(now), now).await?;
                 Ok(Delivery::Dead)
             }

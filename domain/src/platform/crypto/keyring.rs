@@ -215,16 +215,32 @@ async fn instance_key(
             key.copy_from_slice(&opened);
         }
         None => {
+            // Two processes starting at once may both get here: one row wins, and both use it.
             let fresh = DataKey::generate(0);
-            instance_keys::ActiveModel {
+            instance_keys::Entity::insert(instance_keys::ActiveModel {
                 purpose: Set(purpose.to_owned()),
                 wrapped: Set(master.wrap(fresh.bytes(), &instance_key_context(purpose))),
                 master_key_id: Set(master.id()),
                 created_at: Set(now),
-            }
-            .insert(conn)
+            })
+            .on_conflict(
+                sea_orm::sea_query::OnConflict::column(instance_keys::Column::Purpose)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(conn)
             .await?;
-            key.copy_from_slice(fresh.bytes());
+            let stored = instance_keys::Entity::find_by_id(purpose.to_owned())
+                .one(conn)
+                .await?
+                .ok_or(KeyringError::Corrupted(name))?;
+            let opened = master
+                .unwrap(&stored.wrapped, &instance_key_context(purpose))
+                .ok_or(KeyringError::Corrupted(name))?;
+            if opened.len() != KEY_BYTES {
+                return Err(KeyringError::Corrupted(name));
+            }
+            key.copy_from_slice(&opened);
         }
     }
     Ok(key)
