@@ -14,7 +14,7 @@ use domain::{
 };
 
 const PEOPLE: usize = 10_000;
-const REMINDERS: usize = 5;
+const REMINDERS: usize = 5; // 13 hours apart: all within the six-day window
 const DELIVERED: usize = 2_000;
 
 #[tokio::main]
@@ -41,7 +41,7 @@ async fn main() {
             departments: vec![],
             cadence: Cadence::Weekly,
             first_round_at: now,
-            window_days: 7,
+            window_days: 6,
         },
         now,
     )
