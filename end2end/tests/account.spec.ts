@@ -17,6 +17,7 @@ test("signup, email verification, authenticator enrolment, recovery codes, home"
 
   await signUpAndVerify(page, candor, "ada@northwind.test");
   await page.getByRole("link", { name: "Sign in" }).last().click();
+  await expect(page.getByRole("heading", { name: "Sign in", exact: true })).toBeVisible();
   await waitForHydration(page);
   await page.getByLabel("Email").fill("ada@northwind.test");
   await page.getByLabel("Password").fill(PASSWORD);
@@ -178,6 +179,8 @@ test("a forgotten password is reset by email, and signing in still needs the sec
   await page.goto("/login");
   await waitForHydration(page);
   await page.getByRole("link", { name: "Forgot your password?" }).click();
+  // The page's code loads on demand: until its heading shows, "Email" is still the sign-in form's.
+  await expect(page.getByRole("heading", { name: "Reset your password" })).toBeVisible();
   await waitForHydration(page);
   await page.getByLabel("Email").fill("joan@northwind.test");
   await page.getByRole("button", { name: "Email me a link" }).click();

@@ -60,7 +60,7 @@ pub async fn run(config: &Config, action: Option<MailCommand>) -> Result<(), Sta
     let now = Utc::now();
     match action.unwrap_or(MailCommand::Status) {
         MailCommand::Status => {
-            let overview = queue.overview().await.map_err(failed)?;
+            let overview = queue.overview(now).await.map_err(failed)?;
             let waiting: u64 = overview.waiting.iter().map(|(_, n)| n).sum();
             match overview.oldest_waiting_since {
                 None => println!("Nothing waits to be sent."),

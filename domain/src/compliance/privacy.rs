@@ -508,7 +508,7 @@ pub async fn erase(tenant: &TenantDb, person: UserId, now: DateTime<Utc>) -> Res
     let removed = remove_account(tenant, &*txn, person).await?;
     carried_out(tenant, &*txn, identity, person, RequestKind::Erasure, now).await?;
     txn.commit().await?;
-    forget_queued_mail(tenant, [removed.email_index]).await;
+    forget_queued_mail(tenant, [removed.email]).await;
     crate::compliance::workplace_deletion::let_go_of_erased_people(tenant.database()).await;
     Ok(Erased {
         participations: removed.participations,
@@ -518,8 +518,8 @@ pub async fn erase(tenant: &TenantDb, person: UserId, now: DateTime<Utc>) -> Res
 /// What [`remove_account`] removed.
 pub(crate) struct Removed {
     pub participations: u64,
-    /// The blind index of the person's address, for [`forget_queued_mail`] once committed.
-    pub email_index: Option<Vec<u8>>,
+    /// The person's address, for [`forget_queued_mail`] once committed.
+    pub email: Option<crate::platform::crypto::Personal>,
 }
 
 /// Drops mail still queued for erased people (theirs in this workplace, or of no workplace: a
@@ -527,12 +527,12 @@ pub(crate) struct Removed {
 /// mail would go out to an address the person gave, which is all it ever held.
 pub(crate) async fn forget_queued_mail(
     tenant: &TenantDb,
-    indexes: impl IntoIterator<Item = Option<Vec<u8>>>,
+    addresses: impl IntoIterator<Item = Option<crate::platform::crypto::Personal>>,
 ) {
     let db = tenant.database();
-    for index in indexes.into_iter().flatten() {
+    for address in addresses.into_iter().flatten() {
         if let Err(err) =
-            crate::platform::mail_queue::forget_recipient(db, tenant.workplace_id(), &index).await
+            crate::platform::mail_queue::forget_recipient(db, tenant.workplace_id(), address.expose()).await
         {
             tracing::warn!(
                 code = err.code(),
@@ -583,12 +583,19 @@ pub(crate) async fn remove_account(
         .exec(conn)
         .await?
         .rows_affected;
-    let email_index = tenant
+    // The address, opened before the row goes: mail still queued to it is dropped after the
+    // commit.
+    let email = match tenant
         .select::<users::Entity>()
         .filter(users::Column::Id.eq(person.uuid()))
         .one(conn)
         .await?
-        .and_then(|user| user.email_index);
+    {
+        Some(row) => crate::platform::user_fields::open_with(&*tenant.data_keys().await?, &row)
+            .ok()
+            .map(|opened| opened.email),
+        None => None,
+    };
     tenant
         .delete_many::<users::Entity>()
         .filter(users::Column::WorkplaceId.eq(workplace))
@@ -597,7 +604,7 @@ pub(crate) async fn remove_account(
         .await?;
     Ok(Removed {
         participations,
-        email_index,
+        email,
     })
 }
 

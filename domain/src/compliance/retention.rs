@@ -221,7 +221,7 @@ pub async fn apply(tenant: &TenantDb, now: DateTime<Utc>) -> Result<Applied> {
             match crate::compliance::privacy::remove_account(tenant, &txn, UserId::from_uuid(person)).await {
                 Ok(removed) => {
                     applied.people_erased += 1;
-                    erased_addresses.push(removed.email_index);
+                    erased_addresses.push(removed.email);
                 }
                 Err(Error::Conflict(_)) => applied.people_waiting += 1,
                 Err(err) => return Err(err),

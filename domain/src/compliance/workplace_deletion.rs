@@ -195,8 +195,13 @@ pub async fn request_termination(
         .into_iter()
         .map(|(email, name)| termination_requested_mail(&email, &name, &row.name, &by, &day(delete_at), link))
         .collect();
-    mail.enqueue_all(Some(workplace), MailKind::DeletionNotice, notices, now)
-        .await?;
+    // The request stands once committed: mail that cannot be queued is logged, not an error.
+    if let Err(err) = mail
+        .enqueue_all(Some(workplace), MailKind::DeletionNotice, notices, now)
+        .await
+    {
+        tracing::error!(%workplace, code = err.code(), "the deletion request could not be queued for the Owners");
+    }
     Ok(termination)
 }
 
@@ -241,8 +246,12 @@ pub async fn cancel_termination(
         .into_iter()
         .map(|(email, owner)| termination_cancelled_mail(&email, &owner, &name, &by, link))
         .collect();
-    mail.enqueue_all(Some(workplace), MailKind::DeletionNotice, notices, now)
-        .await?;
+    if let Err(err) = mail
+        .enqueue_all(Some(workplace), MailKind::DeletionNotice, notices, now)
+        .await
+    {
+        tracing::error!(%workplace, code = err.code(), "the cancelled deletion could not be queued for the Owners");
+    }
     Ok(())
 }
 

@@ -40,6 +40,9 @@ const LONGEST_BACKOFF: Duration = Duration::hours(2);
 const INSERT_BATCH: usize = 500;
 
 const QUEUED: &str = "queued";
+/// Where a workplace's queued mail is sealed (bound to its row).
+const TABLE: &str = "mail_queue";
+const MESSAGE: &str = "message";
 const DEAD: &str = "dead";
 
 /// How soon an email must go out: the sender always takes the most urgent due message first, so
@@ -254,19 +257,30 @@ impl MailQueue {
             return Ok(0);
         }
         let keyring = self.db.keyring()?;
+        // A workplace's mail is sealed under its data key, so deleting the workplace leaves none
+        // of it readable anywhere (not even in storage not yet reclaimed); mail of no workplace
+        // under the instance's mail key.
+        let tenant_keys = match workplace {
+            Some(workplace) => Some(keyring.tenant(self.db.connection(), workplace, now).await?),
+            None => None,
+        };
         let mut rows = Vec::with_capacity(mails.len());
         for mail in &mails {
             let id = Uuid::new_v4();
             let plain = zeroize::Zeroizing::new(
                 serde_json::to_vec(mail).map_err(|err| Error::Internal(format!("encoding mail: {err}")))?,
             );
+            let message = match &tenant_keys {
+                Some(keys) => keys.seal(TABLE, MESSAGE, id, &plain)?,
+                None => keyring.seal_mail(id, &plain),
+            };
             rows.push(mail_queue::ActiveModel {
                 id: Set(id),
                 workplace_id: Set(workplace.map(WorkplaceId::uuid)),
                 kind: Set(kind.label().to_owned()),
                 priority: Set(kind.priority() as i32),
-                recipient_index: Set(keyring.email_index(&normalised(&mail.to))),
-                message: Set(keyring.seal_mail(id, &plain)),
+                recipient_index: Set(recipient_index(keyring, &mail.to)),
+                message: Set(message),
                 state: Set(QUEUED.to_owned()),
                 attempts: Set(0),
                 next_attempt_at: Set(now),
@@ -333,7 +347,7 @@ impl MailQueue {
         }
         let attempts = row.attempts + 1;
         let kind = MailKind::from_label(&row.kind)?;
-        let outcome = match self.open(&row) {
+        let outcome = match self.open(&row, now).await {
             Ok(mail) => mailer.send(mail).await,
             Err(err) => {
                 tracing::error!(id = %row.id, error = %err, "a queued email cannot be opened");
@@ -383,8 +397,18 @@ impl MailQueue {
         Ok(())
     }
 
-    fn open(&self, row: &mail_queue::Model) -> Result<Mail> {
-        let plain = self.db.keyring()?.open_mail(row.id, &row.message)?;
+    async fn open(&self, row: &mail_queue::Model, now: DateTime<Utc>) -> Result<Mail> {
+        let keyring = self.db.keyring()?;
+        let plain = match row.workplace_id {
+            Some(workplace) => zeroize::Zeroizing::new(
+                keyring
+                    .tenant(self.db.connection(), WorkplaceId::from_uuid(workplace), now)
+                    .await?
+                    .open(TABLE, MESSAGE, row.id, &row.message)
+                    .map_err(|err| Error::Internal(format!("a queued email cannot be opened: {err}")))?,
+            ),
+            None => keyring.open_mail(row.id, &row.message)?,
+        };
         serde_json::from_slice(&plain)
             .map_err(|err| Error::Internal(format!("a queued email does not decode: {err}")))
     }
@@ -415,7 +439,7 @@ impl MailQueue {
     }
 
     /// What waits, what fails, and every dead letter.
-    pub async fn overview(&self) -> Result<Overview> {
+    pub async fn overview(&self, now: DateTime<Utc>) -> Result<Overview> {
         let rows = mail_queue::Entity::find()
             .select_only()
             .columns([
@@ -454,7 +478,8 @@ impl MailQueue {
             .await?
         {
             let recipient_domain = self
-                .open(&row)
+                .open(&row, now)
+                .await
                 .ok()
                 .and_then(|mail| {
                     mail.to
@@ -507,15 +532,12 @@ impl MailQueue {
     }
 }
 
-/// Drops every message, waiting or dead, of `workplace` or of none, to the address whose blind
-/// index is `recipient_index` (a person erased from `workplace`).
-pub(crate) async fn forget_recipient(
-    db: &Database,
-    workplace: WorkplaceId,
-    recipient_index: &[u8],
-) -> Result<u64> {
+/// Drops every message, waiting or dead, of `workplace` or of none, to `address` (a person
+/// erased from `workplace`).
+pub(crate) async fn forget_recipient(db: &Database, workplace: WorkplaceId, address: &str) -> Result<u64> {
+    let recipient_index = recipient_index(db.keyring()?, address);
     Ok(mail_queue::Entity::delete_many()
-        .filter(mail_queue::Column::RecipientIndex.eq(recipient_index.to_vec()))
+        .filter(mail_queue::Column::RecipientIndex.eq(recipient_index))
         .filter(
             sea_orm::Condition::any()
                 .add(mail_queue::Column::WorkplaceId.eq(workplace.uuid()))
@@ -526,7 +548,15 @@ pub(crate) async fn forget_recipient(
         .rows_affected)
 }
 
-/// The address as the blind index sees it (as accounts store it: trimmed, lower case).
+/// The blind index of a recipient's address in the queue: keyed like the accounts' email index
+/// but for its own purpose, so a queued row cannot be joined to an account without the key.
+pub(crate) fn recipient_index(keyring: &crate::platform::crypto::Keyring, address: &str) -> Vec<u8> {
+    keyring
+        .pseudonym("mail recipient", normalised(address).as_bytes())
+        .into_bytes()
+}
+
+/// The address as accounts normalise it: trimmed, lower case.
 fn normalised(address: &str) -> String {
     let address = address.trim();
     // "Name <a@b>": the address inside the brackets.

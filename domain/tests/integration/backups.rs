@@ -100,6 +100,20 @@ async fn every_table_is_covered(test_db: TestDb) {
 async fn a_backup_restores_into_an_empty_database_with_every_row_equal(test_db: TestDb) {
     let db = &test_db.db;
     let workplaces = seed(db).await;
+    // Mail waiting when the backup is taken is in no part: a restore must not send it again.
+    domain::platform::mail_queue::MailQueue::new(db.clone())
+        .enqueue(
+            None,
+            domain::platform::mail_queue::MailKind::PasswordReset,
+            domain::platform::mail::Mail {
+                to: "waiting@northwind.test".into(),
+                subject: "Reset your Candor password".into(),
+                body: "a link".into(),
+            },
+            at(1),
+        )
+        .await
+        .unwrap();
     let keys = backup_keys();
     let mut seen = Vec::new();
     let manifest = backup::create(db, &keys.target, at(1), &mut |p| seen.push(p))
@@ -145,6 +159,15 @@ async fn a_backup_restores_into_an_empty_database_with_every_row_equal(test_db: 
     assert_eq!(report.rows, manifest.rows);
     // Every row equal, table by table...
     assert_eq!(backup::fingerprint(&target.db).await.unwrap(), source);
+    assert!(
+        domain::platform::mail_queue::MailQueue::new(target.db.clone())
+            .overview(at(1))
+            .await
+            .unwrap()
+            .waiting
+            .is_empty(),
+        "mail waiting at backup time was restored"
+    );
     // ...and usable: the master key opens the restored keys, and names read as before.
     let restored = reopen(&target.url, &test_db.master_key).await;
     for tenant in &workplaces {

@@ -120,7 +120,7 @@ fn mail(to: &str, subject: &str) -> Mail {
 
 async fn waiting(queue: &MailQueue) -> u64 {
     queue
-        .overview()
+        .overview(now())
         .await
         .unwrap()
         .waiting
@@ -230,7 +230,7 @@ async fn a_server_that_is_down_or_busy_is_tried_again_with_backoff_until_it_give
         queue.deliver_next(&mail_server_down(), now()).await.unwrap(),
         Delivery::Retrying
     );
-    let overview = queue.overview().await.unwrap();
+    let overview = queue.overview(now()).await.unwrap();
     assert_eq!((overview.failing, overview.dead.len()), (1, 0));
     assert_eq!(
         queue
@@ -256,7 +256,7 @@ async fn a_server_that_is_down_or_busy_is_tried_again_with_backoff_until_it_give
         queue.deliver_next(&busy.mailer(), at).await.unwrap(),
         Delivery::Dead
     );
-    let dead = queue.overview().await.unwrap().dead;
+    let dead = queue.overview(now()).await.unwrap().dead;
     assert_eq!(dead.len(), 1);
     assert_eq!(
         (dead[0].kind, dead[0].attempts, dead[0].last_error.as_str()),
@@ -281,7 +281,7 @@ async fn a_refused_message_is_a_dead_letter_the_operator_can_send_again(test_db:
         queue.deliver_next(&refusing.mailer(), now()).await.unwrap(),
         Delivery::Dead
     );
-    let overview = queue.overview().await.unwrap();
+    let overview = queue.overview(now()).await.unwrap();
     assert_eq!(waiting(&queue).await, 0);
     let dead = &overview.dead[0];
     assert_eq!(
@@ -308,7 +308,7 @@ async fn a_refused_message_is_a_dead_letter_the_operator_can_send_again(test_db:
         Delivery::Sent
     );
     assert_eq!(accepting.messages().len(), 1);
-    assert!(queue.overview().await.unwrap().dead.is_empty());
+    assert!(queue.overview(now()).await.unwrap().dead.is_empty());
     // Old dead letters go by themselves; discarding takes one at once.
     queue
         .enqueue(None, MailKind::Invitation, mail("x@harbour.test", "x"), now())

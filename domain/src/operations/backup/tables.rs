@@ -3,8 +3,8 @@
 //!
 //! A workplace's part holds its `workplaces` row, every row with its `workplace_id`, and its
 //! people's account rows (`user_id`). The instance's part holds the rest: keys, leases,
-//! throttles, benchmarks, and log rows of no workplace or of one since deleted. Every table is
-//! named here; a unit test fails when a table is missing.
+//! throttles, benchmarks, and log rows of no workplace or of one since deleted. The mail queue is
+//! in no part. Every table is named here; a unit test fails when a table is missing.
 
 use futures_util::StreamExt;
 use sea_orm::{
@@ -32,6 +32,10 @@ pub enum Owner {
     Workplace { orphans: bool },
     /// Rows of a person (`user_id`). `nullable`: rows of nobody are the instance's.
     Person { nullable: bool },
+    /// In no part: the mail queue. A restored instance must not send mail that was waiting when
+    /// the backup was taken (reminders of a round long closed, links long expired), and dead
+    /// letters holding live links must not outlive their 14 days in a backup.
+    NotBackedUp,
 }
 
 /// Which part is being written or checked.
@@ -56,6 +60,7 @@ impl Table {
                 .to_owned()
         };
         match (self.owner, part) {
+            (Owner::NotBackedUp, _) => None,
             (Owner::Instance, Part::Instance) => Some(Condition::all()),
             (Owner::Instance, Part::Workplace(_)) => None,
             (Owner::WorkplaceRow, Part::Instance) => None,
@@ -190,8 +195,8 @@ tables! {
     retention_policies: Owner::Workplace { orphans: false },
     invitation_mail: Owner::Workplace { orphans: false },
     workplace_terminations: Owner::Workplace { orphans: false },
-    // Mail waiting for delivery: a workplace's, or (no workplace) the operator's.
-    mail_queue: Owner::Workplace { orphans: true },
+    // Mail waiting for delivery: never in a backup (see `Owner::NotBackedUp`).
+    mail_queue: Owner::NotBackedUp,
 }
 
 /// Calls `each` with the encoded bytes of every row of `table` matching `filter`, streamed.
