@@ -96,6 +96,40 @@ async fn main() {
         ms(timings[REMINDERS / 2]),
         ms(timings[REMINDERS - 1])
     );
+    // Where a Remind's time goes: the claim alone, and queueing 10,000 ready-made emails alone.
+    let at = now + chrono::Duration::hours(13 * (REMINDERS as i64 + 1));
+    let started = Instant::now();
+    rounds::remind_now(&tenant.as_person(&owner), round, at)
+        .await
+        .unwrap();
+    let claim = started.elapsed();
+    let mails: Vec<domain::platform::mail::Mail> = (0..PEOPLE)
+        .map(|n| {
+            domain::surveys::messages::check_in_reminder(
+                &format!("person{n}@bench.test"),
+                &format!("Person {n:05}"),
+                "Weekly pulse",
+                "Friday 11 December, 09:00 UTC",
+                "https://candor.test/check-ins/00000000-0000-0000-0000-000000000000",
+            )
+        })
+        .collect();
+    let started = Instant::now();
+    queue
+        .enqueue_all(
+            Some(tenant.workplace_id()),
+            domain::platform::mail_queue::MailKind::CheckInReminder,
+            mails,
+            at,
+        )
+        .await
+        .unwrap();
+    println!(
+        "{}: of which the claim {:.0} ms; queueing {PEOPLE} ready-made emails {:.0} ms",
+        backend.label(),
+        ms(claim),
+        ms(started.elapsed())
+    );
     // The sender, unthrottled, into the outbox: messages per second.
     let outbox = tempfile::tempdir().unwrap();
     let mailer = Mailer::outbox(outbox.path().to_path_buf(), "Candor <no-reply@candor.test>").unwrap();

@@ -145,6 +145,10 @@ pub async fn request_termination(
         });
     }
     let workplace = tenant.workplace_id();
+    // Who is told, read first: their notice is queued in the request's own transaction, so a
+    // deletion is never pending without every Owner's email waiting to go out.
+    let owners = crate::organisation::people::owner_contacts(tenant).await?;
+    let requested_by = requester_name(tenant, identity.user_id).await?;
     tenant.touch(crate::platform::audit::EntityType::Workplace, [workplace.uuid()]);
     let txn = tenant.begin().await?;
     let row = workplaces::Entity::find_by_id(workplace.uuid())
@@ -180,29 +184,20 @@ pub async fn request_termination(
         .in_workplace(workplace)
         .by(identity.user_id);
     crate::platform::security_events::store_and_log(&*txn, &event).await?;
+    let by = requested_by.clone().unwrap_or_else(|| "an Owner".into());
+    let notices = owners
+        .iter()
+        .map(|(email, name)| termination_requested_mail(email, name, &row.name, &by, &day(delete_at), link))
+        .collect();
+    mail.enqueue_in(&*txn, workplace, MailKind::DeletionNotice, notices, now)
+        .await?;
     txn.commit().await?;
-    let termination = Termination {
-        requested_by: requester_name(tenant, identity.user_id).await?,
+    mail.wake();
+    Ok(Termination {
+        requested_by,
         requested_at: now,
         delete_at,
-    };
-    let by = termination
-        .requested_by
-        .clone()
-        .unwrap_or_else(|| "an Owner".into());
-    let notices = crate::organisation::people::owner_contacts(tenant)
-        .await?
-        .into_iter()
-        .map(|(email, name)| termination_requested_mail(&email, &name, &row.name, &by, &day(delete_at), link))
-        .collect();
-    // The request stands once committed: mail that cannot be queued is logged, not an error.
-    if let Err(err) = mail
-        .enqueue_all(Some(workplace), MailKind::DeletionNotice, notices, now)
-        .await
-    {
-        tracing::error!(%workplace, code = err.code(), "the deletion request could not be queued for the Owners");
-    }
-    Ok(termination)
+    })
 }
 
 /// Cancels a pending request; every Owner is told who cancelled.
@@ -215,6 +210,10 @@ pub async fn cancel_termination(
     let identity = tenant.person()?;
     tenant.require(Action::DeleteWorkplace, Resource::Workplace)?;
     let workplace = tenant.workplace_id();
+    let owners = crate::organisation::people::owner_contacts(tenant).await?;
+    let by = requester_name(tenant, identity.user_id)
+        .await?
+        .unwrap_or_else(|| "an Owner".into());
     tenant.touch(crate::platform::audit::EntityType::Workplace, [workplace.uuid()]);
     let txn = tenant.begin().await?;
     let cancelled = tenant
@@ -237,21 +236,14 @@ pub async fn cancel_termination(
         .await?
         .map(|w| w.name)
         .unwrap_or_default();
-    txn.commit().await?;
-    let by = requester_name(tenant, identity.user_id)
-        .await?
-        .unwrap_or_else(|| "an Owner".into());
-    let notices = crate::organisation::people::owner_contacts(tenant)
-        .await?
-        .into_iter()
-        .map(|(email, owner)| termination_cancelled_mail(&email, &owner, &name, &by, link))
+    let notices = owners
+        .iter()
+        .map(|(email, owner)| termination_cancelled_mail(email, owner, &name, &by, link))
         .collect();
-    if let Err(err) = mail
-        .enqueue_all(Some(workplace), MailKind::DeletionNotice, notices, now)
-        .await
-    {
-        tracing::error!(%workplace, code = err.code(), "the cancelled deletion could not be queued for the Owners");
-    }
+    mail.enqueue_in(&*txn, workplace, MailKind::DeletionNotice, notices, now)
+        .await?;
+    txn.commit().await?;
+    mail.wake();
     Ok(())
 }
 

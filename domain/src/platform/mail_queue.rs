@@ -13,8 +13,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, ExprTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    sea_query::Expr, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait,
+    ExprTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use tokio::sync::Notify;
 use uuid::Uuid;
@@ -231,19 +231,29 @@ impl MailQueue {
         mails: Vec<Mail>,
         now: DateTime<Utc>,
     ) -> Result<usize> {
-        let total = mails.len();
-        let mails: Vec<Mail> = mails
-            .into_iter()
-            .filter(|mail| Mailer::check_address(&mail.to).is_ok())
-            .collect();
-        if mails.len() < total {
-            tracing::warn!(
-                kind = kind.label(),
-                skipped = total - mails.len(),
-                "addresses that cannot be mailed were skipped"
-            );
-        }
-        self.insert(workplace, kind, mails, now).await
+        self.insert(workplace, kind, mailable(kind, mails), now).await
+    }
+
+    /// Queues a mailing of `workplace` inside the caller's transaction `conn`: the mail exists
+    /// if and only if what it tells of commits. Call [`MailQueue::wake`] after the commit.
+    pub async fn enqueue_in(
+        &self,
+        conn: &impl ConnectionTrait,
+        workplace: WorkplaceId,
+        kind: MailKind,
+        mails: Vec<Mail>,
+        now: DateTime<Utc>,
+    ) -> Result<usize> {
+        let rows = self
+            .sealed_rows(conn, Some(workplace), kind, mailable(kind, mails), now)
+            .await?;
+        write_rows(conn, rows).await
+    }
+
+    /// Tells this process's sender that mail was queued (after [`MailQueue::enqueue_in`]'s
+    /// transaction commits).
+    pub fn wake(&self) {
+        self.wake.notify_one();
     }
 
     async fn insert(
@@ -256,12 +266,34 @@ impl MailQueue {
         if mails.is_empty() {
             return Ok(0);
         }
+        let rows = self
+            .sealed_rows(self.db.connection(), workplace, kind, mails, now)
+            .await?;
+        let txn = self.db.connection().begin().await?;
+        let queued = write_rows(&txn, rows).await?;
+        txn.commit().await?;
+        self.wake();
+        Ok(queued)
+    }
+
+    /// The rows that queue `mails`, each sealed (a workplace's keys read through `conn`).
+    async fn sealed_rows(
+        &self,
+        conn: &impl ConnectionTrait,
+        workplace: Option<WorkplaceId>,
+        kind: MailKind,
+        mails: Vec<Mail>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<mail_queue::ActiveModel>> {
+        if mails.is_empty() {
+            return Ok(Vec::new());
+        }
         let keyring = self.db.keyring()?;
         // A workplace's mail is sealed under its data key, so deleting the workplace leaves none
         // of it readable anywhere (not even in storage not yet reclaimed); mail of no workplace
         // under the instance's mail key.
         let tenant_keys = match workplace {
-            Some(workplace) => Some(keyring.tenant(self.db.connection(), workplace, now).await?),
+            Some(workplace) => Some(keyring.tenant(conn, workplace, now).await?),
             None => None,
         };
         let mut rows = Vec::with_capacity(mails.len());
@@ -289,16 +321,7 @@ impl MailQueue {
                 dead_at: Set(None),
             });
         }
-        let queued = rows.len();
-        let txn = self.db.connection().begin().await?;
-        let mut rows = rows.into_iter().peekable();
-        while rows.peek().is_some() {
-            let batch: Vec<_> = rows.by_ref().take(INSERT_BATCH).collect();
-            mail_queue::Entity::insert_many(batch).exec(&txn).await?;
-        }
-        txn.commit().await?;
-        self.wake.notify_one();
-        Ok(queued)
+        Ok(rows)
     }
 
     /// Waits until mail is queued (at once if some was queued since the last wait).
@@ -546,6 +569,34 @@ pub(crate) async fn forget_recipient(db: &Database, workplace: WorkplaceId, addr
         .exec(db.connection())
         .await?
         .rows_affected)
+}
+
+/// `mails` without those whose address cannot be mailed (counted in the log).
+fn mailable(kind: MailKind, mails: Vec<Mail>) -> Vec<Mail> {
+    let total = mails.len();
+    let mails: Vec<Mail> = mails
+        .into_iter()
+        .filter(|mail| Mailer::check_address(&mail.to).is_ok())
+        .collect();
+    if mails.len() < total {
+        tracing::warn!(
+            kind = kind.label(),
+            skipped = total - mails.len(),
+            "addresses that cannot be mailed were skipped"
+        );
+    }
+    mails
+}
+
+/// Inserts queued rows, [`INSERT_BATCH`] at a time; returns how many.
+async fn write_rows(conn: &impl ConnectionTrait, rows: Vec<mail_queue::ActiveModel>) -> Result<usize> {
+    let written = rows.len();
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let batch: Vec<_> = rows.by_ref().take(INSERT_BATCH).collect();
+        mail_queue::Entity::insert_many(batch).exec(conn).await?;
+    }
+    Ok(written)
 }
 
 /// The blind index of a recipient's address in the queue: keyed like the accounts' email index

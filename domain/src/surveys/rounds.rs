@@ -349,38 +349,18 @@ pub async fn notify(
     };
     let link = format!("{}/check-ins/{}", public_url.trim_end_matches('/'), mailing.round);
     let closes = closes_at.format("%A %-d %B, %H:%M UTC").to_string();
-    let (kind, mails) = match notice {
-        Notice::Invitation => (
-            MailKind::CheckIn,
-            recipients
-                .iter()
-                .map(|r| {
-                    crate::surveys::messages::check_in(
-                        r.email.expose(),
-                        r.name.expose(),
-                        &title,
-                        &closes,
-                        &link,
-                    )
-                })
-                .collect(),
-        ),
+    type Message = fn(&str, &str, &str, &str, &str) -> crate::platform::mail::Mail;
+    let (kind, message): (MailKind, Message) = match notice {
+        Notice::Invitation => (MailKind::CheckIn, crate::surveys::messages::check_in),
         Notice::Reminder => (
             MailKind::CheckInReminder,
-            recipients
-                .iter()
-                .map(|r| {
-                    crate::surveys::messages::check_in_reminder(
-                        r.email.expose(),
-                        r.name.expose(),
-                        &title,
-                        &closes,
-                        &link,
-                    )
-                })
-                .collect(),
+            crate::surveys::messages::check_in_reminder,
         ),
     };
+    let mails = recipients
+        .iter()
+        .map(|r| message(r.email.expose(), r.name.expose(), &title, &closes, &link))
+        .collect();
     match mail.enqueue_all(Some(mailing.workplace), kind, mails, now).await {
         Ok(queued) => queued,
         Err(err) => {
