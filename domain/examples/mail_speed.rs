@@ -125,7 +125,8 @@ async fn main() {
         .await
         .unwrap();
     println!(
-        "{}: of which the claim {:.0} ms; queueing {PEOPLE} ready-made emails {:.0} ms",
+        "{}: of which the claim {:.0} ms (what the Remind request waits for: the queueing runs in a \
+         task of its own); queueing {PEOPLE} ready-made emails {:.0} ms",
         backend.label(),
         ms(claim),
         ms(started.elapsed())

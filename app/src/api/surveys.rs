@@ -389,16 +389,15 @@ pub async fn create_survey(
         now,
     )
     .await?;
-    if let Some(opened) = &created.opened {
-        surveys::rounds::notify(
+    if let Some(opened) = created.opened {
+        surveys::rounds::notify_in_background(
             &state.db,
             &state.mail,
             &state.public_url,
             opened,
             surveys::rounds::Notice::Invitation,
             now,
-        )
-        .await;
+        );
     }
     Ok(created.id.to_string())
 }
@@ -694,15 +693,14 @@ pub async fn remind_round(round: RoundId) -> Result<(), ApiError> {
     let tenant = crate::session::require_tenant(&state).await?;
     let now = state.clock.now();
     let mailing = rounds::remind_now(&tenant, round.parse()?, now).await?;
-    rounds::notify(
+    rounds::notify_in_background(
         &state.db,
         &state.mail,
         &state.public_url,
-        &mailing,
+        mailing,
         rounds::Notice::Reminder,
         now,
-    )
-    .await;
+    );
     Ok(())
 }
 
