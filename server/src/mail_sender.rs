@@ -10,9 +10,11 @@ use domain::platform::{
     mail_queue::{Delivery, MailQueue},
 };
 
-/// The longest sleep while nothing is due: dead letters are purged, and mail queued by another
-/// process (which cannot wake this one) is found, at least this often.
+/// The longest sleep while nothing is due: mail queued by another process (which cannot wake
+/// this one) is found at least this often.
 const IDLE_CHECK: Duration = Duration::from_secs(5);
+/// How often dead letters past their keeping time are deleted.
+const PURGE_EVERY: chrono::Duration = chrono::Duration::hours(1);
 /// The pause after the database failed, before trying again.
 const AFTER_ERROR: Duration = Duration::from_secs(5);
 
@@ -26,6 +28,7 @@ pub fn spawn(queue: MailQueue, mailer: Mailer, per_minute: u32, clock: Arc<dyn d
     tokio::spawn(async move {
         tracing::info!(per_minute, transport = %mailer.describe(), "the mail sender is running");
         let pace = pace(per_minute);
+        let mut last_purge: Option<chrono::DateTime<chrono::Utc>> = None;
         loop {
             let now = clock.now();
             match queue.deliver_next(&mailer, now).await {
@@ -33,8 +36,14 @@ pub fn spawn(queue: MailQueue, mailer: Mailer, per_minute: u32, clock: Arc<dyn d
                 // Another process took it: let it get on before asking again.
                 Ok(Delivery::Taken) => tokio::time::sleep(Duration::from_millis(20)).await,
                 Ok(Delivery::Idle { next_due }) => {
-                    if let Err(err) = queue.purge_dead_letters(now).await {
-                        tracing::warn!(code = err.code(), error = %err, "old dead letters could not be purged");
+                    // Dead letters age in days: looking once an hour is plenty.
+                    if last_purge.is_none_or(|at| now - at >= PURGE_EVERY) {
+                        match queue.purge_dead_letters(now).await {
+                            Ok(_) => last_purge = Some(now),
+                            Err(err) => {
+                                tracing::warn!(code = err.code(), error = %err, "old dead letters could not be purged")
+                            }
+                        }
                     }
                     let until_due = next_due
                         .and_then(|due| (due - now).to_std().ok())

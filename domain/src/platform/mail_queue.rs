@@ -14,7 +14,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait,
-    ExprTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    ExprTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use tokio::sync::Notify;
 use uuid::Uuid;
@@ -463,34 +463,33 @@ impl MailQueue {
 
     /// What waits, what fails, and every dead letter.
     pub async fn overview(&self, now: DateTime<Utc>) -> Result<Overview> {
-        let rows = mail_queue::Entity::find()
+        // Counted by the database: a mailing of 10,000 is one row per kind here, not 10,000.
+        let per_kind: Vec<(String, i64, Option<DateTime<Utc>>)> = mail_queue::Entity::find()
             .select_only()
-            .columns([
-                mail_queue::Column::Kind,
-                mail_queue::Column::State,
-                mail_queue::Column::Attempts,
-                mail_queue::Column::CreatedAt,
-            ])
+            .column(mail_queue::Column::Kind)
+            .column_as(mail_queue::Column::Id.count(), "waiting")
+            .column_as(mail_queue::Column::CreatedAt.min(), "oldest")
             .filter(mail_queue::Column::State.eq(QUEUED))
-            .into_tuple::<(String, String, i32, DateTime<Utc>)>()
+            .group_by(mail_queue::Column::Kind)
+            .into_tuple()
             .all(self.db.connection())
             .await?;
-        let mut overview = Overview::default();
-        let mut waiting: Vec<(MailKind, u64)> = Vec::new();
-        for (kind, _, attempts, created_at) in rows {
-            let kind = MailKind::from_label(&kind)?;
-            match waiting.iter_mut().find(|(known, _)| *known == kind) {
-                Some((_, count)) => *count += 1,
-                None => waiting.push((kind, 1)),
-            }
-            if attempts > 0 {
-                overview.failing += 1;
-            }
-            overview.oldest_waiting_since = Some(
-                overview
-                    .oldest_waiting_since
-                    .map_or(created_at, |t| std::cmp::min(t, created_at)),
-            );
+        let failing = mail_queue::Entity::find()
+            .filter(mail_queue::Column::State.eq(QUEUED))
+            .filter(mail_queue::Column::Attempts.gt(0))
+            .count(self.db.connection())
+            .await?;
+        let mut overview = Overview {
+            failing,
+            ..Overview::default()
+        };
+        let mut waiting = Vec::with_capacity(per_kind.len());
+        for (kind, count, oldest) in per_kind {
+            waiting.push((MailKind::from_label(&kind)?, u64::try_from(count).unwrap_or(0)));
+            overview.oldest_waiting_since = match (overview.oldest_waiting_since, oldest) {
+                (Some(known), Some(this)) => Some(std::cmp::min(known, this)),
+                (known, this) => known.or(this),
+            };
         }
         waiting.sort_by_key(|(kind, _)| (kind.priority(), kind.label()));
         overview.waiting = waiting.into_iter().map(|(kind, n)| (kind.label(), n)).collect();
