@@ -79,6 +79,8 @@ test("an owner sets how many answers a team needs before its results show", asyn
   await page.getByRole("button", { name: "Save minimums" }).click();
   await expect(page.getByText("Saved. Rounds that close from now on use it")).toBeVisible();
   await page.reload();
+  // Settings' code loads on demand: the reloaded form answers only once it has hydrated.
+  await waitForHydration(page);
   await expect(page.getByLabel("Minimum answers for figures")).toHaveValue("4");
   await expect(page.getByLabel("Minimum answers for comments")).toHaveValue("6");
   // Tenure bands: boundaries in whole years, going up.
