@@ -13,6 +13,8 @@ pub struct AppState {
     pub transport: TransportMode,
     /// Every email goes through the queue; requests never wait on the mail server.
     pub mail: domain::platform::mail_queue::MailQueue,
+    /// Check-ins are stored through one writer that commits concurrent ones together.
+    pub submissions: domain::surveys::submissions::SubmissionWriter,
     pub hasher: domain::access::auth::password::PasswordHasher,
     pub password_policy: domain::access::auth::password::PasswordPolicy,
     pub session_policy: domain::access::auth::session::SessionPolicy,

@@ -168,6 +168,7 @@ pub fn app_with_clock(
         clock,
         transport,
         mail,
+        submissions: domain::surveys::submissions::SubmissionWriter::start(),
         hasher,
         password_policy: PasswordPolicy::default(),
         session_policy: SessionPolicy::default(),

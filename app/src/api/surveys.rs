@@ -715,7 +715,7 @@ mod ssr {
         round: RoundId,
         answers: Vec<AnswerInput>,
     ) -> Result<Vec<String>, ApiError> {
-        use domain::surveys::answering::{self, GivenAnswer};
+        use domain::surveys::answering::{GivenAnswer, Submission};
         let state = crate::state::app_state()?;
         let tenant = crate::session::require_tenant(&state).await?;
         let round = round.parse()?;
@@ -732,7 +732,15 @@ mod ssr {
                 })
             })
             .collect::<Result<Vec<_>, domain::Error>>()?;
-        let secrets = answering::submit(&tenant, round, given, state.clock.now()).await?;
+        let secrets = state
+            .submissions
+            .submit(Submission {
+                tenant,
+                round,
+                given,
+                now: state.clock.now(),
+            })
+            .await?;
         Ok(secrets.into_iter().map(|s| s.secret).collect())
     }
 

@@ -57,12 +57,7 @@ impl std::ops::Deref for TenantTxn {
 impl TenantTxn {
     pub(crate) async fn commit(self) -> Result<()> {
         if let Some(trail) = &self.trail {
-            let entries = trail.take_for_commit(self.workplace_id);
-            if !entries.is_empty() && trail.is_anonymous() {
-                crate::platform::audit::pending::defer(&self.txn, &entries).await?;
-            } else if !entries.is_empty() {
-                crate::platform::audit::append(&self.txn, &entries).await?;
-            }
+            write_trail_entries(&self.txn, vec![(trail, self.workplace_id)]).await?;
         }
         self.txn.commit().await?;
         Ok(())
@@ -73,6 +68,39 @@ impl TenantTxn {
         self.txn.rollback().await?;
         Ok(())
     }
+}
+
+/// Writes what `trails` collected into the audit log through `txn`, the transaction that made
+/// their changes: anonymous requests' entries wait for their day to end, the others are
+/// chained at once, all of them in one append.
+async fn write_trail_entries(txn: &DatabaseTransaction, trails: Vec<(&Trail, WorkplaceId)>) -> Result<()> {
+    let mut chained = Vec::new();
+    let mut deferred = Vec::new();
+    for (trail, workplace) in trails {
+        let entries = trail.take_for_commit(workplace);
+        if trail.is_anonymous() {
+            deferred.extend(entries);
+        } else {
+            chained.extend(entries);
+        }
+    }
+    if !deferred.is_empty() {
+        crate::platform::audit::pending::defer(txn, &deferred).await?;
+    }
+    if !chained.is_empty() {
+        crate::platform::audit::append(txn, &chained).await?;
+    }
+    Ok(())
+}
+
+/// The audit entries of `scopes`' requests, written into `txn`: for changes several requests
+/// made in one transaction (check-ins stored together).
+pub(crate) async fn write_trails(txn: &DatabaseTransaction, scopes: &[&TenantDb]) -> Result<()> {
+    let trails = scopes
+        .iter()
+        .filter_map(|scope| scope.trail.as_ref().map(|trail| (trail, scope.workplace_id)))
+        .collect();
+    write_trail_entries(txn, trails).await
 }
 
 #[sea_orm::prelude::async_trait::async_trait]

@@ -1,6 +1,9 @@
 //! Answering a check-in: the open rounds a person was asked in, and one submission per round,
-//! saved in one transaction, once; the person's row in `round_participants` only turns to
-//! "answered", which is also what stops a second submission (two tabs included).
+//! saved all or nothing, once; the person's row in `round_participants` only turns to
+//! "answered", which is also what stops a second submission (two tabs included). Submissions
+//! that arrive together are stored in one transaction ([`store_together`], fed by
+//! [`super::submissions`]): their people are marked and their ballots written in one commit,
+//! the ballots in a shuffled order.
 //!
 //! A submission does not write answers. It seals them, with its comments, the department the
 //! person was asked from and their whole years here, into a ballot (the workplace key; no
@@ -14,7 +17,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 
 use super::{rounds::RoundId, Question, QuestionId, QuestionKind};
@@ -194,6 +197,16 @@ pub struct CommentSecret {
     pub secret: String,
 }
 
+/// One person's check-in as their request hands it over, to be stored alone ([`submit`]) or
+/// together with others that arrived at the same moment ([`super::submissions`]).
+pub struct Submission {
+    /// The person's scope (and request trail) in their workplace.
+    pub tenant: TenantDb,
+    pub round: RoundId,
+    pub given: Vec<GivenAnswer>,
+    pub now: DateTime<Utc>,
+}
+
 /// Saves a person's answers to a round, all or nothing, once. Returns a secret per comment.
 pub async fn submit(
     tenant: &TenantDb,
@@ -201,81 +214,248 @@ pub async fn submit(
     given: Vec<GivenAnswer>,
     now: DateTime<Utc>,
 ) -> Result<Vec<CommentSecret>> {
-    let identity = tenant.person()?;
-    // The round only, at the day: an exact time (or request id) next to the person's id could
-    // help single out their answers.
-    tenant.touch(crate::platform::audit::EntityType::Round, [round]);
-    tenant.coarsen_trail();
-    let txn = tenant.begin().await?;
-    let participant = tenant
+    let submission = Submission {
+        tenant: tenant.clone(),
+        round,
+        given,
+        now,
+    };
+    store_together(vec![submission])
+        .await
+        .pop()
+        .unwrap_or_else(|| Err(Error::Internal("a submission went unanswered".into())))
+}
+
+/// Stores `batch`, one transaction per workplace, and returns each submission's outcome in
+/// the batch's order: what one person got wrong (already answered, a closed round, a missing
+/// answer) refuses their submission only. Every stored submission is committed before any
+/// outcome is returned, so an acknowledged check-in survives the process being killed.
+pub async fn store_together(batch: Vec<Submission>) -> Vec<Result<Vec<CommentSecret>>> {
+    let mut outcomes: Vec<Option<Result<Vec<CommentSecret>>>> = batch.iter().map(|_| None).collect();
+    let mut by_workplace: BTreeMap<uuid::Uuid, Vec<usize>> = BTreeMap::new();
+    for (index, submission) in batch.iter().enumerate() {
+        by_workplace
+            .entry(submission.tenant.workplace_id().uuid())
+            .or_default()
+            .push(index);
+    }
+    for indexes in by_workplace.into_values() {
+        let group: Vec<&Submission> = indexes.iter().map(|&i| &batch[i]).collect();
+        let results = match store_in_one_transaction(&group).await {
+            Ok(results) => results,
+            // Another process answered or closed something under one of these: each alone.
+            Err(Failed::Raced(_)) if group.len() > 1 => {
+                let mut results = Vec::with_capacity(group.len());
+                for submission in group.iter().copied().collect::<Vec<_>>() {
+                    results.push(match store_in_one_transaction(&[submission]).await {
+                        Ok(mut one) => one
+                            .pop()
+                            .unwrap_or_else(|| Err(Error::Internal("a submission went unanswered".into()))),
+                        Err(Failed::Raced(err) | Failed::Database(err)) => Err(err),
+                    });
+                }
+                results
+            }
+            Err(Failed::Raced(err)) => vec![Err(err)],
+            Err(Failed::Database(err)) if group.len() == 1 => vec![Err(err)],
+            // Every submission of the transaction fails with it; the details are logged once.
+            Err(Failed::Database(err)) => {
+                tracing::error!(error = %err, submissions = group.len(), "check-in submissions could not be stored");
+                let unavailable = matches!(err, Error::Unavailable(_));
+                group
+                    .iter()
+                    .map(|_| {
+                        Err(if unavailable {
+                            Error::Unavailable("check-ins cannot be stored right now".into())
+                        } else {
+                            Error::Internal("check-in submissions could not be stored".into())
+                        })
+                    })
+                    .collect()
+            }
+        };
+        for (index, result) in indexes.into_iter().zip(results) {
+            outcomes[index] = Some(result);
+        }
+    }
+    outcomes
+        .into_iter()
+        .map(|outcome| outcome.unwrap_or_else(|| Err(Error::Internal("a submission went unanswered".into()))))
+        .collect()
+}
+
+/// Why a group's transaction was given up.
+enum Failed {
+    /// The database failed: every submission of the transaction gets an error.
+    Database(Error),
+    /// A conditional write matched fewer rows than were checked a moment before: another
+    /// process answered or closed meanwhile, and each submission is tried alone.
+    Raced(Error),
+}
+
+impl From<Error> for Failed {
+    fn from(err: Error) -> Self {
+        Self::Database(err)
+    }
+}
+
+impl From<sea_orm::DbErr> for Failed {
+    fn from(err: sea_orm::DbErr) -> Self {
+        Self::Database(err.into())
+    }
+}
+
+/// A submission that passed every check, waiting for its writes.
+struct Accepted {
+    index: usize,
+    participant: uuid::Uuid,
+    round: RoundId,
+    ballot: Ballot,
+    questions: std::sync::Arc<Vec<Question>>,
+    secrets: Vec<CommentSecret>,
+}
+
+/// Submissions of one workplace in one transaction: a few statements for all of them, not per
+/// person. Ballots go in a shuffled order, so neither their insertion order nor their shared
+/// transaction id tells which of the people marked answered together gave which.
+async fn store_in_one_transaction(
+    group: &[&Submission],
+) -> std::result::Result<Vec<Result<Vec<CommentSecret>>>, Failed> {
+    let Some(first) = group.first() else {
+        return Ok(Vec::new());
+    };
+    let tenant = &first.tenant;
+    let mut outcomes: Vec<Option<Result<Vec<CommentSecret>>>> = group.iter().map(|_| None).collect();
+    let mut people = Vec::new();
+    for (index, submission) in group.iter().enumerate() {
+        match submission.tenant.person() {
+            Ok(identity) => people.push((index, identity.user_id.uuid())),
+            Err(err) => outcomes[index] = Some(Err(err)),
+        }
+        // The round only, at the day: an exact time (or request id) next to the person's id
+        // could help single out their answers.
+        submission
+            .tenant
+            .touch(crate::platform::audit::EntityType::Round, [submission.round]);
+        submission.tenant.coarsen_trail();
+    }
+    let round_ids: BTreeSet<RoundId> = group.iter().map(|s| s.round).collect();
+    let user_ids: BTreeSet<uuid::Uuid> = people.iter().map(|(_, user)| *user).collect();
+    let txn = tenant.begin_unlogged().await?;
+    let participants: BTreeMap<(RoundId, uuid::Uuid), round_participants::Model> = tenant
         .select::<round_participants::Entity>()
-        .filter(round_participants::Column::RoundId.eq(round))
-        .filter(round_participants::Column::UserId.eq(identity.user_id.uuid()))
-        .one(&txn)
+        .filter(round_participants::Column::RoundId.is_in(round_ids.iter().copied()))
+        .filter(round_participants::Column::UserId.is_in(user_ids.iter().copied()))
+        .all(&txn)
         .await?
-        // Not asked in this round (or no such round here): nothing to answer.
-        .ok_or(Error::NotFound)?;
-    if participant.answered {
+        .into_iter()
+        .map(|p| ((p.round_id, p.user_id), p))
+        .collect();
+    let round_rows: BTreeMap<RoundId, rounds::Model> = tenant
+        .select::<rounds::Entity>()
+        .filter(rounds::Column::Id.is_in(round_ids.iter().copied()))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r))
+        .collect();
+    let mut questions_of = BTreeMap::new();
+    for row in round_rows.values() {
+        if !questions_of.contains_key(&row.survey_id) {
+            let questions = super::questions_in(tenant, &txn, row.survey_id).await?;
+            questions_of.insert(row.survey_id, std::sync::Arc::new(questions));
+        }
+    }
+    let start_dates: BTreeMap<uuid::Uuid, Option<chrono::NaiveDate>> = tenant
+        .select::<users::Entity>()
+        .filter(users::Column::Id.is_in(user_ids.iter().copied()))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.start_date))
+        .collect();
+    let mut taken = BTreeSet::new();
+    let mut accepted = Vec::new();
+    for (index, user) in people {
+        let submission = group[index];
+        let checked = accept(
+            submission,
+            participants.get(&(submission.round, user)),
+            round_rows.get(&submission.round),
+            &questions_of,
+            start_dates.get(&user).copied().flatten(),
+            &mut taken,
+        )
+        .map(|(participant, ballot, questions, secrets)| Accepted {
+            index,
+            participant,
+            round: submission.round,
+            ballot,
+            questions,
+            secrets,
+        });
+        match checked {
+            Ok(one) => accepted.push(one),
+            Err(err) => outcomes[index] = Some(Err(err)),
+        }
+    }
+    if !accepted.is_empty() {
+        write_accepted(tenant, &txn, group, &accepted).await?;
+    }
+    txn.commit().await?;
+    for one in accepted {
+        outcomes[one.index] = Some(Ok(one.secrets));
+    }
+    Ok(outcomes
+        .into_iter()
+        .map(|outcome| outcome.unwrap_or_else(|| Err(Error::Internal("a submission went unanswered".into()))))
+        .collect())
+}
+
+/// Checks one submission against what its transaction read; `taken` holds the participants
+/// already accepted in the same transaction (one person's two tabs in one batch).
+fn accept(
+    submission: &Submission,
+    participant: Option<&round_participants::Model>,
+    round_row: Option<&rounds::Model>,
+    questions_of: &BTreeMap<uuid::Uuid, std::sync::Arc<Vec<Question>>>,
+    start_date: Option<chrono::NaiveDate>,
+    taken: &mut BTreeSet<uuid::Uuid>,
+) -> Result<(
+    uuid::Uuid,
+    Ballot,
+    std::sync::Arc<Vec<Question>>,
+    Vec<CommentSecret>,
+)> {
+    // Not asked in this round (or no such round here): nothing to answer.
+    let participant = participant.ok_or(Error::NotFound)?;
+    if participant.answered || taken.contains(&participant.id) {
         return Err(Error::Conflict("You have already answered this check-in.".into()));
     }
-    let round_row = super::rounds::find(tenant, &txn, round).await?;
-    if !super::rounds::Round::from(round_row.clone()).is_open(now) {
+    let round_row = round_row.ok_or(Error::NotFound)?;
+    if !super::rounds::Round::from(round_row.clone()).is_open(submission.now) {
         return Err(Error::Conflict("This check-in is closed.".into()));
     }
-    let questions = super::questions_in(tenant, &txn, round_row.survey_id).await?;
+    let questions = questions_of
+        .get(&round_row.survey_id)
+        .cloned()
+        .ok_or(Error::NotFound)?;
     let Checked {
         values,
         comments: comment_texts,
-    } = validate(&questions, given)?;
-    // The department the person was asked from when the round opened: a move during the
-    // round changes neither their participant row nor where their answers count.
-    let department = participant.department_id;
-    let start_date = tenant
-        .select::<users::Entity>()
-        .filter(users::Column::Id.eq(identity.user_id.uuid()))
-        .one(&txn)
-        .await?
-        .ok_or(Error::NotFound)?
-        .start_date;
+    } = validate(&questions, submission.given.clone())?;
     // Whole years here when the round opened: the band is chosen at close, from the bands
     // then in force, and everyone asked in the round is measured on the same day.
     let tenure_years = super::tenure::whole_years(start_date, round_row.opens_at.date_naive());
-    // The one statement that decides: of two tabs submitting at once, only one matches.
-    let marked = tenant
-        .update_many::<round_participants::Entity>()
-        .col_expr(
-            round_participants::Column::Answered,
-            sea_orm::sea_query::Expr::value(true),
-        )
-        .filter(round_participants::Column::Id.eq(participant.id))
-        .filter(round_participants::Column::Answered.eq(false))
-        .exec(&txn)
-        .await?;
-    if marked.rows_affected != 1 {
-        return Err(Error::Conflict("You have already answered this check-in.".into()));
-    }
-    // Counted only while the round is still open: a round closed meanwhile (its counts kept at
-    // closing) refuses the submission rather than miss it.
-    let counted = tenant
-        .update_many::<rounds::Entity>()
-        .col_expr(
-            rounds::Column::Answered,
-            sea_orm::sea_query::ExprTrait::add(sea_orm::sea_query::Expr::col(rounds::Column::Answered), 1),
-        )
-        .filter(rounds::Column::Id.eq(round))
-        .filter(rounds::Column::ClosedAt.is_null())
-        .exec(&txn)
-        .await?;
-    if counted.rows_affected != 1 {
-        return Err(Error::Conflict("This check-in is closed.".into()));
-    }
-    let mut secrets = Vec::new();
+    // The department the person was asked from when the round opened: a move during the
+    // round changes neither their participant row nor where their answers count.
     let mut ballot = Ballot {
-        department,
+        department: participant.department_id,
         tenure_years,
         values,
         comments: Vec::new(),
     };
+    let mut secrets = Vec::new();
     for (question, text) in comment_texts {
         let (secret, hash) = super::conversations::new_secret();
         secrets.push(CommentSecret {
@@ -288,19 +468,84 @@ pub async fn submit(
             reply_token_hash: hash,
         });
     }
-    let keys = tenant.data_keys_in(&txn).await?;
-    let id = uuid::Uuid::new_v4();
-    let json = ballot.padded(&questions)?;
-    ballots::ActiveModel {
-        id: Set(id),
-        workplace_id: Set(tenant.workplace_id().uuid()),
-        round_id: Set(round),
-        text_sealed: Set(keys.seal(BALLOTS, TEXT, id, &json)?),
+    taken.insert(participant.id);
+    Ok((participant.id, ballot, questions, secrets))
+}
+
+/// The writes of a group's accepted submissions: participants marked, rounds counted, ballots
+/// sealed in a shuffled order, each request's log entries.
+async fn write_accepted(
+    tenant: &TenantDb,
+    txn: &sea_orm::DatabaseTransaction,
+    group: &[&Submission],
+    accepted: &[Accepted],
+) -> std::result::Result<(), Failed> {
+    use rand::seq::SliceRandom;
+    // The statements that decide: of two tabs (or two processes) submitting at once, only one
+    // marks the person; a round closed meanwhile (its counts kept at closing) refuses rather
+    // than miss a submission.
+    for chunk in accepted.chunks(500) {
+        let marked = tenant
+            .update_many::<round_participants::Entity>()
+            .col_expr(
+                round_participants::Column::Answered,
+                sea_orm::sea_query::Expr::value(true),
+            )
+            .filter(round_participants::Column::Id.is_in(chunk.iter().map(|a| a.participant)))
+            .filter(round_participants::Column::Answered.eq(false))
+            .exec(txn)
+            .await?;
+        if marked.rows_affected != chunk.len() as u64 {
+            return Err(Failed::Raced(Error::Conflict(
+                "You have already answered this check-in.".into(),
+            )));
+        }
     }
-    .insert(&txn)
-    .await?;
-    txn.commit().await?;
-    Ok(secrets)
+    let mut per_round: BTreeMap<RoundId, i32> = BTreeMap::new();
+    for one in accepted.iter() {
+        *per_round.entry(one.round).or_default() += 1;
+    }
+    for (round, count) in per_round {
+        let counted = tenant
+            .update_many::<rounds::Entity>()
+            .col_expr(
+                rounds::Column::Answered,
+                sea_orm::sea_query::ExprTrait::add(
+                    sea_orm::sea_query::Expr::col(rounds::Column::Answered),
+                    count,
+                ),
+            )
+            .filter(rounds::Column::Id.eq(round))
+            .filter(rounds::Column::ClosedAt.is_null())
+            .exec(txn)
+            .await?;
+        if counted.rows_affected != 1 {
+            return Err(Failed::Raced(Error::Conflict("This check-in is closed.".into())));
+        }
+    }
+    let keys = tenant.data_keys_in(txn).await?;
+    let mut sealed = Vec::with_capacity(accepted.len());
+    for one in accepted.iter() {
+        let id = uuid::Uuid::new_v4();
+        let json = one.ballot.padded(&one.questions)?;
+        sealed.push(ballots::ActiveModel {
+            id: Set(id),
+            workplace_id: Set(tenant.workplace_id().uuid()),
+            round_id: Set(one.round),
+            text_sealed: Set(keys.seal(BALLOTS, TEXT, id, &json)?),
+        });
+    }
+    sealed.shuffle(&mut rand::rng());
+    // A few rows a statement: each sealed ballot is tens of kilobytes.
+    while !sealed.is_empty() {
+        let rest = sealed.split_off(sealed.len().min(50));
+        ballots::Entity::insert_many(std::mem::replace(&mut sealed, rest))
+            .exec(txn)
+            .await?;
+    }
+    let trails: Vec<&TenantDb> = accepted.iter().map(|one| &group[one.index].tenant).collect();
+    crate::platform::tenant::write_trails(txn, &trails).await?;
+    Ok(())
 }
 
 /// One submission as sealed in the ballot box.

@@ -14,6 +14,7 @@ pub mod release;
 pub mod replies;
 pub mod results;
 pub mod rounds;
+pub mod submissions;
 pub mod suppression;
 pub(crate) mod tallies;
 pub mod tenure;

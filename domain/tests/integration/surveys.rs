@@ -1151,11 +1151,13 @@ async fn comments_and_replies_are_sealed_again_when_the_key_rotates(test_db: Tes
     );
 }
 
-/// Everyone submits at the same moment: every submission is saved (none fails because another
-/// was writing), and a second tab of each person is refused.
+/// Everyone submits at the same moment, through the writer that stores concurrent check-ins
+/// together: every submission is saved (none fails because another was writing), and a second
+/// tab of each person is refused.
 async fn simultaneous_submissions_all_count_once(test_db: TestDb) {
     let db = &test_db.db;
     let pulse = seed(db).await;
+    let writer = domain::surveys::submissions::SubmissionWriter::start();
     let round = rounds::open_due(db, now()).await.unwrap()[0].round();
     let everyone: Vec<Identity> = [&pulse.platform_people, &pulse.mobile_people, &pulse.sales_people]
         .into_iter()
@@ -1175,8 +1177,16 @@ async fn simultaneous_submissions_all_count_once(test_db: TestDb) {
                 person.clone(),
                 answers(&check_in, 1 + (i % 5) as i32, 5, Some("Same moment")),
             );
+            let writer = writer.clone();
             tasks.push(tokio::spawn(async move {
-                answering::submit(&tenant.as_person(&person), round, given, now()).await
+                writer
+                    .submit(answering::Submission {
+                        tenant: tenant.as_person(&person),
+                        round,
+                        given,
+                        now: now(),
+                    })
+                    .await
             }));
         }
     }
@@ -1199,6 +1209,149 @@ async fn simultaneous_submissions_all_count_once(test_db: TestDb) {
         .await
         .unwrap();
     assert_eq!(group(&figures, Group::Workplace).unwrap().respondents, Some(15));
+}
+
+/// Check-ins stored together in one transaction keep their own outcomes: a second tab, a
+/// missing answer and someone not asked are refused alone and leave nothing behind, while the
+/// others of the batch, of this workplace and of another one, are stored.
+async fn submissions_stored_together_keep_their_own_outcomes(test_db: TestDb) {
+    let db = &test_db.db;
+    let pulse = seed(db).await;
+    let (other_owner, other) = domain::testing::workplace(db, "Fabrikam", "owner@fabrikam.test", now()).await;
+    let team = departments::create(&other, "Team", None, now()).await.unwrap();
+    let other_people = people(db, &other, "Fabrikam", team, 2).await;
+    surveys::create(
+        &other.as_person(&other_owner),
+        NewSurvey {
+            title: "Pulse".into(),
+            questions: vec![library_question("workload")],
+            departments: vec![team],
+            cadence: Cadence::Once,
+            first_round_at: now(),
+            window_days: 3,
+        },
+        now(),
+    )
+    .await
+    .unwrap();
+    let opened = rounds::open_due(db, now()).await.unwrap();
+    let round_of = |tenant: &TenantDb| {
+        opened
+            .iter()
+            .find(|m| m.workplace() == tenant.workplace_id())
+            .unwrap()
+            .round()
+    };
+    let (round, other_round) = (round_of(&pulse.tenant), round_of(&other));
+    let check_in = answering::open_check_ins(&pulse.tenant.as_person(&pulse.platform_people[0]), now())
+        .await
+        .unwrap()
+        .remove(0);
+    let other_check_in = answering::open_check_ins(&other.as_person(&other_people[0]), now())
+        .await
+        .unwrap()
+        .remove(0);
+    let submission = |tenant: &TenantDb, person: &Identity, round, given| answering::Submission {
+        tenant: tenant.as_person(person),
+        round,
+        given,
+        now: now(),
+    };
+    let [a, b, c] = [0, 1, 2].map(|i| pulse.platform_people[i].clone());
+    let mut missing_one = answers(&check_in, 3, 7, None);
+    missing_one.remove(0);
+    let outcomes = answering::store_together(vec![
+        submission(
+            &pulse.tenant,
+            &a,
+            round,
+            answers(&check_in, 4, 9, Some("First of the batch")),
+        ),
+        submission(
+            &other,
+            &other_people[0],
+            other_round,
+            answers(&other_check_in, 2, 0, None),
+        ),
+        submission(&pulse.tenant, &a, round, answers(&check_in, 1, 0, None)),
+        submission(&pulse.tenant, &b, round, missing_one),
+        submission(
+            &pulse.tenant,
+            &pulse.manager,
+            round,
+            answers(&check_in, 3, 3, None),
+        ),
+        submission(&pulse.tenant, &c, round, answers(&check_in, 5, 10, None)),
+    ])
+    .await;
+    let codes: Vec<&str> = outcomes
+        .iter()
+        .map(|outcome| outcome.as_ref().map_or_else(|err| err.code(), |_| "stored"))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "stored",
+            "stored",
+            "resource.conflict",
+            "input.invalid",
+            "resource.not_found",
+            "stored"
+        ]
+    );
+    assert_eq!(
+        outcomes[0].as_ref().unwrap().len(),
+        1,
+        "one secret for the one comment"
+    );
+    let ballots = (
+        pulse.tenant.count_unfiltered("ballots").await.unwrap(),
+        other.count_unfiltered("ballots").await.unwrap(),
+    );
+    match db.backend() {
+        // Each workplace's transaction wrote under its own row-level security.
+        domain::Backend::Postgres => assert_eq!(ballots, (2, 1)),
+        // No row-level security: both counts are the whole table.
+        domain::Backend::Sqlite => assert_eq!(ballots, (3, 3)),
+    }
+    // The refused submission left nothing: the same person answers properly afterwards, and
+    // the first person's second tab stays refused.
+    answering::submit(
+        &pulse.tenant.as_person(&b),
+        round,
+        answers(&check_in, 3, 7, None),
+        now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        answering::submit(
+            &pulse.tenant.as_person(&a),
+            round,
+            answers(&check_in, 3, 7, None),
+            now()
+        )
+        .await
+        .unwrap_err()
+        .code(),
+        "resource.conflict"
+    );
+    // Each round counted its own: three of fifteen here, one of two there.
+    let everyone: Vec<Identity> = [&pulse.platform_people, &pulse.mobile_people, &pulse.sales_people]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
+    let rest: Vec<Identity> = everyone[3..].to_vec();
+    answer_all(&pulse.tenant, &rest, round, now(), |_| 3).await;
+    answer_all(&other, &other_people[1..], other_round, now(), |_| 3).await;
+    domain::surveys::closing::close_now(&pulse.tenant.as_person(&pulse.owner), round, now())
+        .await
+        .unwrap();
+    let listed = results::rounds_with_results(&pulse.tenant.as_person(&pulse.owner))
+        .await
+        .unwrap();
+    assert_eq!(listed[0].counts, Some((15, results::Answered::Exactly(15))));
 }
 
 /// Solves whether `target` is a linear combination of `rows` (Gaussian elimination; the vectors
@@ -1599,6 +1752,7 @@ async fn comments_come_a_page_at_a_time(test_db: TestDb) {
 }
 
 domain::on_both_backends!(
+    submissions_stored_together_keep_their_own_outcomes,
     comments_come_a_page_at_a_time,
     a_survey_starting_now_opens_only_its_own_round,
     simultaneous_submissions_all_count_once,

@@ -5,7 +5,11 @@ use std::{
 };
 
 /// Starts `candor serve` on a free loopback port; returns the process and the address line it printed.
-fn serve(dir: &std::path::Path, stderr: Stdio, env: &[(&str, &str)]) -> (std::process::Child, String) {
+pub(crate) fn serve(
+    dir: &std::path::Path,
+    stderr: Stdio,
+    env: &[(&str, &str)],
+) -> (std::process::Child, String) {
     let mut command = candor(dir);
     command
         .arg("serve")

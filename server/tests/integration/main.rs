@@ -4,6 +4,7 @@
 
 mod account;
 mod cli;
+mod durability;
 mod factors;
 mod http;
 mod isolation;
