@@ -207,6 +207,17 @@ pub struct Submission {
     pub now: DateTime<Utc>,
 }
 
+impl Submission {
+    /// Keeps the request's log entry at the round and the day: an exact time (or request id)
+    /// next to the person's id could help single out their answers. Done before the
+    /// submission waits for anything, so a request that ends early is logged the same way.
+    pub(crate) fn coarsen_trail(&self) {
+        self.tenant
+            .touch(crate::platform::audit::EntityType::Round, [self.round]);
+        self.tenant.coarsen_trail();
+    }
+}
+
 /// Saves a person's answers to a round, all or nothing, once. Returns a secret per comment.
 pub async fn submit(
     tenant: &TenantDb,
@@ -220,6 +231,7 @@ pub async fn submit(
         given,
         now,
     };
+    submission.coarsen_trail();
     store_together(vec![submission])
         .await
         .pop()
@@ -258,19 +270,13 @@ pub async fn store_together(batch: Vec<Submission>) -> Vec<Result<Vec<CommentSec
             }
             Err(Failed::Raced(err)) => vec![Err(err)],
             Err(Failed::Database(err)) if group.len() == 1 => vec![Err(err)],
-            // Every submission of the transaction fails with it; the details are logged once.
+            // Every submission of the transaction fails with it (nothing of it was stored, so
+            // each may try again); the details are logged once.
             Err(Failed::Database(err)) => {
                 tracing::error!(error = %err, submissions = group.len(), "check-in submissions could not be stored");
-                let unavailable = matches!(err, Error::Unavailable(_));
                 group
                     .iter()
-                    .map(|_| {
-                        Err(if unavailable {
-                            Error::Unavailable("check-ins cannot be stored right now".into())
-                        } else {
-                            Error::Internal("check-in submissions could not be stored".into())
-                        })
-                    })
+                    .map(|_| Err(Error::Unavailable("check-ins cannot be stored right now".into())))
                     .collect()
             }
         };
@@ -305,14 +311,24 @@ impl From<sea_orm::DbErr> for Failed {
     }
 }
 
-/// A submission that passed every check, waiting for its writes.
+/// A submission that passed every check, its ballot sealed, waiting for its writes.
 struct Accepted {
     index: usize,
     participant: uuid::Uuid,
     round: RoundId,
-    ballot: Ballot,
-    questions: std::sync::Arc<Vec<Question>>,
+    /// Taken when the ballots are written.
+    ballot: Option<ballots::ActiveModel>,
     secrets: Vec<CommentSecret>,
+}
+
+/// What a group's transaction read once for all of its submissions.
+struct Read {
+    participants: BTreeMap<(RoundId, uuid::Uuid), round_participants::Model>,
+    rounds: BTreeMap<RoundId, rounds::Model>,
+    questions_of: BTreeMap<uuid::Uuid, Vec<Question>>,
+    start_dates: BTreeMap<uuid::Uuid, Option<chrono::NaiveDate>>,
+    keys: std::sync::Arc<crate::platform::crypto::TenantKeys>,
+    workplace: uuid::Uuid,
 }
 
 /// Submissions of one workplace in one transaction: a few statements for all of them, not per
@@ -332,12 +348,6 @@ async fn store_in_one_transaction(
             Ok(identity) => people.push((index, identity.user_id.uuid())),
             Err(err) => outcomes[index] = Some(Err(err)),
         }
-        // The round only, at the day: an exact time (or request id) next to the person's id
-        // could help single out their answers.
-        submission
-            .tenant
-            .touch(crate::platform::audit::EntityType::Round, [submission.round]);
-        submission.tenant.coarsen_trail();
     }
     let round_ids: BTreeSet<RoundId> = group.iter().map(|s| s.round).collect();
     let user_ids: BTreeSet<uuid::Uuid> = people.iter().map(|(_, user)| *user).collect();
@@ -363,7 +373,7 @@ async fn store_in_one_transaction(
     for row in round_rows.values() {
         if !questions_of.contains_key(&row.survey_id) {
             let questions = super::questions_in(tenant, &txn, row.survey_id).await?;
-            questions_of.insert(row.survey_id, std::sync::Arc::new(questions));
+            questions_of.insert(row.survey_id, questions);
         }
     }
     let start_dates: BTreeMap<uuid::Uuid, Option<chrono::NaiveDate>> = tenant
@@ -374,33 +384,24 @@ async fn store_in_one_transaction(
         .into_iter()
         .map(|u| (u.id, u.start_date))
         .collect();
+    let read = Read {
+        participants,
+        rounds: round_rows,
+        questions_of,
+        start_dates,
+        keys: tenant.data_keys_in(&txn).await?,
+        workplace: tenant.workplace_id().uuid(),
+    };
     let mut taken = BTreeSet::new();
     let mut accepted = Vec::new();
     for (index, user) in people {
-        let submission = group[index];
-        let checked = accept(
-            submission,
-            participants.get(&(submission.round, user)),
-            round_rows.get(&submission.round),
-            &questions_of,
-            start_dates.get(&user).copied().flatten(),
-            &mut taken,
-        )
-        .map(|(participant, ballot, questions, secrets)| Accepted {
-            index,
-            participant,
-            round: submission.round,
-            ballot,
-            questions,
-            secrets,
-        });
-        match checked {
+        match accept(index, group[index], user, &read, &mut taken) {
             Ok(one) => accepted.push(one),
             Err(err) => outcomes[index] = Some(Err(err)),
         }
     }
     if !accepted.is_empty() {
-        write_accepted(tenant, &txn, group, &accepted).await?;
+        write_accepted(tenant, &txn, group, &mut accepted).await?;
     }
     txn.commit().await?;
     for one in accepted {
@@ -412,40 +413,39 @@ async fn store_in_one_transaction(
         .collect())
 }
 
-/// Checks one submission against what its transaction read; `taken` holds the participants
-/// already accepted in the same transaction (one person's two tabs in one batch).
+/// Checks one submission against what its transaction read and seals its ballot; `taken`
+/// holds the participants already accepted in the same transaction (one person's two tabs in
+/// one batch). Whatever fails here refuses this submission only.
 fn accept(
+    index: usize,
     submission: &Submission,
-    participant: Option<&round_participants::Model>,
-    round_row: Option<&rounds::Model>,
-    questions_of: &BTreeMap<uuid::Uuid, std::sync::Arc<Vec<Question>>>,
-    start_date: Option<chrono::NaiveDate>,
+    user: uuid::Uuid,
+    read: &Read,
     taken: &mut BTreeSet<uuid::Uuid>,
-) -> Result<(
-    uuid::Uuid,
-    Ballot,
-    std::sync::Arc<Vec<Question>>,
-    Vec<CommentSecret>,
-)> {
+) -> Result<Accepted> {
     // Not asked in this round (or no such round here): nothing to answer.
-    let participant = participant.ok_or(Error::NotFound)?;
+    let participant = read
+        .participants
+        .get(&(submission.round, user))
+        .ok_or(Error::NotFound)?;
     if participant.answered || taken.contains(&participant.id) {
         return Err(Error::Conflict("You have already answered this check-in.".into()));
     }
-    let round_row = round_row.ok_or(Error::NotFound)?;
+    let round_row = read.rounds.get(&submission.round).ok_or(Error::NotFound)?;
     if !super::rounds::Round::from(round_row.clone()).is_open(submission.now) {
         return Err(Error::Conflict("This check-in is closed.".into()));
     }
-    let questions = questions_of
+    let questions = read
+        .questions_of
         .get(&round_row.survey_id)
-        .cloned()
         .ok_or(Error::NotFound)?;
     let Checked {
         values,
         comments: comment_texts,
-    } = validate(&questions, submission.given.clone())?;
+    } = validate(questions, submission.given.clone())?;
     // Whole years here when the round opened: the band is chosen at close, from the bands
     // then in force, and everyone asked in the round is measured on the same day.
+    let start_date = read.start_dates.get(&user).copied().flatten();
     let tenure_years = super::tenure::whole_years(start_date, round_row.opens_at.date_naive());
     // The department the person was asked from when the round opened: a move during the
     // round changes neither their participant row nor where their answers count.
@@ -468,8 +468,22 @@ fn accept(
             reply_token_hash: hash,
         });
     }
+    let id = uuid::Uuid::new_v4();
+    let json = ballot.padded(questions)?;
+    let sealed = ballots::ActiveModel {
+        id: Set(id),
+        workplace_id: Set(read.workplace),
+        round_id: Set(submission.round),
+        text_sealed: Set(read.keys.seal(BALLOTS, TEXT, id, &json)?),
+    };
     taken.insert(participant.id);
-    Ok((participant.id, ballot, questions, secrets))
+    Ok(Accepted {
+        index,
+        participant: participant.id,
+        round: submission.round,
+        ballot: Some(sealed),
+        secrets,
+    })
 }
 
 /// The writes of a group's accepted submissions: participants marked, rounds counted, ballots
@@ -478,7 +492,7 @@ async fn write_accepted(
     tenant: &TenantDb,
     txn: &sea_orm::DatabaseTransaction,
     group: &[&Submission],
-    accepted: &[Accepted],
+    accepted: &mut [Accepted],
 ) -> std::result::Result<(), Failed> {
     use rand::seq::SliceRandom;
     // The statements that decide: of two tabs (or two processes) submitting at once, only one
@@ -523,22 +537,17 @@ async fn write_accepted(
             return Err(Failed::Raced(Error::Conflict("This check-in is closed.".into())));
         }
     }
-    let keys = tenant.data_keys_in(txn).await?;
-    let mut sealed = Vec::with_capacity(accepted.len());
-    for one in accepted.iter() {
-        let id = uuid::Uuid::new_v4();
-        let json = one.ballot.padded(&one.questions)?;
-        sealed.push(ballots::ActiveModel {
-            id: Set(id),
-            workplace_id: Set(tenant.workplace_id().uuid()),
-            round_id: Set(one.round),
-            text_sealed: Set(keys.seal(BALLOTS, TEXT, id, &json)?),
-        });
-    }
+    let mut sealed: Vec<ballots::ActiveModel> =
+        accepted.iter_mut().filter_map(|one| one.ballot.take()).collect();
     sealed.shuffle(&mut rand::rng());
-    // A few rows a statement: each sealed ballot is tens of kilobytes.
+    // About a megabyte a statement: a sealed ballot is tens to hundreds of kilobytes.
+    let per_statement = sealed
+        .first()
+        .and_then(|ballot| ballot.text_sealed.try_as_ref().map(Vec::len))
+        .map_or(1, |size| (1 << 20) / size.max(1))
+        .clamp(1, 50);
     while !sealed.is_empty() {
-        let rest = sealed.split_off(sealed.len().min(50));
+        let rest = sealed.split_off(sealed.len().min(per_statement));
         ballots::Entity::insert_many(std::mem::replace(&mut sealed, rest))
             .exec(txn)
             .await?;

@@ -1,6 +1,6 @@
 //! Group commit for check-ins: every submission of this process goes to one writer, which
-//! stores all that arrived while it was busy in one transaction per workplace (one disk flush,
-//! a few statements) and answers each request only after that transaction committed. Under
+//! stores all that arrived while it was busy in one transaction per workplace (one commit, a
+//! few statements) and answers each request only after that transaction committed. Under
 //! load, fifty people answering at once cost about what one did; alone, a submission waits for
 //! nothing but its own transaction.
 //!
@@ -40,11 +40,18 @@ impl SubmissionWriter {
     /// Stores one person's check-in together with whatever else is waiting; answers once it is
     /// committed (or refused). Returns a secret per comment.
     pub async fn submit(&self, submission: Submission) -> Result<Vec<CommentSecret>> {
+        submission.coarsen_trail();
         let (outcome, answer) = oneshot::channel();
+        // A full queue refuses at once: better "try again" now than an answer after the
+        // request's timeout for a check-in stored later.
         self.waiting
-            .send(Waiting { submission, outcome })
-            .await
-            .map_err(|_| Error::Unavailable("check-ins cannot be stored right now".into()))?;
+            .try_send(Waiting { submission, outcome })
+            .map_err(|err| match err {
+                mpsc::error::TrySendError::Full(_) => Error::Busy { retry_after_secs: 1 },
+                mpsc::error::TrySendError::Closed(_) => {
+                    Error::Unavailable("check-ins cannot be stored right now".into())
+                }
+            })?;
         answer
             .await
             .map_err(|_| Error::Unavailable("check-ins cannot be stored right now".into()))?
@@ -63,7 +70,17 @@ async fn write_batches(mut receiver: mpsc::Receiver<Waiting>) {
             .drain(..)
             .map(|waiting| (waiting.submission, waiting.outcome))
             .unzip();
-        let results = answering::store_together(submissions).await;
+        let count = submissions.len();
+        // In a task of its own, so that a panic fails this batch and not the writer.
+        let results = match tokio::spawn(answering::store_together(submissions)).await {
+            Ok(results) => results,
+            Err(err) => {
+                tracing::error!(error = %err, "storing check-ins failed");
+                (0..count)
+                    .map(|_| Err(Error::Internal("storing check-ins failed".into())))
+                    .collect()
+            }
+        };
         for (outcome, result) in outcomes.into_iter().zip(results) {
             // A request that gave up (its client went away) no longer listens; its check-in
             // is stored all the same.

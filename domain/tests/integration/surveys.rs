@@ -1336,7 +1336,7 @@ async fn submissions_stored_together_keep_their_own_outcomes(test_db: TestDb) {
         .code(),
         "resource.conflict"
     );
-    // Each round counted its own: three of fifteen here, one of two there.
+    // The round counted the batch's two and everyone after them, once each.
     let everyone: Vec<Identity> = [&pulse.platform_people, &pulse.mobile_people, &pulse.sales_people]
         .into_iter()
         .flatten()
@@ -1345,6 +1345,54 @@ async fn submissions_stored_together_keep_their_own_outcomes(test_db: TestDb) {
     let rest: Vec<Identity> = everyone[3..].to_vec();
     answer_all(&pulse.tenant, &rest, round, now(), |_| 3).await;
     answer_all(&other, &other_people[1..], other_round, now(), |_| 3).await;
+    domain::surveys::closing::close_now(&pulse.tenant.as_person(&pulse.owner), round, now())
+        .await
+        .unwrap();
+    let listed = results::rounds_with_results(&pulse.tenant.as_person(&pulse.owner))
+        .await
+        .unwrap();
+    assert_eq!(listed[0].counts, Some((15, results::Answered::Exactly(15))));
+}
+
+/// Two writers (two server processes) storing the same people at once: whichever commits
+/// second finds them answered — by its own check or, when both read before either wrote, by
+/// its conditional writes, and then tries each submission alone. Each person counts once.
+async fn two_writers_racing_store_each_person_once(test_db: TestDb) {
+    let db = &test_db.db;
+    let pulse = seed(db).await;
+    let round = rounds::open_due(db, now()).await.unwrap()[0].round();
+    let check_in = answering::open_check_ins(&pulse.tenant.as_person(&pulse.sales_people[0]), now())
+        .await
+        .unwrap()
+        .remove(0);
+    let batch = || {
+        pulse
+            .sales_people
+            .iter()
+            .map(|person| answering::Submission {
+                tenant: pulse.tenant.as_person(person),
+                round,
+                given: answers(&check_in, 2, 6, None),
+                now: now(),
+            })
+            .collect::<Vec<_>>()
+    };
+    let (first, second) = tokio::join!(
+        tokio::spawn(answering::store_together(batch())),
+        tokio::spawn(answering::store_together(batch()))
+    );
+    let outcomes: Vec<_> = first.unwrap().into_iter().chain(second.unwrap()).collect();
+    let stored = outcomes.iter().filter(|outcome| outcome.is_ok()).count();
+    assert_eq!(stored, pulse.sales_people.len(), "{outcomes:?}");
+    for refused in outcomes.iter().filter_map(|outcome| outcome.as_ref().err()) {
+        assert_eq!(refused.code(), "resource.conflict", "{refused}");
+    }
+    let everyone_else: Vec<Identity> = [&pulse.platform_people, &pulse.mobile_people]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
+    answer_all(&pulse.tenant, &everyone_else, round, now(), |_| 3).await;
     domain::surveys::closing::close_now(&pulse.tenant.as_person(&pulse.owner), round, now())
         .await
         .unwrap();
@@ -1752,6 +1800,7 @@ async fn comments_come_a_page_at_a_time(test_db: TestDb) {
 }
 
 domain::on_both_backends!(
+    two_writers_racing_store_each_person_once,
     submissions_stored_together_keep_their_own_outcomes,
     comments_come_a_page_at_a_time,
     a_survey_starting_now_opens_only_its_own_round,

@@ -140,6 +140,16 @@ async fn no_acknowledged_check_in_is_lost_to_a_kill(test_db: TestDb) {
     server.kill().unwrap();
     server.wait().unwrap();
 
+    // Each stored check-in was logged once, in its own transaction, at the day only; the
+    // refused second tries are logged as refusals.
+    let logged: Vec<_> = domain::testing::audit_rows(db, Some(tenant.workplace_id()))
+        .await
+        .into_iter()
+        .filter(|row| row.action == "check_ins/submit")
+        .collect();
+    assert_eq!(logged.iter().filter(|row| row.outcome == "ok").count(), PEOPLE);
+    assert!(logged.iter().all(|row| row.request_id.is_none()), "{logged:?}");
+
     // Every person's check-in is stored exactly once: the release counts one ballot each.
     closing::close_now(&tenant.as_person(&owner), round, Utc::now())
         .await
