@@ -909,6 +909,18 @@ pub async fn seed_active_people(
     department: Option<crate::platform::ids::DepartmentId>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Vec<uuid::Uuid> {
+    seed_active_people_from(tenant, 0, count, department, now).await
+}
+
+/// [`seed_active_people`] numbered from `first`, so that several calls (one per department)
+/// give distinct addresses.
+pub async fn seed_active_people_from(
+    tenant: &crate::platform::tenant::TenantDb,
+    first: usize,
+    count: usize,
+    department: Option<crate::platform::ids::DepartmentId>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<uuid::Uuid> {
     use crate::platform::entities::users;
     use sea_orm::{EntityTrait, Set};
     let db = tenant.database();
@@ -917,7 +929,7 @@ pub async fn seed_active_people(
     let workplace = tenant.workplace_id();
     let mut ids = Vec::with_capacity(count);
     let mut rows = Vec::with_capacity(count);
-    for n in 0..count {
+    for n in first..first + count {
         let id = uuid::Uuid::new_v4();
         let email = format!("person{n}-{}@bench.test", workplace.uuid().simple());
         let sealed =

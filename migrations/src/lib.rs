@@ -57,6 +57,7 @@ mod m20261206_000033_invitation_mail;
 mod m20261206_000034_password_change_required;
 mod m20261207_000035_comment_pages;
 mod m20261207_000036_mail_queue;
+mod m20261207_000037_people_version;
 mod row_level_security;
 
 pub struct Migrator;
@@ -101,6 +102,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000034_password_change_required::Migration),
             Box::new(m20261207_000035_comment_pages::Migration),
             Box::new(m20261207_000036_mail_queue::Migration),
+            Box::new(m20261207_000037_people_version::Migration),
         ]
     }
 }

@@ -1,7 +1,10 @@
-//! Seeds a workplace of 10,000 people for `scripts/bench-people`, measures the per-request cost
-//! of loading an identity and asking the policy, and prints a session cookie for the load test.
+//! Seeds a workplace of `N` people (default 10,000) for `scripts/bench-people`: the first
+//! 10,000 invited in one import (timed, as an HR admin's CSV import or a SCIM-sized bulk invite
+//! would), the rest written in bulk as active people. Then measures opening the people directory
+//! (time and memory kept), the per-request cost of loading an identity and asking the policy,
+//! and prints a session cookie for the load test.
 //!
-//! Usage: people_seed <database-url>
+//! Usage: people_seed <database-url> [N]
 
 use std::time::Instant;
 
@@ -24,13 +27,14 @@ use domain::{
     Database,
 };
 
-const PEOPLE: usize = 10_000;
+/// The most people invited through the import; the rest are written in bulk.
+const INVITED: usize = 10_000;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let url = std::env::args()
-        .nth(1)
-        .ok_or("usage: people_seed <database-url>")?;
+    let mut args = std::env::args().skip(1);
+    let url = args.next().ok_or("usage: people_seed <database-url> [N]")?;
+    let people: usize = args.next().map(|n| n.parse()).transpose()?.unwrap_or(10_000);
     // The same master key the benchmarked server is then started with.
     let master = domain::platform::crypto::MasterKey::from_text(&std::env::var("CANDOR_MASTER_KEY")?)?;
     let db = Database::connect(&url).await?;
@@ -89,31 +93,46 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
     }
+    let invited = people.min(INVITED);
     let started = Instant::now();
-    for n in 0..PEOPLE {
-        if n % 100 == 0 {
-            domain::testing::forget_invitations_sent(&db, tenant.workplace_id()).await;
-        }
-        people::invite(
-            &tenant,
-            people::NewPerson {
-                name: format!("Person {n:05}"),
-                email: format!("person{n}-{}@bench.test", workplace_id.simple()),
-                department: Some(leaves[n % leaves.len()]),
-                role: RoleKey::BuiltIn(if n % 50 == 0 {
-                    Role::Manager
-                } else {
-                    Role::Employee
-                }),
-                start_date: None,
-            },
-            now,
-        )
-        .await?;
+    let import: Vec<people::NewPerson> = (0..invited)
+        .map(|n| people::NewPerson {
+            name: format!("Person {n:05}"),
+            email: format!("person{n}-{}@bench.test", workplace_id.simple()),
+            department: Some(leaves[n % leaves.len()]),
+            role: RoleKey::BuiltIn(if n % 50 == 0 {
+                Role::Manager
+            } else {
+                Role::Employee
+            }),
+            start_date: None,
+        })
+        .collect();
+    people::invite_many(&tenant, import, now).await?;
+    eprintln!(
+        "invited {invited} people in one import in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let started = Instant::now();
+    let rest = people - invited;
+    for (n, department) in leaves.iter().enumerate() {
+        let share = rest / leaves.len() + usize::from(n < rest % leaves.len());
+        let first = invited + n * (rest / leaves.len() + 1);
+        domain::testing::seed_active_people_from(&tenant, first, share, Some(*department), now).await;
     }
     eprintln!(
-        "seeded {PEOPLE} people in {:.1} s",
+        "wrote {rest} more active people in {:.1} s",
         started.elapsed().as_secs_f64()
+    );
+    let directory = domain::organisation::directory::Directory::new();
+    let started = Instant::now();
+    let snapshot = directory.snapshot(&tenant).await?;
+    eprintln!(
+        "directory: opened {} people in {:.0} ms, kept in about {:.1} MiB ({:.0} bytes a person)",
+        snapshot.len(),
+        started.elapsed().as_secs_f64() * 1e3,
+        snapshot.approximate_bytes() as f64 / f64::from(1 << 20),
+        snapshot.approximate_bytes() as f64 / snapshot.len().max(1) as f64
     );
 
     // The policy check every request makes: load the identity (role, grants), then decide.

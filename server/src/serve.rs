@@ -169,6 +169,7 @@ pub fn app_with_clock(
         transport,
         mail,
         submissions: domain::surveys::submissions::SubmissionWriter::start(),
+        directory: domain::organisation::directory::Directory::start(),
         hasher,
         password_policy: PasswordPolicy::default(),
         session_policy: SessionPolicy::default(),

@@ -331,7 +331,10 @@ pub async fn people(
         status,
         page,
     };
-    let listed = domain::organisation::people::list(&tenant, &people_scope(&who), &filter).await?;
+    let listed = state
+        .directory
+        .list(&tenant, &people_scope(&who), &filter)
+        .await?;
     let departments = domain::organisation::departments::list(&tenant).await?;
     let names = ssr::names(&departments);
     Ok(PeopleList {

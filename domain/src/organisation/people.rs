@@ -1,8 +1,9 @@
 //! People in a workplace: invitations (a single-use link, 7 days), roles, departments, start
 //! dates and status (invited, active, suspended, left), and managers' department grants.
 //!
-//! Lists are filtered and paginated after loading the workplace's people, because names and
-//! emails are sealed fields that the database cannot search.
+//! Lists are filtered and paginated after opening the workplace's people (see
+//! [`super::directory`]), because names and emails are sealed fields that the database cannot
+//! search.
 
 use std::collections::BTreeSet;
 
@@ -15,7 +16,6 @@ use crate::{
         auth::session::SecretToken,
         roles::{self, WorkplaceRoles},
     },
-    platform::tree::subtree,
     platform::{
         crypto::TenantKeys,
         entities::{department_grants, departments, email_tokens, sessions, users, workplaces},
@@ -64,38 +64,8 @@ pub struct Person {
     pub restricted: bool,
 }
 
-/// The columns a list shows: a person's record without credentials or bookkeeping.
-#[derive(Clone, Debug, sea_orm::DerivePartialModel)]
-#[sea_orm(entity = "users::Entity")]
-struct ListedPerson {
-    id: uuid::Uuid,
-    name_sealed: Option<Vec<u8>>,
-    email_sealed: Option<Vec<u8>>,
-    role: String,
-    custom_role_id: Option<uuid::Uuid>,
-    department_id: Option<uuid::Uuid>,
-    start_date: Option<NaiveDate>,
-    status: Status,
-    restricted_at: Option<DateTime<Utc>>,
-}
-
-impl From<users::Model> for ListedPerson {
-    fn from(row: users::Model) -> Self {
-        ListedPerson {
-            id: row.id,
-            name_sealed: row.name_sealed,
-            email_sealed: row.email_sealed,
-            role: row.role,
-            custom_role_id: row.custom_role_id,
-            department_id: row.department_id,
-            start_date: row.start_date,
-            status: row.status,
-            restricted_at: row.restricted_at,
-        }
-    }
-}
-
-fn person(row: ListedPerson, roles: &WorkplaceRoles, keys: &TenantKeys) -> Result<Person> {
+/// A person's record as the pages show it, opened.
+fn person(row: users::Model, roles: &WorkplaceRoles, keys: &TenantKeys) -> Result<Person> {
     let opened = user_fields::open_columns(
         keys,
         row.id,
@@ -133,71 +103,11 @@ pub struct Page {
     pub pages: usize,
 }
 
-/// People the caller may see, filtered, sorted by name and paginated.
+/// People the caller may see, filtered, sorted by name and paginated, opened for this call
+/// alone (pages use a kept [`super::directory::Directory`]).
 pub async fn list(tenant: &TenantDb, scope: &Scope, filter: &Filter) -> Result<Page> {
-    let txn = tenant.begin_read().await?;
-    // Status is filtered by the database; names and emails (sealed) are matched here.
-    let mut query = tenant.select::<users::Entity>();
-    if let Some(status) = filter.status {
-        query = query.filter(users::Column::Status.eq(status));
-    }
-    let rows = query.into_partial_model::<ListedPerson>().all(&txn).await?;
-    let roles = WorkplaceRoles::load(&txn, tenant.workplace_id()).await?;
-    let keys = tenant.data_keys_in(&txn).await?;
-    let within = match filter.department {
-        Some(root) => {
-            let edges = tenant
-                .select::<departments::Entity>()
-                .all(&txn)
-                .await?
-                .into_iter()
-                .map(|d| {
-                    (
-                        DepartmentId::from_uuid(d.id),
-                        d.parent_id.map(DepartmentId::from_uuid),
-                    )
-                });
-            Some(subtree(edges, [root]))
-        }
-        None => None,
-    };
-    txn.commit().await?;
-    let needle = filter.search.trim().to_lowercase();
-    let mut people = rows
-        .into_iter()
-        .map(|row| person(row, &roles, &keys))
-        .collect::<Result<Vec<_>>>()?
-        .into_iter()
-        .filter(|p| match scope {
-            Scope::Everyone => true,
-            Scope::Departments(set) => p.department.is_some_and(|d| set.contains(&d)),
-        })
-        .filter(|p| match &within {
-            Some(set) => p.department.is_some_and(|d| set.contains(&d)),
-            None => true,
-        })
-        .filter(|p| filter.status.is_none_or(|s| p.status == s))
-        .filter(|p| needle.is_empty() || p.name.to_lowercase().contains(&needle) || p.email.contains(&needle))
-        .collect::<Vec<_>>();
-    people.sort_by_key(|p| p.name.to_lowercase());
-    let total = people.len();
-    let pages = total.div_ceil(PAGE_SIZE).max(1);
-    let page = filter.page.clamp(1, pages);
-    let people: Vec<Person> = people
-        .into_iter()
-        .skip((page - 1) * PAGE_SIZE)
-        .take(PAGE_SIZE)
-        .collect();
-    tenant.touch(
-        crate::platform::audit::EntityType::Person,
-        people.iter().map(|p| p.id.uuid()),
-    );
-    Ok(Page {
-        people,
-        total,
-        page,
-        pages,
-    })
+    let snapshot = super::directory::open(tenant, 0).await?;
+    super::directory::page(tenant, &snapshot, scope, filter).await
 }
 
 async fn row(tenant: &TenantDb, conn: &impl sea_orm::ConnectionTrait, id: UserId) -> Result<users::Model> {
@@ -216,7 +126,7 @@ pub async fn get(tenant: &TenantDb, id: UserId) -> Result<Person> {
     let roles = WorkplaceRoles::load(&txn, tenant.workplace_id()).await?;
     let keys = tenant.data_keys_in(&txn).await?;
     txn.commit().await?;
-    person(found.into(), &roles, &keys)
+    person(found, &roles, &keys)
 }
 
 async fn active_department(

@@ -258,7 +258,7 @@ pub async fn store_together(batch: Vec<Submission>) -> Vec<Result<Vec<CommentSec
             // Another process answered or closed something under one of these: each alone.
             Err(Failed::Raced(_)) if group.len() > 1 => {
                 let mut results = Vec::with_capacity(group.len());
-                for submission in group.iter().copied().collect::<Vec<_>>() {
+                for submission in group.iter().copied() {
                     results.push(match store_in_one_transaction(&[submission]).await {
                         Ok(mut one) => one
                             .pop()
@@ -369,12 +369,10 @@ async fn store_in_one_transaction(
         .into_iter()
         .map(|r| (r.id, r))
         .collect();
+    let survey_ids: BTreeSet<uuid::Uuid> = round_rows.values().map(|row| row.survey_id).collect();
     let mut questions_of = BTreeMap::new();
-    for row in round_rows.values() {
-        if !questions_of.contains_key(&row.survey_id) {
-            let questions = super::questions_in(tenant, &txn, row.survey_id).await?;
-            questions_of.insert(row.survey_id, questions);
-        }
+    for survey in survey_ids {
+        questions_of.insert(survey, super::questions_in(tenant, &txn, survey).await?);
     }
     let start_dates: BTreeMap<uuid::Uuid, Option<chrono::NaiveDate>> = tenant
         .select::<users::Entity>()

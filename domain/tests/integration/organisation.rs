@@ -8,7 +8,7 @@ use domain::{
     organisation::{departments, people},
     platform::{
         ids::DepartmentId,
-        policy::{self, Action, Identity, Permission, Resource, Role, RoleDefinition, RoleKey},
+        policy::{self, Action, Identity, Permission, Resource, Role, RoleDefinition, RoleKey, Scope},
         tenant::TenantDb,
     },
     testing::TestDb,
@@ -894,7 +894,104 @@ async fn domain_changes_ask_the_policy_for_whoever_acts(test_db: TestDb) {
     );
 }
 
+/// The people list kept in memory is never older than the people: every change — a new
+/// invitation, a corrected name, a move, an erasure, a change written by another process's
+/// code straight to the table — shows at the next look, and an erased person's name is gone
+/// from it. Unchanged people are not opened again.
+async fn the_kept_people_list_follows_every_change(test_db: TestDb) {
+    use domain::organisation::directory::Directory;
+    use std::sync::Arc;
+    let db = &test_db.db;
+    let (owner, tenant) = workplace(db, "ada@northwind.test").await;
+    let tenant = tenant.as_person(&owner);
+    let harbour = departments::create(&tenant, "Harbour", None, now())
+        .await
+        .unwrap();
+    let mary = domain::testing::active_person(
+        db,
+        &tenant,
+        invitee("Mary Jones", "mary@northwind.test", Some(harbour), Role::Employee),
+        now(),
+    )
+    .await;
+    let directory = Directory::new();
+    let everyone = Scope::Everyone;
+    let names = |page: &people::Page| page.people.iter().map(|p| p.name.clone()).collect::<Vec<_>>();
+    let no_filter = people::Filter::default();
+    let list = || directory.list(&tenant, &everyone, &no_filter);
+    assert_eq!(names(&list().await.unwrap()), ["Ada", "Mary Jones"]);
+    let kept = directory.snapshot(&tenant).await.unwrap();
+    assert!(
+        Arc::ptr_eq(&kept, &directory.snapshot(&tenant).await.unwrap()),
+        "opened again without a change"
+    );
+
+    people::invite(
+        &tenant,
+        invitee("Bob Lee", "bob@northwind.test", None, Role::Employee),
+        now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(names(&list().await.unwrap()), ["Ada", "Bob Lee", "Mary Jones"]);
+
+    people::correct_details(
+        &tenant,
+        mary.user_id,
+        people::Correction {
+            name: "Mary Quist".into(),
+            email: "mary@northwind.test".into(),
+            start_date: None,
+        },
+        now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(names(&list().await.unwrap()), ["Ada", "Bob Lee", "Mary Quist"]);
+
+    let in_harbour = people::Filter {
+        department: Some(harbour),
+        ..Default::default()
+    };
+    assert_eq!(
+        names(&directory.list(&tenant, &everyone, &in_harbour).await.unwrap()),
+        ["Mary Quist"]
+    );
+    people::set_department(&tenant, mary.user_id, None).await.unwrap();
+    assert!(directory
+        .list(&tenant, &everyone, &in_harbour)
+        .await
+        .unwrap()
+        .people
+        .is_empty());
+
+    // Another process (or anything else writing to the table) changes a person: seen too.
+    domain::testing::raw_strings(
+        db,
+        "UPDATE users SET status = 'suspended' WHERE status = 'active' AND role = 'employee' \
+         RETURNING 'changed'",
+    )
+    .await;
+    let suspended = people::Filter {
+        status: Some(people::Status::Suspended),
+        ..Default::default()
+    };
+    let found = directory.list(&tenant, &everyone, &suspended).await.unwrap();
+    assert_eq!(names(&found), ["Mary Quist"]);
+
+    domain::compliance::privacy::erase(&tenant, mary.user_id, now())
+        .await
+        .unwrap();
+    let after = list().await.unwrap();
+    assert!(
+        !names(&after).iter().any(|name| name.contains("Mary")),
+        "{:?}",
+        names(&after)
+    );
+}
+
 domain::on_both_backends!(
+    the_kept_people_list_follows_every_change,
     domain_changes_ask_the_policy_for_whoever_acts,
     people_details_are_corrected_sealed_again_and_reindexed,
     workplaces_define_their_own_roles,
