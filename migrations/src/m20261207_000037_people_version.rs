@@ -4,7 +4,7 @@
 //! with one small read instead of opening every sealed name again.
 //!
 //! The trigger only updates: a workplace being deleted (its people going with it) has no row
-//! left to bump, and nothing is created for it.
+//! left to bump, and nothing is created for it. Versions only grow (see [`SQLITE_NEXT`]).
 
 use sea_orm_migration::{prelude::*, sea_orm::DbBackend};
 
@@ -24,13 +24,47 @@ const TRIGGERS: [(&str, &str, &str); 3] = [
     ("users_deleted_change_directory", "DELETE", "OLD"),
 ];
 
+/// The columns the directory shows (and the workplace): an update touching only others (a
+/// password rehashed at sign-in, an address verified) leaves the version alone.
+const SHOWN: [&str; 9] = [
+    "name_sealed",
+    "email_sealed",
+    "role",
+    "custom_role_id",
+    "department_id",
+    "start_date",
+    "status",
+    "restricted_at",
+    "workplace_id",
+];
+
+/// The next version: one more, or the time in microseconds if that is larger. A version never
+/// comes back: a restore re-inserts the people (and moves it past every earlier time), so a
+/// list kept from before cannot match by chance.
+const SQLITE_NEXT: &str =
+    "max(people_version + 1, CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER))";
+const POSTGRES_NEXT: &str =
+    "greatest(people_version + 1, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint)";
+
 /// On PostgreSQL, once per statement (a bulk import moves the version once, not per person),
 /// from the statement's changed rows.
-const POSTGRES_FUNCTION: &str = "CREATE FUNCTION candor_people_changed() RETURNS trigger \
-     LANGUAGE plpgsql AS $$ BEGIN \
-     UPDATE workplaces SET people_version = people_version + 1 \
-     WHERE id IN (SELECT DISTINCT workplace_id FROM changed); \
-     RETURN NULL; END $$";
+fn postgres_function() -> String {
+    let now: Vec<String> = SHOWN.iter().map(|c| format!("c.{c}")).collect();
+    let was: Vec<String> = SHOWN.iter().map(|c| format!("e.{c}")).collect();
+    format!(
+        "CREATE FUNCTION candor_people_changed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+         IF TG_OP = 'UPDATE' THEN \
+         UPDATE workplaces SET people_version = {POSTGRES_NEXT} WHERE id IN \
+         (SELECT c.workplace_id FROM changed c JOIN earlier e ON e.id = c.id \
+         WHERE ({}) IS DISTINCT FROM ({})); \
+         ELSE \
+         UPDATE workplaces SET people_version = {POSTGRES_NEXT} \
+         WHERE id IN (SELECT DISTINCT workplace_id FROM changed); \
+         END IF; RETURN NULL; END $$",
+        now.join(", "),
+        was.join(", ")
+    )
+}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -51,20 +85,29 @@ impl MigrationTrait for Migration {
         let db = manager.get_connection();
         match manager.get_database_backend() {
             DbBackend::Postgres => {
-                db.execute_unprepared(POSTGRES_FUNCTION).await?;
+                db.execute_unprepared(&postgres_function()).await?;
                 for (name, event, rows) in TRIGGERS {
+                    let tables = match event {
+                        "UPDATE" => "OLD TABLE AS earlier NEW TABLE AS changed".to_owned(),
+                        _ => format!("{rows} TABLE AS changed"),
+                    };
                     db.execute_unprepared(&format!(
-                        "CREATE TRIGGER {name} AFTER {event} ON users REFERENCING {rows} TABLE AS changed \
+                        "CREATE TRIGGER {name} AFTER {event} ON users REFERENCING {tables} \
                          FOR EACH STATEMENT EXECUTE FUNCTION candor_people_changed()"
                     ))
                     .await?;
                 }
             }
             _ => {
+                let changed: Vec<String> = SHOWN.iter().map(|c| format!("OLD.{c} IS NOT NEW.{c}")).collect();
                 for (name, event, row) in TRIGGERS {
+                    let when = match event {
+                        "UPDATE" => format!(" WHEN {}", changed.join(" OR ")),
+                        _ => String::new(),
+                    };
                     db.execute_unprepared(&format!(
-                        "CREATE TRIGGER {name} AFTER {event} ON users BEGIN \
-                         UPDATE workplaces SET people_version = people_version + 1 \
+                        "CREATE TRIGGER {name} AFTER {event} ON users{when} BEGIN \
+                         UPDATE workplaces SET people_version = {SQLITE_NEXT} \
                          WHERE id = {row}.workplace_id; END"
                     ))
                     .await?;

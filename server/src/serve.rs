@@ -162,6 +162,7 @@ pub fn app_with_clock(
     let relying_party = url::Url::parse(&public_url)
         .map(|url| Arc::new(domain::access::auth::passkey::RelyingParty::new(&url)))
         .map_err(|err| StartError::PublicUrl(format!("`{public_url}` is not a URL: {err}")))?;
+    let directory = domain::organisation::directory::Directory::start(db.clone());
     let state = AppState {
         relying_party,
         db,
@@ -169,7 +170,7 @@ pub fn app_with_clock(
         transport,
         mail,
         submissions: domain::surveys::submissions::SubmissionWriter::start(),
-        directory: domain::organisation::directory::Directory::start(),
+        directory,
         hasher,
         password_policy: PasswordPolicy::default(),
         session_policy: SessionPolicy::default(),

@@ -335,7 +335,7 @@ pub async fn people(
         .directory
         .list(&tenant, &people_scope(&who), &filter)
         .await?;
-    let departments = domain::organisation::departments::list(&tenant).await?;
+    let departments = state.directory.departments(&tenant).await?;
     let names = ssr::names(&departments);
     Ok(PeopleList {
         people: listed

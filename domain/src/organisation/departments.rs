@@ -67,8 +67,24 @@ pub async fn list(tenant: &TenantDb) -> Result<Vec<Department>> {
         .into_iter()
         .filter_map(|(department, n)| Some((department?, u64::try_from(n).unwrap_or_default())))
         .collect();
-    Ok(rows
-        .into_iter()
+    Ok(with_counts(rows, &counts))
+}
+
+/// [`list`] with the people counted from a directory already open (see
+/// [`super::directory::Directory::departments`]), instead of by the database.
+pub(crate) async fn list_counted(
+    tenant: &TenantDb,
+    counts: &BTreeMap<uuid::Uuid, u64>,
+) -> Result<Vec<Department>> {
+    tenant.require(Action::ViewDepartments, Resource::Workplace)?;
+    let txn = tenant.begin_read().await?;
+    let rows = all_rows(tenant, &txn).await?;
+    txn.commit().await?;
+    Ok(with_counts(rows, counts))
+}
+
+fn with_counts(rows: Vec<departments::Model>, counts: &BTreeMap<uuid::Uuid, u64>) -> Vec<Department> {
+    rows.into_iter()
         .map(|row| Department {
             id: DepartmentId::from_uuid(row.id),
             parent: row.parent_id.map(DepartmentId::from_uuid),
@@ -76,7 +92,7 @@ pub async fn list(tenant: &TenantDb) -> Result<Vec<Department>> {
             name: row.name,
             archived: row.archived_at.is_some(),
         })
-        .collect())
+        .collect()
 }
 
 fn active_parent(rows: &[departments::Model], parent: Option<DepartmentId>) -> Result<()> {

@@ -37,8 +37,8 @@ pub const IDLE_FOR: Duration = Duration::from_secs(10 * 60);
 /// The most workplaces whose lists are kept; the least recently used goes first.
 pub const MOST_WORKPLACES: usize = 16;
 
-/// One person as the list shows them, opened.
-#[derive(Clone, Debug)]
+/// One person as the list shows them, opened. Its debug output shows no name or address.
+#[derive(Clone)]
 struct Listed {
     id: uuid::Uuid,
     name: String,
@@ -54,10 +54,18 @@ struct Listed {
 }
 
 /// A workplace's opened people at one version, sorted by name.
-#[derive(Debug)]
 pub struct Snapshot {
     version: i64,
     people: Vec<Listed>,
+}
+
+impl std::fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Snapshot")
+            .field("version", &self.version)
+            .field("people", &self.people.len())
+            .finish()
+    }
 }
 
 impl Snapshot {
@@ -110,9 +118,11 @@ impl Directory {
         Self::default()
     }
 
-    /// A directory with a sweeper on the current Tokio runtime that drops idle lists every
-    /// minute, used or not; the sweeper stops when the directory is dropped.
-    pub fn start() -> Self {
+    /// A directory with a sweeper on the current Tokio runtime: every minute, used or not, it
+    /// drops idle lists and lists whose people changed or whose workplace is gone, so an
+    /// erased person's name is not kept for more than a minute whether anyone looks or not.
+    /// The sweeper stops when the directory is dropped.
+    pub fn start(db: crate::Database) -> Self {
         let directory = Self::default();
         let slots = Arc::downgrade(&directory.slots);
         tokio::spawn(async move {
@@ -126,6 +136,9 @@ impl Directory {
                     &mut slots.lock().unwrap_or_else(std::sync::PoisonError::into_inner),
                     Instant::now(),
                 );
+                if let Err(err) = drop_outdated(&db, &slots).await {
+                    tracing::warn!(error = %err, "the people directory could not check its kept lists");
+                }
             }
         });
         directory
@@ -138,6 +151,17 @@ impl Directory {
         page(tenant, &snapshot, scope, filter).await
     }
 
+    /// The workplace's departments with how many people each holds, counted from the kept
+    /// list rather than by reading every person's row again.
+    pub async fn departments(&self, tenant: &TenantDb) -> Result<Vec<super::departments::Department>> {
+        let snapshot = self.snapshot(tenant).await?;
+        let mut counts = std::collections::BTreeMap::new();
+        for department in snapshot.people.iter().filter_map(|p| p.department) {
+            *counts.entry(department.uuid()).or_insert(0u64) += 1;
+        }
+        super::departments::list_counted(tenant, &counts).await
+    }
+
     /// The workplace's opened list as of now.
     pub async fn snapshot(&self, tenant: &TenantDb) -> Result<Arc<Snapshot>> {
         // Read before the people: a change in between makes the next request open them again,
@@ -145,7 +169,12 @@ impl Directory {
         let version = people_version(tenant).await?;
         let slot = self.slot(tenant.workplace_id());
         let mut kept = slot.snapshot.lock().await;
-        if let Some(snapshot) = kept.as_ref().filter(|s| s.version == version) {
+        // Versions only grow (a restore moves them past every earlier time), so a list opened
+        // at a later version by a request that went first serves this one too.
+        if let Some(snapshot) = kept
+            .as_ref()
+            .filter(|s| s.version == version || (version > 0 && s.version > version))
+        {
             return Ok(snapshot.clone());
         }
         let snapshot = Arc::new(open(tenant, version).await?);
@@ -177,6 +206,41 @@ impl Directory {
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(now);
         slot
     }
+}
+
+/// Drops the kept lists whose workplace's people changed since, or whose workplace is gone.
+async fn drop_outdated(db: &crate::Database, slots: &Mutex<HashMap<WorkplaceId, Arc<Slot>>>) -> Result<()> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let kept: Vec<(WorkplaceId, i64)> = {
+        let slots = slots.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        slots
+            .iter()
+            .filter_map(|(workplace, slot)| {
+                let snapshot = slot.snapshot.try_lock().ok()?;
+                Some((*workplace, snapshot.as_ref()?.version))
+            })
+            .collect()
+    };
+    if kept.is_empty() {
+        return Ok(());
+    }
+    let current: HashMap<uuid::Uuid, i64> = workplaces::Entity::find()
+        .select_only()
+        .column(workplaces::Column::Id)
+        .column_as(sea_orm::sea_query::Expr::cust("people_version"), "people_version")
+        .filter(workplaces::Column::Id.is_in(kept.iter().map(|(workplace, _)| workplace.uuid())))
+        .into_tuple::<(uuid::Uuid, i64)>()
+        .all(db.connection())
+        .await?
+        .into_iter()
+        .collect();
+    let mut slots = slots.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    for (workplace, version) in kept {
+        if current.get(&workplace.uuid()) != Some(&version) {
+            slots.remove(&workplace);
+        }
+    }
+    Ok(())
 }
 
 /// Drops the lists nobody used for [`IDLE_FOR`].
@@ -232,11 +296,22 @@ pub(crate) async fn open(tenant: &TenantDb, version: i64) -> Result<Snapshot> {
         .await?;
     let keys = tenant.data_keys_in(&txn).await?;
     txn.commit().await?;
+    // Opening and sorting 100,000 people is CPU work: off the threads that serve requests.
+    tokio::task::spawn_blocking(move || opened(rows, &keys, version))
+        .await
+        .map_err(|err| Error::Internal(format!("opening the people directory: {err}")))?
+}
+
+fn opened(
+    rows: Vec<ListedRow>,
+    keys: &crate::platform::crypto::TenantKeys,
+    version: i64,
+) -> Result<Snapshot> {
     let mut people = rows
         .into_iter()
         .map(|row| {
             let opened = user_fields::open_columns(
-                &keys,
+                keys,
                 row.id,
                 row.name_sealed.as_deref(),
                 row.email_sealed.as_deref(),

@@ -979,6 +979,32 @@ async fn the_kept_people_list_follows_every_change(test_db: TestDb) {
     let found = directory.list(&tenant, &everyone, &suspended).await.unwrap();
     assert_eq!(names(&found), ["Mary Quist"]);
 
+    // A change to nothing the list shows (a password rehashed at sign-in) keeps it.
+    let kept = directory.snapshot(&tenant).await.unwrap();
+    domain::testing::raw_strings(
+        db,
+        "UPDATE users SET password_hash = password_hash || '' RETURNING 'changed'",
+    )
+    .await;
+    assert!(Arc::ptr_eq(&kept, &directory.snapshot(&tenant).await.unwrap()));
+
+    // Another workplace's list, kept by the same directory, holds only its own people.
+    let (other_owner, other) = domain::testing::workplace(db, "Fabrikam", "fay@fabrikam.test", now()).await;
+    let other = other.as_person(&other_owner);
+    assert_eq!(
+        names(&directory.list(&other, &everyone, &no_filter).await.unwrap()),
+        ["Ada"]
+    );
+    assert_eq!(
+        directory
+            .list(&tenant, &everyone, &no_filter)
+            .await
+            .unwrap()
+            .total,
+        3,
+        "Northwind's list is its own"
+    );
+
     domain::compliance::privacy::erase(&tenant, mary.user_id, now())
         .await
         .unwrap();
