@@ -1220,20 +1220,7 @@ async fn submissions_stored_together_keep_their_own_outcomes(test_db: TestDb) {
     let (other_owner, other) = domain::testing::workplace(db, "Fabrikam", "owner@fabrikam.test", now()).await;
     let team = departments::create(&other, "Team", None, now()).await.unwrap();
     let other_people = people(db, &other, "Fabrikam", team, 2).await;
-    surveys::create(
-        &other.as_person(&other_owner),
-        NewSurvey {
-            title: "Pulse".into(),
-            questions: vec![library_question("workload")],
-            departments: vec![team],
-            cadence: Cadence::Once,
-            first_round_at: now(),
-            window_days: 3,
-        },
-        now(),
-    )
-    .await
-    .unwrap();
+    domain::testing::workload_survey(&other, &other_owner, "Pulse", now()).await;
     let opened = rounds::open_due(db, now()).await.unwrap();
     let round_of = |tenant: &TenantDb| {
         opened
