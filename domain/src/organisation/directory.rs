@@ -18,13 +18,16 @@ use std::{
 use chrono::NaiveDate;
 use sea_orm::{EntityTrait, QuerySelect};
 
-use super::people::{Filter, Page, Person, Status, PAGE_SIZE};
 use crate::{
     access::roles::WorkplaceRoles,
     platform::{
-        entities::{departments, users, workplaces},
+        entities::{
+            departments,
+            users::{self, Status},
+            workplaces,
+        },
         ids::{DepartmentId, UserId, WorkplaceId},
-        policy::Scope,
+        policy::{RoleDefinition, Scope},
         tenant::TenantDb,
         tree::subtree,
         user_fields,
@@ -36,6 +39,41 @@ use crate::{
 pub const IDLE_FOR: Duration = Duration::from_secs(10 * 60);
 /// The most workplaces whose lists are kept; the least recently used goes first.
 pub const MOST_WORKPLACES: usize = 16;
+
+/// People a page shows.
+pub const PAGE_SIZE: usize = 25;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Person {
+    pub id: UserId,
+    pub name: String,
+    pub email: String,
+    pub role: RoleDefinition,
+    pub department: Option<DepartmentId>,
+    pub start_date: Option<NaiveDate>,
+    pub status: Status,
+    /// Processing restricted on their request (see `privacy`).
+    pub restricted: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// Part of a name or email address, any case.
+    pub search: String,
+    /// This department and everything below it.
+    pub department: Option<DepartmentId>,
+    pub status: Option<Status>,
+    /// From 1.
+    pub page: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Page {
+    pub people: Vec<Person>,
+    pub total: usize,
+    pub page: usize,
+    pub pages: usize,
+}
 
 /// One person as the list shows them, opened. Its debug output shows no name or address.
 #[derive(Clone)]

@@ -20,7 +20,7 @@ use crate::{
         crypto::TenantKeys,
         entities::{department_grants, departments, email_tokens, sessions, users, workplaces},
         ids::{DepartmentId, UserId},
-        policy::{Action, Resource, Role, RoleDefinition, RoleKey, Scope},
+        policy::{Action, Resource, Role, RoleKey, Scope},
         tenant::TenantDb,
         user_fields,
     },
@@ -28,8 +28,9 @@ use crate::{
 };
 
 pub const INVITATION_LIFETIME: Duration = Duration::days(7);
+/// The list's types live with the directory that serves it.
+pub use super::directory::{Filter, Page, Person, PAGE_SIZE};
 use crate::platform::entities::email_tokens::INVITATION;
-pub const PAGE_SIZE: usize = 25;
 
 /// Where a person's account stands (stored through the entity's derive).
 pub use crate::platform::entities::users::Status;
@@ -51,19 +52,6 @@ impl Status {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Person {
-    pub id: UserId,
-    pub name: String,
-    pub email: String,
-    pub role: RoleDefinition,
-    pub department: Option<DepartmentId>,
-    pub start_date: Option<NaiveDate>,
-    pub status: Status,
-    /// Processing restricted on their request (see `privacy`).
-    pub restricted: bool,
-}
-
 /// A person's record as the pages show it, opened.
 fn person(row: users::Model, roles: &WorkplaceRoles, keys: &TenantKeys) -> Result<Person> {
     let opened = user_fields::open_columns(
@@ -82,25 +70,6 @@ fn person(row: users::Model, roles: &WorkplaceRoles, keys: &TenantKeys) -> Resul
         email: opened.email.into_exposed(),
         restricted: row.restricted_at.is_some(),
     })
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Filter {
-    /// Part of a name or email address, any case.
-    pub search: String,
-    /// This department and everything below it.
-    pub department: Option<DepartmentId>,
-    pub status: Option<Status>,
-    /// From 1.
-    pub page: usize,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Page {
-    pub people: Vec<Person>,
-    pub total: usize,
-    pub page: usize,
-    pub pages: usize,
 }
 
 /// People the caller may see, filtered, sorted by name and paginated, opened for this call
