@@ -1198,13 +1198,7 @@ async fn simultaneous_submissions_all_count_once(test_db: TestDb) {
         }
     }
     assert_eq!(saved, everyone.len());
-    domain::surveys::closing::close_now(&pulse.tenant.as_person(&pulse.owner), round, now())
-        .await
-        .unwrap();
-    let listed = results::rounds_with_results(&pulse.tenant.as_person(&pulse.owner))
-        .await
-        .unwrap();
-    assert_eq!(listed[0].counts, Some((15, results::Answered::Exactly(15))));
+    closes_with_everyone_counted_once(&pulse, round).await;
     let figures = results::round_results(&pulse.tenant.as_person(&pulse.owner), round)
         .await
         .unwrap();
@@ -1332,13 +1326,7 @@ async fn submissions_stored_together_keep_their_own_outcomes(test_db: TestDb) {
     let rest: Vec<Identity> = everyone[3..].to_vec();
     answer_all(&pulse.tenant, &rest, round, now(), |_| 3).await;
     answer_all(&other, &other_people[1..], other_round, now(), |_| 3).await;
-    domain::surveys::closing::close_now(&pulse.tenant.as_person(&pulse.owner), round, now())
-        .await
-        .unwrap();
-    let listed = results::rounds_with_results(&pulse.tenant.as_person(&pulse.owner))
-        .await
-        .unwrap();
-    assert_eq!(listed[0].counts, Some((15, results::Answered::Exactly(15))));
+    closes_with_everyone_counted_once(&pulse, round).await;
 }
 
 /// Two writers (two server processes) storing the same people at once: whichever commits
@@ -1380,12 +1368,16 @@ async fn two_writers_racing_store_each_person_once(test_db: TestDb) {
         .cloned()
         .collect();
     answer_all(&pulse.tenant, &everyone_else, round, now(), |_| 3).await;
-    domain::surveys::closing::close_now(&pulse.tenant.as_person(&pulse.owner), round, now())
+    closes_with_everyone_counted_once(&pulse, round).await;
+}
+
+/// Closes `round` and checks that its release counts each of the fifteen people asked once.
+async fn closes_with_everyone_counted_once(pulse: &Pulse, round: rounds::RoundId) {
+    let owner = pulse.tenant.as_person(&pulse.owner);
+    domain::surveys::closing::close_now(&owner, round, now())
         .await
         .unwrap();
-    let listed = results::rounds_with_results(&pulse.tenant.as_person(&pulse.owner))
-        .await
-        .unwrap();
+    let listed = results::rounds_with_results(&owner).await.unwrap();
     assert_eq!(listed[0].counts, Some((15, results::Answered::Exactly(15))));
 }
 
