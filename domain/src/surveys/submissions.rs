@@ -1,8 +1,8 @@
 //! Group commit for check-ins: every submission of this process goes to one writer, which
 //! stores all that arrived while it was busy in one transaction per workplace (one commit, a
 //! few statements) and answers each request only after that transaction committed. Under
-//! load, fifty people answering at once cost about what one did; alone, a submission waits for
-//! nothing but its own transaction.
+//! load, many people's check-ins share one commit; alone, a submission waits for nothing but
+//! its own transaction.
 //!
 //! A batch also hides who is who: its people are marked answered and its ballots written in
 //! one transaction, the ballots in a shuffled order (see [`super::answering::store_together`]).
@@ -14,7 +14,7 @@ use crate::{Error, Result};
 
 /// The most submissions one transaction stores; more wait for the next.
 const MOST_PER_TRANSACTION: usize = 256;
-/// Submissions that may wait for the writer before a request waits to hand its own over.
+/// Submissions that may wait for the writer; one more is refused as busy.
 const WAITING: usize = 4096;
 
 /// A submission handed to the writer, with where its outcome goes.
