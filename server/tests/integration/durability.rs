@@ -12,7 +12,6 @@ use std::{
 
 use chrono::Utc;
 use domain::{
-    access::{accounts, auth::context::SignInContext},
     surveys::{answering, closing, results, rounds},
     testing::TestDb,
 };
@@ -26,7 +25,7 @@ fn post_submission(port: &str, cookie: &str, body: &str) -> Option<u16> {
     stream.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
     let request = format!(
         "POST /api/check_ins/submit HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
-         Cookie: __Host-candor_session={cookie}\r\nSec-Fetch-Site: same-origin\r\n\
+         Cookie: {cookie}\r\nSec-Fetch-Site: same-origin\r\n\
          Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
@@ -60,21 +59,12 @@ async fn no_acknowledged_check_in_is_lost_to_a_kill(test_db: TestDb) {
         .id;
     let mut submissions = Vec::new();
     for (n, person) in people.iter().enumerate() {
-        let pending = accounts::start_session(db, *person, &SignInContext::default(), now)
-            .await
-            .unwrap();
-        let session = accounts::resolve_session(db, &Default::default(), pending.expose(), now)
-            .await
-            .unwrap()
-            .unwrap();
-        let token = accounts::complete_second_factor(db, session.session_id, now)
-            .await
-            .unwrap();
+        let (cookie, _) = super::isolation::full_session(db, *person).await;
         let body = format!(
             r#"{{"round":"{round}","answers":[{{"question":"{question}","value":{},"comment":null}}]}}"#,
             1 + n % 5
         );
-        submissions.push((token.expose().to_owned(), body));
+        submissions.push((cookie, body));
     }
     let submissions = Arc::new(submissions);
 

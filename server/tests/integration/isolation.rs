@@ -264,7 +264,7 @@ struct Workplace {
     personal: Vec<String>,
 }
 
-async fn full_session(db: &Database, user: uuid::Uuid) -> (String, uuid::Uuid) {
+pub(crate) async fn full_session(db: &Database, user: uuid::Uuid) -> (String, uuid::Uuid) {
     let now = Utc::now();
     let token = accounts::start_session(db, user, &SignInContext::default(), now)
         .await
