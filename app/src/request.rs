@@ -17,17 +17,17 @@ pub fn trail() -> Option<domain::platform::audit::Trail> {
 /// server-function calls get none and look up for themselves (some of them change the session).
 #[derive(Clone, Debug, Default)]
 pub struct AskerOnce {
-    session: std::sync::Arc<tokio::sync::OnceCell<Option<domain::access::accounts::SessionInfo>>>,
+    signed_in: std::sync::Arc<tokio::sync::OnceCell<Option<domain::access::accounts::SignedIn>>>,
     identity: std::sync::Arc<tokio::sync::OnceCell<domain::platform::policy::Identity>>,
 }
 
 impl AskerOnce {
-    /// The request's session, from `lookup` the first time it is asked for.
-    pub async fn session<F>(&self, lookup: F) -> domain::Result<Option<domain::access::accounts::SessionInfo>>
+    /// The request's session and account, from `lookup` the first time it is asked for.
+    pub async fn signed_in<F>(&self, lookup: F) -> domain::Result<Option<domain::access::accounts::SignedIn>>
     where
-        F: std::future::Future<Output = domain::Result<Option<domain::access::accounts::SessionInfo>>>,
+        F: std::future::Future<Output = domain::Result<Option<domain::access::accounts::SignedIn>>>,
     {
-        self.session.get_or_try_init(|| lookup).await.cloned()
+        self.signed_in.get_or_try_init(|| lookup).await.cloned()
     }
 
     /// The signed-in person's identity, from `lookup` the first time it is asked for.

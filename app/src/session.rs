@@ -3,7 +3,10 @@
 //! session may reach. A session that has not given a second factor reaches only the sign-in and
 //! enrolment steps.
 
-use domain::access::{accounts::SessionInfo, auth::session::SecretToken};
+use domain::access::{
+    accounts::{SessionInfo, SignedIn},
+    auth::session::SecretToken,
+};
 use leptos::prelude::*;
 
 use crate::{error::ApiError, state::AppState};
@@ -102,34 +105,39 @@ pub fn sign_in_context(state: &AppState) -> domain::access::auth::context::SignI
 
 /// The request's session, if it carries a live one. The audit trail learns who is asking.
 pub async fn current_session(state: &AppState) -> Result<Option<SessionInfo>, ApiError> {
+    Ok(signed_in(state).await?.map(|signed_in| signed_in.session))
+}
+
+/// The request's session with its account, read together and once per page render.
+async fn signed_in(state: &AppState) -> Result<Option<SignedIn>, ApiError> {
     let Some(token) = presented_token() else {
         return Ok(None);
     };
-    let lookup = domain::access::accounts::resolve_session(
+    let lookup = domain::access::accounts::resolve_signed_in(
         &state.db,
         &state.session_policy,
         &token,
         state.clock.now(),
     );
-    let session = match crate::request::asker_once() {
-        Some(once) => once.session(lookup).await?,
+    let signed_in = match crate::request::asker_once() {
+        Some(once) => once.signed_in(lookup).await?,
         None => lookup.await?,
     };
-    if let (Some(session), Some(trail)) = (&session, crate::request::trail()) {
+    if let (Some(signed_in), Some(trail)) = (&signed_in, crate::request::trail()) {
         trail.identify(
-            domain::platform::ids::UserId::from_uuid(session.user_id),
-            domain::platform::ids::WorkplaceId::from_uuid(session.workplace_id),
+            domain::platform::ids::UserId::from_uuid(signed_in.session.user_id),
+            domain::platform::ids::WorkplaceId::from_uuid(signed_in.session.workplace_id),
         );
     }
-    Ok(session)
+    Ok(signed_in)
 }
 
-/// The person `session` belongs to, as the policy sees them (once per page render).
+/// The person `signed_in` is, as the policy sees them (once per page render).
 async fn identity_of(
     state: &AppState,
-    session: &domain::access::accounts::SessionInfo,
+    signed_in: &SignedIn,
 ) -> Result<domain::platform::policy::Identity, ApiError> {
-    let lookup = domain::access::identity::load(&state.db, session);
+    let lookup = domain::access::identity::of_signed_in(&state.db, signed_in);
     Ok(match crate::request::asker_once() {
         Some(once) => once.identity(lookup).await?,
         None => lookup.await?,
@@ -150,15 +158,20 @@ fn scope_of(
 
 /// Signed in with both factors, no new password owed: what everything beyond sign-in requires.
 pub async fn require_full_session(state: &AppState) -> Result<SessionInfo, ApiError> {
-    match current_session(state).await? {
-        None => Err(domain::Error::Unauthenticated.into()),
-        Some(session) if !session.second_factor => Err(domain::Error::SecondFactorRequired.into()),
-        // An account secured as possibly compromised does nothing else before its new password.
-        Some(session) if session.password_change_required => {
-            Err(domain::Error::PasswordChangeRequired.into())
-        }
-        Some(session) => Ok(session),
+    Ok(require_fully_signed_in(state).await?.session)
+}
+
+/// [`require_full_session`] with the account read alongside, for the identity.
+async fn require_fully_signed_in(state: &AppState) -> Result<SignedIn, ApiError> {
+    let signed_in = signed_in(state).await?.ok_or(domain::Error::Unauthenticated)?;
+    if !signed_in.session.second_factor {
+        return Err(domain::Error::SecondFactorRequired.into());
     }
+    // An account secured as possibly compromised does nothing else before its new password.
+    if signed_in.session.password_change_required {
+        return Err(domain::Error::PasswordChangeRequired.into());
+    }
+    Ok(signed_in)
 }
 
 /// Signed in, with or without the second factor: the second-factor and enrolment steps.
@@ -210,8 +223,8 @@ pub async fn require_identity(
     ),
     ApiError,
 > {
-    let session = require_full_session(state).await?;
-    let identity = identity_of(state, &session).await?;
+    let signed_in = require_fully_signed_in(state).await?;
+    let identity = identity_of(state, &signed_in).await?;
     let tenant = scope_of(state, &identity);
     Ok((identity, tenant))
 }
@@ -227,9 +240,9 @@ pub async fn require_tenant(state: &AppState) -> Result<domain::platform::tenant
 pub async fn signed_in_identity(
     state: &AppState,
 ) -> Result<Option<domain::platform::policy::Identity>, ApiError> {
-    match current_session(state).await? {
-        Some(session) if session.second_factor && !session.password_change_required => {
-            Ok(Some(identity_of(state, &session).await?))
+    match signed_in(state).await? {
+        Some(signed_in) if signed_in.session.second_factor && !signed_in.session.password_change_required => {
+            Ok(Some(identity_of(state, &signed_in).await?))
         }
         _ => Ok(None),
     }
@@ -246,8 +259,11 @@ pub async fn require_recent_identity(
     ),
     ApiError,
 > {
-    let session = require_recent_second_factor(state).await?;
-    let identity = identity_of(state, &session).await?;
+    let signed_in = require_fully_signed_in(state).await?;
+    if !signed_in.session.recently_confirmed(state.clock.now()) {
+        return Err(domain::Error::ReauthenticationRequired.into());
+    }
+    let identity = identity_of(state, &signed_in).await?;
     let tenant = scope_of(state, &identity);
     Ok((identity, tenant))
 }

@@ -717,11 +717,40 @@ pub async fn resolve_session(
     presented: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<SessionInfo>> {
+    Ok(resolve_signed_in(db, policy, presented, now)
+        .await?
+        .map(|signed_in| signed_in.session))
+}
+
+/// A live session together with the account it belongs to, as one request reads them.
+#[derive(Clone, Debug)]
+pub struct SignedIn {
+    pub session: SessionInfo,
+    /// The account row read with the session, so that the policy's view of the person
+    /// ([`crate::access::identity::of_signed_in`]) needs no second read of it.
+    pub(crate) account: users::Model,
+}
+
+/// [`resolve_session`] with the account: the session and its account in one statement, since
+/// every signed-in request asks for both.
+pub async fn resolve_signed_in(
+    db: &Database,
+    policy: &SessionPolicy,
+    presented: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<SignedIn>> {
+    use sea_orm::{JoinType, QuerySelect};
     let Some(token) = SecretToken::parse(presented) else {
         return Ok(None);
     };
     let conn = db.connection();
-    let Some(session) = sessions::Entity::find()
+    let account_of_session: sea_orm::RelationDef = sessions::Entity::belongs_to(users::Entity)
+        .from(sessions::Column::UserId)
+        .to(users::Column::Id)
+        .into();
+    let Some((session, Some(account))) = sessions::Entity::find()
+        .join(JoinType::InnerJoin, account_of_session)
+        .select_also(users::Entity)
         .filter(sessions::Column::TokenHash.eq(token.hash()))
         .one(conn)
         .await?
@@ -737,24 +766,24 @@ pub async fn resolve_session(
         ended.update(conn).await?;
         return Ok(None);
     }
-    let Some(user) = users::Entity::find_by_id(session.user_id).one(conn).await? else {
-        return Ok(None);
-    };
     let info = SessionInfo {
         session_id: session.id,
-        user_id: user.id,
-        workplace_id: user.workplace_id,
+        user_id: account.id,
+        workplace_id: account.workplace_id,
         second_factor: session.second_factor_at.is_some() || session.device_vouched_at.is_some(),
         // Only a factor given in person confirms a credential change.
         second_factor_at: session.second_factor_at,
-        password_change_required: user.password_change_required_at.is_some(),
+        password_change_required: account.password_change_required_at.is_some(),
     };
     if now - session.last_seen_at >= TOUCH_AT_MOST_EVERY {
         let mut touched: sessions::ActiveModel = session.into();
         touched.last_seen_at = Set(now);
         touched.update(conn).await?;
     }
-    Ok(Some(info))
+    Ok(Some(SignedIn {
+        session: info,
+        account,
+    }))
 }
 
 /// How often a session in use is marked as seen. Every request writing the row would make every

@@ -5,7 +5,10 @@
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::{
-    access::{accounts::SessionInfo, roles::WorkplaceRoles},
+    access::{
+        accounts::{SessionInfo, SignedIn},
+        roles::WorkplaceRoles,
+    },
     platform::tree::subtree,
     platform::{
         entities::{department_grants, departments, users},
@@ -16,12 +19,24 @@ use crate::{
 };
 
 pub async fn load(db: &Database, session: &SessionInfo) -> Result<Identity> {
-    let conn = db.connection();
     let user = users::Entity::find_by_id(session.user_id)
-        .one(conn)
+        .one(db.connection())
         .await?
-        .filter(|user| user.status == crate::platform::entities::users::Status::Active)
         .ok_or(Error::Unauthenticated)?;
+    of_account(db, &user).await
+}
+
+/// [`load`] for a session read with its account ([`crate::access::accounts::resolve_signed_in`]):
+/// the account is not read again.
+pub async fn of_signed_in(db: &Database, signed_in: &SignedIn) -> Result<Identity> {
+    of_account(db, &signed_in.account).await
+}
+
+async fn of_account(db: &Database, user: &users::Model) -> Result<Identity> {
+    if user.status != crate::platform::entities::users::Status::Active {
+        return Err(Error::Unauthenticated);
+    }
+    let conn = db.connection();
     let workplace = WorkplaceId::from_uuid(user.workplace_id);
     let role = if user.custom_role_id.is_some() {
         WorkplaceRoles::load(conn, workplace).await?
