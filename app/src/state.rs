@@ -15,6 +15,8 @@ pub struct AppState {
     pub mail: domain::platform::mail_queue::MailQueue,
     /// Check-ins are stored through one writer that commits concurrent ones together.
     pub submissions: domain::surveys::submissions::SubmissionWriter,
+    /// What each request leaves in the access log, written together with other requests'.
+    pub access_log: domain::platform::access_log::AccessLogWriter,
     /// Each workplace's people opened once, until they change.
     pub directory: domain::organisation::directory::Directory,
     pub hasher: domain::access::auth::password::PasswordHasher,

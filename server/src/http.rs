@@ -169,11 +169,14 @@ async fn audit_trail(State(state): State<AppState>, mut req: Request, next: Next
     req.extensions_mut().insert(trail.clone());
     let response = next.run(req).await;
     let (response, status) = effective_status(response).await;
-    match domain::platform::access_log::finish(&trail, &state.db, status).await {
+    match state.access_log.finish(&trail, status).await {
         Ok(()) => response,
         Err(err) => {
             tracing::error!(code = err.code(), error = %err, "the audit log could not be written; the answer is withheld");
-            internal_error_response()
+            // Busy asks to try again; anything else reads as an internal error, without details.
+            let error = ApiError::from(err);
+            let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            (status, axum::Json(error)).into_response()
         }
     }
 }

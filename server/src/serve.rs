@@ -163,6 +163,7 @@ pub fn app_with_clock(
         .map(|url| Arc::new(domain::access::auth::passkey::RelyingParty::new(&url)))
         .map_err(|err| StartError::PublicUrl(format!("`{public_url}` is not a URL: {err}")))?;
     let directory = domain::organisation::directory::Directory::start(db.clone());
+    let access_log = domain::platform::access_log::AccessLogWriter::start(db.clone());
     let state = AppState {
         relying_party,
         db,
@@ -170,6 +171,7 @@ pub fn app_with_clock(
         transport,
         mail,
         submissions: domain::surveys::submissions::SubmissionWriter::start(),
+        access_log,
         directory,
         hasher,
         password_policy: PasswordPolicy::default(),

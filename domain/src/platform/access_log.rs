@@ -10,6 +10,7 @@ use crate::{
     platform::{
         audit::{self, Anchor, Category, ChainReport, Entry, Trail},
         entities::{audit_log, audit_pending},
+        group_commit::GroupWriter,
         ids::WorkplaceId,
         security_events::{self, StoredEvent},
         tenant::TenantDb,
@@ -20,29 +21,124 @@ use crate::{
 /// Writes what `trail` left, with how the request ended (`status`); a request that left nothing
 /// yet gets one entry. Fails (and the request with it) when the log cannot be written.
 pub async fn finish(trail: &Trail, db: &Database, status: u16) -> Result<()> {
-    let entries = trail.take_remaining(status);
-    if entries.is_empty() {
-        return Ok(());
+    write_together(db, vec![Remaining::of(trail, status)])
+        .await
+        .pop()
+        .unwrap_or(Ok(()))
+}
+
+/// What a request left for the log when it ended, taken from its trail.
+#[derive(Debug)]
+pub struct Remaining {
+    entries: Vec<Entry>,
+    /// Entries without who asked wait for the end of their day (see `audit::pending`).
+    anonymous: bool,
+}
+
+impl Remaining {
+    pub fn of(trail: &Trail, status: u16) -> Self {
+        Self {
+            entries: trail.take_remaining(status),
+            anonymous: trail.is_anonymous(),
+        }
     }
-    let workplace = entries[0].workplace;
+}
+
+/// A workplace (none: the instance) and whether its entries are anonymous.
+type GroupKey = (Option<WorkplaceId>, bool);
+
+/// Writes what several requests left: one transaction per workplace (and one for the anonymous
+/// entries of a workplace, so that they share no transaction with a named person's), instead of
+/// one per request. Returns one outcome per request, in order; when a transaction fails, every
+/// request in it fails (nothing of it was written).
+pub async fn write_together(db: &Database, batch: Vec<Remaining>) -> Vec<Result<()>> {
+    let mut outcomes: Vec<Result<()>> = batch.iter().map(|_| Ok(())).collect();
+    // Per workplace chain and kind: which requests, and their entries in order.
+    let mut groups: std::collections::BTreeMap<GroupKey, (Vec<usize>, Vec<Entry>)> = Default::default();
+    for (index, remaining) in batch.into_iter().enumerate() {
+        let Some(first) = remaining.entries.first() else {
+            continue;
+        };
+        // A trail's entries all belong to the workplace it was identified with.
+        let group = groups.entry((first.workplace, remaining.anonymous)).or_default();
+        group.0.push(index);
+        group.1.extend(remaining.entries);
+    }
+    for ((workplace, anonymous), (members, entries)) in groups {
+        let Err(err) = write_entries(db, workplace, anonymous, &entries).await else {
+            continue;
+        };
+        if let [only] = members[..] {
+            outcomes[only] = Err(err);
+            continue;
+        }
+        tracing::error!(error = %err, requests = members.len(), "access-log entries could not be written");
+        for index in members {
+            outcomes[index] = Err(crate::Error::Unavailable(
+                "the access log cannot be written right now".into(),
+            ));
+        }
+    }
+    outcomes
+}
+
+async fn write_entries(
+    db: &Database,
+    workplace: Option<WorkplaceId>,
+    anonymous: bool,
+    entries: &[Entry],
+) -> Result<()> {
     match workplace {
         Some(workplace) => {
             let tenant = TenantDb::for_audit_log(db, workplace);
             let txn = tenant.begin_unlogged().await?;
-            if trail.is_anonymous() {
-                audit::pending::defer(&txn, &entries).await?;
+            if anonymous {
+                audit::pending::defer(&txn, entries).await?;
             } else {
-                audit::append(&txn, &entries).await?;
+                audit::append(&txn, entries).await?;
             }
             txn.commit().await?;
         }
         None => {
             let txn = db.begin_write().await?;
-            audit::append(&txn, &entries).await?;
+            audit::append(&txn, entries).await?;
             txn.commit().await?;
         }
     }
     Ok(())
+}
+
+/// Every request's remaining entries go to one writer, which writes all that arrived while it
+/// was busy together ([`write_together`]) and answers each request once they are committed: a
+/// page load or read waits for its log entry as before, but many share a transaction.
+#[derive(Clone, Debug)]
+pub struct AccessLogWriter {
+    writer: GroupWriter<Remaining, ()>,
+}
+
+/// The most requests whose entries one batch writes.
+const MOST_PER_BATCH: usize = 256;
+/// Requests that may wait for the writer; one more is refused as busy.
+const WAITING: usize = 4096;
+
+impl AccessLogWriter {
+    /// Starts the writer on the current Tokio runtime.
+    pub fn start(db: Database) -> Self {
+        let writer = GroupWriter::start("the access log", MOST_PER_BATCH, WAITING, move |batch| {
+            let db = db.clone();
+            async move { write_together(&db, batch).await }
+        });
+        Self { writer }
+    }
+
+    /// [`finish`] through the writer.
+    pub async fn finish(&self, trail: &Trail, status: u16) -> Result<()> {
+        let remaining = Remaining::of(trail, status);
+        if remaining.entries.is_empty() {
+            return Ok(());
+        }
+        self.writer.write(remaining).await
+    }
 }
 
 /// Chains every waiting entry of a day before `now`'s, per workplace, shuffled; returns how many.

@@ -9,6 +9,7 @@ pub mod crypto;
 pub mod db;
 pub(crate) mod entities;
 pub mod error;
+pub mod group_commit;
 pub mod ids;
 pub mod jobs;
 pub mod mail;

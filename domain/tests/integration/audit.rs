@@ -110,6 +110,58 @@ async fn changes_are_logged_with_their_transaction(test_db: TestDb) {
     assert!(reports.iter().all(|r| r.broken.is_none()), "{reports:?}");
 }
 
+/// Many requests ending at once share the access log's transactions; each keeps its own entry,
+/// the anonymous ones still wait for the end of their day, and the chains stay whole.
+async fn requests_ending_together_are_logged_together(test_db: TestDb) {
+    let db = &test_db.db;
+    let clock = Arc::new(FixedClock::at(at()));
+    let (north, _) = testing::workplace(db, "Northwind", "ada@northwind.test", at()).await;
+    let (south, _) = testing::workplace(db, "Southwind", "sam@southwind.test", at()).await;
+    let writer = domain::platform::access_log::AccessLogWriter::start(db.clone());
+    let mut requests = tokio::task::JoinSet::new();
+    for i in 0..40 {
+        let (writer, clock) = (writer.clone(), clock.clone());
+        let (who, action) = match i % 4 {
+            0 => (Some(&south), "people/list"),
+            1 => (Some(&north), "check_ins/inbox"),
+            2 => (None, "account/log_in"),
+            _ => (Some(&north), "people/list"),
+        };
+        let trail = request(&clock, action);
+        if let Some(who) = who {
+            trail.identify(who.user_id, who.workplace_id);
+        }
+        if action == "check_ins/inbox" {
+            trail.anonymise();
+        }
+        requests.spawn(async move { writer.finish(&trail, 200).await });
+    }
+    while let Some(done) = requests.join_next().await {
+        done.unwrap().unwrap();
+    }
+    let count = |rows: &[testing::AuditRow], action: &str| rows.iter().filter(|r| r.action == action).count();
+    let north_rows = testing::audit_rows(db, Some(north.workplace_id)).await;
+    let south_rows = testing::audit_rows(db, Some(south.workplace_id)).await;
+    let instance_rows = testing::audit_rows(db, None).await;
+    assert_eq!(count(&north_rows, "people/list"), 10);
+    assert_eq!(count(&south_rows, "people/list"), 10);
+    assert_eq!(count(&instance_rows, "account/log_in"), 10);
+    // Who read their inbox is not in the log today; tomorrow the day's entries join the chain.
+    assert_eq!(count(&north_rows, "check_ins/inbox"), 0);
+    let flushed = domain::platform::access_log::flush_pending(db, at() + chrono::Duration::days(1))
+        .await
+        .unwrap();
+    assert_eq!(flushed, 10);
+    let north_rows = testing::audit_rows(db, Some(north.workplace_id)).await;
+    assert_eq!(count(&north_rows, "check_ins/inbox"), 10);
+    assert!(north_rows
+        .iter()
+        .filter(|r| r.action == "check_ins/inbox")
+        .all(|r| r.actor.is_none()));
+    let reports = domain::platform::access_log::verify(db, None, &[]).await.unwrap();
+    assert!(reports.iter().all(|r| r.broken.is_none()), "{reports:?}");
+}
+
 async fn a_change_whose_entry_cannot_be_written_is_undone(test_db: TestDb) {
     let db = &test_db.db;
     let clock = Arc::new(FixedClock::at(at()));
@@ -701,6 +753,7 @@ domain::on_both_backends!(
     securing_an_account_alerts_the_watchers,
     support_access_is_granted_by_the_owner_for_a_while_and_logged_on_both_sides,
     changes_are_logged_with_their_transaction,
+    requests_ending_together_are_logged_together,
     a_change_whose_entry_cannot_be_written_is_undone,
     tampering_is_found_and_named,
     log_fields_cannot_be_injected,
