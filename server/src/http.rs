@@ -173,7 +173,7 @@ async fn audit_trail(State(state): State<AppState>, mut req: Request, next: Next
         Ok(()) => response,
         Err(err) => {
             tracing::error!(code = err.code(), error = %err, "the audit log could not be written; the answer is withheld");
-            // Busy asks to try again; anything else reads as an internal error, without details.
+            // The public message only: unavailable, or an internal error without details.
             let error = ApiError::from(err);
             let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             (status, axum::Json(error)).into_response()

@@ -723,12 +723,21 @@ pub async fn resolve_session(
 }
 
 /// A live session together with the account it belongs to, as one request reads them.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct SignedIn {
     pub session: SessionInfo,
     /// The account row read with the session, so that the policy's view of the person
     /// ([`crate::access::identity::of_signed_in`]) needs no second read of it.
     pub(crate) account: users::Model,
+}
+
+/// The account row holds the password hash and sealed fields: never printed.
+impl std::fmt::Debug for SignedIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignedIn")
+            .field("session", &self.session)
+            .finish_non_exhaustive()
+    }
 }
 
 /// [`resolve_session`] with the account: the session and its account in one statement, since

@@ -49,37 +49,89 @@ type GroupKey = (Option<WorkplaceId>, bool);
 
 /// Writes what several requests left: one transaction per workplace (and one for the anonymous
 /// entries of a workplace, so that they share no transaction with a named person's), instead of
-/// one per request. Returns one outcome per request, in order; when a transaction fails, every
-/// request in it fails (nothing of it was written).
+/// one per request, the workplaces side by side. Returns one outcome per request, in order. When
+/// a shared transaction fails, each of its requests is written alone, so that only the one that
+/// still fails is refused.
 pub async fn write_together(db: &Database, batch: Vec<Remaining>) -> Vec<Result<()>> {
     let mut outcomes: Vec<Result<()>> = batch.iter().map(|_| Ok(())).collect();
-    // Per workplace chain and kind: which requests, and their entries in order.
-    let mut groups: std::collections::BTreeMap<GroupKey, (Vec<usize>, Vec<Entry>)> = Default::default();
+    // Per workplace chain and kind: which requests, with their entries.
+    let mut groups: std::collections::BTreeMap<GroupKey, Vec<(usize, Vec<Entry>)>> = Default::default();
     for (index, remaining) in batch.into_iter().enumerate() {
         let Some(first) = remaining.entries.first() else {
             continue;
         };
         // A trail's entries all belong to the workplace it was identified with.
-        let group = groups.entry((first.workplace, remaining.anonymous)).or_default();
-        group.0.push(index);
-        group.1.extend(remaining.entries);
+        let key = (first.workplace, remaining.anonymous);
+        groups.entry(key).or_default().push((index, remaining.entries));
+        // Until its group reports otherwise (a panic reports nothing).
+        outcomes[index] = Err(crate::Error::Internal(
+            "the access-log entries were not written".into(),
+        ));
     }
-    for ((workplace, anonymous), (members, entries)) in groups {
-        let Err(err) = write_entries(db, workplace, anonymous, &entries).await else {
-            continue;
-        };
-        if let [only] = members[..] {
-            outcomes[only] = Err(err);
-            continue;
+    let (anonymous, named): (Vec<_>, Vec<_>) = groups.into_iter().partition(|((_, anonymous), _)| *anonymous);
+    // The anonymous entries after the named ones, in no fixed order: where they fall among
+    // the batch's transactions follows from nothing but the batch.
+    let mut anonymous = anonymous;
+    {
+        use rand::seq::SliceRandom;
+        anonymous.shuffle(&mut rand::rng());
+    }
+    for pass in [named, anonymous] {
+        let mut writing = tokio::task::JoinSet::new();
+        for ((workplace, anonymous), members) in pass {
+            let db = db.clone();
+            writing.spawn(async move {
+                let written = write_group(&db, workplace, anonymous, &members).await;
+                (
+                    members.into_iter().map(|(index, _)| index).collect::<Vec<_>>(),
+                    written,
+                )
+            });
         }
-        tracing::error!(error = %err, requests = members.len(), "access-log entries could not be written");
-        for index in members {
-            outcomes[index] = Err(crate::Error::Unavailable(
-                "the access log cannot be written right now".into(),
-            ));
+        while let Some(done) = writing.join_next().await {
+            match done {
+                Ok((indexes, written)) => {
+                    for (index, outcome) in indexes.into_iter().zip(written) {
+                        outcomes[index] = outcome;
+                    }
+                }
+                // A panic while writing: those requests keep the error they started with.
+                Err(err) => tracing::error!(error = %err, "writing access-log entries panicked"),
+            }
         }
     }
     outcomes
+}
+
+/// One group's requests in one transaction; if that fails, each alone.
+async fn write_group(
+    db: &Database,
+    workplace: Option<WorkplaceId>,
+    anonymous: bool,
+    members: &[(usize, Vec<Entry>)],
+) -> Vec<Result<()>> {
+    if let [(_, entries)] = members {
+        return vec![write_entries(db, workplace, anonymous, entries).await];
+    }
+    let entries: Vec<Entry> = members
+        .iter()
+        .flat_map(|(_, entries)| entries.iter().cloned())
+        .collect();
+    match write_entries(db, workplace, anonymous, &entries).await {
+        Ok(()) => members.iter().map(|_| Ok(())).collect(),
+        Err(err) => {
+            tracing::warn!(
+                code = err.code(),
+                requests = members.len(),
+                "access-log entries written together failed; writing each alone"
+            );
+            let mut outcomes = Vec::with_capacity(members.len());
+            for (_, entries) in members {
+                outcomes.push(write_entries(db, workplace, anonymous, entries).await);
+            }
+            outcomes
+        }
+    }
 }
 
 async fn write_entries(
@@ -137,7 +189,9 @@ impl AccessLogWriter {
         if remaining.entries.is_empty() {
             return Ok(());
         }
-        self.writer.write(remaining).await
+        // The request has already run (and may have committed): its entries wait for room
+        // rather than being refused.
+        self.writer.write_when_room(remaining).await
     }
 }
 

@@ -69,6 +69,17 @@ impl<T: Send + 'static, O: Send + 'static> GroupWriter<T, O> {
         answer.await.map_err(|_| self.unavailable())?
     }
 
+    /// [`GroupWriter::write`] for what must be written even under load (the access log of a
+    /// request that has already run): a full queue is waited out, not refused.
+    pub async fn write_when_room(&self, item: T) -> Result<O> {
+        let (outcome, answer) = oneshot::channel();
+        self.waiting
+            .send(Waiting { item, outcome })
+            .await
+            .map_err(|_| self.unavailable())?;
+        answer.await.map_err(|_| self.unavailable())?
+    }
+
     fn unavailable(&self) -> Error {
         Error::Unavailable(format!("{} cannot be stored right now", self.what))
     }
