@@ -7,8 +7,11 @@ pub mod components;
 pub mod error;
 pub mod files;
 pub mod ids;
+#[cfg(feature = "ssr")]
+pub mod imports;
 pub mod model;
 pub mod pages;
+pub mod pause;
 #[cfg(feature = "ssr")]
 pub mod request;
 #[cfg(feature = "ssr")]

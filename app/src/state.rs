@@ -17,6 +17,8 @@ pub struct AppState {
     pub submissions: domain::surveys::submissions::SubmissionWriter,
     /// What each request leaves in the access log, written together with other requests'.
     pub access_log: domain::platform::access_log::AccessLogWriter,
+    /// People imports this process is running, for their pages to follow.
+    pub imports: crate::imports::Imports,
     /// Each workplace's people opened once, until they change.
     pub directory: domain::organisation::directory::Directory,
     pub hasher: domain::access::auth::password::PasswordHasher,

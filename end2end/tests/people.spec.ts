@@ -159,6 +159,18 @@ test("an HR admin imports people from a CSV file, all or nothing", async ({ page
   await expect(page.getByRole("link", { name: "Eve Night" })).toBeVisible();
   const mails = await delivered(candor.dataDir, (m) => m.includes("Subject: You are invited"), 2);
   expect(mails).toHaveLength(2);
+
+  // A larger file: the page shows how far the invitations are while they are made.
+  const rows = Array.from({ length: 90 }, (_, i) => `Person ${i + 1},person${i + 1}@northwind.test,Operations,Employee,`);
+  await page.getByLabel("CSV file").setInputFiles(file(`name,email,department,role,start_date\n${rows.join("\n")}\n`));
+  await page.getByRole("button", { name: "Check file" }).click();
+  await expect(page.getByText("90 people ready to invite.")).toBeVisible();
+  await page.getByRole("button", { name: "Invite 90 people" }).click();
+  await expect(page.getByRole("progressbar", { name: /Inviting \d+ of 90 people/ })).toBeVisible();
+  await expectAccessible(page);
+  await expect(page.getByText("90 invitations sent.")).toBeVisible();
+  await expect(page.getByRole("progressbar")).toHaveCount(0);
+  await expect(page.getByRole("link", { name: "Person 1", exact: true })).toBeVisible();
 });
 
 test("an HR admin corrects a person's details, and each person corrects their own name", async ({ page, candor, browser }) => {

@@ -172,6 +172,7 @@ pub fn app_with_clock(
         mail,
         submissions: domain::surveys::submissions::SubmissionWriter::start(),
         access_log,
+        imports: Default::default(),
         directory,
         hasher,
         password_policy: PasswordPolicy::default(),

@@ -83,6 +83,21 @@ pub struct ImportCheck {
     pub valid: bool,
 }
 
+/// An import that has started; `people/import_progress` follows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportStarted {
+    pub id: String,
+    pub total: usize,
+}
+
+/// How far an import is; `outcome` once it is done (how many were invited, or why none were).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportProgressView {
+    pub invited: usize,
+    pub total: usize,
+    pub outcome: Option<Result<usize, ApiError>>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvitationGreeting {
     pub name: String,
@@ -575,14 +590,44 @@ pub async fn preview_import(csv: String) -> Result<ImportCheck, ApiError> {
     })
 }
 
-/// Invites everyone in the CSV file, or no one if any row has an error; returns how many.
+/// Invites everyone in the CSV file, or no one if any row has an error. Answers once the file
+/// is checked; the invitations are made in the background, and `people/import_progress` says
+/// how far they are.
 #[server(prefix = "/api", endpoint = "people/import")]
-pub async fn import_people(csv: String) -> Result<usize, ApiError> {
+pub async fn import_people(csv: String) -> Result<ImportStarted, ApiError> {
     let state = crate::state::app_state()?;
     let tenant = crate::session::require_tenant(&state).await?;
-    let invitations = domain::organisation::people_import::import(&tenant, &csv, state.clock.now()).await?;
-    send_invitations(&state, tenant.workplace_id(), &invitations).await?;
-    Ok(invitations.len())
+    let now = state.clock.now();
+    let prepared = domain::organisation::people_import::prepare(&tenant, &csv, now).await?;
+    let total = prepared.len();
+    let (id, job) = state.imports.start(tenant.workplace_id(), total);
+    tokio::spawn(async move {
+        let outcome = match prepared.invite(&tenant, now, &job.progress).await {
+            Ok(invitations) => send_invitations(&state, tenant.workplace_id(), &invitations)
+                .await
+                .map(|()| invitations.len()),
+            Err(err) => Err(err.into()),
+        };
+        job.finish(outcome);
+    });
+    Ok(ImportStarted {
+        id: id.to_string(),
+        total,
+    })
+}
+
+/// How far an import of this workplace is, for someone who may import people.
+#[server(prefix = "/api", endpoint = "people/import_progress")]
+pub async fn import_progress(id: String) -> Result<ImportProgressView, ApiError> {
+    let state = crate::state::app_state()?;
+    let tenant = crate::session::require_tenant(&state).await?;
+    domain::organisation::people_import::may_import(&tenant)?;
+    let id = id.parse::<uuid::Uuid>().map_err(|_| domain::Error::NotFound)?;
+    let job = state
+        .imports
+        .find(tenant.workplace_id(), id)
+        .ok_or(domain::Error::NotFound)?;
+    Ok(job.view())
 }
 
 /// Public (the emailed token is the credential): who the invitation is for.

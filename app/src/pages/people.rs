@@ -313,14 +313,14 @@ pub fn PersonPage() -> impl IntoView {
 struct ImportState {
     check: Action<(), Result<crate::api::people::ImportCheck, crate::error::ApiError>>,
     import: Action<(), Result<usize, crate::error::ApiError>>,
+    /// While an import runs: people invited so far, and how many in all.
+    progress: RwSignal<Option<(usize, usize)>>,
 }
 
 impl ImportState {
     fn new(imports: RwSignal<u32>) -> Self {
         use crate::{
-            api::people::{import_people, preview_import},
-            components::factors::browser_error,
-            files::read_chosen_file,
+            api::people::preview_import, components::factors::browser_error, files::read_chosen_file,
         };
         let chosen = RwSignal::new(String::new());
         let check = Action::new_local(move |_: &()| async move {
@@ -328,8 +328,10 @@ impl ImportState {
             chosen.set(text.clone());
             preview_import(text).await
         });
+        let progress = RwSignal::new(None);
         let import = Action::new_local(move |_: &()| async move {
-            let done = import_people(chosen.get_untracked()).await;
+            let done = follow_import(chosen.get_untracked(), progress).await;
+            progress.set(None);
             if done.is_ok() {
                 // The checked file is used up: clear its preview, then reload the list.
                 check.value().set(None);
@@ -337,12 +339,41 @@ impl ImportState {
             }
             done
         });
-        Self { check, import }
+        Self {
+            check,
+            import,
+            progress,
+        }
     }
 }
 
+/// Starts the import of `csv` and follows it until it is done, showing how far it is.
+async fn follow_import(
+    csv: String,
+    progress: RwSignal<Option<(usize, usize)>>,
+) -> Result<usize, crate::error::ApiError> {
+    use crate::api::people::{import_people, import_progress};
+    let started = import_people(csv).await?;
+    progress.set(Some((0, started.total)));
+    loop {
+        crate::pause::pause(400).await;
+        let now = import_progress(started.id.clone()).await?;
+        progress.set(Some((now.invited, now.total)));
+        if let Some(outcome) = now.outcome {
+            return outcome;
+        }
+    }
+}
+
+/// The preview shows the rows with problems first, and at most this many rows in all.
+const PREVIEW_ROWS: usize = 200;
+
 fn import_card(state: ImportState) -> AnyView {
-    let ImportState { check, import } = state;
+    let ImportState {
+        check,
+        import,
+        progress,
+    } = state;
     let check_error = Signal::derive(move || check.value().get().and_then(Result::err));
     let import_error = Signal::derive(move || import.value().get().and_then(Result::err));
     view! {
@@ -367,11 +398,18 @@ fn import_card(state: ImportState) -> AnyView {
             {move || check.value().get().and_then(Result::ok).map(|result| {
                 let bad = result.rows.iter().filter(|r| !r.errors.is_empty()).count();
                 let total = result.rows.len();
+                let mut rows = result.rows;
+                // Problems first (stable: each group keeps the file's order).
+                rows.sort_by_key(|row| row.errors.is_empty());
+                rows.truncate(PREVIEW_ROWS);
+                let not_shown = total - rows.len();
                 view! {
                     <p role="status" class="mt-4 text-sm font-medium text-slate-800">
                         {if result.valid { format!("{total} people ready to invite.") } else { format!("{bad} of {total} rows need fixing; nothing will be imported until they are.") }}
                     </p>
-                    <div class="mt-2 max-h-96 overflow-auto rounded border border-slate-200">
+                    // Scrolls on its own: reachable by keyboard, named for screen readers.
+                    <div class="mt-2 max-h-96 overflow-auto rounded border border-slate-200 focus:outline-2 focus:outline-teal-700"
+                        tabindex="0" role="region" aria-label="Rows in the file, scrollable">
                         <table class="min-w-full text-left text-sm">
                             <caption class="sr-only">"Rows in the file"</caption>
                             <thead class="bg-slate-50 text-slate-700">
@@ -384,7 +422,7 @@ fn import_card(state: ImportState) -> AnyView {
                                 </tr>
                             </thead>
                             <tbody class="divide-y divide-slate-200">
-                                {result.rows.into_iter().map(|row| {
+                                {rows.into_iter().map(|row| {
                                     let ok = row.errors.is_empty();
                                     view! {
                                         <tr class=if ok { "" } else { "bg-red-50" }>
@@ -399,11 +437,23 @@ fn import_card(state: ImportState) -> AnyView {
                             </tbody>
                         </table>
                     </div>
+                    {(not_shown > 0).then(|| view! {
+                        <p class="mt-2 text-sm text-slate-700">{format!("and {not_shown} more rows")}</p>
+                    })}
                     {result.valid.then(|| view! {
                         <button type="button" class=format!("mt-4 {PRIMARY_BUTTON_CLASS}") disabled=move || import.pending().get()
                             on:click=move |_| { import.dispatch(()); }>{format!("Invite {total} people")}</button>
                     })}
                 }
+            })}
+            {move || progress.get().map(|(invited, total)| view! {
+                <div class="mt-4">
+                    <label for="import-progress" class="block text-sm font-medium text-slate-800">
+                        {format!("Inviting {invited} of {total} people…")}
+                    </label>
+                    <progress id="import-progress" class="mt-1 block h-2 w-full accent-teal-700"
+                        max=total value=invited></progress>
+                </div>
             })}
             {move || import.value().get().and_then(Result::ok).map(|count| view! {
                 <p role="status" class="mt-3 text-sm font-medium text-teal-800">{format!("{count} invitations sent.")}</p>

@@ -196,12 +196,40 @@ pub async fn invite_many(
     new: Vec<NewPerson>,
     now: DateTime<Utc>,
 ) -> Result<Vec<Invitation>> {
+    invite_counted(tenant, new, now, &Default::default()).await
+}
+
+/// How far a large invitation is: people invited so far, in its transaction (none of them
+/// exists for anyone else until all do).
+#[derive(Debug, Default)]
+pub struct InviteProgress {
+    invited: std::sync::atomic::AtomicUsize,
+}
+
+impl InviteProgress {
+    pub fn invited(&self) -> usize {
+        self.invited.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn one_more(&self) {
+        self.invited.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// [`invite_many`], counting each invitation made into `progress`.
+pub(crate) async fn invite_counted(
+    tenant: &TenantDb,
+    new: Vec<NewPerson>,
+    now: DateTime<Utc>,
+    progress: &InviteProgress,
+) -> Result<Vec<Invitation>> {
     tenant.require(Action::ManagePeople, Resource::Workplace)?;
     let txn = tenant.begin().await?;
     let workplace_name = workplace_name(tenant, &txn).await?;
     let mut invitations = Vec::with_capacity(new.len());
     for person in new {
         invitations.push(invite_in(tenant, &txn, person, &workplace_name, now).await?);
+        progress.one_more();
     }
     txn.commit().await?;
     Ok(invitations)

@@ -12,7 +12,7 @@ use crate::{
     access::accounts::normalise_email,
     organisation::{
         departments,
-        people::{self, Invitation, NewPerson},
+        people::{self, Invitation, InviteProgress, NewPerson},
     },
     platform::{
         ids::DepartmentId,
@@ -276,7 +276,28 @@ async fn check(tenant: &TenantDb, text: &str) -> Result<(Preview, Vec<NewPerson>
 /// Imports every row or none: any row with an error refuses the whole file. Returns the
 /// invitations to email.
 pub async fn import(tenant: &TenantDb, text: &str, now: DateTime<Utc>) -> Result<Vec<Invitation>> {
-    tenant.require(Action::ManagePeople, Resource::Workplace)?;
+    prepare(tenant, text, now)
+        .await?
+        .invite(tenant, now, &InviteProgress::default())
+        .await
+}
+
+/// Whether the person may import people (and follow an import's progress).
+pub fn may_import(tenant: &TenantDb) -> Result<()> {
+    tenant.require(Action::ManagePeople, Resource::Workplace)
+}
+
+/// A checked file whose people are ready to be invited (see [`prepare`]).
+#[derive(Debug)]
+pub struct Prepared {
+    people: Vec<NewPerson>,
+}
+
+/// The quick half of [`import`], for an answer while the importer waits: checks the file,
+/// spends the invitation allowance and checks no address belongs elsewhere. Then
+/// [`Prepared::invite`] makes the invitations, which takes seconds for thousands of people.
+pub async fn prepare(tenant: &TenantDb, text: &str, now: DateTime<Utc>) -> Result<Prepared> {
+    may_import(tenant)?;
     let (preview, new_people) = check(tenant, text).await?;
     if !preview.is_valid() {
         let bad = preview.rows.iter().filter(|r| !r.errors.is_empty()).count();
@@ -300,5 +321,26 @@ pub async fn import(tenant: &TenantDb, text: &str, now: DateTime<Utc>) -> Result
             lines.join(", ")
         )));
     }
-    people::invite_many(tenant, new_people, now).await
+    Ok(Prepared { people: new_people })
+}
+
+impl Prepared {
+    /// How many people the file invites.
+    pub fn len(&self) -> usize {
+        self.people.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.people.is_empty()
+    }
+
+    /// Invites everyone in one transaction, counting into `progress` as it goes.
+    pub async fn invite(
+        self,
+        tenant: &TenantDb,
+        now: DateTime<Utc>,
+        progress: &InviteProgress,
+    ) -> Result<Vec<Invitation>> {
+        people::invite_counted(tenant, self.people, now, progress).await
+    }
 }

@@ -1225,8 +1225,14 @@ async fn people_are_imported_from_csv_all_or_nothing(test_db: TestDb) {
         Mary Manager,mary@northwind.test,Operations,Manager,2026-03-01\n\
         Eve,eve@northwind.test,Operations / Support,Employee,\n";
     assert!(people_import::preview(&hr, good).await.unwrap().is_valid());
-    let invitations = people_import::import(&hr, good, now()).await.unwrap();
+    // In two steps, as the page runs it: the check answers at once, then the invitations are
+    // made while the page follows their count.
+    let prepared = people_import::prepare(&hr, good, now()).await.unwrap();
+    assert_eq!(prepared.len(), 2);
+    let progress = people::InviteProgress::default();
+    let invitations = prepared.invite(&hr, now(), &progress).await.unwrap();
     assert_eq!(invitations.len(), 2);
+    assert_eq!(progress.invited(), 2);
     let everyone = people::list(&tenant, &policy::people_scope(&owner), &people::Filter::default())
         .await
         .unwrap();

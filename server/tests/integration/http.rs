@@ -107,7 +107,7 @@ async fn server_fns_answer_only_post(db: TestDb) {
 
 async fn oversized_bodies_are_refused(db: TestDb) {
     let app = TestApp::new(db);
-    let huge = "number=1&".repeat(1_200_000 / 9);
+    let huge = "number=1&".repeat(4_400_000 / 9);
     // Announced with Content-Length: refused before the body is read.
     let announced = Request::post("/api/test/double")
         .header("content-type", "application/x-www-form-urlencoded")

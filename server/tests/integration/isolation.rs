@@ -187,6 +187,7 @@ const TAKES_IDS: &[&str] = &[
     "/api/people/reset_factors",
     "/api/people/secure_account",
     "/api/people/correct_details",
+    "/api/people/import_progress",
     "/api/roles/update",
     "/api/roles/delete",
     "/api/surveys/create",
@@ -1176,6 +1177,39 @@ async fn workplace_b_is_unreachable_from_workplace_a(test_db: TestDb) {
         before[0].parse::<u32>().unwrap() + 1
     );
     exercised.insert("/api/check_ins/send".into(), 1);
+    // An import's progress belongs to its workplace and to those who may import: A's Owner
+    // starts one; B's Owner and A's employee asking by its id learn nothing; A's Owner follows
+    // it to the end.
+    let (status, started) = call(
+        &app,
+        &a.owner_cookie,
+        "/api/people/import",
+        "csv=name%2Cemail%2Cdepartment%2Crole%2Cstart_date%0Aalpha+Imported%2Cimported%40alpha.test%2C%2C%2C%0A",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{started}");
+    let started: serde_json::Value = serde_json::from_str(&started).unwrap();
+    let progress_of = format!("id={}", started["id"].as_str().unwrap());
+    for (who, cookie) in [("B owner", &b.owner_cookie), ("A employee", &a.employee_cookie)] {
+        let (status, answer) = call(&app, cookie, "/api/people/import_progress", &progress_of).await;
+        assert!(
+            status == StatusCode::NOT_FOUND || status == StatusCode::FORBIDDEN,
+            "{who}: {status} {answer}"
+        );
+        assert!(!answer.contains("invited"), "{who}: {answer}");
+    }
+    let mut outcome = serde_json::Value::Null;
+    for _ in 0..100 {
+        let (status, answer) = call(&app, &a.owner_cookie, "/api/people/import_progress", &progress_of).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        outcome = serde_json::from_str::<serde_json::Value>(&answer).unwrap()["outcome"].clone();
+        if !outcome.is_null() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(outcome, serde_json::json!({ "Ok": 1 }));
+    exercised.insert("/api/people/import_progress".into(), 3);
     for path in TAKES_IDS {
         assert!(
             exercised.contains_key(*path),
