@@ -10,7 +10,7 @@ use std::{
 
 use domain::{organisation::people::InviteProgress, platform::ids::WorkplaceId};
 
-use crate::{api::people::ImportProgressView, error::ApiError};
+use crate::error::ApiError;
 
 /// How long a finished import's outcome stays to be read.
 const KEPT_AFTER_FINISHING: Duration = Duration::from_secs(15 * 60);
@@ -77,11 +77,13 @@ impl ImportJob {
             .is_some_and(|(at, _)| at.elapsed() > KEPT_AFTER_FINISHING)
     }
 
-    pub fn view(&self) -> ImportProgressView {
-        ImportProgressView {
-            invited: self.progress.invited(),
-            total: self.total,
-            outcome: self.outcome().as_ref().map(|(_, outcome)| outcome.clone()),
-        }
+    /// People invited so far, of how many.
+    pub fn counts(&self) -> (usize, usize) {
+        (self.progress.invited(), self.total)
+    }
+
+    /// Once done: how many were invited, or why none were.
+    pub fn outcome_once_done(&self) -> Option<Result<usize, ApiError>> {
+        self.outcome().as_ref().map(|(_, outcome)| outcome.clone())
     }
 }

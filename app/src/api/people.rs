@@ -627,7 +627,12 @@ pub async fn import_progress(id: String) -> Result<ImportProgressView, ApiError>
         .imports
         .find(tenant.workplace_id(), id)
         .ok_or(domain::Error::NotFound)?;
-    Ok(job.view())
+    let (invited, total) = job.counts();
+    Ok(ImportProgressView {
+        invited,
+        total,
+        outcome: job.outcome_once_done(),
+    })
 }
 
 /// Public (the emailed token is the credential): who the invitation is for.
