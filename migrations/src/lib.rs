@@ -58,6 +58,7 @@ mod m20261206_000034_password_change_required;
 mod m20261207_000035_comment_pages;
 mod m20261207_000036_mail_queue;
 mod m20261207_000037_people_version;
+mod m20261207_000038_invitation_allowance;
 mod row_level_security;
 
 pub struct Migrator;
@@ -103,6 +104,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000035_comment_pages::Migration),
             Box::new(m20261207_000036_mail_queue::Migration),
             Box::new(m20261207_000037_people_version::Migration),
+            Box::new(m20261207_000038_invitation_allowance::Migration),
         ]
     }
 }

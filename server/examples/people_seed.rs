@@ -155,5 +155,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "policy: identity load + decision {per_load:.0} µs per request; decision alone {per_decision:.1} ns ({allowed} allowed)"
     );
     println!("cookie=__Host-candor_session={}", token.expose());
+    println!("workplace={workplace_id}");
     Ok(())
 }

@@ -82,6 +82,24 @@ pub enum Command {
         #[command(subcommand)]
         action: SupportCommand,
     },
+    /// What the operator decides for one workplace.
+    Workplace {
+        #[command(subcommand)]
+        action: WorkplaceCommand,
+    },
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum WorkplaceCommand {
+    /// Set how many invitation emails a workplace may send in any 24 hours (100 while it is
+    /// new, then 2,000, unless set here): raise it for a large employer importing its staff.
+    /// Recorded in the workplace's access log and the instance's.
+    Allowance {
+        /// The workplace's id.
+        workplace: String,
+        /// Messages a day (1 to 100000), or `default`.
+        per_day: String,
+    },
 }
 
 #[derive(Subcommand, Debug, Clone)]
@@ -189,6 +207,9 @@ pub fn main() -> ExitCode {
             Command::Support {
                 action: SupportCommand::Inspect { workplace },
             } => inspect_workplace(&config, &workplace).await,
+            Command::Workplace {
+                action: WorkplaceCommand::Allowance { workplace, per_day },
+            } => set_invitation_allowance(&config, &workplace, &per_day).await,
             Command::Backup { action } => crate::backup_cli::run(&config, action).await,
             Command::Incident { action } => crate::incident_cli::run(&config, action).await,
             Command::Subprocessors { action } => crate::subprocessor_cli::run(&config, action).await,
@@ -382,6 +403,34 @@ async fn inspect_workplace(config: &Config, workplace: &str) -> Result<(), serve
     println!("  departments: {}", seen.departments);
     println!("  surveys: {}", list(&seen.surveys));
     println!("  open rounds: {}", seen.open_rounds);
+    Ok(())
+}
+
+async fn set_invitation_allowance(
+    config: &Config,
+    workplace: &str,
+    per_day: &str,
+) -> Result<(), serve::StartError> {
+    use domain::organisation::invitation_budget::{set_allowance, MOST_PER_DAY};
+    let workplace = workplace
+        .parse::<domain::platform::ids::WorkplaceId>()
+        .map_err(|_| serve::StartError::Workplace(format!("`{workplace}` is not a workplace id")))?;
+    let per_day = match per_day {
+        "default" => None,
+        number => Some(number.parse::<u32>().map_err(|_| {
+            serve::StartError::Workplace(format!(
+                "`{number}` is not a number of messages (1 to {MOST_PER_DAY}) or `default`"
+            ))
+        })?),
+    };
+    let db = serve::open_unlocked_database(config).await?;
+    set_allowance(&db, workplace, per_day, chrono::Utc::now())
+        .await
+        .map_err(|err| serve::StartError::Workplace(err.public_message()))?;
+    match per_day {
+        Some(n) => println!("Workplace {workplace} may send {n} invitations a day."),
+        None => println!("Workplace {workplace} has the default invitation allowance again."),
+    }
     Ok(())
 }
 

@@ -28,6 +28,8 @@ pub enum StartError {
     Incident(String),
     #[error("subprocessors: {0}")]
     Subprocessors(String),
+    #[error("workplace: {0}")]
+    Workplace(String),
     #[error("backup: {0}")]
     Backup(#[from] domain::operations::backup::BackupError),
     #[error("cannot create the key file {path}: {source}")]

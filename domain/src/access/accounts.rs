@@ -141,6 +141,8 @@ pub async fn sign_up(
         // Benchmarks are a choice a workplace makes, never a default.
         benchmark_opt_in: Set(false),
         tenure_bounds: Set(workplaces::DEFAULT_TENURE_BOUNDS.to_owned()),
+        // The default allowance until the operator sets one.
+        invitations_per_day: Set(None),
     }
     .insert(&txn)
     .await?;

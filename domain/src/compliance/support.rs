@@ -74,18 +74,6 @@ pub async fn grants(tenant: &TenantDb) -> Result<Vec<(Grant, String)>> {
         .collect())
 }
 
-/// The instance's side of the record: the same event, outside any workplace, naming it.
-async fn record_for_instance(db: &Database, event: SecurityEvent, workplace: WorkplaceId) -> Result<()> {
-    let txn = db.begin_write().await?;
-    let mut event = event;
-    event.workplace = None;
-    event.subject = Some(EntityType::Workplace.code().to_owned());
-    event.subject_id = Some(workplace.uuid());
-    crate::platform::security_events::store_and_log(&txn, &event).await?;
-    txn.commit().await?;
-    Ok(())
-}
-
 /// Grants support access for `hours` (1 to [`MAX_HOURS`]); one grant is live at a time.
 pub async fn grant(tenant: &TenantDb, hours: i64, now: DateTime<Utc>) -> Result<Grant> {
     let identity = tenant.person()?;
@@ -124,7 +112,8 @@ pub async fn grant(tenant: &TenantDb, hours: i64, now: DateTime<Utc>) -> Result<
     crate::platform::security_events::store_and_log(&txn, &event).await?;
     tenant.touch(EntityType::Workplace, [tenant.workplace_id().uuid()]);
     txn.commit().await?;
-    record_for_instance(tenant.database(), event, tenant.workplace_id()).await?;
+    crate::platform::security_events::record_for_instance(tenant.database(), event, tenant.workplace_id())
+        .await?;
     Ok(to_grant(row))
 }
 
@@ -150,7 +139,8 @@ pub async fn revoke(tenant: &TenantDb, grant: Uuid, now: DateTime<Utc>) -> Resul
         .by(identity.user_id);
     crate::platform::security_events::store_and_log(&txn, &event).await?;
     txn.commit().await?;
-    record_for_instance(tenant.database(), event, tenant.workplace_id()).await
+    crate::platform::security_events::record_for_instance(tenant.database(), event, tenant.workplace_id())
+        .await
 }
 
 /// What an operator sees of a workplace under a live grant: its shape, no person in it.
@@ -214,6 +204,6 @@ pub async fn inspect(db: &Database, workplace: WorkplaceId, now: DateTime<Utc>) 
         .about("support_grant", Some(live.id));
     crate::platform::security_events::store_and_log(&txn, &event).await?;
     txn.commit().await?;
-    record_for_instance(db, event, workplace).await?;
+    crate::platform::security_events::record_for_instance(db, event, workplace).await?;
     Ok(inspection)
 }

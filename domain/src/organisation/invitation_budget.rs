@@ -75,7 +75,10 @@ async fn spend_in(
         .one(txn)
         .await?
         .ok_or(Error::NotFound)?;
-    let per_day = budget.per_day_for(workplace.created_at, now);
+    let per_day = match workplace.invitations_per_day {
+        Some(set) => u32::try_from(set).unwrap_or(0),
+        None => budget.per_day_for(workplace.created_at, now),
+    };
     let since = now - WINDOW;
     tenant
         .delete_many::<invitation_mail::Entity>()
@@ -130,6 +133,42 @@ fn free_at(sent: &[(DateTime<Utc>, i32)], wanted: u64, per_day: u64) -> Option<D
         }
     }
     Some(sent.last().map_or(Utc::now(), |(at, _)| *at) + WINDOW)
+}
+
+/// The most an operator may set a workplace's allowance to: a whole large employer in a day.
+pub const MOST_PER_DAY: u32 = 100_000;
+
+/// The operator sets `workplace`'s daily allowance (`None`: back to the default), recorded in
+/// the workplace's log and the instance's.
+pub async fn set_allowance(
+    db: &crate::Database,
+    workplace: crate::platform::ids::WorkplaceId,
+    per_day: Option<u32>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    use crate::platform::security_events::{EventKind, SecurityEvent};
+    if per_day.is_some_and(|n| n == 0 || n > MOST_PER_DAY) {
+        return Err(Error::Invalid {
+            field: "per_day",
+            reason: format!("give a number from 1 to {MOST_PER_DAY}"),
+        });
+    }
+    let tenant = TenantDb::for_system(db, workplace, "invitation-allowance");
+    let txn = tenant.begin_unlogged().await?;
+    let row = workplaces::Entity::find_by_id(workplace.uuid())
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let mut row: workplaces::ActiveModel = row.into();
+    row.invitations_per_day = Set(per_day.map(|n| i32::try_from(n).unwrap_or(i32::MAX)));
+    row.update(&txn).await?;
+    let event = SecurityEvent::new(EventKind::InvitationAllowanceSet, now)
+        .in_workplace(workplace)
+        .about("workplace", Some(workplace.uuid()));
+    crate::platform::security_events::store_and_log(&txn, &event).await?;
+    txn.commit().await?;
+    crate::platform::security_events::record_for_instance(db, event, workplace).await
 }
 
 #[cfg(test)]

@@ -73,6 +73,8 @@ pub enum EventKind {
     IncidentClosed,
     /// A scheduled job failed (the subject names it); the others ran, and the next tick retries.
     JobFailed,
+    /// The operator set a workplace's daily invitation allowance.
+    InvitationAllowanceSet,
 }
 
 impl EventKind {
@@ -107,6 +109,7 @@ impl EventKind {
             EventKind::IncidentAnalysed => "incident.analysed",
             EventKind::IncidentClosed => "incident.closed",
             EventKind::JobFailed => "instance.job_failed",
+            EventKind::InvitationAllowanceSet => "workplace.invitation_allowance_set",
         }
     }
 
@@ -127,7 +130,8 @@ impl EventKind {
             | EventKind::BreachNotified
             | EventKind::AlertRaised
             | EventKind::SupportAccessGranted
-            | EventKind::SupportAccessUsed => Severity::Warning,
+            | EventKind::SupportAccessUsed
+            | EventKind::InvitationAllowanceSet => Severity::Warning,
             EventKind::MasterKeyRotated
             | EventKind::TenantKeyRotationStarted
             | EventKind::TenantKeyRotated
@@ -308,6 +312,22 @@ async fn store_alone(conn: &sea_orm::DatabaseConnection, event: &SecurityEvent) 
 pub(crate) async fn store_and_log(conn: &impl ConnectionTrait, event: &SecurityEvent) -> Result<()> {
     log(event);
     store(conn, event).await
+}
+
+/// The instance's side of an operator's act on a workplace: the same event, outside any
+/// workplace, naming it.
+pub(crate) async fn record_for_instance(
+    db: &crate::Database,
+    mut event: SecurityEvent,
+    workplace: WorkplaceId,
+) -> Result<()> {
+    let txn = db.begin_write().await?;
+    event.workplace = None;
+    event.subject = Some(crate::platform::audit::EntityType::Workplace.code().to_owned());
+    event.subject_id = Some(workplace.uuid());
+    store_and_log(&txn, &event).await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 /// Moves events stored before the audit log existed into their chains, oldest first.

@@ -1367,6 +1367,40 @@ async fn invitations_spend_a_daily_allowance_and_previews_hide_other_workplaces(
     )
     .await
     .unwrap();
+    // The operator raises the allowance of a large employer: its whole staff fits the same day,
+    // and the change is in the workplace's log. Back to the default, the next import does not.
+    use domain::organisation::invitation_budget::set_allowance;
+    let later = now() + chrono::Duration::hours(26);
+    assert_eq!(
+        set_allowance(db, tenant.workplace_id(), Some(0), later)
+            .await
+            .unwrap_err()
+            .code(),
+        "input.invalid"
+    );
+    set_allowance(db, tenant.workplace_id(), Some(400), later)
+        .await
+        .unwrap();
+    let staff: Vec<String> = (0..300).map(|n| format!("staff{n}@northwind.test")).collect();
+    let staff: Vec<&str> = staff.iter().map(String::as_str).collect();
+    assert_eq!(
+        people_import::import(&tenant, &file(&staff), later)
+            .await
+            .unwrap()
+            .len(),
+        300
+    );
+    let log = domain::testing::audit_rows(db, Some(tenant.workplace_id())).await;
+    assert!(log
+        .iter()
+        .any(|r| r.action == "workplace.invitation_allowance_set"));
+    set_allowance(db, tenant.workplace_id(), None, later)
+        .await
+        .unwrap();
+    let refused = people_import::import(&tenant, &file(&["after@northwind.test"]), later)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), "mail.budget_spent");
 }
 
 /// PostgreSQL only: the policies, not Candor's filters, keep a forgetful query to one workplace.

@@ -233,6 +233,86 @@ fn rotating_data_keys_names_an_unknown_workplace_and_accepts_all() {
 }
 
 #[test]
+fn the_operator_sets_a_workplaces_invitation_allowance() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = domain::platform::crypto::MasterKey::generate();
+    let run = |args: &[&str]| {
+        candor(dir.path())
+            .env("CANDOR_MASTER_KEY", key.to_text().as_str())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["migrate"]).status.success());
+    let url = format!("sqlite://{}", dir.path().join("data/candor.db").display());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let db = runtime.block_on(async {
+        let db = domain::Database::connect(&url).await.unwrap();
+        let master = domain::platform::crypto::MasterKey::from_text(key.to_text().as_str()).unwrap();
+        domain::operations::instance::unlock(db, master, chrono::Utc::now())
+            .await
+            .unwrap()
+    });
+    let (owner, _) = runtime.block_on(domain::testing::workplace(
+        &db,
+        "Northwind",
+        "ada@northwind.test",
+        chrono::Utc::now(),
+    ));
+    let workplace = owner.workplace_id.to_string();
+    let allowance = || {
+        runtime.block_on(domain::testing::raw_strings(
+            &db,
+            "SELECT COALESCE(CAST(invitations_per_day AS TEXT), 'default') FROM workplaces",
+        ))
+    };
+    let output = run(&["workplace", "allowance", &workplace, "5000"]);
+    assert!(output.status.success(), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("may send 5000 invitations a day"));
+    assert_eq!(allowance(), ["5000"]);
+    for (args, says) in [
+        (
+            ["workplace", "allowance", workplace.as_str(), "lots"],
+            "is not a number of messages",
+        ),
+        (
+            ["workplace", "allowance", workplace.as_str(), "0"],
+            "from 1 to 100000",
+        ),
+        (
+            ["workplace", "allowance", "not-a-workplace", "10"],
+            "is not a workplace id",
+        ),
+        (
+            [
+                "workplace",
+                "allowance",
+                "6f1c2a44-0a4e-4c55-9d2b-3a1f5f0c9e10",
+                "10",
+            ],
+            "Not found",
+        ),
+    ] {
+        let output = run(&args);
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+    assert_eq!(allowance(), ["5000"], "a refused change changes nothing");
+    assert!(run(&["workplace", "allowance", &workplace, "default"])
+        .status
+        .success());
+    assert_eq!(allowance(), ["default"]);
+    let log = runtime.block_on(domain::testing::audit_rows(&db, Some(owner.workplace_id)));
+    assert_eq!(
+        log.iter()
+            .filter(|r| r.action == "workplace.invitation_allowance_set")
+            .count(),
+        2
+    );
+}
+
+#[test]
 fn the_operator_keeps_the_subprocessor_list() {
     let dir = tempfile::tempdir().unwrap();
     let key = domain::platform::crypto::MasterKey::generate();

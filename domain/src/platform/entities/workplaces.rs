@@ -20,6 +20,8 @@ pub struct Model {
     pub benchmark_opt_in: bool,
     /// Tenure band boundaries in whole years, ascending ("1,2,5").
     pub tenure_bounds: String,
+    /// Invitation messages a day, when the operator set this workplace's allowance.
+    pub invitations_per_day: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
