@@ -90,5 +90,5 @@ export async function inviteFromCsv(page: Page, rows: string[]) {
   });
   await page.getByRole("button", { name: "Check file" }).click();
   await page.getByRole("button", { name: `Invite ${rows.length} people` }).click();
-  await expect(page.getByText(`${rows.length} invitations sent.`)).toBeVisible();
+  await expect(page.getByText(`${rows.length} people invited; their emails are on their way.`)).toBeVisible();
 }

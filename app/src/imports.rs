@@ -24,7 +24,7 @@ pub struct Imports {
 pub struct ImportJob {
     workplace: WorkplaceId,
     total: usize,
-    pub progress: InviteProgress,
+    progress: InviteProgress,
     outcome: Mutex<Option<(Instant, Result<usize, ApiError>)>>,
 }
 
@@ -65,6 +65,11 @@ impl ImportJob {
         self.outcome
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Where the import counts the people it has invited.
+    pub fn progress(&self) -> &InviteProgress {
+        &self.progress
     }
 
     pub fn finish(&self, outcome: Result<usize, ApiError>) {

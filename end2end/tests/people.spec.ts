@@ -153,7 +153,7 @@ test("an HR admin imports people from a CSV file, all or nothing", async ({ page
   await page.getByRole("button", { name: "Check file" }).click();
   await expect(page.getByText("2 people ready to invite.")).toBeVisible();
   await page.getByRole("button", { name: "Invite 2 people" }).click();
-  await expect(page.getByText("2 invitations sent.")).toBeVisible();
+  await expect(page.getByText("2 people invited; their emails are on their way.")).toBeVisible();
   await expect(page.getByRole("button", { name: "Invite 2 people" })).toHaveCount(0);
   await expect(page.getByRole("link", { name: "Mary Manager" })).toBeVisible();
   await expect(page.getByRole("link", { name: "Eve Night" })).toBeVisible();
@@ -168,7 +168,7 @@ test("an HR admin imports people from a CSV file, all or nothing", async ({ page
   await page.getByRole("button", { name: "Invite 90 people" }).click();
   await expect(page.getByRole("progressbar", { name: /Inviting \d+ of 90 people/ })).toBeVisible();
   await expectAccessible(page);
-  await expect(page.getByText("90 invitations sent.")).toBeVisible();
+  await expect(page.getByText("90 people invited; their emails are on their way.")).toBeVisible();
   await expect(page.getByRole("progressbar")).toHaveCount(0);
   await expect(page.getByRole("link", { name: "Person 1", exact: true })).toBeVisible();
 });

@@ -65,7 +65,7 @@ test("a weekly pulse: people answer on their phones, the manager sees results, s
   });
   await page.getByRole("button", { name: "Check file" }).click();
   await page.getByRole("button", { name: "Invite 11 people" }).click();
-  await expect(page.getByText("11 invitations sent.")).toBeVisible();
+  await expect(page.getByText("11 people invited; their emails are on their way.")).toBeVisible();
   // Mary manages Engineering and everything below it.
   await page.getByRole("link", { name: "Mary Manager" }).click();
   await waitForHydration(page);

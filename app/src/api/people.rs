@@ -601,13 +601,33 @@ pub async fn import_people(csv: String) -> Result<ImportStarted, ApiError> {
     let prepared = domain::organisation::people_import::prepare(&tenant, &csv, now).await?;
     let total = prepared.len();
     let (id, job) = state.imports.start(tenant.workplace_id(), total);
+    // The request's trail: its entry says the file was accepted; the invitations are logged by
+    // their commits, and a failure after the answer left gets an entry of its own.
+    let trail = crate::request::trail();
+    let importing = tokio::spawn({
+        let job = std::sync::Arc::clone(&job);
+        async move {
+            let outcome = match prepared.invite(&tenant, now, job.progress()).await {
+                Ok(invitations) => send_invitations(&state, tenant.workplace_id(), &invitations)
+                    .await
+                    .map(|()| invitations.len()),
+                Err(err) => Err(ApiError::from(err)),
+            };
+            if let (Err(err), Some(trail)) = (&outcome, trail) {
+                if let Err(unlogged) = state.access_log.finish(&trail, err.status).await {
+                    tracing::error!(code = unlogged.code(), "a failed import could not be logged");
+                }
+            }
+            outcome
+        }
+    });
+    // However the import ends (a panic included), the page following it learns so.
     tokio::spawn(async move {
-        let outcome = match prepared.invite(&tenant, now, &job.progress).await {
-            Ok(invitations) => send_invitations(&state, tenant.workplace_id(), &invitations)
-                .await
-                .map(|()| invitations.len()),
-            Err(err) => Err(err.into()),
-        };
+        let outcome = importing.await.unwrap_or_else(|_| {
+            Err(ApiError::from(domain::Error::Internal(
+                "the import stopped".into(),
+            )))
+        });
         job.finish(outcome);
     });
     Ok(ImportStarted {

@@ -355,9 +355,25 @@ async fn follow_import(
     use crate::api::people::{import_people, import_progress};
     let started = import_people(csv).await?;
     progress.set(Some((0, started.total)));
+    // A look every half second at first, then less often: each look is an access-log entry.
+    let mut wait = 500;
     loop {
-        crate::pause::pause(400).await;
-        let now = import_progress(started.id.clone()).await?;
+        crate::pause::pause(wait).await;
+        wait = (wait + 250).min(2_000);
+        let now = match import_progress(started.id.clone()).await {
+            Ok(now) => now,
+            // The server that ran it stopped (a restart): say what that means.
+            Err(err) if err.code == "resource.not_found" => {
+                return Err(crate::error::ApiError::new(
+                    "import.stopped",
+                    "The import stopped before it finished, when the server restarted. Some people \
+                     may be listed as invited without an email: check the list, then import the \
+                     rest of the file.",
+                    409,
+                ))
+            }
+            Err(err) => return Err(err),
+        };
         progress.set(Some((now.invited, now.total)));
         if let Some(outcome) = now.outcome {
             return outcome;
@@ -446,17 +462,19 @@ fn import_card(state: ImportState) -> AnyView {
                     })}
                 }
             })}
-            {move || progress.get().map(|(invited, total)| view! {
+            // Drawn once per import; only its numbers change, so a screen reader keeps its place.
+            <Show when=move || progress.with(Option::is_some)>
                 <div class="mt-4">
                     <label for="import-progress" class="block text-sm font-medium text-slate-800">
-                        {format!("Inviting {invited} of {total} people…")}
+                        {move || progress.get().map(|(invited, total)| format!("Inviting {invited} of {total} people…"))}
                     </label>
                     <progress id="import-progress" class="mt-1 block h-2 w-full accent-teal-700"
-                        max=total value=invited></progress>
+                        max=move || progress.get().map_or(1, |(_, total)| total.max(1))
+                        value=move || progress.get().map_or(0, |(invited, _)| invited)></progress>
                 </div>
-            })}
+            </Show>
             {move || import.value().get().and_then(Result::ok).map(|count| view! {
-                <p role="status" class="mt-3 text-sm font-medium text-teal-800">{format!("{count} invitations sent.")}</p>
+                <p role="status" class="mt-3 text-sm font-medium text-teal-800">{format!("{count} people invited; their emails are on their way.")}</p>
             })}
         </div>
     }

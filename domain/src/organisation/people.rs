@@ -188,7 +188,9 @@ pub async fn invite(tenant: &TenantDb, new: NewPerson, now: DateTime<Utc>) -> Re
         .ok_or_else(|| Error::Internal("no invitation made".into()))
 }
 
-/// Invites several people in one transaction: all of them, or (on any error) none. Spends no
+/// Invites several people, a few hundred a transaction: all of them, or (on any error) none —
+/// short of the process stopping midway, which leaves those invited so far (listed as invited,
+/// nothing mailed). Spends no
 /// invitation allowance: callers that email the invitations spend it first (an import), or
 /// send none (seeding a demonstration).
 pub async fn invite_many(
@@ -199,8 +201,7 @@ pub async fn invite_many(
     invite_counted(tenant, new, now, &Default::default()).await
 }
 
-/// How far a large invitation is: people invited so far, in its transaction (none of them
-/// exists for anyone else until all do).
+/// How far a large invitation is: people invited so far.
 #[derive(Debug, Default)]
 pub struct InviteProgress {
     invited: std::sync::atomic::AtomicUsize,
@@ -216,7 +217,14 @@ impl InviteProgress {
     }
 }
 
-/// [`invite_many`], counting each invitation made into `progress`.
+/// People invited per transaction of a large invitation: each transaction holds the write lock
+/// (on SQLite, the one writer of every workplace) for a fraction of a second, so check-ins,
+/// sign-ins and the access log are not held up for a whole import.
+const INVITED_PER_TRANSACTION: usize = 250;
+
+/// [`invite_many`], counting each invitation made into `progress`. All or nothing: when a
+/// later transaction fails (an address taken meanwhile), the people of the earlier ones are
+/// removed again before the error is returned.
 pub(crate) async fn invite_counted(
     tenant: &TenantDb,
     new: Vec<NewPerson>,
@@ -224,6 +232,34 @@ pub(crate) async fn invite_counted(
     progress: &InviteProgress,
 ) -> Result<Vec<Invitation>> {
     tenant.require(Action::ManagePeople, Resource::Workplace)?;
+    let mut invitations = Vec::with_capacity(new.len());
+    let mut rest = new.into_iter().peekable();
+    while rest.peek().is_some() {
+        let some: Vec<NewPerson> = rest.by_ref().take(INVITED_PER_TRANSACTION).collect();
+        match invite_in_one_transaction(tenant, some, now, progress).await {
+            Ok(made) => invitations.extend(made),
+            Err(err) => {
+                let made: Vec<UserId> = invitations.iter().map(|i: &Invitation| i.person).collect();
+                if let Err(undo) = withdraw(tenant, &made).await {
+                    tracing::error!(
+                        code = undo.code(),
+                        people = made.len(),
+                        "an import's invitations could not be withdrawn after it failed"
+                    );
+                }
+                return Err(err);
+            }
+        }
+    }
+    Ok(invitations)
+}
+
+async fn invite_in_one_transaction(
+    tenant: &TenantDb,
+    new: Vec<NewPerson>,
+    now: DateTime<Utc>,
+    progress: &InviteProgress,
+) -> Result<Vec<Invitation>> {
     let txn = tenant.begin().await?;
     let workplace_name = workplace_name(tenant, &txn).await?;
     let mut invitations = Vec::with_capacity(new.len());
@@ -231,8 +267,31 @@ pub(crate) async fn invite_counted(
         invitations.push(invite_in(tenant, &txn, person, &workplace_name, now).await?);
         progress.one_more();
     }
+    tenant.touch(
+        crate::platform::audit::EntityType::Person,
+        invitations.iter().map(|i| i.person.uuid()),
+    );
     txn.commit().await?;
     Ok(invitations)
+}
+
+/// Removes people invited moments ago (still invited, nothing mailed yet).
+async fn withdraw(tenant: &TenantDb, people: &[UserId]) -> Result<()> {
+    for some in people.chunks(500) {
+        tenant.touch(
+            crate::platform::audit::EntityType::Person,
+            some.iter().map(|id| id.uuid()),
+        );
+        let txn = tenant.begin().await?;
+        tenant
+            .delete_many::<users::Entity>()
+            .filter(users::Column::Id.is_in(some.iter().map(|id| id.uuid())))
+            .filter(users::Column::Status.eq(Status::Invited))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+    }
+    Ok(())
 }
 
 async fn invite_in(

@@ -1,5 +1,5 @@
 //! Inviting many people at once from a CSV file: a preview with an error per row, then an
-//! all-or-nothing import in one transaction.
+//! all-or-nothing import.
 //!
 //! Columns (a header row, any order, any case): `name`, `email`, `department`, `role`,
 //! `start_date`. Departments are named as on the departments page, or by path
@@ -23,8 +23,10 @@ use crate::{
 };
 use chrono::{DateTime, NaiveDate, Utc};
 
-pub const MAX_ROWS: usize = 2_000;
-pub const MAX_BYTES: usize = 512 * 1024;
+/// A whole workplace of up to this many in one file.
+pub const MAX_ROWS: usize = 10_000;
+/// About a hundred bytes a row.
+pub const MAX_BYTES: usize = 1024 * 1024;
 const COLUMNS: [&str; 5] = ["name", "email", "department", "role", "start_date"];
 
 /// One data row as read, with what is wrong with it.
@@ -334,7 +336,7 @@ impl Prepared {
         self.people.is_empty()
     }
 
-    /// Invites everyone in one transaction, counting into `progress` as it goes.
+    /// Invites everyone, all or nothing (see [`people::invite_many`]), counting into `progress`.
     pub async fn invite(
         self,
         tenant: &TenantDb,

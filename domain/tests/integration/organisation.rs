@@ -1016,7 +1016,60 @@ async fn the_kept_people_list_follows_every_change(test_db: TestDb) {
     );
 }
 
+/// A large invitation runs a few hundred people a transaction (so it never holds the write
+/// lock for long) and is still all or nothing: when a later transaction fails, the people of the
+/// earlier ones are removed again, and the log names them.
+async fn a_large_invitation_is_all_or_nothing_across_its_transactions(test_db: TestDb) {
+    let db = &test_db.db;
+    let (owner, tenant) = workplace(db, "ada@northwind.test").await;
+    let clock: std::sync::Arc<dyn domain::Clock> =
+        std::sync::Arc::new(domain::platform::clock::FixedClock::at(now()));
+    let trail = domain::platform::audit::Trail::for_request(clock, None, "people/import");
+    trail.identify(owner.user_id, owner.workplace_id);
+    let tenant = tenant.with_trail(trail);
+    let person = |n: usize| people::NewPerson {
+        name: format!("Person {n}"),
+        email: format!("person{n}@northwind.test"),
+        department: None,
+        role: RoleKey::BuiltIn(Role::Employee),
+        start_date: None,
+    };
+    // The 400th repeats the 10th's address: the second transaction refuses it.
+    let mut many: Vec<_> = (0..600).map(person).collect();
+    many[399] = person(9);
+    let progress = people::InviteProgress::default();
+    let refused = people::invite_many(&tenant, many, now()).await.unwrap_err();
+    assert_eq!(refused.code(), "resource.conflict");
+    let everyone = people::list(&tenant, &policy::people_scope(&owner), &people::Filter::default())
+        .await
+        .unwrap();
+    assert_eq!(everyone.total, 1, "only Ada is left");
+    let log = domain::testing::audit_rows(db, Some(owner.workplace_id)).await;
+    assert!(
+        log.iter()
+            .filter(|r| r.entity_type.as_deref() == Some("person"))
+            .count()
+            >= 2,
+        "the invitations and their withdrawal are logged"
+    );
+    // The same people without the repeat: every one of them, counted as they are invited.
+    domain::organisation::invitation_budget::set_allowance(db, owner.workplace_id, Some(1_000), now())
+        .await
+        .unwrap();
+    let mut file = String::from("name,email,department,role,start_date\n");
+    for n in 0..600 {
+        file.push_str(&format!("Person {n},person{n}@northwind.test,,,\n"));
+    }
+    let prepared = domain::organisation::people_import::prepare(&tenant, &file, now())
+        .await
+        .unwrap();
+    let invited = prepared.invite(&tenant, now(), &progress).await.unwrap();
+    assert_eq!(invited.len(), 600);
+    assert_eq!(progress.invited(), 600);
+}
+
 domain::on_both_backends!(
+    a_large_invitation_is_all_or_nothing_across_its_transactions,
     the_kept_people_list_follows_every_change,
     domain_changes_ask_the_policy_for_whoever_acts,
     people_details_are_corrected_sealed_again_and_reindexed,
