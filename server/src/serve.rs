@@ -227,7 +227,6 @@ pub async fn start(config: &Config) -> Result<Running, StartError> {
     listener.set_nonblocking(true).map_err(bind_error)?;
     let local_addr = listener.local_addr().map_err(bind_error)?;
     let listening = listening_url(local_addr, tls_config.is_some());
-    db.start_checkpoints();
     let mail = MailQueue::new(db.clone());
     crate::mail_sender::spawn(
         mail.clone(),

@@ -136,30 +136,6 @@ impl Database {
         })
     }
 
-    /// On SQLite, moves the write-ahead log into the database file from a task of its own,
-    /// several times a second. Otherwise SQLite does it in whichever connection commits once the
-    /// log passes 1,000 pages, and every request waiting on that commit (a whole group of
-    /// check-ins) waits for the copy too. A passive checkpoint never waits for a writer or
-    /// blocks one; while one runs, a committing connection skips its own. For the serving
-    /// process only: the task lives as long as the process.
-    pub fn start_checkpoints(&self) {
-        if self.backend != Backend::Sqlite {
-            return;
-        }
-        let conn = self.conn.clone();
-        tokio::spawn(async move {
-            use sea_orm::ConnectionTrait;
-            let mut every = tokio::time::interval(Duration::from_millis(250));
-            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                every.tick().await;
-                if let Err(err) = conn.execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)").await {
-                    tracing::debug!(error = %err, "a checkpoint did not run");
-                }
-            }
-        });
-    }
-
     /// Checks the master key against this (migrated) database and opens the keyring; personal
     /// fields can be sealed and opened from then on. A wrong key fails here, before anything is
     /// written under it. `operations::instance::unlock` also seals what older versions stored in
