@@ -172,9 +172,9 @@ settings! {
         /// second, with bursts of twenty times that; over it, 429 with Retry-After. Default: 2
         anonymous_calls_per_second("CANDOR_ANONYMOUS_CALLS_PER_SECOND", "COUNT") -> u64
             = number(1..=1_000_000), default "2";
-        /// Largest accepted request body in bytes (4194304 is 4 MiB: a people import of 10,000
-        /// rows is up to 1 MiB of CSV, sent form-encoded). Default: 4194304
-        body_limit("CANDOR_BODY_LIMIT", "BYTES") -> u64 = number(1024..=64 * 1024 * 1024), default "4194304";
+        /// Largest accepted request body in bytes (1048576 is 1 MiB; a people import's file may
+        /// be up to 4 MiB whatever this says). Default: 1048576
+        body_limit("CANDOR_BODY_LIMIT", "BYTES") -> u64 = number(1024..=64 * 1024 * 1024), default "1048576";
         /// The address people use to reach Candor, for links in emails (e.g. https://candor.example.com).
         /// Default: the address Candor listens on.
         public_url("CANDOR_PUBLIC_URL", "URL") -> String = web_address;

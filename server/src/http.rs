@@ -18,7 +18,6 @@ use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::{
     catch_panic::CatchPanicLayer,
-    limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     timeout::TimeoutLayer,
 };
@@ -82,7 +81,7 @@ pub fn router(state: AppState, leptos_options: LeptosOptions, settings: HttpSett
         // Innermost first; `Router::layer` boxes each layer so response bodies line up.
         // The handler runs to completion even when the timeout answers first.
         .layer(middleware::from_fn(run_to_completion))
-        .layer(RequestBodyLimitLayer::new(settings.body_limit))
+        .layer(middleware::from_fn_with_state(settings.body_limit, limit_body))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             settings.request_timeout,
@@ -107,6 +106,32 @@ pub fn router(state: AppState, leptos_options: LeptosOptions, settings: HttpSett
         .layer(middleware::from_fn(access_log))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// Server functions that take a whole people file (up to 1 MiB of CSV, sent form-encoded): the
+/// only ones allowed a body larger than the configured limit.
+const PEOPLE_FILE_PATHS: [&str; 2] = ["/api/people/preview_import", "/api/people/import"];
+/// Their limit, when the configured one is smaller.
+const PEOPLE_FILE_BODY_LIMIT: usize = 4 * 1024 * 1024;
+
+/// Refuses a body larger than the limit: at once when its length is announced, otherwise when
+/// reading it passes the limit (the server function then answers `request.too_large`).
+async fn limit_body(State(configured): State<usize>, req: Request, next: Next) -> Response {
+    let limit = if PEOPLE_FILE_PATHS.contains(&req.uri().path()) {
+        configured.max(PEOPLE_FILE_BODY_LIMIT)
+    } else {
+        configured
+    };
+    let announced = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if announced.is_some_and(|length| length > u64::try_from(limit).unwrap_or(u64::MAX)) {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    }
+    next.run(req.map(|body| Body::new(http_body_util::Limited::new(body, limit))))
+        .await
 }
 
 async fn readiness(db: &domain::Database) -> Response {

@@ -107,7 +107,7 @@ async fn server_fns_answer_only_post(db: TestDb) {
 
 async fn oversized_bodies_are_refused(db: TestDb) {
     let app = TestApp::new(db);
-    let huge = "number=1&".repeat(4_400_000 / 9);
+    let huge = "number=1&".repeat(1_200_000 / 9);
     // Announced with Content-Length: refused before the body is read.
     let announced = Request::post("/api/test/double")
         .header("content-type", "application/x-www-form-urlencoded")
@@ -121,6 +121,18 @@ async fn oversized_bodies_are_refused(db: TestDb) {
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE, "{body}");
     let error: ApiError = serde_json::from_str(&body).unwrap();
     assert_eq!(error.code, "request.too_large");
+    // A people file may be larger: its limit is 4 MiB, and past that it is refused too.
+    let (response, body) = app
+        .post_form(
+            "/api/people/preview_import",
+            &format!("csv={}", "a".repeat(2_000_000)),
+        )
+        .await;
+    assert_ne!(response.status(), StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    let (response, _) = app
+        .post_form("/api/people/import", &format!("csv={}", "a".repeat(4_300_000)))
+        .await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }
 
 async fn health_and_readiness(db: TestDb) {
