@@ -160,6 +160,13 @@ test("an HR admin imports people from a CSV file, all or nothing", async ({ page
   const mails = await delivered(candor.dataDir, (m) => m.includes("Subject: You are invited"), 2);
   expect(mails).toHaveLength(2);
 
+  // A long file is checked whole and shown in part.
+  const long = Array.from({ length: 250 }, (_, i) => `Long ${i + 1},long${i + 1}@northwind.test,Operations,Employee,`);
+  await page.getByLabel("CSV file").setInputFiles(file(`name,email,department,role,start_date\n${long.join("\n")}\n`));
+  await page.getByRole("button", { name: "Check file" }).click();
+  await expect(page.getByText("250 people ready to invite.")).toBeVisible();
+  await expect(page.getByText("and 50 more rows")).toBeVisible();
+
   // A larger file: the page shows how far the invitations are while they are made.
   const rows = Array.from({ length: 90 }, (_, i) => `Person ${i + 1},person${i + 1}@northwind.test,Operations,Employee,`);
   await page.getByLabel("CSV file").setInputFiles(file(`name,email,department,role,start_date\n${rows.join("\n")}\n`));

@@ -77,10 +77,19 @@ pub struct ImportRowView {
     pub errors: Vec<String>,
 }
 
+/// A checked file: how many rows, how many with problems, and the rows to show (those with
+/// problems first, at most [`ImportCheck::ROWS_SHOWN`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImportCheck {
     pub rows: Vec<ImportRowView>,
+    pub total: usize,
+    pub with_problems: usize,
     pub valid: bool,
+}
+
+impl ImportCheck {
+    /// A 10,000-row file is checked whole but shown in part.
+    pub const ROWS_SHOWN: usize = 200;
 }
 
 /// An import that has started; `people/import_progress` follows it.
@@ -108,7 +117,7 @@ pub struct InvitationGreeting {
 #[cfg(feature = "ssr")]
 pub(crate) use ssr::role_access;
 #[cfg(feature = "ssr")]
-use ssr::{record, send_invitations};
+use ssr::{record, run_import, send_invitations};
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
@@ -277,6 +286,45 @@ pub(crate) mod ssr {
     }
 
     /// Queues the invitation emails of `workplace`, all in one go.
+    /// Makes an import's invitations in a task of its own and mails them; `job` tells the page
+    /// how far it is and how it ended (a panic included). The request's trail logged that the
+    /// file was accepted; the invitations are logged by their commits, and a failure after the
+    /// answer left gets an entry of its own.
+    pub(super) fn run_import(
+        state: crate::state::AppState,
+        tenant: domain::platform::tenant::TenantDb,
+        prepared: domain::organisation::people_import::Prepared,
+        now: chrono::DateTime<chrono::Utc>,
+        job: std::sync::Arc<crate::imports::ImportJob>,
+    ) {
+        let trail = crate::request::trail();
+        let importing = tokio::spawn({
+            let job = std::sync::Arc::clone(&job);
+            async move {
+                let outcome = match prepared.invite(&tenant, now, job.progress()).await {
+                    Ok(invitations) => send_invitations(&state, tenant.workplace_id(), &invitations)
+                        .await
+                        .map(|()| invitations.len()),
+                    Err(err) => Err(ApiError::from(err)),
+                };
+                if let (Err(err), Some(trail)) = (&outcome, trail) {
+                    if let Err(unlogged) = state.access_log.finish(&trail, err.status).await {
+                        tracing::error!(code = unlogged.code(), "a failed import could not be logged");
+                    }
+                }
+                outcome
+            }
+        });
+        tokio::spawn(async move {
+            let outcome = importing.await.unwrap_or_else(|_| {
+                Err(ApiError::from(domain::Error::Internal(
+                    "the import stopped".into(),
+                )))
+            });
+            job.finish(outcome);
+        });
+    }
+
     pub(super) async fn send_invitations(
         state: &crate::state::AppState,
         workplace: domain::platform::ids::WorkplaceId,
@@ -572,11 +620,19 @@ pub async fn preview_import(csv: String) -> Result<ImportCheck, ApiError> {
     let state = crate::state::app_state()?;
     let tenant = crate::session::require_tenant(&state).await?;
     let preview = domain::organisation::people_import::preview(&tenant, &csv).await?;
+    let valid = preview.is_valid();
+    let total = preview.rows.len();
+    let mut rows = preview.rows;
+    // Problems first (a stable sort: each group keeps the file's order).
+    rows.sort_by_key(|row| row.errors.is_empty());
+    let with_problems = rows.iter().take_while(|row| !row.errors.is_empty()).count();
     Ok(ImportCheck {
-        valid: preview.is_valid(),
-        rows: preview
-            .rows
+        valid,
+        total,
+        with_problems,
+        rows: rows
             .into_iter()
+            .take(ImportCheck::ROWS_SHOWN)
             .map(|row| ImportRowView {
                 line: row.line,
                 name: row.name,
@@ -601,35 +657,7 @@ pub async fn import_people(csv: String) -> Result<ImportStarted, ApiError> {
     let prepared = domain::organisation::people_import::prepare(&tenant, &csv, now).await?;
     let total = prepared.len();
     let (id, job) = state.imports.start(tenant.workplace_id(), total);
-    // The request's trail: its entry says the file was accepted; the invitations are logged by
-    // their commits, and a failure after the answer left gets an entry of its own.
-    let trail = crate::request::trail();
-    let importing = tokio::spawn({
-        let job = std::sync::Arc::clone(&job);
-        async move {
-            let outcome = match prepared.invite(&tenant, now, job.progress()).await {
-                Ok(invitations) => send_invitations(&state, tenant.workplace_id(), &invitations)
-                    .await
-                    .map(|()| invitations.len()),
-                Err(err) => Err(ApiError::from(err)),
-            };
-            if let (Err(err), Some(trail)) = (&outcome, trail) {
-                if let Err(unlogged) = state.access_log.finish(&trail, err.status).await {
-                    tracing::error!(code = unlogged.code(), "a failed import could not be logged");
-                }
-            }
-            outcome
-        }
-    });
-    // However the import ends (a panic included), the page following it learns so.
-    tokio::spawn(async move {
-        let outcome = importing.await.unwrap_or_else(|_| {
-            Err(ApiError::from(domain::Error::Internal(
-                "the import stopped".into(),
-            )))
-        });
-        job.finish(outcome);
-    });
+    run_import(state, tenant, prepared, now, job);
     Ok(ImportStarted {
         id: id.to_string(),
         total,

@@ -381,9 +381,6 @@ async fn follow_import(
     }
 }
 
-/// The preview shows the rows with problems first, and at most this many rows in all.
-const PREVIEW_ROWS: usize = 200;
-
 fn import_card(state: ImportState) -> AnyView {
     let ImportState {
         check,
@@ -412,13 +409,9 @@ fn import_card(state: ImportState) -> AnyView {
                     on:click=move |_| { check.dispatch(()); }>"Check file"</button>
             </div>
             {move || check.value().get().and_then(Result::ok).map(|result| {
-                let bad = result.rows.iter().filter(|r| !r.errors.is_empty()).count();
-                let total = result.rows.len();
-                let mut rows = result.rows;
-                // Problems first (stable: each group keeps the file's order).
-                rows.sort_by_key(|row| row.errors.is_empty());
-                rows.truncate(PREVIEW_ROWS);
-                let not_shown = total - rows.len();
+                let (bad, total) = (result.with_problems, result.total);
+                let rows = result.rows;
+                let not_shown = total.saturating_sub(rows.len());
                 view! {
                     <p role="status" class="mt-4 text-sm font-medium text-slate-800">
                         {if result.valid { format!("{total} people ready to invite.") } else { format!("{bad} of {total} rows need fixing; nothing will be imported until they are.") }}
