@@ -332,9 +332,10 @@ impl ImportState {
         let import = Action::new_local(move |_: &()| async move {
             let done = follow_import(chosen.get_untracked(), progress).await;
             progress.set(None);
+            // The checked file is used up either way: its preview goes, so that trying again
+            // (which spends the allowance again) starts with checking the file again.
+            check.value().set(None);
             if done.is_ok() {
-                // The checked file is used up: clear its preview, then reload the list.
-                check.value().set(None);
                 imports.update(|n| *n += 1);
             }
             done

@@ -190,9 +190,8 @@ pub async fn invite(tenant: &TenantDb, new: NewPerson, now: DateTime<Utc>) -> Re
 
 /// Invites several people, a few hundred a transaction: all of them, or (on any error) none —
 /// short of the process stopping midway, which leaves those invited so far (listed as invited,
-/// nothing mailed). Spends no
-/// invitation allowance: callers that email the invitations spend it first (an import), or
-/// send none (seeding a demonstration).
+/// nothing mailed). Spends no invitation allowance: callers that email the invitations spend it
+/// first (an import), or send none (seeding a demonstration).
 pub async fn invite_many(
     tenant: &TenantDb,
     new: Vec<NewPerson>,
