@@ -109,6 +109,8 @@ export async function waitForHydration(page: Page) {
 
 /** No serious or critical accessibility violations on the current page. */
 export async function expectAccessible(page: Page) {
+  // A page whose code loads on demand sets its title while it hydrates: check once it has one.
+  await expect(page).toHaveTitle(/\S/);
   const results = await new AxeBuilder({ page }).analyze();
   const serious = results.violations
     .filter((violation) => violation.impact === "serious" || violation.impact === "critical")

@@ -93,6 +93,7 @@ test("an owner sets how many answers a team needs before its results show", asyn
   await page.getByRole("button", { name: "Save tenure bands" }).click();
   await expect(page.getByText("Saved. Rounds that close from now on use these bands.")).toBeVisible();
   await page.reload();
+  await waitForHydration(page);
   await expect(page.getByLabel("Band boundaries in years")).toHaveValue("1, 3, 10");
   await expectAccessible(page);
   await snapshot(page, "settings-anonymity");
