@@ -6,7 +6,7 @@ use age::secrecy::ExposeSecret;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, Set};
 
-use super::segment::{SegmentHeader, SegmentWriter};
+use super::segment::{SegmentHeader, SegmentSender};
 use super::tables::{Part, TABLES};
 use super::{tables, FORMAT, INSTANCE_FILE, MANIFEST};
 use crate::{
@@ -219,7 +219,7 @@ pub(super) async fn write_parts(
             }
         };
         let path = dir.join(&file);
-        let mut writer = SegmentWriter::create(
+        let mut writer = SegmentSender::create(
             &path,
             &recipient,
             &SegmentHeader {
@@ -248,7 +248,7 @@ pub(super) async fn write_parts(
                 )));
             }
         }
-        let written = writer.finish(&path)?;
+        let written = writer.finish().await?;
         bytes += written.bytes;
         entries.push(PartEntry {
             file,

@@ -90,11 +90,6 @@ impl BackupError {
             source,
         }
     }
-
-    /// A write error from inside a segment, where the path is not at hand.
-    pub(crate) fn segment_write(source: io::Error) -> Self {
-        Self::write(Path::new("the backup store"), source)
-    }
 }
 
 impl From<crate::Error> for BackupError {

@@ -107,8 +107,6 @@ pub struct Progress {
 pub enum Stage {
     /// Rows written into the backup.
     Writing,
-    /// Rows decrypted and checked before anything is restored.
-    Checking,
     /// Rows inserted into the target database.
     Restoring,
     /// Rows read back from the target and compared with the backup.
@@ -119,7 +117,6 @@ impl Stage {
     pub fn label(self) -> &'static str {
         match self {
             Stage::Writing => "writing",
-            Stage::Checking => "checking",
             Stage::Restoring => "restoring",
             Stage::Comparing => "comparing",
         }

@@ -1,6 +1,10 @@
-//! Restoring a backup into an empty (or replaced) database, checked before anything is written.
+//! Restoring a backup into an empty (or replaced) database, checked as it is read and compared
+//! before it commits.
 
-use std::{collections::BTreeMap, path::Path};
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseTransaction};
@@ -13,9 +17,7 @@ use crate::{
     Database,
 };
 
-use super::{
-    error::BackupError, error::Result, store::BackupStore, BackupInfo, Manifest, PartEntry, Progress, Stage,
-};
+use super::{error::BackupError, error::Result, store::BackupStore, BackupInfo, Manifest, Progress, Stage};
 
 /// What a restore (or a drill) did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,14 +42,36 @@ pub struct RestoreRequest<'a> {
 }
 
 /// A part that can be read, with the key that opens it.
-pub(super) struct Readable<'a> {
-    entry: &'a PartEntry,
+struct Readable {
+    path: PathBuf,
+    workplace: Option<uuid::Uuid>,
     identity: age::x25519::Identity,
-    tables: Vec<TableSummary>,
 }
 
-/// Restores a backup into `target`. Everything is checked before the target is touched; the
-/// rows go in within one transaction and are compared with the backup before it commits.
+/// What the reading thread hands the restore, in file order.
+enum Read {
+    /// The rows that follow belong to this table.
+    Table(String),
+    /// Rows of the current table, each already counted into the part's digests.
+    Rows(Vec<Vec<u8>>),
+    /// A part read to its end, every table's count and digest matching its closing summary.
+    PartEnd {
+        workplace: Option<uuid::Uuid>,
+        tables: Vec<TableSummary>,
+    },
+}
+
+/// Rows handed over at once, and the bytes after which a batch goes early (ballots are large).
+const ROWS_PER_READ: usize = 2_000;
+const BYTES_PER_READ: usize = 8 * 1024 * 1024;
+/// Batches in flight between the reading thread and the database.
+const READS_IN_FLIGHT: usize = 4;
+
+/// Restores a backup into `target`. Every file's checksum is checked before the target is
+/// touched. The parts are then decrypted and decoded once, on a thread of their own, while the
+/// rows go into the target within one transaction: each table's count and digest is checked as it
+/// is read, and every row is read back and compared before the transaction commits, so a damaged
+/// or foreign backup leaves no row behind.
 pub async fn restore(
     target: &Database,
     request: RestoreRequest<'_>,
@@ -75,7 +99,7 @@ pub async fn restore(
             version: manifest.candor_version.clone(),
         });
     }
-    let (readable, shredded) = check_parts(request.backup, &store, request.identity, progress)?;
+    let (readable, shredded) = open_parts(request.backup, &store, request.identity)?;
 
     let clear = prepare_target(target, request.replace).await?;
     let txn = target.begin_write().await?;
@@ -85,60 +109,66 @@ pub async fn restore(
     let mut report = RestoreReport {
         backup: manifest.name.clone(),
         rows: 0,
-        workplaces: readable
-            .iter()
-            .filter(|part| part.entry.workplace.is_some())
-            .count(),
+        workplaces: readable.iter().filter(|part| part.workplace.is_some()).count(),
         shredded,
         tables: BTreeMap::new(),
     };
-    let total = readable
-        .iter()
-        .flat_map(|part| part.tables.iter())
-        .map(|table| table.rows)
-        .sum::<u64>();
+    let total = manifest.rows;
+
+    let readable_parts = readable.len();
+    let (send, mut received) = tokio::sync::mpsc::channel(READS_IN_FLIGHT);
+    let backup_id = manifest.id;
+    // Decrypting and decompressing is file and CPU work: it runs beside the inserts, never on
+    // the async runtime's threads. If the restore stops early, the closed channel stops it too.
+    let reading = tokio::task::spawn_blocking(move || {
+        if let Err(err) = read_parts(&readable, backup_id, &send) {
+            let _ = send.blocking_send(Err(err));
+        }
+    });
     let mut done = 0u64;
-    for part in &readable {
-        let path = request.backup.dir.join(&part.entry.file);
-        let mut reader = SegmentReader::open(&path, &part.identity)?;
-        let mut table: Option<(String, Vec<Vec<u8>>)> = None;
-        loop {
-            match reader.next_item()? {
-                segment::Item::Table { table: name, rows } => {
-                    if let Some((previous, rows)) = table.take() {
-                        done += rows.len() as u64;
-                        tables::load(&txn, &previous, rows).await?;
-                        progress(Progress {
-                            stage: Stage::Restoring,
-                            done,
-                            total,
-                        });
-                    }
-                    table = Some((name, Vec::with_capacity(usize::try_from(rows).unwrap_or(0))));
+    let mut table: Option<String> = None;
+    let mut whole_table: Vec<Vec<u8>> = Vec::new();
+    let mut parts: Vec<(Option<uuid::Uuid>, Vec<TableSummary>)> = Vec::new();
+    while let Some(read) = received.recv().await {
+        match read? {
+            Read::Table(name) => {
+                load_whole_table(&txn, table.take(), &mut whole_table).await?;
+                table = Some(name);
+            }
+            Read::Rows(rows) => {
+                let name = table
+                    .as_deref()
+                    .ok_or_else(|| BackupError::Internal("rows before their table".into()))?;
+                done += rows.len() as u64;
+                if tables::loaded_whole(name) {
+                    whole_table.extend(rows);
+                } else {
+                    tables::load(&txn, name, rows).await?;
                 }
-                segment::Item::Row(bytes) => match table.as_mut() {
-                    Some((_, rows)) => rows.push(bytes),
-                    None => return Err(corrupt(&path, "a row outside any table")),
-                },
-                segment::Item::End(_) => break,
+                progress(Progress {
+                    stage: Stage::Restoring,
+                    done,
+                    total,
+                });
+            }
+            Read::PartEnd { workplace, tables } => {
+                load_whole_table(&txn, table.take(), &mut whole_table).await?;
+                parts.push((workplace, tables));
             }
         }
-        if let Some((previous, rows)) = table.take() {
-            done += rows.len() as u64;
-            tables::load(&txn, &previous, rows).await?;
-            progress(Progress {
-                stage: Stage::Restoring,
-                done,
-                total,
-            });
-        }
+    }
+    reading
+        .await
+        .map_err(|err| BackupError::Internal(format!("the reading thread stopped: {err}")))?;
+    if parts.len() != readable_parts {
+        return Err(BackupError::Internal("a part was not read to its end".into()));
     }
 
     // Read everything back and compare with what the backup says it holds.
     let mut compared = 0u64;
-    for part in &readable {
-        let which = part.entry.workplace.map_or(Part::Instance, Part::Workplace);
-        for summary in &part.tables {
+    for (workplace, summaries) in &parts {
+        let which = workplace.map_or(Part::Instance, Part::Workplace);
+        for summary in summaries {
             let table = TABLES
                 .iter()
                 .find(|table| table.name == summary.table)
@@ -167,6 +197,18 @@ pub async fn restore(
     Ok(report)
 }
 
+/// Inserts the rows kept back for a table that goes in whole (see [`tables::loaded_whole`]).
+async fn load_whole_table(
+    txn: &DatabaseTransaction,
+    table: Option<String>,
+    rows: &mut Vec<Vec<u8>>,
+) -> Result<()> {
+    if let Some(name) = table.filter(|name| tables::loaded_whole(name)) {
+        tables::load(txn, &name, std::mem::take(rows)).await?;
+    }
+    Ok(())
+}
+
 /// Records in the restored database that it came from `manifest` (kept apart from the restore
 /// itself, which copies the backup exactly).
 pub async fn record_restored(db: &Database, manifest: &Manifest, now: DateTime<Utc>) -> Result<()> {
@@ -182,14 +224,14 @@ pub(super) fn corrupt(path: &Path, reason: &str) -> BackupError {
     }
 }
 
-/// Checks every file of a backup against the manifest, then decrypts and reads every part to
-/// its end, comparing each table with the part's closing summary. Touches no database.
-pub(super) fn check_parts<'a>(
-    backup: &'a BackupInfo,
+/// Checks every file of a backup against the manifest's size and checksum, and opens each
+/// workplace's key. Returns the parts that can be read, instance first, and the workplaces whose
+/// key was shredded. Touches no database.
+fn open_parts(
+    backup: &BackupInfo,
     store: &BackupStore,
     operator: &age::x25519::Identity,
-    progress: &mut (dyn FnMut(Progress) + Send),
-) -> Result<(Vec<Readable<'a>>, Vec<uuid::Uuid>)> {
+) -> Result<(Vec<Readable>, Vec<uuid::Uuid>)> {
     let manifest = &backup.manifest;
     if manifest.parts.first().is_none_or(|part| part.workplace.is_some()) {
         return Err(corrupt(
@@ -218,7 +260,6 @@ pub(super) fn check_parts<'a>(
     }
     let mut readable = Vec::new();
     let mut shredded = Vec::new();
-    let mut done = 0u64;
     for entry in &manifest.parts {
         let identity = match (entry.workplace, entry.key_id) {
             (None, _) => operator.clone(),
@@ -233,13 +274,34 @@ pub(super) fn check_parts<'a>(
                 return Err(corrupt(&backup.dir.join(MANIFEST), "a workplace part has no key"))
             }
         };
-        let path = backup.dir.join(&entry.file);
-        let mut reader = SegmentReader::open(&path, &identity)?;
-        if reader.header.backup_id != manifest.id || reader.header.workplace != entry.workplace {
-            return Err(corrupt(&path, "it belongs to another backup or workplace"));
+        readable.push(Readable {
+            path: backup.dir.join(&entry.file),
+            workplace: entry.workplace,
+            identity,
+        });
+    }
+    Ok((readable, shredded))
+}
+
+/// Decrypts and decodes every part in turn, handing its rows to `send` in batches and checking
+/// each table against the part's closing summary as it goes. Stops quietly when the receiving
+/// restore has stopped.
+fn read_parts(
+    parts: &[Readable],
+    backup_id: uuid::Uuid,
+    send: &tokio::sync::mpsc::Sender<Result<Read>>,
+) -> Result<()> {
+    let hand = |read: Read| send.blocking_send(Ok(read)).is_ok();
+    for part in parts {
+        let path = &part.path;
+        let mut reader = SegmentReader::open(path, &part.identity)?;
+        if reader.header.backup_id != backup_id || reader.header.workplace != part.workplace {
+            return Err(corrupt(path, "it belongs to another backup or workplace"));
         }
         let mut seen: Vec<TableSummary> = Vec::new();
         let mut current: Option<(String, u64, segment::TableDigest)> = None;
+        let mut batch: Vec<Vec<u8>> = Vec::new();
+        let mut batch_bytes = 0usize;
         let close = |current: &mut Option<(String, u64, segment::TableDigest)>,
                      seen: &mut Vec<TableSummary>|
          -> Result<()> {
@@ -247,7 +309,7 @@ pub(super) fn check_parts<'a>(
                 let summary = digest.finish(&name);
                 if summary.rows != expected {
                     return Err(corrupt(
-                        &path,
+                        path,
                         &format!("{name} holds {} of {expected} rows", summary.rows),
                     ));
                 }
@@ -255,50 +317,56 @@ pub(super) fn check_parts<'a>(
             }
             Ok(())
         };
-        let tables = loop {
+        loop {
             match reader.next_item()? {
                 segment::Item::Table { table, rows } => {
+                    if !batch.is_empty() && !hand(Read::Rows(std::mem::take(&mut batch))) {
+                        return Ok(());
+                    }
+                    batch_bytes = 0;
                     close(&mut current, &mut seen)?;
                     if !TABLES.iter().any(|known| known.name == table) {
-                        return Err(corrupt(&path, &format!("unknown table {table}")));
+                        return Err(corrupt(path, &format!("unknown table {table}")));
+                    }
+                    if !hand(Read::Table(table.clone())) {
+                        return Ok(());
                     }
                     current = Some((table, rows, segment::TableDigest::default()));
                 }
-                segment::Item::Row(bytes) => match current.as_mut() {
-                    Some((_, _, digest)) => {
-                        digest.add(&bytes);
-                        done += 1;
-                        if done.is_multiple_of(10_000) {
-                            progress(Progress {
-                                stage: Stage::Checking,
-                                done,
-                                total: manifest.rows,
-                            });
+                segment::Item::Row(bytes) => {
+                    let Some((_, _, digest)) = current.as_mut() else {
+                        return Err(corrupt(path, "a row outside any table"));
+                    };
+                    digest.add(&bytes);
+                    batch_bytes += bytes.len();
+                    batch.push(bytes);
+                    if batch.len() == ROWS_PER_READ || batch_bytes >= BYTES_PER_READ {
+                        batch_bytes = 0;
+                        if !hand(Read::Rows(std::mem::take(&mut batch))) {
+                            return Ok(());
                         }
                     }
-                    None => return Err(corrupt(&path, "a row outside any table")),
-                },
+                }
                 segment::Item::End(tables) => {
                     close(&mut current, &mut seen)?;
-                    break tables;
+                    if tables != seen {
+                        return Err(corrupt(path, "its rows differ from its closing summary"));
+                    }
+                    if !batch.is_empty() && !hand(Read::Rows(std::mem::take(&mut batch))) {
+                        return Ok(());
+                    }
+                    if !hand(Read::PartEnd {
+                        workplace: part.workplace,
+                        tables,
+                    }) {
+                        return Ok(());
+                    }
+                    break;
                 }
             }
-        };
-        if tables != seen {
-            return Err(corrupt(&path, "its rows differ from its closing summary"));
         }
-        readable.push(Readable {
-            entry,
-            identity,
-            tables,
-        });
     }
-    progress(Progress {
-        stage: Stage::Checking,
-        done,
-        total: manifest.rows,
-    });
-    Ok((readable, shredded))
+    Ok(())
 }
 
 /// Refuses a target holding data unless told to replace it, and brings its schema up to date.

@@ -186,6 +186,123 @@ impl SegmentWriter {
     }
 }
 
+/// What [`SegmentSender`] hands its writing thread.
+enum ToWrite {
+    Table {
+        table: String,
+        rows: u64,
+    },
+    Rows(Vec<Vec<u8>>),
+    /// Everything was sent: close the segment. A channel closed without it (a backup that
+    /// failed or was cancelled) leaves the file unfinished, never a complete-looking part.
+    Finish,
+}
+
+/// Rows handed to the writing thread at once, and the bytes after which a batch goes early.
+const ROWS_PER_WRITE: usize = 2_000;
+const BYTES_PER_WRITE: usize = 8 * 1024 * 1024;
+/// Batches in flight between the database and the writing thread.
+const WRITES_IN_FLIGHT: usize = 4;
+
+/// A [`SegmentWriter`] on a thread of its own: compressing, encrypting and writing the file run
+/// beside the database reads, never on the async runtime's threads (a scheduled backup shares
+/// them with the requests being served).
+pub struct SegmentSender {
+    send: tokio::sync::mpsc::Sender<ToWrite>,
+    batch: Vec<Vec<u8>>,
+    batch_bytes: usize,
+    /// None once awaited (after the thread stopped early).
+    writing: Option<tokio::task::JoinHandle<Result<Written, BackupError>>>,
+}
+
+impl SegmentSender {
+    pub fn create(
+        path: &Path,
+        recipient: &age::x25519::Recipient,
+        header: &SegmentHeader,
+    ) -> Result<Self, BackupError> {
+        let mut writer = SegmentWriter::create(path, recipient, header)?;
+        let (send, mut received) = tokio::sync::mpsc::channel(WRITES_IN_FLIGHT);
+        let path = path.to_owned();
+        let writing = tokio::task::spawn_blocking(move || {
+            while let Some(item) = received.blocking_recv() {
+                match item {
+                    ToWrite::Table { table, rows } => writer.start_table(&table, rows),
+                    ToWrite::Rows(rows) => rows.iter().try_for_each(|row| writer.row(row)),
+                    ToWrite::Finish => return writer.finish(&path),
+                }
+                .map_err(|err| BackupError::write(&path, err))?;
+            }
+            Err(BackupError::Internal(
+                "the backup stopped before its part was complete".into(),
+            ))
+        });
+        Ok(Self {
+            send,
+            batch: Vec::new(),
+            batch_bytes: 0,
+            writing: Some(writing),
+        })
+    }
+
+    /// Starts `table`; `rows` is how many follow.
+    pub async fn start_table(&mut self, table: &str, rows: u64) -> Result<(), BackupError> {
+        self.flush().await?;
+        self.hand(ToWrite::Table {
+            table: table.to_owned(),
+            rows,
+        })
+        .await
+    }
+
+    pub async fn row(&mut self, bytes: Vec<u8>) -> Result<(), BackupError> {
+        self.batch_bytes += bytes.len();
+        self.batch.push(bytes);
+        if self.batch.len() >= ROWS_PER_WRITE || self.batch_bytes >= BYTES_PER_WRITE {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Writes what is left and the closing frame, and syncs the file.
+    pub async fn finish(mut self) -> Result<Written, BackupError> {
+        self.flush().await?;
+        self.hand(ToWrite::Finish).await?;
+        self.stopped().await
+    }
+
+    async fn flush(&mut self) -> Result<(), BackupError> {
+        self.batch_bytes = 0;
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let rows = std::mem::take(&mut self.batch);
+        self.hand(ToWrite::Rows(rows)).await
+    }
+
+    async fn hand(&mut self, item: ToWrite) -> Result<(), BackupError> {
+        if self.send.send(item).await.is_ok() {
+            return Ok(());
+        }
+        // The thread stopped at an error (a full disk, say): that error is the one to report.
+        match self.stopped().await {
+            Err(err) => Err(err),
+            Ok(_) => Err(BackupError::Internal("the writing thread ended early".into())),
+        }
+    }
+
+    /// Waits for the writing thread's result (once; later calls report that it is gone).
+    async fn stopped(&mut self) -> Result<Written, BackupError> {
+        let writing = self
+            .writing
+            .take()
+            .ok_or_else(|| BackupError::Internal("the writing thread already stopped".into()))?;
+        writing
+            .await
+            .map_err(|err| BackupError::Internal(format!("the writing thread stopped: {err}")))?
+    }
+}
+
 fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, BackupError> {
     postcard::to_allocvec(value).map_err(|err| BackupError::Internal(format!("cannot encode: {err}")))
 }

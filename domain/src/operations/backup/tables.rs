@@ -15,7 +15,7 @@ use sea_orm::{
 use serde::{de::DeserializeOwned, Serialize};
 
 use super::{
-    segment::{SegmentWriter, TableDigest, TableSummary},
+    segment::{SegmentSender, TableDigest, TableSummary},
     BackupError,
 };
 use crate::platform::entities;
@@ -93,8 +93,15 @@ impl Table {
     }
 }
 
-/// Rows per INSERT when restoring: well inside both backends' limits on bound values.
-const INSERT_BATCH: usize = 400;
+/// The most values one restore `INSERT` binds: below SQLite's limit of 32,766 (PostgreSQL allows
+/// 65,535). A statement holds as many rows as fit, so narrow tables go in with few statements.
+const VALUES_PER_INSERT: usize = 30_000;
+
+/// Tables whose rows must all be at hand before any is inserted: departments refer to their
+/// parent department, so a restore orders them parent first.
+pub fn loaded_whole(table: &str) -> bool {
+    table == "departments"
+}
 
 macro_rules! tables {
     ($( $table:ident: $owner:expr ),* $(,)?) => {
@@ -107,7 +114,7 @@ macro_rules! tables {
             table: &str,
             filter: Condition,
             rows: u64,
-            out: &mut SegmentWriter,
+            out: &mut SegmentSender,
             tick: &mut (dyn FnMut(u64) + Send),
         ) -> Result<u64, BackupError> {
             match table {
@@ -199,30 +206,24 @@ tables! {
     mail_queue: Owner::NotBackedUp,
 }
 
-/// Calls `each` with the encoded bytes of every row of `table` matching `filter`, streamed.
-async fn each_row<E>(
-    txn: &DatabaseTransaction,
-    table: &str,
-    filter: Condition,
-    mut each: impl FnMut(&[u8]) -> Result<(), BackupError> + Send,
-) -> Result<(), BackupError>
-where
-    E: EntityTrait,
-    E::Model: Serialize + Send + Sync,
-{
-    // In primary-key order, never the physical one: rows stored in the order they were written
-    // (ballots next to the participants who cast them) must not carry that order into a backup.
+/// The rows matching `filter`. `ordered`: in primary-key order (for what is written out).
+fn matching<E: EntityTrait>(filter: Condition, ordered: bool) -> sea_orm::Select<E> {
+    // What is written out goes in primary-key order, never the physical one: rows stored in the
+    // order they were written (ballots next to the participants who cast them) must not carry
+    // that order into a backup. A digest sorts its row hashes itself, so it reads unordered.
     let mut select = E::find().filter(filter);
-    for key in E::PrimaryKey::iter() {
-        select = select.order_by_asc(key.into_column());
+    if ordered {
+        for key in E::PrimaryKey::iter() {
+            select = select.order_by_asc(key.into_column());
+        }
     }
-    let mut stream = select.stream(txn).await.map_err(db_error)?;
-    while let Some(model) = stream.next().await {
-        let bytes = postcard::to_allocvec(&model.map_err(db_error)?)
-            .map_err(|err| BackupError::Internal(format!("cannot encode a {table} row: {err}")))?;
-        each(&bytes)?;
-    }
-    Ok(())
+    select
+}
+
+/// A row as a backup holds it.
+fn encoded<M: Serialize>(table: &str, model: Result<M, sea_orm::DbErr>) -> Result<Vec<u8>, BackupError> {
+    postcard::to_allocvec(&model.map_err(db_error)?)
+        .map_err(|err| BackupError::Internal(format!("cannot encode a {table} row: {err}")))
 }
 
 async fn dump_rows<E>(
@@ -230,24 +231,23 @@ async fn dump_rows<E>(
     table: &str,
     filter: Condition,
     rows: u64,
-    out: &mut SegmentWriter,
+    out: &mut SegmentSender,
     tick: &mut (dyn FnMut(u64) + Send),
 ) -> Result<u64, BackupError>
 where
     E: EntityTrait,
     E::Model: Serialize + Send + Sync,
 {
-    out.start_table(table, rows).map_err(BackupError::segment_write)?;
+    out.start_table(table, rows).await?;
     let mut written = 0u64;
-    each_row::<E>(txn, table, filter, |bytes| {
-        out.row(bytes).map_err(BackupError::segment_write)?;
+    let mut stream = matching::<E>(filter, true).stream(txn).await.map_err(db_error)?;
+    while let Some(model) = stream.next().await {
+        out.row(encoded(table, model)?).await?;
         written += 1;
         if written.is_multiple_of(1000) {
             tick(1000);
         }
-        Ok(())
-    })
-    .await?;
+    }
     tick(written % 1000);
     Ok(written)
 }
@@ -262,11 +262,10 @@ where
     E::Model: Serialize + Send + Sync,
 {
     let mut digest = TableDigest::default();
-    each_row::<E>(txn, table, filter, |bytes| {
-        digest.add(bytes);
-        Ok(())
-    })
-    .await?;
+    let mut stream = matching::<E>(filter, false).stream(txn).await.map_err(db_error)?;
+    while let Some(model) = stream.next().await {
+        digest.add(&encoded(table, model)?);
+    }
     Ok(digest.finish(table))
 }
 
@@ -312,14 +311,15 @@ where
     E::Model: DeserializeOwned + IntoActiveModel<E::ActiveModel>,
 {
     let rows = parent_first(table, rows)?;
-    let mut batch = Vec::with_capacity(INSERT_BATCH);
+    let per_insert = (VALUES_PER_INSERT / E::Column::iter().count().max(1)).max(1);
+    let mut batch = Vec::with_capacity(per_insert.min(rows.len()));
     for bytes in rows {
         let model: E::Model = postcard::from_bytes(&bytes).map_err(|err| BackupError::Corrupt {
             file: String::new(),
             reason: format!("a {table} row does not decode ({err})"),
         })?;
         batch.push(model.into_active_model());
-        if batch.len() == INSERT_BATCH {
+        if batch.len() == per_insert {
             E::insert_many(std::mem::take(&mut batch))
                 .exec_without_returning(txn)
                 .await
