@@ -61,12 +61,6 @@ enum Read {
     },
 }
 
-/// Rows handed over at once, and the bytes after which a batch goes early (ballots are large).
-const ROWS_PER_READ: usize = 2_000;
-const BYTES_PER_READ: usize = 8 * 1024 * 1024;
-/// Batches in flight between the reading thread and the database.
-const READS_IN_FLIGHT: usize = 4;
-
 /// Restores a backup into `target`. Every file's checksum is checked before the target is
 /// touched. The parts are then decrypted and decoded once, on a thread of their own, while the
 /// rows go into the target within one transaction: each table's count and digest is checked as it
@@ -116,7 +110,7 @@ pub async fn restore(
     let total = manifest.rows;
 
     let readable_parts = readable.len();
-    let (send, mut received) = tokio::sync::mpsc::channel(READS_IN_FLIGHT);
+    let (send, mut received) = tokio::sync::mpsc::channel(segment::BATCHES_IN_FLIGHT);
     let backup_id = manifest.id;
     // Decrypting and decompressing is file and CPU work: it runs beside the inserts, never on
     // the async runtime's threads. If the restore stops early, the closed channel stops it too.
@@ -300,8 +294,10 @@ fn read_parts(
         }
         let mut seen: Vec<TableSummary> = Vec::new();
         let mut current: Option<(String, u64, segment::TableDigest)> = None;
-        let mut batch: Vec<Vec<u8>> = Vec::new();
-        let mut batch_bytes = 0usize;
+        let mut batch = segment::RowBatch::default();
+        // Hands over the rows gathered so far; false once the restore has stopped listening.
+        let hand_batch =
+            |batch: &mut segment::RowBatch| batch.take().is_none_or(|rows| hand(Read::Rows(rows)));
         let close = |current: &mut Option<(String, u64, segment::TableDigest)>,
                      seen: &mut Vec<TableSummary>|
          -> Result<()> {
@@ -320,10 +316,9 @@ fn read_parts(
         loop {
             match reader.next_item()? {
                 segment::Item::Table { table, rows } => {
-                    if !batch.is_empty() && !hand(Read::Rows(std::mem::take(&mut batch))) {
+                    if !hand_batch(&mut batch) {
                         return Ok(());
                     }
-                    batch_bytes = 0;
                     close(&mut current, &mut seen)?;
                     if !TABLES.iter().any(|known| known.name == table) {
                         return Err(corrupt(path, &format!("unknown table {table}")));
@@ -338,13 +333,8 @@ fn read_parts(
                         return Err(corrupt(path, "a row outside any table"));
                     };
                     digest.add(&bytes);
-                    batch_bytes += bytes.len();
-                    batch.push(bytes);
-                    if batch.len() == ROWS_PER_READ || batch_bytes >= BYTES_PER_READ {
-                        batch_bytes = 0;
-                        if !hand(Read::Rows(std::mem::take(&mut batch))) {
-                            return Ok(());
-                        }
+                    if batch.push(bytes) && !hand_batch(&mut batch) {
+                        return Ok(());
                     }
                 }
                 segment::Item::End(tables) => {
@@ -352,7 +342,7 @@ fn read_parts(
                     if tables != seen {
                         return Err(corrupt(path, "its rows differ from its closing summary"));
                     }
-                    if !batch.is_empty() && !hand(Read::Rows(std::mem::take(&mut batch))) {
+                    if !hand_batch(&mut batch) {
                         return Ok(());
                     }
                     if !hand(Read::PartEnd {

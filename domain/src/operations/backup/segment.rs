@@ -198,19 +198,41 @@ enum ToWrite {
     Finish,
 }
 
-/// Rows handed to the writing thread at once, and the bytes after which a batch goes early.
-const ROWS_PER_WRITE: usize = 2_000;
-const BYTES_PER_WRITE: usize = 8 * 1024 * 1024;
-/// Batches in flight between the database and the writing thread.
-const WRITES_IN_FLIGHT: usize = 4;
+/// Batches in flight between the database and a segment's thread, either way.
+pub const BATCHES_IN_FLIGHT: usize = 4;
+
+/// Rows moved between the database and a segment's thread at once: at most 2,000 rows or 8 MiB
+/// (ballots are large), so a backup's or a restore's memory stays bounded.
+#[derive(Default)]
+pub struct RowBatch {
+    rows: Vec<Vec<u8>>,
+    bytes: usize,
+}
+
+impl RowBatch {
+    const MOST_ROWS: usize = 2_000;
+    const MOST_BYTES: usize = 8 * 1024 * 1024;
+
+    /// Adds a row; true once the batch is full and should go.
+    pub fn push(&mut self, row: Vec<u8>) -> bool {
+        self.bytes += row.len();
+        self.rows.push(row);
+        self.rows.len() >= Self::MOST_ROWS || self.bytes >= Self::MOST_BYTES
+    }
+
+    /// The rows gathered so far, if any, leaving the batch empty.
+    pub fn take(&mut self) -> Option<Vec<Vec<u8>>> {
+        self.bytes = 0;
+        (!self.rows.is_empty()).then(|| std::mem::take(&mut self.rows))
+    }
+}
 
 /// A [`SegmentWriter`] on a thread of its own: compressing, encrypting and writing the file run
 /// beside the database reads, never on the async runtime's threads (a scheduled backup shares
 /// them with the requests being served).
 pub struct SegmentSender {
     send: tokio::sync::mpsc::Sender<ToWrite>,
-    batch: Vec<Vec<u8>>,
-    batch_bytes: usize,
+    batch: RowBatch,
     /// None once awaited (after the thread stopped early).
     writing: Option<tokio::task::JoinHandle<Result<Written, BackupError>>>,
 }
@@ -222,7 +244,7 @@ impl SegmentSender {
         header: &SegmentHeader,
     ) -> Result<Self, BackupError> {
         let mut writer = SegmentWriter::create(path, recipient, header)?;
-        let (send, mut received) = tokio::sync::mpsc::channel(WRITES_IN_FLIGHT);
+        let (send, mut received) = tokio::sync::mpsc::channel(BATCHES_IN_FLIGHT);
         let path = path.to_owned();
         let writing = tokio::task::spawn_blocking(move || {
             while let Some(item) = received.blocking_recv() {
@@ -239,8 +261,7 @@ impl SegmentSender {
         });
         Ok(Self {
             send,
-            batch: Vec::new(),
-            batch_bytes: 0,
+            batch: RowBatch::default(),
             writing: Some(writing),
         })
     }
@@ -256,9 +277,7 @@ impl SegmentSender {
     }
 
     pub async fn row(&mut self, bytes: Vec<u8>) -> Result<(), BackupError> {
-        self.batch_bytes += bytes.len();
-        self.batch.push(bytes);
-        if self.batch.len() >= ROWS_PER_WRITE || self.batch_bytes >= BYTES_PER_WRITE {
+        if self.batch.push(bytes) {
             self.flush().await?;
         }
         Ok(())
@@ -272,12 +291,10 @@ impl SegmentSender {
     }
 
     async fn flush(&mut self) -> Result<(), BackupError> {
-        self.batch_bytes = 0;
-        if self.batch.is_empty() {
-            return Ok(());
+        match self.batch.take() {
+            Some(rows) => self.hand(ToWrite::Rows(rows)).await,
+            None => Ok(()),
         }
-        let rows = std::mem::take(&mut self.batch);
-        self.hand(ToWrite::Rows(rows)).await
     }
 
     async fn hand(&mut self, item: ToWrite) -> Result<(), BackupError> {
