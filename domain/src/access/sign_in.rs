@@ -90,6 +90,8 @@ pub async fn with_password(
         }
         None => None,
     };
+    // What cannot be hashed now is refused before the guard writes anything.
+    hasher.has_room()?;
     // Counted as a failure from here until the password proves right.
     let admitted = guard
         .admit_password_attempt(db, attempt.address, attempt.email, now)

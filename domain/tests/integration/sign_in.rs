@@ -401,6 +401,37 @@ async fn a_secured_account_gets_a_reset_link_instead_of_a_session(test_db: TestD
     assert!(mails[0].contains("reset-password?token="), "{}", mails[0]);
 }
 
+/// A flood of guesses fills the hashing queue. What it cannot hash is refused before anything
+/// is written: a refused guess must cost no database write (the writes run at normal priority,
+/// beside the pages), and it is not counted against the address or the account either.
+async fn a_full_hashing_queue_refuses_before_writing_anything(test_db: TestDb) {
+    let db = &test_db.db;
+    let mut setup = Setup::new(db).await;
+    setup.hasher = setup
+        .hasher
+        .clone()
+        .with_queue_limits(0, std::time::Duration::from_millis(10));
+    let rows = || async {
+        domain::testing::raw_strings(
+            db,
+            "SELECT CAST((SELECT count(*) FROM account_throttles) + (SELECT count(*) FROM throttle_events) AS TEXT)",
+        )
+        .await
+        .remove(0)
+    };
+    let before = rows().await;
+    let computations = setup.hasher.computations();
+    for email in ["grace@northwind.test", "nobody@northwind.test"] {
+        let refused = setup
+            .password(db, (email, "a guess of the flood"), &laptop(), None, now())
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), "server.busy");
+    }
+    assert_eq!(rows().await, before);
+    assert_eq!(setup.hasher.computations(), computations);
+}
+
 domain::on_both_backends!(
     wrong_passwords_and_unknown_addresses_fail_alike,
     repeated_failures_are_throttled_even_for_the_right_password,
@@ -408,4 +439,5 @@ domain::on_both_backends!(
     a_code_finishes_signing_in_and_may_remember_the_device,
     wrong_codes_are_throttled,
     a_secured_account_gets_a_reset_link_instead_of_a_session,
+    a_full_hashing_queue_refuses_before_writing_anything,
 );

@@ -231,6 +231,17 @@ fn every_server_fn_is_covered() {
     );
 }
 
+#[test]
+fn the_credential_lane_names_only_real_server_fns() {
+    // A renamed endpoint must not silently fall off the low-priority lane.
+    let registered: BTreeSet<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.to_owned())
+        .collect();
+    for path in candor_server::credential_lane::CREDENTIAL_PATHS {
+        assert!(registered.contains(path), "{path} is not a server function");
+    }
+}
+
 /// One workplace's seeded data, named so that a leak shows in a response body.
 struct Workplace {
     owner_cookie: String,

@@ -198,11 +198,7 @@ impl HashingThreads {
             std::thread::Builder::new()
                 .name(format!("candor-hash-{index}"))
                 .spawn(move || {
-                    if let Err(err) =
-                        thread_priority::set_current_thread_priority(thread_priority::ThreadPriority::Min)
-                    {
-                        tracing::warn!(?err, "password hashing runs at normal priority");
-                    }
+                    crate::platform::priority::lower_current_thread("password hashing");
                     loop {
                         let job = match receiver.lock() {
                             Ok(jobs) => jobs.recv(),
@@ -356,6 +352,18 @@ impl PasswordHasher {
             })
         })
         .await
+    }
+
+    /// `server.busy` when a hash asked for now would be refused for a full queue. Callers that
+    /// write before hashing (the sign-in guard's counting) ask first, so that a flood's excess
+    /// is refused without touching the database. The queue is checked again when the hash is
+    /// asked for.
+    pub fn has_room(&self) -> Result<()> {
+        let queue = &self.queue;
+        if queue.waiting.load(std::sync::atomic::Ordering::SeqCst) >= queue.max_waiting {
+            return Err(Error::Busy { retry_after_secs: 2 });
+        }
+        Ok(())
     }
 
     async fn run_blocking<T: Send + 'static>(
