@@ -643,15 +643,6 @@ pub async fn answer_without_ballot(
     txn.commit().await.expect("commit");
 }
 
-/// Holds `count` of the pool's connections, each in an open read transaction, until dropped.
-pub async fn hold_connections(db: &Database, count: usize) -> Vec<sea_orm::DatabaseTransaction> {
-    let mut held = Vec::with_capacity(count);
-    for _ in 0..count {
-        held.push(db.begin_snapshot().await.expect("a connection"));
-    }
-    held
-}
-
 /// Runs `sql` as someone with raw access to the database would, and returns each row's first
 /// column as text (write the query so that column is text on both backends).
 pub async fn raw_strings(db: &crate::Database, sql: &str) -> Vec<String> {

@@ -163,10 +163,110 @@ pub async fn enforce(
     let Some(retry_after_secs) = budgets.over_budget(network, session, path) else {
         return next.run(req).await;
     };
-    let error = ApiError::from(domain::Error::RateLimited { retry_after_secs });
-    let mut response = (StatusCode::TOO_MANY_REQUESTS, axum::Json(error)).into_response();
+    refused(domain::Error::RateLimited { retry_after_secs })
+}
+
+/// The server functions that always check a password: one Argon2 computation each, on the
+/// hashing threads, behind a bounded queue.
+pub const PASSWORD_CHECKING_PATHS: [&str; 1] = ["/api/account/log_in"];
+
+/// How password checks are shed while the hashing queue is full.
+#[derive(Clone, Debug)]
+pub struct PasswordShedding {
+    pub hasher: domain::access::auth::password::PasswordHasher,
+    /// How long a refusal is held before it is sent. A flood sends its next guess when the last
+    /// is answered, so answering at once would only invite more guesses, each costing the
+    /// parsing and the answer beside the pages; a held refusal costs a timer.
+    pub hold: std::time::Duration,
+}
+
+impl PasswordShedding {
+    /// What the server uses: refusals held for a second.
+    pub fn new(hasher: domain::access::auth::password::PasswordHasher) -> Self {
+        Self {
+            hasher,
+            hold: std::time::Duration::from_secs(1),
+        }
+    }
+}
+
+/// While the hashing queue is full, a password check is refused here, like a request over its
+/// budget: before the audit trail, the guard or the database, so the part of a flood of guesses
+/// that could not be checked anyway costs no write and no CPU beside pages, and is held for
+/// [`PasswordShedding::hold`] first. (The sign-in asks the hasher again, for the requests that
+/// got past this at the same moment.)
+pub async fn shed_password_checks(
+    State(shedding): State<PasswordShedding>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if PASSWORD_CHECKING_PATHS.contains(&req.uri().path()) {
+        if let Err(busy) = shedding.hasher.has_room() {
+            tokio::time::sleep(shedding.hold).await;
+            return refused(busy);
+        }
+    }
+    next.run(req).await
+}
+
+/// 429 (or the error's own status) with `Retry-After` and the usual error body.
+fn refused(error: domain::Error) -> Response {
+    let retry_after_secs = error.retry_after_secs().unwrap_or(1);
+    let error = ApiError::from(error);
+    let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::TOO_MANY_REQUESTS);
+    let mut response = (status, axum::Json(error)).into_response();
     response
         .headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
     response
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use axum::{body::Body, middleware, routing::post, Router};
+    use tower::ServiceExt as _;
+
+    async fn answer(app: &Router, path: &str) -> (StatusCode, Option<HeaderValue>, String) {
+        let response = app
+            .clone()
+            .oneshot(Request::post(path).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let (status, retry_after) = (
+            response.status(),
+            response.headers().get(header::RETRY_AFTER).cloned(),
+        );
+        let body = axum::body::to_bytes(response.into_body(), 4096).await.unwrap();
+        (status, retry_after, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[tokio::test]
+    async fn password_checks_are_refused_and_held_before_they_run_while_the_hashing_queue_is_full() {
+        let hold = std::time::Duration::from_millis(200);
+        let app = |hasher| {
+            Router::new()
+                .route("/api/account/log_in", post(|| async { "checked" }))
+                .route("/api/account/password_feedback", post(|| async { "scored" }))
+                .layer(middleware::from_fn_with_state(
+                    PasswordShedding { hasher, hold },
+                    shed_password_checks,
+                ))
+        };
+        let room = app(domain::testing::fast_hasher());
+        assert_eq!(answer(&room, "/api/account/log_in").await.2, "checked");
+        let full =
+            app(domain::testing::fast_hasher().with_queue_limits(0, std::time::Duration::from_millis(10)));
+        let started = std::time::Instant::now();
+        let (status, retry_after, body) = answer(&full, "/api/account/log_in").await;
+        assert!(started.elapsed() >= hold, "the refusal is held");
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(retry_after, Some(HeaderValue::from(2)));
+        assert!(body.contains("\"server.busy\""), "{body}");
+        // What checks no password still runs, and at once.
+        let started = std::time::Instant::now();
+        assert_eq!(answer(&full, "/api/account/password_feedback").await.2, "scored");
+        assert!(started.elapsed() < hold);
+    }
 }

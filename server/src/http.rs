@@ -23,15 +23,13 @@ use tower_http::{
 };
 use tracing::Instrument;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub struct HttpSettings {
     pub request_timeout: Duration,
     pub body_limit: usize,
     /// Send Strict-Transport-Security (served over TLS or behind a declared TLS proxy).
     pub hsts: bool,
     pub budgets: crate::budgets::BudgetSettings,
-    /// The runtime the credential endpoints run on (see [`crate::credential_lane`]).
-    pub credential_lane: std::sync::Arc<crate::credential_lane::CredentialLane>,
 }
 
 /// Content-Security-Policy for everything that is not a page (pages set their own, with a nonce).
@@ -55,7 +53,6 @@ pub fn router(state: AppState, leptos_options: LeptosOptions, settings: HttpSett
     let db = state.db.clone();
     let audit_state = state.clone();
     let transport = state.transport;
-    let credential_lane = settings.credential_lane.clone();
     let page_shell = {
         let options = leptos_options.clone();
         move || shell(options.clone())
@@ -96,6 +93,11 @@ pub fn router(state: AppState, leptos_options: LeptosOptions, settings: HttpSett
         .layer(middleware::from_fn(run_to_completion))
         .layer(middleware::from_fn(server_fn_error_status))
         .layer(middleware::from_fn(same_origin_only))
+        // Password checks the hashing queue has no room for: refused before anything costs.
+        .layer(middleware::from_fn_with_state(
+            crate::budgets::PasswordShedding::new(state.hasher.clone()),
+            crate::budgets::shed_password_checks,
+        ))
         // Before anything that costs: the access log's writes, the database, the handlers.
         .layer(middleware::from_fn_with_state(
             (
@@ -107,11 +109,6 @@ pub fn router(state: AppState, leptos_options: LeptosOptions, settings: HttpSett
         .layer(middleware::from_fn_with_state(settings, hardening_headers))
         .layer(CatchPanicLayer::custom(|_| internal_error_response()))
         .layer(middleware::from_fn(access_log))
-        // Everything above, for the credential endpoints, runs on the low-priority lane.
-        .layer(middleware::from_fn_with_state(
-            credential_lane,
-            crate::credential_lane::on_lane,
-        ))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }

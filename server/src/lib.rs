@@ -4,7 +4,6 @@ pub mod backup_cli;
 pub mod budgets;
 pub mod cli;
 pub mod config;
-pub mod credential_lane;
 pub mod files;
 pub mod http;
 pub mod incident_cli;

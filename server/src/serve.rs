@@ -48,8 +48,6 @@ pub enum StartError {
     Tls(#[from] TlsError),
     #[error("{}", .0.public_message())]
     Mail(domain::Error),
-    #[error("cannot start the credential endpoints' threads: {0}")]
-    Lane(io::Error),
     #[error("CANDOR_PUBLIC_URL: {0}")]
     PublicUrl(String),
     #[error("CANDOR_LISTEN: cannot listen on {addr}: {source}")]
@@ -209,9 +207,6 @@ pub fn app_with_clock(
             config.session_requests_per_second,
             config.anonymous_calls_per_second,
         ),
-        // As many low-priority threads as hashing gets: one here, on two cores.
-        credential_lane: crate::credential_lane::CredentialLane::start(cores.saturating_sub(1).max(1))
-            .map_err(StartError::Lane)?,
     };
     Ok(http::router(state, leptos_options, settings))
 }

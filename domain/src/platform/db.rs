@@ -95,27 +95,6 @@ impl fmt::Debug for Database {
     }
 }
 
-/// SQLite connections: enough for readers beside the one writer SQLite allows at a time.
-const SQLITE_CONNECTIONS: u32 = 8;
-
-/// SQLite runs each connection on a thread of its own, and a thread inherits the priority of the
-/// thread that starts it. So every connection is opened here, from the caller's thread, one
-/// after the other (the first has already switched the file to WAL, which concurrent openings
-/// of a new file would collide on), and kept: a request on a low-priority thread (a sign-in)
-/// never starts a connection that pages would then share.
-async fn open_every_sqlite_connection(conn: &DatabaseConnection, target: &str) -> Result<()> {
-    let pool = conn.get_sqlite_connection_pool();
-    let mut opened = Vec::with_capacity(SQLITE_CONNECTIONS as usize);
-    for _ in 0..SQLITE_CONNECTIONS {
-        opened.push(
-            pool.acquire()
-                .await
-                .map_err(|err| Error::Unavailable(format!("cannot reach the database at {target}: {err}")))?,
-        );
-    }
-    Ok(())
-}
-
 impl Database {
     /// Connects to `url` (sqlite://… or postgres://…). Fails fast with an error that names the
     /// host (never the password) when the database cannot be reached.
@@ -129,12 +108,7 @@ impl Database {
             .sqlx_logging(false);
         match backend {
             Backend::Sqlite => {
-                // Opened all at once below and kept (see `open_every_sqlite_connection`).
-                options
-                    .max_connections(SQLITE_CONNECTIONS)
-                    .idle_timeout(None)
-                    .max_lifetime(None);
-                options.map_sqlx_sqlite_opts(|o| {
+                options.max_connections(8).map_sqlx_sqlite_opts(|o| {
                     o.create_if_missing(true)
                         .journal_mode(SqliteJournalMode::Wal)
                         .synchronous(SqliteSynchronous::Normal)
@@ -152,9 +126,6 @@ impl Database {
         let conn = sea_orm::Database::connect(options)
             .await
             .map_err(|err| Error::Unavailable(format!("cannot reach the database at {target}: {err}")))?;
-        if backend == Backend::Sqlite {
-            open_every_sqlite_connection(&conn, &target).await?;
-        }
         let security_events = crate::platform::security_events::SecurityEvents::start(conn.clone());
         Ok(Self {
             conn,

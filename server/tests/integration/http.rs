@@ -315,54 +315,6 @@ domain::on_both_backends!(
     health_and_readiness,
 );
 
-/// Sign-ins run on low-priority threads (the credential lane), and a thread started from one of
-/// them inherits its priority. SQLite runs each connection on a thread of its own, shared by
-/// every request through the pool: one started by a sign-in would serve pages at the lowest
-/// priority. The pool opens all its connections when the database is opened, so none is.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sign_ins_start_no_database_thread_at_low_priority() {
-    let test_db = TestDb::migrated(domain::Backend::Sqlite).await.unwrap();
-    let db = test_db.db.clone();
-    let app = std::sync::Arc::new(TestApp::new(test_db));
-    // Connections held elsewhere: the sign-ins need connections beyond them.
-    let held = domain::testing::hold_connections(&db, 5).await;
-    let sign_ins = (0..24).map(|i| {
-        let app = std::sync::Arc::clone(&app);
-        tokio::spawn(async move {
-            app.post_form(
-                "/api/account/log_in",
-                &format!("email=nobody{i}%40example.com&password=not+the+right+one"),
-            )
-            .await
-        })
-    });
-    for sign_in in sign_ins {
-        let (response, body) = sign_in.await.unwrap();
-        // Wrong, and after ten from this address, blocked: both read the database first.
-        assert!(
-            [StatusCode::UNAUTHORIZED, StatusCode::TOO_MANY_REQUESTS].contains(&response.status()),
-            "{body}"
-        );
-    }
-    drop(held);
-    let mut database_threads = 0;
-    for task in std::fs::read_dir("/proc/self/task").unwrap() {
-        let task = task.unwrap().path();
-        let name = std::fs::read_to_string(task.join("comm")).unwrap_or_default();
-        if !name.starts_with("sqlx-sqlite") {
-            continue;
-        }
-        let stat = std::fs::read_to_string(task.join("stat")).unwrap_or_default();
-        let Some((_, after_command)) = stat.rsplit_once(')') else {
-            continue;
-        };
-        let nice: i32 = after_command.split_whitespace().nth(16).unwrap().parse().unwrap();
-        assert_eq!(nice, 0, "a database thread runs at nice {nice}");
-        database_threads += 1;
-    }
-    assert!(database_threads >= 8, "{database_threads}");
-}
-
 #[tokio::test]
 async fn readiness_fails_when_the_database_goes_away() {
     let test_db = TestDb::migrated(domain::Backend::Sqlite).await.unwrap();

@@ -232,12 +232,12 @@ fn every_server_fn_is_covered() {
 }
 
 #[test]
-fn the_credential_lane_names_only_real_server_fns() {
-    // A renamed endpoint must not silently fall off the low-priority lane.
+fn the_password_checks_shed_under_load_are_real_server_fns() {
+    // A renamed endpoint must not silently lose its shedding.
     let registered: BTreeSet<String> = leptos::server_fn::axum::server_fn_paths()
         .map(|(path, _)| path.to_owned())
         .collect();
-    for path in candor_server::credential_lane::CREDENTIAL_PATHS {
+    for path in candor_server::budgets::PASSWORD_CHECKING_PATHS {
         assert!(registered.contains(path), "{path} is not a server function");
     }
 }

@@ -289,6 +289,8 @@ impl PasswordHasher {
 
     /// Requests that may wait per hashing thread before more are answered "busy".
     pub const WAITING_PER_THREAD: usize = 16;
+    /// What a request refused for a full queue is told to wait before trying again.
+    const BUSY_RETRY_SECS: u64 = 2;
     /// The longest a request waits for a hashing thread (well inside the request timeout).
     pub const MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -361,7 +363,9 @@ impl PasswordHasher {
     pub fn has_room(&self) -> Result<()> {
         let queue = &self.queue;
         if queue.waiting.load(std::sync::atomic::Ordering::SeqCst) >= queue.max_waiting {
-            return Err(Error::Busy { retry_after_secs: 2 });
+            return Err(Error::Busy {
+                retry_after_secs: Self::BUSY_RETRY_SECS,
+            });
         }
         Ok(())
     }
@@ -374,7 +378,9 @@ impl PasswordHasher {
         let queue = &self.queue;
         let waiting = Waiting(&queue.waiting);
         if queue.waiting.fetch_add(1, Ordering::SeqCst) >= queue.max_waiting {
-            return Err(Error::Busy { retry_after_secs: 2 });
+            return Err(Error::Busy {
+                retry_after_secs: Self::BUSY_RETRY_SECS,
+            });
         }
         let _permit = tokio::time::timeout(queue.max_wait, self.permits.acquire())
             .await

@@ -44,6 +44,8 @@ pub struct RestoreRequest<'a> {
 /// A part that can be read, with the key that opens it.
 struct Readable {
     path: PathBuf,
+    /// What the manifest says it holds (None in older backups).
+    rows: Option<u64>,
     workplace: Option<uuid::Uuid>,
     identity: age::x25519::Identity,
 }
@@ -107,7 +109,13 @@ pub async fn restore(
         shredded,
         tables: BTreeMap::new(),
     };
-    let total = manifest.rows;
+    // The rows that will be loaded: without the parts of shredded workplaces, when the
+    // manifest counts each part's rows.
+    let total = readable
+        .iter()
+        .map(|part| part.rows)
+        .sum::<Option<u64>>()
+        .unwrap_or(manifest.rows);
 
     let readable_parts = readable.len();
     let (send, mut received) = tokio::sync::mpsc::channel(segment::BATCHES_IN_FLIGHT);
@@ -270,6 +278,7 @@ fn open_parts(
         };
         readable.push(Readable {
             path: backup.dir.join(&entry.file),
+            rows: entry.rows,
             workplace: entry.workplace,
             identity,
         });
