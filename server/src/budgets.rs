@@ -3,6 +3,9 @@
 //! signing up and in, and anyone probing). Over budget, the answer is 429 with `Retry-After` and
 //! the usual error body, before the access log or the database is touched.
 //!
+//! Next to them, sign-ins the password-hashing queue has no room for are refused the same way
+//! ([`shed_password_checks`]).
+//!
 //! The budgets are generous for people (an office behind one address, a page that loads a few
 //! things at once) and keep a single client from flooding the work behind them. They are kept in
 //! this process's memory (the `governor` crate's GCRA); several processes each keep their own.
@@ -166,8 +169,8 @@ pub async fn enforce(
     refused(domain::Error::RateLimited { retry_after_secs })
 }
 
-/// The server functions that always check a password: one Argon2 computation each, on the
-/// hashing threads, behind a bounded queue.
+/// The server functions that check a password (one Argon2 computation on the hashing threads,
+/// behind a bounded queue) unless the sign-in guard refuses them first.
 pub const PASSWORD_CHECKING_PATHS: [&str; 1] = ["/api/account/log_in"];
 
 /// How password checks are shed while the hashing queue is full.
@@ -176,16 +179,46 @@ pub struct PasswordShedding {
     pub hasher: domain::access::auth::password::PasswordHasher,
     /// How long a refusal is held before it is sent. A flood sends its next guess when the last
     /// is answered, so answering at once would only invite more guesses, each costing the
-    /// parsing and the answer beside the pages; a held refusal costs a timer.
+    /// parsing and the answer beside the pages; a held refusal costs a timer and keeps its
+    /// connection open meanwhile.
     pub hold: std::time::Duration,
+    /// Refusals held at once; past it they are answered at once, so a flood that does not wait
+    /// for answers cannot keep an unbounded number of connections open here.
+    pub holding: Arc<tokio::sync::Semaphore>,
+    /// When shedding was last reported in the process log (seconds since the Unix epoch).
+    last_warned: Arc<AtomicU64>,
 }
 
 impl PasswordShedding {
-    /// What the server uses: refusals held for a second.
-    pub fn new(hasher: domain::access::auth::password::PasswordHasher) -> Self {
+    /// What the server uses.
+    pub const HOLD: std::time::Duration = std::time::Duration::from_secs(1);
+    pub const MAX_HELD: usize = 1024;
+    /// Shedding is reported at most this often (the refusals leave no audit row).
+    const WARN_EVERY_SECS: u64 = 60;
+
+    pub fn new(hasher: domain::access::auth::password::PasswordHasher, hold: std::time::Duration) -> Self {
         Self {
             hasher,
-            hold: std::time::Duration::from_secs(1),
+            hold,
+            holding: Arc::new(tokio::sync::Semaphore::new(Self::MAX_HELD)),
+            last_warned: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// One warning a minute while sign-ins are being shed, so operators see a flood that the
+    /// audit log does not show.
+    fn report(&self) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_secs());
+        let last = self.last_warned.load(Ordering::Relaxed);
+        if now >= last.saturating_add(Self::WARN_EVERY_SECS)
+            && self
+                .last_warned
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            tracing::warn!("sign-ins are refused as busy: the password-hashing queue is full");
         }
     }
 }
@@ -202,7 +235,10 @@ pub async fn shed_password_checks(
 ) -> Response {
     if PASSWORD_CHECKING_PATHS.contains(&req.uri().path()) {
         if let Err(busy) = shedding.hasher.has_room() {
-            tokio::time::sleep(shedding.hold).await;
+            shedding.report();
+            if let Ok(_held) = shedding.holding.try_acquire() {
+                tokio::time::sleep(shedding.hold).await;
+            }
             return refused(busy);
         }
     }
@@ -250,7 +286,7 @@ mod tests {
                 .route("/api/account/log_in", post(|| async { "checked" }))
                 .route("/api/account/password_feedback", post(|| async { "scored" }))
                 .layer(middleware::from_fn_with_state(
-                    PasswordShedding { hasher, hold },
+                    PasswordShedding::new(hasher, hold),
                     shed_password_checks,
                 ))
         };
@@ -264,6 +300,26 @@ mod tests {
         assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(retry_after, Some(HeaderValue::from(2)));
         assert!(body.contains("\"server.busy\""), "{body}");
+        // Once as many refusals as allowed are held, the next is answered at once.
+        let no_more_held = Router::new()
+            .route("/api/account/log_in", post(|| async { "checked" }))
+            .layer(middleware::from_fn_with_state(
+                PasswordShedding {
+                    holding: Arc::new(tokio::sync::Semaphore::new(0)),
+                    ..PasswordShedding::new(
+                        domain::testing::fast_hasher()
+                            .with_queue_limits(0, std::time::Duration::from_millis(10)),
+                        hold,
+                    )
+                },
+                shed_password_checks,
+            ));
+        let started = std::time::Instant::now();
+        assert_eq!(
+            answer(&no_more_held, "/api/account/log_in").await.0,
+            StatusCode::TOO_MANY_REQUESTS
+        );
+        assert!(started.elapsed() < hold);
         // What checks no password still runs, and at once.
         let started = std::time::Instant::now();
         assert_eq!(answer(&full, "/api/account/password_feedback").await.2, "scored");

@@ -95,7 +95,10 @@ pub fn router(state: AppState, leptos_options: LeptosOptions, settings: HttpSett
         .layer(middleware::from_fn(same_origin_only))
         // Password checks the hashing queue has no room for: refused before anything costs.
         .layer(middleware::from_fn_with_state(
-            crate::budgets::PasswordShedding::new(state.hasher.clone()),
+            crate::budgets::PasswordShedding::new(
+                state.hasher.clone(),
+                crate::budgets::PasswordShedding::HOLD,
+            ),
             crate::budgets::shed_password_checks,
         ))
         // Before anything that costs: the access log's writes, the database, the handlers.

@@ -15,7 +15,7 @@ pub mod jobs;
 pub mod mail;
 pub mod mail_queue;
 pub mod policy;
-pub mod priority;
+pub(crate) mod priority;
 pub mod security_events;
 pub mod tenant;
 pub(crate) mod text;

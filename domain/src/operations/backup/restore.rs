@@ -113,8 +113,7 @@ pub async fn restore(
     // manifest counts each part's rows.
     let total = readable
         .iter()
-        .map(|part| part.rows)
-        .sum::<Option<u64>>()
+        .try_fold(0u64, |sum, part| sum.checked_add(part.rows?))
         .unwrap_or(manifest.rows);
 
     let readable_parts = readable.len();
