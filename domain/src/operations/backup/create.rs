@@ -218,7 +218,6 @@ pub(super) async fn write_parts(
                 (format!("{w}.age"), Some(*w), Some(key_id), recipient)
             }
         };
-        let part_rows: u64 = counts.iter().map(|(_, rows)| rows).sum();
         let path = dir.join(&file);
         let mut writer = SegmentSender::create(
             &path,
@@ -257,7 +256,6 @@ pub(super) async fn write_parts(
             key_id,
             bytes: written.bytes,
             sha256: written.sha256,
-            rows: Some(part_rows),
         });
     }
     snapshot.rollback().await?;

@@ -86,10 +86,6 @@ pub struct PartEntry {
     pub key_id: Option<uuid::Uuid>,
     pub bytes: u64,
     pub sha256: String,
-    /// The rows it holds (None in backups made before parts counted their rows), so that a
-    /// restore that leaves out a shredded workplace's part knows how many rows it will load.
-    #[serde(default)]
-    pub rows: Option<u64>,
 }
 
 /// A backup found in the store.
