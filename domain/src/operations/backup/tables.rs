@@ -98,7 +98,7 @@ impl Table {
 const VALUES_PER_INSERT: usize = 30_000;
 
 /// Tables whose rows must all be at hand before any is inserted: departments refer to their
-/// parent department, so a restore orders them parent first.
+/// parent department, so a restore orders them parent first ([`parent_first`]).
 pub fn loaded_whole(table: &str) -> bool {
     table == "departments"
 }
@@ -272,7 +272,7 @@ where
 /// Rows of a table whose rows refer to others of the same table (departments to their parent)
 /// must go in parent-first; the dump writes them in whatever order the database returns them.
 fn parent_first(table: &str, rows: Vec<Vec<u8>>) -> Result<Vec<Vec<u8>>, BackupError> {
-    if table != "departments" {
+    if !loaded_whole(table) {
         return Ok(rows);
     }
     let mut models: Vec<(entities::departments::Model, Vec<u8>)> = rows
